@@ -1,0 +1,4 @@
+export { getFreePort } from './ports.js';
+export { ManagedProcess, type ManagedProcessOptions } from './process.js';
+export * from './redis/index.js';
+export * from './mongo/index.js';

@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+
+export interface ManagedProcessOptions {
+  command: string;
+  args: string[];
+  /** Resolves `start()` once a line of stdout or stderr matches. */
+  readyPattern: RegExp;
+  readyTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Folders removed when the process is disposed. */
+  tempDirs?: string[];
+}
+
+const live = new Set<ManagedProcess>();
+let hooksInstalled = false;
+
+// Whatever happens to the test process (normal end, failure, timeout, Ctrl-C), no
+// child service and no temp folder outlives it.
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  const killAll = () => {
+    for (const p of live) p.disposeSync();
+  };
+  process.once('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+/** A child process with a readiness check, stop/kill/restart and guaranteed cleanup. */
+export class ManagedProcess {
+  private child: ChildProcess | undefined;
+  private output: string[] = [];
+  private exited: Promise<number | null> = Promise.resolve(null);
+
+  constructor(private readonly options: ManagedProcessOptions) {
+    installExitHooks();
+    live.add(this);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The last lines the process printed, for error messages. */
+  recentOutput(lines = 30): string {
+    return this.output.slice(-lines).join('\n');
+  }
+
+  async start(): Promise<void> {
+    if (this.running) throw new Error(`${this.options.command} is already running`);
+    const { command, args, readyPattern, env, cwd } = this.options;
+    const timeoutMs = this.options.readyTimeoutMs ?? 15_000;
+    const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      let buffer = '';
+      let settled = false;
+      const finish = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onData = (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        let idx: number;
+        while ((idx = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, idx);
+          buffer = buffer.slice(idx + 1);
+          this.output.push(line);
+          if (this.output.length > 500) this.output.shift();
+          if (readyPattern.test(line)) finish();
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('error', (err) => finish(new Error(`${command} failed to start: ${err.message}`)));
+      child.once('exit', (code, signal) =>
+        finish(new Error(`${command} exited (${code ?? signal}) before ready:\n${this.recentOutput()}`)),
+      );
+      const timer = setTimeout(
+        () => finish(new Error(`${command} not ready after ${timeoutMs} ms:\n${this.recentOutput()}`)),
+        timeoutMs,
+      );
+    });
+  }
+
+  /** Graceful stop (SIGTERM, then SIGKILL after `graceMs`). */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (!this.running) return;
+    this.child?.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** Abrupt death, as when an instance or a node is lost. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child?.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** Stops the process and removes its temp folders. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    this.removeTempDirs();
+    live.delete(this);
+  }
+
+  /** For exit hooks, where nothing can be awaited. */
+  disposeSync(): void {
+    if (this.running) this.child?.kill('SIGKILL');
+    this.removeTempDirs();
+    live.delete(this);
+  }
+
+  private removeTempDirs(): void {
+    for (const dir of this.options.tempDirs ?? []) rmSync(dir, { recursive: true, force: true });
+  }
+}
