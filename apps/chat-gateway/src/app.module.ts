@@ -1,0 +1,48 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { type ChatStore } from '@jobsphere/chat-domain';
+import { RedisModule } from '@jobsphere/redis-kit';
+import { TokenService } from './auth/token.service.js';
+import { BearerGuard } from './auth/bearer.guard.js';
+import { ChatController } from './chat/chat.controller.js';
+import { ChatGateway } from './chat/chat.gateway.js';
+import { ChatService } from './chat/chat.service.js';
+import { type AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { HealthController } from './health/health.controller.js';
+import { LifecycleState } from './health/lifecycle.state.js';
+import { StoreHealthIndicator } from './health/store.health.js';
+import { CHAT_STORE } from './persistence/persistence.tokens.js';
+import { RealtimeBus } from './realtime/realtime-bus.js';
+import { OpenApiController } from './openapi/openapi.controller.js';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  /** Connected before the app starts, closed after it (see bootstrap.ts). */
+  store: ChatStore;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, store }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TerminusModule.forRoot({ logger: false }),
+        ...(config.redis ? [RedisModule.forRoot({ config: config.redis })] : []),
+      ],
+      controllers: [ChatController, HealthController, OpenApiController],
+      providers: [
+        { provide: CHAT_STORE, useValue: store },
+        TokenService,
+        BearerGuard,
+        ChatService,
+        ChatGateway,
+        RealtimeBus,
+        LifecycleState,
+        StoreHealthIndicator,
+      ],
+    };
+  }
+}

@@ -1,0 +1,25 @@
+import { type CanActivate, type ExecutionContext, Injectable, createParamDecorator } from '@nestjs/common';
+import { type Principal } from '@jobsphere/chat-domain';
+import { type Request } from 'express';
+import { TokenService, bearerToken } from './token.service.js';
+
+type AuthedRequest = Request & { principal?: Principal };
+
+/** REST authentication: a valid bearer token or 401 (through the error table). */
+@Injectable()
+export class BearerGuard implements CanActivate {
+  constructor(private readonly tokens: TokenService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthedRequest>();
+    const { userId, role } = await this.tokens.verify(bearerToken(request.headers.authorization));
+    request.principal = { userId, role };
+    return true;
+  }
+}
+
+export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext): Principal => {
+  const principal = context.switchToHttp().getRequest<AuthedRequest>().principal;
+  if (!principal) throw new Error('CurrentPrincipal used on a route without BearerGuard');
+  return principal;
+});

@@ -1,0 +1,108 @@
+import 'reflect-metadata';
+import { type AddressInfo } from 'node:net';
+import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { type ChatStore } from '@jobsphere/chat-domain';
+import { createRedisAdapter, describeRedisConfig, type RedisAdapterHandle } from '@jobsphere/redis-kit';
+import { type Server } from 'socket.io';
+import { AppModule } from './app.module.js';
+import { HttpErrorFilter } from './common/http-exception.filter.js';
+import { type AppConfig } from './config/app-config.js';
+import { LifecycleState } from './health/lifecycle.state.js';
+import { MemoryChatStore } from './persistence/memory/memory.store.js';
+import { MongoChatStore } from './persistence/mongo/mongo.store.js';
+import { ChatIoAdapter } from './realtime/chat-io.adapter.js';
+import { RealtimeBus } from './realtime/realtime-bus.js';
+
+export interface RunningGateway {
+  app: NestExpressApplication;
+  port: number;
+  url: string;
+  /** Drain sockets, then close Socket.IO, Redis and the store, in that order. */
+  shutdown(): Promise<void>;
+}
+
+const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  warn: ['fatal', 'error', 'warn'],
+  error: ['fatal', 'error'],
+};
+
+export function createLogger(config: AppConfig): ConsoleLogger {
+  return new ConsoleLogger({ json: config.nodeEnv === 'production', logLevels: LEVELS[config.logLevel], colors: false });
+}
+
+export async function startGateway(config: AppConfig, logger = createLogger(config)): Promise<RunningGateway> {
+  const log = new Logger('Bootstrap');
+  Logger.overrideLogger(logger);
+  const store: ChatStore = config.mongodbUri
+    ? await MongoChatStore.connect({ uri: config.mongodbUri })
+    : new MemoryChatStore();
+  if (store.kind === 'memory') {
+    log.warn('STORE: in-memory (embedded default) - single process, every message is LOST on restart. Set MONGODB_URI for MongoDB/DocumentDB.');
+  } else {
+    log.log('STORE: MongoDB (MONGODB_URI)');
+  }
+  let redisAdapter: RedisAdapterHandle | undefined;
+  try {
+    redisAdapter = config.redis ? await createRedisAdapter(config.redis, { logger: new Logger('Redis') }) : undefined;
+    log.log(
+      config.redis
+        ? `FAN-OUT: Redis adapter over ${describeRedisConfig(config.redis)}`
+        : 'FAN-OUT: in-memory Socket.IO adapter (single instance). Set REDIS_URL or REDIS_HOST to scale out.',
+    );
+    if (config.jwt.usingDevSecret) log.warn('JWT_SECRET not set: using the development secret (`pnpm token <userId>` mints tokens for it).');
+
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, store }), {
+      logger,
+      bodyParser: false,
+    });
+    app.useBodyParser('json', { limit: config.http.maxBodyBytes });
+    app.useGlobalFilters(new HttpErrorFilter());
+    app.enableCors({ origin: config.corsOrigin, credentials: true });
+    app.useWebSocketAdapter(new ChatIoAdapter(app, config, redisAdapter?.adapter));
+    await app.listen(config.port);
+    const port = (app.getHttpServer().address() as AddressInfo).port;
+    log.log(`chat gateway listening on :${port} (${config.nodeEnv})`);
+
+    let closing: Promise<void> | undefined;
+    const shutdown = () =>
+      (closing ??= (async () => {
+        const lifecycle = app.get(LifecycleState);
+        lifecycle.startDraining();
+        const server = app.get(RealtimeBus).server;
+        if (server) await drainSockets(server, config.shutdown.drainMs, log);
+        await app.close(); // Socket.IO, then HTTP, then module hooks (Redis clients)
+        await redisAdapter?.close();
+        await store.close();
+        log.log('shutdown complete');
+      })());
+    return { app, port, url: `http://127.0.0.1:${port}`, shutdown };
+  } catch (error) {
+    await redisAdapter?.close();
+    await store.close();
+    throw error;
+  }
+}
+
+/**
+ * Tells every local socket to reconnect elsewhere, then disconnects them spread over
+ * the drain window, so a rolling deploy does not become a reconnect storm.
+ */
+async function drainSockets(server: Server, drainMs: number, log: Logger): Promise<void> {
+  const sockets = [...server.of('/').sockets.values()];
+  log.log(`draining ${sockets.length} sockets over at most ${drainMs} ms`);
+  server.local.emit('server:draining', { reconnectAfterMs: 0 });
+  const tickMs = 100;
+  const ticks = Math.max(1, Math.floor(drainMs / tickMs));
+  for (let tick = 0; tick < ticks; tick++) {
+    const connected = [...server.of('/').sockets.values()];
+    if (connected.length === 0) return;
+    const share = Math.ceil(connected.length / (ticks - tick));
+    for (const socket of connected.slice(0, share)) socket.disconnect(true);
+    await new Promise((resolve) => setTimeout(resolve, tickMs));
+  }
+  server.local.disconnectSockets(true);
+}

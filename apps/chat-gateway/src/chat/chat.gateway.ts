@@ -1,0 +1,167 @@
+import { Logger } from '@nestjs/common';
+import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
+import {
+  CLIENT_EVENTS,
+  UnauthorizedError,
+  UnknownEventError,
+  authRefreshSchema,
+  markReadSchema,
+  parsePayload,
+  sendMessageSchema,
+  syncSchema,
+  userRoom,
+  type Ack,
+  type ClientToServerEvents,
+  type Principal,
+  type ServerToClientEvents,
+} from '@jobsphere/chat-domain';
+import { type Server, type Socket } from 'socket.io';
+import { TokenService, bearerToken, type VerifiedToken } from '../auth/token.service.js';
+import { mapError } from '../common/error-table.js';
+import { describe } from '../common/http-exception.filter.js';
+import { RealtimeBus } from '../realtime/realtime-bus.js';
+import { ChatService } from './chat.service.js';
+
+interface SocketData {
+  principal: Principal;
+  expiresAt: number;
+}
+export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+type Handler = (socket: ChatSocket, payload: unknown) => Promise<unknown>;
+
+/** Warn a socket this long before its token expires, so it can refresh without a drop. */
+const EXPIRY_WARNING_MS = 30_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+@WebSocketGateway()
+export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnection<ChatSocket> {
+  private readonly logger = new Logger('ChatGateway');
+  private readonly handlers: Record<(typeof CLIENT_EVENTS)[number], Handler>;
+  private readonly expiryTimers = new WeakMap<ChatSocket, NodeJS.Timeout[]>();
+
+  constructor(
+    private readonly chat: ChatService,
+    private readonly tokens: TokenService,
+    private readonly bus: RealtimeBus,
+  ) {
+    this.handlers = {
+      'message:send': (socket, payload) =>
+        this.chat.send(socket.data.principal, parsePayload(sendMessageSchema, payload), { socketId: socket.id }),
+      sync: (socket, payload) => this.chat.sync(socket.data.principal, parsePayload(syncSchema, payload)),
+      'conversation:read': (socket, payload) => {
+        const input = parsePayload(markReadSchema, payload);
+        return this.chat.markRead(socket.data.principal, input.conversationId, input.seq, { socketId: socket.id });
+      },
+      'typing:start': async () => null,
+      'typing:stop': async () => null,
+      'presence:query': async () => ({ users: [] }),
+      'auth:refresh': (socket, payload) => this.refresh(socket, parsePayload(authRefreshSchema, payload).token),
+    };
+  }
+
+  afterInit(server: ChatServer): void {
+    this.bus.attach(server as unknown as Server);
+    // Authentication happens in the handshake: a bad token never reaches `connection`.
+    server.use((socket, next) => {
+      const auth = socket.handshake.auth as { token?: unknown };
+      const token = typeof auth.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
+      this.tokens.verify(token).then(
+        (verified) => {
+          socket.data.principal = { userId: verified.userId, role: verified.role };
+          socket.data.expiresAt = verified.expiresAt;
+          next();
+        },
+        (error: unknown) => {
+          const mapped = mapError(error);
+          const rejection: Error & { data?: unknown } = Object.assign(new Error(mapped.body.message), { data: mapped.body });
+          next(rejection);
+        },
+      );
+    });
+  }
+
+  async handleConnection(socket: ChatSocket): Promise<void> {
+    const { principal } = socket.data;
+    socket.on('error', (error) => this.logger.warn(`socket ${socket.id} error: ${describe(error)}`));
+    for (const event of CLIENT_EVENTS) {
+      socket.on(event, (...args: unknown[]) => this.dispatch(socket, event, args));
+    }
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if ((CLIENT_EVENTS as readonly string[]).includes(event)) return;
+      this.reply(socket, String(event), args, { ok: false, error: mapError(new UnknownEventError(String(event))).body });
+    });
+    socket.on('disconnect', () => this.clearExpiry(socket));
+    this.scheduleExpiry(socket);
+    await socket.join(userRoom(principal.userId));
+  }
+
+  private dispatch(socket: ChatSocket, event: (typeof CLIENT_EVENTS)[number], args: unknown[]): void {
+    const run = async (): Promise<Ack<unknown>> => {
+      if (Date.now() >= socket.data.expiresAt && event !== 'auth:refresh') {
+        throw new UnauthorizedError('access token expired');
+      }
+      return { ok: true, data: await this.handlers[event](socket, args[0]) };
+    };
+    run().then(
+      (ack) => this.reply(socket, event, args, ack),
+      (error: unknown) => {
+        const mapped = mapError(error);
+        if (mapped.unexpected) this.logger.error(`${event} by ${socket.data.principal.userId} failed: ${describe(error)}`);
+        this.reply(socket, event, args, { ok: false, error: mapped.body });
+      },
+    );
+  }
+
+  /** Answers through the ack callback when the client gave one, else with a `chat:error` event. */
+  private reply(socket: ChatSocket, event: string, args: unknown[], ack: Ack<unknown>): void {
+    const callback = args.at(-1);
+    if (typeof callback === 'function') (callback as (a: Ack<unknown>) => void)(ack);
+    else if (!ack.ok) socket.emit('chat:error', { event, error: ack.error });
+  }
+
+  private async refresh(socket: ChatSocket, token: string): Promise<{ expiresAt: string }> {
+    const verified: VerifiedToken = await this.tokens.verify(token);
+    if (verified.userId !== socket.data.principal.userId) {
+      throw new UnauthorizedError('token belongs to another user');
+    }
+    socket.data.principal = { userId: verified.userId, role: verified.role };
+    socket.data.expiresAt = verified.expiresAt;
+    this.scheduleExpiry(socket);
+    return { expiresAt: new Date(verified.expiresAt).toISOString() };
+  }
+
+  /** A socket never keeps rights past `exp`: warned first, then disconnected. */
+  private scheduleExpiry(socket: ChatSocket): void {
+    this.clearExpiry(socket);
+    const remaining = socket.data.expiresAt - Date.now();
+    if (remaining > MAX_TIMER_MS) {
+      // setTimeout overflows past ~24.8 days; look again later.
+      const later = setTimeout(() => this.scheduleExpiry(socket), MAX_TIMER_MS);
+      later.unref();
+      this.expiryTimers.set(socket, [later]);
+      return;
+    }
+    const warnIn = Math.max(0, remaining - EXPIRY_WARNING_MS);
+    const timers = [
+      setTimeout(() => {
+        socket.emit('auth:expiring', {
+          expiresAt: new Date(socket.data.expiresAt).toISOString(),
+          graceMs: Math.max(0, socket.data.expiresAt - Date.now()),
+        });
+      }, warnIn),
+      setTimeout(() => {
+        this.logger.log(`token of ${socket.data.principal.userId} expired; disconnecting ${socket.id}`);
+        socket.disconnect(true);
+      }, Math.max(0, remaining)),
+    ];
+    for (const t of timers) t.unref();
+    this.expiryTimers.set(socket, timers);
+  }
+
+  private clearExpiry(socket: ChatSocket): void {
+    for (const t of this.expiryTimers.get(socket) ?? []) clearTimeout(t);
+    this.expiryTimers.delete(socket);
+  }
+}

@@ -1,0 +1,30 @@
+import { USER_ROLES, type UserRole } from '@jobsphere/chat-domain';
+import { parseArgs } from 'node:util';
+import { TokenService } from '../auth/token.service.js';
+import { ConfigError, loadConfig } from '../config/app-config.js';
+
+// `pnpm token <userId> [--role candidate|recruiter|admin] [--ttl seconds]`: prints a JWT
+// that the gateway configured from the same environment accepts.
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { role: { type: 'string', default: 'candidate' }, ttl: { type: 'string', default: '86400' } },
+});
+const userId = positionals[0];
+const role = values.role as UserRole;
+const ttl = Number(values.ttl);
+if (!userId || !(USER_ROLES as readonly string[]).includes(role) || !Number.isInteger(ttl) || ttl <= 0) {
+  console.error(`usage: pnpm token <userId> [--role ${USER_ROLES.join('|')}] [--ttl seconds]`);
+  process.exit(2);
+}
+try {
+  const config = loadConfig(process.env);
+  if (config.nodeEnv === 'production') {
+    console.error('refusing to mint tokens with NODE_ENV=production: tokens come from the identity service');
+    process.exit(2);
+  }
+  console.log(await new TokenService(config).sign({ userId, role }, ttl));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}

@@ -1,0 +1,30 @@
+import { ConfigError, loadConfig } from './config/app-config.js';
+import { createLogger, startGateway } from './bootstrap.js';
+
+// The only file that touches process.env and signals.
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`chat-gateway: ${error.message}`);
+  process.exit(1);
+}
+const logger = createLogger(config);
+const gateway = await startGateway(config, logger);
+
+let signalled = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (signalled) return;
+    signalled = true;
+    logger.log(`${signal} received: draining`, 'Shutdown');
+    gateway.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${String(error)}`, 'Shutdown');
+        process.exit(1);
+      },
+    );
+  });
+}

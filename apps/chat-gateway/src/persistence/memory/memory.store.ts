@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import {
+  DuplicateKeyError,
+  type ChatStore,
+  type Conversation,
+  type ConversationPage,
+  type ConversationRepository,
+  type Message,
+  type MessagePreview,
+  type MessageRepository,
+  type NewConversation,
+  type ReadStateRepository,
+} from '@jobsphere/chat-domain';
+import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
+
+/** 24 hex characters, like a MongoDB ObjectId, so ids look the same in both stores. */
+function newId(): string {
+  return randomBytes(12).toString('hex');
+}
+
+// Stored objects are copied in and out so callers can never mutate the "database".
+const clone = <T>(value: T): T => structuredClone(value);
+
+class MemoryConversations implements ConversationRepository {
+  readonly byId = new Map<string, Conversation & { directKey?: string }>();
+  private readonly byDirectKey = new Map<string, string>();
+
+  async create(input: NewConversation): Promise<{ conversation: Conversation; created: boolean }> {
+    if (input.directKey) {
+      const existing = this.byDirectKey.get(input.directKey);
+      if (existing) return { conversation: clone(this.byId.get(existing)!), created: false };
+    }
+    const { directKey, ...rest } = input;
+    const conversation: Conversation = { ...rest, id: newId(), lastSeq: 0, lastActivityAt: input.createdAt };
+    this.byId.set(conversation.id, { ...clone(conversation), ...(directKey && { directKey }) });
+    if (directKey) this.byDirectKey.set(directKey, conversation.id);
+    return { conversation: clone(conversation), created: true };
+  }
+
+  async findById(id: string): Promise<Conversation | null> {
+    const found = this.byId.get(id);
+    return found ? strip(found) : null;
+  }
+
+  async findByIds(ids: string[]): Promise<Conversation[]> {
+    return ids.flatMap((id) => {
+      const found = this.byId.get(id);
+      return found ? [strip(found)] : [];
+    });
+  }
+
+  async listForUser(userId: string, page: { limit: number; cursor?: string }): Promise<ConversationPage> {
+    const after = page.cursor ? decodeActivityCursor(page.cursor) : undefined;
+    const mine = [...this.byId.values()]
+      .filter((c) => c.members.some((m) => m.userId === userId))
+      .sort((a, b) => b.lastActivityAt.getTime() - a.lastActivityAt.getTime() || (a.id < b.id ? 1 : -1))
+      .filter(
+        (c) =>
+          !after ||
+          c.lastActivityAt.getTime() < after.at.getTime() ||
+          (c.lastActivityAt.getTime() === after.at.getTime() && c.id < after.id),
+      );
+    const conversations = mine.slice(0, page.limit).map(strip);
+    const last = conversations.at(-1);
+    return {
+      conversations,
+      ...(mine.length > page.limit && last && { nextCursor: encodeActivityCursor(last.lastActivityAt, last.id) }),
+    };
+  }
+
+  async allocateSeq(conversationId: string): Promise<number> {
+    const c = this.byId.get(conversationId);
+    if (!c) throw new Error(`conversation ${conversationId} not found`);
+    c.lastSeq += 1;
+    return c.lastSeq;
+  }
+
+  async recordLastMessage(conversationId: string, preview: MessagePreview): Promise<void> {
+    const c = this.byId.get(conversationId);
+    if (!c || (c.lastMessage && c.lastMessage.seq >= preview.seq)) return;
+    c.lastMessage = clone(preview);
+    c.lastActivityAt = preview.createdAt;
+  }
+}
+
+function strip(stored: Conversation & { directKey?: string }): Conversation {
+  const { directKey: _, ...conversation } = clone(stored);
+  return conversation;
+}
+
+class MemoryMessages implements MessageRepository {
+  private readonly byConversation = new Map<string, Message[]>();
+  private readonly byClientKey = new Map<string, Message>();
+
+  async insert(input: Omit<Message, 'id'>): Promise<Message> {
+    const clientKey = `${input.conversationId}\u0000${input.senderId}\u0000${input.clientMessageId}`;
+    if (this.byClientKey.has(clientKey)) throw new DuplicateKeyError('clientMessageId');
+    const list = this.byConversation.get(input.conversationId) ?? [];
+    if (list.some((m) => m.seq === input.seq)) throw new DuplicateKeyError('seq');
+    const message: Message = { ...clone(input), id: newId() };
+    // Kept sorted by seq: inserts arrive almost always in order, so this is cheap.
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.seq > message.seq) i--;
+    list.splice(i, 0, message);
+    this.byConversation.set(input.conversationId, list);
+    this.byClientKey.set(clientKey, message);
+    return clone(message);
+  }
+
+  async findByClientMessageId(conversationId: string, senderId: string, clientMessageId: string): Promise<Message | null> {
+    const found = this.byClientKey.get(`${conversationId}\u0000${senderId}\u0000${clientMessageId}`);
+    return found ? clone(found) : null;
+  }
+
+  async list(conversationId: string, query: { before?: number; after?: number; limit: number }): Promise<Message[]> {
+    const list = this.byConversation.get(conversationId) ?? [];
+    if (query.after !== undefined) {
+      const after = query.after;
+      return list.filter((m) => m.seq > after).slice(0, query.limit).map(clone);
+    }
+    const before = query.before ?? Number.POSITIVE_INFINITY;
+    const older = list.filter((m) => m.seq < before);
+    return older.slice(Math.max(0, older.length - query.limit)).map(clone);
+  }
+}
+
+class MemoryReadStates implements ReadStateRepository {
+  private readonly positions = new Map<string, number>();
+
+  async advance(conversationId: string, userId: string, seq: number): Promise<number> {
+    const key = `${conversationId}\u0000${userId}`;
+    const next = Math.max(this.positions.get(key) ?? 0, seq);
+    this.positions.set(key, next);
+    return next;
+  }
+
+  async forUser(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
+    return new Map(conversationIds.map((id) => [id, this.positions.get(`${id}\u0000${userId}`) ?? 0]));
+  }
+}
+
+/** The embedded default: one process, nothing survives a restart. */
+export class MemoryChatStore implements ChatStore {
+  readonly kind = 'memory' as const;
+  readonly conversations = new MemoryConversations();
+  readonly messages = new MemoryMessages();
+  readonly readStates = new MemoryReadStates();
+
+  async ping(): Promise<void> {}
+  async close(): Promise<void> {}
+}
