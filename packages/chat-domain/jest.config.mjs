@@ -1,3 +1,3 @@
 import preset from '../../jest.preset.mjs';
 
-export default { ...preset, roots: ['<rootDir>/src', '<rootDir>/test'] };
+export default { ...preset, roots: ['<rootDir>/src'] };

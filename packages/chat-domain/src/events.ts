@@ -81,6 +81,8 @@ export interface TypingEvent {
   conversationId: string;
   userId: string;
   typing: boolean;
+  /** With `typing: true`: treat the indicator as gone after this long without a refresh. */
+  expiresInMs?: number;
 }
 
 export interface ClientToServerEvents {
