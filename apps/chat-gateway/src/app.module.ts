@@ -15,6 +15,12 @@ import { StoreHealthIndicator } from './health/store.health.js';
 import { CHAT_STORE } from './persistence/persistence.tokens.js';
 import { RealtimeBus } from './realtime/realtime-bus.js';
 import { OpenApiController } from './openapi/openapi.controller.js';
+import { RateLimitService } from './limits/rate-limit.service.js';
+import { RestRateLimitGuard } from './limits/rest-rate-limit.guard.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { PresenceService } from './presence/presence.service.js';
+import { TypingService } from './chat/typing.service.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -32,7 +38,7 @@ export class AppModule {
         TerminusModule.forRoot({ logger: false }),
         ...(config.redis ? [RedisModule.forRoot({ config: config.redis })] : []),
       ],
-      controllers: [ChatController, HealthController, OpenApiController],
+      controllers: [ChatController, HealthController, OpenApiController, MetricsController],
       providers: [
         { provide: CHAT_STORE, useValue: store },
         TokenService,
@@ -42,6 +48,11 @@ export class AppModule {
         RealtimeBus,
         LifecycleState,
         StoreHealthIndicator,
+        RateLimitService,
+        RestRateLimitGuard,
+        MetricsService,
+        PresenceService,
+        TypingService,
       ],
     };
   }

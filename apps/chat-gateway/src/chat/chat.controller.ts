@@ -9,10 +9,11 @@ import {
 } from '@jobsphere/chat-domain';
 import { type Response } from 'express';
 import { BearerGuard, CurrentPrincipal } from '../auth/bearer.guard.js';
+import { RestRateLimitGuard } from '../limits/rest-rate-limit.guard.js';
 import { ChatService } from './chat.service.js';
 
 @Controller('conversations')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, RestRateLimitGuard)
 export class ChatController {
   constructor(private readonly chat: ChatService) {}
 

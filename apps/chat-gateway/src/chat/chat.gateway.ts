@@ -7,8 +7,11 @@ import {
   authRefreshSchema,
   markReadSchema,
   parsePayload,
+  presenceQuerySchema,
   sendMessageSchema,
   syncSchema,
+  typingSchema,
+  UnavailableError,
   userRoom,
   type Ack,
   type ClientToServerEvents,
@@ -19,8 +22,13 @@ import { type Server, type Socket } from 'socket.io';
 import { TokenService, bearerToken, type VerifiedToken } from '../auth/token.service.js';
 import { mapError } from '../common/error-table.js';
 import { describe } from '../common/http-exception.filter.js';
+import { LifecycleState } from '../health/lifecycle.state.js';
+import { RateLimitService } from '../limits/rate-limit.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { PresenceService } from '../presence/presence.service.js';
 import { RealtimeBus } from '../realtime/realtime-bus.js';
 import { ChatService } from './chat.service.js';
+import { TypingService } from './typing.service.js';
 
 interface SocketData {
   principal: Principal;
@@ -45,18 +53,41 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     private readonly chat: ChatService,
     private readonly tokens: TokenService,
     private readonly bus: RealtimeBus,
+    private readonly limits: RateLimitService,
+    private readonly presence: PresenceService,
+    private readonly typing: TypingService,
+    private readonly metrics: MetricsService,
+    private readonly lifecycle: LifecycleState,
   ) {
     this.handlers = {
-      'message:send': (socket, payload) =>
-        this.chat.send(socket.data.principal, parsePayload(sendMessageSchema, payload), { socketId: socket.id }),
+      'message:send': async (socket, payload) => {
+        const input = parsePayload(sendMessageSchema, payload);
+        await this.limits.consume('send', socket.data.principal.userId);
+        const result = await this.chat.send(socket.data.principal, input, { socketId: socket.id });
+        this.typing.stop(socket.id, input.conversationId);
+        return result;
+      },
       sync: (socket, payload) => this.chat.sync(socket.data.principal, parsePayload(syncSchema, payload)),
       'conversation:read': (socket, payload) => {
         const input = parsePayload(markReadSchema, payload);
         return this.chat.markRead(socket.data.principal, input.conversationId, input.seq, { socketId: socket.id });
       },
-      'typing:start': async () => null,
-      'typing:stop': async () => null,
-      'presence:query': async () => ({ users: [] }),
+      'typing:start': async (socket, payload) => {
+        const { conversationId } = parsePayload(typingSchema, payload);
+        await this.limits.consume('typing', socket.data.principal.userId);
+        const conversation = await this.chat.memberConversation(socket.data.principal, conversationId);
+        this.typing.start(socket.id, socket.data.principal.userId, conversation);
+        return null;
+      },
+      'typing:stop': async (socket, payload) => {
+        this.typing.stop(socket.id, parsePayload(typingSchema, payload).conversationId);
+        return null;
+      },
+      'presence:query': async (socket, payload) => {
+        const { userIds } = parsePayload(presenceQuerySchema, payload);
+        const visible = await this.chat.contactsAmong(socket.data.principal.userId, userIds);
+        return { users: await this.presence.query(visible) };
+      },
       'auth:refresh': (socket, payload) => this.refresh(socket, parsePayload(authRefreshSchema, payload).token),
     };
   }
@@ -65,6 +96,10 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     this.bus.attach(server as unknown as Server);
     // Authentication happens in the handshake: a bad token never reaches `connection`.
     server.use((socket, next) => {
+      if (this.lifecycle.draining) {
+        next(Object.assign(new Error('instance draining, reconnect'), { data: mapError(new UnavailableError('instance draining, reconnect')).body }));
+        return;
+      }
       const auth = socket.handshake.auth as { token?: unknown };
       const token = typeof auth.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
       this.tokens.verify(token).then(
@@ -92,12 +127,24 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
       if ((CLIENT_EVENTS as readonly string[]).includes(event)) return;
       this.reply(socket, String(event), args, { ok: false, error: mapError(new UnknownEventError(String(event))).body });
     });
-    socket.on('disconnect', () => this.clearExpiry(socket));
+    socket.on('disconnect', () => {
+      this.clearExpiry(socket);
+      this.typing.stopAll(socket.id);
+      this.metrics.connectedSockets.dec();
+      this.presence.disconnected(principal.userId, socket.id).catch((error: unknown) =>
+        this.logger.warn(`presence update failed: ${describe(error)}`),
+      );
+    });
+    this.metrics.connectedSockets.inc();
     this.scheduleExpiry(socket);
     await socket.join(userRoom(principal.userId));
+    await this.presence.connected(principal.userId, socket.id).catch((error: unknown) =>
+      this.logger.warn(`presence update failed: ${describe(error)}`),
+    );
   }
 
   private dispatch(socket: ChatSocket, event: (typeof CLIENT_EVENTS)[number], args: unknown[]): void {
+    const timer = this.metrics.ackLatency.startTimer({ event });
     const run = async (): Promise<Ack<unknown>> => {
       if (Date.now() >= socket.data.expiresAt && event !== 'auth:refresh') {
         throw new UnauthorizedError('access token expired');
@@ -105,9 +152,14 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
       return { ok: true, data: await this.handlers[event](socket, args[0]) };
     };
     run().then(
-      (ack) => this.reply(socket, event, args, ack),
+      (ack) => {
+        timer({ outcome: 'ok' });
+        this.reply(socket, event, args, ack);
+      },
       (error: unknown) => {
         const mapped = mapError(error);
+        timer({ outcome: mapped.body.code });
+        if (mapped.body.code === 'UNAVAILABLE') this.metrics.dependencyErrors.inc({ dependency: 'store' });
         if (mapped.unexpected) this.logger.error(`${event} by ${socket.data.principal.userId} failed: ${describe(error)}`);
         this.reply(socket, event, args, { ok: false, error: mapped.body });
       },

@@ -29,6 +29,7 @@ import {
   type SyncResult,
 } from '@jobsphere/chat-domain';
 import { CHAT_STORE } from '../persistence/persistence.tokens.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { RealtimeBus } from '../realtime/realtime-bus.js';
 
 export interface ConversationList {
@@ -51,6 +52,7 @@ export class ChatService {
   constructor(
     @Inject(CHAT_STORE) private readonly store: ChatStore,
     private readonly bus: RealtimeBus,
+    private readonly metrics: MetricsService,
   ) {}
 
   async createConversation(principal: Principal, input: CreateConversationInput): Promise<{ conversation: ConversationDto; created: boolean }> {
@@ -181,7 +183,10 @@ export class ChatService {
     ]).catch((error: unknown) => this.logger.warn(`post-store bookkeeping failed for ${message.id}: ${String(error)}`));
 
     const dto = toMessageDto(message);
-    this.bus.toUsersExcept(memberIds(conversation), origin.socketId, 'message:new', dto);
+    const recipients = memberIds(conversation);
+    this.bus.toUsersExcept(recipients, origin.socketId, 'message:new', dto);
+    this.metrics.messagesStored.inc();
+    this.metrics.messagesDelivered.inc(recipients.length);
     return { message: dto, duplicate: false };
   }
 
@@ -220,6 +225,24 @@ export class ChatService {
       });
     }
     return { conversationId, lastReadSeq, unreadCount: unreadCount(lastSeq, lastReadSeq) };
+  }
+
+  /**
+   * Which of `userIds` share a conversation with `userId` (and `userId` itself): presence
+   * is only visible to contacts. Walks at most `maxConversations` recent conversations.
+   */
+  async contactsAmong(userId: string, userIds: string[], maxConversations = 1_000): Promise<string[]> {
+    const wanted = new Set(userIds);
+    const found = new Set<string>(wanted.has(userId) ? [userId] : []);
+    let cursor: string | undefined;
+    let seen = 0;
+    do {
+      const page = await this.store.conversations.listForUser(userId, { limit: LIMITS.maxPageSize, ...(cursor && { cursor }) });
+      for (const c of page.conversations) for (const m of c.members) if (wanted.has(m.userId)) found.add(m.userId);
+      seen += page.conversations.length;
+      cursor = page.nextCursor;
+    } while (cursor && found.size < wanted.size && seen < maxConversations);
+    return userIds.filter((id) => found.has(id));
   }
 
   /** The conversation, if the principal is a member; the same error whether it exists or not. */

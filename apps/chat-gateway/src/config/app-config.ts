@@ -19,6 +19,9 @@ export interface AppConfig {
   };
   http: { maxBodyBytes: number };
   shutdown: { drainMs: number };
+  /** Per-user budgets: `points` per `durationS` seconds, shared by all instances through Redis. */
+  rateLimits: Record<'send' | 'typing' | 'rest', { points: number; durationS: number }>;
+  presence: { ttlMs: number; heartbeatMs: number; maxFanout: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -57,6 +60,11 @@ const schema = z.object({
     .default(['websocket']),
   HTTP_MAX_BODY_BYTES: int(1024, 10_000_000).default(64 * 1024),
   SHUTDOWN_DRAIN_MS: int(0, 120_000).default(10_000),
+  RATE_LIMIT_SEND_PER_10S: int(1, 100_000).default(30),
+  RATE_LIMIT_TYPING_PER_10S: int(1, 100_000).default(20),
+  RATE_LIMIT_REST_PER_MIN: int(1, 100_000).default(120),
+  PRESENCE_TTL_MS: int(2_000, 600_000).default(30_000),
+  PRESENCE_MAX_FANOUT: int(0, 100_000).default(500),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -117,6 +125,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     },
     http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES },
     shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS },
+    rateLimits: {
+      send: { points: e.RATE_LIMIT_SEND_PER_10S, durationS: 10 },
+      typing: { points: e.RATE_LIMIT_TYPING_PER_10S, durationS: 10 },
+      rest: { points: e.RATE_LIMIT_REST_PER_MIN, durationS: 60 },
+    },
+    // Heartbeats refresh presence three times per TTL, so one missed beat is harmless.
+    presence: { ttlMs: e.PRESENCE_TTL_MS, heartbeatMs: Math.floor(e.PRESENCE_TTL_MS / 3), maxFanout: e.PRESENCE_MAX_FANOUT },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one instance; scraped at GET /metrics. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly connectedSockets = new Gauge({
+    name: 'chat_connected_sockets',
+    help: 'Sockets connected to this instance',
+    registers: [this.registry],
+  });
+  readonly messagesStored = new Counter({
+    name: 'chat_messages_stored_total',
+    help: 'Messages stored (acked as sent); duplicates of a clientMessageId are not counted',
+    registers: [this.registry],
+  });
+  readonly messagesDelivered = new Counter({
+    name: 'chat_messages_delivered_total',
+    help: 'message:new packets written to sockets of this instance',
+    registers: [this.registry],
+  });
+  readonly ackLatency = new Histogram({
+    name: 'chat_ack_latency_seconds',
+    help: 'Time from receiving a socket event to acknowledging it',
+    labelNames: ['event', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: 'chat_rate_limited_total',
+    help: 'Requests refused by a rate limit',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+  readonly dependencyErrors = new Counter({
+    name: 'chat_dependency_errors_total',
+    help: 'Errors reported by Redis clients or the store',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    // Includes nodejs_eventloop_lag_seconds and process memory.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
