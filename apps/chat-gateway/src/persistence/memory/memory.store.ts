@@ -13,9 +13,17 @@ import {
 } from '@jobsphere/chat-domain';
 import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
 
-/** 24 hex characters, like a MongoDB ObjectId, so ids look the same in both stores. */
+const PROCESS_UNIQUE = randomBytes(5).toString('hex');
+let counter = randomBytes(3).readUIntBE(0, 3);
+
+/**
+ * Laid out like a MongoDB ObjectId (seconds, process, counter), so ids look the same in
+ * both stores and increase in creation order, which the conversation list's tie-break uses.
+ */
 function newId(): string {
-  return randomBytes(12).toString('hex');
+  counter = (counter + 1) % 0xffffff;
+  const seconds = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  return seconds + PROCESS_UNIQUE + counter.toString(16).padStart(6, '0');
 }
 
 // Stored objects are copied in and out so callers can never mutate the "database".

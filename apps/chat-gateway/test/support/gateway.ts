@@ -1,0 +1,128 @@
+import { fileURLToPath } from 'node:url';
+import { ManagedProcess, getFreePort } from '@jobsphere/testing';
+import { type ClientToServerEvents, type ServerToClientEvents, type UserRole } from '@jobsphere/chat-domain';
+import { SignJWT } from 'jose';
+import { io, type Socket } from 'socket.io-client';
+
+export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-1234';
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export type ChatClient = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface GatewayProcess {
+  url: string;
+  port: number;
+  process: ManagedProcess;
+  /** Kills -9: the instance vanishes without a goodbye. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  terminate(): Promise<number | null>;
+  logs(): string;
+}
+
+/** Starts the built gateway (dist/main.js) as a real process on a free port. */
+export async function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const port = await getFreePort();
+  const proc = new ManagedProcess({
+    command: process.execPath,
+    args: [MAIN],
+    readyPattern: /chat gateway listening on/,
+    readyTimeoutMs: 20_000,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      PORT: String(port),
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+  });
+  await proc.start();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    process: proc,
+    kill: () => proc.kill(),
+    terminate: async () => {
+      await proc.stop(30_000);
+      return proc.exitCode;
+    },
+    logs: () => proc.recentOutput(500),
+  };
+}
+
+export async function tokenFor(userId: string, role: UserRole = 'candidate', ttlSeconds = 3600, secret = TEST_JWT_SECRET): Promise<string> {
+  return new SignJWT({ role })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .sign(new TextEncoder().encode(secret));
+}
+
+const openClients = new Set<ChatClient>();
+
+/** A connected device of a user; rejects with the server's connect_error. */
+export async function connectClient(url: string, token: string, timeoutMs = 5_000): Promise<ChatClient> {
+  const socket: ChatClient = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  openClients.add(socket);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`connect to ${url} timed out`)), timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.once('connect_error', (error) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(error);
+    });
+  });
+  return socket;
+}
+
+export function closeAllClients(): void {
+  for (const socket of openClients) socket.close();
+  openClients.clear();
+}
+
+/** Collects every payload of one event, for asserting exactly-once and order. */
+export function collect<E extends keyof ServerToClientEvents>(socket: ChatClient, event: E): Parameters<ServerToClientEvents[E]>[0][] {
+  const seen: Parameters<ServerToClientEvents[E]>[0][] = [];
+  (socket.on as (e: string, l: (p: unknown) => void) => void)(event, (payload) => seen.push(payload as never));
+  return seen;
+}
+
+/** Waits until `predicate` holds, polling; fails with `what` after the timeout. */
+export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export async function rest<T = unknown>(
+  url: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const response = await fetch(url + path, {
+    method,
+    headers: {
+      ...(token && { authorization: `Bearer ${token}` }),
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON (e.g. /metrics)
+  }
+  return { status: response.status, body: parsed as T, headers: response.headers };
+}
