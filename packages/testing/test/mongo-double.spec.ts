@@ -1,13 +1,12 @@
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mongoose, { Schema, Types, type Connection, type Model } from 'mongoose';
+import mongoose, { Schema, Types, type Connection } from 'mongoose';
 import {
   type MongoHandle,
   mongoDoubleScript,
   pingMongo,
   startMongo,
-  startMongod,
   startWireDouble,
 } from '../src/index.js';
 
@@ -76,6 +75,14 @@ const conversationSchema = new Schema<Conversation>({
   price: Schema.Types.Decimal128,
 });
 
+const chatModels = (conn: Connection) => ({
+  Messages: conn.model('Message', messageSchema),
+  Counters: conn.model('Counter', counterSchema),
+  ReadStates: conn.model('ReadState', readStateSchema),
+  Conversations: conn.model('Conversation', conversationSchema),
+});
+type ChatModels = ReturnType<typeof chatModels>;
+
 const MESSAGES = 250;
 const convA = new Types.ObjectId();
 const convB = new Types.ObjectId();
@@ -96,10 +103,10 @@ const portOf = (uri: string): number => Number(/:(\d+)\//.exec(uri)![1]);
 describe('MongoDB for tests, through Mongoose 9', () => {
   let mongo: MongoHandle;
   let conn: Connection;
-  let Messages: Model<Message>;
-  let Counters: Model<Counter>;
-  let ReadStates: Model<ReadState>;
-  let Conversations: Model<Conversation>;
+  let Messages: ChatModels['Messages'];
+  let Counters: ChatModels['Counters'];
+  let ReadStates: ChatModels['ReadStates'];
+  let Conversations: ChatModels['Conversations'];
   const commands: string[] = [];
 
   beforeAll(async () => {
@@ -108,10 +115,7 @@ describe('MongoDB for tests, through Mongoose 9', () => {
     console.info(`MongoDB backend: ${mongo.backend} — ${mongo.description} (ready in ${Date.now() - started} ms)`);
     conn = await mongoose.createConnection(mongo.uri, { monitorCommands: true, serverSelectionTimeoutMS: 5_000 }).asPromise();
     conn.getClient().on('commandStarted', (event: { commandName: string }) => commands.push(event.commandName));
-    Messages = conn.model('Message', messageSchema);
-    Counters = conn.model('Counter', counterSchema);
-    ReadStates = conn.model('ReadState', readStateSchema);
-    Conversations = conn.model('Conversation', conversationSchema);
+    ({ Messages, Counters, ReadStates, Conversations } = chatModels(conn));
   });
 
   afterAll(async () => {
@@ -270,9 +274,9 @@ describe('MongoDB for tests, through Mongoose 9', () => {
     expect(first).toEqual({ _id: id, seq: 1, __v: 0 });
     const next = () =>
       Counters.findOneAndUpdate({ _id: id }, { $inc: { seq: 1 } }, { returnDocument: 'after', upsert: true }).lean();
-    const values = (await Promise.all(Array.from({ length: 49 }, next))).map((c) => c!.seq);
-    expect(new Set([first!.seq, ...values]).size).toBe(50);
-    expect([first!.seq, ...values].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const values = (await Promise.all(Array.from({ length: 49 }, next))).map((c) => c.seq);
+    expect(new Set([first.seq, ...values]).size).toBe(50);
+    expect([first.seq, ...values].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
 
     const before = await Counters.findOneAndUpdate(
       { _id: `conv:${String(convA)}` },
