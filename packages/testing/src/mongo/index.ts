@@ -1,3 +1,20 @@
+/**
+ * Throwaway MongoDB for tests: `startMongo()` prefers a real server (MONGODB_URI, else a `mongod`
+ * on PATH) and falls back to python/mongo_double.py, a wire-protocol double (mockupdb speaks the
+ * protocol, mongomock is the in-memory engine). Print `handle.description` so a run says which.
+ *
+ * What a user of the double must know:
+ * - Correctness only: it answers one request at a time, in memory; never use it for timings.
+ * - Standalone, no transactions (withTransaction fails like on a real standalone), no change
+ *   streams, no collation, no arrayFilters, no pipeline-style updates, no $text search, TTL
+ *   indexes never expire. Unsupported features answer code 238 (NotImplemented), never silently.
+ * - Unique indexes (compound, sparse, partialFilterExpression) are enforced, and E11000 errors
+ *   carry keyPattern/keyValue like mongod's. Other index options are accepted and ignored.
+ * - Needs Debian's python3-mockupdb + python3-mongomock (under /usr/bin/python3) or a python3
+ *   with `pip install mockupdb mongomock` given in MONGO_DOUBLE_PYTHON. MONGO_DOUBLE_VERBOSE=1
+ *   logs every command to the process output (see ManagedProcess.recentOutput in errors).
+ * - The double exits when the process that started it dies, even by SIGKILL (stdin EOF).
+ */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
