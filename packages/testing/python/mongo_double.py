@@ -5,7 +5,7 @@ For tests only. One request is answered at a time, nothing is persisted, transac
 real and performance says nothing about a real server. Started by `startMongo()` from
 @jobsphere/testing when neither MONGODB_URI nor a `mongod` binary is available.
 
-    /usr/bin/python3 mongo_double.py --port 27017 [--verbose]
+    /usr/bin/python3 mongo_double.py --port 27017 [--verbose] [--log-file F] [--exit-on-stdin-eof]
 
 Prints "mongo_double listening on 127.0.0.1:<port>" once it accepts connections. Exits on
 SIGTERM/SIGINT, and when its stdin reaches EOF if started with --exit-on-stdin-eof (so it dies
@@ -62,9 +62,12 @@ class CommandError(Exception):
         self.extra = extra
 
 
+log_stream = sys.stderr
+
+
 def log(msg):
-    sys.stderr.write('mongo_double: %s\n' % msg)
-    sys.stderr.flush()
+    log_stream.write('mongo_double: %s\n' % msg)
+    log_stream.flush()
 
 
 # --------------------------------------------------------------------------------------------
@@ -603,13 +606,16 @@ verbose = False
 
 
 def main():
-    global verbose
+    global verbose, log_stream
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--port', type=int, required=True)
-    parser.add_argument('--verbose', action='store_true')
+    parser.add_argument('--verbose', action='store_true', help='log every command')
+    parser.add_argument('--log-file', help='append the log here instead of stderr')
     parser.add_argument('--exit-on-stdin-eof', action='store_true')
     args = parser.parse_args()
     verbose = args.verbose
+    if args.log_file:
+        log_stream = open(args.log_file, 'a', encoding='utf-8')
 
     double = Double()
     server = mockupdb.MockupDB(port=args.port, request_timeout=int(1e6))

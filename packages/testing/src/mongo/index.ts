@@ -11,8 +11,8 @@
  * - Unique indexes (compound, sparse, partialFilterExpression) are enforced, and E11000 errors
  *   carry keyPattern/keyValue like mongod's. Other index options are accepted and ignored.
  * - Needs Debian's python3-mockupdb + python3-mongomock (under /usr/bin/python3) or a python3
- *   with `pip install mockupdb mongomock` given in MONGO_DOUBLE_PYTHON. MONGO_DOUBLE_VERBOSE=1
- *   logs every command to the process output (see ManagedProcess.recentOutput in errors).
+ *   with `pip install mockupdb mongomock` given in MONGO_DOUBLE_PYTHON. MONGO_DOUBLE_LOG=<file>
+ *   appends every command it receives to that file (under turbo, declare the variable first).
  * - The double exits when the process that started it dies, even by SIGKILL (stdin EOF).
  */
 import { randomBytes } from 'node:crypto';
@@ -174,7 +174,8 @@ export async function startWireDouble(opts: StartMongoOptions = {}): Promise<Mon
   if (!existsSync(script)) throw new Error(`MongoDB wire double script missing: ${script}`);
   const port = await getFreePort();
   const args = [script, '--port', String(port), '--exit-on-stdin-eof'];
-  if (process.env['MONGO_DOUBLE_VERBOSE']) args.push('--verbose');
+  const logFile = process.env['MONGO_DOUBLE_LOG'];
+  if (logFile) args.push('--verbose', '--log-file', logFile);
   const proc = new ManagedProcess({
     command: python,
     args,
