@@ -11,6 +11,11 @@ export interface ManagedProcessOptions {
   cwd?: string;
   /** Folders removed when the process is disposed. */
   tempDirs?: string[];
+  /**
+   * Gives the child a stdin pipe that stays open while this process lives. A child that exits
+   * on stdin EOF then dies with us even when we are killed with SIGKILL (no exit hook runs).
+   */
+  keepStdinOpen?: boolean;
 }
 
 const live = new Set<ManagedProcess>();
@@ -61,7 +66,10 @@ export class ManagedProcess {
     if (this.running) throw new Error(`${this.options.command} is already running`);
     const { command, args, readyPattern, env, cwd } = this.options;
     const timeoutMs = this.options.readyTimeoutMs ?? 15_000;
-    const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdin = this.options.keepStdinOpen ? 'pipe' : 'ignore';
+    const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: [stdin, 'pipe', 'pipe'] });
+    // EPIPE when the child is gone must not crash the test process.
+    child.stdin?.on('error', () => undefined);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     await new Promise<void>((resolve, reject) => {
@@ -95,6 +103,10 @@ export class ManagedProcess {
         () => finish(new Error(`${command} not ready after ${timeoutMs} ms:\n${this.recentOutput()}`)),
         timeoutMs,
       );
+    }).catch(async (error: unknown) => {
+      // A process that never became ready must not linger (it may hold the port or a temp dir).
+      await this.kill();
+      throw error;
     });
   }
 

@@ -1,1 +1,342 @@
-export {};
+/**
+ * Throwaway MongoDB for tests: `startMongo()` prefers a real server (MONGODB_URI, else a `mongod`
+ * on PATH) and falls back to python/mongo_double.py, a wire-protocol double (mockupdb speaks the
+ * protocol, mongomock is the in-memory engine). Print `handle.description` so a run says which.
+ *
+ * What a user of the double must know:
+ * - Correctness only: it answers one request at a time, in memory; never use it for timings.
+ * - Standalone, no transactions (withTransaction fails like on a real standalone), no change
+ *   streams, no collation, no arrayFilters, no pipeline-style updates, no $text search, TTL
+ *   indexes never expire. Unsupported features answer code 238 (NotImplemented), never silently.
+ * - Unique indexes (compound, sparse, partialFilterExpression) are enforced, and E11000 errors
+ *   carry keyPattern/keyValue like mongod's. Other index options are accepted and ignored.
+ * - Needs Debian's python3-mockupdb + python3-mongomock (under /usr/bin/python3) or a python3
+ *   with `pip install mockupdb mongomock` given in MONGO_DOUBLE_PYTHON. MONGO_DOUBLE_LOG=<file>
+ *   appends every command it receives to that file (under turbo, declare the variable first).
+ * - The double exits when the process that started it dies, even by SIGKILL (stdin EOF).
+ */
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getFreePort } from '../ports.js';
+import { ManagedProcess } from '../process.js';
+
+export interface MongoHandle {
+  /** Connection string including the database name. */
+  uri: string;
+  /** 'real': MONGODB_URI or a mongod binary; 'wire-double': mockupdb + mongomock. */
+  backend: 'real' | 'wire-double';
+  /** Human-readable: which server this is (print it in test output). */
+  description: string;
+  /** Pid of the server process started for this handle (undefined for MONGODB_URI). */
+  pid?: number;
+  /** Graceful end: stops the process and removes its temp folder, or drops the database on MONGODB_URI. */
+  stop(): Promise<void>;
+  /** Abrupt death (SIGKILL) plus cleanup. Rejects on MONGODB_URI: that server is not ours to kill. */
+  kill(): Promise<void>;
+}
+
+export interface StartMongoOptions {
+  /** Database name in `uri` (default "test"). On MONGODB_URI it gets a unique suffix. */
+  dbName?: string;
+}
+
+const DEFAULT_DB = 'test';
+const DOUBLE_READY = /mongo_double listening on/;
+const MONGOD_READY = /waiting for connections/i;
+
+/**
+ * A MongoDB for tests, preferring a real server: MONGODB_URI (a fresh uniquely named database,
+ * dropped on stop), else a `mongod` on PATH (free port, temp dbpath), else the wire-protocol
+ * double (python/mongo_double.py under /usr/bin/python3 or MONGO_DOUBLE_PYTHON).
+ */
+export async function startMongo(opts: StartMongoOptions = {}): Promise<MongoHandle> {
+  const uri = process.env['MONGODB_URI'];
+  if (uri) return useExistingMongo(uri, opts);
+  const mongod = findOnPath('mongod');
+  if (mongod) return startMongod(mongod, opts);
+  return startWireDouble(opts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MONGODB_URI
+
+/** A fresh, uniquely named database on an existing server; `stop()` drops it. */
+export async function useExistingMongo(baseUri: string, opts: StartMongoOptions = {}): Promise<MongoHandle> {
+  const prefix = (opts.dbName ?? DEFAULT_DB).replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 20);
+  const dbName = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const uri = withDatabase(baseUri, dbName);
+  // Fail now, not at stop(), if the driver needed to drop the database cannot be found.
+  const MongoClient = await loadMongoClient();
+  let dropped: Promise<void> | undefined;
+  return {
+    uri,
+    backend: 'real',
+    description: `MongoDB from MONGODB_URI (${redact(baseUri)}), database ${dbName}`,
+    stop: () => {
+      dropped ??= (async () => {
+        const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+        try {
+          await client.connect();
+          await client.db(dbName).dropDatabase();
+        } finally {
+          await client.close();
+        }
+      })();
+      return dropped;
+    },
+    kill: () => Promise.reject(new Error('kill() is not possible on a MONGODB_URI server; call stop()')),
+  };
+}
+
+/** Replaces the database in a mongodb:// or mongodb+srv:// URI, keeping the auth database. */
+export function withDatabase(uri: string, dbName: string): string {
+  const match = /^(mongodb(?:\+srv)?:\/\/)([^/?]*)(?:\/([^?]*))?(?:\?(.*))?$/.exec(uri);
+  if (!match) throw new Error(`not a MongoDB connection string: ${redact(uri)}`);
+  const [, scheme, hosts = '', oldDb = '', query = ''] = match;
+  const params = new URLSearchParams(query);
+  // With credentials, the database in the path is also the default auth database.
+  if (hosts.includes('@') && oldDb && !params.has('authSource')) params.set('authSource', decodeURIComponent(oldDb));
+  const rest = params.toString();
+  return `${scheme}${hosts}/${encodeURIComponent(dbName)}${rest ? `?${rest}` : ''}`;
+}
+
+function redact(uri: string): string {
+  return uri.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+interface MinimalMongoClient {
+  connect(): Promise<unknown>;
+  db(name: string): { dropDatabase(): Promise<unknown> };
+  close(): Promise<void>;
+}
+type MongoClientConstructor = new (uri: string, options?: Record<string, unknown>) => MinimalMongoClient;
+
+/** The `mongodb` driver of the consuming project (directly, or the one mongoose uses). */
+async function loadMongoClient(): Promise<MongoClientConstructor> {
+  const bases = [import.meta.url, pathToFileURL(join(process.cwd(), 'package.json')).href];
+  const candidates: (() => string)[] = [];
+  for (const base of bases) {
+    const require = createRequire(base);
+    candidates.push(() => require.resolve('mongodb'));
+    candidates.push(() => createRequire(require.resolve('mongoose')).resolve('mongodb'));
+  }
+  for (const resolve of candidates) {
+    let path: string;
+    try {
+      path = resolve();
+    } catch {
+      continue;
+    }
+    const mod = (await import(pathToFileURL(path).href)) as {
+      MongoClient?: MongoClientConstructor;
+      default?: { MongoClient?: MongoClientConstructor };
+    };
+    const ctor = mod.MongoClient ?? mod.default?.MongoClient;
+    if (ctor) return ctor;
+  }
+  throw new Error('MONGODB_URI is set but neither `mongodb` nor `mongoose` can be resolved to drop the test database');
+}
+
+// ---------------------------------------------------------------------------------------------
+// mongod
+
+/** A throwaway `mongod` on a free loopback port with a temp dbpath (removed on stop/kill). */
+export async function startMongod(binary: string, opts: StartMongoOptions = {}): Promise<MongoHandle> {
+  const port = await getFreePort();
+  const dbpath = mkdtempSync(join(tmpdir(), 'jobsphere-mongod-'));
+  const proc = new ManagedProcess({
+    command: binary,
+    args: ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dbpath, '--nounixsocket'],
+    readyPattern: MONGOD_READY,
+    readyTimeoutMs: 30_000,
+    tempDirs: [dbpath],
+  });
+  return launch(proc, port, 'real', `mongod (${binary}) on 127.0.0.1:${port}, temp dbpath`, opts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// wire double
+
+/** Path of python/mongo_double.py, from dist/mongo/index.js as from src/mongo/index.ts. */
+export function mongoDoubleScript(): string {
+  return fileURLToPath(new URL('../../python/mongo_double.py', import.meta.url));
+}
+
+/** The MongoDB wire-protocol double (mockupdb + mongomock) on a free loopback port. */
+export async function startWireDouble(opts: StartMongoOptions = {}): Promise<MongoHandle> {
+  const python = process.env['MONGO_DOUBLE_PYTHON'] || '/usr/bin/python3';
+  const script = mongoDoubleScript();
+  if (!existsSync(script)) throw new Error(`MongoDB wire double script missing: ${script}`);
+  const port = await getFreePort();
+  const args = [script, '--port', String(port), '--exit-on-stdin-eof'];
+  const logFile = process.env['MONGO_DOUBLE_LOG'];
+  if (logFile) args.push('--verbose', '--log-file', logFile);
+  const proc = new ManagedProcess({
+    command: python,
+    args,
+    readyPattern: DOUBLE_READY,
+    keepStdinOpen: true,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+  });
+  const description = `MongoDB wire-protocol double (mockupdb + mongomock, ${python}) on 127.0.0.1:${port}`;
+  return launch(proc, port, 'wire-double', description, opts);
+}
+
+async function launch(
+  proc: ManagedProcess,
+  port: number,
+  backend: MongoHandle['backend'],
+  description: string,
+  opts: StartMongoOptions,
+): Promise<MongoHandle> {
+  try {
+    await proc.start();
+    await waitUntilAnswers('127.0.0.1', port, 15_000);
+  } catch (error) {
+    await proc.dispose();
+    throw error;
+  }
+  return {
+    uri: `mongodb://127.0.0.1:${port}/${encodeURIComponent(opts.dbName ?? DEFAULT_DB)}`,
+    backend,
+    description,
+    pid: proc.pid,
+    stop: () => proc.dispose(),
+    kill: async () => {
+      await proc.kill();
+      proc.disposeSync();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// tiny wire-protocol client: readiness without a driver
+
+/** Resolves once `{ping: 1}` over OP_MSG gets `ok: 1` back; rejects after `timeoutMs`. */
+export async function waitUntilAnswers(host: string, port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await pingMongo(host, port, Math.min(2_000, deadline - Date.now()))) return;
+      lastError = new Error('ping answered without ok: 1');
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`no MongoDB answer on ${host}:${port} after ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+/** One `{ping: 1}` round trip: true on `ok: 1`; rejects when nothing answers. */
+export function pingMongo(host: string, port: number, timeoutMs = 2_000): Promise<boolean> {
+  const requestId = Math.floor(Math.random() * 0x7fffffff);
+  return new Promise<boolean>((resolve, reject) => {
+    const socket = new Socket();
+    let received = Buffer.alloc(0);
+    const done = (error: Error | undefined, ok = false) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(ok);
+    };
+    const timer = setTimeout(() => done(new Error(`ping timed out after ${timeoutMs} ms`)), timeoutMs);
+    socket.once('error', (error) => done(error));
+    socket.once('close', () => done(new Error('connection closed before a reply')));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length < 4 || received.length < received.readInt32LE(0)) return;
+      const responseTo = received.readInt32LE(8);
+      const opCode = received.readInt32LE(12);
+      if (responseTo !== requestId || opCode !== OP_MSG) return done(new Error('unexpected reply to ping'));
+      // header (16) + flagBits (4) + section kind 0 (1) + BSON document
+      done(undefined, readOk(received.subarray(21, received.length)));
+    });
+    socket.connect(port, host, () => socket.write(opMsg(requestId, pingDocument())));
+  });
+}
+
+const OP_MSG = 2013;
+
+function cstring(text: string): Buffer {
+  return Buffer.concat([Buffer.from(text, 'utf8'), Buffer.from([0])]);
+}
+
+/** BSON for `{ping: 1, $db: "admin"}`. */
+function pingDocument(): Buffer {
+  const one = Buffer.alloc(4);
+  one.writeInt32LE(1);
+  const admin = cstring('admin');
+  const adminLength = Buffer.alloc(4);
+  adminLength.writeInt32LE(admin.length);
+  const body = Buffer.concat([
+    Buffer.from([0x10]),
+    cstring('ping'),
+    one,
+    Buffer.from([0x02]),
+    cstring('$db'),
+    adminLength,
+    admin,
+    Buffer.from([0]),
+  ]);
+  const size = Buffer.alloc(4);
+  size.writeInt32LE(body.length + 4);
+  return Buffer.concat([size, body]);
+}
+
+function opMsg(requestId: number, document: Buffer): Buffer {
+  const header = Buffer.alloc(21);
+  header.writeInt32LE(21 + document.length, 0);
+  header.writeInt32LE(requestId, 4);
+  header.writeInt32LE(0, 8);
+  header.writeInt32LE(OP_MSG, 12);
+  header.writeUInt32LE(0, 16); // flagBits
+  header.writeUInt8(0, 20); // section kind 0: body
+  return Buffer.concat([header, document]);
+}
+
+/** Reads the top-level `ok` field of a BSON document (only the element types a reply needs). */
+function readOk(doc: Buffer): boolean {
+  let pos = 4;
+  while (pos < doc.length && doc[pos] !== 0) {
+    const type = doc[pos]!;
+    const nameEnd = doc.indexOf(0, pos + 1);
+    const name = doc.toString('utf8', pos + 1, nameEnd);
+    pos = nameEnd + 1;
+    if (name === 'ok') {
+      if (type === 0x01) return doc.readDoubleLE(pos) === 1;
+      if (type === 0x10) return doc.readInt32LE(pos) === 1;
+      if (type === 0x12) return doc.readBigInt64LE(pos) === 1n;
+      if (type === 0x08) return doc[pos] === 1;
+      return false;
+    }
+    const fixed: Record<number, number> = { 0x01: 8, 0x07: 12, 0x08: 1, 0x09: 8, 0x0a: 0, 0x10: 4, 0x11: 8, 0x12: 8, 0x13: 16 };
+    if (type in fixed) pos += fixed[type]!;
+    else if (type === 0x02) pos += 4 + doc.readInt32LE(pos);
+    else if (type === 0x03 || type === 0x04) pos += doc.readInt32LE(pos);
+    else if (type === 0x05) pos += 5 + doc.readInt32LE(pos);
+    else return false;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
