@@ -1,0 +1,4 @@
+import { MemoryChatStore } from '../src/persistence/memory/memory.store.js';
+import { describeStoreContract } from './store.contract.js';
+
+describeStoreContract('in-memory', async () => new MemoryChatStore(), async (store) => store.close());
