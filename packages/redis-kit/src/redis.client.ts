@@ -252,9 +252,15 @@ export async function quitRedisClient(client: RedisClient, timeoutMs = 2_000): P
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
+  // QUIT's reply comes before the socket is closed; resolve once it is, so callers see `end`.
+  const ended = new Promise<'ended'>((resolve) => client.once('end', () => resolve('ended')));
   try {
-    const result = await Promise.race([client.quit().catch(() => 'failed' as const), timedOut]);
-    if (result === 'timeout' || result === 'failed') client.disconnect();
+    const quit = client.quit().then(
+      () => ended,
+      () => 'failed' as const,
+    );
+    const result = await Promise.race([quit, timedOut]);
+    if (result !== 'ended') client.disconnect();
   } catch {
     client.disconnect();
   } finally {
