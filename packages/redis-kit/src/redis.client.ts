@@ -119,7 +119,7 @@ const labels = new WeakMap<
 function explain(message: string, tls: boolean | undefined): string {
   if (
     tls === true &&
-    /ETIMEDOUT|timed out|not ready within|ECONNRESET|wrong version number|socket disconnected/i.test(
+    /ETIMEDOUT|connect timeout|ECONNRESET|wrong version number|socket disconnected/i.test(
       message,
     )
   ) {
@@ -127,7 +127,7 @@ function explain(message: string, tls: boolean | undefined): string {
   }
   if (
     tls === false &&
-    /ECONNRESET|Connection is closed|connection closed|not ready within/i.test(message)
+    /ECONNRESET|Connection is closed|connection closed/i.test(message)
   ) {
     return `${message} (TLS is off: does the server require TLS, rediss://?)`;
   }
@@ -152,7 +152,7 @@ export async function connectRedisClient(client: RedisClient, timeoutMs?: number
   if (client.status === 'ready') return;
   const info = labels.get(client);
   const label = info?.label ?? 'redis';
-  const limitMs = timeoutMs ?? (info ? info.connectTimeoutMs + 1_000 : 10_000);
+  const limitMs = timeoutMs ?? info?.connectTimeoutMs ?? 10_000;
   let lastError: Error | undefined;
   let lastNodeError: string | undefined;
   let cleanup = () => {};
@@ -181,7 +181,7 @@ export async function connectRedisClient(client: RedisClient, timeoutMs?: number
     // The error event comes first with the cause; `close`/`end` ends the attempt.
     const onClose = () => setImmediate(() => fail(lastError?.message ?? 'connection closed'));
     const timer = setTimeout(
-      () => fail(lastError?.message ?? `not ready within ${limitMs} ms`),
+      () => fail(lastError?.message ?? `no reply within the connect timeout (${limitMs} ms)`),
       limitMs,
     );
     client.on('error', onError);
