@@ -119,16 +119,11 @@ const labels = new WeakMap<
 function explain(message: string, tls: boolean | undefined): string {
   if (
     tls === true &&
-    /ETIMEDOUT|connect timeout|ECONNRESET|wrong version number|socket disconnected/i.test(
-      message,
-    )
+    /ETIMEDOUT|connect timeout|ECONNRESET|wrong version number|socket disconnected/i.test(message)
   ) {
     return `${message} (TLS is on: does the server speak TLS on this port?)`;
   }
-  if (
-    tls === false &&
-    /ECONNRESET|Connection is closed|connection closed/i.test(message)
-  ) {
+  if (tls === false && /ECONNRESET|Connection is closed|connection closed/i.test(message)) {
     return `${message} (TLS is off: does the server require TLS, rediss://?)`;
   }
   return message;

@@ -2,7 +2,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { type Socket as ClientSocket, io as connectClient } from 'socket.io-client';
-import { type RedisAdapterHandle, type RedisConfig, type RedisKitLogger, createRedisAdapter } from '../src/index.js';
+import {
+  type RedisAdapterHandle,
+  type RedisConfig,
+  type RedisKitLogger,
+  createRedisAdapter,
+} from '../src/index.js';
 
 /** Collects what the kit logs, so a test can look at it and nothing is printed. */
 export function memoryLogger(): RedisKitLogger & { lines: string[] } {
@@ -30,7 +35,10 @@ export interface Instance {
 }
 
 /** One gateway-like Socket.IO server on an ephemeral port, fanning out through the kit's adapter. */
-export async function startInstance(config: RedisConfig, logger: RedisKitLogger): Promise<Instance> {
+export async function startInstance(
+  config: RedisConfig,
+  logger: RedisKitLogger,
+): Promise<Instance> {
   const handle = await createRedisAdapter(config, { logger, key: 'kit-test' });
   const http = createServer();
   const io = new Server(http, { adapter: handle.adapter, transports: ['websocket'] });
@@ -88,7 +96,12 @@ export async function connectReceiver(instance: Instance, room: string): Promise
 let counter = 0;
 
 /** Broadcasts one probe from `from` to `room` and tells whether `receiver` (on another instance) got it. */
-export async function deliverOnce(from: Instance, room: string, receiver: Receiver, timeoutMs = 1_000): Promise<boolean> {
+export async function deliverOnce(
+  from: Instance,
+  room: string,
+  receiver: Receiver,
+  timeoutMs = 1_000,
+): Promise<boolean> {
   const id = `p${++counter}`;
   const arrived = receiver.next(id, timeoutMs);
   from.io.to(room).emit('probe', id);
@@ -100,7 +113,12 @@ export async function deliverOnce(from: Instance, room: string, receiver: Receiv
  * Used to wait for subscriptions to settle and to measure an interruption, not to hide a failure:
  * it gives up (returns undefined) at the deadline.
  */
-export async function timeUntilDelivery(from: Instance, room: string, receiver: Receiver, deadlineMs: number): Promise<number | undefined> {
+export async function timeUntilDelivery(
+  from: Instance,
+  room: string,
+  receiver: Receiver,
+  deadlineMs: number,
+): Promise<number | undefined> {
   const start = Date.now();
   while (Date.now() - start < deadlineMs) {
     if (await deliverOnce(from, room, receiver, 100)) return Date.now() - start;
@@ -109,26 +127,38 @@ export async function timeUntilDelivery(from: Instance, room: string, receiver: 
 }
 
 /** Median one-way cross-instance latency over `count` sequential probes, in ms. */
-export async function medianLatency(from: Instance, room: string, receiver: Receiver, count: number): Promise<{ medianMs: number; p95Ms: number; lost: number }> {
+export async function medianLatency(
+  from: Instance,
+  room: string,
+  receiver: Receiver,
+  count: number,
+): Promise<{ medianMs: number; p95Ms: number; lost: number }> {
   const samples: number[] = [];
   let lost = 0;
   for (let i = 0; i < count; i++) {
     const start = process.hrtime.bigint();
-    if (await deliverOnce(from, room, receiver, 1_000)) samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (await deliverOnce(from, room, receiver, 1_000))
+      samples.push(Number(process.hrtime.bigint() - start) / 1e6);
     else lost++;
   }
   samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
+  const at = (q: number) =>
+    samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
   return { medianMs: round(at(0.5)), p95Ms: round(at(0.95)), lost };
 }
 
 export const round = (n: number) => Math.round(n * 100) / 100;
 
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<number> {
   const start = Date.now();
   for (;;) {
     if (await check()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`${what} did not happen within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

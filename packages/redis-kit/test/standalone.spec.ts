@@ -41,7 +41,14 @@ describe('standalone Redis', () => {
 
   beforeAll(async () => {
     server = await startRedis();
-    config = { mode: 'standalone', host: server.host, port: server.port, db: 0, tls: false, connectTimeoutMs: 1_000 };
+    config = {
+      mode: 'standalone',
+      host: server.host,
+      port: server.port,
+      db: 0,
+      tls: false,
+      connectTimeoutMs: 1_000,
+    };
     a = await startInstance(config, logger);
     b = await startInstance(config, logger);
     receiver = await connectReceiver(b, 'room-1');
@@ -66,7 +73,9 @@ describe('standalone Redis', () => {
 
   it('measures cross-instance broadcast latency on loopback', async () => {
     const figures = await medianLatency(a!, 'room-1', receiver, 200);
-    console.log(`[figure] standalone cross-instance broadcast latency over 200 messages: median ${figures.medianMs} ms, p95 ${figures.p95Ms} ms, lost ${figures.lost}`);
+    console.log(
+      `[figure] standalone cross-instance broadcast latency over 200 messages: median ${figures.medianMs} ms, p95 ${figures.p95Ms} ms, lost ${figures.lost}`,
+    );
     expect(figures.lost).toBe(0);
   });
 
@@ -91,7 +100,11 @@ describe('standalone Redis', () => {
         RedisModule.forRootAsync({
           imports: [SettingsModule],
           inject: [Settings],
-          useFactory: (settings: Settings) => ({ config: settings.redis, logger, name: 'nest-test' }),
+          useFactory: (settings: Settings) => ({
+            config: settings.redis,
+            logger,
+            name: 'nest-test',
+          }),
         }),
       ],
       providers: [Consumer],
@@ -107,14 +120,22 @@ describe('standalone Redis', () => {
 
     await app.close();
     expect(consumer.client.status).toBe('end');
-    await waitFor('server forgets the connection', async () => !(await clientList()).includes('name=nest-test'), 2_000);
+    await waitFor(
+      'server forgets the connection',
+      async () => !(await clientList()).includes('name=nest-test'),
+      2_000,
+    );
   });
 
   it('survives Redis being SIGKILLed and restarted: down, then up, delivery resumes, no unhandled rejection', async () => {
     await expect(health.isHealthy()).resolves.toEqual({ redis: { status: 'up' } });
 
     await server.kill();
-    await waitFor('health down', async () => (await health.isHealthy('redis', 200)).redis?.status === 'down', 5_000);
+    await waitFor(
+      'health down',
+      async () => (await health.isHealthy('redis', 200)).redis?.status === 'down',
+      5_000,
+    );
     const down = await health.isHealthy('redis', 200);
     expect(down.redis?.status).toBe('down');
     // Broadcasting while Redis is gone neither throws nor crashes; the packets are dropped.
@@ -124,8 +145,16 @@ describe('standalone Redis', () => {
 
     const restartedAt = Date.now();
     await server.restart();
-    const reconnectMs = await waitFor('client ready again', () => client.status === 'ready', 10_000);
-    await waitFor('health up', async () => (await health.isHealthy()).redis?.status === 'up', 10_000);
+    const reconnectMs = await waitFor(
+      'client ready again',
+      () => client.status === 'ready',
+      10_000,
+    );
+    await waitFor(
+      'health up',
+      async () => (await health.isHealthy()).redis?.status === 'up',
+      10_000,
+    );
     const waited = await timeUntilDelivery(a!, 'room-1', receiver, 10_000);
     expect(waited).toBeDefined();
     console.log(
@@ -137,7 +166,11 @@ describe('standalone Redis', () => {
 
     expect(unhandled.reasons).toEqual([]);
     // The outage was logged once per client, without a flood and without secrets.
-    expect(logger.lines.some((l) => l.includes('ECONNREFUSED') || l.includes('Connection is closed'))).toBe(true);
-    expect(logger.lines.filter((l) => l.includes('health') && l.includes('ECONNREFUSED')).length).toBeLessThanOrEqual(2);
+    expect(
+      logger.lines.some((l) => l.includes('ECONNREFUSED') || l.includes('Connection is closed')),
+    ).toBe(true);
+    expect(
+      logger.lines.filter((l) => l.includes('health') && l.includes('ECONNREFUSED')).length,
+    ).toBeLessThanOrEqual(2);
   });
 });

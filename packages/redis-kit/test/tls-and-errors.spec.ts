@@ -27,7 +27,10 @@ describe('Redis with password and TLS', () => {
   let receiver: Receiver | undefined;
 
   beforeAll(async () => {
-    [secure, plain] = await Promise.all([startRedis({ tls: true, password: PASSWORD }), startRedis({ password: PASSWORD })]);
+    [secure, plain] = await Promise.all([
+      startRedis({ tls: true, password: PASSWORD }),
+      startRedis({ password: PASSWORD }),
+    ]);
     config = {
       mode: 'standalone',
       host: secure.host,
@@ -78,18 +81,44 @@ describe('Redis with password and TLS', () => {
 
     const cases: [string, () => RedisConfig, RegExp][] = [
       ['wrong password', () => ({ ...config, password: 'not-the-password' }), /WRONGPASS/],
-      ['no password for a server that wants one', () => ({ ...config, password: undefined }), /NOAUTH/],
+      [
+        'no password for a server that wants one',
+        () => ({ ...config, password: undefined }),
+        /NOAUTH/,
+      ],
       ['TLS client to a plain server', () => ({ ...config, port: plain.port }), /TLS is on/],
-      ['plain client to a TLS server', () => ({ ...config, tls: false, tlsCa: undefined }), /TLS is off|ECONNRESET/],
-      ['untrusted certificate (no CA given)', () => ({ ...config, tlsCa: undefined }), /self-signed certificate/],
-      ['nothing listening on the port', () => ({ ...config, tls: false, tlsCa: undefined, port: 1 }), /ECONNREFUSED/],
-      ['a host that never answers', () => ({ ...config, tls: false, tlsCa: undefined, host: '127.0.0.1', port: silentPort }), /no reply within the connect timeout|ETIMEDOUT/],
-      ['a TLS host that never answers', () => ({ ...config, host: '127.0.0.1', port: silentPort }), /ETIMEDOUT|connect timeout/],
+      [
+        'plain client to a TLS server',
+        () => ({ ...config, tls: false, tlsCa: undefined }),
+        /TLS is off|ECONNRESET/,
+      ],
+      [
+        'untrusted certificate (no CA given)',
+        () => ({ ...config, tlsCa: undefined }),
+        /self-signed certificate/,
+      ],
+      [
+        'nothing listening on the port',
+        () => ({ ...config, tls: false, tlsCa: undefined, port: 1 }),
+        /ECONNREFUSED/,
+      ],
+      [
+        'a host that never answers',
+        () => ({ ...config, tls: false, tlsCa: undefined, host: '127.0.0.1', port: silentPort }),
+        /no reply within the connect timeout|ETIMEDOUT/,
+      ],
+      [
+        'a TLS host that never answers',
+        () => ({ ...config, host: '127.0.0.1', port: silentPort }),
+        /ETIMEDOUT|connect timeout/,
+      ],
     ];
 
     it.each(cases)('%s', async (_name, makeConfig, expected) => {
       const started = Date.now();
-      const error: unknown = await createRedisAdapter(makeConfig(), { logger: memoryLogger() }).then(
+      const error: unknown = await createRedisAdapter(makeConfig(), {
+        logger: memoryLogger(),
+      }).then(
         () => new Error('connected, unexpectedly'),
         (e: unknown) => e,
       );
@@ -99,7 +128,9 @@ describe('Redis with password and TLS', () => {
       expect(message).toMatch(expected);
       expect(message).toMatch(/cannot connect to socket\.io-(pub|sub) redis/);
       expect(message).not.toContain(PASSWORD);
-      console.log(`[figure] "${_name}" failed after ${elapsed} ms (connect timeout ${CONNECT_TIMEOUT_MS} ms): ${message}`);
+      console.log(
+        `[figure] "${_name}" failed after ${elapsed} ms (connect timeout ${CONNECT_TIMEOUT_MS} ms): ${message}`,
+      );
     });
 
     it('left no unhandled rejection behind', async () => {
