@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
-import type { RedisClient } from './redis.client.js';
 import { REDIS_CLIENT } from './redis.constants.js';
 import { RedisHealthIndicator } from './redis.health.js';
 
@@ -15,7 +14,7 @@ async function indicatorWith(client: FakeClient): Promise<RedisHealthIndicator> 
     providers: [
       HealthIndicatorService,
       RedisHealthIndicator,
-      { provide: REDIS_CLIENT, useValue: client as unknown as RedisClient },
+      { provide: REDIS_CLIENT, useValue: client },
     ],
   }).compile();
   return moduleRef.get(RedisHealthIndicator);
