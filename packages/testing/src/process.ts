@@ -43,6 +43,7 @@ export class ManagedProcess {
   private child: ChildProcess | undefined;
   private output: string[] = [];
   private exited: Promise<number | null> = Promise.resolve(null);
+  private watchdog: ChildProcess | undefined;
 
   constructor(private readonly options: ManagedProcessOptions) {
     installExitHooks();
@@ -53,8 +54,15 @@ export class ManagedProcess {
     return this.child?.pid;
   }
 
+  /** Exit code of the last run (null while running, or when ended by a signal). */
+  get exitCode(): number | null {
+    return this.child?.exitCode ?? null;
+  }
+
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return (
+      this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+    );
   }
 
   /** The last lines the process printed, for error messages. */
@@ -72,6 +80,7 @@ export class ManagedProcess {
     child.stdin?.on('error', () => undefined);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    if (child.pid !== undefined) this.startWatchdog(child.pid);
     await new Promise<void>((resolve, reject) => {
       let buffer = '';
       let settled = false;
@@ -97,10 +106,13 @@ export class ManagedProcess {
       child.stderr?.on('data', onData);
       child.once('error', (err) => finish(new Error(`${command} failed to start: ${err.message}`)));
       child.once('exit', (code, signal) =>
-        finish(new Error(`${command} exited (${code ?? signal}) before ready:\n${this.recentOutput()}`)),
+        finish(
+          new Error(`${command} exited (${code ?? signal}) before ready:\n${this.recentOutput()}`),
+        ),
       );
       const timer = setTimeout(
-        () => finish(new Error(`${command} not ready after ${timeoutMs} ms:\n${this.recentOutput()}`)),
+        () =>
+          finish(new Error(`${command} not ready after ${timeoutMs} ms:\n${this.recentOutput()}`)),
         timeoutMs,
       );
     }).catch(async (error: unknown) => {
@@ -112,6 +124,7 @@ export class ManagedProcess {
 
   /** Graceful stop (SIGTERM, then SIGKILL after `graceMs`). */
   async stop(graceMs = 5_000): Promise<void> {
+    this.stopWatchdog();
     if (!this.running) return;
     this.child?.kill('SIGTERM');
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
@@ -121,6 +134,7 @@ export class ManagedProcess {
 
   /** Abrupt death, as when an instance or a node is lost. */
   async kill(): Promise<void> {
+    this.stopWatchdog();
     if (!this.running) return;
     this.child?.kill('SIGKILL');
     await this.exited;
@@ -140,9 +154,30 @@ export class ManagedProcess {
 
   /** For exit hooks, where nothing can be awaited. */
   disposeSync(): void {
+    this.stopWatchdog();
     if (this.running) this.child?.kill('SIGKILL');
     this.removeTempDirs();
     live.delete(this);
+  }
+
+  // Exit hooks cannot run when the test process itself is SIGKILLed (a Jest worker
+  // torn down hard, an OOM kill). A detached shell outlives it, notices, and cleans up.
+  private startWatchdog(childPid: number): void {
+    const dirs = (this.options.tempDirs ?? [])
+      .map((d) => `'${d.replaceAll("'", "'\\''")}'`)
+      .join(' ');
+    const script =
+      `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
+      `kill -9 ${childPid} 2>/dev/null; ${dirs ? `rm -rf ${dirs}` : 'true'}`;
+    const watchdog = spawn('/bin/sh', ['-c', script], { detached: true, stdio: 'ignore' });
+    watchdog.on('error', () => undefined);
+    watchdog.unref();
+    this.watchdog = watchdog;
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog?.exitCode === null) this.watchdog.kill('SIGKILL');
+    this.watchdog = undefined;
   }
 
   private removeTempDirs(): void {

@@ -1,0 +1,22 @@
+export {
+  parseRedisConfig,
+  describeRedisConfig,
+  RedisConfigError,
+  REDIS_ENV_VARIABLES,
+} from './redis.config.js';
+export type { RedisConfig, RedisConfigIssue, RedisMode } from './redis.config.js';
+export {
+  connectRedisClient,
+  createRedisClient,
+  quitRedisClient,
+  RedisConnectionError,
+} from './redis.client.js';
+export type { CreateRedisClientOptions, RedisClient } from './redis.client.js';
+export { createDebugLogger } from './redis.logger.js';
+export type { RedisKitLogger } from './redis.logger.js';
+export { createRedisAdapter } from './redis.adapter.js';
+export type { CreateRedisAdapterOptions, RedisAdapterHandle } from './redis.adapter.js';
+export { RedisHealthIndicator } from './redis.health.js';
+export { RedisModule } from './redis.module.js';
+export type { RedisModuleAsyncOptions, RedisModuleOptions } from './redis.module.js';
+export { REDIS_CLIENT, REDIS_CONFIG } from './redis.constants.js';
