@@ -18,7 +18,7 @@ import { OpenApiController } from './openapi/openapi.controller.js';
 import { RateLimitService } from './limits/rate-limit.service.js';
 import { RestRateLimitGuard } from './limits/rest-rate-limit.guard.js';
 import { MetricsController } from './metrics/metrics.controller.js';
-import { MetricsService } from './metrics/metrics.service.js';
+import { MetricsService, countingLogger } from './metrics/metrics.service.js';
 import { PresenceService } from './presence/presence.service.js';
 import { TypingService } from './chat/typing.service.js';
 
@@ -26,17 +26,19 @@ export interface AppModuleOptions {
   config: AppConfig;
   /** Connected before the app starts, closed after it (see bootstrap.ts). */
   store: ChatStore;
+  /** Created before the app so the Redis clients built ahead of it can count their errors. */
+  metrics: MetricsService;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, store }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, store, metrics }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         TerminusModule.forRoot({ logger: false }),
-        ...(config.redis ? [RedisModule.forRoot({ config: config.redis })] : []),
+        ...(config.redis ? [RedisModule.forRoot({ config: config.redis, logger: countingLogger('Redis', metrics) })] : []),
       ],
       controllers: [ChatController, HealthController, OpenApiController, MetricsController],
       providers: [
@@ -50,7 +52,7 @@ export class AppModule {
         StoreHealthIndicator,
         RateLimitService,
         RestRateLimitGuard,
-        MetricsService,
+        { provide: MetricsService, useValue: metrics },
         PresenceService,
         TypingService,
       ],

@@ -10,6 +10,7 @@ import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
 import { type AppConfig } from './config/app-config.js';
 import { LifecycleState } from './health/lifecycle.state.js';
+import { MetricsService, countingLogger } from './metrics/metrics.service.js';
 import { MemoryChatStore } from './persistence/memory/memory.store.js';
 import { MongoChatStore } from './persistence/mongo/mongo.store.js';
 import { ChatIoAdapter } from './realtime/chat-io.adapter.js';
@@ -45,9 +46,12 @@ export async function startGateway(config: AppConfig, logger = createLogger(conf
   } else {
     log.log('STORE: MongoDB (MONGODB_URI)');
   }
+  const metrics = new MetricsService();
   let redisAdapter: RedisAdapterHandle | undefined;
   try {
-    redisAdapter = config.redis ? await createRedisAdapter(config.redis, { logger: new Logger('Redis') }) : undefined;
+    redisAdapter = config.redis
+      ? await createRedisAdapter(config.redis, { logger: countingLogger('Redis', metrics) })
+      : undefined;
     log.log(
       config.redis
         ? `FAN-OUT: Redis adapter over ${describeRedisConfig(config.redis)}`
@@ -55,7 +59,7 @@ export async function startGateway(config: AppConfig, logger = createLogger(conf
     );
     if (config.jwt.usingDevSecret) log.warn('JWT_SECRET not set: using the development secret (`pnpm token <userId>` mints tokens for it).');
 
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, store }), {
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, store, metrics }), {
       logger,
       bodyParser: false,
     });

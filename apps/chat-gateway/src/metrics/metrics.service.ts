@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one instance; scraped at GET /metrics. */
@@ -49,4 +49,17 @@ export class MetricsService {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/** A Nest logger for a dependency's client that also counts the errors it reports. */
+export function countingLogger(dependency: string, metrics: MetricsService) {
+  const logger = new Logger(dependency);
+  return {
+    log: (message: string) => logger.log(message),
+    warn: (message: string) => logger.warn(message),
+    error: (message: string) => {
+      metrics.dependencyErrors.inc({ dependency: dependency.toLowerCase() });
+      logger.error(message);
+    },
+  };
 }
