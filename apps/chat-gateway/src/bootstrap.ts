@@ -48,9 +48,18 @@ export async function startGateway(config: AppConfig, logger = createLogger(conf
   }
   const metrics = new MetricsService();
   let redisAdapter: RedisAdapterHandle | undefined;
+  // Bound once the Socket.IO server exists; debounced because publisher and subscriber both report.
+  let askClientsToSync = () => {};
+  let syncTimer: NodeJS.Timeout | undefined;
   try {
     redisAdapter = config.redis
-      ? await createRedisAdapter(config.redis, { logger: countingLogger('Redis', metrics) })
+      ? await createRedisAdapter(config.redis, {
+          logger: countingLogger('Redis', metrics),
+          onReconnect: () => {
+            clearTimeout(syncTimer);
+            syncTimer = setTimeout(() => askClientsToSync(), 250);
+          },
+        })
       : undefined;
     log.log(
       config.redis
@@ -68,6 +77,10 @@ export async function startGateway(config: AppConfig, logger = createLogger(conf
     app.enableCors({ origin: config.corsOrigin, credentials: true });
     app.useWebSocketAdapter(new ChatIoAdapter(app, config, redisAdapter?.adapter));
     await app.listen(config.port);
+    askClientsToSync = () => {
+      log.warn('Redis is back: asking local clients to sync what they may have missed');
+      app.get(RealtimeBus).server?.local.emit('sync:required', { reason: 'redis-reconnected' });
+    };
     const port = (app.getHttpServer().address() as AddressInfo).port;
     log.log(`chat gateway listening on :${port} (${config.nodeEnv})`);
 
@@ -76,6 +89,7 @@ export async function startGateway(config: AppConfig, logger = createLogger(conf
       (closing ??= (async () => {
         const lifecycle = app.get(LifecycleState);
         lifecycle.startDraining();
+        clearTimeout(syncTimer);
         const server = app.get(RealtimeBus).server;
         if (server) await drainSockets(server, config.shutdown.drainMs, log);
         await app.close(); // Socket.IO, then HTTP, then module hooks (Redis clients)

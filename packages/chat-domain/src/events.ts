@@ -101,6 +101,11 @@ export interface ServerToClientEvents {
   'conversation:read': (event: ReadEvent) => void;
   typing: (event: TypingEvent) => void;
   presence: (event: PresenceDto) => void;
+  /**
+   * This instance lost Redis for a while: events from other instances may have been
+   * dropped. Run `sync` from the last seq of each conversation.
+   */
+  'sync:required': (event: { reason: 'redis-reconnected' }) => void;
   /** The instance is shutting down: reconnect (the load balancer picks another one) and sync. */
   'server:draining': (event: { reconnectAfterMs: number }) => void;
   /** The access token expired; the socket is disconnected unless it sends `auth:refresh` first. */

@@ -5,13 +5,13 @@ import {
   connectRedisClient,
   quitRedisClient,
 } from './redis.client.js';
+import type { ServerOptions } from 'socket.io';
 import type { RedisConfig } from './redis.config.js';
 import { type RedisKitLogger, createDebugLogger } from './redis.logger.js';
 
 export interface RedisAdapterHandle {
-  /** Pass to `io.adapter()`. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  adapter: (nsp: any) => any;
+  /** Pass to `io.adapter()` (or the `adapter` server option). */
+  adapter: NonNullable<ServerOptions['adapter']>;
   /** Quits the adapter's own publisher and subscriber. Call after `io.close()`. */
   close(): Promise<void>;
 }
@@ -20,6 +20,11 @@ export interface CreateRedisAdapterOptions {
   logger?: RedisKitLogger;
   /** Channel prefix, default `socket.io`. Instances that must talk to each other share it. */
   key?: string;
+  /**
+   * Called when the publisher or subscriber is ready again after losing Redis. Whatever was
+   * broadcast meanwhile is gone, so this is the moment to tell local clients to catch up.
+   */
+  onReconnect?: () => void;
 }
 
 // Commands the adapters fire without handling a rejection; one failing while Redis is away
@@ -78,9 +83,14 @@ export async function createRedisAdapter(
   }
   guardFireAndForget(pub, logger);
   guardFireAndForget(sub, logger);
-  const adapter = cluster
-    ? createShardedAdapter(pub, sub, { channelPrefix: key })
-    : createAdapter(pub, sub, { key });
+  if (options.onReconnect) {
+    const notify = options.onReconnect;
+    // Registered after the first connection, so every `ready` from here on is a comeback.
+    for (const client of [pub, sub]) client.on('ready', () => notify());
+  }
+  const adapter = (
+    cluster ? createShardedAdapter(pub, sub, { channelPrefix: key }) : createAdapter(pub, sub, { key })
+  ) as RedisAdapterHandle['adapter'];
   return { adapter, close };
 }
 

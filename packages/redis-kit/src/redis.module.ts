@@ -1,4 +1,5 @@
 import {
+  type FactoryProvider,
   type DynamicModule,
   Global,
   Inject,
@@ -21,12 +22,10 @@ export interface RedisModuleOptions {
   name?: string;
 }
 
-export interface RedisModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  inject?: any[];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  useFactory: (...args: any[]) => RedisModuleOptions | Promise<RedisModuleOptions>;
-}
+// The same shape as Nest's own FactoryProvider, so injected values keep their types at the call site.
+export interface RedisModuleAsyncOptions
+  extends Pick<ModuleMetadata, 'imports'>,
+    Pick<FactoryProvider<RedisModuleOptions | Promise<RedisModuleOptions>>, 'inject' | 'useFactory'> {}
 
 const sharedProviders: Provider[] = [
   {
