@@ -7,6 +7,8 @@ export const DATA_PORTS = [22, 4000, 6379, 27017] as const;
 const OPEN_CIDRS = new Set(['0.0.0.0/0', '::/0']);
 /** Attribute names that carry a credential; a literal string there is a leaked secret. */
 const SECRET_KEY = /(^|_)(password|auth_token|secret_string|secret_binary|private_key|client_secret|secret_key|access_key|token)$/i;
+/** Output names that suggest a credential (ARNs and ids of secrets are fine). */
+const SECRET_OUTPUT = /(password|token|secret)(?!.*_(arn|id|name)$)/i;
 
 export interface GuardViolation {
   readonly stack: string;
@@ -25,7 +27,8 @@ const strings = (value: Json | undefined): string[] => asArray(value).filter((v)
 const isLiteral = (value: string) => value.length > 0 && !value.includes('${');
 
 function exposedDataPorts(rule: JsonObject): number[] {
-  const protocol = String(rule.ip_protocol ?? rule.protocol ?? 'tcp').toLowerCase();
+  const raw = rule.ip_protocol ?? rule.protocol ?? 'tcp';
+  const protocol = (typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '').toLowerCase();
   if (protocol === '-1' || protocol === 'all') return [...DATA_PORTS];
   if (protocol !== 'tcp' && protocol !== '6') return [];
   const from = Number(rule.from_port ?? 0);
@@ -85,6 +88,13 @@ export function findViolations(stack: string, synthesized: unknown): GuardViolat
         path,
         message: `opens port(s) ${ports.join(', ')} to ${sources.join(', ')}`,
       });
+    }
+  }
+  const outputs = isObject(root.output) ? root.output : {};
+  for (const [name, output] of Object.entries(outputs)) {
+    const value = isObject(output) ? output.value : undefined;
+    if (SECRET_OUTPUT.test(name) && typeof value === 'string' && isLiteral(value)) {
+      violations.push({ stack, path: `output.${name}`, message: 'outputs a literal secret value' });
     }
   }
   for (const section of ['resource', 'data', 'provider', 'output', 'locals', 'variable'] as const) {
