@@ -28,7 +28,9 @@ export function resolveBundle(settings: BundleSettings): ResolvedBundle {
   const dir = isAbsolute(wanted) ? wanted : resolve(settings.infraDir, wanted);
   if (existsSync(join(dir, 'dist', 'main.js'))) return { dir, placeholder: false };
   if (settings.requireBundle || settings.bundleDir !== undefined) {
-    throw new Error(`gateway bundle not found at ${dir} (expected dist/main.js); run \`pnpm --filter @jobsphere/infra bundle\``);
+    throw new Error(
+      `gateway bundle not found at ${dir} (expected dist/main.js); run \`pnpm --filter @jobsphere/infra bundle\``,
+    );
   }
   return { dir: resolve(settings.infraDir, PLACEHOLDER_DIR), placeholder: true };
 }

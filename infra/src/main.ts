@@ -10,7 +10,8 @@ const bundle = resolveBundle({
   bundleDir: process.env.GATEWAY_BUNDLE_DIR || undefined,
   requireBundle: process.env.CHAT_REQUIRE_BUNDLE === '1',
 });
-if (bundle.placeholder) console.warn(`synth: gateway bundle not built, using the placeholder (${bundle.dir})`);
+if (bundle.placeholder)
+  console.warn(`synth: gateway bundle not built, using the placeholder (${bundle.dir})`);
 
 const app = new App();
 for (const config of Object.values(environments)) {

@@ -2,7 +2,11 @@ import type { Construct } from 'constructs';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider/index.js';
-import { redisNodeIds, validateEnvironment, type EnvironmentConfig } from './config/environments.js';
+import {
+  redisNodeIds,
+  validateEnvironment,
+  type EnvironmentConfig,
+} from './config/environments.js';
 import { Cache } from './constructs/cache.js';
 import { Compute } from './constructs/compute.js';
 import { Database } from './constructs/database.js';
@@ -28,7 +32,9 @@ export class ChatStack extends TerraformStack {
 
     new AwsProvider(this, 'aws', {
       region: config.region,
-      defaultTags: [{ tags: { Project: 'jobsphere-chat', Environment: config.name, ManagedBy: 'cdktf' } }],
+      defaultTags: [
+        { tags: { Project: 'jobsphere-chat', Environment: config.name, ManagedBy: 'cdktf' } },
+      ],
     });
     new RandomProvider(this, 'random');
 
@@ -109,11 +115,23 @@ export class ChatStack extends TerraformStack {
       new TerraformOutput(this, id, { value, description });
     output('alb_dns_name', loadBalancer.alb.dnsName, 'ALB DNS name');
     output('gateway_url', `https://${config.domainName}`, 'Public URL of the chat gateway');
-    output('redis_endpoint', cache.endpoint, 'Redis configuration (cluster mode) or primary endpoint');
+    output(
+      'redis_endpoint',
+      cache.endpoint,
+      'Redis configuration (cluster mode) or primary endpoint',
+    );
     output('docdb_endpoint', database.endpoint, 'DocumentDB cluster (writer) endpoint');
     output('docdb_reader_endpoint', database.readerEndpoint, 'DocumentDB reader endpoint');
-    output('redis_auth_secret_arn', cache.authSecretArn, 'Secrets Manager ARN of the Redis AUTH token');
-    output('docdb_master_secret_arn', database.masterSecretArn, 'Secrets Manager ARN of the DocumentDB master user');
+    output(
+      'redis_auth_secret_arn',
+      cache.authSecretArn,
+      'Secrets Manager ARN of the Redis AUTH token',
+    );
+    output(
+      'docdb_master_secret_arn',
+      database.masterSecretArn,
+      'Secrets Manager ARN of the DocumentDB master user',
+    );
     output('jwt_secret_arn', compute.jwtSecretArn, 'Secrets Manager ARN of the gateway JWT secret');
     output('ssm_parameter_prefix', compute.paramPrefix, 'SSM path of the gateway configuration');
     output('alarm_topic_arn', monitoring.topicArn, 'SNS topic of the CloudWatch alarms');

@@ -7,7 +7,9 @@ import { infraDir, synthAll } from './support/synth.js';
 
 const stacks = synthAll();
 
-const withIngress = (type: string, rule: Record<string, unknown>) => ({ resource: { [type]: { bad: rule } } });
+const withIngress = (type: string, rule: Record<string, unknown>) => ({
+  resource: { [type]: { bad: rule } },
+});
 
 describe('synth guard', () => {
   it('passes both real stacks', () => {
@@ -16,12 +18,27 @@ describe('synth guard', () => {
   });
 
   it.each([
-    ['Redis to 0.0.0.0/0', { ip_protocol: 'tcp', from_port: 6379, to_port: 6379, cidr_ipv4: '0.0.0.0/0' }, '6379'],
-    ['DocumentDB to ::/0', { ip_protocol: 'tcp', from_port: 27017, to_port: 27017, cidr_ipv6: '::/0' }, '27017'],
-    ['a range covering 4000', { ip_protocol: 'tcp', from_port: 3000, to_port: 5000, cidr_ipv4: '0.0.0.0/0' }, '4000'],
+    [
+      'Redis to 0.0.0.0/0',
+      { ip_protocol: 'tcp', from_port: 6379, to_port: 6379, cidr_ipv4: '0.0.0.0/0' },
+      '6379',
+    ],
+    [
+      'DocumentDB to ::/0',
+      { ip_protocol: 'tcp', from_port: 27017, to_port: 27017, cidr_ipv6: '::/0' },
+      '27017',
+    ],
+    [
+      'a range covering 4000',
+      { ip_protocol: 'tcp', from_port: 3000, to_port: 5000, cidr_ipv4: '0.0.0.0/0' },
+      '4000',
+    ],
     ['all traffic', { ip_protocol: '-1', cidr_ipv4: '0.0.0.0/0' }, '22, 4000, 6379, 27017'],
   ])('rejects an ingress rule opening %s', (_label, rule, ports) => {
-    const [violation] = findViolations('x', withIngress('aws_vpc_security_group_ingress_rule', rule));
+    const [violation] = findViolations(
+      'x',
+      withIngress('aws_vpc_security_group_ingress_rule', rule),
+    );
     expect(violation).toEqual({
       stack: 'x',
       path: 'aws_vpc_security_group_ingress_rule.bad',
@@ -38,10 +55,14 @@ describe('synth guard', () => {
       cidr_blocks: ['0.0.0.0/0'],
     });
     const inline = withIngress('aws_security_group', {
-      ingress: [{ protocol: 'tcp', from_port: 22, to_port: 22, cidr_blocks: ['10.0.0.0/8', '0.0.0.0/0'] }],
+      ingress: [
+        { protocol: 'tcp', from_port: 22, to_port: 22, cidr_blocks: ['10.0.0.0/8', '0.0.0.0/0'] },
+      ],
     });
     expect(findViolations('x', legacy).map((v) => v.path)).toEqual(['aws_security_group_rule.bad']);
-    expect(findViolations('x', inline).map((v) => v.path)).toEqual(['aws_security_group.bad.ingress[0]']);
+    expect(findViolations('x', inline).map((v) => v.path)).toEqual([
+      'aws_security_group.bad.ingress[0]',
+    ]);
   });
 
   it('allows public HTTPS, data ports from security groups, and open egress', () => {
@@ -49,10 +70,21 @@ describe('synth guard', () => {
       resource: {
         aws_vpc_security_group_ingress_rule: {
           https: { ip_protocol: 'tcp', from_port: 443, to_port: 443, cidr_ipv4: '0.0.0.0/0' },
-          redis: { ip_protocol: 'tcp', from_port: 6379, to_port: 6379, referenced_security_group_id: '${aws_security_group.app.id}' },
+          redis: {
+            ip_protocol: 'tcp',
+            from_port: 6379,
+            to_port: 6379,
+            referenced_security_group_id: '${aws_security_group.app.id}',
+          },
         },
         aws_security_group_rule: {
-          egress: { type: 'egress', protocol: '-1', from_port: 0, to_port: 0, cidr_blocks: ['0.0.0.0/0'] },
+          egress: {
+            type: 'egress',
+            protocol: '-1',
+            from_port: 0,
+            to_port: 0,
+            cidr_blocks: ['0.0.0.0/0'],
+          },
         },
       },
     };
@@ -66,7 +98,11 @@ describe('synth guard', () => {
   ])('rejects a literal secret in %s', (type, attrs, attribute) => {
     const json = { resource: { [type]: { leak: attrs } } };
     expect(findViolations('x', json)).toEqual([
-      { stack: 'x', path: `resource.${type}.leak.${attribute}`, message: 'holds a literal secret value' },
+      {
+        stack: 'x',
+        path: `resource.${type}.leak.${attribute}`,
+        message: 'holds a literal secret value',
+      },
     ]);
   });
 
@@ -75,7 +111,11 @@ describe('synth guard', () => {
       provider: { aws: [{ region: 'us-east-1', access_key: 'AKIAEXAMPLE', secret_key: 'abc' }] },
       output: { redis_password: { value: 'x', sensitive: true } },
     };
-    expect(findViolations('x', json).map((v) => v.path).sort()).toEqual([
+    expect(
+      findViolations('x', json)
+        .map((v) => v.path)
+        .sort(),
+    ).toEqual([
       'output.redis_password',
       'provider.aws[0].access_key',
       'provider.aws[0].secret_key',
@@ -85,7 +125,12 @@ describe('synth guard', () => {
   it('accepts references to generated secrets', () => {
     const json = {
       resource: {
-        aws_elasticache_replication_group: { r: { auth_token: '${random_password.token.result}', auth_token_update_strategy: 'ROTATE' } },
+        aws_elasticache_replication_group: {
+          r: {
+            auth_token: '${random_password.token.result}',
+            auth_token_update_strategy: 'ROTATE',
+          },
+        },
         aws_docdb_cluster: { c: { manage_master_user_password: true } },
       },
       output: { redis_auth_secret_arn: { value: 'arn:aws:secretsmanager:us-east-1:1:secret:x' } },
@@ -98,7 +143,8 @@ describe('synth entry point (dist/main.js)', () => {
   const main = join(infraDir, 'dist', 'main.js');
 
   it('synthesizes both stacks offline and runs the guard', () => {
-    if (!existsSync(main)) throw new Error(`${main} missing: run \`pnpm --filter @jobsphere/infra build\` first`);
+    if (!existsSync(main))
+      throw new Error(`${main} missing: run \`pnpm --filter @jobsphere/infra build\` first`);
     const outdir = mkdtempSync(join(tmpdir(), 'jobsphere-main-'));
     try {
       const result = spawnSync(process.execPath, [main], {
@@ -121,7 +167,12 @@ describe('synth entry point (dist/main.js)', () => {
     const result = spawnSync(process.execPath, [main], {
       cwd: infraDir,
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, CHECKPOINT_DISABLE: '1', CHAT_REQUIRE_BUNDLE: '1', GATEWAY_BUNDLE_DIR: join(tmpdir(), 'no-such-bundle') },
+      env: {
+        PATH: process.env.PATH,
+        CHECKPOINT_DISABLE: '1',
+        CHAT_REQUIRE_BUNDLE: '1',
+        GATEWAY_BUNDLE_DIR: join(tmpdir(), 'no-such-bundle'),
+      },
     });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('gateway bundle not found');

@@ -1,5 +1,13 @@
 import { environments, type EnvironmentName } from '../src/config/environments.js';
-import { only, ref, resources, synthAll, normalize, type Attributes, type TerraformJson } from './support/synth.js';
+import {
+  only,
+  ref,
+  resources,
+  synthAll,
+  normalize,
+  type Attributes,
+  type TerraformJson,
+} from './support/synth.js';
 
 const stacks = synthAll();
 const names: EnvironmentName[] = ['dev', 'prod'];
@@ -13,20 +21,29 @@ describe.each(names)('%s stack', (name) => {
     const subnets = Object.values(resources(json, 'aws_subnet'));
     const tiers = (tier: string) => subnets.filter((s) => (s.tags as Attributes).Tier === tier);
     for (const tier of ['public', 'private']) {
-      expect(tiers(tier).map((s) => s.availability_zone).sort()).toEqual([...config.availabilityZones]);
+      expect(
+        tiers(tier)
+          .map((s) => s.availability_zone)
+          .sort(),
+      ).toEqual([...config.availabilityZones]);
     }
     expect(subnets.some((s) => s.map_public_ip_on_launch === true)).toBe(false);
     expect(Object.keys(resources(json, 'aws_nat_gateway'))).toHaveLength(config.natGateways);
-    expect(only(json, 'aws_flow_log')).toMatchObject({ traffic_type: 'ALL', log_destination_type: 'cloud-watch-logs' });
+    expect(only(json, 'aws_flow_log')).toMatchObject({
+      traffic_type: 'ALL',
+      log_destination_type: 'cloud-watch-logs',
+    });
   });
 
   it('has exactly the least-privilege ingress rules and no SSH', () => {
-    const ingress = Object.values(resources(json, 'aws_vpc_security_group_ingress_rule')).map((r) => ({
-      group: r.security_group_id,
-      port: r.from_port,
-      to: r.to_port,
-      source: r.cidr_ipv4 ?? r.cidr_ipv6 ?? r.referenced_security_group_id,
-    }));
+    const ingress = Object.values(resources(json, 'aws_vpc_security_group_ingress_rule')).map(
+      (r) => ({
+        group: r.security_group_id,
+        port: r.from_port,
+        to: r.to_port,
+        source: r.cidr_ipv4 ?? r.cidr_ipv6 ?? r.referenced_security_group_id,
+      }),
+    );
     expect(ingress).toEqual(
       expect.arrayContaining([
         { group: sg('alb'), port: 443, to: 443, source: '0.0.0.0/0' },
@@ -47,11 +64,13 @@ describe.each(names)('%s stack', (name) => {
   });
 
   it('limits egress to what each tier needs', () => {
-    const egress = Object.values(resources(json, 'aws_vpc_security_group_egress_rule')).map((r) => ({
-      group: r.security_group_id,
-      port: r.from_port,
-      destination: r.cidr_ipv4 ?? r.referenced_security_group_id,
-    }));
+    const egress = Object.values(resources(json, 'aws_vpc_security_group_egress_rule')).map(
+      (r) => ({
+        group: r.security_group_id,
+        port: r.from_port,
+        destination: r.cidr_ipv4 ?? r.referenced_security_group_id,
+      }),
+    );
     expect(egress).toEqual(
       expect.arrayContaining([
         { group: sg('alb'), port: 4000, destination: sg('app') },
@@ -78,7 +97,9 @@ describe.each(names)('%s stack', (name) => {
       snapshot_window: '03:00-05:00',
       security_group_ids: [sg('redis')],
     });
-    expect(resources(json, 'aws_secretsmanager_secret_version')['cache/auth-secret-value']).toMatchObject({
+    expect(
+      resources(json, 'aws_secretsmanager_secret_version')['cache/auth-secret-value'],
+    ).toMatchObject({
       secret_string: token,
     });
     const logTypes = (redis.log_delivery_configuration as Attributes[]).map((l) => l.log_type);
@@ -99,7 +120,9 @@ describe.each(names)('%s stack', (name) => {
     expect(only(json, 'aws_docdb_cluster_parameter_group').parameter).toContainEqual(
       expect.objectContaining({ name: 'tls', value: 'enabled' }),
     );
-    expect(Object.keys(resources(json, 'aws_docdb_cluster_instance'))).toHaveLength(config.database.instances);
+    expect(Object.keys(resources(json, 'aws_docdb_cluster_instance'))).toHaveLength(
+      config.database.instances,
+    );
   });
 
   it('serves HTTPS with a DNS-validated certificate and redirects HTTP', () => {
@@ -108,16 +131,28 @@ describe.each(names)('%s stack', (name) => {
       port: 443,
       protocol: 'HTTPS',
       ssl_policy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
-      certificate_arn: ref(json, 'aws_acm_certificate_validation', 'load-balancer/certificate-validation', 'certificate_arn'),
+      certificate_arn: ref(
+        json,
+        'aws_acm_certificate_validation',
+        'load-balancer/certificate-validation',
+        'certificate_arn',
+      ),
     });
     expect(listeners['load-balancer/http-redirect']).toMatchObject({
       port: 80,
-      default_action: [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', status_code: 'HTTP_301' } }],
+      default_action: [
+        { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', status_code: 'HTTP_301' } },
+      ],
     });
-    expect(only(json, 'aws_acm_certificate')).toMatchObject({ domain_name: config.domainName, validation_method: 'DNS' });
+    expect(only(json, 'aws_acm_certificate')).toMatchObject({
+      domain_name: config.domainName,
+      validation_method: 'DNS',
+    });
     const alb = only(json, 'aws_lb');
     expect(alb).toMatchObject({ internal: false, drop_invalid_header_fields: true });
-    expect(Number(alb.idle_timeout)).toBeGreaterThan((config.socket.pingIntervalMs + config.socket.pingTimeoutMs) / 1000);
+    expect(Number(alb.idle_timeout)).toBeGreaterThan(
+      (config.socket.pingIntervalMs + config.socket.pingTimeoutMs) / 1000,
+    );
   });
 
   it('health-checks GET /health on port 4000 and drains before deregistering', () => {
@@ -140,12 +175,16 @@ describe.each(names)('%s stack', (name) => {
       ref(json, 'aws_subnet', 'network/private-0'),
       ref(json, 'aws_subnet', 'network/private-1'),
     ]);
-    expect(asg.target_group_arns).toEqual([ref(json, 'aws_lb_target_group', 'load-balancer/gateway', 'arn')]);
+    expect(asg.target_group_arns).toEqual([
+      ref(json, 'aws_lb_target_group', 'load-balancer/gateway', 'arn'),
+    ]);
     expect(asg.health_check_type).toBe('ELB');
     const template = only(json, 'aws_launch_template');
     expect(template.key_name).toBeUndefined();
     expect(template.metadata_options).toMatchObject({ http_tokens: 'required' });
-    expect(template.block_device_mappings).toEqual([expect.objectContaining({ ebs: expect.objectContaining({ encrypted: 'true' }) })]);
+    expect(template.block_device_mappings).toEqual([
+      expect.objectContaining({ ebs: expect.objectContaining({ encrypted: 'true' }) }),
+    ]);
     const script = Buffer.from(String(template.user_data), 'base64').toString('utf8');
     expect(script).toContain(`dnf install -y "nodejs$NODE_MAJOR"`);
     expect(script).toContain(`ExecStart=/usr/bin/node-${config.compute.nodeMajor} dist/main.js`);
@@ -153,7 +192,11 @@ describe.each(names)('%s stack', (name) => {
 
   it('lets instances read only their own secrets, parameters and bundle', () => {
     const policy = json.data.aws_iam_policy_document ?? {};
-    const access = Object.values(policy).find((d) => String((d['//'] as { metadata: { path: string } }).metadata.path).endsWith('compute/instance-access'))!;
+    const access = Object.values(policy).find((d) =>
+      String((d['//'] as { metadata: { path: string } }).metadata.path).endsWith(
+        'compute/instance-access',
+      ),
+    )!;
     const statements = access.statement as Attributes[];
     const bySid = Object.fromEntries(statements.map((s) => [s.sid, s]));
     expect(bySid.ReadOwnSecrets!.resources).toEqual([
@@ -165,7 +208,9 @@ describe.each(names)('%s stack', (name) => {
       expect(statement.resources).not.toContain('*');
       expect((statement.actions as string[]).every((a) => !a.endsWith(':*'))).toBe(true);
     }
-    const attached = Object.values(resources(json, 'aws_iam_role_policy_attachment')).map((a) => a.policy_arn);
+    const attached = Object.values(resources(json, 'aws_iam_role_policy_attachment')).map(
+      (a) => a.policy_arn,
+    );
     expect(attached.sort()).toEqual([
       'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
       'arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy',
@@ -175,21 +220,36 @@ describe.each(names)('%s stack', (name) => {
   it("alarms on the guide's Redis thresholds, DocumentDB CPU and the ALB to an e-mail topic", () => {
     const alarms = Object.values(resources(json, 'aws_cloudwatch_metric_alarm'));
     const topic = ref(json, 'aws_sns_topic', 'monitoring/alarms', 'arn');
-    const find = (metric: string, namespace: string) => alarms.filter((a) => a.metric_name === metric && a.namespace === namespace);
+    const find = (metric: string, namespace: string) =>
+      alarms.filter((a) => a.metric_name === metric && a.namespace === namespace);
     const nodes = config.redis.shards * (config.redis.replicasPerShard + 1);
     for (const alarm of find('CPUUtilization', 'AWS/ElastiCache')) {
-      expect(alarm).toMatchObject({ threshold: 75, period: 300, evaluation_periods: 2, comparison_operator: 'GreaterThanThreshold' });
+      expect(alarm).toMatchObject({
+        threshold: 75,
+        period: 300,
+        evaluation_periods: 2,
+        comparison_operator: 'GreaterThanThreshold',
+      });
     }
     expect(find('CPUUtilization', 'AWS/ElastiCache')).toHaveLength(nodes);
     expect(find('CurrConnections', 'AWS/ElastiCache')).toHaveLength(nodes);
-    expect(find('CurrConnections', 'AWS/ElastiCache')[0]).toMatchObject({ threshold: 1000, comparison_operator: 'GreaterThanThreshold' });
-    expect(find('Evictions', 'AWS/ElastiCache')[0]).toMatchObject({ threshold: 0, comparison_operator: 'GreaterThanThreshold' });
+    expect(find('CurrConnections', 'AWS/ElastiCache')[0]).toMatchObject({
+      threshold: 1000,
+      comparison_operator: 'GreaterThanThreshold',
+    });
+    expect(find('Evictions', 'AWS/ElastiCache')[0]).toMatchObject({
+      threshold: 0,
+      comparison_operator: 'GreaterThanThreshold',
+    });
     expect(find('CPUUtilization', 'AWS/DocDB')).toHaveLength(1);
     expect(find('HTTPCode_ELB_5XX_Count', 'AWS/ApplicationELB')).toHaveLength(1);
     expect(find('HTTPCode_Target_5XX_Count', 'AWS/ApplicationELB')).toHaveLength(1);
     expect(find('UnHealthyHostCount', 'AWS/ApplicationELB')[0]).toMatchObject({ threshold: 0 });
     expect(alarms.every((a) => (a.alarm_actions as string[]).includes(topic))).toBe(true);
-    expect(only(json, 'aws_sns_topic_subscription')).toMatchObject({ protocol: 'email', endpoint: config.alarmEmail });
+    expect(only(json, 'aws_sns_topic_subscription')).toMatchObject({
+      protocol: 'email',
+      endpoint: config.alarmEmail,
+    });
     expect(Object.values(resources(json, 'aws_cloudwatch_log_group')).map((g) => g.name)).toContain(
       `/jobsphere-chat/${config.stackName}/gateway`,
     );
@@ -228,8 +288,13 @@ describe('environment differences', () => {
       multi_az_enabled: false,
     });
     expect(redis.num_node_groups).toBeUndefined();
-    expect(only(json, 'aws_elasticache_parameter_group').parameter).toEqual([{ name: 'cluster-enabled', value: 'no' }]);
-    expect(only(json, 'aws_docdb_cluster')).toMatchObject({ deletion_protection: false, skip_final_snapshot: true });
+    expect(only(json, 'aws_elasticache_parameter_group').parameter).toEqual([
+      { name: 'cluster-enabled', value: 'no' },
+    ]);
+    expect(only(json, 'aws_docdb_cluster')).toMatchObject({
+      deletion_protection: false,
+      skip_final_snapshot: true,
+    });
     expect(only(json, 'aws_lb')).toMatchObject({ enable_deletion_protection: false });
   });
 
@@ -243,7 +308,9 @@ describe('environment differences', () => {
       multi_az_enabled: true,
       final_snapshot_identifier: 'jobsphere-chat-prod-redis-final',
     });
-    expect(only(json, 'aws_elasticache_parameter_group').parameter).toEqual([{ name: 'cluster-enabled', value: 'yes' }]);
+    expect(only(json, 'aws_elasticache_parameter_group').parameter).toEqual([
+      { name: 'cluster-enabled', value: 'yes' },
+    ]);
     expect(only(json, 'aws_docdb_cluster')).toMatchObject({
       deletion_protection: true,
       skip_final_snapshot: false,
@@ -255,7 +322,9 @@ describe('environment differences', () => {
 
   it('feeds REDIS_CLUSTER to the gateway from the cache topology', () => {
     const value = (json: TerraformJson) =>
-      Object.values(resources(json, 'aws_ssm_parameter')).find((p) => String(p.name).endsWith('/env/REDIS_CLUSTER'))?.value;
+      Object.values(resources(json, 'aws_ssm_parameter')).find((p) =>
+        String(p.name).endsWith('/env/REDIS_CLUSTER'),
+      )?.value;
     expect(value(stacks.dev)).toBe('false');
     expect(value(stacks.prod)).toBe('true');
   });

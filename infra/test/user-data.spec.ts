@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { environments } from '../src/config/environments.js';
 import {
   ENV_FILE,
@@ -10,6 +11,7 @@ import {
   stopTimeoutSeconds,
   type UserDataOptions,
 } from '../src/constructs/user-data.js';
+import { infraDir } from './support/synth.js';
 
 const SHELLCHECK = process.env.SHELLCHECK_BIN ?? '/usr/bin/shellcheck';
 
@@ -26,9 +28,14 @@ const script = renderUserData(options);
 
 function shellcheck(source: string) {
   if (!existsSync(SHELLCHECK)) {
-    throw new Error(`shellcheck not found at ${SHELLCHECK}: install it (apt-get install -y shellcheck) or set SHELLCHECK_BIN`);
+    throw new Error(
+      `shellcheck not found at ${SHELLCHECK}: install it (apt-get install -y shellcheck) or set SHELLCHECK_BIN`,
+    );
   }
-  const result = spawnSync(SHELLCHECK, ['--shell=bash', '--severity=style', '-'], { input: source, encoding: 'utf8' });
+  const result = spawnSync(SHELLCHECK, ['--shell=bash', '--severity=style', '-'], {
+    input: source,
+    encoding: 'utf8',
+  });
   if (result.error) throw result.error;
   return { status: result.status, output: result.stdout + result.stderr };
 }
@@ -54,21 +61,29 @@ describe('gateway user data', () => {
     expect(script).toContain(`readonly NODE_MAJOR='22'`);
     expect(script).toContain('dnf install -y "nodejs$NODE_MAJOR"');
     expect(script).toContain(`readonly BUNDLE_KEY='${options.bundleKey}'`);
-    expect(script).toContain('aws s3 cp --region "$REGION" --only-show-errors "s3://$bucket/$BUNDLE_KEY"');
+    expect(script).toContain(
+      'aws s3 cp --region "$REGION" --only-show-errors "s3://$bucket/$BUNDLE_KEY"',
+    );
   });
 
   it('builds a root-only environment file from SSM parameters and Secrets Manager', () => {
     expect(script).toContain(`readonly ENV_FILE='${ENV_FILE}'`);
-    expect(script).toContain('get-parameters-by-path --region "$REGION" --path "$PARAM_PREFIX/env/"');
+    expect(script).toContain(
+      'get-parameters-by-path --region "$REGION" --path "$PARAM_PREFIX/env/"',
+    );
     expect(script).toContain('redis_password=$(secret "$(param config/redis-secret-arn)")');
     expect(script).toContain('jwt_secret=$(secret "$(param config/jwt-secret-arn)")');
-    expect(script).toContain("printf 'MONGODB_URI=mongodb://%s:%s@%s:27017/jobsphere?tls=true&tlsCAFile=%s&replicaSet=rs0");
+    expect(script).toContain(
+      "printf 'MONGODB_URI=mongodb://%s:%s@%s:27017/jobsphere?tls=true&tlsCAFile=%s&replicaSet=rs0",
+    );
     expect(script).toContain('chmod 0600 "$tmp_env"');
   });
 
   it('installs the systemd unit verbatim', () => {
     const unit = renderSystemdUnit(options);
-    expect(script).toContain(`cat >/etc/systemd/system/jobsphere-chat.service <<'UNIT'\n${unit.trimEnd()}\nUNIT\n`);
+    expect(script).toContain(
+      `cat >/etc/systemd/system/jobsphere-chat.service <<'UNIT'\n${unit.trimEnd()}\nUNIT\n`,
+    );
     expect(script).toContain('systemctl enable --now jobsphere-chat.service');
   });
 });
@@ -104,6 +119,15 @@ describe('gateway systemd unit', () => {
       file_path: LOG_FILE,
       log_group_name: options.appLogGroupName,
       log_stream_name: '{instance_id}',
+    });
+  });
+});
+
+describe('infra shell scripts', () => {
+  it.each(['bundle.sh', 'cdktf.sh'])('%s passes shellcheck', (name) => {
+    expect(shellcheck(readFileSync(join(infraDir, 'scripts', name), 'utf8'))).toEqual({
+      status: 0,
+      output: '',
     });
   });
 });

@@ -169,16 +169,23 @@ export function validateEnvironment(config: EnvironmentConfig): void {
     problems.push('deregistration delay must cover the gateway drain timeout');
   }
   if (compute.minInstances < 2) problems.push('at least two gateway instances (one per AZ)');
-  if (compute.desiredInstances < compute.minInstances || compute.desiredInstances > compute.maxInstances) {
+  if (
+    compute.desiredInstances < compute.minInstances ||
+    compute.desiredInstances > compute.maxInstances
+  ) {
     problems.push('desired instances must lie between min and max');
   }
   if (redis.clusterMode && redis.replicasPerShard < 1) {
     problems.push('cluster mode needs at least one replica per shard (Multi-AZ failover)');
   }
   if (redis.shards < 1) problems.push('Redis needs at least one shard');
-  if (!redis.clusterMode && redis.shards !== 1) problems.push('cluster mode off means exactly one shard');
+  if (!redis.clusterMode && redis.shards !== 1)
+    problems.push('cluster mode off means exactly one shard');
   if (database.instances < 1) problems.push('DocumentDB needs at least one instance');
-  if (!config.domainName.endsWith(`.${config.hostedZoneName}`) && config.domainName !== config.hostedZoneName) {
+  if (
+    !config.domainName.endsWith(`.${config.hostedZoneName}`) &&
+    config.domainName !== config.hostedZoneName
+  ) {
     problems.push(`domain ${config.domainName} is not inside hosted zone ${config.hostedZoneName}`);
   }
   for (const az of config.availabilityZones) {

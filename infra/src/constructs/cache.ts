@@ -111,8 +111,18 @@ export class Cache extends Construct {
       autoMinorVersionUpgrade: 'true',
       ...(options.finalSnapshot ? { finalSnapshotIdentifier: `${prefix}-redis-final` } : {}),
       logDeliveryConfiguration: [
-        { destination: slowLog.name, destinationType: 'cloudwatch-logs', logFormat: 'json', logType: 'slow-log' },
-        { destination: engineLog.name, destinationType: 'cloudwatch-logs', logFormat: 'json', logType: 'engine-log' },
+        {
+          destination: slowLog.name,
+          destinationType: 'cloudwatch-logs',
+          logFormat: 'json',
+          logType: 'slow-log',
+        },
+        {
+          destination: engineLog.name,
+          destinationType: 'cloudwatch-logs',
+          logFormat: 'json',
+          logType: 'engine-log',
+        },
       ],
     });
 

@@ -36,14 +36,20 @@ export interface ComputeOptions {
   readonly bundleDir: string;
   readonly appLogGroupName: string;
   readonly clientUrl: string;
-  readonly redis: { readonly host: string; readonly port: number; readonly cluster: boolean; readonly secretArn: string };
+  readonly redis: {
+    readonly host: string;
+    readonly port: number;
+    readonly cluster: boolean;
+    readonly secretArn: string;
+  };
   readonly docdb: { readonly host: string; readonly secretArn: string };
   readonly secretRecoveryWindowDays: number;
   /** Instances start only after these exist (the data stores they connect to at boot). */
   readonly dependsOn: ITerraformDependable[];
 }
 
-const AL2023_AMI_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+const AL2023_AMI_PARAMETER =
+  '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
 
 /**
  * The gateway fleet: the bundle as an S3 asset, SSM parameters and secrets the boot script turns
@@ -63,9 +69,15 @@ export class Compute extends Construct {
     this.paramPrefix = `/${prefix}`;
 
     // Gateway bundle, content-addressed so a new build yields a new key and a new launch template.
-    const bundle = new TerraformAsset(this, 'gateway-bundle', { path: options.bundleDir, type: AssetType.ARCHIVE });
+    const bundle = new TerraformAsset(this, 'gateway-bundle', {
+      path: options.bundleDir,
+      type: AssetType.ARCHIVE,
+    });
     this.bundleKey = `gateway/${bundle.assetHash}/${bundle.fileName}`;
-    const bucket = new S3Bucket(this, 'artifacts', { bucketPrefix: `${prefix}-artifacts-`, forceDestroy: true });
+    const bucket = new S3Bucket(this, 'artifacts', {
+      bucketPrefix: `${prefix}-artifacts-`,
+      forceDestroy: true,
+    });
     new S3BucketPublicAccessBlock(this, 'artifacts-public-access', {
       bucket: bucket.id,
       blockPublicAcls: true,
@@ -180,7 +192,11 @@ export class Compute extends Construct {
           actions: ['kms:Decrypt'],
           resources: [options.kmsKeyArn],
           condition: [
-            { test: 'StringEquals', variable: 'kms:ViaService', values: [`secretsmanager.${options.region}.amazonaws.com`] },
+            {
+              test: 'StringEquals',
+              variable: 'kms:ViaService',
+              values: [`secretsmanager.${options.region}.amazonaws.com`],
+            },
           ],
         },
         {
@@ -200,8 +216,15 @@ export class Compute extends Construct {
         },
       ],
     });
-    new IamRolePolicy(this, 'instance-role-access', { name: 'own-secrets-and-bundle', role: role.id, policy: ownAccess.json });
-    const profile = new IamInstanceProfile(this, 'instance-profile', { name: `${prefix}-gateway`, role: role.name });
+    new IamRolePolicy(this, 'instance-role-access', {
+      name: 'own-secrets-and-bundle',
+      role: role.id,
+      policy: ownAccess.json,
+    });
+    const profile = new IamInstanceProfile(this, 'instance-profile', {
+      name: `${prefix}-gateway`,
+      role: role.name,
+    });
 
     const ami = new DataAwsSsmParameter(this, 'al2023-ami', { name: AL2023_AMI_PARAMETER });
     const userData = renderUserData({
@@ -221,10 +244,22 @@ export class Compute extends Construct {
       vpcSecurityGroupIds: [options.securityGroupId],
       userData: Buffer.from(userData, 'utf8').toString('base64'),
       updateDefaultVersion: true,
-      metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
+      metadataOptions: {
+        httpEndpoint: 'enabled',
+        httpTokens: 'required',
+        httpPutResponseHopLimit: 1,
+      },
       monitoring: { enabled: true },
       blockDeviceMappings: [
-        { deviceName: '/dev/xvda', ebs: { volumeSize: 20, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } },
+        {
+          deviceName: '/dev/xvda',
+          ebs: {
+            volumeSize: 20,
+            volumeType: 'gp3',
+            encrypted: 'true',
+            deleteOnTermination: 'true',
+          },
+        },
       ],
       tagSpecifications: [
         { resourceType: 'instance', tags: { Name: `${prefix}-gateway` } },
@@ -245,8 +280,15 @@ export class Compute extends Construct {
       healthCheckGracePeriod: 420,
       defaultInstanceWarmup: 300,
       launchTemplate: { id: template.id, version: template.latestVersion.toString() },
-      instanceRefresh: { strategy: 'Rolling', preferences: { minHealthyPercentage: 50, instanceWarmup: '300' } },
-      enabledMetrics: ['GroupInServiceInstances', 'GroupDesiredCapacity', 'GroupTerminatingInstances'],
+      instanceRefresh: {
+        strategy: 'Rolling',
+        preferences: { minHealthyPercentage: 50, instanceWarmup: '300' },
+      },
+      enabledMetrics: [
+        'GroupInServiceInstances',
+        'GroupDesiredCapacity',
+        'GroupTerminatingInstances',
+      ],
       tag: [{ key: 'Name', value: `${prefix}-gateway`, propagateAtLaunch: true }],
       dependsOn: [...options.dependsOn, ...parameters, bundleObject, jwtSecretValue],
       ...(scales ? { lifecycle: { ignoreChanges: ['desired_capacity'] } } : {}),

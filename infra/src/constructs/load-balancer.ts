@@ -39,7 +39,10 @@ export class LoadBalancer extends Construct {
     super(scope, id);
     const prefix = options.namePrefix;
 
-    const zone = new DataAwsRoute53Zone(this, 'zone', { name: options.hostedZoneName, privateZone: false });
+    const zone = new DataAwsRoute53Zone(this, 'zone', {
+      name: options.hostedZoneName,
+      privateZone: false,
+    });
     const certificate = new AcmCertificate(this, 'certificate', {
       domainName: options.domainName,
       validationMethod: 'DNS',
@@ -111,7 +114,10 @@ export class LoadBalancer extends Construct {
       port: PORTS.http,
       protocol: 'HTTP',
       defaultAction: [
-        { type: 'redirect', redirect: { protocol: 'HTTPS', port: String(PORTS.https), statusCode: 'HTTP_301' } },
+        {
+          type: 'redirect',
+          redirect: { protocol: 'HTTPS', port: String(PORTS.https), statusCode: 'HTTP_301' },
+        },
       ],
     });
 

@@ -17,7 +17,8 @@ import { Fn } from 'cdktf';
 /** The /24 with the given index inside a /16 VPC (10.40.0.0/16, 3 -> 10.40.3.0/24). */
 export function subnetCidr(vpcCidr: string, index: number): string {
   const match = /^(\d+)\.(\d+)\.0\.0\/16$/.exec(vpcCidr);
-  if (!match || index < 0 || index > 255) throw new Error(`expected a /16 VPC CIDR, got ${vpcCidr}`);
+  if (!match || index < 0 || index > 255)
+    throw new Error(`expected a /16 VPC CIDR, got ${vpcCidr}`);
   return `${match[1]}.${match[2]}.${index}.0/24`;
 }
 
@@ -52,7 +53,10 @@ export class Network extends Construct {
     });
     const igw = new InternetGateway(this, 'igw', { vpcId: this.vpc.id, tags: { Name: prefix } });
 
-    const publicRoutes = new RouteTable(this, 'public-rt', { vpcId: this.vpc.id, tags: { Name: `${prefix}-public` } });
+    const publicRoutes = new RouteTable(this, 'public-rt', {
+      vpcId: this.vpc.id,
+      tags: { Name: `${prefix}-public` },
+    });
     new Route(this, 'public-default', {
       routeTableId: publicRoutes.id,
       destinationCidrBlock: '0.0.0.0/0',
@@ -68,12 +72,18 @@ export class Network extends Construct {
         mapPublicIpOnLaunch: false,
         tags: { Name: `${prefix}-public-${az}`, Tier: 'public' },
       });
-      new RouteTableAssociation(this, `public-${i}-rta`, { subnetId: subnet.id, routeTableId: publicRoutes.id });
+      new RouteTableAssociation(this, `public-${i}-rta`, {
+        subnetId: subnet.id,
+        routeTableId: publicRoutes.id,
+      });
       return subnet;
     });
 
     const nats = Array.from({ length: options.natGateways }, (_, i) => {
-      const eip = new Eip(this, `nat-eip-${i}`, { domain: 'vpc', tags: { Name: `${prefix}-nat-${i}` } });
+      const eip = new Eip(this, `nat-eip-${i}`, {
+        domain: 'vpc',
+        tags: { Name: `${prefix}-nat-${i}` },
+      });
       return new NatGateway(this, `nat-${i}`, {
         allocationId: eip.allocationId,
         subnetId: publicSubnets[i]!.id,
@@ -99,7 +109,10 @@ export class Network extends Construct {
         destinationCidrBlock: '0.0.0.0/0',
         natGatewayId: nats[Math.min(i, nats.length - 1)]!.id,
       });
-      new RouteTableAssociation(this, `private-${i}-rta`, { subnetId: subnet.id, routeTableId: table.id });
+      new RouteTableAssociation(this, `private-${i}-rta`, {
+        subnetId: subnet.id,
+        routeTableId: table.id,
+      });
       privateRouteTables.push(table);
       return subnet;
     });
@@ -125,7 +138,11 @@ export class Network extends Construct {
       assumeRolePolicy: JSON.stringify({
         Version: '2012-10-17',
         Statement: [
-          { Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+          },
         ],
       }),
     });

@@ -32,7 +32,10 @@ export class Security extends Construct {
       enableKeyRotation: true,
       deletionWindowInDays: 30,
     });
-    new KmsAlias(this, 'data-key-alias', { name: `alias/${options.namePrefix}-data`, targetKeyId: key.keyId });
+    new KmsAlias(this, 'data-key-alias', {
+      name: `alias/${options.namePrefix}-data`,
+      targetKeyId: key.keyId,
+    });
     this.kmsKeyArn = key.arn;
 
     const group = (name: string, description: string) =>

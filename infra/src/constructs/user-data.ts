@@ -30,7 +30,9 @@ export function stopTimeoutSeconds(drainTimeoutMs: number): number {
   return Math.ceil(drainTimeoutMs / 1000) + 15;
 }
 
-export function renderSystemdUnit(options: Pick<UserDataOptions, 'nodeMajor' | 'port' | 'drainTimeoutMs'>): string {
+export function renderSystemdUnit(
+  options: Pick<UserDataOptions, 'nodeMajor' | 'port' | 'drainTimeoutMs'>,
+): string {
   return `[Unit]
 Description=JobSphere chat gateway (Socket.IO)
 Wants=network-online.target
@@ -72,7 +74,11 @@ export function renderCloudWatchAgentConfig(appLogGroupName: string): string {
         logs_collected: {
           files: {
             collect_list: [
-              { file_path: LOG_FILE, log_group_name: appLogGroupName, log_stream_name: '{instance_id}' },
+              {
+                file_path: LOG_FILE,
+                log_group_name: appLogGroupName,
+                log_stream_name: '{instance_id}',
+              },
               {
                 file_path: '/var/log/jobsphere-chat-bootstrap.log',
                 log_group_name: appLogGroupName,

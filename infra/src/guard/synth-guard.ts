@@ -6,7 +6,8 @@ export const DATA_PORTS = [22, 4000, 6379, 27017] as const;
 
 const OPEN_CIDRS = new Set(['0.0.0.0/0', '::/0']);
 /** Attribute names that carry a credential; a literal string there is a leaked secret. */
-const SECRET_KEY = /(^|_)(password|auth_token|secret_string|secret_binary|private_key|client_secret|secret_key|access_key|token)$/i;
+const SECRET_KEY =
+  /(^|_)(password|auth_token|secret_string|secret_binary|private_key|client_secret|secret_key|access_key|token)$/i;
 /** Output names that suggest a credential (ARNs and ids of secrets are fine). */
 const SECRET_OUTPUT = /(password|token|secret)(?!.*_(arn|id|name)$)/i;
 
@@ -21,14 +22,18 @@ type JsonObject = { [key: string]: Json };
 
 const isObject = (value: Json | undefined): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-const asArray = (value: Json | undefined): Json[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
-const strings = (value: Json | undefined): string[] => asArray(value).filter((v): v is string => typeof v === 'string');
+const asArray = (value: Json | undefined): Json[] =>
+  Array.isArray(value) ? value : value === undefined ? [] : [value];
+const strings = (value: Json | undefined): string[] =>
+  asArray(value).filter((v): v is string => typeof v === 'string');
 /** A Terraform expression (`${...}`) is a reference resolved at apply time, not a literal. */
 const isLiteral = (value: string) => value.length > 0 && !value.includes('${');
 
 function exposedDataPorts(rule: JsonObject): number[] {
   const raw = rule.ip_protocol ?? rule.protocol ?? 'tcp';
-  const protocol = (typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '').toLowerCase();
+  const protocol = (
+    typeof raw === 'string' || typeof raw === 'number' ? String(raw) : ''
+  ).toLowerCase();
   if (protocol === '-1' || protocol === 'all') return [...DATA_PORTS];
   if (protocol !== 'tcp' && protocol !== '6') return [];
   const from = Number(rule.from_port ?? 0);

@@ -42,7 +42,10 @@ export function resources(json: TerraformJson, type: string): Record<string, Att
   const byId = json.resource[type] ?? {};
   return Object.fromEntries(
     Object.values(byId).map((attrs) => {
-      const path = ((attrs['//'] as { metadata: { path: string } }).metadata.path).split('/').slice(1).join('/');
+      const path = (attrs['//'] as { metadata: { path: string } }).metadata.path
+        .split('/')
+        .slice(1)
+        .join('/');
       return [path, attrs];
     }),
   );
@@ -71,7 +74,9 @@ export function normalize(json: TerraformJson): unknown {
     .replace(/[0-9A-F]{32}/g, '<asset-hash>');
   return JSON.parse(text, (key, value: unknown) =>
     key === 'user_data' && typeof value === 'string'
-      ? Buffer.from(value, 'base64').toString('utf8').replace(/[0-9A-F]{32}/g, '<asset-hash>')
+      ? Buffer.from(value, 'base64')
+          .toString('utf8')
+          .replace(/[0-9A-F]{32}/g, '<asset-hash>')
       : value,
   );
 }
