@@ -43,4 +43,4 @@ if [[ "$action" != diff && "${CDKTF_AUTO_APPROVE:-}" == 1 ]]; then
   args+=(--auto-approve)
 fi
 pnpm run build
-exec cdktf "$action" "$stack" "${args[@]}"
+exec pnpm exec cdktf "$action" "$stack" "${args[@]}"
