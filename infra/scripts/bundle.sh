@@ -22,7 +22,8 @@ pnpm --filter '@jobsphere/chat-gateway...' run build
 
 echo "bundle: writing $out"
 rm -rf "$out"
-pnpm --filter @jobsphere/chat-gateway deploy --prod --legacy "$out"
+# Hoisted: real directories, no symlinks, so the zip asset unpacks the same on the instance.
+pnpm --filter @jobsphere/chat-gateway deploy --prod --legacy --config.node-linker=hoisted "$out"
 # pnpm deploy packs by the package's "files"; a gateway without one would lose the ignored dist/.
 if [[ ! -f "$out/dist/main.js" ]]; then
   cp -R "$gateway_dir/dist" "$out/dist"

@@ -238,7 +238,8 @@ export class Compute extends Construct {
     });
     const template = new LaunchTemplate(this, 'launch-template', {
       name: `${prefix}-gateway`,
-      imageId: ami.value,
+      // insecure_value: the AMI id is public, and plans stay readable (value is marked sensitive).
+      imageId: ami.insecureValue,
       instanceType: compute.instanceType,
       iamInstanceProfile: { arn: profile.arn },
       vpcSecurityGroupIds: [options.securityGroupId],
