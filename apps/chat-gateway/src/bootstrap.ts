@@ -106,20 +106,24 @@ export async function startGateway(config: AppConfig, logger = createLogger(conf
 }
 
 /**
- * Tells every local socket to reconnect elsewhere, then disconnects them spread over
- * the drain window, so a rolling deploy does not become a reconnect storm.
+ * Tells every local socket to reconnect elsewhere, then disconnects the ones that stay,
+ * spread over the drain window so a rolling deploy does not become a reconnect storm.
+ * HTTP keeps answering (503 on /health, refusing new sockets) for the whole window, so
+ * the load balancer sees the instance leave instead of getting refused connections.
  */
 async function drainSockets(server: Server, drainMs: number, log: Logger): Promise<void> {
-  const sockets = [...server.of('/').sockets.values()];
-  log.log(`draining ${sockets.length} sockets over at most ${drainMs} ms`);
+  log.log(`draining ${server.of('/').sockets.size} sockets over ${drainMs} ms`);
   server.local.emit('server:draining', { reconnectAfterMs: 0 });
   const tickMs = 100;
   const ticks = Math.max(1, Math.floor(drainMs / tickMs));
   for (let tick = 0; tick < ticks; tick++) {
     const connected = [...server.of('/').sockets.values()];
-    if (connected.length === 0) return;
-    const share = Math.ceil(connected.length / (ticks - tick));
-    for (const socket of connected.slice(0, share)) socket.disconnect(true);
+    // Clients get the first half of the window to leave by themselves.
+    const remainingTicks = ticks - tick;
+    if (connected.length > 0 && remainingTicks <= ticks / 2) {
+      const share = Math.ceil(connected.length / remainingTicks);
+      for (const socket of connected.slice(0, share)) socket.disconnect(true);
+    }
     await new Promise((resolve) => setTimeout(resolve, tickMs));
   }
   server.local.disconnectSockets(true);

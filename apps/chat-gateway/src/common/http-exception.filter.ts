@@ -10,6 +10,7 @@ const HTTP_CODES: Record<number, ErrorCode> = {
   404: ErrorCode.NotFound,
   413: ErrorCode.PayloadTooLarge,
   429: ErrorCode.RateLimited,
+  503: ErrorCode.Unavailable,
 };
 
 /** Every REST error leaves as `{ error: { code, message } }` with the status of the error table. */
@@ -21,6 +22,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     let status: number;
     let body: ErrorBody;
+    if (exception instanceof HttpException && isHealthReport(exception.getResponse())) {
+      // Terminus' 503 keeps its own body: the load balancer and operators read it as is.
+      response.status(exception.getStatus()).json(exception.getResponse());
+      return;
+    }
     if (exception instanceof HttpException) {
       // Framework-level rejections: unknown route, body parser limits, malformed JSON.
       status = exception.getStatus();
@@ -37,6 +43,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (body.retryAfterMs !== undefined) response.setHeader('Retry-After', Math.ceil(body.retryAfterMs / 1000));
     response.status(status).json({ error: body });
   }
+}
+
+function isHealthReport(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'status' in body && 'details' in body;
 }
 
 function isBodyParserError(e: unknown): e is { status: number; type: string } {

@@ -15,6 +15,9 @@ export class ResilientDevice {
   private lastSeq = 0;
   private closed = false;
   private readonly pending = new Map<string, string>();
+  /** An instance that announced it is draining is avoided for a while. */
+  private readonly avoid = new Map<string, number>();
+  drainNotices = 0;
   reconnects = 0;
   /** Messages this device first learned of through `sync` (missed live). */
   recoveredBySync = 0;
@@ -32,21 +35,29 @@ export class ResilientDevice {
 
   private async connect(): Promise<void> {
     while (!this.closed) {
-      for (const url of this.urls()) {
+      const now = Date.now();
+      const candidates = this.urls().filter((u) => (this.avoid.get(u) ?? 0) < now);
+      for (const url of candidates.length > 0 ? candidates : this.urls()) {
         const socket: ChatClient = io(url, { auth: { token: this.token }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 2_000 });
         const ok = await new Promise<boolean>((resolve) => {
           socket.once('connect', () => resolve(true));
           socket.once('connect_error', () => resolve(false));
         });
-        if (!ok) {
+        if (!ok || this.closed) {
           socket.close();
+          if (this.closed) return;
           continue;
         }
         this.socket = socket;
         socket.on('message:new', (m) => this.receive(m));
         socket.on('sync:required', () => void this.sync());
+        socket.on('server:draining', () => {
+          this.drainNotices++;
+          this.avoid.set(url, Date.now() + 30_000);
+          socket.disconnect();
+        });
         socket.on('disconnect', () => {
-          if (this.closed) return;
+          if (this.closed || this.socket !== socket) return;
           this.reconnects++;
           this.socket = undefined;
           void this.connect();
