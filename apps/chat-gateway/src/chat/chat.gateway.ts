@@ -93,7 +93,7 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
   }
 
   afterInit(server: ChatServer): void {
-    this.bus.attach(server as unknown as Server);
+    this.bus.attach(server);
     // Authentication happens in the handshake: a bad token never reaches `connection`.
     server.use((socket, next) => {
       if (this.lifecycle.draining) {

@@ -8,7 +8,8 @@ import { z } from 'zod';
 
 // The request schemas are the ones the controller validates with, so the document
 // cannot drift from what the server accepts.
-const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+const json = (schema: z.ZodType): Record<string, unknown> =>
+  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
 function queryParameters(schema: z.ZodType) {
   const js = json(schema) as { properties?: Record<string, object> };
@@ -23,7 +24,7 @@ const errors = Object.fromEntries(
     ['404', 'NOT_A_MEMBER or NOT_FOUND'],
     ['429', 'RATE_LIMITED (Retry-After header)'],
     ['503', 'UNAVAILABLE'],
-  ].map(([status, description]) => [status, { description, content: { 'application/json': { schema: error } } }]),
+  ].map(([status, description]) => [status!, { description, content: { 'application/json': { schema: error } } }] as const),
 );
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const ok = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });

@@ -30,6 +30,6 @@ export class ChatIoAdapter extends IoAdapter {
       cors: { origin: corsOrigin, credentials: true },
       serveClient: false,
       ...(this.redisAdapter && { adapter: this.redisAdapter }),
-    } as ServerOptions) as Server;
+    } as ServerOptions);
   }
 }

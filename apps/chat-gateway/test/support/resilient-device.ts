@@ -1,4 +1,4 @@
-import { type MessageDto } from '@jobsphere/chat-domain';
+import { type Ack, type MessageDto, type SendResult, type SyncResult } from '@jobsphere/chat-domain';
 import { io } from 'socket.io-client';
 import { type ChatClient } from './gateway.js';
 
@@ -83,7 +83,7 @@ export class ResilientDevice {
     if (!socket) return;
     for (;;) {
       const after = this.lastSeq;
-      const result = await socket
+      const result: Ack<SyncResult> | undefined = await socket
         .timeout(5_000)
         .emitWithAck('sync', { conversations: [{ conversationId: this.conversationId, afterSeq: after }] })
         .catch(() => undefined);
@@ -107,7 +107,7 @@ export class ResilientDevice {
   private async trySend(clientMessageId: string, body: string): Promise<void> {
     const socket = this.socket;
     if (!socket) return; // retried after the next connect
-    const ack = await socket
+    const ack: Ack<SendResult> | undefined = await socket
       .timeout(3_000)
       .emitWithAck('message:send', { conversationId: this.conversationId, clientMessageId, body })
       .catch(() => undefined);
