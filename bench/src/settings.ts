@@ -37,7 +37,7 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
         mode: 'full',
         workload: { users: 60, devicesPerUser: 3, directConversations: 30, groups: 6, groupSize: 10 },
         workersPerTarget: 2,
-        rates: [100, 200, 400, 800, 1200, 1600, 2400, 3200],
+        rates: [100, 200, 400, 800, 1200, 1600, 2400, 3200, 4000, 4800],
         stepMs: 5_000,
         drainMs: 3_000,
         bodyBytes: 100,
