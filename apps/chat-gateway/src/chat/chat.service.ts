@@ -146,8 +146,12 @@ export class ChatService {
    * clientMessageId from the same sender returns the stored message and creates nothing.
    */
   async send(principal: Principal, input: SendMessageInput, origin: Origin = {}): Promise<SendResult> {
-    const conversation = await this.memberConversation(principal, input.conversationId);
-    const existing = await this.store.messages.findByClientMessageId(conversation.id, principal.userId, input.clientMessageId);
+    // Both reads at once: one round trip fewer before the ack. The lookup is keyed by the
+    // caller's own id, so it can only ever find the caller's own message.
+    const [conversation, existing] = await Promise.all([
+      this.memberConversation(principal, input.conversationId),
+      this.store.messages.findByClientMessageId(input.conversationId, principal.userId, input.clientMessageId),
+    ]);
     if (existing) return { message: toMessageDto(existing), duplicate: true };
 
     const seq = await this.store.conversations.allocateSeq(conversation.id);
