@@ -66,7 +66,7 @@ export async function startGateway(config: AppConfig, logger = createLogger(conf
         ? `FAN-OUT: Redis adapter over ${describeRedisConfig(config.redis)}`
         : 'FAN-OUT: in-memory Socket.IO adapter (single instance). Set REDIS_URL or REDIS_HOST to scale out.',
     );
-    if (config.jwt.usingDevSecret) log.warn('JWT_SECRET not set: using the development secret (`pnpm token <userId>` mints tokens for it).');
+    if (config.jwt.usingDevSecret) log.warn('JWT_SECRET not set: using the development secret (`pnpm -s run token <userId>` mints tokens for it).');
 
     const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, store, metrics }), {
       logger,

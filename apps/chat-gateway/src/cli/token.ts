@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { TokenService } from '../auth/token.service.js';
 import { ConfigError, loadConfig } from '../config/app-config.js';
 
-// `pnpm token <userId> [--role candidate|recruiter|admin] [--ttl seconds]`: prints a JWT
+// `pnpm -s run token <userId> [--role candidate|recruiter|admin] [--ttl seconds]`: prints a JWT
 // that the gateway configured from the same environment accepts.
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -13,7 +13,7 @@ const userId = positionals[0];
 const role = values.role as UserRole;
 const ttl = Number(values.ttl);
 if (!userId || !(USER_ROLES as readonly string[]).includes(role) || !Number.isInteger(ttl) || ttl <= 0) {
-  console.error(`usage: pnpm token <userId> [--role ${USER_ROLES.join('|')}] [--ttl seconds]`);
+  console.error(`usage: pnpm -s run token <userId> [--role ${USER_ROLES.join('|')}] [--ttl seconds]`);
   process.exit(2);
 }
 try {
