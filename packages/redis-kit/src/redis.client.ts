@@ -200,10 +200,25 @@ export async function connectRedisClient(client: RedisClient, timeoutMs?: number
   }
 }
 
+/**
+ * ioredis listens for a socket's first `error` only. A failed TLS handshake can raise a second
+ * one on the same socket (the peer's alert after ours), which with no listener left would be an
+ * uncaught exception that ends the process. The first error already carries the cause.
+ */
+function absorbLateSocketErrors(client: RedisClient): void {
+  const stream = (client as unknown as { stream?: NodeJS.EventEmitter }).stream;
+  if (stream && !absorbed.has(stream)) {
+    absorbed.add(stream);
+    stream.on('error', () => undefined);
+  }
+}
+const absorbed = new WeakSet<NodeJS.EventEmitter>();
+
 function attachLogging(client: RedisClient, label: string, logger: RedisKitLogger): void {
   // During an outage every retry fails the same way: log a repeated error once.
   let lastError: string | undefined;
   const onError = (prefix: string) => (error: Error) => {
+    absorbLateSocketErrors(client);
     const message = `${prefix}${error.message}`;
     if (message === lastError) return;
     lastError = message;
