@@ -18,7 +18,8 @@ async function request<T>(path: string, init: RequestInit & { token?: string } =
   const response = await fetch(path, { ...init, headers });
   const text = await response.text();
   const json: unknown = text ? JSON.parse(text) : undefined;
-  if (!response.ok) throw new ApiError(response.status, (json as { error?: ErrorBody } | undefined)?.error);
+  if (!response.ok)
+    throw new ApiError(response.status, (json as { error?: ErrorBody } | undefined)?.error);
   return json as T;
 }
 

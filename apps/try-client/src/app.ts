@@ -1,7 +1,14 @@
 import type { UserRole } from '@jobsphere/chat-domain';
 import { ApiError, mintToken } from './api.js';
 import { ChatClient, type Change, type ConversationState } from './chat.js';
-import { clearIdentity, loadIdentity, ROLES, saveIdentity, USER_ID, type Identity } from './identity.js';
+import {
+  clearIdentity,
+  loadIdentity,
+  ROLES,
+  saveIdentity,
+  USER_ID,
+  type Identity,
+} from './identity.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -15,12 +22,14 @@ function h<K extends keyof HTMLElementTagNameMap>(
   ...children: (Node | string | undefined)[]
 ): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) if (value !== undefined) el.setAttribute(name, value);
+  for (const [name, value] of Object.entries(props))
+    if (value !== undefined) el.setAttribute(name, value);
   for (const child of children) if (child !== undefined) el.append(child);
   return el;
 }
 
-const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+const time = (iso: string) =>
+  new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 function announce(text: string): void {
   const region = $('announcer');
@@ -83,8 +92,10 @@ function startChat(identity: Identity): void {
   $('whoami-text').textContent = `You are ${identity.userId} (${identity.role})`;
   document.title = `${identity.userId} – JobSphere Chat`;
 
-  const client = new ChatClient(identity, (change) => render(client, change), async (current) =>
-    signIn(current.userId, current.role),
+  const client = new ChatClient(
+    identity,
+    (change) => render(client, change),
+    async (current) => signIn(current.userId, current.role),
   );
 
   $('switch-user').addEventListener('click', () => {
@@ -154,7 +165,8 @@ function render(client: ChatClient, change: Change): void {
       const conn = $('conn');
       conn.dataset['state'] = client.connection;
       const base = CONNECTION_TEXT[client.connection];
-      conn.textContent = change.detail && client.connection !== 'online' ? `${base} (${change.detail})` : base;
+      conn.textContent =
+        change.detail && client.connection !== 'online' ? `${base} (${change.detail})` : base;
       renderComposer(client);
       return;
     }
@@ -184,7 +196,10 @@ function render(client: ChatClient, change: Change): void {
 function presenceText(client: ChatClient, userId: string): { online: boolean; text: string } {
   const p = client.presence.get(userId);
   if (p?.online) return { online: true, text: 'online' };
-  return { online: false, text: p?.lastSeenAt ? `offline, last seen ${time(p.lastSeenAt)}` : 'offline' };
+  return {
+    online: false,
+    text: p?.lastSeenAt ? `offline, last seen ${time(p.lastSeenAt)}` : 'offline',
+  };
 }
 
 function title(client: ChatClient, state: ConversationState): string {
@@ -219,7 +234,11 @@ function renderList(client: ChatClient): void {
         h('span', { class: 'dot', 'data-online': String(presence.online), title: presence.text }),
         h('span', { class: 'name' }, title(client, state)),
         unread ? h('span', { class: 'badge' }, String(unread)) : h('span'),
-        h('span', { class: 'preview' }, last ? `${last.senderId === client.me ? 'You: ' : ''}${last.body}` : 'No messages yet'),
+        h(
+          'span',
+          { class: 'preview' },
+          last ? `${last.senderId === client.me ? 'You: ' : ''}${last.body}` : 'No messages yet',
+        ),
       ),
     );
   });
@@ -237,7 +256,10 @@ function renderThreadHead(client: ChatClient): void {
   const other = client.others(state.dto)[0];
   if (!other) return;
   const p = presenceText(client, other);
-  head.replaceChildren(h('span', { class: 'dot', 'data-online': String(p.online), 'aria-hidden': 'true' }), p.text);
+  head.replaceChildren(
+    h('span', { class: 'dot', 'data-online': String(p.online), 'aria-hidden': 'true' }),
+    p.text,
+  );
   head.dataset['online'] = String(p.online);
 }
 
@@ -277,7 +299,13 @@ function renderThread(client: ChatClient): void {
           'div',
           { class: 'meta' },
           h('span', { class: 'state', 'data-state': p.state }, failed ? 'Not sent · ' : 'Sending…'),
-          failed ? h('button', { type: 'button', class: 'link', 'data-retry': p.clientMessageId }, 'Retry') : undefined,
+          failed
+            ? h(
+                'button',
+                { type: 'button', class: 'link', 'data-retry': p.clientMessageId },
+                'Retry',
+              )
+            : undefined,
         ),
       ),
     );

@@ -6,6 +6,7 @@ import type {
   MessageDto,
   PresenceDto,
   ServerToClientEvents,
+  SyncInput,
   SyncResult,
   TypingEvent,
 } from '@jobsphere/chat-domain';
@@ -175,7 +176,8 @@ export class ChatClient {
     clearTimeout(this.typingIdle);
     const conversationId = this.typingConversation;
     this.typingConversation = undefined;
-    if (conversationId && this.socket.connected) this.socket.emit('typing:stop', { conversationId });
+    if (conversationId && this.socket.connected)
+      this.socket.emit('typing:stop', { conversationId });
   }
 
   /** Marks the open conversation read up to its newest message while the window is visible. */
@@ -199,11 +201,16 @@ export class ChatClient {
   }
 
   private emitSend(state: ConversationState, pending: PendingMessage): void {
-    const payload = { conversationId: state.dto.id, clientMessageId: pending.clientMessageId, body: pending.body };
+    const payload = {
+      conversationId: state.dto.id,
+      clientMessageId: pending.clientMessageId,
+      body: pending.body,
+    };
     this.socket.timeout(ACK_TIMEOUT_MS).emit('message:send', payload, (err, ack) => {
       if (err || !ack.ok) {
         pending.state = 'failed';
-        if (ack && !ack.ok) this.notify({ kind: 'error', message: `Not sent: ${ack.error.message}` });
+        if (ack && !ack.ok)
+          this.notify({ kind: 'error', message: `Not sent: ${ack.error.message}` });
       } else {
         state.pending = state.pending.filter((p) => p.clientMessageId !== pending.clientMessageId);
         this.addMessages(state, [ack.data.message]);
@@ -218,7 +225,9 @@ export class ChatClient {
     const socket = this.socket;
     socket.on('connect', () => {
       this.setConnection('online');
-      this.catchUp().catch((error: unknown) => this.notify({ kind: 'error', message: describe(error) }));
+      this.catchUp().catch((error: unknown) =>
+        this.notify({ kind: 'error', message: describe(error) }),
+      );
     });
     socket.on('disconnect', (reason) => {
       for (const state of this.conversations.values()) this.clearTyping(state);
@@ -268,7 +277,9 @@ export class ChatClient {
       if (userId === this.me) {
         // Read on another of my devices.
         state.dto.lastReadSeq = Math.max(state.dto.lastReadSeq, lastReadSeq);
-        state.dto.unreadCount = state.messages.filter((m) => m.seq > state.dto.lastReadSeq && m.senderId !== this.me).length;
+        state.dto.unreadCount = state.messages.filter(
+          (m) => m.seq > state.dto.lastReadSeq && m.senderId !== this.me,
+        ).length;
         this.notify({ kind: 'conversations' });
       } else {
         state.peerReadSeq = Math.max(state.peerReadSeq, lastReadSeq);
@@ -296,9 +307,12 @@ export class ChatClient {
     this.notify({ kind: 'conversations' });
 
     const loaded = [...this.conversations.values()].filter((c) => c.loaded);
-    let wanted = loaded.map((c) => ({ conversationId: c.dto.id, afterSeq: c.messages.at(-1)?.seq ?? 0 }));
+    let wanted = loaded.map((c) => ({
+      conversationId: c.dto.id,
+      afterSeq: c.messages.at(-1)?.seq ?? 0,
+    }));
     for (let round = 0; wanted.length > 0 && round < 20; round++) {
-      const result = await this.emitWithAck('sync', { conversations: wanted });
+      const result = await this.sync({ conversations: wanted });
       wanted = [];
       for (const entry of result.conversations) {
         const state = this.conversations.get(entry.conversationId);
@@ -314,7 +328,8 @@ export class ChatClient {
     this.queryPresence([...this.conversations.values()].flatMap((c) => this.others(c.dto)));
     // Messages that failed while offline go out again (same clientMessageId, stored once).
     for (const state of this.conversations.values()) {
-      for (const p of state.pending) if (p.state === 'failed') this.retry(state.dto.id, p.clientMessageId);
+      for (const p of state.pending)
+        if (p.state === 'failed') this.retry(state.dto.id, p.clientMessageId);
     }
   }
 
@@ -334,7 +349,8 @@ export class ChatClient {
     const fresh = this.addMessages(state, [message]);
     if (fresh === 0) return;
     this.clearTyping(state, message.senderId);
-    if (message.senderId !== this.me && message.seq > state.dto.lastReadSeq) state.dto.unreadCount += 1;
+    if (message.senderId !== this.me && message.seq > state.dto.lastReadSeq)
+      state.dto.unreadCount += 1;
     this.notify({ kind: 'conversations' });
     this.notify({ kind: 'thread', conversationId: state.dto.id });
     if (message.senderId !== this.me) this.notify({ kind: 'incoming', message });
@@ -388,9 +404,20 @@ export class ChatClient {
     if (existing) {
       // Keep what the socket told us if it is newer than this REST snapshot.
       const lastSeq = Math.max(existing.dto.lastSeq, dto.lastSeq);
-      existing.dto = { ...dto, lastSeq, lastMessage: lastSeq > dto.lastSeq ? existing.dto.lastMessage : dto.lastMessage };
+      existing.dto = {
+        ...dto,
+        lastSeq,
+        lastMessage: lastSeq > dto.lastSeq ? existing.dto.lastMessage : dto.lastMessage,
+      };
     } else {
-      this.conversations.set(dto.id, { dto, messages: [], loaded: false, pending: [], peerReadSeq: 0, typing: new Map() });
+      this.conversations.set(dto.id, {
+        dto,
+        messages: [],
+        loaded: false,
+        pending: [],
+        peerReadSeq: 0,
+        typing: new Map(),
+      });
     }
     if (notify) this.notify({ kind: 'conversations' });
   }
@@ -398,7 +425,7 @@ export class ChatClient {
   private queryPresence(userIds: string[]): void {
     const unique = [...new Set(userIds)].slice(0, 200);
     if (unique.length === 0 || !this.socket.connected) return;
-    this.emitWithAck('presence:query', { userIds: unique }).then(
+    this.queryPresenceOf(unique).then(
       ({ users }) => {
         for (const user of users) this.presence.set(user.userId, user);
         this.notify({ kind: 'presence' });
@@ -407,23 +434,18 @@ export class ChatClient {
     );
   }
 
-  private emitWithAck<E extends keyof AckData>(
-    event: E,
-    payload: Parameters<ClientToServerEvents[E]>[0],
-  ): Promise<AckData[E]> {
-    return new Promise((resolve, reject) => {
-      // One generic helper over two event signatures: TypeScript cannot narrow the union.
-      const emit = this.socket.timeout(ACK_TIMEOUT_MS).emit as unknown as (
-        e: E,
-        p: unknown,
-        cb: (err: Error | null, ack: Ack<AckData[E]>) => void,
-      ) => void;
-      emit.call(this.socket, event, payload, (err, ack) => {
-        if (err) reject(err);
-        else if (!ack.ok) reject(new Error(ack.error.message));
-        else resolve(ack.data);
-      });
-    });
+  private sync(payload: SyncInput): Promise<SyncResult> {
+    return new Promise((resolve, reject) =>
+      this.socket.timeout(ACK_TIMEOUT_MS).emit('sync', payload, settle(resolve, reject)),
+    );
+  }
+
+  private queryPresenceOf(userIds: string[]): Promise<{ users: PresenceDto[] }> {
+    return new Promise((resolve, reject) =>
+      this.socket
+        .timeout(ACK_TIMEOUT_MS)
+        .emit('presence:query', { userIds }, settle(resolve, reject)),
+    );
   }
 
   private reconnectWithFreshToken(): void {
@@ -451,9 +473,13 @@ export class ChatClient {
   }
 }
 
-interface AckData {
-  sync: SyncResult;
-  'presence:query': { users: PresenceDto[] };
+/** An ack with a timeout as a promise: a timeout or an error ack rejects. */
+function settle<T>(resolve: (data: T) => void, reject: (error: Error) => void) {
+  return (err: Error | null, ack: Ack<T>) => {
+    if (err) reject(err);
+    else if (!ack.ok) reject(new Error(ack.error.message));
+    else resolve(ack.data);
+  };
 }
 
 /** `crypto.randomUUID` needs a secure context; a LAN address over http is not one. */

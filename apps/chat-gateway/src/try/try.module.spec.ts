@@ -17,7 +17,11 @@ describe('try page registration', () => {
     ['development', true],
     ['test', true],
   ] as const)('NODE_ENV=%s: TryModule registered = %s', (nodeEnv, registered) => {
-    const module = AppModule.forRoot({ config: configFor(nodeEnv), store: {} as ChatStore, metrics: new MetricsService() });
+    const module = AppModule.forRoot({
+      config: configFor(nodeEnv),
+      store: {} as ChatStore,
+      metrics: new MetricsService(),
+    });
     expect(module.imports?.includes(TryModule)).toBe(registered);
   });
 
@@ -39,7 +43,9 @@ describe('try page registration', () => {
       gateway = await startGateway(configFor('production'));
       const page = await fetch(`${gateway.url}/try`);
       expect(page.status).toBe(404);
-      expect(await page.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'Cannot GET /try' } });
+      expect(await page.json()).toEqual({
+        error: { code: 'NOT_FOUND', message: 'Cannot GET /try' },
+      });
       expect((await mint(gateway)).status).toBe(404);
     });
 
@@ -53,7 +59,9 @@ describe('try page registration', () => {
       expect((await fetch(`${gateway.url}/try/package.json`)).status).toBe(404);
 
       const { token } = (await (await mint(gateway)).json()) as { token: string };
-      const list = await fetch(`${gateway.url}/conversations`, { headers: { authorization: `Bearer ${token}` } });
+      const list = await fetch(`${gateway.url}/conversations`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(list.status).toBe(200);
       expect(await list.json()).toEqual({ conversations: [], totalUnread: 0 });
     });
@@ -66,7 +74,9 @@ describe('try page registration', () => {
         body: JSON.stringify({ userId: 'no spaces', role: 'boss' }),
       });
       expect(response.status).toBe(400);
-      const body = (await response.json()) as { error: { code: string; issues: { path: string }[] } };
+      const body = (await response.json()) as {
+        error: { code: string; issues: { path: string }[] };
+      };
       expect(body.error.code).toBe('INVALID_PAYLOAD');
       expect(body.error.issues.map((i) => i.path)).toEqual(['userId', 'role']);
     });
