@@ -75,6 +75,9 @@ export class ChatClient {
       auth: { token: identity.token },
       transports: ['websocket'],
       autoConnect: false,
+      // A local gateway restarts in a second or two: retry often rather than back off to 5 s.
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 2_000,
     });
     this.wire();
   }

@@ -206,7 +206,7 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     await ravi.page
       .getByRole('status')
       .filter({ hasText: /^Connected$/ })
-      .waitFor();
+      .waitFor({ timeout: 15_000 });
     await message(ravi.page, 'offline (1)').waitFor();
     await message(ravi.page, 'offline (2)').waitFor();
     // Merged by seq: nothing doubled, order kept.
