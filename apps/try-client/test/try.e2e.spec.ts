@@ -1,13 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess, getFreePort } from '@jobsphere/testing';
-import {
-  chromium,
-  type Browser,
-  type BrowserContext,
-  type Page,
-  type WebSocketRoute,
-} from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 // Two real people in two real browser windows against the real built gateway process.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -68,7 +62,15 @@ afterAll(async () => {
   await gateway?.dispose();
 });
 
-async function openWindow(): Promise<{ context: BrowserContext; page: Page }> {
+interface Window {
+  context: BrowserContext;
+  page: Page;
+  /** Cuts this window's websocket and refuses new ones, as a network outage would. */
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+}
+
+async function openWindow(): Promise<Window> {
   const context = await browser!.newContext({
     viewport: VIEWPORT,
     locale: 'en-GB',
@@ -77,11 +79,18 @@ async function openWindow(): Promise<{ context: BrowserContext; page: Page }> {
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  return { context, page };
+  return {
+    context,
+    page,
+    // Offline emulation closes open websockets and fails new ones with a network error.
+    cut: () => context.setOffline(true),
+    restore: () => context.setOffline(false),
+  };
 }
 
 async function signIn(page: Page, userId: string, role: 'candidate' | 'recruiter'): Promise<void> {
   await page.goto(`${baseUrl}/try`);
+  await page.screenshot({ path: `${OUT}sign-in-${role}.png` });
   await page.getByLabel('User id', { exact: true }).fill(userId);
   await page.getByLabel('Role', { exact: true }).selectOption(role);
   await page.getByRole('button', { name: 'Start chatting' }).click();
@@ -103,23 +112,12 @@ const conversation = (page: Page, name: string) =>
   page.locator('#conv-list button', { has: page.locator('.name', { hasText: name }) });
 
 describe('try page: a candidate and a recruiter in two windows', () => {
-  let ana: { context: BrowserContext; page: Page };
-  let ravi: { context: BrowserContext; page: Page };
-  // Ravi's websocket goes through this route, so the test can cut his connection.
-  const raviSockets: WebSocketRoute[] = [];
-  let raviBlocked = false;
+  let ana: Window;
+  let ravi: Window;
 
   beforeAll(async () => {
     ana = await openWindow();
     ravi = await openWindow();
-    await ravi.context.routeWebSocket(/\/socket\.io\//, (ws) => {
-      if (raviBlocked) {
-        void ws.close({ code: 4000, reason: 'network down (test)' });
-        return;
-      }
-      ws.connectToServer();
-      raviSockets.push(ws);
-    });
     await Promise.all([
       signIn(ana.page, 'ana', 'candidate'),
       signIn(ravi.page, 'ravi', 'recruiter'),
@@ -188,9 +186,7 @@ describe('try page: a candidate and a recruiter in two windows', () => {
   });
 
   it('Ravi loses his connection, sees it, and catches up with `sync` after reconnecting', async () => {
-    raviBlocked = true;
-    for (const ws of raviSockets.splice(0))
-      await ws.close({ code: 4000, reason: 'network down (test)' });
+    await ravi.cut();
     await ravi.page
       .getByRole('status')
       .filter({ hasText: /^Reconnecting/ })
@@ -202,7 +198,7 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     await message(ana.page, 'offline (2)').locator('.meta', { hasText: 'Sent' }).waitFor();
     expect(await message(ravi.page, 'offline (1)').count()).toBe(0);
 
-    raviBlocked = false;
+    await ravi.restore();
     await ravi.page
       .getByRole('status')
       .filter({ hasText: /^Connected$/ })
@@ -220,6 +216,27 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     ]);
     // He has the conversation open, so the catch-up counts as read.
     await message(ana.page, 'offline (2)').locator('.seen').waitFor();
+  });
+
+  it('a message sent without a connection shows "Sending…", then "Sent" once reconnected', async () => {
+    await ana.cut();
+    await ana.page
+      .getByRole('status')
+      .filter({ hasText: /^Reconnecting/ })
+      .waitFor();
+    await say(ana.page, 'Typed in a tunnel');
+    await message(ana.page, 'Typed in a tunnel')
+      .locator('.meta', { hasText: 'Sending…' })
+      .waitFor();
+
+    await ana.restore();
+    // Ravi has the conversation open, so it may turn to "Seen" right away.
+    await message(ana.page, 'Typed in a tunnel')
+      .locator('.meta', { hasText: /Sent|Seen/ })
+      .waitFor({ timeout: 15_000 });
+    await message(ravi.page, 'Typed in a tunnel').waitFor();
+    // Stored once, even if the buffered send and a retry both reached the server.
+    expect(await message(ravi.page, 'Typed in a tunnel').count()).toBe(1);
   });
 
   it('Ravi closes his window and Ana sees him offline with a last-seen time', async () => {
