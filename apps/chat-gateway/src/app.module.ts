@@ -21,6 +21,7 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService, countingLogger } from './metrics/metrics.service.js';
 import { PresenceService } from './presence/presence.service.js';
 import { TypingService } from './chat/typing.service.js';
+import { devOnlyModules } from './try/try.module.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -39,6 +40,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         TerminusModule.forRoot({ logger: false }),
         ...(config.redis ? [RedisModule.forRoot({ config: config.redis, logger: countingLogger('Redis', metrics) })] : []),
+        ...devOnlyModules(config),
       ],
       controllers: [ChatController, HealthController, OpenApiController, MetricsController],
       providers: [
