@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { type ChatStore } from '@jobsphere/chat-domain';
 import { createRedisAdapter, describeRedisConfig, type RedisAdapterHandle } from '@jobsphere/redis-kit';
+import { type Request, type Response } from 'express';
 import { type Server } from 'socket.io';
 import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
@@ -73,6 +74,7 @@ export async function startGateway(config: AppConfig, logger = createLogger(conf
       bodyParser: false,
     });
     app.useBodyParser('json', { limit: config.http.maxBodyBytes });
+    app.use(accessLog(new Logger('Http'), config.nodeEnv === 'production'));
     app.useGlobalFilters(new HttpErrorFilter());
     app.enableCors({ origin: config.corsOrigin, credentials: true });
     app.useWebSocketAdapter(new ChatIoAdapter(app, config, redisAdapter?.adapter));
@@ -103,6 +105,28 @@ export async function startGateway(config: AppConfig, logger = createLogger(conf
     await store.close();
     throw error;
   }
+}
+
+const QUIET_PATHS = new Set(['/health', '/health/live', '/metrics']);
+
+/** One structured line per request (no query string, no headers): method, path, status, time, user. */
+function accessLog(log: Logger, structured: boolean) {
+  return (req: Request & { principal?: { userId: string } }, res: Response, next: () => void) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      if (QUIET_PATHS.has(req.path)) return;
+      const entry = {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        ...(req.principal && { userId: req.principal.userId }),
+      };
+      // JSON logs (production) keep the fields; the console gets one readable line.
+      log.log(structured ? entry : `${entry.method} ${entry.path} ${entry.status} ${entry.ms} ms${req.principal ? ` user=${req.principal.userId}` : ''}`);
+    });
+    next();
+  };
 }
 
 /**

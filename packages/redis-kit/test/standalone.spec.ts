@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { waitUntil } from '@jobsphere/testing';
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { HealthIndicatorService } from '@nestjs/terminus';
@@ -24,7 +25,6 @@ import {
   stopInstance,
   timeUntilDelivery,
   trackUnhandledRejections,
-  waitFor,
 } from './helpers.js';
 
 // One redis-server for the file; the outage test kills and restarts it last.
@@ -120,7 +120,7 @@ describe('standalone Redis', () => {
 
     await app.close();
     expect(consumer.client.status).toBe('end');
-    await waitFor(
+    await waitUntil(
       'server forgets the connection',
       async () => !(await clientList()).includes('name=nest-test'),
       2_000,
@@ -131,7 +131,7 @@ describe('standalone Redis', () => {
     await expect(health.isHealthy()).resolves.toEqual({ redis: { status: 'up' } });
 
     await server.kill();
-    await waitFor(
+    await waitUntil(
       'health down',
       async () => (await health.isHealthy('redis', 200)).redis?.status === 'down',
       5_000,
@@ -145,12 +145,12 @@ describe('standalone Redis', () => {
 
     const restartedAt = Date.now();
     await server.restart();
-    const reconnectMs = await waitFor(
+    const reconnectMs = await waitUntil(
       'client ready again',
       () => client.status === 'ready',
       10_000,
     );
-    await waitFor(
+    await waitUntil(
       'health up',
       async () => (await health.isHealthy()).redis?.status === 'up',
       10_000,

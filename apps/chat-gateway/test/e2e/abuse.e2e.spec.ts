@@ -1,7 +1,8 @@
+import { waitUntil } from '@jobsphere/testing';
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { io } from 'socket.io-client';
-import { TEST_JWT_SECRET, collect, connectClient, rest, tokenFor, until, type ChatClient } from '../support/gateway.js';
+import { TEST_JWT_SECRET, collect, connectClient, rest, tokenFor, type ChatClient } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
 // Every kind of bad input is refused with its stable code, stores nothing, and the
@@ -142,14 +143,14 @@ describe('auth and abuse', () => {
       });
       const errors = collect(alice, 'chat:error');
       (alice.emit as (e: string, p: unknown) => void)('whatever', { a: 1 });
-      await until(() => errors.length === 1, 'chat:error');
+      await waitUntil('chat:error', () => errors.length === 1, 10_000)
       expect(errors[0]).toEqual({ event: 'whatever', error: { code: 'UNKNOWN_EVENT', message: 'unknown event "whatever"' } });
     });
 
     it('reports a failed send without an ack callback as chat:error', async () => {
       const errors = collect(alice, 'chat:error');
       alice.emit('message:send', { conversationId: conversation.id } as never, undefined as never);
-      await until(() => errors.length === 1, 'chat:error');
+      await waitUntil('chat:error', () => errors.length === 1, 10_000)
       expect(errors[0]).toMatchObject({ event: 'message:send', error: { code: 'INVALID_PAYLOAD' } });
     });
 

@@ -1,5 +1,6 @@
+import { waitUntil } from '@jobsphere/testing';
 import { type ConversationDto, type PresenceDto, type ReadEvent, type TypingEvent } from '@jobsphere/chat-domain';
-import { collect, connectClient, rest, startGatewayProcess, tokenFor, until } from '../support/gateway.js';
+import { collect, connectClient, rest, startGatewayProcess, tokenFor } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
 // Read receipts, unread counts, typing, presence and rate limits, on two instances
@@ -42,7 +43,7 @@ describe('chat experience across two instances', () => {
     const read = await samPhone.emitWithAck('conversation:read', { conversationId: conversation.id, seq: 2 });
     expect(read).toEqual({ ok: true, data: { conversationId: conversation.id, lastReadSeq: 2, unreadCount: 1 } });
     const expected: ReadEvent = { conversationId: conversation.id, userId: 'sam', lastReadSeq: 2 };
-    await until(() => ritaReads.length === 1 && laptopReads.length === 1, 'read events on both instances');
+    await waitUntil('read events on both instances', () => ritaReads.length === 1 && laptopReads.length === 1, 10_000)
     expect(ritaReads).toEqual([expected]); // "seen" for the sender
     expect(laptopReads).toEqual([expected]); // the reader's other device clears its badge
     expect(phoneReads).toEqual([]); // not echoed to the device that read
@@ -53,7 +54,7 @@ describe('chat experience across two instances', () => {
     // The REST equivalent, from the laptop's instance.
     const viaRest = await rest(B!.url, t.sam, 'POST', `/conversations/${conversation.id}/read`, { seq: 3 });
     expect(viaRest).toMatchObject({ status: 200, body: { lastReadSeq: 3, unreadCount: 0 } });
-    await until(() => ritaReads.length === 2, 'second read event');
+    await waitUntil('second read event', () => ritaReads.length === 2, 10_000)
     expect(ritaReads[1]).toMatchObject({ lastReadSeq: 3 });
     expect(await unread(t.sam)).toMatchObject({ totalUnread: 0 });
     for (const s of [rita, samPhone, samLaptop]) s.close();
@@ -67,12 +68,12 @@ describe('chat experience across two instances', () => {
     const samSees = collect(sam, 'typing');
     const ritaOtherSees = collect(ritaOther, 'typing');
     for (let i = 0; i < 5; i++) rita.emit('typing:start', { conversationId: conversation.id });
-    await until(() => samSees.length >= 1, 'typing on the other instance');
+    await waitUntil('typing on the other instance', () => samSees.length >= 1, 10_000)
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(samSees).toEqual<TypingEvent[]>([{ conversationId: conversation.id, userId: 'rita', typing: true, expiresInMs: 5000 }]);
     expect(ritaOtherSees).toEqual([]);
     const started = Date.now();
-    await until(() => samSees.length === 2, 'typing to expire', 8_000);
+    await waitUntil('typing to expire', () => samSees.length === 2, 8_000)
     expect(samSees[1]).toEqual({ conversationId: conversation.id, userId: 'rita', typing: false });
     expect(Date.now() - started).toBeGreaterThan(4_000);
 
@@ -95,7 +96,7 @@ describe('chat experience across two instances', () => {
     const C = await startGatewayProcess(env.gatewayEnv);
 
     const phone = await connectClient(A!.url, t.sam);
-    await until(() => events.some((e) => e.userId === 'sam' && e.online), 'sam online');
+    await waitUntil('sam online', () => events.some((e) => e.userId === 'sam' && e.online), 10_000)
     expect((await query())[0]).toMatchObject({ userId: 'sam', online: true });
     // mallory shares no conversation with rita: not revealed.
     expect((await query()).map((p) => p.userId)).toEqual(['sam']);
@@ -108,9 +109,9 @@ describe('chat experience across two instances', () => {
 
     const killedAt = Date.now();
     await C.kill();
-    await until(async () => !(await query())[0]!.online, 'sam offline after the instance died', 10_000);
+    await waitUntil('sam offline after the instance died', async () => !(await query())[0]!.online, 10_000)
     const offlineAfter = Date.now() - killedAt;
-    await until(() => events.some((e) => e.userId === 'sam' && !e.online), 'offline pushed');
+    await waitUntil('offline pushed', () => events.some((e) => e.userId === 'sam' && !e.online), 10_000)
     const offline = events.find((e): e is PresenceDto => e.userId === 'sam' && !e.online)!;
     expect(offline.lastSeenAt).toEqual(expect.any(String));
     console.log(`presence: offline ${offlineAfter} ms after SIGKILL of its instance (TTL 3000 ms)`);
@@ -140,6 +141,18 @@ describe('chat experience across two instances', () => {
     expect(metrics.body).toMatch(/chat_rate_limited_total\{scope="send"\} [1-9]/);
     onA.close();
     onB.close();
+  });
+
+  it('answers a typing flood with RATE_LIMITED and keeps serving', async () => {
+    const cora = await tokenFor('cora', 'candidate');
+    const group = (await rest<ConversationDto>(env.gateways[0]!.url, t.rita, 'POST', '/conversations', { kind: 'group', title: 'Flood', memberIds: ['cora'] })).body;
+    const socket = await connectClient(env.gateways[1]!.url, cora);
+    const acks = await Promise.all(Array.from({ length: 30 }, () => socket.emitWithAck('typing:start', { conversationId: group.id })));
+    const codes = acks.map((a) => (a.ok ? 'ok' : a.error.code));
+    expect(codes.filter((c) => c === 'ok')).toHaveLength(20);
+    expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(10);
+    expect((await rest(env.gateways[1]!.url, undefined, 'GET', '/health')).status).toBe(200);
+    socket.close();
   });
 
   it('reports the traffic it served in /metrics', async () => {

@@ -1,5 +1,6 @@
+import { waitUntil } from '@jobsphere/testing';
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
-import { collect, connectClient, rest, tokenFor, until, type ChatClient } from '../support/gateway.js';
+import { collect, connectClient, rest, tokenFor, type ChatClient } from '../support/gateway.js';
 import { median, startEnvironment, type Environment, type Topology } from '../support/environment.js';
 
 // Several users with several devices, spread over two gateway instances that share
@@ -41,7 +42,7 @@ describe.each<Topology>(['standalone', 'cluster'])('messaging across two instanc
     });
     expect(response.status).toBe(201);
     group = response.body;
-    await until(() => Object.values(created).every((list) => list.length === 1), 'conversation:created on every device');
+    await waitUntil('conversation:created on every device', () => Object.values(created).every((list) => list.length === 1), 10_000)
     for (const list of Object.values(created)) expect(list[0]!.id).toBe(group.id);
   });
 
@@ -66,10 +67,7 @@ describe.each<Topology>(['standalone', 'cluster'])('messaging across two instanc
 
     const expectedFor = (device: string) =>
       acked.filter((m) => !((device === 'aliceA' && m.senderId === 'alice') || (device === 'bobB' && m.senderId === 'bob')));
-    await until(
-      () => Object.keys(devices).every((d) => received[d]!.length >= expectedFor(d).length),
-      'all deliveries',
-    );
+    await waitUntil('all deliveries', () => Object.keys(devices).every((d) => received[d]!.length >= expectedFor(d).length), 10_000);
     await new Promise((resolve) => setTimeout(resolve, 200)); // room for a duplicate to show up
     for (const device of Object.keys(devices)) {
       expect(received[device]!.map((m) => m.id)).toEqual(expectedFor(device).map((m) => m.id));

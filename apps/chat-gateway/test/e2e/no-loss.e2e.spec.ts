@@ -1,5 +1,6 @@
+import { waitUntil } from '@jobsphere/testing';
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
-import { rest, tokenFor, until } from '../support/gateway.js';
+import { rest, tokenFor } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 import { ResilientDevice } from '../support/resilient-device.js';
 
@@ -59,7 +60,7 @@ describe('no loss under faults', () => {
     await B!.kill();
     await sendFor(1_500);
 
-    await until(() => devices.every((d) => d.unacked === 0), 'every send acknowledged', 30_000);
+    await waitUntil('every send acknowledged', () => devices.every((d) => d.unacked === 0), 30_000)
     const acked = new Map<string, MessageDto>([...rita!.acked, ...sam!.acked]);
     expect(acked.size).toBe(sent * 2);
 
@@ -76,7 +77,7 @@ describe('no loss under faults', () => {
 
     // Every device holds every acked message once, after its own syncs.
     for (const d of devices) await d.sync();
-    await until(() => devices.every((d) => [...acked.keys()].every((id) => d.messages.has(id))), 'every device caught up', 20_000);
+    await waitUntil('every device caught up', () => devices.every((d) => [...acked.keys()].every((id) => d.messages.has(id))), 20_000)
     for (const d of devices) {
       expect(d.messages.size).toBe(acked.size);
       expect(new Set([...d.messages.values()].map((m) => m.seq)).size).toBe(acked.size);

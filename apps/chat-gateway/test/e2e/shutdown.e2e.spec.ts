@@ -1,5 +1,6 @@
+import { waitUntil } from '@jobsphere/testing';
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
-import { connectClient, rest, tokenFor, until } from '../support/gateway.js';
+import { connectClient, rest, tokenFor } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 import { ResilientDevice } from '../support/resilient-device.js';
 
@@ -44,7 +45,7 @@ describe('graceful shutdown', () => {
 
     const exited = B!.terminate();
     // Readiness fails at once, so the load balancer stops sending new connections.
-    await until(async () => (await rest(B!.url, undefined, 'GET', '/health').catch(() => ({ status: 0 }))).status === 503, '/health 503', 2_000);
+    await waitUntil('/health 503', async () => (await rest(B!.url, undefined, 'GET', '/health').catch(() => ({ status: 0 }))).status === 503, 2_000)
     // Still answering (the drain window is 3 s), with Terminus' body; Terminus itself says
     // `shutting_down` once Nest's shutdown hooks start.
     const health = await rest<{ status: string; error: Record<string, unknown> }>(B!.url, undefined, 'GET', '/health');
@@ -64,7 +65,7 @@ describe('graceful shutdown', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     sending = false;
     await traffic;
-    await until(() => devices.every((d) => d.unacked === 0), 'every send acknowledged', 20_000);
+    await waitUntil('every send acknowledged', () => devices.every((d) => d.unacked === 0), 20_000)
 
     const acked = new Map<string, MessageDto>([...rita!.acked, ...sam!.acked]);
     for (const d of devices) await d.sync();

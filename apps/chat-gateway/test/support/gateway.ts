@@ -93,15 +93,6 @@ export function collect<E extends keyof ServerToClientEvents>(socket: ChatClient
   return seen;
 }
 
-/** Waits until `predicate` holds, polling; fails with `what` after the timeout. */
-export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 export async function rest<T = unknown>(
   url: string,
   token: string | undefined,

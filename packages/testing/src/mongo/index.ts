@@ -15,6 +15,7 @@
  *   appends every command it receives to that file (under turbo, declare the variable first).
  * - The double exits when the process that started it dies, even by SIGKILL (stdin EOF).
  */
+import { waitUntil } from '../wait.js';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -219,18 +220,7 @@ async function launch(
 
 /** Resolves once `{ping: 1}` over OP_MSG gets `ok: 1` back; rejects after `timeoutMs`. */
 export async function waitUntilAnswers(host: string, port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await pingMongo(host, port, Math.min(2_000, deadline - Date.now()))) return;
-      lastError = new Error('ping answered without ok: 1');
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`no MongoDB answer on ${host}:${port} after ${timeoutMs} ms: ${String(lastError)}`);
+  await waitUntil(`a MongoDB answer on ${host}:${port}`, () => pingMongo(host, port, 2_000), timeoutMs, 25);
 }
 
 /** One `{ping: 1}` round trip: true on `ok: 1`; rejects when nothing answers. */

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from '../ports.js';
 import { ManagedProcess } from '../process.js';
-import { type RedisCliTarget, redisServerBin, runRedisCli, waitUntil } from './binaries.js';
+import { waitUntil } from '../wait.js';
+import { type RedisCliTarget, redisServerBin, runRedisCli } from './binaries.js';
 import { REDIS_READY } from './server.js';
 
 export interface StartRedisClusterOptions {

@@ -10,7 +10,6 @@ export {
   runRedisCli,
   redisCliBin,
   redisServerBin,
-  waitUntil,
   type RedisCliTarget,
 } from './binaries.js';
 export { generateTlsMaterial, type TlsMaterial } from './tls.js';
