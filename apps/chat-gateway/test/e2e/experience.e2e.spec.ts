@@ -1,5 +1,5 @@
 import { waitUntil } from '@jobsphere/testing';
-import { type ConversationDto, type PresenceDto, type ReadEvent, type TypingEvent } from '@jobsphere/chat-domain';
+import { type Ack, type ConversationDto, type PresenceDto, type ReadEvent, type TypingEvent } from '@jobsphere/chat-domain';
 import { collect, connectClient, rest, startGatewayProcess, tokenFor } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
@@ -147,7 +147,9 @@ describe('chat experience across two instances', () => {
     const cora = await tokenFor('cora', 'candidate');
     const group = (await rest<ConversationDto>(env.gateways[0]!.url, t.rita, 'POST', '/conversations', { kind: 'group', title: 'Flood', memberIds: ['cora'] })).body;
     const socket = await connectClient(env.gateways[1]!.url, cora);
-    const acks = await Promise.all(Array.from({ length: 30 }, () => socket.emitWithAck('typing:start', { conversationId: group.id })));
+    const acks: Ack<null>[] = await Promise.all(
+      Array.from({ length: 30 }, () => socket.emitWithAck('typing:start', { conversationId: group.id }) as Promise<Ack<null>>),
+    );
     const codes = acks.map((a) => (a.ok ? 'ok' : a.error.code));
     expect(codes.filter((c) => c === 'ok')).toHaveLength(20);
     expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(10);
