@@ -96,28 +96,31 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     this.bus.attach(server);
     // Authentication happens in the handshake: a bad token never reaches `connection`.
     server.use((socket, next) => {
-      if (this.lifecycle.draining) {
-        next(Object.assign(new Error('instance draining, reconnect'), { data: mapError(new UnavailableError('instance draining, reconnect')).body }));
-        return;
-      }
-      const auth = socket.handshake.auth as { token?: unknown };
-      const token = typeof auth.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
-      this.tokens.verify(token).then(
-        (verified) => {
-          socket.data.principal = { userId: verified.userId, role: verified.role };
-          socket.data.expiresAt = verified.expiresAt;
-          next();
-        },
-        (error: unknown) => {
-          const mapped = mapError(error);
-          const rejection: Error & { data?: unknown } = Object.assign(new Error(mapped.body.message), { data: mapped.body });
-          next(rejection);
-        },
+      this.admit(socket).then(
+        () => next(),
+        (error: unknown) => next(Object.assign(new Error(mapError(error).body.message), { data: mapError(error).body })),
       );
     });
   }
 
-  async handleConnection(socket: ChatSocket): Promise<void> {
+  /**
+   * Runs before the client hears `connect`: from then on its user room reaches it and it is
+   * online, so nothing sent to it right away is missed and switching devices never flickers.
+   */
+  private async admit(socket: ChatSocket): Promise<void> {
+    if (this.lifecycle.draining) throw new UnavailableError('instance draining, reconnect');
+    const auth = socket.handshake.auth as { token?: unknown };
+    const token = typeof auth.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
+    const verified = await this.tokens.verify(token);
+    socket.data.principal = { userId: verified.userId, role: verified.role };
+    socket.data.expiresAt = verified.expiresAt;
+    await socket.join(userRoom(verified.userId));
+    await this.presence.connected(verified.userId, socket.id).catch((error: unknown) =>
+      this.logger.warn(`presence update failed: ${describe(error)}`),
+    );
+  }
+
+  handleConnection(socket: ChatSocket): void {
     const { principal } = socket.data;
     socket.on('error', (error) => this.logger.warn(`socket ${socket.id} error: ${describe(error)}`));
     for (const event of CLIENT_EVENTS) {
@@ -137,10 +140,6 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     });
     this.metrics.connectedSockets.inc();
     this.scheduleExpiry(socket);
-    await socket.join(userRoom(principal.userId));
-    await this.presence.connected(principal.userId, socket.id).catch((error: unknown) =>
-      this.logger.warn(`presence update failed: ${describe(error)}`),
-    );
   }
 
   private dispatch(socket: ChatSocket, event: (typeof CLIENT_EVENTS)[number], args: unknown[]): void {

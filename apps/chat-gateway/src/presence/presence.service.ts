@@ -18,8 +18,8 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Presence');
   private readonly store: PresenceStore;
   private readonly instanceId = randomBytes(6).toString('hex');
-  /** Local connections: socket id -> user id. */
-  private readonly local = new Map<string, string>();
+  /** Local connections: socket id -> user id and when it was admitted. */
+  private readonly local = new Map<string, { userId: string; since: number }>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -41,7 +41,7 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async connected(userId: string, socketId: string): Promise<void> {
-    this.local.set(socketId, userId);
+    this.local.set(socketId, { userId, since: Date.now() });
     const cameOnline = await this.store.connect(userId, this.connectionId(socketId), Date.now() + this.config.presence.ttlMs);
     if (cameOnline) await this.announce({ userId, online: true });
   }
@@ -67,7 +67,12 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
   async heartbeat(): Promise<void> {
     try {
       const now = Date.now();
-      const entries = [...this.local].map(([socketId, userId]) => ({ userId, connectionId: this.connectionId(socketId) }));
+      const sockets = this.bus.server?.of('/').sockets;
+      for (const [socketId, { since }] of this.local) {
+        // Admitted but never connected (the client left during the handshake): let it expire.
+        if (sockets && !sockets.has(socketId) && now - since > this.config.presence.heartbeatMs) this.local.delete(socketId);
+      }
+      const entries = [...this.local].map(([socketId, { userId }]) => ({ userId, connectionId: this.connectionId(socketId) }));
       await this.store.refresh(entries, now + this.config.presence.ttlMs);
       for (const userId of await this.store.sweep(now)) {
         await this.announce({ userId, online: false, lastSeenAt: new Date(now).toISOString() });
