@@ -20,19 +20,27 @@ function argValue(name: string): string | undefined {
 async function main(): Promise<number> {
   const settings = settingsFrom(process.argv.slice(2), process.env);
   const profileDir = argValue('--profile') ?? process.env['BENCH_PROFILE'];
-  const out = resolve(argValue('--out') ?? join(packageDir, 'results', settings.mode === 'quick' ? 'quick.json' : 'latest.json'));
+  const out = resolve(
+    argValue('--out') ??
+      join(packageDir, 'results', settings.mode === 'quick' ? 'quick.json' : 'latest.json'),
+  );
   const mongodbUri = process.env['MONGODB_URI'];
   const secret = randomBytes(32).toString('hex');
-  const log = (line: string) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
+  const log = (line: string) =>
+    console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
   const t0 = Date.now();
   const machine = machineInfo();
-  const extraEnv = process.env['BENCH_GATEWAY_ENV'] ? (JSON.parse(process.env['BENCH_GATEWAY_ENV']) as Record<string, string>) : undefined;
+  const extraEnv = process.env['BENCH_GATEWAY_ENV']
+    ? (JSON.parse(process.env['BENCH_GATEWAY_ENV']) as Record<string, string>)
+    : undefined;
 
   const redis = await startRedis();
   const targets: Target[] = [];
   const fleets: Fleet[] = [];
   try {
-    log(`mode ${settings.mode}; store ${mongodbUri ? 'MongoDB (MONGODB_URI)' : 'in-memory'}; redis ${redis.url}`);
+    log(
+      `mode ${settings.mode}; store ${mongodbUri ? 'MongoDB (MONGODB_URI)' : 'in-memory'}; redis ${redis.url}`,
+    );
     const gateway = await startGateways({
       redisUrl: redis.url,
       jwtSecret: secret,
@@ -41,19 +49,37 @@ async function main(): Promise<number> {
       ...(extraEnv && { extraEnv }),
     });
     targets.push(gateway);
-    const baseline = settings.skip.has('baseline') ? undefined : await startBaseline(redis.url, profileDir && resolve(profileDir));
+    const baseline = settings.skip.has('baseline')
+      ? undefined
+      : await startBaseline(redis.url, profileDir && resolve(profileDir));
     if (baseline) targets.push(baseline);
-    log(`gateway A ${gateway.A.url} B ${gateway.B.url}${baseline ? `; baseline A ${baseline.A.url} B ${baseline.B.url}` : ''}`);
+    log(
+      `gateway A ${gateway.A.url} B ${gateway.B.url}${baseline ? `; baseline A ${baseline.A.url} B ${baseline.B.url}` : ''}`,
+    );
 
-    const gatewayFleet = new Fleet('gateway', { A: gateway.A.url, B: gateway.B.url }, settings.workload, settings.workersPerTarget);
+    const gatewayFleet = new Fleet(
+      'gateway',
+      { A: gateway.A.url, B: gateway.B.url },
+      settings.workload,
+      settings.workersPerTarget,
+    );
     fleets.push(gatewayFleet);
     await gatewayFleet.setUp(secret);
-    const baselineFleet = baseline ? new Fleet('baseline', { A: baseline.A.url, B: baseline.B.url }, settings.workload, settings.workersPerTarget) : undefined;
+    const baselineFleet = baseline
+      ? new Fleet(
+          'baseline',
+          { A: baseline.A.url, B: baseline.B.url },
+          settings.workload,
+          settings.workersPerTarget,
+        )
+      : undefined;
     if (baselineFleet) {
       fleets.push(baselineFleet);
       await baselineFleet.setUp(secret);
     }
-    log(`${gatewayFleet.devices.length} devices and ${gatewayFleet.conversations.length} conversations per target connected`);
+    log(
+      `${gatewayFleet.devices.length} devices and ${gatewayFleet.conversations.length} conversations per target connected`,
+    );
 
     // (a) + (b): the same offered rates on both, interleaved so that noise hits both alike.
     const latency: StepResult[] = [];
@@ -61,7 +87,14 @@ async function main(): Promise<number> {
     for (const rate of settings.rates) {
       for (const fleet of [gatewayFleet, baselineFleet]) {
         if (!fleet || saturated.has(fleet.target)) continue;
-        const step = await latencyStep(fleet, rate, settings.stepMs, settings.bodyBytes, { p99Ms: settings.p99BoundMs }, settings.drainMs);
+        const step = await latencyStep(
+          fleet,
+          rate,
+          settings.stepMs,
+          settings.bodyBytes,
+          { p99Ms: settings.p99BoundMs },
+          settings.drainMs,
+        );
         latency.push(step);
         log(
           `${fleet.target.padEnd(8)} ${String(rate).padStart(5)}/s: e2e p50 ${step.e2e.p50} p99 ${step.e2e.p99} ms, ack p99 ${step.ack.p99} ms, ` +
@@ -80,11 +113,16 @@ async function main(): Promise<number> {
       // (c) capacity
       const capacityResults = [];
       if (!settings.skip.has('capacity')) {
-        for (const [target, fleet] of [[gateway, gatewayFleet], [baseline, baselineFleet]] as const) {
+        for (const [target, fleet] of [
+          [gateway, gatewayFleet],
+          [baseline, baselineFleet],
+        ] as const) {
           if (!target || !fleet) continue;
           const c = await capacity(fleet, target, secret, settings.idleSockets, settings.settleMs);
           capacityResults.push(c);
-          log(`capacity ${target.name}: ${c.connected}/${c.sockets} idle sockets on A in ${c.connectSeconds} s, ${Math.round(c.bytesPerSocket / 1024)} KiB RSS per socket`);
+          log(
+            `capacity ${target.name}: ${c.connected}/${c.sockets} idle sockets on A in ${c.connectSeconds} s, ${Math.round(c.bytesPerSocket / 1024)} KiB RSS per socket`,
+          );
         }
       }
       // (d) faults under load, gateway only (the baseline has no store to recover from)
@@ -125,11 +163,15 @@ async function main(): Promise<number> {
           fault: settings.fault,
         },
         latency,
-        maxThroughput: Object.fromEntries(targets.map((t) => [t.name, maxThroughput(latency, t.name)])),
+        maxThroughput: Object.fromEntries(
+          targets.map((t) => [t.name, maxThroughput(latency, t.name)]),
+        ),
         ratios: ratios(latency, capacityResults),
         capacity: capacityResults,
         faults,
-        ok: faults.every((f) => f.lostAfterSync === 0) && latency.every((s) => s.saturated || s.missing === 0),
+        ok:
+          faults.every((f) => f.lostAfterSync === 0) &&
+          latency.every((s) => s.saturated || s.missing === 0),
       };
       result.durationS = Math.round((Date.now() - t0) / 100) / 10;
       mkdirSync(dirname(out), { recursive: true });

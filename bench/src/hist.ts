@@ -4,7 +4,11 @@ export type Histogram = hdr.Histogram;
 
 /** Microseconds, 1 µs to 10 min, 3 significant digits. */
 export function newHistogram(): Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 }
 
 export function encode(h: Histogram): string {

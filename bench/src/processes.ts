@@ -37,7 +37,13 @@ export interface GatewayOptions {
   extraEnv?: Record<string, string>;
 }
 
-async function startNode(name: string, script: string, env: NodeJS.ProcessEnv, readyPattern: RegExp, nodeArgs: string[] = []): Promise<Instance> {
+async function startNode(
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  readyPattern: RegExp,
+  nodeArgs: string[] = [],
+): Promise<Instance> {
   const port = await getFreePort();
   const proc = new ManagedProcess({
     command: process.execPath,
@@ -75,7 +81,11 @@ export async function startGateways(opts: GatewayOptions): Promise<Target> {
   const profArgs = (instance: string) => {
     if (!opts.cpuProfDir) return [];
     mkdirSync(opts.cpuProfDir, { recursive: true });
-    return ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=gateway-${instance}.cpuprofile`];
+    return [
+      '--cpu-prof',
+      `--cpu-prof-dir=${opts.cpuProfDir}`,
+      `--cpu-prof-name=gateway-${instance}.cpuprofile`,
+    ];
   };
   const [A, B] = await Promise.all([
     startNode('gateway A', gatewayMain(), env, ready, profArgs('A')),
@@ -87,8 +97,13 @@ export async function startGateways(opts: GatewayOptions): Promise<Target> {
 export async function startBaseline(redisUrl: string, cpuProfDir?: string): Promise<Target> {
   const env = { PATH: process.env['PATH'], REDIS_URL: redisUrl };
   const ready = /baseline relay listening on :/;
-  const prof = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--cpu-prof-name=baseline-A.cpuprofile'] : [];
-  const [A, B] = await Promise.all([startNode('relay A', relayMain(), env, ready, prof), startNode('relay B', relayMain(), env, ready)]);
+  const prof = cpuProfDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--cpu-prof-name=baseline-A.cpuprofile']
+    : [];
+  const [A, B] = await Promise.all([
+    startNode('relay A', relayMain(), env, ready, prof),
+    startNode('relay B', relayMain(), env, ready),
+  ]);
   return { name: 'baseline', A, B };
 }
 

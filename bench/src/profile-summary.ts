@@ -30,7 +30,9 @@ function packageOf(url: string): string {
 export function summarize(profile: Profile, top = 25): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) =>
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
+  );
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const fn = new Map<string, number>();
   const pkg = new Map<string, number>();
@@ -47,8 +49,19 @@ export function summarize(profile: Profile, top = 25): string {
       .sort((a, b) => b[1] - a[1])
       .slice(0, k)
       .map(([name, us]) => `${pct(us)} ${(us / 1000).toFixed(0).padStart(7)} ms  ${name}`);
-  return [`total sampled ${(total / 1000).toFixed(0)} ms`, '', 'self time by package:', ...rows(pkg, 15), '', `top ${top} functions by self time:`, ...rows(fn, top)].join('\n');
+  return [
+    `total sampled ${(total / 1000).toFixed(0)} ms`,
+    '',
+    'self time by package:',
+    ...rows(pkg, 15),
+    '',
+    `top ${top} functions by self time:`,
+    ...rows(fn, top),
+  ].join('\n');
 }
 
 const file = process.argv[2];
-if (file) console.log(summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(process.argv[3] ?? 25)));
+if (file)
+  console.log(
+    summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(process.argv[3] ?? 25)),
+  );

@@ -36,10 +36,25 @@ interface Sent {
   acked: Record<number, number[]>;
 }
 
-async function send(fleet: Fleet, rate: number, durationMs: number, bodyBytes: number): Promise<Sent> {
+async function send(
+  fleet: Fleet,
+  rate: number,
+  durationMs: number,
+  bodyBytes: number,
+): Promise<Sent> {
   const phase = ++phaseCounter;
   const runs = await fleet.all<RunResult>(
-    (i) => (fleet.share(i) > 0 ? { type: 'run', phase, ratePerSec: rate * fleet.share(i), durationMs, ackTimeoutMs: 10_000, bodyBytes } : undefined),
+    (i) =>
+      fleet.share(i) > 0
+        ? {
+            type: 'run',
+            phase,
+            ratePerSec: rate * fleet.share(i),
+            durationMs,
+            ackTimeoutMs: 10_000,
+            bodyBytes,
+          }
+        : undefined,
     durationMs + 60_000,
   );
   const acked: Record<number, number[]> = {};
@@ -48,7 +63,11 @@ async function send(fleet: Fleet, rate: number, durationMs: number, bodyBytes: n
 }
 
 async function collect(fleet: Fleet, sent: Sent): Promise<CollectResult[]> {
-  return fleet.all<CollectResult>(() => ({ type: 'collect', phase: sent.phase, acked: sent.acked }));
+  return fleet.all<CollectResult>(() => ({
+    type: 'collect',
+    phase: sent.phase,
+    acked: sent.acked,
+  }));
 }
 
 /** Collects until every acked message reached every recipient device, or the drain time is up. */
@@ -67,7 +86,14 @@ export interface SaturationBound {
   p99Ms: number;
 }
 
-export async function latencyStep(fleet: Fleet, rate: number, durationMs: number, bodyBytes: number, bound: SaturationBound, drainMs = 3_000): Promise<StepResult> {
+export async function latencyStep(
+  fleet: Fleet,
+  rate: number,
+  durationMs: number,
+  bodyBytes: number,
+  bound: SaturationBound,
+  drainMs = 3_000,
+): Promise<StepResult> {
   const sent = await send(fleet, rate, durationMs, bodyBytes);
   const results = await drain(fleet, sent, drainMs);
   const startedAt = Math.min(...sent.runs.map((r) => r.startedAt));
@@ -83,12 +109,16 @@ export async function latencyStep(fleet: Fleet, rate: number, durationMs: number
     acked: sum(sent.runs, (r) => r.acked.length),
     ackErrors: sum(sent.runs, (r) => r.ackErrors),
     ackTimeouts: sum(sent.runs, (r) => r.ackTimeouts),
-    ...(sent.runs.find((r) => r.firstError) && { firstError: sent.runs.find((r) => r.firstError)!.firstError! }),
+    ...(sent.runs.find((r) => r.firstError) && {
+      firstError: sent.runs.find((r) => r.firstError)!.firstError!,
+    }),
     achievedRate: Math.round(totalSent / ((endedAt - startedAt) / 1000)),
     expectedDeliveries: sum(results, (r) => r.expected),
     delivered: sum(results, (r) => r.delivered),
     missing: sum(results, (r) => r.missing),
-    deliveriesPerSec: Math.round(sum(results, (r) => r.delivered) / ((lastDelivery - startedAt) / 1000)),
+    deliveriesPerSec: Math.round(
+      sum(results, (r) => r.delivered) / ((lastDelivery - startedAt) / 1000),
+    ),
     e2e,
     e2eDirect: percentiles(merge(results.map((r) => r.e2e.direct))),
     e2eGroup: percentiles(merge(results.map((r) => r.e2e.group))),
@@ -99,8 +129,10 @@ export async function latencyStep(fleet: Fleet, rate: number, durationMs: number
   const reasons: string[] = [];
   if (e2e.p99 > bound.p99Ms) reasons.push(`p99 ${e2e.p99} ms > ${bound.p99Ms} ms`);
   if (step.missing > 0) reasons.push(`${step.missing} deliveries missing after ${drainMs} ms`);
-  if (step.ackErrors + step.ackTimeouts > 0) reasons.push(`${step.ackErrors + step.ackTimeouts} sends not acked`);
-  if (step.achievedRate < rate * 0.9) reasons.push(`load generator reached only ${step.achievedRate}/s`);
+  if (step.ackErrors + step.ackTimeouts > 0)
+    reasons.push(`${step.ackErrors + step.ackTimeouts} sends not acked`);
+  if (step.achievedRate < rate * 0.9)
+    reasons.push(`load generator reached only ${step.achievedRate}/s`);
   if (reasons.length > 0) {
     step.saturated = true;
     step.reason = reasons.join('; ');
@@ -121,14 +153,28 @@ export interface CapacityResult {
 }
 
 /** Idle sockets on instance A of a target, and the resident memory they cost. */
-export async function capacity(fleet: Fleet, target: Target, secret: string, sockets: number, settleMs: number): Promise<CapacityResult> {
+export async function capacity(
+  fleet: Fleet,
+  target: Target,
+  secret: string,
+  sockets: number,
+  settleMs: number,
+): Promise<CapacityResult> {
   const pid = target.A.proc.pid!;
   await sleep(settleMs);
   const before = rssBytes(pid);
-  const tokens = await Promise.all(Array.from({ length: sockets }, (_, i) => mintToken(secret, `${target.name}-idle${i}`, 'candidate')));
+  const tokens = await Promise.all(
+    Array.from({ length: sockets }, (_, i) =>
+      mintToken(secret, `${target.name}-idle${i}`, 'candidate'),
+    ),
+  );
   const started = Date.now();
   const replies = await fleet.all<Extract<Reply, { type: 'idle-opened' }>>(
-    (i) => ({ type: 'idle-open', url: target.A.url, tokens: tokens.filter((_, k) => k % fleet.size === i) }),
+    (i) => ({
+      type: 'idle-open',
+      url: target.A.url,
+      tokens: tokens.filter((_, k) => k % fleet.size === i),
+    }),
     300_000,
   );
   const connectSeconds = (Date.now() - started) / 1000;
@@ -182,7 +228,13 @@ export async function fault(
   fleet: Fleet,
   target: Target,
   redis: RedisServer,
-  opts: { rate: number; durationMs: number; bodyBytes: number; redisDownMs: number; sharedStore: boolean },
+  opts: {
+    rate: number;
+    durationMs: number;
+    bodyBytes: number;
+    redisDownMs: number;
+    sharedStore: boolean;
+  },
 ): Promise<FaultResult> {
   if (kind === 'kill-instance-b') await fleet.all(() => ({ type: 'failover', enabled: true }));
   const sending = send(fleet, opts.rate, opts.durationMs, opts.bodyBytes);
@@ -210,14 +262,20 @@ export async function fault(
   }
   // Live delivery first (what the adapter managed), then what sync brings back.
   // A killed instance's devices sync as soon as they are back, so that is not delayed by a drain wait.
-  const live = kind === 'kill-instance-b' ? (await sleep(500), await collect(fleet, sent)) : await drain(fleet, sent, 3_000);
+  const live =
+    kind === 'kill-instance-b'
+      ? (await sleep(500), await collect(fleet, sent))
+      : await drain(fleet, sent, 3_000);
   let recoveredBySync = 0;
   let syncErrors = 0;
   let syncFirstError: string | undefined;
   let after = live;
   let syncedAt = reconnectedAt;
   for (let round = 0; round < 3; round++) {
-    const synced = await fleet.all<Extract<Reply, { type: 'synced' }>>(() => ({ type: 'sync', moveBToA: !opts.sharedStore }), 60_000);
+    const synced = await fleet.all<Extract<Reply, { type: 'synced' }>>(
+      () => ({ type: 'sync', moveBToA: !opts.sharedStore }),
+      60_000,
+    );
     if (round === 0) syncedAt = performance.timeOrigin + performance.now();
     recoveredBySync += sum(synced, (s) => s.recovered);
     syncErrors += sum(synced, (s) => s.errors);
@@ -234,7 +292,9 @@ export async function fault(
     sent: sum(sent.runs, (r) => r.sent),
     acked,
     notAcked: sum(sent.runs, (r) => r.ackErrors + r.ackTimeouts),
-    ...(sent.runs.find((r) => r.firstError) && { firstError: sent.runs.find((r) => r.firstError)!.firstError! }),
+    ...(sent.runs.find((r) => r.firstError) && {
+      firstError: sent.runs.find((r) => r.firstError)!.firstError!,
+    }),
     expectedDeliveries: sum(after, (r) => r.expected),
     deliveredLive: sum(live, (r) => r.delivered),
     missingBeforeSync: sum(live, (r) => r.missing),
@@ -247,7 +307,9 @@ export async function fault(
   };
   if (kind === 'redis-restart') await fleet.all(() => ({ type: 'rehome' }), 60_000);
   if (kind === 'redis-restart') {
-    const buckets = [...new Set(live.flatMap((r) => r.bDeliveryBuckets))].sort((a, b) => a - b).map((b) => b * 10);
+    const buckets = [...new Set(live.flatMap((r) => r.bDeliveryBuckets))]
+      .sort((a, b) => a - b)
+      .map((b) => b * 10);
     let gap = 0;
     let gapEnd = faultAt;
     let previous = faultAt;

@@ -15,14 +15,21 @@ export interface Settings {
   skip: Set<string>;
 }
 
-const num = (env: NodeJS.ProcessEnv, name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+const num = (env: NodeJS.ProcessEnv, name: string, fallback: number) =>
+  env[name] ? Number(env[name]) : fallback;
 
 export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
   const quick = argv.includes('--quick') || env['BENCH_QUICK'] === '1';
   const base: Omit<Settings, 'skip'> = quick
     ? {
         mode: 'quick',
-        workload: { users: 20, devicesPerUser: 2, directConversations: 10, groups: 1, groupSize: 10 },
+        workload: {
+          users: 20,
+          devicesPerUser: 2,
+          directConversations: 10,
+          groups: 1,
+          groupSize: 10,
+        },
         workersPerTarget: 1,
         rates: [20],
         stepMs: 2_000,
@@ -35,7 +42,13 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
       }
     : {
         mode: 'full',
-        workload: { users: 60, devicesPerUser: 3, directConversations: 30, groups: 6, groupSize: 10 },
+        workload: {
+          users: 60,
+          devicesPerUser: 3,
+          directConversations: 30,
+          groups: 6,
+          groupSize: 10,
+        },
         workersPerTarget: 2,
         rates: [100, 200, 400, 800, 1200, 1600, 2400, 3200, 4000, 4800],
         stepMs: 5_000,

@@ -15,7 +15,11 @@ function runQuick(out: string): Promise<{ code: number; output: string }> {
       process.execPath,
       [join(packageDir, 'dist', 'cli.js'), '--quick', '--out', out],
       { timeout: 100_000, env: { ...process.env, NODE_OPTIONS: '' } },
-      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: stdout + stderr }),
+      (error, stdout, stderr) =>
+        done({
+          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+          output: stdout + stderr,
+        }),
     );
   });
 }
@@ -35,7 +39,12 @@ describe('bench --quick', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes a result of the expected shape', () => {
-    expect(result).toMatchObject({ version: 1, mode: 'quick', store: expect.stringMatching(/^(memory|mongodb)$/), ok: true });
+    expect(result).toMatchObject({
+      version: 1,
+      mode: 'quick',
+      store: expect.stringMatching(/^(memory|mongodb)$/),
+      ok: true,
+    });
     expect(result.machine.cores).toBeGreaterThan(0);
     for (const target of ['gateway', 'baseline']) {
       const steps = result.latency.filter((s) => s.target === target);
@@ -54,7 +63,12 @@ describe('bench --quick', () => {
 
   it('delivers every acked message to every recipient device when nothing fails', () => {
     for (const s of result.latency) {
-      expect({ target: s.target, acked: s.acked, missing: s.missing, errors: s.ackErrors + s.ackTimeouts }).toEqual({
+      expect({
+        target: s.target,
+        acked: s.acked,
+        missing: s.missing,
+        errors: s.ackErrors + s.ackTimeouts,
+      }).toEqual({
         target: s.target,
         acked: s.sent,
         missing: 0,
@@ -68,7 +82,11 @@ describe('bench --quick', () => {
   it('loses no acked message through a Redis restart or the loss of instance B, once devices sync', () => {
     for (const f of result.faults) {
       expect(f.acked).toBeGreaterThan(0);
-      expect({ kind: f.kind, lostAfterSync: f.lostAfterSync, syncErrors: f.syncErrors }).toEqual({ kind: f.kind, lostAfterSync: 0, syncErrors: 0 });
+      expect({ kind: f.kind, lostAfterSync: f.lostAfterSync, syncErrors: f.syncErrors }).toEqual({
+        kind: f.kind,
+        lostAfterSync: 0,
+        syncErrors: 0,
+      });
       expect(f.deliveredLive + f.recoveredBySync).toBeGreaterThanOrEqual(f.expectedDeliveries);
     }
     const kill = result.faults.find((f) => f.kind === 'kill-instance-b')!;

@@ -18,5 +18,9 @@ build.on('exit', (code) => {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  for (const child of children) child.on('exit', () => { stop(); process.exitCode = 0; });
+  for (const child of children)
+    child.on('exit', () => {
+      stop();
+      process.exitCode = 0;
+    });
 });

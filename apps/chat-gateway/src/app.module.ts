@@ -39,7 +39,14 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         TerminusModule.forRoot({ logger: false }),
-        ...(config.redis ? [RedisModule.forRoot({ config: config.redis, logger: countingLogger('Redis', metrics) })] : []),
+        ...(config.redis
+          ? [
+              RedisModule.forRoot({
+                config: config.redis,
+                logger: countingLogger('Redis', metrics),
+              }),
+            ]
+          : []),
         ...devOnlyModules(config),
       ],
       controllers: [ChatController, HealthController, OpenApiController, MetricsController],

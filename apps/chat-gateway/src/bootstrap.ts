@@ -4,7 +4,11 @@ import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { type ChatStore } from '@jobsphere/chat-domain';
-import { createRedisAdapter, describeRedisConfig, type RedisAdapterHandle } from '@jobsphere/redis-kit';
+import {
+  createRedisAdapter,
+  describeRedisConfig,
+  type RedisAdapterHandle,
+} from '@jobsphere/redis-kit';
 import { type Request, type Response } from 'express';
 import { type Server } from 'socket.io';
 import { AppModule } from './app.module.js';
@@ -33,17 +37,26 @@ const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
 };
 
 export function createLogger(config: AppConfig): ConsoleLogger {
-  return new ConsoleLogger({ json: config.nodeEnv === 'production', logLevels: LEVELS[config.logLevel], colors: false });
+  return new ConsoleLogger({
+    json: config.nodeEnv === 'production',
+    logLevels: LEVELS[config.logLevel],
+    colors: false,
+  });
 }
 
-export async function startGateway(config: AppConfig, logger = createLogger(config)): Promise<RunningGateway> {
+export async function startGateway(
+  config: AppConfig,
+  logger = createLogger(config),
+): Promise<RunningGateway> {
   const log = new Logger('Bootstrap');
   Logger.overrideLogger(logger);
   const store: ChatStore = config.mongodbUri
     ? await MongoChatStore.connect({ uri: config.mongodbUri })
     : new MemoryChatStore();
   if (store.kind === 'memory') {
-    log.warn('STORE: in-memory (embedded default) - single process, every message is LOST on restart. Set MONGODB_URI for MongoDB/DocumentDB.');
+    log.warn(
+      'STORE: in-memory (embedded default) - single process, every message is LOST on restart. Set MONGODB_URI for MongoDB/DocumentDB.',
+    );
   } else {
     log.log('STORE: MongoDB (MONGODB_URI)');
   }
@@ -67,12 +80,18 @@ export async function startGateway(config: AppConfig, logger = createLogger(conf
         ? `FAN-OUT: Redis adapter over ${describeRedisConfig(config.redis)}`
         : 'FAN-OUT: in-memory Socket.IO adapter (single instance). Set REDIS_URL or REDIS_HOST to scale out.',
     );
-    if (config.jwt.usingDevSecret) log.warn('JWT_SECRET not set: using the development secret (`pnpm -s run token <userId>` mints tokens for it).');
+    if (config.jwt.usingDevSecret)
+      log.warn(
+        'JWT_SECRET not set: using the development secret (`pnpm -s run token <userId>` mints tokens for it).',
+      );
 
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, store, metrics }), {
-      logger,
-      bodyParser: false,
-    });
+    const app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot({ config, store, metrics }),
+      {
+        logger,
+        bodyParser: false,
+      },
+    );
     app.useBodyParser('json', { limit: config.http.maxBodyBytes });
     app.use(accessLog(new Logger('Http'), config.nodeEnv === 'production'));
     app.useGlobalFilters(new HttpErrorFilter());
@@ -123,7 +142,11 @@ function accessLog(log: Logger, structured: boolean) {
         ...(req.principal && { userId: req.principal.userId }),
       };
       // JSON logs (production) keep the fields; the console gets one readable line.
-      log.log(structured ? entry : `${entry.method} ${entry.path} ${entry.status} ${entry.ms} ms${req.principal ? ` user=${req.principal.userId}` : ''}`);
+      log.log(
+        structured
+          ? entry
+          : `${entry.method} ${entry.path} ${entry.status} ${entry.ms} ms${req.principal ? ` user=${req.principal.userId}` : ''}`,
+      );
     });
     next();
   };

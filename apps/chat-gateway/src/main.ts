@@ -13,7 +13,10 @@ try {
 const logger = createLogger(config);
 const gateway = await startGateway(config, logger).catch((error: unknown) => {
   // e.g. the port is taken or MongoDB/Redis cannot be reached: one clear line, exit 1.
-  logger.fatal(`failed to start: ${error instanceof Error ? error.message : String(error)}`, 'Bootstrap');
+  logger.fatal(
+    `failed to start: ${error instanceof Error ? error.message : String(error)}`,
+    'Bootstrap',
+  );
   process.exit(1);
 });
 

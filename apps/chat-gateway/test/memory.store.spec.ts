@@ -1,4 +1,8 @@
 import { MemoryChatStore } from '../src/persistence/memory/memory.store.js';
 import { describeStoreContract } from './store.contract.js';
 
-describeStoreContract('in-memory', async () => new MemoryChatStore(), async (store) => store.close());
+describeStoreContract(
+  'in-memory',
+  async () => new MemoryChatStore(),
+  async (store) => store.close(),
+);

@@ -1,9 +1,22 @@
-import { createRedisClient, parseRedisConfig, quitRedisClient, type RedisClient } from '@jobsphere/redis-kit';
+import {
+  createRedisClient,
+  parseRedisConfig,
+  quitRedisClient,
+  type RedisClient,
+} from '@jobsphere/redis-kit';
 import { startRedis, type RedisServer } from '@jobsphere/testing';
-import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from '../src/presence/presence.store.js';
+import {
+  MemoryPresenceStore,
+  RedisPresenceStore,
+  type PresenceStore,
+} from '../src/presence/presence.store.js';
 
 // One presence contract for the in-process store (embedded default) and the Redis one.
-function describePresenceContract(name: string, open: () => Promise<PresenceStore>, close: () => Promise<void>) {
+function describePresenceContract(
+  name: string,
+  open: () => Promise<PresenceStore>,
+  close: () => Promise<void>,
+) {
   describe(`${name} presence store`, () => {
     let store: PresenceStore;
     let now: number;
@@ -21,7 +34,9 @@ function describePresenceContract(name: string, open: () => Promise<PresenceStor
       expect(await store.disconnect('u1', 'dev-a', now)).toBe(false);
       expect(await store.lookup(['u1'], now)).toEqual([{ userId: 'u1', online: true }]);
       expect(await store.disconnect('u1', 'dev-b', now + 1)).toBe(true);
-      expect(await store.lookup(['u1'], now + 2)).toEqual([{ userId: 'u1', online: false, lastSeenAt: now + 1 }]);
+      expect(await store.lookup(['u1'], now + 2)).toEqual([
+        { userId: 'u1', online: false, lastSeenAt: now + 1 },
+      ]);
     });
 
     it('ignores a disconnect it never saw (e.g. after a sweep)', async () => {
@@ -44,7 +59,11 @@ function describePresenceContract(name: string, open: () => Promise<PresenceStor
   });
 }
 
-describePresenceContract('in-memory', async () => new MemoryPresenceStore(), async () => {});
+describePresenceContract(
+  'in-memory',
+  async () => new MemoryPresenceStore(),
+  async () => {},
+);
 
 let redis: RedisServer;
 let client: RedisClient;

@@ -22,7 +22,9 @@ function subjectOf(token: unknown): string | undefined {
   if (typeof token !== 'string') return undefined;
   const payload = token.replace(/^Bearer /, '').split('.')[1];
   if (!payload) return undefined;
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown };
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+    sub?: unknown;
+  };
   return typeof claims.sub === 'string' ? claims.sub : undefined;
 }
 
@@ -51,7 +53,10 @@ const http = createServer((req, res) => {
       const others = body.kind === 'direct' ? [body.userId ?? ''] : (body.memberIds ?? []);
       const conversation = { id: randomUUID(), members: [creator, ...others], seq: 0 };
       conversations.set(conversation.id, conversation);
-      reply(res, 201, { id: conversation.id, members: conversation.members.map((userId) => ({ userId })) });
+      reply(res, 201, {
+        id: conversation.id,
+        members: conversation.members.map((userId) => ({ userId })),
+      });
     },
     () => reply(res, 400, {}),
   );
@@ -75,28 +80,36 @@ io.use((socket, next) => {
 io.on('connection', (socket) => {
   const { userId } = socket.data as { userId: string };
   void socket.join(`user:${userId}`);
-  socket.on('message:send', (payload: { conversationId: string; clientMessageId: string; body: string }, ack?: (a: unknown) => void) => {
-    const conversation = conversations.get(payload.conversationId);
-    if (!conversation) {
-      ack?.({ ok: false, error: { code: 'NOT_MEMBER', message: 'unknown conversation' } });
-      return;
-    }
-    const message = {
-      id: randomUUID(),
-      conversationId: conversation.id,
-      seq: ++conversation.seq,
-      senderId: userId,
-      clientMessageId: payload.clientMessageId,
-      body: payload.body,
-      createdAt: new Date().toISOString(),
-    };
-    // Same order as the gateway: fan out, then ack.
-    io.to(conversation.members.map((m) => `user:${m}`))
-      .except(socket.id)
-      .emit('message:new', message);
-    ack?.({ ok: true, data: { message, duplicate: false } });
-  });
-  socket.on('sync', (_payload: unknown, ack?: (a: unknown) => void) => ack?.({ ok: true, data: { conversations: [] } }));
+  socket.on(
+    'message:send',
+    (
+      payload: { conversationId: string; clientMessageId: string; body: string },
+      ack?: (a: unknown) => void,
+    ) => {
+      const conversation = conversations.get(payload.conversationId);
+      if (!conversation) {
+        ack?.({ ok: false, error: { code: 'NOT_MEMBER', message: 'unknown conversation' } });
+        return;
+      }
+      const message = {
+        id: randomUUID(),
+        conversationId: conversation.id,
+        seq: ++conversation.seq,
+        senderId: userId,
+        clientMessageId: payload.clientMessageId,
+        body: payload.body,
+        createdAt: new Date().toISOString(),
+      };
+      // Same order as the gateway: fan out, then ack.
+      io.to(conversation.members.map((m) => `user:${m}`))
+        .except(socket.id)
+        .emit('message:new', message);
+      ack?.({ ok: true, data: { message, duplicate: false } });
+    },
+  );
+  socket.on('sync', (_payload: unknown, ack?: (a: unknown) => void) =>
+    ack?.({ ok: true, data: { conversations: [] } }),
+  );
 });
 
 http.listen(port, '127.0.0.1', () => {

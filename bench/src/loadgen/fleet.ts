@@ -13,21 +13,26 @@ export interface Workload {
 }
 
 class Worker {
-  private readonly queue: { resolve: (reply: Reply) => void; reject: (error: Error) => void }[] = [];
+  private readonly queue: { resolve: (reply: Reply) => void; reject: (error: Error) => void }[] =
+    [];
   private readonly child: ChildProcess;
 
   constructor(path: string) {
     this.child = fork(path, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (reply: Reply) => this.queue.shift()?.resolve(reply));
     this.child.on('exit', (code) => {
-      for (const waiter of this.queue.splice(0)) waiter.reject(new Error(`load generator exited (${code}) with a command pending`));
+      for (const waiter of this.queue.splice(0))
+        waiter.reject(new Error(`load generator exited (${code}) with a command pending`));
     });
   }
 
   /** One command at a time per worker, so replies come back in order. */
   call<T extends Reply>(command: Command, timeoutMs = 120_000): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`load generator: no reply to ${command.type} in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`load generator: no reply to ${command.type} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.queue.push({
         resolve: (reply) => {
           clearTimeout(timer);
@@ -47,7 +52,11 @@ class Worker {
   }
 }
 
-export async function mintToken(secret: string, userId: string, role: 'candidate' | 'recruiter' | 'admin'): Promise<string> {
+export async function mintToken(
+  secret: string,
+  userId: string,
+  role: 'candidate' | 'recruiter' | 'admin',
+): Promise<string> {
   return new SignJWT({ role })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
@@ -61,7 +70,8 @@ async function createConversation(baseUrl: string, token: string, body: unknown)
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  if (res.status !== 201 && res.status !== 200) throw new Error(`POST /conversations: ${res.status} ${await res.text()}`);
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`POST /conversations: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;
 }
 
@@ -96,13 +106,26 @@ export class Fleet {
     }
     const add = async (kind: 'direct' | 'group', members: string[]) => {
       const [creator, ...others] = members as [string, ...string[]];
-      const body = kind === 'direct' ? { kind, userId: others[0] } : { kind, title: `bench ${this.conversations.length}`, memberIds: others };
+      const body =
+        kind === 'direct'
+          ? { kind, userId: others[0] }
+          : { kind, title: `bench ${this.conversations.length}`, memberIds: others };
       const id = await createConversation(this.urls.A, this.tokens.get(creator)!, body);
-      this.conversations.push({ idx: this.conversations.length, id, kind, members, senderDevice: `${creator}-d0` });
+      this.conversations.push({
+        idx: this.conversations.length,
+        id,
+        kind,
+        members,
+        senderDevice: `${creator}-d0`,
+      });
     };
-    for (let i = 0; i < w.directConversations; i++) await add('direct', [users[(2 * i) % w.users]!, users[(2 * i + 1) % w.users]!]);
+    for (let i = 0; i < w.directConversations; i++)
+      await add('direct', [users[(2 * i) % w.users]!, users[(2 * i + 1) % w.users]!]);
     for (let g = 0; g < w.groups; g++) {
-      await add('group', Array.from({ length: w.groupSize }, (_, k) => users[(g * w.groupSize + k) % w.users]!));
+      await add(
+        'group',
+        Array.from({ length: w.groupSize }, (_, k) => users[(g * w.groupSize + k) % w.users]!),
+      );
     }
     const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
     for (let i = 0; i < this.workerCount; i++) this.workers.push(new Worker(workerPath));
@@ -113,14 +136,23 @@ export class Fleet {
           urls: this.urls,
           devices: this.devices.filter((d) => owner.get(d.userId) === i),
           conversations: this.conversations,
-          senders: this.conversations.filter((c) => owner.get(c.members[0]!) === i).map((c) => c.idx),
+          senders: this.conversations
+            .filter((c) => owner.get(c.members[0]!) === i)
+            .map((c) => c.idx),
         }),
       ),
     );
     const failed = replies.reduce((n, r) => n + r.failed, 0);
-    if (failed > 0) throw new Error(`${this.target}: ${failed} devices failed to connect: ${replies.find((r) => r.firstError)?.firstError}`);
+    if (failed > 0)
+      throw new Error(
+        `${this.target}: ${failed} devices failed to connect: ${replies.find((r) => r.firstError)?.firstError}`,
+      );
     // Worker i sends for the conversations its users created; split the rate in proportion.
-    this.senderShare = this.workers.map((_, i) => this.conversations.filter((c) => owner.get(c.members[0]!) === i).length / this.conversations.length);
+    this.senderShare = this.workers.map(
+      (_, i) =>
+        this.conversations.filter((c) => owner.get(c.members[0]!) === i).length /
+        this.conversations.length,
+    );
   }
 
   private senderShare: number[] = [];

@@ -19,8 +19,21 @@ export interface ConversationSpec {
 }
 
 export type Command =
-  | { type: 'connect'; urls: Record<Instance, string>; devices: DeviceSpec[]; conversations: ConversationSpec[]; senders: number[] }
-  | { type: 'run'; phase: number; ratePerSec: number; durationMs: number; ackTimeoutMs: number; bodyBytes: number }
+  | {
+      type: 'connect';
+      urls: Record<Instance, string>;
+      devices: DeviceSpec[];
+      conversations: ConversationSpec[];
+      senders: number[];
+    }
+  | {
+      type: 'run';
+      phase: number;
+      ratePerSec: number;
+      durationMs: number;
+      ackTimeoutMs: number;
+      bodyBytes: number;
+    }
   | { type: 'collect'; phase: number; acked: Record<number, number[]> }
   | { type: 'failover'; enabled: boolean }
   | { type: 'status' }

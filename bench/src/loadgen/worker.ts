@@ -2,7 +2,14 @@
 // conversations it is told to, and records what each of its devices receives.
 import { io, type Socket } from 'socket.io-client';
 import { encode, newHistogram, recordMs, type Histogram } from '../hist.js';
-import { nowMs, type Command, type ConversationSpec, type DeviceSpec, type Instance, type Reply } from './protocol.js';
+import {
+  nowMs,
+  type Command,
+  type ConversationSpec,
+  type DeviceSpec,
+  type Instance,
+  type Reply,
+} from './protocol.js';
 
 interface Device extends DeviceSpec {
   socket: Socket | undefined;
@@ -30,7 +37,9 @@ interface AckShape {
 
 interface SyncShape {
   ok: boolean;
-  data?: { conversations: { conversationId: string; messages: { seq: number }[]; hasMore: boolean }[] };
+  data?: {
+    conversations: { conversationId: string; messages: { seq: number }[]; hasMore: boolean }[];
+  };
   error?: { code: string; message: string };
 }
 
@@ -52,7 +61,13 @@ function send(reply: Reply): void {
 function phaseOf(n: number): Phase {
   let p = phases.get(n);
   if (!p) {
-    p = { all: newHistogram(), direct: newHistogram(), group: newHistogram(), lastDeliveryAt: 0, bBuckets: new Set() };
+    p = {
+      all: newHistogram(),
+      direct: newHistogram(),
+      group: newHistogram(),
+      lastDeliveryAt: 0,
+      bBuckets: new Set(),
+    };
     phases.set(n, p);
   }
   return p;
@@ -91,7 +106,10 @@ function connectSocket(device: Device, instance: Instance): Promise<void> {
       const phase = phaseOf(Number(phaseText));
       const latency = receivedAt - Number(sentText);
       recordMs(phase.all, latency);
-      recordMs(conversationsById.get(m.conversationId)?.kind === 'group' ? phase.group : phase.direct, latency);
+      recordMs(
+        conversationsById.get(m.conversationId)?.kind === 'group' ? phase.group : phase.direct,
+        latency,
+      );
       phase.lastDeliveryAt = receivedAt;
       if (device.at === 'B') phase.bBuckets.add(Math.floor(receivedAt / 10));
     });
@@ -121,7 +139,13 @@ async function connectAll(list: DeviceSpec[]): Promise<Reply> {
   for (let i = 0; i < list.length; i += 20) {
     await Promise.all(
       list.slice(i, i + 20).map(async (spec) => {
-        const device: Device = { ...spec, socket: undefined, seqs: new Map(), watermark: new Map(), at: spec.instance };
+        const device: Device = {
+          ...spec,
+          socket: undefined,
+          seqs: new Map(),
+          watermark: new Map(),
+          at: spec.instance,
+        };
         devices.set(spec.key, device);
         try {
           await connectSocket(device, spec.instance);
@@ -132,7 +156,12 @@ async function connectAll(list: DeviceSpec[]): Promise<Reply> {
       }),
     );
   }
-  return { type: 'connected', connected: list.length - failed, failed, ...(firstError && { firstError }) };
+  return {
+    type: 'connected',
+    connected: list.length - failed,
+    failed,
+    ...(firstError && { firstError }),
+  };
 }
 
 async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
@@ -274,10 +303,14 @@ async function syncAll(moveBToA: boolean): Promise<Reply> {
         }
         try {
           const reply = (await socket.timeout(15_000).emitWithAck('sync', {
-            conversations: todo.map((id) => ({ conversationId: id, afterSeq: device.watermark.get(id) ?? 0 })),
+            conversations: todo.map((id) => ({
+              conversationId: id,
+              afterSeq: device.watermark.get(id) ?? 0,
+            })),
             limit: 200,
           })) as SyncShape;
-          if (!reply.ok || !reply.data) throw new Error(`${reply.error?.code}: ${reply.error?.message}`);
+          if (!reply.ok || !reply.data)
+            throw new Error(`${reply.error?.code}: ${reply.error?.message}`);
           const more: string[] = [];
           for (const c of reply.data.conversations) {
             for (const m of c.messages) if (hold(device, c.conversationId, m.seq)) recovered++;
@@ -301,24 +334,36 @@ async function openIdle(url: string, tokens: string[]): Promise<Reply> {
   let firstError: string | undefined;
   for (let i = 0; i < count; i += 50) {
     await Promise.all(
-      tokens.slice(i, i + 50).map((token) =>
-        new Promise<void>((resolve) => {
-          const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 30_000 });
-          socket.once('connect', () => {
-            idle.push(socket);
-            resolve();
-          });
-          socket.once('connect_error', (error) => {
-            failed++;
-            firstError ??= String(error);
-            socket.close();
-            resolve();
-          });
-        }),
+      tokens.slice(i, i + 50).map(
+        (token) =>
+          new Promise<void>((resolve) => {
+            const socket = io(url, {
+              auth: { token },
+              transports: ['websocket'],
+              reconnection: false,
+              forceNew: true,
+              timeout: 30_000,
+            });
+            socket.once('connect', () => {
+              idle.push(socket);
+              resolve();
+            });
+            socket.once('connect_error', (error) => {
+              failed++;
+              firstError ??= String(error);
+              socket.close();
+              resolve();
+            });
+          }),
       ),
     );
   }
-  return { type: 'idle-opened', connected: count - failed, failed, ...(firstError && { firstError }) };
+  return {
+    type: 'idle-opened',
+    connected: count - failed,
+    failed,
+    ...(firstError && { firstError }),
+  };
 }
 
 async function handle(cmd: Command): Promise<Reply> {
@@ -338,13 +383,20 @@ async function handle(cmd: Command): Promise<Reply> {
       return { type: 'ack' };
     case 'status': {
       const all = [...devices.values()];
-      return { type: 'status', connected: all.filter((d) => d.socket?.connected).length, total: all.length, reconnects };
+      return {
+        type: 'status',
+        connected: all.filter((d) => d.socket?.connected).length,
+        total: all.length,
+        reconnects,
+      };
     }
     case 'sync':
       return syncAll(cmd.moveBToA);
     case 'rehome':
       // Back to where each device started (after a fault moved some to A).
-      await Promise.all([...devices.values()].filter((d) => d.at !== d.instance).map((d) => move(d, d.instance)));
+      await Promise.all(
+        [...devices.values()].filter((d) => d.at !== d.instance).map((d) => move(d, d.instance)),
+      );
       reconnects.length = 0;
       return { type: 'ack' };
     case 'idle-open':

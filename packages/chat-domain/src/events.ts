@@ -56,7 +56,12 @@ export interface SendResult {
 }
 
 export interface SyncResult {
-  conversations: { conversationId: string; messages: MessageDto[]; hasMore: boolean; lastReadSeq: number }[];
+  conversations: {
+    conversationId: string;
+    messages: MessageDto[];
+    hasMore: boolean;
+    lastReadSeq: number;
+  }[];
 }
 
 export interface ReadResult {
@@ -91,7 +96,10 @@ export interface ClientToServerEvents {
   'conversation:read': (payload: MarkReadInput, ack: AckCallback<ReadResult>) => void;
   'typing:start': (payload: TypingInput, ack?: AckCallback<null>) => void;
   'typing:stop': (payload: TypingInput, ack?: AckCallback<null>) => void;
-  'presence:query': (payload: PresenceQueryInput, ack: AckCallback<{ users: PresenceDto[] }>) => void;
+  'presence:query': (
+    payload: PresenceQueryInput,
+    ack: AckCallback<{ users: PresenceDto[] }>,
+  ) => void;
   'auth:refresh': (payload: AuthRefreshInput, ack: AckCallback<{ expiresAt: string }>) => void;
 }
 

@@ -22,7 +22,11 @@ export function toConversationDto(c: Conversation, lastReadSeq: number): Convers
     ...(c.title !== undefined && { title: c.title }),
     ...(c.jobId !== undefined && { jobId: c.jobId }),
     ...(c.applicationId !== undefined && { applicationId: c.applicationId }),
-    members: c.members.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt.toISOString() })),
+    members: c.members.map((m) => ({
+      userId: m.userId,
+      role: m.role,
+      joinedAt: m.joinedAt.toISOString(),
+    })),
     createdBy: c.createdBy,
     createdAt: c.createdAt.toISOString(),
     lastActivityAt: c.lastActivityAt.toISOString(),

@@ -1,4 +1,10 @@
-import { type Conversation, type JobContext, type Member, type Message, type MessagePreview } from './entities.js';
+import {
+  type Conversation,
+  type JobContext,
+  type Member,
+  type Message,
+  type MessagePreview,
+} from './entities.js';
 
 export interface NewConversation extends JobContext {
   kind: Conversation['kind'];
@@ -31,9 +37,16 @@ export interface ConversationRepository {
 export interface MessageRepository {
   /** Stores a message; throws DuplicateKeyError when (conversationId, senderId, clientMessageId) exists. */
   insert(message: Omit<Message, 'id'>): Promise<Message>;
-  findByClientMessageId(conversationId: string, senderId: string, clientMessageId: string): Promise<Message | null>;
+  findByClientMessageId(
+    conversationId: string,
+    senderId: string,
+    clientMessageId: string,
+  ): Promise<Message | null>;
   /** Messages with seq < before (newest first, returned in ascending order), or seq > after (ascending). */
-  list(conversationId: string, query: { before?: number; after?: number; limit: number }): Promise<Message[]>;
+  list(
+    conversationId: string,
+    query: { before?: number; after?: number; limit: number },
+  ): Promise<Message[]>;
 }
 
 export interface ReadStateRepository {

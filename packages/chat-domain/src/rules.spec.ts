@@ -31,8 +31,20 @@ describe('membership', () => {
   });
 
   it('gives the same error for a missing conversation as for a foreign one', () => {
-    const missing = (() => { try { assertMember(null, 'x', 'c9'); } catch (e) { return e as NotMemberError; } })();
-    const foreign = (() => { try { assertMember(conversation, 'x', 'c9'); } catch (e) { return e as NotMemberError; } })();
+    const missing = (() => {
+      try {
+        assertMember(null, 'x', 'c9');
+      } catch (e) {
+        return e as NotMemberError;
+      }
+    })();
+    const foreign = (() => {
+      try {
+        assertMember(conversation, 'x', 'c9');
+      } catch (e) {
+        return e as NotMemberError;
+      }
+    })();
     expect(missing?.message).toBe(foreign?.message);
     expect(missing?.code).toBe('NOT_A_MEMBER');
   });
@@ -41,21 +53,31 @@ describe('membership', () => {
 describe('direct conversations', () => {
   it('have one key per pair and job context, whoever opens them', () => {
     expect(directKey('alice', 'bob')).toBe(directKey('bob', 'alice'));
-    expect(directKey('alice', 'bob', { jobId: 'j1' })).toBe(directKey('bob', 'alice', { jobId: 'j1' }));
-    expect(directKey('alice', 'bob', { jobId: 'j1' })).not.toBe(directKey('alice', 'bob', { jobId: 'j2' }));
+    expect(directKey('alice', 'bob', { jobId: 'j1' })).toBe(
+      directKey('bob', 'alice', { jobId: 'j1' }),
+    );
+    expect(directKey('alice', 'bob', { jobId: 'j1' })).not.toBe(
+      directKey('alice', 'bob', { jobId: 'j2' }),
+    );
     expect(directKey('alice', 'bob', { applicationId: 'a1' })).not.toBe(directKey('alice', 'bob'));
   });
 
   it('cannot be opened with oneself', () => {
-    expect(() => assertCanOpenDirect({ userId: 'alice', role: 'candidate' }, 'alice')).toThrow(ValidationError);
+    expect(() => assertCanOpenDirect({ userId: 'alice', role: 'candidate' }, 'alice')).toThrow(
+      ValidationError,
+    );
     expect(() => assertCanOpenDirect({ userId: 'alice', role: 'candidate' }, 'bob')).not.toThrow();
   });
 });
 
 describe('groups', () => {
   it('are created by recruiters and admins, not candidates', () => {
-    expect(() => assertCanCreateGroup({ userId: 'c', role: 'candidate' }, ['c', 'r'])).toThrow(ForbiddenError);
-    expect(() => assertCanCreateGroup({ userId: 'r', role: 'recruiter' }, ['r', 'c'])).not.toThrow();
+    expect(() => assertCanCreateGroup({ userId: 'c', role: 'candidate' }, ['c', 'r'])).toThrow(
+      ForbiddenError,
+    );
+    expect(() =>
+      assertCanCreateGroup({ userId: 'r', role: 'recruiter' }, ['r', 'c']),
+    ).not.toThrow();
     expect(() => assertCanCreateGroup({ userId: 'a', role: 'admin' }, ['a', 'c'])).not.toThrow();
   });
 

@@ -21,7 +21,11 @@ export function isMember(conversation: Conversation, userId: string): boolean {
   return conversation.members.some((m) => m.userId === userId);
 }
 
-export function assertMember(conversation: Conversation | null, userId: string, id: string): Conversation {
+export function assertMember(
+  conversation: Conversation | null,
+  userId: string,
+  id: string,
+): Conversation {
   if (!conversation || !isMember(conversation, userId)) throw new NotMemberError(id);
   return conversation;
 }
@@ -50,13 +54,22 @@ export function assertCanOpenDirect(principal: Principal, otherUserId: string): 
 }
 
 /** Groups are hiring-team spaces: recruiters and admins open them, candidates are invited. */
-export function assertCanCreateGroup(principal: Principal, memberIdsIncludingCreator: string[]): void {
-  if (principal.role === 'candidate') throw new ForbiddenError('candidates cannot create group conversations');
+export function assertCanCreateGroup(
+  principal: Principal,
+  memberIdsIncludingCreator: string[],
+): void {
+  if (principal.role === 'candidate')
+    throw new ForbiddenError('candidates cannot create group conversations');
   const size = new Set(memberIdsIncludingCreator).size;
   if (size < LIMITS.minGroupMembers || size > LIMITS.maxGroupMembers) {
     throw new ValidationError(
       `a group has between ${LIMITS.minGroupMembers} and ${LIMITS.maxGroupMembers} members, got ${size}`,
-      [{ path: 'memberIds', message: `between ${LIMITS.minGroupMembers - 1} and ${LIMITS.maxGroupMembers - 1} other users` }],
+      [
+        {
+          path: 'memberIds',
+          message: `between ${LIMITS.minGroupMembers - 1} and ${LIMITS.maxGroupMembers - 1} other users`,
+        },
+      ],
     );
   }
 }

@@ -38,21 +38,29 @@ describe('payload validation', () => {
   it('bounds how much one sync may ask for', () => {
     const many = Array.from({ length: 201 }, (_, i) => ({ conversationId: `c${i}`, afterSeq: 0 }));
     expect(() => parsePayload(syncSchema, { conversations: many })).toThrow(ValidationError);
-    expect(() => parsePayload(syncSchema, { conversations: [{ conversationId: 'c', afterSeq: -1 }] })).toThrow(ValidationError);
+    expect(() =>
+      parsePayload(syncSchema, { conversations: [{ conversationId: 'c', afterSeq: -1 }] }),
+    ).toThrow(ValidationError);
   });
 
   it('reads history queries from strings, with a default page size', () => {
     expect(parsePayload(historyQuerySchema, { before: '10' })).toEqual({ before: 10, limit: 50 });
-    expect(() => parsePayload(historyQuerySchema, { before: '10', after: '2' })).toThrow(/either before or after/);
+    expect(() => parsePayload(historyQuerySchema, { before: '10', after: '2' })).toThrow(
+      /either before or after/,
+    );
     expect(() => parsePayload(historyQuerySchema, { limit: '1000' })).toThrow(ValidationError);
   });
 
   it('tells direct and group creation apart', () => {
-    expect(parsePayload(createConversationSchema, { kind: 'direct', userId: 'bob', jobId: 'j1' })).toEqual({
+    expect(
+      parsePayload(createConversationSchema, { kind: 'direct', userId: 'bob', jobId: 'j1' }),
+    ).toEqual({
       kind: 'direct',
       userId: 'bob',
       jobId: 'j1',
     });
-    expect(() => parsePayload(createConversationSchema, { kind: 'group', memberIds: ['a'] })).toThrow(/title/);
+    expect(() =>
+      parsePayload(createConversationSchema, { kind: 'group', memberIds: ['a'] }),
+    ).toThrow(/title/);
   });
 });

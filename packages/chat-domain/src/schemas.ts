@@ -14,7 +14,11 @@ export const jobContextSchema = z.object({ jobId: id.optional(), applicationId: 
 
 export const sendMessageSchema = z.strictObject({
   conversationId: id,
-  clientMessageId: z.string().min(1).max(LIMITS.maxClientMessageIdLength).regex(/^[A-Za-z0-9_-]+$/),
+  clientMessageId: z
+    .string()
+    .min(1)
+    .max(LIMITS.maxClientMessageIdLength)
+    .regex(/^[A-Za-z0-9_-]+$/),
   body: z
     .string()
     .max(LIMITS.maxBodyLength, `at most ${LIMITS.maxBodyLength} characters`)
@@ -43,12 +47,20 @@ export const createConversationSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('group'),
     title: z.string().trim().min(1).max(LIMITS.maxTitleLength),
-    memberIds: z.array(id).min(1).max(LIMITS.maxGroupMembers - 1),
+    memberIds: z
+      .array(id)
+      .min(1)
+      .max(LIMITS.maxGroupMembers - 1),
     ...jobContextSchema.shape,
   }),
 ]);
 
-const pageSize = z.coerce.number().int().min(1).max(LIMITS.maxPageSize).default(LIMITS.defaultPageSize);
+const pageSize = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(LIMITS.maxPageSize)
+  .default(LIMITS.defaultPageSize);
 
 export const historyQuerySchema = z
   .strictObject({
@@ -56,7 +68,10 @@ export const historyQuerySchema = z
     after: z.coerce.number().int().min(0).optional(),
     limit: pageSize,
   })
-  .refine((q) => q.before === undefined || q.after === undefined, 'use either before or after, not both');
+  .refine(
+    (q) => q.before === undefined || q.after === undefined,
+    'use either before or after, not both',
+  );
 
 export const listConversationsQuerySchema = z.strictObject({
   cursor: z.string().max(200).optional(),

@@ -89,7 +89,9 @@ export async function createRedisAdapter(
     for (const client of [pub, sub]) client.on('ready', () => notify());
   }
   const adapter = (
-    cluster ? createShardedAdapter(pub, sub, { channelPrefix: key }) : createAdapter(pub, sub, { key })
+    cluster
+      ? createShardedAdapter(pub, sub, { channelPrefix: key })
+      : createAdapter(pub, sub, { key })
   ) as RedisAdapterHandle['adapter'];
   return { adapter, close };
 }

@@ -24,8 +24,12 @@ export interface RedisModuleOptions {
 
 // The same shape as Nest's own FactoryProvider, so injected values keep their types at the call site.
 export interface RedisModuleAsyncOptions
-  extends Pick<ModuleMetadata, 'imports'>,
-    Pick<FactoryProvider<RedisModuleOptions | Promise<RedisModuleOptions>>, 'inject' | 'useFactory'> {}
+  extends
+    Pick<ModuleMetadata, 'imports'>,
+    Pick<
+      FactoryProvider<RedisModuleOptions | Promise<RedisModuleOptions>>,
+      'inject' | 'useFactory'
+    > {}
 
 const sharedProviders: Provider[] = [
   {

@@ -148,4 +148,3 @@ export async function medianLatency(
 }
 
 export const round = (n: number) => Math.round(n * 100) / 100;
-

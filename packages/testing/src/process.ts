@@ -75,7 +75,11 @@ export class ManagedProcess {
     const { command, args, readyPattern, env, cwd } = this.options;
     const timeoutMs = this.options.readyTimeoutMs ?? 15_000;
     const stdin = this.options.keepStdinOpen ? 'pipe' : 'ignore';
-    const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: [stdin, 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: env ?? process.env,
+      cwd,
+      stdio: [stdin, 'pipe', 'pipe'],
+    });
     // EPIPE when the child is gone must not crash the test process.
     child.stdin?.on('error', () => undefined);
     this.child = child;

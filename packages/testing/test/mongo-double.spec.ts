@@ -112,9 +112,15 @@ describe('MongoDB for tests, through Mongoose 9', () => {
   beforeAll(async () => {
     const started = Date.now();
     mongo = await startMongo({ dbName: 'chat' });
-    console.info(`MongoDB backend: ${mongo.backend} — ${mongo.description} (ready in ${Date.now() - started} ms)`);
-    conn = await mongoose.createConnection(mongo.uri, { monitorCommands: true, serverSelectionTimeoutMS: 5_000 }).asPromise();
-    conn.getClient().on('commandStarted', (event: { commandName: string }) => commands.push(event.commandName));
+    console.info(
+      `MongoDB backend: ${mongo.backend} — ${mongo.description} (ready in ${Date.now() - started} ms)`,
+    );
+    conn = await mongoose
+      .createConnection(mongo.uri, { monitorCommands: true, serverSelectionTimeoutMS: 5_000 })
+      .asPromise();
+    conn
+      .getClient()
+      .on('commandStarted', (event: { commandName: string }) => commands.push(event.commandName));
     ({ Messages, Counters, ReadStates, Conversations } = chatModels(conn));
   });
 
@@ -129,7 +135,10 @@ describe('MongoDB for tests, through Mongoose 9', () => {
     await Messages.createIndexes(); // idempotent, as on every application start
     const indexes = await Messages.listIndexes();
     const byName = new Map(indexes.map((index: { name: string }) => [index.name, index]));
-    expect(byName.get('conversationId_1_seq_1')).toMatchObject({ key: { conversationId: 1, seq: 1 }, unique: true });
+    expect(byName.get('conversationId_1_seq_1')).toMatchObject({
+      key: { conversationId: 1, seq: 1 },
+      unique: true,
+    });
     expect(byName.get('conversationId_1_senderId_1_clientMessageId_1')).toMatchObject({
       unique: true,
       partialFilterExpression: { clientMessageId: { $exists: true } },
@@ -151,10 +160,22 @@ describe('MongoDB for tests, through Mongoose 9', () => {
     const inserted = await Messages.insertMany(docs);
     expect(inserted).toHaveLength(MESSAGES);
     await Messages.insertMany(
-      [1, 2, 3, 4, 5].map((seq) => ({ conversationId: convB, seq, senderId: bob, body: `b${seq}`, sentAt: new Date(t0) })),
+      [1, 2, 3, 4, 5].map((seq) => ({
+        conversationId: convB,
+        seq,
+        senderId: bob,
+        body: `b${seq}`,
+        sentAt: new Date(t0),
+      })),
     );
 
-    const sameSeq = Messages.create({ conversationId: convA, seq: 5, senderId: alice, body: 'dup', sentAt: new Date() });
+    const sameSeq = Messages.create({
+      conversationId: convA,
+      seq: 5,
+      senderId: alice,
+      body: 'dup',
+      sentAt: new Date(),
+    });
     await expect(sameSeq).rejects.toBeInstanceOf(mongoose.mongo.MongoServerError);
     await expect(sameSeq).rejects.toMatchObject({
       code: 11000,
@@ -172,11 +193,26 @@ describe('MongoDB for tests, through Mongoose 9', () => {
       body: 'retry',
       sentAt: new Date(),
     });
-    await expect(retry).rejects.toMatchObject({ code: 11000, keyValue: { clientMessageId: 'c-2' } });
+    await expect(retry).rejects.toMatchObject({
+      code: 11000,
+      keyValue: { clientMessageId: 'c-2' },
+    });
 
     // Messages without a client id are outside the partial index: no conflict between them.
-    await Messages.create({ conversationId: convB, seq: 6, senderId: bob, body: 'x', sentAt: new Date(t0) });
-    await Messages.create({ conversationId: convB, seq: 7, senderId: bob, body: 'y', sentAt: new Date(t0) });
+    await Messages.create({
+      conversationId: convB,
+      seq: 6,
+      senderId: bob,
+      body: 'x',
+      sentAt: new Date(t0),
+    });
+    await Messages.create({
+      conversationId: convB,
+      seq: 7,
+      senderId: bob,
+      body: 'y',
+      sentAt: new Date(t0),
+    });
 
     // insertMany stops at the first duplicate (ordered) and reports code 11000.
     const batch = Messages.insertMany([
@@ -202,12 +238,21 @@ describe('MongoDB for tests, through Mongoose 9', () => {
       .limit(10)
       .select({ seq: 1, body: 1, _id: 0 })
       .lean();
-    expect(newer).toEqual(Array.from({ length: 10 }, (_, i) => ({ seq: 231 + i, body: `message ${231 + i}` })));
+    expect(newer).toEqual(
+      Array.from({ length: 10 }, (_, i) => ({ seq: 231 + i, body: `message ${231 + i}` })),
+    );
 
-    const page3 = await Messages.find({ conversationId: convA }).sort({ seq: 1 }).skip(40).limit(20).lean();
+    const page3 = await Messages.find({ conversationId: convA })
+      .sort({ seq: 1 })
+      .skip(40)
+      .limit(20)
+      .lean();
     expect(page3.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 41 + i));
 
-    const tail = await Messages.find({ conversationId: convA, seq: { $gt: 245 } }).sort({ seq: -1 }).limit(50).lean();
+    const tail = await Messages.find({ conversationId: convA, seq: { $gt: 245 } })
+      .sort({ seq: -1 })
+      .limit(50)
+      .lean();
     expect(tail.map((m) => m.seq)).toEqual([250, 249, 248, 247, 246]);
   });
 
@@ -219,7 +264,11 @@ describe('MongoDB for tests, through Mongoose 9', () => {
 
     commands.length = 0;
     const seen: number[] = [];
-    for await (const m of Messages.find({ conversationId: convA }).sort({ seq: -1 }).batchSize(60).lean().cursor()) {
+    for await (const m of Messages.find({ conversationId: convA })
+      .sort({ seq: -1 })
+      .batchSize(60)
+      .lean()
+      .cursor()) {
       seen.push(m.seq);
     }
     expect(seen).toEqual(Array.from({ length: MESSAGES }, (_, i) => MESSAGES - i));
@@ -234,22 +283,38 @@ describe('MongoDB for tests, through Mongoose 9', () => {
 
   it('updates read state with $max, upsert, $inc, $set and $addToSet', async () => {
     const key = { conversationId: convA, userId: alice };
-    const first = await ReadStates.updateOne(key, { $max: { lastReadSeq: 50 }, $inc: { reads: 1 } }, { upsert: true });
+    const first = await ReadStates.updateOne(
+      key,
+      { $max: { lastReadSeq: 50 }, $inc: { reads: 1 } },
+      { upsert: true },
+    );
     expect(first).toMatchObject({ matchedCount: 0, modifiedCount: 0, upsertedCount: 1 });
     expect(first.upsertedId).toBeInstanceOf(Types.ObjectId);
 
     const stale = await ReadStates.updateOne(key, { $max: { lastReadSeq: 30 } });
     expect(stale).toMatchObject({ matchedCount: 1, modifiedCount: 0 });
-    const fresh = await ReadStates.updateOne(key, { $max: { lastReadSeq: 70 }, $inc: { reads: 1 } }, { upsert: true });
+    const fresh = await ReadStates.updateOne(
+      key,
+      { $max: { lastReadSeq: 70 }, $inc: { reads: 1 } },
+      { upsert: true },
+    );
     expect(fresh).toMatchObject({ matchedCount: 1, modifiedCount: 1, upsertedCount: 0 });
     expect(await ReadStates.findOne(key).lean()).toMatchObject({ lastReadSeq: 70, reads: 2 });
 
-    const conv = await Conversations.create({ title: 'general', participants: [alice], tags: ['team'] });
+    const conv = await Conversations.create({
+      title: 'general',
+      participants: [alice],
+      tags: ['team'],
+    });
     const at = new Date(t0 + 42);
     for (let i = 0; i < 2; i++) {
       await Conversations.updateOne(
         { _id: conv._id },
-        { $set: { lastMessageAt: at }, $inc: { messageCount: 1 }, $addToSet: { participants: bob, tags: 'urgent' } },
+        {
+          $set: { lastMessageAt: at },
+          $inc: { messageCount: 1 },
+          $addToSet: { participants: bob, tags: 'urgent' },
+        },
       );
     }
     await Conversations.updateOne({ _id: conv._id }, { $push: { tags: 'pinned' } });
@@ -258,11 +323,18 @@ describe('MongoDB for tests, through Mongoose 9', () => {
     expect(after).toMatchObject({ messageCount: 2, tags: ['urgent', 'pinned'], lastMessageAt: at });
     expect(after!.participants.map(String)).toEqual([String(alice), String(bob)]);
 
-    const many = await Messages.updateMany({ conversationId: convB }, { $set: { body: 'redacted' } });
+    const many = await Messages.updateMany(
+      { conversationId: convB },
+      { $set: { body: 'redacted' } },
+    );
     expect(many).toMatchObject({ matchedCount: 8, modifiedCount: 8 });
 
     // An update that would break a unique index fails with 11000 and changes nothing.
-    const clash = ReadStates.updateOne({ conversationId: convA, userId: bob }, { $set: { userId: alice } }, { upsert: true });
+    const clash = ReadStates.updateOne(
+      { conversationId: convA, userId: bob },
+      { $set: { userId: alice } },
+      { upsert: true },
+    );
     await expect(clash).rejects.toMatchObject({ code: 11000 });
     expect(await ReadStates.countDocuments({ conversationId: convA })).toBe(1);
   });
@@ -270,13 +342,23 @@ describe('MongoDB for tests, through Mongoose 9', () => {
   it('hands out distinct sequence numbers from findOneAndUpdate {new, upsert} under concurrency', async () => {
     const id = `conv:${String(convA)}`;
     // `new: true` still works in Mongoose 9 (deprecated, it warns); returnDocument: 'after' is the same.
-    const first = await Counters.findOneAndUpdate({ _id: id }, { $inc: { seq: 1 } }, { new: true, upsert: true }).lean();
+    const first = await Counters.findOneAndUpdate(
+      { _id: id },
+      { $inc: { seq: 1 } },
+      { new: true, upsert: true },
+    ).lean();
     expect(first).toEqual({ _id: id, seq: 1, __v: 0 });
     const next = () =>
-      Counters.findOneAndUpdate({ _id: id }, { $inc: { seq: 1 } }, { returnDocument: 'after', upsert: true }).lean();
+      Counters.findOneAndUpdate(
+        { _id: id },
+        { $inc: { seq: 1 } },
+        { returnDocument: 'after', upsert: true },
+      ).lean();
     const values = (await Promise.all(Array.from({ length: 49 }, next))).map((c) => c.seq);
     expect(new Set([first.seq, ...values]).size).toBe(50);
-    expect([first.seq, ...values].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect([first.seq, ...values].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
 
     const before = await Counters.findOneAndUpdate(
       { _id: `conv:${String(convA)}` },
@@ -284,35 +366,53 @@ describe('MongoDB for tests, through Mongoose 9', () => {
       { returnDocument: 'before' },
     ).lean();
     expect(before!.seq).toBe(50);
-    expect(await Counters.findOneAndUpdate({ _id: 'missing' }, { $inc: { seq: 1 } }).lean()).toBeNull();
+    expect(
+      await Counters.findOneAndUpdate({ _id: 'missing' }, { $inc: { seq: 1 } }).lean(),
+    ).toBeNull();
     const removed = await Counters.findOneAndDelete({ _id: `conv:${String(convA)}` }).lean();
     expect(removed!.seq).toBe(51);
     expect(await Counters.countDocuments()).toBe(0);
   });
 
   it('counts and aggregates', async () => {
-    expect(await Messages.countDocuments({ conversationId: convA, senderId: bob })).toBe(Math.ceil(MESSAGES / 3));
-    expect(await Messages.estimatedDocumentCount()).toBe(MESSAGES + 8);
-    expect((await Messages.distinct('senderId', { conversationId: convA })).map(String).sort()).toEqual(
-      [String(alice), String(bob)].sort(),
+    expect(await Messages.countDocuments({ conversationId: convA, senderId: bob })).toBe(
+      Math.ceil(MESSAGES / 3),
     );
+    expect(await Messages.estimatedDocumentCount()).toBe(MESSAGES + 8);
+    expect(
+      (await Messages.distinct('senderId', { conversationId: convA })).map(String).sort(),
+    ).toEqual([String(alice), String(bob)].sort());
 
-    const perSender = await Messages.aggregate<{ _id: Types.ObjectId; n: number; lastSeq: number }>([
-      { $match: { conversationId: convA } },
-      { $group: { _id: '$senderId', n: { $sum: 1 }, lastSeq: { $max: '$seq' } } },
-      { $sort: { n: -1 } },
-      { $limit: 5 },
-    ]);
+    const perSender = await Messages.aggregate<{ _id: Types.ObjectId; n: number; lastSeq: number }>(
+      [
+        { $match: { conversationId: convA } },
+        { $group: { _id: '$senderId', n: { $sum: 1 }, lastSeq: { $max: '$seq' } } },
+        { $sort: { n: -1 } },
+        { $limit: 5 },
+      ],
+    );
     expect(perSender.map((r) => [String(r._id), r.n, r.lastSeq])).toEqual([
       [String(alice), MESSAGES - Math.ceil(MESSAGES / 3), 249],
       [String(bob), Math.ceil(MESSAGES / 3), 250],
     ]);
 
-    await Conversations.create({ _id: convA, title: 'project-x', participants: [alice, bob], tags: [] });
+    await Conversations.create({
+      _id: convA,
+      title: 'project-x',
+      participants: [alice, bob],
+      tags: [],
+    });
     const joined = await Messages.aggregate<{ seq: number; conversation: { title: string }[] }>([
       { $match: { conversationId: convA, seq: { $lte: 2 } } },
       { $sort: { seq: 1 } },
-      { $lookup: { from: 'conversations', localField: 'conversationId', foreignField: '_id', as: 'conversation' } },
+      {
+        $lookup: {
+          from: 'conversations',
+          localField: 'conversationId',
+          foreignField: '_id',
+          as: 'conversation',
+        },
+      },
       { $project: { _id: 0, seq: 1, 'conversation.title': 1 } },
     ]);
     expect(joined).toEqual([
@@ -328,10 +428,18 @@ describe('MongoDB for tests, through Mongoose 9', () => {
     expect(m!.createdAt).toBeInstanceOf(Date);
     expect(m!._id).toBeInstanceOf(Types.ObjectId);
     expect(m!.senderId.equals(bob)).toBe(true); // seq 7: every third message is bob's
-    expect(await Messages.countDocuments({ sentAt: { $gte: new Date(t0 + 10_000), $lt: new Date(t0 + 20_000) } })).toBe(10);
+    expect(
+      await Messages.countDocuments({
+        sentAt: { $gte: new Date(t0 + 10_000), $lt: new Date(t0 + 20_000) },
+      }),
+    ).toBe(10);
 
     const big = 2n ** 53n + 7n;
-    const conv = await Conversations.create({ title: 'types', bigCounter: big, price: Types.Decimal128.fromString('12.345') });
+    const conv = await Conversations.create({
+      title: 'types',
+      bigCounter: big,
+      price: Types.Decimal128.fromString('12.345'),
+    });
     // Mongoose casts the Int64 back to a bigint; lean() shows the driver's Long (2^53 + 7 would not survive a double).
     expect((await Conversations.findById(conv._id))!.bigCounter).toBe(big);
     const back = await Conversations.findById(conv._id).lean();
@@ -343,10 +451,16 @@ describe('MongoDB for tests, through Mongoose 9', () => {
 
   it('deletes with deleteMany and deleteOne', async () => {
     expect(await Messages.deleteMany({ conversationId: convB })).toMatchObject({ deletedCount: 8 });
-    expect(await Messages.deleteOne({ conversationId: convA, seq: 1 })).toMatchObject({ deletedCount: 1 });
+    expect(await Messages.deleteOne({ conversationId: convA, seq: 1 })).toMatchObject({
+      deletedCount: 1,
+    });
     expect(await Messages.countDocuments({})).toBe(MESSAGES - 1);
     await conn.dropCollection('readstates');
-    expect((await conn.listCollections()).map((c) => c.name).sort()).toEqual(['conversations', 'counters', 'messages']);
+    expect((await conn.listCollections()).map((c) => c.name).sort()).toEqual([
+      'conversations',
+      'counters',
+      'messages',
+    ]);
   });
 });
 
@@ -363,7 +477,9 @@ describe('server lifecycle', () => {
 
   it('kill() ends the wire double abruptly; a fresh one starts empty', async () => {
     const first = await startWireDouble();
-    const conn = await mongoose.createConnection(first.uri, { serverSelectionTimeoutMS: 2_000 }).asPromise();
+    const conn = await mongoose
+      .createConnection(first.uri, { serverSelectionTimeoutMS: 2_000 })
+      .asPromise();
     await conn.collection('probe').insertOne({ a: 1 });
     await first.kill();
     expect(pidGone(first.pid!)).toBe(true);
@@ -401,7 +517,8 @@ describe('server lifecycle', () => {
     );
     chmodSync(fake, 0o755);
     const env = { PATH: process.env['PATH'], MONGODB_URI: process.env['MONGODB_URI'] };
-    const dbpaths = () => readdirSync(tmpdir()).filter((name) => name.startsWith('jobsphere-mongod-'));
+    const dbpaths = () =>
+      readdirSync(tmpdir()).filter((name) => name.startsWith('jobsphere-mongod-'));
     const before = dbpaths();
     process.env['PATH'] = `${bin}:${env.PATH ?? ''}`;
     delete process.env['MONGODB_URI'];
@@ -429,7 +546,10 @@ describe('server lifecycle', () => {
     const saved = process.env['MONGODB_URI'];
     process.env['MONGODB_URI'] = server.uri.replace(/\/test$/, '/');
     try {
-      const [a, b] = await Promise.all([startMongo({ dbName: 'chat' }), startMongo({ dbName: 'chat' })]);
+      const [a, b] = await Promise.all([
+        startMongo({ dbName: 'chat' }),
+        startMongo({ dbName: 'chat' }),
+      ]);
       expect(a.backend).toBe('real');
       expect(a.description).toContain('MONGODB_URI');
       expect(a.pid).toBeUndefined();
@@ -438,7 +558,8 @@ describe('server lifecycle', () => {
       const conn = await mongoose.createConnection(a.uri).asPromise();
       await conn.collection('messages').insertOne({ body: 'hi' });
       const dbName = conn.db!.databaseName;
-      const names = async () => (await conn.db!.admin().listDatabases()).databases.map((d) => d.name);
+      const names = async () =>
+        (await conn.db!.admin().listDatabases()).databases.map((d) => d.name);
       expect(await names()).toContain(dbName);
       await a.stop();
       await b.stop();

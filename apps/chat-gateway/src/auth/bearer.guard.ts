@@ -1,4 +1,9 @@
-import { type CanActivate, type ExecutionContext, Injectable, createParamDecorator } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+  createParamDecorator,
+} from '@nestjs/common';
 import { type Principal } from '@jobsphere/chat-domain';
 import { type Request } from 'express';
 import { TokenService, bearerToken } from './token.service.js';
@@ -18,8 +23,10 @@ export class BearerGuard implements CanActivate {
   }
 }
 
-export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext): Principal => {
-  const principal = context.switchToHttp().getRequest<AuthedRequest>().principal;
-  if (!principal) throw new Error('CurrentPrincipal used on a route without BearerGuard');
-  return principal;
-});
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, context: ExecutionContext): Principal => {
+    const principal = context.switchToHttp().getRequest<AuthedRequest>().principal;
+    if (!principal) throw new Error('CurrentPrincipal used on a route without BearerGuard');
+    return principal;
+  },
+);

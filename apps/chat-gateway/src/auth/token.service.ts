@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { USER_ROLES, UnauthorizedError, type Principal, type UserRole } from '@jobsphere/chat-domain';
+import {
+  USER_ROLES,
+  UnauthorizedError,
+  type Principal,
+  type UserRole,
+} from '@jobsphere/chat-domain';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';

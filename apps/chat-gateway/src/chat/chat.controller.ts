@@ -1,4 +1,14 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import {
   createConversationSchema,
   historyQuerySchema,
@@ -19,8 +29,15 @@ export class ChatController {
 
   /** 201 when created, 200 when the same direct conversation already existed. */
   @Post()
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
-    const { conversation, created } = await this.chat.createConversation(principal, parsePayload(createConversationSchema, body, 'body'));
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { conversation, created } = await this.chat.createConversation(
+      principal,
+      parsePayload(createConversationSchema, body, 'body'),
+    );
     res.status(created ? 201 : 200);
     return conversation;
   }
@@ -28,7 +45,10 @@ export class ChatController {
   @Get()
   list(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
     const q = parsePayload(listConversationsQuerySchema, query, 'query');
-    return this.chat.listConversations(principal, { limit: q.limit, ...(q.cursor && { cursor: q.cursor }) });
+    return this.chat.listConversations(principal, {
+      limit: q.limit,
+      ...(q.cursor && { cursor: q.cursor }),
+    });
   }
 
   @Get(':id')
@@ -37,13 +57,21 @@ export class ChatController {
   }
 
   @Get(':id/messages')
-  history(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: unknown) {
+  history(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query() query: unknown,
+  ) {
     return this.chat.history(principal, id, parsePayload(historyQuerySchema, query, 'query'));
   }
 
   @Post(':id/read')
   @HttpCode(200)
-  markRead(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+  markRead(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ) {
     return this.chat.markRead(principal, id, parsePayload(markReadBodySchema, body, 'body').seq);
   }
 }

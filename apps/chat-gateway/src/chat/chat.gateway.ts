@@ -34,8 +34,18 @@ interface SocketData {
   principal: Principal;
   expiresAt: number;
 }
-export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type ChatServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+export type ChatSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
 
 type Handler = (socket: ChatSocket, payload: unknown) => Promise<unknown>;
 
@@ -67,15 +77,21 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
         this.typing.stop(socket.id, input.conversationId);
         return result;
       },
-      sync: (socket, payload) => this.chat.sync(socket.data.principal, parsePayload(syncSchema, payload)),
+      sync: (socket, payload) =>
+        this.chat.sync(socket.data.principal, parsePayload(syncSchema, payload)),
       'conversation:read': (socket, payload) => {
         const input = parsePayload(markReadSchema, payload);
-        return this.chat.markRead(socket.data.principal, input.conversationId, input.seq, { socketId: socket.id });
+        return this.chat.markRead(socket.data.principal, input.conversationId, input.seq, {
+          socketId: socket.id,
+        });
       },
       'typing:start': async (socket, payload) => {
         const { conversationId } = parsePayload(typingSchema, payload);
         await this.limits.consume('typing', socket.data.principal.userId);
-        const conversation = await this.chat.memberConversation(socket.data.principal, conversationId);
+        const conversation = await this.chat.memberConversation(
+          socket.data.principal,
+          conversationId,
+        );
         this.typing.start(socket.id, socket.data.principal.userId, conversation);
         return null;
       },
@@ -88,7 +104,8 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
         const visible = await this.chat.contactsAmong(socket.data.principal.userId, userIds);
         return { users: await this.presence.query(visible) };
       },
-      'auth:refresh': (socket, payload) => this.refresh(socket, parsePayload(authRefreshSchema, payload).token),
+      'auth:refresh': (socket, payload) =>
+        this.refresh(socket, parsePayload(authRefreshSchema, payload).token),
     };
   }
 
@@ -98,7 +115,10 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     server.use((socket, next) => {
       this.admit(socket).then(
         () => next(),
-        (error: unknown) => next(Object.assign(new Error(mapError(error).body.message), { data: mapError(error).body })),
+        (error: unknown) =>
+          next(
+            Object.assign(new Error(mapError(error).body.message), { data: mapError(error).body }),
+          ),
       );
     });
   }
@@ -110,39 +130,51 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
   private async admit(socket: ChatSocket): Promise<void> {
     if (this.lifecycle.draining) throw new UnavailableError('instance draining, reconnect');
     const auth = socket.handshake.auth as { token?: unknown };
-    const token = typeof auth.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
+    const token =
+      typeof auth.token === 'string'
+        ? auth.token
+        : bearerToken(socket.handshake.headers.authorization);
     const verified = await this.tokens.verify(token);
     socket.data.principal = { userId: verified.userId, role: verified.role };
     socket.data.expiresAt = verified.expiresAt;
     await socket.join(userRoom(verified.userId));
-    await this.presence.connected(verified.userId, socket.id).catch((error: unknown) =>
-      this.logger.warn(`presence update failed: ${describe(error)}`),
-    );
+    await this.presence
+      .connected(verified.userId, socket.id)
+      .catch((error: unknown) => this.logger.warn(`presence update failed: ${describe(error)}`));
   }
 
   handleConnection(socket: ChatSocket): void {
     const { principal } = socket.data;
-    socket.on('error', (error) => this.logger.warn(`socket ${socket.id} error: ${describe(error)}`));
+    socket.on('error', (error) =>
+      this.logger.warn(`socket ${socket.id} error: ${describe(error)}`),
+    );
     for (const event of CLIENT_EVENTS) {
       socket.on(event, (...args: unknown[]) => this.dispatch(socket, event, args));
     }
     socket.onAny((event: string, ...args: unknown[]) => {
       if ((CLIENT_EVENTS as readonly string[]).includes(event)) return;
-      this.reply(socket, String(event), args, { ok: false, error: mapError(new UnknownEventError(String(event))).body });
+      this.reply(socket, String(event), args, {
+        ok: false,
+        error: mapError(new UnknownEventError(String(event))).body,
+      });
     });
     socket.on('disconnect', () => {
       this.clearExpiry(socket);
       this.typing.stopAll(socket.id);
       this.metrics.connectedSockets.dec();
-      this.presence.disconnected(principal.userId, socket.id).catch((error: unknown) =>
-        this.logger.warn(`presence update failed: ${describe(error)}`),
-      );
+      this.presence
+        .disconnected(principal.userId, socket.id)
+        .catch((error: unknown) => this.logger.warn(`presence update failed: ${describe(error)}`));
     });
     this.metrics.connectedSockets.inc();
     this.scheduleExpiry(socket);
   }
 
-  private dispatch(socket: ChatSocket, event: (typeof CLIENT_EVENTS)[number], args: unknown[]): void {
+  private dispatch(
+    socket: ChatSocket,
+    event: (typeof CLIENT_EVENTS)[number],
+    args: unknown[],
+  ): void {
     const timer = this.metrics.ackLatency.startTimer({ event });
     const run = async (): Promise<Ack<unknown>> => {
       if (Date.now() >= socket.data.expiresAt && event !== 'auth:refresh') {
@@ -158,8 +190,12 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
       (error: unknown) => {
         const mapped = mapError(error);
         timer({ outcome: mapped.body.code });
-        if (mapped.body.code === 'UNAVAILABLE') this.metrics.dependencyErrors.inc({ dependency: 'store' });
-        if (mapped.unexpected) this.logger.error(`${event} by ${socket.data.principal.userId} failed: ${describe(error)}`);
+        if (mapped.body.code === 'UNAVAILABLE')
+          this.metrics.dependencyErrors.inc({ dependency: 'store' });
+        if (mapped.unexpected)
+          this.logger.error(
+            `${event} by ${socket.data.principal.userId} failed: ${describe(error)}`,
+          );
         this.reply(socket, event, args, { ok: false, error: mapped.body });
       },
     );
@@ -202,10 +238,15 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
           graceMs: Math.max(0, socket.data.expiresAt - Date.now()),
         });
       }, warnIn),
-      setTimeout(() => {
-        this.logger.log(`token of ${socket.data.principal.userId} expired; disconnecting ${socket.id}`);
-        socket.disconnect(true);
-      }, Math.max(0, remaining)),
+      setTimeout(
+        () => {
+          this.logger.log(
+            `token of ${socket.data.principal.userId} expired; disconnecting ${socket.id}`,
+          );
+          socket.disconnect(true);
+        },
+        Math.max(0, remaining),
+      ),
     ];
     for (const t of timers) t.unref();
     this.expiryTimers.set(socket, timers);

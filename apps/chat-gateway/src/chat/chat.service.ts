@@ -55,9 +55,15 @@ export class ChatService {
     private readonly metrics: MetricsService,
   ) {}
 
-  async createConversation(principal: Principal, input: CreateConversationInput): Promise<{ conversation: ConversationDto; created: boolean }> {
+  async createConversation(
+    principal: Principal,
+    input: CreateConversationInput,
+  ): Promise<{ conversation: ConversationDto; created: boolean }> {
     const now = new Date();
-    const context = { ...(input.jobId && { jobId: input.jobId }), ...(input.applicationId && { applicationId: input.applicationId }) };
+    const context = {
+      ...(input.jobId && { jobId: input.jobId }),
+      ...(input.applicationId && { applicationId: input.applicationId }),
+    };
     let result: { conversation: Conversation; created: boolean };
     if (input.kind === 'direct') {
       assertCanOpenDirect(principal, input.userId);
@@ -90,13 +96,23 @@ export class ChatService {
     const conversation = result.conversation;
     if (result.created) {
       // Every member's devices learn about it; the read position of a new member is 0.
-      this.bus.toUsers(memberIds(conversation), 'conversation:created', toConversationDto(conversation, 0));
+      this.bus.toUsers(
+        memberIds(conversation),
+        'conversation:created',
+        toConversationDto(conversation, 0),
+      );
     }
     const lastRead = await this.store.readStates.forUser(principal.userId, [conversation.id]);
-    return { conversation: toConversationDto(conversation, lastRead.get(conversation.id) ?? 0), created: result.created };
+    return {
+      conversation: toConversationDto(conversation, lastRead.get(conversation.id) ?? 0),
+      created: result.created,
+    };
   }
 
-  async listConversations(principal: Principal, query: { limit: number; cursor?: string }): Promise<ConversationList> {
+  async listConversations(
+    principal: Principal,
+    query: { limit: number; cursor?: string },
+  ): Promise<ConversationList> {
     const page = await this.store.conversations.listForUser(principal.userId, query);
     const positions = await this.store.readStates.forUser(
       principal.userId,
@@ -114,9 +130,16 @@ export class ChatService {
     let total = 0;
     let cursor: string | undefined;
     do {
-      const page = await this.store.conversations.listForUser(userId, { limit: LIMITS.maxPageSize, ...(cursor && { cursor }) });
-      const positions = await this.store.readStates.forUser(userId, page.conversations.map((c) => c.id));
-      for (const c of page.conversations) total += unreadCount(lastMessageSeq(c), positions.get(c.id) ?? 0);
+      const page = await this.store.conversations.listForUser(userId, {
+        limit: LIMITS.maxPageSize,
+        ...(cursor && { cursor }),
+      });
+      const positions = await this.store.readStates.forUser(
+        userId,
+        page.conversations.map((c) => c.id),
+      );
+      for (const c of page.conversations)
+        total += unreadCount(lastMessageSeq(c), positions.get(c.id) ?? 0);
       cursor = page.nextCursor;
     } while (cursor);
     return total;
@@ -128,7 +151,11 @@ export class ChatService {
     return toConversationDto(conversation, positions.get(conversationId) ?? 0);
   }
 
-  async history(principal: Principal, conversationId: string, query: HistoryQuery): Promise<{ messages: MessageDto[]; hasMore: boolean }> {
+  async history(
+    principal: Principal,
+    conversationId: string,
+    query: HistoryQuery,
+  ): Promise<{ messages: MessageDto[]; hasMore: boolean }> {
     await this.memberConversation(principal, conversationId);
     const messages = await this.store.messages.list(conversationId, {
       ...(query.before !== undefined && { before: query.before }),
@@ -137,7 +164,11 @@ export class ChatService {
     });
     const hasMore = messages.length > query.limit;
     // One extra row tells whether another page exists; drop it on the far side.
-    const page = !hasMore ? messages : query.after !== undefined ? messages.slice(0, query.limit) : messages.slice(1);
+    const page = !hasMore
+      ? messages
+      : query.after !== undefined
+        ? messages.slice(0, query.limit)
+        : messages.slice(1);
     return { messages: page.map(toMessageDto), hasMore };
   }
 
@@ -145,12 +176,20 @@ export class ChatService {
    * Stores first, acks after: the returned message is durable. A repeated
    * clientMessageId from the same sender returns the stored message and creates nothing.
    */
-  async send(principal: Principal, input: SendMessageInput, origin: Origin = {}): Promise<SendResult> {
+  async send(
+    principal: Principal,
+    input: SendMessageInput,
+    origin: Origin = {},
+  ): Promise<SendResult> {
     // Both reads at once: one round trip fewer before the ack. The lookup is keyed by the
     // caller's own id, so it can only ever find the caller's own message.
     const [conversation, existing] = await Promise.all([
       this.memberConversation(principal, input.conversationId),
-      this.store.messages.findByClientMessageId(input.conversationId, principal.userId, input.clientMessageId),
+      this.store.messages.findByClientMessageId(
+        input.conversationId,
+        principal.userId,
+        input.clientMessageId,
+      ),
     ]);
     if (existing) return { message: toMessageDto(existing), duplicate: true };
 
@@ -168,7 +207,11 @@ export class ChatService {
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error;
       // The same clientMessageId raced in on another socket or instance: it won, return it.
-      const winner = await this.store.messages.findByClientMessageId(conversation.id, principal.userId, input.clientMessageId);
+      const winner = await this.store.messages.findByClientMessageId(
+        conversation.id,
+        principal.userId,
+        input.clientMessageId,
+      );
       if (!winner) throw new UnavailableError('message could not be stored, not sent');
       return { message: toMessageDto(winner), duplicate: true };
     }
@@ -184,7 +227,9 @@ export class ChatService {
         createdAt: message.createdAt,
       }),
       this.store.readStates.advance(conversation.id, principal.userId, message.seq),
-    ]).catch((error: unknown) => this.logger.warn(`post-store bookkeeping failed for ${message.id}: ${String(error)}`));
+    ]).catch((error: unknown) =>
+      this.logger.warn(`post-store bookkeeping failed for ${message.id}: ${String(error)}`),
+    );
 
     const dto = toMessageDto(message);
     const recipients = memberIds(conversation);
@@ -198,12 +243,17 @@ export class ChatService {
   async sync(principal: Principal, input: SyncInput): Promise<SyncResult> {
     const limit = input.limit ?? LIMITS.maxSyncMessagesPerConversation;
     const ids = [...new Set(input.conversations.map((c) => c.conversationId))];
-    const conversations = new Map((await this.store.conversations.findByIds(ids)).map((c) => [c.id, c]));
+    const conversations = new Map(
+      (await this.store.conversations.findByIds(ids)).map((c) => [c.id, c]),
+    );
     for (const id of ids) assertMember(conversations.get(id) ?? null, principal.userId, id);
     const positions = await this.store.readStates.forUser(principal.userId, ids);
     const result: SyncResult = { conversations: [] };
     for (const { conversationId, afterSeq } of input.conversations) {
-      const messages = await this.store.messages.list(conversationId, { after: afterSeq, limit: limit + 1 });
+      const messages = await this.store.messages.list(conversationId, {
+        after: afterSeq,
+        limit: limit + 1,
+      });
       result.conversations.push({
         conversationId,
         messages: messages.slice(0, limit).map(toMessageDto),
@@ -215,12 +265,23 @@ export class ChatService {
   }
 
   /** Moves the reader's position forward; tells the other members and the reader's other devices. */
-  async markRead(principal: Principal, conversationId: string, seq: number, origin: Origin = {}): Promise<ReadResult> {
+  async markRead(
+    principal: Principal,
+    conversationId: string,
+    seq: number,
+    origin: Origin = {},
+  ): Promise<ReadResult> {
     const conversation = await this.memberConversation(principal, conversationId);
     const lastSeq = lastMessageSeq(conversation);
-    const current = (await this.store.readStates.forUser(principal.userId, [conversationId])).get(conversationId) ?? 0;
+    const current =
+      (await this.store.readStates.forUser(principal.userId, [conversationId])).get(
+        conversationId,
+      ) ?? 0;
     const target = nextReadSeq(current, seq, lastSeq);
-    const lastReadSeq = target > current ? await this.store.readStates.advance(conversationId, principal.userId, target) : current;
+    const lastReadSeq =
+      target > current
+        ? await this.store.readStates.advance(conversationId, principal.userId, target)
+        : current;
     if (lastReadSeq > current) {
       this.bus.toUsersExcept(memberIds(conversation), origin.socketId, 'conversation:read', {
         conversationId,
@@ -235,14 +296,22 @@ export class ChatService {
    * Which of `userIds` share a conversation with `userId` (and `userId` itself): presence
    * is only visible to contacts. Walks at most `maxConversations` recent conversations.
    */
-  async contactsAmong(userId: string, userIds: string[], maxConversations = 1_000): Promise<string[]> {
+  async contactsAmong(
+    userId: string,
+    userIds: string[],
+    maxConversations = 1_000,
+  ): Promise<string[]> {
     const wanted = new Set(userIds);
     const found = new Set<string>(wanted.has(userId) ? [userId] : []);
     let cursor: string | undefined;
     let seen = 0;
     do {
-      const page = await this.store.conversations.listForUser(userId, { limit: LIMITS.maxPageSize, ...(cursor && { cursor }) });
-      for (const c of page.conversations) for (const m of c.members) if (wanted.has(m.userId)) found.add(m.userId);
+      const page = await this.store.conversations.listForUser(userId, {
+        limit: LIMITS.maxPageSize,
+        ...(cursor && { cursor }),
+      });
+      for (const c of page.conversations)
+        for (const m of c.members) if (wanted.has(m.userId)) found.add(m.userId);
       seen += page.conversations.length;
       cursor = page.nextCursor;
     } while (cursor && found.size < wanted.size && seen < maxConversations);

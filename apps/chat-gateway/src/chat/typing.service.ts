@@ -33,7 +33,12 @@ export class TypingService {
     const expiry = setTimeout(() => this.stop(socketId, conversation.id), TYPING_TTL_MS);
     expiry.unref();
     const forward = !entry || now - entry.lastForwarded >= TYPING_THROTTLE_MS;
-    this.active.set(key, { conversation, userId, lastForwarded: forward ? now : entry.lastForwarded, expiry });
+    this.active.set(key, {
+      conversation,
+      userId,
+      lastForwarded: forward ? now : entry.lastForwarded,
+      expiry,
+    });
     if (forward) this.emit(conversation, userId, true);
   }
 

@@ -7,19 +7,31 @@ import { ConfigError, loadConfig } from '../config/app-config.js';
 // that the gateway configured from the same environment accepts.
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { role: { type: 'string', default: 'candidate' }, ttl: { type: 'string', default: '86400' } },
+  options: {
+    role: { type: 'string', default: 'candidate' },
+    ttl: { type: 'string', default: '86400' },
+  },
 });
 const userId = positionals[0];
 const role = values.role as UserRole;
 const ttl = Number(values.ttl);
-if (!userId || !(USER_ROLES as readonly string[]).includes(role) || !Number.isInteger(ttl) || ttl <= 0) {
-  console.error(`usage: pnpm -s run token <userId> [--role ${USER_ROLES.join('|')}] [--ttl seconds]`);
+if (
+  !userId ||
+  !(USER_ROLES as readonly string[]).includes(role) ||
+  !Number.isInteger(ttl) ||
+  ttl <= 0
+) {
+  console.error(
+    `usage: pnpm -s run token <userId> [--role ${USER_ROLES.join('|')}] [--ttl seconds]`,
+  );
   process.exit(2);
 }
 try {
   const config = loadConfig(process.env);
   if (config.nodeEnv === 'production') {
-    console.error('refusing to mint tokens with NODE_ENV=production: tokens come from the identity service');
+    console.error(
+      'refusing to mint tokens with NODE_ENV=production: tokens come from the identity service',
+    );
     process.exit(2);
   }
   console.log(await new TokenService(config).sign({ userId, role }, ttl));

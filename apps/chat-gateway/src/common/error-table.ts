@@ -1,4 +1,10 @@
-import { DomainError, ErrorCode, RateLimitedError, ValidationError, type ErrorBody } from '@jobsphere/chat-domain';
+import {
+  DomainError,
+  ErrorCode,
+  RateLimitedError,
+  ValidationError,
+  type ErrorBody,
+} from '@jobsphere/chat-domain';
 
 /** The one place where domain errors meet transports: HTTP status per stable code. */
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -27,11 +33,19 @@ export function mapError(error: unknown): MappedError {
     const body: ErrorBody = { code: error.code, message: error.message };
     if (error instanceof ValidationError && error.issues.length > 0) body.issues = error.issues;
     if (error instanceof RateLimitedError) body.retryAfterMs = Math.ceil(error.retryAfterMs);
-    return { status: HTTP_STATUS[error.code], body, unexpected: error.code === ErrorCode.Unavailable };
+    return {
+      status: HTTP_STATUS[error.code],
+      body,
+      unexpected: error.code === ErrorCode.Unavailable,
+    };
   }
   // A store that cannot answer: the operation did not happen (nothing was acked as sent).
   if (error instanceof Error && /^Mongo|^MongooseServerSelectionError$/.test(error.name)) {
-    return { status: 503, body: { code: ErrorCode.Unavailable, message: 'store unavailable, nothing was changed' }, unexpected: true };
+    return {
+      status: 503,
+      body: { code: ErrorCode.Unavailable, message: 'store unavailable, nothing was changed' },
+      unexpected: true,
+    };
   }
   // Internals (driver messages, stack traces) never reach clients.
   return {

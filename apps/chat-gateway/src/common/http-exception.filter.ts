@@ -1,4 +1,10 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Logger,
+} from '@nestjs/common';
 import { ErrorCode, type ErrorBody } from '@jobsphere/chat-domain';
 import { type Response } from 'express';
 import { mapError } from './error-table.js';
@@ -30,17 +36,27 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       // Framework-level rejections: unknown route, body parser limits, malformed JSON.
       status = exception.getStatus();
-      body = { code: HTTP_CODES[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.InvalidPayload), message: exception.message };
+      body = {
+        code: HTTP_CODES[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.InvalidPayload),
+        message: exception.message,
+      };
     } else if (isBodyParserError(exception)) {
       status = exception.status;
-      body = { code: HTTP_CODES[status] ?? ErrorCode.InvalidPayload, message: exception.type === 'entity.too.large' ? 'request body too large' : 'malformed request body' };
+      body = {
+        code: HTTP_CODES[status] ?? ErrorCode.InvalidPayload,
+        message:
+          exception.type === 'entity.too.large'
+            ? 'request body too large'
+            : 'malformed request body',
+      };
     } else {
       const mapped = mapError(exception);
       status = mapped.status;
       body = mapped.body;
       if (mapped.unexpected) this.logger.error(describe(exception));
     }
-    if (body.retryAfterMs !== undefined) response.setHeader('Retry-After', Math.ceil(body.retryAfterMs / 1000));
+    if (body.retryAfterMs !== undefined)
+      response.setHeader('Retry-After', Math.ceil(body.retryAfterMs / 1000));
     response.status(status).json({ error: body });
   }
 }
@@ -50,7 +66,12 @@ function isHealthReport(body: unknown): boolean {
 }
 
 function isBodyParserError(e: unknown): e is { status: number; type: string } {
-  return typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number' && typeof (e as { type?: unknown }).type === 'string';
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as { status?: unknown }).status === 'number' &&
+    typeof (e as { type?: unknown }).type === 'string'
+  );
 }
 
 export function describe(error: unknown): string {

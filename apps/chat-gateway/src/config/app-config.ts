@@ -30,9 +30,7 @@ export const DEV_JWT_SECRET = 'jobsphere-chat-dev-secret-not-for-production';
 
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; message: string }[]) {
-    super(
-      `invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`,
-    );
+    super(`invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`);
     this.name = this.constructor.name;
   }
 }
@@ -70,7 +68,10 @@ const schema = z.object({
 
 function parseOrigins(value: string | undefined): AppConfig['corsOrigin'] {
   if (!value || value === '*') return true;
-  const list = value.split(',').map((o) => o.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   return list.length === 1 ? list[0]! : list;
 }
 
@@ -80,7 +81,9 @@ function parseOrigins(value: string | undefined): AppConfig['corsOrigin'] {
  */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   // Empty strings are treated as unset, as shells and .env files often leave them.
-  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const clean = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const issues: { variable: string; message: string }[] = [];
   const parsed = schema.safeParse(clean);
   if (!parsed.success) {
@@ -97,10 +100,20 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   }
 
   if (parsed.success && parsed.data.NODE_ENV === 'production') {
-    if (!parsed.data.MONGODB_URI) issues.push({ variable: 'MONGODB_URI', message: 'required when NODE_ENV=production' });
-    if (!redis && !issues.some((i) => i.variable.startsWith('REDIS_'))) issues.push({ variable: 'REDIS_URL', message: 'REDIS_URL or REDIS_HOST is required when NODE_ENV=production' });
-    if (!parsed.data.JWT_SECRET) issues.push({ variable: 'JWT_SECRET', message: 'required when NODE_ENV=production' });
-    if (!parsed.data.CLIENT_URL) issues.push({ variable: 'CLIENT_URL', message: 'required when NODE_ENV=production (CORS origin)' });
+    if (!parsed.data.MONGODB_URI)
+      issues.push({ variable: 'MONGODB_URI', message: 'required when NODE_ENV=production' });
+    if (!redis && !issues.some((i) => i.variable.startsWith('REDIS_')))
+      issues.push({
+        variable: 'REDIS_URL',
+        message: 'REDIS_URL or REDIS_HOST is required when NODE_ENV=production',
+      });
+    if (!parsed.data.JWT_SECRET)
+      issues.push({ variable: 'JWT_SECRET', message: 'required when NODE_ENV=production' });
+    if (!parsed.data.CLIENT_URL)
+      issues.push({
+        variable: 'CLIENT_URL',
+        message: 'required when NODE_ENV=production (CORS origin)',
+      });
   }
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
@@ -131,7 +144,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       rest: { points: e.RATE_LIMIT_REST_PER_MIN, durationS: 60 },
     },
     // Heartbeats refresh presence three times per TTL, so one missed beat is harmless.
-    presence: { ttlMs: e.PRESENCE_TTL_MS, heartbeatMs: Math.floor(e.PRESENCE_TTL_MS / 3), maxFanout: e.PRESENCE_MAX_FANOUT },
+    presence: {
+      ttlMs: e.PRESENCE_TTL_MS,
+      heartbeatMs: Math.floor(e.PRESENCE_TTL_MS / 3),
+      maxFanout: e.PRESENCE_MAX_FANOUT,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

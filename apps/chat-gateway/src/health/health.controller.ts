@@ -1,5 +1,10 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthIndicatorFunction } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  type HealthIndicatorFunction,
+} from '@nestjs/terminus';
 import { RedisHealthIndicator } from '@jobsphere/redis-kit';
 import { LifecycleState } from './lifecycle.state.js';
 import { StoreHealthIndicator } from './store.health.js';

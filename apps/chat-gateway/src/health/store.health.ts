@@ -18,12 +18,18 @@ export class StoreHealthIndicator {
       await Promise.race([
         this.store.ping(),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
         }),
       ]);
       return indicator.up({ kind: this.store.kind });
     } catch (error) {
-      return indicator.down({ kind: this.store.kind, message: error instanceof Error ? error.message : String(error) });
+      return indicator.down({
+        kind: this.store.kind,
+        message: error instanceof Error ? error.message : String(error),
+      });
     } finally {
       clearTimeout(timer);
     }

@@ -1,7 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RateLimitedError } from '@jobsphere/chat-domain';
 import { REDIS_CLIENT, type RedisClient } from '@jobsphere/redis-kit';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import { type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -23,7 +28,11 @@ export class RateLimitService {
   ) {
     const build = (scope: LimitScope): RateLimiterAbstract => {
       const { points, durationS } = config.rateLimits[scope];
-      const memory = new RateLimiterMemory({ points, duration: durationS, keyPrefix: `rl:${scope}` });
+      const memory = new RateLimiterMemory({
+        points,
+        duration: durationS,
+        keyPrefix: `rl:${scope}`,
+      });
       if (!redis) return memory;
       return new RateLimiterRedis({
         storeClient: redis,

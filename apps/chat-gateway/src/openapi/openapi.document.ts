@@ -13,7 +13,12 @@ const json = (schema: z.ZodType): Record<string, unknown> =>
 
 function queryParameters(schema: z.ZodType) {
   const js = json(schema) as { properties?: Record<string, object> };
-  return Object.entries(js.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: false, schema: s }));
+  return Object.entries(js.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: s,
+  }));
 }
 
 const error = { $ref: '#/components/schemas/Error' };
@@ -24,10 +29,16 @@ const errors = Object.fromEntries(
     ['404', 'NOT_A_MEMBER or NOT_FOUND'],
     ['429', 'RATE_LIMITED (Retry-After header)'],
     ['503', 'UNAVAILABLE'],
-  ].map(([status, description]) => [status!, { description, content: { 'application/json': { schema: error } } }] as const),
+  ].map(
+    ([status, description]) =>
+      [status!, { description, content: { 'application/json': { schema: error } } }] as const,
+  ),
 );
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-const ok = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
+const ok = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { type: 'object' } } },
+});
 
 export function buildOpenApiDocument(version: string) {
   return {
@@ -62,9 +73,17 @@ export function buildOpenApiDocument(version: string) {
     paths: {
       '/conversations': {
         post: {
-          summary: 'Open a direct conversation (idempotent per pair and job context) or create a group',
-          requestBody: { required: true, content: { 'application/json': { schema: json(createConversationSchema) } } },
-          responses: { '201': ok('created'), '200': ok('the direct conversation already existed'), ...errors },
+          summary:
+            'Open a direct conversation (idempotent per pair and job context) or create a group',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: json(createConversationSchema) } },
+          },
+          responses: {
+            '201': ok('created'),
+            '200': ok('the direct conversation already existed'),
+            ...errors,
+          },
         },
         get: {
           summary: 'My conversations, most recent first, with last message and unread counts',
@@ -73,7 +92,11 @@ export function buildOpenApiDocument(version: string) {
         },
       },
       '/conversations/{id}': {
-        get: { summary: 'One conversation', parameters: [idParam], responses: { '200': ok('conversation'), ...errors } },
+        get: {
+          summary: 'One conversation',
+          parameters: [idParam],
+          responses: { '200': ok('conversation'), ...errors },
+        },
       },
       '/conversations/{id}/messages': {
         get: {
@@ -86,12 +109,23 @@ export function buildOpenApiDocument(version: string) {
         post: {
           summary: 'Move my read position forward',
           parameters: [idParam],
-          requestBody: { required: true, content: { 'application/json': { schema: json(markReadBodySchema) } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: json(markReadBodySchema) } },
+          },
           responses: { '200': ok('{ conversationId, lastReadSeq, unreadCount }'), ...errors },
         },
       },
-      '/health': { get: { summary: 'Readiness for the load balancer (Terminus body)', security: [], responses: { '200': ok('up'), '503': ok('down') } } },
-      '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': ok('alive') } } },
+      '/health': {
+        get: {
+          summary: 'Readiness for the load balancer (Terminus body)',
+          security: [],
+          responses: { '200': ok('up'), '503': ok('down') },
+        },
+      },
+      '/health/live': {
+        get: { summary: 'Liveness', security: [], responses: { '200': ok('alive') } },
+      },
     },
   };
 }

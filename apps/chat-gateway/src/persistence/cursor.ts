@@ -6,7 +6,12 @@ export function encodeActivityCursor(at: Date, id: string): string {
 }
 
 export function decodeActivityCursor(cursor: string): { at: Date; id: string } {
-  const match = /^(\d{1,15})\.([A-Za-z0-9_.:@-]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new ValidationError('invalid cursor', [{ path: 'cursor', message: 'not a cursor this server issued' }]);
+  const match = /^(\d{1,15})\.([A-Za-z0-9_.:@-]{1,64})$/.exec(
+    Buffer.from(cursor, 'base64url').toString('utf8'),
+  );
+  if (!match)
+    throw new ValidationError('invalid cursor', [
+      { path: 'cursor', message: 'not a cursor this server issued' },
+    ]);
   return { at: new Date(Number(match[1])), id: match[2]! };
 }

@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { LIMITS, type ChatStore, type PresenceDto } from '@jobsphere/chat-domain';
 import { REDIS_CLIENT, type RedisClient } from '@jobsphere/redis-kit';
 import { randomBytes } from 'node:crypto';
@@ -42,7 +49,11 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
 
   async connected(userId: string, socketId: string): Promise<void> {
     this.local.set(socketId, { userId, since: Date.now() });
-    const cameOnline = await this.store.connect(userId, this.connectionId(socketId), Date.now() + this.config.presence.ttlMs);
+    const cameOnline = await this.store.connect(
+      userId,
+      this.connectionId(socketId),
+      Date.now() + this.config.presence.ttlMs,
+    );
     if (cameOnline) await this.announce({ userId, online: true });
   }
 
@@ -70,15 +81,21 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
       const sockets = this.bus.server?.of('/').sockets;
       for (const [socketId, { since }] of this.local) {
         // Admitted but never connected (the client left during the handshake): let it expire.
-        if (sockets && !sockets.has(socketId) && now - since > this.config.presence.heartbeatMs) this.local.delete(socketId);
+        if (sockets && !sockets.has(socketId) && now - since > this.config.presence.heartbeatMs)
+          this.local.delete(socketId);
       }
-      const entries = [...this.local].map(([socketId, { userId }]) => ({ userId, connectionId: this.connectionId(socketId) }));
+      const entries = [...this.local].map(([socketId, { userId }]) => ({
+        userId,
+        connectionId: this.connectionId(socketId),
+      }));
       await this.store.refresh(entries, now + this.config.presence.ttlMs);
       for (const userId of await this.store.sweep(now)) {
         await this.announce({ userId, online: false, lastSeenAt: new Date(now).toISOString() });
       }
     } catch (error) {
-      this.logger.warn(`presence heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `presence heartbeat failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -88,7 +105,10 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
     const audience = new Set<string>([event.userId]);
     let cursor: string | undefined;
     outer: do {
-      const page = await this.chatStore.conversations.listForUser(event.userId, { limit: LIMITS.maxPageSize, ...(cursor && { cursor }) });
+      const page = await this.chatStore.conversations.listForUser(event.userId, {
+        limit: LIMITS.maxPageSize,
+        ...(cursor && { cursor }),
+      });
       for (const c of page.conversations) {
         for (const m of c.members) {
           audience.add(m.userId);

@@ -10,7 +10,10 @@ export interface PresenceStore {
   refresh(entries: { userId: string; connectionId: string }[], expiresAt: number): Promise<void>;
   /** Users whose connections all expired (their instance died); each is reported by one caller only. */
   sweep(now: number): Promise<string[]>;
-  lookup(userIds: string[], now: number): Promise<{ userId: string; online: boolean; lastSeenAt?: number }[]>;
+  lookup(
+    userIds: string[],
+    now: number,
+  ): Promise<{ userId: string; online: boolean; lastSeenAt?: number }[]>;
 }
 
 export class MemoryPresenceStore implements PresenceStore {
@@ -34,8 +37,12 @@ export class MemoryPresenceStore implements PresenceStore {
     return true;
   }
 
-  async refresh(entries: { userId: string; connectionId: string }[], expiresAt: number): Promise<void> {
-    for (const { userId, connectionId } of entries) this.connections.get(userId)?.set(connectionId, expiresAt);
+  async refresh(
+    entries: { userId: string; connectionId: string }[],
+    expiresAt: number,
+  ): Promise<void> {
+    for (const { userId, connectionId } of entries)
+      this.connections.get(userId)?.set(connectionId, expiresAt);
   }
 
   async sweep(now: number): Promise<string[]> {
@@ -107,7 +114,10 @@ export class RedisPresenceStore implements PresenceStore {
     return (await this.redis.zrem(RedisPresenceStore.ONLINE, userId)) === 1;
   }
 
-  async refresh(entries: { userId: string; connectionId: string }[], expiresAt: number): Promise<void> {
+  async refresh(
+    entries: { userId: string; connectionId: string }[],
+    expiresAt: number,
+  ): Promise<void> {
     // Separate commands, not a MULTI/pipeline: in cluster mode the keys live in different slots.
     // ioredis still writes them back to back without waiting for each reply.
     await Promise.all(
@@ -120,7 +130,14 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async sweep(now: number): Promise<string[]> {
-    const candidates = await this.redis.zrangebyscore(RedisPresenceStore.ONLINE, '-inf', now, 'LIMIT', 0, 500);
+    const candidates = await this.redis.zrangebyscore(
+      RedisPresenceStore.ONLINE,
+      '-inf',
+      now,
+      'LIMIT',
+      0,
+      500,
+    );
     const gone: string[] = [];
     for (const userId of candidates) {
       const key = this.conn(userId);

@@ -22,16 +22,32 @@ export class RealtimeBus {
   }
 
   /** Same, leaving out one socket (the sender's device, which already has the ack). */
-  toUsersExcept<E extends EventName>(userIds: string[], exceptSocketId: string | undefined, event: E, ...args: EventArgs<E>): void {
+  toUsersExcept<E extends EventName>(
+    userIds: string[],
+    exceptSocketId: string | undefined,
+    event: E,
+    ...args: EventArgs<E>
+  ): void {
     this.emit(userIds, exceptSocketId, false, event, ...args);
   }
 
   /** Dropped rather than buffered when a client is not ready: for typing and presence. */
-  volatileToUsers<E extends EventName>(userIds: string[], exceptSocketId: string | undefined, event: E, ...args: EventArgs<E>): void {
+  volatileToUsers<E extends EventName>(
+    userIds: string[],
+    exceptSocketId: string | undefined,
+    event: E,
+    ...args: EventArgs<E>
+  ): void {
     this.emit(userIds, exceptSocketId, true, event, ...args);
   }
 
-  private emit<E extends EventName>(userIds: string[], except: string | undefined, volatile: boolean, event: E, ...args: EventArgs<E>): void {
+  private emit<E extends EventName>(
+    userIds: string[],
+    except: string | undefined,
+    volatile: boolean,
+    event: E,
+    ...args: EventArgs<E>
+  ): void {
     if (!this.server || userIds.length === 0) return;
     let target = this.server.to(userIds.map(userRoom));
     if (except) target = target.except(except);

@@ -1,5 +1,11 @@
 import { waitUntil } from '@jobsphere/testing';
-import { type Ack, type ConversationDto, type PresenceDto, type ReadEvent, type TypingEvent } from '@jobsphere/chat-domain';
+import {
+  type Ack,
+  type ConversationDto,
+  type PresenceDto,
+  type ReadEvent,
+  type TypingEvent,
+} from '@jobsphere/chat-domain';
 import { collect, connectClient, rest, startGatewayProcess, tokenFor } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
@@ -12,10 +18,20 @@ describe('chat experience across two instances', () => {
 
   beforeAll(async () => {
     env = await startEnvironment({
-      env: { PRESENCE_TTL_MS: '3000', RATE_LIMIT_SEND_PER_10S: '12', RATE_LIMIT_REST_PER_MIN: '1000' },
+      env: {
+        PRESENCE_TTL_MS: '3000',
+        RATE_LIMIT_SEND_PER_10S: '12',
+        RATE_LIMIT_REST_PER_MIN: '1000',
+      },
     });
     t = { rita: await tokenFor('rita', 'recruiter'), sam: await tokenFor('sam', 'candidate') };
-    conversation = (await rest<ConversationDto>(env.gateways[0]!.url, t.rita, 'POST', '/conversations', { kind: 'direct', userId: 'sam', applicationId: 'app-7' })).body;
+    conversation = (
+      await rest<ConversationDto>(env.gateways[0]!.url, t.rita, 'POST', '/conversations', {
+        kind: 'direct',
+        userId: 'sam',
+        applicationId: 'app-7',
+      })
+    ).body;
   }, 60_000);
 
   afterAll(async () => {
@@ -32,29 +48,57 @@ describe('chat experience across two instances', () => {
     const phoneReads = collect(samPhone, 'conversation:read');
 
     for (let i = 1; i <= 3; i++) {
-      const ack = await rita.emitWithAck('message:send', { conversationId: conversation.id, clientMessageId: `u${i}`, body: `question ${i}` });
+      const ack = await rita.emitWithAck('message:send', {
+        conversationId: conversation.id,
+        clientMessageId: `u${i}`,
+        body: `question ${i}`,
+      });
       expect(ack.ok).toBe(true);
     }
     const unread = async (token: string) =>
-      (await rest<{ conversations: ConversationDto[]; totalUnread: number }>(B!.url, token, 'GET', '/conversations')).body;
-    expect(await unread(t.sam)).toMatchObject({ totalUnread: 3, conversations: [{ unreadCount: 3, lastReadSeq: 0 }] });
+      (
+        await rest<{ conversations: ConversationDto[]; totalUnread: number }>(
+          B!.url,
+          token,
+          'GET',
+          '/conversations',
+        )
+      ).body;
+    expect(await unread(t.sam)).toMatchObject({
+      totalUnread: 3,
+      conversations: [{ unreadCount: 3, lastReadSeq: 0 }],
+    });
     expect(await unread(t.rita)).toMatchObject({ totalUnread: 0 });
 
-    const read = await samPhone.emitWithAck('conversation:read', { conversationId: conversation.id, seq: 2 });
-    expect(read).toEqual({ ok: true, data: { conversationId: conversation.id, lastReadSeq: 2, unreadCount: 1 } });
+    const read = await samPhone.emitWithAck('conversation:read', {
+      conversationId: conversation.id,
+      seq: 2,
+    });
+    expect(read).toEqual({
+      ok: true,
+      data: { conversationId: conversation.id, lastReadSeq: 2, unreadCount: 1 },
+    });
     const expected: ReadEvent = { conversationId: conversation.id, userId: 'sam', lastReadSeq: 2 };
-    await waitUntil('read events on both instances', () => ritaReads.length === 1 && laptopReads.length === 1, 10_000)
+    await waitUntil(
+      'read events on both instances',
+      () => ritaReads.length === 1 && laptopReads.length === 1,
+      10_000,
+    );
     expect(ritaReads).toEqual([expected]); // "seen" for the sender
     expect(laptopReads).toEqual([expected]); // the reader's other device clears its badge
     expect(phoneReads).toEqual([]); // not echoed to the device that read
     expect(await unread(t.sam)).toMatchObject({ totalUnread: 1 });
 
     // Going backwards changes nothing and tells nobody.
-    expect(await samLaptop.emitWithAck('conversation:read', { conversationId: conversation.id, seq: 1 })).toMatchObject({ ok: true, data: { lastReadSeq: 2 } });
+    expect(
+      await samLaptop.emitWithAck('conversation:read', { conversationId: conversation.id, seq: 1 }),
+    ).toMatchObject({ ok: true, data: { lastReadSeq: 2 } });
     // The REST equivalent, from the laptop's instance.
-    const viaRest = await rest(B!.url, t.sam, 'POST', `/conversations/${conversation.id}/read`, { seq: 3 });
+    const viaRest = await rest(B!.url, t.sam, 'POST', `/conversations/${conversation.id}/read`, {
+      seq: 3,
+    });
     expect(viaRest).toMatchObject({ status: 200, body: { lastReadSeq: 3, unreadCount: 0 } });
-    await waitUntil('second read event', () => ritaReads.length === 2, 10_000)
+    await waitUntil('second read event', () => ritaReads.length === 2, 10_000);
     expect(ritaReads[1]).toMatchObject({ lastReadSeq: 3 });
     expect(await unread(t.sam)).toMatchObject({ totalUnread: 0 });
     for (const s of [rita, samPhone, samLaptop]) s.close();
@@ -68,18 +112,22 @@ describe('chat experience across two instances', () => {
     const samSees = collect(sam, 'typing');
     const ritaOtherSees = collect(ritaOther, 'typing');
     for (let i = 0; i < 5; i++) rita.emit('typing:start', { conversationId: conversation.id });
-    await waitUntil('typing on the other instance', () => samSees.length >= 1, 10_000)
+    await waitUntil('typing on the other instance', () => samSees.length >= 1, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(samSees).toEqual<TypingEvent[]>([{ conversationId: conversation.id, userId: 'rita', typing: true, expiresInMs: 5000 }]);
+    expect(samSees).toEqual<TypingEvent[]>([
+      { conversationId: conversation.id, userId: 'rita', typing: true, expiresInMs: 5000 },
+    ]);
     expect(ritaOtherSees).toEqual([]);
     const started = Date.now();
-    await waitUntil('typing to expire', () => samSees.length === 2, 8_000)
+    await waitUntil('typing to expire', () => samSees.length === 2, 8_000);
     expect(samSees[1]).toEqual({ conversationId: conversation.id, userId: 'rita', typing: false });
     expect(Date.now() - started).toBeGreaterThan(4_000);
 
     // A stranger's typing goes nowhere and is refused.
     const mallory = await connectClient(A!.url, await tokenFor('mallory'));
-    expect(await mallory.emitWithAck('typing:start', { conversationId: conversation.id })).toMatchObject({ ok: false, error: { code: 'NOT_A_MEMBER' } });
+    expect(
+      await mallory.emitWithAck('typing:start', { conversationId: conversation.id }),
+    ).toMatchObject({ ok: false, error: { code: 'NOT_A_MEMBER' } });
     for (const s of [rita, ritaOther, sam, mallory]) s.close();
   }, 20_000);
 
@@ -96,7 +144,7 @@ describe('chat experience across two instances', () => {
     const C = await startGatewayProcess(env.gatewayEnv);
 
     const phone = await connectClient(A!.url, t.sam);
-    await waitUntil('sam online', () => events.some((e) => e.userId === 'sam' && e.online), 10_000)
+    await waitUntil('sam online', () => events.some((e) => e.userId === 'sam' && e.online), 10_000);
     expect((await query())[0]).toMatchObject({ userId: 'sam', online: true });
     // mallory shares no conversation with rita: not revealed.
     expect((await query()).map((p) => p.userId)).toEqual(['sam']);
@@ -109,9 +157,17 @@ describe('chat experience across two instances', () => {
 
     const killedAt = Date.now();
     await C.kill();
-    await waitUntil('sam offline after the instance died', async () => !(await query())[0]!.online, 10_000)
+    await waitUntil(
+      'sam offline after the instance died',
+      async () => !(await query())[0]!.online,
+      10_000,
+    );
     const offlineAfter = Date.now() - killedAt;
-    await waitUntil('offline pushed', () => events.some((e) => e.userId === 'sam' && !e.online), 10_000)
+    await waitUntil(
+      'offline pushed',
+      () => events.some((e) => e.userId === 'sam' && !e.online),
+      10_000,
+    );
     const offline = events.find((e): e is PresenceDto => e.userId === 'sam' && !e.online)!;
     expect(offline.lastSeenAt).toEqual(expect.any(String));
     console.log(`presence: offline ${offlineAfter} ms after SIGKILL of its instance (TTL 3000 ms)`);
@@ -127,8 +183,20 @@ describe('chat experience across two instances', () => {
     const results: { ok: boolean; code?: string; retryAfterMs?: number }[] = [];
     for (let i = 0; i < 14; i++) {
       const socket = i % 2 === 0 ? onA : onB;
-      const ack = await socket.emitWithAck('message:send', { conversationId: conversation.id, clientMessageId: `rl-${i}`, body: 'hi' });
-      results.push(ack.ok ? { ok: true } : { ok: false, code: ack.error.code, ...(ack.error.retryAfterMs !== undefined && { retryAfterMs: ack.error.retryAfterMs }) });
+      const ack = await socket.emitWithAck('message:send', {
+        conversationId: conversation.id,
+        clientMessageId: `rl-${i}`,
+        body: 'hi',
+      });
+      results.push(
+        ack.ok
+          ? { ok: true }
+          : {
+              ok: false,
+              code: ack.error.code,
+              ...(ack.error.retryAfterMs !== undefined && { retryAfterMs: ack.error.retryAfterMs }),
+            },
+      );
     }
     // Earlier tests used none of sam's budget of 12 per 10 s.
     expect(results.filter((r) => r.ok)).toHaveLength(12);
@@ -145,10 +213,20 @@ describe('chat experience across two instances', () => {
 
   it('answers a typing flood with RATE_LIMITED and keeps serving', async () => {
     const cora = await tokenFor('cora', 'candidate');
-    const group = (await rest<ConversationDto>(env.gateways[0]!.url, t.rita, 'POST', '/conversations', { kind: 'group', title: 'Flood', memberIds: ['cora'] })).body;
+    const group = (
+      await rest<ConversationDto>(env.gateways[0]!.url, t.rita, 'POST', '/conversations', {
+        kind: 'group',
+        title: 'Flood',
+        memberIds: ['cora'],
+      })
+    ).body;
     const socket = await connectClient(env.gateways[1]!.url, cora);
     const acks: Ack<null>[] = await Promise.all(
-      Array.from({ length: 30 }, () => socket.emitWithAck('typing:start', { conversationId: group.id }) as Promise<Ack<null>>),
+      Array.from(
+        { length: 30 },
+        () =>
+          socket.emitWithAck('typing:start', { conversationId: group.id }) as Promise<Ack<null>>,
+      ),
     );
     const codes = acks.map((a) => (a.ok ? 'ok' : a.error.code));
     expect(codes.filter((c) => c === 'ok')).toHaveLength(20);
@@ -161,8 +239,12 @@ describe('chat experience across two instances', () => {
     const metrics = (await rest<string>(env.gateways[0]!.url, undefined, 'GET', '/metrics')).body;
     const value = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1]);
     expect(value('chat_messages_stored_total')).toBeGreaterThanOrEqual(3);
-    expect(metrics).toMatch(/chat_ack_latency_seconds_count\{event="message:send",outcome="ok"\} \d+/);
-    expect(metrics).toMatch(/chat_ack_latency_seconds_count\{event="conversation:read",outcome="ok"\} \d+/);
+    expect(metrics).toMatch(
+      /chat_ack_latency_seconds_count\{event="message:send",outcome="ok"\} \d+/,
+    );
+    expect(metrics).toMatch(
+      /chat_ack_latency_seconds_count\{event="conversation:read",outcome="ok"\} \d+/,
+    );
     expect(metrics).toMatch(/nodejs_eventloop_lag_seconds \d/);
     expect(metrics).toMatch(/^chat_connected_sockets \d+/m);
   });

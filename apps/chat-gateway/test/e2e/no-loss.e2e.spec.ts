@@ -22,10 +22,15 @@ describe('no loss under faults', () => {
     const token = (u: string, role: 'recruiter' | 'candidate') => tokenFor(u, role);
     const recruiter = await token('rita', 'recruiter');
     const conversation = (
-      await rest<ConversationDto>(A!.url, recruiter, 'POST', '/conversations', { kind: 'group', title: 'Loop', memberIds: ['sam', 'cora', 'dan'] })
+      await rest<ConversationDto>(A!.url, recruiter, 'POST', '/conversations', {
+        kind: 'group',
+        title: 'Loop',
+        memberIds: ['sam', 'cora', 'dan'],
+      })
     ).body;
     // Preferred instance first; when it is gone the device moves to the other.
-    const prefer = (url: string) => () => [url, ...[...alive].filter((u) => u !== url)].filter((u) => alive.has(u));
+    const prefer = (url: string) => () =>
+      [url, ...[...alive].filter((u) => u !== url)].filter((u) => alive.has(u));
     const spec: [string, 'recruiter' | 'candidate', string][] = [
       ['rita', 'recruiter', A!.url],
       ['sam', 'candidate', B!.url],
@@ -34,7 +39,12 @@ describe('no loss under faults', () => {
       ['dan', 'candidate', B!.url],
     ];
     for (const [user, role, url] of spec) {
-      const device = new ResilientDevice(`${user}@${url === A!.url ? 'A' : 'B'}`, await token(user, role), conversation.id, prefer(url));
+      const device = new ResilientDevice(
+        `${user}@${url === A!.url ? 'A' : 'B'}`,
+        await token(user, role),
+        conversation.id,
+        prefer(url),
+      );
       await device.start();
       devices.push(device);
     }
@@ -60,14 +70,19 @@ describe('no loss under faults', () => {
     await B!.kill();
     await sendFor(1_500);
 
-    await waitUntil('every send acknowledged', () => devices.every((d) => d.unacked === 0), 30_000)
+    await waitUntil('every send acknowledged', () => devices.every((d) => d.unacked === 0), 30_000);
     const acked = new Map<string, MessageDto>([...rita!.acked, ...sam!.acked]);
     expect(acked.size).toBe(sent * 2);
 
     // The store holds exactly what was acked: nothing acked is missing, nothing extra.
     const stored: MessageDto[] = [];
-    for (let after = 0; ; ) {
-      const page = await rest<{ messages: MessageDto[]; hasMore: boolean }>(A!.url, recruiter, 'GET', `/conversations/${conversation.id}/messages?after=${after}&limit=100`);
+    for (let after = 0; ;) {
+      const page = await rest<{ messages: MessageDto[]; hasMore: boolean }>(
+        A!.url,
+        recruiter,
+        'GET',
+        `/conversations/${conversation.id}/messages?after=${after}&limit=100`,
+      );
       stored.push(...page.body.messages);
       if (!page.body.hasMore) break;
       after = page.body.messages.at(-1)!.seq;
@@ -77,7 +92,11 @@ describe('no loss under faults', () => {
 
     // Every device holds every acked message once, after its own syncs.
     for (const d of devices) await d.sync();
-    await waitUntil('every device caught up', () => devices.every((d) => [...acked.keys()].every((id) => d.messages.has(id))), 20_000)
+    await waitUntil(
+      'every device caught up',
+      () => devices.every((d) => [...acked.keys()].every((id) => d.messages.has(id))),
+      20_000,
+    );
     for (const d of devices) {
       expect(d.messages.size).toBe(acked.size);
       expect(new Set([...d.messages.values()].map((m) => m.seq)).size).toBe(acked.size);

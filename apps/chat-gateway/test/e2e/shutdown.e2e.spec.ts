@@ -17,15 +17,30 @@ describe('graceful shutdown', () => {
   });
 
   it('turns /health 503, drains its clients to the other instance, loses nothing and exits 0', async () => {
-    env = await startEnvironment({ env: { SHUTDOWN_DRAIN_MS: '3000', RATE_LIMIT_SEND_PER_10S: '100000' } });
+    env = await startEnvironment({
+      env: { SHUTDOWN_DRAIN_MS: '3000', RATE_LIMIT_SEND_PER_10S: '100000' },
+    });
     const [A, B] = env.gateways;
     const recruiter = await tokenFor('rita', 'recruiter');
     const conversation = (
-      await rest<ConversationDto>(A!.url, recruiter, 'POST', '/conversations', { kind: 'group', title: 'Deploy', memberIds: ['sam', 'cora'] })
+      await rest<ConversationDto>(A!.url, recruiter, 'POST', '/conversations', {
+        kind: 'group',
+        title: 'Deploy',
+        memberIds: ['sam', 'cora'],
+      })
     ).body;
     const urls = [B!.url, A!.url];
-    for (const [user, role] of [['rita', 'recruiter'], ['sam', 'candidate'], ['cora', 'candidate']] as const) {
-      const device = new ResilientDevice(`${user}`, await tokenFor(user, role), conversation.id, () => urls);
+    for (const [user, role] of [
+      ['rita', 'recruiter'],
+      ['sam', 'candidate'],
+      ['cora', 'candidate'],
+    ] as const) {
+      const device = new ResilientDevice(
+        `${user}`,
+        await tokenFor(user, role),
+        conversation.id,
+        () => urls,
+      );
       await device.start();
       devices.push(device);
     }
@@ -45,10 +60,21 @@ describe('graceful shutdown', () => {
 
     const exited = B!.terminate();
     // Readiness fails at once, so the load balancer stops sending new connections.
-    await waitUntil('/health 503', async () => (await rest(B!.url, undefined, 'GET', '/health').catch(() => ({ status: 0 }))).status === 503, 2_000)
+    await waitUntil(
+      '/health 503',
+      async () =>
+        (await rest(B!.url, undefined, 'GET', '/health').catch(() => ({ status: 0 }))).status ===
+        503,
+      2_000,
+    );
     // Still answering (the drain window is 3 s), with Terminus' body; Terminus itself says
     // `shutting_down` once Nest's shutdown hooks start.
-    const health = await rest<{ status: string; error: Record<string, unknown> }>(B!.url, undefined, 'GET', '/health');
+    const health = await rest<{ status: string; error: Record<string, unknown> }>(
+      B!.url,
+      undefined,
+      'GET',
+      '/health',
+    );
     expect(health.status).toBe(503);
     expect(health.body).toMatchObject({
       status: expect.stringMatching(/^(error|shutting_down)$/),
@@ -59,13 +85,15 @@ describe('graceful shutdown', () => {
       () => undefined,
       (e: Error & { data?: { code: string } }) => e.data?.code ?? e.message,
     );
-    expect(refused === 'UNAVAILABLE' || /xhr|websocket|ECONNREFUSED/i.test(String(refused))).toBe(true);
+    expect(refused === 'UNAVAILABLE' || /xhr|websocket|ECONNREFUSED/i.test(String(refused))).toBe(
+      true,
+    );
 
     expect(await exited).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 500));
     sending = false;
     await traffic;
-    await waitUntil('every send acknowledged', () => devices.every((d) => d.unacked === 0), 20_000)
+    await waitUntil('every send acknowledged', () => devices.every((d) => d.unacked === 0), 20_000);
 
     const acked = new Map<string, MessageDto>([...rita!.acked, ...sam!.acked]);
     for (const d of devices) await d.sync();
@@ -75,6 +103,8 @@ describe('graceful shutdown', () => {
     }
     expect(B!.logs()).toMatch(/draining 3 sockets/);
     expect(B!.logs()).toMatch(/shutdown complete/);
-    console.log(`shutdown: ${acked.size} messages acked during a rolling restart, all on every device; exit code 0`);
+    console.log(
+      `shutdown: ${acked.size} messages acked during a rolling restart, all on every device; exit code 0`,
+    );
   }, 60_000);
 });

@@ -1,4 +1,11 @@
-import { startMongo, startRedis, startRedisCluster, type MongoHandle, type RedisCluster, type RedisServer } from '@jobsphere/testing';
+import {
+  startMongo,
+  startRedis,
+  startRedisCluster,
+  type MongoHandle,
+  type RedisCluster,
+  type RedisServer,
+} from '@jobsphere/testing';
 import { closeAllClients, startGatewayProcess, type GatewayProcess } from './gateway.js';
 
 export type Topology = 'standalone' | 'cluster';
@@ -18,7 +25,9 @@ export interface Environment {
  * Real processes: Redis (standalone or a three-master cluster with the sharded adapter),
  * the store (a real MongoDB when given, else the wire double) and N gateway instances.
  */
-export async function startEnvironment(options: { topology?: Topology; gateways?: number; env?: Record<string, string> } = {}): Promise<Environment> {
+export async function startEnvironment(
+  options: { topology?: Topology; gateways?: number; env?: Record<string, string> } = {},
+): Promise<Environment> {
   const topology = options.topology ?? 'standalone';
   const disposers: (() => Promise<void>)[] = [];
   const env: Record<string, string> = { ...options.env };
@@ -40,9 +49,13 @@ export async function startEnvironment(options: { topology?: Topology; gateways?
       env['REDIS_PORT'] = String(first.port);
       env['REDIS_CLUSTER'] = 'true';
     }
-    const gateways = await Promise.all(Array.from({ length: options.gateways ?? 2 }, () => startGatewayProcess(env)));
+    const gateways = await Promise.all(
+      Array.from({ length: options.gateways ?? 2 }, () => startGatewayProcess(env)),
+    );
     for (const g of gateways) disposers.push(() => g.process.dispose());
-    console.log(`e2e environment: ${topology} Redis, store = ${mongo.description}, ${gateways.length} gateways`);
+    console.log(
+      `e2e environment: ${topology} Redis, store = ${mongo.description}, ${gateways.length} gateways`,
+    );
     return {
       topology,
       ...(redis && { redis }),

@@ -1,6 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess, getFreePort } from '@jobsphere/testing';
-import { type ClientToServerEvents, type ServerToClientEvents, type UserRole } from '@jobsphere/chat-domain';
+import {
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type UserRole,
+} from '@jobsphere/chat-domain';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 
@@ -21,7 +25,9 @@ export interface GatewayProcess {
 }
 
 /** Starts the built gateway (dist/main.js) as a real process on a free port. */
-export async function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
   const port = await getFreePort();
   const proc = new ManagedProcess({
     command: process.execPath,
@@ -51,7 +57,12 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
   };
 }
 
-export async function tokenFor(userId: string, role: UserRole = 'candidate', ttlSeconds = 3600, secret = TEST_JWT_SECRET): Promise<string> {
+export async function tokenFor(
+  userId: string,
+  role: UserRole = 'candidate',
+  ttlSeconds = 3600,
+  secret = TEST_JWT_SECRET,
+): Promise<string> {
   return new SignJWT({ role })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
@@ -63,8 +74,17 @@ export async function tokenFor(userId: string, role: UserRole = 'candidate', ttl
 const openClients = new Set<ChatClient>();
 
 /** A connected device of a user; rejects with the server's connect_error. */
-export async function connectClient(url: string, token: string, timeoutMs = 5_000): Promise<ChatClient> {
-  const socket: ChatClient = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+export async function connectClient(
+  url: string,
+  token: string,
+  timeoutMs = 5_000,
+): Promise<ChatClient> {
+  const socket: ChatClient = io(url, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
   openClients.add(socket);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`connect to ${url} timed out`)), timeoutMs);
@@ -87,9 +107,14 @@ export function closeAllClients(): void {
 }
 
 /** Collects every payload of one event, for asserting exactly-once and order. */
-export function collect<E extends keyof ServerToClientEvents>(socket: ChatClient, event: E): Parameters<ServerToClientEvents[E]>[0][] {
+export function collect<E extends keyof ServerToClientEvents>(
+  socket: ChatClient,
+  event: E,
+): Parameters<ServerToClientEvents[E]>[0][] {
   const seen: Parameters<ServerToClientEvents[E]>[0][] = [];
-  (socket.on as (e: string, l: (p: unknown) => void) => void)(event, (payload) => seen.push(payload as never));
+  (socket.on as (e: string, l: (p: unknown) => void) => void)(event, (payload) =>
+    seen.push(payload as never),
+  );
   return seen;
 }
 

@@ -1,4 +1,9 @@
-import { type Ack, type MessageDto, type SendResult, type SyncResult } from '@jobsphere/chat-domain';
+import {
+  type Ack,
+  type MessageDto,
+  type SendResult,
+  type SyncResult,
+} from '@jobsphere/chat-domain';
 import { io } from 'socket.io-client';
 import { type ChatClient } from './gateway.js';
 
@@ -38,7 +43,13 @@ export class ResilientDevice {
       const now = Date.now();
       const candidates = this.urls().filter((u) => (this.avoid.get(u) ?? 0) < now);
       for (const url of candidates.length > 0 ? candidates : this.urls()) {
-        const socket: ChatClient = io(url, { auth: { token: this.token }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 2_000 });
+        const socket: ChatClient = io(url, {
+          auth: { token: this.token },
+          transports: ['websocket'],
+          reconnection: false,
+          forceNew: true,
+          timeout: 2_000,
+        });
         const ok = await new Promise<boolean>((resolve) => {
           socket.once('connect', () => resolve(true));
           socket.once('connect_error', () => resolve(false));
@@ -63,7 +74,8 @@ export class ResilientDevice {
           void this.connect();
         });
         await this.sync();
-        for (const [clientMessageId, body] of this.pending) void this.trySend(clientMessageId, body);
+        for (const [clientMessageId, body] of this.pending)
+          void this.trySend(clientMessageId, body);
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -85,7 +97,9 @@ export class ResilientDevice {
       const after = this.lastSeq;
       const result: Ack<SyncResult> | undefined = await socket
         .timeout(5_000)
-        .emitWithAck('sync', { conversations: [{ conversationId: this.conversationId, afterSeq: after }] })
+        .emitWithAck('sync', {
+          conversations: [{ conversationId: this.conversationId, afterSeq: after }],
+        })
         .catch(() => undefined);
       if (!result?.ok) return;
       const page = result.data.conversations[0]!;

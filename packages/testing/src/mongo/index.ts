@@ -67,7 +67,10 @@ export async function startMongo(opts: StartMongoOptions = {}): Promise<MongoHan
 // MONGODB_URI
 
 /** A fresh, uniquely named database on an existing server; `stop()` drops it. */
-export async function useExistingMongo(baseUri: string, opts: StartMongoOptions = {}): Promise<MongoHandle> {
+export async function useExistingMongo(
+  baseUri: string,
+  opts: StartMongoOptions = {},
+): Promise<MongoHandle> {
   const prefix = (opts.dbName ?? DEFAULT_DB).replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 20);
   const dbName = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const uri = withDatabase(baseUri, dbName);
@@ -90,7 +93,8 @@ export async function useExistingMongo(baseUri: string, opts: StartMongoOptions 
       })();
       return dropped;
     },
-    kill: () => Promise.reject(new Error('kill() is not possible on a MONGODB_URI server; call stop()')),
+    kill: () =>
+      Promise.reject(new Error('kill() is not possible on a MONGODB_URI server; call stop()')),
   };
 }
 
@@ -101,7 +105,8 @@ export function withDatabase(uri: string, dbName: string): string {
   const [, scheme, hosts = '', oldDb = '', query = ''] = match;
   const params = new URLSearchParams(query);
   // With credentials, the database in the path is also the default auth database.
-  if (hosts.includes('@') && oldDb && !params.has('authSource')) params.set('authSource', decodeURIComponent(oldDb));
+  if (hosts.includes('@') && oldDb && !params.has('authSource'))
+    params.set('authSource', decodeURIComponent(oldDb));
   const rest = params.toString();
   return `${scheme}${hosts}/${encodeURIComponent(dbName)}${rest ? `?${rest}` : ''}`;
 }
@@ -115,7 +120,10 @@ interface MinimalMongoClient {
   db(name: string): { dropDatabase(): Promise<unknown> };
   close(): Promise<void>;
 }
-type MongoClientConstructor = new (uri: string, options?: Record<string, unknown>) => MinimalMongoClient;
+type MongoClientConstructor = new (
+  uri: string,
+  options?: Record<string, unknown>,
+) => MinimalMongoClient;
 
 /** The `mongodb` driver of the consuming project (directly, or the one mongoose uses). */
 async function loadMongoClient(): Promise<MongoClientConstructor> {
@@ -140,14 +148,19 @@ async function loadMongoClient(): Promise<MongoClientConstructor> {
     const ctor = mod.MongoClient ?? mod.default?.MongoClient;
     if (ctor) return ctor;
   }
-  throw new Error('MONGODB_URI is set but neither `mongodb` nor `mongoose` can be resolved to drop the test database');
+  throw new Error(
+    'MONGODB_URI is set but neither `mongodb` nor `mongoose` can be resolved to drop the test database',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // mongod
 
 /** A throwaway `mongod` on a free loopback port with a temp dbpath (removed on stop/kill). */
-export async function startMongod(binary: string, opts: StartMongoOptions = {}): Promise<MongoHandle> {
+export async function startMongod(
+  binary: string,
+  opts: StartMongoOptions = {},
+): Promise<MongoHandle> {
   const port = await getFreePort();
   const dbpath = mkdtempSync(join(tmpdir(), 'jobsphere-mongod-'));
   const proc = new ManagedProcess({
@@ -219,8 +232,17 @@ async function launch(
 // tiny wire-protocol client: readiness without a driver
 
 /** Resolves once `{ping: 1}` over OP_MSG gets `ok: 1` back; rejects after `timeoutMs`. */
-export async function waitUntilAnswers(host: string, port: number, timeoutMs = 10_000): Promise<void> {
-  await waitUntil(`a MongoDB answer on ${host}:${port}`, () => pingMongo(host, port, 2_000), timeoutMs, 25);
+export async function waitUntilAnswers(
+  host: string,
+  port: number,
+  timeoutMs = 10_000,
+): Promise<void> {
+  await waitUntil(
+    `a MongoDB answer on ${host}:${port}`,
+    () => pingMongo(host, port, 2_000),
+    timeoutMs,
+    25,
+  );
 }
 
 /** One `{ping: 1}` round trip: true on `ok: 1`; rejects when nothing answers. */
@@ -235,7 +257,10 @@ export function pingMongo(host: string, port: number, timeoutMs = 2_000): Promis
       if (error) reject(error);
       else resolve(ok);
     };
-    const timer = setTimeout(() => done(new Error(`ping timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`ping timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.once('error', (error) => done(error));
     socket.once('close', () => done(new Error('connection closed before a reply')));
     socket.on('data', (chunk: Buffer) => {
@@ -243,7 +268,8 @@ export function pingMongo(host: string, port: number, timeoutMs = 2_000): Promis
       if (received.length < 4 || received.length < received.readInt32LE(0)) return;
       const responseTo = received.readInt32LE(8);
       const opCode = received.readInt32LE(12);
-      if (responseTo !== requestId || opCode !== OP_MSG) return done(new Error('unexpected reply to ping'));
+      if (responseTo !== requestId || opCode !== OP_MSG)
+        return done(new Error('unexpected reply to ping'));
       // header (16) + flagBits (4) + section kind 0 (1) + BSON document
       done(undefined, readOk(received.subarray(21, received.length)));
     });
@@ -305,7 +331,17 @@ function readOk(doc: Buffer): boolean {
       if (type === 0x08) return doc[pos] === 1;
       return false;
     }
-    const fixed: Record<number, number> = { 0x01: 8, 0x07: 12, 0x08: 1, 0x09: 8, 0x0a: 0, 0x10: 4, 0x11: 8, 0x12: 8, 0x13: 16 };
+    const fixed: Record<number, number> = {
+      0x01: 8,
+      0x07: 12,
+      0x08: 1,
+      0x09: 8,
+      0x0a: 0,
+      0x10: 4,
+      0x11: 8,
+      0x12: 8,
+      0x13: 16,
+    };
     if (type in fixed) pos += fixed[type]!;
     else if (type === 0x02) pos += 4 + doc.readInt32LE(pos);
     else if (type === 0x03 || type === 0x04) pos += doc.readInt32LE(pos);

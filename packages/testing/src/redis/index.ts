@@ -6,10 +6,5 @@ export {
   type RedisNodeAddress,
   type StartRedisClusterOptions,
 } from './cluster.js';
-export {
-  runRedisCli,
-  redisCliBin,
-  redisServerBin,
-  type RedisCliTarget,
-} from './binaries.js';
+export { runRedisCli, redisCliBin, redisServerBin, type RedisCliTarget } from './binaries.js';
 export { generateTlsMaterial, type TlsMaterial } from './tls.js';

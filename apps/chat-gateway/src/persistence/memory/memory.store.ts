@@ -22,7 +22,9 @@ let counter = randomBytes(3).readUIntBE(0, 3);
  */
 function newId(): string {
   counter = (counter + 1) % 0xffffff;
-  const seconds = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  const seconds = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
   return seconds + PROCESS_UNIQUE + counter.toString(16).padStart(6, '0');
 }
 
@@ -39,7 +41,12 @@ class MemoryConversations implements ConversationRepository {
       if (existing) return { conversation: clone(this.byId.get(existing)!), created: false };
     }
     const { directKey, ...rest } = input;
-    const conversation: Conversation = { ...rest, id: newId(), lastSeq: 0, lastActivityAt: input.createdAt };
+    const conversation: Conversation = {
+      ...rest,
+      id: newId(),
+      lastSeq: 0,
+      lastActivityAt: input.createdAt,
+    };
     this.byId.set(conversation.id, { ...clone(conversation), ...(directKey && { directKey }) });
     if (directKey) this.byDirectKey.set(directKey, conversation.id);
     return { conversation: clone(conversation), created: true };
@@ -57,11 +64,16 @@ class MemoryConversations implements ConversationRepository {
     });
   }
 
-  async listForUser(userId: string, page: { limit: number; cursor?: string }): Promise<ConversationPage> {
+  async listForUser(
+    userId: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<ConversationPage> {
     const after = page.cursor ? decodeActivityCursor(page.cursor) : undefined;
     const mine = [...this.byId.values()]
       .filter((c) => c.members.some((m) => m.userId === userId))
-      .sort((a, b) => b.lastActivityAt.getTime() - a.lastActivityAt.getTime() || (a.id < b.id ? 1 : -1))
+      .sort(
+        (a, b) => b.lastActivityAt.getTime() - a.lastActivityAt.getTime() || (a.id < b.id ? 1 : -1),
+      )
       .filter(
         (c) =>
           !after ||
@@ -72,7 +84,8 @@ class MemoryConversations implements ConversationRepository {
     const last = conversations.at(-1);
     return {
       conversations,
-      ...(mine.length > page.limit && last && { nextCursor: encodeActivityCursor(last.lastActivityAt, last.id) }),
+      ...(mine.length > page.limit &&
+        last && { nextCursor: encodeActivityCursor(last.lastActivityAt, last.id) }),
     };
   }
 
@@ -120,16 +133,28 @@ class MemoryMessages implements MessageRepository {
     return clone(message);
   }
 
-  async findByClientMessageId(conversationId: string, senderId: string, clientMessageId: string): Promise<Message | null> {
-    const found = this.byClientKey.get(`${conversationId}\u0000${senderId}\u0000${clientMessageId}`);
+  async findByClientMessageId(
+    conversationId: string,
+    senderId: string,
+    clientMessageId: string,
+  ): Promise<Message | null> {
+    const found = this.byClientKey.get(
+      `${conversationId}\u0000${senderId}\u0000${clientMessageId}`,
+    );
     return found ? clone(found) : null;
   }
 
-  async list(conversationId: string, query: { before?: number; after?: number; limit: number }): Promise<Message[]> {
+  async list(
+    conversationId: string,
+    query: { before?: number; after?: number; limit: number },
+  ): Promise<Message[]> {
     const list = this.byConversation.get(conversationId) ?? [];
     if (query.after !== undefined) {
       const after = query.after;
-      return list.filter((m) => m.seq > after).slice(0, query.limit).map(clone);
+      return list
+        .filter((m) => m.seq > after)
+        .slice(0, query.limit)
+        .map(clone);
     }
     const before = query.before ?? Number.POSITIVE_INFINITY;
     const older = list.filter((m) => m.seq < before);
@@ -148,7 +173,9 @@ class MemoryReadStates implements ReadStateRepository {
   }
 
   async forUser(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
-    return new Map(conversationIds.map((id) => [id, this.positions.get(`${id}\u0000${userId}`) ?? 0]));
+    return new Map(
+      conversationIds.map((id) => [id, this.positions.get(`${id}\u0000${userId}`) ?? 0]),
+    );
   }
 }
 

@@ -31,7 +31,9 @@ function defineModels(connection: Connection) {
 type Models = ReturnType<typeof defineModels>;
 
 function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+  return (
+    typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
+  );
 }
 
 function toConversation(doc: ConversationDoc): Conversation {
@@ -79,7 +81,9 @@ class MongoConversations implements ConversationRepository {
     } catch (error) {
       // Two requests opened the same direct conversation at once: the first one wins.
       if (!isDuplicateKey(error) || !input.directKey) throw error;
-      const existing = await this.model.findOne({ directKey: input.directKey }).lean<ConversationDoc>();
+      const existing = await this.model
+        .findOne({ directKey: input.directKey })
+        .lean<ConversationDoc>();
       if (!existing) throw error;
       return { conversation: toConversation(existing), created: false };
     }
@@ -98,12 +102,18 @@ class MongoConversations implements ConversationRepository {
     return docs.map(toConversation);
   }
 
-  async listForUser(userId: string, page: { limit: number; cursor?: string }): Promise<ConversationPage> {
+  async listForUser(
+    userId: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<ConversationPage> {
     const filter: Record<string, unknown> = { memberIds: userId };
     if (page.cursor) {
       const { at, id } = decodeActivityCursor(page.cursor);
       if (!isValidObjectId(id)) return { conversations: [] };
-      filter['$or'] = [{ lastActivityAt: { $lt: at } }, { lastActivityAt: at, _id: { $lt: new Types.ObjectId(id) } }];
+      filter['$or'] = [
+        { lastActivityAt: { $lt: at } },
+        { lastActivityAt: at, _id: { $lt: new Types.ObjectId(id) } },
+      ];
     }
     const docs = await this.model
       .find(filter)
@@ -114,13 +124,18 @@ class MongoConversations implements ConversationRepository {
     const last = conversations.at(-1);
     return {
       conversations,
-      ...(docs.length > page.limit && last && { nextCursor: encodeActivityCursor(last.lastActivityAt, last.id) }),
+      ...(docs.length > page.limit &&
+        last && { nextCursor: encodeActivityCursor(last.lastActivityAt, last.id) }),
     };
   }
 
   async allocateSeq(conversationId: string): Promise<number> {
     const doc = await this.model
-      .findOneAndUpdate({ _id: conversationId }, { $inc: { lastSeq: 1 } }, { returnDocument: 'after', projection: { lastSeq: 1 } })
+      .findOneAndUpdate(
+        { _id: conversationId },
+        { $inc: { lastSeq: 1 } },
+        { returnDocument: 'after', projection: { lastSeq: 1 } },
+      )
       .lean<Pick<ConversationDoc, 'lastSeq'>>();
     if (!doc) throw new Error(`conversation ${conversationId} not found`);
     return doc.lastSeq;
@@ -129,7 +144,10 @@ class MongoConversations implements ConversationRepository {
   async recordLastMessage(conversationId: string, preview: MessagePreview): Promise<void> {
     // Conditional on seq, so a slower, older send never overwrites a newer preview.
     await this.model.updateOne(
-      { _id: conversationId, $or: [{ lastMessage: { $exists: false } }, { 'lastMessage.seq': { $lt: preview.seq } }] },
+      {
+        _id: conversationId,
+        $or: [{ lastMessage: { $exists: false } }, { 'lastMessage.seq': { $lt: preview.seq } }],
+      },
       { $set: { lastMessage: preview, lastActivityAt: preview.createdAt } },
     );
   }
@@ -152,12 +170,21 @@ class MongoMessages implements MessageRepository {
     return toMessage(doc);
   }
 
-  async findByClientMessageId(conversationId: string, senderId: string, clientMessageId: string): Promise<Message | null> {
-    const doc = await this.model.findOne({ conversationId, senderId, clientMessageId }).lean<MessageDoc>();
+  async findByClientMessageId(
+    conversationId: string,
+    senderId: string,
+    clientMessageId: string,
+  ): Promise<Message | null> {
+    const doc = await this.model
+      .findOne({ conversationId, senderId, clientMessageId })
+      .lean<MessageDoc>();
     return doc ? toMessage(doc) : null;
   }
 
-  async list(conversationId: string, query: { before?: number; after?: number; limit: number }): Promise<Message[]> {
+  async list(
+    conversationId: string,
+    query: { before?: number; after?: number; limit: number },
+  ): Promise<Message[]> {
     if (query.after !== undefined) {
       const docs = await this.model
         .find({ conversationId, seq: { $gt: query.after } })
@@ -166,8 +193,15 @@ class MongoMessages implements MessageRepository {
         .lean<MessageDoc[]>();
       return docs.map(toMessage);
     }
-    const filter = query.before !== undefined ? { conversationId, seq: { $lt: query.before } } : { conversationId };
-    const docs = await this.model.find(filter).sort({ seq: -1 }).limit(query.limit).lean<MessageDoc[]>();
+    const filter =
+      query.before !== undefined
+        ? { conversationId, seq: { $lt: query.before } }
+        : { conversationId };
+    const docs = await this.model
+      .find(filter)
+      .sort({ seq: -1 })
+      .limit(query.limit)
+      .lean<MessageDoc[]>();
     return docs.reverse().map(toMessage);
   }
 }
@@ -179,7 +213,11 @@ class MongoReadStates implements ReadStateRepository {
     const filter = { userId, conversationId };
     try {
       const doc = await this.model
-        .findOneAndUpdate(filter, { $max: { lastReadSeq: seq } }, { upsert: true, returnDocument: 'after' })
+        .findOneAndUpdate(
+          filter,
+          { $max: { lastReadSeq: seq } },
+          { upsert: true, returnDocument: 'after' },
+        )
         .lean<ReadStateDoc>();
       return doc?.lastReadSeq ?? seq;
     } catch (error) {
@@ -193,7 +231,9 @@ class MongoReadStates implements ReadStateRepository {
   }
 
   async forUser(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
-    const docs = await this.model.find({ userId, conversationId: { $in: conversationIds } }).lean<ReadStateDoc[]>();
+    const docs = await this.model
+      .find({ userId, conversationId: { $in: conversationIds } })
+      .lean<ReadStateDoc[]>();
     const positions = new Map(conversationIds.map((id) => [id, 0]));
     for (const d of docs) positions.set(d.conversationId, d.lastReadSeq);
     return positions;

@@ -50,7 +50,11 @@ export const conversationSchema = new Schema<ConversationDoc>(
     applicationId: String,
     members: [
       new Schema<MemberDoc>(
-        { userId: { type: String, required: true }, role: { type: String, required: true }, joinedAt: { type: Date, required: true } },
+        {
+          userId: { type: String, required: true },
+          role: { type: String, required: true },
+          joinedAt: { type: Date, required: true },
+        },
         { _id: false },
       ),
     ],
