@@ -149,17 +149,27 @@ class MemoryMessages implements MessageRepository {
     query: { before?: number; after?: number; limit: number },
   ): Promise<Message[]> {
     const list = this.byConversation.get(conversationId) ?? [];
+    // The list is sorted by seq: find the page's edge by binary search, not by a scan.
     if (query.after !== undefined) {
-      const after = query.after;
-      return list
-        .filter((m) => m.seq > after)
-        .slice(0, query.limit)
-        .map(clone);
+      const start = firstIndex(list, (m) => m.seq > query.after!);
+      return list.slice(start, start + query.limit).map(clone);
     }
-    const before = query.before ?? Number.POSITIVE_INFINITY;
-    const older = list.filter((m) => m.seq < before);
-    return older.slice(Math.max(0, older.length - query.limit)).map(clone);
+    const end =
+      query.before === undefined ? list.length : firstIndex(list, (m) => m.seq >= query.before!);
+    return list.slice(Math.max(0, end - query.limit), end).map(clone);
   }
+}
+
+/** The first index whose element satisfies a predicate that is false, then true, along the list. */
+function firstIndex<T>(list: T[], predicate: (item: T) => boolean): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (predicate(list[mid]!)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
 }
 
 class MemoryReadStates implements ReadStateRepository {
