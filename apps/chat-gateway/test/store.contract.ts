@@ -196,6 +196,12 @@ export function describeStoreContract(
       const positions = await store.readStates.forUser('u1', ['conv-r', 'conv-other']);
       expect(Object.fromEntries(positions)).toEqual({ 'conv-r': 7, 'conv-other': 0 });
       expect((await store.readStates.forUser('u2', ['conv-r'])).get('conv-r')).toBe(4);
+      const everyone = await store.readStates.forConversations(['conv-r', 'conv-none']);
+      expect(everyone.sort((a, b) => a.userId.localeCompare(b.userId))).toEqual([
+        { conversationId: 'conv-r', userId: 'u1', lastReadSeq: 7 },
+        { conversationId: 'conv-r', userId: 'u2', lastReadSeq: 4 },
+      ]);
+      expect(await store.readStates.forConversations([])).toEqual([]);
     });
 
     it('answers a ping', async () => {

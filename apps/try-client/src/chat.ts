@@ -402,6 +402,14 @@ export class ChatClient {
     return fresh.length;
   }
 
+  /** How far the other members have read: "Seen" holds across reloads. */
+  private peerReadSeqOf(dto: ConversationDto): number {
+    return Math.max(
+      0,
+      ...dto.members.filter((m) => m.userId !== this.me).map((m) => m.lastReadSeq),
+    );
+  }
+
   private upsert(dto: ConversationDto, notify = true): void {
     const existing = this.conversations.get(dto.id);
     if (existing) {
@@ -412,13 +420,14 @@ export class ChatClient {
         lastSeq,
         lastMessage: lastSeq > dto.lastSeq ? existing.dto.lastMessage : dto.lastMessage,
       };
+      existing.peerReadSeq = Math.max(existing.peerReadSeq, this.peerReadSeqOf(dto));
     } else {
       this.conversations.set(dto.id, {
         dto,
         messages: [],
         loaded: false,
         pending: [],
-        peerReadSeq: 0,
+        peerReadSeq: this.peerReadSeqOf(dto),
         typing: new Map(),
       });
     }

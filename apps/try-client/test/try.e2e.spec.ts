@@ -148,6 +148,11 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     await ravi.page.locator('#total-unread').waitFor({ state: 'hidden' });
 
     await message(ana.page, 'frontend role').locator('.seen', { hasText: 'Seen' }).waitFor();
+
+    // "Seen" is not only a live event: after a reload it comes back from the conversation list.
+    await ana.page.reload();
+    await conversation(ana.page, 'ravi').click();
+    await message(ana.page, 'frontend role').locator('.seen', { hasText: 'Seen' }).waitFor();
   });
 
   it('Ravi sees Ana typing, and the indicator clears when her message arrives', async () => {

@@ -26,7 +26,8 @@ export interface ConversationDto {
   title?: string;
   jobId?: string;
   applicationId?: string;
-  members: { userId: string; role: MemberRole; joinedAt: string }[];
+  /** `lastReadSeq` per member: what each has read, so a client can show "seen" after a reload. */
+  members: { userId: string; role: MemberRole; joinedAt: string; lastReadSeq: number }[];
   createdBy: string;
   createdAt: string;
   lastActivityAt: string;

@@ -14,8 +14,18 @@ export function toMessageDto(m: Message): MessageDto {
   };
 }
 
-export function toConversationDto(c: Conversation, lastReadSeq: number): ConversationDto {
+/**
+ * The conversation as `viewerId` sees it. `positions` holds read positions by user id
+ * (missing = 0), shown per member and as the viewer's own unread count.
+ */
+export function toConversationDto(
+  c: Conversation,
+  viewerId: string,
+  positions: ReadonlyMap<string, number> = new Map(),
+): ConversationDto {
   const lastSeq = lastMessageSeq(c);
+  const readBy = (userId: string) => Math.min(positions.get(userId) ?? 0, lastSeq);
+  const lastReadSeq = positions.get(viewerId) ?? 0;
   return {
     id: c.id,
     kind: c.kind,
@@ -26,6 +36,7 @@ export function toConversationDto(c: Conversation, lastReadSeq: number): Convers
       userId: m.userId,
       role: m.role,
       joinedAt: m.joinedAt.toISOString(),
+      lastReadSeq: readBy(m.userId),
     })),
     createdBy: c.createdBy,
     createdAt: c.createdAt.toISOString(),
@@ -40,7 +51,7 @@ export function toConversationDto(c: Conversation, lastReadSeq: number): Convers
       },
     }),
     lastSeq,
-    lastReadSeq: Math.min(lastReadSeq, lastSeq),
+    lastReadSeq: readBy(viewerId),
     unreadCount: unreadCount(lastSeq, lastReadSeq),
   };
 }

@@ -4,6 +4,7 @@ import {
   type Member,
   type Message,
   type MessagePreview,
+  type ReadState,
 } from './entities.js';
 
 export interface NewConversation extends JobContext {
@@ -54,6 +55,8 @@ export interface ReadStateRepository {
   advance(conversationId: string, userId: string, seq: number): Promise<number>;
   /** Read positions of one user, for the given conversations (missing = 0). */
   forUser(userId: string, conversationIds: string[]): Promise<Map<string, number>>;
+  /** Every stored read position in the given conversations (members who never read are absent). */
+  forConversations(conversationIds: string[]): Promise<ReadState[]>;
 }
 
 /** The store as the application sees it: three repositories and a health probe. */

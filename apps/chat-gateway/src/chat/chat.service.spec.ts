@@ -214,6 +214,11 @@ describe('ChatService', () => {
         lastReadSeq: 1,
         unreadCount: 1,
       });
+      // Everyone's position travels with the conversation, so "seen" survives a reload.
+      expect((await chat.getConversation(bob, c.id)).members).toMatchObject([
+        { userId: 'alice', lastReadSeq: 2 },
+        { userId: 'bob', lastReadSeq: 1 },
+      ]);
     });
   });
 

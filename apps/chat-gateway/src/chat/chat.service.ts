@@ -99,14 +99,11 @@ export class ChatService {
       this.bus.toUsers(
         memberIds(conversation),
         'conversation:created',
-        toConversationDto(conversation, 0),
+        toConversationDto(conversation, conversation.createdBy),
       );
     }
-    const lastRead = await this.store.readStates.forUser(principal.userId, [conversation.id]);
-    return {
-      conversation: toConversationDto(conversation, lastRead.get(conversation.id) ?? 0),
-      created: result.created,
-    };
+    const [view] = await this.views(principal.userId, [conversation]);
+    return { conversation: view!, created: result.created };
   }
 
   async listConversations(
@@ -114,12 +111,8 @@ export class ChatService {
     query: { limit: number; cursor?: string },
   ): Promise<ConversationList> {
     const page = await this.store.conversations.listForUser(principal.userId, query);
-    const positions = await this.store.readStates.forUser(
-      principal.userId,
-      page.conversations.map((c) => c.id),
-    );
     return {
-      conversations: page.conversations.map((c) => toConversationDto(c, positions.get(c.id) ?? 0)),
+      conversations: await this.views(principal.userId, page.conversations),
       ...(page.nextCursor && { nextCursor: page.nextCursor }),
       totalUnread: await this.totalUnread(principal.userId),
     };
@@ -147,8 +140,20 @@ export class ChatService {
 
   async getConversation(principal: Principal, conversationId: string): Promise<ConversationDto> {
     const conversation = await this.memberConversation(principal, conversationId);
-    const positions = await this.store.readStates.forUser(principal.userId, [conversationId]);
-    return toConversationDto(conversation, positions.get(conversationId) ?? 0);
+    const [view] = await this.views(principal.userId, [conversation]);
+    return view!;
+  }
+
+  /** Conversations as `viewerId` sees them, with every member's read position (one query). */
+  private async views(viewerId: string, conversations: Conversation[]): Promise<ConversationDto[]> {
+    const states = await this.store.readStates.forConversations(conversations.map((c) => c.id));
+    const byConversation = new Map<string, Map<string, number>>();
+    for (const s of states) {
+      const positions = byConversation.get(s.conversationId) ?? new Map<string, number>();
+      positions.set(s.userId, s.lastReadSeq);
+      byConversation.set(s.conversationId, positions);
+    }
+    return conversations.map((c) => toConversationDto(c, viewerId, byConversation.get(c.id)));
   }
 
   async history(

@@ -9,6 +9,7 @@ import {
   type MessagePreview,
   type MessageRepository,
   type NewConversation,
+  type ReadState,
   type ReadStateRepository,
 } from '@jobsphere/chat-domain';
 import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
@@ -173,19 +174,29 @@ function firstIndex<T>(list: T[], predicate: (item: T) => boolean): number {
 }
 
 class MemoryReadStates implements ReadStateRepository {
-  private readonly positions = new Map<string, number>();
+  /** conversationId -> userId -> lastReadSeq */
+  private readonly positions = new Map<string, Map<string, number>>();
 
   async advance(conversationId: string, userId: string, seq: number): Promise<number> {
-    const key = `${conversationId}\u0000${userId}`;
-    const next = Math.max(this.positions.get(key) ?? 0, seq);
-    this.positions.set(key, next);
+    const members = this.positions.get(conversationId) ?? new Map<string, number>();
+    const next = Math.max(members.get(userId) ?? 0, seq);
+    members.set(userId, next);
+    this.positions.set(conversationId, members);
     return next;
   }
 
-  async forUser(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
-    return new Map(
-      conversationIds.map((id) => [id, this.positions.get(`${id}\u0000${userId}`) ?? 0]),
+  async forConversations(conversationIds: string[]): Promise<ReadState[]> {
+    return conversationIds.flatMap((conversationId) =>
+      [...(this.positions.get(conversationId) ?? [])].map(([userId, lastReadSeq]) => ({
+        conversationId,
+        userId,
+        lastReadSeq,
+      })),
     );
+  }
+
+  async forUser(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
+    return new Map(conversationIds.map((id) => [id, this.positions.get(id)?.get(userId) ?? 0]));
   }
 }
 

@@ -8,6 +8,7 @@ import {
   type MessagePreview,
   type MessageRepository,
   type NewConversation,
+  type ReadState,
   type ReadStateRepository,
 } from '@jobsphere/chat-domain';
 import mongoose, { type Connection, isValidObjectId, Types } from 'mongoose';
@@ -228,6 +229,18 @@ class MongoReadStates implements ReadStateRepository {
         .lean<ReadStateDoc>();
       return doc?.lastReadSeq ?? seq;
     }
+  }
+
+  async forConversations(conversationIds: string[]): Promise<ReadState[]> {
+    if (conversationIds.length === 0) return [];
+    const docs = await this.model
+      .find({ conversationId: { $in: conversationIds } })
+      .lean<ReadStateDoc[]>();
+    return docs.map(({ conversationId, userId, lastReadSeq }) => ({
+      conversationId,
+      userId,
+      lastReadSeq,
+    }));
   }
 
   async forUser(userId: string, conversationIds: string[]): Promise<Map<string, number>> {

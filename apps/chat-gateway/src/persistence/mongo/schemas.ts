@@ -100,3 +100,5 @@ export const readStateSchema = new Schema<ReadStateDoc>(
   { collection: 'read_states', versionKey: false, autoIndex: false },
 );
 readStateSchema.index({ userId: 1, conversationId: 1 }, { unique: true });
+// Everyone's position in a conversation ("seen" per member).
+readStateSchema.index({ conversationId: 1 });
