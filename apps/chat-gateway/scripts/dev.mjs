@@ -1,26 +1,35 @@
-// Watch mode: tsc recompiles into dist/, node restarts the gateway when dist/ changes.
+// Watch mode: `tsc --watch` compiles into dist/; once its first build is done, node runs the
+// gateway and restarts it whenever dist/ changes. (Starting node before that first build would
+// restart it right away.)
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
-const run = (args) => spawn(process.execPath, args, { stdio: 'inherit' });
+const children = [];
+const stop = () => {
+  for (const child of children) child.kill('SIGTERM');
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
 
-const build = run([tsc, '-p', 'tsconfig.build.json']);
-build.on('exit', (code) => {
-  if (code !== 0) process.exit(code ?? 1);
-  const children = [
-    run([tsc, '-p', 'tsconfig.build.json', '--watch', '--preserveWatchOutput']),
-    run(['--watch-path=dist', '--watch-preserve-output', 'dist/main.js']),
-  ];
-  const stop = () => {
-    for (const child of children) child.kill('SIGTERM');
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  for (const child of children)
-    child.on('exit', () => {
-      stop();
-      process.exitCode = 0;
-    });
+const compiler = spawn(
+  process.execPath,
+  [tsc, '-p', 'tsconfig.build.json', '--watch', '--preserveWatchOutput'],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+children.push(compiler);
+let started = false;
+compiler.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  if (started || !/Found \d+ errors?/.test(chunk.toString())) return;
+  started = true;
+  const gateway = spawn(
+    process.execPath,
+    ['--watch-path=dist', '--watch-preserve-output', 'dist/main.js'],
+    { stdio: 'inherit' },
+  );
+  children.push(gateway);
+  gateway.on('exit', stop);
 });
+compiler.on('exit', stop);

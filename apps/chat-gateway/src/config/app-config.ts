@@ -57,7 +57,7 @@ const schema = z.object({
     .pipe(z.array(z.enum(['websocket', 'polling'])).min(1))
     .default(['websocket']),
   HTTP_MAX_BODY_BYTES: int(1024, 10_000_000).default(64 * 1024),
-  SHUTDOWN_DRAIN_MS: int(0, 120_000).default(10_000),
+  SHUTDOWN_DRAIN_MS: int(0, 120_000).optional(),
   RATE_LIMIT_SEND_PER_10S: int(1, 100_000).default(30),
   RATE_LIMIT_TYPING_PER_10S: int(1, 100_000).default(20),
   RATE_LIMIT_REST_PER_MIN: int(1, 100_000).default(120),
@@ -137,7 +137,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       transports: e.SOCKET_TRANSPORTS,
     },
     http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES },
-    shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS },
+    // Production keeps answering the load balancer for 10 s; elsewhere a restart should be quick.
+    shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS ?? (e.NODE_ENV === 'production' ? 10_000 : 1_000) },
     rateLimits: {
       send: { points: e.RATE_LIMIT_SEND_PER_10S, durationS: 10 },
       typing: { points: e.RATE_LIMIT_TYPING_PER_10S, durationS: 10 },

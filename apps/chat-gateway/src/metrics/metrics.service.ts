@@ -18,7 +18,7 @@ export class MetricsService {
   });
   readonly messagesDelivered = new Counter({
     name: 'chat_messages_delivered_total',
-    help: 'message:new packets written to sockets of this instance',
+    help: 'message:new fan-out: member users addressed (every device of each, on any instance), excluding duplicates',
     registers: [this.registry],
   });
   readonly ackLatency = new Histogram({
