@@ -4,7 +4,13 @@ import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ManagedProcess, getFreePort, startRedis, type RedisServer } from '@jobsphere/testing';
+import {
+  GATEWAY_READY,
+  startNodeService,
+  startRedis,
+  type ManagedProcess,
+  type RedisServer,
+} from '@jobsphere/testing';
 
 export interface Instance {
   url: string;
@@ -44,21 +50,18 @@ async function startNode(
   readyPattern: RegExp,
   nodeArgs: string[] = [],
 ): Promise<Instance> {
-  const port = await getFreePort();
-  const proc = new ManagedProcess({
-    command: process.execPath,
-    args: [...nodeArgs, script],
-    readyPattern,
-    readyTimeoutMs: 60_000,
-    env: { ...env, PORT: String(port) },
-    keepStdinOpen: false,
-  });
   try {
-    await proc.start();
+    const { url, port, process } = await startNodeService({
+      script,
+      env,
+      readyPattern,
+      nodeArgs,
+      readyTimeoutMs: 60_000,
+    });
+    return { url, port, proc: process };
   } catch (error) {
     throw new Error(`${name} did not start: ${String(error)}`, { cause: error });
   }
-  return { url: `http://127.0.0.1:${port}`, port, proc };
 }
 
 export async function startGateways(opts: GatewayOptions): Promise<Target> {
@@ -77,7 +80,6 @@ export async function startGateways(opts: GatewayOptions): Promise<Target> {
     ...(opts.mongodbUri && { MONGODB_URI: opts.mongodbUri }),
     ...opts.extraEnv,
   };
-  const ready = /chat gateway listening on :/;
   const profArgs = (instance: string) => {
     if (!opts.cpuProfDir) return [];
     mkdirSync(opts.cpuProfDir, { recursive: true });
@@ -88,8 +90,8 @@ export async function startGateways(opts: GatewayOptions): Promise<Target> {
     ];
   };
   const [A, B] = await Promise.all([
-    startNode('gateway A', gatewayMain(), env, ready, profArgs('A')),
-    startNode('gateway B', gatewayMain(), env, ready),
+    startNode('gateway A', gatewayMain(), env, GATEWAY_READY, profArgs('A')),
+    startNode('gateway B', gatewayMain(), env, GATEWAY_READY),
   ]);
   return { name: 'gateway', A, B };
 }

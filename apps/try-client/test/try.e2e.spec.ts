@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ManagedProcess, getFreePort } from '@jobsphere/testing';
+import { startNodeService, type ManagedProcess } from '@jobsphere/testing';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 // Two real people in two real browser windows against the real built gateway process.
@@ -28,17 +28,15 @@ beforeAll(async () => {
     throw new Error(`${GATEWAY_MAIN} is missing: run \`pnpm turbo run build\` first.`);
   }
   mkdirSync(OUT, { recursive: true });
-  const port = await getFreePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  gateway = new ManagedProcess({
-    command: process.execPath,
-    args: [GATEWAY_MAIN],
-    readyPattern: /chat gateway listening on/,
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', PORT: String(port) },
-  });
   // Both settle before anything is thrown, so afterAll can always close what did start.
   const started = await Promise.allSettled([
-    gateway.start(),
+    startNodeService({
+      script: GATEWAY_MAIN,
+      env: { PATH: process.env.PATH, NODE_ENV: 'development' },
+    }).then((service) => {
+      gateway = service.process;
+      baseUrl = service.url;
+    }),
     chromium
       .launch({
         executablePath: CHROMIUM,

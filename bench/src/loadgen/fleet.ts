@@ -1,7 +1,7 @@
 // The coordinator's side of the load generators: one fleet of worker processes per target.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SignJWT } from 'jose';
+import { signTestToken } from '@jobsphere/testing';
 import type { Command, ConversationSpec, DeviceSpec, Instance, Reply } from './protocol.js';
 
 export interface Workload {
@@ -52,16 +52,12 @@ class Worker {
   }
 }
 
-export async function mintToken(
+export function mintToken(
   secret: string,
   userId: string,
   role: 'candidate' | 'recruiter' | 'admin',
 ): Promise<string> {
-  return new SignJWT({ role })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(userId)
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(secret));
+  return signTestToken({ secret, userId, role, ttlSeconds: 2 * 3600 });
 }
 
 async function createConversation(baseUrl: string, token: string, body: unknown): Promise<string> {

@@ -1,5 +1,12 @@
 export { getFreePort } from './ports.js';
 export { waitUntil } from './wait.js';
+export {
+  GATEWAY_READY,
+  startNodeService,
+  type NodeService,
+  type StartNodeServiceOptions,
+} from './node-service.js';
+export { signTestToken, type TestTokenOptions } from './tokens.js';
 export { ManagedProcess, type ManagedProcessOptions } from './process.js';
 export * from './redis/index.js';
 export * from './mongo/index.js';

@@ -1,11 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { ManagedProcess, getFreePort } from '@jobsphere/testing';
+import { signTestToken, startNodeService, type ManagedProcess } from '@jobsphere/testing';
 import {
   type ClientToServerEvents,
   type ServerToClientEvents,
   type UserRole,
 } from '@jobsphere/chat-domain';
-import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-1234';
@@ -28,26 +27,19 @@ export interface GatewayProcess {
 export async function startGatewayProcess(
   env: Record<string, string> = {},
 ): Promise<GatewayProcess> {
-  const port = await getFreePort();
-  const proc = new ManagedProcess({
-    command: process.execPath,
-    args: [MAIN],
-    readyPattern: /chat gateway listening on/,
-    readyTimeoutMs: 20_000,
+  const service = await startNodeService({
+    script: MAIN,
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'test',
-      PORT: String(port),
       JWT_SECRET: TEST_JWT_SECRET,
       LOG_LEVEL: 'info',
       ...env,
     },
   });
-  await proc.start();
+  const proc = service.process;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    process: proc,
+    ...service,
     kill: () => proc.kill(),
     terminate: async () => {
       await proc.stop(30_000);
@@ -57,18 +49,13 @@ export async function startGatewayProcess(
   };
 }
 
-export async function tokenFor(
+export function tokenFor(
   userId: string,
   role: UserRole = 'candidate',
   ttlSeconds = 3600,
   secret = TEST_JWT_SECRET,
 ): Promise<string> {
-  return new SignJWT({ role })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(userId)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
-    .sign(new TextEncoder().encode(secret));
+  return signTestToken({ secret, userId, role, ttlSeconds });
 }
 
 const openClients = new Set<ChatClient>();
