@@ -48,6 +48,8 @@ export interface SyncConversationPage {
   version: number;
   hasMore: boolean;
   lastReadSeq: number;
+  /** Set when the caller is not (or no longer) a member: the conversation is dropped. */
+  error?: ErrorBody;
 }
 
 export interface SyncResponse {

@@ -1,7 +1,7 @@
 import { LIMITS } from '@jobsphere/chat-domain';
 import { backoffDelay, Timer, type BackoffOptions, type Clock, type Random } from './clock.js';
 import { ChatError, isRetryable, toChatError } from './errors.js';
-import { isObject, isSyncPage } from './guards.js';
+import { isErrorBody, isId, isObject, isSyncPage } from './guards.js';
 import type { SyncConversationPage, SyncRequest, SyncResponse } from './protocol.js';
 
 export interface SyncerOptions {
@@ -134,6 +134,14 @@ export class Syncer {
     const pages: unknown[] =
       isObject(raw) && Array.isArray(raw['conversations']) ? raw['conversations'] : [];
     for (const page of pages) {
+      const refused = refusal(page, ids);
+      if (refused) {
+        answered.add(refused.conversationId);
+        if (refused.error.code === 'NOT_A_MEMBER' || refused.error.code === 'NOT_FOUND')
+          this.options.removed(refused.conversationId, refused.error);
+        else this.options.onError(refused.error);
+        continue;
+      }
       if (!isSyncPage(page) || answered.has(page.conversationId)) continue;
       const before = this.options.cursorOf(page.conversationId);
       if (before === undefined || !ids.includes(page.conversationId)) continue;
@@ -185,4 +193,15 @@ export class Syncer {
     this.retry.set(wait, () => this.kick());
     return false;
   }
+}
+
+/** An entry the server answered with an error of its own (the others in the batch went on). */
+function refusal(
+  page: unknown,
+  ids: readonly string[],
+): { conversationId: string; error: ChatError } | undefined {
+  if (!isObject(page) || !isId(page['conversationId']) || !isErrorBody(page['error']))
+    return undefined;
+  if (!ids.includes(page['conversationId'])) return undefined;
+  return { conversationId: page['conversationId'], error: ChatError.fromBody(page['error']) };
 }

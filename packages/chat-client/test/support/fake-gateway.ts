@@ -147,6 +147,8 @@ export class FakeGateway {
   readonly requests: [string, unknown][] = [];
   syncPageSize: number;
   manualDelivery: boolean;
+  /** An older gateway refused a whole sync for one conversation the caller is not in. */
+  syncFailsWholeBatch = false;
   private ids = 0;
 
   constructor(options: GatewayOptions = {}) {
@@ -330,10 +332,15 @@ export class FakeGateway {
         return answer({ ok: true, data: { message, duplicate: c.messages.length === before } });
       }
       case 'sync': {
-        const out = [];
+        const out: unknown[] = [];
         for (const { conversationId, afterVersion } of p.conversations) {
           const c = this.conversations.get(conversationId);
-          if (!c || !c.members.includes(userId)) return fail('NOT_A_MEMBER');
+          if (!c || !c.members.includes(userId)) {
+            // The contract's way: that entry says so, the others are answered.
+            if (this.syncFailsWholeBatch) return fail('NOT_A_MEMBER');
+            out.push({ conversationId, error: { code: 'NOT_A_MEMBER', message: 'not a member' } });
+            continue;
+          }
           const changed = c.messages
             .filter((m) => m.version > afterVersion)
             .sort((a, b) => a.version - b.version);
