@@ -269,12 +269,65 @@ describe('catching up', () => {
     const [event, payload] = ravi.wire.shift()!;
     ravi.deliver(event, payload);
     expect(c.conversation(conv.id)!.messages.map((m) => m.body)).toEqual(['arrives']);
-    await gateway.advance(0);
+    expect(c.syncing).toBe(true);
+    await gateway.advance(500); // the gap's grace period
     expect(c.conversation(conv.id)!.messages.map((m) => m.body)).toEqual([
       'lost on the way',
       'arrives',
     ]);
     expect(gateway.requests.filter(([e]) => e === 'sync')).toHaveLength(1);
+    expect(c.syncing).toBe(false);
+  });
+
+  it("the real gateway's cursor lags behind young messages: one gap costs one sync, not one per message", async () => {
+    gateway.settleMs = 10_000;
+    const conv = gateway.open(['ana', 'ravi']);
+    const { c } = await connected('ana');
+    const socket = gateway.socketsOf('ana')[0]!;
+    gateway.manualDelivery = true;
+    gateway.append(conv.id, 'ravi', 'lost');
+    socket.wire.length = 0;
+    for (let i = 0; i < 30; i++) {
+      gateway.append(conv.id, 'ravi', `live ${i}`);
+      socket.deliver(...socket.wire.shift()!);
+      await gateway.advance(300);
+    }
+    expect(gateway.requests.filter(([e]) => e === 'sync')).toHaveLength(1);
+    expect(c.conversation(conv.id)!.messages).toHaveLength(31);
+    expect(c.syncing).toBe(false);
+  });
+
+  it('a page reload in the middle of a send leaves the message queued for the next page, not failed', async () => {
+    const conv = gateway.open(['ana', 'ravi']);
+    const storage = memoryStorage();
+    const first = client('ana', { storage });
+    await Promise.all([first.connect(), gateway.advance(0)]);
+    gateway.stall = true;
+    first.send(conv.id, 'in flight');
+    await first.close();
+    gateway.stall = false;
+    const second = client('ana', { storage });
+    expect(second.pending()).toEqual([]);
+    await Promise.all([second.connect(), gateway.advance(0)]);
+    await gateway.advance(0);
+    expect(conv.messages.map((m) => m.body)).toEqual(['in flight']);
+    expect(second.pending()).toEqual([]);
+  });
+
+  it('events that overtake each other (two instances) close the gap by themselves: no sync', async () => {
+    const conv = gateway.open(['ana', 'ravi']);
+    const { c } = await connected('ana');
+    const socket = gateway.socketsOf('ana')[0]!;
+    gateway.manualDelivery = true;
+    gateway.append(conv.id, 'ravi', 'one');
+    gateway.append(conv.id, 'ravi', 'two');
+    const [first, second] = [socket.wire.shift()!, socket.wire.shift()!];
+    socket.deliver(...second);
+    await gateway.advance(200);
+    socket.deliver(...first);
+    await gateway.advance(5_000);
+    expect(c.conversation(conv.id)!.messages.map((m) => m.body)).toEqual(['one', 'two']);
+    expect(gateway.requests.filter(([e]) => e === 'sync')).toHaveLength(0);
   });
 
   it('after a reconnect it syncs every conversation from its cursor, page by page while hasMore', async () => {

@@ -1,5 +1,5 @@
 import { LIMITS, type MemberRole } from '@jobsphere/chat-domain';
-import { systemClock, type BackoffOptions, type Clock, type Random } from './clock.js';
+import { systemClock, Timer, type BackoffOptions, type Clock, type Random } from './clock.js';
 import { Connection, type ConnectionStatus, type TokenProvider } from './connection.js';
 import { Emitter } from './emitter.js';
 import { ChatError, isRetryable, toChatError } from './errors.js';
@@ -63,6 +63,11 @@ export interface ChatClientTimings {
   typingRefreshMs: number;
   typingIdleMs: number;
   typingExpiryMs: number;
+  /**
+   * A gap seen live is given this long to fill by itself before `sync` is asked: events from
+   * different instances overtake each other, and most gaps close on their own.
+   */
+  gapGraceMs: number;
 }
 
 export interface ChatClientOptions {
@@ -113,6 +118,7 @@ export const DEFAULT_TIMINGS: ChatClientTimings = {
   typingRefreshMs: 3_000,
   typingIdleMs: 4_000,
   typingExpiryMs: 5_000,
+  gapGraceMs: 500,
 };
 
 /** Where a message came from: the server pushed it, `sync` caught it up, the ack, or history. */
@@ -196,6 +202,10 @@ interface Conversation {
   readWanted: number;
   readInFlight: boolean;
   readonly readBy: Map<string, number>;
+  /** Armed while a gap waits for its grace period. */
+  readonly gap: Timer;
+  /** Syncs in a row that left a gap open. */
+  gapRounds: number;
   historyLoaded: boolean;
   history: Promise<void> | undefined;
   view: ConversationView | undefined;
@@ -343,6 +353,7 @@ export class ChatClient {
     this.outbox.close();
     this.syncer.stop();
     this.typingState.clear();
+    for (const c of this.byId.values()) c.gap.cancel();
     await this.outbox.flush();
   }
 
@@ -518,9 +529,11 @@ export class ChatClient {
     this.syncer.request(conversationIds ?? this.byId.keys());
   }
 
-  /** True while a sync is pending or on the wire: "caught up" is `!syncing`. */
+  /** True while a gap waits, or a sync is pending or on the wire: "caught up" is `!syncing`. */
   get syncing(): boolean {
-    return this.syncer.busy;
+    if (this.syncer.busy) return true;
+    for (const c of this.byId.values()) if (c.gap.active) return true;
+    return false;
   }
 
   // ----- connection events -----------------------------------------------------------------
@@ -621,8 +634,23 @@ export class ChatClient {
   private accept(message: MessageDto, source: MessageSource): void {
     const c = this.byId.get(message.conversationId);
     if (!c) return this.park(message);
-    if (c.cursor.observe(message.version)) this.syncer.request([c.id]);
+    if (c.cursor.observe(message.version)) this.gapSeen(c);
+    else c.gapRounds = 0;
     this.merge(c, [message], source);
+  }
+
+  /**
+   * A gap: sync unless it fills by itself within the grace period (one timer per conversation);
+   * a gap that outlives syncs is looked at less and less often (up to 16 s apart).
+   */
+  private gapSeen(c: Conversation): void {
+    if (c.gap.active) return;
+    const delay = Math.min(this.timings.gapGraceMs * 2 ** c.gapRounds, 16_000);
+    c.gapRounds++;
+    c.gap.set(delay, () => {
+      if (c.cursor.hasGap && this.byId.get(c.id) === c) this.syncer.request([c.id]);
+      else c.gapRounds = 0;
+    });
   }
 
   private merge(
@@ -655,18 +683,28 @@ export class ChatClient {
       this.events.emit('message:updated', { conversationId: c.id, message, source });
   }
 
-  private applySyncPage(page: SyncConversationPage): { gap: boolean } {
+  /**
+   * A sync page. Its `version` is where the server vouches nothing older is still on its way
+   * (it may lag behind the newest messages, which can have older neighbours in flight); the
+   * messages it carries count as seen too, so the cursor moves on over them when they join up.
+   */
+  private applySyncPage(page: SyncConversationPage): void {
     const c = this.byId.get(page.conversationId);
-    if (!c) return { gap: false };
+    if (!c) return;
     const messages = (page.messages as unknown[]).filter(isMessage);
     if (messages.length < page.messages.length) this.garbage('sync');
-    this.merge(c, messages, 'sync');
+    for (const m of messages) if (m.conversationId === c.id) c.cursor.observe(m.version);
     c.cursor.advanceTo(page.version);
+    this.merge(c, messages, 'sync');
     if (page.lastReadSeq > c.lastReadSeq) {
       c.lastReadSeq = page.lastReadSeq;
       this.touch(c.id);
     }
-    return { gap: c.cursor.hasGap };
+    if (page.hasMore) return;
+    // Still a hole (a change in flight, or one the server does not vouch for yet): look again
+    // later, less often each time it stays.
+    if (c.cursor.hasGap) this.gapSeen(c);
+    else c.gapRounds = 0;
   }
 
   /** A message of a conversation not held: hold it briefly, fetch the conversation. */
@@ -773,6 +811,8 @@ export class ChatClient {
         readWanted: 0,
         readInFlight: false,
         readBy: new Map(),
+        gap: new Timer(this.clock),
+        gapRounds: 0,
         historyLoaded: false,
         history: undefined,
         view: undefined,
@@ -797,6 +837,7 @@ export class ChatClient {
   private removeConversation(conversationId: string, error: ChatError): void {
     const c = this.byId.get(conversationId);
     if (!c) return;
+    c.gap.cancel();
     this.byId.delete(conversationId);
     this.contacts = undefined;
     this.outbox.failConversation(conversationId, error);
@@ -814,6 +855,7 @@ export class ChatClient {
       if (!victim || c.lastActivityAt < victim.lastActivityAt) victim = c;
     }
     if (victim) {
+      victim.gap.cancel();
       this.byId.delete(victim.id);
       this.contacts = undefined;
     }
@@ -868,7 +910,7 @@ export class ChatClient {
         this.connection.request('auth:refresh', { token }, this.timings.requestTimeoutMs),
       )
       .catch((error: unknown) =>
-        this.report(toChatError(error), 'the access token could not be refreshed'),
+        this.report(toChatError(error, 'TOKEN'), 'the access token could not be refreshed'),
       )
       .finally(() => {
         this.refreshing = false;

@@ -223,6 +223,11 @@ export class Outbox {
     const entry = this.get(clientMessageId);
     if (!entry) return;
     const reason = { code: error.code, message: error.message };
+    // Closing (a page going away) is not the server's verdict: it waits for the next session.
+    if (error.code === 'CLOSED' || this.closed) {
+      this.replace({ ...entry, state: 'queued' });
+      return;
+    }
     if (!isRetryable(error.code)) {
       this.replace({ ...entry, state: 'failed', error: reason });
       return;

@@ -15,8 +15,8 @@ export interface SyncerOptions {
   request(payload: SyncRequest): Promise<SyncResponse>;
   /** The cursor to sync `conversationId` from; undefined when it is no longer held. */
   cursorOf(conversationId: string): number | undefined;
-  /** Applies a page; returns whether a gap is still open (a change seen past the cursor). */
-  apply(page: SyncConversationPage): { gap: boolean };
+  /** Applies a page (messages, cursor, read position). */
+  apply(page: SyncConversationPage): void;
   /** The server says this user is not (or no longer) a member. */
   removed(conversationId: string, error: ChatError): void;
   onError(error: ChatError): void;
@@ -24,7 +24,7 @@ export interface SyncerOptions {
 
 /**
  * Catches conversations up by version: many conversations per request, page after page while
- * `hasMore`, again while a gap stays open; transient failures retry with backoff; a batch
+ * `hasMore`; transient failures retry with backoff (after the server's retryAfterMs); a batch
  * refused with NOT_A_MEMBER is split until the conversation that is gone is found. Every
  * request is one at a time and every loop makes progress or stops.
  */
@@ -146,13 +146,12 @@ export class Syncer {
       const before = this.options.cursorOf(page.conversationId);
       if (before === undefined || !ids.includes(page.conversationId)) continue;
       answered.add(page.conversationId);
-      const { gap } = this.options.apply(page);
+      this.options.apply(page);
       const taken = (this.pages.get(page.conversationId) ?? 0) + 1;
       this.pages.set(page.conversationId, taken);
-      const again = page.hasMore || gap;
-      if (!again) {
+      if (!page.hasMore) {
         this.pages.delete(page.conversationId);
-      } else if (page.hasMore && page.version <= before) {
+      } else if (page.version <= before) {
         this.options.onError(
           new ChatError('PROTOCOL', `sync of ${page.conversationId} made no progress`),
         );
@@ -190,6 +189,11 @@ export class Syncer {
       error.code === 'RATE_LIMITED' && error.retryAfterMs !== undefined
         ? error.retryAfterMs
         : backoffDelay(this.failures++, this.options.backoff, this.options.random);
+    this.options.onError(
+      new ChatError(error.code, `sync failed (${error.message}); trying again in ${wait} ms`, {
+        cause: error,
+      }),
+    );
     this.retry.set(wait, () => this.kick());
     return false;
   }

@@ -147,6 +147,8 @@ export class FakeGateway {
   readonly requests: [string, unknown][] = [];
   syncPageSize: number;
   manualDelivery: boolean;
+  /** The real gateway's sync cursor lags this far behind young changes (0: it does not). */
+  settleMs = 0;
   /** An older gateway refused a whole sync for one conversation the caller is not in. */
   syncFailsWholeBatch = false;
   private ids = 0;
@@ -349,7 +351,7 @@ export class FakeGateway {
           out.push({
             conversationId,
             messages: page,
-            version: hasMore ? page.at(-1)!.version : c.version,
+            version: hasMore ? page.at(-1)!.version : this.settled(c, page, afterVersion),
             hasMore,
             lastReadSeq: c.reads.get(userId) ?? 0,
           });
@@ -393,6 +395,21 @@ export class FakeGateway {
       default:
         return fail('UNKNOWN_EVENT');
     }
+  }
+
+  /**
+   * The cursor a complete sync answer returns. With a settle window (the real gateway's: a
+   * version is taken before its write lands), it stops before the first message younger than
+   * the window; without one, it is the conversation's version.
+   */
+  private settled(c: ServerConversation, page: MessageDto[], afterVersion: number): number {
+    if (this.settleMs === 0) return c.version;
+    let version = afterVersion;
+    for (const m of page) {
+      if (Date.parse(m.editedAt ?? m.createdAt) > this.clock.now - this.settleMs) break;
+      version = m.version;
+    }
+    return version;
   }
 
   forget(socket: FakeSocket): void {
