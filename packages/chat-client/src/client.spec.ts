@@ -166,6 +166,29 @@ describe('sending', () => {
   });
 });
 
+describe('whenSent', () => {
+  it('resolves with the stored message, or rejects with the reason it was refused', async () => {
+    const conv = gateway.open(['ana', 'ravi']);
+    const { c } = await connected('ana');
+    const ok = c.send(conv.id, 'hello');
+    await expect(
+      Promise.all([c.whenSent(ok.clientMessageId), gateway.advance(0)]).then(([m]) => m.body),
+    ).resolves.toBe('hello');
+    gateway.override = (event) =>
+      event === 'message:send'
+        ? { ok: false, error: { code: 'FORBIDDEN', message: 'blocked' } }
+        : undefined;
+    const refused = c.send(conv.id, 'nope');
+    const outcome = c.whenSent(refused.clientMessageId).catch((e: ChatError) => e.code);
+    await gateway.advance(0);
+    expect(await outcome).toBe('FORBIDDEN');
+    const discarded = c.send(conv.id, 'never mind');
+    const gone = c.whenSent(discarded.clientMessageId).catch((e: ChatError) => e.code);
+    c.discard(discarded.clientMessageId);
+    expect(await gone).toBe('NOT_FOUND');
+  });
+});
+
 describe('surviving a page reload', () => {
   it('a new client on the same storage sends what the old one left, once, and shows it once', async () => {
     const conv = gateway.open(['ana', 'ravi']);

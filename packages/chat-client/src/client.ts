@@ -424,6 +424,49 @@ export class ChatClient {
     return entry;
   }
 
+  /**
+   * Resolves with the stored message once the server has it (acknowledged, or seen in a sync);
+   * rejects with the reason when it is refused for good, discarded, or the client closes. For
+   * scripts and tests: a UI follows `pending` and `messages` instead.
+   */
+  whenSent(clientMessageId: string): Promise<MessageDto> {
+    const entry = this.outbox.get(clientMessageId);
+    if (!entry) return Promise.reject(new ChatError('NOT_FOUND', 'no such message is waiting'));
+    const stored = () =>
+      this.byId
+        .get(entry.conversationId)
+        ?.timeline.messages.find(
+          (m) => m.clientMessageId === clientMessageId && m.senderId === this.userId,
+        );
+    return new Promise((resolve, reject) => {
+      const offs: (() => void)[] = [];
+      const settle = (outcome: MessageDto | ChatError) => {
+        for (const off of offs) off();
+        if (outcome instanceof ChatError) reject(outcome);
+        else resolve(outcome);
+      };
+      offs.push(
+        this.on('sent', ({ entry: e, message }) => {
+          if (e.clientMessageId === clientMessageId) settle(message);
+        }),
+        this.on('outbox', ({ entry: e, removed }) => {
+          if (e.clientMessageId !== clientMessageId) return;
+          if (e.state === 'failed' && e.error)
+            return settle(new ChatError(e.error.code, e.error.message));
+          if (!removed) return;
+          const message = stored();
+          // An ack is followed by `sent` right away; anything else removed was discarded.
+          if (message) settle(message);
+          else
+            queueMicrotask(() => settle(new ChatError('NOT_FOUND', 'the message was discarded')));
+        }),
+        this.on('connection', ({ state }) => {
+          if (state === 'closed') settle(new ChatError('CLOSED', 'the client is closed'));
+        }),
+      );
+    });
+  }
+
   /** Sends a failed message again, with the same clientMessageId. */
   retry(clientMessageId: string): boolean {
     return this.outbox.retry(clientMessageId);

@@ -26,7 +26,7 @@ import {
 export const JWT_SECRET = 'client-test-secret-client-test-secret-1234';
 // Not an import: the gateway depends (through the try page) on this package, so it is started
 // as a built file; turbo.json makes this package's tests wait for the gateway's build.
-const GATEWAY_MAIN = fileURLToPath(
+export const GATEWAY_MAIN = fileURLToPath(
   new URL('../../../../apps/chat-gateway/dist/main.js', import.meta.url),
 );
 
