@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { FakeGateway } from '../test/support/fake-gateway.js';
 import { fakeClient } from '../test/support/client.js';
-import type { ConversationView } from './client.js';
+import type { ConversationView } from './state.js';
 import { memoryStorage } from './storage.js';
 
 // Model-based: a device of Ana in a group with Ravi and Mia, against the gateway model, while

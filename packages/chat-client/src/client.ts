@@ -1,6 +1,6 @@
-import { LIMITS, type MemberRole } from '@jobsphere/chat-domain';
-import { systemClock, Timer, type BackoffOptions, type Clock, type Random } from './clock.js';
-import { Connection, type ConnectionStatus, type TokenProvider } from './connection.js';
+import { LIMITS } from '@jobsphere/chat-domain';
+import { systemClock, Timer, type Clock } from './clock.js';
+import { Connection, type ConnectionStatus } from './connection.js';
 import { Emitter } from './emitter.js';
 import { ChatError, isRetryable, toChatError } from './errors.js';
 import {
@@ -21,195 +21,26 @@ import type {
   SendResult,
   SyncConversationPage,
 } from './protocol.js';
-import { RestClient, type CreateGroupInput, type FetchLike, type OpenDirectInput } from './rest.js';
-import type { StorageAdapter } from './storage.js';
+import { RestClient, type CreateGroupInput, type OpenDirectInput } from './rest.js';
 import { Syncer } from './sync.js';
 import { Timeline, VersionCursor } from './timeline.js';
-import { socketIoFactory, type SocketFactory, type SocketOptions } from './transport.js';
+import { socketIoFactory } from './transport.js';
 import { Typing } from './typing.js';
-
-/** Every bound the client keeps, so no input (a flood, a huge backlog) grows it without end. */
-export interface ChatClientLimits {
-  /** Messages waiting to be sent; `send()` beyond it throws OUTBOX_FULL. */
-  maxOutbox: number;
-  /** Sends on the wire at once, over all conversations (one per conversation). */
-  maxInFlightSends: number;
-  /** Messages held per conversation; the oldest go first (history pages them back). */
-  maxMessagesPerConversation: number;
-  /** Conversations held; the least recently active without pending messages go first. */
-  maxConversations: number;
-  /** `sync` pages one conversation may take per connection. */
-  maxSyncPages: number;
-  /** Users whose presence is queried and kept. */
-  maxPresenceUsers: number;
-  /** Conversations heard of only through an event, waiting for their details. */
-  maxUnknownConversations: number;
-  historyPageSize: number;
-  conversationPageSize: number;
-}
-
-export interface ChatClientTimings {
-  /** Deadline of every socket request (send, sync, read, presence, refresh). */
-  requestTimeoutMs: number;
-  /** Deadline of one connection attempt, token included. */
-  connectTimeoutMs: number;
-  restTimeoutMs: number;
-  /** Retry delays: reconnects, sends and syncs after transient failures. */
-  backoff: BackoffOptions;
-  /** How long an instance that said it drains is skipped, when there is another URL. */
-  avoidDrainingMs: number;
-  /** A connection that lasted this long resets the reconnect backoff. */
-  stableAfterMs: number;
-  typingRefreshMs: number;
-  typingIdleMs: number;
-  typingExpiryMs: number;
-  /**
-   * A gap seen live is given this long to fill by itself before `sync` is asked: events from
-   * different instances overtake each other, and most gaps close on their own.
-   */
-  gapGraceMs: number;
-}
-
-export interface ChatClientOptions {
-  /** The gateway (http or https), or several instances in order of preference. */
-  url: string | readonly string[];
-  /** The signed-in user (the token's `sub`): tells own messages apart and keys the outbox. */
-  userId: string;
-  /** The access token, or a function giving one per connection attempt and refresh. */
-  token: TokenProvider;
-  /** Keeps the outbox across reloads (`localStorage`, `sessionStorage`, or your own). */
-  storage?: StorageAdapter;
-  /** Defaults to `jobsphere-chat:outbox:<userId>`. */
-  storageKey?: string;
-  /** REST base URL when it is not the socket's. */
-  restUrl?: string;
-  /**
-   * Engine.IO transports, websocket only by default: the gateway refuses long polling unless
-   * it is configured for it (behind sticky sessions).
-   */
-  transports?: SocketOptions['transports'];
-  socketFactory?: SocketFactory;
-  fetch?: FetchLike;
-  clock?: Clock;
-  random?: Random;
-  limits?: Partial<ChatClientLimits>;
-  timings?: Partial<ChatClientTimings>;
-}
-
-export const DEFAULT_LIMITS: ChatClientLimits = {
-  maxOutbox: 500,
-  maxInFlightSends: 8,
-  maxMessagesPerConversation: 5_000,
-  maxConversations: 2_000,
-  maxSyncPages: 500,
-  maxPresenceUsers: 1_000,
-  maxUnknownConversations: 100,
-  historyPageSize: 50,
-  conversationPageSize: 50,
-};
-
-export const DEFAULT_TIMINGS: ChatClientTimings = {
-  requestTimeoutMs: 10_000,
-  connectTimeoutMs: 10_000,
-  restTimeoutMs: 15_000,
-  backoff: { initialMs: 500, maxMs: 30_000 },
-  avoidDrainingMs: 30_000,
-  stableAfterMs: 10_000,
-  typingRefreshMs: 3_000,
-  typingIdleMs: 4_000,
-  typingExpiryMs: 5_000,
-  gapGraceMs: 500,
-};
-
-/** Where a message came from: the server pushed it, `sync` caught it up, the ack, or history. */
-export type MessageSource = 'live' | 'sync' | 'ack' | 'history';
-
-export interface MemberView {
-  readonly userId: string;
-  readonly role: MemberRole;
-  readonly lastReadSeq: number;
-}
-
-/** One conversation as a UI shows it. A new object after every change, never mutated. */
-export interface ConversationView {
-  readonly id: string;
-  /** Undefined until the conversation's details arrived (it was heard of through an event). */
-  readonly kind: 'direct' | 'group' | undefined;
-  readonly title: string | undefined;
-  readonly jobId: string | undefined;
-  readonly applicationId: string | undefined;
-  readonly members: readonly MemberView[];
-  /** Ascending by seq, each message once, in its newest state. */
-  readonly messages: readonly MessageDto[];
-  /** Sent from this device and not acknowledged yet, in send order. */
-  readonly pending: readonly OutboxEntry[];
-  readonly lastMessage:
-    Pick<MessageDto, 'id' | 'seq' | 'senderId' | 'body' | 'createdAt'> | undefined;
-  readonly lastActivityAt: string;
-  readonly lastSeq: number;
-  readonly lastReadSeq: number;
-  readonly unreadCount: number;
-  /** The furthest any other member has read ("seen"). */
-  readonly peerReadSeq: number;
-  /** Other members typing now. */
-  readonly typing: readonly string[];
-  /** Whether older messages than the first held may exist (`loadOlder`). */
-  readonly hasOlder: boolean;
-  readonly historyLoaded: boolean;
-}
-
-export type ChatChange =
-  | { kind: 'connection' }
-  | { kind: 'list' }
-  | { kind: 'conversation'; conversationId: string }
-  | { kind: 'presence'; userId: string };
-
-export interface ChatClientEvents {
-  /** Any change of state a UI shows: re-read what it concerns. */
-  change: ChatChange;
-  connection: ConnectionStatus;
-  /** A message this device shows for the first time. */
-  message: { conversationId: string; message: MessageDto; source: MessageSource };
-  /** A message shown before changed (edited, deleted). */
-  'message:updated': { conversationId: string; message: MessageDto; source: MessageSource };
-  /** A message passed to `send()` was stored by the server. */
-  sent: { entry: OutboxEntry; message: MessageDto; duplicate: boolean };
-  /** An outbox entry changed state (queued, sending, failed) or left the outbox. */
-  outbox: { entry: OutboxEntry; removed: boolean };
-  /** The user is no longer a member (or the conversation is gone, e.g. a dev server restart). */
-  'conversation:removed': { conversationId: string; error: ChatError };
-  read: ReadEvent;
-  typing: { conversationId: string; userIds: readonly string[] };
-  presence: PresenceDto;
-  /** Something went wrong that the client handles by itself; for logs and notices. */
-  error: ChatError;
-  /**
-   * Every event the server sent, before the client looks at it: for test assertions and
-   * latency measurement (`receivedAt` is taken first, so client-side work is not counted).
-   */
-  event: { name: string; payload: unknown; receivedAt: number };
-}
-
-interface Conversation {
-  readonly id: string;
-  dto: ConversationDto | undefined;
-  readonly timeline: Timeline;
-  readonly cursor: VersionCursor;
-  lastSeq: number;
-  lastActivityAt: string;
-  lastReadSeq: number;
-  /** A read position asked for and not acknowledged yet (shown at once). */
-  readWanted: number;
-  readInFlight: boolean;
-  readonly readBy: Map<string, number>;
-  /** Armed while a gap waits for its grace period. */
-  readonly gap: Timer;
-  /** Syncs in a row that left a gap open. */
-  gapRounds: number;
-  historyLoaded: boolean;
-  history: Promise<void> | undefined;
-  view: ConversationView | undefined;
-}
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_TIMINGS,
+  type ChatClientLimits,
+  type ChatClientOptions,
+  type ChatClientTimings,
+} from './options.js';
+import {
+  buildView,
+  type ChatChange,
+  type ChatClientEvents,
+  type Conversation,
+  type ConversationView,
+  type MessageSource,
+} from './state.js';
 
 /**
  * The JobSphere Chat client: one signed-in user on one device. It keeps the connection
@@ -1000,49 +831,12 @@ export class ChatClient {
   // ----- views -----------------------------------------------------------------------------
 
   private view(c: Conversation): ConversationView {
-    if (c.view) return c.view;
-    const dto = c.dto;
-    const newest = c.timeline.newest;
-    const preview = dto?.lastMessage;
-    const lastMessage =
-      newest && (!preview || newest.seq >= preview.seq)
-        ? {
-            id: newest.id,
-            seq: newest.seq,
-            senderId: newest.senderId,
-            body: newest.body,
-            createdAt: newest.createdAt,
-          }
-        : preview;
-    const read = Math.max(c.lastReadSeq, c.readWanted);
-    const members = (dto?.members ?? []).map((m) => ({
-      userId: m.userId,
-      role: m.role,
-      lastReadSeq:
-        m.userId === this.userId ? read : Math.max(m.lastReadSeq ?? 0, c.readBy.get(m.userId) ?? 0),
-    }));
-    let peerReadSeq = 0;
-    for (const seq of c.readBy.values()) if (seq > peerReadSeq) peerReadSeq = seq;
-    c.view = {
-      id: c.id,
-      kind: dto?.kind,
-      title: dto?.title,
-      jobId: dto?.jobId,
-      applicationId: dto?.applicationId,
-      members,
-      messages: c.timeline.messages,
-      pending: this.outbox.list(c.id),
-      lastMessage,
-      lastActivityAt: c.lastActivityAt,
-      lastSeq: c.lastSeq,
-      lastReadSeq: read,
-      unreadCount: Math.max(0, c.lastSeq - read),
-      peerReadSeq,
-      typing: this.typingState.typers(c.id),
-      hasOlder: !c.timeline.complete,
-      historyLoaded: c.historyLoaded,
-    };
-    return c.view;
+    return (c.view ??= buildView(
+      c,
+      this.userId,
+      this.outbox.list(c.id),
+      this.typingState.typers(c.id),
+    ));
   }
 
   /** Something about `conversationId` changed: its view is rebuilt on the next read. */

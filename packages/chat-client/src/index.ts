@@ -1,18 +1,19 @@
 // @jobsphere/chat-client: the typed JobSphere Chat client for browsers and Node.
+export { ChatClient, createChatClient } from './client.js';
 export {
-  ChatClient,
-  createChatClient,
   DEFAULT_LIMITS,
   DEFAULT_TIMINGS,
   type ChatClientOptions,
   type ChatClientLimits,
   type ChatClientTimings,
-  type ChatClientEvents,
-  type ChatChange,
-  type ConversationView,
-  type MemberView,
-  type MessageSource,
-} from './client.js';
+} from './options.js';
+export type {
+  ChatClientEvents,
+  ChatChange,
+  ConversationView,
+  MemberView,
+  MessageSource,
+} from './state.js';
 export type { ConnectionState, ConnectionStatus, TokenProvider } from './connection.js';
 export {
   ChatError,
