@@ -66,7 +66,10 @@ function shownOnce(view: ConversationView | undefined): void {
 async function run(ops: Op[], pageSize: number, settleMs = 0): Promise<void> {
   const gateway = new FakeGateway({ manualDelivery: true, syncPageSize: pageSize });
   gateway.settleMs = settleMs;
+  // A second conversation shares every sync answer's budget with the first.
+  gateway.syncAnswerBudget = pageSize + 1;
   const conv = gateway.open(['ana', 'ravi', 'mia']);
+  const other = gateway.open(['ana', 'mia']);
   const storage = memoryStorage();
   let ana = fakeClient(gateway, 'ana', { storage });
   await Promise.all([ana.connect(), gateway.advance(0)]);
@@ -78,6 +81,7 @@ async function run(ops: Op[], pageSize: number, settleMs = 0): Promise<void> {
     switch (step.kind) {
       case 'peer':
         gateway.append(conv.id, step.who, `${step.who}-${n++}`);
+        if (step.who === 'mia') gateway.append(other.id, 'mia', `aside ${n++}`);
         break;
       case 'send':
         sent.push(ana.send(conv.id, `ana-${n++}`).clientMessageId);
@@ -115,6 +119,7 @@ async function run(ops: Op[], pageSize: number, settleMs = 0): Promise<void> {
         await ana.close();
         ana = fakeClient(gateway, 'ana', { storage });
         await Promise.all([ana.connect(), gateway.advance(0)]);
+        await ana.loadConversations();
         await ana.open(conv.id);
         break;
       case 'tick':
@@ -135,6 +140,11 @@ async function run(ops: Op[], pageSize: number, settleMs = 0): Promise<void> {
 
   // After a reload only the newest page was loaded: scroll up through the rest, as a user would.
   while (await ana.loadOlder(conv.id));
+
+  while (await ana.loadOlder(other.id));
+  expect(ana.conversation(other.id)!.messages.map((m) => m.id)).toEqual(
+    other.messages.map((m) => m.id),
+  );
 
   const stored = [...conv.messages].sort((a, b) => a.seq - b.seq);
   const view = ana.conversation(conv.id)!;

@@ -372,6 +372,19 @@ describe('catching up', () => {
     expect(c.conversation(a.id)!.unreadCount).toBe(8);
   });
 
+  it('a sync answer that is full leaves conversations for later; they are asked again', async () => {
+    gateway.syncAnswerBudget = 4;
+    const convs = [0, 1, 2].map((i) => gateway.open(['ana', `p${i}`]));
+    const { c, errors } = await connected('ana');
+    gateway.socketsOf('ana')[0]!.drop();
+    for (const conv of convs)
+      for (let i = 0; i < 5; i++) gateway.append(conv.id, conv.members[1]!, `${conv.id}-${i}`);
+    await gateway.advance(5_000);
+    for (const conv of convs) expect(c.conversation(conv.id)!.messages).toHaveLength(5);
+    expect(errors).toEqual([]);
+    expect(c.syncing).toBe(false);
+  });
+
   it('sync:required and server:draining make it catch up (draining from another instance)', async () => {
     const conv = gateway.open(['ana', 'ravi']);
     const { c } = await connected('ana', { url: ['http://a.test', 'http://b.test'] });

@@ -130,6 +130,10 @@ export class Syncer {
     }
     this.failures = 0;
     const answered = new Set<string>();
+    // Entries the answer had no room for (its message and byte caps were spent on the others):
+    // `hasMore` without moving on. Asked again if the answer moved anything at all.
+    const deferred: string[] = [];
+    let progressed = false;
     const raw: unknown = response;
     const pages: unknown[] =
       isObject(raw) && Array.isArray(raw['conversations']) ? raw['conversations'] : [];
@@ -137,6 +141,7 @@ export class Syncer {
       const refused = refusal(page, ids);
       if (refused) {
         answered.add(refused.conversationId);
+        progressed = true;
         if (refused.error.code === 'NOT_A_MEMBER' || refused.error.code === 'NOT_FOUND')
           this.options.removed(refused.conversationId, refused.error);
         else this.options.onError(refused.error);
@@ -147,11 +152,19 @@ export class Syncer {
       if (before === undefined || !ids.includes(page.conversationId)) continue;
       answered.add(page.conversationId);
       this.options.apply(page);
+      if (!page.hasMore) {
+        progressed = true;
+        this.pages.delete(page.conversationId);
+        continue;
+      }
+      if (page.version <= before && page.messages.length === 0) {
+        deferred.push(page.conversationId);
+        continue;
+      }
+      progressed = true;
       const taken = (this.pages.get(page.conversationId) ?? 0) + 1;
       this.pages.set(page.conversationId, taken);
-      if (!page.hasMore) {
-        this.pages.delete(page.conversationId);
-      } else if (page.version <= before) {
+      if (page.version <= before) {
         this.options.onError(
           new ChatError('PROTOCOL', `sync of ${page.conversationId} made no progress`),
         );
@@ -163,6 +176,13 @@ export class Syncer {
         // To the back of the line: one long backlog does not hold the others up.
         this.dirty.set(page.conversationId, undefined);
       }
+    }
+    if (deferred.length > 0) {
+      if (progressed) for (const id of deferred) this.dirty.set(id, undefined);
+      else
+        this.options.onError(
+          new ChatError('PROTOCOL', `sync answered ${deferred.length} conversations with nothing`),
+        );
     }
     if (answered.size < conversations.length)
       this.options.onError(new ChatError('PROTOCOL', 'sync answer left conversations out'));

@@ -147,6 +147,8 @@ export class FakeGateway {
   readonly requests: [string, unknown][] = [];
   syncPageSize: number;
   manualDelivery: boolean;
+  /** Messages one whole sync answer carries, over all its conversations. */
+  syncAnswerBudget = Number.POSITIVE_INFINITY;
   /** The real gateway's sync cursor lags this far behind young changes (0: it does not). */
   settleMs = 0;
   /** An older gateway refused a whole sync for one conversation the caller is not in. */
@@ -335,6 +337,7 @@ export class FakeGateway {
       }
       case 'sync': {
         const out: unknown[] = [];
+        let budget = this.syncAnswerBudget;
         for (const { conversationId, afterVersion } of p.conversations) {
           const c = this.conversations.get(conversationId);
           if (!c || !c.members.includes(userId)) {
@@ -346,7 +349,19 @@ export class FakeGateway {
           const changed = c.messages
             .filter((m) => m.version > afterVersion)
             .sort((a, b) => a.version - b.version);
-          const page = changed.slice(0, this.syncPageSize);
+          if (changed.length > 0 && budget === 0) {
+            // The answer is full: come back for this one (the real gateway's answer caps).
+            out.push({
+              conversationId,
+              messages: [],
+              version: afterVersion,
+              hasMore: true,
+              lastReadSeq: c.reads.get(userId) ?? 0,
+            });
+            continue;
+          }
+          const page = changed.slice(0, Math.min(this.syncPageSize, budget));
+          budget -= page.length;
           const hasMore = changed.length > page.length;
           out.push({
             conversationId,
