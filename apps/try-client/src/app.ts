@@ -120,6 +120,7 @@ interface ViewState {
   scrollToEnd: boolean;
   loadingOlder: boolean;
   removed: string[];
+  unsentLost: number;
 }
 
 function startChat(initial: Identity): void {
@@ -153,6 +154,7 @@ function startChat(initial: Identity): void {
     scrollToEnd: false,
     loadingOlder: false,
     removed: [],
+    unsentLost: 0,
   };
   const render = scheduler(() => draw(client, view));
 
@@ -166,7 +168,11 @@ function startChat(initial: Identity): void {
     if (error.code !== 'NOT_A_MEMBER' && error.code !== 'NOT_FOUND') return;
     view.removed.push(conversationId);
     if (view.openId === conversationId) closeThread(view);
-    notice(removedText(view.removed.length));
+    // What waited to be sent there cannot be any more (and is not shown anywhere): let it go.
+    const unsent = client.pending().filter((p) => p.conversationId === conversationId);
+    for (const p of unsent) client.discard(p.clientMessageId);
+    view.unsentLost += unsent.length;
+    notice(removedText(view.removed.length, view.unsentLost));
     render();
   });
   client.on('error', (error: ChatError) => console.warn(`[chat] ${error.code}: ${error.message}`));
@@ -183,6 +189,7 @@ function startChat(initial: Identity): void {
   });
   $('notice-close').addEventListener('click', () => {
     view.removed = [];
+    view.unsentLost = 0;
     notice(undefined);
   });
 
@@ -195,12 +202,17 @@ function startChat(initial: Identity): void {
     .then(render, (error: ChatError) => notice(errorText(error)));
 }
 
-function removedText(count: number): string {
+function removedText(count: number, unsent: number): string {
   const what = count === 1 ? 'one of your conversations' : `${count} of your conversations`;
+  const lost =
+    unsent === 0
+      ? ''
+      : ` ${unsent === 1 ? 'One message' : `${unsent} messages`} you wrote there could not be sent.`;
   return (
     `The chat server no longer has ${what}. The development server keeps everything in ` +
-    'memory, so restarting it clears all conversations and messages. Start a new conversation ' +
-    'to carry on.'
+    'memory, so restarting it clears all conversations and messages.' +
+    lost +
+    ' Start a new conversation to carry on.'
   );
 }
 

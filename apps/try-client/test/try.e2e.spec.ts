@@ -378,13 +378,22 @@ describe('try page: a candidate and a recruiter in two windows', () => {
   });
 
   it('the dev server restarts (its memory is gone): a clear notice, not a stale list', async () => {
-    await gateway!.restart();
+    await gateway!.stop();
+    await ana.page
+      .getByRole('status')
+      .filter({ hasText: /^Reconnecting/ })
+      .waitFor();
+    await say(ana.page, 'Are you still there?');
+    await message(ana.page, 'Are you still there?')
+      .locator('.meta', { hasText: 'Waiting for the connection…' })
+      .waitFor();
+    await gateway!.start();
     const notice = ana.page.getByRole('alert').filter({ hasText: 'no longer has' });
     await notice.waitFor({ timeout: 20_000 });
     expect(await notice.locator('#notice-text').textContent()).toBe(
       'The chat server no longer has one of your conversations. The development server keeps ' +
-        'everything in memory, so restarting it clears all conversations and messages. Start a ' +
-        'new conversation to carry on.',
+        'everything in memory, so restarting it clears all conversations and messages. One ' +
+        'message you wrote there could not be sent. Start a new conversation to carry on.',
     );
     await connected(ana.page);
     expect(await ana.page.locator('#conv-list li').count()).toBe(0);
