@@ -1,34 +1,27 @@
-// The socket and REST contract as this client speaks it: the shapes of @jobsphere/chat-domain
-// plus the per-conversation change cursor (`version`) and the `sync` by version that the
-// gateway adopts in issue 13's contract (notes/contract.md). When chat-domain carries these
-// fields itself, the aliases below collapse to its types.
+// The socket and REST contract as this client speaks it: @jobsphere/chat-domain's shapes (the
+// per-conversation change cursor `version` and `sync` by version, notes/contract.md), plus the
+// fields issue 14 adds to messages (edits, deletions, system messages), read when present.
 import type {
-  ConversationDto as DomainConversationDto,
+  Ack,
+  ConversationDto,
+  ConversationList,
   ErrorBody,
   MessageDto as DomainMessageDto,
   PresenceDto,
   ReadEvent,
   ReadResult,
+  SyncEntry,
   TypingEvent,
 } from '@jobsphere/chat-domain';
 
-export type { ErrorBody, PresenceDto, ReadEvent, ReadResult, TypingEvent };
+export type { Ack, ConversationDto, ErrorBody, PresenceDto, ReadEvent, ReadResult, TypingEvent };
 
 export interface MessageDto extends DomainMessageDto {
-  /** The conversation's version at this message's last change (append, edit, delete). */
-  version: number;
   kind?: 'user' | 'system';
   editedAt?: string;
   /** Deleted messages keep their place with an empty body. */
   deletedAt?: string;
 }
-
-export interface ConversationDto extends DomainConversationDto {
-  /** Bumped by every change a device must see: the cursor to `sync` from. */
-  version: number;
-}
-
-export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
 
 export interface SendResult {
   message: MessageDto;
@@ -40,27 +33,16 @@ export interface SyncRequest {
   limit?: number;
 }
 
-export interface SyncConversationPage {
-  conversationId: string;
-  /** Changed after `afterVersion`, ascending by version, each in its current state. */
-  messages: MessageDto[];
-  /** The cursor to store. */
-  version: number;
-  hasMore: boolean;
-  lastReadSeq: number;
-  /** Set when the caller is not (or no longer) a member: the conversation is dropped. */
-  error?: ErrorBody;
-}
+/** One conversation of a `sync` answer: changes after `afterVersion`, the cursor to store. */
+export type SyncConversationPage = Omit<SyncEntry, 'messages'> & { messages: MessageDto[] };
 
 export interface SyncResponse {
   conversations: SyncConversationPage[];
 }
 
-export interface ConversationListPage {
-  conversations: ConversationDto[];
-  nextCursor?: string;
-  totalUnread: number;
-}
+export type ConversationListPage = Omit<ConversationList, 'totalUnreadCapped'> & {
+  totalUnreadCapped?: boolean;
+};
 
 export interface HistoryPage {
   messages: MessageDto[];
