@@ -59,6 +59,8 @@ const numsub = (reply: unknown) => Number((reply as unknown[])[1] ?? 0);
  * each routed room (e.g. a user's room) has its own channel, subscribed while a local socket is
  * in it; a broadcast to several routed rooms is encoded once and published once per room. Other
  * traffic (a broadcast to everyone, fetchSockets, serverSideEmit) uses the namespace channel.
+ * An instance delivers its own routed broadcasts when Redis hands them back, so every device
+ * receives every broadcast through its room's one channel, in the order Redis took them.
  * On a cluster it uses sharded pub/sub (SPUBLISH/SSUBSCRIBE: channels spread over the shards);
  * on a standalone server plain PUBLISH/SUBSCRIBE, where every message still passes one node.
  * Delivery is at most once, like every Redis pub/sub adapter: clients catch up from the store.
@@ -174,10 +176,11 @@ class RoutedRedisAdapter extends ClusterAdapter {
       : JSON.stringify(message('\u0000room\u0000')).split('"\\u0000room\\u0000"');
     // (The marker cannot occur twice unless the packet carries it: then encode per room.)
     const [head, tail] = parts.length === 2 ? parts : [undefined, undefined];
-    // One publish per room, then the local sockets once Redis has answered: Redis orders the
-    // publishes of every instance, so a device sees messages in the order Redis took them,
-    // whichever instance sent them (a dropped publish does not hold local delivery back).
-    await Promise.all(
+    // One publish per room, and no local delivery here: this instance hears its own broadcast
+    // back on each room's channel, like every other instance, so every device gets every
+    // broadcast through one channel in the order Redis took them, whoever sent them. Rooms whose
+    // publish failed get it locally at once (their other instances missed it; see onDropped).
+    const dropped = await Promise.all(
       rooms.map((room) =>
         this.send(
           this.roomChannel(room),
@@ -185,10 +188,11 @@ class RoutedRedisAdapter extends ClusterAdapter {
             ? head + JSON.stringify(room) + tail
             : encode(message(room)),
           [room],
-        ),
+        ).then((ok) => (ok ? undefined : room)),
       ),
     );
-    this.localBroadcast(packet, opts);
+    const missed = dropped.filter((room): room is string => room !== undefined);
+    if (missed.length > 0) this.localBroadcast(packet, { ...opts, rooms: new Set(missed) });
   }
 
   /** Instances on the namespace channel (every instance is): what fetchSockets waits for. */
@@ -204,7 +208,7 @@ class RoutedRedisAdapter extends ClusterAdapter {
     requesterUid: string,
     response: ClusterResponse,
   ): Promise<void> {
-    return this.send(`${this.channel}${requesterUid}#`, response, []);
+    return this.send(`${this.channel}${requesterUid}#`, response, []).then(() => undefined);
   }
 
   override close(): void {
@@ -246,20 +250,24 @@ class RoutedRedisAdapter extends ClusterAdapter {
    * Resolves once Redis took it or refused it: a publish that fails is dropped (at most once)
    * and reported, never a rejection. During an outage every publish fails the same way: logged once.
    */
-  private send(channel: string, message: object | string, rooms: string[]): Promise<void> {
+  /** Resolves true once Redis took it, false when it was dropped (never rejects). */
+  private send(channel: string, message: object | string, rooms: string[]): Promise<boolean> {
     const payload = typeof message === 'string' ? message : encode(message);
     this.options.onTraffic?.('out', payload.length);
     return this.channels.publish(channel, payload).then(
       () => {
-        if (this.lastDrop === undefined) return;
-        this.lastDrop = undefined;
-        this.options.onPublishRecovered?.();
+        if (this.lastDrop !== undefined) {
+          this.lastDrop = undefined;
+          this.options.onPublishRecovered?.();
+        }
+        return true;
       },
       (error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
         if (reason !== this.lastDrop) this.logger.warn(`redis adapter: publish dropped: ${reason}`);
         this.lastDrop = reason;
         this.options.onDropped?.(rooms);
+        return false;
       },
     );
   }
@@ -274,7 +282,22 @@ class RoutedRedisAdapter extends ClusterAdapter {
       return;
     }
     if (channel === this.responseChannel) this.onResponse(message as ClusterResponse);
+    else if (message.uid === this.uid && channel !== this.channel) this.ownBroadcast(message);
     else this.onMessage(message as ClusterMessage);
+  }
+
+  /** This instance's own broadcast to a routed room, back from Redis: delivered to local sockets. */
+  private ownBroadcast(message: ClusterMessage | ClusterResponse): void {
+    if (message.type !== MessageType.BROADCAST) return;
+    const data = message.data as {
+      packet: unknown;
+      opts: { rooms: string[]; except: string[]; flags?: BroadcastOptions['flags'] };
+    };
+    this.localBroadcast(data.packet, {
+      rooms: new Set(data.opts.rooms),
+      except: new Set(data.opts.except),
+      ...(data.opts.flags && { flags: data.opts.flags }),
+    });
   }
 }
 
