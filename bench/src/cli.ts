@@ -76,7 +76,16 @@ async function main(): Promise<number> {
     const mongodbUri = process.env['MONGODB_URI'];
     const store: MongoHandle = mongodbUri
       ? await useExistingMongo(mongodbUri, { dbName: 'bench' })
-      : await startMongoWireServer({ dbName: 'bench' });
+      : await startMongoWireServer({
+          dbName: 'bench',
+          ...(profileDir && {
+            nodeArgs: [
+              '--cpu-prof',
+              `--cpu-prof-dir=${resolve(profileDir)}`,
+              '--cpu-prof-name=store.cpuprofile',
+            ],
+          }),
+        });
     cleanups.push(() => store.stop());
     const wire = store.backend === 'wire-server' ? (store as MongoWireServerHandle) : undefined;
     log(`mode ${settings.mode}; store ${store.description}; redis ${redis.url}`);
@@ -211,9 +220,10 @@ async function main(): Promise<number> {
     }
 
     if (profileDir) {
-      // Stop A gracefully so that --cpu-prof writes its profile.
+      // Stop A (and the store) gracefully so that --cpu-prof writes their profiles.
       await gateway.A.proc.stop();
       if (baseline) await baseline.A.proc.stop();
+      await store.stop();
       log(`CPU profiles written to ${profileDir}`);
       return 0;
     }

@@ -8,7 +8,16 @@ import {
   startMongoWireServer,
   type MongoWireServerHandle,
 } from '../src/index.js';
-import { Collection, compareBySort, type SortSpec } from '../src/mongo/wire/collection.js';
+import { update as mingoUpdate } from 'mingo/updater';
+import { BSON, EJSON } from 'bson';
+import {
+  Collection,
+  compareBySort,
+  MINGO_CONTEXT,
+  type SortSpec,
+} from '../src/mongo/wire/collection.js';
+import { fastUpdate } from '../src/mongo/wire/update.js';
+import { cloneDoc } from '../src/mongo/wire/values.js';
 
 // The planner may only choose which documents to look at: whatever index it uses, a query must
 // answer what a scan of every document would.
@@ -140,6 +149,98 @@ describe('wire server collection: index plans answer like a full scan', () => {
       { _id: 2, c: 'a', seq: 2 },
     ]);
     expect(coll.find({ c: 'a', seq: 1 })).toEqual([{ _id: 1, c: 'a', seq: 1 }]);
+  });
+});
+
+describe('wire server updates: the direct operators do what mingo does', () => {
+  const scalar = fc.oneof(
+    fc.integer({ min: -3, max: 3 }),
+    fc.constantFrom('a', 'b'),
+    fc.constant(new Date(Date.UTC(2026, 0, 2))),
+  );
+  const doc = fc.record(
+    {
+      n: fc.integer({ min: 0, max: 5 }),
+      s: fc.constantFrom('x', 'y'),
+      o: fc.record(
+        { n: fc.integer({ min: 0, max: 5 }), d: fc.constant(new Date(0)) },
+        { requiredKeys: [] },
+      ),
+      list: fc.array(fc.record({ k: fc.constantFrom('a', 'b', 'c') }), { maxLength: 4 }),
+    },
+    // `list` always there: on a missing field mingo ignores $slice, mongod applies it (below).
+    { requiredKeys: ['list'] },
+  );
+  const path = fc.constantFrom('n', 'o.n', 'o.d', 'o.new', 'fresh', 'deep.er.path');
+  const update = fc.oneof(
+    fc.record({ $set: fc.dictionary(path, scalar, { minKeys: 1, maxKeys: 1 }) }),
+    fc.record({ $max: fc.dictionary(path, scalar, { minKeys: 1, maxKeys: 1 }) }),
+    fc.record({ $min: fc.dictionary(path, scalar, { minKeys: 1, maxKeys: 1 }) }),
+    fc.record({
+      $inc: fc.dictionary(fc.constantFrom('n', 'o.n', 'fresh'), fc.integer({ min: -2, max: 2 }), {
+        minKeys: 1,
+        maxKeys: 2,
+      }),
+    }),
+    fc.record({ $unset: fc.dictionary(path, fc.constant(''), { minKeys: 1, maxKeys: 2 }) }),
+    fc.record({
+      $push: fc.record({
+        list: fc.record(
+          {
+            $each: fc.array(fc.record({ k: fc.constantFrom('x', 'y') }), { maxLength: 3 }),
+            $slice: fc.integer({ min: -4, max: 4 }),
+          },
+          { requiredKeys: ['$each'] },
+        ),
+      }),
+    }),
+  );
+
+  it('for $set, $unset, $inc, $max, $min and $push with $each/$slice, nested and missing paths', () => {
+    fc.assert(
+      fc.property(doc, update, (input, change) => {
+        // fast-check builds null-prototype objects; the wire server sees BSON-decoded plain ones.
+        const plain = (v: object) => BSON.deserialize(BSON.serialize(v));
+        const a = cloneDoc(plain(input));
+        const b = cloneDoc(plain(input));
+        const u = plain(change);
+        let fastError: unknown;
+        let fastChanged: boolean | undefined;
+        try {
+          fastChanged = fastUpdate(a, u);
+        } catch (error) {
+          fastError = error;
+        }
+        let mingoError: unknown;
+        let mingoChanged: boolean | undefined;
+        try {
+          mingoChanged =
+            mingoUpdate(b, u, undefined, undefined, {
+              cloneMode: 'deep',
+              queryOptions: { context: MINGO_CONTEXT },
+            }).length > 0;
+        } catch (error) {
+          mingoError = error;
+        }
+        expect(fastChanged === undefined && fastError === undefined).toBe(false);
+        expect(fastError !== undefined).toBe(mingoError !== undefined);
+        if (fastError) return;
+        expect(EJSON.serialize(a, { relaxed: false })).toEqual(
+          EJSON.serialize(b, { relaxed: false }),
+        );
+        // "Changed" feeds nModified only; mingo counts some no-op pushes as changes, mongod not.
+        if (!u['$push']) expect(fastChanged).toBe(mingoChanged);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('applies $slice to a field the push creates, as mongod does', () => {
+    const doc: Record<string, unknown> = {};
+    expect(fastUpdate(doc, { $push: { list: { $each: [1, 2, 3], $slice: -2 } } })).toBe(true);
+    expect(doc).toEqual({ list: [2, 3] });
+    expect(fastUpdate(doc, { $push: { other: { $each: [1], $slice: 0 } } })).toBe(true);
+    expect(doc).toEqual({ list: [2, 3], other: [] });
   });
 });
 

@@ -1,9 +1,13 @@
 // One in-memory collection with real unique and compound indexes. Query and update semantics
 // are mingo's; this file only decides which documents to look at (an index range, like mongod's
 // planner would) and enforces uniqueness before anything changes.
-import { Query } from 'mingo';
-import { update as applyUpdate } from 'mingo/updater';
 import { ObjectId } from 'bson';
+import { Context } from 'mingo/core';
+import * as projectionOperators from 'mingo/operators/projection';
+import * as queryOperators from 'mingo/operators/query';
+import { Query } from 'mingo/query';
+import { update as applyUpdate } from 'mingo/updater';
+import { fastUpdate } from './update.js';
 import { CommandError, duplicateKey } from './errors.js';
 import { cloneDoc, compareValues, isOperatorObject, keyOf, valueAt, type Doc } from './values.js';
 
@@ -212,9 +216,18 @@ export interface FindOptions {
   limit?: number;
 }
 
+/**
+ * Only the query and projection operators: every Query copies its context's operator tables, and
+ * mingo's default context (every aggregation expression too) made that the server's main cost.
+ */
+export const MINGO_CONTEXT = Context.init({
+  query: queryOperators,
+  projection: projectionOperators,
+});
+
 function compileQuery(filter: Doc): Query {
   try {
-    return new Query(filter);
+    return new Query(filter, { context: MINGO_CONTEXT });
   } catch (error) {
     throw new CommandError(2, `bad query: ${(error as Error).message}`);
   }
@@ -447,8 +460,14 @@ export class Collection {
       rest['$set'] = { ...(rest['$set'] as Doc), ...($setOnInsert as Doc) };
     let changed = false;
     if (Object.keys(rest).length > 0) {
+      const fast = fastUpdate(next, rest);
+      if (fast !== undefined) return { next, changed: fast };
       try {
-        changed = applyUpdate(next, rest, undefined, undefined, { cloneMode: 'deep' }).length > 0;
+        changed =
+          applyUpdate(next, rest, undefined, undefined, {
+            cloneMode: 'deep',
+            queryOptions: { context: MINGO_CONTEXT },
+          }).length > 0;
       } catch (error) {
         throw new CommandError(2, `bad update: ${(error as Error).message}`);
       }

@@ -2,8 +2,8 @@
 // collections. Anything else is refused with mongod's "no such command" or NotImplemented,
 // never half-done.
 import { Long } from 'bson';
-import { Query } from 'mingo';
-import { Collection, type IndexSpec, type SortSpec } from './collection.js';
+import { Query } from 'mingo/query';
+import { Collection, MINGO_CONTEXT, type IndexSpec, type SortSpec } from './collection.js';
 import { CommandError } from './errors.js';
 import type { Doc } from './values.js';
 
@@ -30,7 +30,7 @@ function project(docs: Doc[], projection: unknown): Doc[] {
   if (!projection || typeof projection !== 'object' || Object.keys(projection).length === 0)
     return docs;
   try {
-    return new Query({}).find<Doc>(docs, projection).all();
+    return new Query({}, { context: MINGO_CONTEXT }).find<Doc>(docs, projection).all();
   } catch (error) {
     throw new CommandError(2, `bad projection: ${(error as Error).message}`);
   }
