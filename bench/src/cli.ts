@@ -140,6 +140,8 @@ async function main(): Promise<number> {
       });
     const meters = new Map<Fleet, CpuMeter>([[gatewayFleet, meter(gateway, gatewayFleet)]]);
     if (baseline && baselineFleet) meters.set(baselineFleet, meter(baseline, baselineFleet));
+    const idleMs = settings.mode === 'quick' ? 500 : 3_000;
+    await Promise.all([...meters.values()].map((m) => m.measureIdle(idleMs)));
     const storeLabel = (delay: number) =>
       wire ? `wire server, +${delay} ms per reply` : 'MongoDB (MONGODB_URI)';
 
@@ -149,7 +151,9 @@ async function main(): Promise<number> {
       const memory = await startGateways({ redis: { url: redis.url }, jwtSecret: secret });
       cleanups.push(() => stopTarget(memory));
       const memoryFleet = await newFleet('gateway', memory, 'instance-a', 'memory');
-      meters.set(memoryFleet, meter(memory, memoryFleet));
+      const memoryMeter = meter(memory, memoryFleet);
+      await memoryMeter.measureIdle(settings.mode === 'quick' ? 500 : 3_000);
+      meters.set(memoryFleet, memoryMeter);
       return { memory, memoryFleet };
     };
     const clusterStack = async () => {

@@ -226,7 +226,7 @@ export function renderMarkdown(r: BenchResult): string {
   }
   lines.push(
     '',
-    "Latencies in ms. CPU: user + system time of the target's two server processes (`servers`), the store server, Redis and the load generators, per 1,000 messages sent. ![latency](results/latency.svg)",
+    "Latencies in ms. CPU: user + system time above idle (measured with no traffic before the ladder) of the target's two server processes (`servers`), the store server, Redis and the load generators, per 1,000 messages sent. ![latency](results/latency.svg)",
     '',
   );
   lines.push('## (b) Saturated throughput', '');

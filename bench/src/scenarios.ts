@@ -14,7 +14,27 @@ export function loadAverage(): number {
 
 /** CPU time per group of processes between two points, in milliseconds. */
 export class CpuMeter {
+  /** CPU milliseconds per wall-clock millisecond each group spends with no traffic. */
+  private idle: Record<string, number> = {};
+
   constructor(private readonly groups: Record<string, () => (number | undefined)[]>) {}
+
+  /** What the processes cost doing nothing (heartbeats, sweeps, monitors): taken off per step. */
+  async measureIdle(ms: number): Promise<void> {
+    const before = this.snapshot();
+    const started = performance.now();
+    await sleep(ms);
+    const used = CpuMeter.since(before, this.snapshot());
+    const elapsed = performance.now() - started;
+    this.idle = Object.fromEntries(Object.entries(used).map(([k, v]) => [k, v / elapsed]));
+  }
+
+  /** CPU above idle over `elapsedMs`. */
+  aboveIdle(used: Record<string, number>, elapsedMs: number): Record<string, number> {
+    return Object.fromEntries(
+      Object.entries(used).map(([k, v]) => [k, Math.max(0, v - (this.idle[k] ?? 0) * elapsedMs)]),
+    );
+  }
 
   snapshot(): Record<string, number> {
     return Object.fromEntries(
@@ -48,7 +68,10 @@ export interface StepResult {
   e2eGroup: Percentiles;
   ack: Percentiles;
   sendLagP99Ms: number;
-  /** CPU milliseconds per 1,000 messages sent, by process group (target servers, store, redis, load generators). */
+  /**
+   * CPU milliseconds above idle per 1,000 messages sent, by process group (the target's two
+   * servers, the store, Redis, the load generators).
+   */
   cpuMsPer1000: Record<string, number>;
   /** With a delay injected: the mean delay the store server actually added to its replies in this step. */
   measuredReplyDelayMs?: number;
@@ -131,9 +154,13 @@ export async function latencyStep(
 ): Promise<StepResult> {
   const delaysBefore = wire && (await wire.stats()).measuredDelay;
   const cpuBefore = cpu.snapshot();
+  const stepStarted = performance.now();
   const sent = await send(fleet, rate, durationMs, bodyBytes);
   const results = await drain(fleet, sent, drainMs);
-  const cpuUsed = CpuMeter.since(cpuBefore, cpu.snapshot());
+  const cpuUsed = cpu.aboveIdle(
+    CpuMeter.since(cpuBefore, cpu.snapshot()),
+    performance.now() - stepStarted,
+  );
   const delaysAfter = wire && (await wire.stats()).measuredDelay;
   const delayed =
     delaysBefore && delaysAfter && delaysAfter.count > delaysBefore.count

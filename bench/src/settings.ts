@@ -67,7 +67,7 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
           groupSize: 10,
         },
         workersPerTarget: 2,
-        rates: [200, 400, 800, 1200, 1600, 2400, 3200, 4000, 4800],
+        rates: [50, 100, 200, 400, 800, 1200, 1600, 2400, 3200, 4000, 4800],
         growth: 1.25,
         maxRate: 40_000,
         stepMs: 5_000,
@@ -106,7 +106,7 @@ export function* ladder(s: Pick<Settings, 'rates' | 'growth' | 'maxRate'>): Gene
   }
   if (s.growth <= 1) return;
   for (;;) {
-    last = Math.round((last * s.growth) / 100) * 100;
+    last = Math.max(last + 100, Math.round((last * s.growth) / 100) * 100);
     if (last > s.maxRate) return;
     yield last;
   }

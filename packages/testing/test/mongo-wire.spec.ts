@@ -201,7 +201,10 @@ describe('wire server updates: the direct operators do what mingo does', () => {
       fc.property(doc, update, (input, change) => {
         // fast-check builds null-prototype objects; the wire server sees BSON-decoded plain ones.
         const plain = (v: object) => BSON.deserialize(BSON.serialize(v));
-        const a = cloneDoc(plain(input));
+        // As the collection calls it: on a shallow copy of the stored document, which must not change.
+        const stored = plain(input);
+        const before = EJSON.stringify(stored, { relaxed: false });
+        const a = { ...stored };
         const b = cloneDoc(plain(input));
         const u = plain(change);
         let fastError: unknown;
@@ -223,6 +226,7 @@ describe('wire server updates: the direct operators do what mingo does', () => {
           mingoError = error;
         }
         expect(fastChanged === undefined && fastError === undefined).toBe(false);
+        expect(EJSON.stringify(stored, { relaxed: false })).toBe(before);
         expect(fastError !== undefined).toBe(mingoError !== undefined);
         if (fastError) return;
         expect(EJSON.serialize(a, { relaxed: false })).toEqual(

@@ -451,7 +451,6 @@ export class Collection {
       return { next: { ...cloneDoc(update), _id: doc['_id'] }, changed: true };
     if (operators.length !== Object.keys(update).length)
       throw new CommandError(9, 'an update document mixes operators and fields');
-    const next = cloneDoc(doc);
     const { $setOnInsert, ...rest } = update;
     for (const op of Object.keys(rest))
       if (!SUPPORTED_UPDATE_OPERATORS.has(op))
@@ -459,9 +458,11 @@ export class Collection {
     if (inserting && $setOnInsert)
       rest['$set'] = { ...(rest['$set'] as Doc), ...($setOnInsert as Doc) };
     let changed = false;
+    const copy = { ...doc };
+    const fast = fastUpdate(copy, rest);
+    if (fast !== undefined) return { next: copy, changed: fast };
+    const next = cloneDoc(doc);
     if (Object.keys(rest).length > 0) {
-      const fast = fastUpdate(next, rest);
-      if (fast !== undefined) return { next, changed: fast };
       try {
         changed =
           applyUpdate(next, rest, undefined, undefined, {

@@ -14,7 +14,11 @@ function eligible(path: string): boolean {
     .every((part) => part !== '' && !part.startsWith('$') && !/^\d+$/.test(part));
 }
 
-/** The object holding the last part of `path`, created on the way when `create`. */
+/**
+ * The object holding the last part of `path`, created on the way when `create`. Every embedded
+ * document on the way is copied first: the caller passes a shallow copy of the stored document,
+ * and the stored one (still what other readers see) must not change.
+ */
 function parentOf(
   doc: Doc,
   path: string,
@@ -25,7 +29,7 @@ function parentOf(
   for (const part of parts.slice(0, -1)) {
     const next = holder[part];
     if (next === undefined && create) holder = holder[part] = {};
-    else if (isPlainObject(next)) holder = next;
+    else if (isPlainObject(next)) holder = holder[part] = { ...next };
     else if (next === undefined) return undefined;
     else
       throw new CommandError(28, `Cannot create field '${parts.at(-1)}' in element {${part}: ...}`);
@@ -34,8 +38,10 @@ function parentOf(
 }
 
 /**
- * Applies `update` (operators only) to `doc` in place; true when something changed, undefined
- * when the update needs mingo (nothing is touched then).
+ * Applies `update` (operators only) to `doc`, a shallow copy of a stored document: only what
+ * changes is copied, everything else stays shared with the stored one (stored documents are
+ * never changed in place). True when something changed; undefined when the update needs mingo
+ * (nothing is touched then).
  */
 export function fastUpdate(doc: Doc, update: Doc): boolean | undefined {
   for (const [op, spec] of Object.entries(update)) {
@@ -60,8 +66,10 @@ export function fastUpdate(doc: Doc, update: Doc): boolean | undefined {
       const current = holder[key];
       switch (op) {
         case '$set':
+          // An embedded document is replaced whole: comparing it would cost more than writing it.
           if (
             current === undefined ||
+            isPlainObject(value) ||
             compareValues(current, value) !== 0 ||
             typeof current !== typeof value
           ) {
