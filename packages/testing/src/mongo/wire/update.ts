@@ -120,7 +120,11 @@ export function fastUpdate(doc: Doc, update: Doc): boolean | undefined {
           if (typeof slice === 'number')
             next = slice >= 0 ? next.slice(0, slice) : next.slice(Math.max(0, next.length + slice));
           holder[key] = next;
-          changed ||= current === undefined || compareValues(list, next) !== 0;
+          // Kept elements are the same objects, pushed ones are new: compare references, not values.
+          changed ||=
+            current === undefined ||
+            next.length !== list.length ||
+            next.some((v, i) => v !== list[i]);
           break;
         }
       }
