@@ -60,7 +60,8 @@ async function main(): Promise<number> {
     log(`waiting for a 1-minute load average below ${settings.quietLoad}`);
     await sleep(30_000);
   }
-  if (loadAverage() >= settings.quietLoad)
+  const quiet = loadAverage() < settings.quietLoad;
+  if (!quiet)
     log(
       `WARNING: load average still ${loadAverage()} after ${settings.quietWaitS} s; measuring anyway`,
     );
@@ -317,7 +318,9 @@ async function main(): Promise<number> {
         rtt: settings.rtt,
         fault: settings.fault,
         idleProcesses: settings.idleProcesses,
+        quietLoad: settings.quietLoad,
       },
+      quiet,
       ...(roundTrips && { roundTrips }),
       latency,
       storeLatency,

@@ -39,6 +39,8 @@ export interface BenchResult {
   ratios?: Ratios;
   capacity: CapacityResult[];
   faults: FaultResult[];
+  /** Whether the 1-minute load average was below the quiet threshold when measuring began. */
+  quiet?: boolean;
   ok: boolean;
 }
 
@@ -112,6 +114,11 @@ export function renderMarkdown(r: BenchResult): string {
       `1-minute load average ${r.machine.loadAverageAtStart[0]} at the start (each step's own is in its row). Raw data: \`results/latest.json\`.`,
     '',
   );
+  if (r.quiet === false)
+    lines.push(
+      `> **Measured on a busy machine** (1-minute load average ${r.machine.loadAverageAtStart[0]} at the start; the harness waited for it to fall below ${String(r.settings['quietLoad'])} and it did not): other work shared the 2 cores, so absolute figures are inflated and the saturation points are low. Re-run \`pnpm bench\` on a quiet machine before comparing with these.`,
+      '',
+    );
   lines.push(
     '## Headline: gateway / bare Socket.IO + Redis adapter relay (same machine, same run)',
     '',
