@@ -31,6 +31,8 @@ export interface RoutedAdapterOptions {
   onTraffic?: (direction: 'in' | 'out', bytes: number) => void;
   /** A publish failed (Redis unreachable or too slow): these rooms missed a broadcast. */
   onDropped?: (rooms: string[]) => void;
+  /** Publishing works again after drops. */
+  onPublishRecovered?: () => void;
   logger?: RedisKitLogger;
   /** How long `join` may wait for a new room's subscription before going on. Default 1000 ms. */
   subscribeTimeoutMs?: number;
@@ -248,7 +250,11 @@ class RoutedRedisAdapter extends ClusterAdapter {
     const payload = typeof message === 'string' ? message : encode(message);
     this.options.onTraffic?.('out', payload.length);
     return this.channels.publish(channel, payload).then(
-      () => (this.lastDrop = undefined),
+      () => {
+        if (this.lastDrop === undefined) return;
+        this.lastDrop = undefined;
+        this.options.onPublishRecovered?.();
+      },
       (error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
         if (reason !== this.lastDrop) this.logger.warn(`redis adapter: publish dropped: ${reason}`);
@@ -296,8 +302,9 @@ export interface RedisConnectedAdapter extends RedisAdapterHandle {
   publisher: RedisClient;
   subscriber: RedisClient;
   /**
-   * Called each time the publisher or the subscriber is ready again after losing Redis: what was
-   * broadcast meanwhile is gone, so this is when local clients must be told to catch up.
+   * Called each time the publisher or the subscriber works again after losing Redis (a
+   * reconnect, a failed-over shard resubscribed, a publish going through after drops): what
+   * was broadcast meanwhile is gone, so this is when clients must be told to catch up.
    */
   onRecovered(listener: () => void): void;
   /** Quits both clients. Call after `io.close()`. */
@@ -346,16 +353,30 @@ export async function createRedisAdapter(
     throw error;
   }
   const listeners: (() => void)[] = [];
+  const recovered = () => {
+    for (const listener of listeners) listener();
+  };
   // Registered after the first connection, so every `ready` from here on is a comeback.
-  for (const client of [publisher, subscriber]) {
-    client.on('ready', () => {
-      for (const listener of listeners) listener();
+  for (const client of [publisher, subscriber]) client.on('ready', recovered);
+  if (subscriber instanceof Cluster) {
+    // A failed-over shard does not make the whole cluster client "ready" again: its subscriber
+    // is replaced and every channel subscribed anew, then `subscribersReady`.
+    let lostShard = false;
+    subscriber.on('-subscriber', () => (lostShard = true));
+    subscriber.on('subscribersReady', () => {
+      if (!lostShard) return;
+      lostShard = false;
+      recovered();
     });
   }
   const adapter = createRoutedAdapter(publisher, subscriber, cluster, {
     ...options,
     channelPrefix: key,
     logger,
+    onPublishRecovered: () => {
+      options.onPublishRecovered?.();
+      recovered();
+    },
   });
   return {
     adapter,

@@ -11,3 +11,11 @@ export { signTestToken, type TestTokenOptions } from './tokens.js';
 export { ManagedProcess, type ManagedProcessOptions } from './process.js';
 export * from './redis/index.js';
 export * from './mongo/index.js';
+export {
+  startChatEnvironment,
+  startGatewayProcess,
+  type ChatEnvironment,
+  type ChatEnvironmentOptions,
+  type GatewayProcess,
+  type Topology,
+} from './chat-environment.js';

@@ -1,18 +1,18 @@
 import { waitUntil } from '@jobsphere/testing';
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
+import { Device } from '../support/device.js';
 import { connectClient, rest, tokenFor } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
-import { ResilientDevice } from '../support/resilient-device.js';
 
 // A rolling deploy: SIGTERM one instance during traffic.
 describe('graceful shutdown', () => {
   let env: Environment;
-  const devices: ResilientDevice[] = [];
+  const devices: Device[] = [];
   let sending = false;
 
   afterAll(async () => {
     sending = false;
-    for (const d of devices) d.close();
+    for (const d of devices) await d.close();
     await env?.dispose();
   });
 
@@ -29,18 +29,12 @@ describe('graceful shutdown', () => {
         memberIds: ['sam', 'cora'],
       })
     ).body;
-    const urls = [B!.url, A!.url];
     for (const [user, role] of [
       ['rita', 'recruiter'],
       ['sam', 'candidate'],
       ['cora', 'candidate'],
     ] as const) {
-      const device = new ResilientDevice(
-        `${user}`,
-        await tokenFor(user, role),
-        conversation.id,
-        () => urls,
-      );
+      const device = new Device(user, user, role, [B!.url, A!.url]);
       await device.start();
       devices.push(device);
     }
@@ -50,8 +44,8 @@ describe('graceful shutdown', () => {
     sending = true;
     const traffic = (async () => {
       while (sending) {
-        rita!.send(`r-${sent}`, `r ${sent}`);
-        sam!.send(`s-${sent}`, `s ${sent}`);
+        rita!.send(conversation.id, `r ${sent}`);
+        sam!.send(conversation.id, `s ${sent}`);
         sent++;
         await new Promise((resolve) => setTimeout(resolve, 40));
       }
@@ -95,11 +89,21 @@ describe('graceful shutdown', () => {
     await traffic;
     await waitUntil('every send acknowledged', () => devices.every((d) => d.unacked === 0), 20_000);
 
-    const acked = new Map<string, MessageDto>([...rita!.acked, ...sam!.acked]);
-    for (const d of devices) await d.sync();
+    const acked = new Map<string, MessageDto>(
+      [...rita!.acked.values(), ...sam!.acked.values()].map((m) => [m.id, m]),
+    );
+    const missing = (d: Device) => {
+      const shown = new Set(d.shown(conversation.id).map((m) => m.id));
+      return [...acked.keys()].filter((id) => !shown.has(id));
+    };
+    await waitUntil(
+      'every device shows every acked message',
+      () => devices.every((d) => missing(d).length === 0),
+      10_000,
+    );
     for (const d of devices) {
       expect(d.drainNotices).toBe(1);
-      expect([...acked.keys()].filter((id) => !d.messages.has(id))).toEqual([]);
+      expect(missing(d)).toEqual([]);
     }
     expect(B!.logs()).toMatch(/draining 3 sockets/);
     expect(B!.logs()).toMatch(/shutdown complete/);

@@ -1,5 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { signTestToken, startNodeService, type ManagedProcess } from '@jobsphere/testing';
+import {
+  signTestToken,
+  startGatewayProcess as startBuiltGateway,
+  type GatewayProcess,
+} from '@jobsphere/testing';
 import {
   type ClientToServerEvents,
   type ServerToClientEvents,
@@ -8,49 +12,25 @@ import {
 import { io, type Socket } from 'socket.io-client';
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-1234';
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 export type ChatClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-export interface GatewayProcess {
-  url: string;
-  port: number;
-  process: ManagedProcess;
-  /** Kills -9: the instance vanishes without a goodbye. */
-  kill(): Promise<void>;
-  /** SIGTERM and wait for exit; resolves with the exit code. */
-  terminate(): Promise<number | null>;
-  logs(): string;
-}
+export type { GatewayProcess } from '@jobsphere/testing';
 
-/** Starts the built gateway (dist/main.js) as a real process on a free port. */
-export async function startGatewayProcess(
-  env: Record<string, string> = {},
-): Promise<GatewayProcess> {
-  const service = await startNodeService({
-    script: MAIN,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'info',
-      // Every test client comes from 127.0.0.1: the per-IP budgets are tested on their own.
-      RATE_LIMIT_HANDSHAKE_PER_IP_PER_MIN: '100000',
-      RATE_LIMIT_AUTH_FAILURES_PER_IP_PER_MIN: '100000',
-      RATE_LIMIT_REST_PER_IP_PER_MIN: '100000',
-      ...env,
-    },
+/** Starts the built gateway (dist/main.js) as a real process on a free port (test mode). */
+export function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
+  return startBuiltGateway(MAIN, {
+    PATH: process.env.PATH,
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'info',
+    // Every test client comes from 127.0.0.1: the per-IP budgets are tested on their own.
+    RATE_LIMIT_HANDSHAKE_PER_IP_PER_MIN: '100000',
+    RATE_LIMIT_AUTH_FAILURES_PER_IP_PER_MIN: '100000',
+    RATE_LIMIT_REST_PER_IP_PER_MIN: '100000',
+    ...env,
   });
-  const proc = service.process;
-  return {
-    ...service,
-    kill: () => proc.kill(),
-    terminate: async () => {
-      await proc.stop(30_000);
-      return proc.exitCode;
-    },
-    logs: () => proc.recentOutput(500),
-  };
 }
 
 export function tokenFor(
