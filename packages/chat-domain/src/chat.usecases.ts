@@ -8,7 +8,7 @@ import {
   type SendResult,
   type SyncEntry,
   type SyncResult,
-} from './events.js';
+} from './responses.js';
 import { toConversationDto, toMessageDto } from './mappers.js';
 import { type ChatStore, type Clock, type FanOut } from './ports.js';
 import {

@@ -1,6 +1,13 @@
-import { type ErrorCode, type ErrorIssue } from './errors.js';
-import { type ConversationKind, type MemberRole } from './entities.js';
 import { type z } from 'zod';
+import {
+  type ConversationDto,
+  type ErrorBody,
+  type MessageDto,
+  type PresenceDto,
+  type ReadResult,
+  type SendResult,
+  type SyncResult,
+} from './responses.js';
 import {
   type authRefreshSchema,
   type markReadSchema,
@@ -13,102 +20,9 @@ import {
 // What a client sends (before the server's normalization).
 type In<S extends z.ZodType> = z.input<S>;
 
-/** Messages as they travel (JSON): dates are ISO strings. */
-export interface MessageDto {
-  id: string;
-  conversationId: string;
-  /** Position in the conversation: order by it. */
-  seq: number;
-  /** The conversation's version at this message's last change: the sync cursor counts these. */
-  version: number;
-  senderId: string;
-  clientMessageId: string;
-  body: string;
-  createdAt: string;
-}
-
-export interface ConversationDto {
-  id: string;
-  kind: ConversationKind;
-  title?: string;
-  jobId?: string;
-  applicationId?: string;
-  /** `lastReadSeq` per member: what each has read, so a client can show "seen" after a reload. */
-  members: { userId: string; role: MemberRole; joinedAt: string; lastReadSeq: number }[];
-  createdBy: string;
-  createdAt: string;
-  lastActivityAt: string;
-  /** The newest message, its body cut to a preview. */
-  lastMessage?: Omit<MessageDto, 'conversationId' | 'clientMessageId' | 'version'>;
-  /** Seq of the newest message (0 when empty). */
-  lastSeq: number;
-  /** The change cursor: a device that holds this conversation up to here syncs from it. */
-  version: number;
-  /** The caller's read position and unread count. */
-  lastReadSeq: number;
-  unreadCount: number;
-}
-
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  issues?: ErrorIssue[];
-  retryAfterMs?: number;
-}
-
 /** Every acknowledgement: success with data, or a stable error code. */
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
 export type AckCallback<T> = (response: Ack<T>) => void;
-
-export interface SendResult {
-  message: MessageDto;
-  /** True when this clientMessageId was already stored: nothing new was created. */
-  duplicate: boolean;
-}
-
-export interface SyncEntry {
-  conversationId: string;
-  /** Changes after the version asked for, ascending by version, each in its current state. */
-  messages: MessageDto[];
-  /** Where to resume: call `sync` again from here while `hasMore`, and store it after. */
-  version: number;
-  hasMore: boolean;
-  lastReadSeq: number;
-  /** Set when the caller is not (or no longer) a member: drop the conversation. */
-  error?: ErrorBody;
-}
-
-export interface SyncResult {
-  conversations: SyncEntry[];
-}
-
-export interface ConversationList {
-  conversations: ConversationDto[];
-  nextCursor?: string;
-  /** Unread messages over the caller's most recently active conversations (see `totalUnreadCapped`). */
-  totalUnread: number;
-  /** True when the caller has more conversations than `totalUnread` counts: it is a floor. */
-  totalUnreadCapped: boolean;
-}
-
-export interface HistoryPage {
-  /** Ascending by seq. */
-  messages: MessageDto[];
-  /** More messages exist beyond this page in the direction asked for. */
-  hasMore: boolean;
-}
-
-export interface ReadResult {
-  conversationId: string;
-  lastReadSeq: number;
-  unreadCount: number;
-}
-
-export interface PresenceDto {
-  userId: string;
-  online: boolean;
-  lastSeenAt?: string;
-}
 
 export interface ReadEvent {
   conversationId: string;

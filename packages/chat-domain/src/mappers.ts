@@ -1,5 +1,5 @@
 import { type Conversation, type Message } from './entities.js';
-import { type ConversationDto, type MessageDto } from './events.js';
+import { type ConversationDto, type MessageDto } from './responses.js';
 import { lastMessageSeq, readPosition, unreadCount } from './rules.js';
 
 export function toMessageDto(m: Message): MessageDto {
