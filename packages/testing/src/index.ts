@@ -10,3 +10,10 @@ export { signTestToken, type TestTokenOptions } from './tokens.js';
 export { ManagedProcess, type ManagedProcessOptions } from './process.js';
 export * from './redis/index.js';
 export * from './mongo/index.js';
+export * from './aws/index.js';
+export {
+  startMongoWithAuth,
+  type AuthenticatedMongo,
+  type AuthAttempt,
+  type MongoUser,
+} from './mongo/auth-front.js';
