@@ -20,6 +20,7 @@ import { MemoryChatStore } from './persistence/memory/memory.store.js';
 import { MongoChatStore } from './persistence/mongo/mongo.store.js';
 import { ChatIoAdapter } from './realtime/chat-io.adapter.js';
 import { RealtimeBus } from './realtime/realtime-bus.js';
+import { loadSecrets } from './secrets/secrets.js';
 
 export interface RunningGateway {
   app: NestExpressApplication;
@@ -45,14 +46,26 @@ export function createLogger(config: AppConfig): ConsoleLogger {
 }
 
 export async function startGateway(
-  config: AppConfig,
-  logger = createLogger(config),
+  settings: AppConfig,
+  logger = createLogger(settings),
 ): Promise<RunningGateway> {
   const log = new Logger('Bootstrap');
   Logger.overrideLogger(logger);
-  const store: ChatStore = config.mongodbUri
-    ? await MongoChatStore.connect({ uri: config.mongodbUri })
-    : new MemoryChatStore();
+  // Rotating credentials (Secrets Manager) are read before anything connects.
+  const secrets = await loadSecrets(settings, new Logger('Secrets'));
+  const config = secrets.config;
+  let store: ChatStore;
+  try {
+    store = config.mongodbUri
+      ? await MongoChatStore.connect({
+          uri: config.mongodbUri,
+          ...(secrets.mongo && { credentials: secrets.mongo }),
+        })
+      : new MemoryChatStore();
+  } catch (error) {
+    secrets.close();
+    throw error;
+  }
   if (store.kind === 'memory') {
     log.warn(
       'STORE: in-memory (embedded default) - single process, every message is LOST on restart. Set MONGODB_URI for MongoDB/DocumentDB.',
@@ -116,12 +129,14 @@ export async function startGateway(
         await app.close(); // Socket.IO, then HTTP, then module hooks (Redis clients)
         await redisAdapter?.close();
         await store.close();
+        secrets.close();
         log.log('shutdown complete');
       })());
     return { app, port, url: `http://127.0.0.1:${port}`, shutdown };
   } catch (error) {
     await redisAdapter?.close();
     await store.close();
+    secrets.close();
     throw error;
   }
 }

@@ -11,7 +11,10 @@ import {
   type ReadState,
   type ReadStateRepository,
 } from '@jobsphere/chat-domain';
-import mongoose, { type Connection, isValidObjectId, Types } from 'mongoose';
+import { Logger } from '@nestjs/common';
+import mongoose, { type Connection, type ConnectOptions, isValidObjectId, Types } from 'mongoose';
+import type { MongoCredentialsProvider } from '../../secrets/credentials.js';
+import { reauthenticateOnRefusal } from '../../secrets/mongo-reauth.js';
 import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
 import {
   conversationSchema,
@@ -257,6 +260,8 @@ export interface MongoStoreOptions {
   uri: string;
   /** How long an operation may wait for a server before failing (not acking). */
   serverSelectionTimeoutMs?: number;
+  /** A user whose password rotates (Secrets Manager): followed across rotations. */
+  credentials?: MongoCredentialsProvider;
 }
 
 /** MongoDB / Amazon DocumentDB through Mongoose. */
@@ -274,15 +279,28 @@ export class MongoChatStore implements ChatStore {
   }
 
   static async connect(options: MongoStoreOptions): Promise<MongoChatStore> {
-    const connection = mongoose.createConnection(options.uri, {
+    const connectOptions: ConnectOptions = {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5_000,
       // DocumentDB does not support retryable writes.
       retryWrites: false,
       autoIndex: false,
       autoCreate: false,
       bufferCommands: false,
+    };
+    const { credentials } = options;
+    const connection = mongoose.createConnection(options.uri, {
+      ...connectOptions,
+      ...(credentials && { auth: credentials.current() }),
     });
     await connection.asPromise();
+    if (credentials)
+      reauthenticateOnRefusal(
+        connection,
+        options.uri,
+        connectOptions,
+        credentials,
+        new Logger('Store'),
+      );
     const store = new MongoChatStore(connection);
     await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
     return store;
