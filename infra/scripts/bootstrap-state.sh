@@ -11,7 +11,7 @@ aws_cli=${AWS_CLI:-aws}
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}
 alias_name=alias/jobsphere-chat-tfstate
 
-aws() { "$aws_cli" --region "$region" "$@"; }
+aws() { command "$aws_cli" --region "$region" "$@"; }
 log() { echo "bootstrap-state: $*" >&2; }
 
 account=$(aws sts get-caller-identity --query Account --output text)

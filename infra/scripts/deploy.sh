@@ -53,9 +53,13 @@ if [[ "$action" != destroy ]]; then
   fi
   export CHAT_REQUIRE_BUNDLE=1
 fi
-(cd "$infra_dir" && pnpm --silent run build && node dist/main.js)
+# Compile the app when its sources changed since the last build (turbo's deploy already built it).
+if [[ ! -f "$infra_dir/dist/main.js" || -n "$(find "$infra_dir/src" -newer "$infra_dir/dist/main.js" -print -quit)" ]]; then
+  (cd "$infra_dir" && pnpm --silent run build)
+fi
+(cd "$infra_dir" && node dist/main.js)
 
-stack_dir="$infra_dir/cdktf.out/stacks/$stack"
+stack_dir="${CDKTF_OUTDIR:-$infra_dir/cdktf.out}/stacks/$stack"
 plan_file="$stack.tfplan"
 # Synth recreates the stack folder; keep the downloaded providers across runs.
 export TF_PLUGIN_CACHE_DIR=${TF_PLUGIN_CACHE_DIR:-$HOME/.terraform.d/plugin-cache}

@@ -27,7 +27,7 @@ group="$prefix-redis"
 secret="$prefix/redis-auth-token"
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}
 
-aws() { "$aws_cli" --region "$region" "$@"; }
+aws() { command "$aws_cli" --region "$region" "$@"; }
 log() { echo "rotate-redis-auth: $*" >&2; }
 
 work=$(mktemp -d)

@@ -559,6 +559,7 @@ describe.each(names)('%s stack', (name) => {
     const uri = String(ssmValue(json, 'MONGODB_URI'));
     expect(uri).toMatch(/^mongodb:\/\/\$\{aws_docdb_cluster\.[^}]+\.endpoint\}:27017\/jobsphere\?/);
     expect(uri).toContain('readPreference=primary');
+    expect(uri).toContain('authSource=admin'); // DocumentDB keeps every user in admin
     expect(uri).not.toContain('secondaryPreferred');
     expect(uri).not.toContain('@');
     expect(ssmValue(json, 'MONGODB_SECRET_ID')).toBe(

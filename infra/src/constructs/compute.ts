@@ -162,7 +162,7 @@ export class Compute extends Construct {
       REDIS_TLS: 'true',
       REDIS_CLUSTER: String(options.redis.cluster),
       REDIS_AUTH_SECRET_ID: options.redis.secretArn,
-      MONGODB_URI: `mongodb://${options.docdb.host}:27017/${options.docdb.database}?tls=true&tlsCAFile=${DOCDB_CA_FILE}&replicaSet=rs0&readPreference=primary&retryWrites=false`,
+      MONGODB_URI: `mongodb://${options.docdb.host}:27017/${options.docdb.database}?tls=true&tlsCAFile=${DOCDB_CA_FILE}&replicaSet=rs0&readPreference=primary&retryWrites=false&authSource=admin`,
       MONGODB_SECRET_ID: options.docdb.secretArn,
       SOCKET_PING_INTERVAL_MS: String(socket.pingIntervalMs),
       SOCKET_PING_TIMEOUT_MS: String(socket.pingTimeoutMs),

@@ -49,17 +49,19 @@ export function run(
 ): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
+    // Its own process group, so a deadline ends the whole tree, not only the shell.
     const child = spawn(command, args, {
       env: options.env,
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       reject(
         new Error(
           `${command} ${args.join(' ')} did not finish in ${options.timeoutMs} ms:\n${stdout}\n${stderr}`,
