@@ -652,6 +652,8 @@ describe.each(names)('%s stack', (name) => {
       '{ ($.level = "error") && ($.context = "Redis") }',
     ]);
     expect(alarms.every((a) => (a.alarm_actions as string[]).includes(topic))).toBe(true);
+    // The count the cost table in infra/README.md prices.
+    expect(alarms).toHaveLength(name === 'dev' ? 14 : 24);
     expect(only(json, 'aws_sns_topic_subscription')).toMatchObject({
       protocol: 'email',
       endpoint: inputs.alarmEmail,
