@@ -169,7 +169,7 @@ export class DocdbAppUser extends Construct {
       sourceCodeHash: options.bundle.hash,
       timeout: 60,
       memorySize: 256,
-      kmsKeyArn: options.kmsKeyArn,
+      // Its environment holds no secret (host, ARNs), so Lambda's own key encrypts it.
       vpcConfig: { subnetIds: options.subnetIds, securityGroupIds: [options.securityGroupId] },
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
       environment: {

@@ -60,9 +60,6 @@ export class Keys extends Construct {
           ],
           actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'],
-          condition: [
-            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [identity.accountId] },
-          ],
         },
       ],
     });
