@@ -27,6 +27,8 @@ export interface DrainProofResult {
   timeline: string[];
 }
 
+const MAX_IN_FLIGHT = 5;
+
 /** Sockets an instance holds, from its metrics listener (loopback, not through the balancer). */
 export async function connectedSockets(gateway: {
   metricsUrl: string;
@@ -107,8 +109,12 @@ export async function runDrainProof(
   let sent = 0;
   const traffic = (async () => {
     while (sending) {
-      for (const sender of senders)
+      // Like a client's outbox: a few messages in flight per device, so a slow store (the wire
+      // double on a loaded machine) slows the senders down instead of building a backlog.
+      for (const sender of senders) {
+        if (sender.unacked >= MAX_IN_FLIGHT) continue;
         sender.send(`${sender.name.replace('#', '-')}-${sent}`, `${sender.name} says ${sent}`);
+      }
       sent++;
       await new Promise((resolve) => setTimeout(resolve, options.sendIntervalMs ?? 50));
     }
@@ -140,9 +146,9 @@ export async function runDrainProof(
     sending = false;
     await traffic;
   }
-  await waitUntil('every send acknowledged', () => devices.every((d) => d.unacked === 0), 20_000);
+  await waitUntil('every send acknowledged', () => devices.every((d) => d.unacked === 0), 30_000);
   for (const device of devices) await device.sync();
-  note(`traffic stopped after ${sent} rounds`);
+  note(`traffic stopped after ${sent} rounds; every message acknowledged`);
 
   const acked = new Map(senders.flatMap((s) => [...s.acked]));
   let delivered = 0;

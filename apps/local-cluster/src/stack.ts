@@ -93,8 +93,14 @@ export interface LocalClusterOptions {
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
   const log = options.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'jobsphere-local-cluster-'));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  // Also when the process ends without stop() (a crash): no folder outlives it.
+  process.once('exit', removeDir);
   const cleanups: (() => Promise<void> | void)[] = [
-    () => rmSync(dir, { recursive: true, force: true }),
+    () => {
+      process.off('exit', removeDir);
+      removeDir();
+    },
   ];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => undefined);
