@@ -28,7 +28,7 @@ describe('rolling drain behind the load balancer', () => {
   afterAll(() => cluster?.stop());
 
   it('delivers every acknowledged message to every device of every member: nothing lost', () => {
-    expect(result.acked).toBeGreaterThan(40);
+    expect(result.acked).toBeGreaterThanOrEqual(40); // 10 per sender before the termination, 10 more after
     expect(result.lost).toBe(0);
     expect(result.delivered).toBe(result.expectedDeliveries);
   });
