@@ -1,39 +1,43 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { type ChatStore } from '@jobsphere/chat-domain';
+import { createChat, type ChatStore, type Clock } from '@jobsphere/chat-domain';
 import { RedisModule } from '@jobsphere/redis-kit';
 import { TokenService } from './auth/token.service.js';
 import { BearerGuard } from './auth/bearer.guard.js';
 import { ChatController } from './chat/chat.controller.js';
 import { ChatGateway } from './chat/chat.gateway.js';
-import { ChatService } from './chat/chat.service.js';
+import { CHAT, CLOCK } from './chat/chat.tokens.js';
+import { TypingService } from './chat/typing.service.js';
 import { type AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { HealthController } from './health/health.controller.js';
 import { LifecycleState } from './health/lifecycle.state.js';
 import { StoreHealthIndicator } from './health/store.health.js';
-import { CHAT_STORE } from './persistence/persistence.tokens.js';
-import { RealtimeBus } from './realtime/realtime-bus.js';
-import { OpenApiController } from './openapi/openapi.controller.js';
-import { RateLimitService } from './limits/rate-limit.service.js';
+import { BudgetService } from './limits/budget.service.js';
 import { RestRateLimitGuard } from './limits/rest-rate-limit.guard.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService, countingLogger } from './metrics/metrics.service.js';
+import { OpenApiController } from './openapi/openapi.controller.js';
+import { CHAT_STORE } from './persistence/persistence.tokens.js';
 import { PresenceService } from './presence/presence.service.js';
-import { TypingService } from './chat/typing.service.js';
+import { ConnectionGuard } from './realtime/connection-guard.js';
+import { RealtimeBus } from './realtime/realtime-bus.js';
 import { devOnlyModules } from './try/try.module.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
-  /** Connected before the app starts, closed after it (see bootstrap.ts). */
+  /** Connected before the app starts, closed after it (see bootstrap.ts); calls bounded in time. */
   store: ChatStore;
   /** Created before the app so the Redis clients built ahead of it can count their errors. */
   metrics: MetricsService;
+  clock?: Clock;
 }
+
+const systemClock: Clock = { now: () => new Date() };
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, store, metrics }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, store, metrics, clock = systemClock }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -49,18 +53,31 @@ export class AppModule {
           : []),
         ...devOnlyModules(config),
       ],
-      controllers: [ChatController, HealthController, OpenApiController, MetricsController],
+      controllers: [
+        ChatController,
+        HealthController,
+        // Production serves metrics on their own port and keeps the API description off the public path.
+        ...(config.metrics ? [] : [MetricsController]),
+        ...(config.nodeEnv === 'production' ? [] : [OpenApiController]),
+      ],
       providers: [
         { provide: CHAT_STORE, useValue: store },
+        { provide: CLOCK, useValue: clock },
+        {
+          provide: CHAT,
+          useFactory: (fanout: RealtimeBus, now: Clock) =>
+            createChat({ store, fanout, clock: now }),
+          inject: [RealtimeBus, CLOCK],
+        },
         TokenService,
         BearerGuard,
-        ChatService,
         ChatGateway,
         RealtimeBus,
         LifecycleState,
         StoreHealthIndicator,
-        RateLimitService,
+        BudgetService,
         RestRateLimitGuard,
+        ConnectionGuard,
         { provide: MetricsService, useValue: metrics },
         PresenceService,
         TypingService,

@@ -3,18 +3,19 @@ import { type AddressInfo } from 'node:net';
 import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { type ChatStore } from '@jobsphere/chat-domain';
+import { storeWithDeadline, type ChatStore } from '@jobsphere/chat-domain';
 import {
   createRedisAdapter,
   describeRedisConfig,
   type RedisAdapterHandle,
 } from '@jobsphere/redis-kit';
-import { type Request, type Response } from 'express';
-import { type Server } from 'socket.io';
 import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
 import { type AppConfig } from './config/app-config.js';
 import { LifecycleState } from './health/lifecycle.state.js';
+import { configureHttp } from './http/http-pipeline.js';
+import { BudgetService } from './limits/budget.service.js';
+import { startMetricsServer } from './metrics/metrics.server.js';
 import { MetricsService, countingLogger } from './metrics/metrics.service.js';
 import { MemoryChatStore } from './persistence/memory/memory.store.js';
 import { MongoChatStore } from './persistence/mongo/mongo.store.js';
@@ -26,6 +27,8 @@ export interface RunningGateway {
   app: NestExpressApplication;
   port: number;
   url: string;
+  /** Where /metrics is when it has its own listener. */
+  metricsUrl?: string;
   /** Drain sockets, then close Socket.IO, Redis and the store, in that order. */
   shutdown(): Promise<void>;
 }
@@ -54,9 +57,9 @@ export async function startGateway(
   // Rotating credentials (Secrets Manager) are read before anything connects.
   const secrets = await loadSecrets(settings, new Logger('Secrets'));
   const config = secrets.config;
-  let store: ChatStore;
+  let raw: ChatStore;
   try {
-    store = config.mongodbUri
+    raw = config.mongodbUri
       ? await MongoChatStore.connect({
           uri: config.mongodbUri,
           ...(secrets.mongo && { credentials: secrets.mongo }),
@@ -66,6 +69,8 @@ export async function startGateway(
     secrets.close();
     throw error;
   }
+  // Every store call has a deadline: a stalled store answers UNAVAILABLE, it never hangs a request.
+  const store = storeWithDeadline(raw, config.store.timeoutMs);
   if (store.kind === 'memory') {
     log.warn(
       'STORE: in-memory (embedded default) - single process, every message is LOST on restart. Set MONGODB_URI for MongoDB/DocumentDB.',
@@ -105,15 +110,20 @@ export async function startGateway(
         bodyParser: false,
       },
     );
-    app.useBodyParser('json', { limit: config.http.maxBodyBytes });
-    app.use(accessLog(new Logger('Http'), config.nodeEnv === 'production'));
+    configureHttp(app, config, app.get(BudgetService), new Logger('Http'));
     app.useGlobalFilters(new HttpErrorFilter());
-    app.enableCors({ origin: config.corsOrigin, credentials: true });
+    // Tokens travel in headers and the handshake, never in cookies: no credentials mode.
+    app.enableCors({ origin: config.corsOrigin });
     app.useWebSocketAdapter(new ChatIoAdapter(app, config, redisAdapter?.adapter));
     await app.listen(config.port);
+    const metricsServer = config.metrics
+      ? await startMetricsServer(metrics, config.metrics)
+      : undefined;
+    if (metricsServer) log.log(`metrics on ${config.metrics!.host}:${metricsServer.port}/metrics`);
+    const bus = app.get(RealtimeBus);
     askClientsToSync = () => {
       log.warn('Redis is back: asking local clients to sync what they may have missed');
-      app.get(RealtimeBus).server?.local.emit('sync:required', { reason: 'redis-reconnected' });
+      bus.toLocal('sync:required', { reason: 'redis-reconnected' });
     };
     const port = (app.getHttpServer().address() as AddressInfo).port;
     log.log(`chat gateway listening on :${port} (${config.nodeEnv})`);
@@ -124,69 +134,25 @@ export async function startGateway(
         const lifecycle = app.get(LifecycleState);
         lifecycle.startDraining();
         clearTimeout(syncTimer);
-        const server = app.get(RealtimeBus).server;
-        if (server) await drainSockets(server, config.shutdown.drainMs, log);
+        await bus.drain(config.shutdown.drainMs, log);
         await app.close(); // Socket.IO, then HTTP, then module hooks (Redis clients)
+        await metricsServer?.close();
         await redisAdapter?.close();
         await store.close();
         secrets.close();
         log.log('shutdown complete');
       })());
-    return { app, port, url: `http://127.0.0.1:${port}`, shutdown };
+    return {
+      app,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      ...(metricsServer && { metricsUrl: `http://127.0.0.1:${metricsServer.port}` }),
+      shutdown,
+    };
   } catch (error) {
     await redisAdapter?.close();
     await store.close();
     secrets.close();
     throw error;
   }
-}
-
-const QUIET_PATHS = new Set(['/health', '/health/live', '/metrics']);
-
-/** One structured line per request (no query string, no headers): method, path, status, time, user. */
-function accessLog(log: Logger, structured: boolean) {
-  return (req: Request & { principal?: { userId: string } }, res: Response, next: () => void) => {
-    const started = performance.now();
-    res.on('finish', () => {
-      if (QUIET_PATHS.has(req.path)) return;
-      const entry = {
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-        ...(req.principal && { userId: req.principal.userId }),
-      };
-      // JSON logs (production) keep the fields; the console gets one readable line.
-      log.log(
-        structured
-          ? entry
-          : `${entry.method} ${entry.path} ${entry.status} ${entry.ms} ms${req.principal ? ` user=${req.principal.userId}` : ''}`,
-      );
-    });
-    next();
-  };
-}
-
-/**
- * Tells every local socket to reconnect elsewhere, then disconnects the ones that stay,
- * spread over the drain window so a rolling deploy does not become a reconnect storm.
- * HTTP keeps answering (503 on /health, refusing new sockets) for the whole window, so
- * the load balancer sees the instance leave instead of getting refused connections.
- */
-async function drainSockets(server: Server, drainMs: number, log: Logger): Promise<void> {
-  log.log(`draining ${server.of('/').sockets.size} sockets over ${drainMs} ms`);
-  server.local.emit('server:draining', { reconnectAfterMs: 0 });
-  const tickMs = 100;
-  const ticks = Math.max(1, Math.floor(drainMs / tickMs));
-  for (let tick = 0; tick < ticks; tick++) {
-    const connected = [...server.of('/').sockets.values()];
-    // Clients get the first half of the window to leave by themselves.
-    const remainingTicks = ticks - tick;
-    if (connected.length > 0 && remainingTicks <= ticks / 2) {
-      const share = Math.ceil(connected.length / remainingTicks);
-      for (const socket of connected.slice(0, share)) socket.disconnect(true);
-    }
-    await new Promise((resolve) => setTimeout(resolve, tickMs));
-  }
-  server.local.disconnectSockets(true);
 }

@@ -1,4 +1,5 @@
 import { startMongo, type MongoHandle } from '@jobsphere/testing';
+import { Types } from 'mongoose';
 import { MongoChatStore } from '../src/persistence/mongo/mongo.store.js';
 import { describeStoreContract } from './store.contract.js';
 
@@ -15,5 +16,25 @@ describeStoreContract(
   async (store) => {
     await store.close();
     await mongo.stop();
+  },
+  // A document already holding the next seq makes the insert fail after the position was taken,
+  // as a store that stalls or fails over between the two round trips would.
+  async (store, conversationId) => {
+    const messages = (store as MongoChatStore).connection.collection('messages');
+    const current = await (store as MongoChatStore).conversations.get(conversationId);
+    const blocker = {
+      _id: new Types.ObjectId(),
+      conversationId,
+      seq: (current?.lastMessage?.seq ?? 0) + 1,
+      version: -1,
+      senderId: 'blocker',
+      clientMessageId: 'blocker',
+      body: 'x',
+      createdAt: new Date(),
+    };
+    await messages.insertOne(blocker);
+    return async () => {
+      await messages.deleteOne({ _id: blocker._id });
+    };
   },
 );

@@ -29,8 +29,14 @@ function describePresenceContract(
     });
 
     it('goes online with the first device, stays online while one remains, offline after the last', async () => {
-      expect(await store.connect('u1', 'dev-a', now + 10_000)).toBe(true);
-      expect(await store.connect('u1', 'dev-b', now + 10_000)).toBe(false);
+      expect(await store.connect('u1', 'dev-a', now + 10_000)).toEqual({
+        cameOnline: true,
+        live: 1,
+      });
+      expect(await store.connect('u1', 'dev-b', now + 10_000)).toEqual({
+        cameOnline: false,
+        live: 2,
+      });
       expect(await store.disconnect('u1', 'dev-a', now)).toBe(false);
       expect(await store.lookup(['u1'], now)).toEqual([{ userId: 'u1', online: true }]);
       expect(await store.disconnect('u1', 'dev-b', now + 1)).toBe(true);

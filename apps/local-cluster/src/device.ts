@@ -33,7 +33,10 @@ export class Device {
   refusedHandshakes = 0;
   recoveredBySync = 0;
   private socket: ChatSocket | undefined;
-  private lastSeq = 0;
+  /** The conversation version this device holds every change up to (the sync cursor). */
+  private version = 0;
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
   private closed = false;
   private readonly pending = new Map<string, string>();
 
@@ -97,21 +100,35 @@ export class Device {
   private receive(message: MessageDto): void {
     if (message.conversationId !== this.conversationId) return;
     this.liveDeliveries.set(message.id, (this.liveDeliveries.get(message.id) ?? 0) + 1);
-    const gap = message.seq > this.lastSeq + 1;
     this.messages.set(message.id, message);
-    if (gap) void this.sync();
-    else this.lastSeq = Math.max(this.lastSeq, message.seq);
+    // A version beyond the next one means a change was missed (or burned): catch up.
+    if (message.version > this.version + 1) void this.sync();
+    else this.version = Math.max(this.version, message.version);
   }
 
-  /** Catches up from the last position, page by page (at most 100 pages). */
+  /** Catches up from the cursor, page by page; one sync at a time, re-run if asked meanwhile. */
   async sync(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      do {
+        this.syncAgain = false;
+        await this.syncOnce();
+      } while (this.syncAgain && !this.closed);
+    })().finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  private async syncOnce(): Promise<void> {
     const socket = this.socket;
     if (!socket) return;
     for (let page = 0; page < 100; page++) {
       const result = (await socket
         .timeout(5_000)
         .emitWithAck('sync', {
-          conversations: [{ conversationId: this.conversationId, afterSeq: this.lastSeq }],
+          conversations: [{ conversationId: this.conversationId, afterVersion: this.version }],
         })
         .catch(() => undefined)) as Ack<SyncResult> | undefined;
       if (!result?.ok) return;
@@ -120,8 +137,9 @@ export class Device {
       for (const message of conversation.messages) {
         if (!this.messages.has(message.id)) this.recoveredBySync++;
         this.messages.set(message.id, message);
-        this.lastSeq = Math.max(this.lastSeq, message.seq);
       }
+      // Everything up to the answer's version is here (holes below it were burned versions).
+      this.version = Math.max(this.version, conversation.version);
       if (!conversation.hasMore) return;
     }
   }

@@ -312,7 +312,7 @@ export class ChatClient {
     const loaded = [...this.conversations.values()].filter((c) => c.loaded);
     let wanted = loaded.map((c) => ({
       conversationId: c.dto.id,
-      afterSeq: c.messages.at(-1)?.seq ?? 0,
+      afterVersion: c.messages.at(-1)?.version ?? 0,
     }));
     for (let round = 0; wanted.length > 0 && round < 20; round++) {
       const result = await this.sync({ conversations: wanted });
@@ -323,7 +323,7 @@ export class ChatClient {
         this.addMessages(state, entry.messages);
         this.notify({ kind: 'thread', conversationId: state.dto.id });
         if (entry.hasMore && entry.messages.length > 0) {
-          wanted.push({ conversationId: state.dto.id, afterSeq: entry.messages.at(-1)!.seq });
+          wanted.push({ conversationId: state.dto.id, afterVersion: entry.version });
         }
       }
     }

@@ -305,7 +305,8 @@ async function syncAll(moveBToA: boolean): Promise<Reply> {
           const reply = (await socket.timeout(15_000).emitWithAck('sync', {
             conversations: todo.map((id) => ({
               conversationId: id,
-              afterSeq: device.watermark.get(id) ?? 0,
+              // Messages are only appended here, so a conversation's version is its last seq.
+              afterVersion: device.watermark.get(id) ?? 0,
             })),
             limit: 200,
           })) as SyncShape;

@@ -20,8 +20,11 @@ export interface Member {
   userId: string;
   role: MemberRole;
   joinedAt: Date;
+  /** Seq of the newest message this member has read; only moves forward. */
+  lastReadSeq: number;
 }
 
+/** The newest message of a conversation as its list shows it (body cut to a preview). */
 export interface MessagePreview {
   id: string;
   seq: number;
@@ -37,25 +40,25 @@ export interface Conversation extends JobContext {
   members: Member[];
   createdBy: string;
   createdAt: Date;
-  /** Last sequence number allocated; messages carry strictly increasing seqs (gaps allowed). */
-  lastSeq: number;
   lastMessage?: MessagePreview;
   /** Time of the last message, or creation: orders the conversation list. */
   lastActivityAt: Date;
+  /**
+   * The change cursor: raised by every change a device must see (a message appended, edited,
+   * deleted, a membership or title change). A device syncs from the version it has.
+   */
+  version: number;
 }
 
 export interface Message {
   id: string;
   conversationId: string;
+  /** Position in the conversation: strictly increasing in append order (gaps possible). */
   seq: number;
+  /** The conversation's version at this message's last change. */
+  version: number;
   senderId: string;
   clientMessageId: string;
   body: string;
   createdAt: Date;
-}
-
-export interface ReadState {
-  conversationId: string;
-  userId: string;
-  lastReadSeq: number;
 }

@@ -7,7 +7,9 @@ export const ErrorCode = {
   NotMember: 'NOT_A_MEMBER',
   Conflict: 'CONFLICT',
   RateLimited: 'RATE_LIMITED',
+  TooManyConnections: 'TOO_MANY_CONNECTIONS',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   UnknownEvent: 'UNKNOWN_EVENT',
   Unavailable: 'UNAVAILABLE',
   Internal: 'INTERNAL',
@@ -64,9 +66,21 @@ export class ConflictError extends DomainError {
 
 export class RateLimitedError extends DomainError {
   readonly code = ErrorCode.RateLimited;
-  constructor(readonly retryAfterMs: number) {
-    super(`rate limit exceeded, retry in ${Math.ceil(retryAfterMs)} ms`);
+  constructor(
+    readonly retryAfterMs: number,
+    reason = 'rate limit exceeded',
+  ) {
+    super(`${reason}, retry in ${Math.ceil(retryAfterMs)} ms`);
   }
+}
+
+/** Refused in the handshake: the user already has the most sockets allowed. */
+export class TooManyConnectionsError extends DomainError {
+  readonly code = ErrorCode.TooManyConnections;
+}
+
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly code = ErrorCode.UnsupportedMediaType;
 }
 
 export class PayloadTooLargeError extends DomainError {
@@ -83,12 +97,4 @@ export class UnknownEventError extends DomainError {
 /** The store or another dependency could not do its part; nothing was acknowledged. */
 export class UnavailableError extends DomainError {
   readonly code = ErrorCode.Unavailable;
-}
-
-/** Raised by a repository when a unique key already exists (e.g. a repeated clientMessageId). */
-export class DuplicateKeyError extends Error {
-  constructor(readonly key: string) {
-    super(`duplicate key: ${key}`);
-    this.name = this.constructor.name;
-  }
 }

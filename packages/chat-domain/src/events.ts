@@ -1,19 +1,26 @@
 import { type ErrorCode, type ErrorIssue } from './errors.js';
 import { type ConversationKind, type MemberRole } from './entities.js';
+import { type z } from 'zod';
 import {
-  type AuthRefreshInput,
-  type MarkReadInput,
-  type PresenceQueryInput,
-  type SendMessageInput,
-  type SyncInput,
-  type TypingInput,
+  type authRefreshSchema,
+  type markReadSchema,
+  type presenceQuerySchema,
+  type sendMessageSchema,
+  type syncSchema,
+  type typingSchema,
 } from './schemas.js';
+
+// What a client sends (before the server's normalization).
+type In<S extends z.ZodType> = z.input<S>;
 
 /** Messages as they travel (JSON): dates are ISO strings. */
 export interface MessageDto {
   id: string;
   conversationId: string;
+  /** Position in the conversation: order by it. */
   seq: number;
+  /** The conversation's version at this message's last change: the sync cursor counts these. */
+  version: number;
   senderId: string;
   clientMessageId: string;
   body: string;
@@ -31,9 +38,12 @@ export interface ConversationDto {
   createdBy: string;
   createdAt: string;
   lastActivityAt: string;
-  lastMessage?: Omit<MessageDto, 'conversationId' | 'clientMessageId'>;
-  /** Seq of the newest stored message (0 when empty). */
+  /** The newest message, its body cut to a preview. */
+  lastMessage?: Omit<MessageDto, 'conversationId' | 'clientMessageId' | 'version'>;
+  /** Seq of the newest message (0 when empty). */
   lastSeq: number;
+  /** The change cursor: a device that holds this conversation up to here syncs from it. */
+  version: number;
   /** The caller's read position and unread count. */
   lastReadSeq: number;
   unreadCount: number;
@@ -56,13 +66,36 @@ export interface SendResult {
   duplicate: boolean;
 }
 
+export interface SyncEntry {
+  conversationId: string;
+  /** Changes after the version asked for, ascending by version, each in its current state. */
+  messages: MessageDto[];
+  /** Where to resume: call `sync` again from here while `hasMore`, and store it after. */
+  version: number;
+  hasMore: boolean;
+  lastReadSeq: number;
+  /** Set when the caller is not (or no longer) a member: drop the conversation. */
+  error?: ErrorBody;
+}
+
 export interface SyncResult {
-  conversations: {
-    conversationId: string;
-    messages: MessageDto[];
-    hasMore: boolean;
-    lastReadSeq: number;
-  }[];
+  conversations: SyncEntry[];
+}
+
+export interface ConversationList {
+  conversations: ConversationDto[];
+  nextCursor?: string;
+  /** Unread messages over the caller's most recently active conversations (see `totalUnreadCapped`). */
+  totalUnread: number;
+  /** True when the caller has more conversations than `totalUnread` counts: it is a floor. */
+  totalUnreadCapped: boolean;
+}
+
+export interface HistoryPage {
+  /** Ascending by seq. */
+  messages: MessageDto[];
+  /** More messages exist beyond this page in the direction asked for. */
+  hasMore: boolean;
 }
 
 export interface ReadResult {
@@ -92,16 +125,19 @@ export interface TypingEvent {
 }
 
 export interface ClientToServerEvents {
-  'message:send': (payload: SendMessageInput, ack: AckCallback<SendResult>) => void;
-  sync: (payload: SyncInput, ack: AckCallback<SyncResult>) => void;
-  'conversation:read': (payload: MarkReadInput, ack: AckCallback<ReadResult>) => void;
-  'typing:start': (payload: TypingInput, ack?: AckCallback<null>) => void;
-  'typing:stop': (payload: TypingInput, ack?: AckCallback<null>) => void;
+  'message:send': (payload: In<typeof sendMessageSchema>, ack: AckCallback<SendResult>) => void;
+  sync: (payload: In<typeof syncSchema>, ack: AckCallback<SyncResult>) => void;
+  'conversation:read': (payload: In<typeof markReadSchema>, ack: AckCallback<ReadResult>) => void;
+  'typing:start': (payload: In<typeof typingSchema>, ack?: AckCallback<null>) => void;
+  'typing:stop': (payload: In<typeof typingSchema>, ack?: AckCallback<null>) => void;
   'presence:query': (
-    payload: PresenceQueryInput,
+    payload: In<typeof presenceQuerySchema>,
     ack: AckCallback<{ users: PresenceDto[] }>,
   ) => void;
-  'auth:refresh': (payload: AuthRefreshInput, ack: AckCallback<{ expiresAt: string }>) => void;
+  'auth:refresh': (
+    payload: In<typeof authRefreshSchema>,
+    ack: AckCallback<{ expiresAt: string }>,
+  ) => void;
 }
 
 export interface ServerToClientEvents {

@@ -9,7 +9,6 @@ export {
   type MessagePreview,
   type Conversation,
   type Message,
-  type ReadState,
 } from './entities.js';
 export {
   ErrorCode,
@@ -22,10 +21,11 @@ export {
   NotMemberError,
   ConflictError,
   RateLimitedError,
+  TooManyConnectionsError,
   PayloadTooLargeError,
+  UnsupportedMediaTypeError,
   UnknownEventError,
   UnavailableError,
-  DuplicateKeyError,
 } from './errors.js';
 export {
   LIMITS,
@@ -38,8 +38,16 @@ export {
   unreadCount,
   nextReadSeq,
   lastMessageSeq,
+  readPosition,
+  toPreview,
+  cutText,
+  approximateBytes,
+  utf8Length,
 } from './rules.js';
 export {
+  idSchema,
+  messageBodySchema,
+  titleSchema,
   jobContextSchema,
   sendMessageSchema,
   syncSchema,
@@ -67,10 +75,13 @@ export {
   userRoom,
   type MessageDto,
   type ConversationDto,
+  type ConversationList,
+  type HistoryPage,
   type ErrorBody,
   type Ack,
   type AckCallback,
   type SendResult,
+  type SyncEntry,
   type SyncResult,
   type ReadResult,
   type PresenceDto,
@@ -82,9 +93,32 @@ export {
 export type {
   NewConversation,
   ConversationPage,
-  ConversationRepository,
-  MessageRepository,
-  ReadStateRepository,
+  UnreadSummary,
+  ConversationStore,
+  MessageDraft,
+  AppendResult,
+  ChangePage,
+  MessageStore,
+  ContactStore,
   ChatStore,
+  FanOut,
+  Clock,
 } from './ports.js';
 export { toMessageDto, toConversationDto } from './mappers.js';
+export { withDeadline, storeWithDeadline } from './deadline.js';
+export {
+  createChat,
+  openConversation,
+  listConversations,
+  memberConversation,
+  getConversation,
+  history,
+  sendMessage,
+  syncChanges,
+  markRead,
+  visibleContacts,
+  presenceAudience,
+  type Chat,
+  type ChatDeps,
+  type Origin,
+} from './chat.usecases.js';

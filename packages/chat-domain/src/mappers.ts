@@ -1,12 +1,13 @@
 import { type Conversation, type Message } from './entities.js';
 import { type ConversationDto, type MessageDto } from './events.js';
-import { lastMessageSeq, unreadCount } from './rules.js';
+import { lastMessageSeq, readPosition, unreadCount } from './rules.js';
 
 export function toMessageDto(m: Message): MessageDto {
   return {
     id: m.id,
     conversationId: m.conversationId,
     seq: m.seq,
+    version: m.version,
     senderId: m.senderId,
     clientMessageId: m.clientMessageId,
     body: m.body,
@@ -14,18 +15,10 @@ export function toMessageDto(m: Message): MessageDto {
   };
 }
 
-/**
- * The conversation as `viewerId` sees it. `positions` holds read positions by user id
- * (missing = 0), shown per member and as the viewer's own unread count.
- */
-export function toConversationDto(
-  c: Conversation,
-  viewerId: string,
-  positions: ReadonlyMap<string, number> = new Map(),
-): ConversationDto {
+/** The conversation as `viewerId` sees it: every member's read position, and the viewer's unread count. */
+export function toConversationDto(c: Conversation, viewerId: string): ConversationDto {
   const lastSeq = lastMessageSeq(c);
-  const readBy = (userId: string) => Math.min(positions.get(userId) ?? 0, lastSeq);
-  const lastReadSeq = positions.get(viewerId) ?? 0;
+  const lastReadSeq = Math.min(readPosition(c, viewerId), lastSeq);
   return {
     id: c.id,
     kind: c.kind,
@@ -36,7 +29,7 @@ export function toConversationDto(
       userId: m.userId,
       role: m.role,
       joinedAt: m.joinedAt.toISOString(),
-      lastReadSeq: readBy(m.userId),
+      lastReadSeq: Math.min(m.lastReadSeq, lastSeq),
     })),
     createdBy: c.createdBy,
     createdAt: c.createdAt.toISOString(),
@@ -51,7 +44,8 @@ export function toConversationDto(
       },
     }),
     lastSeq,
-    lastReadSeq: readBy(viewerId),
+    version: c.version,
+    lastReadSeq,
     unreadCount: unreadCount(lastSeq, lastReadSeq),
   };
 }

@@ -6,21 +6,25 @@ import {
   assertCanOpenDirect,
   assertMember,
   directKey,
+  cutText,
   nextReadSeq,
+  readPosition,
+  toPreview,
   unreadCount,
+  utf8Length,
 } from './rules.js';
 
 const conversation: Conversation = {
   id: 'c1',
   kind: 'direct',
   members: [
-    { userId: 'alice', role: 'owner', joinedAt: new Date(0) },
-    { userId: 'bob', role: 'member', joinedAt: new Date(0) },
+    { userId: 'alice', role: 'owner', joinedAt: new Date(0), lastReadSeq: 3 },
+    { userId: 'bob', role: 'member', joinedAt: new Date(0), lastReadSeq: 1 },
   ],
   createdBy: 'alice',
   createdAt: new Date(0),
-  lastSeq: 3,
   lastActivityAt: new Date(0),
+  version: 3,
 };
 
 describe('membership', () => {
@@ -103,5 +107,38 @@ describe('read state', () => {
   it('counts unread as the messages after the read position, never negative', () => {
     expect(unreadCount(10, 4)).toBe(6);
     expect(unreadCount(4, 10)).toBe(0);
+  });
+});
+
+describe('text helpers', () => {
+  it('cuts a preview without splitting a surrogate pair', () => {
+    expect(cutText('abc', 5)).toBe('abc');
+    expect(cutText('abcdef', 3)).toBe('abc');
+    // '😀' is two UTF-16 units: cutting after one of them would leave a lone surrogate.
+    expect(cutText('ab😀', 3)).toBe('ab');
+    expect(cutText('ab😀', 4)).toBe('ab😀');
+  });
+
+  it('counts UTF-8 bytes like the wire does', () => {
+    for (const sample of ['', 'hello', 'héllo', '日本語', '😀 ok', 'a\ud800b']) {
+      expect(utf8Length(sample)).toBe(new TextEncoder().encode(sample).length);
+    }
+  });
+
+  it('reads a member position and cuts the preview body', () => {
+    expect(readPosition(conversation, 'bob')).toBe(1);
+    expect(readPosition(conversation, 'mallory')).toBe(0);
+    const preview = toPreview({
+      id: 'm',
+      conversationId: 'c1',
+      seq: 4,
+      version: 4,
+      senderId: 'bob',
+      clientMessageId: 'x',
+      body: 'y'.repeat(LIMITS.previewLength + 10),
+      createdAt: new Date(0),
+    });
+    expect(preview.body).toHaveLength(LIMITS.previewLength);
+    expect(preview).toMatchObject({ id: 'm', seq: 4, senderId: 'bob' });
   });
 });

@@ -1,20 +1,36 @@
-import { type Conversation, type JobContext, type Principal } from './entities.js';
+import {
+  type Conversation,
+  type JobContext,
+  type Message,
+  type MessagePreview,
+  type Principal,
+} from './entities.js';
 import { ForbiddenError, NotMemberError, ValidationError } from './errors.js';
 
 export const LIMITS = {
-  /** Characters (UTF-16 code units) in one message body. */
+  /** Length of a message body in UTF-16 code units (JavaScript's `length`, a browser's maxlength). */
   maxBodyLength: 4000,
+  /** Length of a group title, in UTF-16 code units. */
   maxTitleLength: 120,
+  /** A conversation's last message is shown cut to this many UTF-16 code units. */
+  previewLength: 280,
   /** Members of a group, creator included. */
   maxGroupMembers: 50,
   minGroupMembers: 2,
   maxClientMessageIdLength: 64,
   maxPageSize: 100,
   defaultPageSize: 50,
-  /** Conversations one `sync` request may name, and messages returned per conversation. */
-  maxSyncConversations: 200,
+  /** Distinct conversations one `sync` request may name (repeats are collapsed first). */
+  maxSyncConversations: 100,
+  /** Messages per conversation in one `sync` answer: the default and the most a client may ask. */
+  defaultSyncMessagesPerConversation: 50,
   maxSyncMessagesPerConversation: 200,
+  /** The whole `sync` answer: messages, and bytes (JSON, approximately) over all conversations. */
+  maxSyncMessagesPerAnswer: 500,
+  maxAnswerBytes: 512 * 1024,
   maxPresenceQuery: 200,
+  /** `totalUnread` counts the most recently active conversations only; beyond it is a floor. */
+  unreadScanConversations: 100,
 } as const;
 
 export function isMember(conversation: Conversation, userId: string): boolean {
@@ -89,7 +105,51 @@ export function nextReadSeq(current: number, requested: number, lastSeq: number)
   return Math.max(current, requested);
 }
 
-/** The seq of the newest stored message, which unread counts are measured against. */
+/** The seq of the newest message, which unread counts are measured against. */
 export function lastMessageSeq(conversation: Conversation): number {
   return conversation.lastMessage?.seq ?? 0;
+}
+
+/** A member's read position (0 for someone who is not a member). */
+export function readPosition(conversation: Conversation, userId: string): number {
+  return conversation.members.find((m) => m.userId === userId)?.lastReadSeq ?? 0;
+}
+
+/** What the conversation list shows of a message: the body cut to a preview. */
+export function toPreview(message: Message): MessagePreview {
+  return {
+    id: message.id,
+    seq: message.seq,
+    senderId: message.senderId,
+    body: cutText(message.body, LIMITS.previewLength),
+    createdAt: message.createdAt,
+  };
+}
+
+/** Cuts to at most `max` UTF-16 code units without splitting a surrogate pair. */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1] ?? '') ? max - 1 : max;
+  return text.slice(0, end);
+}
+
+/** Approximate JSON size of a message on the wire, for the byte caps of pages and sync answers. */
+export function approximateBytes(message: Pick<Message, 'body'>): number {
+  // Ids, seq, version and dates are under 250 bytes; the body is what varies.
+  return 250 + utf8Length(message.body);
+}
+
+/** Bytes of a string in UTF-8 (no allocation; works in browsers and Node alike). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      bytes += 4; // a surrogate pair is one 4-byte code point
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }

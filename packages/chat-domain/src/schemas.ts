@@ -3,52 +3,86 @@ import { LIMITS } from './rules.js';
 
 // Ids are opaque strings minted by the identity service (users) or the store
 // (conversations); a tight charset keeps them safe in keys, rooms and logs.
-const id = z
+const ID_PATTERN = /^[A-Za-z0-9_.:@-]+$/;
+export const idSchema = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[A-Za-z0-9_.:@-]+$/, 'only letters, digits and _ . : @ -');
+  .regex(ID_PATTERN, 'only letters, digits and _ . : @ -');
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-export const jobContextSchema = z.object({ jobId: id.optional(), applicationId: id.optional() });
+// C0 and C1 control characters other than tab and newline, and noncharacters: refused.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\uFFFE\uFFFF]/u;
+// A lone surrogate cannot be encoded as UTF-8 (the store would reject it later).
+const LONE_SURROGATE = /\p{Cs}/u;
+// Nothing a reader would see: white space, format characters (zero-width, bidi marks), controls,
+// and the fillers that render as blanks (Hangul fillers, braille blank).
+const INVISIBLE_ONLY = /^[\p{White_Space}\p{Cf}\p{Cc}\u115F\u1160\u3164\uFFA0\u2800]*$/u;
+
+/**
+ * Text people read: line breaks normalized to \n, length in UTF-16 code units (what `length`
+ * and a browser's maxlength count), no control characters, and something visible in it.
+ */
+function text(max: number, options: { multiline: boolean }) {
+  return z
+    .string()
+    .transform((s) => (options.multiline ? s.replace(/\r\n?/g, '\n') : s))
+    .superRefine((s, ctx) => {
+      const issue = (message: string) => ctx.addIssue({ code: 'custom', message });
+      if (s.length > max) return issue(`at most ${max} characters (UTF-16 code units)`);
+      if (LONE_SURROGATE.test(s)) return issue('not valid Unicode text');
+      if (!options.multiline && /\n/.test(s)) return issue('must be a single line');
+      if (CONTROL.test(s)) return issue('must not contain control characters');
+      if (INVISIBLE_ONLY.test(s)) return issue('must not be blank');
+    });
+}
+
+export const messageBodySchema = text(LIMITS.maxBodyLength, { multiline: true });
+export const titleSchema = text(LIMITS.maxTitleLength, { multiline: false }).transform((s) =>
+  s.trim(),
+);
+
+export const jobContextSchema = z.object({
+  jobId: idSchema.optional(),
+  applicationId: idSchema.optional(),
+});
 
 export const sendMessageSchema = z.strictObject({
-  conversationId: id,
+  conversationId: idSchema,
   clientMessageId: z
     .string()
     .min(1)
     .max(LIMITS.maxClientMessageIdLength)
-    .regex(/^[A-Za-z0-9_-]+$/),
-  body: z
-    .string()
-    .max(LIMITS.maxBodyLength, `at most ${LIMITS.maxBodyLength} characters`)
-    .refine((s) => s.trim().length > 0, 'must not be blank'),
+    .regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, _ and -'),
+  body: messageBodySchema,
 });
 
 export const syncSchema = z.strictObject({
+  // Checked for size before the repeats are collapsed, so a huge list is refused outright.
   conversations: z
-    .array(z.strictObject({ conversationId: id, afterSeq: seq }))
-    .max(LIMITS.maxSyncConversations),
+    .array(z.strictObject({ conversationId: idSchema, afterVersion: seq }))
+    .max(LIMITS.maxSyncConversations * 2),
   limit: z.number().int().min(1).max(LIMITS.maxSyncMessagesPerConversation).optional(),
 });
 
-export const markReadSchema = z.strictObject({ conversationId: id, seq });
+export const markReadSchema = z.strictObject({ conversationId: idSchema, seq });
 
-export const typingSchema = z.strictObject({ conversationId: id });
+export const typingSchema = z.strictObject({ conversationId: idSchema });
 
 export const presenceQuerySchema = z.strictObject({
-  userIds: z.array(id).min(1).max(LIMITS.maxPresenceQuery),
+  userIds: z.array(idSchema).min(1).max(LIMITS.maxPresenceQuery),
 });
 
 export const authRefreshSchema = z.strictObject({ token: z.string().min(1).max(8192) });
 
 export const createConversationSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('direct'), userId: id, ...jobContextSchema.shape }),
+  z.strictObject({ kind: z.literal('direct'), userId: idSchema, ...jobContextSchema.shape }),
   z.strictObject({
     kind: z.literal('group'),
-    title: z.string().trim().min(1).max(LIMITS.maxTitleLength),
+    title: titleSchema,
     memberIds: z
-      .array(id)
+      .array(idSchema)
       .min(1)
       .max(LIMITS.maxGroupMembers - 1),
     ...jobContextSchema.shape,
@@ -64,8 +98,8 @@ const pageSize = z.coerce
 
 export const historyQuerySchema = z
   .strictObject({
-    before: z.coerce.number().int().min(1).optional(),
-    after: z.coerce.number().int().min(0).optional(),
+    before: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     limit: pageSize,
   })
   .refine(

@@ -69,6 +69,7 @@ export async function createRedisAdapter(
     keyPrefix: false,
     // Subscriptions made during an outage wait for the connection instead of failing.
     maxRetriesPerRequest: null,
+    commandTimeout: false,
     // Without it ioredis' Cluster sends SSUBSCRIBE to the wrong node and crashes on MOVED.
     shardedSubscribers: cluster,
   });

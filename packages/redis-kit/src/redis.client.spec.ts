@@ -26,6 +26,7 @@ describe('tlsOptions', () => {
     db: 0,
     tls: true,
     connectTimeoutMs: 1000,
+    commandTimeoutMs: 1_000,
   };
 
   it('verifies the certificate against the host name (SNI), as ElastiCache wants', () => {

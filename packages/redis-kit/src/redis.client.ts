@@ -23,6 +23,8 @@ export interface CreateRedisClientOptions {
 export interface InternalClientOptions extends CreateRedisClientOptions {
   shardedSubscribers?: boolean;
   enableOfflineQueue?: boolean;
+  /** False for a subscriber: its subscriptions wait for a connection instead of timing out. */
+  commandTimeout?: boolean;
   maxRetriesPerRequest?: number | null;
   keyPrefix?: boolean;
 }
@@ -70,6 +72,7 @@ export function buildClient(config: RedisConfig, options: InternalClientOptions)
       };
   const common = {
     connectTimeout: config.connectTimeoutMs,
+    ...(options.commandTimeout !== false && { commandTimeout: config.commandTimeoutMs }),
     connectionName: name,
     // Bounded: during an outage a command fails after a few reconnect attempts instead of piling up.
     maxRetriesPerRequest:

@@ -31,6 +31,7 @@ describe('parseRedisConfig', () => {
       db: 0,
       tls: false,
       connectTimeoutMs: 10_000,
+      commandTimeoutMs: 1_000,
     });
   });
 
@@ -44,6 +45,7 @@ describe('parseRedisConfig', () => {
       db: 3,
       tls: true,
       connectTimeoutMs: 10_000,
+      commandTimeoutMs: 1_000,
     });
     expect(parseRedisConfig({ REDIS_URL: 'redis://:only-pass@h/' })).toMatchObject({
       password: 'only-pass',
@@ -80,6 +82,7 @@ describe('parseRedisConfig', () => {
         REDIS_TLS_CA: '-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n',
         REDIS_CLUSTER: '1',
         REDIS_CONNECT_TIMEOUT_MS: '2500',
+        REDIS_COMMAND_TIMEOUT_MS: '750',
         REDIS_KEY_PREFIX: 'chat:',
       }),
     ).toEqual({
@@ -93,6 +96,7 @@ describe('parseRedisConfig', () => {
       tlsRejectUnauthorized: false,
       tlsCa: '-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n',
       connectTimeoutMs: 2500,
+      commandTimeoutMs: 750,
       keyPrefix: 'chat:',
     });
   });
@@ -197,6 +201,7 @@ describe('describeRedisConfig', () => {
     db: 0,
     tls: false,
     connectTimeoutMs: 1000,
+    commandTimeoutMs: 1_000,
   };
 
   it('masks the password and names the mode', () => {

@@ -15,6 +15,8 @@ export interface RedisConfig {
   /** PEM of a private CA; the Node.js trust store is used otherwise (enough for ElastiCache). */
   tlsCa?: string;
   connectTimeoutMs: number;
+  /** A command without a reply within this long fails (a stalled server never hangs a caller). */
+  commandTimeoutMs: number;
   keyPrefix?: string;
   /**
    * Set by code, never parsed from the environment: where the AUTH credentials come from when they
@@ -74,6 +76,7 @@ export const REDIS_ENV_VARIABLES = [
   'REDIS_TLS_CA',
   'REDIS_CLUSTER',
   'REDIS_CONNECT_TIMEOUT_MS',
+  'REDIS_COMMAND_TIMEOUT_MS',
   'REDIS_KEY_PREFIX',
 ] as const;
 
@@ -81,6 +84,7 @@ type RedisEnvVariable = (typeof REDIS_ENV_VARIABLES)[number];
 
 const DEFAULT_PORT = 6379;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_COMMAND_TIMEOUT_MS = 1_000;
 const MAX_CONNECT_TIMEOUT_MS = 120_000;
 const TRUE = new Set(['true', '1', 'yes']);
 const FALSE = new Set(['false', '0', 'no']);
@@ -131,6 +135,12 @@ export function parseRedisConfig(env: Record<string, string | undefined>): Redis
   const connectTimeoutMs = int(
     'REDIS_CONNECT_TIMEOUT_MS',
     1,
+    MAX_CONNECT_TIMEOUT_MS,
+    'a timeout in ms',
+  );
+  const commandTimeoutMs = int(
+    'REDIS_COMMAND_TIMEOUT_MS',
+    50,
     MAX_CONNECT_TIMEOUT_MS,
     'a timeout in ms',
   );
@@ -216,6 +226,7 @@ export function parseRedisConfig(env: Record<string, string | undefined>): Redis
     db: db ?? 0,
     tls,
     connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    commandTimeoutMs: commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
   };
   if (username !== undefined) config.username = username;
   if (password !== undefined) config.password = password;

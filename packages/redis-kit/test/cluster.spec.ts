@@ -37,6 +37,7 @@ describe('Redis Cluster with the sharded adapter', () => {
       db: 0,
       tls: false,
       connectTimeoutMs: 1_000,
+      commandTimeoutMs: 1_000,
     };
     a = await startInstance(config, logger);
     b = await startInstance(config, logger);

@@ -48,6 +48,7 @@ describe('standalone Redis', () => {
       db: 0,
       tls: false,
       connectTimeoutMs: 1_000,
+      commandTimeoutMs: 300,
     };
     a = await startInstance(config, logger);
     b = await startInstance(config, logger);
@@ -125,6 +126,27 @@ describe('standalone Redis', () => {
       async () => !(await clientList()).includes('name=nest-test'),
       2_000,
     );
+  });
+
+  it('answers within the command timeout while Redis stalls (SIGSTOP), and works again after', async () => {
+    await expect(client.set('stall', 'before')).resolves.toBe('OK');
+    server.pause();
+    try {
+      const started = Date.now();
+      await expect(client.get('stall')).rejects.toThrow(/timed out/i);
+      const waitedMs = Date.now() - started;
+      // The connection stays open: only the command timeout can end the wait.
+      expect(client.status).toBe('ready');
+      expect(waitedMs).toBeLessThan(2_000);
+      await expect(health.isHealthy('redis', 500)).resolves.toMatchObject({
+        redis: { status: 'down' },
+      });
+      console.log(`[figure] standalone command during a stall failed after ${waitedMs} ms`);
+    } finally {
+      server.resume();
+    }
+    await waitUntil('answers again', async () => (await client.get('stall')) === 'before', 5_000);
+    expect(unhandled.reasons).toEqual([]);
   });
 
   it('survives Redis being SIGKILLed and restarted: down, then up, delivery resumes, no unhandled rejection', async () => {

@@ -40,6 +40,7 @@ describe('Redis with password and TLS', () => {
       tls: true,
       tlsCa: secure.tls!.ca,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      commandTimeoutMs: 1_000,
     };
   });
 

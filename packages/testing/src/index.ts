@@ -1,4 +1,5 @@
 export { getFreePort } from './ports.js';
+export { residentBytes, watchPeakResident } from './memory.js';
 export { waitUntil } from './wait.js';
 export {
   GATEWAY_READY,

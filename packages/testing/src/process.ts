@@ -44,6 +44,7 @@ export class ManagedProcess {
   private output: string[] = [];
   private exited: Promise<number | null> = Promise.resolve(null);
   private watchdog: ChildProcess | undefined;
+  private paused = false;
 
   constructor(private readonly options: ManagedProcessOptions) {
     installExitHooks();
@@ -130,6 +131,8 @@ export class ManagedProcess {
   async stop(graceMs = 5_000): Promise<void> {
     this.stopWatchdog();
     if (!this.running) return;
+    // A stopped process ignores SIGTERM until it runs again.
+    if (this.paused) this.resume();
     this.child?.kill('SIGTERM');
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
     await this.exited;
@@ -147,6 +150,20 @@ export class ManagedProcess {
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
+  }
+
+  /**
+   * SIGSTOP: the process stops answering but keeps its connections open, which is what a
+   * network blackhole or a failover in progress looks like to a client. `resume()` undoes it.
+   */
+  pause(): void {
+    if (this.running) this.child?.kill('SIGSTOP');
+    this.paused = this.running;
+  }
+
+  resume(): void {
+    if (this.running) this.child?.kill('SIGCONT');
+    this.paused = false;
   }
 
   /** Stops the process and removes its temp folders. */

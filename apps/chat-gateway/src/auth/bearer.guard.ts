@@ -6,18 +6,28 @@ import {
 } from '@nestjs/common';
 import { type Principal } from '@jobsphere/chat-domain';
 import { type Request } from 'express';
+import { BudgetService } from '../limits/budget.service.js';
+import { requestIp } from '../http/http-pipeline.js';
 import { TokenService, bearerToken } from './token.service.js';
 
 type AuthedRequest = Request & { principal?: Principal };
 
-/** REST authentication: a valid bearer token or 401 (through the error table). */
+/** REST authentication: a valid bearer token or 401; bad tokens spend the client IP's budget. */
 @Injectable()
 export class BearerGuard implements CanActivate {
-  constructor(private readonly tokens: TokenService) {}
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly budgets: BudgetService,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthedRequest>();
-    const { userId, role } = await this.tokens.verify(bearerToken(request.headers.authorization));
+    const { userId, role } = await this.tokens
+      .verify(bearerToken(request.headers.authorization))
+      .catch(async (error: unknown) => {
+        await this.budgets.consume('authFailureIp', requestIp(request));
+        throw error;
+      });
     request.principal = { userId, role };
     return true;
   }

@@ -17,6 +17,8 @@ export interface VerifiedToken extends Principal {
 // Pinned: a token signed with any other algorithm (or `none`) is rejected.
 const ALGORITHM = 'HS256';
 const SUBJECT = /^[A-Za-z0-9_.:@-]{1,64}$/;
+/** 9999-12-31: an `exp` past it is no date at all (it would break every date derived from it). */
+const MAX_EXP_SECONDS = 253_402_300_799;
 
 /** Verifies the access tokens the JobSphere identity service issues. */
 @Injectable()
@@ -43,7 +45,11 @@ export class TokenService {
       if (typeof role !== 'string' || !(USER_ROLES as readonly string[]).includes(role)) {
         throw new UnauthorizedError('invalid token role');
       }
-      return { userId: payload.sub, role: role as UserRole, expiresAt: (payload.exp ?? 0) * 1000 };
+      const exp = payload.exp ?? 0;
+      if (!Number.isFinite(exp) || exp > MAX_EXP_SECONDS) {
+        throw new UnauthorizedError('invalid token expiry');
+      }
+      return { userId: payload.sub, role: role as UserRole, expiresAt: exp * 1000 };
     } catch (error) {
       if (error instanceof UnauthorizedError) throw error;
       if (error instanceof errors.JWTExpired) throw new UnauthorizedError('access token expired');

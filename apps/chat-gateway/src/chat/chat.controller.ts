@@ -3,6 +3,7 @@ import {
   Controller,
   Get,
   HttpCode,
+  Inject,
   Param,
   Post,
   Query,
@@ -15,29 +16,39 @@ import {
   listConversationsQuerySchema,
   markReadBodySchema,
   parsePayload,
+  type Chat,
   type Principal,
 } from '@jobsphere/chat-domain';
 import { type Response } from 'express';
 import { BearerGuard, CurrentPrincipal } from '../auth/bearer.guard.js';
+import { BudgetService } from '../limits/budget.service.js';
 import { RestRateLimitGuard } from '../limits/rest-rate-limit.guard.js';
-import { ChatService } from './chat.service.js';
+import { CHAT } from './chat.tokens.js';
 
 @Controller('conversations')
 @UseGuards(BearerGuard, RestRateLimitGuard)
 export class ChatController {
-  constructor(private readonly chat: ChatService) {}
+  constructor(
+    @Inject(CHAT) private readonly chat: Chat,
+    private readonly budgets: BudgetService,
+  ) {}
 
-  /** 201 when created, 200 when the same direct conversation already existed. */
+  /** 201 when created, 200 when the same direct conversation already existed (that costs nothing). */
   @Post()
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { conversation, created } = await this.chat.createConversation(
-      principal,
-      parsePayload(createConversationSchema, body, 'body'),
-    );
+    const input = parsePayload(createConversationSchema, body, 'body');
+    await this.budgets.consume('conversations', principal.userId);
+    const { conversation, created } = await this.chat
+      .openConversation(principal, input)
+      .catch(async (error: unknown) => {
+        await this.budgets.refund('conversations', principal.userId);
+        throw error;
+      });
+    if (!created) await this.budgets.refund('conversations', principal.userId);
     res.status(created ? 201 : 200);
     return conversation;
   }

@@ -1,8 +1,11 @@
-import { Logger } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import {
   CLIENT_EVENTS,
+  RateLimitedError,
+  TooManyConnectionsError,
   UnauthorizedError,
+  UnavailableError,
   UnknownEventError,
   authRefreshSchema,
   markReadSchema,
@@ -11,23 +14,28 @@ import {
   sendMessageSchema,
   syncSchema,
   typingSchema,
-  UnavailableError,
   userRoom,
+  withDeadline,
   type Ack,
+  type Chat,
   type ClientToServerEvents,
   type Principal,
   type ServerToClientEvents,
 } from '@jobsphere/chat-domain';
 import { type Server, type Socket } from 'socket.io';
-import { TokenService, bearerToken, type VerifiedToken } from '../auth/token.service.js';
+import { TokenService, bearerToken } from '../auth/token.service.js';
+import { clientIp } from '../common/client-ip.js';
 import { mapError } from '../common/error-table.js';
-import { describe } from '../common/http-exception.filter.js';
+import { describeError, logText } from '../common/log-text.js';
+import { type AppConfig, type BudgetScope } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { LifecycleState } from '../health/lifecycle.state.js';
-import { RateLimitService } from '../limits/rate-limit.service.js';
+import { BudgetService } from '../limits/budget.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PresenceService } from '../presence/presence.service.js';
+import { ConnectionGuard } from '../realtime/connection-guard.js';
 import { RealtimeBus } from '../realtime/realtime-bus.js';
-import { ChatService } from './chat.service.js';
+import { CHAT } from './chat.tokens.js';
 import { TypingService } from './typing.service.js';
 
 interface SocketData {
@@ -47,34 +55,52 @@ export type ChatSocket = Socket<
   SocketData
 >;
 
+type ClientEvent = (typeof CLIENT_EVENTS)[number];
 type Handler = (socket: ChatSocket, payload: unknown) => Promise<unknown>;
 
 /** Warn a socket this long before its token expires, so it can refresh without a drop. */
 const EXPIRY_WARNING_MS = 30_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How soon a client whose socket had too many requests in flight may try again. */
+const IN_FLIGHT_RETRY_MS = 100;
+/** The handshake waits this long for the shared socket count; after it, the local count decides. */
+const PRESENCE_HANDSHAKE_DEADLINE_MS = 500;
+
+/** What each event costs; typing:stop only ends what a budgeted start began. */
+const EVENT_BUDGET: Record<ClientEvent, BudgetScope | undefined> = {
+  'message:send': 'send',
+  sync: 'sync',
+  'conversation:read': 'read',
+  'typing:start': 'typing',
+  'typing:stop': undefined,
+  'presence:query': 'presence',
+  'auth:refresh': 'refresh',
+};
 
 @WebSocketGateway()
 export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnection<ChatSocket> {
   private readonly logger = new Logger('ChatGateway');
-  private readonly handlers: Record<(typeof CLIENT_EVENTS)[number], Handler>;
+  private readonly handlers: Record<ClientEvent, Handler>;
   private readonly expiryTimers = new WeakMap<ChatSocket, NodeJS.Timeout[]>();
 
   constructor(
-    private readonly chat: ChatService,
+    @Inject(CHAT) private readonly chat: Chat,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tokens: TokenService,
     private readonly bus: RealtimeBus,
-    private readonly limits: RateLimitService,
+    private readonly budgets: BudgetService,
     private readonly presence: PresenceService,
     private readonly typing: TypingService,
+    private readonly guard: ConnectionGuard,
     private readonly metrics: MetricsService,
     private readonly lifecycle: LifecycleState,
   ) {
     this.handlers = {
       'message:send': async (socket, payload) => {
         const input = parsePayload(sendMessageSchema, payload);
-        await this.limits.consume('send', socket.data.principal.userId);
         const result = await this.chat.send(socket.data.principal, input, { socketId: socket.id });
         this.typing.stop(socket.id, input.conversationId);
+        if (!result.duplicate) this.metrics.messagesStored.inc();
         return result;
       },
       sync: (socket, payload) =>
@@ -87,7 +113,6 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
       },
       'typing:start': async (socket, payload) => {
         const { conversationId } = parsePayload(typingSchema, payload);
-        await this.limits.consume('typing', socket.data.principal.userId);
         const conversation = await this.chat.memberConversation(
           socket.data.principal,
           conversationId,
@@ -101,7 +126,7 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
       },
       'presence:query': async (socket, payload) => {
         const { userIds } = parsePayload(presenceQuerySchema, payload);
-        const visible = await this.chat.contactsAmong(socket.data.principal.userId, userIds);
+        const visible = await this.chat.visibleContacts(socket.data.principal.userId, userIds);
         return { users: await this.presence.query(visible) };
       },
       'auth:refresh': (socket, payload) =>
@@ -115,10 +140,11 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     server.use((socket, next) => {
       this.admit(socket).then(
         () => next(),
-        (error: unknown) =>
-          next(
-            Object.assign(new Error(mapError(error).body.message), { data: mapError(error).body }),
-          ),
+        (error: unknown) => {
+          const { body } = mapError(error);
+          this.metrics.connectionsRefused.inc({ code: body.code });
+          next(Object.assign(new Error(body.message), { data: body }));
+        },
       );
     });
   }
@@ -126,34 +152,59 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
   /**
    * Runs before the client hears `connect`: from then on its user room reaches it and it is
    * online, so nothing sent to it right away is missed and switching devices never flickers.
+   * Every step is budgeted or bounded in time: a flood of handshakes costs little.
    */
   private async admit(socket: ChatSocket): Promise<void> {
     if (this.lifecycle.draining) throw new UnavailableError('instance draining, reconnect');
+    const ip = clientIp(
+      socket.handshake.address,
+      socket.handshake.headers['x-forwarded-for'],
+      this.config.http.trustProxyHops,
+    );
+    await this.budgets.consume('handshakeIp', ip);
     const auth = socket.handshake.auth as { token?: unknown };
     const token =
       typeof auth.token === 'string'
         ? auth.token
         : bearerToken(socket.handshake.headers.authorization);
-    const verified = await this.tokens.verify(token);
-    socket.data.principal = { userId: verified.userId, role: verified.role };
+    const verified = await this.tokens.verify(token).catch(async (error: unknown) => {
+      await this.budgets.consume('authFailureIp', ip);
+      throw error;
+    });
+    const { userId } = verified;
+    const max = this.config.socket.maxPerUser;
+    if (this.guard.localSockets(userId) >= max) throw tooMany(max);
+    socket.data.principal = { userId, role: verified.role };
     socket.data.expiresAt = verified.expiresAt;
-    await socket.join(userRoom(verified.userId));
-    await this.presence
-      .connected(verified.userId, socket.id)
-      .catch((error: unknown) => this.logger.warn(`presence update failed: ${describe(error)}`));
+    await socket.join(userRoom(userId));
+    // The count over all instances decides when Redis answers in time; else this instance's.
+    const recorded = this.presence.connected(userId, socket.id);
+    const live = await withDeadline(recorded, PRESENCE_HANDSHAKE_DEADLINE_MS, 'presence').catch(
+      (error: unknown) => {
+        this.logger.warn(`presence update failed or is late: ${describeError(error)}`);
+        return 0;
+      },
+    );
+    if (live > max) {
+      await socket.leave(userRoom(userId));
+      void this.presence.disconnected(userId, socket.id).catch(() => undefined);
+      throw tooMany(max);
+    }
   }
 
   handleConnection(socket: ChatSocket): void {
     const { principal } = socket.data;
-    socket.on('error', (error) =>
-      this.logger.warn(`socket ${socket.id} error: ${describe(error)}`),
-    );
+    this.guard.watch(socket, principal.userId);
+    // Only the server's own errors land here; a client emitting "error" is an unknown event.
+    socket.on('error', (error: unknown) => {
+      if (error instanceof Error) this.logger.warn(`socket ${socket.id}: ${describeError(error)}`);
+    });
     for (const event of CLIENT_EVENTS) {
       socket.on(event, (...args: unknown[]) => this.dispatch(socket, event, args));
     }
-    socket.onAny((event: string, ...args: unknown[]) => {
-      if ((CLIENT_EVENTS as readonly string[]).includes(event)) return;
-      this.reply(socket, String(event), args, {
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if ((CLIENT_EVENTS as readonly unknown[]).includes(event)) return;
+      this.reply(socket, logText(event, 64), args, {
         ok: false,
         error: mapError(new UnknownEventError(String(event))).body,
       });
@@ -164,52 +215,66 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
       this.metrics.connectedSockets.dec();
       this.presence
         .disconnected(principal.userId, socket.id)
-        .catch((error: unknown) => this.logger.warn(`presence update failed: ${describe(error)}`));
+        .catch((error: unknown) =>
+          this.logger.warn(`presence update failed: ${describeError(error)}`),
+        );
     });
     this.metrics.connectedSockets.inc();
     this.scheduleExpiry(socket);
   }
 
-  private dispatch(
-    socket: ChatSocket,
-    event: (typeof CLIENT_EVENTS)[number],
-    args: unknown[],
-  ): void {
+  private dispatch(socket: ChatSocket, event: ClientEvent, args: unknown[]): void {
     const timer = this.metrics.ackLatency.startTimer({ event });
+    let started = false;
     const run = async (): Promise<Ack<unknown>> => {
+      // Cut off (a flood, a client that stopped reading): no work for an answer nobody gets.
+      if (socket.disconnected) throw new UnavailableError('socket closed');
+      if (!(started = this.guard.begin(socket, event))) {
+        throw new RateLimitedError(
+          IN_FLIGHT_RETRY_MS,
+          'too many requests in flight on this socket',
+        );
+      }
       if (Date.now() >= socket.data.expiresAt && event !== 'auth:refresh') {
         throw new UnauthorizedError('access token expired');
       }
+      const scope = EVENT_BUDGET[event];
+      if (scope) await this.budgets.consume(scope, socket.data.principal.userId);
       return { ok: true, data: await this.handlers[event](socket, args[0]) };
     };
-    run().then(
-      (ack) => {
-        timer({ outcome: 'ok' });
-        this.reply(socket, event, args, ack);
-      },
-      (error: unknown) => {
-        const mapped = mapError(error);
-        timer({ outcome: mapped.body.code });
-        if (mapped.body.code === 'UNAVAILABLE')
-          this.metrics.dependencyErrors.inc({ dependency: 'store' });
-        if (mapped.unexpected)
-          this.logger.error(
-            `${event} by ${socket.data.principal.userId} failed: ${describe(error)}`,
-          );
-        this.reply(socket, event, args, { ok: false, error: mapped.body });
-      },
-    );
+    run()
+      .finally(() => {
+        if (started) this.guard.finish(socket, event);
+      })
+      .then(
+        (ack) => {
+          timer({ outcome: 'ok' });
+          this.reply(socket, event, args, ack);
+        },
+        (error: unknown) => {
+          const mapped = mapError(error);
+          timer({ outcome: mapped.body.code });
+          if (mapped.body.code === 'UNAVAILABLE')
+            this.metrics.dependencyErrors.inc({ dependency: 'store' });
+          if (mapped.unexpected)
+            this.logger.error(
+              `${event} by ${socket.data.principal.userId} failed: ${describeError(error)}`,
+            );
+          this.reply(socket, event, args, { ok: false, error: mapped.body });
+        },
+      );
   }
 
   /** Answers through the ack callback when the client gave one, else with a `chat:error` event. */
   private reply(socket: ChatSocket, event: string, args: unknown[], ack: Ack<unknown>): void {
+    if (!this.guard.mayAnswer(socket)) return;
     const callback = args.at(-1);
     if (typeof callback === 'function') (callback as (a: Ack<unknown>) => void)(ack);
     else if (!ack.ok) socket.emit('chat:error', { event, error: ack.error });
   }
 
   private async refresh(socket: ChatSocket, token: string): Promise<{ expiresAt: string }> {
-    const verified: VerifiedToken = await this.tokens.verify(token);
+    const verified = await this.tokens.verify(token);
     if (verified.userId !== socket.data.principal.userId) {
       throw new UnauthorizedError('token belongs to another user');
     }
@@ -256,4 +321,10 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     for (const t of this.expiryTimers.get(socket) ?? []) clearTimeout(t);
     this.expiryTimers.delete(socket);
   }
+}
+
+function tooMany(max: number): TooManyConnectionsError {
+  return new TooManyConnectionsError(
+    `at most ${max} connections per user; close another device or tab first`,
+  );
 }

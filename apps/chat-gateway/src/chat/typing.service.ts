@@ -8,7 +8,7 @@ export const TYPING_TTL_MS = 5_000;
 export const TYPING_THROTTLE_MS = 2_000;
 
 interface TypingEntry {
-  conversation: Conversation;
+  audience: string[];
   userId: string;
   lastForwarded: number;
   expiry: NodeJS.Timeout;
@@ -16,55 +16,58 @@ interface TypingEntry {
 
 /**
  * Typing indicators: volatile, throttled per socket, never stored, only to the other
- * members, and ending by themselves after TYPING_TTL_MS.
+ * members, and ending by themselves after TYPING_TTL_MS. Entries are held per socket, so a
+ * socket that leaves is cleaned up without looking at anyone else's.
  */
 @Injectable()
 export class TypingService {
-  /** Key: socketId + conversationId. */
-  private readonly active = new Map<string, TypingEntry>();
+  /** socketId -> conversationId -> entry (each expires by itself; starts are budgeted). */
+  private readonly active = new Map<string, Map<string, TypingEntry>>();
 
   constructor(private readonly bus: RealtimeBus) {}
 
   start(socketId: string, userId: string, conversation: Conversation): void {
-    const key = `${socketId}\u0000${conversation.id}`;
+    const mine = this.active.get(socketId) ?? new Map<string, TypingEntry>();
     const now = Date.now();
-    const entry = this.active.get(key);
+    const entry = mine.get(conversation.id);
     if (entry) clearTimeout(entry.expiry);
     const expiry = setTimeout(() => this.stop(socketId, conversation.id), TYPING_TTL_MS);
     expiry.unref();
     const forward = !entry || now - entry.lastForwarded >= TYPING_THROTTLE_MS;
-    this.active.set(key, {
-      conversation,
+    const audience = memberIds(conversation).filter((id) => id !== userId);
+    mine.set(conversation.id, {
+      audience,
       userId,
       lastForwarded: forward ? now : entry.lastForwarded,
       expiry,
     });
-    if (forward) this.emit(conversation, userId, true);
+    this.active.set(socketId, mine);
+    if (forward) this.emit(conversation.id, audience, userId, true);
   }
 
   stop(socketId: string, conversationId: string): void {
-    const key = `${socketId}\u0000${conversationId}`;
-    const entry = this.active.get(key);
-    if (!entry) return;
+    const mine = this.active.get(socketId);
+    const entry = mine?.get(conversationId);
+    if (!mine || !entry) return;
     clearTimeout(entry.expiry);
-    this.active.delete(key);
-    this.emit(entry.conversation, entry.userId, false);
+    mine.delete(conversationId);
+    if (mine.size === 0) this.active.delete(socketId);
+    this.emit(conversationId, entry.audience, entry.userId, false);
   }
 
   /** A socket that leaves stops typing everywhere. */
   stopAll(socketId: string): void {
-    for (const [key, entry] of this.active) {
-      if (key.startsWith(`${socketId}\u0000`)) this.stop(socketId, entry.conversation.id);
+    for (const conversationId of [...(this.active.get(socketId)?.keys() ?? [])]) {
+      this.stop(socketId, conversationId);
     }
   }
 
-  private emit(conversation: Conversation, userId: string, typing: boolean): void {
-    const others = memberIds(conversation).filter((id) => id !== userId);
-    this.bus.volatileToUsers(others, undefined, 'typing', {
-      conversationId: conversation.id,
-      userId,
-      typing,
-      ...(typing && { expiresInMs: TYPING_TTL_MS }),
-    });
+  private emit(conversationId: string, audience: string[], userId: string, typing: boolean): void {
+    this.bus.toUsers(
+      audience,
+      'typing',
+      { conversationId, userId, typing, ...(typing && { expiresInMs: TYPING_TTL_MS }) },
+      { volatile: true },
+    );
   }
 }

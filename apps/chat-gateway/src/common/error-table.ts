@@ -16,6 +16,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Conflict]: 409,
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.RateLimited]: 429,
+  [ErrorCode.TooManyConnections]: 429,
+  [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.UnknownEvent]: 400,
   [ErrorCode.Unavailable]: 503,
   [ErrorCode.Internal]: 500,

@@ -1,6 +1,7 @@
-import { ConfigError, DEV_JWT_SECRET, loadConfig } from './app-config.js';
+import { ConfigError, DEV_JWT_SECRET, loadConfig, weakSecretReason } from './app-config.js';
 
-const SECRET = 'x'.repeat(40);
+// 48 random bytes, base64: what `openssl rand -base64 48` prints.
+const SECRET = 'q3Vx9Lr2mT8bN4pZ1wY7cK0sF6hJ5dA2gE9uR3iO8lP4vB7nM1xC6zQ0tW5yS2kH';
 const production = {
   NODE_ENV: 'production',
   MONGODB_URI: 'mongodb://docdb.example:27017/chat?tls=true',
@@ -27,14 +28,33 @@ describe('loadConfig', () => {
       nodeEnv: 'development',
       corsOrigin: true,
       jwt: { secret: DEV_JWT_SECRET, usingDevSecret: true },
+      store: { timeoutMs: 1_500 },
+      http: { maxBodyBytes: 65_536, trustProxyHops: 0 },
     });
     expect(config.mongodbUri).toBeUndefined();
     expect(config.redis).toBeUndefined();
+    expect(config.metrics).toBeUndefined();
     expect(config.socket).toEqual({
       pingIntervalMs: 25_000,
       pingTimeoutMs: 20_000,
       maxPayloadBytes: 65_536,
       transports: ['websocket'],
+      maxPerUser: 20,
+      maxBufferedBytes: 1_048_576,
+      maxPacketsPer10s: 300,
+    });
+    expect(config.budgets).toEqual({
+      send: { points: 30, durationS: 10 },
+      typing: { points: 20, durationS: 10 },
+      sync: { points: 60, durationS: 60 },
+      read: { points: 120, durationS: 60 },
+      presence: { points: 30, durationS: 60 },
+      refresh: { points: 10, durationS: 60 },
+      rest: { points: 120, durationS: 60 },
+      conversations: { points: 60, durationS: 3600 },
+      restIp: { points: 600, durationS: 60 },
+      handshakeIp: { points: 120, durationS: 60 },
+      authFailureIp: { points: 20, durationS: 60 },
     });
   });
 
@@ -49,8 +69,10 @@ describe('loadConfig', () => {
       port: 4100,
       nodeEnv: 'production',
       mongodbUri: production.MONGODB_URI,
-      corsOrigin: 'https://app.jobsphere.example',
+      corsOrigin: ['https://app.jobsphere.example'],
       jwt: { secret: SECRET, usingDevSecret: false },
+      devEndpoints: false,
+      metrics: { port: 9464, host: '127.0.0.1' },
       redis: {
         mode: 'standalone',
         host: 'cache.example',
@@ -59,7 +81,7 @@ describe('loadConfig', () => {
         password: 'auth-token-value',
       },
       socket: { transports: ['websocket', 'polling'] },
-      rateLimits: { send: { points: 5, durationS: 10 } },
+      budgets: { send: { points: 5, durationS: 10 } },
     });
   });
 
@@ -80,7 +102,7 @@ describe('loadConfig', () => {
 
   it('refuses to start in production without a store, Redis, a secret or a CORS origin, naming each', () => {
     const error = issuesOf({ NODE_ENV: 'production' });
-    expect(error.issues.map((i) => i.variable).sort()).toEqual([
+    expect([...new Set(error.issues.map((i) => i.variable))].sort()).toEqual([
       'CLIENT_URL',
       'JWT_SECRET',
       'MONGODB_URI',
@@ -110,6 +132,70 @@ describe('loadConfig', () => {
       ]),
     );
     expect(error.issues.some((i) => i.variable.startsWith('REDIS_'))).toBe(true);
+  });
+
+  it.each([
+    ['the public dev secret', 'JWT_SECRET', { JWT_SECRET: DEV_JWT_SECRET }, /public development/],
+    ['a 40-character run of one letter', 'JWT_SECRET', { JWT_SECRET: 'a'.repeat(40) }, /entropy/],
+    ['a repeated pattern', 'JWT_SECRET', { JWT_SECRET: 'abcdefghij'.repeat(4) }, /entropy|pattern/],
+    ['a secret under 32 bytes', 'JWT_SECRET', { JWT_SECRET: 'Zx8#kL2q' }, /32 bytes/],
+    ['CLIENT_URL=*', 'CLIENT_URL', { CLIENT_URL: '*' }, /not \*/],
+    [
+      'a CLIENT_URL that is not an origin',
+      'CLIENT_URL',
+      { CLIENT_URL: 'app.example.com' },
+      /origin/,
+    ],
+    [
+      'a CLIENT_URL with a path',
+      'CLIENT_URL',
+      { CLIENT_URL: 'https://app.example.com/chat' },
+      /origin/,
+    ],
+    ['plaintext Redis', 'REDIS_TLS', { REDIS_URL: 'redis://cache.example:6379' }, /without TLS/],
+  ])('refuses production with %s, naming %s', (_, variable, override, message) => {
+    const error = issuesOf({ ...production, ...override });
+    expect(error.issues).toEqual([{ variable, message: expect.stringMatching(message) }]);
+  });
+
+  it('accepts plaintext Redis in production only when told so explicitly', () => {
+    const env = { ...production, REDIS_URL: 'redis://cache.example:6379' };
+    expect(loadConfig({ ...env, REDIS_ALLOW_PLAINTEXT: 'true' }).redis?.tls).toBe(false);
+  });
+
+  it('judges secrets by length, variety and repetition', () => {
+    expect(weakSecretReason(SECRET)).toBeUndefined();
+    expect(weakSecretReason('correct horse battery staple, violet 1987!')).toBeUndefined();
+    expect(weakSecretReason('0'.repeat(64))).toMatch(/entropy/);
+    expect(weakSecretReason('ab'.repeat(32))).toMatch(/entropy/);
+    expect(weakSecretReason('Tr0ub4dor&3' + 'Tr0ub4dor&3' + 'Tr0ub4dor&3')).toMatch(
+      /pattern|entropy/,
+    );
+  });
+
+  it.each([
+    ['NODE_ENV unset, dev secret', false, {}],
+    ['NODE_ENV=development, dev secret', true, { NODE_ENV: 'development' }],
+    ['NODE_ENV=test, dev secret', true, { NODE_ENV: 'test' }],
+    [
+      'NODE_ENV=development with a real secret',
+      false,
+      { NODE_ENV: 'development', JWT_SECRET: SECRET },
+    ],
+    ['NODE_ENV unset with a real secret', false, { JWT_SECRET: SECRET }],
+  ])('%s: dev endpoints = %s', (_, expected, env) => {
+    expect(loadConfig(env).devEndpoints).toBe(expected);
+  });
+
+  it('serves metrics on their own port when asked, and always in production', () => {
+    expect(loadConfig({ METRICS_PORT: '0', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+    });
+    expect(loadConfig({ ...production, METRICS_PORT: '9100' }).metrics).toEqual({
+      port: 9100,
+      host: '127.0.0.1',
+    });
   });
 
   it('never puts a secret\u2019s value in the error', () => {

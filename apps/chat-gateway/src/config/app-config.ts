@@ -1,27 +1,65 @@
 import { parseRedisConfig, RedisConfigError, type RedisConfig } from '@jobsphere/redis-kit';
 import { z } from 'zod';
 
+/** What a client can spend, per budget: `points` per `durationS` seconds, shared by all instances. */
+export interface Budget {
+  points: number;
+  durationS: number;
+}
+
+/** Every client-triggered action with its budget; see the README's configuration table. */
+export type BudgetScope =
+  // per user
+  | 'send'
+  | 'typing'
+  | 'sync'
+  | 'read'
+  | 'presence'
+  | 'refresh'
+  | 'rest'
+  | 'conversations'
+  // per client IP
+  | 'restIp'
+  | 'handshakeIp'
+  | 'authFailureIp';
+
 /** The typed settings of one gateway instance, validated once at boot. */
 export interface AppConfig {
   port: number;
   nodeEnv: 'development' | 'production' | 'test';
+  /** Development tools (/try, /dev/token) exist: NODE_ENV explicitly development or test, and the dev secret. */
+  devEndpoints: boolean;
   /** MongoDB / DocumentDB connection string; absent = in-memory store. */
   mongodbUri?: string;
   jwt: { secret: string; issuer?: string; audience?: string; usingDevSecret: boolean };
   /** Absent = single process: in-memory Socket.IO adapter, presence and rate limits. */
   redis?: RedisConfig;
-  corsOrigin: string | string[] | true;
+  /** Allowed browser origins; `true` = any (development only). */
+  corsOrigin: string[] | true;
   socket: {
     pingIntervalMs: number;
     pingTimeoutMs: number;
     maxPayloadBytes: number;
     transports: ('websocket' | 'polling')[];
+    /** Concurrent sockets of one user over all instances. */
+    maxPerUser: number;
+    /** A socket whose unsent output passes this is a slow consumer and is cut off. */
+    maxBufferedBytes: number;
+    /** Packets one socket may send per 10 s before it is disconnected (a flood). */
+    maxPacketsPer10s: number;
   };
-  http: { maxBodyBytes: number };
+  http: {
+    maxBodyBytes: number;
+    /** Proxies in front (the ALB is one) whose X-Forwarded-For is trusted for the client IP. */
+    trustProxyHops: number;
+  };
+  /** Deadline of every store operation: a stalled store answers UNAVAILABLE within it. */
+  store: { timeoutMs: number };
+  /** Where /metrics is served: its own listener, or the main port (`undefined`, not in production). */
+  metrics?: { port: number; host: string };
   shutdown: { drainMs: number };
-  /** Per-user budgets: `points` per `durationS` seconds, shared by all instances through Redis. */
-  rateLimits: Record<'send' | 'typing' | 'rest', { points: number; durationS: number }>;
-  presence: { ttlMs: number; heartbeatMs: number; maxFanout: number };
+  budgets: Record<BudgetScope, Budget>;
+  presence: { ttlMs: number; heartbeatMs: number; maxFanout: number; offlineGraceMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /**
    * Credentials that rotate, read from AWS Secrets Manager instead of the environment: the Redis
@@ -52,18 +90,40 @@ export class ConfigError extends Error {
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Budget variables: name, scope, window and default. The README's table lists the same. */
+const BUDGETS: [variable: string, scope: BudgetScope, durationS: number, points: number][] = [
+  ['RATE_LIMIT_SEND_PER_10S', 'send', 10, 30],
+  ['RATE_LIMIT_TYPING_PER_10S', 'typing', 10, 20],
+  ['RATE_LIMIT_SYNC_PER_MIN', 'sync', 60, 60],
+  ['RATE_LIMIT_READ_PER_MIN', 'read', 60, 120],
+  ['RATE_LIMIT_PRESENCE_PER_MIN', 'presence', 60, 30],
+  ['RATE_LIMIT_REFRESH_PER_MIN', 'refresh', 60, 10],
+  ['RATE_LIMIT_REST_PER_MIN', 'rest', 60, 120],
+  ['RATE_LIMIT_CONVERSATIONS_PER_HOUR', 'conversations', 3600, 60],
+  ['RATE_LIMIT_REST_PER_IP_PER_MIN', 'restIp', 60, 600],
+  ['RATE_LIMIT_HANDSHAKE_PER_IP_PER_MIN', 'handshakeIp', 60, 120],
+  ['RATE_LIMIT_AUTH_FAILURES_PER_IP_PER_MIN', 'authFailureIp', 60, 20],
+];
 
 const schema = z.object({
   PORT: int(0, 65_535).default(4000),
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URI')
     .optional(),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_SECRET: z
+    .string()
+    .refine((v) => new TextEncoder().encode(v).length >= 32, 'must be at least 32 bytes')
+    .optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   CLIENT_URL: z.string().min(1).optional(),
+  REDIS_ALLOW_PLAINTEXT: bool.default(false),
   SOCKET_PING_INTERVAL_MS: int(1000, 300_000).default(25_000),
   SOCKET_PING_TIMEOUT_MS: int(1000, 300_000).default(20_000),
   SOCKET_MAX_PAYLOAD_BYTES: int(1024, 10_000_000).default(64 * 1024),
@@ -72,13 +132,21 @@ const schema = z.object({
     .transform((v) => v.split(',').map((t) => t.trim()))
     .pipe(z.array(z.enum(['websocket', 'polling'])).min(1))
     .default(['websocket']),
+  SOCKET_MAX_PER_USER: int(1, 10_000).default(20),
+  SOCKET_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  SOCKET_MAX_PACKETS_PER_10S: int(10, 1_000_000).default(300),
   HTTP_MAX_BODY_BYTES: int(1024, 10_000_000).default(64 * 1024),
+  TRUST_PROXY_HOPS: int(0, 10).default(0),
+  STORE_TIMEOUT_MS: int(100, 60_000).default(1_500),
+  METRICS_PORT: int(0, 65_535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   SHUTDOWN_DRAIN_MS: int(0, 120_000).optional(),
-  RATE_LIMIT_SEND_PER_10S: int(1, 100_000).default(30),
-  RATE_LIMIT_TYPING_PER_10S: int(1, 100_000).default(20),
-  RATE_LIMIT_REST_PER_MIN: int(1, 100_000).default(120),
+  ...Object.fromEntries(
+    BUDGETS.map(([variable, , , points]) => [variable, int(1, 1_000_000).default(points)]),
+  ),
   PRESENCE_TTL_MS: int(2_000, 600_000).default(30_000),
   PRESENCE_MAX_FANOUT: int(0, 100_000).default(500),
+  PRESENCE_OFFLINE_GRACE_MS: int(0, 60_000).default(2_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   REDIS_AUTH_SECRET_ID: z.string().min(1).optional(),
   MONGODB_SECRET_ID: z.string().min(1).optional(),
@@ -89,14 +157,58 @@ const schema = z.object({
     .optional(),
   AWS_ENDPOINT_URL_SECRETS_MANAGER: z.url().optional(),
 });
+type Env = z.infer<typeof schema> & Record<string, number>;
 
-function parseOrigins(value: string | undefined): AppConfig['corsOrigin'] {
-  if (!value || value === '*') return true;
-  const list = value
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean);
-  return list.length === 1 ? list[0]! : list;
+const PRODUCTION_METRICS_PORT = 9464;
+
+/** Why a JWT secret is too weak to sign production tokens, or undefined when it is fine. */
+export function weakSecretReason(secret: string): string | undefined {
+  if (secret === DEV_JWT_SECRET) return 'is the public development secret';
+  if (new TextEncoder().encode(secret).length < 32) return 'must be at least 32 bytes';
+  const counts = new Map<string, number>();
+  for (const ch of secret) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  const length = [...secret].length;
+  let entropyPerChar = 0;
+  for (const n of counts.values()) entropyPerChar -= (n / length) * Math.log2(n / length);
+  // A random 32-character alphanumeric secret carries about 180 bits; 'a' x 40 carries none.
+  if (counts.size < 10 || entropyPerChar * length < 128)
+    return 'has too little entropy (use at least 32 random bytes, e.g. `openssl rand -base64 48`)';
+  for (let period = 1; period <= length / 2; period++) {
+    if (secret === secret.slice(0, period).repeat(length / period))
+      return 'is a repeated pattern, not a random secret';
+  }
+  return undefined;
+}
+
+/** CLIENT_URL: comma-separated origins (scheme, host, optional port), or `*` outside production. */
+function parseOrigins(
+  value: string | undefined,
+  production: boolean,
+  issue: (message: string) => void,
+): AppConfig['corsOrigin'] {
+  if (value === undefined || value === '*') {
+    if (production) issue(value === '*' ? 'must name origins, not *' : 'required in production');
+    return true;
+  }
+  const origins: string[] = [];
+  for (const entry of value.split(',').map((o) => o.trim())) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url ||
+      !['http:', 'https:'].includes(url.protocol) ||
+      url.origin !== entry.replace(/\/$/, '')
+    ) {
+      issue(`"${entry.slice(0, 100)}" is not an origin like https://app.example.com`);
+      continue;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
 }
 
 /**
@@ -109,11 +221,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
   );
   const issues: { variable: string; message: string }[] = [];
+  const issue = (variable: string) => (message: string) => issues.push({ variable, message });
   const parsed = schema.safeParse(clean);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      issues.push({ variable: String(issue.path[0] ?? '(env)'), message: issue.message });
-    }
+    for (const i of parsed.error.issues) issue(String(i.path[0] ?? '(env)'))(i.message);
   }
   let redis: RedisConfig | undefined;
   try {
@@ -122,22 +233,25 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     if (!(error instanceof RedisConfigError)) throw error;
     issues.push(...error.issues);
   }
-
-  if (parsed.success && parsed.data.NODE_ENV === 'production') {
-    if (!parsed.data.MONGODB_URI)
-      issues.push({ variable: 'MONGODB_URI', message: 'required when NODE_ENV=production' });
+  // Production fails closed: every missing or unsafe setting is refused, all named at once
+  // (read from the raw values, so they are reported even when another variable is malformed).
+  const production = clean['NODE_ENV'] === 'production';
+  const secret = clean['JWT_SECRET'];
+  const corsOrigin = parseOrigins(clean['CLIENT_URL'], production, issue('CLIENT_URL'));
+  const flagged = (variable: string) => issues.some((i) => i.variable === variable);
+  if (production) {
+    if (!clean['MONGODB_URI']) issue('MONGODB_URI')('required when NODE_ENV=production');
     if (!redis && !issues.some((i) => i.variable.startsWith('REDIS_')))
-      issues.push({
-        variable: 'REDIS_URL',
-        message: 'REDIS_URL or REDIS_HOST is required when NODE_ENV=production',
-      });
-    if (!parsed.data.JWT_SECRET)
-      issues.push({ variable: 'JWT_SECRET', message: 'required when NODE_ENV=production' });
-    if (!parsed.data.CLIENT_URL)
-      issues.push({
-        variable: 'CLIENT_URL',
-        message: 'required when NODE_ENV=production (CORS origin)',
-      });
+      issue('REDIS_URL')('REDIS_URL or REDIS_HOST is required when NODE_ENV=production');
+    if (redis && !redis.tls && !(parsed.success && parsed.data.REDIS_ALLOW_PLAINTEXT))
+      issue('REDIS_TLS')(
+        'Redis without TLS is refused in production (rediss:// or REDIS_TLS=true; REDIS_ALLOW_PLAINTEXT=true to accept it)',
+      );
+    if (secret === undefined) issue('JWT_SECRET')('required when NODE_ENV=production');
+    else if (!flagged('JWT_SECRET')) {
+      const weak = weakSecretReason(secret);
+      if (weak) issue('JWT_SECRET')(weak);
+    }
   }
   // Settings of rotating credentials that cannot work together (checked on the raw values, so
   // they are named along with any other bad variable).
@@ -167,38 +281,48 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     });
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
-  const e = parsed.data;
+  const e = parsed.data as Env;
+  const nodeEnv = e.NODE_ENV ?? 'development';
+
+  const usingDevSecret = secret === undefined || secret === DEV_JWT_SECRET;
+  const metricsPort = e.METRICS_PORT ?? (production ? PRODUCTION_METRICS_PORT : undefined);
   return {
     port: e.PORT,
-    nodeEnv: e.NODE_ENV,
+    nodeEnv,
+    // NODE_ENV unset with production-shaped settings must never expose them: explicit only.
+    devEndpoints: (e.NODE_ENV === 'development' || e.NODE_ENV === 'test') && usingDevSecret,
     ...(e.MONGODB_URI !== undefined && { mongodbUri: e.MONGODB_URI }),
     jwt: {
-      secret: e.JWT_SECRET ?? DEV_JWT_SECRET,
-      usingDevSecret: e.JWT_SECRET === undefined,
+      secret: secret ?? DEV_JWT_SECRET,
+      usingDevSecret,
       ...(e.JWT_ISSUER !== undefined && { issuer: e.JWT_ISSUER }),
       ...(e.JWT_AUDIENCE !== undefined && { audience: e.JWT_AUDIENCE }),
     },
     ...(redis && { redis }),
-    corsOrigin: parseOrigins(e.CLIENT_URL),
+    corsOrigin,
     socket: {
       pingIntervalMs: e.SOCKET_PING_INTERVAL_MS,
       pingTimeoutMs: e.SOCKET_PING_TIMEOUT_MS,
       maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES,
       transports: e.SOCKET_TRANSPORTS,
+      maxPerUser: e.SOCKET_MAX_PER_USER,
+      maxBufferedBytes: e.SOCKET_MAX_BUFFERED_BYTES,
+      maxPacketsPer10s: e.SOCKET_MAX_PACKETS_PER_10S,
     },
-    http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES },
+    http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES, trustProxyHops: e.TRUST_PROXY_HOPS },
+    store: { timeoutMs: e.STORE_TIMEOUT_MS },
+    ...(metricsPort !== undefined && { metrics: { port: metricsPort, host: e.METRICS_HOST } }),
     // Production keeps answering the load balancer for 10 s; elsewhere a restart should be quick.
-    shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS ?? (e.NODE_ENV === 'production' ? 10_000 : 1_000) },
-    rateLimits: {
-      send: { points: e.RATE_LIMIT_SEND_PER_10S, durationS: 10 },
-      typing: { points: e.RATE_LIMIT_TYPING_PER_10S, durationS: 10 },
-      rest: { points: e.RATE_LIMIT_REST_PER_MIN, durationS: 60 },
-    },
+    shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS ?? (production ? 10_000 : 1_000) },
+    budgets: Object.fromEntries(
+      BUDGETS.map(([variable, scope, durationS]) => [scope, { points: e[variable]!, durationS }]),
+    ) as Record<BudgetScope, Budget>,
     // Heartbeats refresh presence three times per TTL, so one missed beat is harmless.
     presence: {
       ttlMs: e.PRESENCE_TTL_MS,
       heartbeatMs: Math.floor(e.PRESENCE_TTL_MS / 3),
       maxFanout: e.PRESENCE_MAX_FANOUT,
+      offlineGraceMs: e.PRESENCE_OFFLINE_GRACE_MS,
     },
     logLevel: e.LOG_LEVEL,
     ...((e.REDIS_AUTH_SECRET_ID !== undefined || e.MONGODB_SECRET_ID !== undefined) && {

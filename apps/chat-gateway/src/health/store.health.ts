@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { type ChatStore } from '@jobsphere/chat-domain';
+import { withDeadline, type ChatStore } from '@jobsphere/chat-domain';
+import { describeError } from '../common/log-text.js';
 import { CHAT_STORE } from '../persistence/persistence.tokens.js';
 
-/** Pings the store with a timeout; reports down with the reason, never throws or hangs. */
+/** Pings the store with a deadline; reports down with the reason, never throws or hangs. */
 @Injectable()
 export class StoreHealthIndicator {
   constructor(
@@ -13,25 +14,11 @@ export class StoreHealthIndicator {
 
   async isHealthy(key = 'store', timeoutMs = 1_000) {
     const indicator = this.health.check(key);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.store.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
-        }),
-      ]);
+      await withDeadline(this.store.ping(), timeoutMs, 'store ping');
       return indicator.up({ kind: this.store.kind });
     } catch (error) {
-      return indicator.down({
-        kind: this.store.kind,
-        message: error instanceof Error ? error.message : String(error),
-      });
-    } finally {
-      clearTimeout(timer);
+      return indicator.down({ kind: this.store.kind, message: describeError(error) });
     }
   }
 }

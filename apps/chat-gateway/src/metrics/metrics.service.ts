@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Prometheus metrics of one instance; scraped at GET /metrics. */
+/** Prometheus metrics of one instance; scraped at GET /metrics (on the metrics port in production). */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
@@ -32,6 +32,18 @@ export class MetricsService {
     name: 'chat_rate_limited_total',
     help: 'Requests refused by a rate limit',
     labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+  readonly socketsCutOff = new Counter({
+    name: 'chat_sockets_cut_off_total',
+    help: 'Sockets closed by the server: a packet flood, or a client that stopped reading (slow)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly connectionsRefused = new Counter({
+    name: 'chat_connections_refused_total',
+    help: 'Handshakes refused, by error code',
+    labelNames: ['code'] as const,
     registers: [this.registry],
   });
   readonly dependencyErrors = new Counter({

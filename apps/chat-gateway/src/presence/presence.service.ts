@@ -6,19 +6,20 @@ import {
   type OnModuleInit,
   Optional,
 } from '@nestjs/common';
-import { LIMITS, type ChatStore, type PresenceDto } from '@jobsphere/chat-domain';
+import { type Chat, type PresenceDto } from '@jobsphere/chat-domain';
 import { REDIS_CLIENT, type RedisClient } from '@jobsphere/redis-kit';
 import { randomBytes } from 'node:crypto';
+import { CHAT } from '../chat/chat.tokens.js';
+import { describeError } from '../common/log-text.js';
 import { type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { CHAT_STORE } from '../persistence/persistence.tokens.js';
 import { RealtimeBus } from '../realtime/realtime-bus.js';
 import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from './presence.store.js';
 
 /**
  * Online / offline / last seen. Kept in Redis with expiry (never via adapter round
  * trips), refreshed by each instance's heartbeat, so a dead instance's users fall
- * offline within the TTL. Changes go to people who share a conversation, bounded.
+ * offline within the TTL. Changes go to a bounded audience of contacts.
  */
 @Injectable()
 export class PresenceService implements OnModuleInit, OnApplicationShutdown {
@@ -28,10 +29,12 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
   /** Local connections: socket id -> user id and when it was admitted. */
   private readonly local = new Map<string, { userId: string; since: number }>();
   private timer: NodeJS.Timeout | undefined;
+  /** Offline announcements waiting out the grace period, one per user. */
+  private readonly goingOffline = new Map<string, NodeJS.Timeout>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(CHAT_STORE) private readonly chatStore: ChatStore,
+    @Inject(CHAT) private readonly chat: Chat,
     private readonly bus: RealtimeBus,
     @Optional() @Inject(REDIS_CLIENT) redis?: RedisClient,
   ) {
@@ -45,24 +48,48 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     clearInterval(this.timer);
+    for (const timer of this.goingOffline.values()) clearTimeout(timer);
+    this.goingOffline.clear();
   }
 
-  async connected(userId: string, socketId: string): Promise<void> {
+  /** Records a connection; resolves with the user's live connections over all instances. */
+  async connected(userId: string, socketId: string): Promise<number> {
     this.local.set(socketId, { userId, since: Date.now() });
-    const cameOnline = await this.store.connect(
+    const { cameOnline, live } = await this.store.connect(
       userId,
       this.connectionId(socketId),
       Date.now() + this.config.presence.ttlMs,
     );
-    if (cameOnline) await this.announce({ userId, online: true });
+    if (cameOnline) this.announce({ userId, online: true });
+    return live;
   }
 
   async disconnected(userId: string, socketId: string): Promise<void> {
     this.local.delete(socketId);
     const now = Date.now();
     if (await this.store.disconnect(userId, this.connectionId(socketId), now)) {
-      await this.announce({ userId, online: false, lastSeenAt: new Date(now).toISOString() });
+      this.announceOfflineAfterGrace(userId, now);
     }
+  }
+
+  /**
+   * A device switch (phone closed, laptop opening on another instance) or a network blip must
+   * not flicker: the user is announced offline only if still offline a moment later.
+   */
+  private announceOfflineAfterGrace(userId: string, at: number): void {
+    if (this.goingOffline.has(userId)) return;
+    const timer = setTimeout(() => {
+      this.goingOffline.delete(userId);
+      this.store.lookup([userId], Date.now()).then(
+        ([state]) => {
+          if (state && !state.online)
+            this.announce({ userId, online: false, lastSeenAt: new Date(at).toISOString() });
+        },
+        (error: unknown) => this.logger.warn(`presence lookup failed: ${describeError(error)}`),
+      );
+    }, this.config.presence.offlineGraceMs);
+    timer.unref();
+    this.goingOffline.set(userId, timer);
   }
 
   async query(userIds: string[]): Promise<PresenceDto[]> {
@@ -78,10 +105,9 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
   async heartbeat(): Promise<void> {
     try {
       const now = Date.now();
-      const sockets = this.bus.server?.of('/').sockets;
       for (const [socketId, { since }] of this.local) {
         // Admitted but never connected (the client left during the handshake): let it expire.
-        if (sockets && !sockets.has(socketId) && now - since > this.config.presence.heartbeatMs)
+        if (!this.bus.hasLocalSocket(socketId) && now - since > this.config.presence.heartbeatMs)
           this.local.delete(socketId);
       }
       const entries = [...this.local].map(([socketId, { userId }]) => ({
@@ -90,34 +116,20 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
       }));
       await this.store.refresh(entries, now + this.config.presence.ttlMs);
       for (const userId of await this.store.sweep(now)) {
-        await this.announce({ userId, online: false, lastSeenAt: new Date(now).toISOString() });
+        this.announce({ userId, online: false, lastSeenAt: new Date(now).toISOString() });
       }
     } catch (error) {
-      this.logger.warn(
-        `presence heartbeat failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.warn(`presence heartbeat failed: ${describeError(error)}`);
     }
   }
 
-  /** Tells the people who share a conversation with the user (and the user's devices). */
-  private async announce(event: PresenceDto): Promise<void> {
+  /** Tells a bounded audience of contacts (and the user's own devices); never awaited by a request. */
+  private announce(event: PresenceDto): void {
     if (this.config.presence.maxFanout === 0) return;
-    const audience = new Set<string>([event.userId]);
-    let cursor: string | undefined;
-    outer: do {
-      const page = await this.chatStore.conversations.listForUser(event.userId, {
-        limit: LIMITS.maxPageSize,
-        ...(cursor && { cursor }),
-      });
-      for (const c of page.conversations) {
-        for (const m of c.members) {
-          audience.add(m.userId);
-          if (audience.size >= this.config.presence.maxFanout) break outer;
-        }
-      }
-      cursor = page.nextCursor;
-    } while (cursor);
-    this.bus.volatileToUsers([...audience], undefined, 'presence', event);
+    this.chat.presenceAudience(event.userId, this.config.presence.maxFanout).then(
+      (audience) => this.bus.toUsers(audience, 'presence', event, { volatile: true }),
+      (error: unknown) => this.logger.warn(`presence announce failed: ${describeError(error)}`),
+    );
   }
 
   private connectionId(socketId: string): string {

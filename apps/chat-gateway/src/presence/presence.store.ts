@@ -2,8 +2,12 @@ import { type RedisClient } from '@jobsphere/redis-kit';
 
 /** A user is online while any of their connections is fresh; connections expire unless refreshed. */
 export interface PresenceStore {
-  /** Adds or refreshes a connection; true when the user went from offline to online. */
-  connect(userId: string, connectionId: string, expiresAt: number): Promise<boolean>;
+  /** Adds or refreshes a connection: did the user go from offline to online, and how many live connections they now have. */
+  connect(
+    userId: string,
+    connectionId: string,
+    expiresAt: number,
+  ): Promise<{ cameOnline: boolean; live: number }>;
   /** Removes a connection; true when that was the user's last live one (now offline). */
   disconnect(userId: string, connectionId: string, at: number): Promise<boolean>;
   /** Refreshes many connections at once (the heartbeat of one instance). */
@@ -20,12 +24,12 @@ export class MemoryPresenceStore implements PresenceStore {
   private readonly connections = new Map<string, Map<string, number>>();
   private readonly lastSeen = new Map<string, number>();
 
-  async connect(userId: string, connectionId: string, expiresAt: number): Promise<boolean> {
+  async connect(userId: string, connectionId: string, expiresAt: number) {
     const mine = this.connections.get(userId) ?? new Map<string, number>();
-    const wasOnline = this.live(mine, Date.now()) > 0;
+    const before = this.live(mine, Date.now());
     mine.set(connectionId, expiresAt);
     this.connections.set(userId, mine);
-    return !wasOnline;
+    return { cameOnline: before === 0, live: this.live(mine, Date.now()) };
   }
 
   async disconnect(userId: string, connectionId: string, at: number): Promise<boolean> {
@@ -93,14 +97,17 @@ export class RedisPresenceStore implements PresenceStore {
     return `chat:presence:seen:${userId}`;
   }
 
-  async connect(userId: string, connectionId: string, expiresAt: number): Promise<boolean> {
+  async connect(userId: string, connectionId: string, expiresAt: number) {
     const now = Date.now();
     const key = this.conn(userId);
     const before = await this.redis.zcount(key, `(${now}`, '+inf');
-    await this.redis.zadd(key, expiresAt, connectionId);
-    await this.redis.pexpireat(key, expiresAt);
-    await this.redis.zadd(RedisPresenceStore.ONLINE, 'GT', expiresAt, userId);
-    return before === 0;
+    // Written back to back (one round trip): the keys may live in different cluster slots.
+    await Promise.all([
+      this.redis.zadd(key, expiresAt, connectionId),
+      this.redis.pexpireat(key, expiresAt),
+      this.redis.zadd(RedisPresenceStore.ONLINE, 'GT', expiresAt, userId),
+    ]);
+    return { cameOnline: before === 0, live: before + 1 };
   }
 
   async disconnect(userId: string, connectionId: string, at: number): Promise<boolean> {

@@ -1,57 +1,74 @@
-import { Injectable } from '@nestjs/common';
-import { userRoom, type ServerToClientEvents } from '@jobsphere/chat-domain';
+import { Injectable, type Logger } from '@nestjs/common';
+import { userRoom, type FanOut, type ServerToClientEvents } from '@jobsphere/chat-domain';
 import { type Server } from 'socket.io';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 type EventName = keyof ServerToClientEvents;
-type EventArgs<E extends EventName> = Parameters<ServerToClientEvents[E]>;
 
 /**
  * Fan-out to every device of the given users: one emit to their user rooms, which the
  * Redis adapter carries to every instance. Sockets never join conversation rooms.
  */
 @Injectable()
-export class RealtimeBus {
-  server: Server | undefined;
+export class RealtimeBus implements FanOut {
+  private server: Server | undefined;
+
+  constructor(private readonly metrics: MetricsService) {}
 
   attach(server: Server): void {
     this.server = server;
   }
 
-  toUsers<E extends EventName>(userIds: string[], event: E, ...args: EventArgs<E>): void {
-    this.emit(userIds, undefined, false, event, ...args);
-  }
-
-  /** Same, leaving out one socket (the sender's device, which already has the ack). */
-  toUsersExcept<E extends EventName>(
-    userIds: string[],
-    exceptSocketId: string | undefined,
+  toUsers<E extends EventName>(
+    userIds: readonly string[],
     event: E,
-    ...args: EventArgs<E>
-  ): void {
-    this.emit(userIds, exceptSocketId, false, event, ...args);
-  }
-
-  /** Dropped rather than buffered when a client is not ready: for typing and presence. */
-  volatileToUsers<E extends EventName>(
-    userIds: string[],
-    exceptSocketId: string | undefined,
-    event: E,
-    ...args: EventArgs<E>
-  ): void {
-    this.emit(userIds, exceptSocketId, true, event, ...args);
-  }
-
-  private emit<E extends EventName>(
-    userIds: string[],
-    except: string | undefined,
-    volatile: boolean,
-    event: E,
-    ...args: EventArgs<E>
+    payload: Parameters<ServerToClientEvents[E]>[0],
+    options: { exceptSocketId?: string; volatile?: boolean } = {},
   ): void {
     if (!this.server || userIds.length === 0) return;
+    if (event === 'message:new') this.metrics.messagesDelivered.inc(userIds.length);
     let target = this.server.to(userIds.map(userRoom));
-    if (except) target = target.except(except);
-    if (volatile) target = target.volatile;
-    (target.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args);
+    if (options.exceptSocketId) target = target.except(options.exceptSocketId);
+    if (options.volatile) target = target.volatile;
+    (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
+  }
+
+  /** To the sockets of this instance only (nothing crosses Redis). */
+  toLocal<E extends EventName>(event: E, payload: Parameters<ServerToClientEvents[E]>[0]): void {
+    (this.server?.local.emit as ((e: string, p: unknown) => boolean) | undefined)?.(event, payload);
+  }
+
+  hasLocalSocket(socketId: string): boolean {
+    return this.server?.of('/').sockets.has(socketId) ?? false;
+  }
+
+  localSocketCount(): number {
+    return this.server?.of('/').sockets.size ?? 0;
+  }
+
+  /**
+   * Tells every local socket to reconnect elsewhere, then disconnects the ones that stay,
+   * spread over the drain window so a rolling deploy does not become a reconnect storm.
+   * HTTP keeps answering (503 on /health, refusing new sockets) for the whole window, so
+   * the load balancer sees the instance leave instead of getting refused connections.
+   */
+  async drain(drainMs: number, log: Logger): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    log.log(`draining ${server.of('/').sockets.size} sockets over ${drainMs} ms`);
+    this.toLocal('server:draining', { reconnectAfterMs: 0 });
+    const tickMs = 100;
+    const ticks = Math.max(1, Math.floor(drainMs / tickMs));
+    for (let tick = 0; tick < ticks; tick++) {
+      const connected = [...server.of('/').sockets.values()];
+      // Clients get the first half of the window to leave by themselves.
+      const remainingTicks = ticks - tick;
+      if (connected.length > 0 && remainingTicks <= ticks / 2) {
+        const share = Math.ceil(connected.length / remainingTicks);
+        for (const socket of connected.slice(0, share)) socket.disconnect(true);
+      }
+      await new Promise((resolve) => setTimeout(resolve, tickMs));
+    }
+    server.local.disconnectSockets(true);
   }
 }

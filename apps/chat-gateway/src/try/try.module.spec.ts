@@ -5,10 +5,11 @@ import { loadConfig, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TryModule } from './try.module.js';
 
-// Production needs MongoDB and Redis to boot through main.ts; the registration only reads
-// nodeEnv, so a test config with nodeEnv switched is enough to see what production gets.
+// Production needs MongoDB and Redis to boot through main.ts; registration reads only
+// `devEndpoints` (see app-config.spec for when it is set), so switching it shows both sides.
 function configFor(nodeEnv: AppConfig['nodeEnv']): AppConfig {
-  return { ...loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'error' }), nodeEnv };
+  const base = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'error' });
+  return { ...base, nodeEnv, devEndpoints: nodeEnv !== 'production' };
 }
 
 describe('try page registration', () => {
@@ -44,7 +45,7 @@ describe('try page registration', () => {
       const page = await fetch(`${gateway.url}/try`);
       expect(page.status).toBe(404);
       expect(await page.json()).toEqual({
-        error: { code: 'NOT_FOUND', message: 'Cannot GET /try' },
+        error: { code: 'NOT_FOUND', message: 'no such route' },
       });
       expect((await mint(gateway)).status).toBe(404);
     });
@@ -63,7 +64,11 @@ describe('try page registration', () => {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(list.status).toBe(200);
-      expect(await list.json()).toEqual({ conversations: [], totalUnread: 0 });
+      expect(await list.json()).toEqual({
+        conversations: [],
+        totalUnread: 0,
+        totalUnreadCapped: false,
+      });
     });
 
     it('development: /dev/token rejects a malformed identity', async () => {

@@ -11,7 +11,10 @@ import { TryController } from './try.controller.js';
 })
 export class TryModule {}
 
-/** Modules that exist only for local development. */
-export function devOnlyModules(config: Pick<AppConfig, 'nodeEnv'>): (typeof TryModule)[] {
-  return config.nodeEnv === 'production' ? [] : [TryModule];
+/**
+ * Modules that exist only for local development: NODE_ENV set to development or test, and the
+ * public dev secret in use (so what /dev/token mints is worthless anywhere real).
+ */
+export function devOnlyModules(config: Pick<AppConfig, 'devEndpoints'>): (typeof TryModule)[] {
+  return config.devEndpoints ? [TryModule] : [];
 }

@@ -159,9 +159,26 @@ describe('auth and abuse', () => {
         error: { code: 'NOT_A_MEMBER', message: `not a member of conversation ${conversation.id}` },
       });
       const sync = await mallory.emitWithAck('sync', {
-        conversations: [{ conversationId: conversation.id, afterSeq: 0 }],
+        conversations: [{ conversationId: conversation.id, afterVersion: 0 }],
       });
-      expect(sync).toMatchObject({ ok: false, error: { code: 'NOT_A_MEMBER' } });
+      expect(sync).toEqual({
+        ok: true,
+        data: {
+          conversations: [
+            {
+              conversationId: conversation.id,
+              messages: [],
+              version: 0,
+              hasMore: false,
+              lastReadSeq: 0,
+              error: {
+                code: 'NOT_A_MEMBER',
+                message: `not a member of conversation ${conversation.id}`,
+              },
+            },
+          ],
+        },
+      });
       const read = await mallory.emitWithAck('conversation:read', {
         conversationId: conversation.id,
         seq: 0,

@@ -188,12 +188,17 @@ describe.each<Topology>(['standalone', 'cluster'])(
 
     it('syncs a device that missed messages, from either instance', async () => {
       const result = await devices.carolB!.emitWithAck('sync', {
-        conversations: [{ conversationId: group.id, afterSeq: 25 }],
+        conversations: [{ conversationId: group.id, afterVersion: 25 }],
       });
       expect(result.ok).toBe(true);
       if (!result.ok) return;
-      expect(result.data.conversations[0]!.messages.map((m) => m.seq)).toEqual([
-        26, 27, 28, 29, 30,
+      // No edits here: each message's version is its seq.
+      expect(result.data.conversations[0]!.messages.map((m) => [m.seq, m.version])).toEqual([
+        [26, 26],
+        [27, 27],
+        [28, 28],
+        [29, 29],
+        [30, 30],
       ]);
       expect(result.data.conversations[0]!.hasMore).toBe(false);
     });

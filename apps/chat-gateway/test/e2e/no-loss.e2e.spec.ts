@@ -16,7 +16,9 @@ describe('no loss under faults', () => {
   });
 
   it('keeps every acked message through a Redis restart and an instance SIGKILL', async () => {
-    env = await startEnvironment({ env: { RATE_LIMIT_SEND_PER_10S: '100000' } });
+    env = await startEnvironment({
+      env: { RATE_LIMIT_SEND_PER_10S: '100000', RATE_LIMIT_SYNC_PER_MIN: '100000' },
+    });
     const [A, B] = env.gateways;
     const alive = new Set([A!.url, B!.url]);
     const token = (u: string, role: 'recruiter' | 'candidate') => tokenFor(u, role);

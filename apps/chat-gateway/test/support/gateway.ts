@@ -34,6 +34,10 @@ export async function startGatewayProcess(
       NODE_ENV: 'test',
       JWT_SECRET: TEST_JWT_SECRET,
       LOG_LEVEL: 'info',
+      // Every test client comes from 127.0.0.1: the per-IP budgets are tested on their own.
+      RATE_LIMIT_HANDSHAKE_PER_IP_PER_MIN: '100000',
+      RATE_LIMIT_AUTH_FAILURES_PER_IP_PER_MIN: '100000',
+      RATE_LIMIT_REST_PER_IP_PER_MIN: '100000',
       ...env,
     },
   });

@@ -127,7 +127,21 @@ export async function startMongoWithAuth(options: {
         const length = buffered.readInt32LE(0);
         const message = buffered.subarray(0, length);
         buffered = buffered.subarray(length);
-        const reply = handle(message, session);
+        let reply: Buffer | undefined;
+        try {
+          reply = handle(message, session);
+        } catch {
+          // A message this front cannot read: the server behind it answers it, for a logged-in
+          // connection only.
+          reply = session.user
+            ? undefined
+            : opMsgReply(message.readInt32LE(4), {
+                ok: 0,
+                errmsg: 'unreadable command before authentication',
+                code: 13,
+                codeName: 'Unauthorized',
+              });
+        }
         if (reply) client.write(reply);
         else upstream.write(message);
       }
@@ -140,7 +154,9 @@ export async function startMongoWithAuth(options: {
     const requestId = message.readInt32LE(4);
     // flagBits (4), then section kind 0 (the command document) comes first.
     if (message.readUInt8(20) !== 0) return undefined;
-    const body = BSON.deserialize(message.subarray(21), { promoteBuffers: false });
+    // The command document is the first section; document sequences (kind 1) may follow it.
+    const bodyLength = message.readInt32LE(21);
+    const body = BSON.deserialize(message.subarray(21, 21 + bodyLength), { promoteBuffers: false });
     const name = Object.keys(body)[0] ?? '';
     const command = name.toLowerCase();
     const respond = (doc: Document) => opMsgReply(requestId, doc);

@@ -39,6 +39,12 @@ export interface MongoHandle {
   stop(): Promise<void>;
   /** Abrupt death (SIGKILL) plus cleanup. Rejects on MONGODB_URI: that server is not ours to kill. */
   kill(): Promise<void>;
+  /**
+   * SIGSTOP / SIGCONT: the server stops answering with its connections left open (a stall),
+   * then goes on. Throws on MONGODB_URI: that server is not ours to stop.
+   */
+  pause(): void;
+  resume(): void;
 }
 
 export interface StartMongoOptions {
@@ -100,6 +106,12 @@ export async function useExistingMongo(
     },
     kill: () =>
       Promise.reject(new Error('kill() is not possible on a MONGODB_URI server; call stop()')),
+    pause: () => {
+      throw new Error('pause() is not possible on a MONGODB_URI server');
+    },
+    resume: () => {
+      throw new Error('resume() is not possible on a MONGODB_URI server');
+    },
   };
 }
 
@@ -230,6 +242,8 @@ async function launch(
       await proc.kill();
       proc.disposeSync();
     },
+    pause: () => proc.pause(),
+    resume: () => proc.resume(),
   };
 }
 

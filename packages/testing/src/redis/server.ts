@@ -29,6 +29,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts again on the same port with the same settings (the data is gone: nothing is saved). */
   restart(): Promise<void>;
+  /** SIGSTOP: stops answering with its connections left open (a stall). */
+  pause(): void;
+  /** SIGCONT after `pause()`. */
+  resume(): void;
   /** Stops the server and removes its temp folder. */
   dispose(): Promise<void>;
 }
@@ -86,6 +90,8 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     stop: () => proc.stop(),
     kill: () => proc.kill(),
     restart: () => proc.restart(),
+    pause: () => proc.pause(),
+    resume: () => proc.resume(),
     dispose: () => proc.dispose(),
   };
 }

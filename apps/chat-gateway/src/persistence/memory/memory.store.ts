@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import {
-  DuplicateKeyError,
+  NotMemberError,
+  toPreview,
+  type AppendResult,
+  type ChangePage,
   type ChatStore,
+  type ContactStore,
   type Conversation,
   type ConversationPage,
-  type ConversationRepository,
+  type ConversationStore,
   type Message,
-  type MessagePreview,
-  type MessageRepository,
+  type MessageDraft,
+  type MessageStore,
   type NewConversation,
-  type ReadState,
-  type ReadStateRepository,
+  type UnreadSummary,
 } from '@jobsphere/chat-domain';
 import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
 
@@ -32,49 +35,99 @@ function newId(): string {
 // Stored objects are copied in and out so callers can never mutate the "database".
 const clone = <T>(value: T): T => structuredClone(value);
 
-class MemoryConversations implements ConversationRepository {
-  readonly byId = new Map<string, Conversation & { directKey?: string }>();
-  private readonly byDirectKey = new Map<string, string>();
+interface StoredConversation extends Conversation {
+  directKey?: string;
+}
+
+/** Everything in one process; each operation runs to completion before the next one starts. */
+class MemoryState {
+  readonly conversations = new Map<string, StoredConversation>();
+  readonly byDirectKey = new Map<string, string>();
+  /** userId -> ids of the conversations the user is a member of. */
+  readonly memberOf = new Map<string, Set<string>>();
+  /** conversationId -> messages in seq order (appends arrive in order here). */
+  readonly messages = new Map<string, Message[]>();
+  readonly byClientKey = new Map<string, Message>();
+  /** userId -> contactId -> when they became contacts; kept in that order, oldest first. */
+  readonly contacts = new Map<string, Map<string, number>>();
+
+  conversationsOf(userId: string): StoredConversation[] {
+    return [...(this.memberOf.get(userId) ?? [])]
+      .map((id) => this.conversations.get(id)!)
+      .sort(
+        (a, b) => b.lastActivityAt.getTime() - a.lastActivityAt.getTime() || (a.id < b.id ? 1 : -1),
+      );
+  }
+}
+
+function strip(stored: StoredConversation): Conversation {
+  const { directKey: _, ...conversation } = clone(stored);
+  return conversation;
+}
+
+class MemoryConversations implements ConversationStore {
+  constructor(private readonly state: MemoryState) {}
 
   async create(input: NewConversation): Promise<{ conversation: Conversation; created: boolean }> {
-    if (input.directKey) {
-      const existing = this.byDirectKey.get(input.directKey);
-      if (existing) return { conversation: clone(this.byId.get(existing)!), created: false };
+    const existingId = input.directKey ? this.state.byDirectKey.get(input.directKey) : undefined;
+    if (existingId) {
+      const existing = this.state.conversations.get(existingId)!;
+      this.befriend(existing);
+      return { conversation: strip(existing), created: false };
     }
     const { directKey, ...rest } = input;
-    const conversation: Conversation = {
-      ...rest,
+    const stored: StoredConversation = {
+      ...clone(rest),
+      members: input.members.map((m) => ({ ...clone(m), lastReadSeq: 0 })),
       id: newId(),
-      lastSeq: 0,
       lastActivityAt: input.createdAt,
+      version: 0,
+      ...(directKey && { directKey }),
     };
-    this.byId.set(conversation.id, { ...clone(conversation), ...(directKey && { directKey }) });
-    if (directKey) this.byDirectKey.set(directKey, conversation.id);
-    return { conversation: clone(conversation), created: true };
+    this.state.conversations.set(stored.id, stored);
+    if (directKey) this.state.byDirectKey.set(directKey, stored.id);
+    for (const m of stored.members) {
+      const mine = this.state.memberOf.get(m.userId) ?? new Set<string>();
+      mine.add(stored.id);
+      this.state.memberOf.set(m.userId, mine);
+    }
+    this.befriend(stored);
+    return { conversation: strip(stored), created: true };
   }
 
-  async findById(id: string): Promise<Conversation | null> {
-    const found = this.byId.get(id);
+  private befriend(conversation: Conversation): void {
+    const at = conversation.createdAt.getTime();
+    for (const a of conversation.members) {
+      const mine = this.state.contacts.get(a.userId) ?? new Map<string, number>();
+      for (const b of conversation.members) {
+        if (a.userId === b.userId) continue;
+        const since = Math.max(mine.get(b.userId) ?? 0, at);
+        mine.delete(b.userId); // re-inserted last: the map stays ordered by recency
+        mine.set(b.userId, since);
+      }
+      this.state.contacts.set(a.userId, mine);
+    }
+  }
+
+  async get(id: string): Promise<Conversation | null> {
+    const found = this.state.conversations.get(id);
     return found ? strip(found) : null;
   }
 
-  async findByIds(ids: string[]): Promise<Conversation[]> {
-    return ids.flatMap((id) => {
-      const found = this.byId.get(id);
+  async getMany(ids: string[]): Promise<Conversation[]> {
+    return [...new Set(ids)].flatMap((id) => {
+      const found = this.state.conversations.get(id);
       return found ? [strip(found)] : [];
     });
   }
 
-  async listForUser(
+  async listForMember(
     userId: string,
     page: { limit: number; cursor?: string },
   ): Promise<ConversationPage> {
     const after = page.cursor ? decodeActivityCursor(page.cursor) : undefined;
-    const mine = [...this.byId.values()]
-      .filter((c) => c.members.some((m) => m.userId === userId))
-      .sort(
-        (a, b) => b.lastActivityAt.getTime() - a.lastActivityAt.getTime() || (a.id < b.id ? 1 : -1),
-      )
+    const mine = this.state
+      .conversationsOf(userId)
       .filter(
         (c) =>
           !after ||
@@ -90,66 +143,60 @@ class MemoryConversations implements ConversationRepository {
     };
   }
 
-  async allocateSeq(conversationId: string): Promise<number> {
-    const c = this.byId.get(conversationId);
-    if (!c) throw new Error(`conversation ${conversationId} not found`);
-    c.lastSeq += 1;
-    return c.lastSeq;
+  async advanceRead(conversationId: string, userId: string, seq: number): Promise<number | null> {
+    const member = this.state.conversations
+      .get(conversationId)
+      ?.members.find((m) => m.userId === userId);
+    if (!member) return null;
+    member.lastReadSeq = Math.max(member.lastReadSeq, seq);
+    return member.lastReadSeq;
   }
 
-  async recordLastMessage(conversationId: string, preview: MessagePreview): Promise<void> {
-    const c = this.byId.get(conversationId);
-    if (!c || (c.lastMessage && c.lastMessage.seq >= preview.seq)) return;
-    c.lastMessage = clone(preview);
-    c.lastActivityAt = preview.createdAt;
+  async unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary> {
+    const mine = this.state.conversationsOf(userId);
+    let total = 0;
+    for (const c of mine.slice(0, maxConversations)) {
+      const read = c.members.find((m) => m.userId === userId)?.lastReadSeq ?? 0;
+      total += Math.max(0, (c.lastMessage?.seq ?? 0) - read);
+    }
+    return { total, capped: mine.length > maxConversations };
   }
 }
 
-function strip(stored: Conversation & { directKey?: string }): Conversation {
-  const { directKey: _, ...conversation } = clone(stored);
-  return conversation;
-}
+class MemoryMessages implements MessageStore {
+  /** conversationId -> the last seq handed out (its messages may not all exist). */
+  private readonly lastSeq = new Map<string, number>();
 
-class MemoryMessages implements MessageRepository {
-  private readonly byConversation = new Map<string, Message[]>();
-  private readonly seqs = new Map<string, Set<number>>();
-  private readonly byClientKey = new Map<string, Message>();
+  constructor(private readonly state: MemoryState) {}
 
-  async insert(input: Omit<Message, 'id'>): Promise<Message> {
-    const clientKey = `${input.conversationId}\u0000${input.senderId}\u0000${input.clientMessageId}`;
-    if (this.byClientKey.has(clientKey)) throw new DuplicateKeyError('clientMessageId');
-    const list = this.byConversation.get(input.conversationId) ?? [];
-    const seqs = this.seqs.get(input.conversationId) ?? new Set<number>();
-    // A set, not a scan of the history: the bench showed the scan growing with every message.
-    if (seqs.has(input.seq)) throw new DuplicateKeyError('seq');
-    const message: Message = { ...clone(input), id: newId() };
-    // Kept sorted by seq: inserts arrive almost always in order, so this is cheap.
-    let i = list.length;
-    while (i > 0 && list[i - 1]!.seq > message.seq) i--;
-    list.splice(i, 0, message);
-    this.byConversation.set(input.conversationId, list);
-    seqs.add(message.seq);
-    this.seqs.set(input.conversationId, seqs);
-    this.byClientKey.set(clientKey, message);
-    return clone(message);
+  async append(draft: MessageDraft): Promise<AppendResult> {
+    const conversation = this.state.conversations.get(draft.conversationId);
+    const sender = conversation?.members.find((m) => m.userId === draft.senderId);
+    if (!conversation || !sender) throw new NotMemberError(draft.conversationId);
+    const memberIds = conversation.members.map((m) => m.userId);
+    const key = clientKey(draft.conversationId, draft.senderId, draft.clientMessageId);
+    const existing = this.state.byClientKey.get(key);
+    if (existing) return { message: clone(existing), duplicate: true, memberIds };
+
+    const seq = (this.lastSeq.get(conversation.id) ?? 0) + 1;
+    this.lastSeq.set(conversation.id, seq);
+    conversation.version += 1;
+    const message: Message = { ...clone(draft), id: newId(), seq, version: conversation.version };
+    const list = this.state.messages.get(conversation.id) ?? [];
+    list.push(message);
+    this.state.messages.set(conversation.id, list);
+    this.state.byClientKey.set(key, message);
+    conversation.lastMessage = toPreview(message);
+    conversation.lastActivityAt = message.createdAt;
+    sender.lastReadSeq = Math.max(sender.lastReadSeq, seq);
+    return { message: clone(message), duplicate: false, memberIds };
   }
 
-  async findByClientMessageId(
-    conversationId: string,
-    senderId: string,
-    clientMessageId: string,
-  ): Promise<Message | null> {
-    const found = this.byClientKey.get(
-      `${conversationId}\u0000${senderId}\u0000${clientMessageId}`,
-    );
-    return found ? clone(found) : null;
-  }
-
-  async list(
+  async page(
     conversationId: string,
     query: { before?: number; after?: number; limit: number },
   ): Promise<Message[]> {
-    const list = this.byConversation.get(conversationId) ?? [];
+    const list = this.state.messages.get(conversationId) ?? [];
     // The list is sorted by seq: find the page's edge by binary search, not by a scan.
     if (query.after !== undefined) {
       const start = firstIndex(list, (m) => m.seq > query.after!);
@@ -159,6 +206,38 @@ class MemoryMessages implements MessageRepository {
       query.before === undefined ? list.length : firstIndex(list, (m) => m.seq >= query.before!);
     return list.slice(Math.max(0, end - query.limit), end).map(clone);
   }
+
+  async changesSince(
+    conversationId: string,
+    afterVersion: number,
+    limit: number,
+  ): Promise<ChangePage> {
+    // Versions grow with seq as long as messages only get appended.
+    const list = this.state.messages.get(conversationId) ?? [];
+    const start = firstIndex(list, (m) => m.version > afterVersion);
+    return {
+      messages: list.slice(start, start + limit).map(clone),
+      hasMore: list.length - start > limit,
+    };
+  }
+}
+
+class MemoryContacts implements ContactStore {
+  constructor(private readonly state: MemoryState) {}
+
+  async among(userId: string, candidates: string[]): Promise<string[]> {
+    const mine = this.state.contacts.get(userId);
+    return [...new Set(candidates)].filter((id) => mine?.has(id));
+  }
+
+  async audience(userId: string, limit: number): Promise<string[]> {
+    const mine = [...(this.state.contacts.get(userId)?.keys() ?? [])];
+    return mine.slice(-limit).reverse();
+  }
+}
+
+function clientKey(conversationId: string, senderId: string, clientMessageId: string): string {
+  return `${conversationId}|${senderId}|${clientMessageId}`;
 }
 
 /** The first index whose element satisfies a predicate that is false, then true, along the list. */
@@ -173,39 +252,13 @@ function firstIndex<T>(list: T[], predicate: (item: T) => boolean): number {
   return low;
 }
 
-class MemoryReadStates implements ReadStateRepository {
-  /** conversationId -> userId -> lastReadSeq */
-  private readonly positions = new Map<string, Map<string, number>>();
-
-  async advance(conversationId: string, userId: string, seq: number): Promise<number> {
-    const members = this.positions.get(conversationId) ?? new Map<string, number>();
-    const next = Math.max(members.get(userId) ?? 0, seq);
-    members.set(userId, next);
-    this.positions.set(conversationId, members);
-    return next;
-  }
-
-  async forConversations(conversationIds: string[]): Promise<ReadState[]> {
-    return conversationIds.flatMap((conversationId) =>
-      [...(this.positions.get(conversationId) ?? [])].map(([userId, lastReadSeq]) => ({
-        conversationId,
-        userId,
-        lastReadSeq,
-      })),
-    );
-  }
-
-  async forUser(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
-    return new Map(conversationIds.map((id) => [id, this.positions.get(id)?.get(userId) ?? 0]));
-  }
-}
-
 /** The embedded default: one process, nothing survives a restart. */
 export class MemoryChatStore implements ChatStore {
   readonly kind = 'memory' as const;
-  readonly conversations = new MemoryConversations();
-  readonly messages = new MemoryMessages();
-  readonly readStates = new MemoryReadStates();
+  private readonly state = new MemoryState();
+  readonly conversations = new MemoryConversations(this.state);
+  readonly messages = new MemoryMessages(this.state);
+  readonly contacts = new MemoryContacts(this.state);
 
   async ping(): Promise<void> {}
   async close(): Promise<void> {}

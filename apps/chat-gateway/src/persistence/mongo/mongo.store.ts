@@ -1,58 +1,75 @@
 import {
-  DuplicateKeyError,
+  NotMemberError,
+  UnavailableError,
+  cutText,
+  LIMITS,
+  type AppendResult,
+  type ChangePage,
   type ChatStore,
+  type ContactStore,
   type Conversation,
   type ConversationPage,
-  type ConversationRepository,
+  type ConversationStore,
   type Message,
-  type MessagePreview,
-  type MessageRepository,
+  type MessageDraft,
+  type MessageStore,
   type NewConversation,
-  type ReadState,
-  type ReadStateRepository,
+  type UnreadSummary,
 } from '@jobsphere/chat-domain';
+import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import mongoose, { type Connection, type ConnectOptions, isValidObjectId, Types } from 'mongoose';
 import type { MongoCredentialsProvider } from '../../secrets/credentials.js';
 import { reauthenticateOnRefusal } from '../../secrets/mongo-reauth.js';
 import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
 import {
+  contactSchema,
   conversationSchema,
   messageSchema,
-  readStateSchema,
+  readKey,
   type ConversationDoc,
   type MessageDoc,
-  type ReadStateDoc,
 } from './schemas.js';
 
 function defineModels(connection: Connection) {
   return {
     conversations: connection.model('Conversation', conversationSchema),
     messages: connection.model('Message', messageSchema),
-    readStates: connection.model('ReadState', readStateSchema),
+    contacts: connection.model('Contact', contactSchema),
   };
 }
 type Models = ReturnType<typeof defineModels>;
 
-function isDuplicateKey(error: unknown): boolean {
+/** Reservations kept per conversation: how many changes back a retry still finds its position. */
+const RESERVATIONS_KEPT = 100;
+/** Contact upserts per bulk write: a 50-member group makes 2,450 pairs. */
+const CONTACT_BATCH = 1_000;
+
+function isDuplicateKey(error: unknown): error is { keyPattern?: Record<string, unknown> } {
   return (
     typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
   );
 }
 
 function toConversation(doc: ConversationDoc): Conversation {
+  const reads = doc.reads ?? {};
   return {
     id: doc._id.toHexString(),
     kind: doc.kind,
     ...(doc.title != null && { title: doc.title }),
     ...(doc.jobId != null && { jobId: doc.jobId }),
     ...(doc.applicationId != null && { applicationId: doc.applicationId }),
-    members: doc.members.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt })),
+    members: doc.members.map((m) => ({
+      userId: m.userId,
+      role: m.role,
+      joinedAt: m.joinedAt,
+      lastReadSeq: reads[readKey(m.userId)] ?? 0,
+    })),
     createdBy: doc.createdBy,
     createdAt: doc.createdAt,
-    lastSeq: doc.lastSeq,
     ...(doc.lastMessage?.id != null && { lastMessage: { ...doc.lastMessage } }),
     lastActivityAt: doc.lastActivityAt,
+    version: doc.version,
   };
 }
 
@@ -61,6 +78,7 @@ function toMessage(doc: MessageDoc): Message {
     id: doc._id.toHexString(),
     conversationId: doc.conversationId,
     seq: doc.seq,
+    version: doc.version,
     senderId: doc.senderId,
     clientMessageId: doc.clientMessageId,
     body: doc.body,
@@ -68,45 +86,115 @@ function toMessage(doc: MessageDoc): Message {
   };
 }
 
-class MongoConversations implements ConversationRepository {
-  constructor(private readonly model: Models['conversations']) {}
+interface Slot {
+  seq: number;
+  version: number;
+  memberIds: string[];
+}
+
+function reservationKey(senderId: string, clientMessageId: string): string {
+  return createHash('sha256')
+    .update(`${senderId}|${clientMessageId}`)
+    .digest()
+    .subarray(0, 12)
+    .toString('base64url');
+}
+
+/**
+ * The id of the message at one position: the same for every attempt at it, so a retry and a
+ * late first attempt cannot store two messages, and the preview always names the stored one.
+ */
+function messageId(conversationId: string, version: number): Types.ObjectId {
+  const digest = createHash('sha256').update(`${conversationId}:${version}`).digest();
+  return new Types.ObjectId(digest.subarray(0, 12));
+}
+
+/** The seq and version a reservation stands for, counted back from the newest one. */
+function reservedSlot(
+  doc: Pick<ConversationDoc, 'lastSeq' | 'version' | 'reservations'>,
+  key: string,
+): { seq: number; version: number } | null {
+  const list = doc.reservations ?? [];
+  const index = list.findLastIndex((r) => r.k === key);
+  if (index < 0) return null;
+  const later = list.slice(index + 1);
+  return {
+    version: doc.version - later.length,
+    seq: doc.lastSeq - later.filter((r) => r.m === 1).length,
+  };
+}
+
+// Never read on the way out: the allocator's bookkeeping.
+const PUBLIC_FIELDS = { reservations: 0, directKey: 0, lastSeq: 0 } as const;
+
+class MongoConversations implements ConversationStore {
+  constructor(private readonly models: Models) {}
 
   async create(input: NewConversation): Promise<{ conversation: Conversation; created: boolean }> {
-    const doc = {
+    const doc: ConversationDoc = {
       _id: new Types.ObjectId(),
       ...input,
       memberIds: input.members.map((m) => m.userId),
+      reads: {},
       lastSeq: 0,
+      version: 0,
       lastActivityAt: input.createdAt,
+      reservations: [],
     };
+    let result: { conversation: Conversation; created: boolean };
     try {
-      await this.model.collection.insertOne(doc);
-      return { conversation: toConversation(doc), created: true };
+      await this.models.conversations.collection.insertOne(doc);
+      result = { conversation: toConversation(doc), created: true };
     } catch (error) {
       // Two requests opened the same direct conversation at once: the first one wins.
       if (!isDuplicateKey(error) || !input.directKey) throw error;
-      const existing = await this.model
-        .findOne({ directKey: input.directKey })
+      const existing = await this.models.conversations
+        .findOne({ directKey: input.directKey }, PUBLIC_FIELDS)
         .lean<ConversationDoc>();
       if (!existing) throw error;
-      return { conversation: toConversation(existing), created: false };
+      result = { conversation: toConversation(existing), created: false };
+    }
+    // Idempotent, so opening the conversation again repairs contacts a failure left out.
+    await this.befriend(result.conversation);
+    return result;
+  }
+
+  private async befriend(conversation: Conversation): Promise<void> {
+    const ids = conversation.members.map((m) => m.userId);
+    const operations = ids.flatMap((userId) =>
+      ids
+        .filter((contactId) => contactId !== userId)
+        .map((contactId) => ({
+          updateOne: {
+            filter: { userId, contactId },
+            update: { $max: { since: conversation.createdAt } },
+            upsert: true,
+          },
+        })),
+    );
+    for (let i = 0; i < operations.length; i += CONTACT_BATCH) {
+      await this.models.contacts.collection.bulkWrite(operations.slice(i, i + CONTACT_BATCH), {
+        ordered: false,
+      });
     }
   }
 
-  async findById(id: string): Promise<Conversation | null> {
+  async get(id: string): Promise<Conversation | null> {
     if (!isValidObjectId(id)) return null;
-    const doc = await this.model.findById(id).lean<ConversationDoc>();
+    const doc = await this.models.conversations.findById(id, PUBLIC_FIELDS).lean<ConversationDoc>();
     return doc ? toConversation(doc) : null;
   }
 
-  async findByIds(ids: string[]): Promise<Conversation[]> {
-    const valid = ids.filter((id) => isValidObjectId(id));
+  async getMany(ids: string[]): Promise<Conversation[]> {
+    const valid = [...new Set(ids)].filter((id) => isValidObjectId(id));
     if (valid.length === 0) return [];
-    const docs = await this.model.find({ _id: { $in: valid } }).lean<ConversationDoc[]>();
+    const docs = await this.models.conversations
+      .find({ _id: { $in: valid } }, PUBLIC_FIELDS)
+      .lean<ConversationDoc[]>();
     return docs.map(toConversation);
   }
 
-  async listForUser(
+  async listForMember(
     userId: string,
     page: { limit: number; cursor?: string },
   ): Promise<ConversationPage> {
@@ -119,8 +207,8 @@ class MongoConversations implements ConversationRepository {
         { lastActivityAt: at, _id: { $lt: new Types.ObjectId(id) } },
       ];
     }
-    const docs = await this.model
-      .find(filter)
+    const docs = await this.models.conversations
+      .find(filter, PUBLIC_FIELDS)
       .sort({ lastActivityAt: -1, _id: -1 })
       .limit(page.limit + 1)
       .lean<ConversationDoc[]>();
@@ -133,64 +221,153 @@ class MongoConversations implements ConversationRepository {
     };
   }
 
-  async allocateSeq(conversationId: string): Promise<number> {
-    const doc = await this.model
+  async advanceRead(conversationId: string, userId: string, seq: number): Promise<number | null> {
+    if (!isValidObjectId(conversationId)) return null;
+    const key = `reads.${readKey(userId)}`;
+    const doc = await this.models.conversations
       .findOneAndUpdate(
-        { _id: conversationId },
-        { $inc: { lastSeq: 1 } },
-        { returnDocument: 'after', projection: { lastSeq: 1 } },
+        { _id: conversationId, memberIds: userId },
+        { $max: { [key]: seq } },
+        { returnDocument: 'after', projection: { [key]: 1 } },
       )
-      .lean<Pick<ConversationDoc, 'lastSeq'>>();
-    if (!doc) throw new Error(`conversation ${conversationId} not found`);
-    return doc.lastSeq;
+      .lean<Pick<ConversationDoc, 'reads'>>();
+    return doc ? (doc.reads?.[readKey(userId)] ?? seq) : null;
   }
 
-  async recordLastMessage(conversationId: string, preview: MessagePreview): Promise<void> {
-    // Conditional on seq, so a slower, older send never overwrites a newer preview.
-    await this.model.updateOne(
-      {
-        _id: conversationId,
-        $or: [{ lastMessage: { $exists: false } }, { 'lastMessage.seq': { $lt: preview.seq } }],
-      },
-      { $set: { lastMessage: preview, lastActivityAt: preview.createdAt } },
-    );
+  async unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary> {
+    const key = readKey(userId);
+    const docs = await this.models.conversations
+      .find({ memberIds: userId }, { 'lastMessage.seq': 1, [`reads.${key}`]: 1 })
+      .sort({ lastActivityAt: -1, _id: -1 })
+      .limit(maxConversations + 1)
+      .lean<Pick<ConversationDoc, 'lastMessage' | 'reads'>[]>();
+    let total = 0;
+    for (const d of docs.slice(0, maxConversations)) {
+      total += Math.max(0, (d.lastMessage?.seq ?? 0) - (d.reads?.[key] ?? 0));
+    }
+    return { total, capped: docs.length > maxConversations };
   }
 }
 
-class MongoMessages implements MessageRepository {
-  constructor(private readonly model: Models['messages']) {}
+/**
+ * A send in two sequential round trips on the common path:
+ *   1. one findOneAndUpdate on the conversation: the sender is a member, this clientMessageId
+ *      holds no reservation yet, and the next seq and version are taken and reserved for it;
+ *   2. the insert of the message, and beside it the preview and the sender's read position
+ *      (the preview only moves while this is still the newest seq).
+ * A retry, a race on the same clientMessageId or a non-member take the slower path.
+ */
+class MongoMessages implements MessageStore {
+  constructor(private readonly models: Models) {}
 
-  async insert(input: Omit<Message, 'id'>): Promise<Message> {
-    const doc: MessageDoc = { _id: new Types.ObjectId(), ...input };
-    try {
-      await this.model.collection.insertOne(doc);
-    } catch (error) {
-      if (isDuplicateKey(error)) {
-        const keyPattern = (error as { keyPattern?: Record<string, unknown> }).keyPattern ?? {};
-        throw new DuplicateKeyError('clientMessageId' in keyPattern ? 'clientMessageId' : 'seq');
-      }
-      throw error;
+  async append(draft: MessageDraft): Promise<AppendResult> {
+    if (!isValidObjectId(draft.conversationId)) throw new NotMemberError(draft.conversationId);
+    const key = reservationKey(draft.senderId, draft.clientMessageId);
+    // Bounded: every pass either finishes or met a state another attempt just changed.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const reserved = await this.reserve(draft, key);
+      if (reserved) return this.store(draft, reserved);
+      const resolved = await this.resolve(draft, key);
+      if (resolved) return resolved;
     }
-    return toMessage(doc);
+    throw new UnavailableError('message could not be stored, not sent');
   }
 
-  async findByClientMessageId(
-    conversationId: string,
-    senderId: string,
-    clientMessageId: string,
-  ): Promise<Message | null> {
-    const doc = await this.model
-      .findOne({ conversationId, senderId, clientMessageId })
+  /** Takes the next position for a first attempt; null when this key was seen or the sender is not a member. */
+  private async reserve(draft: MessageDraft, key: string): Promise<Slot | null> {
+    const doc = await this.models.conversations
+      .findOneAndUpdate(
+        { _id: draft.conversationId, memberIds: draft.senderId, 'reservations.k': { $ne: key } },
+        {
+          $inc: { lastSeq: 1, version: 1 },
+          $push: { reservations: { $each: [{ k: key, m: 1 }], $slice: -RESERVATIONS_KEPT } },
+        },
+        { returnDocument: 'after', projection: { lastSeq: 1, version: 1, memberIds: 1 } },
+      )
+      .lean<Pick<ConversationDoc, 'lastSeq' | 'version' | 'memberIds'>>();
+    return doc && { seq: doc.lastSeq, version: doc.version, memberIds: doc.memberIds };
+  }
+
+  /** After a refused reservation: the stored duplicate, the reservation to reuse, or not a member. */
+  private async resolve(draft: MessageDraft, key: string): Promise<AppendResult | null> {
+    const [existing, conversation] = await Promise.all([
+      this.findByClientMessageId(draft),
+      this.models.conversations
+        .findById(draft.conversationId, { memberIds: 1, lastSeq: 1, version: 1, reservations: 1 })
+        .lean<Pick<ConversationDoc, 'memberIds' | 'lastSeq' | 'version' | 'reservations'>>(),
+    ]);
+    if (!conversation || !conversation.memberIds.includes(draft.senderId)) {
+      throw new NotMemberError(draft.conversationId);
+    }
+    const { memberIds } = conversation;
+    if (existing) return { message: existing, duplicate: true, memberIds };
+    const slot = reservedSlot(conversation, key);
+    // No reservation: another attempt's is racing in, or ours aged out of the list. Go again.
+    return slot ? this.store(draft, { ...slot, memberIds }) : null;
+  }
+
+  private async store(draft: MessageDraft, slot: Slot): Promise<AppendResult> {
+    const doc: MessageDoc = {
+      _id: messageId(draft.conversationId, slot.version),
+      ...draft,
+      seq: slot.seq,
+      version: slot.version,
+    };
+    const [insert, bookkeeping] = await Promise.allSettled([
+      this.models.messages.collection.insertOne(doc),
+      this.recordSend(doc),
+    ]);
+    if (insert.status === 'rejected') {
+      if (!isDuplicateKey(insert.reason)) throw insert.reason;
+      // The same clientMessageId raced in on another socket or instance, and it won.
+      const winner = await this.findByClientMessageId(draft);
+      if (!winner) throw new UnavailableError('message could not be stored, not sent');
+      return { message: winner, duplicate: true, memberIds: slot.memberIds };
+    }
+    if (bookkeeping.status === 'rejected') throw bookkeeping.reason;
+    return { message: toMessage(doc), duplicate: false, memberIds: slot.memberIds };
+  }
+
+  /**
+   * The sender's read position, and the preview while this is still the newest seq. Written
+   * beside the insert, not after it: every attempt at one position carries the same message id,
+   * so the preview names the message that is (or, after a failed attempt, will be) stored.
+   */
+  private async recordSend(doc: MessageDoc): Promise<void> {
+    const read = { [`reads.${readKey(doc.senderId)}`]: doc.seq };
+    const preview = {
+      id: doc._id.toHexString(),
+      seq: doc.seq,
+      senderId: doc.senderId,
+      body: cutText(doc.body, LIMITS.previewLength),
+      createdAt: doc.createdAt,
+    };
+    const newest = await this.models.conversations.updateOne(
+      { _id: doc.conversationId, lastSeq: doc.seq },
+      { $set: { lastMessage: preview, lastActivityAt: doc.createdAt }, $max: read },
+    );
+    if (newest.matchedCount === 1) return;
+    // A newer message holds the preview: only the read position is still ours to move.
+    await this.models.conversations.updateOne({ _id: doc.conversationId }, { $max: read });
+  }
+
+  private async findByClientMessageId(draft: MessageDraft): Promise<Message | null> {
+    const doc = await this.models.messages
+      .findOne({
+        conversationId: draft.conversationId,
+        senderId: draft.senderId,
+        clientMessageId: draft.clientMessageId,
+      })
       .lean<MessageDoc>();
     return doc ? toMessage(doc) : null;
   }
 
-  async list(
+  async page(
     conversationId: string,
     query: { before?: number; after?: number; limit: number },
   ): Promise<Message[]> {
     if (query.after !== undefined) {
-      const docs = await this.model
+      const docs = await this.models.messages
         .find({ conversationId, seq: { $gt: query.after } })
         .sort({ seq: 1 })
         .limit(query.limit)
@@ -201,58 +378,46 @@ class MongoMessages implements MessageRepository {
       query.before !== undefined
         ? { conversationId, seq: { $lt: query.before } }
         : { conversationId };
-    const docs = await this.model
+    const docs = await this.models.messages
       .find(filter)
       .sort({ seq: -1 })
       .limit(query.limit)
       .lean<MessageDoc[]>();
     return docs.reverse().map(toMessage);
   }
+
+  async changesSince(
+    conversationId: string,
+    afterVersion: number,
+    limit: number,
+  ): Promise<ChangePage> {
+    const docs = await this.models.messages
+      .find({ conversationId, version: { $gt: afterVersion } })
+      .sort({ version: 1 })
+      .limit(limit + 1)
+      .lean<MessageDoc[]>();
+    return { messages: docs.slice(0, limit).map(toMessage), hasMore: docs.length > limit };
+  }
 }
 
-class MongoReadStates implements ReadStateRepository {
-  constructor(private readonly model: Models['readStates']) {}
+class MongoContacts implements ContactStore {
+  constructor(private readonly model: Models['contacts']) {}
 
-  async advance(conversationId: string, userId: string, seq: number): Promise<number> {
-    const filter = { userId, conversationId };
-    try {
-      const doc = await this.model
-        .findOneAndUpdate(
-          filter,
-          { $max: { lastReadSeq: seq } },
-          { upsert: true, returnDocument: 'after' },
-        )
-        .lean<ReadStateDoc>();
-      return doc?.lastReadSeq ?? seq;
-    } catch (error) {
-      // Two first reads raced on the upsert; the second one is now a plain update.
-      if (!isDuplicateKey(error)) throw error;
-      const doc = await this.model
-        .findOneAndUpdate(filter, { $max: { lastReadSeq: seq } }, { returnDocument: 'after' })
-        .lean<ReadStateDoc>();
-      return doc?.lastReadSeq ?? seq;
-    }
+  async among(userId: string, candidates: string[]): Promise<string[]> {
+    if (candidates.length === 0) return [];
+    const docs = await this.model
+      .find({ userId, contactId: { $in: [...new Set(candidates)] } }, { contactId: 1 })
+      .lean<{ contactId: string }[]>();
+    return docs.map((d) => d.contactId);
   }
 
-  async forConversations(conversationIds: string[]): Promise<ReadState[]> {
-    if (conversationIds.length === 0) return [];
+  async audience(userId: string, limit: number): Promise<string[]> {
     const docs = await this.model
-      .find({ conversationId: { $in: conversationIds } })
-      .lean<ReadStateDoc[]>();
-    return docs.map(({ conversationId, userId, lastReadSeq }) => ({
-      conversationId,
-      userId,
-      lastReadSeq,
-    }));
-  }
-
-  async forUser(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
-    const docs = await this.model
-      .find({ userId, conversationId: { $in: conversationIds } })
-      .lean<ReadStateDoc[]>();
-    const positions = new Map(conversationIds.map((id) => [id, 0]));
-    for (const d of docs) positions.set(d.conversationId, d.lastReadSeq);
-    return positions;
+      .find({ userId }, { contactId: 1 })
+      .sort({ since: -1 })
+      .limit(limit)
+      .lean<{ contactId: string }[]>();
+    return docs.map((d) => d.contactId);
   }
 }
 
@@ -262,6 +427,8 @@ export interface MongoStoreOptions {
   serverSelectionTimeoutMs?: number;
   /** A user whose password rotates (Secrets Manager): followed across rotations. */
   credentials?: MongoCredentialsProvider;
+  /** Watch every command the driver sends (the round-trip test counts them). */
+  monitorCommands?: boolean;
 }
 
 /** MongoDB / Amazon DocumentDB through Mongoose. */
@@ -269,13 +436,13 @@ export class MongoChatStore implements ChatStore {
   readonly kind = 'mongodb' as const;
   readonly conversations: MongoConversations;
   readonly messages: MongoMessages;
-  readonly readStates: MongoReadStates;
+  readonly contacts: MongoContacts;
 
-  private constructor(private readonly connection: Connection) {
+  private constructor(readonly connection: Connection) {
     const models = defineModels(connection);
-    this.conversations = new MongoConversations(models.conversations);
-    this.messages = new MongoMessages(models.messages);
-    this.readStates = new MongoReadStates(models.readStates);
+    this.conversations = new MongoConversations(models);
+    this.messages = new MongoMessages(models);
+    this.contacts = new MongoContacts(models.contacts);
   }
 
   static async connect(options: MongoStoreOptions): Promise<MongoChatStore> {
@@ -286,6 +453,7 @@ export class MongoChatStore implements ChatStore {
       autoIndex: false,
       autoCreate: false,
       bufferCommands: false,
+      ...(options.monitorCommands && { monitorCommands: true }),
     };
     const { credentials } = options;
     const connection = mongoose.createConnection(options.uri, {

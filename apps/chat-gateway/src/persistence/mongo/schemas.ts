@@ -1,12 +1,24 @@
 import { Schema, type Types } from 'mongoose';
 
 // Collections and indexes. Queries stay within what Amazon DocumentDB supports:
-// no $facet, no collation, no multi-condition $lookup, no partial-index filters.
+// no $facet, no collation, no arrayFilters, no pipeline updates, no partial-index filters.
 
 export interface MemberDoc {
   userId: string;
   role: 'owner' | 'member';
   joinedAt: Date;
+}
+
+/**
+ * One per version handed out, pushed in the same update that takes the version, newest last:
+ * the n-th entry from the end holds version `version - n` (and, counting message entries,
+ * seq `lastSeq - m`). That is how a retry finds the position its first attempt was given.
+ */
+export interface ReservationDoc {
+  /** A hash of `<senderId>|<clientMessageId>`: short, so the list stays small. */
+  k: string;
+  /** 1 when the change took a seq too (a new message). */
+  m: 1 | 0;
 }
 
 export interface ConversationDoc {
@@ -18,28 +30,40 @@ export interface ConversationDoc {
   members: MemberDoc[];
   /** Denormalized for the multikey index that lists a user's conversations. */
   memberIds: string[];
+  /** Read positions by member (`readKey(userId)`): one document answers "seen" for everyone. */
+  reads?: Record<string, number>;
   createdBy: string;
   createdAt: Date;
+  /** The last seq handed out: the allocator, never shown as such. */
   lastSeq: number;
+  version: number;
   lastMessage?: { id: string; seq: number; senderId: string; body: string; createdAt: Date };
   lastActivityAt: Date;
   directKey?: string;
+  /** The most recent reservations, newest last (capped, see ReservationDoc). */
+  reservations?: ReservationDoc[];
 }
 
 export interface MessageDoc {
   _id: Types.ObjectId;
   conversationId: string;
   seq: number;
+  version: number;
   senderId: string;
   clientMessageId: string;
   body: string;
   createdAt: Date;
 }
 
-export interface ReadStateDoc {
-  conversationId: string;
+export interface ContactDoc {
   userId: string;
-  lastReadSeq: number;
+  contactId: string;
+  since: Date;
+}
+
+/** User ids may contain dots, which field paths cannot: `.` becomes `%2E` (ids never hold `%`). */
+export function readKey(userId: string): string {
+  return userId.replaceAll('.', '%2E');
 }
 
 export const conversationSchema = new Schema<ConversationDoc>(
@@ -59,9 +83,11 @@ export const conversationSchema = new Schema<ConversationDoc>(
       ),
     ],
     memberIds: { type: [String], required: true },
+    reads: { type: Schema.Types.Mixed },
     createdBy: { type: String, required: true },
     createdAt: { type: Date, required: true },
     lastSeq: { type: Number, required: true, default: 0 },
+    version: { type: Number, required: true, default: 0 },
     lastMessage: {
       type: new Schema(
         { id: String, seq: Number, senderId: String, body: String, createdAt: Date },
@@ -71,6 +97,7 @@ export const conversationSchema = new Schema<ConversationDoc>(
     },
     lastActivityAt: { type: Date, required: true },
     directKey: { type: String },
+    reservations: { type: Schema.Types.Mixed },
   },
   { collection: 'conversations', versionKey: false, autoIndex: false },
 );
@@ -81,6 +108,7 @@ export const messageSchema = new Schema<MessageDoc>(
   {
     conversationId: { type: String, required: true },
     seq: { type: Number, required: true },
+    version: { type: Number, required: true },
     senderId: { type: String, required: true },
     clientMessageId: { type: String, required: true },
     body: { type: String, required: true },
@@ -89,16 +117,17 @@ export const messageSchema = new Schema<MessageDoc>(
   { collection: 'messages', versionKey: false, autoIndex: false },
 );
 messageSchema.index({ conversationId: 1, seq: 1 }, { unique: true });
+messageSchema.index({ conversationId: 1, version: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, senderId: 1, clientMessageId: 1 }, { unique: true });
 
-export const readStateSchema = new Schema<ReadStateDoc>(
+export const contactSchema = new Schema<ContactDoc>(
   {
-    conversationId: { type: String, required: true },
     userId: { type: String, required: true },
-    lastReadSeq: { type: Number, required: true, default: 0 },
+    contactId: { type: String, required: true },
+    since: { type: Date, required: true },
   },
-  { collection: 'read_states', versionKey: false, autoIndex: false },
+  { collection: 'contacts', versionKey: false, autoIndex: false },
 );
-readStateSchema.index({ userId: 1, conversationId: 1 }, { unique: true });
-// Everyone's position in a conversation ("seen" per member).
-readStateSchema.index({ conversationId: 1 });
+contactSchema.index({ userId: 1, contactId: 1 }, { unique: true });
+// A user's presence audience: the most recent contacts first.
+contactSchema.index({ userId: 1, since: -1 });

@@ -1,0 +1,459 @@
+import { jest } from '@jest/globals';
+import {
+  LIMITS,
+  UnavailableError,
+  createChat,
+  storeWithDeadline,
+  type Chat,
+  type ChatStore,
+  type FanOut,
+  type Principal,
+  type ServerToClientEvents,
+} from '@jobsphere/chat-domain';
+import { MemoryChatStore } from '../persistence/memory/memory.store.js';
+
+/** Records what would have been fanned out, instead of a Socket.IO server. */
+class RecordingFanOut implements FanOut {
+  readonly sent: { users: string[]; except?: string; event: string; payload: unknown }[] = [];
+  toUsers<E extends keyof ServerToClientEvents>(
+    users: readonly string[],
+    event: E,
+    payload: Parameters<ServerToClientEvents[E]>[0],
+    options: { exceptSocketId?: string } = {},
+  ) {
+    this.sent.push({
+      users: [...users],
+      ...(options.exceptSocketId && { except: options.exceptSocketId }),
+      event,
+      payload,
+    });
+  }
+  of(event: string) {
+    return this.sent.filter((e) => e.event === event);
+  }
+}
+
+/** Time moves only when a test says so. */
+class FakeClock {
+  constructor(public ms = Date.UTC(2026, 5, 1, 9)) {}
+  now = () => new Date(this.ms);
+  advance(ms: number) {
+    this.ms += ms;
+  }
+}
+
+const alice: Principal = { userId: 'alice', role: 'recruiter' };
+const bob: Principal = { userId: 'bob', role: 'candidate' };
+const mallory: Principal = { userId: 'mallory', role: 'candidate' };
+
+describe('chat use cases (memory store, fake clock)', () => {
+  let chat: Chat;
+  let fanout: RecordingFanOut;
+  let store: MemoryChatStore;
+  let clock: FakeClock;
+
+  beforeEach(() => {
+    fanout = new RecordingFanOut();
+    store = new MemoryChatStore();
+    clock = new FakeClock();
+    chat = createChat({ store, fanout, clock, settleMs: 10_000 });
+  });
+
+  async function direct(jobId?: string) {
+    return (
+      await chat.openConversation(alice, { kind: 'direct', userId: 'bob', ...(jobId && { jobId }) })
+    ).conversation;
+  }
+  const send = (who: Principal, conversationId: string, key: string, body = key) =>
+    chat.send(who, { conversationId, clientMessageId: key, body });
+
+  describe('conversations', () => {
+    it('opens a direct conversation once per pair and job, telling both members once', async () => {
+      const first = await chat.openConversation(alice, {
+        kind: 'direct',
+        userId: 'bob',
+        jobId: 'job-1',
+      });
+      const again = await chat.openConversation(bob, {
+        kind: 'direct',
+        userId: 'alice',
+        jobId: 'job-1',
+      });
+      const otherJob = await chat.openConversation(alice, {
+        kind: 'direct',
+        userId: 'bob',
+        jobId: 'job-2',
+      });
+      expect(first.created).toBe(true);
+      expect(again).toMatchObject({ created: false, conversation: { id: first.conversation.id } });
+      expect(otherJob.conversation.id).not.toBe(first.conversation.id);
+      expect(first.conversation).toMatchObject({
+        kind: 'direct',
+        jobId: 'job-1',
+        unreadCount: 0,
+        lastSeq: 0,
+        version: 0,
+        createdAt: clock.now().toISOString(),
+      });
+      const created = fanout.of('conversation:created');
+      expect(created).toHaveLength(2);
+      expect(created[0]!.users.sort()).toEqual(['alice', 'bob']);
+    });
+
+    it('creates groups for recruiters, deduplicating members, and refuses candidates', async () => {
+      const { conversation } = await chat.openConversation(alice, {
+        kind: 'group',
+        title: 'Panel',
+        memberIds: ['bob', 'carol', 'bob', 'alice'],
+      });
+      expect(conversation.members.map((m) => m.userId)).toEqual(['alice', 'bob', 'carol']);
+      expect(conversation.members[0]!.role).toBe('owner');
+      await expect(
+        chat.openConversation(bob, { kind: 'group', title: 'x', memberIds: ['carol'] }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    });
+
+    it('lists most recent activity first with cursor pages and unread counts', async () => {
+      const ids: string[] = [];
+      for (const other of ['u1', 'u2', 'u3']) {
+        ids.push(
+          (await chat.openConversation(alice, { kind: 'direct', userId: other })).conversation.id,
+        );
+        clock.advance(1);
+      }
+      clock.advance(5);
+      await send({ userId: 'u1', role: 'candidate' }, ids[0]!, 'a', 'ping');
+      const page1 = await chat.listConversations(alice, { limit: 2 });
+      expect(page1.conversations.map((c) => c.id)).toEqual([ids[0], ids[2]]);
+      expect(page1.conversations[0]).toMatchObject({
+        unreadCount: 1,
+        lastMessage: { body: 'ping', senderId: 'u1' },
+      });
+      expect(page1).toMatchObject({ totalUnread: 1, totalUnreadCapped: false });
+      const page2 = await chat.listConversations(alice, { limit: 2, cursor: page1.nextCursor! });
+      expect(page2.conversations.map((c) => c.id)).toEqual([ids[1]]);
+      expect(page2.nextCursor).toBeUndefined();
+    });
+
+    it('counts the total unread over the most recent conversations only, and says so', async () => {
+      for (let i = 0; i < LIMITS.unreadScanConversations + 2; i++) {
+        const { conversation } = await chat.openConversation(
+          { userId: `w${i}`, role: 'recruiter' },
+          {
+            kind: 'direct',
+            userId: 'bob',
+          },
+        );
+        clock.advance(1);
+        await send({ userId: `w${i}`, role: 'recruiter' }, conversation.id, 'hello');
+      }
+      expect(await chat.listConversations(bob, { limit: 1 })).toMatchObject({
+        totalUnread: LIMITS.unreadScanConversations,
+        totalUnreadCapped: true,
+      });
+    });
+
+    it('rejects a forged cursor', async () => {
+      await expect(
+        chat.listConversations(alice, { limit: 2, cursor: 'not-a-cursor' }),
+      ).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+    });
+  });
+
+  describe('send', () => {
+    it('stores with increasing seqs and versions, acks the stored message and fans out except to the sending socket', async () => {
+      const c = await direct();
+      const one = await chat.send(
+        alice,
+        { conversationId: c.id, clientMessageId: 'm1', body: 'hello' },
+        { socketId: 'sock-a' },
+      );
+      const two = await send(bob, c.id, 'm1', 'hi');
+      expect(one).toMatchObject({
+        duplicate: false,
+        message: {
+          seq: 1,
+          version: 1,
+          senderId: 'alice',
+          body: 'hello',
+          createdAt: clock.now().toISOString(),
+        },
+      });
+      expect(two.message).toMatchObject({ seq: 2, version: 2 });
+      expect(fanout.of('message:new')[0]).toMatchObject({
+        users: ['alice', 'bob'],
+        except: 'sock-a',
+        payload: one.message,
+      });
+      expect((await chat.history(bob, c.id, { limit: 10 })).messages.map((m) => m.body)).toEqual([
+        'hello',
+        'hi',
+      ]);
+    });
+
+    it('returns the stored message for a repeated clientMessageId, creates nothing and fans out once', async () => {
+      const c = await direct();
+      const first = await send(alice, c.id, 'same', 'once');
+      const repeat = await send(alice, c.id, 'same', 'twice?');
+      expect(repeat).toEqual({ duplicate: true, message: first.message });
+      expect((await chat.history(alice, c.id, { limit: 10 })).messages).toHaveLength(1);
+      expect(fanout.of('message:new')).toHaveLength(1);
+    });
+
+    it('refuses non-members and unknown conversations alike, storing nothing', async () => {
+      const c = await direct();
+      await expect(send(mallory, c.id, 'x', 'spam')).rejects.toMatchObject({
+        code: 'NOT_A_MEMBER',
+      });
+      await expect(send(mallory, 'nope', 'x', 'spam')).rejects.toMatchObject({
+        code: 'NOT_A_MEMBER',
+      });
+      expect((await chat.history(alice, c.id, { limit: 10 })).messages).toHaveLength(0);
+      expect(fanout.of('message:new')).toHaveLength(0);
+    });
+
+    it('does not ack when the store fails, and fans nothing out', async () => {
+      const c = await direct();
+      store.messages.append = () => Promise.reject(new Error('disk on fire'));
+      await expect(send(alice, c.id, 'x')).rejects.toThrow('disk on fire');
+      expect(fanout.of('message:new')).toHaveLength(0);
+    });
+
+    it('answers UNAVAILABLE within the deadline when the store stalls, and fans nothing out', async () => {
+      const c = await direct();
+      const stalled: ChatStore = new MemoryChatStore();
+      Object.assign(stalled, { conversations: store.conversations });
+      stalled.messages.append = () => new Promise(() => undefined);
+      jest.useFakeTimers();
+      try {
+        const deadlined = createChat({ store: storeWithDeadline(stalled, 1_500), fanout, clock });
+        const answer = deadlined.send(alice, {
+          conversationId: c.id,
+          clientMessageId: 'x',
+          body: 'y',
+        });
+        const outcome = answer.then(
+          () => 'acked',
+          (error: unknown) => error,
+        );
+        await jest.advanceTimersByTimeAsync(1_499);
+        let settled = false;
+        void outcome.then(() => (settled = true));
+        await Promise.resolve();
+        expect(settled).toBe(false);
+        await jest.advanceTimersByTimeAsync(1);
+        const error = await outcome;
+        expect(error).toBeInstanceOf(UnavailableError);
+        expect((error as UnavailableError).message).toMatch(/within 1500 ms/);
+      } finally {
+        jest.useRealTimers();
+      }
+      expect(fanout.of('message:new')).toHaveLength(0);
+    });
+
+    it('counts sending as reading, and everyone\u2019s position travels with the conversation', async () => {
+      const c = await direct();
+      await send(bob, c.id, 'b1', 'q');
+      await send(alice, c.id, 'a1', 'a');
+      expect(await chat.getConversation(alice, c.id)).toMatchObject({
+        lastReadSeq: 2,
+        unreadCount: 0,
+      });
+      expect(await chat.getConversation(bob, c.id)).toMatchObject({
+        lastReadSeq: 1,
+        unreadCount: 1,
+      });
+      expect((await chat.getConversation(bob, c.id)).members).toMatchObject([
+        { userId: 'alice', lastReadSeq: 2 },
+        { userId: 'bob', lastReadSeq: 1 },
+      ]);
+    });
+  });
+
+  describe('history', () => {
+    it('pages backwards with before and forwards with after, in ascending order', async () => {
+      const c = await direct();
+      for (let i = 1; i <= 7; i++) await send(alice, c.id, `m${i}`);
+      const latest = await chat.history(bob, c.id, { limit: 3 });
+      expect(latest.messages.map((m) => m.seq)).toEqual([5, 6, 7]);
+      expect(latest.hasMore).toBe(true);
+      expect(
+        (await chat.history(bob, c.id, { before: 5, limit: 3 })).messages.map((m) => m.seq),
+      ).toEqual([2, 3, 4]);
+      const oldest = await chat.history(bob, c.id, { before: 2, limit: 3 });
+      expect(oldest).toMatchObject({ hasMore: false });
+      expect(oldest.messages.map((m) => m.seq)).toEqual([1]);
+      const forward = await chat.history(bob, c.id, { after: 4, limit: 2 });
+      expect(forward.messages.map((m) => m.seq)).toEqual([5, 6]);
+      expect(forward.hasMore).toBe(true);
+    });
+
+    it('caps a page in bytes, keeping the newest, and says there is more', async () => {
+      const c = await direct();
+      const body = '\u6f22'.repeat(LIMITS.maxBodyLength); // 12 KB in UTF-8
+      for (let i = 1; i <= 100; i++) await send(alice, c.id, `big${i}`, body);
+      const page = await chat.history(bob, c.id, { limit: 100 });
+      const bytes = JSON.stringify(page).length * 3;
+      expect(page.messages.length).toBeLessThan(100);
+      expect(page.messages.at(-1)!.seq).toBe(100);
+      expect(page.hasMore).toBe(true);
+      expect(bytes).toBeLessThan(LIMITS.maxAnswerBytes * 1.1);
+      // Paging on from the oldest one returned gets the rest, nothing twice.
+      const older = await chat.history(bob, c.id, { before: page.messages[0]!.seq, limit: 100 });
+      expect(older.messages.at(-1)!.seq).toBe(page.messages[0]!.seq - 1);
+    });
+
+    it('refuses a non-member the same way whether the conversation exists or not', async () => {
+      const c = await direct();
+      await send(alice, c.id, 'm');
+      for (const id of [c.id, 'nope']) {
+        await expect(chat.history(mallory, id, { limit: 10 })).rejects.toMatchObject({
+          code: 'NOT_A_MEMBER',
+          message: `not a member of conversation ${id}`,
+        });
+      }
+    });
+  });
+
+  describe('sync', () => {
+    it('returns what a device missed per conversation from its version, bounded, with hasMore', async () => {
+      const c1 = await direct('j1');
+      const c2 = await direct('j2');
+      for (let i = 1; i <= 4; i++) await send(alice, c1.id, `a${i}`);
+      await send(alice, c2.id, 'b1');
+      clock.advance(60_000);
+      const result = await chat.sync(bob, {
+        conversations: [
+          { conversationId: c1.id, afterVersion: 1 },
+          { conversationId: c2.id, afterVersion: 1 },
+        ],
+        limit: 2,
+      });
+      expect(result.conversations[0]).toMatchObject({
+        conversationId: c1.id,
+        hasMore: true,
+        version: 3,
+      });
+      expect(result.conversations[0]!.messages.map((m) => m.version)).toEqual([2, 3]);
+      expect(result.conversations[1]).toEqual({
+        conversationId: c2.id,
+        messages: [],
+        version: 1,
+        hasMore: false,
+        lastReadSeq: 0,
+      });
+      const rest = await chat.sync(bob, {
+        conversations: [{ conversationId: c1.id, afterVersion: 3 }],
+      });
+      expect(rest.conversations[0]).toMatchObject({ hasMore: false, version: 4 });
+    });
+
+    it('never resumes past changes that may still be in flight (the settle window)', async () => {
+      const c = await direct();
+      await send(alice, c.id, 'old');
+      clock.advance(11_000);
+      await send(alice, c.id, 'fresh');
+      const answer = await chat.sync(bob, {
+        conversations: [{ conversationId: c.id, afterVersion: 0 }],
+      });
+      expect(answer.conversations[0]!.messages.map((m) => m.body)).toEqual(['old', 'fresh']);
+      // 'fresh' is returned, but the cursor stops before it until it has settled.
+      expect(answer.conversations[0]!.version).toBe(1);
+      clock.advance(10_001);
+      const later = await chat.sync(bob, {
+        conversations: [{ conversationId: c.id, afterVersion: 1 }],
+      });
+      expect(later.conversations[0]).toMatchObject({ version: 2, hasMore: false });
+    });
+
+    it('collapses repeated ids and caps the whole answer in messages and bytes', async () => {
+      const c = await direct();
+      const body = 'x'.repeat(LIMITS.maxBodyLength);
+      for (let i = 1; i <= 150; i++) await send(alice, c.id, `s${i}`, body);
+      clock.advance(60_000);
+      const repeated = Array.from({ length: 200 }, () => ({
+        conversationId: c.id,
+        afterVersion: 0,
+      }));
+      const answer = await chat.sync(bob, { conversations: repeated, limit: 200 });
+      expect(answer.conversations).toHaveLength(1);
+      const entry = answer.conversations[0]!;
+      expect(entry.hasMore).toBe(true);
+      expect(JSON.stringify(answer).length).toBeLessThan(LIMITS.maxAnswerBytes * 1.05);
+      expect(entry.version).toBe(entry.messages.at(-1)!.version);
+    });
+
+    it('refuses more than the distinct-conversation cap', async () => {
+      const many = Array.from({ length: LIMITS.maxSyncConversations + 1 }, (_, i) => ({
+        conversationId: `c${i}`,
+        afterVersion: 0,
+      }));
+      await expect(chat.sync(bob, { conversations: many })).rejects.toMatchObject({
+        code: 'INVALID_PAYLOAD',
+      });
+    });
+
+    it('marks conversations the caller is not in, without failing the others', async () => {
+      const c = await direct();
+      await send(alice, c.id, 'm');
+      const answer = await chat.sync(mallory, {
+        conversations: [
+          { conversationId: c.id, afterVersion: 0 },
+          { conversationId: 'nope', afterVersion: 0 },
+        ],
+      });
+      expect(answer.conversations.map((e) => [e.messages.length, e.error?.code])).toEqual([
+        [0, 'NOT_A_MEMBER'],
+        [0, 'NOT_A_MEMBER'],
+      ]);
+    });
+  });
+
+  describe('read state', () => {
+    it('moves forward only, tells the others, and refuses a seq beyond the last message', async () => {
+      const c = await direct();
+      for (let i = 1; i <= 3; i++) await send(alice, c.id, `m${i}`);
+      expect(await chat.markRead(bob, c.id, 2, { socketId: 'bob-phone' })).toEqual({
+        conversationId: c.id,
+        lastReadSeq: 2,
+        unreadCount: 1,
+      });
+      expect(await chat.markRead(bob, c.id, 1)).toEqual({
+        conversationId: c.id,
+        lastReadSeq: 2,
+        unreadCount: 1,
+      });
+      await expect(chat.markRead(bob, c.id, 4)).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+      await expect(chat.markRead(mallory, c.id, 1)).rejects.toMatchObject({ code: 'NOT_A_MEMBER' });
+      expect(fanout.of('conversation:read')).toEqual([
+        {
+          users: ['alice', 'bob'],
+          except: 'bob-phone',
+          event: 'conversation:read',
+          payload: { conversationId: c.id, userId: 'bob', lastReadSeq: 2 },
+        },
+      ]);
+    });
+  });
+
+  describe('presence visibility', () => {
+    it('only reveals contacts among the users asked about, and the caller', async () => {
+      await direct();
+      expect(await chat.visibleContacts('alice', ['bob', 'mallory', 'alice', 'bob'])).toEqual([
+        'bob',
+        'alice',
+      ]);
+      expect(await chat.visibleContacts('mallory', ['alice'])).toEqual([]);
+    });
+
+    it('announces to the user and a bounded number of contacts', async () => {
+      for (let i = 0; i < 5; i++)
+        await chat.openConversation(alice, { kind: 'direct', userId: `c${i}` });
+      expect(await chat.presenceAudience('alice', 3)).toHaveLength(3);
+      expect((await chat.presenceAudience('alice', 100)).sort()).toEqual(
+        ['alice', 'c0', 'c1', 'c2', 'c3', 'c4'].sort(),
+      );
+      expect(await chat.presenceAudience('alice', 0)).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,79 @@
+import { type Logger } from '@nestjs/common';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { UnsupportedMediaTypeError } from '@jobsphere/chat-domain';
+import { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { clientIp } from '../common/client-ip.js';
+import { logText } from '../common/log-text.js';
+import { type AppConfig } from '../config/app-config.js';
+import { type BudgetService } from '../limits/budget.service.js';
+
+/** Paths the load balancer and the scraper poll: never budgeted, never in the access log. */
+const OPERATIONAL = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
+
+type ClientRequest = Request & { clientIp?: string; principal?: { userId: string } };
+
+/** The client address of a request, as the pipeline worked it out (see clientIp). */
+export function requestIp(request: Request): string {
+  return (request as ClientRequest).clientIp ?? request.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * Everything every HTTP request passes before a controller: security headers (helmet), no
+ * caching of API answers, the client IP's budget, one JSON media type, the body cap, and one
+ * bounded access-log line.
+ */
+export function configureHttp(
+  app: NestExpressApplication,
+  config: AppConfig,
+  budgets: BudgetService,
+  log: Logger,
+): void {
+  app.disable('x-powered-by');
+  // The API serves JSON only; the try page (development) is the only HTML and brings its own files.
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
+  app.use(accessLog(log, config.nodeEnv === 'production'));
+  app.use((req: ClientRequest, res: Response, next: NextFunction) => {
+    req.clientIp = clientIp(
+      req.socket.remoteAddress,
+      req.headers['x-forwarded-for'],
+      config.http.trustProxyHops,
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    if (OPERATIONAL.has(req.path)) return next();
+    budgets.consume('restIp', req.clientIp).then(() => next(), next);
+  });
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined ||
+      Number(req.headers['content-length'] ?? 0) > 0;
+    const type = req.headers['content-type'] ?? '';
+    if (!hasBody || /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) return next();
+    next(new UnsupportedMediaTypeError('send the body as application/json'));
+  });
+  app.useBodyParser('json', { limit: config.http.maxBodyBytes });
+}
+
+/** One structured line per request (no query string, no headers): method, path, status, time, user. */
+function accessLog(log: Logger, structured: boolean) {
+  return (req: ClientRequest, res: Response, next: () => void) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      if (OPERATIONAL.has(req.path)) return;
+      const entry = {
+        method: req.method,
+        path: logText(req.path, 200),
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        ...(req.principal && { userId: req.principal.userId }),
+      };
+      // JSON logs (production) keep the fields; the console gets one readable line.
+      log.log(
+        structured
+          ? entry
+          : `${entry.method} ${entry.path} ${entry.status} ${entry.ms} ms${req.principal ? ` user=${req.principal.userId}` : ''}`,
+      );
+    });
+    next();
+  };
+}

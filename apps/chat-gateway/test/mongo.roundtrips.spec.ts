@@ -1,0 +1,100 @@
+import { createChat, type Principal } from '@jobsphere/chat-domain';
+import { startMongo, type MongoHandle } from '@jobsphere/testing';
+import { MongoChatStore } from '../src/persistence/mongo/mongo.store.js';
+
+interface Command {
+  name: string;
+  started: number;
+  ended?: number;
+}
+
+/** The longest chain of commands where each one starts after the one before it answered. */
+function sequentialDepth(commands: Command[]): number {
+  const sorted = [...commands].sort((a, b) => a.started - b.started);
+  const depth: number[] = [];
+  sorted.forEach((c, i) => {
+    depth[i] = 1;
+    for (let j = 0; j < i; j++) {
+      if (sorted[j]!.ended! <= c.started) depth[i] = Math.max(depth[i], depth[j]! + 1);
+    }
+  });
+  return Math.max(0, ...depth);
+}
+
+// On DocumentDB every round trip is milliseconds: the number of commands a send costs, and how
+// many of them wait for each other, is the ack latency. Counted with the driver's own command
+// monitoring, so a change that adds one fails here.
+describe('MongoDB round trips of one send', () => {
+  let mongo: MongoHandle;
+  let store: MongoChatStore;
+  let commands: Command[] = [];
+  const alice: Principal = { userId: 'alice', role: 'recruiter' };
+
+  beforeAll(async () => {
+    mongo = await startMongo();
+    console.log(`round-trip backend: ${mongo.description}`);
+    store = await MongoChatStore.connect({ uri: mongo.uri, monitorCommands: true });
+    const client = store.connection.getClient();
+    const open = new Map<number, Command>();
+    client.on('commandStarted', (e) => {
+      const command = { name: e.commandName, started: performance.now() };
+      open.set(e.requestId, command);
+      commands.push(command);
+    });
+    const end = (e: { requestId: number }) => {
+      const command = open.get(e.requestId);
+      if (command) command.ended = performance.now();
+      open.delete(e.requestId);
+    };
+    client.on('commandSucceeded', end);
+    client.on('commandFailed', end);
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await mongo?.stop();
+  });
+
+  it('costs 3 commands, 2 of them sequential, for a member\u2019s first attempt; a retry costs a lookup more', async () => {
+    const chat = createChat({
+      store,
+      fanout: { toUsers: () => undefined },
+      clock: { now: () => new Date() },
+    });
+    const { conversation } = await chat.openConversation(alice, { kind: 'direct', userId: 'bob' });
+    await chat.send(alice, {
+      conversationId: conversation.id,
+      clientMessageId: 'warm',
+      body: 'hi',
+    });
+
+    commands = [];
+    await chat.send(alice, {
+      conversationId: conversation.id,
+      clientMessageId: 'm1',
+      body: 'hello',
+    });
+    const first = {
+      count: commands.length,
+      depth: sequentialDepth(commands),
+      names: commands.map((c) => c.name),
+    };
+
+    commands = [];
+    const repeat = await chat.send(alice, {
+      conversationId: conversation.id,
+      clientMessageId: 'm1',
+      body: 'hello',
+    });
+    const retry = { count: commands.length, depth: sequentialDepth(commands) };
+    console.log(
+      `[figure] send on MongoDB: first attempt ${first.count} commands, ${first.depth} sequential (${first.names.join(', ')}); ` +
+        `a repeated clientMessageId ${retry.count} commands, ${retry.depth} sequential`,
+    );
+    expect(first.count).toBeLessThanOrEqual(3);
+    expect(first.depth).toBeLessThanOrEqual(2);
+    expect(first.names[0]).toBe('findAndModify');
+    expect(repeat.duplicate).toBe(true);
+    expect(retry.depth).toBeLessThanOrEqual(2);
+  });
+});
