@@ -96,6 +96,7 @@ describe('rotating Redis credentials (standalone)', () => {
     db: 0,
     tls: false,
     connectTimeoutMs: 2_000,
+    commandTimeoutMs: 1_000,
     credentials: provider,
   });
 
@@ -177,6 +178,7 @@ describe('rotating Redis credentials (cluster, sharded Socket.IO adapter)', () =
       db: 0,
       tls: false,
       connectTimeoutMs: 2_000,
+      commandTimeoutMs: 1_000,
       credentials: secret.provider,
     };
     a = await startInstance(config, logger);
