@@ -44,13 +44,11 @@ describe('MongoDB with authentication (SCRAM front before the local MongoDB)', (
 
   it('manages users for root only, with their roles', async () => {
     const root = await connect('chatadmin', 'root-pass-1');
-    await root
-      .db('admin')
-      .command({
-        createUser: 'chat_app',
-        pwd: 'app-pass-1',
-        roles: [{ role: 'readWrite', db: 'test' }],
-      });
+    await root.db('admin').command({
+      createUser: 'chat_app',
+      pwd: 'app-pass-1',
+      roles: [{ role: 'readWrite', db: 'test' }],
+    });
     await expect(
       root.db('admin').command({ createUser: 'chat_app', pwd: 'x', roles: [] }),
     ).rejects.toMatchObject({ code: 51003 });
