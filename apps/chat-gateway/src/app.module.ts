@@ -21,7 +21,8 @@ import { OpenApiController } from './openapi/openapi.controller.js';
 import { CHAT_STORE } from './persistence/persistence.tokens.js';
 import { PresenceService } from './presence/presence.service.js';
 import { ConnectionGuard } from './realtime/connection-guard.js';
-import { RealtimeBus } from './realtime/realtime-bus.js';
+import { RealtimeBus, isUserRoom } from './realtime/realtime-bus.js';
+import { MissedBroadcasts, RedisLossPolicy } from './realtime/redis-loss.policy.js';
 import { devOnlyModules } from './try/try.module.js';
 
 export interface AppModuleOptions {
@@ -38,6 +39,7 @@ const systemClock: Clock = { now: () => new Date() };
 @Module({})
 export class AppModule {
   static forRoot({ config, store, metrics, clock = systemClock }: AppModuleOptions): DynamicModule {
+    const missed = new MissedBroadcasts();
     return {
       module: AppModule,
       imports: [
@@ -48,6 +50,19 @@ export class AppModule {
               RedisModule.forRoot({
                 config: config.redis,
                 logger: countingLogger('Redis', metrics),
+                name: 'chat',
+                adapter: {
+                  // Fan-out goes to user rooms: each has its own channel (see realtime-bus.ts).
+                  routeRoom: isUserRoom,
+                  onTraffic: (direction, bytes) => {
+                    metrics.adapterMessages.inc({ direction });
+                    metrics.adapterBytes.inc({ direction }, bytes);
+                  },
+                  onDropped: (rooms) => {
+                    metrics.adapterDropped.inc();
+                    missed.add(rooms);
+                  },
+                },
               }),
             ]
           : []),
@@ -78,6 +93,8 @@ export class AppModule {
         BudgetService,
         RestRateLimitGuard,
         ConnectionGuard,
+        { provide: MissedBroadcasts, useValue: missed },
+        RedisLossPolicy,
         { provide: MetricsService, useValue: metrics },
         PresenceService,
         TypingService,

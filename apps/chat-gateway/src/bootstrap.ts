@@ -5,9 +5,9 @@ import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { storeWithDeadline, type ChatStore } from '@jobsphere/chat-domain';
 import {
-  createRedisAdapter,
+  REDIS_ADAPTER,
   describeRedisConfig,
-  type RedisAdapterHandle,
+  type RedisConnectedAdapter,
 } from '@jobsphere/redis-kit';
 import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
@@ -16,7 +16,7 @@ import { LifecycleState } from './health/lifecycle.state.js';
 import { configureHttp } from './http/http-pipeline.js';
 import { BudgetService } from './limits/budget.service.js';
 import { startMetricsServer } from './metrics/metrics.server.js';
-import { MetricsService, countingLogger } from './metrics/metrics.service.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { MemoryChatStore } from './persistence/memory/memory.store.js';
 import { MongoChatStore } from './persistence/mongo/mongo.store.js';
 import { ChatIoAdapter } from './realtime/chat-io.adapter.js';
@@ -71,73 +71,52 @@ export async function startGateway(
   }
   // Every store call has a deadline: a stalled store answers UNAVAILABLE, it never hangs a request.
   const store = storeWithDeadline(raw, config.store.timeoutMs);
-  if (store.kind === 'memory') {
+  log[store.kind === 'memory' ? 'warn' : 'log'](
+    store.kind === 'memory'
+      ? 'STORE: in-memory (embedded default) - single process, every message is LOST on restart. Set MONGODB_URI for MongoDB/DocumentDB.'
+      : 'STORE: MongoDB (MONGODB_URI)',
+  );
+  log.log(
+    config.redis
+      ? `FAN-OUT: Redis adapter over ${describeRedisConfig(config.redis)}, routed by user`
+      : 'FAN-OUT: in-memory Socket.IO adapter (single instance). Set REDIS_URL or REDIS_HOST to scale out.',
+  );
+  if (config.jwt.usingDevSecret)
     log.warn(
-      'STORE: in-memory (embedded default) - single process, every message is LOST on restart. Set MONGODB_URI for MongoDB/DocumentDB.',
+      'JWT_SECRET not set: using the development secret (`pnpm -s run token <userId>` mints tokens for it).',
     );
-  } else {
-    log.log('STORE: MongoDB (MONGODB_URI)');
-  }
   const metrics = new MetricsService();
-  let redisAdapter: RedisAdapterHandle | undefined;
-  // Bound once the Socket.IO server exists; debounced because publisher and subscriber both report.
-  let askClientsToSync = () => {};
-  let syncTimer: NodeJS.Timeout | undefined;
   try {
-    redisAdapter = config.redis
-      ? await createRedisAdapter(config.redis, {
-          logger: countingLogger('Redis', metrics),
-          onReconnect: () => {
-            clearTimeout(syncTimer);
-            syncTimer = setTimeout(() => askClientsToSync(), 250);
-          },
-        })
-      : undefined;
-    log.log(
-      config.redis
-        ? `FAN-OUT: Redis adapter over ${describeRedisConfig(config.redis)}`
-        : 'FAN-OUT: in-memory Socket.IO adapter (single instance). Set REDIS_URL or REDIS_HOST to scale out.',
-    );
-    if (config.jwt.usingDevSecret)
-      log.warn(
-        'JWT_SECRET not set: using the development secret (`pnpm -s run token <userId>` mints tokens for it).',
-      );
-
+    // Redis clients (commands, the adapter's publisher and subscriber) connect here, in the
+    // Redis module: an unreachable Redis fails the start with its reason.
     const app = await NestFactory.create<NestExpressApplication>(
       AppModule.forRoot({ config, store, metrics }),
-      {
-        logger,
-        bodyParser: false,
-      },
+      { logger, bodyParser: false, abortOnError: false },
     );
     configureHttp(app, config, app.get(BudgetService), new Logger('Http'));
     app.useGlobalFilters(new HttpErrorFilter());
     // Tokens travel in headers and the handshake, never in cookies: no credentials mode.
     app.enableCors({ origin: config.corsOrigin });
-    app.useWebSocketAdapter(new ChatIoAdapter(app, config, redisAdapter?.adapter));
+    const adapter = config.redis
+      ? app.get<RedisConnectedAdapter | null>(REDIS_ADAPTER, { strict: false })
+      : null;
+    app.useWebSocketAdapter(new ChatIoAdapter(app, config, adapter?.adapter));
     await app.listen(config.port);
     const metricsServer = config.metrics
       ? await startMetricsServer(metrics, config.metrics)
       : undefined;
     if (metricsServer) log.log(`metrics on ${config.metrics!.host}:${metricsServer.port}/metrics`);
-    const bus = app.get(RealtimeBus);
-    askClientsToSync = () => {
-      log.warn('Redis is back: asking local clients to sync what they may have missed');
-      bus.toLocal('sync:required', { reason: 'redis-reconnected' });
-    };
     const port = (app.getHttpServer().address() as AddressInfo).port;
     log.log(`chat gateway listening on :${port} (${config.nodeEnv})`);
 
     let closing: Promise<void> | undefined;
     const shutdown = () =>
       (closing ??= (async () => {
-        const lifecycle = app.get(LifecycleState);
-        lifecycle.startDraining();
-        clearTimeout(syncTimer);
-        await bus.drain(config.shutdown.drainMs, log);
-        await app.close(); // Socket.IO, then HTTP, then module hooks (Redis clients)
+        app.get(LifecycleState).startDraining();
+        await app.get(RealtimeBus).drain(config.shutdown.drainMs, log);
+        // Socket.IO, then HTTP, then module hooks (every Redis client), then the store.
+        await app.close();
         await metricsServer?.close();
-        await redisAdapter?.close();
         await store.close();
         secrets.close();
         log.log('shutdown complete');
@@ -150,7 +129,6 @@ export async function startGateway(
       shutdown,
     };
   } catch (error) {
-    await redisAdapter?.close();
     await store.close();
     secrets.close();
     throw error;

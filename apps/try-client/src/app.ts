@@ -1,6 +1,14 @@
+import {
+  createChatClient,
+  type ChatClient,
+  type ChatError,
+  type ConversationView,
+  type MessageDto,
+  type OutboxEntry,
+} from '@jobsphere/chat-client';
 import type { UserRole } from '@jobsphere/chat-domain';
-import { ApiError, mintToken } from './api.js';
-import { ChatClient, type Change, type ConversationState } from './chat.js';
+import { DevTokenError, mintToken } from './api.js';
+import { DEMO_JOBS, DEMO_PEOPLE, jobText, nameWithRole, person, roleText } from './directory.js';
 import {
   clearIdentity,
   loadIdentity,
@@ -9,6 +17,10 @@ import {
   USER_ID,
   type Identity,
 } from './identity.js';
+import { connectionText, errorText, pendingText } from './texts.js';
+
+// The try page is a thin view over @jobsphere/chat-client: the client keeps the connection,
+// the outbox, every conversation and its read state; this file only draws them.
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -30,6 +42,8 @@ function h<K extends keyof HTMLElementTagNameMap>(
 
 const time = (iso: string) =>
   new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+const day = (iso: string) =>
+  new Date(iso).toLocaleDateString([], { weekday: 'long', day: 'numeric', month: 'long' });
 
 function announce(text: string): void {
   const region = $('announcer');
@@ -38,15 +52,23 @@ function announce(text: string): void {
   requestAnimationFrame(() => (region.textContent = text));
 }
 
-function errorText(error: unknown): string {
-  if (error instanceof ApiError) return error.body?.message ?? error.message;
-  return error instanceof Error ? error.message : String(error);
+function notice(text: string | undefined): void {
+  $('notice').hidden = text === undefined;
+  $('notice-text').textContent = text ?? '';
 }
 
 async function signIn(userId: string, role: UserRole): Promise<Identity> {
   const identity = { userId, role, token: await mintToken(userId, role) };
   saveIdentity(identity);
   return identity;
+}
+
+function signInError(error: unknown): string {
+  if (error instanceof DevTokenError && error.status === 0)
+    return "Can't reach the chat server. Is it running?";
+  if (error instanceof DevTokenError && error.status === 404)
+    return 'This server does not hand out development identities (is it in production mode?).';
+  return error instanceof Error ? error.message : String(error);
 }
 
 function showLogin(): void {
@@ -68,7 +90,7 @@ function showLogin(): void {
     try {
       startChat(await signIn(userId, role.value as UserRole));
     } catch (e) {
-      error.textContent = `Could not sign in: ${errorText(e)}`;
+      error.textContent = `Could not sign in: ${signInError(e)}`;
     }
   };
   form.addEventListener('submit', (event) => {
@@ -85,45 +107,192 @@ function showLogin(): void {
   user.focus();
 }
 
-function startChat(identity: Identity): void {
+/** Everything the view keeps itself: what is open, and where the message pane is scrolled. */
+interface ViewState {
+  openId: string | undefined;
+  /** Narrow screens show the list or the thread. */
+  pane: 'list' | 'thread';
+  atBottom: boolean;
+  /** First and last message drawn, to tell "older loaded" from "new arrived". */
+  drawnFirst: string | undefined;
+  drawnLast: string | undefined;
+  drawnFor: string | undefined;
+  scrollToEnd: boolean;
+  loadingOlder: boolean;
+  removed: string[];
+  unsentLost: number;
+}
+
+function startChat(initial: Identity): void {
+  let identity = initial;
   $('login').hidden = true;
   $('chat').hidden = false;
   $('whoami').hidden = false;
-  $('whoami-text').textContent = `You are ${identity.userId} (${identity.role})`;
-  document.title = `${identity.userId} – JobSphere Chat`;
+  $('whoami-text').textContent = `You are ${nameWithRole(identity.userId)}`;
+  document.title = `${person(identity.userId).name} – JobSphere Chat`;
 
-  const client = new ChatClient(
-    identity,
-    (change) => render(client, change),
-    async (current) => signIn(current.userId, current.role),
-  );
+  const client = createChatClient({
+    url: location.origin,
+    userId: identity.userId,
+    token: async ({ forceRefresh }) => {
+      // Dev tokens last 12 hours; a refused or expiring one is minted anew for the same person.
+      if (forceRefresh) identity = await signIn(identity.userId, identity.role);
+      return identity.token;
+    },
+    // Per window, like the identity: a reload of this window keeps what was not sent yet.
+    storage: sessionStorage,
+    // A local gateway restarts in a second or two: retry often rather than back off to 30 s.
+    timings: { backoff: { initialMs: 500, maxMs: 4_000 } },
+  });
+  const view: ViewState = {
+    openId: undefined,
+    pane: 'list',
+    atBottom: true,
+    drawnFirst: undefined,
+    drawnLast: undefined,
+    drawnFor: undefined,
+    scrollToEnd: false,
+    loadingOlder: false,
+    removed: [],
+    unsentLost: 0,
+  };
+  const render = scheduler(() => draw(client, view));
+
+  client.on('change', render);
+  client.on('message', ({ conversationId, message, source }) => {
+    if (source !== 'live' || message.senderId === client.userId) return;
+    const open = view.openId === conversationId;
+    announce(`${open ? '' : 'New message. '}${person(message.senderId).name}: ${message.body}`);
+  });
+  client.on('conversation:removed', ({ conversationId, error }) => {
+    if (error.code !== 'NOT_A_MEMBER' && error.code !== 'NOT_FOUND') return;
+    view.removed.push(conversationId);
+    if (view.openId === conversationId) closeThread(view);
+    // What waited to be sent there cannot be any more (and is not shown anywhere): let it go.
+    const unsent = client.pending().filter((p) => p.conversationId === conversationId);
+    for (const p of unsent) client.discard(p.clientMessageId);
+    view.unsentLost += unsent.length;
+    notice(removedText(view.removed.length, view.unsentLost));
+    render();
+  });
+  client.on('error', (error: ChatError) => console.warn(`[chat] ${error.code}: ${error.message}`));
+  // The reconnect countdown in the status line moves while reconnecting.
+  setInterval(() => {
+    if (client.status.state !== 'connected') render();
+  }, 1_000);
 
   $('switch-user').addEventListener('click', () => {
-    client.stop();
-    clearIdentity();
-    location.reload();
+    void client.close().then(() => {
+      clearIdentity();
+      location.reload();
+    });
+  });
+  $('notice-close').addEventListener('click', () => {
+    view.removed = [];
+    view.unsentLost = 0;
+    notice(undefined);
   });
 
-  const openForm = $<HTMLFormElement>('open-form');
-  const openUser = $<HTMLInputElement>('open-user');
-  openForm.addEventListener('submit', (event) => {
+  setupOpenForm(client, view, render);
+  setupThread(client, view, render);
+
+  client
+    .connect()
+    .then(() => client.loadConversations())
+    .then(render, (error: ChatError) => notice(errorText(error)));
+}
+
+function removedText(count: number, unsent: number): string {
+  const what = count === 1 ? 'one of your conversations' : `${count} of your conversations`;
+  const lost =
+    unsent === 0
+      ? ''
+      : ` ${unsent === 1 ? 'One message' : `${unsent} messages`} you wrote there could not be sent.`;
+  return (
+    `The chat server no longer has ${what}. The development server keeps everything in ` +
+    'memory, so restarting it clears all conversations and messages.' +
+    lost +
+    ' Start a new conversation to carry on.'
+  );
+}
+
+function setupOpenForm(client: ChatClient, view: ViewState, render: () => void): void {
+  const people = $('people');
+  people.replaceChildren(
+    ...DEMO_PEOPLE.filter((p) => p.userId !== client.userId).map((p) =>
+      h('option', { value: p.userId }, `${p.name} (${roleText(p.role)})`),
+    ),
+  );
+  $('open-job').replaceChildren(
+    h('option', { value: '' }, 'No specific job'),
+    ...DEMO_JOBS.map((j) => h('option', { value: j.jobId }, `${j.title} at ${j.company}`)),
+  );
+  const form = $<HTMLFormElement>('open-form');
+  const user = $<HTMLInputElement>('open-user');
+  const job = $<HTMLSelectElement>('open-job');
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const userId = openUser.value.trim();
+    const userId = user.value.trim();
     $('open-error').textContent = '';
-    client.openDirect(userId).then(
-      () => {
-        openUser.value = '';
-        $('composer-input').focus();
+    if (!USER_ID.test(userId)) {
+      $('open-error').textContent = 'Use 1–64 letters, digits or _ . : @ -';
+      return;
+    }
+    if (userId === client.userId) {
+      $('open-error').textContent = 'Pick someone other than yourself.';
+      return;
+    }
+    client.openDirect({ userId, ...(job.value && { jobId: job.value }) }).then(
+      (conversation) => {
+        user.value = '';
+        $<HTMLDetailsElement>('open-box').open = false;
+        openThread(client, view, conversation.id, render);
       },
-      (e: unknown) => ($('open-error').textContent = errorText(e)),
+      (e: ChatError) => ($('open-error').textContent = errorText(e)),
     );
   });
+}
 
+function openThread(client: ChatClient, view: ViewState, id: string, render: () => void): void {
+  if (view.openId && view.openId !== id) client.stopTyping(view.openId);
+  view.openId = id;
+  view.pane = 'thread';
+  view.scrollToEnd = true;
+  view.atBottom = true;
+  render();
+  client.open(id).then(
+    () => {
+      view.scrollToEnd = true;
+      render();
+    },
+    (e: ChatError) => announce(errorText(e)),
+  );
+  $('composer-input').focus();
+}
+
+function closeThread(view: ViewState): void {
+  view.openId = undefined;
+  view.pane = 'list';
+}
+
+function setupThread(client: ChatClient, view: ViewState, render: () => void): void {
   const input = $<HTMLTextAreaElement>('composer-input');
+  const list = $('messages');
+  const grow = () => {
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+  };
   const sendNow = () => {
-    if (input.value.trim() === '') return;
-    client.send(input.value);
-    input.value = '';
+    const id = view.openId;
+    if (!id || input.value.trim() === '') return;
+    try {
+      client.send(id, input.value);
+      input.value = '';
+      grow();
+      view.scrollToEnd = true;
+    } catch (e) {
+      announce(errorText(e as ChatError));
+    }
   };
   $<HTMLFormElement>('composer').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -135,66 +304,89 @@ function startChat(identity: Identity): void {
       sendNow();
     }
   });
-  input.addEventListener('input', () => client.composing(input.value.trim() !== ''));
-  input.addEventListener('blur', () => client.stopTyping());
+  input.addEventListener('input', () => {
+    grow();
+    if (!view.openId) return;
+    if (input.value.trim() === '') client.stopTyping(view.openId);
+    else client.typing(view.openId);
+  });
+  input.addEventListener('blur', () => view.openId && client.stopTyping(view.openId));
 
   $('conv-list').addEventListener('click', (event) => {
     const button = (event.target as Element).closest<HTMLButtonElement>('button[data-id]');
     const id = button?.dataset['id'];
-    if (id) client.select(id).catch((e: unknown) => announce(errorText(e)));
+    if (id) openThread(client, view, id, render);
   });
-  $('messages').addEventListener('click', (event) => {
-    const button = (event.target as Element).closest<HTMLButtonElement>('button[data-retry]');
-    if (button && client.openId) client.retry(client.openId, button.dataset['retry'] ?? '');
+  $('back').addEventListener('click', () => {
+    view.pane = 'list';
+    render();
   });
-  document.addEventListener('visibilitychange', () => client.markReadIfVisible());
-
-  client.start();
+  $('jump').addEventListener('click', () => {
+    view.scrollToEnd = true;
+    render();
+  });
+  list.addEventListener('click', (event) => {
+    const target = (event.target as Element).closest<HTMLButtonElement>('button[data-action]');
+    const id = target?.dataset['id'];
+    if (!target || !id) return;
+    if (target.dataset['action'] === 'retry') client.retry(id);
+    else client.discard(id);
+  });
+  list.addEventListener('scroll', () => {
+    view.atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 48;
+    if (view.atBottom) {
+      $('jump').hidden = true;
+      markReadIfSeen(client, view);
+    }
+    const id = view.openId;
+    const open = id ? client.conversation(id) : undefined;
+    if (id && open?.hasOlder && open.historyLoaded && list.scrollTop < 120 && !view.loadingOlder) {
+      view.loadingOlder = true;
+      client
+        .loadOlder(id)
+        .catch((e: ChatError) => announce(errorText(e)))
+        .finally(() => {
+          view.loadingOlder = false;
+          render();
+        });
+    }
+  });
+  document.addEventListener('visibilitychange', () => markReadIfSeen(client, view));
 }
 
-const CONNECTION_TEXT = {
-  connecting: 'Connecting…',
-  online: 'Connected',
-  reconnecting: 'Reconnecting…',
-  offline: 'Disconnected',
-} as const;
-
-function render(client: ChatClient, change: Change): void {
-  switch (change.kind) {
-    case 'connection': {
-      const conn = $('conn');
-      conn.dataset['state'] = client.connection;
-      const base = CONNECTION_TEXT[client.connection];
-      conn.textContent =
-        change.detail && client.connection !== 'online' ? `${base} (${change.detail})` : base;
-      renderComposer(client);
-      return;
-    }
-    case 'conversations':
-      renderList(client);
-      return;
-    case 'presence':
-      renderList(client);
-      renderThreadHead(client);
-      return;
-    case 'thread':
-      if (change.conversationId !== client.openId) return;
-      renderList(client);
-      renderThread(client);
-      return;
-    case 'incoming': {
-      const open = client.openId === change.message.conversationId;
-      announce(`${open ? '' : 'New message. '}${change.message.senderId}: ${change.message.body}`);
-      return;
-    }
-    case 'error':
-      announce(change.message);
-      return;
-  }
+/** Read is what a person saw: the thread open, the window visible, the newest in view. */
+function markReadIfSeen(client: ChatClient, view: ViewState): void {
+  if (!view.openId || document.visibilityState !== 'visible' || !view.atBottom) return;
+  if (view.pane !== 'thread' && matchMedia('(max-width: 720px)').matches) return;
+  client.markRead(view.openId);
 }
 
-function presenceText(client: ChatClient, userId: string): { online: boolean; text: string } {
-  const p = client.presence.get(userId);
+/** Coalesces a burst of changes into one draw per frame. */
+function scheduler(draw: () => void): () => void {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      draw();
+    });
+  };
+}
+
+function draw(client: ChatClient, view: ViewState): void {
+  const conn = $('conn');
+  const status = client.status;
+  conn.dataset['state'] = status.state;
+  conn.textContent = connectionText(status, Date.now());
+  $('chat').dataset['view'] = view.pane;
+  drawList(client, view);
+  drawThread(client, view);
+  markReadIfSeen(client, view);
+}
+
+function presenceOf(client: ChatClient, userId: string): { online: boolean; text: string } {
+  const p = client.presence(userId);
   if (p?.online) return { online: true, text: 'online' };
   return {
     online: false,
@@ -202,23 +394,51 @@ function presenceText(client: ChatClient, userId: string): { online: boolean; te
   };
 }
 
-function title(client: ChatClient, state: ConversationState): string {
-  return state.dto.title ?? (client.others(state.dto).join(', ') || state.dto.id);
+function others(client: ChatClient, c: ConversationView): string[] {
+  return c.members.map((m) => m.userId).filter((id) => id !== client.userId);
 }
 
-function renderList(client: ChatClient): void {
+function titleOf(client: ChatClient, c: ConversationView): string {
+  if (c.title) return c.title;
+  const names = others(client, c).map((id) => person(id).name);
+  return names.join(', ') || 'Conversation';
+}
+
+/** "Recruiter · Talent partner, Northwind · About Senior Frontend Engineer at Northwind". */
+function subtitleOf(client: ChatClient, c: ConversationView): string {
+  const parts: string[] = [];
+  if (c.kind === 'group') {
+    parts.push(`Group of ${c.members.length}: ${others(client, c).map(nameWithRole).join(', ')}`);
+  } else {
+    const other = person(others(client, c)[0] ?? '');
+    const role = roleText(other.role);
+    if (role) parts.push(role);
+    if (other.headline) parts.push(other.headline);
+  }
+  const job = jobText(c.jobId);
+  if (job) parts.push(`About ${job}`);
+  return parts.join(' · ');
+}
+
+function drawList(client: ChatClient, view: ViewState): void {
   const total = client.totalUnread;
   const badge = $('total-unread');
   badge.hidden = total === 0;
   badge.textContent = String(total);
   badge.setAttribute('aria-label', `${total} unread`);
-
-  const items = client.sorted().map((state) => {
-    const other = client.others(state.dto)[0];
-    const presence = other ? presenceText(client, other) : { online: false, text: '' };
-    const last = state.dto.lastMessage;
-    const unread = state.dto.unreadCount;
-    const label = `${title(client, state)}, ${presence.text}${unread ? `, ${unread} unread` : ''}`;
+  const conversations = client.conversations();
+  $('conv-empty').hidden = conversations.length > 0;
+  const items = conversations.map((c) => {
+    const other = c.kind === 'direct' ? others(client, c)[0] : undefined;
+    const presence = other ? presenceOf(client, other) : undefined;
+    const last = c.lastMessage;
+    const unread = c.unreadCount;
+    const title = titleOf(client, c);
+    const role = other ? roleText(person(other).role) : 'Group';
+    const job = jobText(c.jobId);
+    const label = [title, role, job, presence?.text, unread ? `${unread} unread` : undefined]
+      .filter(Boolean)
+      .join(', ');
     return h(
       'li',
       {},
@@ -227,17 +447,25 @@ function renderList(client: ChatClient): void {
         {
           type: 'button',
           class: 'conv',
-          'data-id': state.dto.id,
+          'data-id': c.id,
           'aria-label': label,
-          'aria-current': String(state.dto.id === client.openId),
+          'aria-current': String(c.id === view.openId),
         },
-        h('span', { class: 'dot', 'data-online': String(presence.online), title: presence.text }),
-        h('span', { class: 'name' }, title(client, state)),
+        h('span', {
+          class: 'dot',
+          'data-online': String(presence?.online ?? false),
+          'data-kind': c.kind ?? 'direct',
+          title: presence?.text ?? 'group',
+        }),
+        h('span', { class: 'name' }, title),
         unread ? h('span', { class: 'badge' }, String(unread)) : h('span'),
+        h('span', { class: 'context' }, [role, job].filter(Boolean).join(' · ')),
         h(
           'span',
           { class: 'preview' },
-          last ? `${last.senderId === client.me ? 'You: ' : ''}${last.body}` : 'No messages yet',
+          last
+            ? `${last.senderId === client.userId ? 'You: ' : ''}${last.body}`
+            : 'No messages yet',
         ),
       ),
     );
@@ -245,83 +473,147 @@ function renderList(client: ChatClient): void {
   $('conv-list').replaceChildren(...items);
 }
 
-function renderThreadHead(client: ChatClient): void {
-  const state = client.openId ? client.conversations.get(client.openId) : undefined;
-  const head = $('thread-presence');
-  if (!state) {
-    head.replaceChildren();
+function drawThread(client: ChatClient, view: ViewState): void {
+  const c = view.openId ? client.conversation(view.openId) : undefined;
+  const input = $<HTMLTextAreaElement>('composer-input');
+  input.disabled = !c;
+  $<HTMLButtonElement>('send').disabled = !c;
+  const list = $('messages');
+  if (!c) {
+    $('thread-title').textContent = 'No conversation open';
+    $('thread-sub').textContent = 'Pick one on the left, or start a new one.';
+    $('thread-presence').replaceChildren();
+    $('typing').textContent = '';
+    $('thread-empty').hidden = true;
+    list.replaceChildren();
+    view.drawnFor = undefined;
     return;
   }
-  $('thread-title').textContent = title(client, state);
-  const other = client.others(state.dto)[0];
-  if (!other) return;
-  const p = presenceText(client, other);
-  head.replaceChildren(
-    h('span', { class: 'dot', 'data-online': String(p.online), 'aria-hidden': 'true' }),
-    p.text,
-  );
-  head.dataset['online'] = String(p.online);
-}
-
-function renderThread(client: ChatClient): void {
-  const state = client.openId ? client.conversations.get(client.openId) : undefined;
-  if (!state) return;
-  renderThreadHead(client);
-  renderComposer(client);
-
-  const list = $('messages');
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  const mine = state.messages.filter((m) => m.senderId === client.me);
-  const lastMine = mine.at(-1);
-  const items = state.messages.map((m) => {
-    const own = m.senderId === client.me;
-    let meta = `${own ? 'You' : m.senderId} · ${time(m.createdAt)}`;
-    let seen: HTMLElement | undefined;
-    if (own && m === lastMine) {
-      if (state.peerReadSeq >= m.seq) seen = h('span', { class: 'seen' }, ' · Seen');
-      else meta += ' · Sent';
-    }
-    return h(
-      'li',
-      { class: own ? 'msg mine' : 'msg', 'data-seq': String(m.seq) },
-      h('div', { class: 'bubble' }, m.body),
-      h('div', { class: 'meta' }, meta, seen),
+  $('thread-title').textContent = titleOf(client, c);
+  $('thread-sub').textContent = subtitleOf(client, c);
+  const other = c.kind === 'direct' ? others(client, c)[0] : undefined;
+  const head = $('thread-presence');
+  if (other) {
+    const p = presenceOf(client, other);
+    head.replaceChildren(
+      h('span', { class: 'dot', 'data-online': String(p.online), 'aria-hidden': 'true' }),
+      p.text,
     );
-  });
-  for (const p of state.pending) {
-    const failed = p.state === 'failed';
-    items.push(
-      h(
-        'li',
-        { class: 'msg mine', 'data-pending': p.clientMessageId },
-        h('div', { class: 'bubble' }, p.body),
-        h(
-          'div',
-          { class: 'meta' },
-          h('span', { class: 'state', 'data-state': p.state }, failed ? 'Not sent · ' : 'Sending…'),
-          failed
-            ? h(
-                'button',
-                { type: 'button', class: 'link', 'data-retry': p.clientMessageId },
-                'Retry',
-              )
-            : undefined,
-        ),
-      ),
-    );
+  } else head.replaceChildren();
+
+  const first = c.messages[0]?.id;
+  const last = c.messages.at(-1)?.id ?? c.pending.at(-1)?.clientMessageId;
+  const switched = view.drawnFor !== c.id;
+  const olderCame = !switched && first !== view.drawnFirst && view.drawnLast === last;
+  const newCame = !switched && last !== view.drawnLast;
+  const heightBefore = list.scrollHeight;
+  const topBefore = list.scrollTop;
+
+  list.replaceChildren(...messageItems(client, c));
+  $('thread-empty').hidden = c.messages.length > 0 || c.pending.length > 0 || !c.historyLoaded;
+
+  if (switched || view.scrollToEnd || (newCame && view.atBottom)) {
+    list.scrollTop = list.scrollHeight;
+    view.atBottom = true;
+    $('jump').hidden = true;
+  } else if (olderCame) {
+    list.scrollTop = topBefore + (list.scrollHeight - heightBefore);
+  } else if (newCame) {
+    $('jump').hidden = false;
   }
-  list.replaceChildren(...items);
-  if (atBottom || state.pending.length > 0) list.scrollTop = list.scrollHeight;
+  view.scrollToEnd = false;
+  view.drawnFor = c.id;
+  view.drawnFirst = first;
+  view.drawnLast = last;
 
-  const typers = [...state.typing.keys()];
+  const typers = c.typing.map((id) => person(id).name);
   $('typing').textContent =
     typers.length === 0 ? '' : `${typers.join(', ')} ${typers.length === 1 ? 'is' : 'are'} typing…`;
 }
 
-function renderComposer(client: ChatClient): void {
-  const enabled = client.openId !== undefined;
-  $<HTMLTextAreaElement>('composer-input').disabled = !enabled;
-  $<HTMLButtonElement>('send').disabled = !enabled;
+function messageItems(client: ChatClient, c: ConversationView): HTMLElement[] {
+  const items: HTMLElement[] = [];
+  const lastMine = c.messages.findLast((m) => m.senderId === client.userId);
+  let previous: MessageDto | undefined;
+  for (const [i, m] of c.messages.entries()) {
+    const next = c.messages[i + 1];
+    // A run of messages from one person within a few minutes shows name and time once, at its end.
+    const runGoesOn =
+      next !== undefined &&
+      next.senderId === m.senderId &&
+      Date.parse(next.createdAt) - Date.parse(m.createdAt) < 5 * 60_000 &&
+      day(next.createdAt) === day(m.createdAt);
+    if (!previous || day(previous.createdAt) !== day(m.createdAt))
+      items.push(h('li', { class: 'day', role: 'separator' }, day(m.createdAt)));
+    const own = m.senderId === client.userId;
+    const showName = !own && c.kind === 'group' && previous?.senderId !== m.senderId;
+    const deleted = m.deletedAt !== undefined;
+    let status: HTMLElement | undefined;
+    if (own && m === lastMine)
+      status =
+        c.peerReadSeq >= m.seq
+          ? h('span', { class: 'seen' }, ' · Seen')
+          : h('span', { class: 'sent' }, ' · Sent');
+    items.push(
+      h(
+        'li',
+        { class: own ? 'msg mine' : 'msg theirs', 'data-seq': String(m.seq) },
+        showName ? h('div', { class: 'from' }, nameWithRole(m.senderId)) : undefined,
+        h(
+          'div',
+          { class: deleted ? 'bubble deleted' : 'bubble' },
+          deleted ? 'This message was deleted' : m.body,
+        ),
+        runGoesOn && !status && !m.editedAt
+          ? undefined
+          : h(
+              'div',
+              { class: 'meta' },
+              `${own ? 'You' : person(m.senderId).name} · ${time(m.createdAt)}${m.editedAt ? ' · edited' : ''}`,
+              status,
+            ),
+      ),
+    );
+    previous = m;
+  }
+  const online = client.status.state === 'connected';
+  for (const p of c.pending) items.push(pendingItem(p, online));
+  return items;
+}
+
+function pendingItem(p: OutboxEntry, online: boolean): HTMLElement {
+  const failed = p.state === 'failed';
+  return h(
+    'li',
+    { class: 'msg mine pending', 'data-pending': p.clientMessageId },
+    h('div', { class: 'bubble' }, p.body),
+    h(
+      'div',
+      { class: 'meta' },
+      h('span', { class: 'state', 'data-state': p.state }, pendingText(p, online)),
+      failed ? ' · ' : undefined,
+      failed
+        ? h(
+            'button',
+            { type: 'button', class: 'link', 'data-action': 'retry', 'data-id': p.clientMessageId },
+            'Retry',
+          )
+        : undefined,
+      failed ? ' · ' : undefined,
+      failed
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              'data-action': 'discard',
+              'data-id': p.clientMessageId,
+            },
+            'Discard',
+          )
+        : undefined,
+    ),
+  );
 }
 
 const saved = loadIdentity();

@@ -1,4 +1,5 @@
 import type { UserRole } from '@jobsphere/chat-domain';
+import { rememberPerson } from './directory.js';
 
 export interface Identity {
   userId: string;
@@ -30,6 +31,7 @@ export function loadIdentity(): Identity | undefined {
 
 export function saveIdentity(identity: Identity): void {
   sessionStorage.setItem(KEY, JSON.stringify(identity));
+  rememberPerson(identity.userId, identity.role);
 }
 
 export function clearIdentity(): void {

@@ -1,20 +1,24 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createChatClient, type ChatClient } from '@jobsphere/chat-client';
 import { startNodeService, type ManagedProcess } from '@jobsphere/testing';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
-// Two real people in two real browser windows against the real built gateway process.
+// Real people in real browser windows against the real built gateway process (development
+// mode: the in-memory store), plus one Node device on the same client SDK for bulk traffic.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Not an import: the gateway depends on this package, so it is started as a built file
 // (turbo.json makes this test wait for the gateway's build).
 const GATEWAY_MAIN = fileURLToPath(new URL('../../chat-gateway/dist/main.js', import.meta.url));
 const OUT = fileURLToPath(new URL('../test-output/', import.meta.url));
-const VIEWPORT = { width: 720, height: 540 };
+const DESKTOP = { width: 900, height: 600 };
+const PHONE = { width: 390, height: 844 };
 
 let gateway: ManagedProcess | undefined;
 let browser: Browser | undefined;
 let baseUrl: string;
 const pageErrors: string[] = [];
+const nodeClients: ChatClient[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -32,7 +36,8 @@ beforeAll(async () => {
   const started = await Promise.allSettled([
     startNodeService({
       script: GATEWAY_MAIN,
-      env: { PATH: process.env.PATH, NODE_ENV: 'development' },
+      // The long conversation below is sent faster than a person types.
+      env: { PATH: process.env.PATH, NODE_ENV: 'development', RATE_LIMIT_SEND_PER_10S: '1000' },
     }).then((service) => {
       gateway = service.process;
       baseUrl = service.url;
@@ -56,6 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const c of nodeClients) await c.close();
   await browser?.close();
   await gateway?.dispose();
 });
@@ -68,12 +74,8 @@ interface Window {
   restore(): Promise<void>;
 }
 
-async function openWindow(): Promise<Window> {
-  const context = await browser!.newContext({
-    viewport: VIEWPORT,
-    locale: 'en-GB',
-    timezoneId: 'UTC',
-  });
+async function openWindow(viewport = DESKTOP): Promise<Window> {
+  const context = await browser!.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -86,16 +88,18 @@ async function openWindow(): Promise<Window> {
   };
 }
 
+const connected = (page: Page) =>
+  page
+    .getByRole('status')
+    .filter({ hasText: /^Connected$/ })
+    .waitFor({ timeout: 15_000 });
+
 async function signIn(page: Page, userId: string, role: 'candidate' | 'recruiter'): Promise<void> {
   await page.goto(`${baseUrl}/try`);
-  await page.screenshot({ path: `${OUT}sign-in-${role}.png` });
   await page.getByLabel('User id', { exact: true }).fill(userId);
   await page.getByLabel('Role', { exact: true }).selectOption(role);
   await page.getByRole('button', { name: 'Start chatting' }).click();
-  await page
-    .getByRole('status')
-    .filter({ hasText: /^Connected$/ })
-    .waitFor();
+  await connected(page);
 }
 
 /** Types like a person (key events, so `input` fires), then Enter sends. */
@@ -105,9 +109,63 @@ async function say(page: Page, text: string): Promise<void> {
   await box.press('Enter');
 }
 
-const message = (page: Page, text: string) => page.locator('#messages li', { hasText: text });
+async function openWith(page: Page, userId: string, job?: string): Promise<void> {
+  await page.locator('summary', { hasText: 'New conversation' }).click();
+  await page.getByLabel('Chat with user id').fill(userId);
+  if (job) await page.getByLabel('About the job').selectOption({ label: job });
+  await page.getByRole('button', { name: 'Open', exact: true }).click();
+}
+
+const message = (page: Page, text: string) => page.locator('#messages li.msg', { hasText: text });
 const conversation = (page: Page, name: string) =>
   page.locator('#conv-list button', { has: page.locator('.name', { hasText: name }) });
+
+/** What a person sees of the message pane: is it scrolled to the end, is the composer visible. */
+async function layout(page: Page) {
+  return page.evaluate(() => {
+    const list = document.getElementById('messages')!;
+    const composer = document.getElementById('composer-input')!.getBoundingClientRect();
+    const items = list.querySelectorAll('li.msg');
+    const last = items[items.length - 1]?.getBoundingClientRect();
+    const pane = list.getBoundingClientRect();
+    return {
+      scrolls: list.scrollHeight > list.clientHeight,
+      atEnd: list.scrollHeight - list.scrollTop - list.clientHeight < 2,
+      newestVisible: last !== undefined && last.bottom <= pane.bottom + 1 && last.top >= pane.top,
+      composerVisible: composer.top >= 0 && composer.bottom <= window.innerHeight,
+      pageScrolls: document.documentElement.scrollHeight > window.innerHeight,
+      overflowsSideways: document.documentElement.scrollWidth > window.innerWidth,
+      messages: items.length,
+    };
+  });
+}
+
+/** What a recruiter writes while arranging interviews: the long conversation's lines. */
+const LINES = [
+  'Thanks for applying to the Senior Frontend Engineer role.',
+  'The first round is a 30 minute call with me.',
+  'Then a technical interview with two engineers from the web team.',
+  'It covers TypeScript, accessibility and a small pairing exercise.',
+  'The last round is with Mia, the hiring manager.',
+  'Do mornings or afternoons work better for you?',
+  'We can do it on video or at the Northwind office.',
+  'The salary band for this role is in the job description.',
+];
+
+/** A Node device on the same SDK, for traffic no one should have to type. */
+async function nodeDevice(userId: string, role: 'candidate' | 'recruiter'): Promise<ChatClient> {
+  const response = await fetch(`${baseUrl}/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId, role }),
+  });
+  const { token } = (await response.json()) as { token: string };
+  const client = createChatClient({ url: baseUrl, userId, token });
+  nodeClients.push(client);
+  await client.connect({ failFast: true });
+  await client.loadConversations();
+  return client;
+}
 
 describe('try page: a candidate and a recruiter in two windows', () => {
   let ana: Window;
@@ -122,49 +180,71 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     ]);
   });
 
-  it('Ana opens a direct conversation with Ravi and sees him online', async () => {
+  it('Ana opens a conversation with Ravi about a job: his name, role and the job show', async () => {
     const { page } = ana;
-    await page.getByLabel('Chat with user id').fill('ravi');
-    await page.getByLabel('Chat with user id').press('Enter');
-    await page.locator('#thread-title', { hasText: 'ravi' }).waitFor();
+    await openWith(page, 'ravi', 'Senior Frontend Engineer at Northwind');
+    await page.locator('#thread-title', { hasText: 'Ravi Mehta' }).waitFor();
+    expect(await page.locator('#thread-sub').textContent()).toBe(
+      'Recruiter · Talent partner, Northwind · About Senior Frontend Engineer at Northwind',
+    );
     await page.locator('#thread-presence', { hasText: /^online$/ }).waitFor();
-    await conversation(page, 'ravi').locator('.dot[data-online="true"]').waitFor();
+    const entry = conversation(page, 'Ravi Mehta');
+    await entry.locator('.dot[data-online="true"]').waitFor();
+    expect(await entry.locator('.context').textContent()).toBe(
+      'Recruiter · Senior Frontend Engineer at Northwind',
+    );
   });
 
-  it('Ana sends: pending, then sent; Ravi gets it with an unread badge', async () => {
+  it('Ana sends: pending, then sent; Ravi gets it with an unread badge, from "Ana Souza (Candidate)"', async () => {
     await say(ana.page, 'Hi Ravi, is the frontend role still open?');
     await message(ana.page, 'frontend role').locator('.meta', { hasText: 'Sent' }).waitFor();
 
-    await conversation(ravi.page, 'ana').locator('.badge', { hasText: '1' }).waitFor();
+    const entry = conversation(ravi.page, 'Ana Souza');
+    await entry.locator('.badge', { hasText: '1' }).waitFor();
+    expect(await entry.locator('.context').textContent()).toBe(
+      'Candidate · Senior Frontend Engineer at Northwind',
+    );
     expect(await ravi.page.locator('#total-unread').textContent()).toBe('1');
-    expect(await ravi.page.locator('#announcer').textContent()).toContain('ana: Hi Ravi');
+    expect(await ravi.page.locator('#announcer').textContent()).toContain('Ana Souza: Hi Ravi');
   });
 
-  it('Ravi opens the conversation (reads it) and Ana sees "Seen"', async () => {
-    await conversation(ravi.page, 'ana').click();
-    await message(ravi.page, 'Hi Ravi, is the frontend role still open?').waitFor();
+  it('own and other bubbles are told apart at a glance (side and colour)', async () => {
+    await conversation(ravi.page, 'Ana Souza').click();
+    await say(ravi.page, 'Yes it is! Do you have a moment to talk?');
+    await message(ana.page, 'a moment to talk').waitFor();
+    const look = (text: string) =>
+      message(ana.page, text).evaluate((li) => {
+        const bubble = li.querySelector('.bubble')!;
+        const list = li.parentElement!.getBoundingClientRect();
+        const box = bubble.getBoundingClientRect();
+        return {
+          side: box.left - list.left < list.right - box.right ? 'left' : 'right',
+          background: getComputedStyle(bubble).backgroundColor,
+        };
+      });
+    const mine = await look('frontend role');
+    const theirs = await look('a moment to talk');
+    expect([mine.side, theirs.side]).toEqual(['right', 'left']);
+    expect(mine.background).not.toBe(theirs.background);
+  });
+
+  it('Ravi has the conversation open (read), so Ana sees "Seen" — also after a reload', async () => {
     await ravi.page.locator('#total-unread').waitFor({ state: 'hidden' });
-
     await message(ana.page, 'frontend role').locator('.seen', { hasText: 'Seen' }).waitFor();
-
-    // "Seen" is not only a live event: after a reload it comes back from the conversation list.
     await ana.page.reload();
-    await conversation(ana.page, 'ravi').click();
+    await connected(ana.page);
+    await conversation(ana.page, 'Ravi Mehta').click();
     await message(ana.page, 'frontend role').locator('.seen', { hasText: 'Seen' }).waitFor();
   });
 
   it('Ravi sees Ana typing, and the indicator clears when her message arrives', async () => {
-    const typing = ravi.page.locator('#typing', { hasText: 'ana is typing…' });
+    const typing = ravi.page.locator('#typing', { hasText: 'Ana Souza is typing…' });
     await ana.page.getByLabel('Message', { exact: true }).pressSequentially('I can start in March');
     await typing.waitFor();
     await ana.page.getByLabel('Message', { exact: true }).press('Enter');
     await message(ravi.page, 'I can start in March').waitFor();
     await typing.waitFor({ state: 'hidden' });
     expect(await ravi.page.locator('#typing').textContent()).toBe('');
-
-    await say(ravi.page, 'Great! Shall we talk tomorrow at 10?');
-    await message(ana.page, 'Shall we talk tomorrow').waitFor();
-    await message(ravi.page, 'Shall we talk tomorrow').locator('.seen').waitFor();
   });
 
   it('screenshots: both windows side by side', async () => {
@@ -173,19 +253,82 @@ describe('try page: a candidate and a recruiter in two windows', () => {
       ravi.page.screenshot({ path: `${OUT}recruiter.png` }),
     ]);
     const sheet = await browser!.newPage({
-      viewport: { width: VIEWPORT.width * 2 + 48, height: VIEWPORT.height + 64 },
+      viewport: { width: DESKTOP.width * 2 + 48, height: DESKTOP.height + 64 },
     });
     const figure = (png: Buffer, caption: string) =>
       `<figure><figcaption>${caption}</figcaption><img alt="" src="data:image/png;base64,${png.toString('base64')}"></figure>`;
     await sheet.setContent(
       `<style>body{margin:0;padding:12px 16px;display:flex;gap:16px;background:#3b4250;font:14px system-ui,sans-serif;color:#fff}` +
         `figure{margin:0}figcaption{margin-bottom:6px}img{display:block;border-radius:6px}</style>` +
-        figure(left, 'Window 1 – ana (candidate)') +
-        figure(right, 'Window 2 – ravi (recruiter)'),
+        figure(left, 'Window 1 – Ana Souza (candidate)') +
+        figure(right, 'Window 2 – Ravi Mehta (recruiter)'),
     );
     await sheet.screenshot({ path: `${OUT}try-page.png` });
     await sheet.close();
     expect(readFileSync(`${OUT}try-page.png`).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('a long conversation scrolls inside its pane, opens on the newest message, and the composer stays in view', async () => {
+    // Ravi's phone (the same SDK in Node) sends 70 messages; Ana's window follows along.
+    const phone = await nodeDevice('ravi', 'recruiter');
+    const id = phone.conversations()[0]!.id;
+    for (let i = 1; i <= 70; i++) phone.send(id, `${LINES[i % LINES.length]} (${i}/70)`);
+    await message(ana.page, '(70/70)').waitFor({ timeout: 20_000 });
+    let seen = await layout(ana.page);
+    expect(seen).toMatchObject({
+      scrolls: true,
+      atEnd: true,
+      newestVisible: true,
+      composerVisible: true,
+      pageScrolls: false,
+    });
+    expect(seen.messages).toBeGreaterThanOrEqual(73);
+
+    // Opening it afresh (a reload) lands on the newest message too.
+    await ana.page.reload();
+    await connected(ana.page);
+    await conversation(ana.page, 'Ravi Mehta').click();
+    await message(ana.page, '(70/70)').waitFor();
+    seen = await layout(ana.page);
+    expect(seen).toMatchObject({ atEnd: true, newestVisible: true, composerVisible: true });
+    await ana.page.screenshot({ path: `${OUT}long-conversation.png` });
+
+    // Scrolled up to read, a new message does not yank the view: a "New messages" button shows.
+    await ana.page.locator('#messages').evaluate((list) => (list.scrollTop = 0));
+    phone.send(id, 'One more thing: bring your portfolio');
+    await message(ana.page, 'bring your portfolio').waitFor();
+    await ana.page.getByRole('button', { name: 'New messages ↓' }).click();
+    await ana.page.waitForFunction(() => {
+      const list = document.getElementById('messages')!;
+      return list.scrollHeight - list.scrollTop - list.clientHeight < 2;
+    });
+    await phone.close();
+  });
+
+  it('on a 390 px phone: the list, then the conversation full width, nothing overflows sideways', async () => {
+    const phone = await openWindow(PHONE);
+    await signIn(phone.page, 'ravi', 'recruiter');
+    expect((await layout(phone.page)).overflowsSideways).toBe(false);
+    await phone.page.screenshot({ path: `${OUT}phone-list.png` });
+    await conversation(phone.page, 'Ana Souza').click();
+    await message(phone.page, 'bring your portfolio').waitFor();
+    await say(phone.page, 'Sent from my phone: see you Tuesday at 10:00 at the Northwind office.');
+    await message(phone.page, 'see you Tuesday')
+      .locator('.meta', { hasText: /Sent|Seen/ })
+      .waitFor();
+    const seen = await layout(phone.page);
+    expect(seen).toMatchObject({
+      scrolls: true,
+      atEnd: true,
+      newestVisible: true,
+      composerVisible: true,
+      pageScrolls: false,
+      overflowsSideways: false,
+    });
+    await phone.page.screenshot({ path: `${OUT}phone-thread.png` });
+    await phone.page.getByRole('button', { name: 'Back to conversations' }).click();
+    await conversation(phone.page, 'Ana Souza').waitFor();
+    await phone.context.close();
   });
 
   it('Ravi loses his connection, sees it, and catches up with `sync` after reconnecting', async () => {
@@ -194,6 +337,7 @@ describe('try page: a candidate and a recruiter in two windows', () => {
       .getByRole('status')
       .filter({ hasText: /^Reconnecting/ })
       .waitFor();
+    const before = await ravi.page.locator('#messages li.msg .bubble').allTextContents();
 
     // Sent while Ravi is away: no live delivery reaches him.
     await say(ana.page, 'Sent while you were offline (1)');
@@ -202,18 +346,11 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     expect(await message(ravi.page, 'offline (1)').count()).toBe(0);
 
     await ravi.restore();
-    await ravi.page
-      .getByRole('status')
-      .filter({ hasText: /^Connected$/ })
-      .waitFor({ timeout: 15_000 });
-    await message(ravi.page, 'offline (1)').waitFor();
+    await connected(ravi.page);
     await message(ravi.page, 'offline (2)').waitFor();
-    // Merged by seq: nothing doubled, order kept.
-    const texts = await ravi.page.locator('#messages li .bubble').allTextContents();
-    expect(texts).toEqual([
-      'Hi Ravi, is the frontend role still open?',
-      'I can start in March',
-      'Great! Shall we talk tomorrow at 10?',
+    // Nothing doubled, order kept.
+    expect(await ravi.page.locator('#messages li.msg .bubble').allTextContents()).toEqual([
+      ...before,
       'Sent while you were offline (1)',
       'Sent while you were offline (2)',
     ]);
@@ -221,7 +358,7 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     await message(ana.page, 'offline (2)').locator('.seen').waitFor();
   });
 
-  it('a message sent without a connection shows "Sending…", then "Sent" once reconnected', async () => {
+  it('a message written without a connection waits for it, then goes out once', async () => {
     await ana.cut();
     await ana.page
       .getByRole('status')
@@ -229,26 +366,49 @@ describe('try page: a candidate and a recruiter in two windows', () => {
       .waitFor();
     await say(ana.page, 'Typed in a tunnel');
     await message(ana.page, 'Typed in a tunnel')
-      .locator('.meta', { hasText: 'Sending…' })
+      .locator('.meta', { hasText: 'Waiting for the connection…' })
       .waitFor();
 
     await ana.restore();
-    // Ravi has the conversation open, so it may turn to "Seen" right away.
     await message(ana.page, 'Typed in a tunnel')
       .locator('.meta', { hasText: /Sent|Seen/ })
       .waitFor({ timeout: 15_000 });
     await message(ravi.page, 'Typed in a tunnel').waitFor();
-    // Stored once, even if the buffered send and a retry both reached the server.
     expect(await message(ravi.page, 'Typed in a tunnel').count()).toBe(1);
   });
 
+  it('the dev server restarts (its memory is gone): a clear notice, not a stale list', async () => {
+    await gateway!.stop();
+    await ana.page
+      .getByRole('status')
+      .filter({ hasText: /^Reconnecting/ })
+      .waitFor();
+    await say(ana.page, 'Are you still there?');
+    await message(ana.page, 'Are you still there?')
+      .locator('.meta', { hasText: 'Waiting for the connection…' })
+      .waitFor();
+    await gateway!.start();
+    const notice = ana.page.getByRole('alert').filter({ hasText: 'no longer has' });
+    await notice.waitFor({ timeout: 20_000 });
+    expect(await notice.locator('#notice-text').textContent()).toBe(
+      'The chat server no longer has one of your conversations. The development server keeps ' +
+        'everything in memory, so restarting it clears all conversations and messages. One ' +
+        'message you wrote there could not be sent. Start a new conversation to carry on.',
+    );
+    await connected(ana.page);
+    expect(await ana.page.locator('#conv-list li').count()).toBe(0);
+    expect(await ana.page.locator('#thread-title').textContent()).toBe('No conversation open');
+    await ana.page.screenshot({ path: `${OUT}dev-restart.png` });
+  });
+
   it('Ravi closes his window and Ana sees him offline with a last-seen time', async () => {
+    await openWith(ana.page, 'ravi');
+    await ana.page.locator('#thread-presence', { hasText: /^online$/ }).waitFor();
     await ravi.context.close();
     await ana.page
       .locator('#thread-presence', { hasText: /^offline, last seen \d\d:\d\d$/ })
       .waitFor();
-    await conversation(ana.page, 'ravi').locator('.dot[data-online="false"]').waitFor();
-    await ana.page.screenshot({ path: `${OUT}candidate-peer-offline.png` });
+    await conversation(ana.page, 'Ravi Mehta').locator('.dot[data-online="false"]').waitFor();
     await ana.context.close();
     expect(pageErrors).toEqual([]);
   });

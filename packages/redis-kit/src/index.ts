@@ -20,9 +20,20 @@ export {
 export type { CreateRedisClientOptions, RedisClient } from './redis.client.js';
 export { createDebugLogger } from './redis.logger.js';
 export type { RedisKitLogger } from './redis.logger.js';
-export { createRedisAdapter } from './redis.adapter.js';
-export type { CreateRedisAdapterOptions, RedisAdapterHandle } from './redis.adapter.js';
+export { createRedisAdapter, createRoutedAdapter } from './redis.adapter.js';
+export type {
+  CreateRedisAdapterOptions,
+  RedisAdapterHandle,
+  RedisConnectedAdapter,
+  RoutedAdapterOptions,
+} from './redis.adapter.js';
 export { RedisHealthIndicator } from './redis.health.js';
 export { RedisModule } from './redis.module.js';
 export type { RedisModuleAsyncOptions, RedisModuleOptions } from './redis.module.js';
-export { REDIS_CLIENT, REDIS_CONFIG } from './redis.constants.js';
+export {
+  REDIS_ADAPTER,
+  REDIS_CLIENT,
+  REDIS_CONFIG,
+  REDIS_PUBLISHER,
+  REDIS_SUBSCRIBER,
+} from './redis.constants.js';

@@ -1,60 +1,323 @@
-import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
+import { encode as msgpackEncode, decode as msgpackDecode } from 'notepack.io';
+import {
+  Adapter,
+  ClusterAdapter,
+  MessageType,
+  type BroadcastOptions,
+  type ClusterMessage,
+  type ClusterResponse,
+} from 'socket.io-adapter';
+import type { Namespace, ServerOptions } from 'socket.io';
+import { Cluster } from 'ioredis';
 import {
   type RedisClient,
   buildClient,
   connectRedisClient,
   quitRedisClient,
 } from './redis.client.js';
-import type { ServerOptions } from 'socket.io';
 import type { RedisConfig } from './redis.config.js';
 import { type RedisKitLogger, createDebugLogger } from './redis.logger.js';
+
+export interface RoutedAdapterOptions {
+  /** Channel prefix; instances that talk to each other share it. Default `socket.io`. */
+  channelPrefix?: string;
+  /**
+   * Rooms that get a channel of their own: an instance subscribes to it while it has a socket in
+   * the room, and a broadcast to such rooms is published once per room, so it reaches only the
+   * instances that hold someone in them. Default: every room but a socket's own id.
+   */
+  routeRoom?: (room: string) => boolean;
+  /** Bytes and messages this instance publishes and receives, for metrics. */
+  onTraffic?: (direction: 'in' | 'out', bytes: number) => void;
+  /** A publish failed (Redis unreachable or too slow): these rooms missed a broadcast. */
+  onDropped?: (rooms: string[]) => void;
+  logger?: RedisKitLogger;
+  /** How long `join` may wait for a new room's subscription before going on. Default 1000 ms. */
+  subscribeTimeoutMs?: number;
+}
 
 export interface RedisAdapterHandle {
   /** Pass to `io.adapter()` (or the `adapter` server option). */
   adapter: NonNullable<ServerOptions['adapter']>;
-  /** Quits the adapter's own publisher and subscriber. Call after `io.close()`. */
+}
+
+type Channels = {
+  subscribe(channel: string): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  publish(channel: string, payload: string | Buffer): Promise<unknown>;
+  /** Subscribers of a channel, over every node. */
+  subscribers(channel: string): Promise<number>;
+  event: 'smessageBuffer' | 'messageBuffer';
+};
+
+const numsub = (reply: unknown) => Number((reply as unknown[])[1] ?? 0);
+
+/**
+ * The Socket.IO adapter on Redis pub/sub, addressed to the instances that hold the recipients:
+ * each routed room (e.g. a user's room) has its own channel, subscribed while a local socket is
+ * in it; a broadcast to several routed rooms is encoded once and published once per room. Other
+ * traffic (a broadcast to everyone, fetchSockets, serverSideEmit) uses the namespace channel.
+ * On a cluster it uses sharded pub/sub (SPUBLISH/SSUBSCRIBE: channels spread over the shards);
+ * on a standalone server plain PUBLISH/SUBSCRIBE, where every message still passes one node.
+ * Delivery is at most once, like every Redis pub/sub adapter: clients catch up from the store.
+ */
+export function createRoutedAdapter(
+  pub: RedisClient,
+  sub: RedisClient,
+  sharded: boolean,
+  options: RoutedAdapterOptions = {},
+): RedisAdapterHandle['adapter'] {
+  const channels: Channels = sharded
+    ? {
+        subscribe: (c) => sub.ssubscribe(c),
+        unsubscribe: (c) => sub.sunsubscribe(c),
+        publish: (c, p) => pub.spublish(c, p),
+        subscribers: async (c) => {
+          const nodes = pub instanceof Cluster ? pub.nodes('master') : [pub];
+          const counts = await Promise.all(
+            nodes.map((n) => n.call('PUBSUB', 'SHARDNUMSUB', c).then(numsub)),
+          );
+          return counts.reduce((a, b) => a + b, 0);
+        },
+        event: 'smessageBuffer',
+      }
+    : {
+        subscribe: (c) => sub.subscribe(c),
+        unsubscribe: (c) => sub.unsubscribe(c),
+        publish: (c, p) => pub.publish(c, p),
+        subscribers: async (c) => numsub(await pub.call('PUBSUB', 'NUMSUB', c)),
+        event: 'messageBuffer',
+      };
+  // Socket.IO calls `new adapter(nsp)`: a plain function (not an arrow) that returns the instance.
+  return function (nsp: Namespace): Adapter {
+    return new RoutedRedisAdapter(nsp, sub, channels, options);
+  };
+}
+
+const looksLikeSocketId = (room: string) => room.length === 20;
+
+class RoutedRedisAdapter extends ClusterAdapter {
+  private readonly nspName: string;
+  private readonly channel: string;
+  private readonly responseChannel: string;
+  private readonly routeRoom: (room: string) => boolean;
+  private readonly logger: RedisKitLogger;
+  private readonly subscribed = new Map<string, Promise<void>>();
+  private readonly onRaw: (channel: Buffer, message: Buffer) => void;
+  private lastDrop: string | undefined;
+
+  constructor(
+    nsp: Namespace,
+    private readonly sub: RedisClient,
+    private readonly channels: Channels,
+    private readonly options: RoutedAdapterOptions,
+  ) {
+    super(nsp);
+    this.nspName = nsp.name;
+    const prefix = options.channelPrefix ?? 'socket.io';
+    this.channel = `${prefix}#${this.nspName}#`;
+    this.responseChannel = `${this.channel}${this.uid}#`;
+    this.routeRoom = options.routeRoom ?? ((room) => !looksLikeSocketId(room));
+    this.logger = options.logger ?? createDebugLogger();
+    this.onRaw = (rawChannel, message) => {
+      const channel = rawChannel.toString();
+      if (!channel.startsWith(this.channel)) return;
+      options.onTraffic?.('in', message.length);
+      this.receive(channel, message);
+    };
+    sub.on(channels.event, this.onRaw);
+    void this.follow(this.channel);
+    void this.follow(this.responseChannel);
+    this.on('create-room', (room: string) => {
+      if (this.routed(room)) void this.follow(this.roomChannel(room));
+    });
+    this.on('delete-room', (room: string) => {
+      if (!this.routed(room)) return;
+      const channel = this.roomChannel(room);
+      this.subscribed.delete(channel);
+      this.channels.unsubscribe(channel).catch(() => undefined);
+    });
+  }
+
+  /** Joins, and resolves once the new rooms' channels are subscribed (or the wait timed out). */
+  override addAll(id: string, rooms: Set<string>): Promise<void> | void {
+    void super.addAll(id, rooms); // the in-memory part is synchronous
+    const pending = [...rooms]
+      .filter((room) => this.routed(room))
+      .map((room) => this.subscribed.get(this.roomChannel(room)))
+      .filter((p): p is Promise<void> => p !== undefined);
+    if (pending.length === 0) return;
+    const timeoutMs = this.options.subscribeTimeoutMs ?? 1_000;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      Promise.all(pending).then(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  override async broadcast(packet: unknown, opts: BroadcastOptions): Promise<void> {
+    const rooms = [...opts.rooms];
+    const routed = rooms.length > 0 && !opts.flags?.local && rooms.every((r) => this.routed(r));
+    if (!routed) return super.broadcast(packet, opts);
+    const except = [...(opts.except ?? [])];
+    const message = (room: string) => ({
+      uid: this.uid,
+      nsp: this.nspName,
+      type: MessageType.BROADCAST,
+      data: { packet, opts: { rooms: [room], except, flags: opts.flags } },
+    });
+    // The packet is encoded once; each room's message only differs in its room.
+    const parts = hasBinary(packet)
+      ? []
+      : JSON.stringify(message('\u0000room\u0000')).split('"\\u0000room\\u0000"');
+    // (The marker cannot occur twice unless the packet carries it: then encode per room.)
+    const [head, tail] = parts.length === 2 ? parts : [undefined, undefined];
+    // One publish per room, then the local sockets once Redis has answered: Redis orders the
+    // publishes of every instance, so a device sees messages in the order Redis took them,
+    // whichever instance sent them (a dropped publish does not hold local delivery back).
+    await Promise.all(
+      rooms.map((room) =>
+        this.send(
+          this.roomChannel(room),
+          head !== undefined && tail !== undefined
+            ? head + JSON.stringify(room) + tail
+            : encode(message(room)),
+          [room],
+        ),
+      ),
+    );
+    this.localBroadcast(packet, opts);
+  }
+
+  /** Instances on the namespace channel (every instance is): what fetchSockets waits for. */
+  override serverCount(): Promise<number> {
+    return this.channels.subscribers(this.channel);
+  }
+
+  protected override doPublish(message: ClusterMessage): Promise<string> {
+    return this.send(this.channel, message, []).then(() => '');
+  }
+
+  protected override doPublishResponse(
+    requesterUid: string,
+    response: ClusterResponse,
+  ): Promise<void> {
+    return this.send(`${this.channel}${requesterUid}#`, response, []);
+  }
+
+  override close(): void {
+    this.sub.off(this.channels.event, this.onRaw);
+    for (const channel of [this.channel, this.responseChannel, ...this.subscribed.keys()]) {
+      this.channels.unsubscribe(channel).catch(() => undefined);
+    }
+    this.subscribed.clear();
+  }
+
+  private localBroadcast(packet: unknown, opts: BroadcastOptions): void {
+    // The in-memory adapter's broadcast: to this instance's sockets only.
+    Adapter.prototype.broadcast.call(this, packet, opts);
+  }
+
+  private routed(room: string): boolean {
+    return !this.sids.has(room) && this.routeRoom(room);
+  }
+
+  private roomChannel(room: string): string {
+    return `${this.channel}${room}#`;
+  }
+
+  private follow(channel: string): Promise<void> {
+    const existing = this.subscribed.get(channel);
+    if (existing) return existing;
+    const done = this.channels.subscribe(channel).then(
+      () => undefined,
+      (error: unknown) =>
+        this.logger.warn(
+          `redis adapter: subscribe ${channel} failed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+    );
+    this.subscribed.set(channel, done);
+    return done;
+  }
+
+  /**
+   * Resolves once Redis took it or refused it: a publish that fails is dropped (at most once)
+   * and reported, never a rejection. During an outage every publish fails the same way: logged once.
+   */
+  private send(channel: string, message: object | string, rooms: string[]): Promise<void> {
+    const payload = typeof message === 'string' ? message : encode(message);
+    this.options.onTraffic?.('out', payload.length);
+    return this.channels.publish(channel, payload).then(
+      () => (this.lastDrop = undefined),
+      (error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (reason !== this.lastDrop) this.logger.warn(`redis adapter: publish dropped: ${reason}`);
+        this.lastDrop = reason;
+        this.options.onDropped?.(rooms);
+      },
+    );
+  }
+
+  private receive(channel: string, raw: Buffer): void {
+    let message: ClusterMessage | ClusterResponse;
+    try {
+      message = (raw[0] === 0x7b ? JSON.parse(raw.toString()) : msgpackDecode(raw)) as
+        ClusterMessage | ClusterResponse;
+    } catch {
+      this.logger.warn(`redis adapter: undecodable message on ${channel} dropped`);
+      return;
+    }
+    if (channel === this.responseChannel) this.onResponse(message as ClusterResponse);
+    else this.onMessage(message as ClusterMessage);
+  }
+}
+
+/** JSON unless the message carries binary (then msgpack, as the stock Redis adapters do). */
+function encode(message: object): string | Buffer {
+  return hasBinary(message) ? (msgpackEncode(message) as Buffer) : JSON.stringify(message);
+}
+
+function hasBinary(value: unknown, depth = 0): boolean {
+  if (depth > 32 || value === null || typeof value !== 'object') return false;
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer)
+    return true;
+  return Object.values(value as Record<string, unknown>).some((v) => hasBinary(v, depth + 1));
+}
+
+export interface CreateRedisAdapterOptions extends Omit<RoutedAdapterOptions, 'channelPrefix'> {
+  /** Channel prefix; default `<REDIS_KEY_PREFIX>socket.io`, so prefixed deployments stay apart. */
+  key?: string;
+  /** Client names in CLIENT LIST, `<name>-pub` and `<name>-sub` (default the key). */
+  name?: string;
+}
+
+export interface RedisConnectedAdapter extends RedisAdapterHandle {
+  /** The adapter's own clients: publishing must never wait behind a subscriber, nor commands. */
+  publisher: RedisClient;
+  subscriber: RedisClient;
+  /**
+   * Called each time the publisher or the subscriber is ready again after losing Redis: what was
+   * broadcast meanwhile is gone, so this is when local clients must be told to catch up.
+   */
+  onRecovered(listener: () => void): void;
+  /** Quits both clients. Call after `io.close()`. */
   close(): Promise<void>;
 }
 
-export interface CreateRedisAdapterOptions {
-  logger?: RedisKitLogger;
-  /** Channel prefix, default `socket.io`. Instances that must talk to each other share it. */
-  key?: string;
-  /**
-   * Called when the publisher or subscriber is ready again after losing Redis. Whatever was
-   * broadcast meanwhile is gone, so this is the moment to tell local clients to catch up.
-   */
-  onReconnect?: () => void;
-}
-
-// Commands the adapters fire without handling a rejection; one failing while Redis is away
-// would be an unhandled rejection, which ends a Node process.
-const FIRE_AND_FORGET = [
-  'publish',
-  'spublish',
-  'subscribe',
-  'psubscribe',
-  'ssubscribe',
-  'unsubscribe',
-  'punsubscribe',
-  'sunsubscribe',
-] as const;
-
 /**
- * The Socket.IO Redis adapter with its own publisher and subscriber: the classic pub/sub adapter
- * for a standalone server, the sharded one (SPUBLISH/SSUBSCRIBE) for a cluster. Resolves once both
- * clients are ready; rejects (and closes them) when Redis cannot be reached.
- * Delivery is at most once: what is broadcast while Redis is unreachable is dropped.
+ * The routed adapter with its own publisher and subscriber. Resolves once both are ready;
+ * rejects (and closes them) when Redis cannot be reached.
  */
 export async function createRedisAdapter(
   config: RedisConfig,
   options: CreateRedisAdapterOptions = {},
-): Promise<RedisAdapterHandle> {
+): Promise<RedisConnectedAdapter> {
   const logger = options.logger ?? createDebugLogger();
-  const key = options.key ?? 'socket.io';
+  const key = options.key ?? `${config.keyPrefix ?? ''}socket.io`;
+  const name = options.name ?? key;
   const cluster = config.mode === 'cluster';
-  const pub = buildClient(config, {
-    name: `${key}-pub`,
+  const publisher = buildClient(config, {
+    name: `${name}-pub`,
     logger,
     lazyConnect: true,
     keyPrefix: false,
@@ -62,8 +325,8 @@ export async function createRedisAdapter(
     enableOfflineQueue: false,
     shardedSubscribers: cluster,
   });
-  const sub = buildClient(config, {
-    name: `${key}-sub`,
+  const subscriber = buildClient(config, {
+    name: `${name}-sub`,
     logger,
     lazyConnect: true,
     keyPrefix: false,
@@ -74,44 +337,31 @@ export async function createRedisAdapter(
     shardedSubscribers: cluster,
   });
   const close = async () => {
-    await Promise.all([quitRedisClient(pub), quitRedisClient(sub)]);
+    await Promise.all([quitRedisClient(publisher), quitRedisClient(subscriber)]);
   };
   try {
-    await Promise.all([connectRedisClient(pub), connectRedisClient(sub)]);
+    await Promise.all([connectRedisClient(publisher), connectRedisClient(subscriber)]);
   } catch (error) {
     await close();
     throw error;
   }
-  guardFireAndForget(pub, logger);
-  guardFireAndForget(sub, logger);
-  if (options.onReconnect) {
-    const notify = options.onReconnect;
-    // Registered after the first connection, so every `ready` from here on is a comeback.
-    for (const client of [pub, sub]) client.on('ready', () => notify());
+  const listeners: (() => void)[] = [];
+  // Registered after the first connection, so every `ready` from here on is a comeback.
+  for (const client of [publisher, subscriber]) {
+    client.on('ready', () => {
+      for (const listener of listeners) listener();
+    });
   }
-  const adapter = (
-    cluster
-      ? createShardedAdapter(pub, sub, { channelPrefix: key })
-      : createAdapter(pub, sub, { key })
-  ) as RedisAdapterHandle['adapter'];
-  return { adapter, close };
-}
-
-function guardFireAndForget(client: RedisClient, logger: RedisKitLogger): void {
-  let lastMessage: string | undefined;
-  const target = client as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const command of FIRE_AND_FORGET) {
-    const original = target[command];
-    if (typeof original !== 'function') continue;
-    target[command] = function (this: unknown, ...args: unknown[]) {
-      const result = original.apply(client, args);
-      if (!(result instanceof Promise)) return result;
-      return result.catch((error: unknown) => {
-        const message = `${command} dropped: ${error instanceof Error ? error.message : String(error)}`;
-        if (message !== lastMessage) logger.warn(`redis adapter: ${message}`);
-        lastMessage = message;
-        return undefined;
-      });
-    };
-  }
+  const adapter = createRoutedAdapter(publisher, subscriber, cluster, {
+    ...options,
+    channelPrefix: key,
+    logger,
+  });
+  return {
+    adapter,
+    publisher,
+    subscriber,
+    onRecovered: (listener) => listeners.push(listener),
+    close,
+  };
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
-import { REDIS_CLIENT } from './redis.constants.js';
+import { REDIS_ADAPTER, REDIS_CLIENT } from './redis.constants.js';
 import { RedisHealthIndicator } from './redis.health.js';
 
 interface FakeClient {
@@ -9,12 +9,16 @@ interface FakeClient {
   ping: () => Promise<string>;
 }
 
-async function indicatorWith(client: FakeClient): Promise<RedisHealthIndicator> {
+async function indicatorWith(
+  client: FakeClient,
+  adapter?: { publisher: FakeClient; subscriber: { status: string } },
+): Promise<RedisHealthIndicator> {
   const moduleRef = await Test.createTestingModule({
     providers: [
       HealthIndicatorService,
       RedisHealthIndicator,
       { provide: REDIS_CLIENT, useValue: client },
+      ...(adapter ? [{ provide: REDIS_ADAPTER, useValue: adapter }] : []),
     ],
   }).compile();
   return moduleRef.get(RedisHealthIndicator);
@@ -24,6 +28,39 @@ describe('RedisHealthIndicator', () => {
   it('is up when PING answers', async () => {
     const indicator = await indicatorWith({ status: 'ready', ping: () => Promise.resolve('PONG') });
     await expect(indicator.isHealthy()).resolves.toEqual({ redis: { status: 'up' } });
+  });
+
+  it('reports every client of the adapter by name, down when any one is', async () => {
+    const ready = { status: 'ready', ping: () => Promise.resolve('PONG') };
+    const healthy = await indicatorWith(ready, {
+      publisher: ready,
+      subscriber: { status: 'ready' },
+    });
+    await expect(healthy.isHealthy()).resolves.toEqual({
+      redis: {
+        status: 'up',
+        clients: {
+          commands: { status: 'up' },
+          publisher: { status: 'up' },
+          subscriber: { status: 'up' },
+        },
+      },
+    });
+    const lostSubscriber = await indicatorWith(ready, {
+      publisher: ready,
+      subscriber: { status: 'reconnecting' },
+    });
+    await expect(lostSubscriber.isHealthy()).resolves.toEqual({
+      redis: {
+        status: 'down',
+        message: 'subscriber: not connected (reconnecting)',
+        clients: {
+          commands: { status: 'up' },
+          publisher: { status: 'up' },
+          subscriber: { status: 'down', message: 'not connected (reconnecting)' },
+        },
+      },
+    });
   });
 
   it('uses the given key', async () => {
@@ -39,7 +76,7 @@ describe('RedisHealthIndicator', () => {
     };
     const indicator = await indicatorWith({ status: 'reconnecting', ping });
     await expect(indicator.isHealthy()).resolves.toEqual({
-      redis: { status: 'down', message: 'not connected (reconnecting)' },
+      redis: { status: 'down', message: 'commands: not connected (reconnecting)' },
     });
     expect(pings).toBe(0);
   });
@@ -50,7 +87,7 @@ describe('RedisHealthIndicator', () => {
       ping: () => Promise.reject(new Error('LOADING Redis is loading')),
     });
     await expect(indicator.isHealthy()).resolves.toEqual({
-      redis: { status: 'down', message: 'LOADING Redis is loading' },
+      redis: { status: 'down', message: 'commands: LOADING Redis is loading' },
     });
   });
 
@@ -65,7 +102,7 @@ describe('RedisHealthIndicator', () => {
     process.on('unhandledRejection', onUnhandled);
     try {
       await expect(indicator.isHealthy('redis', 50)).resolves.toEqual({
-        redis: { status: 'down', message: 'no PONG within 50 ms' },
+        redis: { status: 'down', message: 'commands: no PONG within 50 ms' },
       });
       rejectLate(new Error('Connection is closed.'));
       await new Promise((r) => setTimeout(r, 10));

@@ -9,9 +9,21 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import {
+  type CreateRedisAdapterOptions,
+  type RedisConnectedAdapter,
+  createRedisAdapter,
+} from './redis.adapter.js';
 import { type RedisClient, createRedisClient, quitRedisClient } from './redis.client.js';
 import type { RedisConfig } from './redis.config.js';
-import { REDIS_CLIENT, REDIS_CONFIG, REDIS_MODULE_OPTIONS } from './redis.constants.js';
+import {
+  REDIS_ADAPTER,
+  REDIS_CLIENT,
+  REDIS_CONFIG,
+  REDIS_MODULE_OPTIONS,
+  REDIS_PUBLISHER,
+  REDIS_SUBSCRIBER,
+} from './redis.constants.js';
 import { RedisHealthIndicator } from './redis.health.js';
 import type { RedisKitLogger } from './redis.logger.js';
 
@@ -20,6 +32,8 @@ export interface RedisModuleOptions {
   logger?: RedisKitLogger;
   /** Client name in logs and CLIENT LIST (default `jobsphere`). */
   name?: string;
+  /** Also build the Socket.IO adapter with its own publisher and subscriber (connected at boot). */
+  adapter?: Omit<CreateRedisAdapterOptions, 'logger' | 'name'>;
 }
 
 // The same shape as Nest's own FactoryProvider, so injected values keep their types at the call site.
@@ -46,16 +60,53 @@ const sharedProviders: Provider[] = [
       }),
     inject: [REDIS_MODULE_OPTIONS],
   },
+  {
+    // Connected before the app starts: an unreachable Redis fails the boot, with its reason.
+    provide: REDIS_ADAPTER,
+    useFactory: async (options: RedisModuleOptions): Promise<RedisConnectedAdapter | null> =>
+      options.adapter
+        ? createRedisAdapter(options.config, {
+            ...options.adapter,
+            ...(options.logger ? { logger: options.logger } : {}),
+            name: options.name ?? 'jobsphere',
+          })
+        : null,
+    inject: [REDIS_MODULE_OPTIONS],
+  },
+  {
+    provide: REDIS_PUBLISHER,
+    useFactory: (adapter: RedisConnectedAdapter | null) => adapter?.publisher ?? null,
+    inject: [REDIS_ADAPTER],
+  },
+  {
+    provide: REDIS_SUBSCRIBER,
+    useFactory: (adapter: RedisConnectedAdapter | null) => adapter?.subscriber ?? null,
+    inject: [REDIS_ADAPTER],
+  },
   RedisHealthIndicator,
 ];
 
-const moduleExports = [REDIS_CLIENT, REDIS_CONFIG, RedisHealthIndicator];
+const moduleExports = [
+  REDIS_CLIENT,
+  REDIS_CONFIG,
+  REDIS_ADAPTER,
+  REDIS_PUBLISHER,
+  REDIS_SUBSCRIBER,
+  RedisHealthIndicator,
+];
 
-/** Global module: one shared client (`REDIS_CLIENT`), its config and a health indicator; quits the client on shutdown. */
+/**
+ * Global module: every Redis client of the process by name (commands; the adapter's publisher
+ * and subscriber), its config and a health indicator over all of them. Closes every client on
+ * shutdown, after Socket.IO has closed (Nest closes the websocket server first).
+ */
 @Global()
 @Module({})
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {}
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly client: RedisClient,
+    @Inject(REDIS_ADAPTER) private readonly adapter: RedisConnectedAdapter | null,
+  ) {}
 
   static forRoot(options: RedisModuleOptions): DynamicModule {
     return {
@@ -85,6 +136,6 @@ export class RedisModule implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await quitRedisClient(this.client);
+    await Promise.all([quitRedisClient(this.client), this.adapter?.close()]);
   }
 }

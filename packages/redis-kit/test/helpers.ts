@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { type Socket as ClientSocket, io as connectClient } from 'socket.io-client';
 import {
-  type RedisAdapterHandle,
+  type RedisConnectedAdapter,
   type RedisConfig,
   type RedisKitLogger,
   createRedisAdapter,
@@ -31,7 +31,9 @@ export function trackUnhandledRejections(): { reasons: unknown[]; stop(): void }
 export interface Instance {
   io: Server;
   port: number;
-  handle: RedisAdapterHandle;
+  handle: RedisConnectedAdapter;
+  /** What this instance's adapter published and received, in messages. */
+  traffic: { in: number; out: number };
 }
 
 /** One gateway-like Socket.IO server on an ephemeral port, fanning out through the kit's adapter. */
@@ -39,7 +41,12 @@ export async function startInstance(
   config: RedisConfig,
   logger: RedisKitLogger,
 ): Promise<Instance> {
-  const handle = await createRedisAdapter(config, { logger, key: 'kit-test' });
+  const traffic = { in: 0, out: 0 };
+  const handle = await createRedisAdapter(config, {
+    logger,
+    key: 'kit-test',
+    onTraffic: (direction) => traffic[direction]++,
+  });
   const http = createServer();
   const io = new Server(http, { adapter: handle.adapter, transports: ['websocket'] });
   io.on('connection', (socket) => {
@@ -47,7 +54,7 @@ export async function startInstance(
     if (typeof room === 'string') void socket.join(room);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return { io, port: (http.address() as AddressInfo).port, handle };
+  return { io, port: (http.address() as AddressInfo).port, handle, traffic };
 }
 
 export async function stopInstance(instance: Instance | undefined): Promise<void> {

@@ -35,6 +35,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { PresenceService } from '../presence/presence.service.js';
 import { ConnectionGuard } from '../realtime/connection-guard.js';
 import { RealtimeBus } from '../realtime/realtime-bus.js';
+import { REDIS_LOSS } from '../realtime/redis-loss.policy.js';
 import { CHAT } from './chat.tokens.js';
 import { TypingService } from './typing.service.js';
 
@@ -63,8 +64,6 @@ const EXPIRY_WARNING_MS = 30_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How soon a client whose socket had too many requests in flight may try again. */
 const IN_FLIGHT_RETRY_MS = 100;
-/** The handshake waits this long for the shared socket count; after it, the local count decides. */
-const PRESENCE_HANDSHAKE_DEADLINE_MS = 500;
 
 /** What each event costs; typing:stop only ends what a budgeted start began. */
 const EVENT_BUDGET: Record<ClientEvent, BudgetScope | undefined> = {
@@ -177,14 +176,17 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     socket.data.principal = { userId, role: verified.role };
     socket.data.expiresAt = verified.expiresAt;
     await socket.join(userRoom(userId));
-    // The count over all instances decides when Redis answers in time; else this instance's.
+    // The count over all instances decides when Redis answers in time; else this instance's
+    // (see redis-loss.policy.ts).
     const recorded = this.presence.connected(userId, socket.id);
-    const live = await withDeadline(recorded, PRESENCE_HANDSHAKE_DEADLINE_MS, 'presence').catch(
-      (error: unknown) => {
-        this.logger.warn(`presence update failed or is late: ${describeError(error)}`);
-        return 0;
-      },
-    );
+    const live = await withDeadline(
+      recorded,
+      REDIS_LOSS.presenceHandshakeDeadlineMs,
+      'presence',
+    ).catch((error: unknown) => {
+      this.logger.warn(`presence update failed or is late: ${describeError(error)}`);
+      return 0;
+    });
     if (live > max) {
       await socket.leave(userRoom(userId));
       void this.presence.disconnected(userId, socket.id).catch(() => undefined);

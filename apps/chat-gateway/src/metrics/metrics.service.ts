@@ -46,6 +46,23 @@ export class MetricsService {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  readonly adapterMessages = new Counter({
+    name: 'chat_redis_adapter_messages_total',
+    help: 'Messages this instance published to (out) and received from (in) the Redis adapter channels',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+  readonly adapterBytes = new Counter({
+    name: 'chat_redis_adapter_bytes_total',
+    help: 'Bytes of those messages',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+  readonly adapterDropped = new Counter({
+    name: 'chat_redis_adapter_dropped_total',
+    help: 'Publishes dropped because Redis was unreachable or too slow (their rooms are told to sync)',
+    registers: [this.registry],
+  });
   readonly dependencyErrors = new Counter({
     name: 'chat_dependency_errors_total',
     help: 'Errors reported by Redis clients or the store',

@@ -5,9 +5,16 @@ import { MetricsService } from '../metrics/metrics.service.js';
 
 type EventName = keyof ServerToClientEvents;
 
+/** Rooms the Redis adapter gives a channel of their own: one per user, subscribed where they are. */
+export function isUserRoom(room: string): boolean {
+  return room.startsWith('user:');
+}
+
 /**
- * Fan-out to every device of the given users: one emit to their user rooms, which the
- * Redis adapter carries to every instance. Sockets never join conversation rooms.
+ * The one owner of the Socket.IO server (nothing else holds it): fan-out to every device of
+ * the given users, by their user rooms. Sockets never join conversation rooms. With Redis, the
+ * adapter publishes once per user room on that user's channel, so a message reaches only the
+ * instances where a recipient has a socket (redis-kit's routed adapter).
  */
 @Injectable()
 export class RealtimeBus implements FanOut {
@@ -31,6 +38,21 @@ export class RealtimeBus implements FanOut {
     if (options.exceptSocketId) target = target.except(options.exceptSocketId);
     if (options.volatile) target = target.volatile;
     (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
+  }
+
+  /** To sockets in these rooms (by room name, e.g. rooms a dropped broadcast missed). */
+  toRooms<E extends EventName>(
+    rooms: readonly string[],
+    event: E,
+    payload: Parameters<ServerToClientEvents[E]>[0],
+  ): void {
+    if (!this.server || rooms.length === 0) return;
+    (this.server.to([...rooms]).emit as (e: string, p: unknown) => boolean)(event, payload);
+  }
+
+  /** To every socket of every instance. */
+  toEveryone<E extends EventName>(event: E, payload: Parameters<ServerToClientEvents[E]>[0]): void {
+    (this.server?.emit as ((e: string, p: unknown) => boolean) | undefined)?.(event, payload);
   }
 
   /** To the sockets of this instance only (nothing crosses Redis). */

@@ -1,0 +1,881 @@
+import { LIMITS } from '@jobsphere/chat-domain';
+import { systemClock, Timer, type Clock } from './clock.js';
+import { Connection, type ConnectionStatus } from './connection.js';
+import { Emitter } from './emitter.js';
+import { ChatError, isRetryable, toChatError } from './errors.js';
+import {
+  isConversation,
+  isCount,
+  isMessage,
+  isObject,
+  isPresence,
+  isReadEvent,
+  isTypingEvent,
+} from './guards.js';
+import { Outbox, type OutboxEntry } from './outbox.js';
+import type {
+  ConversationDto,
+  MessageDto,
+  PresenceDto,
+  ReadEvent,
+  SendResult,
+  SyncConversationPage,
+} from './protocol.js';
+import { RestClient, type CreateGroupInput, type OpenDirectInput } from './rest.js';
+import { Syncer } from './sync.js';
+import { Timeline, VersionCursor } from './timeline.js';
+import { socketIoFactory } from './transport.js';
+import { Typing } from './typing.js';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_TIMINGS,
+  type ChatClientLimits,
+  type ChatClientOptions,
+  type ChatClientTimings,
+} from './options.js';
+import {
+  buildView,
+  type ChatChange,
+  type ChatClientEvents,
+  type Conversation,
+  type ConversationView,
+  type MessageSource,
+} from './state.js';
+
+/**
+ * The JobSphere Chat client: one signed-in user on one device. It keeps the connection
+ * (token refresh, backoff, draining instances), an outbox that never loses or doubles a
+ * message, every conversation ordered by seq and deduplicated by id, caught up by `sync` from
+ * its version cursor after every reconnect, `sync:required`, drain and gap; read state,
+ * typing and presence. State is read through `conversations()` / `conversation(id)`, kept
+ * current through the `change` event.
+ */
+export class ChatClient {
+  readonly userId: string;
+  private readonly events: Emitter<ChatClientEvents>;
+  private readonly clock: Clock;
+  private readonly limits: ChatClientLimits;
+  private readonly timings: ChatClientTimings;
+  private readonly connection: Connection;
+  private readonly outbox: Outbox;
+  private readonly syncer: Syncer;
+  private readonly typingState: Typing;
+  private readonly api: RestClient;
+  private readonly byId = new Map<string, Conversation>();
+  private readonly presenceById = new Map<string, PresenceDto>();
+  private readonly unknown = new Map<string, MessageDto[]>();
+  private contacts: Set<string> | undefined;
+  private sortedViews: readonly ConversationView[] | undefined;
+  private listCursor: string | undefined;
+  private listLoaded = false;
+  private refreshing = false;
+  private reporting = false;
+  private closed = false;
+
+  constructor(options: ChatClientOptions) {
+    this.userId = options.userId;
+    this.clock = options.clock ?? systemClock;
+    const random = options.random ?? Math.random;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
+    const t = this.timings;
+    this.events = new Emitter((error) =>
+      this.report(toChatError(error, 'PROTOCOL'), 'a listener threw'),
+    );
+    const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+    this.connection = new Connection({
+      urls,
+      token: options.token,
+      socketFactory: options.socketFactory ?? socketIoFactory,
+      transports: options.transports ?? ['websocket'],
+      clock: this.clock,
+      random,
+      backoff: t.backoff,
+      connectTimeoutMs: t.connectTimeoutMs,
+      avoidMs: t.avoidDrainingMs,
+      stableAfterMs: t.stableAfterMs,
+      onStatus: (status) => {
+        this.events.emit('connection', status);
+        this.events.emit('change', { kind: 'connection' });
+      },
+      onEvent: (name, payload) => this.receive(name, payload),
+      onConnected: () => this.connected(),
+      onDisconnected: () => this.disconnected(),
+    });
+    this.outbox = new Outbox({
+      storage: options.storage,
+      storageKey: options.storageKey ?? `jobsphere-chat:outbox:${options.userId}`,
+      cap: this.limits.maxOutbox,
+      maxInFlight: this.limits.maxInFlightSends,
+      clock: this.clock,
+      random,
+      backoff: t.backoff,
+      deliver: (entry) => this.deliver(entry),
+      onSent: (entry, result) => this.sent(entry, result),
+      onChange: (entry, removed) => {
+        this.touch(entry.conversationId);
+        this.events.emit('outbox', { entry, removed });
+      },
+      onError: (error) => this.report(error),
+    });
+    this.syncer = new Syncer({
+      clock: this.clock,
+      random,
+      backoff: t.backoff,
+      batchSize: LIMITS.maxSyncConversations,
+      maxPages: this.limits.maxSyncPages,
+      request: (payload) => this.connection.request('sync', payload, t.requestTimeoutMs),
+      cursorOf: (id) => this.byId.get(id)?.cursor.value,
+      apply: (page) => this.applySyncPage(page),
+      removed: (id, error) => this.removeConversation(id, error),
+      onError: (error) => this.report(error),
+    });
+    this.typingState = new Typing({
+      clock: this.clock,
+      refreshMs: t.typingRefreshMs,
+      idleMs: t.typingIdleMs,
+      defaultExpiryMs: t.typingExpiryMs,
+      maxTypers: 20,
+      emit: (event, conversationId) => this.connection.notify(event, { conversationId }),
+      onChange: (conversationId) => {
+        this.touch(conversationId);
+        this.events.emit('typing', {
+          conversationId,
+          userIds: this.typingState.typers(conversationId),
+        });
+      },
+    });
+    const fetchImpl = options.fetch ?? globalThis.fetch?.bind(globalThis);
+    this.api = new RestClient({
+      baseUrl: () => options.restUrl ?? this.connection.url,
+      token: (force) => this.connection.token(force),
+      fetch:
+        fetchImpl ??
+        (() => Promise.reject(new ChatError('NETWORK', 'no fetch: pass options.fetch'))),
+      clock: this.clock,
+      timeoutMs: t.restTimeoutMs,
+    });
+  }
+
+  // ----- lifecycle -------------------------------------------------------------------------
+
+  /**
+   * Loads the outbox a previous session left, connects, and resolves once connected. It
+   * keeps retrying what is worth retrying (unreachable, draining, rate limited) and rejects
+   * with a `ChatConnectError` when the server refuses the credentials; with `failFast` it
+   * rejects on the first failure (scripts and tools: say what is wrong and exit).
+   */
+  async connect(options: { failFast?: boolean } = {}): Promise<void> {
+    if (this.closed) throw new ChatError('CLOSED', 'the client is closed');
+    await this.outbox.load();
+    await this.connection.connect(options.failFast ?? false);
+  }
+
+  /** Drops the connection and connects again now (a "retry" button). */
+  reconnect(): void {
+    this.connection.reconnect();
+  }
+
+  /** Closes the connection and every timer; resolves once the outbox is saved. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.connection.close();
+    this.outbox.close();
+    this.syncer.stop();
+    this.typingState.clear();
+    for (const c of this.byId.values()) c.gap.cancel();
+    await this.outbox.flush();
+  }
+
+  on<K extends keyof ChatClientEvents>(
+    event: K,
+    listener: (payload: ChatClientEvents[K]) => void,
+  ): () => void {
+    return this.events.on(event, listener);
+  }
+
+  off<K extends keyof ChatClientEvents>(
+    event: K,
+    listener: (payload: ChatClientEvents[K]) => void,
+  ): void {
+    this.events.off(event, listener);
+  }
+
+  // ----- state -----------------------------------------------------------------------------
+
+  get status(): ConnectionStatus {
+    return this.connection.current;
+  }
+
+  /** Held conversations, most recent activity first. */
+  conversations(): readonly ConversationView[] {
+    return (this.sortedViews ??= [...this.byId.values()]
+      .map((c) => this.view(c))
+      .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt) || (a.id < b.id ? -1 : 1)));
+  }
+
+  conversation(conversationId: string): ConversationView | undefined {
+    const c = this.byId.get(conversationId);
+    return c && this.view(c);
+  }
+
+  /** Unread messages over the held conversations. */
+  get totalUnread(): number {
+    let total = 0;
+    for (const c of this.byId.values()) total += this.view(c).unreadCount;
+    return total;
+  }
+
+  /** Whether `loadMoreConversations()` has another page. */
+  get hasMoreConversations(): boolean {
+    return !this.listLoaded || this.listCursor !== undefined;
+  }
+
+  presence(userId: string): PresenceDto | undefined {
+    return this.presenceById.get(userId);
+  }
+
+  /** Everything waiting to be sent, over all conversations, in send order. */
+  pending(): readonly OutboxEntry[] {
+    return this.outbox.list();
+  }
+
+  // ----- actions ---------------------------------------------------------------------------
+
+  /**
+   * Queues a message and returns at once with its outbox entry. It is sent when connected,
+   * in order per conversation, and retried with the same clientMessageId until the server
+   * stores it (`sent` event; it then shows in `messages`) or refuses it (state `failed`).
+   * Throws INVALID_PAYLOAD for a blank or too long body, OUTBOX_FULL past the cap.
+   */
+  send(conversationId: string, body: string, clientMessageId?: string): OutboxEntry {
+    const entry = this.outbox.add(conversationId, body, clientMessageId);
+    this.typingState.sent(conversationId);
+    return entry;
+  }
+
+  /**
+   * Resolves with the stored message once the server has it (acknowledged, or seen in a sync);
+   * rejects with the reason when it is refused for good, discarded, or the client closes. For
+   * scripts and tests: a UI follows `pending` and `messages` instead.
+   */
+  whenSent(clientMessageId: string): Promise<MessageDto> {
+    const entry = this.outbox.get(clientMessageId);
+    if (!entry) return Promise.reject(new ChatError('NOT_FOUND', 'no such message is waiting'));
+    const stored = () =>
+      this.byId
+        .get(entry.conversationId)
+        ?.timeline.messages.find(
+          (m) => m.clientMessageId === clientMessageId && m.senderId === this.userId,
+        );
+    return new Promise((resolve, reject) => {
+      const offs: (() => void)[] = [];
+      const settle = (outcome: MessageDto | ChatError) => {
+        for (const off of offs) off();
+        if (outcome instanceof ChatError) reject(outcome);
+        else resolve(outcome);
+      };
+      offs.push(
+        this.on('sent', ({ entry: e, message }) => {
+          if (e.clientMessageId === clientMessageId) settle(message);
+        }),
+        this.on('outbox', ({ entry: e, removed }) => {
+          if (e.clientMessageId !== clientMessageId) return;
+          if (e.state === 'failed' && e.error)
+            return settle(new ChatError(e.error.code, e.error.message));
+          if (!removed) return;
+          const message = stored();
+          // An ack is followed by `sent` right away; anything else removed was discarded.
+          if (message) settle(message);
+          else
+            queueMicrotask(() => settle(new ChatError('NOT_FOUND', 'the message was discarded')));
+        }),
+        this.on('connection', ({ state }) => {
+          if (state === 'closed') settle(new ChatError('CLOSED', 'the client is closed'));
+        }),
+      );
+    });
+  }
+
+  /** Sends a failed message again, with the same clientMessageId. */
+  retry(clientMessageId: string): boolean {
+    return this.outbox.retry(clientMessageId);
+  }
+
+  /** Gives up on a waiting or failed message. */
+  discard(clientMessageId: string): boolean {
+    return this.outbox.discard(clientMessageId);
+  }
+
+  /** Call on every keystroke in a composer: `typing:start` throttled, `typing:stop` after a pause. */
+  typing(conversationId: string): void {
+    this.typingState.keystroke(conversationId);
+  }
+
+  stopTyping(conversationId: string): void {
+    this.typingState.stop(conversationId);
+  }
+
+  /**
+   * Marks a conversation read up to `seq` (default: its newest message). The unread count
+   * drops at once; the server is told as soon as connected (the furthest position wins).
+   */
+  markRead(conversationId: string, seq?: number): void {
+    const c = this.byId.get(conversationId);
+    if (!c) return;
+    const target = seq ?? c.timeline.newest?.seq ?? 0;
+    if (target <= Math.max(c.lastReadSeq, c.readWanted)) return;
+    c.readWanted = target;
+    this.touch(c.id);
+    this.flushRead(c);
+  }
+
+  /** The first page of the conversation list (most recent first), merged into the state. */
+  async loadConversations(): Promise<readonly ConversationView[]> {
+    const page = await this.api.listConversations({ limit: this.limits.conversationPageSize });
+    this.listLoaded = true;
+    this.listCursor = page.nextCursor;
+    this.took(page.conversations);
+    return this.conversations();
+  }
+
+  /** The next page of the conversation list; false when there is none. */
+  async loadMoreConversations(): Promise<boolean> {
+    if (!this.listLoaded) {
+      await this.loadConversations();
+      return this.hasMoreConversations;
+    }
+    if (this.listCursor === undefined) return false;
+    const page = await this.api.listConversations({
+      limit: this.limits.conversationPageSize,
+      cursor: this.listCursor,
+    });
+    this.listCursor = page.nextCursor;
+    this.took(page.conversations);
+    return this.listCursor !== undefined;
+  }
+
+  private took(page: readonly ConversationDto[]): void {
+    for (const dto of page) this.upsert(dto);
+    this.changed({ kind: 'list' });
+    this.queryPresence(page.flatMap((dto) => dto.members.map((m) => m.userId)));
+  }
+
+  /** Makes sure a conversation's details and newest messages are held; for opening it. */
+  async open(conversationId: string): Promise<ConversationView> {
+    let c = this.byId.get(conversationId);
+    if (!c?.dto) {
+      this.upsert(await this.api.getConversation(conversationId));
+      c = this.byId.get(conversationId);
+    }
+    if (!c) throw new ChatError('NOT_FOUND', 'conversation not held');
+    if (!c.historyLoaded) await this.history(c, undefined);
+    return this.view(c);
+  }
+
+  /** Pages older messages in; resolves with whether even older ones exist. */
+  async loadOlder(conversationId: string): Promise<boolean> {
+    const c = this.byId.get(conversationId);
+    if (!c) return false;
+    if (!c.historyLoaded) await this.history(c, undefined);
+    else if (!c.timeline.complete) await this.history(c, c.timeline.floor);
+    return !c.timeline.complete;
+  }
+
+  /** Opens (or finds) a direct conversation with one other person, for a job context. */
+  async openDirect(input: OpenDirectInput): Promise<ConversationView> {
+    const dto = await this.api.openDirect(input);
+    this.upsert(dto);
+    this.queryPresence(dto.members.map((m) => m.userId));
+    return this.open(dto.id);
+  }
+
+  async createGroup(input: CreateGroupInput): Promise<ConversationView> {
+    const dto = await this.api.createGroup(input);
+    this.upsert(dto);
+    this.queryPresence(dto.members.map((m) => m.userId));
+    return this.open(dto.id);
+  }
+
+  /** Asks the server what changed in every held conversation (also done by itself). */
+  sync(conversationIds?: Iterable<string>): void {
+    this.syncer.request(conversationIds ?? this.byId.keys());
+  }
+
+  /** True while a gap waits, or a sync is pending or on the wire: "caught up" is `!syncing`. */
+  get syncing(): boolean {
+    if (this.syncer.busy) return true;
+    for (const c of this.byId.values()) if (c.gap.active) return true;
+    return false;
+  }
+
+  // ----- connection events -----------------------------------------------------------------
+
+  private connected(): void {
+    this.outbox.setOnline(true);
+    this.syncer.request(this.byId.keys());
+    this.syncer.setOnline(true);
+    for (const c of this.byId.values()) this.flushRead(c);
+    // Conversations opened while away never reached this device live.
+    if (this.listLoaded)
+      this.loadConversations().catch((error: unknown) =>
+        this.report(toChatError(error), 'the conversation list could not be refreshed'),
+      );
+    this.queryPresence(this.memberIds());
+  }
+
+  private disconnected(): void {
+    this.outbox.setOnline(false);
+    this.syncer.setOnline(false);
+    this.typingState.clear();
+  }
+
+  private receive(name: string, payload: unknown): void {
+    const receivedAt = this.clock.now();
+    this.events.emit('event', { name, payload, receivedAt });
+    try {
+      this.dispatch(name, payload);
+    } catch (error) {
+      this.report(toChatError(error), `handling ${name} failed`);
+    }
+  }
+
+  private dispatch(name: string, payload: unknown): void {
+    switch (name) {
+      case 'message:new':
+      case 'message:updated':
+        if (!isMessage(payload)) return this.garbage(name);
+        return this.accept(payload, 'live');
+      case 'conversation:created':
+        if (!isConversation(payload)) return this.garbage(name);
+        this.upsert(payload);
+        this.changed({ kind: 'list' });
+        this.queryPresence(payload.members.map((m) => m.userId));
+        return;
+      case 'conversation:read':
+        if (!isReadEvent(payload)) return this.garbage(name);
+        return this.readEvent(payload);
+      case 'typing': {
+        if (!isTypingEvent(payload)) return this.garbage(name);
+        const c = this.byId.get(payload.conversationId);
+        if (!c || payload.userId === this.userId) return;
+        if (c.dto && !c.dto.members.some((m) => m.userId === payload.userId)) return;
+        this.typingState.received(c.id, payload.userId, payload.typing, payload.expiresInMs);
+        return;
+      }
+      case 'presence':
+        if (!isPresence(payload)) return this.garbage(name);
+        if (!this.presenceById.has(payload.userId) && !this.isContact(payload.userId)) return;
+        this.presenceById.set(payload.userId, payload);
+        this.events.emit('presence', payload);
+        this.changed({ kind: 'presence', userId: payload.userId });
+        return;
+      case 'sync:required':
+        this.syncer.request(this.byId.keys());
+        return;
+      case 'server:draining': {
+        const after =
+          isObject(payload) && isCount(payload['reconnectAfterMs'])
+            ? payload['reconnectAfterMs']
+            : 0;
+        this.connection.moveAway(Math.min(after, 60_000));
+        return;
+      }
+      case 'auth:expiring':
+        this.refreshToken();
+        return;
+      case 'chat:error': {
+        const body = isObject(payload) ? payload['error'] : undefined;
+        const event =
+          isObject(payload) && typeof payload['event'] === 'string' ? payload['event'] : '?';
+        this.report(
+          isObject(body) && typeof body['code'] === 'string' && typeof body['message'] === 'string'
+            ? ChatError.fromBody(body as never)
+            : new ChatError('PROTOCOL', 'unreadable chat:error'),
+          `the server refused ${event.slice(0, 64)}`,
+        );
+        return;
+      }
+      default:
+        return; // An event of a newer server: seen by `event` listeners, ignored here.
+    }
+  }
+
+  // ----- messages --------------------------------------------------------------------------
+
+  /** A message from any source: cursor first (a gap asks for sync), then the timeline. */
+  private accept(message: MessageDto, source: MessageSource): void {
+    const c = this.byId.get(message.conversationId);
+    if (!c) return this.park(message);
+    if (c.cursor.observe(message.version)) this.gapSeen(c);
+    else c.gapRounds = 0;
+    this.merge(c, [message], source);
+  }
+
+  /**
+   * A gap: sync unless it fills by itself within the grace period (one timer per conversation);
+   * a gap that outlives syncs is looked at less and less often (up to 16 s apart).
+   */
+  private gapSeen(c: Conversation): void {
+    if (c.gap.active) return;
+    const delay = Math.min(this.timings.gapGraceMs * 2 ** c.gapRounds, 16_000);
+    c.gapRounds++;
+    c.gap.set(delay, () => {
+      if (c.cursor.hasGap && this.byId.get(c.id) === c) this.syncer.request([c.id]);
+      else c.gapRounds = 0;
+    });
+  }
+
+  private merge(
+    c: Conversation,
+    messages: readonly MessageDto[],
+    source: MessageSource,
+    historyHasMore?: boolean,
+  ): void {
+    const valid = messages.filter((m) => m.conversationId === c.id);
+    const { added, updated } =
+      historyHasMore === undefined
+        ? c.timeline.merge(valid)
+        : c.timeline.mergeHistory(valid, historyHasMore);
+    if (added.length === 0 && updated.length === 0) return;
+    for (const m of [...added, ...updated]) {
+      if (m.seq > c.lastSeq) c.lastSeq = m.seq;
+      if (m.createdAt > c.lastActivityAt) c.lastActivityAt = m.createdAt;
+      if (m.senderId === this.userId) {
+        // Own messages count as read; one held in the outbox was stored after all.
+        if (m.seq > c.lastReadSeq) c.lastReadSeq = m.seq;
+        this.outbox.resolve(m.clientMessageId);
+      } else if (source === 'live') {
+        this.typingState.messageFrom(c.id, m.senderId);
+      }
+    }
+    this.touch(c.id);
+    for (const message of added)
+      this.events.emit('message', { conversationId: c.id, message, source });
+    for (const message of updated)
+      this.events.emit('message:updated', { conversationId: c.id, message, source });
+  }
+
+  /**
+   * A sync page. Its `version` is where the server vouches nothing older is still on its way
+   * (it may lag behind the newest messages, which can have older neighbours in flight); the
+   * messages it carries count as seen too, so the cursor moves on over them when they join up.
+   */
+  private applySyncPage(page: SyncConversationPage): void {
+    const c = this.byId.get(page.conversationId);
+    if (!c) return;
+    const messages = (page.messages as unknown[]).filter(isMessage);
+    if (messages.length < page.messages.length) this.garbage('sync');
+    for (const m of messages) if (m.conversationId === c.id) c.cursor.observe(m.version);
+    c.cursor.advanceTo(page.version);
+    this.merge(c, messages, 'sync');
+    if (page.lastReadSeq > c.lastReadSeq) {
+      c.lastReadSeq = page.lastReadSeq;
+      this.touch(c.id);
+    }
+    if (page.hasMore) return;
+    // Still a hole (a change in flight, or one the server does not vouch for yet): look again
+    // later, less often each time it stays.
+    if (c.cursor.hasGap) this.gapSeen(c);
+    else c.gapRounds = 0;
+  }
+
+  /** A message of a conversation not held: hold it briefly, fetch the conversation. */
+  private park(message: MessageDto): void {
+    const waiting = this.unknown.get(message.conversationId);
+    if (waiting) {
+      if (waiting.length < 50) waiting.push(message);
+      return;
+    }
+    if (this.unknown.size >= this.limits.maxUnknownConversations) return;
+    this.unknown.set(message.conversationId, [message]);
+    this.api.getConversation(message.conversationId).then(
+      (dto) => {
+        const parked = this.unknown.get(dto.id) ?? [];
+        this.unknown.delete(message.conversationId);
+        if (dto.id !== message.conversationId) return;
+        // Everything from just before the first message seen on: sync fills what is between.
+        const first = parked.reduce((a, b) => (b.version < a.version ? b : a), message);
+        this.upsert(dto, { version: Math.max(0, first.version - 1), floor: first.seq });
+        const c = this.byId.get(dto.id);
+        if (!c) return;
+        for (const m of parked) c.cursor.observe(m.version);
+        this.merge(c, parked, 'live');
+        this.syncer.request([c.id]);
+        this.changed({ kind: 'list' });
+        this.queryPresence(dto.members.map((m) => m.userId));
+      },
+      (error: unknown) => {
+        this.unknown.delete(message.conversationId);
+        const e = toChatError(error);
+        if (e.code !== 'NOT_A_MEMBER' && e.code !== 'NOT_FOUND')
+          this.report(e, 'a new conversation could not be loaded');
+      },
+    );
+  }
+
+  private deliver(entry: OutboxEntry): Promise<SendResult> {
+    return this.connection
+      .request(
+        'message:send',
+        {
+          conversationId: entry.conversationId,
+          clientMessageId: entry.clientMessageId,
+          body: entry.body,
+        },
+        this.timings.requestTimeoutMs,
+      )
+      .then((data: unknown) => {
+        if (
+          !isObject(data) ||
+          !isMessage(data['message']) ||
+          data['message'].clientMessageId !== entry.clientMessageId
+        )
+          throw new ChatError('PROTOCOL', 'unreadable answer to message:send');
+        return { message: data['message'], duplicate: data['duplicate'] === true };
+      });
+  }
+
+  private sent(entry: OutboxEntry, result: SendResult): void {
+    this.accept(result.message, 'ack');
+    this.events.emit('sent', { entry, message: result.message, duplicate: result.duplicate });
+  }
+
+  private history(c: Conversation, before: number | undefined): Promise<void> {
+    return (c.history ??= this.api
+      .history(c.id, {
+        limit: this.limits.historyPageSize,
+        ...(before !== undefined && { before }),
+      })
+      .then((page) => {
+        const holding = this.byId.get(c.id) === c;
+        if (!holding) return;
+        c.historyLoaded = true;
+        this.merge(c, page.messages, 'history', page.hasMore);
+        this.touch(c.id);
+      })
+      .finally(() => {
+        c.history = undefined;
+      }));
+  }
+
+  // ----- conversations ---------------------------------------------------------------------
+
+  /**
+   * Takes a conversation's details. A new one follows changes from the given version and
+   * holds messages from the given seq (by default its own: what came before is history); a
+   * held one that is behind syncs.
+   */
+  private upsert(
+    dto: ConversationDto,
+    start: { version: number; floor: number } = { version: dto.version, floor: dto.lastSeq + 1 },
+  ): void {
+    let c = this.byId.get(dto.id);
+    if (!c) {
+      this.makeRoom();
+      c = {
+        id: dto.id,
+        dto,
+        timeline: new Timeline(this.limits.maxMessagesPerConversation, start.floor),
+        cursor: new VersionCursor(start.version),
+        lastSeq: 0,
+        lastActivityAt: dto.lastActivityAt,
+        lastReadSeq: 0,
+        readWanted: 0,
+        readInFlight: false,
+        readBy: new Map(),
+        gap: new Timer(this.clock),
+        gapRounds: 0,
+        historyLoaded: false,
+        history: undefined,
+        view: undefined,
+      };
+      this.byId.set(dto.id, c);
+    } else if (dto.version > c.cursor.value) {
+      this.syncer.request([c.id], dto.version);
+    }
+    c.dto = dto;
+    this.contacts = undefined;
+    if (dto.lastSeq > c.lastSeq) c.lastSeq = dto.lastSeq;
+    if (dto.lastActivityAt > c.lastActivityAt) c.lastActivityAt = dto.lastActivityAt;
+    for (const m of dto.members) {
+      const read = m.lastReadSeq ?? 0;
+      if (m.userId === this.userId) {
+        if (read > c.lastReadSeq) c.lastReadSeq = read;
+      } else if (read > (c.readBy.get(m.userId) ?? 0)) c.readBy.set(m.userId, read);
+    }
+    this.touch(c.id);
+  }
+
+  private removeConversation(conversationId: string, error: ChatError): void {
+    const c = this.byId.get(conversationId);
+    if (!c) return;
+    c.gap.cancel();
+    this.byId.delete(conversationId);
+    this.contacts = undefined;
+    this.outbox.failConversation(conversationId, error);
+    this.sortedViews = undefined;
+    this.events.emit('conversation:removed', { conversationId, error });
+    this.changed({ kind: 'list' });
+  }
+
+  /** At the cap, the least recently active conversation with nothing to send is let go. */
+  private makeRoom(): void {
+    if (this.byId.size < this.limits.maxConversations) return;
+    let victim: Conversation | undefined;
+    for (const c of this.byId.values()) {
+      if (this.outbox.list(c.id).length > 0) continue;
+      if (!victim || c.lastActivityAt < victim.lastActivityAt) victim = c;
+    }
+    if (victim) {
+      victim.gap.cancel();
+      this.byId.delete(victim.id);
+      this.contacts = undefined;
+    }
+  }
+
+  private readEvent(event: ReadEvent): void {
+    const c = this.byId.get(event.conversationId);
+    if (!c) return;
+    if (event.userId === this.userId) {
+      if (event.lastReadSeq <= c.lastReadSeq) return;
+      c.lastReadSeq = event.lastReadSeq;
+    } else {
+      if (event.lastReadSeq <= (c.readBy.get(event.userId) ?? 0)) return;
+      if (c.dto && !c.dto.members.some((m) => m.userId === event.userId)) return;
+      c.readBy.set(event.userId, event.lastReadSeq);
+    }
+    this.touch(c.id);
+    this.events.emit('read', event);
+  }
+
+  private flushRead(c: Conversation): void {
+    if (!this.connection.connected || c.readInFlight || c.readWanted <= c.lastReadSeq) return;
+    const seq = c.readWanted;
+    c.readInFlight = true;
+    this.connection
+      .request('conversation:read', { conversationId: c.id, seq }, this.timings.requestTimeoutMs)
+      .then(
+        (data: unknown) => {
+          if (isObject(data) && isCount(data['lastReadSeq']) && data['lastReadSeq'] > c.lastReadSeq)
+            c.lastReadSeq = data['lastReadSeq'];
+        },
+        (error: unknown) => {
+          const e = toChatError(error);
+          // A final refusal drops the wish; a transient one is tried again on reconnect.
+          if (!isRetryable(e.code)) c.readWanted = c.lastReadSeq;
+        },
+      )
+      .finally(() => {
+        c.readInFlight = false;
+        this.touch(c.id);
+        if (c.readWanted > seq) this.flushRead(c);
+      })
+      .catch((error: unknown) => this.report(toChatError(error)));
+  }
+
+  private refreshToken(): void {
+    if (this.refreshing) return;
+    this.refreshing = true;
+    this.connection
+      .token(true)
+      .then((token) =>
+        this.connection.request('auth:refresh', { token }, this.timings.requestTimeoutMs),
+      )
+      .catch((error: unknown) =>
+        this.report(toChatError(error, 'TOKEN'), 'the access token could not be refreshed'),
+      )
+      .finally(() => {
+        this.refreshing = false;
+      })
+      .catch(() => undefined);
+  }
+
+  private queryPresence(userIds: Iterable<string>): void {
+    if (!this.connection.connected) return;
+    const wanted = [...new Set(userIds)]
+      .filter((id) => id !== this.userId)
+      .slice(0, this.limits.maxPresenceUsers);
+    for (let i = 0; i < wanted.length; i += LIMITS.maxPresenceQuery) {
+      const userIds = wanted.slice(i, i + LIMITS.maxPresenceQuery);
+      this.connection
+        .request('presence:query', { userIds }, this.timings.requestTimeoutMs)
+        .then((data: unknown) => {
+          const users =
+            isObject(data) && Array.isArray(data['users']) ? (data['users'] as unknown[]) : [];
+          for (const user of users.filter(isPresence)) {
+            if (!userIds.includes(user.userId)) continue;
+            this.presenceById.set(user.userId, user);
+            this.events.emit('presence', user);
+            this.changed({ kind: 'presence', userId: user.userId });
+          }
+        })
+        .catch((error: unknown) => {
+          const e = toChatError(error);
+          if (e.code !== 'DISCONNECTED') this.report(e, 'presence could not be loaded');
+        });
+    }
+  }
+
+  private memberIds(): Set<string> {
+    return (this.contacts ??= new Set(
+      [...this.byId.values()].flatMap((c) => c.dto?.members.map((m) => m.userId) ?? []),
+    ));
+  }
+
+  private isContact(userId: string): boolean {
+    return userId !== this.userId && this.memberIds().has(userId);
+  }
+
+  // ----- views -----------------------------------------------------------------------------
+
+  private view(c: Conversation): ConversationView {
+    return (c.view ??= buildView(
+      c,
+      this.userId,
+      this.outbox.list(c.id),
+      this.typingState.typers(c.id),
+    ));
+  }
+
+  /** Something about `conversationId` changed: its view is rebuilt on the next read. */
+  private touch(conversationId: string): void {
+    const c = this.byId.get(conversationId);
+    if (c) c.view = undefined;
+    this.sortedViews = undefined;
+    this.changed({ kind: 'conversation', conversationId });
+  }
+
+  private changed(change: ChatChange): void {
+    if (change.kind === 'list') this.sortedViews = undefined;
+    this.events.emit('change', change);
+  }
+
+  private garbage(what: string): void {
+    this.report(new ChatError('PROTOCOL', `ignored an unreadable ${what} from the server`));
+  }
+
+  private report(error: ChatError, context?: string): void {
+    const reported = context
+      ? new ChatError(error.code, `${context}: ${error.message}`, {
+          cause: error,
+          ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
+        })
+      : error;
+    // Reporting never fails the code that reports, and an error listener that throws is not
+    // reported again (that would loop).
+    if (this.reporting) return;
+    this.reporting = true;
+    try {
+      this.events.emit('error', reported);
+    } finally {
+      this.reporting = false;
+    }
+  }
+}
+
+/** Creates a client; nothing happens on the network before `connect()`. */
+export function createChatClient(options: ChatClientOptions): ChatClient {
+  return new ChatClient(options);
+}

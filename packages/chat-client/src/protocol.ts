@@ -1,0 +1,79 @@
+// The socket and REST contract as this client speaks it: @jobsphere/chat-domain's shapes (the
+// per-conversation change cursor `version` and `sync` by version, notes/contract.md), plus the
+// fields issue 14 adds to messages (edits, deletions, system messages), read when present.
+import type {
+  Ack,
+  ConversationDto,
+  ConversationList,
+  ErrorBody,
+  MessageDto as DomainMessageDto,
+  PresenceDto,
+  ReadEvent,
+  ReadResult,
+  SyncEntry,
+  TypingEvent,
+} from '@jobsphere/chat-domain';
+
+export type { Ack, ConversationDto, ErrorBody, PresenceDto, ReadEvent, ReadResult, TypingEvent };
+
+export interface MessageDto extends DomainMessageDto {
+  kind?: 'user' | 'system';
+  editedAt?: string;
+  /** Deleted messages keep their place with an empty body. */
+  deletedAt?: string;
+}
+
+export interface SendResult {
+  message: MessageDto;
+  duplicate: boolean;
+}
+
+export interface SyncRequest {
+  conversations: { conversationId: string; afterVersion: number }[];
+  limit?: number;
+}
+
+/** One conversation of a `sync` answer: changes after `afterVersion`, the cursor to store. */
+export type SyncConversationPage = Omit<SyncEntry, 'messages'> & { messages: MessageDto[] };
+
+export interface SyncResponse {
+  conversations: SyncConversationPage[];
+}
+
+export type ConversationListPage = Omit<ConversationList, 'totalUnreadCapped'> & {
+  totalUnreadCapped?: boolean;
+};
+
+export interface HistoryPage {
+  messages: MessageDto[];
+  hasMore: boolean;
+}
+
+/** What the client emits, with the ack data each answers with. */
+export interface ClientRequests {
+  'message:send': {
+    payload: { conversationId: string; clientMessageId: string; body: string };
+    data: SendResult;
+  };
+  sync: { payload: SyncRequest; data: SyncResponse };
+  'conversation:read': { payload: { conversationId: string; seq: number }; data: ReadResult };
+  'typing:start': { payload: { conversationId: string }; data: null };
+  'typing:stop': { payload: { conversationId: string }; data: null };
+  'presence:query': { payload: { userIds: string[] }; data: { users: PresenceDto[] } };
+  'auth:refresh': { payload: { token: string }; data: { expiresAt: string } };
+}
+
+/** Every server event this client listens to. */
+export const SERVER_EVENTS = [
+  'message:new',
+  'message:updated',
+  'conversation:created',
+  'conversation:read',
+  'typing',
+  'presence',
+  'sync:required',
+  'server:draining',
+  'auth:expiring',
+  'chat:error',
+] as const;
+export type ServerEventName = (typeof SERVER_EVENTS)[number];

@@ -1,0 +1,175 @@
+import type { Clock } from './clock.js';
+import { ChatApiError, ChatError, toChatError } from './errors.js';
+import { isConversation, isErrorBody, isMessage, isObject } from './guards.js';
+import type { ConversationDto, ConversationListPage, HistoryPage } from './protocol.js';
+
+/** `fetch` as the client calls it (the global one, or an injected one in tests). */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+) => Promise<{
+  ok: boolean;
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}>;
+
+export interface RestOptions {
+  baseUrl: () => string;
+  token: (forceRefresh: boolean) => Promise<string>;
+  fetch: FetchLike;
+  clock: Clock;
+  timeoutMs: number;
+}
+
+export interface OpenDirectInput {
+  userId: string;
+  jobId?: string;
+  applicationId?: string;
+}
+
+export interface CreateGroupInput {
+  title: string;
+  memberIds: string[];
+  jobId?: string;
+  applicationId?: string;
+}
+
+/** The REST half of the contract: the conversation list, history, opening conversations. */
+export class RestClient {
+  constructor(private readonly options: RestOptions) {}
+
+  async listConversations(
+    query: { limit?: number; cursor?: string } = {},
+  ): Promise<ConversationListPage> {
+    const params = new URLSearchParams();
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.cursor !== undefined) params.set('cursor', query.cursor);
+    const body = await this.request('GET', `/conversations${queryString(params)}`);
+    if (!isObject(body) || !Array.isArray(body['conversations']))
+      throw protocol('GET /conversations');
+    return {
+      conversations: (body['conversations'] as unknown[]).filter(isConversation),
+      ...(typeof body['nextCursor'] === 'string' && { nextCursor: body['nextCursor'] }),
+      totalUnread: typeof body['totalUnread'] === 'number' ? body['totalUnread'] : 0,
+    };
+  }
+
+  async getConversation(id: string): Promise<ConversationDto> {
+    return conversation(await this.request('GET', `/conversations/${encodeURIComponent(id)}`));
+  }
+
+  /** Opens (or finds: the same one for the same pair and job context) a direct conversation. */
+  async openDirect(input: OpenDirectInput): Promise<ConversationDto> {
+    return conversation(await this.request('POST', '/conversations', { kind: 'direct', ...input }));
+  }
+
+  async createGroup(input: CreateGroupInput): Promise<ConversationDto> {
+    return conversation(await this.request('POST', '/conversations', { kind: 'group', ...input }));
+  }
+
+  /** A page of history, ascending: the newest page without a cursor. */
+  async history(
+    id: string,
+    query: { before?: number; after?: number; limit?: number } = {},
+  ): Promise<HistoryPage> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query))
+      if (value !== undefined) params.set(key, String(value));
+    const body = await this.request(
+      'GET',
+      `/conversations/${encodeURIComponent(id)}/messages${queryString(params)}`,
+    );
+    if (!isObject(body) || !Array.isArray(body['messages']) || typeof body['hasMore'] !== 'boolean')
+      throw protocol('GET messages');
+    return {
+      messages: (body['messages'] as unknown[]).filter(isMessage),
+      hasMore: body['hasMore'],
+    };
+  }
+
+  /** One call: a refused token is refreshed once; errors carry the server's stable code. */
+  async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.options.token(attempt > 0);
+      try {
+        return await this.once(method, path, token, body);
+      } catch (error) {
+        if (attempt === 0 && error instanceof ChatApiError && error.status === 401) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async once(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<unknown> {
+    const url = this.options.baseUrl().replace(/\/+$/, '') + path;
+    const controller = typeof AbortController === 'undefined' ? undefined : new AbortController();
+    const { clock, timeoutMs } = this.options;
+    let timedOut = false;
+    const timer = clock.setTimeout(() => {
+      timedOut = true;
+      controller?.abort();
+    }, timeoutMs);
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Awaited<ReturnType<FetchLike>>;
+    let text: string;
+    try {
+      response = await this.options.fetch(url, {
+        method,
+        headers,
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        ...(controller && { signal: controller.signal }),
+      });
+      text = await response.text();
+    } catch (error) {
+      if (timedOut)
+        throw new ChatApiError('TIMEOUT', `${method} ${path}: no answer within ${timeoutMs} ms`, 0);
+      throw new ChatApiError('NETWORK', `${method} ${path}: ${toChatError(error).message}`, 0, {
+        cause: error,
+      });
+    } finally {
+      clock.clearTimeout(timer);
+    }
+    let json: unknown;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (response.ok) return json;
+    const error = isObject(json) && isErrorBody(json['error']) ? json['error'] : undefined;
+    const retryAfter = Number(response.headers.get('retry-after'));
+    const retryAfterMs =
+      error?.retryAfterMs ??
+      (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+    throw new ChatApiError(
+      error?.code ?? (response.status >= 500 ? 'UNAVAILABLE' : 'PROTOCOL'),
+      error?.message ?? `${method} ${path}: HTTP ${response.status}`,
+      response.status,
+      {
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+        ...(error?.issues && { issues: error.issues }),
+      },
+    );
+  }
+}
+
+function queryString(params: URLSearchParams): string {
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+function conversation(body: unknown): ConversationDto {
+  if (!isConversation(body)) throw protocol('conversation');
+  return body;
+}
+
+function protocol(what: string): ChatError {
+  return new ChatError('PROTOCOL', `unreadable answer: ${what}`);
+}

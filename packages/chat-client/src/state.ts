@@ -1,0 +1,148 @@
+import type { MemberRole } from '@jobsphere/chat-domain';
+import type { Timer } from './clock.js';
+import type { ConnectionStatus } from './connection.js';
+import type { ChatError } from './errors.js';
+import type { OutboxEntry } from './outbox.js';
+import type { ConversationDto, MessageDto, PresenceDto, ReadEvent } from './protocol.js';
+import type { Timeline, VersionCursor } from './timeline.js';
+
+/** Where a message came from: the server pushed it, `sync` caught it up, the ack, or history. */
+export type MessageSource = 'live' | 'sync' | 'ack' | 'history';
+
+export interface MemberView {
+  readonly userId: string;
+  readonly role: MemberRole;
+  readonly lastReadSeq: number;
+}
+
+/** One conversation as a UI shows it. A new object after every change, never mutated. */
+export interface ConversationView {
+  readonly id: string;
+  /** Undefined until the conversation's details arrived (it was heard of through an event). */
+  readonly kind: 'direct' | 'group' | undefined;
+  readonly title: string | undefined;
+  readonly jobId: string | undefined;
+  readonly applicationId: string | undefined;
+  readonly members: readonly MemberView[];
+  /** Ascending by seq, each message once, in its newest state. */
+  readonly messages: readonly MessageDto[];
+  /** Sent from this device and not acknowledged yet, in send order. */
+  readonly pending: readonly OutboxEntry[];
+  readonly lastMessage:
+    Pick<MessageDto, 'id' | 'seq' | 'senderId' | 'body' | 'createdAt'> | undefined;
+  readonly lastActivityAt: string;
+  readonly lastSeq: number;
+  readonly lastReadSeq: number;
+  readonly unreadCount: number;
+  /** The furthest any other member has read ("seen"). */
+  readonly peerReadSeq: number;
+  /** Other members typing now. */
+  readonly typing: readonly string[];
+  /** Whether older messages than the first held may exist (`loadOlder`). */
+  readonly hasOlder: boolean;
+  readonly historyLoaded: boolean;
+}
+
+export type ChatChange =
+  | { kind: 'connection' }
+  | { kind: 'list' }
+  | { kind: 'conversation'; conversationId: string }
+  | { kind: 'presence'; userId: string };
+
+export interface ChatClientEvents {
+  /** Any change of state a UI shows: re-read what it concerns. */
+  change: ChatChange;
+  connection: ConnectionStatus;
+  /** A message this device shows for the first time. */
+  message: { conversationId: string; message: MessageDto; source: MessageSource };
+  /** A message shown before changed (edited, deleted). */
+  'message:updated': { conversationId: string; message: MessageDto; source: MessageSource };
+  /** A message passed to `send()` was stored by the server. */
+  sent: { entry: OutboxEntry; message: MessageDto; duplicate: boolean };
+  /** An outbox entry changed state (queued, sending, failed) or left the outbox. */
+  outbox: { entry: OutboxEntry; removed: boolean };
+  /** The user is no longer a member (or the conversation is gone, e.g. a dev server restart). */
+  'conversation:removed': { conversationId: string; error: ChatError };
+  read: ReadEvent;
+  typing: { conversationId: string; userIds: readonly string[] };
+  presence: PresenceDto;
+  /** Something went wrong that the client handles by itself; for logs and notices. */
+  error: ChatError;
+  /**
+   * Every event the server sent, before the client looks at it: for test assertions and
+   * latency measurement (`receivedAt` is taken first, so client-side work is not counted).
+   */
+  event: { name: string; payload: unknown; receivedAt: number };
+}
+
+/** What the client keeps per conversation (the view is built from it on demand). */
+export interface Conversation {
+  readonly id: string;
+  dto: ConversationDto | undefined;
+  readonly timeline: Timeline;
+  readonly cursor: VersionCursor;
+  lastSeq: number;
+  lastActivityAt: string;
+  lastReadSeq: number;
+  /** A read position asked for and not acknowledged yet (shown at once). */
+  readWanted: number;
+  readInFlight: boolean;
+  readonly readBy: Map<string, number>;
+  /** Armed while a gap waits for its grace period. */
+  readonly gap: Timer;
+  /** Syncs in a row that left a gap open. */
+  gapRounds: number;
+  historyLoaded: boolean;
+  history: Promise<void> | undefined;
+  view: ConversationView | undefined;
+}
+
+/** The view of one conversation: what a UI draws, as one immutable object. */
+export function buildView(
+  c: Conversation,
+  userId: string,
+  pending: readonly OutboxEntry[],
+  typing: readonly string[],
+): ConversationView {
+  const dto = c.dto;
+  const newest = c.timeline.newest;
+  const preview = dto?.lastMessage;
+  const lastMessage =
+    newest && (!preview || newest.seq >= preview.seq)
+      ? {
+          id: newest.id,
+          seq: newest.seq,
+          senderId: newest.senderId,
+          body: newest.body,
+          createdAt: newest.createdAt,
+        }
+      : preview;
+  const read = Math.max(c.lastReadSeq, c.readWanted);
+  const members = (dto?.members ?? []).map((m) => ({
+    userId: m.userId,
+    role: m.role,
+    lastReadSeq:
+      m.userId === userId ? read : Math.max(m.lastReadSeq ?? 0, c.readBy.get(m.userId) ?? 0),
+  }));
+  let peerReadSeq = 0;
+  for (const seq of c.readBy.values()) if (seq > peerReadSeq) peerReadSeq = seq;
+  return {
+    id: c.id,
+    kind: dto?.kind,
+    title: dto?.title,
+    jobId: dto?.jobId,
+    applicationId: dto?.applicationId,
+    members,
+    messages: c.timeline.messages,
+    pending,
+    lastMessage,
+    lastActivityAt: c.lastActivityAt,
+    lastSeq: c.lastSeq,
+    lastReadSeq: read,
+    unreadCount: Math.max(0, c.lastSeq - read),
+    peerReadSeq,
+    typing,
+    hasOlder: !c.timeline.complete,
+    historyLoaded: c.historyLoaded,
+  };
+}

@@ -1,0 +1,477 @@
+// An in-memory model of the gateway's contract (notes/contract.md) behind a fake socket and a
+// fake fetch, for unit tests on a fake clock: seq and version per conversation, idempotent
+// send, sync by version with pages, read state, fan-out to every device but the sender's, and
+// knobs to lose, duplicate, delay and reorder what travels.
+import { createClock, type Clock as FakeClock } from '@sinonjs/fake-timers';
+import type {
+  Clock,
+  ConversationDto,
+  ErrorBody,
+  FetchLike,
+  MessageDto,
+  SocketFactory,
+  SocketLike,
+} from '../../src/index.js';
+
+type Listener = (...args: never[]) => void;
+
+/** An error body as it travels (codes newer than chat-domain's included). */
+export type WireError = Omit<ErrorBody, 'code'> & { code: string };
+
+interface Payload {
+  conversationId: string;
+  clientMessageId: string;
+  body: string;
+  seq: number;
+  userIds: string[];
+  token: string;
+  conversations: { conversationId: string; afterVersion: number }[];
+}
+
+export interface ServerConversation {
+  id: string;
+  kind: 'direct' | 'group';
+  title?: string;
+  jobId?: string;
+  members: string[];
+  version: number;
+  lastSeq: number;
+  messages: MessageDto[];
+  reads: Map<string, number>;
+  /** Idempotency: (sender, clientMessageId) to the stored message. */
+  byClientId: Map<string, MessageDto>;
+  createdAt: string;
+  lastActivityAt: string;
+}
+
+/** One socket as the server sees it; its client side is the SocketLike given to the SDK. */
+export class FakeSocket implements SocketLike {
+  connected = false;
+  userId: string | undefined;
+  /** Live events waiting to travel, when the gateway delivers by hand. */
+  readonly wire: [string, unknown][] = [];
+  readonly emitted: [string, unknown][] = [];
+  private readonly listeners = new Map<string, Listener[]>();
+  private readonly any: ((event: string, ...args: unknown[]) => void)[] = [];
+  closedByClient = false;
+
+  constructor(
+    readonly gateway: FakeGateway,
+    readonly url: string,
+    readonly token: string,
+  ) {}
+
+  on(event: string, listener: Listener): this {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
+    return this;
+  }
+
+  onAny(listener: (event: string, ...args: unknown[]) => void): this {
+    this.any.push(listener);
+    return this;
+  }
+
+  emit(event: string, ...args: unknown[]): this {
+    if (!this.connected) return this;
+    this.emitted.push([event, args[0]]);
+    const ack =
+      typeof args.at(-1) === 'function' ? (args.at(-1) as (r: unknown) => void) : undefined;
+    this.gateway.handle(this, event, args[0], ack);
+    return this;
+  }
+
+  disconnect(): this {
+    if (this.closedByClient) return this;
+    this.closedByClient = true;
+    const was = this.connected;
+    this.connected = false;
+    this.gateway.forget(this);
+    if (was) this.fire('disconnect', 'io client disconnect');
+    return this;
+  }
+
+  // ----- server side -----
+
+  accept(): void {
+    this.connected = true;
+    this.fire('connect');
+  }
+
+  refuse(data: WireError | undefined, message = data?.message ?? 'websocket error'): void {
+    this.gateway.forget(this);
+    this.fire('connect_error', Object.assign(new Error(message), data ? { data } : {}));
+  }
+
+  /** The server (or the network) ends the connection. */
+  drop(reason = 'transport close'): void {
+    if (!this.connected) return;
+    this.connected = false;
+    this.gateway.forget(this);
+    this.fire('disconnect', reason);
+  }
+
+  /** Delivers a server event now. */
+  deliver(event: string, payload: unknown): void {
+    if (!this.connected) return;
+    for (const listener of this.any) listener(event, payload);
+  }
+
+  private fire(event: string, ...args: unknown[]): void {
+    for (const listener of this.listeners.get(event) ?? [])
+      (listener as (...a: unknown[]) => void)(...args);
+  }
+}
+
+export interface GatewayOptions {
+  /** Messages per conversation in one sync page. */
+  syncPageSize?: number;
+  /** When true, live events wait on each socket's `wire` until the test moves them. */
+  manualDelivery?: boolean;
+}
+
+export class FakeGateway {
+  readonly clock: FakeClock = createClock(Date.UTC(2026, 0, 5, 9, 0, 0));
+  readonly conversations = new Map<string, ServerConversation>();
+  readonly sockets = new Set<FakeSocket>();
+  /** Every socket ever opened, in order. */
+  readonly attempts: FakeSocket[] = [];
+  readonly online = new Set<string>();
+  /** Decides each handshake: undefined accepts, a body refuses, 'hang' never answers. */
+  handshake: (socket: FakeSocket) => WireError | undefined | 'hang' | 'network' = () => undefined;
+  /** Answers instead of the model (garbage, errors); undefined falls through to the model. */
+  override: (event: string, payload: unknown, socket: FakeSocket) => unknown = () => undefined;
+  /** Requests whose ack is swallowed (the server did the work; the answer is lost). */
+  loseAcks = 0;
+  /** Requests left unanswered while true (a stalled server). */
+  stall = false;
+  readonly requests: [string, unknown][] = [];
+  syncPageSize: number;
+  manualDelivery: boolean;
+  /** Messages one whole sync answer carries, over all its conversations. */
+  syncAnswerBudget = Number.POSITIVE_INFINITY;
+  /** The real gateway's sync cursor lags this far behind young changes (0: it does not). */
+  settleMs = 0;
+  /** An older gateway refused a whole sync for one conversation the caller is not in. */
+  syncFailsWholeBatch = false;
+  private ids = 0;
+
+  constructor(options: GatewayOptions = {}) {
+    this.syncPageSize = options.syncPageSize ?? 200;
+    this.manualDelivery = options.manualDelivery ?? false;
+  }
+
+  /** The clock as the SDK takes it. */
+  readonly sdkClock: Clock = {
+    now: () => this.clock.now,
+    setTimeout: (callback, ms) => this.clock.setTimeout(callback, ms),
+    clearTimeout: (handle) => this.clock.clearTimeout(handle as never),
+  };
+
+  readonly factory: SocketFactory = (url, options) => {
+    const socket = new FakeSocket(this, url, options.token);
+    this.attempts.push(socket);
+    socket.userId = userOf(options.token);
+    // Like a network: the answer comes later, after the client listens.
+    queueMicrotask(() => {
+      const verdict = this.handshake(socket);
+      if (verdict === 'hang') return;
+      if (verdict === 'network') return socket.refuse(undefined, 'websocket error');
+      if (verdict) return socket.refuse(verdict);
+      if (!socket.userId) return socket.refuse({ code: 'UNAUTHORIZED', message: 'invalid token' });
+      this.sockets.add(socket);
+      this.online.add(socket.userId);
+      socket.accept();
+    });
+    return socket;
+  };
+
+  readonly fetch: FetchLike = async (url, init) => {
+    const { pathname, searchParams } = new URL(url);
+    const userId = userOf(init.headers['authorization']?.replace(/^Bearer /, '') ?? '');
+    const reply = (status: number, body: unknown) => ({
+      ok: status < 400,
+      status,
+      headers: { get: () => null },
+      text: async () => JSON.stringify(body),
+    });
+    if (!userId) return reply(401, { error: { code: 'UNAUTHORIZED', message: 'no token' } });
+    const notMember = reply(404, { error: { code: 'NOT_A_MEMBER', message: 'not a member' } });
+    if (pathname === '/conversations' && init.method === 'GET') {
+      const mine = [...this.conversations.values()]
+        .filter((c) => c.members.includes(userId))
+        .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
+      return reply(200, { conversations: mine.map((c) => this.dto(c, userId)), totalUnread: 0 });
+    }
+    if (pathname === '/conversations' && init.method === 'POST') {
+      const body = JSON.parse(init.body ?? '{}') as { userId: string };
+      const existing = [...this.conversations.values()].find(
+        (c) => c.kind === 'direct' && c.members.includes(userId) && c.members.includes(body.userId),
+      );
+      return reply(200, this.dto(existing ?? this.open([userId, body.userId]), userId));
+    }
+    const one = /^\/conversations\/([^/]+)(\/messages)?$/.exec(pathname);
+    const c = one ? this.conversations.get(decodeURIComponent(one[1]!)) : undefined;
+    if (!c || !c.members.includes(userId)) return notMember;
+    if (!one![2]) return reply(200, this.dto(c, userId));
+    const limit = Number(searchParams.get('limit') ?? 50);
+    const before = searchParams.get('before');
+    const sorted = [...c.messages].sort((a, b) => a.seq - b.seq);
+    const older = before === null ? sorted : sorted.filter((m) => m.seq < Number(before));
+    const page = older.slice(-limit);
+    return reply(200, { messages: page, hasMore: older.length > page.length });
+  };
+
+  // ----- the model -----
+
+  open(members: string[], extra: Partial<ServerConversation> = {}): ServerConversation {
+    const now = new Date(this.clock.now).toISOString();
+    const c: ServerConversation = {
+      id: `c${++this.ids}`,
+      kind: members.length > 2 ? 'group' : 'direct',
+      members,
+      version: 1,
+      lastSeq: 0,
+      messages: [],
+      reads: new Map(),
+      byClientId: new Map(),
+      createdAt: now,
+      lastActivityAt: now,
+      ...extra,
+    };
+    this.conversations.set(c.id, c);
+    return c;
+  }
+
+  /** Appends a message as if `senderId` sent it from another device (no ack, fan-out to all). */
+  append(
+    conversationId: string,
+    senderId: string,
+    body: string,
+    clientMessageId?: string,
+    except?: FakeSocket,
+  ): MessageDto {
+    const c = this.conversations.get(conversationId)!;
+    const key = `${senderId}\u0000${clientMessageId}`;
+    const existing = clientMessageId === undefined ? undefined : c.byClientId.get(key);
+    if (existing) return c.messages.find((m) => m.id === existing.id) ?? existing;
+    const message: MessageDto = {
+      id: `m${++this.ids}`,
+      conversationId,
+      seq: ++c.lastSeq,
+      version: ++c.version,
+      senderId,
+      clientMessageId: clientMessageId ?? `srv${this.ids}`,
+      body,
+      createdAt: new Date(this.clock.now).toISOString(),
+    };
+    c.messages.push(message);
+    if (clientMessageId !== undefined) c.byClientId.set(key, message);
+    c.lastActivityAt = message.createdAt;
+    c.reads.set(senderId, message.seq);
+    this.fanOut(c.members, 'message:new', message, except);
+    return message;
+  }
+
+  edit(conversationId: string, messageId: string, body: string): MessageDto {
+    const c = this.conversations.get(conversationId)!;
+    const index = c.messages.findIndex((m) => m.id === messageId);
+    const edited = {
+      ...c.messages[index]!,
+      body,
+      version: ++c.version,
+      editedAt: new Date(this.clock.now).toISOString(),
+    };
+    c.messages[index] = edited;
+    this.fanOut(c.members, 'message:updated', edited);
+    return edited;
+  }
+
+  /** A version allocated and never used (a write that failed after taking it). */
+  burn(conversationId: string): void {
+    this.conversations.get(conversationId)!.version++;
+  }
+
+  removeMember(conversationId: string, userId: string): void {
+    const c = this.conversations.get(conversationId)!;
+    c.members = c.members.filter((m) => m !== userId);
+  }
+
+  /** Sends an event to every live socket of these users, except one. */
+  fanOut(userIds: string[], event: string, payload: unknown, except?: FakeSocket): void {
+    for (const socket of this.sockets) {
+      if (socket === except || !socket.userId || !userIds.includes(socket.userId)) continue;
+      if (this.manualDelivery) socket.wire.push([event, payload]);
+      else socket.deliver(event, payload);
+    }
+  }
+
+  /** Every socket of this user (most recent last). */
+  socketsOf(userId: string): FakeSocket[] {
+    return [...this.sockets].filter((s) => s.userId === userId);
+  }
+
+  handle(socket: FakeSocket, event: string, payload: unknown, ack?: (r: unknown) => void): void {
+    this.requests.push([event, payload]);
+    if (this.stall) return;
+    const answer = (response: unknown) => {
+      if (this.loseAcks > 0) {
+        this.loseAcks--;
+        return;
+      }
+      queueMicrotask(() => {
+        if (socket.connected) ack?.(response);
+      });
+    };
+    const overridden = this.override(event, payload, socket);
+    if (overridden !== undefined) return answer(overridden);
+    const userId = socket.userId!;
+    const fail = (code: string, message = code) => answer({ ok: false, error: { code, message } });
+    const p = payload as Payload;
+    switch (event) {
+      case 'message:send': {
+        const c = this.conversations.get(p.conversationId);
+        if (!c || !c.members.includes(userId)) return fail('NOT_A_MEMBER');
+        const before = c.messages.length;
+        const message = this.append(c.id, userId, p.body, p.clientMessageId, socket);
+        return answer({ ok: true, data: { message, duplicate: c.messages.length === before } });
+      }
+      case 'sync': {
+        const out: unknown[] = [];
+        let budget = this.syncAnswerBudget;
+        for (const { conversationId, afterVersion } of p.conversations) {
+          const c = this.conversations.get(conversationId);
+          if (!c || !c.members.includes(userId)) {
+            // The contract's way: that entry says so, the others are answered.
+            if (this.syncFailsWholeBatch) return fail('NOT_A_MEMBER');
+            out.push({ conversationId, error: { code: 'NOT_A_MEMBER', message: 'not a member' } });
+            continue;
+          }
+          const changed = c.messages
+            .filter((m) => m.version > afterVersion)
+            .sort((a, b) => a.version - b.version);
+          if (changed.length > 0 && budget === 0) {
+            // The answer is full: come back for this one (the real gateway's answer caps).
+            out.push({
+              conversationId,
+              messages: [],
+              version: afterVersion,
+              hasMore: true,
+              lastReadSeq: c.reads.get(userId) ?? 0,
+            });
+            continue;
+          }
+          const page = changed.slice(0, Math.min(this.syncPageSize, budget));
+          budget -= page.length;
+          const hasMore = changed.length > page.length;
+          out.push({
+            conversationId,
+            messages: page,
+            version: hasMore ? page.at(-1)!.version : this.settled(c, page, afterVersion),
+            hasMore,
+            lastReadSeq: c.reads.get(userId) ?? 0,
+          });
+        }
+        return answer({ ok: true, data: { conversations: out } });
+      }
+      case 'conversation:read': {
+        const c = this.conversations.get(p.conversationId);
+        if (!c || !c.members.includes(userId)) return fail('NOT_A_MEMBER');
+        if (p.seq > c.lastSeq) return fail('INVALID_PAYLOAD', 'beyond the last message');
+        const current = c.reads.get(userId) ?? 0;
+        const lastReadSeq = Math.max(current, p.seq);
+        c.reads.set(userId, lastReadSeq);
+        if (lastReadSeq > current)
+          this.fanOut(
+            c.members,
+            'conversation:read',
+            { conversationId: c.id, userId, lastReadSeq },
+            socket,
+          );
+        return answer({
+          ok: true,
+          data: { conversationId: c.id, lastReadSeq, unreadCount: c.lastSeq - lastReadSeq },
+        });
+      }
+      case 'presence:query':
+        return answer({
+          ok: true,
+          data: { users: p.userIds.map((u) => ({ userId: u, online: this.online.has(u) })) },
+        });
+      case 'auth:refresh':
+        return userOf(p.token) === userId
+          ? answer({
+              ok: true,
+              data: { expiresAt: new Date(this.clock.now + 3_600_000).toISOString() },
+            })
+          : fail('UNAUTHORIZED', 'token belongs to another user');
+      case 'typing:start':
+      case 'typing:stop':
+        return answer({ ok: true, data: null });
+      default:
+        return fail('UNKNOWN_EVENT');
+    }
+  }
+
+  /**
+   * The cursor a complete sync answer returns. With a settle window (the real gateway's: a
+   * version is taken before its write lands), it stops before the first message younger than
+   * the window; without one, it is the conversation's version.
+   */
+  private settled(c: ServerConversation, page: MessageDto[], afterVersion: number): number {
+    if (this.settleMs === 0) return c.version;
+    let version = afterVersion;
+    for (const m of page) {
+      if (Date.parse(m.editedAt ?? m.createdAt) > this.clock.now - this.settleMs) break;
+      version = m.version;
+    }
+    return version;
+  }
+
+  forget(socket: FakeSocket): void {
+    this.sockets.delete(socket);
+    if (socket.userId && this.socketsOf(socket.userId).length === 0)
+      this.online.delete(socket.userId);
+  }
+
+  dto(c: ServerConversation, viewer: string): ConversationDto {
+    const last = [...c.messages].sort((a, b) => b.seq - a.seq)[0];
+    const read = c.reads.get(viewer) ?? 0;
+    return {
+      id: c.id,
+      kind: c.kind,
+      ...(c.title !== undefined && { title: c.title }),
+      ...(c.jobId !== undefined && { jobId: c.jobId }),
+      members: c.members.map((userId, i) => ({
+        userId,
+        role: i === 0 ? 'owner' : 'member',
+        joinedAt: c.createdAt,
+        lastReadSeq: c.reads.get(userId) ?? 0,
+      })),
+      createdBy: c.members[0]!,
+      createdAt: c.createdAt,
+      lastActivityAt: c.lastActivityAt,
+      ...(last && {
+        lastMessage: {
+          id: last.id,
+          seq: last.seq,
+          senderId: last.senderId,
+          body: last.body,
+          createdAt: last.createdAt,
+        },
+      }),
+      lastSeq: c.lastSeq,
+      lastReadSeq: read,
+      unreadCount: Math.max(0, c.lastSeq - read),
+      version: c.version,
+    };
+  }
+
+  /** Runs timers and promise callbacks for `ms` of fake time. */
+  async advance(ms = 0): Promise<void> {
+    await this.clock.tickAsync(ms);
+  }
+}
+
+/** Tokens in these tests are `token:<userId>` (anything else is refused). */
+export const tokenOf = (userId: string) => `token:${userId}`;
+const userOf = (token: string) => (/^token:([\w.-]+)$/.exec(token) ?? [])[1];
