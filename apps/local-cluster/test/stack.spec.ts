@@ -48,7 +48,9 @@ describe('the production-shaped local stack', () => {
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
-    const devices = [1, 2, 3, 4].map((n) => new Device(`rita-${n}`, cluster.url, token, id));
+    const devices = [1, 2, 3, 4].map(
+      (n) => new Device(`rita-${n}`, cluster.url, 'rita', token, id),
+    );
     try {
       for (const device of devices) await device.start();
       const spread = await Promise.all(cluster.gateways.map((g) => connectedSockets(g)));
@@ -56,14 +58,14 @@ describe('the production-shaped local stack', () => {
       devices[0]!.send('hello-1', 'hello through nginx');
       await waitUntil(
         'every device to show it',
-        () => devices.every((d) => d.messages.size > 0),
+        () => devices.every((d) => d.shown().size > 0),
         5_000,
       );
-      expect(devices.map((d) => [...d.messages.values()].map((m) => m.body))).toEqual(
+      expect(devices.map((d) => d.client.conversation(id)!.messages.map((m) => m.body))).toEqual(
         devices.map(() => ['hello through nginx']),
       );
     } finally {
-      for (const device of devices) device.close();
+      await Promise.all(devices.map((device) => device.close()));
     }
   });
 });
