@@ -71,6 +71,11 @@ const MONGOD_READY = /waiting for connections/i;
 export async function startMongo(opts: StartMongoOptions = {}): Promise<MongoHandle> {
   const uri = process.env['MONGODB_URI'];
   if (uri) return useExistingMongo(uri, opts);
+  return startLocalMongo(opts);
+}
+
+/** A MongoDB this process owns, without authentication: a `mongod` on PATH, else the wire double. */
+export async function startLocalMongo(opts: StartMongoOptions = {}): Promise<MongoHandle> {
   const mongod = findOnPath('mongod');
   if (mongod) return startMongod(mongod, opts);
   return startWireDouble(opts);
