@@ -146,7 +146,8 @@ async function main(): Promise<void> {
       ),
     );
     const byUser = new Map<string, Socket>();
-    const acked = 0;
+    let acked = 0;
+    let failed = 0;
     const acks = () => acked + failed;
     for (const u of users) {
       const socket = io(env.gateways[home(u)]!.url, {
@@ -200,7 +201,6 @@ async function main(): Promise<void> {
     const share = Array.from({ length: INSTANCES }, () => 0);
     let expectedDeliveries = 0;
     let delivered = 0;
-    const failed = 0;
     for (const s of sockets) s.on('message:new', () => delivered++);
     const probeCounter = await probe(env);
     const before = await Promise.all(env.gateways.map(adapterIn));
@@ -219,7 +219,10 @@ async function main(): Promise<void> {
           clientMessageId: `f${i}`,
           body: `fan-out message ${i} `.padEnd(100, '.'),
         },
-        () => undefined,
+        (ack: { ok: boolean }) => {
+          if (ack.ok) acked++;
+          else failed++;
+        },
       );
       const due = started + ((i + 1) * 1000) / RATE;
       if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
