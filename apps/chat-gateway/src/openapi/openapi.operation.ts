@@ -29,15 +29,16 @@ export interface OperationSpec {
   path?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
-  /** The success answers (and health's 503), each with its body. */
-  answers: Partial<Record<200 | 201 | 503, Answer>>;
+  /** The success answers (and health's 503), each with its body (none for a 204). */
+  answers: Partial<Record<200 | 201 | 202 | 204 | 503, Answer>>;
   /** The error statuses this route answers with the Error body. */
   errors: ErrorStatus[];
 }
 
 export interface Answer {
   description: string;
-  schema: z.ZodType;
+  /** The body; leave out for an answer without one. */
+  schema?: z.ZodType;
   /** Default application/json. */
   contentType?: string;
 }
@@ -136,7 +137,9 @@ export function operation(spec: OperationSpec): ZodOpenApiOperationObject {
   for (const [status, answer] of Object.entries(spec.answers) as [`${2 | 5}${string}`, Answer][]) {
     responses[status] = {
       description: answer.description,
-      content: { [answer.contentType ?? 'application/json']: { schema: answer.schema } },
+      ...(answer.schema && {
+        content: { [answer.contentType ?? 'application/json']: { schema: answer.schema } },
+      }),
     };
   }
   for (const status of [...new Set(spec.errors)].sort())

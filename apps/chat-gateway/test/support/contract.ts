@@ -100,15 +100,20 @@ export class ContractValidator {
       const typed = schema?.type === 'integer' ? Number(value) : value;
       this.validate([...pointer, 'headers', name, 'schema'], typed, `${where}: header ${name}`);
     }
+    const key = `${operationId} ${answer.status}`;
+    if (!response.content) {
+      if (answer.text !== '') throw new Error(`${where}: a body where none is documented`);
+      this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
+      return undefined;
+    }
     const contentType = (answer.headers.get('content-type') ?? '').split(';')[0]!.trim();
-    const media = response.content?.[contentType];
+    const media = response.content[contentType];
     if (!media) {
-      const expected = Object.keys(response.content ?? {}).join(', ') || 'no body';
+      const expected = Object.keys(response.content).join(', ');
       throw new Error(`${where}: content type "${contentType}" not documented (${expected})`);
     }
     const body: unknown = contentType.endsWith('json') ? JSON.parse(answer.text) : answer.text;
     this.validate([...pointer, 'content', contentType, 'schema'], body, `${where}: body`);
-    const key = `${operationId} ${answer.status}`;
     this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
     return body;
   }
