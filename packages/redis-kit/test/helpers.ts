@@ -49,9 +49,12 @@ export async function startInstance(
   });
   const http = createServer();
   const io = new Server(http, { adapter: handle.adapter, transports: ['websocket'] });
-  io.on('connection', (socket) => {
+  // Joined before the client hears `connect`, as the gateway does: the room's channel is
+  // subscribed by then, so a broadcast sent right after connecting reaches the socket.
+  io.use((socket, next) => {
     const room = socket.handshake.query['room'];
-    if (typeof room === 'string') void socket.join(room);
+    if (typeof room !== 'string') return next();
+    Promise.resolve(socket.join(room)).then(() => next(), next);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   return { io, port: (http.address() as AddressInfo).port, handle, traffic };
