@@ -73,12 +73,14 @@ async function rest<T>(url: string, token: string, method: string, path: string,
   return answer;
 }
 
-/** The commit the gateway build's checkout is at (`+dirty` with local changes). */
+/** The commit the gateway build's checkout is at (`+dirty` with local changes to the code). */
 function commitOf(script: string): string {
   try {
     const git = (...a: string[]) =>
       execFileSync('git', ['-C', dirname(script), ...a], { encoding: 'utf8' }).trim();
-    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain') ? '+dirty' : '');
+    // Only what the gateway is built from: uncommitted results or docs do not change the build.
+    const code = ['status', '--porcelain', '--', ':(top)apps', ':(top)packages'];
+    return git('rev-parse', '--short', 'HEAD') + (git(...code) ? '+dirty' : '');
   } catch {
     return 'unknown';
   }
@@ -148,6 +150,14 @@ async function probe(env: ChatEnvironment): Promise<Probe> {
     read: () => ({ ...counts, socketBytes: socketBytes() }),
     close: async () => void client.disconnect(),
   };
+}
+
+/** Rewrites RESULTS.md's Fan-out section from every results/fanout-*.json. */
+function report(dir: string): void {
+  const resultsMd = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
+  const section = renderFanoutSection(readFanoutResults(dir));
+  writeFileSync(resultsMd, withFanoutSection(readFileSync(resultsMd, 'utf8'), section));
+  console.log(`updated the Fan-out section of ${resultsMd}`);
 }
 
 async function main(): Promise<void> {
@@ -319,19 +329,14 @@ async function main(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `fanout-${label}.json`), `${JSON.stringify(result, null, 2)}\n`);
     console.log(JSON.stringify(result, null, 2));
-    const resultsMd = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
-    writeFileSync(
-      resultsMd,
-      withFanoutSection(
-        readFileSync(resultsMd, 'utf8'),
-        renderFanoutSection(readFanoutResults(dir)),
-      ),
-    );
-    console.log(`updated the Fan-out section of ${resultsMd}`);
+    report(dir);
   } finally {
     for (const s of sockets) s.close();
     await env.dispose();
   }
 }
 
-await main();
+// `--report` only renders the section again from the results already there.
+if (process.argv.includes('--report'))
+  report(fileURLToPath(new URL('../results/', import.meta.url)));
+else await main();
