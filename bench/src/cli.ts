@@ -13,6 +13,7 @@ import {
   type MongoWireServerHandle,
 } from '@jobsphere/testing';
 import { Fleet, IdlePool } from './loadgen/fleet.js';
+import { readFanoutResults, renderFanoutSection, withFanoutSection } from './fanout-report.js';
 import { machineInfo } from './machine.js';
 import { startBaseline, startGateways, stopTarget, type Target } from './processes.js';
 import { maxThroughput, ratios, renderMarkdown, renderSvg, type BenchResult } from './report.js';
@@ -340,7 +341,12 @@ async function main(): Promise<number> {
     log(`wrote ${out}`);
     if (settings.mode === 'full' || process.argv.includes('--report')) {
       writeFileSync(join(dirname(out), 'latency.svg'), renderSvg(result));
-      writeFileSync(join(packageDir, 'RESULTS.md'), renderMarkdown(result));
+      // The fan-out runs are separate (fanout.js): their section is kept.
+      const fanout = renderFanoutSection(readFanoutResults(join(packageDir, 'results')));
+      writeFileSync(
+        join(packageDir, 'RESULTS.md'),
+        withFanoutSection(renderMarkdown(result), fanout),
+      );
       log('wrote RESULTS.md and results/latency.svg');
     }
     if (!result.ok) {

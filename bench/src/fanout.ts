@@ -3,7 +3,10 @@
 // instance: messages and bytes it received from Redis, against its users' share of the traffic;
 // and Redis egress per message. Run against any gateway build (e.g. an older commit's, for the
 // "before" line) with `node dist/fanout.js --gateway <dist/main.js> --topology cluster`.
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
@@ -15,6 +18,13 @@ import {
   type ChatEnvironment,
   type GatewayProcess,
 } from '@jobsphere/testing';
+import {
+  readFanoutResults,
+  renderFanoutSection,
+  withFanoutSection,
+  type FanoutInstance,
+  type FanoutResult,
+} from './fanout-report.js';
 import { gatewayMain } from './processes.js';
 
 const SECRET = 'fanout-bench-secret-fanout-bench-secret-123';
@@ -57,7 +67,23 @@ async function rest<T>(url: string, token: string, method: string, path: string,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
-  return (await response.json()) as T;
+  const answer = (await response.json()) as T;
+  if (!response.ok)
+    throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/** The commit the gateway build's checkout is at (`+dirty` with local changes to the code). */
+function commitOf(script: string): string {
+  try {
+    const git = (...a: string[]) =>
+      execFileSync('git', ['-C', dirname(script), ...a], { encoding: 'utf8' }).trim();
+    // Only what the gateway is built from: uncommitted results or docs do not change the build.
+    const code = ['status', '--porcelain', '--', ':(top)apps', ':(top)packages'];
+    return git('rev-parse', '--short', 'HEAD') + (git(...code) ? '+dirty' : '');
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** What each instance's adapter received, from its metrics (the routed adapter counts it). */
@@ -87,9 +113,13 @@ async function egress(env: ChatEnvironment): Promise<number> {
  * An old build has no adapter counters: a subscriber on what every instance subscribes (the
  * classic adapter's pattern, the sharded adapter's namespace channel) receives what each one does.
  */
-async function probe(
-  env: ChatEnvironment,
-): Promise<{ read(): { messages: number; bytes: number }; close(): Promise<void> }> {
+interface Probe {
+  /** What it received, and the bytes Redis sent it (to take out of the egress figure). */
+  read(): { messages: number; bytes: number; socketBytes: number };
+  close(): Promise<void>;
+}
+
+async function probe(env: ChatEnvironment): Promise<Probe> {
   const counts = { messages: 0, bytes: 0 };
   const count = (message: Buffer) => {
     counts.messages++;
@@ -115,11 +145,24 @@ async function probe(
     client.on('pmessageBuffer', (_p: Buffer, _c: Buffer, m: Buffer) => count(m));
     await client.psubscribe('socket.io#*');
   }
-  return { read: () => ({ ...counts }), close: async () => void client.disconnect() };
+  const socketBytes = () => (client.stream as { bytesRead?: number } | undefined)?.bytesRead ?? 0;
+  return {
+    read: () => ({ ...counts, socketBytes: socketBytes() }),
+    close: async () => void client.disconnect(),
+  };
+}
+
+/** Rewrites RESULTS.md's Fan-out section from every results/fanout-*.json. */
+function report(dir: string): void {
+  const resultsMd = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
+  const section = renderFanoutSection(readFanoutResults(dir));
+  writeFileSync(resultsMd, withFanoutSection(readFileSync(resultsMd, 'utf8'), section));
+  console.log(`updated the Fan-out section of ${resultsMd}`);
 }
 
 async function main(): Promise<void> {
   const { gateway, topology, label } = args(process.argv.slice(2));
+  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
   const env = await startChatEnvironment({
     script: gateway,
     jwtSecret: SECRET,
@@ -199,18 +242,22 @@ async function main(): Promise<void> {
     }
     // Each instance's share: for every message, the members (any device) it holds.
     const share = Array.from({ length: INSTANCES }, () => 0);
+    let instancesReached = 0;
     let expectedDeliveries = 0;
     let delivered = 0;
     for (const s of sockets) s.on('message:new', () => delivered++);
-    const probeCounter = await probe(env);
     const before = await Promise.all(env.gateways.map(adapterIn));
-    const probeBefore = probeCounter.read();
+    // Only for a build without adapter counters: the probe is one more subscriber, and what
+    // Redis sends it is taken out of the egress figure.
+    const probeCounter = before.every(Boolean) ? undefined : await probe(env);
+    const probeBefore = probeCounter?.read();
     const egressBefore = await egress(env);
     const started = Date.now();
     for (let i = 0; i < MESSAGES; i++) {
       const c = conversations[i % conversations.length]!;
       const sender = c.members[Math.floor(rng() * c.members.length)]!;
       for (const m of c.members) share[home(m)]! += 1;
+      instancesReached += new Set(c.members.map(home)).size;
       expectedDeliveries += c.members.length - 1;
       byUser.get(sender)!.emit(
         'message:send',
@@ -234,17 +281,20 @@ async function main(): Promise<void> {
     );
     if (failed > 0) throw new Error(`${failed} sends failed`);
     const after = await Promise.all(env.gateways.map(adapterIn));
-    const probeAfter = probeCounter.read();
-    const egressBytes = (await egress(env)) - egressBefore;
-    await probeCounter.close();
-    const perInstance = env.gateways.map((g, i) => {
+    const probeAfter = probeCounter?.read();
+    const egressAfter = await egress(env);
+    await probeCounter?.close();
+    const probeEgress =
+      probeAfter && probeBefore ? probeAfter.socketBytes - probeBefore.socketBytes : 0;
+    const egressBytes = egressAfter - egressBefore - probeEgress;
+    const perInstance = env.gateways.map((g, i): FanoutInstance => {
       const counted = before[i] && after[i];
       const messages = counted
         ? after[i]!.messages - before[i]!.messages
-        : probeAfter.messages - probeBefore.messages;
+        : probeAfter!.messages - probeBefore!.messages;
       const bytes = counted
         ? after[i]!.bytes - before[i]!.bytes
-        : probeAfter.bytes - probeBefore.bytes;
+        : probeAfter!.bytes - probeBefore!.bytes;
       return {
         instance: g.name,
         received: messages,
@@ -254,29 +304,39 @@ async function main(): Promise<void> {
         source: counted ? 'adapter counters' : 'probe subscriber',
       };
     });
-    const result = {
+    const result: FanoutResult = {
       label,
       topology,
+      gateway,
+      gatewayCommit: commitOf(gateway),
       at: new Date().toISOString(),
+      // Other work on the machine slows delivery, not these counts; recorded to say so.
+      loadAverage: { atStart: loadAtStart, atEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
       instances: INSTANCES,
       users: USERS,
       messages: MESSAGES,
       conversations: conversations.length,
       membersPerMessage: Math.round((share.reduce((a, b) => a + b, 0) / MESSAGES) * 100) / 100,
+      instancesWithMembersPerMessage: Math.round((instancesReached / MESSAGES) * 100) / 100,
       deliveries: delivered,
       perInstance,
       redisEgressBytesPerMessage: Math.round(egressBytes / MESSAGES),
+      probeEgressBytesExcluded: probeEgress,
       receivedTotalPerMessage:
         Math.round((perInstance.reduce((a, p) => a + p.received, 0) / MESSAGES) * 100) / 100,
     };
     const dir = fileURLToPath(new URL('../results/', import.meta.url));
     mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}fanout-${label}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(dir, `fanout-${label}.json`), `${JSON.stringify(result, null, 2)}\n`);
     console.log(JSON.stringify(result, null, 2));
+    report(dir);
   } finally {
     for (const s of sockets) s.close();
     await env.dispose();
   }
 }
 
-await main();
+// `--report` only renders the section again from the results already there.
+if (process.argv.includes('--report'))
+  report(fileURLToPath(new URL('../results/', import.meta.url)));
+else await main();

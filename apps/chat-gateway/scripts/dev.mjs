@@ -27,7 +27,8 @@ compiler.stdout.on('data', (chunk) => {
   const gateway = spawn(
     process.execPath,
     ['--watch-path=dist', '--watch-preserve-output', 'dist/main.js'],
-    { stdio: 'inherit' },
+    // The try page and /dev/token exist only when NODE_ENV says development (or test) explicitly.
+    { stdio: 'inherit', env: { ...process.env, NODE_ENV: process.env.NODE_ENV || 'development' } },
   );
   children.push(gateway);
   gateway.on('exit', stop);
