@@ -247,10 +247,10 @@ class RoutedRedisAdapter extends ClusterAdapter {
   }
 
   /**
-   * Resolves once Redis took it or refused it: a publish that fails is dropped (at most once)
-   * and reported, never a rejection. During an outage every publish fails the same way: logged once.
+   * Resolves true once Redis took it, false when it was refused or timed out: a publish that
+   * fails is dropped (at most once) and reported, never a rejection. During an outage every
+   * publish fails the same way: logged once.
    */
-  /** Resolves true once Redis took it, false when it was dropped (never rejects). */
   private send(channel: string, message: object | string, rooms: string[]): Promise<boolean> {
     const payload = typeof message === 'string' ? message : encode(message);
     this.options.onTraffic?.('out', payload.length);

@@ -59,7 +59,7 @@ describe('Redis Cluster with the sharded adapter', () => {
     await expect(deliverOnce(a!, 'elsewhere', receiver, 200)).resolves.toBe(false);
     const figures = await medianLatency(a!, ROOM, receiver, 200);
     console.log(
-      `[figure] cluster (sharded adapter) cross-instance broadcast latency over 200 messages: median ${figures.medianMs} ms, p95 ${figures.p95Ms} ms, lost ${figures.lost}`,
+      `[figure] cluster (routed adapter, sharded channels) cross-instance broadcast latency over 200 messages: median ${figures.medianMs} ms, p95 ${figures.p95Ms} ms, lost ${figures.lost}`,
     );
     expect(figures.lost).toBe(0);
   });

@@ -17,9 +17,12 @@ import { RealtimeBus } from './realtime-bus.js';
  * | what                     | while Redis is unreachable or stalls                       | afterwards                                   |
  * |--------------------------|------------------------------------------------------------|----------------------------------------------|
  * | sends and the store      | unaffected: stored and acked as usual                      | -                                            |
- * | live fan-out             | same-instance recipients get it at once; publishes to other | local sockets get `sync:required`; so do the  |
- * |                          | instances are dropped (never queued: a late broadcast is    | rooms this instance failed to reach (or      |
- * |                          | worse than a missed one), and their rooms are remembered    | everyone, past the remembered cap)           |
+ * | live fan-out             | a publish that fails (refused, or no answer within          | local sockets get `sync:required`; so do the  |
+ * |                          | REDIS_COMMAND_TIMEOUT_MS) is dropped, never queued (a late  | rooms this instance failed to reach (or      |
+ * |                          | broadcast is worse than a missed one): this instance's own  | everyone, past the remembered cap)           |
+ * |                          | recipients get it locally then, other instances' rooms are  |                                              |
+ * |                          | remembered. A lost subscriber delivers nothing live, not    |                                              |
+ * |                          | even local (local delivery is Redis's echo, for one order)  |                                              |
  * | budgets (rate limits)    | each instance holds them on its own (fail open per instance)| shared again                                 |
  * | presence                 | handshakes wait at most 500 ms for it, then go on; updates  | heartbeats refresh it; a missed offline is   |
  * |                          | fail and are logged                                          | swept within the TTL                         |
