@@ -1,9 +1,20 @@
 import { type ErrorCode, type ErrorIssue } from './errors.js';
-import { type ConversationKind, type MemberRole } from './entities.js';
+import {
+  type ConversationKind,
+  type MemberRole,
+  type MessageAttachment,
+  type MessageKind,
+  type ReportReason,
+  type ReportResolution,
+} from './entities.js';
 import { type z } from 'zod';
 import {
   type authRefreshSchema,
+  type conversationRefSchema,
+  type deleteMessageSchema,
+  type editMessageSchema,
   type markReadSchema,
+  type userRefSchema,
   type presenceQuerySchema,
   type sendMessageSchema,
   type syncSchema,
@@ -23,8 +34,32 @@ export interface MessageDto {
   version: number;
   senderId: string;
   clientMessageId: string;
+  /** 'system' messages are posted by the platform and shown apart. */
+  kind: MessageKind;
+  /** Empty once the message was deleted (see `deletedAt`). */
+  body: string;
+  attachments?: MessageAttachment[];
+  createdAt: string;
+  editedAt?: string;
+  deletedAt?: string;
+}
+
+/** The newest message of a conversation, as its list shows it. */
+export interface MessagePreviewDto {
+  id: string;
+  seq: number;
+  senderId: string;
+  /** Cut to a preview; empty when deleted. */
   body: string;
   createdAt: string;
+  deleted?: boolean;
+}
+
+/** A request as both sides see it: the opener waits, the recipient answers. */
+export interface MessageRequestDto {
+  from: string;
+  to: string;
+  state: 'pending' | 'declined';
 }
 
 export interface ConversationDto {
@@ -39,7 +74,11 @@ export interface ConversationDto {
   createdAt: string;
   lastActivityAt: string;
   /** The newest message, its body cut to a preview. */
-  lastMessage?: Omit<MessageDto, 'conversationId' | 'clientMessageId' | 'version'>;
+  lastMessage?: MessagePreviewDto;
+  /** Set while this is a request (pending) or after its recipient declined it. */
+  request?: MessageRequestDto;
+  /** One of the two people of this direct conversation blocked the other. */
+  blocked: boolean;
   /** Seq of the newest message (0 when empty). */
   lastSeq: number;
   /** The change cursor: a device that holds this conversation up to here syncs from it. */
@@ -47,6 +86,46 @@ export interface ConversationDto {
   /** The caller's read position and unread count. */
   lastReadSeq: number;
   unreadCount: number;
+}
+
+/** Something about a conversation changed that a device shows: a request answered, a block. */
+export interface ConversationUpdate {
+  conversationId: string;
+  blocked: boolean;
+  request: MessageRequestDto | null;
+}
+
+export interface BlockedUsersPage {
+  users: { userId: string; since: string }[];
+  nextCursor?: string;
+}
+
+export interface ReportDto {
+  id: string;
+  status: 'open' | 'resolved';
+  reason: ReportReason;
+  note?: string;
+  conversationId: string;
+  messageId?: string;
+  reporterId: string;
+  reportedUserId: string;
+  snapshot?: { senderId: string; body: string; createdAt: string };
+  createdAt: string;
+  resolution?: ReportResolution;
+  resolvedBy?: string;
+  resolvedAt?: string;
+}
+
+/** What the reporter is told: the report was taken, nothing about what happens to it. */
+export interface ReportReceipt {
+  id: string;
+  status: 'open';
+  createdAt: string;
+}
+
+export interface ReportsPage {
+  reports: ReportDto[];
+  nextCursor?: string;
 }
 
 export interface ErrorBody {
@@ -138,10 +217,29 @@ export interface ClientToServerEvents {
     payload: In<typeof authRefreshSchema>,
     ack: AckCallback<{ expiresAt: string }>,
   ) => void;
+  /** Own messages only, within the edit window. */
+  'message:edit': (payload: In<typeof editMessageSchema>, ack: AckCallback<MessageDto>) => void;
+  /** Own messages at any time. */
+  'message:delete': (payload: In<typeof deleteMessageSchema>, ack: AckCallback<MessageDto>) => void;
+  /** The recipient of a request accepts or declines it. */
+  'conversation:accept': (
+    payload: In<typeof conversationRefSchema>,
+    ack: AckCallback<ConversationDto>,
+  ) => void;
+  'conversation:decline': (
+    payload: In<typeof conversationRefSchema>,
+    ack: AckCallback<ConversationDto>,
+  ) => void;
+  'user:block': (payload: In<typeof userRefSchema>, ack: AckCallback<{ blocked: true }>) => void;
+  'user:unblock': (payload: In<typeof userRefSchema>, ack: AckCallback<{ blocked: false }>) => void;
 }
 
 export interface ServerToClientEvents {
   'message:new': (message: MessageDto) => void;
+  /** A message was edited or deleted: replace it by id (its version is newer). */
+  'message:updated': (message: MessageDto) => void;
+  /** A request was answered, or a block put on or lifted. */
+  'conversation:updated': (update: ConversationUpdate) => void;
   'conversation:created': (conversation: ConversationDto) => void;
   'conversation:read': (event: ReadEvent) => void;
   typing: (event: TypingEvent) => void;
@@ -168,6 +266,12 @@ export const CLIENT_EVENTS = [
   'typing:stop',
   'presence:query',
   'auth:refresh',
+  'message:edit',
+  'message:delete',
+  'conversation:accept',
+  'conversation:decline',
+  'user:block',
+  'user:unblock',
 ] as const satisfies readonly (keyof ClientToServerEvents)[];
 
 /** The room every socket of one user joins; fan-out is an emit to members' rooms. */

@@ -9,6 +9,12 @@ export {
   type MessagePreview,
   type Conversation,
   type Message,
+  type MessageKind,
+  type MessageAttachment,
+  type MessageRequest,
+  type Report,
+  type ReportReason,
+  type ReportResolution,
 } from './entities.js';
 export {
   ErrorCode,
@@ -26,6 +32,10 @@ export {
   UnsupportedMediaTypeError,
   UnknownEventError,
   UnavailableError,
+  BlockedError,
+  RequestPendingError,
+  RequestDeclinedError,
+  EditWindowPassedError,
 } from './errors.js';
 export {
   LIMITS,
@@ -43,6 +53,9 @@ export {
   cutText,
   approximateBytes,
   utf8Length,
+  TRUST_DEFAULTS,
+  isRequestFor,
+  sharesActivity,
 } from './rules.js';
 export {
   idSchema,
@@ -59,6 +72,20 @@ export {
   historyQuerySchema,
   listConversationsQuerySchema,
   markReadBodySchema,
+  editMessageSchema,
+  deleteMessageSchema,
+  editMessageBodySchema,
+  conversationRefSchema,
+  userRefSchema,
+  REPORT_REASONS,
+  reportSchema,
+  listReportsQuerySchema,
+  resolveReportSchema,
+  blockedQuerySchema,
+  type EditMessageInput,
+  type DeleteMessageInput,
+  type ReportInput,
+  type ListReportsQuery,
   type SendMessageInput,
   type SyncInput,
   type MarkReadInput,
@@ -74,6 +101,13 @@ export {
   CLIENT_EVENTS,
   userRoom,
   type MessageDto,
+  type MessagePreviewDto,
+  type MessageRequestDto,
+  type ConversationUpdate,
+  type BlockedUsersPage,
+  type ReportDto,
+  type ReportReceipt,
+  type ReportsPage,
   type ConversationDto,
   type ConversationList,
   type HistoryPage,
@@ -92,6 +126,10 @@ export {
 } from './events.js';
 export type {
   NewConversation,
+  ConversationBox,
+  Revision,
+  NewReport,
+  ReportStore,
   ConversationPage,
   UnreadSummary,
   ConversationStore,
@@ -104,7 +142,7 @@ export type {
   FanOut,
   Clock,
 } from './ports.js';
-export { toMessageDto, toConversationDto } from './mappers.js';
+export { toMessageDto, toConversationDto, toConversationUpdate, toReportDto } from './mappers.js';
 export { withDeadline, storeWithDeadline } from './deadline.js';
 export {
   createChat,
@@ -112,13 +150,23 @@ export {
   listConversations,
   memberConversation,
   getConversation,
+  answerRequest,
   history,
   sendMessage,
   syncChanges,
   markRead,
+  editMessage,
+  deleteMessage,
   visibleContacts,
   presenceAudience,
+  typingAudience,
+  blockUser,
+  unblockUser,
+  blockedUsers,
+  report,
+  listReports,
+  resolveReport,
   type Chat,
   type ChatDeps,
   type Origin,
-} from './chat.usecases.js';
+} from './usecases/index.js';
