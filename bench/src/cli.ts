@@ -3,14 +3,34 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Fleet } from './loadgen/fleet.js';
+import {
+  startMongoWireServer,
+  startRedis,
+  startRedisCluster,
+  useExistingMongo,
+  withDatabase,
+  type MongoHandle,
+  type MongoWireServerHandle,
+} from '@jobsphere/testing';
+import { Fleet, IdlePool } from './loadgen/fleet.js';
 import { machineInfo } from './machine.js';
-import { startBaseline, startGateways, startRedis, stopTarget, type Target } from './processes.js';
+import { startBaseline, startGateways, stopTarget, type Target } from './processes.js';
 import { maxThroughput, ratios, renderMarkdown, renderSvg, type BenchResult } from './report.js';
-import { capacity, fault, latencyStep, type StepResult } from './scenarios.js';
-import { settingsFrom } from './settings.js';
+import {
+  capacity,
+  CpuMeter,
+  fault,
+  latencyStep,
+  loadAverage,
+  storeRoundTrips,
+  type CapacityResult,
+  type FaultResult,
+  type StepResult,
+} from './scenarios.js';
+import { ladder, settingsFrom } from './settings.js';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -24,174 +44,312 @@ async function main(): Promise<number> {
     argValue('--out') ??
       join(packageDir, 'results', settings.mode === 'quick' ? 'quick.json' : 'latest.json'),
   );
-  const mongodbUri = process.env['MONGODB_URI'];
   const secret = randomBytes(32).toString('hex');
-  const log = (line: string) =>
-    console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
   const t0 = Date.now();
-  const machine = machineInfo();
+  const log = (line: string) =>
+    console.log(
+      `[bench ${((Date.now() - t0) / 1000).toFixed(1)}s load ${loadAverage().toFixed(2)}] ${line}`,
+    );
   const extraEnv = process.env['BENCH_GATEWAY_ENV']
     ? (JSON.parse(process.env['BENCH_GATEWAY_ENV']) as Record<string, string>)
     : undefined;
 
-  const redis = await startRedis();
-  const targets: Target[] = [];
-  const fleets: Fleet[] = [];
-  try {
+  // The machine is shared: figures are recorded only once it is quiet (bounded wait).
+  const quietBy = Date.now() + settings.quietWaitS * 1000;
+  while (loadAverage() >= settings.quietLoad && Date.now() < quietBy) {
+    log(`waiting for a 1-minute load average below ${settings.quietLoad}`);
+    await sleep(30_000);
+  }
+  const quiet = loadAverage() < settings.quietLoad;
+  if (!quiet)
     log(
-      `mode ${settings.mode}; store ${mongodbUri ? 'MongoDB (MONGODB_URI)' : 'in-memory'}; redis ${redis.url}`,
+      `WARNING: load average still ${loadAverage()} after ${settings.quietWaitS} s; measuring anyway`,
     );
+  const machine = machineInfo();
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const redis = await startRedis();
+    cleanups.push(() => redis.dispose());
+    const mongodbUri = process.env['MONGODB_URI'];
+    const store: MongoHandle = mongodbUri
+      ? await useExistingMongo(mongodbUri, { dbName: 'bench' })
+      : await startMongoWireServer({
+          dbName: 'bench',
+          ...(profileDir && {
+            nodeArgs: [
+              '--cpu-prof',
+              `--cpu-prof-dir=${resolve(profileDir)}`,
+              '--cpu-prof-name=store.cpuprofile',
+            ],
+          }),
+        });
+    cleanups.push(() => store.stop());
+    const wire = store.backend === 'wire-server' ? (store as MongoWireServerHandle) : undefined;
+    log(`mode ${settings.mode}; store ${store.description}; redis ${redis.url}`);
+
     const gateway = await startGateways({
-      redisUrl: redis.url,
+      redis: { url: redis.url },
       jwtSecret: secret,
-      ...(mongodbUri && { mongodbUri }),
+      mongodbUri: store.uri,
       ...(profileDir && { cpuProfDir: resolve(profileDir) }),
       ...(extraEnv && { extraEnv }),
     });
-    targets.push(gateway);
+    cleanups.push(() => stopTarget(gateway));
     const baseline = settings.skip.has('baseline')
       ? undefined
       : await startBaseline(redis.url, profileDir && resolve(profileDir));
-    if (baseline) targets.push(baseline);
+    if (baseline) cleanups.push(() => stopTarget(baseline));
     log(
       `gateway A ${gateway.A.url} B ${gateway.B.url}${baseline ? `; baseline A ${baseline.A.url} B ${baseline.B.url}` : ''}`,
     );
 
-    const gatewayFleet = new Fleet(
-      'gateway',
-      { A: gateway.A.url, B: gateway.B.url },
-      settings.workload,
-      settings.workersPerTarget,
-    );
-    fleets.push(gatewayFleet);
-    await gatewayFleet.setUp(secret);
+    const newFleet = async (
+      name: 'gateway' | 'baseline',
+      target: Target,
+      layout: 'shared' | 'instance-a',
+      prefix: string,
+    ) => {
+      const fleet = new Fleet(
+        name,
+        { A: target.A.url, B: target.B.url },
+        settings.workload,
+        settings.workersPerTarget,
+        layout,
+        prefix,
+      );
+      cleanups.push(() => fleet.shutdown());
+      await fleet.setUp(secret);
+      return fleet;
+    };
+    const gatewayFleet = await newFleet('gateway', gateway, 'shared', 'gateway');
     const baselineFleet = baseline
-      ? new Fleet(
-          'baseline',
-          { A: baseline.A.url, B: baseline.B.url },
-          settings.workload,
-          settings.workersPerTarget,
-        )
+      ? await newFleet('baseline', baseline, 'shared', 'baseline')
       : undefined;
-    if (baselineFleet) {
-      fleets.push(baselineFleet);
-      await baselineFleet.setUp(secret);
-    }
     log(
-      `${gatewayFleet.devices.length} devices and ${gatewayFleet.conversations.length} conversations per target connected`,
+      `${gatewayFleet.devices.length} devices and ${gatewayFleet.conversations.length} conversations per target, spread over A and B`,
     );
+    const meter = (target: Target, fleet: Fleet) =>
+      new CpuMeter({
+        servers: () => [target.A.proc.pid, target.B.proc.pid],
+        ...(target.name === 'gateway' && { store: () => [store.pid] }),
+        redis: () => [redis.pid],
+        loadgen: () => fleet.pids,
+      });
+    const meters = new Map<Fleet, CpuMeter>([[gatewayFleet, meter(gateway, gatewayFleet)]]);
+    if (baseline && baselineFleet) meters.set(baselineFleet, meter(baseline, baselineFleet));
+    const idleMs = settings.mode === 'quick' ? 500 : 3_000;
+    await Promise.all([...meters.values()].map((m) => m.measureIdle(idleMs)));
+    const storeLabel = (delay: number) =>
+      wire ? `wire server, +${delay} ms per reply` : 'MongoDB (MONGODB_URI)';
 
-    // (a) + (b): the same offered rates on both, interleaved so that noise hits both alike.
+    // Two more stacks: the gateway on per-instance memory stores, and on a Redis cluster. Started
+    // when they are needed (idle processes would add noise to the ladder), except in quick mode.
+    const memoryStack = async () => {
+      const memory = await startGateways({ redis: { url: redis.url }, jwtSecret: secret });
+      cleanups.push(() => stopTarget(memory));
+      const memoryFleet = await newFleet('gateway', memory, 'instance-a', 'memory');
+      const memoryMeter = meter(memory, memoryFleet);
+      await memoryMeter.measureIdle(settings.mode === 'quick' ? 500 : 3_000);
+      meters.set(memoryFleet, memoryMeter);
+      return { memory, memoryFleet };
+    };
+    const clusterStack = async () => {
+      // Three masters with one replica each, the sharded adapter (REDIS_CLUSTER=true).
+      const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+      cleanups.push(() => cluster.dispose());
+      const clustered = await startGateways({
+        redis: { cluster: cluster.startupNodes[0]! },
+        jwtSecret: secret,
+        mongodbUri: withDatabase(store.uri, 'bench_cluster'),
+      });
+      cleanups.push(() => stopTarget(clustered));
+      const clusterFleet = await newFleet('gateway', clustered, 'shared', 'cluster');
+      return { cluster, clustered, clusterFleet };
+    };
+    const early = settings.mode === 'quick';
+    const memoryReady = early && !settings.skip.has('rtt') ? memoryStack() : undefined;
+    const clusterReady = early && !settings.skip.has('faults') ? clusterStack() : undefined;
+    // Surface a failure at the await below, not as an unhandled rejection meanwhile.
+    memoryReady?.catch(() => undefined);
+    clusterReady?.catch(() => undefined);
+
+    // Store round trips of one send through the real gateway, on the quiet system.
+    const roundTrips = wire ? await storeRoundTrips(gatewayFleet, wire) : undefined;
+    if (roundTrips)
+      log(
+        `store round trips per send: first attempt ${roundTrips.first.commands} commands, ${roundTrips.first.sequential} sequential (${roundTrips.first.names.join(', ')}); ` +
+          `retry ${roundTrips.retry.commands}, ${roundTrips.retry.sequential} sequential (${roundTrips.retry.names.join(', ')})`,
+      );
+
+    const describe = (s: StepResult) =>
+      `${s.target.padEnd(8)} ${String(s.offeredRate).padStart(5)}/s [${s.store}]: e2e p50 ${s.e2e.p50} p99 ${s.e2e.p99} ms, ack p50 ${s.ack.p50} p99 ${s.ack.p99} ms, ` +
+      `${s.deliveriesPerSec} deliveries/s, missing ${s.missing}, cpu/1k ${JSON.stringify(s.cpuMsPer1000)}${s.saturated ? `  SATURATED (${s.reason})` : ''}`;
+    const step = async (fleet: Fleet, storeName: string, rate: number, stepMs: number) => {
+      const s = await latencyStep(
+        fleet,
+        storeName,
+        rate,
+        stepMs,
+        settings.bodyBytes,
+        { p99Ms: settings.p99BoundMs },
+        settings.drainMs,
+        meters.get(fleet)!,
+        storeName.startsWith('wire server') ? wire : undefined,
+      );
+      log(describe(s));
+      return s;
+    };
+
+    // The ladder: the same offered rates on both, interleaved so that noise hits both alike,
+    // until both are saturated.
     const latency: StepResult[] = [];
     const saturated = new Set<string>();
-    for (const rate of settings.rates) {
-      for (const fleet of [gatewayFleet, baselineFleet]) {
-        if (!fleet || saturated.has(fleet.target)) continue;
-        const step = await latencyStep(
+    const fleets = [gatewayFleet, baselineFleet].filter((f): f is Fleet => f !== undefined);
+    for (const rate of ladder(settings)) {
+      for (const fleet of fleets) {
+        if (saturated.has(fleet.target)) continue;
+        const s = await step(
           fleet,
+          fleet.target === 'gateway' ? storeLabel(0) : 'none',
           rate,
           settings.stepMs,
-          settings.bodyBytes,
-          { p99Ms: settings.p99BoundMs },
-          settings.drainMs,
         );
-        latency.push(step);
-        log(
-          `${fleet.target.padEnd(8)} ${String(rate).padStart(5)}/s: e2e p50 ${step.e2e.p50} p99 ${step.e2e.p99} ms, ack p99 ${step.ack.p99} ms, ` +
-            `${step.deliveriesPerSec} deliveries/s, missing ${step.missing}${step.saturated ? `  SATURATED (${step.reason})` : ''}`,
-        );
-        if (step.saturated) saturated.add(fleet.target);
+        latency.push(s);
+        if (s.saturated) saturated.add(fleet.target);
       }
       if (saturated.size === fleets.length) break;
     }
 
     if (profileDir) {
-      // Stop A gracefully so that --cpu-prof writes its profile.
-      for (const t of targets) await t.A.proc.stop();
+      // Stop A (and the store) gracefully so that --cpu-prof writes their profiles.
+      await gateway.A.proc.stop();
+      if (baseline) await baseline.A.proc.stop();
+      await store.stop();
       log(`CPU profiles written to ${profileDir}`);
-    } else {
-      // (c) capacity
-      const capacityResults = [];
-      if (!settings.skip.has('capacity')) {
-        for (const [target, fleet] of [
-          [gateway, gatewayFleet],
-          [baseline, baselineFleet],
-        ] as const) {
-          if (!target || !fleet) continue;
-          const c = await capacity(fleet, target, secret, settings.idleSockets, settings.settleMs);
-          capacityResults.push(c);
-          log(
-            `capacity ${target.name}: ${c.connected}/${c.sockets} idle sockets on A in ${c.connectSeconds} s, ${Math.round(c.bytesPerSocket / 1024)} KiB RSS per socket`,
-          );
-        }
+      return 0;
+    }
+
+    // Ack latency with an injected store round trip, beside the memory store and the relay.
+    const storeLatency: StepResult[] = [];
+    if (!settings.skip.has('rtt')) {
+      const { rate, stepMs } = settings.rtt;
+      if (baselineFleet) storeLatency.push(await step(baselineFleet, 'none', rate, stepMs));
+      for (const delay of wire ? [0, ...settings.rtt.delaysMs] : [0]) {
+        await wire?.setReplyDelay(delay);
+        storeLatency.push(await step(gatewayFleet, storeLabel(delay), rate, stepMs));
       }
-      // (d) faults under load, gateway only (the baseline has no store to recover from)
-      const faults = [];
-      if (!settings.skip.has('faults')) {
-        for (const kind of ['redis-restart', 'kill-instance-b'] as const) {
-          const f = await fault(kind, gatewayFleet, gateway, redis, {
-            rate: settings.fault.rate,
-            durationMs: settings.fault.durationMs,
-            bodyBytes: settings.bodyBytes,
-            redisDownMs: settings.fault.redisDownMs,
-            sharedStore: Boolean(mongodbUri),
-          });
-          faults.push(f);
-          log(
-            `fault ${kind}: ${f.acked}/${f.sent} acked, ${f.missingBeforeSync} missing before sync, ${f.recoveredBySync} recovered by sync, ` +
-              `LOST ${f.lostAfterSync}, recovery ${f.recoveryMs} ms`,
-          );
-        }
+      await wire?.setReplyDelay(0);
+      const { memory, memoryFleet } = await (memoryReady ?? memoryStack());
+      storeLatency.push(await step(memoryFleet, 'in-memory per instance (all on A)', rate, stepMs));
+      await memoryFleet.shutdown();
+      await stopTarget(memory);
+    }
+
+    // Capacity: idle sockets on one instance, from several client processes.
+    const capacityResults: CapacityResult[] = [];
+    if (!settings.skip.has('capacity')) {
+      const pool = new IdlePool(settings.idleProcesses);
+      cleanups.push(() => pool.shutdown());
+      for (const target of [gateway, baseline]) {
+        if (!target) continue;
+        const c = await capacity(
+          target,
+          pool,
+          secret,
+          settings.idleSockets,
+          settings.settleMs,
+          settings.lagWindowMs,
+        );
+        capacityResults.push(c);
+        log(
+          `capacity ${target.name}: ${c.connected}/${c.sockets} idle sockets on A from ${c.clientProcesses} processes in ${c.connectSeconds} s, ` +
+            `${(c.bytesPerSocket / 1024).toFixed(1)} KiB RSS per socket, event-loop lag p50 ${c.eventLoopLag.p50Ms} p99 ${c.eventLoopLag.p99Ms} ms`,
+        );
       }
-      const result: BenchResult = {
-        version: 1,
-        mode: settings.mode,
-        startedAt: new Date(t0).toISOString(),
-        durationS: 0,
-        machine,
-        store: mongodbUri ? 'mongodb' : 'memory',
-        topology:
-          'redis-server x1; gateway A+B and baseline relay A+B on the same Redis; conversations created on A; ' +
-          'sending devices (device 0 of each user) on A; other devices alternate B/A, so fan-out crosses A -> Redis -> B',
-        workload: settings.workload,
-        settings: {
-          rates: settings.rates,
-          stepMs: settings.stepMs,
-          bodyBytes: settings.bodyBytes,
-          p99BoundMs: settings.p99BoundMs,
-          workersPerTarget: settings.workersPerTarget,
-          fault: settings.fault,
-        },
-        latency,
-        maxThroughput: Object.fromEntries(
-          targets.map((t) => [t.name, maxThroughput(latency, t.name)]),
-        ),
-        ratios: ratios(latency, capacityResults),
-        capacity: capacityResults,
-        faults,
-        ok:
-          faults.every((f) => f.lostAfterSync === 0) &&
-          latency.every((s) => s.saturated || s.missing === 0),
-      };
-      result.durationS = Math.round((Date.now() - t0) / 100) / 10;
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, JSON.stringify(result, null, 2));
-      log(`wrote ${out}`);
-      if (settings.mode === 'full' || process.argv.includes('--report')) {
-        writeFileSync(join(dirname(out), 'latency.svg'), renderSvg(result));
-        writeFileSync(join(packageDir, 'RESULTS.md'), renderMarkdown(result));
-        log('wrote RESULTS.md and results/latency.svg');
+      await pool.shutdown();
+    }
+
+    // Faults under load, gateway only (the baseline has no store to recover from).
+    const faults: FaultResult[] = [];
+    const describeFault = (f: FaultResult) =>
+      `fault ${f.kind}: ${f.acked}/${f.sent} acked, ${f.missingBeforeSync} missing before sync, ${f.recoveredBySync} recovered by sync, ` +
+      `LOST ${f.lostAfterSync}, recovery ${f.recoveryMs} ms`;
+    const faultOpts = { ...settings.fault, bodyBytes: settings.bodyBytes };
+    if (!settings.skip.has('faults')) {
+      for (const kind of ['redis-restart', 'kill-instance-b'] as const) {
+        const f = await fault(kind, gatewayFleet, { target: gateway, redis }, faultOpts);
+        faults.push(f);
+        log(describeFault(f));
       }
-      if (!result.ok) {
-        log('FAILED: acked messages were lost');
-        return 1;
-      }
+      // A master of the cluster dies under the sharded adapter.
+      const { cluster, clustered, clusterFleet } = await (clusterReady ?? clusterStack());
+      const f = await fault(
+        'cluster-failover',
+        clusterFleet,
+        { target: clustered, cluster },
+        faultOpts,
+      );
+      faults.push(f);
+      log(describeFault(f));
+    }
+
+    const result: BenchResult = {
+      version: 2,
+      mode: settings.mode,
+      startedAt: new Date(t0).toISOString(),
+      durationS: Math.round((Date.now() - t0) / 100) / 10,
+      machine,
+      store: store.description,
+      topology:
+        'redis-server x1; gateway A+B on one shared store and baseline relay A+B, all on the same Redis; conversations opened ' +
+        'through A and B alternately; each user\u2019s devices alternate A/B, and each conversation is sent from a device of its creator on ' +
+        'the instance it was opened through, so senders and receivers are spread over both instances and part of every fan-out crosses Redis',
+      workload: settings.workload,
+      settings: {
+        rates: latency.map((s) => s.offeredRate).filter((r, i, a) => a.indexOf(r) === i),
+        stepMs: settings.stepMs,
+        bodyBytes: settings.bodyBytes,
+        p99BoundMs: settings.p99BoundMs,
+        workersPerTarget: settings.workersPerTarget,
+        rtt: settings.rtt,
+        fault: settings.fault,
+        idleProcesses: settings.idleProcesses,
+        quietLoad: settings.quietLoad,
+      },
+      quiet,
+      ...(roundTrips && { roundTrips }),
+      latency,
+      storeLatency,
+      maxThroughput: Object.fromEntries(
+        fleets.map((f) => [f.target, maxThroughput(latency, f.target)]),
+      ),
+      ratios: ratios(latency, capacityResults),
+      capacity: capacityResults,
+      faults,
+      ok:
+        faults.every((f) => f.lostAfterSync === 0) &&
+        latency.every((s) => s.saturated || s.missing === 0) &&
+        storeLatency.every((s) => s.missing === 0),
+    };
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(result, null, 2));
+    log(`wrote ${out}`);
+    if (settings.mode === 'full' || process.argv.includes('--report')) {
+      writeFileSync(join(dirname(out), 'latency.svg'), renderSvg(result));
+      writeFileSync(join(packageDir, 'RESULTS.md'), renderMarkdown(result));
+      log('wrote RESULTS.md and results/latency.svg');
+    }
+    if (!result.ok) {
+      log('FAILED: acked messages were lost, or deliveries went missing below saturation');
+      return 1;
     }
     return 0;
   } finally {
-    for (const f of fleets) await f.shutdown();
-    for (const t of targets) await stopTarget(t);
-    await redis.dispose();
+    await cleanup();
   }
 }
 

@@ -1,21 +1,18 @@
-// The systems under test as real processes: redis-server, two gateway instances from the
-// built output, two baseline relays. All on free loopback ports.
+// The systems under test as real processes: redis-server (or a Redis cluster), the MongoDB wire
+// server, two gateway instances from the built output, two baseline relays. All on free
+// loopback ports.
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  GATEWAY_READY,
-  startNodeService,
-  startRedis,
-  type ManagedProcess,
-  type RedisServer,
-} from '@jobsphere/testing';
+import { GATEWAY_READY, startNodeService, type ManagedProcess } from '@jobsphere/testing';
 
 export interface Instance {
   url: string;
   port: number;
   proc: ManagedProcess;
+  /** Where this instance's event-loop lag can be read (the gateway's /metrics, the relay's /probe). */
+  probeUrl: string;
 }
 
 export interface Target {
@@ -33,9 +30,12 @@ export function relayMain(): string {
   return fileURLToPath(new URL('./baseline/relay.js', import.meta.url));
 }
 
+export type RedisSetting = { url: string } | { cluster: { host: string; port: number } };
+
 export interface GatewayOptions {
-  redisUrl: string;
+  redis: RedisSetting;
   jwtSecret: string;
+  /** Unset: each instance keeps its own in-memory store. */
   mongodbUri?: string;
   /** Directory for `--cpu-prof` output of instance A, when profiling. */
   cpuProfDir?: string;
@@ -43,11 +43,29 @@ export interface GatewayOptions {
   extraEnv?: Record<string, string>;
 }
 
+/**
+ * The limits a real client population would never hit but one load generator on 127.0.0.1
+ * does: every handshake and REST call comes from one IP, a few sender sockets carry every
+ * message, and a fault makes every device sync at once. Everything else (SOCKET_MAX_PER_USER 20,
+ * the 64 requests in flight per socket, the slow-consumer cap) keeps its production default.
+ */
+export const LOAD_GENERATOR_LIMITS: Record<string, string> = {
+  RATE_LIMIT_SEND_PER_10S: '1000000',
+  RATE_LIMIT_TYPING_PER_10S: '1000000',
+  RATE_LIMIT_SYNC_PER_MIN: '1000000',
+  RATE_LIMIT_REST_PER_MIN: '1000000',
+  RATE_LIMIT_REST_PER_IP_PER_MIN: '1000000',
+  RATE_LIMIT_HANDSHAKE_PER_IP_PER_MIN: '1000000',
+  RATE_LIMIT_CONVERSATIONS_PER_HOUR: '1000000',
+  SOCKET_MAX_PACKETS_PER_10S: '1000000',
+};
+
 async function startNode(
   name: string,
   script: string,
   env: NodeJS.ProcessEnv,
   readyPattern: RegExp,
+  probe: (port: number) => string,
   nodeArgs: string[] = [],
 ): Promise<Instance> {
   try {
@@ -58,25 +76,32 @@ async function startNode(
       nodeArgs,
       readyTimeoutMs: 60_000,
     });
-    return { url, port, proc: process };
+    return { url, port, proc: process, probeUrl: probe(port) };
   } catch (error) {
     throw new Error(`${name} did not start: ${String(error)}`, { cause: error });
   }
 }
 
 export async function startGateways(opts: GatewayOptions): Promise<Target> {
+  const redisEnv =
+    'url' in opts.redis
+      ? { REDIS_URL: opts.redis.url }
+      : {
+          REDIS_HOST: opts.redis.cluster.host,
+          REDIS_PORT: String(opts.redis.cluster.port),
+          REDIS_CLUSTER: 'true',
+        };
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'],
-    // production and test run the same code paths; production insists on MongoDB.
+    // With a shared store the gateway runs exactly as deployed; the memory store is dev/test only.
     NODE_ENV: opts.mongodbUri ? 'production' : 'test',
     JWT_SECRET: opts.jwtSecret,
-    REDIS_URL: opts.redisUrl,
+    ...redisEnv,
+    REDIS_ALLOW_PLAINTEXT: 'true',
     LOG_LEVEL: 'info',
     CLIENT_URL: 'http://127.0.0.1',
-    RATE_LIMIT_SEND_PER_10S: '100000',
-    RATE_LIMIT_TYPING_PER_10S: '100000',
-    RATE_LIMIT_REST_PER_MIN: '100000',
     SHUTDOWN_DRAIN_MS: '0',
+    ...LOAD_GENERATOR_LIMITS,
     ...(opts.mongodbUri && { MONGODB_URI: opts.mongodbUri }),
     ...opts.extraEnv,
   };
@@ -89,10 +114,24 @@ export async function startGateways(opts: GatewayOptions): Promise<Target> {
       `--cpu-prof-name=gateway-${instance}.cpuprofile`,
     ];
   };
-  const [A, B] = await Promise.all([
-    startNode('gateway A', gatewayMain(), env, GATEWAY_READY, profArgs('A')),
-    startNode('gateway B', gatewayMain(), env, GATEWAY_READY),
-  ]);
+  // Production serves /metrics only on its own listener (127.0.0.1; port 0 = any free one, which
+  // the gateway logs); dev/test on the main port.
+  const production = Boolean(opts.mongodbUri);
+  const start = async (instance: 'A' | 'B') => {
+    const started = await startNode(
+      `gateway ${instance}`,
+      gatewayMain(),
+      { ...env, ...(production && { METRICS_PORT: '0' }) },
+      GATEWAY_READY,
+      (port) => `http://127.0.0.1:${port}/metrics`,
+      instance === 'A' ? profArgs('A') : [],
+    );
+    if (!production) return started;
+    const logged = /metrics on [\d.]+:(\d+)\/metrics/.exec(started.proc.recentOutput(500));
+    if (!logged) throw new Error(`gateway ${instance} did not say where its metrics are`);
+    return { ...started, probeUrl: `http://127.0.0.1:${logged[1]}/metrics` };
+  };
+  const [A, B] = await Promise.all([start('A'), start('B')]);
   return { name: 'gateway', A, B };
 }
 
@@ -102,20 +141,61 @@ export async function startBaseline(redisUrl: string, cpuProfDir?: string): Prom
   const prof = cpuProfDir
     ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--cpu-prof-name=baseline-A.cpuprofile']
     : [];
+  const probe = (port: number) => `http://127.0.0.1:${port}/probe`;
   const [A, B] = await Promise.all([
-    startNode('relay A', relayMain(), env, ready, prof),
-    startNode('relay B', relayMain(), env, ready),
+    startNode('relay A', relayMain(), env, ready, probe, prof),
+    startNode('relay B', relayMain(), env, ready, probe),
   ]);
   return { name: 'baseline', A, B };
 }
-
-export { startRedis, type RedisServer };
 
 /** Resident set size of a process in bytes, from /proc/<pid>/status. */
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
   return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** CPU time (user + system) a process has used so far, in milliseconds; 0 once it is gone. */
+export function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+export interface EventLoopLag {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** Both targets sample with monitorEventLoopDelay at this resolution; a sample includes it. */
+export const EVENT_LOOP_RESOLUTION_MS = 20;
+
+/**
+ * Event-loop delay since the previous read (both sides reset their histogram on every read):
+ * the gateway's prom-client gauges, the relay's /probe with the same instrument. The 20 ms
+ * sampling interval is part of every recorded value, so it is taken off here.
+ */
+export async function readEventLoopLag(instance: Instance): Promise<EventLoopLag> {
+  const res = await fetch(instance.probeUrl);
+  const text = await res.text();
+  const ms = (name: string) => {
+    const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+    const value = match ? Number(match[1]) * 1000 : NaN;
+    return Math.max(0, Math.round((value - EVENT_LOOP_RESOLUTION_MS) * 100) / 100);
+  };
+  return {
+    p50Ms: ms('nodejs_eventloop_lag_p50_seconds'),
+    p99Ms: ms('nodejs_eventloop_lag_p99_seconds'),
+    maxMs: ms('nodejs_eventloop_lag_max_seconds'),
+  };
 }
 
 export async function stopTarget(target: Target): Promise<void> {

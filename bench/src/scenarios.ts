@@ -1,12 +1,56 @@
+import { readFileSync } from 'node:fs';
+import type { MongoWireServerHandle, RedisCluster, RedisServer } from '@jobsphere/testing';
 import { merge, percentiles, type Percentiles } from './hist.js';
-import { type Fleet, mintToken } from './loadgen/fleet.js';
+import { type Fleet, type IdlePool, mintToken } from './loadgen/fleet.js';
 import type { CollectResult, Reply, RunResult, StatusResult } from './loadgen/protocol.js';
-import { rssBytes, type RedisServer, type Target } from './processes.js';
+import { cpuMs, readEventLoopLag, rssBytes, type EventLoopLag, type Target } from './processes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sum = <T>(list: T[], f: (t: T) => number) => list.reduce((n, t) => n + f(t), 0);
+
+export function loadAverage(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+/** CPU time per group of processes between two points, in milliseconds. */
+export class CpuMeter {
+  /** CPU milliseconds per wall-clock millisecond each group spends with no traffic. */
+  private idle: Record<string, number> = {};
+
+  constructor(private readonly groups: Record<string, () => (number | undefined)[]>) {}
+
+  /** What the processes cost doing nothing (heartbeats, sweeps, monitors): taken off per step. */
+  async measureIdle(ms: number): Promise<void> {
+    const before = this.snapshot();
+    const started = performance.now();
+    await sleep(ms);
+    const used = CpuMeter.since(before, this.snapshot());
+    const elapsed = performance.now() - started;
+    this.idle = Object.fromEntries(Object.entries(used).map(([k, v]) => [k, v / elapsed]));
+  }
+
+  /** CPU above idle over `elapsedMs`. */
+  aboveIdle(used: Record<string, number>, elapsedMs: number): Record<string, number> {
+    return Object.fromEntries(
+      Object.entries(used).map(([k, v]) => [k, Math.max(0, v - (this.idle[k] ?? 0) * elapsedMs)]),
+    );
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(
+      Object.entries(this.groups).map(([name, pids]) => [name, sum(pids(), (p) => cpuMs(p))]),
+    );
+  }
+
+  static since(before: Record<string, number>, after: Record<string, number>) {
+    return Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - (before[k] ?? 0)]));
+  }
+}
 
 export interface StepResult {
   target: 'gateway' | 'baseline';
+  /** What the store was: the wire server with this injected reply delay, or per-instance memory. */
+  store: string;
   offeredRate: number;
   durationMs: number;
   sent: number;
@@ -24,6 +68,14 @@ export interface StepResult {
   e2eGroup: Percentiles;
   ack: Percentiles;
   sendLagP99Ms: number;
+  /**
+   * CPU milliseconds above idle per 1,000 messages sent, by process group (the target's two
+   * servers, the store, Redis, the load generators).
+   */
+  cpuMsPer1000: Record<string, number>;
+  /** With a delay injected: the mean delay the store server actually added to its replies in this step. */
+  measuredReplyDelayMs?: number;
+  loadAverage: number;
   saturated: boolean;
   reason?: string;
 }
@@ -80,22 +132,44 @@ async function drain(fleet: Fleet, sent: Sent, drainMs: number): Promise<Collect
   }
 }
 
-const sum = <T>(list: T[], f: (t: T) => number) => list.reduce((n, t) => n + f(t), 0);
-
 export interface SaturationBound {
   p99Ms: number;
 }
 
+/**
+ * One step of the ladder. Saturated means any of: e2e p99 over the bound, deliveries still
+ * missing after the drain, sends not acked (errors or timeouts), or less than 90 % of the
+ * offered rate sent (the load generator could not keep up with its own schedule).
+ */
 export async function latencyStep(
   fleet: Fleet,
+  store: string,
   rate: number,
   durationMs: number,
   bodyBytes: number,
   bound: SaturationBound,
-  drainMs = 3_000,
+  drainMs: number,
+  cpu: CpuMeter,
+  wire?: MongoWireServerHandle,
 ): Promise<StepResult> {
+  const delaysBefore = wire && (await wire.stats()).measuredDelay;
+  const cpuBefore = cpu.snapshot();
+  const stepStarted = performance.now();
   const sent = await send(fleet, rate, durationMs, bodyBytes);
   const results = await drain(fleet, sent, drainMs);
+  const cpuUsed = cpu.aboveIdle(
+    CpuMeter.since(cpuBefore, cpu.snapshot()),
+    performance.now() - stepStarted,
+  );
+  const delaysAfter = wire && (await wire.stats()).measuredDelay;
+  const delayed =
+    delaysBefore && delaysAfter && delaysAfter.count > delaysBefore.count
+      ? Math.round(
+          ((delaysAfter.meanMs * delaysAfter.count - delaysBefore.meanMs * delaysBefore.count) /
+            (delaysAfter.count - delaysBefore.count)) *
+            100,
+        ) / 100
+      : undefined;
   const startedAt = Math.min(...sent.runs.map((r) => r.startedAt));
   const endedAt = Math.max(...sent.runs.map((r) => r.endedAt));
   const lastDelivery = Math.max(endedAt, ...results.map((r) => r.lastDeliveryAt));
@@ -103,6 +177,7 @@ export async function latencyStep(
   const totalSent = sum(sent.runs, (r) => r.sent);
   const step: StepResult = {
     target: fleet.target,
+    store,
     offeredRate: rate,
     durationMs,
     sent: totalSent,
@@ -124,13 +199,18 @@ export async function latencyStep(
     e2eGroup: percentiles(merge(results.map((r) => r.e2e.group))),
     ack: percentiles(merge(sent.runs.map((r) => r.ackHist))),
     sendLagP99Ms: percentiles(merge(sent.runs.map((r) => r.lagHist))).p99,
+    cpuMsPer1000: Object.fromEntries(
+      Object.entries(cpuUsed).map(([k, v]) => [k, Math.round((v * 1000) / Math.max(1, totalSent))]),
+    ),
+    ...(delayed !== undefined && { measuredReplyDelayMs: delayed }),
+    loadAverage: loadAverage(),
     saturated: false,
   };
   const reasons: string[] = [];
   if (e2e.p99 > bound.p99Ms) reasons.push(`p99 ${e2e.p99} ms > ${bound.p99Ms} ms`);
   if (step.missing > 0) reasons.push(`${step.missing} deliveries missing after ${drainMs} ms`);
   if (step.ackErrors + step.ackTimeouts > 0)
-    reasons.push(`${step.ackErrors + step.ackTimeouts} sends not acked`);
+    reasons.push(`${step.ackErrors + step.ackTimeouts} sends not acked (${step.firstError})`);
   if (step.achievedRate < rate * 0.9)
     reasons.push(`load generator reached only ${step.achievedRate}/s`);
   if (reasons.length > 0) {
@@ -140,25 +220,103 @@ export async function latencyStep(
   return step;
 }
 
+// ---------------------------------------------------------------------------------------------
+
+export interface RoundTrips {
+  commands: number;
+  sequential: number;
+  names: string[];
+  ackMs: number;
+}
+
+/** The longest chain of commands where each one arrived after the one before it was answered. */
+export function sequentialDepth(commands: { receivedAt: number; repliedAt: number }[]): number {
+  const sorted = [...commands].sort((a, b) => a.receivedAt - b.receivedAt);
+  const depth: number[] = [];
+  sorted.forEach((c, i) => {
+    let d = 1;
+    for (let j = 0; j < i; j++)
+      if (sorted[j]!.repliedAt <= c.receivedAt) d = Math.max(d, depth[j]! + 1);
+    depth[i] = d;
+  });
+  return Math.max(0, ...depth);
+}
+
+const MONITORING = new Set(['hello', 'ismaster', 'isMaster', 'ping', 'endSessions']);
+
+/**
+ * The store commands of one send through a real gateway instance on a quiet system, as the wire
+ * server saw them between the send and its ack: a first attempt, then the same clientMessageId
+ * again. Every reply is delayed by `probeDelayMs` meanwhile, so commands the gateway sends
+ * together arrive together and only the ones that wait for an answer count as sequential.
+ */
+export async function storeRoundTrips(
+  fleet: Fleet,
+  store: MongoWireServerHandle,
+  probeDelayMs = 5,
+): Promise<{ first: RoundTrips; retry: RoundTrips; probeDelayMs: number }> {
+  const conversation = 0;
+  const worker = fleet.workerOf(conversation);
+  const once = async (clientMessageId: string): Promise<RoundTrips> => {
+    await store.startTrace();
+    const probe = await fleet.one<Extract<Reply, { type: 'probed' }>>(worker, {
+      type: 'probe-send',
+      conversation,
+      clientMessageId,
+    });
+    const trace = await store.takeTrace();
+    if (!probe.ok) throw new Error(`round-trip probe send failed: ${probe.error}`);
+    const during = trace.filter(
+      (t) =>
+        !MONITORING.has(t.name) && t.receivedAt >= probe.sentAt && t.repliedAt <= probe.ackedAt,
+    );
+    return {
+      commands: during.length,
+      sequential: sequentialDepth(during),
+      names: during.sort((a, b) => a.receivedAt - b.receivedAt).map((t) => t.name),
+      ackMs: Math.round((probe.ackedAt - probe.sentAt) * 100) / 100,
+    };
+  };
+  await store.setReplyDelay(probeDelayMs);
+  try {
+    // A warm-up send first: the first use of a pooled connection costs a handshake.
+    await once(`rt-warm-${Date.now()}`);
+    const key = `rt-${Date.now()}`;
+    const first = await once(key);
+    const retry = await once(key);
+    return { first, retry, probeDelayMs };
+  } finally {
+    await store.setReplyDelay(0);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
 export interface CapacityResult {
   target: 'gateway' | 'baseline';
   instance: 'A';
   sockets: number;
+  clientProcesses: number;
   connected: number;
   connectSeconds: number;
   rssBeforeBytes: number;
   rssAfterBytes: number;
   bytesPerSocket: number;
+  /** Event-loop lag of instance A over `lagWindowMs` with every socket connected (sampling interval taken off). */
+  eventLoopLag: EventLoopLag;
+  lagWindowMs: number;
+  loadAverage: number;
   firstError?: string;
 }
 
-/** Idle sockets on instance A of a target, and the resident memory they cost. */
+/** Idle sockets on instance A of a target, from several client processes; what they cost it. */
 export async function capacity(
-  fleet: Fleet,
   target: Target,
+  pool: IdlePool,
   secret: string,
   sockets: number,
   settleMs: number,
+  lagWindowMs: number,
 ): Promise<CapacityResult> {
   const pid = target.A.proc.pid!;
   await sleep(settleMs);
@@ -169,35 +327,40 @@ export async function capacity(
     ),
   );
   const started = Date.now();
-  const replies = await fleet.all<Extract<Reply, { type: 'idle-opened' }>>(
-    (i) => ({
-      type: 'idle-open',
-      url: target.A.url,
-      tokens: tokens.filter((_, k) => k % fleet.size === i),
-    }),
-    300_000,
-  );
+  const replies = await pool.open(target.A.url, tokens);
   const connectSeconds = (Date.now() - started) / 1000;
   await sleep(settleMs);
+  await readEventLoopLag(target.A); // resets the histogram: the window starts now
+  await sleep(lagWindowMs);
+  const eventLoopLag = await readEventLoopLag(target.A);
   const after = rssBytes(pid);
-  await fleet.all(() => ({ type: 'idle-close' }));
+  const load = loadAverage();
+  await pool.close();
   const connected = sum(replies, (r) => r.connected);
   const firstError = replies.find((r) => r.firstError)?.firstError;
   return {
     target: target.name,
     instance: 'A',
     sockets,
+    clientProcesses: pool.size,
     connected,
     connectSeconds,
     rssBeforeBytes: before,
     rssAfterBytes: after,
     bytesPerSocket: Math.round((after - before) / Math.max(1, connected)),
+    eventLoopLag,
+    lagWindowMs,
+    loadAverage: load,
     ...(firstError && { firstError }),
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+
+export type FaultKind = 'redis-restart' | 'kill-instance-b' | 'cluster-failover';
+
 export interface FaultResult {
-  kind: 'redis-restart' | 'kill-instance-b';
+  kind: FaultKind;
   offeredRate: number;
   durationMs: number;
   sent: number;
@@ -213,41 +376,102 @@ export interface FaultResult {
   duplicateLiveDeliveries: number;
   syncErrors: number;
   syncFirstError?: string;
-  /** From the fault to cross-instance delivery resuming (Redis) / the last device of B reconnected to A (kill). */
+  /**
+   * Redis faults: from the fault until live delivery across instances resumed in every
+   * conversation it interrupted. Instance kill: until the last device of B reconnected to A.
+   */
   recoveryMs: number;
-  /** Longest stretch with no live delivery to a device on B (Redis restart). */
+  /** Longest stretch without a cross-instance live delivery in one conversation (Redis faults). */
   deliveryGapMs?: number;
+  /** Conversations whose cross-instance deliveries stopped (Redis faults). */
+  interruptedConversations?: number;
+  /** Cluster: from the master's death until every running node reports cluster_state:ok. */
+  failoverMs?: number;
   reconnectedDevices?: number;
   reconnectMsMax?: number;
-  /** From the kill to the end of the first sync (which waits for the load to finish). */
+  /** From the fault to the end of the first sync (which waits for the load to finish). */
   syncCompletedMs?: number;
+  loadAverage: number;
+}
+
+export interface FaultTargets {
+  target: Target;
+  redis?: RedisServer;
+  cluster?: RedisCluster;
+}
+
+/** Per conversation, the longest gap in cross-instance deliveries around the fault. */
+function deliveryGaps(live: CollectResult[], faultAt: number, thresholdMs: number) {
+  const buckets = new Map<number, Set<number>>();
+  for (const r of live)
+    for (const [idx, list] of Object.entries(r.crossBuckets)) {
+      let set = buckets.get(Number(idx));
+      if (!set) buckets.set(Number(idx), (set = new Set()));
+      for (const b of list) set.add(b * 10);
+    }
+  let longest = 0;
+  let recoveredAt = faultAt;
+  let interrupted = 0;
+  for (const set of buckets.values()) {
+    const times = [...set].sort((a, b) => a - b);
+    let previous = Math.max(...times.filter((t) => t < faultAt), faultAt - thresholdMs);
+    let gap = 0;
+    let gapEnd = faultAt;
+    for (const t of times) {
+      if (t < faultAt) continue;
+      if (t - previous > gap) {
+        gap = t - previous;
+        gapEnd = t;
+      }
+      previous = t;
+    }
+    longest = Math.max(longest, gap);
+    if (gap > thresholdMs) {
+      interrupted++;
+      recoveredAt = Math.max(recoveredAt, gapEnd);
+    }
+  }
+  return { longest, recoveredAt, interrupted };
 }
 
 export async function fault(
-  kind: FaultResult['kind'],
+  kind: FaultKind,
   fleet: Fleet,
-  target: Target,
-  redis: RedisServer,
-  opts: {
-    rate: number;
-    durationMs: number;
-    bodyBytes: number;
-    redisDownMs: number;
-    sharedStore: boolean;
-  },
+  on: FaultTargets,
+  opts: { rate: number; durationMs: number; bodyBytes: number; redisDownMs: number },
 ): Promise<FaultResult> {
   if (kind === 'kill-instance-b') await fleet.all(() => ({ type: 'failover', enabled: true }));
   const sending = send(fleet, opts.rate, opts.durationMs, opts.bodyBytes);
   await sleep(opts.durationMs / 4);
   const faultAt = performance.timeOrigin + performance.now();
+  let failoverDone: Promise<number> | undefined;
   if (kind === 'redis-restart') {
-    await redis.kill();
+    await on.redis!.kill();
     await sleep(opts.redisDownMs);
-    await redis.restart();
+    await on.redis!.restart();
+  } else if (kind === 'kill-instance-b') {
+    await on.target.B.proc.kill();
   } else {
-    await target.B.proc.kill();
+    const cluster = on.cluster!;
+    const startup = cluster.startupNodes[0]!.port;
+    const victim = (await cluster.masters()).find((m) => m.port !== startup)!;
+    await cluster.killNode(victim.port);
+    failoverDone = (async () => {
+      // cluster_state turns fail once the nodes notice, then ok once the replica took over.
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const masters = await cluster.masters().catch(() => []);
+        if (masters.length === 3 && !masters.some((m) => m.port === victim.port)) {
+          await cluster.waitForState('ok', 30_000);
+          return performance.timeOrigin + performance.now();
+        }
+        await sleep(50);
+      }
+      throw new Error('the cluster did not fail over within 30 s');
+    })();
   }
   const sent = await sending;
+  const failoverAt = await failoverDone;
   let reconnectedAt = faultAt;
   let reconnects: StatusResult['reconnects'] = [];
   if (kind === 'kill-instance-b') {
@@ -273,8 +497,8 @@ export async function fault(
   let syncedAt = reconnectedAt;
   for (let round = 0; round < 3; round++) {
     const synced = await fleet.all<Extract<Reply, { type: 'synced' }>>(
-      () => ({ type: 'sync', moveBToA: !opts.sharedStore }),
-      60_000,
+      () => ({ type: 'sync' }),
+      120_000,
     );
     if (round === 0) syncedAt = performance.timeOrigin + performance.now();
     recoveredBySync += sum(synced, (s) => s.recovered);
@@ -304,30 +528,22 @@ export async function fault(
     syncErrors,
     ...(syncFirstError && { syncFirstError }),
     recoveryMs: 0,
+    loadAverage: loadAverage(),
   };
-  if (kind === 'redis-restart') await fleet.all(() => ({ type: 'rehome' }), 60_000);
-  if (kind === 'redis-restart') {
-    const buckets = [...new Set(live.flatMap((r) => r.bDeliveryBuckets))]
-      .sort((a, b) => a - b)
-      .map((b) => b * 10);
-    let gap = 0;
-    let gapEnd = faultAt;
-    let previous = faultAt;
-    for (const t of buckets) {
-      if (t < faultAt) continue;
-      if (t - previous > gap) {
-        gap = t - previous;
-        gapEnd = t;
-      }
-      previous = t;
-    }
-    result.deliveryGapMs = Math.round(gap);
-    result.recoveryMs = Math.round(gapEnd - faultAt);
-  } else {
+  if (kind === 'kill-instance-b') {
+    await fleet.all(() => ({ type: 'failover', enabled: false }));
     result.reconnectedDevices = reconnects.length;
     result.reconnectMsMax = Math.round(Math.max(0, ...reconnects.map((r) => r.upAt - r.downAt)));
     result.recoveryMs = Math.round(reconnectedAt - faultAt);
     result.syncCompletedMs = Math.round(syncedAt - faultAt);
+  } else {
+    // A gap counts as an interruption when it is well beyond a conversation's usual spacing.
+    const spacingMs = (1000 * fleet.conversations.length) / opts.rate;
+    const gaps = deliveryGaps(live, faultAt, Math.max(500, 4 * spacingMs));
+    result.deliveryGapMs = Math.round(gaps.longest);
+    result.interruptedConversations = gaps.interrupted;
+    result.recoveryMs = Math.round(gaps.recoveredAt - faultAt);
+    if (failoverAt !== undefined) result.failoverMs = Math.round(failoverAt - faultAt);
   }
   return result;
 }

@@ -1,5 +1,6 @@
-// Runs the harness end to end in quick mode (real redis-server, two gateways from the
-// build, two baseline relays, load generators) and checks what it found, not how fast.
+// Runs the harness end to end in quick mode (real redis-server and a real Redis cluster, the
+// MongoDB wire server, gateways from the build, two baseline relays, load generators) and
+// checks what it found, not how fast.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,9 +41,9 @@ describe('bench --quick', () => {
 
   it('writes a result of the expected shape', () => {
     expect(result).toMatchObject({
-      version: 1,
+      version: 2,
       mode: 'quick',
-      store: expect.stringMatching(/^(memory|mongodb)$/),
+      store: expect.stringMatching(/wire server|MONGODB_URI/),
       ok: true,
     });
     expect(result.machine.cores).toBeGreaterThan(0);
@@ -53,12 +54,47 @@ describe('bench --quick', () => {
         expect(s.e2e.count).toBeGreaterThan(0);
         expect(s.e2e.p99).toBeGreaterThanOrEqual(s.e2e.p50);
         expect(s.ack.count).toBe(s.acked);
+        expect(Object.keys(s.cpuMsPer1000)).toEqual(
+          expect.arrayContaining(['servers', 'redis', 'loadgen']),
+        );
       }
     }
     expect(result.capacity.map((c) => c.target).sort()).toEqual(['baseline', 'gateway']);
-    expect(result.faults.map((f) => f.kind)).toEqual(['redis-restart', 'kill-instance-b']);
+    expect(result.faults.map((f) => f.kind)).toEqual([
+      'redis-restart',
+      'kill-instance-b',
+      'cluster-failover',
+    ]);
     expect(result.ratios).toBeDefined();
     expect(result.maxThroughput).toBeDefined();
+  });
+
+  it('traces the store commands of one send through a running gateway', () => {
+    if (!result.store.includes('wire server')) return; // MONGODB_URI: a server we cannot trace
+    const { first, retry } = result.roundTrips!;
+    expect(first.names[0]).toBe('findAndModify');
+    expect(first.names).toEqual(expect.arrayContaining(['insert', 'update']));
+    expect(first.sequential).toBeLessThanOrEqual(first.commands);
+    expect(retry.commands).toBeGreaterThan(0);
+  });
+
+  it('measures the ack with an injected store round trip, beside the relay and the memory store', () => {
+    const rows = result.storeLatency.map((s) => [s.target, s.store]);
+    expect(rows).toEqual([
+      ['baseline', 'none'],
+      ['gateway', expect.stringMatching(/\+0 ms/)],
+      ['gateway', expect.stringMatching(/\+1 ms/)],
+      ['gateway', expect.stringMatching(/in-memory/)],
+    ]);
+    const delayed = result.storeLatency.find((s) => s.store.includes('+1 ms'))!;
+    expect(delayed.measuredReplyDelayMs).toBeGreaterThan(0);
+    for (const s of result.storeLatency) {
+      expect({ store: s.store, acked: s.acked, missing: s.missing }).toEqual({
+        store: s.store,
+        acked: s.sent,
+        missing: 0,
+      });
+    }
   });
 
   it('delivers every acked message to every recipient device when nothing fails', () => {
@@ -79,7 +115,7 @@ describe('bench --quick', () => {
     }
   });
 
-  it('loses no acked message through a Redis restart or the loss of instance B, once devices sync', () => {
+  it('loses no acked message through a Redis restart, the loss of instance B or a cluster failover, once devices sync', () => {
     for (const f of result.faults) {
       expect(f.acked).toBeGreaterThan(0);
       expect({ kind: f.kind, lostAfterSync: f.lostAfterSync, syncErrors: f.syncErrors }).toEqual({
@@ -91,9 +127,16 @@ describe('bench --quick', () => {
     }
     const kill = result.faults.find((f) => f.kind === 'kill-instance-b')!;
     expect(kill.reconnectedDevices).toBeGreaterThan(0);
+    const failover = result.faults.find((f) => f.kind === 'cluster-failover')!;
+    expect(failover.failoverMs).toBeGreaterThan(0);
   });
 
-  it('connects the idle sockets it was asked for', () => {
-    for (const c of result.capacity) expect(c.connected).toBe(c.sockets);
+  it('connects the idle sockets it was asked for from several client processes, and reads their event-loop lag', () => {
+    for (const c of result.capacity) {
+      expect(c.connected).toBe(c.sockets);
+      expect(c.clientProcesses).toBeGreaterThan(1);
+      expect(Number.isFinite(c.eventLoopLag.p99Ms)).toBe(true);
+      expect(c.eventLoopLag.p99Ms).toBeGreaterThanOrEqual(c.eventLoopLag.p50Ms);
+    }
   });
 });

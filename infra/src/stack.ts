@@ -1,43 +1,70 @@
 import type { Construct } from 'constructs';
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider/index.js';
+import type { ResolvedBundle } from './bundle.js';
 import {
   redisNodeIds,
   validateEnvironment,
   type EnvironmentConfig,
 } from './config/environments.js';
+import type { DeployInputs } from './config/inputs.js';
 import { Cache } from './constructs/cache.js';
-import { Compute } from './constructs/compute.js';
-import { Database } from './constructs/database.js';
+import { Compute, autoScalingGroupName } from './constructs/compute.js';
+import { DOCDB_DATABASE, Database } from './constructs/database.js';
+import { DocdbAppUser } from './constructs/docdb-app-user.js';
+import { Keys } from './constructs/keys.js';
 import { LoadBalancer } from './constructs/load-balancer.js';
-import { Monitoring, appLogGroupName } from './constructs/monitoring.js';
+import {
+  Monitoring,
+  appLogGroupName,
+  metricsLogGroupName,
+  rollbackAlarmNames,
+} from './constructs/monitoring.js';
 import { Network } from './constructs/network.js';
 import { Security } from './constructs/security.js';
 
 export interface ChatStackOptions {
   readonly config: EnvironmentConfig;
-  /** Directory uploaded as the gateway bundle (see src/bundle.ts). */
-  readonly bundleDir: string;
+  readonly inputs: DeployInputs;
+  readonly gatewayBundle: ResolvedBundle;
+  readonly rotationBundle: ResolvedBundle;
+}
+
+/** Created by scripts/bootstrap-state.sh; the state is encrypted with it. */
+export const STATE_KMS_ALIAS = 'alias/jobsphere-chat-tfstate';
+/** Terraform >= 1.10 (or OpenTofu >= 1.10) for S3-native state locking (use_lockfile). */
+export const REQUIRED_TERRAFORM = '>= 1.10.0';
+
+export function stateKey(stackName: string): string {
+  return `jobsphere-chat/${stackName}.tfstate`;
 }
 
 /** The whole chat deployment of one environment: VPC to alarms. */
 export class ChatStack extends TerraformStack {
   constructor(scope: Construct, id: string, options: ChatStackOptions) {
     super(scope, id);
-    const { config } = options;
+    const { config, inputs } = options;
     validateEnvironment(config);
     const prefix = config.stackName;
     const isProd = config.name === 'prod';
+    const tags = { Project: 'jobsphere-chat', Environment: config.name, ManagedBy: 'cdktf' };
 
-    new AwsProvider(this, 'aws', {
+    // Remote state: S3 with S3-native locking, encrypted with the state key, one object per stack.
+    const backend = new S3Backend(this, {
+      bucket: inputs.stateBucket,
+      key: stateKey(prefix),
       region: config.region,
-      defaultTags: [
-        { tags: { Project: 'jobsphere-chat', Environment: config.name, ManagedBy: 'cdktf' } },
-      ],
+      encrypt: true,
+      kmsKeyId: STATE_KMS_ALIAS,
     });
+    backend.addOverride('use_lockfile', true);
+    this.addOverride('terraform.required_version', REQUIRED_TERRAFORM);
+
+    new AwsProvider(this, 'aws', { region: config.region, defaultTags: [{ tags }] });
     new RandomProvider(this, 'random');
 
+    const keys = new Keys(this, 'keys', { namePrefix: prefix, region: config.region });
     const network = new Network(this, 'network', {
       namePrefix: prefix,
       region: config.region,
@@ -45,8 +72,15 @@ export class ChatStack extends TerraformStack {
       availabilityZones: config.availabilityZones,
       natGateways: config.natGateways,
       flowLogRetentionDays: config.logRetentionDays,
+      kmsKeyArn: keys.kmsKeyArn,
     });
-    const security = new Security(this, 'security', { namePrefix: prefix, vpcId: network.vpc.id });
+    const security = new Security(this, 'security', {
+      namePrefix: prefix,
+      vpcId: network.vpc.id,
+      privateLinkEndpoints: config.privateLinkEndpoints,
+    });
+    if (security.endpointsSecurityGroupId)
+      network.addInterfaceEndpoints(security.endpointsSecurityGroupId);
     const secretRecoveryWindowDays = isProd ? 30 : 0;
 
     const cache = new Cache(this, 'cache', {
@@ -54,7 +88,7 @@ export class ChatStack extends TerraformStack {
       redis: config.redis,
       subnetIds: network.privateSubnetIds,
       securityGroupId: security.redisSecurityGroupId,
-      kmsKeyArn: security.kmsKeyArn,
+      kmsKeyArn: keys.kmsKeyArn,
       logRetentionDays: config.logRetentionDays,
       secretRecoveryWindowDays,
       finalSnapshot: isProd,
@@ -64,76 +98,127 @@ export class ChatStack extends TerraformStack {
       database: config.database,
       subnetIds: network.privateSubnetIds,
       securityGroupId: security.docdbSecurityGroupId,
-      kmsKeyArn: security.kmsKeyArn,
+      kmsKeyArn: keys.kmsKeyArn,
+      logRetentionDays: config.logRetentionDays,
+      snapshotIdentifier: inputs.docdbSnapshotIdentifier,
+    });
+    const appUser = new DocdbAppUser(this, 'docdb-app-user', {
+      namePrefix: prefix,
+      region: config.region,
+      kmsKeyArn: keys.kmsKeyArn,
+      logRetentionDays: config.logRetentionDays,
+      rotationDays: config.database.appUserRotationDays,
+      recoveryWindowDays: secretRecoveryWindowDays,
+      bundle: options.rotationBundle,
+      subnetIds: network.privateSubnetIds,
+      securityGroupId: security.rotationSecurityGroupId,
+      docdb: {
+        host: database.endpoint,
+        port: database.port,
+        database: DOCDB_DATABASE,
+        masterSecretArn: database.masterSecretArn,
+      },
+      // The first rotation creates the users: it needs the writer.
+      dependsOn: database.instances,
     });
     const loadBalancer = new LoadBalancer(this, 'load-balancer', {
       namePrefix: prefix,
+      accountId: keys.accountId,
       vpcId: network.vpc.id,
       publicSubnetIds: network.publicSubnetIds,
       securityGroupId: security.albSecurityGroupId,
-      hostedZoneName: config.hostedZoneName,
-      domainName: config.domainName,
+      hostedZoneId: inputs.hostedZoneId,
+      domainName: inputs.domainName,
       settings: config.loadBalancer,
       stickySessions: config.socket.longPolling,
       deletionProtection: isProd,
     });
-    const logGroupName = appLogGroupName(prefix);
     const compute = new Compute(this, 'compute', {
       namePrefix: prefix,
       region: config.region,
+      accountId: keys.accountId,
+      tags,
       compute: config.compute,
       socket: config.socket,
+      lifecycle: config.lifecycle,
+      amiId: inputs.amiId,
       privateSubnetIds: network.privateSubnetIds,
       securityGroupId: security.appSecurityGroupId,
       targetGroupArn: loadBalancer.targetGroup.arn,
-      kmsKeyArn: security.kmsKeyArn,
-      bundleDir: options.bundleDir,
-      appLogGroupName: logGroupName,
-      clientUrl: config.clientUrl,
+      kmsKeyArn: keys.kmsKeyArn,
+      bundle: options.gatewayBundle,
+      appLogGroupName: appLogGroupName(prefix),
+      metricsLogGroupName: metricsLogGroupName(prefix),
+      clientUrl: inputs.clientUrl,
       redis: {
         host: cache.endpoint,
         port: cache.port,
         cluster: config.redis.clusterMode,
         secretArn: cache.authSecretArn,
       },
-      docdb: { host: database.endpoint, secretArn: database.masterSecretArn },
-      secretRecoveryWindowDays,
-      dependsOn: [cache.replicationGroup, database.cluster],
+      docdb: { host: database.endpoint, database: DOCDB_DATABASE, secretArn: appUser.secretArn },
+      jwt: { secretArn: inputs.jwtSecretArn, kmsKeyArn: inputs.jwtSecretKmsKeyArn },
+      rollbackAlarmNames: rollbackAlarmNames(prefix),
+      // Instances boot against a Redis primary, a DocumentDB writer with the app user, and a
+      // listener that routes to them.
+      dependsOn: [
+        cache.replicationGroup,
+        ...database.instances,
+        appUser.rotation,
+        loadBalancer.httpsListener,
+      ],
     });
     const monitoring = new Monitoring(this, 'monitoring', {
       namePrefix: prefix,
-      alarmEmail: config.alarmEmail,
-      appLogGroupName: logGroupName,
+      alarmEmail: inputs.alarmEmail,
+      kmsKeyArn: keys.kmsKeyArn,
       logRetentionDays: config.logRetentionDays,
       redisNodeIds: redisNodeIds(cache.replicationGroupId, config.redis),
-      docdbClusterId: database.cluster.clusterIdentifier,
+      redisReplicated: config.redis.replicasPerShard > 0,
+      docdbInstanceIds: database.instanceIdentifiers,
       albArnSuffix: loadBalancer.alb.arnSuffix,
       targetGroupArnSuffix: loadBalancer.targetGroup.arnSuffix,
+      autoScalingGroupName: autoScalingGroupName(prefix),
+      minInstances: config.compute.minInstances,
     });
 
     const output = (id: string, value: string, description: string) =>
       new TerraformOutput(this, id, { value, description });
     output('alb_dns_name', loadBalancer.alb.dnsName, 'ALB DNS name');
-    output('gateway_url', `https://${config.domainName}`, 'Public URL of the chat gateway');
+    output('gateway_url', `https://${inputs.domainName}`, 'Public URL of the chat gateway');
     output(
       'redis_endpoint',
       cache.endpoint,
       'Redis configuration (cluster mode) or primary endpoint',
     );
-    output('docdb_endpoint', database.endpoint, 'DocumentDB cluster (writer) endpoint');
-    output('docdb_reader_endpoint', database.readerEndpoint, 'DocumentDB reader endpoint');
+    output('redis_replication_group_id', cache.replicationGroupId, 'ElastiCache replication group');
     output(
       'redis_auth_secret_arn',
       cache.authSecretArn,
       'Secrets Manager ARN of the Redis AUTH token',
     );
+    output('docdb_endpoint', database.endpoint, 'DocumentDB cluster (writer) endpoint');
+    output('docdb_reader_endpoint', database.readerEndpoint, 'DocumentDB reader endpoint');
+    output('docdb_cluster_id', database.clusterIdentifier, 'DocumentDB cluster identifier');
     output(
       'docdb_master_secret_arn',
       database.masterSecretArn,
-      'Secrets Manager ARN of the DocumentDB master user',
+      'DocumentDB master user (rotation function only)',
     );
-    output('jwt_secret_arn', compute.jwtSecretArn, 'Secrets Manager ARN of the gateway JWT secret');
+    output('docdb_app_secret_arn', appUser.secretArn, 'DocumentDB application user of the gateway');
+    output(
+      'docdb_rotation_function',
+      appUser.functionName,
+      'Lambda that rotates the application user',
+    );
+    output(
+      'autoscaling_group_name',
+      compute.autoScalingGroupName,
+      'Auto Scaling group of the gateways',
+    );
+    output('artifacts_bucket', compute.artifactsBucket, 'Versioned bucket of the gateway bundles');
     output('ssm_parameter_prefix', compute.paramPrefix, 'SSM path of the gateway configuration');
     output('alarm_topic_arn', monitoring.topicArn, 'SNS topic of the CloudWatch alarms');
+    output('app_log_group', monitoring.appLogGroupName, 'CloudWatch log group of the gateways');
   }
 }

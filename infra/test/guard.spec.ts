@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findViolations } from '../src/guard/synth-guard.js';
-import { infraDir, synthAll } from './support/synth.js';
+import { infraDir, synthAll, writeInputsFile } from './support/synth.js';
 
 const stacks = synthAll();
 
@@ -122,6 +122,20 @@ describe('synth guard', () => {
     ]);
   });
 
+  it('accepts a JSON secret whose credential fields are empty (a user name only)', () => {
+    const json = {
+      resource: {
+        aws_secretsmanager_secret_version: {
+          initial: { secret_string: '{"username":"chat_app","password":""}' },
+          leak: { secret_string: '{"username":"chat_app","password":"hunter2hunter2"}' },
+        },
+      },
+    };
+    expect(findViolations('x', json).map((v) => v.path)).toEqual([
+      'resource.aws_secretsmanager_secret_version.leak.secret_string',
+    ]);
+  });
+
   it('accepts references to generated secrets', () => {
     const json = {
       resource: {
@@ -141,40 +155,68 @@ describe('synth guard', () => {
 
 describe('synth entry point (dist/main.js)', () => {
   const main = join(infraDir, 'dist', 'main.js');
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'jobsphere-main-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('synthesizes both stacks offline and runs the guard', () => {
+  const run = (env: Record<string, string>) => {
     if (!existsSync(main))
       throw new Error(`${main} missing: run \`pnpm --filter @jobsphere/infra build\` first`);
-    const outdir = mkdtempSync(join(tmpdir(), 'jobsphere-main-'));
-    try {
-      const result = spawnSync(process.execPath, [main], {
-        cwd: infraDir,
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir },
-      });
-      expect(result.stderr).toContain('using the placeholder');
-      expect(result.stdout).toContain('synth: jobsphere-chat-dev, jobsphere-chat-prod');
-      expect(result.stdout).toContain('(guard passed)');
-      expect(result.status).toBe(0);
-      expect(existsSync(join(outdir, 'stacks', 'jobsphere-chat-dev', 'cdk.tf.json'))).toBe(true);
-      expect(existsSync(join(outdir, 'stacks', 'jobsphere-chat-prod', 'cdk.tf.json'))).toBe(true);
-    } finally {
-      rmSync(outdir, { recursive: true, force: true });
-    }
-  });
-
-  it('refuses the placeholder when a deploy requires the real bundle', () => {
-    const result = spawnSync(process.execPath, [main], {
+    return spawnSync(process.execPath, [main], {
       cwd: infraDir,
       encoding: 'utf8',
+      // The committed placeholders, whether or not a real bundle was built in build/.
       env: {
         PATH: process.env.PATH,
         CHECKPOINT_DISABLE: '1',
-        CHAT_REQUIRE_BUNDLE: '1',
-        GATEWAY_BUNDLE_DIR: join(tmpdir(), 'no-such-bundle'),
+        GATEWAY_BUNDLE_DIR: 'assets/placeholder-gateway',
+        ROTATION_BUNDLE_DIR: 'assets/placeholder-rotation',
+        ...env,
       },
     });
-    expect(result.status).not.toBe(0);
+  };
+
+  it('synthesizes both stacks offline from the inputs file and runs the guard', () => {
+    const outdir = join(dir, 'out');
+    const result = run({ CHAT_INPUTS_FILE: writeInputsFile(dir), CDKTF_OUTDIR: outdir });
+    expect(result.stdout).toContain('synth: jobsphere-chat-dev, jobsphere-chat-prod');
+    expect(result.stdout).toContain('(guard passed)');
+    expect(result.status).toBe(0);
+    expect(existsSync(join(outdir, 'stacks', 'jobsphere-chat-dev', 'cdk.tf.json'))).toBe(true);
+    expect(existsSync(join(outdir, 'stacks', 'jobsphere-chat-prod', 'cdk.tf.json'))).toBe(true);
+  });
+
+  it('synthesizes only the CHAT_ENV stack, leaving no earlier stack behind', () => {
+    const outdir = join(dir, 'out');
+    const result = run({
+      CHAT_INPUTS_FILE: writeInputsFile(dir),
+      CDKTF_OUTDIR: outdir,
+      CHAT_ENV: 'dev',
+    });
+    expect(result.status).toBe(0);
+    expect(readdirSync(join(outdir, 'stacks'))).toEqual(['jobsphere-chat-dev']);
+  });
+
+  it('fails with one clear line while the inputs are missing', () => {
+    const result = run({ CHAT_INPUTS_FILE: join(dir, 'none.json'), CDKTF_OUTDIR: join(dir, 'x') });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^synth: no deploy inputs for jobsphere-chat-dev, jobsphere-chat-prod /,
+      ),
+    ]);
+  });
+
+  it('refuses the placeholder when a deploy requires the real bundle', () => {
+    const result = run({
+      CHAT_INPUTS_FILE: writeInputsFile(dir),
+      CDKTF_OUTDIR: join(dir, 'y'),
+      CHAT_REQUIRE_BUNDLE: '1',
+      GATEWAY_BUNDLE_DIR: join(tmpdir(), 'no-such-bundle'),
+    });
+    expect(result.status).toBe(1);
     expect(result.stderr).toContain('gateway bundle not found');
   });
 });

@@ -1,10 +1,23 @@
-import { environments, type EnvironmentName } from '../src/config/environments.js';
 import {
+  DRAIN_MARGIN_SECONDS,
+  environments,
+  stopTimeoutSeconds,
+  type EnvironmentConfig,
+  type EnvironmentName,
+} from '../src/config/environments.js';
+import { APP_USERNAMES } from '../src/constructs/docdb-app-user.js';
+import { INTERFACE_ENDPOINT_SERVICES } from '../src/constructs/network.js';
+import { REFRESH_FAILURE_EVENTS } from '../src/constructs/monitoring.js';
+import {
+  dataSources,
+  normalize,
   only,
   ref,
   resources,
+  synth,
   synthAll,
-  normalize,
+  testInputs,
+  userDataOf,
   type Attributes,
   type TerraformJson,
 } from './support/synth.js';
@@ -12,12 +25,39 @@ import {
 const stacks = synthAll();
 const names: EnvironmentName[] = ['dev', 'prod'];
 
+const statementsOf = (json: TerraformJson, path: string): Record<string, Attributes> => {
+  const document = dataSources(json, 'aws_iam_policy_document')[path];
+  if (!document) throw new Error(`no policy document at ${path}`);
+  const statements = document.statement as Attributes[];
+  return Object.fromEntries(statements.map((s) => [String(s.sid), s]));
+};
+const ssmValue = (json: TerraformJson, name: string) =>
+  Object.values(resources(json, 'aws_ssm_parameter')).find((p) =>
+    String(p.name).endsWith(`/env/${name}`),
+  )?.value;
+
 describe.each(names)('%s stack', (name) => {
   const json: TerraformJson = stacks[name];
   const config = environments[name];
+  const inputs = testInputs[name];
   const sg = (path: string) => ref(json, 'aws_security_group', `security/${path}`);
+  const kmsKey = ref(json, 'aws_kms_key', 'keys/data-key', 'arn');
 
-  it('spans two AZs with public and private subnets, NAT egress and flow logs', () => {
+  it('keeps its state in S3 with a lock file, encrypted with the state key', () => {
+    expect(json.terraform.backend).toEqual({
+      s3: {
+        bucket: inputs.stateBucket,
+        key: `jobsphere-chat/${config.stackName}.tfstate`,
+        region: config.region,
+        encrypt: true,
+        kms_key_id: 'alias/jobsphere-chat-tfstate',
+        use_lockfile: true,
+      },
+    });
+    expect(json.terraform.required_version).toBe('>= 1.10.0');
+  });
+
+  it('spans two AZs with public and private subnets, NAT egress and encrypted flow logs', () => {
     const subnets = Object.values(resources(json, 'aws_subnet'));
     const tiers = (tier: string) => subnets.filter((s) => (s.tags as Attributes).Tier === tier);
     for (const tier of ['public', 'private']) {
@@ -35,6 +75,28 @@ describe.each(names)('%s stack', (name) => {
     });
   });
 
+  it('encrypts every log group and the alarm topic with the stack key', () => {
+    const groups = Object.values(resources(json, 'aws_cloudwatch_log_group'));
+    expect(groups.length).toBeGreaterThanOrEqual(8);
+    for (const group of groups) {
+      expect(group).toMatchObject({ kms_key_id: kmsKey });
+      expect(Number(group.retention_in_days)).toBe(config.logRetentionDays);
+    }
+    expect(only(json, 'aws_sns_topic')).toMatchObject({ kms_master_key_id: kmsKey });
+    // ...which only works because the key policy lets these services use it.
+    const policy = statementsOf(json, 'keys/data-key-policy');
+    expect(policy.CloudWatchLogsOfThisAccount).toMatchObject({
+      principals: [{ type: 'Service', identifiers: [`logs.${config.region}.amazonaws.com`] }],
+    });
+    expect(policy.AlarmsAndEventsPublishToTheTopic).toMatchObject({
+      principals: [
+        { type: 'Service', identifiers: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+      ],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    });
+    expect(only(json, 'aws_kms_key')).toMatchObject({ enable_key_rotation: true });
+  });
+
   it('has exactly the least-privilege ingress rules and no SSH', () => {
     const ingress = Object.values(resources(json, 'aws_vpc_security_group_ingress_rule')).map(
       (r) => ({
@@ -44,16 +106,22 @@ describe.each(names)('%s stack', (name) => {
         source: r.cidr_ipv4 ?? r.cidr_ipv6 ?? r.referenced_security_group_id,
       }),
     );
-    expect(ingress).toEqual(
-      expect.arrayContaining([
-        { group: sg('alb'), port: 443, to: 443, source: '0.0.0.0/0' },
-        { group: sg('alb'), port: 80, to: 80, source: '0.0.0.0/0' },
-        { group: sg('app'), port: 4000, to: 4000, source: sg('alb') },
-        { group: sg('redis'), port: 6379, to: 6379, source: sg('app') },
-        { group: sg('docdb'), port: 27017, to: 27017, source: sg('app') },
-      ]),
-    );
-    expect(ingress).toHaveLength(5);
+    const expected = [
+      { group: sg('alb'), port: 443, to: 443, source: '0.0.0.0/0' },
+      { group: sg('alb'), port: 80, to: 80, source: '0.0.0.0/0' },
+      { group: sg('app'), port: 4000, to: 4000, source: sg('alb') },
+      { group: sg('redis'), port: 6379, to: 6379, source: sg('app') },
+      { group: sg('docdb'), port: 27017, to: 27017, source: sg('app') },
+      { group: sg('docdb'), port: 27017, to: 27017, source: sg('rotation') },
+      ...(config.privateLinkEndpoints
+        ? [
+            { group: sg('endpoints'), port: 443, to: 443, source: sg('app') },
+            { group: sg('endpoints'), port: 443, to: 443, source: sg('rotation') },
+          ]
+        : []),
+    ];
+    expect(ingress).toEqual(expect.arrayContaining(expected));
+    expect(ingress).toHaveLength(expected.length);
     expect(ingress.some((r) => Number(r.port) <= 22 && Number(r.to) >= 22)).toBe(false);
     // Inline rules or legacy rule resources would bypass the list above.
     expect(json.resource.aws_security_group_rule).toBeUndefined();
@@ -71,15 +139,38 @@ describe.each(names)('%s stack', (name) => {
         destination: r.cidr_ipv4 ?? r.referenced_security_group_id,
       }),
     );
-    expect(egress).toEqual(
-      expect.arrayContaining([
-        { group: sg('alb'), port: 4000, destination: sg('app') },
-        { group: sg('app'), port: 443, destination: '0.0.0.0/0' },
-        { group: sg('app'), port: 6379, destination: sg('redis') },
-        { group: sg('app'), port: 27017, destination: sg('docdb') },
-      ]),
+    const expected = [
+      { group: sg('alb'), port: 4000, destination: sg('app') },
+      { group: sg('app'), port: 443, destination: '0.0.0.0/0' },
+      { group: sg('app'), port: 6379, destination: sg('redis') },
+      { group: sg('app'), port: 27017, destination: sg('docdb') },
+      { group: sg('rotation'), port: 27017, destination: sg('docdb') },
+      { group: sg('rotation'), port: 443, destination: '0.0.0.0/0' },
+    ];
+    expect(egress).toEqual(expect.arrayContaining(expected));
+    expect(egress).toHaveLength(expected.length);
+  });
+
+  it('keeps the AWS API calls of the instances inside the VPC when PrivateLink is on', () => {
+    const endpoints = Object.values(resources(json, 'aws_vpc_endpoint'));
+    const interfaces = endpoints.filter((e) => e.vpc_endpoint_type === 'Interface');
+    if (!config.privateLinkEndpoints) {
+      expect(interfaces).toEqual([]);
+      return;
+    }
+    expect(interfaces.map((e) => e.service_name).sort()).toEqual(
+      INTERFACE_ENDPOINT_SERVICES.map((s) => `com.amazonaws.${config.region}.${s}`).sort(),
     );
-    expect(egress).toHaveLength(4);
+    for (const endpoint of interfaces) {
+      expect(endpoint).toMatchObject({
+        private_dns_enabled: true,
+        security_group_ids: [sg('endpoints')],
+        subnet_ids: [
+          ref(json, 'aws_subnet', 'network/private-0'),
+          ref(json, 'aws_subnet', 'network/private-1'),
+        ],
+      });
+    }
   });
 
   it('runs Redis 7 with TLS, AUTH from Secrets Manager, KMS at rest, snapshots and the slow log', () => {
@@ -91,41 +182,117 @@ describe.each(names)('%s stack', (name) => {
       node_type: config.redis.nodeType,
       transit_encryption_enabled: true,
       at_rest_encryption_enabled: 'true',
-      kms_key_id: ref(json, 'aws_kms_key', 'security/data-key', 'arn'),
+      kms_key_id: kmsKey,
       auth_token: token,
       snapshot_retention_limit: 7,
       snapshot_window: '03:00-05:00',
+      maintenance_window: 'sun:05:30-sun:06:30',
       security_group_ids: [sg('redis')],
+    });
+    const logTypes = (redis.log_delivery_configuration as Attributes[]).map((l) => l.log_type);
+    expect(logTypes).toEqual(['slow-log', 'engine-log']);
+    expect(only(json, 'aws_elasticache_parameter_group')).toMatchObject({ family: 'redis7' });
+  });
+
+  it('leaves the Redis AUTH token to the rotation script after the first apply', () => {
+    expect(only(json, 'aws_elasticache_replication_group').lifecycle).toEqual({
+      ignore_changes: ['auth_token', 'auth_token_update_strategy'],
     });
     expect(
       resources(json, 'aws_secretsmanager_secret_version')['cache/auth-secret-value'],
     ).toMatchObject({
-      secret_string: token,
+      secret_string: ref(json, 'random_password', 'cache/auth-token', 'result'),
+      lifecycle: { ignore_changes: ['secret_string'] },
     });
-    const logTypes = (redis.log_delivery_configuration as Attributes[]).map((l) => l.log_type);
-    expect(logTypes).toContain('slow-log');
-    expect(only(json, 'aws_elasticache_parameter_group')).toMatchObject({ family: 'redis7' });
   });
 
-  it('uses DocumentDB with TLS, encryption, backups, exported logs and a managed master password', () => {
+  it('uses DocumentDB with TLS, encryption, backups, pre-created log groups and windows', () => {
     const cluster = only(json, 'aws_docdb_cluster');
+    const clusterId = `${config.stackName}-docdb`;
     expect(cluster).toMatchObject({
+      cluster_identifier: clusterId,
       storage_encrypted: true,
+      kms_key_id: kmsKey,
       manage_master_user_password: true,
       enabled_cloudwatch_logs_exports: ['audit', 'profiler'],
       vpc_security_group_ids: [sg('docdb')],
       backup_retention_period: config.database.backupRetentionDays,
+      preferred_backup_window: '02:00-03:00',
+      preferred_maintenance_window: 'sun:06:30-sun:07:00',
     });
     expect(cluster.master_password).toBeUndefined();
+    expect(cluster.snapshot_identifier).toBeUndefined();
     expect(only(json, 'aws_docdb_cluster_parameter_group').parameter).toContainEqual(
       expect.objectContaining({ name: 'tls', value: 'enabled' }),
     );
-    expect(Object.keys(resources(json, 'aws_docdb_cluster_instance'))).toHaveLength(
-      config.database.instances,
-    );
+    // DocumentDB would create these itself, without retention or KMS.
+    const groups = resources(json, 'aws_cloudwatch_log_group');
+    for (const log of ['audit', 'profiler']) {
+      expect(groups[`database/${log}-logs`]).toMatchObject({
+        name: `/aws/docdb/${clusterId}/${log}`,
+      });
+    }
+    expect(cluster.depends_on).toEqual([
+      expect.stringContaining('aws_cloudwatch_log_group.database_audit-logs'),
+      expect.stringContaining('aws_cloudwatch_log_group.database_profiler-logs'),
+    ]);
+    const instances = Object.values(resources(json, 'aws_docdb_cluster_instance'));
+    expect(instances).toHaveLength(config.database.instances);
+    const windows = instances.map((i) => i.preferred_maintenance_window);
+    expect(new Set(windows).size).toBe(windows.length);
+    expect(windows[0]).toBe('sun:07:00-sun:07:30');
   });
 
-  it('serves HTTPS with a DNS-validated certificate and redirects HTTP', () => {
+  it('gives the gateway its own DocumentDB user, rotated with alternating users', () => {
+    const secret = resources(json, 'aws_secretsmanager_secret')['docdb-app-user/secret']!;
+    expect(secret).toMatchObject({ name: `${config.stackName}/docdb-app`, kms_key_id: kmsKey });
+    const initial = resources(json, 'aws_secretsmanager_secret_version')['docdb-app-user/initial']!;
+    // The first version names the user only; the first rotation, at deploy, sets the password.
+    expect(JSON.parse(String(initial.secret_string))).toEqual({
+      engine: 'mongo',
+      dbname: 'jobsphere',
+      username: APP_USERNAMES[0],
+      password: '',
+    });
+    const rotation = only(json, 'aws_secretsmanager_secret_rotation');
+    expect(rotation).toMatchObject({
+      secret_id: ref(json, 'aws_secretsmanager_secret', 'docdb-app-user/secret'),
+      rotation_lambda_arn: ref(json, 'aws_lambda_function', 'docdb-app-user/function', 'arn'),
+      rotate_immediately: true,
+      rotation_rules: { automatically_after_days: config.database.appUserRotationDays },
+    });
+    expect(rotation.depends_on).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('aws_docdb_cluster_instance.database_instance-1'),
+      ]),
+    );
+    const fn = only(json, 'aws_lambda_function');
+    expect(fn).toMatchObject({
+      runtime: 'nodejs22.x',
+      handler: 'dist/handler.handler',
+      vpc_config: { security_group_ids: [sg('rotation')] },
+      environment: {
+        variables: expect.objectContaining({
+          APP_USERNAMES: APP_USERNAMES.join(','),
+          APP_USER_ROLE: 'readWrite',
+          DOCDB_DATABASE: 'jobsphere',
+          DOCDB_TLS: 'true',
+          DOCDB_MASTER_SECRET_ARN: expect.stringContaining('master_user_secret[0].secret_arn'),
+        }),
+      },
+    });
+    expect(only(json, 'aws_lambda_permission')).toMatchObject({
+      principal: 'secretsmanager.amazonaws.com',
+      source_arn: ref(json, 'aws_secretsmanager_secret', 'docdb-app-user/secret', 'arn'),
+    });
+    const access = statementsOf(json, 'docdb-app-user/access');
+    expect(access.ReadTheMasterSecret).toMatchObject({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [expect.stringContaining('master_user_secret[0].secret_arn')],
+    });
+  });
+
+  it('serves HTTPS with a DNS-validated certificate in the given zone and redirects HTTP', () => {
     const listeners = resources(json, 'aws_lb_listener');
     expect(listeners['load-balancer/https']).toMatchObject({
       port: 443,
@@ -144,10 +311,14 @@ describe.each(names)('%s stack', (name) => {
         { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', status_code: 'HTTP_301' } },
       ],
     });
-    expect(only(json, 'aws_acm_certificate')).toMatchObject({
-      domain_name: config.domainName,
-      validation_method: 'DNS',
+    // Looked up by id, not by name: plan works in any account that owns the zone.
+    expect(dataSources(json, 'aws_route53_zone')['load-balancer/zone']).toMatchObject({
+      zone_id: inputs.hostedZoneId,
     });
+    const certificate = only(json, 'aws_acm_certificate');
+    expect(certificate).toMatchObject({ domain_name: inputs.domainName, validation_method: 'DNS' });
+    const [precondition] = (certificate.lifecycle as { precondition: Attributes[] }).precondition;
+    expect(precondition!.condition).toContain(`endswith("${inputs.domainName}"`);
     const alb = only(json, 'aws_lb');
     expect(alb).toMatchObject({ internal: false, drop_invalid_header_fields: true });
     expect(Number(alb.idle_timeout)).toBeGreaterThan(
@@ -155,7 +326,50 @@ describe.each(names)('%s stack', (name) => {
     );
   });
 
-  it('health-checks GET /health on port 4000 and drains before deregistering', () => {
+  it('answers /metrics at the ALB with 404, before any request reaches an instance', () => {
+    const rule = only(json, 'aws_lb_listener_rule');
+    expect(rule).toMatchObject({
+      listener_arn: ref(json, 'aws_lb_listener', 'load-balancer/https', 'arn'),
+      priority: 1,
+      condition: [{ path_pattern: { values: ['/metrics', '/metrics/*'] } }],
+      action: [
+        {
+          type: 'fixed-response',
+          fixed_response: {
+            status_code: '404',
+            content_type: 'text/plain',
+            message_body: 'Not Found',
+          },
+        },
+      ],
+    });
+    // And on the instances the metrics listener is loopback-only.
+    expect(ssmValue(json, 'METRICS_PORT')).toBe('9464');
+    expect(ssmValue(json, 'METRICS_HOST')).toBe('127.0.0.1');
+  });
+
+  it('writes ALB access logs to a private bucket the ELB log account may write to', () => {
+    const alb = only(json, 'aws_lb');
+    const bucket = ref(json, 'aws_s3_bucket', 'load-balancer/access-logs', 'bucket');
+    expect(alb.access_logs).toEqual({ bucket, prefix: 'alb', enabled: true });
+    const policy = statementsOf(json, 'load-balancer/access-logs-policy-document');
+    expect(policy.AlbWritesAccessLogs).toMatchObject({
+      principals: [
+        { type: 'AWS', identifiers: [expect.stringContaining('aws_elb_service_account')] },
+      ],
+      actions: ['s3:PutObject'],
+    });
+    const lifecycle = resources(json, 'aws_s3_bucket_lifecycle_configuration')[
+      'load-balancer/access-logs-lifecycle'
+    ]!;
+    expect(lifecycle.rule).toEqual([
+      expect.objectContaining({
+        expiration: [{ days: config.loadBalancer.accessLogRetentionDays }],
+      }),
+    ]);
+  });
+
+  it('health-checks GET /health and deregisters only after the watcher and the drain', () => {
     const group = only(json, 'aws_lb_target_group');
     expect(group).toMatchObject({
       port: 4000,
@@ -164,13 +378,98 @@ describe.each(names)('%s stack', (name) => {
       stickiness: expect.objectContaining({ enabled: false }),
     });
     const delay = Number(group.deregistration_delay);
-    expect(delay).toBeGreaterThanOrEqual(15);
-    expect(delay).toBeLessThanOrEqual(30);
+    expect(delay).toBeGreaterThanOrEqual(
+      config.lifecycle.pollSeconds +
+        stopTimeoutSeconds(config.socket.drainTimeoutMs) +
+        DRAIN_MARGIN_SECONDS,
+    );
+    expect(delay).toBeLessThanOrEqual(120);
   });
 
-  it('runs at least two gateway instances across both private subnets behind the target group', () => {
+  it('drains every terminating instance through a lifecycle hook and its watcher', () => {
     const asg = only(json, 'aws_autoscaling_group');
+    expect(asg.initial_lifecycle_hook).toEqual([
+      {
+        name: 'drain-before-terminate',
+        lifecycle_transition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        heartbeat_timeout: config.lifecycle.heartbeatTimeoutSeconds,
+        default_result: 'CONTINUE',
+      },
+    ]);
+    const script = userDataOf(json);
+    expect(script).toContain('Environment=LIFECYCLE_HOOK_NAME=drain-before-terminate');
+    expect(script).toContain(`Environment=ASG_NAME=${config.stackName}-gateway`);
+    expect(script).toContain(
+      'Environment=LIFECYCLE_STOP_COMMAND=systemctl stop jobsphere-chat.service',
+    );
+    expect(script).toContain('autoscaling/target-lifecycle-state');
+    expect(script).toContain(
+      'systemctl enable --now jobsphere-chat.service jobsphere-chat-lifecycle.service',
+    );
+    // The watcher may complete the hook of its own group only.
+    const access = statementsOf(json, 'compute/instance-access');
+    expect(access.DrainAndReportOwnGroup).toMatchObject({
+      actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceHealth'],
+      resources: [
+        expect.stringMatching(
+          new RegExp(`:autoScalingGroup:\\*:autoScalingGroupName/${config.stackName}-gateway$`),
+        ),
+      ],
+    });
+  });
+
+  it('rolls deploys at full capacity, rolls back on alarms and reports failed refreshes', () => {
+    const asg = only(json, 'aws_autoscaling_group');
+    const alarmNames = Object.values(resources(json, 'aws_cloudwatch_metric_alarm')).map(
+      (a) => a.alarm_name,
+    );
+    expect(asg.instance_refresh).toEqual({
+      strategy: 'Rolling',
+      preferences: {
+        min_healthy_percentage: 100,
+        max_healthy_percentage: 200,
+        instance_warmup: '300',
+        skip_matching: true,
+        auto_rollback: true,
+        alarm_specification: {
+          alarms: [`${config.stackName}-alb-unhealthy-hosts`, `${config.stackName}-alb-target-5xx`],
+        },
+        scale_in_protected_instances: 'Refresh',
+        standby_instances: 'Terminate',
+      },
+    });
+    for (const alarm of (
+      asg.instance_refresh as { preferences: { alarm_specification: { alarms: string[] } } }
+    ).preferences.alarm_specification.alarms)
+      expect(alarmNames).toContain(alarm);
+    expect(asg.instance_maintenance_policy).toEqual({
+      min_healthy_percentage: 100,
+      max_healthy_percentage: 200,
+    });
+    const rule = only(json, 'aws_cloudwatch_event_rule');
+    expect(JSON.parse(String(rule.event_pattern))).toEqual({
+      source: ['aws.autoscaling'],
+      'detail-type': [...REFRESH_FAILURE_EVENTS],
+      detail: { AutoScalingGroupName: [`${config.stackName}-gateway`] },
+    });
+    expect(only(json, 'aws_cloudwatch_event_target')).toMatchObject({
+      arn: ref(json, 'aws_sns_topic', 'monitoring/alarms', 'arn'),
+    });
+    expect(
+      statementsOf(json, 'monitoring/alarms-topic-policy').AlarmsAndEventsPublish,
+    ).toMatchObject({
+      principals: [
+        { type: 'Service', identifiers: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+      ],
+      actions: ['sns:Publish'],
+    });
+  });
+
+  it('replaces only instances that fail their own check, and waits for its dependencies', () => {
+    const asg = only(json, 'aws_autoscaling_group');
+    expect(asg.health_check_type).toBe('ELB');
     expect(Number(asg.min_size)).toBeGreaterThanOrEqual(2);
+    expect(asg.wait_for_elb_capacity).toBe(config.compute.minInstances);
     expect(asg.vpc_zone_identifier).toEqual([
       ref(json, 'aws_subnet', 'network/private-0'),
       ref(json, 'aws_subnet', 'network/private-1'),
@@ -178,51 +477,122 @@ describe.each(names)('%s stack', (name) => {
     expect(asg.target_group_arns).toEqual([
       ref(json, 'aws_lb_target_group', 'load-balancer/gateway', 'arn'),
     ]);
-    expect(asg.health_check_type).toBe('ELB');
+    const dependsOn = asg.depends_on as string[];
+    for (const dependency of [
+      'aws_docdb_cluster_instance.database_instance-1',
+      'aws_elasticache_replication_group.cache_redis',
+      'aws_lb_listener.load-balancer_https',
+      'aws_secretsmanager_secret_rotation.docdb-app-user_rotation',
+      'aws_s3_object.compute_gateway-bundle-object',
+    ]) {
+      expect(dependsOn.some((d) => d.startsWith(dependency))).toBe(true);
+    }
+  });
+
+  it('launches the pinned AMI with IMDSv2, encrypted tagged disks and no key pair', () => {
     const template = only(json, 'aws_launch_template');
+    expect(template.image_id).toBe(inputs.amiId);
+    expect(json.data.aws_ssm_parameter).toBeUndefined();
     expect(template.key_name).toBeUndefined();
     expect(template.metadata_options).toMatchObject({ http_tokens: 'required' });
     expect(template.block_device_mappings).toEqual([
       expect.objectContaining({ ebs: expect.objectContaining({ encrypted: 'true' }) }),
     ]);
-    const script = Buffer.from(String(template.user_data), 'base64').toString('utf8');
-    expect(script).toContain(`dnf install -y "nodejs$NODE_MAJOR"`);
-    expect(script).toContain(`ExecStart=/usr/bin/node-${config.compute.nodeMajor} dist/main.js`);
+    const tags = {
+      Project: 'jobsphere-chat',
+      Environment: config.name,
+      ManagedBy: 'cdktf',
+      Name: `${config.stackName}-gateway`,
+    };
+    expect(template.tag_specifications).toEqual([
+      { resource_type: 'instance', tags },
+      { resource_type: 'volume', tags },
+    ]);
+    const script = userDataOf(json);
+    expect(script).toContain(
+      `ExecStart=/usr/bin/node-${config.compute.nodeMajor} --enable-source-maps dist/main.js`,
+    );
   });
 
-  it('lets instances read only their own secrets, parameters and bundle', () => {
-    const policy = json.data.aws_iam_policy_document ?? {};
-    const access = Object.values(policy).find((d) =>
-      String((d['//'] as { metadata: { path: string } }).metadata.path).endsWith(
-        'compute/instance-access',
-      ),
-    )!;
-    const statements = access.statement as Attributes[];
-    const bySid = Object.fromEntries(statements.map((s) => [s.sid, s]));
+  it('keeps old bundles downloadable for rollbacks in a versioned bucket', () => {
+    expect(only(json, 'aws_s3_bucket_versioning')).toMatchObject({
+      versioning_configuration: { status: 'Enabled' },
+    });
+    const lifecycle = resources(json, 'aws_s3_bucket_lifecycle_configuration')[
+      'compute/artifacts-lifecycle'
+    ]!;
+    expect(lifecycle.rule).toEqual([
+      expect.objectContaining({
+        filter: [{ prefix: 'gateway/' }],
+        noncurrent_version_expiration: [{ noncurrent_days: 90 }],
+      }),
+    ]);
+    const access = statementsOf(json, 'compute/instance-access');
+    expect(access.ReadGatewayBundles!.actions).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+    expect(access.FindOlderBundleVersions!.actions).toEqual(['s3:ListBucketVersions']);
+    expect(userDataOf(json)).toContain('--version-id "$version"');
+  });
+
+  it('lets instances read only their own secrets, parameters and bundles, never the master user', () => {
+    const statements = Object.values(statementsOf(json, 'compute/instance-access'));
+    const bySid = statementsOf(json, 'compute/instance-access');
     expect(bySid.ReadOwnSecrets!.resources).toEqual([
       ref(json, 'aws_secretsmanager_secret', 'cache/auth-secret', 'arn'),
-      ref(json, 'aws_secretsmanager_secret', 'compute/jwt-secret', 'arn'),
-      expect.stringContaining('aws_docdb_cluster.'),
+      ref(json, 'aws_secretsmanager_secret', 'docdb-app-user/secret', 'arn'),
+      inputs.jwtSecretArn,
     ]);
     for (const statement of statements) {
       expect(statement.resources).not.toContain('*');
       expect((statement.actions as string[]).every((a) => !a.endsWith(':*'))).toBe(true);
+      expect(JSON.stringify(statement.resources)).not.toContain('master_user_secret');
     }
-    const attached = Object.values(resources(json, 'aws_iam_role_policy_attachment')).map(
-      (a) => a.policy_arn,
-    );
+    const attached = Object.values(resources(json, 'aws_iam_role_policy_attachment'))
+      .filter((a) => String(a.role).includes('compute_instance-role'))
+      .map((a) => a.policy_arn);
     expect(attached.sort()).toEqual([
       'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
       'arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy',
     ]);
   });
 
-  it("alarms on the guide's Redis thresholds, DocumentDB CPU and the ALB to an e-mail topic", () => {
+  it('configures the gateway with credential-free settings: secrets are read by the gateway', () => {
+    const uri = String(ssmValue(json, 'MONGODB_URI'));
+    expect(uri).toMatch(/^mongodb:\/\/\$\{aws_docdb_cluster\.[^}]+\.endpoint\}:27017\/jobsphere\?/);
+    expect(uri).toContain('readPreference=primary');
+    expect(uri).toContain('authSource=admin'); // DocumentDB keeps every user in admin
+    expect(uri).not.toContain('secondaryPreferred');
+    expect(uri).not.toContain('@');
+    expect(ssmValue(json, 'MONGODB_SECRET_ID')).toBe(
+      ref(json, 'aws_secretsmanager_secret', 'docdb-app-user/secret', 'arn'),
+    );
+    expect(ssmValue(json, 'REDIS_AUTH_SECRET_ID')).toBe(
+      ref(json, 'aws_secretsmanager_secret', 'cache/auth-secret', 'arn'),
+    );
+    expect(ssmValue(json, 'SHUTDOWN_DRAIN_MS')).toBe(String(config.socket.drainTimeoutMs));
+    expect(ssmValue(json, 'REDIS_PASSWORD')).toBeUndefined();
+    const script = userDataOf(json);
+    expect(script).not.toContain('REDIS_PASSWORD');
+    expect(script).not.toContain('docdb_password');
+  });
+
+  it("alarms on the guide's Redis thresholds and the review's list, with their dimensions", () => {
     const alarms = Object.values(resources(json, 'aws_cloudwatch_metric_alarm'));
     const topic = ref(json, 'aws_sns_topic', 'monitoring/alarms', 'arn');
     const find = (metric: string, namespace: string) =>
       alarms.filter((a) => a.metric_name === metric && a.namespace === namespace);
     const nodes = config.redis.shards * (config.redis.replicasPerShard + 1);
+    for (const metric of [
+      'CPUUtilization',
+      'EngineCPUUtilization',
+      'DatabaseMemoryUsagePercentage',
+      'CurrConnections',
+      'Evictions',
+    ]) {
+      const perNode = find(metric, 'AWS/ElastiCache');
+      expect(perNode).toHaveLength(nodes);
+      for (const alarm of perNode)
+        expect(Object.keys(alarm.dimensions as Attributes)).toEqual(['CacheClusterId']);
+    }
     for (const alarm of find('CPUUtilization', 'AWS/ElastiCache')) {
       expect(alarm).toMatchObject({
         threshold: 75,
@@ -231,42 +601,83 @@ describe.each(names)('%s stack', (name) => {
         comparison_operator: 'GreaterThanThreshold',
       });
     }
-    expect(find('CPUUtilization', 'AWS/ElastiCache')).toHaveLength(nodes);
-    expect(find('CurrConnections', 'AWS/ElastiCache')).toHaveLength(nodes);
-    expect(find('CurrConnections', 'AWS/ElastiCache')[0]).toMatchObject({
-      threshold: 1000,
-      comparison_operator: 'GreaterThanThreshold',
+    expect(find('CurrConnections', 'AWS/ElastiCache')[0]).toMatchObject({ threshold: 1000 });
+    expect(find('Evictions', 'AWS/ElastiCache')[0]).toMatchObject({ threshold: 0 });
+    expect(find('DatabaseMemoryUsagePercentage', 'AWS/ElastiCache')[0]).toMatchObject({
+      threshold: 80,
     });
-    expect(find('Evictions', 'AWS/ElastiCache')[0]).toMatchObject({
-      threshold: 0,
-      comparison_operator: 'GreaterThanThreshold',
-    });
-    expect(find('CPUUtilization', 'AWS/DocDB')).toHaveLength(1);
+    expect(find('ReplicationLag', 'AWS/ElastiCache')).toHaveLength(
+      config.redis.replicasPerShard > 0 ? nodes : 0,
+    );
+
+    for (const [metric, comparison] of [
+      ['CPUUtilization', 'GreaterThanThreshold'],
+      ['FreeableMemory', 'LessThanThreshold'],
+      ['DatabaseConnections', 'GreaterThanThreshold'],
+    ] as const) {
+      const perInstance = find(metric, 'AWS/DocDB');
+      expect(
+        perInstance.map((a) => (a.dimensions as Attributes).DBInstanceIdentifier).sort(),
+      ).toEqual(
+        Array.from(
+          { length: config.database.instances },
+          (_, i) => `${config.stackName}-docdb-${i + 1}`,
+        ),
+      );
+      for (const alarm of perInstance) expect(alarm.comparison_operator).toBe(comparison);
+    }
+
+    const targetDimensions = {
+      LoadBalancer: ref(json, 'aws_lb', 'load-balancer/alb', 'arn_suffix'),
+      TargetGroup: ref(json, 'aws_lb_target_group', 'load-balancer/gateway', 'arn_suffix'),
+    };
     expect(find('HTTPCode_ELB_5XX_Count', 'AWS/ApplicationELB')).toHaveLength(1);
-    expect(find('HTTPCode_Target_5XX_Count', 'AWS/ApplicationELB')).toHaveLength(1);
-    expect(find('UnHealthyHostCount', 'AWS/ApplicationELB')[0]).toMatchObject({ threshold: 0 });
+    expect(find('HTTPCode_Target_5XX_Count', 'AWS/ApplicationELB')[0]).toMatchObject({
+      dimensions: targetDimensions,
+    });
+    expect(find('UnHealthyHostCount', 'AWS/ApplicationELB')[0]).toMatchObject({
+      threshold: 0,
+      dimensions: targetDimensions,
+    });
+    expect(find('HealthyHostCount', 'AWS/ApplicationELB')[0]).toMatchObject({
+      threshold: config.compute.minInstances,
+      comparison_operator: 'LessThanThreshold',
+      dimensions: targetDimensions,
+    });
+    expect(find('GatewayErrors', 'JobSphereChat/Gateway')).toHaveLength(1);
+    expect(find('GatewayRedisErrors', 'JobSphereChat/Gateway')).toHaveLength(1);
+    const filters = Object.values(resources(json, 'aws_cloudwatch_log_metric_filter'));
+    expect(filters.map((f) => f.pattern)).toEqual([
+      '{ ($.level = "error") || ($.level = "fatal") }',
+      '{ ($.level = "error") && ($.context = "Redis") }',
+    ]);
     expect(alarms.every((a) => (a.alarm_actions as string[]).includes(topic))).toBe(true);
+    // The count the cost table in infra/README.md prices.
+    expect(alarms).toHaveLength(name === 'dev' ? 14 : 24);
     expect(only(json, 'aws_sns_topic_subscription')).toMatchObject({
       protocol: 'email',
-      endpoint: config.alarmEmail,
+      endpoint: inputs.alarmEmail,
     });
-    expect(Object.values(resources(json, 'aws_cloudwatch_log_group')).map((g) => g.name)).toContain(
-      `/jobsphere-chat/${config.stackName}/gateway`,
-    );
   });
 
-  it('exports the endpoints and secret ARNs', () => {
+  it('exports what the runbook uses', () => {
     expect(Object.keys(json.output).sort()).toEqual(
       [
         'alarm_topic_arn',
         'alb_dns_name',
+        'app_log_group',
+        'artifacts_bucket',
+        'autoscaling_group_name',
+        'docdb_app_secret_arn',
+        'docdb_cluster_id',
         'docdb_endpoint',
         'docdb_master_secret_arn',
         'docdb_reader_endpoint',
+        'docdb_rotation_function',
         'gateway_url',
-        'jwt_secret_arn',
         'redis_auth_secret_arn',
         'redis_endpoint',
+        'redis_replication_group_id',
         'ssm_parameter_prefix',
       ].sort(),
     );
@@ -278,7 +689,7 @@ describe.each(names)('%s stack', (name) => {
 });
 
 describe('environment differences', () => {
-  it('dev: one Redis node, cluster mode off, no failover; one DocumentDB instance, no deletion protection', () => {
+  it('dev: one Redis node, cluster mode off, no failover; one DocumentDB instance; no WAF, no PrivateLink', () => {
     const json = stacks.dev;
     const redis = only(json, 'aws_elasticache_replication_group');
     expect(redis).toMatchObject({
@@ -288,17 +699,15 @@ describe('environment differences', () => {
       multi_az_enabled: false,
     });
     expect(redis.num_node_groups).toBeUndefined();
-    expect(only(json, 'aws_elasticache_parameter_group').parameter).toEqual([
-      { name: 'cluster-enabled', value: 'no' },
-    ]);
     expect(only(json, 'aws_docdb_cluster')).toMatchObject({
       deletion_protection: false,
       skip_final_snapshot: true,
     });
     expect(only(json, 'aws_lb')).toMatchObject({ enable_deletion_protection: false });
+    expect(json.resource.aws_wafv2_web_acl).toBeUndefined();
   });
 
-  it('prod: cluster mode on with a replica per shard, Multi-AZ, automatic failover, protected data', () => {
+  it('prod: cluster mode with a replica per shard, Multi-AZ, failover, protected data, a WAF rate limit', () => {
     const json = stacks.prod;
     expect(only(json, 'aws_elasticache_replication_group')).toMatchObject({
       cluster_mode: 'enabled',
@@ -308,24 +717,71 @@ describe('environment differences', () => {
       multi_az_enabled: true,
       final_snapshot_identifier: 'jobsphere-chat-prod-redis-final',
     });
-    expect(only(json, 'aws_elasticache_parameter_group').parameter).toEqual([
-      { name: 'cluster-enabled', value: 'yes' },
-    ]);
     expect(only(json, 'aws_docdb_cluster')).toMatchObject({
       deletion_protection: true,
       skip_final_snapshot: false,
       final_snapshot_identifier: 'jobsphere-chat-prod-docdb-final',
     });
-    expect(Object.keys(resources(json, 'aws_docdb_cluster_instance'))).toHaveLength(2);
     expect(only(json, 'aws_lb')).toMatchObject({ enable_deletion_protection: true });
+    const acl = only(json, 'aws_wafv2_web_acl');
+    expect(acl).toMatchObject({
+      scope: 'REGIONAL',
+      default_action: { allow: {} },
+      rule: [
+        expect.objectContaining({
+          action: { block: {} },
+          statement: {
+            rate_based_statement: {
+              limit: environments.prod.loadBalancer.wafRequestsPer5MinPerIp,
+              aggregate_key_type: 'IP',
+              evaluation_window_sec: 300,
+            },
+          },
+        }),
+      ],
+    });
+    expect(only(json, 'aws_wafv2_web_acl_association')).toMatchObject({
+      resource_arn: ref(json, 'aws_lb', 'load-balancer/alb', 'arn'),
+    });
   });
 
   it('feeds REDIS_CLUSTER to the gateway from the cache topology', () => {
-    const value = (json: TerraformJson) =>
-      Object.values(resources(json, 'aws_ssm_parameter')).find((p) =>
-        String(p.name).endsWith('/env/REDIS_CLUSTER'),
-      )?.value;
-    expect(value(stacks.dev)).toBe('false');
-    expect(value(stacks.prod)).toBe('true');
+    expect(ssmValue(stacks.dev, 'REDIS_CLUSTER')).toBe('false');
+    expect(ssmValue(stacks.prod, 'REDIS_CLUSTER')).toBe('true');
+  });
+});
+
+describe('options', () => {
+  const variant = (changes: Partial<EnvironmentConfig>) =>
+    synth({ dev: { ...environments.dev, ...changes } }).dev!;
+
+  it('runs on Graviton (t4g) with the same bundle when asked', () => {
+    const json = variant({
+      compute: { ...environments.dev.compute, instanceType: 't4g.small', architecture: 'arm64' },
+    });
+    expect(only(json, 'aws_launch_template')).toMatchObject({ instance_type: 't4g.small' });
+  });
+
+  it('restores DocumentDB from a snapshot given as an input', () => {
+    const json = synth(
+      { dev: environments.dev },
+      { dev: { ...testInputs.dev, docdbSnapshotIdentifier: 'jobsphere-chat-dev-before-upgrade' } },
+    ).dev!;
+    expect(only(json, 'aws_docdb_cluster')).toMatchObject({
+      snapshot_identifier: 'jobsphere-chat-dev-before-upgrade',
+    });
+  });
+
+  it('puts a WAF in front of dev only when configured', () => {
+    const json = variant({
+      loadBalancer: { ...environments.dev.loadBalancer, wafRequestsPer5MinPerIp: 500 },
+    });
+    expect(only(json, 'aws_wafv2_web_acl').rule).toEqual([
+      expect.objectContaining({
+        statement: expect.objectContaining({
+          rate_based_statement: expect.objectContaining({ limit: 500 }),
+        }),
+      }),
+    ]);
   });
 });

@@ -1,19 +1,20 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { environments } from '../src/config/environments.js';
+import { environments, stopTimeoutSeconds } from '../src/config/environments.js';
 import {
+  BOOT_LOG_FILE,
   ENV_FILE,
   LOG_FILE,
+  WATCHER_SCRIPT,
   renderCloudWatchAgentConfig,
+  renderPrometheusConfig,
   renderSystemdUnit,
   renderUserData,
-  stopTimeoutSeconds,
+  renderWatcherUnit,
   type UserDataOptions,
 } from '../src/constructs/user-data.js';
-import { infraDir } from './support/synth.js';
-
-const SHELLCHECK = process.env.SHELLCHECK_BIN ?? '/usr/bin/shellcheck';
+import { shellcheck } from './support/shell.js';
+import { infraDir, repoDir } from './support/synth.js';
 
 const options: UserDataOptions = {
   region: 'us-east-1',
@@ -22,23 +23,18 @@ const options: UserDataOptions = {
   nodeMajor: 22,
   port: 4000,
   appLogGroupName: '/jobsphere-chat/jobsphere-chat-prod/gateway',
+  metricsLogGroupName: '/jobsphere-chat/jobsphere-chat-prod/gateway-metrics',
   drainTimeoutMs: environments.prod.socket.drainTimeoutMs,
+  autoScalingGroupName: 'jobsphere-chat-prod-gateway',
+  lifecycleHookName: 'drain-before-terminate',
+  lifecyclePollSeconds: 5,
 };
 const script = renderUserData(options);
-
-function shellcheck(source: string) {
-  if (!existsSync(SHELLCHECK)) {
-    throw new Error(
-      `shellcheck not found at ${SHELLCHECK}: install it (apt-get install -y shellcheck) or set SHELLCHECK_BIN`,
-    );
-  }
-  const result = spawnSync(SHELLCHECK, ['--shell=bash', '--severity=style', '-'], {
-    input: source,
-    encoding: 'utf8',
-  });
-  if (result.error) throw result.error;
-  return { status: result.status, output: result.stdout + result.stderr };
-}
+const lineOf = (needle: string) => {
+  const index = script.split('\n').findIndex((line) => line.includes(needle));
+  if (index < 0) throw new Error(`not in the boot script: ${needle}`);
+  return index;
+};
 
 describe('gateway user data', () => {
   it('passes shellcheck', () => {
@@ -51,40 +47,62 @@ describe('gateway user data', () => {
     expect(shellcheck(broken).output).toContain('SC2086');
   });
 
-  it('stops on the first failing command and logs the boot', () => {
+  it('stops on the first failing command, logs the boot and reports itself unhealthy', () => {
     expect(script.startsWith('#!/bin/bash\n')).toBe(true);
     expect(script).toContain('set -euo pipefail');
-    expect(script).toContain('/var/log/jobsphere-chat-bootstrap.log');
+    expect(script).toContain(BOOT_LOG_FILE);
+    expect(script).toContain("trap 'on_error $LINENO' ERR");
+    expect(script).toContain('--health-status Unhealthy --no-should-respect-grace-period');
   });
 
-  it('installs the Node LTS from the distribution and fetches the content-addressed bundle', () => {
-    expect(script).toContain(`readonly NODE_MAJOR='22'`);
-    expect(script).toContain('dnf install -y "nodejs$NODE_MAJOR"');
+  it('starts the log agent before anything that can fail for the gateway', () => {
+    const agent = lineOf('amazon-cloudwatch-agent-ctl -a fetch-config');
+    expect(agent).toBeLessThan(lineOf('dnf install -y "nodejs$NODE_MAJOR"'));
+    expect(agent).toBeLessThan(lineOf('retry 5 fetch_bundle'));
+    expect(agent).toBeLessThan(lineOf('get-parameters-by-path'));
+  });
+
+  it('retries every network step with a bounded backoff', () => {
+    for (const step of [
+      'retry 5 dnf install -y amazon-cloudwatch-agent',
+      'retry 5 dnf install -y "nodejs$NODE_MAJOR" unzip',
+      'retry 5 fetch_bundle',
+      'retry 5 curl -fsS --max-time 20 -o "$DOCDB_CA_FILE"',
+      'bucket=$(retry 5 param config/bundle-bucket)',
+      'jwt_secret=$(retry 5 secret "$(retry 5 param config/jwt-secret-arn)")',
+    ]) {
+      expect(script).toContain(step);
+    }
+    expect(script).toContain('delay=$((delay * 2 > 30 ? 30 : delay * 2))');
+  });
+
+  it('fetches the newest stored version of its own content-addressed bundle', () => {
     expect(script).toContain(`readonly BUNDLE_KEY='${options.bundleKey}'`);
-    expect(script).toContain(
-      'aws s3 cp --region "$REGION" --only-show-errors "s3://$bucket/$BUNDLE_KEY"',
-    );
+    expect(script).toContain('aws s3api list-object-versions');
+    expect(script).toContain(`--query "Versions[?Key=='$BUNDLE_KEY'] | [0].VersionId"`);
   });
 
-  it('builds a root-only environment file from SSM parameters and Secrets Manager', () => {
+  it('builds a root-only environment file with no data-store credential in it', () => {
     expect(script).toContain(`readonly ENV_FILE='${ENV_FILE}'`);
     expect(script).toContain(
       'get-parameters-by-path --region "$REGION" --path "$PARAM_PREFIX/env/"',
     );
-    expect(script).toContain('redis_password=$(secret "$(param config/redis-secret-arn)")');
-    expect(script).toContain('jwt_secret=$(secret "$(param config/jwt-secret-arn)")');
-    expect(script).toContain(
-      "printf 'MONGODB_URI=mongodb://%s:%s@%s:27017/jobsphere?tls=true&tlsCAFile=%s&replicaSet=rs0",
-    );
+    expect(script).toContain('printf \'JWT_SECRET=%s\\n\' "$jwt_secret"');
     expect(script).toContain('chmod 0600 "$tmp_env"');
+    expect(script).not.toMatch(/REDIS_PASSWORD|MONGODB_URI=mongodb:\/\/%s:%s@/);
   });
 
-  it('installs the systemd unit verbatim', () => {
-    const unit = renderSystemdUnit(options);
+  it('installs both systemd units and the watcher verbatim', () => {
     expect(script).toContain(
-      `cat >/etc/systemd/system/jobsphere-chat.service <<'UNIT'\n${unit.trimEnd()}\nUNIT\n`,
+      `cat >/etc/systemd/system/jobsphere-chat.service <<'UNIT'\n${renderSystemdUnit(options).trimEnd()}\nUNIT\n`,
     );
-    expect(script).toContain('systemctl enable --now jobsphere-chat.service');
+    expect(script).toContain(
+      `cat >/etc/systemd/system/jobsphere-chat-lifecycle.service <<'UNIT'\n${renderWatcherUnit(options).trimEnd()}\nUNIT\n`,
+    );
+    expect(script).toContain(`<<'WATCHER'\n${WATCHER_SCRIPT.trimEnd()}\nWATCHER\n`);
+    expect(WATCHER_SCRIPT).toBe(
+      readFileSync(join(infraDir, 'assets', 'lifecycle-watcher.sh'), 'utf8'),
+    );
   });
 });
 
@@ -97,7 +115,7 @@ describe('gateway systemd unit', () => {
     'Environment=NODE_ENV=production',
     'Environment=PORT=4000',
     `EnvironmentFile=${ENV_FILE}`,
-    'ExecStart=/usr/bin/node-22 dist/main.js',
+    'ExecStart=/usr/bin/node-22 --enable-source-maps dist/main.js',
     'Restart=always',
     'KillSignal=SIGTERM',
     `StandardOutput=append:${LOG_FILE}`,
@@ -112,22 +130,73 @@ describe('gateway systemd unit', () => {
     expect(timeout).toBe(`TimeoutStopSec=${stopTimeoutSeconds(options.drainTimeoutMs)}`);
     expect(Number(timeout!.split('=')[1]) * 1000).toBeGreaterThan(options.drainTimeoutMs);
   });
+});
 
-  it('ships the service log to the application log group', () => {
-    const config = JSON.parse(renderCloudWatchAgentConfig(options.appLogGroupName));
-    expect(config.logs.logs_collected.files.collect_list[0]).toEqual({
-      file_path: LOG_FILE,
-      log_group_name: options.appLogGroupName,
-      log_stream_name: '{instance_id}',
-    });
+describe('lifecycle watcher unit', () => {
+  const lines = renderWatcherUnit(options).split('\n');
+
+  it.each([
+    'Environment=ASG_NAME=jobsphere-chat-prod-gateway',
+    'Environment=LIFECYCLE_HOOK_NAME=drain-before-terminate',
+    'Environment=LIFECYCLE_POLL_SECONDS=5',
+    'Environment=LIFECYCLE_STOP_COMMAND=systemctl stop jobsphere-chat.service',
+    'ExecStart=/opt/jobsphere-chat/bin/lifecycle-watcher',
+    // Done once it completed the action; restarted only if it failed.
+    'Restart=on-failure',
+  ])('has %s', (line) => {
+    expect(lines).toContain(line);
   });
 });
 
-describe('infra shell scripts', () => {
-  it.each(['bundle.sh', 'cdktf.sh'])('%s passes shellcheck', (name) => {
-    expect(shellcheck(readFileSync(join(infraDir, 'scripts', name), 'utf8'))).toEqual({
-      status: 0,
-      output: '',
-    });
+describe('CloudWatch agent', () => {
+  const config = JSON.parse(renderCloudWatchAgentConfig(options));
+
+  it('ships the gateway, boot and watcher logs to the application log group', () => {
+    const files = config.logs.logs_collected.files.collect_list as {
+      file_path: string;
+      log_group_name: string;
+    }[];
+    expect(files.map((f) => f.file_path)).toEqual([
+      LOG_FILE,
+      BOOT_LOG_FILE,
+      '/var/log/jobsphere-chat/lifecycle-watcher.log',
+    ]);
+    expect(new Set(files.map((f) => f.log_group_name))).toEqual(new Set([options.appLogGroupName]));
   });
+
+  it('scrapes the loopback metrics port, not the public one', () => {
+    expect(config.logs.metrics_collected.prometheus).toMatchObject({
+      log_group_name: options.metricsLogGroupName,
+      emf_processor: { metric_namespace: 'JobSphereChat' },
+    });
+    expect(renderPrometheusConfig()).toContain("targets: ['127.0.0.1:9464']");
+  });
+});
+
+describe('shell scripts', () => {
+  const scripts = [
+    ...readdirSync(join(infraDir, 'scripts')).map((f) => join(infraDir, 'scripts', f)),
+    join(infraDir, 'assets', 'lifecycle-watcher.sh'),
+    join(repoDir, '.ci', 'run'),
+    join(repoDir, 'scripts', 'system-packages.sh'),
+  ];
+
+  it('covers every script of the repository', () => {
+    expect(scripts.map((s) => s.slice(repoDir.length + 1)).sort()).toEqual([
+      '.ci/run',
+      'infra/assets/lifecycle-watcher.sh',
+      'infra/scripts/bootstrap-state.sh',
+      'infra/scripts/bundle.sh',
+      'infra/scripts/deploy.sh',
+      'infra/scripts/rotate-redis-auth.sh',
+      'scripts/system-packages.sh',
+    ]);
+  });
+
+  it.each(scripts.map((s) => [s.slice(repoDir.length + 1), s]))(
+    '%s passes shellcheck',
+    (_name, path) => {
+      expect(shellcheck(readFileSync(path, 'utf8'))).toEqual({ status: 0, output: '' });
+    },
+  );
 });

@@ -21,6 +21,7 @@ import { MemoryChatStore } from './persistence/memory/memory.store.js';
 import { MongoChatStore } from './persistence/mongo/mongo.store.js';
 import { ChatIoAdapter } from './realtime/chat-io.adapter.js';
 import { RealtimeBus } from './realtime/realtime-bus.js';
+import { loadSecrets } from './secrets/secrets.js';
 
 export interface RunningGateway {
   app: NestExpressApplication;
@@ -48,14 +49,26 @@ export function createLogger(config: AppConfig): ConsoleLogger {
 }
 
 export async function startGateway(
-  config: AppConfig,
-  logger = createLogger(config),
+  settings: AppConfig,
+  logger = createLogger(settings),
 ): Promise<RunningGateway> {
   const log = new Logger('Bootstrap');
   Logger.overrideLogger(logger);
-  const raw: ChatStore = config.mongodbUri
-    ? await MongoChatStore.connect({ uri: config.mongodbUri })
-    : new MemoryChatStore();
+  // Rotating credentials (Secrets Manager) are read before anything connects.
+  const secrets = await loadSecrets(settings, new Logger('Secrets'));
+  const config = secrets.config;
+  let raw: ChatStore;
+  try {
+    raw = config.mongodbUri
+      ? await MongoChatStore.connect({
+          uri: config.mongodbUri,
+          ...(secrets.mongo && { credentials: secrets.mongo }),
+        })
+      : new MemoryChatStore();
+  } catch (error) {
+    secrets.close();
+    throw error;
+  }
   // Every store call has a deadline: a stalled store answers UNAVAILABLE, it never hangs a request.
   const store = storeWithDeadline(raw, config.store.timeoutMs);
   log[store.kind === 'memory' ? 'warn' : 'log'](
@@ -105,6 +118,7 @@ export async function startGateway(
         await app.close();
         await metricsServer?.close();
         await store.close();
+        secrets.close();
         log.log('shutdown complete');
       })());
     return {
@@ -116,6 +130,7 @@ export async function startGateway(
     };
   } catch (error) {
     await store.close();
+    secrets.close();
     throw error;
   }
 }

@@ -1,11 +1,13 @@
 // The baseline: a bare Socket.IO server on the Redis adapter, in the gateway's topology and
 // with its events, minus auth, validation and the store. What the gateway costs on top of
-// this is what the benchmark reports.
+// this is what the benchmark reports. Conversations are registered in Redis when they are
+// opened, so either instance can serve any sender (read once per instance, then held).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 
 interface Conversation {
   id: string;
@@ -42,8 +44,26 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+// The gateway's instrument (prom-client's default metrics, 20 ms resolution), reset on every read.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+
+function probe(res: ServerResponse): void {
+  const lines = [
+    `nodejs_eventloop_lag_p50_seconds ${loopDelay.percentile(50) / 1e9}`,
+    `nodejs_eventloop_lag_p99_seconds ${loopDelay.percentile(99) / 1e9}`,
+    `nodejs_eventloop_lag_max_seconds ${loopDelay.max / 1e9}`,
+  ];
+  loopDelay.reset();
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  res.end(lines.join('\n') + '\n');
+}
+
+const registryKey = (id: string) => `relay:conversation:${id}`;
+
 const http = createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/health') return reply(res, 200, { status: 'ok' });
+  if (req.method === 'GET' && req.url === '/probe') return probe(res);
   if (req.method !== 'POST' || req.url !== '/conversations') return reply(res, 404, {});
   const creator = subjectOf(req.headers.authorization);
   readBody(req).then(
@@ -53,21 +73,37 @@ const http = createServer((req, res) => {
       const others = body.kind === 'direct' ? [body.userId ?? ''] : (body.memberIds ?? []);
       const conversation = { id: randomUUID(), members: [creator, ...others], seq: 0 };
       conversations.set(conversation.id, conversation);
-      reply(res, 201, {
-        id: conversation.id,
-        members: conversation.members.map((userId) => ({ userId })),
-      });
+      const stored = pub
+        ? pub.set(registryKey(conversation.id), JSON.stringify(conversation.members))
+        : Promise.resolve();
+      return stored.then(() =>
+        reply(res, 201, {
+          id: conversation.id,
+          members: conversation.members.map((userId) => ({ userId })),
+        }),
+      );
     },
     () => reply(res, 400, {}),
   );
 });
 
 const io = new Server(http, { transports: ['websocket'], serveClient: false });
-if (redisUrl) {
-  const pub = new Redis(redisUrl, { maxRetriesPerRequest: null });
+const pub = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: null }) : undefined;
+if (pub) {
   const sub = pub.duplicate();
   for (const client of [pub, sub]) client.on('error', () => undefined);
   io.adapter(createAdapter(pub, sub));
+}
+
+/** A conversation this instance holds, or the one another instance registered in Redis. */
+async function lookUp(id: string): Promise<Conversation | undefined> {
+  const held = conversations.get(id);
+  if (held || !pub || typeof id !== 'string') return held;
+  const members = await pub.get(registryKey(id));
+  if (!members) return undefined;
+  const conversation = { id, members: JSON.parse(members) as string[], seq: 0 };
+  if (!conversations.has(id)) conversations.set(id, conversation);
+  return conversations.get(id);
 }
 
 io.use((socket, next) => {
@@ -77,36 +113,44 @@ io.use((socket, next) => {
   next();
 });
 
+interface SendPayload {
+  conversationId: string;
+  clientMessageId: string;
+  body: string;
+}
+type Ack = (a: unknown) => void;
+
+function relay(socket: Socket, conversation: Conversation, payload: SendPayload, ack?: Ack): void {
+  const { userId } = socket.data as { userId: string };
+  const message = {
+    id: randomUUID(),
+    conversationId: conversation.id,
+    seq: ++conversation.seq,
+    senderId: userId,
+    clientMessageId: payload.clientMessageId,
+    body: payload.body,
+    createdAt: new Date().toISOString(),
+  };
+  // Same order as the gateway: fan out, then ack.
+  io.to(conversation.members.map((m) => `user:${m}`))
+    .except(socket.id)
+    .emit('message:new', message);
+  ack?.({ ok: true, data: { message, duplicate: false } });
+}
+
 io.on('connection', (socket) => {
   const { userId } = socket.data as { userId: string };
   void socket.join(`user:${userId}`);
-  socket.on(
-    'message:send',
-    (
-      payload: { conversationId: string; clientMessageId: string; body: string },
-      ack?: (a: unknown) => void,
-    ) => {
-      const conversation = conversations.get(payload.conversationId);
-      if (!conversation) {
-        ack?.({ ok: false, error: { code: 'NOT_MEMBER', message: 'unknown conversation' } });
-        return;
-      }
-      const message = {
-        id: randomUUID(),
-        conversationId: conversation.id,
-        seq: ++conversation.seq,
-        senderId: userId,
-        clientMessageId: payload.clientMessageId,
-        body: payload.body,
-        createdAt: new Date().toISOString(),
-      };
-      // Same order as the gateway: fan out, then ack.
-      io.to(conversation.members.map((m) => `user:${m}`))
-        .except(socket.id)
-        .emit('message:new', message);
-      ack?.({ ok: true, data: { message, duplicate: false } });
-    },
-  );
+  socket.on('message:send', (payload: SendPayload, ack?: Ack) => {
+    const refuse = () =>
+      ack?.({ ok: false, error: { code: 'NOT_MEMBER', message: 'unknown conversation' } });
+    const held = conversations.get(payload.conversationId);
+    if (held) return relay(socket, held, payload, ack);
+    lookUp(payload.conversationId).then(
+      (found) => (found ? relay(socket, found, payload, ack) : refuse()),
+      refuse,
+    );
+  });
   socket.on('sync', (_payload: unknown, ack?: (a: unknown) => void) =>
     ack?.({ ok: true, data: { conversations: [] } }),
   );

@@ -12,21 +12,37 @@ export interface Workload {
   groupSize: number;
 }
 
-class Worker {
+/**
+ * 'shared': one store behind both instances (MongoDB): conversations are opened through A and B
+ * alike, devices and senders spread over both. 'instance-a': each instance has its own memory
+ * store, so everything is created on A and every sender is on A (no deployment runs this).
+ */
+export type Layout = 'shared' | 'instance-a';
+
+const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
+
+/** One load generator process; one command at a time, so replies come back in order. */
+export class LoadWorker {
   private readonly queue: { resolve: (reply: Reply) => void; reject: (error: Error) => void }[] =
     [];
   private readonly child: ChildProcess;
 
-  constructor(path: string) {
-    this.child = fork(path, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  constructor() {
+    this.child = fork(workerPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (reply: Reply) => this.queue.shift()?.resolve(reply));
+    this.child.on('error', (error) => {
+      for (const waiter of this.queue.splice(0)) waiter.reject(error);
+    });
     this.child.on('exit', (code) => {
       for (const waiter of this.queue.splice(0))
         waiter.reject(new Error(`load generator exited (${code}) with a command pending`));
     });
   }
 
-  /** One command at a time per worker, so replies come back in order. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   call<T extends Reply>(command: Command, timeoutMs = 120_000): Promise<T> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
@@ -47,7 +63,10 @@ class Worker {
     });
   }
 
-  kill(): void {
+  async shutdown(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null || !this.child.connected)
+      return;
+    await this.call({ type: 'shutdown' }, 5_000).catch(() => undefined);
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 }
@@ -71,60 +90,77 @@ async function createConversation(baseUrl: string, token: string, body: unknown)
   return ((await res.json()) as { id: string }).id;
 }
 
-/**
- * Users, their devices and conversations for one target. Every conversation is created
- * through instance A (the in-memory store lives there); sending devices (device 0) are on A,
- * the other devices alternate B, A, B..., so part of every fan-out crosses Redis.
- */
+/** Users, their devices and conversations for one target, spread over its two instances. */
 export class Fleet {
   readonly devices: DeviceSpec[] = [];
   readonly conversations: ConversationSpec[] = [];
-  private readonly workers: Worker[] = [];
+  private readonly workers: LoadWorker[] = [];
   private readonly tokens = new Map<string, string>();
+  private senderShare: number[] = [];
 
   constructor(
     readonly target: 'gateway' | 'baseline',
     private readonly urls: Record<Instance, string>,
     private readonly workload: Workload,
     private readonly workerCount: number,
+    readonly layout: Layout,
+    /** Distinguishes the users of fleets that share a Redis or a store. */
+    private readonly prefix: string = target,
   ) {}
+
+  private instanceOf(user: number, device: number): Instance {
+    if (this.layout === 'instance-a')
+      return device === 0 ? 'A' : (device + user) % 2 === 1 ? 'B' : 'A';
+    return (user + device) % 2 === 0 ? 'A' : 'B';
+  }
 
   async setUp(secret: string): Promise<void> {
     const w = this.workload;
-    const users = Array.from({ length: w.users }, (_, i) => `${this.target}-u${i}`);
+    const users = Array.from({ length: w.users }, (_, i) => `${this.prefix}-u${i}`);
     for (const u of users) this.tokens.set(u, await mintToken(secret, u, 'recruiter'));
     const owner = new Map<string, number>(users.map((u, i) => [u, i % this.workerCount]));
     for (const [i, u] of users.entries()) {
       for (let d = 0; d < w.devicesPerUser; d++) {
-        const instance: Instance = d === 0 ? 'A' : (d + i) % 2 === 1 ? 'B' : 'A';
-        this.devices.push({ key: `${u}-d${d}`, userId: u, token: this.tokens.get(u)!, instance });
+        this.devices.push({
+          key: `${u}-d${d}`,
+          userId: u,
+          token: this.tokens.get(u)!,
+          instance: this.instanceOf(i, d),
+        });
       }
     }
-    const add = async (kind: 'direct' | 'group', members: string[]) => {
-      const [creator, ...others] = members as [string, ...string[]];
+    const add = async (kind: 'direct' | 'group', members: number[]) => {
+      const idx = this.conversations.length;
+      const [creator, ...others] = members as [number, ...number[]];
       const body =
         kind === 'direct'
-          ? { kind, userId: others[0] }
-          : { kind, title: `bench ${this.conversations.length}`, memberIds: others };
-      const id = await createConversation(this.urls.A, this.tokens.get(creator)!, body);
+          ? { kind, userId: users[others[0]!] }
+          : { kind, title: `bench ${idx}`, memberIds: others.map((m) => users[m]) };
+      // Shared store: conversations opened through both instances; senders alternate A, B.
+      const via: Instance = this.layout === 'shared' && idx % 2 === 1 ? 'B' : 'A';
+      const id = await createConversation(this.urls[via], this.tokens.get(users[creator]!)!, body);
+      const device =
+        this.layout === 'shared'
+          ? [...Array(w.devicesPerUser).keys()].find((d) => this.instanceOf(creator, d) === via)!
+          : 0;
       this.conversations.push({
-        idx: this.conversations.length,
+        idx,
         id,
         kind,
-        members,
-        senderDevice: `${creator}-d0`,
+        members: members.map((m) => users[m]!),
+        senderDevice: `${users[creator]}-d${device}`,
+        senderInstance: this.instanceOf(creator, device),
       });
     };
     for (let i = 0; i < w.directConversations; i++)
-      await add('direct', [users[(2 * i) % w.users]!, users[(2 * i + 1) % w.users]!]);
+      await add('direct', [(2 * i) % w.users, (2 * i + 1) % w.users]);
     for (let g = 0; g < w.groups; g++) {
       await add(
         'group',
-        Array.from({ length: w.groupSize }, (_, k) => users[(g * w.groupSize + k) % w.users]!),
+        Array.from({ length: w.groupSize }, (_, k) => (g * w.groupSize + k) % w.users),
       );
     }
-    const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
-    for (let i = 0; i < this.workerCount; i++) this.workers.push(new Worker(workerPath));
+    for (let i = 0; i < this.workerCount; i++) this.workers.push(new LoadWorker());
     const replies = await Promise.all(
       this.workers.map((worker, i) =>
         worker.call<Extract<Reply, { type: 'connected' }>>({
@@ -151,10 +187,10 @@ export class Fleet {
     );
   }
 
-  private senderShare: number[] = [];
-
-  tokenOf(userId: string): string {
-    return this.tokens.get(userId)!;
+  /** The worker that owns a conversation's sender. */
+  workerOf(conversation: number): number {
+    const creator = this.conversations[conversation]!.members[0]!;
+    return Number(/-u(\d+)$/.exec(creator)![1]) % this.workerCount;
   }
 
   /** Sends to every worker, returning the replies in worker order. */
@@ -167,16 +203,55 @@ export class Fleet {
     );
   }
 
+  one<T extends Reply>(i: number, command: Command, timeoutMs?: number): Promise<T> {
+    return this.workers[i]!.call<T>(command, timeoutMs);
+  }
+
   share(i: number): number {
     return this.senderShare[i] ?? 0;
+  }
+
+  get pids(): number[] {
+    return this.workers.flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.shutdown()));
+  }
+}
+
+/** Client processes that only hold idle sockets (each well under the 20,000 open-files limit). */
+export class IdlePool {
+  private readonly workers: LoadWorker[];
+
+  constructor(processes: number) {
+    this.workers = Array.from({ length: processes }, () => new LoadWorker());
   }
 
   get size(): number {
     return this.workers.length;
   }
 
+  async open(url: string, tokens: string[]): Promise<Extract<Reply, { type: 'idle-opened' }>[]> {
+    return Promise.all(
+      this.workers.map((w, i) =>
+        w.call<Extract<Reply, { type: 'idle-opened' }>>(
+          {
+            type: 'idle-open',
+            url,
+            tokens: tokens.filter((_, k) => k % this.workers.length === i),
+          },
+          600_000,
+        ),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.call({ type: 'idle-close' }, 60_000)));
+  }
+
   async shutdown(): Promise<void> {
-    await this.all(() => ({ type: 'shutdown' }), 5_000).catch(() => undefined);
-    for (const w of this.workers) w.kill();
+    await Promise.all(this.workers.map((w) => w.shutdown()));
   }
 }

@@ -14,8 +14,10 @@ export interface ConversationSpec {
   id: string;
   kind: 'direct' | 'group';
   members: string[];
-  /** The device every message of this conversation is sent from (on instance A). */
+  /** The device every message of this conversation is sent from. */
   senderDevice: string;
+  /** Where that device is connected at the start: deliveries to the other instance cross Redis. */
+  senderInstance: Instance;
 }
 
 export type Command =
@@ -34,10 +36,11 @@ export type Command =
       ackTimeoutMs: number;
       bodyBytes: number;
     }
+  | { type: 'probe-send'; conversation: number; clientMessageId: string }
   | { type: 'collect'; phase: number; acked: Record<number, number[]> }
   | { type: 'failover'; enabled: boolean }
   | { type: 'status' }
-  | { type: 'sync'; moveBToA: boolean }
+  | { type: 'sync' }
   | { type: 'rehome' }
   | { type: 'idle-open'; url: string; tokens: string[] }
   | { type: 'idle-close' }
@@ -67,8 +70,11 @@ export interface CollectResult {
   duplicates: number;
   e2e: { all: string; direct: string; group: string };
   lastDeliveryAt: number;
-  /** 10 ms buckets (epoch ms / 10) in which a device on instance B got a live delivery. */
-  bDeliveryBuckets: number[];
+  /**
+   * Per conversation: 10 ms buckets (epoch ms / 10) with a live delivery to a device on the
+   * other instance than the sender's, i.e. one that crossed Redis.
+   */
+  crossBuckets: Record<number, number[]>;
 }
 
 export interface StatusResult {
@@ -81,13 +87,9 @@ export interface StatusResult {
 export type Reply =
   | { type: 'connected'; connected: number; failed: number; firstError?: string }
   | RunResult
+  | { type: 'probed'; ok: boolean; seq?: number; error?: string; sentAt: number; ackedAt: number }
   | CollectResult
   | StatusResult
   | { type: 'synced'; recovered: number; errors: number; firstError?: string }
   | { type: 'idle-opened'; connected: number; failed: number; firstError?: string }
   | { type: 'ack' };
-
-/** Current time in epoch milliseconds with sub-millisecond precision, comparable across processes. */
-export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
-}

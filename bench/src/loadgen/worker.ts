@@ -1,23 +1,17 @@
-// One load generator process: owns some users' devices (sockets), sends the messages of the
-// conversations it is told to, and records what each of its devices receives.
-import { io, type Socket } from 'socket.io-client';
+// One load generator process: owns some users' devices, sends the messages of the conversations
+// it is told to, and records what each of its devices receives. It talks to servers only through
+// ChatDevice (client.ts), the part the SDK will replace.
 import { encode, newHistogram, recordMs, type Histogram } from '../hist.js';
-import {
-  nowMs,
-  type Command,
-  type ConversationSpec,
-  type DeviceSpec,
-  type Instance,
-  type Reply,
-} from './protocol.js';
+import { connectDevice, nowMs, type ChatDevice } from './client.js';
+import type { Command, ConversationSpec, DeviceSpec, Instance, Reply } from './protocol.js';
 
 interface Device extends DeviceSpec {
-  socket: Socket | undefined;
+  client: ChatDevice | undefined;
   /** Per conversation id: every seq this device holds (live, own acks, or sync). */
   seqs: Map<string, Set<number>>;
   /** Per conversation id: highest seq up to which this device holds everything. */
   watermark: Map<string, number>;
-  /** Where the device is connected now (B devices move to A on failover). */
+  /** Where the device is connected now (B devices move to A when B is lost). */
   at: Instance;
 }
 
@@ -26,21 +20,7 @@ interface Phase {
   direct: Histogram;
   group: Histogram;
   lastDeliveryAt: number;
-  bBuckets: Set<number>;
-}
-
-interface AckShape {
-  ok: boolean;
-  data?: { message: { seq: number } };
-  error?: { code: string; message: string };
-}
-
-interface SyncShape {
-  ok: boolean;
-  data?: {
-    conversations: { conversationId: string; messages: { seq: number }[]; hasMore: boolean }[];
-  };
-  error?: { code: string; message: string };
+  cross: Map<number, Set<number>>;
 }
 
 const devices = new Map<string, Device>();
@@ -52,10 +32,10 @@ const phases = new Map<number, Phase>();
 let duplicates = 0;
 let failover = false;
 const reconnects: { key: string; downAt: number; upAt: number }[] = [];
-let idle: Socket[] = [];
+let idle: ChatDevice[] = [];
 
-function send(reply: Reply): void {
-  process.send?.(reply);
+function reply(message: Reply): void {
+  process.send?.(message);
 }
 
 function phaseOf(n: number): Phase {
@@ -66,7 +46,7 @@ function phaseOf(n: number): Phase {
       direct: newHistogram(),
       group: newHistogram(),
       lastDeliveryAt: 0,
-      bBuckets: new Set(),
+      cross: new Map(),
     };
     phases.set(n, p);
   }
@@ -84,19 +64,10 @@ function hold(device: Device, conversationId: string, seq: number): boolean {
   return true;
 }
 
-function connectSocket(device: Device, instance: Instance): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = io(urls[instance], {
-      auth: { token: device.token },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      timeout: 20_000,
-    });
-    device.socket = socket;
-    device.at = instance;
-    socket.on('message:new', (m: { conversationId: string; seq: number; body: string }) => {
-      const receivedAt = nowMs();
+async function connect(device: Device, instance: Instance): Promise<void> {
+  device.at = instance;
+  device.client = await connectDevice(urls[instance], device.token, {
+    onMessage: (m, receivedAt) => {
       if (!hold(device, m.conversationId, m.seq)) {
         duplicates++;
         return;
@@ -105,22 +76,22 @@ function connectSocket(device: Device, instance: Instance): Promise<void> {
       const [phaseText, sentText] = m.body.split('|', 2);
       const phase = phaseOf(Number(phaseText));
       const latency = receivedAt - Number(sentText);
+      const conversation = conversationsById.get(m.conversationId);
       recordMs(phase.all, latency);
-      recordMs(
-        conversationsById.get(m.conversationId)?.kind === 'group' ? phase.group : phase.direct,
-        latency,
-      );
+      recordMs(conversation?.kind === 'group' ? phase.group : phase.direct, latency);
       phase.lastDeliveryAt = receivedAt;
-      if (device.at === 'B') phase.bBuckets.add(Math.floor(receivedAt / 10));
-    });
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', (error) => reject(error));
-    socket.on('disconnect', () => {
-      if (!failover || device.instance !== 'B' || device.at !== 'B') return;
+      if (conversation && device.at !== conversation.senderInstance) {
+        let buckets = phase.cross.get(conversation.idx);
+        if (!buckets) phase.cross.set(conversation.idx, (buckets = new Set()));
+        buckets.add(Math.floor(receivedAt / 10));
+      }
+    },
+    onDisconnect: () => {
+      if (!failover || device.at !== 'B') return;
       // The load balancer sends the device to a healthy instance.
       const downAt = nowMs();
       const retry = (attempt: number): void => {
-        connectSocket(device, 'A').then(
+        connect(device, 'A').then(
           () => reconnects.push({ key: device.key, downAt, upAt: nowMs() }),
           () => {
             if (attempt < 50) setTimeout(() => retry(attempt + 1), 200);
@@ -128,7 +99,7 @@ function connectSocket(device: Device, instance: Instance): Promise<void> {
         );
       };
       retry(0);
-    });
+    },
   });
 }
 
@@ -141,14 +112,14 @@ async function connectAll(list: DeviceSpec[]): Promise<Reply> {
       list.slice(i, i + 20).map(async (spec) => {
         const device: Device = {
           ...spec,
-          socket: undefined,
+          client: undefined,
           seqs: new Map(),
           watermark: new Map(),
           at: spec.instance,
         };
         devices.set(spec.key, device);
         try {
-          await connectSocket(device, spec.instance);
+          await connect(device, spec.instance);
         } catch (error) {
           failed++;
           firstError ??= String(error);
@@ -182,37 +153,33 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
     const n = sent++;
     const sentAt = nowMs();
     recordMs(lagHist, sentAt - scheduledAt);
-    const payload = {
-      conversationId: conversation.id,
-      clientMessageId: `p${cmd.phase}-${process.pid}-${n}`,
-      body: `${cmd.phase}|${sentAt.toFixed(3)}|${padding}`,
-    };
-    const socket = device.socket;
-    if (!socket?.connected) {
+    const client = device.client;
+    if (!client?.connected) {
       ackErrors++;
       firstError ??= `sender ${device.key} not connected`;
       return;
     }
     pending.push(
-      socket
-        .timeout(cmd.ackTimeoutMs)
-        .emitWithAck('message:send', payload)
-        .then(
-          (ack: AckShape) => {
-            if (ack.ok && ack.data) {
-              recordMs(ackHist, nowMs() - sentAt);
-              acked.push([conversation.idx, ack.data.message.seq]);
-              hold(device, conversation.id, ack.data.message.seq);
-            } else {
-              ackErrors++;
-              firstError ??= `${ack.error?.code}: ${ack.error?.message}`;
-            }
+      client
+        .send(
+          {
+            conversationId: conversation.id,
+            clientMessageId: `p${cmd.phase}-${process.pid}-${n}`,
+            body: `${cmd.phase}|${sentAt.toFixed(3)}|${padding}`,
           },
-          (error: unknown) => {
-            ackTimeouts++;
-            firstError ??= String(error);
-          },
-        ),
+          cmd.ackTimeoutMs,
+        )
+        .then((result) => {
+          if (result.ok) {
+            recordMs(ackHist, nowMs() - sentAt);
+            acked.push([conversation.idx, result.seq]);
+            hold(device, conversation.id, result.seq);
+          } else {
+            if (result.timeout) ackTimeouts++;
+            else ackErrors++;
+            firstError ??= `${result.code}: ${result.message}`;
+          }
+        }),
     );
   };
   // Open loop: message i is due at start + i / rate, whatever the replies do.
@@ -243,6 +210,22 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
   };
 }
 
+/** One send on a quiet system, for the store round-trip trace. */
+async function probeSend(cmd: Extract<Command, { type: 'probe-send' }>): Promise<Reply> {
+  const conversation = conversations[cmd.conversation]!;
+  const device = devices.get(conversation.senderDevice)!;
+  const sentAt = nowMs();
+  const result = await device.client!.send(
+    { conversationId: conversation.id, clientMessageId: cmd.clientMessageId, body: '0|0|probe' },
+    10_000,
+  );
+  const ackedAt = nowMs();
+  if (result.ok) hold(device, conversation.id, result.seq);
+  return result.ok
+    ? { type: 'probed', ok: true, seq: result.seq, sentAt, ackedAt }
+    : { type: 'probed', ok: false, error: `${result.code}: ${result.message}`, sentAt, ackedAt };
+}
+
 function collect(cmd: Extract<Command, { type: 'collect' }>): Reply {
   let expected = 0;
   let delivered = 0;
@@ -266,56 +249,47 @@ function collect(cmd: Extract<Command, { type: 'collect' }>): Reply {
     duplicates,
     e2e: { all: encode(phase.all), direct: encode(phase.direct), group: encode(phase.group) },
     lastDeliveryAt: phase.lastDeliveryAt,
-    bDeliveryBuckets: [...phase.bBuckets].sort((a, b) => a - b),
+    crossBuckets: Object.fromEntries(
+      [...phase.cross].map(([idx, set]) => [idx, [...set].sort((a, b) => a - b)]),
+    ),
   };
 }
 
 async function move(device: Device, instance: Instance): Promise<void> {
-  const old = device.socket;
-  device.at = instance;
-  old?.close();
-  await connectSocket(device, instance);
+  device.client?.close();
+  await connect(device, instance);
 }
 
-/**
- * Every device asks for what it missed after its watermark, page by page. With the in-memory
- * store only A knows the conversations, so devices on B first reconnect to A.
- */
-async function syncAll(moveBToA: boolean): Promise<Reply> {
+/** Every device asks for what it missed after its watermark, page by page, one sync at a time. */
+async function syncAll(): Promise<Reply> {
   let recovered = 0;
   let errors = 0;
   let firstError: string | undefined;
   await Promise.all(
     [...devices.values()].map(async (device) => {
-      if (moveBToA && device.at === 'B') {
-        const downAt = nowMs();
-        await move(device, 'A');
-        reconnects.push({ key: device.key, downAt, upAt: nowMs() });
-      }
       const mine = conversations.filter((c) => c.members.includes(device.userId));
       let todo = mine.map((c) => c.id);
-      for (let round = 0; todo.length > 0 && round < 100; round++) {
-        const socket = device.socket;
-        if (!socket?.connected) {
+      for (let round = 0; todo.length > 0 && round < 200; round++) {
+        const client = device.client;
+        if (!client?.connected) {
           errors++;
           firstError ??= `${device.key} not connected for sync`;
           return;
         }
         try {
-          const reply = (await socket.timeout(15_000).emitWithAck('sync', {
-            conversations: todo.map((id) => ({
+          const entries = await client.sync(
+            todo.map((id) => ({
               conversationId: id,
               // Messages are only appended here, so a conversation's version is its last seq.
               afterVersion: device.watermark.get(id) ?? 0,
             })),
-            limit: 200,
-          })) as SyncShape;
-          if (!reply.ok || !reply.data)
-            throw new Error(`${reply.error?.code}: ${reply.error?.message}`);
+            200,
+            15_000,
+          );
           const more: string[] = [];
-          for (const c of reply.data.conversations) {
-            for (const m of c.messages) if (hold(device, c.conversationId, m.seq)) recovered++;
-            if (c.hasMore) more.push(c.conversationId);
+          for (const entry of entries) {
+            for (const seq of entry.seqs) if (hold(device, entry.conversationId, seq)) recovered++;
+            if (entry.hasMore) more.push(entry.conversationId);
           }
           todo = more;
         } catch (error) {
@@ -330,38 +304,26 @@ async function syncAll(moveBToA: boolean): Promise<Reply> {
 }
 
 async function openIdle(url: string, tokens: string[]): Promise<Reply> {
-  const count = tokens.length;
   let failed = 0;
   let firstError: string | undefined;
-  for (let i = 0; i < count; i += 50) {
+  for (let i = 0; i < tokens.length; i += 50) {
     await Promise.all(
-      tokens.slice(i, i + 50).map(
-        (token) =>
-          new Promise<void>((resolve) => {
-            const socket = io(url, {
-              auth: { token },
-              transports: ['websocket'],
-              reconnection: false,
-              forceNew: true,
-              timeout: 30_000,
-            });
-            socket.once('connect', () => {
-              idle.push(socket);
-              resolve();
-            });
-            socket.once('connect_error', (error) => {
-              failed++;
-              firstError ??= String(error);
-              socket.close();
-              resolve();
-            });
-          }),
+      tokens.slice(i, i + 50).map((token) =>
+        connectDevice(url, token, {}, 30_000).then(
+          (device) => {
+            idle.push(device);
+          },
+          (error: unknown) => {
+            failed++;
+            firstError ??= String(error);
+          },
+        ),
       ),
     );
   }
   return {
     type: 'idle-opened',
-    connected: count - failed,
+    connected: tokens.length - failed,
     failed,
     ...(firstError && { firstError }),
   };
@@ -377,6 +339,8 @@ async function handle(cmd: Command): Promise<Reply> {
       return connectAll(cmd.devices);
     case 'run':
       return run(cmd);
+    case 'probe-send':
+      return probeSend(cmd);
     case 'collect':
       return collect(cmd);
     case 'failover':
@@ -386,13 +350,13 @@ async function handle(cmd: Command): Promise<Reply> {
       const all = [...devices.values()];
       return {
         type: 'status',
-        connected: all.filter((d) => d.socket?.connected).length,
+        connected: all.filter((d) => d.client?.connected).length,
         total: all.length,
         reconnects,
       };
     }
     case 'sync':
-      return syncAll(cmd.moveBToA);
+      return syncAll();
     case 'rehome':
       // Back to where each device started (after a fault moved some to A).
       await Promise.all(
@@ -408,7 +372,7 @@ async function handle(cmd: Command): Promise<Reply> {
       return { type: 'ack' };
     case 'shutdown':
       failover = false;
-      for (const d of devices.values()) d.socket?.close();
+      for (const d of devices.values()) d.client?.close();
       for (const s of idle) s.close();
       setTimeout(() => process.exit(0), 50);
       return { type: 'ack' };
@@ -416,7 +380,7 @@ async function handle(cmd: Command): Promise<Reply> {
 }
 
 process.on('message', (cmd: Command) => {
-  handle(cmd).then(send, (error: unknown) => {
+  handle(cmd).then(reply, (error: unknown) => {
     console.error(`load generator ${process.pid}: ${String(error)}`);
     process.exit(1);
   });

@@ -25,8 +25,9 @@ export interface CacheOptions {
 /**
  * ElastiCache for Redis 7: subnet group, parameter group, replication group with TLS, AUTH and
  * KMS encryption at rest, daily snapshots in the guide's 03:00-05:00 window and the slow log in
- * CloudWatch. The AUTH token is a random_password: it lives in Terraform state (marked
- * sensitive) and in Secrets Manager, never as a literal in the synthesized JSON.
+ * CloudWatch (KMS). The first AUTH token is a random_password: it lives in the encrypted remote
+ * state and in Secrets Manager, never as a literal in the synthesized JSON; rotations replace it
+ * outside Terraform (scripts/rotate-redis-auth.sh), which makes the state's copy worthless.
  */
 export class Cache extends Construct {
   readonly replicationGroup: ElasticacheReplicationGroup;
@@ -68,19 +69,24 @@ export class Cache extends Construct {
       kmsKeyId: options.kmsKeyArn,
       recoveryWindowInDays: options.secretRecoveryWindowDays,
     });
+    // Terraform sets the first token only; scripts/rotate-redis-auth.sh owns it afterwards
+    // (ROTATE, then SET), so neither the secret nor the replication group may be reverted here.
     new SecretsmanagerSecretVersion(this, 'auth-secret-value', {
       secretId: secret.id,
       secretString: token.result,
+      lifecycle: { ignoreChanges: ['secret_string'] },
     });
     this.authSecretArn = secret.arn;
 
     const slowLog = new CloudwatchLogGroup(this, 'slow-log', {
       name: `/jobsphere-chat/${prefix}/redis-slow-log`,
       retentionInDays: options.logRetentionDays,
+      kmsKeyId: options.kmsKeyArn,
     });
     const engineLog = new CloudwatchLogGroup(this, 'engine-log', {
       name: `/jobsphere-chat/${prefix}/redis-engine-log`,
       retentionInDays: options.logRetentionDays,
+      kmsKeyId: options.kmsKeyArn,
     });
 
     const replicated = redis.replicasPerShard > 0;
@@ -105,6 +111,7 @@ export class Cache extends Construct {
       transitEncryptionEnabled: true,
       authToken: token.result,
       authTokenUpdateStrategy: 'ROTATE',
+      lifecycle: { ignoreChanges: ['auth_token', 'auth_token_update_strategy'] },
       snapshotRetentionLimit: 7,
       snapshotWindow: '03:00-05:00',
       maintenanceWindow: 'sun:05:30-sun:06:30',

@@ -2,39 +2,42 @@ import { Construct } from 'constructs';
 import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
 import { AutoscalingGroup } from '@cdktf/provider-aws/lib/autoscaling-group/index.js';
 import { AutoscalingPolicy } from '@cdktf/provider-aws/lib/autoscaling-policy/index.js';
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
-import { DataAwsSsmParameter } from '@cdktf/provider-aws/lib/data-aws-ssm-parameter/index.js';
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template/index.js';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
+import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls/index.js';
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.js';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
+import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object/index.js';
-import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
-import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter/index.js';
-import { Password } from '@cdktf/provider-random/lib/password/index.js';
-import type { ComputeConfig, SocketConfig } from '../config/environments.js';
+import type { ResolvedBundle } from '../bundle.js';
+import type { ComputeConfig, LifecycleConfig, SocketConfig } from '../config/environments.js';
 import { PORTS } from './security.js';
-import { renderUserData } from './user-data.js';
+import { DOCDB_CA_FILE, METRICS_PORT, renderUserData } from './user-data.js';
 
 export interface ComputeOptions {
   readonly namePrefix: string;
   readonly region: string;
+  readonly accountId: string;
+  readonly tags: Record<string, string>;
   readonly compute: ComputeConfig;
   readonly socket: SocketConfig;
+  readonly lifecycle: LifecycleConfig;
+  readonly amiId: string;
   readonly privateSubnetIds: string[];
   readonly securityGroupId: string;
   readonly targetGroupArn: string;
   readonly kmsKeyArn: string;
-  /** Directory uploaded as the gateway bundle (`dist/` + `package.json` + production `node_modules`). */
-  readonly bundleDir: string;
+  readonly bundle: ResolvedBundle;
   readonly appLogGroupName: string;
+  readonly metricsLogGroupName: string;
   readonly clientUrl: string;
   readonly redis: {
     readonly host: string;
@@ -42,42 +45,56 @@ export interface ComputeOptions {
     readonly cluster: boolean;
     readonly secretArn: string;
   };
-  readonly docdb: { readonly host: string; readonly secretArn: string };
-  readonly secretRecoveryWindowDays: number;
-  /** Instances start only after these exist (the data stores they connect to at boot). */
+  readonly docdb: { readonly host: string; readonly database: string; readonly secretArn: string };
+  readonly jwt: { readonly secretArn: string; readonly kmsKeyArn?: string | undefined };
+  /** Alarms that stop and roll back an instance refresh. */
+  readonly rollbackAlarmNames: string[];
+  /** Instances start only after these exist: the data stores' writers, the listener, the users. */
   readonly dependsOn: ITerraformDependable[];
 }
 
-const AL2023_AMI_PARAMETER =
-  '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+export const LIFECYCLE_HOOK_NAME = 'drain-before-terminate';
+/** How long old bundle versions stay downloadable, so a rollback to an old template still boots. */
+export const BUNDLE_VERSION_RETENTION_DAYS = 90;
+
+export function autoScalingGroupName(namePrefix: string): string {
+  return `${namePrefix}-gateway`;
+}
 
 /**
- * The gateway fleet: the bundle as an S3 asset, SSM parameters and secrets the boot script turns
- * into the service's environment, an instance role that can read only those, a launch template
- * (IMDSv2, encrypted disk, no key pair) and an Auto Scaling group across both private subnets,
- * registered in the ALB target group and rolled when the template changes.
+ * The gateway fleet: the bundle in a versioned S3 bucket, SSM parameters the boot script turns
+ * into the service's environment, an instance role that can read only what it needs, a launch
+ * template (pinned AMI, IMDSv2, encrypted disk, no key pair, tagged instances and volumes) and an
+ * Auto Scaling group across both private subnets. Every deploy rolls it with an instance refresh
+ * that keeps full capacity (100-200%), drains each instance through the termination lifecycle
+ * hook before it goes, and rolls back on its own when the rollback alarms fire.
  */
 export class Compute extends Construct {
   readonly autoScalingGroup: AutoscalingGroup;
-  readonly jwtSecretArn: string;
+  readonly autoScalingGroupName: string;
   readonly paramPrefix: string;
   readonly bundleKey: string;
+  readonly artifactsBucket: string;
 
   constructor(scope: Construct, id: string, options: ComputeOptions) {
     super(scope, id);
     const { namePrefix: prefix, compute, socket } = options;
     this.paramPrefix = `/${prefix}`;
+    this.autoScalingGroupName = autoScalingGroupName(prefix);
 
-    // Gateway bundle, content-addressed so a new build yields a new key and a new launch template.
+    // Content-addressed by a hash of what the instance runs: a new build of the same source is the
+    // same key and the same launch template, so it rolls nothing.
     const bundle = new TerraformAsset(this, 'gateway-bundle', {
-      path: options.bundleDir,
+      path: options.bundle.dir,
       type: AssetType.ARCHIVE,
+      assetHash: options.bundle.hash,
     });
-    this.bundleKey = `gateway/${bundle.assetHash}/${bundle.fileName}`;
+    this.bundleKey = `gateway/${options.bundle.hash}/${bundle.fileName}`;
     const bucket = new S3Bucket(this, 'artifacts', {
       bucketPrefix: `${prefix}-artifacts-`,
       forceDestroy: true,
     });
+    this.artifactsBucket = bucket.bucket;
     new S3BucketPublicAccessBlock(this, 'artifacts-public-access', {
       bucket: bucket.id,
       blockPublicAcls: true,
@@ -85,9 +102,34 @@ export class Compute extends Construct {
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
+    new S3BucketOwnershipControls(this, 'artifacts-ownership', {
+      bucket: bucket.id,
+      rule: { objectOwnership: 'BucketOwnerEnforced' },
+    });
     new S3BucketServerSideEncryptionConfigurationA(this, 'artifacts-encryption', {
       bucket: bucket.id,
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
+    });
+    // Terraform deletes the previous bundle object when a new one replaces it; versioning keeps it
+    // as a noncurrent version that the boot script can still fetch, so rolling back to an older
+    // launch template works for the retention period.
+    const versioning = new S3BucketVersioningA(this, 'artifacts-versioning', {
+      bucket: bucket.id,
+      versioningConfiguration: { status: 'Enabled' },
+    });
+    new S3BucketLifecycleConfiguration(this, 'artifacts-lifecycle', {
+      bucket: bucket.id,
+      rule: [
+        {
+          id: 'expire-old-bundles',
+          status: 'Enabled',
+          filter: [{ prefix: 'gateway/' }],
+          noncurrentVersionExpiration: [{ noncurrentDays: BUNDLE_VERSION_RETENTION_DAYS }],
+          expiration: [{ expiredObjectDeleteMarker: true }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+      ],
+      dependsOn: [versioning],
     });
     const tlsOnly = new DataAwsIamPolicyDocument(this, 'artifacts-tls-only', {
       statement: [
@@ -106,41 +148,31 @@ export class Compute extends Construct {
       bucket: bucket.id,
       key: this.bundleKey,
       source: bundle.path,
-      sourceHash: bundle.assetHash,
+      sourceHash: options.bundle.hash,
+      dependsOn: [versioning],
     });
 
-    // The JWT secret is shared with whatever issues the tokens: the stack seeds a random value and
-    // then leaves it alone, so operators can put the issuer's secret in place.
-    const jwtSeed = new Password(this, 'jwt-secret-seed', { length: 64, special: false });
-    const jwtSecret = new SecretsmanagerSecret(this, 'jwt-secret', {
-      name: `${prefix}/jwt-secret`,
-      description: 'JWT_SECRET of the JobSphere chat gateway (must match the token issuer)',
-      kmsKeyId: options.kmsKeyArn,
-      recoveryWindowInDays: options.secretRecoveryWindowDays,
-    });
-    const jwtSecretValue = new SecretsmanagerSecretVersion(this, 'jwt-secret-value', {
-      secretId: jwtSecret.id,
-      secretString: jwtSeed.result,
-      lifecycle: { ignoreChanges: ['secret_string'] },
-    });
-    this.jwtSecretArn = jwtSecret.arn;
-
-    // One parameter per plain environment variable, plus the wiring the boot script needs.
+    // One parameter per plain environment variable (no secret among them), plus the wiring the
+    // boot script needs. Secrets are read by the gateway itself (and re-read on rotation).
     const plainEnv: Record<string, string> = {
       CLIENT_URL: options.clientUrl,
+      AWS_REGION: options.region,
       REDIS_HOST: options.redis.host,
       REDIS_PORT: String(options.redis.port),
       REDIS_TLS: 'true',
       REDIS_CLUSTER: String(options.redis.cluster),
+      REDIS_AUTH_SECRET_ID: options.redis.secretArn,
+      MONGODB_URI: `mongodb://${options.docdb.host}:27017/${options.docdb.database}?tls=true&tlsCAFile=${DOCDB_CA_FILE}&replicaSet=rs0&readPreference=primary&retryWrites=false&authSource=admin`,
+      MONGODB_SECRET_ID: options.docdb.secretArn,
       SOCKET_PING_INTERVAL_MS: String(socket.pingIntervalMs),
       SOCKET_PING_TIMEOUT_MS: String(socket.pingTimeoutMs),
+      SHUTDOWN_DRAIN_MS: String(socket.drainTimeoutMs),
+      METRICS_PORT: String(METRICS_PORT),
+      METRICS_HOST: '127.0.0.1',
     };
     const wiring: Record<string, string> = {
       'bundle-bucket': bucket.bucket,
-      'redis-secret-arn': options.redis.secretArn,
-      'jwt-secret-arn': jwtSecret.arn,
-      'docdb-secret-arn': options.docdb.secretArn,
-      'docdb-endpoint': options.docdb.host,
+      'jwt-secret-arn': options.jwt.secretArn,
     };
     const parameters = [
       ...Object.entries(plainEnv).map(([name, value]) => [`env/${name}`, value] as const),
@@ -154,7 +186,6 @@ export class Compute extends Construct {
         }),
     );
 
-    const identity = new DataAwsCallerIdentity(this, 'identity');
     const assumeRole = new DataAwsIamPolicyDocument(this, 'assume-role', {
       statement: [
         {
@@ -178,19 +209,20 @@ export class Compute extends Construct {
         policyArn: `arn:aws:iam::aws:policy/${policy}`,
       });
     }
+    const asgArn = `arn:aws:autoscaling:${options.region}:${options.accountId}:autoScalingGroup:*:autoScalingGroupName/${this.autoScalingGroupName}`;
     const ownAccess = new DataAwsIamPolicyDocument(this, 'instance-access', {
       statement: [
         {
           sid: 'ReadOwnSecrets',
           effect: 'Allow',
           actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          resources: [options.redis.secretArn, jwtSecret.arn, options.docdb.secretArn],
+          resources: [options.redis.secretArn, options.docdb.secretArn, options.jwt.secretArn],
         },
         {
           sid: 'DecryptOwnSecrets',
           effect: 'Allow',
           actions: ['kms:Decrypt'],
-          resources: [options.kmsKeyArn],
+          resources: [options.kmsKeyArn, ...(options.jwt.kmsKeyArn ? [options.jwt.kmsKeyArn] : [])],
           condition: [
             {
               test: 'StringEquals',
@@ -204,20 +236,33 @@ export class Compute extends Construct {
           effect: 'Allow',
           actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
           resources: [
-            `arn:aws:ssm:${options.region}:${identity.accountId}:parameter${this.paramPrefix}`,
-            `arn:aws:ssm:${options.region}:${identity.accountId}:parameter${this.paramPrefix}/*`,
+            `arn:aws:ssm:${options.region}:${options.accountId}:parameter${this.paramPrefix}`,
+            `arn:aws:ssm:${options.region}:${options.accountId}:parameter${this.paramPrefix}/*`,
           ],
         },
         {
-          sid: 'ReadGatewayBundle',
+          sid: 'ReadGatewayBundles',
           effect: 'Allow',
-          actions: ['s3:GetObject'],
+          actions: ['s3:GetObject', 's3:GetObjectVersion'],
           resources: [`${bucket.arn}/gateway/*`],
+        },
+        {
+          sid: 'FindOlderBundleVersions',
+          effect: 'Allow',
+          actions: ['s3:ListBucketVersions'],
+          resources: [bucket.arn],
+          condition: [{ test: 'StringLike', variable: 's3:prefix', values: ['gateway/*'] }],
+        },
+        {
+          sid: 'DrainAndReportOwnGroup',
+          effect: 'Allow',
+          actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceHealth'],
+          resources: [asgArn],
         },
       ],
     });
     new IamRolePolicy(this, 'instance-role-access', {
-      name: 'own-secrets-and-bundle',
+      name: 'own-secrets-bundle-and-lifecycle',
       role: role.id,
       policy: ownAccess.json,
     });
@@ -226,7 +271,6 @@ export class Compute extends Construct {
       role: role.name,
     });
 
-    const ami = new DataAwsSsmParameter(this, 'al2023-ami', { name: AL2023_AMI_PARAMETER });
     const userData = renderUserData({
       region: options.region,
       paramPrefix: this.paramPrefix,
@@ -234,12 +278,17 @@ export class Compute extends Construct {
       nodeMajor: compute.nodeMajor,
       port: PORTS.gateway,
       appLogGroupName: options.appLogGroupName,
+      metricsLogGroupName: options.metricsLogGroupName,
       drainTimeoutMs: socket.drainTimeoutMs,
+      autoScalingGroupName: this.autoScalingGroupName,
+      lifecycleHookName: LIFECYCLE_HOOK_NAME,
+      lifecyclePollSeconds: options.lifecycle.pollSeconds,
     });
+    const resourceTags = { ...options.tags, Name: `${prefix}-gateway` };
     const template = new LaunchTemplate(this, 'launch-template', {
       name: `${prefix}-gateway`,
-      // insecure_value: the AMI id is public, and plans stay readable (value is marked sensitive).
-      imageId: ami.insecureValue,
+      // Pinned (a deploy input): a new AMI is a reviewed change that rolls the fleet on purpose.
+      imageId: options.amiId,
       instanceType: compute.instanceType,
       iamInstanceProfile: { arn: profile.arn },
       vpcSecurityGroupIds: [options.securityGroupId],
@@ -262,36 +311,68 @@ export class Compute extends Construct {
           },
         },
       ],
+      // Default tags reach neither what the group launches nor its disks; these do.
       tagSpecifications: [
-        { resourceType: 'instance', tags: { Name: `${prefix}-gateway` } },
-        { resourceType: 'volume', tags: { Name: `${prefix}-gateway` } },
+        { resourceType: 'instance', tags: resourceTags },
+        { resourceType: 'volume', tags: resourceTags },
       ],
+      tags: resourceTags,
     });
 
     const scales = compute.maxInstances > compute.minInstances;
+    const fullCapacity = { minHealthyPercentage: 100, maxHealthyPercentage: 200 };
     this.autoScalingGroup = new AutoscalingGroup(this, 'asg', {
-      name: `${prefix}-gateway`,
+      name: this.autoScalingGroupName,
       minSize: compute.minInstances,
       maxSize: compute.maxInstances,
       desiredCapacity: compute.desiredInstances,
       vpcZoneIdentifier: options.privateSubnetIds,
       targetGroupArns: [options.targetGroupArn],
+      // The target check (/health) fails only for what is wrong with this instance (draining, its
+      // own process), never for a shared dependency, so ELB health can replace broken instances
+      // without a Redis or DocumentDB failover replacing the whole fleet.
       healthCheckType: 'ELB',
-      // Boot installs Node, fetches the bundle and waits for Redis and DocumentDB.
+      // Boot installs Node and the log agent, fetches the bundle and connects to the data stores.
       healthCheckGracePeriod: 420,
       defaultInstanceWarmup: 300,
       launchTemplate: { id: template.id, version: template.latestVersion.toString() },
+      // Launch before terminate for every replacement, not only refreshes.
+      instanceMaintenancePolicy: fullCapacity,
       instanceRefresh: {
         strategy: 'Rolling',
-        preferences: { minHealthyPercentage: 50, instanceWarmup: '300' },
+        preferences: {
+          ...fullCapacity,
+          instanceWarmup: '300',
+          skipMatching: true,
+          autoRollback: true,
+          alarmSpecification: { alarms: options.rollbackAlarmNames },
+          scaleInProtectedInstances: 'Refresh',
+          standbyInstances: 'Terminate',
+        },
       },
+      // Exists before the first instance, so every termination drains.
+      initialLifecycleHook: [
+        {
+          name: LIFECYCLE_HOOK_NAME,
+          lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+          heartbeatTimeout: options.lifecycle.heartbeatTimeoutSeconds,
+          defaultResult: 'CONTINUE',
+        },
+      ],
+      // The apply fails (instead of reporting success) when the fleet never gets healthy.
+      waitForElbCapacity: compute.minInstances,
+      waitForCapacityTimeout: '20m',
       enabledMetrics: [
         'GroupInServiceInstances',
         'GroupDesiredCapacity',
         'GroupTerminatingInstances',
       ],
-      tag: [{ key: 'Name', value: `${prefix}-gateway`, propagateAtLaunch: true }],
-      dependsOn: [...options.dependsOn, ...parameters, bundleObject, jwtSecretValue],
+      tag: Object.entries(resourceTags).map(([key, value]) => ({
+        key,
+        value,
+        propagateAtLaunch: true,
+      })),
+      dependsOn: [...options.dependsOn, ...parameters, bundleObject],
       ...(scales ? { lifecycle: { ignoreChanges: ['desired_capacity'] } } : {}),
     });
     if (scales) {

@@ -30,20 +30,41 @@ export interface NetworkOptions {
   /** 1: one NAT in the first AZ shared by all private subnets; 2: one per AZ. */
   readonly natGateways: number;
   readonly flowLogRetentionDays: number;
+  readonly kmsKeyArn: string;
 }
 
 /**
+ * The AWS APIs the gateway instances and the rotation function call: SSM (parameters, Session
+ * Manager), Secrets Manager, CloudWatch Logs and metrics (the agent), Auto Scaling (the lifecycle
+ * watcher). S3 already has a gateway endpoint.
+ */
+export const INTERFACE_ENDPOINT_SERVICES = [
+  'ssm',
+  'ssmmessages',
+  'ec2messages',
+  'secretsmanager',
+  'logs',
+  'monitoring',
+  'autoscaling',
+] as const;
+
+/**
  * VPC over two AZs: public subnets (ALB, NAT) and private subnets (EC2, ElastiCache, DocumentDB),
- * NAT egress for the private side, an S3 gateway endpoint and VPC flow logs to CloudWatch.
+ * NAT egress for the private side, an S3 gateway endpoint, VPC flow logs to CloudWatch (KMS) and,
+ * optionally, interface endpoints for the AWS APIs.
  */
 export class Network extends Construct {
   readonly vpc: Vpc;
   readonly publicSubnetIds: string[];
   readonly privateSubnetIds: string[];
+  private readonly namePrefix: string;
+  private readonly region: string;
 
   constructor(scope: Construct, id: string, options: NetworkOptions) {
     super(scope, id);
     const { namePrefix: prefix, availabilityZones: azs } = options;
+    this.namePrefix = prefix;
+    this.region = options.region;
 
     this.vpc = new Vpc(this, 'vpc', {
       cidrBlock: options.cidr,
@@ -132,6 +153,7 @@ export class Network extends Construct {
     const flowLogGroup = new CloudwatchLogGroup(this, 'flow-logs', {
       name: `/jobsphere-chat/${prefix}/vpc-flow-logs`,
       retentionInDays: options.flowLogRetentionDays,
+      kmsKeyId: options.kmsKeyArn,
     });
     const flowLogRole = new IamRole(this, 'flow-logs-role', {
       name: `${prefix}-vpc-flow-logs`,
@@ -167,5 +189,23 @@ export class Network extends Construct {
       iamRoleArn: flowLogRole.arn,
       maxAggregationInterval: 60,
     });
+  }
+
+  /**
+   * PrivateLink: the instances' AWS API calls stay inside the VPC (the guide's advice) instead of
+   * leaving through the NAT gateway. Private DNS makes the SDKs and the CLI use them unchanged.
+   */
+  addInterfaceEndpoints(securityGroupId: string): void {
+    for (const service of INTERFACE_ENDPOINT_SERVICES) {
+      new VpcEndpoint(this, `${service}-endpoint`, {
+        vpcId: this.vpc.id,
+        serviceName: `com.amazonaws.${this.region}.${service}`,
+        vpcEndpointType: 'Interface',
+        privateDnsEnabled: true,
+        subnetIds: this.privateSubnetIds,
+        securityGroupIds: [securityGroupId],
+        tags: { Name: `${this.namePrefix}-${service}` },
+      });
+    }
   }
 }

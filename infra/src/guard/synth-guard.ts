@@ -29,6 +29,24 @@ const strings = (value: Json | undefined): string[] =>
 /** A Terraform expression (`${...}`) is a reference resolved at apply time, not a literal. */
 const isLiteral = (value: string) => value.length > 0 && !value.includes('${');
 
+/**
+ * A JSON document whose credential fields are all empty holds no secret: a secret's first version
+ * that only names the user (the rotation function sets the password).
+ */
+function holdsNoCredential(value: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return false;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return false;
+  return Object.entries(parsed).every(
+    ([key, field]) => !CREDENTIAL_FIELD.test(key) || field === '' || field === null,
+  );
+}
+const CREDENTIAL_FIELD = /password|token|secret|key/i;
+
 function exposedDataPorts(rule: JsonObject): number[] {
   const raw = rule.ip_protocol ?? rule.protocol ?? 'tcp';
   const protocol = (
@@ -73,7 +91,13 @@ function* literalSecrets(node: Json, path: string): Generator<string> {
   } else if (isObject(node)) {
     for (const [key, value] of Object.entries(node)) {
       const here = path ? `${path}.${key}` : key;
-      if (typeof value === 'string' && SECRET_KEY.test(key) && isLiteral(value)) yield here;
+      if (
+        typeof value === 'string' &&
+        SECRET_KEY.test(key) &&
+        isLiteral(value) &&
+        !holdsNoCredential(value)
+      )
+        yield here;
       else yield* literalSecrets(value, here);
     }
   }

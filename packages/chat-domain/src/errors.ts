@@ -1,3 +1,5 @@
+import { type ErrorIssue } from './responses.js';
+
 /** Stable, transport-independent error codes. Clients switch on these; never rename one. */
 export const ErrorCode = {
   InvalidPayload: 'INVALID_PAYLOAD',
@@ -23,11 +25,6 @@ export const ErrorCode = {
   Internal: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-export interface ErrorIssue {
-  path: string;
-  message: string;
-}
 
 /** Base of every domain error: a stable code and a message safe to show a client. */
 export abstract class DomainError extends Error {

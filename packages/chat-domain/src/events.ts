@@ -1,13 +1,14 @@
-import { type ErrorCode, type ErrorIssue } from './errors.js';
-import {
-  type ConversationKind,
-  type MemberRole,
-  type MessageAttachment,
-  type MessageKind,
-  type ReportReason,
-  type ReportResolution,
-} from './entities.js';
 import { type z } from 'zod';
+import {
+  type ConversationDto,
+  type ConversationUpdate,
+  type ErrorBody,
+  type MessageDto,
+  type PresenceDto,
+  type ReadResult,
+  type SendResult,
+  type SyncResult,
+} from './responses.js';
 import {
   type authRefreshSchema,
   type conversationRefSchema,
@@ -24,170 +25,9 @@ import {
 // What a client sends (before the server's normalization).
 type In<S extends z.ZodType> = z.input<S>;
 
-/** Messages as they travel (JSON): dates are ISO strings. */
-export interface MessageDto {
-  id: string;
-  conversationId: string;
-  /** Position in the conversation: order by it. */
-  seq: number;
-  /** The conversation's version at this message's last change: the sync cursor counts these. */
-  version: number;
-  senderId: string;
-  clientMessageId: string;
-  /** 'system' messages are posted by the platform and shown apart. */
-  kind: MessageKind;
-  /** Empty once the message was deleted (see `deletedAt`). */
-  body: string;
-  attachments?: MessageAttachment[];
-  createdAt: string;
-  editedAt?: string;
-  deletedAt?: string;
-}
-
-/** The newest message of a conversation, as its list shows it. */
-export interface MessagePreviewDto {
-  id: string;
-  seq: number;
-  senderId: string;
-  /** Cut to a preview; empty when deleted. */
-  body: string;
-  createdAt: string;
-  deleted?: boolean;
-}
-
-/** A request as both sides see it: the opener waits, the recipient answers. */
-export interface MessageRequestDto {
-  from: string;
-  to: string;
-  state: 'pending' | 'declined';
-}
-
-export interface ConversationDto {
-  id: string;
-  kind: ConversationKind;
-  title?: string;
-  jobId?: string;
-  applicationId?: string;
-  /** `lastReadSeq` per member: what each has read, so a client can show "seen" after a reload. */
-  members: { userId: string; role: MemberRole; joinedAt: string; lastReadSeq: number }[];
-  createdBy: string;
-  createdAt: string;
-  lastActivityAt: string;
-  /** The newest message, its body cut to a preview. */
-  lastMessage?: MessagePreviewDto;
-  /** Set while this is a request (pending) or after its recipient declined it. */
-  request?: MessageRequestDto;
-  /** One of the two people of this direct conversation blocked the other. */
-  blocked: boolean;
-  /** Seq of the newest message (0 when empty). */
-  lastSeq: number;
-  /** The change cursor: a device that holds this conversation up to here syncs from it. */
-  version: number;
-  /** The caller's read position and unread count. */
-  lastReadSeq: number;
-  unreadCount: number;
-}
-
-/** Something about a conversation changed that a device shows: a request answered, a block. */
-export interface ConversationUpdate {
-  conversationId: string;
-  blocked: boolean;
-  request: MessageRequestDto | null;
-}
-
-export interface BlockedUsersPage {
-  users: { userId: string; since: string }[];
-  nextCursor?: string;
-}
-
-export interface ReportDto {
-  id: string;
-  status: 'open' | 'resolved';
-  reason: ReportReason;
-  note?: string;
-  conversationId: string;
-  messageId?: string;
-  reporterId: string;
-  reportedUserId: string;
-  snapshot?: { senderId: string; body: string; createdAt: string };
-  createdAt: string;
-  resolution?: ReportResolution;
-  resolvedBy?: string;
-  resolvedAt?: string;
-}
-
-/** What the reporter is told: the report was taken, nothing about what happens to it. */
-export interface ReportReceipt {
-  id: string;
-  status: 'open';
-  createdAt: string;
-}
-
-export interface ReportsPage {
-  reports: ReportDto[];
-  nextCursor?: string;
-}
-
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  issues?: ErrorIssue[];
-  retryAfterMs?: number;
-}
-
 /** Every acknowledgement: success with data, or a stable error code. */
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
 export type AckCallback<T> = (response: Ack<T>) => void;
-
-export interface SendResult {
-  message: MessageDto;
-  /** True when this clientMessageId was already stored: nothing new was created. */
-  duplicate: boolean;
-}
-
-export interface SyncEntry {
-  conversationId: string;
-  /** Changes after the version asked for, ascending by version, each in its current state. */
-  messages: MessageDto[];
-  /** Where to resume: call `sync` again from here while `hasMore`, and store it after. */
-  version: number;
-  hasMore: boolean;
-  lastReadSeq: number;
-  /** Set when the caller is not (or no longer) a member: drop the conversation. */
-  error?: ErrorBody;
-}
-
-export interface SyncResult {
-  conversations: SyncEntry[];
-}
-
-export interface ConversationList {
-  conversations: ConversationDto[];
-  nextCursor?: string;
-  /** Unread messages over the caller's most recently active conversations (see `totalUnreadCapped`). */
-  totalUnread: number;
-  /** True when the caller has more conversations than `totalUnread` counts: it is a floor. */
-  totalUnreadCapped: boolean;
-}
-
-export interface HistoryPage {
-  /** Ascending by seq. */
-  messages: MessageDto[];
-  /** More messages exist beyond this page in the direction asked for. */
-  hasMore: boolean;
-}
-
-export interface ReadResult {
-  conversationId: string;
-  lastReadSeq: number;
-  unreadCount: number;
-}
-
-export interface PresenceDto {
-  userId: string;
-  online: boolean;
-  lastSeenAt?: string;
-}
 
 export interface ReadEvent {
   conversationId: string;

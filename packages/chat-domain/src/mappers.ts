@@ -4,7 +4,7 @@ import {
   type ConversationUpdate,
   type MessageDto,
   type ReportDto,
-} from './events.js';
+} from './responses.js';
 import { lastMessageSeq, readPosition, sharesActivity, unreadCount } from './rules.js';
 
 export function toMessageDto(m: Message): MessageDto {

@@ -38,10 +38,14 @@ function text(max: number, options: { multiline: boolean }) {
     });
 }
 
-export const messageBodySchema = text(LIMITS.maxBodyLength, { multiline: true });
-export const titleSchema = text(LIMITS.maxTitleLength, { multiline: false }).transform((s) =>
-  s.trim(),
-);
+export const messageBodySchema = text(LIMITS.maxBodyLength, { multiline: true }).meta({
+  description: `Up to ${LIMITS.maxBodyLength} UTF-16 code units, not blank, no control characters.`,
+});
+export const titleSchema = text(LIMITS.maxTitleLength, { multiline: false })
+  .transform((s) => s.trim())
+  .meta({
+    description: `One line, up to ${LIMITS.maxTitleLength} UTF-16 code units, not blank; trimmed.`,
+  });
 
 export const jobContextSchema = z.object({
   jobId: idSchema.optional(),
@@ -76,18 +80,27 @@ export const presenceQuerySchema = z.strictObject({
 
 export const authRefreshSchema = z.strictObject({ token: z.string().min(1).max(8192) });
 
-export const createConversationSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('direct'), userId: idSchema, ...jobContextSchema.shape }),
-  z.strictObject({
-    kind: z.literal('group'),
-    title: titleSchema,
-    memberIds: z
-      .array(idSchema)
-      .min(1)
-      .max(LIMITS.maxGroupMembers - 1),
-    ...jobContextSchema.shape,
-  }),
-]);
+export const createConversationSchema = z
+  .discriminatedUnion('kind', [
+    z
+      .strictObject({ kind: z.literal('direct'), userId: idSchema, ...jobContextSchema.shape })
+      .meta({ id: 'OpenDirectConversation' }),
+    z
+      .strictObject({
+        kind: z.literal('group'),
+        title: titleSchema,
+        memberIds: z
+          .array(idSchema)
+          .min(1)
+          .max(LIMITS.maxGroupMembers - 1)
+          .meta({
+            description: "Besides the creator; the creator's own id and repeats are ignored.",
+          }),
+        ...jobContextSchema.shape,
+      })
+      .meta({ id: 'CreateGroupConversation' }),
+  ])
+  .meta({ id: 'CreateConversation' });
 
 const pageSize = z.coerce
   .number()
@@ -98,8 +111,20 @@ const pageSize = z.coerce
 
 export const historyQuerySchema = z
   .strictObject({
-    before: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-    after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    before: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .meta({ description: 'The page just before this seq (paging back).' }),
+    after: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .meta({ description: 'The page just after this seq (paging forward).' }),
     limit: pageSize,
   })
   .refine(
@@ -108,7 +133,11 @@ export const historyQuerySchema = z
   );
 
 export const listConversationsQuerySchema = z.strictObject({
-  cursor: z.string().max(200).optional(),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: '`nextCursor` of the previous page.' }),
   limit: pageSize,
   /** The usual list, or the requests strangers sent (shown apart). */
   box: z.enum(['inbox', 'requests']).default('inbox'),
@@ -156,7 +185,9 @@ export const blockedQuerySchema = z.strictObject({
   limit: pageSize,
 });
 
-export const markReadBodySchema = z.strictObject({ seq });
+export const markReadBodySchema = z
+  .strictObject({ seq: seq.meta({ description: 'The newest seq read.' }) })
+  .meta({ id: 'MarkRead' });
 
 export type SendMessageInput = z.infer<typeof sendMessageSchema>;
 export type SyncInput = z.infer<typeof syncSchema>;

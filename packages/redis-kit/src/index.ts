@@ -4,7 +4,13 @@ export {
   RedisConfigError,
   REDIS_ENV_VARIABLES,
 } from './redis.config.js';
-export type { RedisConfig, RedisConfigIssue, RedisMode } from './redis.config.js';
+export type {
+  RedisConfig,
+  RedisConfigIssue,
+  RedisCredentials,
+  RedisCredentialsProvider,
+  RedisMode,
+} from './redis.config.js';
 export {
   connectRedisClient,
   createRedisClient,

@@ -1,7 +1,12 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import { type RedisConfig, describeRedisConfig } from './redis.config.js';
+import {
+  type RedisConfig,
+  type RedisCredentials,
+  type RedisCredentialsProvider,
+  describeRedisConfig,
+} from './redis.config.js';
 import { type RedisKitLogger, createDebugLogger } from './redis.logger.js';
 
 export type RedisClient = Redis | Cluster;
@@ -59,6 +64,12 @@ export function createRedisClient(
 export function buildClient(config: RedisConfig, options: InternalClientOptions): RedisClient {
   const name = options.name ?? 'jobsphere';
   const logger = options.logger ?? createDebugLogger();
+  const auth: Partial<RedisCredentials> = config.credentials
+    ? config.credentials.current()
+    : {
+        ...(config.username !== undefined ? { username: config.username } : {}),
+        ...(config.password !== undefined ? { password: config.password } : {}),
+      };
   const common = {
     connectTimeout: config.connectTimeoutMs,
     ...(options.commandTimeout !== false && { commandTimeout: config.commandTimeoutMs }),
@@ -66,8 +77,8 @@ export function buildClient(config: RedisConfig, options: InternalClientOptions)
     // Bounded: during an outage a command fails after a few reconnect attempts instead of piling up.
     maxRetriesPerRequest:
       options.maxRetriesPerRequest === undefined ? 3 : options.maxRetriesPerRequest,
-    ...(config.username !== undefined ? { username: config.username } : {}),
-    ...(config.password !== undefined ? { password: config.password } : {}),
+    ...(auth.username !== undefined ? { username: auth.username } : {}),
+    ...(auth.password !== undefined ? { password: auth.password } : {}),
     ...(config.tls ? { tls: tlsOptions(config) } : {}),
   } satisfies RedisOptions;
   const keyPrefix =
@@ -110,7 +121,65 @@ export function buildClient(config: RedisConfig, options: InternalClientOptions)
   const label = `${name} ${describeRedisConfig(config)}`;
   labels.set(client, { label, connectTimeoutMs: config.connectTimeoutMs, tls: config.tls });
   attachLogging(client, label, logger);
+  if (config.credentials) followCredentials(client, config.credentials, label, logger);
   return client;
+}
+
+/** What Redis answers when it refuses the credentials a connection presented. */
+const AUTH_REFUSED = /WRONGPASS|NOAUTH|invalid password|invalid username-password/i;
+
+/**
+ * Keeps a client's credentials in step with a rotating provider. ioredis reads its `password`
+ * option at every (re)connect, so updating it is enough: a refused AUTH makes ioredis reconnect,
+ * and the reconnect presents what the provider re-read. A cluster client keeps more copies: its
+ * own options (slot refreshes), its connection pool's (nodes it creates on reconnect) and one per
+ * node (subscribers copy from those), so every copy is updated. The pool's copy is an ioredis 6
+ * internal; the cluster rotation test fails if that changes.
+ */
+function followCredentials(
+  client: RedisClient,
+  provider: RedisCredentialsProvider,
+  label: string,
+  logger: RedisKitLogger,
+): void {
+  /** Points every copy of the options at the provider's credentials; true when they changed. */
+  const apply = (): boolean => {
+    const { username, password } = provider.current();
+    const targets: RedisOptions[] = [];
+    if (client instanceof Cluster) {
+      client.options.redisOptions ??= {};
+      targets.push(client.options.redisOptions, ...client.nodes('all').map((node) => node.options));
+      const pool = (client as unknown as { connectionPool?: { redisOptions?: RedisOptions } })
+        .connectionPool;
+      if (pool?.redisOptions) targets.push(pool.redisOptions);
+    } else {
+      targets.push(client.options);
+    }
+    let changed = false;
+    for (const options of targets) {
+      if (options.password !== password || options.username !== username) changed = true;
+      options.password = password;
+      if (username !== undefined) options.username = username;
+      else delete options.username;
+    }
+    return changed;
+  };
+  const unsubscribe = provider.onChange(() => void apply());
+  client.on('end', () => {
+    if (client.status === 'end') unsubscribe();
+  });
+  const onRefused = (error: Error) => {
+    if (!AUTH_REFUSED.test(error.message)) return;
+    // Clients share a provider: whichever re-read the secret, every client applies what it holds.
+    void provider.refresh(error.message).then(() => {
+      if (apply())
+        logger.warn(
+          `redis ${label}: credentials were refused; the next connection uses the re-read ones`,
+        );
+    });
+  };
+  client.on('error', onRefused);
+  if (client instanceof Cluster) client.on('node error', onRefused);
 }
 
 const labels = new WeakMap<

@@ -18,6 +18,30 @@ export interface RedisConfig {
   /** A command without a reply within this long fails (a stalled server never hangs a caller). */
   commandTimeoutMs: number;
   keyPrefix?: string;
+  /**
+   * Set by code, never parsed from the environment: where the AUTH credentials come from when they
+   * rotate (e.g. Secrets Manager). Clients use it for every new connection, re-read it after an
+   * authentication failure and follow its changes; `password`/`username` above are then ignored.
+   */
+  credentials?: RedisCredentialsProvider;
+}
+
+/** Redis AUTH credentials that can change while clients run (a rotated token). */
+export interface RedisCredentials {
+  username?: string;
+  password: string;
+}
+
+export interface RedisCredentialsProvider {
+  /** The credentials a new connection should use now. */
+  current(): RedisCredentials;
+  /**
+   * Asked after Redis refused the credentials (WRONGPASS, NOAUTH): re-read them. Resolves true
+   * when they changed. Must bound its own time and never reject.
+   */
+  refresh(reason: string): Promise<boolean>;
+  /** Notifies after the credentials changed for another reason (a periodic re-read). */
+  onChange(listener: () => void): () => void;
 }
 
 export interface RedisConfigIssue {

@@ -19,3 +19,10 @@ export {
   type GatewayProcess,
   type Topology,
 } from './chat-environment.js';
+export * from './aws/index.js';
+export {
+  startMongoWithAuth,
+  type AuthenticatedMongo,
+  type AuthAttempt,
+  type MongoUser,
+} from './mongo/auth-front.js';

@@ -7,7 +7,7 @@ import {
 } from '@jobsphere/chat-domain';
 
 /** The one place where domain errors meet transports: HTTP status per stable code. */
-const HTTP_STATUS: Record<ErrorCode, number> = {
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.InvalidPayload]: 400,
   [ErrorCode.Unauthorized]: 401,
   [ErrorCode.Forbidden]: 403,

@@ -210,4 +210,38 @@ describe('loadConfig', () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', MONGODB_URI: '', REDIS_URL: '' })).toMatchObject({ port: 4000 });
   });
+
+  it('reads rotating credentials from Secrets Manager settings', () => {
+    const config = loadConfig({
+      ...production,
+      REDIS_URL: 'rediss://cache.example:6379',
+      REDIS_AUTH_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:1:secret:redis-AbCd',
+      MONGODB_SECRET_ID: 'jobsphere-chat-prod/docdb-app',
+      AWS_REGION: 'us-east-1',
+    });
+    expect(config.secrets).toEqual({
+      redisAuthSecretId: 'arn:aws:secretsmanager:us-east-1:1:secret:redis-AbCd',
+      mongodbSecretId: 'jobsphere-chat-prod/docdb-app',
+      region: 'us-east-1',
+      refreshMs: 60_000,
+    });
+    expect(loadConfig({}).secrets).toBeUndefined();
+  });
+
+  it('refuses secret settings that cannot work together, naming each', () => {
+    const error = issuesOf({
+      REDIS_URL: 'redis://:inline-password@cache.example:6379',
+      REDIS_AUTH_SECRET_ID: 'redis-token',
+      MONGODB_URI: 'mongodb://user:pass@docdb.example:27017/chat',
+      MONGODB_SECRET_ID: 'docdb-app',
+      SECRETS_REFRESH_MS: '10',
+    });
+    expect(error.issues.map((i) => i.variable).sort()).toEqual([
+      'AWS_REGION',
+      'MONGODB_URI',
+      'REDIS_AUTH_SECRET_ID',
+      'SECRETS_REFRESH_MS',
+    ]);
+    expect(error.message).not.toContain('inline-password');
+  });
 });

@@ -61,6 +61,22 @@ export interface AppConfig {
   budgets: Record<BudgetScope, Budget>;
   presence: { ttlMs: number; heartbeatMs: number; maxFanout: number; offlineGraceMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Credentials that rotate, read from AWS Secrets Manager instead of the environment: the Redis
+   * AUTH token and the MongoDB user. Re-read every `refreshMs` and whenever one is refused.
+   */
+  secrets?: SecretsConfig;
+}
+
+export interface SecretsConfig {
+  /** Secret whose value is the Redis AUTH token (or JSON with `password`). */
+  redisAuthSecretId?: string;
+  /** Secret whose value is JSON with `username` and `password` of the MongoDB user. */
+  mongodbSecretId?: string;
+  region: string;
+  /** Another Secrets Manager endpoint (tests, the local stack); AWS's otherwise. */
+  endpoint?: string;
+  refreshMs: number;
 }
 
 /** Known only to development: a gateway started with nothing set can mint and verify tokens. */
@@ -132,6 +148,14 @@ const schema = z.object({
   PRESENCE_MAX_FANOUT: int(0, 100_000).default(500),
   PRESENCE_OFFLINE_GRACE_MS: int(0, 60_000).default(2_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  REDIS_AUTH_SECRET_ID: z.string().min(1).optional(),
+  MONGODB_SECRET_ID: z.string().min(1).optional(),
+  SECRETS_REFRESH_MS: int(5_000, 3_600_000).default(60_000),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. us-east-1')
+    .optional(),
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: z.url().optional(),
 });
 type Env = z.infer<typeof schema> & Record<string, number>;
 
@@ -229,6 +253,32 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       if (weak) issue('JWT_SECRET')(weak);
     }
   }
+  // Settings of rotating credentials that cannot work together (checked on the raw values, so
+  // they are named along with any other bad variable).
+  const redisSecret = clean.REDIS_AUTH_SECRET_ID;
+  const mongoSecret = clean.MONGODB_SECRET_ID;
+  if ((redisSecret || mongoSecret) && !clean.AWS_REGION)
+    issues.push({
+      variable: 'AWS_REGION',
+      message: 'required with REDIS_AUTH_SECRET_ID or MONGODB_SECRET_ID',
+    });
+  if (redisSecret && redis?.password !== undefined)
+    issues.push({
+      variable: 'REDIS_AUTH_SECRET_ID',
+      message: 'cannot be combined with a Redis password (REDIS_PASSWORD or in REDIS_URL)',
+    });
+  if (redisSecret && !redis && !issues.some((i) => i.variable.startsWith('REDIS_')))
+    issues.push({ variable: 'REDIS_AUTH_SECRET_ID', message: 'needs REDIS_URL or REDIS_HOST' });
+  if (mongoSecret && !clean.MONGODB_URI)
+    issues.push({
+      variable: 'MONGODB_SECRET_ID',
+      message: 'needs MONGODB_URI (without credentials)',
+    });
+  if (mongoSecret && clean.MONGODB_URI?.includes('@'))
+    issues.push({
+      variable: 'MONGODB_URI',
+      message: 'must not carry credentials when MONGODB_SECRET_ID provides them',
+    });
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
   const e = parsed.data as Env;
@@ -275,5 +325,16 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       offlineGraceMs: e.PRESENCE_OFFLINE_GRACE_MS,
     },
     logLevel: e.LOG_LEVEL,
+    ...((e.REDIS_AUTH_SECRET_ID !== undefined || e.MONGODB_SECRET_ID !== undefined) && {
+      secrets: {
+        region: e.AWS_REGION!,
+        refreshMs: e.SECRETS_REFRESH_MS,
+        ...(e.REDIS_AUTH_SECRET_ID !== undefined && { redisAuthSecretId: e.REDIS_AUTH_SECRET_ID }),
+        ...(e.MONGODB_SECRET_ID !== undefined && { mongodbSecretId: e.MONGODB_SECRET_ID }),
+        ...(e.AWS_ENDPOINT_URL_SECRETS_MANAGER !== undefined && {
+          endpoint: e.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+        }),
+      },
+    }),
   };
 }

@@ -1,131 +1,80 @@
-import {
-  createConversationSchema,
-  historyQuerySchema,
-  listConversationsQuerySchema,
-  markReadBodySchema,
-} from '@jobsphere/chat-domain';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { createDocument, type oas31, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { chatPaths } from '../chat/chat.openapi.js';
+import { healthPaths } from '../health/health.openapi.js';
+import { metricsPaths } from '../metrics/metrics.openapi.js';
+import { devTokenPaths } from '../try/dev-token.openapi.js';
+import { operation } from './openapi.operation.js';
 
-// The request schemas are the ones the controller validates with, so the document
-// cannot drift from what the server accepts.
-const json = (schema: z.ZodType): Record<string, unknown> =>
-  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+// The same relative path from src/openapi and dist/openapi.
+const { version } = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
 
-function queryParameters(schema: z.ZodType) {
-  const js = json(schema) as { properties?: Record<string, object> };
-  return Object.entries(js.properties ?? {}).map(([name, s]) => ({
-    name,
-    in: 'query',
-    required: false,
-    schema: s,
-  }));
-}
+const openApiPaths: ZodOpenApiPathsObject = {
+  '/openapi.json': {
+    get: operation({
+      operationId: 'getOpenApiDocument',
+      summary: 'This document (development and test only)',
+      description:
+        'Not served in production: generate clients from docs/openapi.json in the repository.',
+      tag: 'development',
+      bearer: false,
+      answers: {
+        200: { description: 'OpenAPI 3.1.', schema: z.record(z.string(), z.unknown()) },
+      },
+      errors: [429, 500],
+    }),
+  },
+};
 
-const error = { $ref: '#/components/schemas/Error' };
-const errors = Object.fromEntries(
-  [
-    ['400', 'INVALID_PAYLOAD'],
-    ['401', 'UNAUTHORIZED'],
-    ['404', 'NOT_A_MEMBER or NOT_FOUND'],
-    ['429', 'RATE_LIMITED (Retry-After header)'],
-    ['503', 'UNAVAILABLE'],
-  ].map(
-    ([status, description]) =>
-      [status!, { description, content: { 'application/json': { schema: error } } }] as const,
-  ),
-);
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-const ok = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { type: 'object' } } },
-});
-
-export function buildOpenApiDocument(version: string) {
-  return {
+/**
+ * The REST contract, built from the zod schemas the server validates requests with and types
+ * its answers with. Each controller's routes are documented beside it (`<name>.openapi.ts`).
+ */
+export function buildOpenApiDocument(): oas31.OpenAPIObject {
+  return createDocument({
     openapi: '3.1.0',
     info: {
       title: 'JobSphere Chat gateway',
       version,
       description:
-        'REST side of the chat gateway. Realtime events (message:send, sync, conversation:read, typing, presence) are Socket.IO events, documented in the README.',
+        'The REST side of the JobSphere Chat gateway. Realtime (sending messages, sync, read ' +
+        'receipts, typing, presence) is Socket.IO on the same origin, websocket transport, with ' +
+        'the token in the handshake `auth`; its events are typed in @jobsphere/chat-domain and ' +
+        'listed in the README. Every error is `{ error: { code, message, issues?, retryAfterMs? ' +
+        '} }` with a stable code (ErrorCode).',
     },
+    servers: [
+      // infra/src/config/environments.ts names these domains.
+      { url: 'https://chat.jobsphere.com', description: 'production' },
+      { url: 'https://chat.dev.jobsphere.com', description: 'dev environment' },
+      { url: 'http://localhost:4000', description: 'local: `pnpm dev`' },
+    ],
     security: [{ bearer: [] }],
+    tags: [
+      { name: 'conversations', description: 'Conversations and their history.' },
+      { name: 'health', description: 'Load balancer, readiness and liveness checks.' },
+      { name: 'operations', description: 'For the metrics scraper.' },
+      { name: 'development', description: 'Development and test only; absent in production.' },
+    ],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: {
-        Error: {
-          type: 'object',
-          properties: {
-            error: {
-              type: 'object',
-              required: ['code', 'message'],
-              properties: {
-                code: { type: 'string' },
-                message: { type: 'string' },
-                issues: { type: 'array', items: { type: 'object' } },
-                retryAfterMs: { type: 'number' },
-              },
-            },
-          },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'The access token of the JobSphere identity service (HS256; `sub`, `role`, `exp`).',
         },
       },
     },
-    paths: {
-      '/conversations': {
-        post: {
-          summary:
-            'Open a direct conversation (idempotent per pair and job context) or create a group',
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: json(createConversationSchema) } },
-          },
-          responses: {
-            '201': ok('created'),
-            '200': ok('the direct conversation already existed'),
-            ...errors,
-          },
-        },
-        get: {
-          summary: 'My conversations, most recent first, with last message and unread counts',
-          parameters: queryParameters(listConversationsQuerySchema),
-          responses: { '200': ok('{ conversations, nextCursor?, totalUnread }'), ...errors },
-        },
-      },
-      '/conversations/{id}': {
-        get: {
-          summary: 'One conversation',
-          parameters: [idParam],
-          responses: { '200': ok('conversation'), ...errors },
-        },
-      },
-      '/conversations/{id}/messages': {
-        get: {
-          summary: 'Message history: before or after a seq, ascending order',
-          parameters: [idParam, ...queryParameters(historyQuerySchema)],
-          responses: { '200': ok('{ messages, hasMore }'), ...errors },
-        },
-      },
-      '/conversations/{id}/read': {
-        post: {
-          summary: 'Move my read position forward',
-          parameters: [idParam],
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: json(markReadBodySchema) } },
-          },
-          responses: { '200': ok('{ conversationId, lastReadSeq, unreadCount }'), ...errors },
-        },
-      },
-      '/health': {
-        get: {
-          summary: 'Readiness for the load balancer (Terminus body)',
-          security: [],
-          responses: { '200': ok('up'), '503': ok('down') },
-        },
-      },
-      '/health/live': {
-        get: { summary: 'Liveness', security: [], responses: { '200': ok('alive') } },
-      },
-    },
-  };
+    paths: { ...chatPaths, ...healthPaths, ...metricsPaths, ...openApiPaths, ...devTokenPaths },
+  });
+}
+
+/** The committed form (docs/openapi.json): what the `openapi` script writes. */
+export function serializeOpenApiDocument(): string {
+  return `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;
 }

@@ -1,12 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { USER_ROLES, parsePayload } from '@jobsphere/chat-domain';
-import { z } from 'zod';
+import { parsePayload } from '@jobsphere/chat-domain';
 import { TokenService } from '../auth/token.service.js';
-
-const devTokenSchema = z.strictObject({
-  userId: z.string().regex(/^[A-Za-z0-9_.:@-]{1,64}$/, '1-64 letters, digits or _ . : @ -'),
-  role: z.enum(USER_ROLES),
-});
+import { devTokenRequestSchema, type DevToken } from './dev-token.schema.js';
 
 /** Long enough for an afternoon; the try page mints a new one when told it expires. */
 const DEV_TOKEN_TTL_S = 12 * 3600;
@@ -21,8 +16,8 @@ export class DevTokenController {
 
   @Post('token')
   @HttpCode(200)
-  async mint(@Body() body: unknown): Promise<{ token: string }> {
-    const principal = parsePayload(devTokenSchema, body, 'body');
+  async mint(@Body() body: unknown): Promise<DevToken> {
+    const principal = parsePayload(devTokenRequestSchema, body, 'body');
     return { token: await this.tokens.sign(principal, DEV_TOKEN_TTL_S) };
   }
 }

@@ -320,24 +320,6 @@ describe('auth and abuse', () => {
     expect(env.gateways[0]!.logs()).not.toContain(TEST_JWT_SECRET);
   });
 
-  it('serves an OpenAPI document of the REST API', async () => {
-    const doc = await rest<{ openapi: string; paths: Record<string, unknown> }>(
-      url,
-      undefined,
-      'GET',
-      '/openapi.json',
-    );
-    expect(doc.body.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.body.paths)).toEqual(
-      expect.arrayContaining([
-        '/conversations',
-        '/conversations/{id}/messages',
-        '/conversations/{id}/read',
-        '/health',
-      ]),
-    );
-  });
-
   it('refuses a plain HTTP long-polling client when only websocket is enabled', async () => {
     const polling = io(url, {
       auth: { token: aliceToken },

@@ -1,6 +1,6 @@
 import { type Conversation, type Principal } from '../entities.js';
 import { BlockedError, ConflictError, NotMemberError } from '../errors.js';
-import { type ConversationDto, type ConversationList } from '../events.js';
+import { type ConversationDto, type ConversationList } from '../responses.js';
 import { toConversationDto, toConversationUpdate } from '../mappers.js';
 import { type ConversationBox } from '../ports.js';
 import {

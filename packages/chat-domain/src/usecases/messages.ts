@@ -15,7 +15,7 @@ import {
   type SendResult,
   type SyncEntry,
   type SyncResult,
-} from '../events.js';
+} from '../responses.js';
 import { toConversationUpdate, toMessageDto } from '../mappers.js';
 import { type Revision } from '../ports.js';
 import {

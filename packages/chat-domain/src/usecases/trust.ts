@@ -5,7 +5,7 @@ import {
   type ReportDto,
   type ReportReceipt,
   type ReportsPage,
-} from '../events.js';
+} from '../responses.js';
 import { toConversationUpdate, toReportDto } from '../mappers.js';
 import { memberIds } from '../rules.js';
 import { type ListReportsQuery, type ReportInput } from '../schemas.js';

@@ -20,17 +20,24 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
+import { BSON } from 'bson';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getFreePort } from '../ports.js';
 import { ManagedProcess } from '../process.js';
+import type { TracedCommand, WireServerStats } from './wire/server.js';
+
+export { MongoWireServer, type TracedCommand, type WireServerStats } from './wire/server.js';
 
 export interface MongoHandle {
   /** Connection string including the database name. */
   uri: string;
-  /** 'real': MONGODB_URI or a mongod binary; 'wire-double': mockupdb + mongomock. */
-  backend: 'real' | 'wire-double';
+  /**
+   * 'real': MONGODB_URI or a mongod binary; 'wire-double': mockupdb + mongomock (correctness);
+   * 'wire-server': the Node wire server of this package (benchmarks).
+   */
+  backend: 'real' | 'wire-double' | 'wire-server';
   /** Human-readable: which server this is (print it in test output). */
   description: string;
   /** Pid of the server process started for this handle (undefined for MONGODB_URI). */
@@ -64,6 +71,11 @@ const MONGOD_READY = /waiting for connections/i;
 export async function startMongo(opts: StartMongoOptions = {}): Promise<MongoHandle> {
   const uri = process.env['MONGODB_URI'];
   if (uri) return useExistingMongo(uri, opts);
+  return startLocalMongo(opts);
+}
+
+/** A MongoDB this process owns, without authentication: a `mongod` on PATH, else the wire double. */
+export async function startLocalMongo(opts: StartMongoOptions = {}): Promise<MongoHandle> {
   const mongod = findOnPath('mongod');
   if (mongod) return startMongod(mongod, opts);
   return startWireDouble(opts);
@@ -243,6 +255,87 @@ async function launch(
 }
 
 // ---------------------------------------------------------------------------------------------
+// wire server (Node): for benchmarks
+
+export interface MongoWireServerHandle extends MongoHandle {
+  backend: 'wire-server';
+  port: number;
+  /** Delay added to every reply from now on: the store round trip a remote server would have. */
+  setReplyDelay(ms: number): Promise<void>;
+  stats(): Promise<WireServerStats>;
+  /** Records every command from now on, until `takeTrace()`. */
+  startTrace(): Promise<void>;
+  takeTrace(): Promise<TracedCommand[]>;
+}
+
+export interface StartMongoWireServerOptions extends StartMongoOptions {
+  replyDelayMs?: number;
+  /** Node flags for the server process, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
+}
+
+const WIRE_SERVER_READY = /mongo wire server listening on/;
+
+/** The built entry of the wire server (from src/ as from dist/: tests and the bench run it built). */
+export function mongoWireServerScript(): string {
+  return fileURLToPath(new URL('../../dist/mongo/wire/main.js', import.meta.url));
+}
+
+/**
+ * The Node MongoDB wire server (src/mongo/wire) as its own process on a free loopback port:
+ * what the chat store sends, over in-memory collections with real unique and compound indexes,
+ * every connection answered concurrently, replies delayed by `replyDelayMs`. For benchmarks of
+ * the real driver path; the Python double stays the correctness double of the gateway's tests.
+ */
+export async function startMongoWireServer(
+  opts: StartMongoWireServerOptions = {},
+): Promise<MongoWireServerHandle> {
+  const script = mongoWireServerScript();
+  if (!existsSync(script))
+    throw new Error(`wire server not built: ${script} (run the build first)`);
+  const port = await getFreePort();
+  const proc = new ManagedProcess({
+    command: process.execPath,
+    args: [
+      ...(opts.nodeArgs ?? []),
+      script,
+      '--port',
+      String(port),
+      '--reply-delay-ms',
+      String(opts.replyDelayMs ?? 0),
+      '--exit-on-stdin-eof',
+    ],
+    readyPattern: WIRE_SERVER_READY,
+    keepStdinOpen: true,
+  });
+  const base = await launch(
+    proc,
+    port,
+    'wire-server',
+    `MongoDB wire server (Node, in-memory) on 127.0.0.1:${port}`,
+    opts,
+  );
+  const control = async (op: string, args: Record<string, unknown> = {}) => {
+    const reply = await mongoCommand('127.0.0.1', port, { wireServer: op, ...args, $db: 'admin' });
+    if (reply['ok'] !== 1) throw new Error(`wire server: ${String(reply['errmsg'])}`);
+    return reply;
+  };
+  return {
+    ...base,
+    backend: 'wire-server',
+    port,
+    setReplyDelay: async (ms) => {
+      await control('setReplyDelay', { ms });
+    },
+    stats: async () => (await control('stats')) as unknown as WireServerStats,
+    startTrace: async () => {
+      await control('startTrace');
+    },
+    takeTrace: async () => (await control('takeTrace'))['trace'] as TracedCommand[],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // tiny wire-protocol client: readiness without a driver
 
 /** Resolves once `{ping: 1}` over OP_MSG gets `ok: 1` back; rejects after `timeoutMs`. */
@@ -260,19 +353,32 @@ export async function waitUntilAnswers(
 }
 
 /** One `{ping: 1}` round trip: true on `ok: 1`; rejects when nothing answers. */
-export function pingMongo(host: string, port: number, timeoutMs = 2_000): Promise<boolean> {
+export async function pingMongo(host: string, port: number, timeoutMs = 2_000): Promise<boolean> {
+  const reply = await mongoCommand(host, port, { ping: 1, $db: 'admin' }, timeoutMs);
+  return reply['ok'] === 1;
+}
+
+const OP_MSG = 2013;
+
+/** One command over OP_MSG on a fresh connection, without a driver; resolves with the reply document. */
+export function mongoCommand(
+  host: string,
+  port: number,
+  command: Record<string, unknown>,
+  timeoutMs = 5_000,
+): Promise<Record<string, unknown>> {
   const requestId = Math.floor(Math.random() * 0x7fffffff);
-  return new Promise<boolean>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const socket = new Socket();
     let received = Buffer.alloc(0);
-    const done = (error: Error | undefined, ok = false) => {
+    const done = (error: Error | undefined, reply?: Record<string, unknown>) => {
       clearTimeout(timer);
       socket.destroy();
       if (error) reject(error);
-      else resolve(ok);
+      else resolve(reply!);
     };
     const timer = setTimeout(
-      () => done(new Error(`ping timed out after ${timeoutMs} ms`)),
+      () => done(new Error(`${Object.keys(command)[0]} timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
     socket.once('error', (error) => done(error));
@@ -280,89 +386,20 @@ export function pingMongo(host: string, port: number, timeoutMs = 2_000): Promis
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
       if (received.length < 4 || received.length < received.readInt32LE(0)) return;
-      const responseTo = received.readInt32LE(8);
-      const opCode = received.readInt32LE(12);
-      if (responseTo !== requestId || opCode !== OP_MSG)
-        return done(new Error('unexpected reply to ping'));
+      if (received.readInt32LE(8) !== requestId || received.readInt32LE(12) !== OP_MSG)
+        return done(new Error('unexpected reply'));
       // header (16) + flagBits (4) + section kind 0 (1) + BSON document
-      done(undefined, readOk(received.subarray(21, received.length)));
+      done(undefined, BSON.deserialize(received.subarray(21)));
     });
-    socket.connect(port, host, () => socket.write(opMsg(requestId, pingDocument())));
+    socket.connect(port, host, () => {
+      const body = BSON.serialize(command);
+      const head = Buffer.alloc(21);
+      head.writeInt32LE(21 + body.length, 0);
+      head.writeInt32LE(requestId, 4);
+      head.writeInt32LE(OP_MSG, 12);
+      socket.write(Buffer.concat([head, body]));
+    });
   });
-}
-
-const OP_MSG = 2013;
-
-function cstring(text: string): Buffer {
-  return Buffer.concat([Buffer.from(text, 'utf8'), Buffer.from([0])]);
-}
-
-/** BSON for `{ping: 1, $db: "admin"}`. */
-function pingDocument(): Buffer {
-  const one = Buffer.alloc(4);
-  one.writeInt32LE(1);
-  const admin = cstring('admin');
-  const adminLength = Buffer.alloc(4);
-  adminLength.writeInt32LE(admin.length);
-  const body = Buffer.concat([
-    Buffer.from([0x10]),
-    cstring('ping'),
-    one,
-    Buffer.from([0x02]),
-    cstring('$db'),
-    adminLength,
-    admin,
-    Buffer.from([0]),
-  ]);
-  const size = Buffer.alloc(4);
-  size.writeInt32LE(body.length + 4);
-  return Buffer.concat([size, body]);
-}
-
-function opMsg(requestId: number, document: Buffer): Buffer {
-  const header = Buffer.alloc(21);
-  header.writeInt32LE(21 + document.length, 0);
-  header.writeInt32LE(requestId, 4);
-  header.writeInt32LE(0, 8);
-  header.writeInt32LE(OP_MSG, 12);
-  header.writeUInt32LE(0, 16); // flagBits
-  header.writeUInt8(0, 20); // section kind 0: body
-  return Buffer.concat([header, document]);
-}
-
-/** Reads the top-level `ok` field of a BSON document (only the element types a reply needs). */
-function readOk(doc: Buffer): boolean {
-  let pos = 4;
-  while (pos < doc.length && doc[pos] !== 0) {
-    const type = doc[pos]!;
-    const nameEnd = doc.indexOf(0, pos + 1);
-    const name = doc.toString('utf8', pos + 1, nameEnd);
-    pos = nameEnd + 1;
-    if (name === 'ok') {
-      if (type === 0x01) return doc.readDoubleLE(pos) === 1;
-      if (type === 0x10) return doc.readInt32LE(pos) === 1;
-      if (type === 0x12) return doc.readBigInt64LE(pos) === 1n;
-      if (type === 0x08) return doc[pos] === 1;
-      return false;
-    }
-    const fixed: Record<number, number> = {
-      0x01: 8,
-      0x07: 12,
-      0x08: 1,
-      0x09: 8,
-      0x0a: 0,
-      0x10: 4,
-      0x11: 8,
-      0x12: 8,
-      0x13: 16,
-    };
-    if (type in fixed) pos += fixed[type]!;
-    else if (type === 0x02) pos += 4 + doc.readInt32LE(pos);
-    else if (type === 0x03 || type === 0x04) pos += doc.readInt32LE(pos);
-    else if (type === 0x05) pos += 5 + doc.readInt32LE(pos);
-    else return false;
-  }
-  return false;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ export interface RedisServer {
   password?: string;
   /** PEM strings; `caFile` is handy for `redis-cli --cacert`. */
   tls?: { ca: string; cert: string; key: string; caFile: string };
+  /** The server process now (a new one after `restart()`), for CPU and memory probes. */
+  readonly pid: number | undefined;
   /** Graceful shutdown (SIGTERM). */
   stop(): Promise<void>;
   /** Abrupt death (SIGKILL). */
@@ -87,6 +89,9 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     url: `${opts.tls ? 'rediss' : 'redis'}://${auth}${host}:${port}`,
     ...(opts.password !== undefined ? { password: opts.password } : {}),
     ...(tls ? { tls } : {}),
+    get pid() {
+      return proc.pid;
+    },
     stop: () => proc.stop(),
     kill: () => proc.kill(),
     restart: () => proc.restart(),

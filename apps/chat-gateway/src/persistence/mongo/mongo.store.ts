@@ -17,7 +17,10 @@ import {
   type UnreadSummary,
 } from '@jobsphere/chat-domain';
 import { createHash } from 'node:crypto';
-import mongoose, { type Connection, isValidObjectId, Types } from 'mongoose';
+import { Logger } from '@nestjs/common';
+import mongoose, { type Connection, type ConnectOptions, isValidObjectId, Types } from 'mongoose';
+import type { MongoCredentialsProvider } from '../../secrets/credentials.js';
+import { reauthenticateOnRefusal } from '../../secrets/mongo-reauth.js';
 import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
 import {
   contactSchema,
@@ -422,6 +425,8 @@ export interface MongoStoreOptions {
   uri: string;
   /** How long an operation may wait for a server before failing (not acking). */
   serverSelectionTimeoutMs?: number;
+  /** A user whose password rotates (Secrets Manager): followed across rotations. */
+  credentials?: MongoCredentialsProvider;
   /** Watch every command the driver sends (the round-trip test counts them). */
   monitorCommands?: boolean;
 }
@@ -441,7 +446,7 @@ export class MongoChatStore implements ChatStore {
   }
 
   static async connect(options: MongoStoreOptions): Promise<MongoChatStore> {
-    const connection = mongoose.createConnection(options.uri, {
+    const connectOptions: ConnectOptions = {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5_000,
       // DocumentDB does not support retryable writes.
       retryWrites: false,
@@ -449,8 +454,21 @@ export class MongoChatStore implements ChatStore {
       autoCreate: false,
       bufferCommands: false,
       ...(options.monitorCommands && { monitorCommands: true }),
+    };
+    const { credentials } = options;
+    const connection = mongoose.createConnection(options.uri, {
+      ...connectOptions,
+      ...(credentials && { auth: credentials.current() }),
     });
     await connection.asPromise();
+    if (credentials)
+      reauthenticateOnRefusal(
+        connection,
+        options.uri,
+        connectOptions,
+        credentials,
+        new Logger('Store'),
+      );
     const store = new MongoChatStore(connection);
     await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
     return store;

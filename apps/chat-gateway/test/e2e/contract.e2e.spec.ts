@@ -1,0 +1,431 @@
+import { startWireDouble, waitUntil, type MongoHandle } from '@jobsphere/testing';
+import {
+  type ConversationDto,
+  type ConversationList,
+  type ErrorResponse,
+  type HistoryPage,
+  type TargetHealth,
+} from '@jobsphere/chat-domain';
+import createClient, { type Client } from 'openapi-fetch';
+import { DEV_JWT_SECRET } from '../../src/config/app-config.js';
+import { type paths } from '../contract/openapi-types.js';
+import { ContractValidator, readCommittedDocument } from '../support/contract.js';
+import {
+  closeAllClients,
+  connectClient,
+  startGatewayProcess,
+  type GatewayProcess,
+} from '../support/gateway.js';
+
+const REST_PER_USER = 30;
+const REST_PER_IP = 10;
+const HUGE = JSON.stringify({ kind: 'direct', userId: 'x'.repeat(70 * 1024) });
+
+// Every route and every status it can answer, against the real gateway process (the store is
+// the MongoDB wire double, so it can be stalled): each answer must be documented for that
+// status, with its content type, required headers and a body that validates (ajv) against the
+// committed docs/openapi.json. The last test proves every documented answer was seen.
+describe('the REST contract (docs/openapi.json) against a real gateway', () => {
+  let mongo: MongoHandle;
+  let gateway: GatewayProcess;
+  const contract = new ContractValidator(readCommittedDocument());
+  let clientIp = 0;
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    mongo = await startWireDouble();
+    gateway = await startGatewayProcess({
+      MONGODB_URI: mongo.uri,
+      // The development secret: /dev/token exists, and tests mint their tokens with it.
+      JWT_SECRET: DEV_JWT_SECRET,
+      // Behind one trusted proxy: each call has its own client IP unless it says otherwise.
+      TRUST_PROXY_HOPS: '1',
+      RATE_LIMIT_REST_PER_IP_PER_MIN: String(REST_PER_IP),
+      RATE_LIMIT_REST_PER_MIN: String(REST_PER_USER),
+      STORE_TIMEOUT_MS: '300',
+      SHUTDOWN_DRAIN_MS: '3000',
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    closeAllClients();
+    await gateway?.process.dispose();
+    await mongo?.stop();
+    const answers = [...contract.seen.values()].reduce((a, b) => a + b, 0);
+    console.log(
+      `[figure] contract: ${answers} real answers validated against docs/openapi.json, ` +
+        `${contract.seen.size} of ${contract.documented().length} documented operation/status pairs seen`,
+    );
+  });
+
+  interface Call {
+    token?: string;
+    json?: unknown;
+    raw?: { body: string; type: string };
+    ip?: string;
+  }
+
+  /** One request; its answer is checked against the document before the test sees it. */
+  async function call<T = unknown>(method: string, path: string, options: Call = {}) {
+    const n = ++clientIp;
+    const headers: Record<string, string> = {
+      'x-forwarded-for': options.ip ?? `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+    };
+    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    } else if (options.raw) {
+      headers['content-type'] = options.raw.type;
+      body = options.raw.body;
+    }
+    // Every answer is bounded in time (store calls have a deadline): a hang fails here, by name.
+    const response = await fetch(gateway.url + path, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(5_000),
+    }).catch((error: unknown) => {
+      throw new Error(`${method} ${path}: ${String(error)}`);
+    });
+    const text = await response.text();
+    const parsed = contract.check({
+      method,
+      path,
+      status: response.status,
+      headers: response.headers,
+      text,
+    });
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  async function mint(userId: string, role: 'candidate' | 'recruiter' | 'admin' = 'candidate') {
+    const answer = await call<{ token: string }>('POST', '/dev/token', { json: { userId, role } });
+    expect(answer.status).toBe(200);
+    return answer.body.token;
+  }
+
+  /** Sends until the budget answers 429; every answer on the way is checked too. */
+  async function exhaust(method: string, path: string, options: Call, budget: number) {
+    for (let i = 0; i <= budget; i++) {
+      const answer = await call<ErrorResponse>(method, path, options);
+      if (answer.status === 429) return answer;
+    }
+    throw new Error(`${method} ${path}: no 429 within ${budget + 1} calls`);
+  }
+
+  const conversationRoutes = (id: string) =>
+    [
+      ['POST', '/conversations', { kind: 'direct', userId: 'someone' }],
+      ['GET', '/conversations', undefined],
+      ['GET', `/conversations/${id}`, undefined],
+      ['GET', `/conversations/${id}/messages`, undefined],
+      ['POST', `/conversations/${id}/read`, { seq: 0 }],
+    ] as const;
+
+  let group: ConversationDto;
+
+  it('serves exactly the committed document in development', async () => {
+    const served = await call('GET', '/openapi.json');
+    expect(served.body).toEqual(readCommittedDocument());
+  });
+
+  it('answers the health checks and metrics as documented', async () => {
+    expect((await call('GET', '/health/live')).body).toEqual({ status: 'ok' });
+    const target = await call<TargetHealth>('GET', '/health');
+    expect(target.status).toBe(200);
+    expect(target.body.dependencies['store']?.status).toBe('up');
+    expect((await call('GET', '/health/ready')).status).toBe(200);
+    const metrics = await call<string>('GET', '/metrics');
+    expect(metrics.body).toContain('chat_connected_sockets');
+  });
+
+  it('mints development tokens, and refuses bad bodies and a spent IP budget', async () => {
+    tokens['rita'] = await mint('rita', 'recruiter');
+    tokens['sam'] = await mint('sam');
+    tokens['cora'] = await mint('cora');
+    tokens['mallory'] = await mint('mallory');
+    const bad = await call<ErrorResponse>('POST', '/dev/token', {
+      json: { userId: 'x', role: 'root' },
+    });
+    expect([bad.status, bad.body.error.issues?.map((i) => i.path)]).toEqual([400, ['role']]);
+    const malformed = await call<ErrorResponse>('POST', '/dev/token', {
+      raw: { body: '{"userId":', type: 'application/json' },
+    });
+    expect([malformed.status, malformed.body.error.code]).toEqual([400, 'INVALID_PAYLOAD']);
+    expect(
+      (await call('POST', '/dev/token', { raw: { body: HUGE, type: 'application/json' } })).status,
+    ).toBe(413);
+    expect(
+      (await call('POST', '/dev/token', { raw: { body: 'hi', type: 'text/plain' } })).status,
+    ).toBe(415);
+    const ip = '203.0.113.7';
+    const spent = await exhaust(
+      'POST',
+      '/dev/token',
+      { ip, json: { userId: 'x', role: 'candidate' } },
+      REST_PER_IP,
+    );
+    expect(spent.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(spent.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await call('GET', '/openapi.json', { ip })).status).toBe(429);
+  });
+
+  it('answers every conversation route with its documented success body', async () => {
+    const rita = tokens['rita']!;
+    const created = await call<ConversationDto>('POST', '/conversations', {
+      token: rita,
+      json: { kind: 'group', title: 'Backend role', memberIds: ['sam', 'cora'], jobId: 'job-7' },
+    });
+    expect(created.status).toBe(201);
+    group = created.body;
+    const direct = { kind: 'direct', userId: 'sam', jobId: 'job-7', applicationId: 'app-1' };
+    const first = await call<ConversationDto>('POST', '/conversations', {
+      token: rita,
+      json: direct,
+    });
+    const again = await call<ConversationDto>('POST', '/conversations', {
+      token: rita,
+      json: direct,
+    });
+    expect([first.status, again.status, again.body.id]).toEqual([201, 200, first.body.id]);
+
+    // Messages go over the socket; REST then shows them (lastMessage, history, unread).
+    const socket = await connectClient(gateway.url, rita);
+    for (const [i, body] of [
+      'Hello both',
+      'Interview on Monday?',
+      'Bring your portfolio',
+    ].entries())
+      expect(
+        await socket.emitWithAck('message:send', {
+          conversationId: group.id,
+          clientMessageId: `m-${i}`,
+          body,
+        }),
+      ).toMatchObject({ ok: true });
+    socket.close();
+
+    const sam = tokens['sam']!;
+    const list = await call<ConversationList>('GET', '/conversations?limit=1', { token: sam });
+    expect(list.body.conversations[0]).toMatchObject({
+      id: group.id,
+      unreadCount: 3,
+      lastMessage: { body: 'Bring your portfolio' },
+    });
+    const next = await call<ConversationList>(
+      'GET',
+      `/conversations?limit=1&cursor=${encodeURIComponent(list.body.nextCursor!)}`,
+      { token: sam },
+    );
+    expect(next.body.conversations.map((c) => c.id)).toEqual([first.body.id]);
+    expect(
+      (await call<ConversationDto>('GET', `/conversations/${group.id}`, { token: sam })).body.title,
+    ).toBe('Backend role');
+    const newest = await call<HistoryPage>('GET', `/conversations/${group.id}/messages?limit=2`, {
+      token: sam,
+    });
+    expect([newest.body.messages.map((m) => m.body), newest.body.hasMore]).toEqual([
+      ['Interview on Monday?', 'Bring your portfolio'],
+      true,
+    ]);
+    const older = await call<HistoryPage>(
+      'GET',
+      `/conversations/${group.id}/messages?before=${newest.body.messages[0]!.seq}`,
+      { token: sam },
+    );
+    expect(older.body.messages.map((m) => m.body)).toEqual(['Hello both']);
+    const lastSeq = newest.body.messages[1]!.seq;
+    const read = await call('POST', `/conversations/${group.id}/read`, {
+      token: sam,
+      json: { seq: lastSeq },
+    });
+    expect(read.body).toEqual({ conversationId: group.id, lastReadSeq: lastSeq, unreadCount: 0 });
+  });
+
+  it('refuses what a client gets wrong with the documented status and code', async () => {
+    const { rita, sam, mallory } = tokens;
+    for (const [method, path, json] of conversationRoutes(group.id)) {
+      const anonymous = await call<ErrorResponse>(method, path, { json });
+      expect([path, anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([
+        path,
+        401,
+        'Bearer realm="jobsphere-chat"',
+      ]);
+    }
+    const invalid = await call('GET', '/conversations', { token: `${rita}x` });
+    expect(invalid.headers.get('www-authenticate')).toContain('error="invalid_token"');
+
+    const refusals: [string, string, Call, number, string][] = [
+      ['POST', '/conversations', { token: rita, json: { kind: 'group' } }, 400, 'INVALID_PAYLOAD'],
+      [
+        'POST',
+        '/conversations',
+        { token: rita, raw: { body: '{', type: 'application/json' } },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      ['GET', '/conversations?limit=0', { token: rita }, 400, 'INVALID_PAYLOAD'],
+      [
+        'GET',
+        `/conversations/${group.id}/messages?before=2&after=1`,
+        { token: rita },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      [
+        'POST',
+        `/conversations/${group.id}/read`,
+        { token: rita, json: { seq: -1 } },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      [
+        'POST',
+        `/conversations/${group.id}/read`,
+        { token: rita, json: { seq: 99 } },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      [
+        'POST',
+        '/conversations',
+        { token: sam, json: { kind: 'group', title: 'x', memberIds: ['b'] } },
+        403,
+        'FORBIDDEN',
+      ],
+      ['GET', `/conversations/${group.id}`, { token: mallory }, 404, 'NOT_A_MEMBER'],
+      ['GET', `/conversations/${group.id}/messages`, { token: mallory }, 404, 'NOT_A_MEMBER'],
+      [
+        'POST',
+        `/conversations/${group.id}/read`,
+        { token: mallory, json: { seq: 1 } },
+        404,
+        'NOT_A_MEMBER',
+      ],
+      [
+        'POST',
+        '/conversations',
+        { token: rita, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'POST',
+        `/conversations/${group.id}/read`,
+        { token: rita, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'POST',
+        '/conversations',
+        { token: rita, raw: { body: 'hi', type: 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'POST',
+        `/conversations/${group.id}/read`,
+        { token: rita, raw: { body: 'seq=1', type: 'application/x-www-form-urlencoded' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+    ];
+    for (const [method, path, options, status, code] of refusals) {
+      const answer = await call<ErrorResponse>(method, path, options);
+      expect([method, path, answer.status, answer.body.error.code]).toEqual([
+        method,
+        path,
+        status,
+        code,
+      ]);
+    }
+  });
+
+  it('answers 429 with Retry-After on every conversation route once a user’s budget is spent', async () => {
+    for (const [index, [method, path, json]] of conversationRoutes(group.id).entries()) {
+      const token = await mint(`flooder-${index}`);
+      const spent = await exhaust(method, path, { token, json }, REST_PER_USER);
+      expect([path, spent.body.error.code]).toEqual([path, 'RATE_LIMITED']);
+      expect(spent.body.error.retryAfterMs).toBeGreaterThan(0);
+    }
+  });
+
+  it('types a client generated by openapi-typescript, which works against the gateway', async () => {
+    const api = createClient<paths>({
+      baseUrl: gateway.url,
+      headers: { authorization: `Bearer ${tokens['cora']}` },
+      // Everything this client receives is checked against the document too.
+      fetch: async (request: Request) => {
+        const response = await fetch(request);
+        const url = new URL(request.url);
+        contract.check({
+          method: request.method,
+          path: url.pathname + url.search,
+          status: response.status,
+          headers: response.headers,
+          text: await response.clone().text(),
+        });
+        return response;
+      },
+    });
+    expect(await inbox(api)).toEqual([
+      { title: 'Backend role', unread: 3, last: 'Bring your portfolio' },
+    ]);
+    const { error, response } = await api.GET('/conversations/{id}', {
+      params: { path: { id: 'not-mine' } },
+    });
+    expect([response.status, error?.error.code]).toEqual([404, 'NOT_A_MEMBER']);
+  });
+
+  it('answers 503 on every conversation route while the store stalls, and health tells why', async () => {
+    const rita = tokens['rita']!;
+    mongo.pause();
+    try {
+      for (const [method, path, json] of conversationRoutes(group.id)) {
+        const answer = await call<ErrorResponse>(method, path, { token: rita, json });
+        expect([path, answer.status, answer.body.error.code]).toEqual([path, 503, 'UNAVAILABLE']);
+      }
+      // The target check stays green (a shared dependency), readiness does not.
+      const target = await call<TargetHealth>('GET', '/health');
+      expect([target.status, target.body.dependencies['store']?.status]).toEqual([200, 'down']);
+      expect((await call('GET', '/health/ready')).status).toBe(503);
+    } finally {
+      mongo.resume();
+    }
+    await waitUntil(
+      'the store answers again',
+      async () => (await call('GET', '/health/ready')).status === 200,
+      10_000,
+    );
+  });
+
+  it('answers 503 on /health and /health/ready while draining after SIGTERM', async () => {
+    const exited = gateway.terminate();
+    await waitUntil(
+      '/health reports draining',
+      async () => (await call('GET', '/health')).status === 503,
+      2_000,
+    );
+    const target = await call<TargetHealth>('GET', '/health');
+    expect(target.body.error).toEqual({ lifecycle: { status: 'down', message: 'draining' } });
+    expect((await call('GET', '/health/ready')).status).toBe(503);
+    expect(await exited).toBe(0);
+  });
+
+  it('has seen every documented answer but the 500s (a bug, by definition)', () => {
+    const unseen = contract.documented().filter((answer) => !contract.seen.has(answer));
+    expect(unseen).toEqual(contract.documented().filter((answer) => answer.endsWith(' 500')));
+  });
+});
+
+/** What a client developer writes with the generated types: checked by the package's tsc. */
+async function inbox(api: Client<paths>) {
+  const { data, error } = await api.GET('/conversations', { params: { query: { limit: 10 } } });
+  if (error) throw new Error(`${error.error.code}: ${error.error.message}`);
+  return data.conversations
+    .filter((c) => c.kind === 'group')
+    .map((c) => ({ title: c.title ?? c.id, unread: c.unreadCount, last: c.lastMessage?.body }));
+}

@@ -1,0 +1,345 @@
+// The commands the gateway's Mongo store (Mongoose + the Node driver) sends, over in-memory
+// collections. Anything else is refused with mongod's "no such command" or NotImplemented,
+// never half-done.
+import { Long } from 'bson';
+import { Query } from 'mingo/query';
+import { Collection, MINGO_CONTEXT, type IndexSpec, type SortSpec } from './collection.js';
+import { CommandError } from './errors.js';
+import type { Doc } from './values.js';
+
+export const MAX_WIRE_VERSION = 17; // MongoDB 6.0
+const DEFAULT_FIRST_BATCH = 101; // like mongod without a batchSize
+
+interface OpenCursor {
+  ns: string;
+  docs: Doc[];
+}
+
+function sortSpec(sort: unknown): SortSpec | undefined {
+  if (!sort || typeof sort !== 'object') return undefined;
+  const spec: SortSpec = [];
+  for (const [field, dir] of Object.entries(sort as Doc)) {
+    if (typeof dir !== 'number')
+      throw new CommandError(238, `sort by ${JSON.stringify(dir)} is not supported`);
+    spec.push([field, dir < 0 ? -1 : 1]);
+  }
+  return spec;
+}
+
+function project(docs: Doc[], projection: unknown): Doc[] {
+  if (!projection || typeof projection !== 'object' || Object.keys(projection).length === 0)
+    return docs;
+  try {
+    return new Query({}, { context: MINGO_CONTEXT }).find<Doc>(docs, projection).all();
+  } catch (error) {
+    throw new CommandError(2, `bad projection: ${(error as Error).message}`);
+  }
+}
+
+function refuseUnsupported(spec: Doc): void {
+  for (const option of ['collation', 'arrayFilters', 'hint'])
+    if (spec[option] !== undefined)
+      throw new CommandError(238, `${option} is not supported by the wire server`);
+  if (Array.isArray(spec['u']) || Array.isArray(spec['update']))
+    throw new CommandError(238, 'pipeline-style updates are not supported by the wire server');
+}
+
+function asInt(v: unknown): number {
+  if (typeof v === 'number') return Math.trunc(v);
+  if (v instanceof Long) return v.toNumber();
+  return 0;
+}
+
+export class Engine {
+  private readonly dbs = new Map<string, Map<string, Collection>>();
+  private readonly cursors = new Map<string, OpenCursor>();
+  private nextCursor = 1_000_000_007n;
+  private connections = 0;
+
+  collection(db: string, name: string, create = true): Collection | undefined {
+    let colls = this.dbs.get(db);
+    if (!colls) {
+      if (!create) return undefined;
+      this.dbs.set(db, (colls = new Map<string, Collection>()));
+    }
+    let coll = colls.get(name);
+    if (!coll && create) colls.set(name, (coll = new Collection(db, name)));
+    return coll;
+  }
+
+  /** Runs one command document; errors come back as mongod's `{ ok: 0 }` replies. */
+  run(command: Doc): Doc {
+    const name = Object.keys(command)[0];
+    if (!name) return new CommandError(59, 'empty command').toReply();
+    const db = typeof command['$db'] === 'string' ? command['$db'] : 'admin';
+    try {
+      if (command['startTransaction'] || command['autocommit'] !== undefined)
+        throw new CommandError(
+          20,
+          'Transaction numbers are only allowed on a replica set member or mongos (the wire server is a standalone)',
+        );
+      return this.dispatch(name, db, command);
+    } catch (error) {
+      if (error instanceof CommandError) return error.toReply();
+      return new CommandError(1, `wire server internal error: ${String(error)}`).toReply();
+    }
+  }
+
+  private dispatch(name: string, db: string, cmd: Doc): Doc {
+    const arg = cmd[name];
+    switch (name.toLowerCase()) {
+      case 'hello':
+      case 'ismaster':
+        return this.hello();
+      case 'ping':
+      case 'endsessions':
+        return { ok: 1 };
+      case 'buildinfo':
+        return { version: '6.0.0', versionArray: [6, 0, 0, 0], bits: 64, ok: 1 };
+      case 'dropdatabase':
+        this.dbs.delete(db);
+        return { dropped: db, ok: 1 };
+      case 'drop':
+        if (!this.dbs.get(db)?.delete(String(arg))) throw new CommandError(26, 'ns not found');
+        return { ok: 1 };
+      case 'createindexes':
+        return this.createIndexes(db, String(arg), cmd);
+      case 'listindexes':
+        return this.listIndexes(db, String(arg), cmd);
+      case 'insert':
+        return this.insert(this.collection(db, String(arg))!, cmd);
+      case 'update':
+        return this.update(this.collection(db, String(arg))!, cmd);
+      case 'delete':
+        return this.delete(this.collection(db, String(arg))!, cmd);
+      case 'findandmodify':
+        return this.findAndModify(this.collection(db, String(arg))!, cmd);
+      case 'find':
+        return this.find(this.collection(db, String(arg))!, cmd);
+      case 'getmore':
+        return this.getMore(arg, cmd);
+      case 'killcursors':
+        return this.killCursors(cmd);
+      default:
+        throw new CommandError(
+          59,
+          `no such command: '${name}' (the wire server implements what the chat store sends)`,
+        );
+    }
+  }
+
+  private hello(): Doc {
+    // No topologyVersion: with it the Node driver switches to streaming (exhaust) monitoring.
+    return {
+      helloOk: true,
+      ismaster: true,
+      isWritablePrimary: true,
+      maxBsonObjectSize: 16 * 1024 * 1024,
+      maxMessageSizeBytes: 48_000_000,
+      maxWriteBatchSize: 100_000,
+      localTime: new Date(),
+      logicalSessionTimeoutMinutes: 30,
+      connectionId: ++this.connections,
+      minWireVersion: 0,
+      maxWireVersion: MAX_WIRE_VERSION,
+      readOnly: false,
+      ok: 1,
+    };
+  }
+
+  private createIndexes(db: string, name: string, cmd: Doc): Doc {
+    const existed = this.collection(db, name, false) !== undefined;
+    const coll = this.collection(db, name)!;
+    const before = coll.indexSpecs().length;
+    for (const raw of (cmd['indexes'] as Doc[] | undefined) ?? []) {
+      if (raw['partialFilterExpression'] !== undefined || raw['expireAfterSeconds'] !== undefined)
+        throw new CommandError(238, 'partial and TTL indexes are not supported by the wire server');
+      const key = sortSpec(raw['key']);
+      if (!key || key.length === 0) throw new CommandError(2, 'index key is missing');
+      const spec: IndexSpec = {
+        name:
+          typeof raw['name'] === 'string'
+            ? raw['name']
+            : key.map(([f, d]) => `${f}_${d}`).join('_'),
+        key,
+        unique: raw['unique'] === true,
+        sparse: raw['sparse'] === true,
+      };
+      coll.createIndex(spec);
+    }
+    const after = coll.indexSpecs().length;
+    return {
+      createdCollectionAutomatically: !existed,
+      numIndexesBefore: before,
+      numIndexesAfter: after,
+      ...(before === after && { note: 'all indexes already exist' }),
+      ok: 1,
+    };
+  }
+
+  private listIndexes(db: string, name: string, cmd: Doc): Doc {
+    const coll = this.collection(db, name, false);
+    if (!coll) throw new CommandError(26, `ns does not exist: ${db}.${name}`);
+    const docs = coll.indexSpecs().map((s) => ({
+      v: 2,
+      key: Object.fromEntries(s.key),
+      name: s.name,
+      ...(s.unique && s.name !== '_id_' && { unique: true }),
+      ...(s.sparse && { sparse: true }),
+    }));
+    return this.cursorReply(
+      coll.namespace,
+      docs,
+      (cmd['cursor'] as Doc | undefined)?.['batchSize'],
+    );
+  }
+
+  private insert(coll: Collection, cmd: Doc): Doc {
+    const ordered = cmd['ordered'] !== false;
+    const writeErrors: Doc[] = [];
+    let n = 0;
+    ((cmd['documents'] as Doc[] | undefined) ?? []).some((doc, index) => {
+      try {
+        coll.insert(doc);
+        n++;
+        return false;
+      } catch (error) {
+        if (!(error instanceof CommandError)) throw error;
+        writeErrors.push(error.toWriteError(index));
+        return ordered;
+      }
+    });
+    return { n, ...(writeErrors.length > 0 && { writeErrors }), ok: 1 };
+  }
+
+  private update(coll: Collection, cmd: Doc): Doc {
+    const ordered = cmd['ordered'] !== false;
+    const writeErrors: Doc[] = [];
+    const upserted: Doc[] = [];
+    let n = 0;
+    let nModified = 0;
+    ((cmd['updates'] as Doc[] | undefined) ?? []).some((spec, index) => {
+      try {
+        refuseUnsupported(spec);
+        const result = coll.update((spec['q'] as Doc | undefined) ?? {}, spec['u'] as Doc, {
+          multi: spec['multi'] === true,
+          upsert: spec['upsert'] === true,
+        });
+        if (result.upserted !== undefined) {
+          n++;
+          upserted.push({ index, _id: result.upserted });
+        } else {
+          n += result.matched;
+          nModified += result.modified;
+        }
+        return false;
+      } catch (error) {
+        if (!(error instanceof CommandError)) throw error;
+        writeErrors.push(error.toWriteError(index));
+        return ordered;
+      }
+    });
+    return {
+      n,
+      nModified,
+      ...(upserted.length > 0 && { upserted }),
+      ...(writeErrors.length > 0 && { writeErrors }),
+      ok: 1,
+    };
+  }
+
+  private delete(coll: Collection, cmd: Doc): Doc {
+    let n = 0;
+    for (const spec of (cmd['deletes'] as Doc[] | undefined) ?? []) {
+      refuseUnsupported(spec);
+      const matches = coll.find((spec['q'] as Doc | undefined) ?? {}, {
+        limit: asInt(spec['limit']) === 1 ? 1 : 0,
+      });
+      for (const doc of matches) coll.delete(doc);
+      n += matches.length;
+    }
+    return { n, ok: 1 };
+  }
+
+  private findAndModify(coll: Collection, cmd: Doc): Doc {
+    refuseUnsupported(cmd);
+    const filter = (cmd['query'] as Doc | undefined) ?? {};
+    const sort = sortSpec(cmd['sort']);
+    const fields = cmd['fields'];
+    if (cmd['remove'] === true) {
+      const [doc] = coll.find(filter, { ...(sort && { sort }), limit: 1 });
+      if (!doc) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
+      coll.delete(doc);
+      return { lastErrorObject: { n: 1 }, value: project([doc], fields)[0], ok: 1 };
+    }
+    const update = cmd['update'] as Doc | undefined;
+    if (!update) throw new CommandError(9, 'Either an update or remove=true must be specified');
+    const result = coll.update(filter, update, {
+      upsert: cmd['upsert'] === true,
+      ...(sort && { sort }),
+    });
+    const image = cmd['new'] === true ? result.after : result.before;
+    const lastErrorObject =
+      result.upserted !== undefined
+        ? { n: 1, updatedExisting: false, upserted: result.upserted }
+        : { n: result.matched, updatedExisting: result.matched > 0 };
+    return { lastErrorObject, value: image ? project([image], fields)[0] : null, ok: 1 };
+  }
+
+  private find(coll: Collection, cmd: Doc): Doc {
+    refuseUnsupported(cmd);
+    const rawLimit = asInt(cmd['limit']);
+    const sort = sortSpec(cmd['sort']);
+    const docs = coll.find((cmd['filter'] as Doc | undefined) ?? {}, {
+      ...(sort && { sort }),
+      skip: asInt(cmd['skip']),
+      limit: Math.abs(rawLimit),
+    });
+    const projected = project(docs, cmd['projection']);
+    if (cmd['singleBatch'] === true || rawLimit < 0)
+      return { cursor: { firstBatch: projected, id: Long.ZERO, ns: coll.namespace }, ok: 1 };
+    return this.cursorReply(coll.namespace, projected, cmd['batchSize']);
+  }
+
+  private cursorReply(ns: string, docs: Doc[], batchSize: unknown): Doc {
+    const size = batchSize === undefined ? DEFAULT_FIRST_BATCH : asInt(batchSize);
+    const first = size > 0 ? docs.slice(0, size) : docs;
+    let id = Long.ZERO;
+    if (first.length < docs.length) {
+      const n = this.nextCursor++;
+      id = Long.fromBigInt(n);
+      this.cursors.set(n.toString(), { ns, docs: docs.slice(first.length) });
+    }
+    return { cursor: { firstBatch: first, id, ns }, ok: 1 };
+  }
+
+  private getMore(arg: unknown, cmd: Doc): Doc {
+    const key = arg instanceof Long ? arg.toString() : String(arg);
+    const open = this.cursors.get(key);
+    if (!open) throw new CommandError(43, `cursor id ${key} not found`);
+    const size = asInt(cmd['batchSize']);
+    const batch = size > 0 ? open.docs.splice(0, size) : open.docs.splice(0);
+    const done = open.docs.length === 0;
+    if (done) this.cursors.delete(key);
+    return {
+      cursor: { nextBatch: batch, id: done ? Long.ZERO : Long.fromString(key), ns: open.ns },
+      ok: 1,
+    };
+  }
+
+  private killCursors(cmd: Doc): Doc {
+    const killed: Long[] = [];
+    const notFound: Long[] = [];
+    for (const raw of (cmd['cursors'] as unknown[] | undefined) ?? []) {
+      const key = raw instanceof Long ? raw.toString() : String(raw);
+      (this.cursors.delete(key) ? killed : notFound).push(Long.fromString(key));
+    }
+    return {
+      cursorsKilled: killed,
+      cursorsNotFound: notFound,
+      cursorsAlive: [],
+      cursorsUnknown: [],
+      ok: 1,
+    };
+  }
+}

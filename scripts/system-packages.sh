@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# First step of `pnpm test`: the system programs the suite runs for real (redis-server, nginx,
+# Chromium, shellcheck, openssl, curl, the MongoDB wire double's Python packages). Silent when
+# they are all there. Otherwise it installs them when it can (root or password-less sudo, and
+# apt-get: Debian or Ubuntu), or stops at once naming them all in one line.
+#
+# Overrides the suite already honours skip a check: REDIS_SERVER_BIN, REDIS_CLI_BIN, NGINX_BIN,
+# CHROMIUM_PATH, SHELLCHECK_BIN, MONGO_DOUBLE_PYTHON; MONGODB_URI (or a mongod on PATH) makes the
+# wire double, and so its Python packages, unnecessary.
+set -euo pipefail
+
+missing=()
+
+# need_program <package> <path or command name>
+need_program() {
+  if [[ ! -x "$2" ]] && ! command -v "$2" >/dev/null 2>&1; then missing+=("$1"); fi
+}
+
+# need_module <package> <python> <module>
+need_module() {
+  if ! "$2" -c "import $3" >/dev/null 2>&1; then missing+=("$1"); fi
+}
+
+check_all() {
+  missing=()
+  need_program redis-server "${REDIS_SERVER_BIN:-redis-server}"
+  need_program redis-tools "${REDIS_CLI_BIN:-redis-cli}"
+  need_program nginx "${NGINX_BIN:-/usr/sbin/nginx}"
+  need_program chromium "${CHROMIUM_PATH:-/usr/bin/chromium}"
+  need_program shellcheck "${SHELLCHECK_BIN:-/usr/bin/shellcheck}"
+  need_program openssl openssl
+  need_program curl curl
+  if [[ -z "${MONGODB_URI:-}" ]] && ! command -v mongod >/dev/null 2>&1; then
+    local python=${MONGO_DOUBLE_PYTHON:-/usr/bin/python3}
+    need_module python3-mockupdb "$python" mockupdb
+    need_module python3-mongomock "$python" mongomock
+  fi
+}
+
+check_all
+if ((${#missing[@]} == 0)); then exit 0; fi
+
+sudo=()
+if [[ "$(id -u)" -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo=(sudo)
+  fi
+fi
+if command -v apt-get >/dev/null 2>&1 && { [[ "$(id -u)" -eq 0 ]] || ((${#sudo[@]} > 0)); }; then
+  echo "system-packages: installing ${missing[*]}" >&2
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+  check_all
+  if ((${#missing[@]} == 0)); then exit 0; fi
+fi
+echo "system-packages: the tests need these system packages: ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
+exit 1
