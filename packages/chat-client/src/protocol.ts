@@ -16,12 +16,8 @@ import type {
 
 export type { Ack, ConversationDto, ErrorBody, PresenceDto, ReadEvent, ReadResult, TypingEvent };
 
-export interface MessageDto extends DomainMessageDto {
-  kind?: 'user' | 'system';
-  editedAt?: string;
-  /** Deleted messages keep their place with an empty body. */
-  deletedAt?: string;
-}
+/** A stored message; a deleted one keeps its place with an empty body and `deletedAt`. */
+export type MessageDto = DomainMessageDto;
 
 export interface SendResult {
   message: MessageDto;

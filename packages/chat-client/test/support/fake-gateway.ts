@@ -261,6 +261,7 @@ export class FakeGateway {
       version: ++c.version,
       senderId,
       clientMessageId: clientMessageId ?? `srv${this.ids}`,
+      kind: 'user',
       body,
       createdAt: new Date(this.clock.now).toISOString(),
     };
@@ -459,6 +460,7 @@ export class FakeGateway {
           createdAt: last.createdAt,
         },
       }),
+      blocked: false,
       lastSeq: c.lastSeq,
       lastReadSeq: read,
       unreadCount: Math.max(0, c.lastSeq - read),
