@@ -347,6 +347,8 @@ export async function deleteMessage(
   if (!asModerator && message.senderId !== principal.userId)
     throw new ForbiddenError('only your own messages can be deleted');
   if (message.deletedAt) return toMessageDto(message);
+  // A tombstone is news to the other side too: nothing crosses a block but a moderator's.
+  if (!asModerator && conversation.blocked) throw new BlockedError();
   return revise(
     deps,
     conversation.id,

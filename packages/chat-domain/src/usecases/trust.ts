@@ -28,7 +28,11 @@ export async function blockUser(
   userId: string,
 ): Promise<{ blocked: true }> {
   assertNotSelf(principal, userId);
+  // Blocking back someone who already blocked (or blocking twice) changes nothing either sees.
+  const alreadyApart =
+    (await deps.store.contacts.blockedAmong(principal.userId, [userId])).length > 0;
   await deps.store.contacts.block(principal.userId, userId, deps.clock.now());
+  if (alreadyApart) return { blocked: true };
   for (const conversation of await deps.store.conversations.setBlocked(
     principal.userId,
     userId,
