@@ -97,6 +97,10 @@ describe('fuzzing every event and route', () => {
           'REFRESH_PER_MIN',
           'REST_PER_MIN',
           'CONVERSATIONS_PER_HOUR',
+          'REVISE_PER_MIN',
+          'ANSWER_PER_MIN',
+          'BLOCK_PER_HOUR',
+          'REPORT_PER_HOUR',
         ].map((name) => [`RATE_LIMIT_${name}`, '1000000']),
       ),
     });
@@ -139,6 +143,17 @@ describe('fuzzing every event and route', () => {
       'typing:stop': mutate({ conversationId: mine.id }),
       'presence:query': mutate({ userIds: ['alice'] }),
       'auth:refresh': mutate({ token: 'e30.e30.sig' }),
+      'message:edit': target.chain((conversationId) =>
+        mutate({ conversationId, messageId: 'm1', body: 'edited' }),
+      ),
+      'message:delete': target.chain((conversationId) =>
+        mutate({ conversationId, messageId: 'm1' }),
+      ),
+      'conversation:accept': target.chain((conversationId) => mutate({ conversationId })),
+      'conversation:decline': target.chain((conversationId) => mutate({ conversationId })),
+      // Oneself: refused as it stands; a mutation can at most block a stranger, storing no message.
+      'user:block': mutate({ userId: 'fuzzer' }),
+      'user:unblock': mutate({ userId: 'alice' }),
     };
     for (const event of CLIENT_EVENTS) {
       await fc.assert(
@@ -196,6 +211,14 @@ describe('fuzzing every event and route', () => {
         ([id, b]) =>
           () =>
             call('POST', `/conversations/${id}/read`, b),
+      ),
+      fc.tuple(fc.constantFrom(foreign.id, 'nope'), segment, mutate({ body: 7 })).map(
+        ([id, messageId, b]) =>
+          () =>
+            call('PATCH', `/conversations/${id}/messages/${encodeURIComponent(messageId)}`, b),
+      ),
+      mutate({ conversationId: foreign.id, reason: 'nonsense' }).map(
+        (b) => () => call('POST', '/reports', b),
       ),
     ];
     for (const route of routes) {
