@@ -4,869 +4,884 @@
  */
 
 export interface paths {
-    "/conversations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * My conversations, most recently active first
-         * @description Each with its last message, read positions and unread count; cursor-paged.
-         */
-        get: operations["listConversations"];
-        put?: never;
-        /**
-         * Open a direct conversation or create a group
-         * @description A direct conversation is one per pair of people and job context (`jobId`, `applicationId`): opening it again returns the same one with 200, which costs no budget. Groups are opened by recruiters and admins (2-50 members).
-         */
-        post: operations["createConversation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+  '/conversations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/conversations/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One conversation */
-        get: operations["getConversation"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * My conversations, most recently active first
+     * @description Each with its last message, read positions and unread count; cursor-paged.
+     */
+    get: operations['listConversations'];
+    put?: never;
+    /**
+     * Open a direct conversation or create a group
+     * @description A direct conversation is one per pair of people and job context (`jobId`, `applicationId`): opening it again returns the same one with 200, which costs no budget. Groups are opened by recruiters and admins (2-50 members).
+     */
+    post: operations['createConversation'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/conversations/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/conversations/{id}/messages": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Message history, ascending by seq
-         * @description The newest page without a cursor; `before` pages back, `after` pages forward (not both).
-         */
-        get: operations["listMessages"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** One conversation */
+    get: operations['getConversation'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/conversations/{id}/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/conversations/{id}/read": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Move my read position forward
-         * @description It never moves back: an older `seq` leaves it where it is.
-         */
-        post: operations["markConversationRead"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Message history, ascending by seq
+     * @description The newest page without a cursor; `before` pages back, `after` pages forward (not both).
+     */
+    get: operations['listMessages'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/conversations/{id}/read': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Load balancer target check: is this instance fit to serve?
-         * @description Fails (503) only for what is wrong with this instance: draining after SIGTERM, or its heap nearly exhausted. The store and Redis are reported under `dependencies` but never fail it: a shared dependency failing over looks the same on every instance, and replacing them all would turn a failover into an outage.
-         */
-        get: operations["getTargetHealth"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Move my read position forward
+     * @description It never moves back: an older `seq` leaves it where it is.
+     */
+    post: operations['markConversationRead'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/health': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/health/ready": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Dependencies: can this instance do everything right now?
-         * @description Fails (503) while the store or Redis does not answer within 1 s, or while draining. For operators, alarms and the local stack, not for the load balancer.
-         */
-        get: operations["getReadiness"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Load balancer target check: is this instance fit to serve?
+     * @description Fails (503) only for what is wrong with this instance: draining after SIGTERM, or its heap nearly exhausted. The store and Redis are reported under `dependencies` but never fail it: a shared dependency failing over looks the same on every instance, and replacing them all would turn a failover into an outage.
+     */
+    get: operations['getTargetHealth'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/health/ready': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/health/live": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The process answers
-         * @description Nothing else is checked: never depends on Redis or the store.
-         */
-        get: operations["getLiveness"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Dependencies: can this instance do everything right now?
+     * @description Fails (503) while the store or Redis does not answer within 1 s, or while draining. For operators, alarms and the local stack, not for the load balancer.
+     */
+    get: operations['getReadiness'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/health/live': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Prometheus metrics (not on the public port in production)
-         * @description On the main port in development and test. In production it is served only by a separate listener (METRICS_PORT, default 9464 on 127.0.0.1) for the scraper.
-         */
-        get: operations["getMetrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * The process answers
+     * @description Nothing else is checked: never depends on Redis or the store.
+     */
+    get: operations['getLiveness'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/metrics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/openapi.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * This document (development and test only)
-         * @description Not served in production: generate clients from docs/openapi.json in the repository.
-         */
-        get: operations["getOpenApiDocument"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Prometheus metrics (not on the public port in production)
+     * @description On the main port in development and test. In production it is served only by a separate listener (METRICS_PORT, default 9464 on 127.0.0.1) for the scraper.
+     */
+    get: operations['getMetrics'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/openapi.json': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/dev/token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Mint a token for any identity (development only)
-         * @description Exists only when NODE_ENV is development or test and the public development secret is in use: never in production, where tokens come from the JobSphere identity service.
-         */
-        post: operations["mintDevToken"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * This document (development and test only)
+     * @description Not served in production: generate clients from docs/openapi.json in the repository.
+     */
+    get: operations['getOpenApiDocument'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dev/token': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    get?: never;
+    put?: never;
+    /**
+     * Mint a token for any identity (development only)
+     * @description Exists only when NODE_ENV is development or test and the public development secret is in use: never in production, where tokens come from the JobSphere identity service.
+     */
+    post: operations['mintDevToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: {
-        CreateConversation: components["schemas"]["OpenDirectConversation"] | components["schemas"]["CreateGroupConversation"];
-        OpenDirectConversation: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            kind: "direct";
-            userId: string;
-            jobId?: string;
-            applicationId?: string;
-        };
-        CreateGroupConversation: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            kind: "group";
-            /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
-            title: string;
-            /** @description Besides the creator; the creator's own id and repeats are ignored. */
-            memberIds: string[];
-            jobId?: string;
-            applicationId?: string;
-        };
-        MarkRead: {
-            /** @description The newest seq read. */
-            seq: number;
-        };
-        DevTokenRequest: {
-            userId: string;
-            /** @enum {string} */
-            role: "candidate" | "recruiter" | "admin";
-        };
-        /** @description A conversation as the caller sees it. */
-        ConversationDto: {
-            id: string;
-            /** @enum {string} */
-            kind: "direct" | "group";
-            title?: string;
-            jobId?: string;
-            applicationId?: string;
-            members: components["schemas"]["ConversationMemberDto"][];
-            createdBy: string;
-            /**
-             * Format: date-time
-             * @description ISO 8601, UTC (`Date.toISOString()`).
-             */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @description ISO 8601, UTC (`Date.toISOString()`).
-             */
-            lastActivityAt: string;
-            lastMessage?: components["schemas"]["MessagePreviewDto"];
-            /** @description Seq of the newest message (0 when empty). */
-            lastSeq: number;
-            /** @description The change cursor: a device holding the conversation up to here syncs from it. */
-            version: number;
-            /** @description The caller's read position. */
-            lastReadSeq: number;
-            unreadCount: number;
-        };
-        ConversationMemberDto: {
-            userId: string;
-            /** @enum {string} */
-            role: "owner" | "member";
-            /**
-             * Format: date-time
-             * @description ISO 8601, UTC (`Date.toISOString()`).
-             */
-            joinedAt: string;
-            /** @description What this member has read ("seen"). */
-            lastReadSeq: number;
-        };
-        /** @description The newest message, its body cut to a preview. */
-        MessagePreviewDto: {
-            id: string;
-            /** @description Position in the conversation: order by it. */
-            seq: number;
-            senderId: string;
-            body: string;
-            /**
-             * Format: date-time
-             * @description ISO 8601, UTC (`Date.toISOString()`).
-             */
-            createdAt: string;
-        };
-        Error: {
-            error: components["schemas"]["ErrorBody"];
-        };
-        ErrorBody: {
-            code: components["schemas"]["ErrorCode"];
-            /** @description Safe to show; never echoes the request. */
-            message: string;
-            issues?: components["schemas"]["ErrorIssue"][];
-            /** @description With RATE_LIMITED: when to retry. */
-            retryAfterMs?: number;
-        };
-        /**
-         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
-         * @enum {string}
-         */
-        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
-        ErrorIssue: {
-            /** @description The invalid field, dot-separated; `(root)` for all. */
-            path: string;
-            message: string;
-        };
-        /** @description Most recently active first. */
-        ConversationList: {
-            conversations: components["schemas"]["ConversationDto"][];
-            /** @description Pass as `cursor` for the next page. */
-            nextCursor?: string;
-            /** @description Unread messages over the caller's most recently active conversations. */
-            totalUnread: number;
-            /** @description True when the caller has more conversations than `totalUnread` counts. */
-            totalUnreadCapped: boolean;
-        };
-        HistoryPage: {
-            /** @description Ascending by seq. */
-            messages: components["schemas"]["MessageDto"][];
-            /** @description More messages beyond this page, that direction. */
-            hasMore: boolean;
-        };
-        /** @description A stored message. */
-        MessageDto: {
-            id: string;
-            conversationId: string;
-            /** @description Position in the conversation: order by it. */
-            seq: number;
-            /** @description The conversation's version at this message's last change (the sync cursor). */
-            version: number;
-            senderId: string;
-            clientMessageId: string;
-            body: string;
-            /**
-             * Format: date-time
-             * @description ISO 8601, UTC (`Date.toISOString()`).
-             */
-            createdAt: string;
-        };
-        ReadResult: {
-            conversationId: string;
-            lastReadSeq: number;
-            unreadCount: number;
-        };
-        /** @description This instance's checks (lifecycle, heap) and, apart, its dependencies'. */
-        TargetHealth: {
-            /** @enum {string} */
-            status: "ok" | "error" | "shutting_down";
-            /** @description The checks that are up. */
-            info?: {
-                [key: string]: components["schemas"]["HealthCheck"];
-            };
-            /** @description The checks that are down. */
-            error?: {
-                [key: string]: components["schemas"]["HealthCheck"];
-            };
-            /** @description Every check. */
-            details: {
-                [key: string]: components["schemas"]["HealthCheck"];
-            };
-            /** @description Store and Redis, each pinged with a 1 s timeout: reported, never failing. */
-            dependencies: {
-                [key: string]: components["schemas"]["HealthCheck"];
-            };
-        };
-        /** @description One check: up or down, with its details. */
-        HealthCheck: {
-            /** @enum {string} */
-            status: "up" | "down";
-        } & {
-            [key: string]: unknown;
-        };
-        HealthReport: {
-            /** @enum {string} */
-            status: "ok" | "error" | "shutting_down";
-            /** @description The checks that are up. */
-            info?: {
-                [key: string]: components["schemas"]["HealthCheck"];
-            };
-            /** @description The checks that are down. */
-            error?: {
-                [key: string]: components["schemas"]["HealthCheck"];
-            };
-            /** @description Every check. */
-            details: {
-                [key: string]: components["schemas"]["HealthCheck"];
-            };
-        };
-        Liveness: {
-            /** @constant */
-            status: "ok";
-        };
-        DevToken: {
-            /** @description An access token signed with the development secret. */
-            token: string;
-        };
+  schemas: {
+    CreateConversation:
+      | components['schemas']['OpenDirectConversation']
+      | components['schemas']['CreateGroupConversation'];
+    OpenDirectConversation: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      kind: 'direct';
+      userId: string;
+      jobId?: string;
+      applicationId?: string;
     };
-    responses: {
-        /** @description The JSON, a body field or a query parameter is invalid; `issues` lists each one. Codes: INVALID_PAYLOAD. */
-        BadRequest: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"] & {
-                    error: {
-                        /** @enum {string} */
-                        code: "INVALID_PAYLOAD";
-                    };
-                };
-            };
-        };
-        /** @description Missing, invalid or expired bearer token: get a fresh one and retry once. Codes: UNAUTHORIZED. */
-        Unauthorized: {
-            headers: {
-                /** @description RFC 6750: `Bearer realm="jobsphere-chat"`, with `error="invalid_token"` when one was sent. */
-                "WWW-Authenticate": string;
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"] & {
-                    error: {
-                        /** @enum {string} */
-                        code: "UNAUTHORIZED";
-                    };
-                };
-            };
-        };
-        /** @description Not allowed for the caller's role. Codes: FORBIDDEN. */
-        Forbidden: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"] & {
-                    error: {
-                        /** @enum {string} */
-                        code: "FORBIDDEN";
-                    };
-                };
-            };
-        };
-        /** @description The body is over HTTP_MAX_BODY_BYTES (64 KiB). Codes: PAYLOAD_TOO_LARGE. */
-        PayloadTooLarge: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"] & {
-                    error: {
-                        /** @enum {string} */
-                        code: "PAYLOAD_TOO_LARGE";
-                    };
-                };
-            };
-        };
-        /** @description A body that is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
-        UnsupportedMediaType: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"] & {
-                    error: {
-                        /** @enum {string} */
-                        code: "UNSUPPORTED_MEDIA_TYPE";
-                    };
-                };
-            };
-        };
-        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). Codes: RATE_LIMITED. */
-        TooManyRequests: {
-            headers: {
-                /** @description Seconds to wait before retrying. */
-                "Retry-After": number;
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"] & {
-                    error: {
-                        /** @enum {string} */
-                        code: "RATE_LIMITED";
-                    };
-                };
-            };
-        };
-        /** @description A bug. The message never carries internals. Codes: INTERNAL. */
-        InternalError: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"] & {
-                    error: {
-                        /** @enum {string} */
-                        code: "INTERNAL";
-                    };
-                };
-            };
-        };
-        /** @description The store did not answer in time: retry. Nothing was acknowledged, though a write may still land (opening a direct conversation and marking read are safe to repeat). Codes: UNAVAILABLE. */
-        Unavailable: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"] & {
-                    error: {
-                        /** @enum {string} */
-                        code: "UNAVAILABLE";
-                    };
-                };
-            };
-        };
-        /** @description No such conversation for the caller: the same answer whether it exists or not, so ids cannot be probed. Codes: NOT_FOUND, NOT_A_MEMBER. */
-        NotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"] & {
-                    error: {
-                        /** @enum {string} */
-                        code: "NOT_FOUND" | "NOT_A_MEMBER";
-                    };
-                };
-            };
-        };
+    CreateGroupConversation: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      kind: 'group';
+      /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
+      title: string;
+      /** @description Besides the creator; the creator's own id and repeats are ignored. */
+      memberIds: string[];
+      jobId?: string;
+      applicationId?: string;
     };
-    parameters: never;
-    requestBodies: never;
-    headers: never;
-    pathItems: never;
+    MarkRead: {
+      /** @description The newest seq read. */
+      seq: number;
+    };
+    DevTokenRequest: {
+      userId: string;
+      /** @enum {string} */
+      role: 'candidate' | 'recruiter' | 'admin';
+    };
+    /** @description A conversation as the caller sees it. */
+    ConversationDto: {
+      id: string;
+      /** @enum {string} */
+      kind: 'direct' | 'group';
+      title?: string;
+      jobId?: string;
+      applicationId?: string;
+      members: components['schemas']['ConversationMemberDto'][];
+      createdBy: string;
+      /**
+       * Format: date-time
+       * @description ISO 8601, UTC (`Date.toISOString()`).
+       */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @description ISO 8601, UTC (`Date.toISOString()`).
+       */
+      lastActivityAt: string;
+      lastMessage?: components['schemas']['MessagePreviewDto'];
+      /** @description Seq of the newest message (0 when empty). */
+      lastSeq: number;
+      /** @description The change cursor: a device holding the conversation up to here syncs from it. */
+      version: number;
+      /** @description The caller's read position. */
+      lastReadSeq: number;
+      unreadCount: number;
+    };
+    ConversationMemberDto: {
+      userId: string;
+      /** @enum {string} */
+      role: 'owner' | 'member';
+      /**
+       * Format: date-time
+       * @description ISO 8601, UTC (`Date.toISOString()`).
+       */
+      joinedAt: string;
+      /** @description What this member has read ("seen"). */
+      lastReadSeq: number;
+    };
+    /** @description The newest message, its body cut to a preview. */
+    MessagePreviewDto: {
+      id: string;
+      /** @description Position in the conversation: order by it. */
+      seq: number;
+      senderId: string;
+      body: string;
+      /**
+       * Format: date-time
+       * @description ISO 8601, UTC (`Date.toISOString()`).
+       */
+      createdAt: string;
+    };
+    Error: {
+      error: components['schemas']['ErrorBody'];
+    };
+    ErrorBody: {
+      code: components['schemas']['ErrorCode'];
+      /** @description Safe to show; never echoes the request. */
+      message: string;
+      issues?: components['schemas']['ErrorIssue'][];
+      /** @description With RATE_LIMITED: when to retry. */
+      retryAfterMs?: number;
+    };
+    /**
+     * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
+     * @enum {string}
+     */
+    ErrorCode:
+      | 'INVALID_PAYLOAD'
+      | 'UNAUTHORIZED'
+      | 'FORBIDDEN'
+      | 'NOT_FOUND'
+      | 'NOT_A_MEMBER'
+      | 'CONFLICT'
+      | 'RATE_LIMITED'
+      | 'TOO_MANY_CONNECTIONS'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'UNKNOWN_EVENT'
+      | 'UNAVAILABLE'
+      | 'INTERNAL';
+    ErrorIssue: {
+      /** @description The invalid field, dot-separated; `(root)` for all. */
+      path: string;
+      message: string;
+    };
+    /** @description Most recently active first. */
+    ConversationList: {
+      conversations: components['schemas']['ConversationDto'][];
+      /** @description Pass as `cursor` for the next page. */
+      nextCursor?: string;
+      /** @description Unread messages over the caller's most recently active conversations. */
+      totalUnread: number;
+      /** @description True when the caller has more conversations than `totalUnread` counts. */
+      totalUnreadCapped: boolean;
+    };
+    HistoryPage: {
+      /** @description Ascending by seq. */
+      messages: components['schemas']['MessageDto'][];
+      /** @description More messages beyond this page, that direction. */
+      hasMore: boolean;
+    };
+    /** @description A stored message. */
+    MessageDto: {
+      id: string;
+      conversationId: string;
+      /** @description Position in the conversation: order by it. */
+      seq: number;
+      /** @description The conversation's version at this message's last change (the sync cursor). */
+      version: number;
+      senderId: string;
+      clientMessageId: string;
+      body: string;
+      /**
+       * Format: date-time
+       * @description ISO 8601, UTC (`Date.toISOString()`).
+       */
+      createdAt: string;
+    };
+    ReadResult: {
+      conversationId: string;
+      lastReadSeq: number;
+      unreadCount: number;
+    };
+    /** @description This instance's checks (lifecycle, heap) and, apart, its dependencies'. */
+    TargetHealth: {
+      /** @enum {string} */
+      status: 'ok' | 'error' | 'shutting_down';
+      /** @description The checks that are up. */
+      info?: {
+        [key: string]: components['schemas']['HealthCheck'];
+      };
+      /** @description The checks that are down. */
+      error?: {
+        [key: string]: components['schemas']['HealthCheck'];
+      };
+      /** @description Every check. */
+      details: {
+        [key: string]: components['schemas']['HealthCheck'];
+      };
+      /** @description Store and Redis, each pinged with a 1 s timeout: reported, never failing. */
+      dependencies: {
+        [key: string]: components['schemas']['HealthCheck'];
+      };
+    };
+    /** @description One check: up or down, with its details. */
+    HealthCheck: {
+      /** @enum {string} */
+      status: 'up' | 'down';
+    } & {
+      [key: string]: unknown;
+    };
+    HealthReport: {
+      /** @enum {string} */
+      status: 'ok' | 'error' | 'shutting_down';
+      /** @description The checks that are up. */
+      info?: {
+        [key: string]: components['schemas']['HealthCheck'];
+      };
+      /** @description The checks that are down. */
+      error?: {
+        [key: string]: components['schemas']['HealthCheck'];
+      };
+      /** @description Every check. */
+      details: {
+        [key: string]: components['schemas']['HealthCheck'];
+      };
+    };
+    Liveness: {
+      /** @constant */
+      status: 'ok';
+    };
+    DevToken: {
+      /** @description An access token signed with the development secret. */
+      token: string;
+    };
+  };
+  responses: {
+    /** @description The JSON, a body field or a query parameter is invalid; `issues` lists each one. Codes: INVALID_PAYLOAD. */
+    BadRequest: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'] & {
+          error: {
+            /** @enum {string} */
+            code: 'INVALID_PAYLOAD';
+          };
+        };
+      };
+    };
+    /** @description Missing, invalid or expired bearer token: get a fresh one and retry once. Codes: UNAUTHORIZED. */
+    Unauthorized: {
+      headers: {
+        /** @description RFC 6750: `Bearer realm="jobsphere-chat"`, with `error="invalid_token"` when one was sent. */
+        'WWW-Authenticate': string;
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'] & {
+          error: {
+            /** @enum {string} */
+            code: 'UNAUTHORIZED';
+          };
+        };
+      };
+    };
+    /** @description Not allowed for the caller's role. Codes: FORBIDDEN. */
+    Forbidden: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'] & {
+          error: {
+            /** @enum {string} */
+            code: 'FORBIDDEN';
+          };
+        };
+      };
+    };
+    /** @description The body is over HTTP_MAX_BODY_BYTES (64 KiB). Codes: PAYLOAD_TOO_LARGE. */
+    PayloadTooLarge: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'] & {
+          error: {
+            /** @enum {string} */
+            code: 'PAYLOAD_TOO_LARGE';
+          };
+        };
+      };
+    };
+    /** @description A body that is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+    UnsupportedMediaType: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'] & {
+          error: {
+            /** @enum {string} */
+            code: 'UNSUPPORTED_MEDIA_TYPE';
+          };
+        };
+      };
+    };
+    /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). Codes: RATE_LIMITED. */
+    TooManyRequests: {
+      headers: {
+        /** @description Seconds to wait before retrying. */
+        'Retry-After': number;
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'] & {
+          error: {
+            /** @enum {string} */
+            code: 'RATE_LIMITED';
+          };
+        };
+      };
+    };
+    /** @description A bug. The message never carries internals. Codes: INTERNAL. */
+    InternalError: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'] & {
+          error: {
+            /** @enum {string} */
+            code: 'INTERNAL';
+          };
+        };
+      };
+    };
+    /** @description The store did not answer in time: retry. Nothing was acknowledged, though a write may still land (opening a direct conversation and marking read are safe to repeat). Codes: UNAVAILABLE. */
+    Unavailable: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'] & {
+          error: {
+            /** @enum {string} */
+            code: 'UNAVAILABLE';
+          };
+        };
+      };
+    };
+    /** @description No such conversation for the caller: the same answer whether it exists or not, so ids cannot be probed. Codes: NOT_FOUND, NOT_A_MEMBER. */
+    NotFound: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'] & {
+          error: {
+            /** @enum {string} */
+            code: 'NOT_FOUND' | 'NOT_A_MEMBER';
+          };
+        };
+      };
+    };
+  };
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    listConversations: {
-        parameters: {
-            query?: {
-                /** @description `nextCursor` of the previous page. */
-                cursor?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of conversations. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConversationList"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
-        };
+  listConversations: {
+    parameters: {
+      query?: {
+        /** @description `nextCursor` of the previous page. */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    createConversation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description A page of conversations. */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateConversation"];
-            };
+        content: {
+          'application/json': components['schemas']['ConversationList'];
         };
-        responses: {
-            /** @description That direct conversation already existed. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConversationDto"];
-                };
-            };
-            /** @description Created. */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConversationDto"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
-        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      429: components['responses']['TooManyRequests'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
     };
-    getConversation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The conversation id. */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The conversation. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConversationDto"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
-        };
+  };
+  createConversation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    listMessages: {
-        parameters: {
-            query?: {
-                /** @description The page just before this seq (paging back). */
-                before?: number;
-                /** @description The page just after this seq (paging forward). */
-                after?: number;
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                /** @description The conversation id. */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of messages. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HistoryPage"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateConversation'];
+      };
     };
-    markConversationRead: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The conversation id. */
-                id: string;
-            };
-            cookie?: never;
+    responses: {
+      /** @description That direct conversation already existed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MarkRead"];
-            };
+        content: {
+          'application/json': components['schemas']['ConversationDto'];
         };
-        responses: {
-            /** @description My read position now. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReadResult"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
+      };
+      /** @description Created. */
+      201: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          'application/json': components['schemas']['ConversationDto'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
     };
-    getTargetHealth: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Fit to serve. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TargetHealth"];
-                };
-            };
-            500: components["responses"]["InternalError"];
-            /** @description Draining or unfit: take it out of rotation. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TargetHealth"];
-                };
-            };
-        };
+  };
+  getConversation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The conversation id. */
+        id: string;
+      };
+      cookie?: never;
     };
-    getReadiness: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description The conversation. */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description Every check is up. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HealthReport"];
-                };
-            };
-            500: components["responses"]["InternalError"];
-            /** @description A check is down (see `error`). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HealthReport"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['ConversationDto'];
         };
+      };
+      401: components['responses']['Unauthorized'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['TooManyRequests'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
     };
-    getLiveness: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Alive. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Liveness"];
-                };
-            };
-        };
+  };
+  listMessages: {
+    parameters: {
+      query?: {
+        /** @description The page just before this seq (paging back). */
+        before?: number;
+        /** @description The page just after this seq (paging forward). */
+        after?: number;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description The conversation id. */
+        id: string;
+      };
+      cookie?: never;
     };
-    getMetrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description A page of messages. */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text exposition format 0.0.4. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": string;
-                };
-            };
-            500: components["responses"]["InternalError"];
+        content: {
+          'application/json': components['schemas']['HistoryPage'];
         };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['TooManyRequests'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
     };
-    getOpenApiDocument: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OpenAPI 3.1. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-        };
+  };
+  markConversationRead: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The conversation id. */
+        id: string;
+      };
+      cookie?: never;
     };
-    mintDevToken: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DevTokenRequest"];
-            };
-        };
-        responses: {
-            /** @description A token for that identity. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DevToken"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['MarkRead'];
+      };
     };
+    responses: {
+      /** @description My read position now. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReadResult'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  getTargetHealth: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Fit to serve. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TargetHealth'];
+        };
+      };
+      500: components['responses']['InternalError'];
+      /** @description Draining or unfit: take it out of rotation. */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TargetHealth'];
+        };
+      };
+    };
+  };
+  getReadiness: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Every check is up. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HealthReport'];
+        };
+      };
+      500: components['responses']['InternalError'];
+      /** @description A check is down (see `error`). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HealthReport'];
+        };
+      };
+    };
+  };
+  getLiveness: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Alive. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Liveness'];
+        };
+      };
+    };
+  };
+  getMetrics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Prometheus text exposition format 0.0.4. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain': string;
+        };
+      };
+      500: components['responses']['InternalError'];
+    };
+  };
+  getOpenApiDocument: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OpenAPI 3.1. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            [key: string]: unknown;
+          };
+        };
+      };
+      429: components['responses']['TooManyRequests'];
+      500: components['responses']['InternalError'];
+    };
+  };
+  mintDevToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DevTokenRequest'];
+      };
+    };
+    responses: {
+      /** @description A token for that identity. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DevToken'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      500: components['responses']['InternalError'];
+    };
+  };
 }
