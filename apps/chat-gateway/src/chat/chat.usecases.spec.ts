@@ -59,11 +59,17 @@ describe('chat use cases (memory store, fake clock)', () => {
     chat = createChat({ store, fanout, clock, settleMs: 10_000 });
   });
 
-  async function direct(jobId?: string) {
-    return (
-      await chat.openConversation(alice, { kind: 'direct', userId: 'bob', ...(jobId && { jobId }) })
-    ).conversation;
+  /** A direct conversation the recipient accepted (a stranger's would be a request). */
+  async function accepted(opener: Principal, userId: string, jobId?: string) {
+    const { conversation } = await chat.openConversation(opener, {
+      kind: 'direct',
+      userId,
+      ...(jobId && { jobId }),
+    });
+    if (!conversation.request) return conversation;
+    return chat.answerRequest({ userId, role: 'candidate' }, conversation.id, 'accept');
   }
+  const direct = (jobId?: string) => accepted(alice, 'bob', jobId);
   const send = (who: Principal, conversationId: string, key: string, body = key) =>
     chat.send(who, { conversationId, clientMessageId: key, body });
 
@@ -116,9 +122,7 @@ describe('chat use cases (memory store, fake clock)', () => {
     it('lists most recent activity first with cursor pages and unread counts', async () => {
       const ids: string[] = [];
       for (const other of ['u1', 'u2', 'u3']) {
-        ids.push(
-          (await chat.openConversation(alice, { kind: 'direct', userId: other })).conversation.id,
-        );
+        ids.push((await accepted(alice, other)).id);
         clock.advance(1);
       }
       clock.advance(5);
@@ -137,13 +141,7 @@ describe('chat use cases (memory store, fake clock)', () => {
 
     it('counts the total unread over the most recent conversations only, and says so', async () => {
       for (let i = 0; i < LIMITS.unreadScanConversations + 2; i++) {
-        const { conversation } = await chat.openConversation(
-          { userId: `w${i}`, role: 'recruiter' },
-          {
-            kind: 'direct',
-            userId: 'bob',
-          },
-        );
+        const conversation = await accepted({ userId: `w${i}`, role: 'recruiter' }, 'bob');
         clock.advance(1);
         await send({ userId: `w${i}`, role: 'recruiter' }, conversation.id, 'hello');
       }
@@ -447,8 +445,7 @@ describe('chat use cases (memory store, fake clock)', () => {
     });
 
     it('announces to the user and a bounded number of contacts', async () => {
-      for (let i = 0; i < 5; i++)
-        await chat.openConversation(alice, { kind: 'direct', userId: `c${i}` });
+      for (let i = 0; i < 5; i++) await accepted(alice, `c${i}`);
       expect(await chat.presenceAudience('alice', 3)).toHaveLength(3);
       expect((await chat.presenceAudience('alice', 100)).sort()).toEqual(
         ['alice', 'c0', 'c1', 'c2', 'c3', 'c4'].sort(),
