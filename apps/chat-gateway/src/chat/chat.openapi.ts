@@ -114,7 +114,7 @@ export const chatPaths: ZodOpenApiPathsObject = {
       operationId: 'editMessage',
       summary: 'Edit my message',
       description:
-        'Own messages only, within MESSAGE_EDIT_WINDOW_MS of sending (EDIT_WINDOW_PASSED after), ' +
+        'Own messages only, within TRUST_EDIT_WINDOW_MS of sending (EDIT_WINDOW_PASSED after), ' +
         'not across a block. Every device of every member gets `message:updated`; a device that ' +
         'was offline gets it from `sync`.',
       tag: 'conversations',

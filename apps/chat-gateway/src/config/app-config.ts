@@ -158,8 +158,8 @@ const schema = z.object({
   PRESENCE_TTL_MS: int(2_000, 600_000).default(30_000),
   PRESENCE_MAX_FANOUT: int(0, 100_000).default(500),
   PRESENCE_OFFLINE_GRACE_MS: int(0, 60_000).default(2_000),
-  MESSAGE_REQUEST_ALLOWANCE: int(0, 100).default(TRUST_DEFAULTS.requestAllowance),
-  MESSAGE_EDIT_WINDOW_MS: int(0, 7 * 24 * 3_600_000).default(TRUST_DEFAULTS.editWindowMs),
+  TRUST_REQUEST_ALLOWANCE: int(0, 100).default(TRUST_DEFAULTS.requestAllowance),
+  TRUST_EDIT_WINDOW_MS: int(0, 7 * 24 * 3_600_000).default(TRUST_DEFAULTS.editWindowMs),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   REDIS_AUTH_SECRET_ID: z.string().min(1).optional(),
   MONGODB_SECRET_ID: z.string().min(1).optional(),
@@ -338,8 +338,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       offlineGraceMs: e.PRESENCE_OFFLINE_GRACE_MS,
     },
     trust: {
-      requestAllowance: e.MESSAGE_REQUEST_ALLOWANCE,
-      editWindowMs: e.MESSAGE_EDIT_WINDOW_MS,
+      requestAllowance: e.TRUST_REQUEST_ALLOWANCE,
+      editWindowMs: e.TRUST_EDIT_WINDOW_MS,
     },
     logLevel: e.LOG_LEVEL,
     ...((e.REDIS_AUTH_SECRET_ID !== undefined || e.MONGODB_SECRET_ID !== undefined) && {

@@ -144,7 +144,7 @@ export interface paths {
         head?: never;
         /**
          * Edit my message
-         * @description Own messages only, within MESSAGE_EDIT_WINDOW_MS of sending (EDIT_WINDOW_PASSED after), not across a block. Every device of every member gets `message:updated`; a device that was offline gets it from `sync`.
+         * @description Own messages only, within TRUST_EDIT_WINDOW_MS of sending (EDIT_WINDOW_PASSED after), not across a block. Every device of every member gets `message:updated`; a device that was offline gets it from `sync`.
          */
         patch: operations["editMessage"];
         trace?: never;
