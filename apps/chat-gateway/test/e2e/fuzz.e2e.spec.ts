@@ -13,6 +13,7 @@ import {
   tokenFor,
   type ChatClient,
   type GatewayProcess,
+  openAccepted,
 } from '../support/gateway.js';
 
 const STABLE_CODES = new Set<string>(Object.values(ErrorCode));
@@ -112,12 +113,7 @@ describe('fuzzing every event and route', () => {
         userId: 'bob',
       })
     ).body;
-    mine = (
-      await rest<ConversationDto>(gateway.url, alice, 'POST', '/conversations', {
-        kind: 'direct',
-        userId: 'fuzzer',
-      })
-    ).body;
+    mine = await openAccepted(gateway.url, alice, fuzzer, { userId: 'fuzzer' });
     socket = await connectClient(gateway.url, fuzzer);
   }, 30_000);
 
