@@ -133,7 +133,7 @@ export const chatPaths: ZodOpenApiPathsObject = {
       tag: 'conversations',
       path: messageRef,
       answers: { 200: { description: 'The tombstone.', schema: messageDtoSchema } },
-      errors: [...AUTHED, 400, 403, 404, 409],
+      errors: [...AUTHED, 400, 403, 404],
     }),
   },
 };

@@ -108,7 +108,7 @@ export const adminPaths: ZodOpenApiPathsObject = {
       tag: 'moderation',
       path: messageRef,
       answers: { 200: { description: 'The tombstone.', schema: messageDtoSchema } },
-      errors: [...AUTHED, 400, 403, 404, 409],
+      errors: [...AUTHED, 400, 403, 404],
     }),
   },
 };
