@@ -801,12 +801,14 @@ export class ChatClient {
   private updated(update: ConversationUpdate): void {
     const c = this.byId.get(update.conversationId);
     if (!c?.dto) return;
-    const { request: _old, ...rest } = c.dto;
+    const { request: before, ...rest } = c.dto;
     c.dto = {
       ...rest,
       blocked: update.blocked,
       ...(update.request && { request: update.request }),
     };
+    // Accepted: the two share presence from now on.
+    if (before && !update.request) this.queryPresence(c.dto.members.map((m) => m.userId));
     // Across a block nobody is shown typing.
     if (update.blocked)
       for (const userId of this.typingState.typers(c.id))
