@@ -267,7 +267,7 @@ describe('trust and safety across two instances', () => {
       const group = await api<ConversationDto>(A, 'carol', 'POST', '/conversations', {
         kind: 'group',
         title: 'Panel',
-        memberIds: ['bob'],
+        memberIds: ['bob', 'mallory'],
       });
       const bobA = await connectClient(A, tokens.bob!);
       const bobB = await connectClient(B, tokens.bob!);
@@ -276,6 +276,11 @@ describe('trust and safety across two instances', () => {
       const earlier = await send(malloryB, direct.id, 'an earlier message');
       if (!earlier.ok) throw new Error('setup send failed');
       const earlierId = (earlier.data as { message: MessageDto }).message.id;
+      // Something from Bob in each conversation that Mallory has not read yet.
+      const seqOf = (a: Awaited<ReturnType<typeof send>>) =>
+        a.ok ? (a.data as { message: MessageDto }).message.seq : Number.NaN;
+      const bobsSeq = seqOf(await send(bobA, direct.id, 'hi Mallory'));
+      const welcomeSeq = seqOf(await send(carolB, group.body.id, 'welcome to the panel'));
 
       const bobSees = [record(bobA), record(bobB)];
       const mallorySees = record(malloryB);
@@ -329,10 +334,20 @@ describe('trust and safety across two instances', () => {
         ok: true,
         data: { users: [] },
       });
-      // Reading is her own position: answered, never shown to Bob.
+      // Reading is her own position: answered, never shown to Bob, here or in their group.
       expect(
-        (await emit(malloryB, 'conversation:read', { conversationId: direct.id, seq: 1 })).ok,
-      ).toBe(true);
+        await emit(malloryB, 'conversation:read', { conversationId: direct.id, seq: bobsSeq }),
+      ).toMatchObject({ ok: true, data: { lastReadSeq: bobsSeq } });
+      expect(
+        await emit(malloryB, 'conversation:read', {
+          conversationId: group.body.id,
+          seq: welcomeSeq,
+        }),
+      ).toMatchObject({ ok: true, data: { lastReadSeq: welcomeSeq } });
+      // The hiring team's group goes on, but her typing there does not reach Bob.
+      expect((await emit(malloryB, 'typing:start', { conversationId: group.body.id })).ok).toBe(
+        true,
+      );
       // Blocking back and reporting change nothing Bob sees.
       expect((await emit(malloryB, 'user:block', { userId: 'bob' })).ok).toBe(true);
       expect((await emit(malloryB, 'user:unblock', { userId: 'bob' })).ok).toBe(true);
@@ -409,13 +424,17 @@ describe('trust and safety across two instances', () => {
       // Nothing was stored: her message is as it was, the conversation holds nothing new.
       expect(
         (await history(A, 'bob', direct.id)).map((m) => [m.body, m.editedAt, m.deletedAt]),
-      ).toEqual([['an earlier message', undefined, undefined]]);
+      ).toEqual([
+        ['an earlier message', undefined, undefined],
+        ['hi Mallory', undefined, undefined],
+      ]);
       const bobList = await api<ConversationList>(A, 'bob', 'GET', '/conversations');
       expect(
         bobList.body.conversations
           .filter((c) => c.members.some((m) => m.userId === 'mallory'))
-          .map((c) => c.id),
-      ).toEqual([direct.id]);
+          .map((c) => c.id)
+          .sort(),
+      ).toEqual([direct.id, group.body.id].sort());
 
       // Unblocking restores the conversation, live on both sides.
       expect((await api(A, 'bob', 'DELETE', '/users/mallory/block')).body).toEqual({

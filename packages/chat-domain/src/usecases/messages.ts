@@ -44,6 +44,7 @@ import {
   memberConversation,
   trustOf,
 } from './context.js';
+import { withoutBlocked } from './presence.js';
 
 /** A page of history, capped in messages and in bytes; edited and deleted ones in their current state. */
 export async function history(
@@ -243,8 +244,11 @@ export async function markRead(
     lastReadSeq = advanced;
   }
   if (lastReadSeq > current) {
-    const audience = memberIds(conversation).filter((id) =>
-      sharesActivity(conversation, principal.userId, id),
+    const audience = await withoutBlocked(
+      deps,
+      conversation,
+      principal.userId,
+      memberIds(conversation).filter((id) => sharesActivity(conversation, principal.userId, id)),
     );
     deps.fanout.toUsers(
       audience,

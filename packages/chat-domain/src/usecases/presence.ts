@@ -1,4 +1,4 @@
-import { type Principal } from '../entities.js';
+import { type Conversation, type Principal } from '../entities.js';
 import { BlockedError } from '../errors.js';
 import { memberIds, sharesActivity } from '../rules.js';
 import { type ChatDeps, memberConversation } from './context.js';
@@ -15,6 +15,22 @@ export async function visibleContacts(
   );
   if (userIds.includes(userId)) contacts.add(userId);
   return [...new Set(userIds)].filter((id) => contacts.has(id));
+}
+
+/**
+ * A group is no block's business (the hiring team keeps talking), but its members' activity
+ * is: who blocked whom, either way, sees none of the other's typing or reading there. A direct
+ * conversation carries its block itself. Bounded by the group's size.
+ */
+export async function withoutBlocked(
+  deps: ChatDeps,
+  conversation: Conversation,
+  userId: string,
+  audience: string[],
+): Promise<string[]> {
+  if (conversation.kind !== 'group' || audience.length === 0) return audience;
+  const blocked = new Set(await deps.store.contacts.blockedAmong(userId, audience));
+  return blocked.size === 0 ? audience : audience.filter((id) => !blocked.has(id));
 }
 
 /** Who hears about a user's presence: the user's own devices and up to `limit - 1` contacts. */
@@ -37,5 +53,8 @@ export async function typingAudience(deps: ChatDeps, principal: Principal, conve
   const audience = memberIds(conversation).filter(
     (id) => id !== principal.userId && sharesActivity(conversation, principal.userId, id),
   );
-  return { conversation, audience };
+  return {
+    conversation,
+    audience: await withoutBlocked(deps, conversation, principal.userId, audience),
+  };
 }
