@@ -437,10 +437,15 @@ export function describeStoreContract(
     it('a declined request: the opener can send no more; only the recipient answers, and may still accept', async () => {
       const c = await pair('opener2', 'target2', { allowance: 3 });
       await store.messages.append(draft(c.id, 'opener2', 'd1'));
+      expect((await store.conversations.requestBetween('opener2', 'target2'))?.id).toBe(c.id);
+      expect(await store.conversations.requestBetween('target2', 'opener2')).toBeNull();
       expect(await store.conversations.answerRequest(c.id, 'opener2', 'decline')).toBeNull();
       expect(await store.conversations.answerRequest(c.id, 'stranger', 'accept')).toBeNull();
       const declined = await store.conversations.answerRequest(c.id, 'target2', 'decline');
       expect(declined?.request).toEqual({ from: 'opener2', to: 'target2', state: 'declined' });
+      expect((await store.conversations.requestBetween('opener2', 'target2'))?.request?.state).toBe(
+        'declined',
+      );
       await expect(store.messages.append(draft(c.id, 'opener2', 'd2'))).rejects.toThrow(
         RequestDeclinedError,
       );
@@ -456,6 +461,7 @@ export function describeStoreContract(
       const accepted = await store.conversations.answerRequest(c.id, 'target2', 'accept');
       expect(accepted?.request).toBeUndefined();
       expect(await store.conversations.answerRequest(c.id, 'target2', 'accept')).toBeNull();
+      expect(await store.conversations.requestBetween('opener2', 'target2')).toBeNull();
       expect(await store.contacts.accepted('target2', 'opener2')).toBe(true);
       expect((await store.messages.append(draft(c.id, 'opener2', 'd2'))).duplicate).toBe(false);
     });

@@ -6,41 +6,10 @@ import {
   storeWithDeadline,
   type Chat,
   type ChatStore,
-  type FanOut,
   type Principal,
-  type ServerToClientEvents,
 } from '@jobsphere/chat-domain';
+import { FakeClock, RecordingFanOut } from '../../test/support/use-case-doubles.js';
 import { MemoryChatStore } from '../persistence/memory/memory.store.js';
-
-/** Records what would have been fanned out, instead of a Socket.IO server. */
-class RecordingFanOut implements FanOut {
-  readonly sent: { users: string[]; except?: string; event: string; payload: unknown }[] = [];
-  toUsers<E extends keyof ServerToClientEvents>(
-    users: readonly string[],
-    event: E,
-    payload: Parameters<ServerToClientEvents[E]>[0],
-    options: { exceptSocketId?: string } = {},
-  ) {
-    this.sent.push({
-      users: [...users],
-      ...(options.exceptSocketId && { except: options.exceptSocketId }),
-      event,
-      payload,
-    });
-  }
-  of(event: string) {
-    return this.sent.filter((e) => e.event === event);
-  }
-}
-
-/** Time moves only when a test says so. */
-class FakeClock {
-  constructor(public ms = Date.UTC(2026, 5, 1, 9)) {}
-  now = () => new Date(this.ms);
-  advance(ms: number) {
-    this.ms += ms;
-  }
-}
 
 const alice: Principal = { userId: 'alice', role: 'recruiter' };
 const bob: Principal = { userId: 'bob', role: 'candidate' };
@@ -85,11 +54,14 @@ describe('chat use cases (memory store, fake clock)', () => {
         userId: 'alice',
         jobId: 'job-1',
       });
-      const otherJob = await chat.openConversation(alice, {
-        kind: 'direct',
-        userId: 'bob',
-        jobId: 'job-2',
+      // A stranger's second request, about another job, waits for the first to be answered.
+      const second = { kind: 'direct' as const, userId: 'bob', jobId: 'job-2' };
+      await expect(chat.openConversation(alice, second)).rejects.toMatchObject({
+        code: 'REQUEST_PENDING',
       });
+      await chat.answerRequest(bob, first.conversation.id, 'accept');
+      const otherJob = await chat.openConversation(alice, second);
+      expect(otherJob.conversation.request).toBeUndefined();
       expect(first.created).toBe(true);
       expect(again).toMatchObject({ created: false, conversation: { id: first.conversation.id } });
       expect(otherJob.conversation.id).not.toBe(first.conversation.id);

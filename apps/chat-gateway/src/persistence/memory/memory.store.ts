@@ -206,6 +206,14 @@ class MemoryConversations implements ConversationStore {
     return strip(stored);
   }
 
+  async requestBetween(from: string, to: string): Promise<Conversation | null> {
+    for (const id of this.state.byPair.get(pairKey(from, to)) ?? []) {
+      const stored = this.state.conversations.get(id)!;
+      if (stored.request?.from === from) return strip(stored);
+    }
+    return null;
+  }
+
   async setBlocked(a: string, b: string, blocked: boolean): Promise<Conversation[]> {
     const changed: Conversation[] = [];
     for (const id of this.state.byPair.get(pairKey(a, b)) ?? []) {

@@ -339,6 +339,20 @@ class MongoConversations implements ConversationStore {
     return conversation;
   }
 
+  async requestBetween(from: string, to: string): Promise<Conversation | null> {
+    const doc = await this.models.conversations
+      .findOne(
+        {
+          directKey: pairPrefix(from, to),
+          'request.from': from,
+          'request.state': { $in: ['pending', 'declined'] },
+        },
+        PUBLIC_FIELDS,
+      )
+      .lean<ConversationDoc>();
+    return doc ? toConversation(doc) : null;
+  }
+
   async setBlocked(a: string, b: string, blocked: boolean): Promise<Conversation[]> {
     const filter = { directKey: pairPrefix(a, b), blocked: blocked ? { $ne: true } : true };
     const docs = await this.models.conversations
