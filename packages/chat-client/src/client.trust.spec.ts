@@ -109,6 +109,8 @@ describe('message requests and blocks', () => {
     const { c: sam } = await connected('sam');
     expect(ana.conversations()).toEqual([]);
     expect((await ana.loadRequests()).map((v) => v.id)).toEqual([conv.id]);
+    // A request's messages are not in the unread badge until it is accepted.
+    expect([ana.requests()[0]!.unreadCount, ana.totalUnread]).toEqual([1, 0]);
     expect(gateway.calls).toContain('GET /conversations?box=requests&limit=50');
     // The opener sees it among its conversations, waiting.
     expect(sam.conversations().map((v) => [v.id, v.request?.state])).toEqual([
@@ -120,6 +122,7 @@ describe('message requests and blocks', () => {
     expect(view.request).toBeUndefined();
     expect(ana.requests()).toEqual([]);
     expect(ana.conversations().map((v) => v.id)).toEqual([conv.id]);
+    expect(ana.totalUnread).toBe(1);
     // The opener's device heard it live (conversation:updated).
     expect(sam.conversation(conv.id)!.request).toBeUndefined();
   });

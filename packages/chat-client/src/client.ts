@@ -240,10 +240,10 @@ export class ChatClient {
     return c && this.view(c);
   }
 
-  /** Unread messages over the held conversations. */
+  /** Unread messages over the held conversations (requests received are counted apart). */
   get totalUnread(): number {
     let total = 0;
-    for (const c of this.byId.values()) total += this.view(c).unreadCount;
+    for (const v of this.conversations()) total += v.unreadCount;
     return total;
   }
 
