@@ -14,6 +14,7 @@ import { connectClient, rest, tokenFor, type ChatClient } from '../support/gatew
 
 const ALLOWANCE = 2;
 const EDIT_WINDOW_MS = 4_000;
+const ANSWERS_PER_MIN = 5;
 
 /** Every event one raw socket receives, in order: to show what reached a user, and what did not. */
 function record(socket: ChatClient): { name: string; payload: unknown }[] {
@@ -84,6 +85,8 @@ describe('trust and safety across two instances', () => {
       env: {
         TRUST_REQUEST_ALLOWANCE: String(ALLOWANCE),
         TRUST_EDIT_WINDOW_MS: String(EDIT_WINDOW_MS),
+        // Low enough to spend in a test; nobody else here answers more than twice.
+        RATE_LIMIT_ANSWER_PER_MIN: String(ANSWERS_PER_MIN),
       },
     });
     [A, B] = env.gateways.map((g) => g.url) as [string, string];
@@ -96,6 +99,7 @@ describe('trust and safety across two instances', () => {
       ['mallory', 'recruiter'],
       ['carol', 'recruiter'],
       ['judy', 'admin'],
+      ['flood', 'candidate'],
     ] as const)
       tokens[user] = await tokenFor(user, role);
   }, 60_000);
@@ -259,6 +263,19 @@ describe('trust and safety across two instances', () => {
       for (let i = 0; i <= ALLOWANCE; i++)
         expect((await send(ritaA, opened.body.id, `more ${i}`)).ok).toBe(true);
     });
+  });
+
+  it('the new events are budgeted like the others: a flood of answers is refused RATE_LIMITED', async () => {
+    const flood = await connectClient(B, tokens.flood!);
+    const codes: string[] = [];
+    for (let i = 0; i <= ANSWERS_PER_MIN; i++) {
+      const answer = await emit(flood, 'conversation:accept', { conversationId: `nope-${i}` });
+      codes.push(answer.ok ? 'OK' : answer.error.code);
+    }
+    expect(codes).toEqual([...Array<string>(ANSWERS_PER_MIN).fill('NOT_A_MEMBER'), 'RATE_LIMITED']);
+    // The REST route spends the same budget (on the same instance: no race with Redis).
+    const rest429 = await api(B, 'flood', 'POST', '/conversations/nope/decline');
+    expect(rest429.status).toBe(429);
   });
 
   describe('blocks', () => {
