@@ -221,6 +221,8 @@ async function main(): Promise<void> {
           jobId: `job-${i}`,
         },
       );
+      // The recipient accepts (a stranger's first conversation is a request); 409 once contacts.
+      await rest(env.gateways[0]!.url, tokens.get(b)!, 'POST', `/conversations/${c.id}/accept`);
       conversations.push({ id: c.id, members: [a, b] });
     }
     for (let g = 0; g < GROUPS; g++) {

@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { createChat, type ChatStore, type Clock } from '@jobsphere/chat-domain';
 import { RedisModule } from '@jobsphere/redis-kit';
 import { TokenService } from './auth/token.service.js';
+import { AdminGuard } from './auth/admin.guard.js';
 import { BearerGuard } from './auth/bearer.guard.js';
 import { ChatController } from './chat/chat.controller.js';
 import { ChatGateway } from './chat/chat.gateway.js';
@@ -23,6 +24,8 @@ import { PresenceService } from './presence/presence.service.js';
 import { ConnectionGuard } from './realtime/connection-guard.js';
 import { RealtimeBus, isUserRoom } from './realtime/realtime-bus.js';
 import { MissedBroadcasts, RedisLossPolicy } from './realtime/redis-loss.policy.js';
+import { AdminController } from './trust/admin.controller.js';
+import { TrustController } from './trust/trust.controller.js';
 import { devOnlyModules } from './try/try.module.js';
 
 export interface AppModuleOptions {
@@ -70,6 +73,8 @@ export class AppModule {
       ],
       controllers: [
         ChatController,
+        TrustController,
+        AdminController,
         HealthController,
         // Production serves metrics on their own port and keeps the API description off the public path.
         ...(config.metrics ? [] : [MetricsController]),
@@ -81,11 +86,12 @@ export class AppModule {
         {
           provide: CHAT,
           useFactory: (fanout: RealtimeBus, now: Clock) =>
-            createChat({ store, fanout, clock: now }),
+            createChat({ store, fanout, clock: now, trust: config.trust }),
           inject: [RealtimeBus, CLOCK],
         },
         TokenService,
         BearerGuard,
+        AdminGuard,
         ChatGateway,
         RealtimeBus,
         LifecycleState,

@@ -121,6 +121,10 @@ interface ViewState {
   loadingOlder: boolean;
   removed: string[];
   unsentLost: number;
+  /** The own message the composer edits, if any. */
+  editing: string | undefined;
+  /** The people this user blocks (the server says whom; a block either way shows as blocked). */
+  blockedByMe: Set<string>;
 }
 
 function startChat(initial: Identity): void {
@@ -155,6 +159,8 @@ function startChat(initial: Identity): void {
     loadingOlder: false,
     removed: [],
     unsentLost: 0,
+    editing: undefined,
+    blockedByMe: new Set(),
   };
   const render = scheduler(() => draw(client, view));
 
@@ -195,11 +201,20 @@ function startChat(initial: Identity): void {
 
   setupOpenForm(client, view, render);
   setupThread(client, view, render);
+  setupTrust(client, view, render);
 
   client
     .connect()
-    .then(() => client.loadConversations())
-    .then(render, (error: ChatError) => notice(errorText(error)));
+    .then(() =>
+      Promise.all([client.loadConversations(), client.loadRequests(), client.blockedUsers()]),
+    )
+    .then(
+      ([, , blocked]) => {
+        for (const u of blocked.users) view.blockedByMe.add(u.userId);
+        render();
+      },
+      (error: ChatError) => notice(errorText(error)),
+    );
 }
 
 function removedText(count: number, unsent: number): string {
@@ -253,8 +268,55 @@ function setupOpenForm(client: ChatClient, view: ViewState, render: () => void):
   });
 }
 
+/** Requests (accept, decline), block and report: each one call of the SDK. */
+function setupTrust(client: ChatClient, view: ViewState, render: () => void): void {
+  $('request-list').addEventListener('click', (event) => {
+    const button = (event.target as Element).closest<HTMLButtonElement>('button[data-id]');
+    const id = button?.dataset['id'];
+    if (!button || !id) return;
+    const answer = button.dataset['answer'];
+    if (answer === 'accept' || answer === 'decline')
+      client[answer](id).then(
+        () => {
+          announce(answer === 'accept' ? 'Accepted.' : 'Declined.');
+          if (answer === 'decline' && view.openId === id) closeThread(view);
+          render();
+        },
+        (e: ChatError) => announce(errorText(e)),
+      );
+    else openThread(client, view, id, render);
+  });
+  const other = () => {
+    const c = view.openId ? client.conversation(view.openId) : undefined;
+    return c?.kind === 'direct' ? others(client, c)[0] : undefined;
+  };
+  $('block').addEventListener('click', () => {
+    const userId = other();
+    if (!userId) return;
+    const blocking = !view.blockedByMe.has(userId);
+    (blocking ? client.block(userId) : client.unblock(userId)).then(
+      () => {
+        if (blocking) view.blockedByMe.add(userId);
+        else view.blockedByMe.delete(userId);
+        announce(`${person(userId).name} is ${blocking ? 'blocked' : 'unblocked'}.`);
+        render();
+      },
+      (e: ChatError) => announce(errorText(e)),
+    );
+  });
+  $('report').addEventListener('click', () => {
+    const id = view.openId;
+    if (!id) return;
+    client.report({ conversationId: id, reason: 'inappropriate' }).then(
+      () => announce('Reported. The moderators will look at it; the other person is not told.'),
+      (e: ChatError) => announce(errorText(e)),
+    );
+  });
+}
+
 function openThread(client: ChatClient, view: ViewState, id: string, render: () => void): void {
   if (view.openId && view.openId !== id) client.stopTyping(view.openId);
+  view.editing = undefined;
   view.openId = id;
   view.pane = 'thread';
   view.scrollToEnd = true;
@@ -285,6 +347,19 @@ function setupThread(client: ChatClient, view: ViewState, render: () => void): v
   const sendNow = () => {
     const id = view.openId;
     if (!id || input.value.trim() === '') return;
+    const editing = view.editing;
+    if (editing) {
+      client.edit(id, editing, input.value).then(
+        () => {
+          view.editing = undefined;
+          input.value = '';
+          grow();
+          render();
+        },
+        (e: ChatError) => announce(errorText(e)),
+      );
+      return;
+    }
     try {
       client.send(id, input.value);
       input.value = '';
@@ -317,6 +392,12 @@ function setupThread(client: ChatClient, view: ViewState, render: () => void): v
     const id = button?.dataset['id'];
     if (id) openThread(client, view, id, render);
   });
+  $('edit-cancel').addEventListener('click', () => {
+    view.editing = undefined;
+    input.value = '';
+    grow();
+    render();
+  });
   $('back').addEventListener('click', () => {
     view.pane = 'list';
     render();
@@ -329,8 +410,20 @@ function setupThread(client: ChatClient, view: ViewState, render: () => void): v
     const target = (event.target as Element).closest<HTMLButtonElement>('button[data-action]');
     const id = target?.dataset['id'];
     if (!target || !id) return;
-    if (target.dataset['action'] === 'retry') client.retry(id);
-    else client.discard(id);
+    const action = target.dataset['action'];
+    const open = view.openId;
+    if (action === 'retry') client.retry(id);
+    else if (action === 'discard') client.discard(id);
+    else if (action === 'edit' && open) {
+      view.editing = id;
+      input.value = client.conversation(open)?.messages.find((m) => m.id === id)?.body ?? '';
+      grow();
+      input.focus();
+      render();
+    } else if (action === 'delete' && open) {
+      if (view.editing === id) view.editing = undefined;
+      client.delete(open, id).catch((e: ChatError) => announce(errorText(e)));
+    }
   });
   list.addEventListener('scroll', () => {
     view.atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 48;
@@ -471,13 +564,78 @@ function drawList(client: ChatClient, view: ViewState): void {
     );
   });
   $('conv-list').replaceChildren(...items);
+
+  const requests = client.requests();
+  $('requests').hidden = requests.length === 0;
+  $('request-list').replaceChildren(
+    ...requests.map((c) => {
+      const title = titleOf(client, c);
+      const last = c.lastMessage;
+      return h(
+        'li',
+        {},
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'conv',
+            'data-id': c.id,
+            'aria-current': String(c.id === view.openId),
+          },
+          h('span', { class: 'name' }, title),
+          h(
+            'span',
+            { class: 'context' },
+            [roleText(person(others(client, c)[0] ?? '').role), jobText(c.jobId)]
+              .filter(Boolean)
+              .join(' · '),
+          ),
+          h('span', { class: 'preview' }, last ? last.body : 'No messages yet'),
+        ),
+        h(
+          'div',
+          { class: 'request-actions' },
+          h(
+            'button',
+            {
+              type: 'button',
+              'data-id': c.id,
+              'data-answer': 'accept',
+              'aria-label': `Accept ${title}`,
+            },
+            'Accept',
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              'data-id': c.id,
+              'data-answer': 'decline',
+              'aria-label': `Decline ${title}`,
+            },
+            'Decline',
+          ),
+        ),
+      );
+    }),
+  );
 }
 
 function drawThread(client: ChatClient, view: ViewState): void {
   const c = view.openId ? client.conversation(view.openId) : undefined;
   const input = $<HTMLTextAreaElement>('composer-input');
-  input.disabled = !c;
-  $<HTMLButtonElement>('send').disabled = !c;
+  const closed = !c || c.blocked || c.request?.state === 'declined';
+  input.disabled = closed;
+  $<HTMLButtonElement>('send').disabled = closed;
+  input.placeholder = c?.blocked
+    ? "You can't message each other: one of you blocked the other"
+    : 'Write a message – Enter sends, Shift+Enter adds a line';
+  $('editing').hidden = !c || view.editing === undefined;
+  $<HTMLButtonElement>('send').textContent = view.editing ? 'Save' : 'Send';
+  const peer = c?.kind === 'direct' ? others(client, c)[0] : undefined;
+  $('thread-actions').hidden = !peer;
+  $('block').textContent = peer && view.blockedByMe.has(peer) ? 'Unblock' : 'Block';
   const list = $('messages');
   if (!c) {
     $('thread-title').textContent = 'No conversation open';
@@ -572,6 +730,35 @@ function messageItems(client: ChatClient, c: ConversationView): HTMLElement[] {
               `${own ? 'You' : person(m.senderId).name} · ${time(m.createdAt)}${m.editedAt ? ' · edited' : ''}`,
               status,
             ),
+        own && !deleted && m.kind === 'user'
+          ? h(
+              'div',
+              { class: 'meta actions' },
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'link',
+                  'data-action': 'edit',
+                  'data-id': m.id,
+                  'aria-label': 'Edit message',
+                },
+                'Edit',
+              ),
+              ' · ',
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'link',
+                  'data-action': 'delete',
+                  'data-id': m.id,
+                  'aria-label': 'Delete message',
+                },
+                'Delete',
+              ),
+            )
+          : undefined,
       ),
     );
     previous = m;

@@ -37,6 +37,14 @@ export function errorText(error: Reason): string {
       return 'Too many messages are waiting to be sent. Wait until you are back online.';
     case 'CONFLICT':
       return 'That was already done.';
+    case 'BLOCKED':
+      return "You can't message each other: one of you blocked the other.";
+    case 'REQUEST_PENDING':
+      return 'Wait for a reply: a first conversation allows only a few messages until it is accepted.';
+    case 'REQUEST_DECLINED':
+      return 'They declined this conversation.';
+    case 'EDIT_WINDOW_PASSED':
+      return 'This message is too old to edit.';
     case 'CLOSED':
       return 'You signed out.';
     default:

@@ -187,17 +187,26 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     expect(await page.locator('#thread-sub').textContent()).toBe(
       'Recruiter · Talent partner, Northwind · About Senior Frontend Engineer at Northwind',
     );
-    await page.locator('#thread-presence', { hasText: /^online$/ }).waitFor();
+    // They never talked: until Ravi accepts, neither sees the other online.
+    await page.locator('#thread-presence', { hasText: /^offline$/ }).waitFor();
     const entry = conversation(page, 'Ravi Mehta');
-    await entry.locator('.dot[data-online="true"]').waitFor();
     expect(await entry.locator('.context').textContent()).toBe(
       'Recruiter · Senior Frontend Engineer at Northwind',
     );
   });
 
-  it('Ana sends: pending, then sent; Ravi gets it with an unread badge, from "Ana Souza (Candidate)"', async () => {
+  it('Ana sends: Ravi finds it among his requests, accepts it, and both see each other online', async () => {
     await say(ana.page, 'Hi Ravi, is the frontend role still open?');
     await message(ana.page, 'frontend role').locator('.meta', { hasText: 'Sent' }).waitFor();
+
+    const requests = ravi.page.locator('#request-list');
+    await requests.locator('.name', { hasText: 'Ana Souza' }).waitFor();
+    expect(await conversation(ravi.page, 'Ana Souza').count()).toBe(0);
+    expect(await ravi.page.locator('#announcer').textContent()).toContain('Ana Souza: Hi Ravi');
+    await requests.getByRole('button', { name: 'Accept Ana Souza' }).click();
+    await ravi.page.locator('#requests').waitFor({ state: 'hidden' });
+    await conversation(ana.page, 'Ravi Mehta').locator('.dot[data-online="true"]').waitFor();
+    await ana.page.locator('#thread-presence', { hasText: /^online$/ }).waitFor();
 
     const entry = conversation(ravi.page, 'Ana Souza');
     await entry.locator('.badge', { hasText: '1' }).waitFor();
@@ -205,7 +214,7 @@ describe('try page: a candidate and a recruiter in two windows', () => {
       'Candidate · Senior Frontend Engineer at Northwind',
     );
     expect(await ravi.page.locator('#total-unread').textContent()).toBe('1');
-    expect(await ravi.page.locator('#announcer').textContent()).toContain('Ana Souza: Hi Ravi');
+    expect(await ravi.page.locator('#announcer').textContent()).toBe('Accepted.');
   });
 
   it('own and other bubbles are told apart at a glance (side and colour)', async () => {
@@ -245,6 +254,27 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     await message(ravi.page, 'I can start in March').waitFor();
     await typing.waitFor({ state: 'hidden' });
     expect(await ravi.page.locator('#typing').textContent()).toBe('');
+  });
+
+  it('Ana edits one message and deletes another: Ravi sees "edited" and a tombstone, live', async () => {
+    await say(ana.page, 'I can do Monday');
+    await say(ana.page, 'Oops, wrong window');
+    await message(ravi.page, 'wrong window').waitFor();
+    const monday = message(ana.page, 'I can do Monday');
+    await monday.getByRole('button', { name: 'Edit message' }).click();
+    const box = ana.page.getByLabel('Message', { exact: true });
+    expect(await box.inputValue()).toBe('I can do Monday');
+    await box.fill('I can do Tuesday');
+    await box.press('Enter');
+    await message(ravi.page, 'I can do Tuesday').locator('.meta', { hasText: 'edited' }).waitFor();
+    expect(await message(ravi.page, 'I can do Monday').count()).toBe(0);
+
+    await message(ana.page, 'wrong window').getByRole('button', { name: 'Delete message' }).click();
+    for (const page of [ravi.page, ana.page])
+      await page
+        .locator('#messages .bubble.deleted', { hasText: 'This message was deleted' })
+        .waitFor();
+    expect(await message(ravi.page, 'wrong window').count()).toBe(0);
   });
 
   it('screenshots: both windows side by side', async () => {
@@ -403,6 +433,8 @@ describe('try page: a candidate and a recruiter in two windows', () => {
 
   it('Ravi closes his window and Ana sees him offline with a last-seen time', async () => {
     await openWith(ana.page, 'ravi');
+    // The restarted server forgot they talked: a request again, which Ravi accepts.
+    await ravi.page.getByRole('button', { name: 'Accept Ana Souza' }).click();
     await ana.page.locator('#thread-presence', { hasText: /^online$/ }).waitFor();
     await ravi.context.close();
     await ana.page

@@ -90,6 +90,19 @@ async function createConversation(baseUrl: string, token: string, body: unknown)
   return ((await res.json()) as { id: string }).id;
 }
 
+/**
+ * The recipient accepts a direct conversation, as people who talk do: a stranger's first one is a
+ * message request (a few messages until answered). 409: there was no request (already contacts).
+ */
+async function acceptConversation(baseUrl: string, token: string, id: string): Promise<void> {
+  const res = await fetch(`${baseUrl}/conversations/${encodeURIComponent(id)}/accept`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (res.status !== 200 && res.status !== 409)
+    throw new Error(`POST /conversations/${id}/accept: ${res.status} ${await res.text()}`);
+}
+
 /** Users, their devices and conversations for one target, spread over its two instances. */
 export class Fleet {
   readonly devices: DeviceSpec[] = [];
@@ -139,6 +152,9 @@ export class Fleet {
       // Shared store: conversations opened through both instances; senders alternate A, B.
       const via: Instance = this.layout === 'shared' && idx % 2 === 1 ? 'B' : 'A';
       const id = await createConversation(this.urls[via], this.tokens.get(users[creator]!)!, body);
+      // The baseline relay knows no requests; the gateway's recipient accepts.
+      if (kind === 'direct' && this.target === 'gateway')
+        await acceptConversation(this.urls[via], this.tokens.get(users[others[0]!]!)!, id);
       const device =
         this.layout === 'shared'
           ? [...Array(w.devicesPerUser).keys()].find((d) => this.instanceOf(creator, d) === via)!

@@ -75,6 +75,7 @@ describe('floods', () => {
         version: 2,
         senderId: 'mallory',
         clientMessageId: 'c',
+        kind: 'user',
         body: 'spam',
         createdAt: new Date().toISOString(),
       } satisfies MessageDto);

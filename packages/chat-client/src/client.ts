@@ -5,6 +5,7 @@ import { Emitter } from './emitter.js';
 import { ChatError, isRetryable, toChatError } from './errors.js';
 import {
   isConversation,
+  isConversationUpdate,
   isCount,
   isMessage,
   isObject,
@@ -14,14 +15,22 @@ import {
 } from './guards.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import type {
+  BlockedUsersPage,
   ConversationDto,
+  ConversationUpdate,
   MessageDto,
   PresenceDto,
   ReadEvent,
+  ReportReceipt,
   SendResult,
   SyncConversationPage,
 } from './protocol.js';
-import { RestClient, type CreateGroupInput, type OpenDirectInput } from './rest.js';
+import {
+  RestClient,
+  type CreateGroupInput,
+  type OpenDirectInput,
+  type ReportInput,
+} from './rest.js';
 import { Syncer } from './sync.js';
 import { Timeline, VersionCursor } from './timeline.js';
 import { socketIoFactory } from './transport.js';
@@ -80,7 +89,7 @@ export class ChatClient {
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     const t = this.timings;
     this.events = new Emitter((error) =>
-      this.report(toChatError(error, 'PROTOCOL'), 'a listener threw'),
+      this.reportError(toChatError(error, 'PROTOCOL'), 'a listener threw'),
     );
     const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
     this.connection = new Connection({
@@ -116,7 +125,7 @@ export class ChatClient {
         this.touch(entry.conversationId);
         this.events.emit('outbox', { entry, removed });
       },
-      onError: (error) => this.report(error),
+      onError: (error) => this.reportError(error),
     });
     this.syncer = new Syncer({
       clock: this.clock,
@@ -128,7 +137,7 @@ export class ChatClient {
       cursorOf: (id) => this.byId.get(id)?.cursor.value,
       apply: (page) => this.applySyncPage(page),
       removed: (id, error) => this.removeConversation(id, error),
-      onError: (error) => this.report(error),
+      onError: (error) => this.reportError(error),
     });
     this.typingState = new Typing({
       clock: this.clock,
@@ -208,8 +217,19 @@ export class ChatClient {
     return this.connection.current;
   }
 
-  /** Held conversations, most recent activity first. */
+  /** Held conversations, most recent activity first; requests this user received are apart. */
   conversations(): readonly ConversationView[] {
+    return this.sorted().filter((v) => v.request?.to !== this.userId);
+  }
+
+  /** Message requests strangers sent this user and it has not answered, most recent first. */
+  requests(): readonly ConversationView[] {
+    return this.sorted().filter(
+      (v) => v.request?.to === this.userId && v.request.state === 'pending',
+    );
+  }
+
+  private sorted(): readonly ConversationView[] {
     return (this.sortedViews ??= [...this.byId.values()]
       .map((c) => this.view(c))
       .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt) || (a.id < b.id ? -1 : 1)));
@@ -220,10 +240,10 @@ export class ChatClient {
     return c && this.view(c);
   }
 
-  /** Unread messages over the held conversations. */
+  /** Unread messages over the held conversations (requests received are counted apart). */
   get totalUnread(): number {
     let total = 0;
-    for (const c of this.byId.values()) total += this.view(c).unreadCount;
+    for (const v of this.conversations()) total += v.unreadCount;
     return total;
   }
 
@@ -356,6 +376,72 @@ export class ChatClient {
     return this.listCursor !== undefined;
   }
 
+  /** The message requests box (first page), merged into the state: read it with `requests()`. */
+  async loadRequests(): Promise<readonly ConversationView[]> {
+    const page = await this.api.listConversations({
+      limit: this.limits.conversationPageSize,
+      box: 'requests',
+    });
+    this.took(page.conversations);
+    return this.requests();
+  }
+
+  /** Accepts a request this user received: it joins `conversations()`, the two share presence. */
+  accept(conversationId: string): Promise<ConversationView> {
+    return this.answer(conversationId, 'accept');
+  }
+
+  /** Declines a request: it leaves `requests()`, the opener can send no more. */
+  decline(conversationId: string): Promise<ConversationView> {
+    return this.answer(conversationId, 'decline');
+  }
+
+  private async answer(id: string, answer: 'accept' | 'decline'): Promise<ConversationView> {
+    const dto = await this.api.answerRequest(id, answer);
+    this.upsert(dto);
+    this.changed({ kind: 'list' });
+    if (answer === 'accept') this.queryPresence(dto.members.map((m) => m.userId));
+    return this.view(this.byId.get(dto.id)!);
+  }
+
+  /**
+   * Edits an own message (within the server's edit window): resolves with it as stored, and
+   * every device, this one included, shows the new text (`message:updated`).
+   */
+  async edit(conversationId: string, messageId: string, body: string): Promise<MessageDto> {
+    const message = await this.api.revise(conversationId, messageId, body);
+    this.take(message, 'ack');
+    return message;
+  }
+
+  /** Deletes an own message: a tombstone (empty body, `deletedAt`) keeps its place everywhere. */
+  async delete(conversationId: string, messageId: string): Promise<MessageDto> {
+    const message = await this.api.revise(conversationId, messageId);
+    this.take(message, 'ack');
+    return message;
+  }
+
+  /** Nothing goes between the two any more, either way, until `unblock`. */
+  async block(userId: string): Promise<void> {
+    await this.api.setBlocked(userId, true);
+    this.presenceById.delete(userId);
+    this.changed({ kind: 'presence', userId });
+  }
+
+  async unblock(userId: string): Promise<void> {
+    await this.api.setBlocked(userId, false);
+  }
+
+  /** Whom this user blocks, newest first (paged by `cursor`). */
+  blockedUsers(query: { limit?: number; cursor?: string } = {}): Promise<BlockedUsersPage> {
+    return this.api.blockedUsers(query);
+  }
+
+  /** Reports a message or a direct conversation to the moderators; the other side is told nothing. */
+  report(input: ReportInput): Promise<ReportReceipt> {
+    return this.api.report(input);
+  }
+
   private took(page: readonly ConversationDto[]): void {
     for (const dto of page) this.upsert(dto);
     this.changed({ kind: 'list' });
@@ -420,7 +506,7 @@ export class ChatClient {
     // Conversations opened while away never reached this device live.
     if (this.listLoaded)
       this.loadConversations().catch((error: unknown) =>
-        this.report(toChatError(error), 'the conversation list could not be refreshed'),
+        this.reportError(toChatError(error), 'the conversation list could not be refreshed'),
       );
     this.queryPresence(this.memberIds());
   }
@@ -437,7 +523,7 @@ export class ChatClient {
     try {
       this.dispatch(name, payload);
     } catch (error) {
-      this.report(toChatError(error), `handling ${name} failed`);
+      this.reportError(toChatError(error), `handling ${name} failed`);
     }
   }
 
@@ -446,13 +532,16 @@ export class ChatClient {
       case 'message:new':
       case 'message:updated':
         if (!isMessage(payload)) return this.garbage(name);
-        return this.accept(payload, 'live');
+        return this.take(payload, 'live');
       case 'conversation:created':
         if (!isConversation(payload)) return this.garbage(name);
         this.upsert(payload);
         this.changed({ kind: 'list' });
         this.queryPresence(payload.members.map((m) => m.userId));
         return;
+      case 'conversation:updated':
+        if (!isConversationUpdate(payload)) return this.garbage(name);
+        return this.updated(payload);
       case 'conversation:read':
         if (!isReadEvent(payload)) return this.garbage(name);
         return this.readEvent(payload);
@@ -489,7 +578,7 @@ export class ChatClient {
         const body = isObject(payload) ? payload['error'] : undefined;
         const event =
           isObject(payload) && typeof payload['event'] === 'string' ? payload['event'] : '?';
-        this.report(
+        this.reportError(
           isObject(body) && typeof body['code'] === 'string' && typeof body['message'] === 'string'
             ? ChatError.fromBody(body as never)
             : new ChatError('PROTOCOL', 'unreadable chat:error'),
@@ -505,7 +594,7 @@ export class ChatClient {
   // ----- messages --------------------------------------------------------------------------
 
   /** A message from any source: cursor first (a gap asks for sync), then the timeline. */
-  private accept(message: MessageDto, source: MessageSource): void {
+  private take(message: MessageDto, source: MessageSource): void {
     const c = this.byId.get(message.conversationId);
     if (!c) return this.park(message);
     if (c.cursor.observe(message.version)) this.gapSeen(c);
@@ -610,7 +699,7 @@ export class ChatClient {
         this.unknown.delete(message.conversationId);
         const e = toChatError(error);
         if (e.code !== 'NOT_A_MEMBER' && e.code !== 'NOT_FOUND')
-          this.report(e, 'a new conversation could not be loaded');
+          this.reportError(e, 'a new conversation could not be loaded');
       },
     );
   }
@@ -638,7 +727,7 @@ export class ChatClient {
   }
 
   private sent(entry: OutboxEntry, result: SendResult): void {
-    this.accept(result.message, 'ack');
+    this.take(result.message, 'ack');
     this.events.emit('sent', { entry, message: result.message, duplicate: result.duplicate });
   }
 
@@ -708,6 +797,26 @@ export class ChatClient {
     this.touch(c.id);
   }
 
+  /** A request answered, a block set or lifted: the held details follow. */
+  private updated(update: ConversationUpdate): void {
+    const c = this.byId.get(update.conversationId);
+    if (!c?.dto) return;
+    const { request: before, ...rest } = c.dto;
+    c.dto = {
+      ...rest,
+      blocked: update.blocked,
+      ...(update.request && { request: update.request }),
+    };
+    // Accepted: the two share presence from now on.
+    if (before && !update.request) this.queryPresence(c.dto.members.map((m) => m.userId));
+    // Across a block nobody is shown typing.
+    if (update.blocked)
+      for (const userId of this.typingState.typers(c.id))
+        this.typingState.received(c.id, userId, false);
+    this.touch(c.id);
+    this.changed({ kind: 'list' });
+  }
+
   private removeConversation(conversationId: string, error: ChatError): void {
     const c = this.byId.get(conversationId);
     if (!c) return;
@@ -772,7 +881,7 @@ export class ChatClient {
         this.touch(c.id);
         if (c.readWanted > seq) this.flushRead(c);
       })
-      .catch((error: unknown) => this.report(toChatError(error)));
+      .catch((error: unknown) => this.reportError(toChatError(error)));
   }
 
   private refreshToken(): void {
@@ -784,7 +893,7 @@ export class ChatClient {
         this.connection.request('auth:refresh', { token }, this.timings.requestTimeoutMs),
       )
       .catch((error: unknown) =>
-        this.report(toChatError(error, 'TOKEN'), 'the access token could not be refreshed'),
+        this.reportError(toChatError(error, 'TOKEN'), 'the access token could not be refreshed'),
       )
       .finally(() => {
         this.refreshing = false;
@@ -813,7 +922,7 @@ export class ChatClient {
         })
         .catch((error: unknown) => {
           const e = toChatError(error);
-          if (e.code !== 'DISCONNECTED') this.report(e, 'presence could not be loaded');
+          if (e.code !== 'DISCONNECTED') this.reportError(e, 'presence could not be loaded');
         });
     }
   }
@@ -853,10 +962,10 @@ export class ChatClient {
   }
 
   private garbage(what: string): void {
-    this.report(new ChatError('PROTOCOL', `ignored an unreadable ${what} from the server`));
+    this.reportError(new ChatError('PROTOCOL', `ignored an unreadable ${what} from the server`));
   }
 
-  private report(error: ChatError, context?: string): void {
+  private reportError(error: ChatError, context?: string): void {
     const reported = context
       ? new ChatError(error.code, `${context}: ${error.message}`, {
           cause: error,

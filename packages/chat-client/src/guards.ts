@@ -4,6 +4,7 @@
 import type {
   Ack,
   ConversationDto,
+  ConversationUpdate,
   ErrorBody,
   MessageDto,
   PresenceDto,
@@ -118,5 +119,18 @@ export function isPresence(value: unknown): value is PresenceDto {
     isId(value['userId']) &&
     typeof value['online'] === 'boolean' &&
     optional(value['lastSeenAt'], isString)
+  );
+}
+
+export function isConversationUpdate(value: unknown): value is ConversationUpdate {
+  if (!isObject(value) || !isId(value['conversationId']) || typeof value['blocked'] !== 'boolean')
+    return false;
+  const request = value['request'];
+  return (
+    request === null ||
+    (isObject(request) &&
+      isId(request['from']) &&
+      isId(request['to']) &&
+      (request['state'] === 'pending' || request['state'] === 'declined'))
   );
 }

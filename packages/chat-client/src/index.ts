@@ -31,10 +31,14 @@ export {
   type SocketOptions,
 } from './transport.js';
 export { systemClock, type Clock, type Random, type BackoffOptions } from './clock.js';
-export type { FetchLike, OpenDirectInput, CreateGroupInput } from './rest.js';
+export type { FetchLike, OpenDirectInput, CreateGroupInput, ReportInput } from './rest.js';
 export type {
   MessageDto,
   ConversationDto,
+  ConversationUpdate,
+  MessageRequestDto,
+  BlockedUsersPage,
+  ReportReceipt,
   PresenceDto,
   ReadEvent,
   TypingEvent,

@@ -3,25 +3,37 @@
 // fields issue 14 adds to messages (edits, deletions, system messages), read when present.
 import type {
   Ack,
+  BlockedUsersPage,
   ConversationDto,
   ConversationList,
+  ConversationUpdate,
   ErrorBody,
   MessageDto as DomainMessageDto,
+  MessageRequestDto,
   PresenceDto,
   ReadEvent,
   ReadResult,
+  ReportReceipt,
   SyncEntry,
   TypingEvent,
 } from '@jobsphere/chat-domain';
 
-export type { Ack, ConversationDto, ErrorBody, PresenceDto, ReadEvent, ReadResult, TypingEvent };
+export type {
+  Ack,
+  BlockedUsersPage,
+  ConversationDto,
+  ConversationUpdate,
+  ErrorBody,
+  MessageRequestDto,
+  PresenceDto,
+  ReadEvent,
+  ReadResult,
+  ReportReceipt,
+  TypingEvent,
+};
 
-export interface MessageDto extends DomainMessageDto {
-  kind?: 'user' | 'system';
-  editedAt?: string;
-  /** Deleted messages keep their place with an empty body. */
-  deletedAt?: string;
-}
+/** A stored message; a deleted one keeps its place with an empty body and `deletedAt`. */
+export type MessageDto = DomainMessageDto;
 
 export interface SendResult {
   message: MessageDto;
@@ -68,6 +80,7 @@ export const SERVER_EVENTS = [
   'message:new',
   'message:updated',
   'conversation:created',
+  'conversation:updated',
   'conversation:read',
   'typing',
   'presence',

@@ -1,7 +1,14 @@
 import type { Clock } from './clock.js';
 import { ChatApiError, ChatError, toChatError } from './errors.js';
 import { isConversation, isErrorBody, isMessage, isObject } from './guards.js';
-import type { ConversationDto, ConversationListPage, HistoryPage } from './protocol.js';
+import type {
+  BlockedUsersPage,
+  ConversationDto,
+  ConversationListPage,
+  HistoryPage,
+  MessageDto,
+  ReportReceipt,
+} from './protocol.js';
 
 /** `fetch` as the client calls it (the global one, or an injected one in tests). */
 export type FetchLike = (
@@ -28,6 +35,14 @@ export interface OpenDirectInput {
   applicationId?: string;
 }
 
+/** What a report is about: a message, or (without messageId) a direct conversation's other side. */
+export interface ReportInput {
+  conversationId: string;
+  messageId?: string;
+  reason: 'spam' | 'harassment' | 'scam' | 'inappropriate' | 'other';
+  note?: string;
+}
+
 export interface CreateGroupInput {
   title: string;
   memberIds: string[];
@@ -40,9 +55,10 @@ export class RestClient {
   constructor(private readonly options: RestOptions) {}
 
   async listConversations(
-    query: { limit?: number; cursor?: string } = {},
+    query: { limit?: number; cursor?: string; box?: 'inbox' | 'requests' } = {},
   ): Promise<ConversationListPage> {
     const params = new URLSearchParams();
+    if (query.box !== undefined) params.set('box', query.box);
     if (query.limit !== undefined) params.set('limit', String(query.limit));
     if (query.cursor !== undefined) params.set('cursor', query.cursor);
     const body = await this.request('GET', `/conversations${queryString(params)}`);
@@ -86,6 +102,42 @@ export class RestClient {
       messages: (body['messages'] as unknown[]).filter(isMessage),
       hasMore: body['hasMore'],
     };
+  }
+
+  async answerRequest(id: string, answer: 'accept' | 'decline'): Promise<ConversationDto> {
+    return conversation(
+      await this.request('POST', `/conversations/${encodeURIComponent(id)}/${answer}`),
+    );
+  }
+
+  /** Edits (with a body) or deletes (without) a message; answers it in its new state. */
+  async revise(conversationId: string, messageId: string, body?: string): Promise<MessageDto> {
+    const path = `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}`;
+    const answer =
+      body === undefined
+        ? await this.request('DELETE', path)
+        : await this.request('PATCH', path, { body });
+    if (!isMessage(answer)) throw protocol('message');
+    return answer;
+  }
+
+  async setBlocked(userId: string, blocked: boolean): Promise<void> {
+    await this.request(blocked ? 'PUT' : 'DELETE', `/users/${encodeURIComponent(userId)}/block`);
+  }
+
+  async blockedUsers(query: { limit?: number; cursor?: string } = {}): Promise<BlockedUsersPage> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query))
+      if (value !== undefined) params.set(key, String(value));
+    const body = await this.request('GET', `/blocks${queryString(params)}`);
+    if (!isObject(body) || !Array.isArray(body['users'])) throw protocol('GET /blocks');
+    return body as unknown as BlockedUsersPage;
+  }
+
+  async report(input: ReportInput): Promise<ReportReceipt> {
+    const body = await this.request('POST', '/reports', input);
+    if (!isObject(body) || typeof body['id'] !== 'string') throw protocol('POST /reports');
+    return body as unknown as ReportReceipt;
   }
 
   /** One call: a refused token is refreshed once; errors carry the server's stable code. */

@@ -3,7 +3,13 @@ import type { Timer } from './clock.js';
 import type { ConnectionStatus } from './connection.js';
 import type { ChatError } from './errors.js';
 import type { OutboxEntry } from './outbox.js';
-import type { ConversationDto, MessageDto, PresenceDto, ReadEvent } from './protocol.js';
+import type {
+  ConversationDto,
+  MessageDto,
+  MessageRequestDto,
+  PresenceDto,
+  ReadEvent,
+} from './protocol.js';
 import type { Timeline, VersionCursor } from './timeline.js';
 
 /** Where a message came from: the server pushed it, `sync` caught it up, the ack, or history. */
@@ -24,6 +30,13 @@ export interface ConversationView {
   readonly jobId: string | undefined;
   readonly applicationId: string | undefined;
   readonly members: readonly MemberView[];
+  /**
+   * Set while a direct conversation is a message request (`to` is who answers it) or after
+   * it was declined. A request this user received is listed by `requests()`, not `conversations()`.
+   */
+  readonly request: MessageRequestDto | undefined;
+  /** One of the two blocked the other: nothing can be sent, typed or seen between them. */
+  readonly blocked: boolean;
   /** Ascending by seq, each message once, in its newest state. */
   readonly messages: readonly MessageDto[];
   /** Sent from this device and not acknowledged yet, in send order. */
@@ -133,6 +146,8 @@ export function buildView(
     jobId: dto?.jobId,
     applicationId: dto?.applicationId,
     members,
+    request: dto?.request,
+    blocked: dto?.blocked ?? false,
     messages: c.timeline.messages,
     pending,
     lastMessage,

@@ -9,6 +9,7 @@ const message = (seq: number, version = seq, body = `m${seq}`): MessageDto => ({
   version,
   senderId: seq % 2 ? 'ana' : 'ravi',
   clientMessageId: `cm${seq}`,
+  kind: 'user',
   body,
   createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
 });

@@ -38,6 +38,7 @@ export function storeWithDeadline(store: ChatStore, ms: number): ChatStore {
     conversations: bound(store.conversations, 'conversations'),
     messages: bound(store.messages, 'messages'),
     contacts: bound(store.contacts, 'contacts'),
+    reports: bound(store.reports, 'reports'),
     ping: () => withDeadline(store.ping(), ms, 'store ping'),
     // Closing waits for the driver; it is not on a request's path.
     close: () => store.close(),

@@ -31,6 +31,19 @@ export interface MessagePreview {
   senderId: string;
   body: string;
   createdAt: Date;
+  /** The newest message was deleted: shown as such, body empty. */
+  deleted?: boolean;
+}
+
+/**
+ * A direct conversation opened with someone who is not a contact yet: a request for the
+ * recipient until they reply or accept. Until then the opener may send a few messages, and
+ * the recipient's presence, typing and read receipts are not shared.
+ */
+export interface MessageRequest {
+  from: string;
+  to: string;
+  state: 'pending' | 'declined';
 }
 
 export interface Conversation extends JobContext {
@@ -38,6 +51,10 @@ export interface Conversation extends JobContext {
   kind: ConversationKind;
   title?: string;
   members: Member[];
+  /** Set while a direct conversation is a request (pending) or was declined by its recipient. */
+  request?: MessageRequest;
+  /** A direct conversation between two people one of whom blocked the other: nobody may send. */
+  blocked: boolean;
   createdBy: string;
   createdAt: Date;
   lastMessage?: MessagePreview;
@@ -50,15 +67,56 @@ export interface Conversation extends JobContext {
   version: number;
 }
 
+/** A message from a person, or one the platform posts (system, shown apart). */
+export type MessageKind = 'user' | 'system';
+
+/** A file a message carries (uploaded to storage first, then referenced). */
+export interface MessageAttachment {
+  id: string;
+  fileName: string;
+  contentType: string;
+  /** Bytes. */
+  size: number;
+}
+
 export interface Message {
   id: string;
   conversationId: string;
+  kind: MessageKind;
   /** Position in the conversation: strictly increasing in append order (gaps possible). */
   seq: number;
   /** The conversation's version at this message's last change. */
   version: number;
   senderId: string;
   clientMessageId: string;
+  /** Empty once deleted: the body is removed from storage, the message keeps its place. */
   body: string;
+  attachments?: MessageAttachment[];
   createdAt: Date;
+  editedAt?: Date;
+  deletedAt?: Date;
+  /** Who deleted it: the sender, or an admin. */
+  deletedBy?: string;
+}
+
+/** What a moderator looks at: a message or a conversation someone reported. */
+export type ReportReason = 'spam' | 'harassment' | 'scam' | 'inappropriate' | 'other';
+export type ReportResolution = 'dismissed' | 'message_deleted';
+
+export interface Report {
+  id: string;
+  reporterId: string;
+  /** Who the report is about: the message's sender, or the other side of the conversation. */
+  reportedUserId: string;
+  conversationId: string;
+  messageId?: string;
+  reason: ReportReason;
+  note?: string;
+  /** The message as it was when reported (it may be edited or deleted afterwards). */
+  snapshot?: { senderId: string; body: string; createdAt: Date };
+  createdAt: Date;
+  status: 'open' | 'resolved';
+  resolution?: ReportResolution;
+  resolvedBy?: string;
+  resolvedAt?: Date;
 }

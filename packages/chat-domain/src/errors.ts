@@ -5,6 +5,14 @@ export const ErrorCode = {
   InvalidPayload: 'INVALID_PAYLOAD',
   Unauthorized: 'UNAUTHORIZED',
   Forbidden: 'FORBIDDEN',
+  /** One of the two blocked the other: nothing goes between them. */
+  Blocked: 'BLOCKED',
+  /** The opener of a request sent all it may until the recipient replies or accepts. */
+  RequestPending: 'REQUEST_PENDING',
+  /** The recipient declined the request: the opener can send no more. */
+  RequestDeclined: 'REQUEST_DECLINED',
+  /** A message can be edited only for a while after it was sent. */
+  EditWindowPassed: 'EDIT_WINDOW_PASSED',
   NotFound: 'NOT_FOUND',
   NotMember: 'NOT_A_MEMBER',
   Conflict: 'CONFLICT',
@@ -43,6 +51,37 @@ export class UnauthorizedError extends DomainError {
 
 export class ForbiddenError extends DomainError {
   readonly code = ErrorCode.Forbidden;
+}
+
+export class BlockedError extends DomainError {
+  readonly code = ErrorCode.Blocked;
+  constructor(message = 'one of you blocked the other: nothing can be sent between you') {
+    super(message);
+  }
+}
+
+export class RequestPendingError extends DomainError {
+  readonly code = ErrorCode.RequestPending;
+  constructor(allowance: number, message?: string) {
+    super(
+      message ??
+        `a message request allows ${allowance} message${allowance === 1 ? '' : 's'} until the recipient replies or accepts`,
+    );
+  }
+}
+
+export class RequestDeclinedError extends DomainError {
+  readonly code = ErrorCode.RequestDeclined;
+  constructor() {
+    super('the recipient declined this conversation');
+  }
+}
+
+export class EditWindowPassedError extends DomainError {
+  readonly code = ErrorCode.EditWindowPassed;
+  constructor(windowMs: number) {
+    super(`messages can be edited for ${Math.round(windowMs / 60_000)} minutes after sending`);
+  }
 }
 
 export class NotFoundError extends DomainError {

@@ -1,6 +1,7 @@
 import { type z } from 'zod';
 import {
   type ConversationDto,
+  type ConversationUpdate,
   type ErrorBody,
   type MessageDto,
   type PresenceDto,
@@ -10,7 +11,11 @@ import {
 } from './responses.js';
 import {
   type authRefreshSchema,
+  type conversationRefSchema,
+  type deleteMessageSchema,
+  type editMessageSchema,
   type markReadSchema,
+  type userRefSchema,
   type presenceQuerySchema,
   type sendMessageSchema,
   type syncSchema,
@@ -52,10 +57,29 @@ export interface ClientToServerEvents {
     payload: In<typeof authRefreshSchema>,
     ack: AckCallback<{ expiresAt: string }>,
   ) => void;
+  /** Own messages only, within the edit window. */
+  'message:edit': (payload: In<typeof editMessageSchema>, ack: AckCallback<MessageDto>) => void;
+  /** Own messages at any time. */
+  'message:delete': (payload: In<typeof deleteMessageSchema>, ack: AckCallback<MessageDto>) => void;
+  /** The recipient of a request accepts or declines it. */
+  'conversation:accept': (
+    payload: In<typeof conversationRefSchema>,
+    ack: AckCallback<ConversationDto>,
+  ) => void;
+  'conversation:decline': (
+    payload: In<typeof conversationRefSchema>,
+    ack: AckCallback<ConversationDto>,
+  ) => void;
+  'user:block': (payload: In<typeof userRefSchema>, ack: AckCallback<{ blocked: true }>) => void;
+  'user:unblock': (payload: In<typeof userRefSchema>, ack: AckCallback<{ blocked: false }>) => void;
 }
 
 export interface ServerToClientEvents {
   'message:new': (message: MessageDto) => void;
+  /** A message was edited or deleted: replace it by id (its version is newer). */
+  'message:updated': (message: MessageDto) => void;
+  /** A request was answered, or a block put on or lifted. */
+  'conversation:updated': (update: ConversationUpdate) => void;
   'conversation:created': (conversation: ConversationDto) => void;
   'conversation:read': (event: ReadEvent) => void;
   typing: (event: TypingEvent) => void;
@@ -82,6 +106,12 @@ export const CLIENT_EVENTS = [
   'typing:stop',
   'presence:query',
   'auth:refresh',
+  'message:edit',
+  'message:delete',
+  'conversation:accept',
+  'conversation:decline',
+  'user:block',
+  'user:unblock',
 ] as const satisfies readonly (keyof ClientToServerEvents)[];
 
 /** The room every socket of one user joins; fan-out is an emit to members' rooms. */

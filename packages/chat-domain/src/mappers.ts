@@ -1,6 +1,11 @@
-import { type Conversation, type Message } from './entities.js';
-import { type ConversationDto, type MessageDto } from './responses.js';
-import { lastMessageSeq, readPosition, unreadCount } from './rules.js';
+import { type Conversation, type Message, type Report } from './entities.js';
+import {
+  type ConversationDto,
+  type ConversationUpdate,
+  type MessageDto,
+  type ReportDto,
+} from './responses.js';
+import { lastMessageSeq, readPosition, sharesActivity, unreadCount } from './rules.js';
 
 export function toMessageDto(m: Message): MessageDto {
   return {
@@ -10,12 +15,43 @@ export function toMessageDto(m: Message): MessageDto {
     version: m.version,
     senderId: m.senderId,
     clientMessageId: m.clientMessageId,
+    kind: m.kind,
     body: m.body,
+    ...(m.attachments && m.attachments.length > 0 && { attachments: m.attachments }),
     createdAt: m.createdAt.toISOString(),
+    ...(m.editedAt && { editedAt: m.editedAt.toISOString() }),
+    ...(m.deletedAt && { deletedAt: m.deletedAt.toISOString() }),
   };
 }
 
-/** The conversation as `viewerId` sees it: every member's read position, and the viewer's unread count. */
+export function toConversationUpdate(c: Conversation): ConversationUpdate {
+  return { conversationId: c.id, blocked: c.blocked, request: c.request ? { ...c.request } : null };
+}
+
+export function toReportDto(r: Report): ReportDto {
+  return {
+    id: r.id,
+    status: r.status,
+    reason: r.reason,
+    ...(r.note !== undefined && { note: r.note }),
+    conversationId: r.conversationId,
+    ...(r.messageId !== undefined && { messageId: r.messageId }),
+    reporterId: r.reporterId,
+    reportedUserId: r.reportedUserId,
+    ...(r.snapshot && {
+      snapshot: { ...r.snapshot, createdAt: r.snapshot.createdAt.toISOString() },
+    }),
+    createdAt: r.createdAt.toISOString(),
+    ...(r.resolution && { resolution: r.resolution }),
+    ...(r.resolvedBy && { resolvedBy: r.resolvedBy }),
+    ...(r.resolvedAt && { resolvedAt: r.resolvedAt.toISOString() }),
+  };
+}
+
+/**
+ * The conversation as `viewerId` sees it: the read positions it may see (not a request's
+ * recipient's to its opener, nothing across a block), and the viewer's unread count.
+ */
 export function toConversationDto(c: Conversation, viewerId: string): ConversationDto {
   const lastSeq = lastMessageSeq(c);
   const lastReadSeq = Math.min(readPosition(c, viewerId), lastSeq);
@@ -29,7 +65,7 @@ export function toConversationDto(c: Conversation, viewerId: string): Conversati
       userId: m.userId,
       role: m.role,
       joinedAt: m.joinedAt.toISOString(),
-      lastReadSeq: Math.min(m.lastReadSeq, lastSeq),
+      lastReadSeq: sharesActivity(c, m.userId, viewerId) ? Math.min(m.lastReadSeq, lastSeq) : 0,
     })),
     createdBy: c.createdBy,
     createdAt: c.createdAt.toISOString(),
@@ -41,8 +77,11 @@ export function toConversationDto(c: Conversation, viewerId: string): Conversati
         senderId: c.lastMessage.senderId,
         body: c.lastMessage.body,
         createdAt: c.lastMessage.createdAt.toISOString(),
+        ...(c.lastMessage.deleted && { deleted: true }),
       },
     }),
+    ...(c.request && { request: { ...c.request } }),
+    blocked: c.blocked,
     lastSeq,
     version: c.version,
     lastReadSeq,

@@ -1,4 +1,13 @@
-import { type Conversation, type JobContext, type Member, type Message } from './entities.js';
+import {
+  type Conversation,
+  type JobContext,
+  type Member,
+  type Message,
+  type MessageAttachment,
+  type MessageKind,
+  type Report,
+  type ReportResolution,
+} from './entities.js';
 import { type ServerToClientEvents } from './events.js';
 
 export interface NewConversation extends JobContext {
@@ -9,7 +18,14 @@ export interface NewConversation extends JobContext {
   createdAt: Date;
   /** Set for direct conversations: unique, makes creation idempotent. */
   directKey?: string;
+  /** A direct conversation opened with a stranger: the recipient gets it as a request. */
+  request?: { from: string; to: string };
+  /** Messages the opener may send while the request is pending. */
+  requestAllowance?: number;
 }
+
+/** Which of a member's conversations: the usual list, or the requests strangers sent. */
+export type ConversationBox = 'inbox' | 'requests';
 
 export interface ConversationPage {
   conversations: Conversation[];
@@ -30,26 +46,52 @@ export interface UnreadSummary {
 export interface ConversationStore {
   /**
    * Inserts, or returns the existing conversation with the same directKey (`created: false`),
-   * also when two creations race. Either way its members are contacts of each other afterwards.
+   * also when two creations race. Unless it is a request, its members are accepted contacts of
+   * each other afterwards. A new direct conversation between people one of whom blocked the
+   * other starts blocked.
    */
   create(input: NewConversation): Promise<{ conversation: Conversation; created: boolean }>;
   /** Null for unknown and malformed ids alike. */
   get(id: string): Promise<Conversation | null>;
   /** The ones that exist, in any order; the caller bounds `ids`. */
   getMany(ids: string[]): Promise<Conversation[]>;
-  /** The member's conversations, most recent activity first; the cursor is opaque to callers. */
+  /**
+   * The member's conversations, most recent activity first; the cursor is opaque to callers.
+   * The inbox leaves out requests the member received (pending or declined); `requests` holds
+   * the pending ones only.
+   */
   listForMember(
     userId: string,
-    page: { limit: number; cursor?: string },
+    page: { limit: number; cursor?: string; box?: ConversationBox },
   ): Promise<ConversationPage>;
+  /**
+   * The recipient answers a request: accepted, the conversation is an ordinary one and the two
+   * are contacts; declined, it leaves the recipient's lists and the opener can send no more.
+   * Null when `userId` has no such request to answer (a declined one can still be accepted).
+   */
+  answerRequest(
+    conversationId: string,
+    userId: string,
+    answer: 'accept' | 'decline',
+  ): Promise<Conversation | null>;
+  /**
+   * A request `from` sent `to` that is still pending or was declined, in any job context:
+   * one stranger gets one request to a person at a time. Null when there is none.
+   */
+  requestBetween(from: string, to: string): Promise<Conversation | null>;
   /**
    * Moves a member's read position forward to `seq` (never back); returns the resulting
    * position, or null when the user is not a member. The caller checks `seq` against the
    * newest message.
    */
   advanceRead(conversationId: string, userId: string, seq: number): Promise<number | null>;
-  /** Unread count summed over the member's `maxConversations` most recently active ones. */
+  /** Unread count summed over the member's `maxConversations` most recently active inbox ones. */
   unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary>;
+  /**
+   * Marks every direct conversation between `a` and `b` blocked or not; returns those whose
+   * state changed (at most one per job context of the pair).
+   */
+  setBlocked(a: string, b: string, blocked: boolean): Promise<Conversation[]>;
 }
 
 export interface MessageDraft {
@@ -58,6 +100,9 @@ export interface MessageDraft {
   clientMessageId: string;
   body: string;
   createdAt: Date;
+  /** Default 'user'. */
+  kind?: MessageKind;
+  attachments?: MessageAttachment[];
 }
 
 export interface AppendResult {
@@ -66,7 +111,13 @@ export interface AppendResult {
   duplicate: boolean;
   /** Member ids at the time of the append: who the message goes to. */
   memberIds: string[];
+  /** This send was the recipient's reply to a request: the conversation is accepted now. */
+  acceptedRequest?: boolean;
 }
+
+/** A change to a stored message: new text, or its removal (the body goes, a tombstone stays). */
+export type Revision =
+  { kind: 'edit'; body: string; at: Date } | { kind: 'delete'; by: string; at: Date };
 
 export interface ChangePage {
   /** Messages whose version is above the one asked for, ascending by version, current state. */
@@ -78,6 +129,9 @@ export interface ChangePage {
  * The messages of conversations. `append` owns the whole rule of a send, so every store
  * proves it in the shared contract suite:
  * - the sender must be a member, else `NotMemberError` and nothing changes;
+ * - nobody may send in a blocked conversation, the opener of a request only up to its
+ *   allowance and not once it was declined (`ForbiddenError`, nothing changes); the request's
+ *   recipient sending accepts it (`acceptedRequest`);
  * - idempotent per (conversation, sender, clientMessageId): a repeat, also a concurrent one,
  *   returns the stored message with `duplicate: true` and changes nothing;
  * - `seq` and `version` strictly increase in append order per conversation; a retry after a
@@ -96,14 +150,59 @@ export interface MessageStore {
   ): Promise<Message[]>;
   /** What changed after `afterVersion`, ascending by version, at most `limit` messages. */
   changesSince(conversationId: string, afterVersion: number, limit: number): Promise<ChangePage>;
+  get(conversationId: string, messageId: string): Promise<Message | null>;
+  /**
+   * Edits or deletes a message at a new version of its conversation (so it comes back through
+   * `changesSince`), and keeps the conversation's preview in step. Applied only while the
+   * message is not deleted and, when given, was sent by `senderId` no earlier than
+   * `sentSince`; null when those no longer hold (a race the caller checked before).
+   */
+  revise(
+    conversationId: string,
+    messageId: string,
+    revision: Revision,
+    expect?: { senderId?: string; sentSince?: Date },
+  ): Promise<Message | null>;
 }
 
-/** Who shares a conversation with whom: presence is visible to contacts only. */
+/**
+ * Who may see whom: accepted contacts (people in a group together, or a request accepted)
+ * share presence, typing and read receipts; a block, either way, stops all of it at once.
+ */
 export interface ContactStore {
-  /** Those of `candidates` who are contacts of `userId`; bounded by `candidates`. */
+  /** Those of `candidates` who are accepted, unblocked contacts of `userId`; bounded by `candidates`. */
   among(userId: string, candidates: string[]): Promise<string[]>;
-  /** Up to `limit` contacts of `userId`, the most recent first: who hears about their presence. */
+  /** Up to `limit` accepted, unblocked contacts of `userId`, newest first: who hears their presence. */
   audience(userId: string, limit: number): Promise<string[]>;
+  /** Whether `a` and `b` are accepted contacts (a new direct conversation is then no request). */
+  accepted(a: string, b: string): Promise<boolean>;
+  /** Those of `candidates` with a block between them and `userId`, either way; bounded by `candidates`. */
+  blockedAmong(userId: string, candidates: string[]): Promise<string[]>;
+  /** `blocker` blocks `blocked`; false when it already did. */
+  block(blocker: string, blocked: string, at: Date): Promise<boolean>;
+  /** Lifts `blocker`'s block of `blocked`; false when there was none. */
+  unblock(blocker: string, blocked: string): Promise<boolean>;
+  /** Whom `userId` blocks, newest first, paged. */
+  blockedBy(
+    userId: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ users: { userId: string; since: Date }[]; nextCursor?: string }>;
+}
+
+export type NewReport = Omit<Report, 'id' | 'status' | 'resolution' | 'resolvedBy' | 'resolvedAt'>;
+
+/** Reports for moderators. The reported user never learns of them, nor who reported. */
+export interface ReportStore {
+  create(report: NewReport): Promise<Report>;
+  get(id: string): Promise<Report | null>;
+  /** Newest first, paged; `status` filters. */
+  list(query: {
+    status?: Report['status'];
+    limit: number;
+    cursor?: string;
+  }): Promise<{ reports: Report[]; nextCursor?: string }>;
+  /** Resolves an open report; null when it is not open (or not there). */
+  resolve(id: string, by: string, resolution: ReportResolution, at: Date): Promise<Report | null>;
 }
 
 /** The store as the use cases see it. */
@@ -111,6 +210,7 @@ export interface ChatStore {
   readonly conversations: ConversationStore;
   readonly messages: MessageStore;
   readonly contacts: ContactStore;
+  readonly reports: ReportStore;
   readonly kind: 'memory' | 'mongodb';
   ping(): Promise<void>;
   close(): Promise<void>;

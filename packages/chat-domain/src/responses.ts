@@ -43,6 +43,15 @@ export const errorBodySchema = z
 /** Every REST error answer. */
 export const errorResponseSchema = z.object({ error: errorBodySchema }).meta({ id: 'Error' });
 
+export const messageAttachmentSchema = z
+  .object({
+    id: z.string(),
+    fileName: z.string(),
+    contentType: z.string(),
+    size: count.meta({ description: 'Bytes.' }),
+  })
+  .meta({ id: 'MessageAttachment', description: 'A file the message carries (uploaded first).' });
+
 export const messageDtoSchema = z
   .object({
     id: z.string(),
@@ -53,13 +62,20 @@ export const messageDtoSchema = z
     }),
     senderId: z.string(),
     clientMessageId: z.string(),
-    body: z.string(),
+    kind: z.enum(['user', 'system']).meta({
+      description: "'system' messages are posted by the platform and shown apart.",
+    }),
+    body: z.string().meta({ description: 'Empty once the message was deleted (see deletedAt).' }),
+    attachments: z.array(messageAttachmentSchema).optional(),
     createdAt: timestamp,
+    editedAt: timestamp.optional(),
+    deletedAt: timestamp.optional(),
   })
-  .meta({ id: 'MessageDto', description: 'A stored message.' });
+  .meta({ id: 'MessageDto', description: 'A stored message, in its current state.' });
 
 export const messagePreviewDtoSchema = messageDtoSchema
   .pick({ id: true, seq: true, senderId: true, body: true, createdAt: true })
+  .extend({ deleted: z.boolean().optional() })
   .meta({ id: 'MessagePreviewDto', description: 'The newest message, its body cut to a preview.' });
 
 export const conversationMemberDtoSchema = z
@@ -70,6 +86,18 @@ export const conversationMemberDtoSchema = z
     lastReadSeq: count.meta({ description: 'What this member has read ("seen").' }),
   })
   .meta({ id: 'ConversationMemberDto' });
+
+export const messageRequestDtoSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    state: z.enum(['pending', 'declined']),
+  })
+  .meta({
+    id: 'MessageRequestDto',
+    description:
+      'A direct conversation with someone never talked to: the opener waits, the recipient answers.',
+  });
 
 export const conversationDtoSchema = z
   .object({
@@ -83,6 +111,10 @@ export const conversationDtoSchema = z
     createdAt: timestamp,
     lastActivityAt: timestamp,
     lastMessage: messagePreviewDtoSchema.optional(),
+    request: messageRequestDtoSchema.optional().meta({
+      description: 'Set while this is a request (pending) or after its recipient declined it.',
+    }),
+    blocked: z.boolean().meta({ description: 'One of the two people blocked the other.' }),
     lastSeq: count.meta({ description: 'Seq of the newest message (0 when empty).' }),
     version: count.meta({
       description: 'The change cursor: a device holding the conversation up to here syncs from it.',
@@ -146,6 +178,50 @@ export const syncResultSchema = z
   .object({ conversations: z.array(syncEntrySchema) })
   .meta({ id: 'SyncResult' });
 
+export const conversationUpdateSchema = z
+  .object({
+    conversationId: z.string(),
+    blocked: z.boolean(),
+    request: messageRequestDtoSchema.nullable(),
+  })
+  .meta({ id: 'ConversationUpdate', description: 'A request answered, a block set or lifted.' });
+
+export const blockedUsersPageSchema = z
+  .object({
+    users: z.array(z.object({ userId: z.string(), since: timestamp })),
+    nextCursor: z.string().optional(),
+  })
+  .meta({ id: 'BlockedUsersPage' });
+
+export const reportDtoSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(['open', 'resolved']),
+    reason: z.enum(['spam', 'harassment', 'scam', 'inappropriate', 'other']),
+    note: z.string().optional(),
+    conversationId: z.string(),
+    messageId: z.string().optional(),
+    reporterId: z.string(),
+    reportedUserId: z.string(),
+    snapshot: z
+      .object({ senderId: z.string(), body: z.string(), createdAt: timestamp })
+      .optional()
+      .meta({ description: 'The message as it was when reported.' }),
+    createdAt: timestamp,
+    resolution: z.enum(['dismissed', 'message_deleted']).optional(),
+    resolvedBy: z.string().optional(),
+    resolvedAt: timestamp.optional(),
+  })
+  .meta({ id: 'ReportDto', description: 'A report as moderators see it.' });
+
+export const reportReceiptSchema = z
+  .object({ id: z.string(), status: z.literal('open'), createdAt: timestamp })
+  .meta({ id: 'ReportReceipt', description: 'The report was taken; nothing more is said.' });
+
+export const reportsPageSchema = z
+  .object({ reports: z.array(reportDtoSchema), nextCursor: z.string().optional() })
+  .meta({ id: 'ReportsPage' });
+
 // Health answers (Terminus' report): each check is `{ status: up | down, ...details }`.
 const healthCheckSchema = z
   .object({ status: z.enum(['up', 'down']) })
@@ -178,6 +254,13 @@ export const livenessSchema = z.object({ status: z.literal('ok') }).meta({ id: '
 export type ErrorIssue = z.output<typeof errorIssueSchema>;
 export type ErrorBody = z.output<typeof errorBodySchema>;
 export type ErrorResponse = z.output<typeof errorResponseSchema>;
+export type MessageAttachmentDto = z.output<typeof messageAttachmentSchema>;
+export type MessageRequestDto = z.output<typeof messageRequestDtoSchema>;
+export type ConversationUpdate = z.output<typeof conversationUpdateSchema>;
+export type BlockedUsersPage = z.output<typeof blockedUsersPageSchema>;
+export type ReportDto = z.output<typeof reportDtoSchema>;
+export type ReportReceipt = z.output<typeof reportReceiptSchema>;
+export type ReportsPage = z.output<typeof reportsPageSchema>;
 export type MessageDto = z.output<typeof messageDtoSchema>;
 export type MessagePreviewDto = z.output<typeof messagePreviewDtoSchema>;
 export type ConversationMemberDto = z.output<typeof conversationMemberDtoSchema>;

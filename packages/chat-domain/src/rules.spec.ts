@@ -25,6 +25,7 @@ const conversation: Conversation = {
   createdAt: new Date(0),
   lastActivityAt: new Date(0),
   version: 3,
+  blocked: false,
 };
 
 describe('membership', () => {
@@ -131,6 +132,7 @@ describe('text helpers', () => {
     const preview = toPreview({
       id: 'm',
       conversationId: 'c1',
+      kind: 'user',
       seq: 4,
       version: 4,
       senderId: 'bob',

@@ -31,7 +31,37 @@ export const LIMITS = {
   maxPresenceQuery: 200,
   /** `totalUnread` counts the most recently active conversations only; beyond it is a floor. */
   unreadScanConversations: 100,
+  maxAttachmentsPerMessage: 5,
+  /** A report's free-text note, in UTF-16 code units. */
+  maxReportNoteLength: 500,
 } as const;
+
+/** Defaults of the trust settings (the gateway's config can change them). */
+export const TRUST_DEFAULTS = {
+  /** Messages the opener of a request may send before the recipient replies or accepts. */
+  requestAllowance: 3,
+  /** How long after sending a message may still be edited. */
+  editWindowMs: 15 * 60_000,
+} as const;
+
+/** True while `conversation` is a request `userId` received (pending or declined). */
+export function isRequestFor(conversation: Conversation, userId: string): boolean {
+  return conversation.request?.to === userId;
+}
+
+/**
+ * Whether `viewerId` may see `subjectId`'s activity in this conversation (read position,
+ * typing): not across a block, and not from the recipient of a request to its opener.
+ */
+export function sharesActivity(
+  conversation: Conversation,
+  subjectId: string,
+  viewerId: string,
+): boolean {
+  if (subjectId === viewerId) return true;
+  if (conversation.blocked) return false;
+  return !(conversation.request && conversation.request.to === subjectId);
+}
 
 export function isMember(conversation: Conversation, userId: string): boolean {
   return conversation.members.some((m) => m.userId === userId);
@@ -123,6 +153,7 @@ export function toPreview(message: Message): MessagePreview {
     senderId: message.senderId,
     body: cutText(message.body, LIMITS.previewLength),
     createdAt: message.createdAt,
+    ...(message.deletedAt && { deleted: true }),
   };
 }
 

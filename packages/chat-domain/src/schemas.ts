@@ -139,6 +139,50 @@ export const listConversationsQuerySchema = z.strictObject({
     .optional()
     .meta({ description: '`nextCursor` of the previous page.' }),
   limit: pageSize,
+  /** The usual list, or the requests strangers sent (shown apart). */
+  box: z.enum(['inbox', 'requests']).default('inbox'),
+});
+
+export const editMessageSchema = z.strictObject({
+  conversationId: idSchema,
+  messageId: idSchema,
+  body: messageBodySchema,
+});
+
+export const deleteMessageSchema = z.strictObject({
+  conversationId: idSchema,
+  messageId: idSchema,
+});
+
+export const editMessageBodySchema = z.strictObject({ body: messageBodySchema });
+
+export const conversationRefSchema = z.strictObject({ conversationId: idSchema });
+
+export const userRefSchema = z.strictObject({ userId: idSchema });
+
+export const REPORT_REASONS = ['spam', 'harassment', 'scam', 'inappropriate', 'other'] as const;
+
+export const reportSchema = z.strictObject({
+  conversationId: idSchema,
+  /** Without it the report is about the conversation (its other side, for a direct one). */
+  messageId: idSchema.optional(),
+  reason: z.enum(REPORT_REASONS),
+  note: text(LIMITS.maxReportNoteLength, { multiline: true }).optional(),
+});
+
+export const listReportsQuerySchema = z.strictObject({
+  status: z.enum(['open', 'resolved']).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: pageSize,
+});
+
+export const resolveReportSchema = z.strictObject({
+  resolution: z.enum(['dismissed', 'message_deleted']),
+});
+
+export const blockedQuerySchema = z.strictObject({
+  cursor: z.string().max(200).optional(),
+  limit: pageSize,
 });
 
 export const markReadBodySchema = z
@@ -154,3 +198,7 @@ export type AuthRefreshInput = z.infer<typeof authRefreshSchema>;
 export type CreateConversationInput = z.infer<typeof createConversationSchema>;
 export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 export type ListConversationsQuery = z.infer<typeof listConversationsQuerySchema>;
+export type EditMessageInput = z.infer<typeof editMessageSchema>;
+export type DeleteMessageInput = z.infer<typeof deleteMessageSchema>;
+export type ReportInput = z.infer<typeof reportSchema>;
+export type ListReportsQuery = z.infer<typeof listReportsQuerySchema>;

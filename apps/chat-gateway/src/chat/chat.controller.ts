@@ -1,10 +1,12 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   HttpCode,
   Inject,
   Param,
+  Patch,
   Post,
   Query,
   Res,
@@ -12,6 +14,8 @@ import {
 } from '@nestjs/common';
 import {
   createConversationSchema,
+  deleteMessageSchema,
+  editMessageBodySchema,
   historyQuerySchema,
   listConversationsQuerySchema,
   markReadBodySchema,
@@ -58,6 +62,7 @@ export class ChatController {
     const q = parsePayload(listConversationsQuerySchema, query, 'query');
     return this.chat.listConversations(principal, {
       limit: q.limit,
+      box: q.box,
       ...(q.cursor && { cursor: q.cursor }),
     });
   }
@@ -84,5 +89,44 @@ export class ChatController {
     @Body() body: unknown,
   ) {
     return this.chat.markRead(principal, id, parsePayload(markReadBodySchema, body, 'body').seq);
+  }
+
+  /** The recipient of a request accepts it: from now on it is an ordinary conversation. */
+  @Post(':id/accept')
+  @HttpCode(200)
+  async accept(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    await this.budgets.consume('answer', principal.userId);
+    return this.chat.answerRequest(principal, id, 'accept');
+  }
+
+  @Post(':id/decline')
+  @HttpCode(200)
+  async decline(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    await this.budgets.consume('answer', principal.userId);
+    return this.chat.answerRequest(principal, id, 'decline');
+  }
+
+  @Patch(':id/messages/:messageId')
+  async edit(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Param('messageId') messageId: string,
+    @Body() body: unknown,
+  ) {
+    const ref = parsePayload(deleteMessageSchema, { conversationId: id, messageId }, 'path');
+    const { body: text } = parsePayload(editMessageBodySchema, body, 'body');
+    await this.budgets.consume('revise', principal.userId);
+    return this.chat.edit(principal, { ...ref, body: text });
+  }
+
+  @Delete(':id/messages/:messageId')
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Param('messageId') messageId: string,
+  ) {
+    const ref = parsePayload(deleteMessageSchema, { conversationId: id, messageId }, 'path');
+    await this.budgets.consume('revise', principal.userId);
+    return this.chat.delete(principal, ref);
   }
 }

@@ -8,12 +8,16 @@ import {
   UnavailableError,
   UnknownEventError,
   authRefreshSchema,
+  conversationRefSchema,
+  deleteMessageSchema,
+  editMessageSchema,
   markReadSchema,
   parsePayload,
   presenceQuerySchema,
   sendMessageSchema,
   syncSchema,
   typingSchema,
+  userRefSchema,
   userRoom,
   withDeadline,
   type Ack,
@@ -74,6 +78,12 @@ const EVENT_BUDGET: Record<ClientEvent, BudgetScope | undefined> = {
   'typing:stop': undefined,
   'presence:query': 'presence',
   'auth:refresh': 'refresh',
+  'message:edit': 'revise',
+  'message:delete': 'revise',
+  'conversation:accept': 'answer',
+  'conversation:decline': 'answer',
+  'user:block': 'block',
+  'user:unblock': 'block',
 };
 
 @WebSocketGateway()
@@ -112,11 +122,9 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
       },
       'typing:start': async (socket, payload) => {
         const { conversationId } = parsePayload(typingSchema, payload);
-        const conversation = await this.chat.memberConversation(
-          socket.data.principal,
-          conversationId,
-        );
-        this.typing.start(socket.id, socket.data.principal.userId, conversation);
+        // Only those who may see this user's activity here; refused across a block.
+        const { audience } = await this.chat.typingAudience(socket.data.principal, conversationId);
+        this.typing.start(socket.id, socket.data.principal.userId, conversationId, audience);
         return null;
       },
       'typing:stop': async (socket, payload) => {
@@ -130,6 +138,30 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
       },
       'auth:refresh': (socket, payload) =>
         this.refresh(socket, parsePayload(authRefreshSchema, payload).token),
+      'message:edit': (socket, payload) =>
+        this.chat.edit(socket.data.principal, parsePayload(editMessageSchema, payload), {
+          socketId: socket.id,
+        }),
+      'message:delete': (socket, payload) =>
+        this.chat.delete(socket.data.principal, parsePayload(deleteMessageSchema, payload), {
+          socketId: socket.id,
+        }),
+      'conversation:accept': (socket, payload) =>
+        this.chat.answerRequest(
+          socket.data.principal,
+          parsePayload(conversationRefSchema, payload).conversationId,
+          'accept',
+        ),
+      'conversation:decline': (socket, payload) =>
+        this.chat.answerRequest(
+          socket.data.principal,
+          parsePayload(conversationRefSchema, payload).conversationId,
+          'decline',
+        ),
+      'user:block': (socket, payload) =>
+        this.chat.block(socket.data.principal, parsePayload(userRefSchema, payload).userId),
+      'user:unblock': (socket, payload) =>
+        this.chat.unblock(socket.data.principal, parsePayload(userRefSchema, payload).userId),
     };
   }
 

@@ -2,10 +2,12 @@ import {
   conversationDtoSchema,
   conversationListSchema,
   createConversationSchema,
+  editMessageBodySchema,
   historyQuerySchema,
   historyPageSchema,
   listConversationsQuerySchema,
   markReadBodySchema,
+  messageDtoSchema,
   readResultSchema,
 } from '@jobsphere/chat-domain';
 import { z } from 'zod';
@@ -15,6 +17,26 @@ import { AUTHED, JSON_BODY, operation } from '../openapi/openapi.operation.js';
 const conversationId = z.object({
   id: z.string().meta({ description: 'The conversation id.' }),
 });
+const messageRef = conversationId.extend({
+  messageId: z.string().meta({ description: 'The message id.' }),
+});
+
+const answerRequest = (answer: 'accept' | 'decline') =>
+  operation({
+    operationId: `${answer}Request`,
+    summary: answer === 'accept' ? 'Accept a message request' : 'Decline a message request',
+    description:
+      answer === 'accept'
+        ? 'The recipient accepts: the conversation joins the inbox, the two are contacts (presence, ' +
+          'typing and read receipts are shared) and the opener may send freely. Replying accepts too.'
+        : 'The recipient declines: the conversation leaves the requests and the opener can send ' +
+          'no more (REQUEST_DECLINED). It can still be accepted later. Both sides get ' +
+          '`conversation:updated`.',
+    tag: 'conversations',
+    path: conversationId,
+    answers: { 200: { description: 'The conversation now.', schema: conversationDtoSchema } },
+    errors: [...AUTHED, 404, 409],
+  });
 
 /** The REST routes of chat.controller.ts. */
 export const chatPaths: ZodOpenApiPathsObject = {
@@ -40,7 +62,10 @@ export const chatPaths: ZodOpenApiPathsObject = {
     get: operation({
       operationId: 'listConversations',
       summary: 'My conversations, most recently active first',
-      description: 'Each with its last message, read positions and unread count; cursor-paged.',
+      description:
+        'Each with its last message, read positions and unread count; cursor-paged. ' +
+        '`box=requests` lists the message requests strangers sent the caller (pending ones), ' +
+        'which the inbox leaves out until they are accepted or answered.',
       tag: 'conversations',
       query: listConversationsQuerySchema,
       answers: { 200: { description: 'A page of conversations.', schema: conversationListSchema } },
@@ -80,6 +105,35 @@ export const chatPaths: ZodOpenApiPathsObject = {
       body: markReadBodySchema,
       answers: { 200: { description: 'My read position now.', schema: readResultSchema } },
       errors: [...AUTHED, ...JSON_BODY, 404],
+    }),
+  },
+  '/conversations/{id}/accept': { post: answerRequest('accept') },
+  '/conversations/{id}/decline': { post: answerRequest('decline') },
+  '/conversations/{id}/messages/{messageId}': {
+    patch: operation({
+      operationId: 'editMessage',
+      summary: 'Edit my message',
+      description:
+        'Own messages only, within TRUST_EDIT_WINDOW_MS of sending (EDIT_WINDOW_PASSED after), ' +
+        'not across a block. Every device of every member gets `message:updated`; a device that ' +
+        'was offline gets it from `sync`.',
+      tag: 'conversations',
+      path: messageRef,
+      body: editMessageBodySchema,
+      answers: { 200: { description: 'The message as edited.', schema: messageDtoSchema } },
+      errors: [...AUTHED, ...JSON_BODY, 403, 404, 409],
+    }),
+    delete: operation({
+      operationId: 'deleteMessage',
+      summary: 'Delete my message',
+      description:
+        'Own messages, at any time: the body leaves storage and a tombstone (body empty, ' +
+        '`deletedAt`) keeps its place, live (`message:updated`) and in history and `sync`. ' +
+        'Deleting it again answers the same tombstone.',
+      tag: 'conversations',
+      path: messageRef,
+      answers: { 200: { description: 'The tombstone.', schema: messageDtoSchema } },
+      errors: [...AUTHED, 400, 403, 404],
     }),
   },
 };

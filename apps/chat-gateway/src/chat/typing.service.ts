@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { memberIds, type Conversation } from '@jobsphere/chat-domain';
 import { RealtimeBus } from '../realtime/realtime-bus.js';
 
 /** How long a typing indicator lives without a refresh. */
@@ -16,7 +15,7 @@ interface TypingEntry {
 
 /**
  * Typing indicators: volatile, throttled per socket, never stored, only to the other
- * members, and ending by themselves after TYPING_TTL_MS. Entries are held per socket, so a
+ * members who may see the typer's activity (not across a block or to a request's opener), and ending by themselves after TYPING_TTL_MS. Entries are held per socket, so a
  * socket that leaves is cleaned up without looking at anyone else's.
  */
 @Injectable()
@@ -26,23 +25,23 @@ export class TypingService {
 
   constructor(private readonly bus: RealtimeBus) {}
 
-  start(socketId: string, userId: string, conversation: Conversation): void {
+  /** `audience`: who may see `userId` typing here (the domain's typingAudience). */
+  start(socketId: string, userId: string, conversationId: string, audience: string[]): void {
     const mine = this.active.get(socketId) ?? new Map<string, TypingEntry>();
     const now = Date.now();
-    const entry = mine.get(conversation.id);
+    const entry = mine.get(conversationId);
     if (entry) clearTimeout(entry.expiry);
-    const expiry = setTimeout(() => this.stop(socketId, conversation.id), TYPING_TTL_MS);
+    const expiry = setTimeout(() => this.stop(socketId, conversationId), TYPING_TTL_MS);
     expiry.unref();
     const forward = !entry || now - entry.lastForwarded >= TYPING_THROTTLE_MS;
-    const audience = memberIds(conversation).filter((id) => id !== userId);
-    mine.set(conversation.id, {
+    mine.set(conversationId, {
       audience,
       userId,
       lastForwarded: forward ? now : entry.lastForwarded,
       expiry,
     });
     this.active.set(socketId, mine);
-    if (forward) this.emit(conversation.id, audience, userId, true);
+    if (forward) this.emit(conversationId, audience, userId, true);
   }
 
   stop(socketId: string, conversationId: string): void {

@@ -11,6 +11,11 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.InvalidPayload]: 400,
   [ErrorCode.Unauthorized]: 401,
   [ErrorCode.Forbidden]: 403,
+  // Refusals of trust and safety: allowed for nobody in this state, whatever the role.
+  [ErrorCode.Blocked]: 403,
+  [ErrorCode.RequestPending]: 403,
+  [ErrorCode.RequestDeclined]: 403,
+  [ErrorCode.EditWindowPassed]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.NotMember]: 404,
   [ErrorCode.Conflict]: 409,

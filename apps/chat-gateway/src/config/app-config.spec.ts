@@ -52,10 +52,25 @@ describe('loadConfig', () => {
       refresh: { points: 10, durationS: 60 },
       rest: { points: 120, durationS: 60 },
       conversations: { points: 60, durationS: 3600 },
+      revise: { points: 30, durationS: 60 },
+      answer: { points: 30, durationS: 60 },
+      block: { points: 60, durationS: 3600 },
+      report: { points: 20, durationS: 3600 },
       restIp: { points: 600, durationS: 60 },
       handshakeIp: { points: 120, durationS: 60 },
       authFailureIp: { points: 20, durationS: 60 },
     });
+    // The domain's defaults: three messages before an answer, fifteen minutes to edit.
+    expect(config.trust).toEqual({ requestAllowance: 3, editWindowMs: 900_000 });
+  });
+
+  it('reads the trust settings', () => {
+    expect(
+      loadConfig({ TRUST_REQUEST_ALLOWANCE: '0', TRUST_EDIT_WINDOW_MS: '60000' }).trust,
+    ).toEqual({ requestAllowance: 0, editWindowMs: 60_000 });
+    expect(issuesOf({ TRUST_REQUEST_ALLOWANCE: '-1' }).issues.map((i) => i.variable)).toEqual([
+      'TRUST_REQUEST_ALLOWANCE',
+    ]);
   });
 
   it('reads a full production setting, with the seed\u2019s variable names', () => {

@@ -1,3 +1,4 @@
+import { TRUST_DEFAULTS } from '@jobsphere/chat-domain';
 import { parseRedisConfig, RedisConfigError, type RedisConfig } from '@jobsphere/redis-kit';
 import { z } from 'zod';
 
@@ -18,6 +19,10 @@ export type BudgetScope =
   | 'refresh'
   | 'rest'
   | 'conversations'
+  | 'revise'
+  | 'answer'
+  | 'block'
+  | 'report'
   // per client IP
   | 'restIp'
   | 'handshakeIp'
@@ -60,6 +65,8 @@ export interface AppConfig {
   shutdown: { drainMs: number };
   budgets: Record<BudgetScope, Budget>;
   presence: { ttlMs: number; heartbeatMs: number; maxFanout: number; offlineGraceMs: number };
+  /** Message requests and edits (the domain's TRUST_DEFAULTS unless set). */
+  trust: { requestAllowance: number; editWindowMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /**
    * Credentials that rotate, read from AWS Secrets Manager instead of the environment: the Redis
@@ -104,6 +111,10 @@ const BUDGETS: [variable: string, scope: BudgetScope, durationS: number, points:
   ['RATE_LIMIT_REFRESH_PER_MIN', 'refresh', 60, 10],
   ['RATE_LIMIT_REST_PER_MIN', 'rest', 60, 120],
   ['RATE_LIMIT_CONVERSATIONS_PER_HOUR', 'conversations', 3600, 60],
+  ['RATE_LIMIT_REVISE_PER_MIN', 'revise', 60, 30],
+  ['RATE_LIMIT_ANSWER_PER_MIN', 'answer', 60, 30],
+  ['RATE_LIMIT_BLOCK_PER_HOUR', 'block', 3600, 60],
+  ['RATE_LIMIT_REPORT_PER_HOUR', 'report', 3600, 20],
   ['RATE_LIMIT_REST_PER_IP_PER_MIN', 'restIp', 60, 600],
   ['RATE_LIMIT_HANDSHAKE_PER_IP_PER_MIN', 'handshakeIp', 60, 120],
   ['RATE_LIMIT_AUTH_FAILURES_PER_IP_PER_MIN', 'authFailureIp', 60, 20],
@@ -147,6 +158,8 @@ const schema = z.object({
   PRESENCE_TTL_MS: int(2_000, 600_000).default(30_000),
   PRESENCE_MAX_FANOUT: int(0, 100_000).default(500),
   PRESENCE_OFFLINE_GRACE_MS: int(0, 60_000).default(2_000),
+  TRUST_REQUEST_ALLOWANCE: int(0, 100).default(TRUST_DEFAULTS.requestAllowance),
+  TRUST_EDIT_WINDOW_MS: int(0, 7 * 24 * 3_600_000).default(TRUST_DEFAULTS.editWindowMs),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   REDIS_AUTH_SECRET_ID: z.string().min(1).optional(),
   MONGODB_SECRET_ID: z.string().min(1).optional(),
@@ -323,6 +336,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       heartbeatMs: Math.floor(e.PRESENCE_TTL_MS / 3),
       maxFanout: e.PRESENCE_MAX_FANOUT,
       offlineGraceMs: e.PRESENCE_OFFLINE_GRACE_MS,
+    },
+    trust: {
+      requestAllowance: e.TRUST_REQUEST_ALLOWANCE,
+      editWindowMs: e.TRUST_EDIT_WINDOW_MS,
     },
     logLevel: e.LOG_LEVEL,
     ...((e.REDIS_AUTH_SECRET_ID !== undefined || e.MONGODB_SECRET_ID !== undefined) && {

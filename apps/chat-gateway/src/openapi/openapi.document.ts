@@ -4,6 +4,7 @@ import { createDocument, type oas31, type ZodOpenApiPathsObject } from 'zod-open
 import { chatPaths } from '../chat/chat.openapi.js';
 import { healthPaths } from '../health/health.openapi.js';
 import { metricsPaths } from '../metrics/metrics.openapi.js';
+import { adminPaths, trustPaths } from '../trust/trust.openapi.js';
 import { devTokenPaths } from '../try/dev-token.openapi.js';
 import { operation } from './openapi.operation.js';
 
@@ -55,6 +56,8 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
     security: [{ bearer: [] }],
     tags: [
       { name: 'conversations', description: 'Conversations and their history.' },
+      { name: 'trust', description: 'Blocking people and reporting them to moderators.' },
+      { name: 'moderation', description: 'Reports and deletions, for the admin role only.' },
       { name: 'health', description: 'Load balancer, readiness and liveness checks.' },
       { name: 'operations', description: 'For the metrics scraper.' },
       { name: 'development', description: 'Development and test only; absent in production.' },
@@ -70,7 +73,15 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
         },
       },
     },
-    paths: { ...chatPaths, ...healthPaths, ...metricsPaths, ...openApiPaths, ...devTokenPaths },
+    paths: {
+      ...chatPaths,
+      ...trustPaths,
+      ...adminPaths,
+      ...healthPaths,
+      ...metricsPaths,
+      ...openApiPaths,
+      ...devTokenPaths,
+    },
   });
 }
 

@@ -9,7 +9,7 @@ import {
 import { HTTP_STATUS } from '../common/error-table.js';
 
 /** Every error status a REST route can answer (see error-table.ts and http-exception.filter.ts). */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
 
 // Presets for the common cases; list the rest explicitly.
 /** Behind the bearer guard and the budgets, backed by the store. */
@@ -17,7 +17,8 @@ export const AUTHED: ErrorStatus[] = [401, 429, 500, 503];
 /** Takes a JSON body: malformed or invalid (400), too large (413), not JSON (415). */
 export const JSON_BODY: ErrorStatus[] = [400, 413, 415];
 
-export type Tag = 'conversations' | 'health' | 'operations' | 'development';
+export type Tag =
+  'conversations' | 'trust' | 'moderation' | 'health' | 'operations' | 'development';
 
 export interface OperationSpec {
   operationId: string;
@@ -55,12 +56,24 @@ const ERRORS: Record<ErrorStatus, { id: string; description: string }> = {
     id: 'Unauthorized',
     description: 'Missing, invalid or expired bearer token: get a fresh one and retry once.',
   },
-  403: { id: 'Forbidden', description: "Not allowed for the caller's role." },
+  403: {
+    id: 'Forbidden',
+    description:
+      "Not allowed: for the caller's role, or by a trust rule (a block between the two people, " +
+      'a message request waiting for its answer or declined, the edit window passed, a message ' +
+      'of someone else).',
+  },
   404: {
     id: 'NotFound',
     description:
-      'No such conversation for the caller: the same answer whether it exists or not, so ids ' +
-      'cannot be probed.',
+      'No such conversation (or message, report) for the caller: the same answer whether it ' +
+      'exists or not, so ids cannot be probed.',
+  },
+  409: {
+    id: 'Conflict',
+    description:
+      'The change collides with the current state (no request to answer, a message deleted ' +
+      'meanwhile): look again.',
   },
   413: { id: 'PayloadTooLarge', description: 'The body is over HTTP_MAX_BODY_BYTES (64 KiB).' },
   415: { id: 'UnsupportedMediaType', description: 'A body that is not application/json.' },

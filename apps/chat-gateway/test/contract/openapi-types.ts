@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * My conversations, most recently active first
-         * @description Each with its last message, read positions and unread count; cursor-paged.
+         * @description Each with its last message, read positions and unread count; cursor-paged. `box=requests` lists the message requests strangers sent the caller (pending ones), which the inbox leaves out until they are accepted or answered.
          */
         get: operations["listConversations"];
         put?: never;
@@ -80,6 +80,188 @@ export interface paths {
          */
         post: operations["markConversationRead"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a message request
+         * @description The recipient accepts: the conversation joins the inbox, the two are contacts (presence, typing and read receipts are shared) and the opener may send freely. Replying accepts too.
+         */
+        post: operations["acceptRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a message request
+         * @description The recipient declines: the conversation leaves the requests and the opener can send no more (REQUEST_DECLINED). It can still be accepted later. Both sides get `conversation:updated`.
+         */
+        post: operations["declineRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{id}/messages/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete my message
+         * @description Own messages, at any time: the body leaves storage and a tombstone (body empty, `deletedAt`) keeps its place, live (`message:updated`) and in history and `sync`. Deleting it again answers the same tombstone.
+         */
+        delete: operations["deleteMessage"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit my message
+         * @description Own messages only, within TRUST_EDIT_WINDOW_MS of sending (EDIT_WINDOW_PASSED after), not across a block. Every device of every member gets `message:updated`; a device that was offline gets it from `sync`.
+         */
+        patch: operations["editMessage"];
+        trace?: never;
+    };
+    "/users/{userId}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Block a user
+         * @description From now on, in both directions and on every instance: no messages, edits, typing, read receipts or presence between the two, and no new conversation. Their direct conversations turn `blocked` (both sides get `conversation:updated`). Repeating it changes nothing.
+         */
+        put: operations["blockUser"];
+        post?: never;
+        /**
+         * Lift my block of a user
+         * @description Their conversations open again, unless the other one blocks too.
+         */
+        delete: operations["unblockUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whom I block, newest first */
+        get: operations["listBlockedUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a message or a direct conversation to the moderators
+         * @description Stored with a snapshot of the message; the reported user is told nothing, the reporter gets a receipt. In a group, name a message.
+         */
+        post: operations["report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The moderation list, newest first */
+        get: operations["listReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/reports/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a report
+         * @description `message_deleted` deletes the reported message for everyone first (a tombstone stays); `dismissed` leaves it. Resolving a resolved report answers it as it is.
+         */
+        post: operations["resolveReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/conversations/{id}/messages/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete any message (moderation)
+         * @description Like deleting one’s own message: a tombstone everyone sees, live and in sync.
+         */
+        delete: operations["moderateDeleteMessage"];
         options?: never;
         head?: never;
         patch?: never;
@@ -263,6 +445,10 @@ export interface components {
              */
             lastActivityAt: string;
             lastMessage?: components["schemas"]["MessagePreviewDto"];
+            /** @description Set while this is a request (pending) or after its recipient declined it. */
+            request?: components["schemas"]["MessageRequestDto"];
+            /** @description One of the two people blocked the other. */
+            blocked: boolean;
             /** @description Seq of the newest message (0 when empty). */
             lastSeq: number;
             /** @description The change cursor: a device holding the conversation up to here syncs from it. */
@@ -289,12 +475,21 @@ export interface components {
             /** @description Position in the conversation: order by it. */
             seq: number;
             senderId: string;
+            /** @description Empty once the message was deleted (see deletedAt). */
             body: string;
             /**
              * Format: date-time
              * @description ISO 8601, UTC (`Date.toISOString()`).
              */
             createdAt: string;
+            deleted?: boolean;
+        };
+        /** @description A direct conversation with someone never talked to: the opener waits, the recipient answers. */
+        MessageRequestDto: {
+            from: string;
+            to: string;
+            /** @enum {string} */
+            state: "pending" | "declined";
         };
         Error: {
             error: components["schemas"]["ErrorBody"];
@@ -311,7 +506,7 @@ export interface components {
          * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
          * @enum {string}
          */
-        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
+        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "EDIT_WINDOW_PASSED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
         ErrorIssue: {
             /** @description The invalid field, dot-separated; `(root)` for all. */
             path: string;
@@ -333,7 +528,7 @@ export interface components {
             /** @description More messages beyond this page, that direction. */
             hasMore: boolean;
         };
-        /** @description A stored message. */
+        /** @description A stored message, in its current state. */
         MessageDto: {
             id: string;
             conversationId: string;
@@ -343,17 +538,112 @@ export interface components {
             version: number;
             senderId: string;
             clientMessageId: string;
+            /**
+             * @description 'system' messages are posted by the platform and shown apart.
+             * @enum {string}
+             */
+            kind: "user" | "system";
+            /** @description Empty once the message was deleted (see deletedAt). */
             body: string;
+            attachments?: components["schemas"]["MessageAttachment"][];
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            editedAt?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            deletedAt?: string;
+        };
+        /** @description A file the message carries (uploaded first). */
+        MessageAttachment: {
+            id: string;
+            fileName: string;
+            contentType: string;
+            /** @description Bytes. */
+            size: number;
+        };
+        ReadResult: {
+            conversationId: string;
+            lastReadSeq: number;
+            unreadCount: number;
+        };
+        Blocked: {
+            /** @constant */
+            blocked: true;
+        };
+        Unblocked: {
+            /** @constant */
+            blocked: false;
+        };
+        BlockedUsersPage: {
+            users: {
+                userId: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601, UTC (`Date.toISOString()`).
+                 */
+                since: string;
+            }[];
+            nextCursor?: string;
+        };
+        /** @description The report was taken; nothing more is said. */
+        ReportReceipt: {
+            id: string;
+            /** @constant */
+            status: "open";
             /**
              * Format: date-time
              * @description ISO 8601, UTC (`Date.toISOString()`).
              */
             createdAt: string;
         };
-        ReadResult: {
+        ReportsPage: {
+            reports: components["schemas"]["ReportDto"][];
+            nextCursor?: string;
+        };
+        /** @description A report as moderators see it. */
+        ReportDto: {
+            id: string;
+            /** @enum {string} */
+            status: "open" | "resolved";
+            /** @enum {string} */
+            reason: "spam" | "harassment" | "scam" | "inappropriate" | "other";
+            note?: string;
             conversationId: string;
-            lastReadSeq: number;
-            unreadCount: number;
+            messageId?: string;
+            reporterId: string;
+            reportedUserId: string;
+            /** @description The message as it was when reported. */
+            snapshot?: {
+                senderId: string;
+                body: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601, UTC (`Date.toISOString()`).
+                 */
+                createdAt: string;
+            };
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            createdAt: string;
+            /** @enum {string} */
+            resolution?: "dismissed" | "message_deleted";
+            resolvedBy?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            resolvedAt?: string;
         };
         /** @description This instance's checks (lifecycle, heap) and, apart, its dependencies'. */
         TargetHealth: {
@@ -439,7 +729,7 @@ export interface components {
                 };
             };
         };
-        /** @description Not allowed for the caller's role. Codes: FORBIDDEN. */
+        /** @description Not allowed: for the caller's role, or by a trust rule (a block between the two people, a message request waiting for its answer or declined, the edit window passed, a message of someone else). Codes: FORBIDDEN, BLOCKED, REQUEST_PENDING, REQUEST_DECLINED, EDIT_WINDOW_PASSED. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -448,7 +738,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error: {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "EDIT_WINDOW_PASSED";
                     };
                 };
             };
@@ -525,7 +815,7 @@ export interface components {
                 };
             };
         };
-        /** @description No such conversation for the caller: the same answer whether it exists or not, so ids cannot be probed. Codes: NOT_FOUND, NOT_A_MEMBER. */
+        /** @description No such conversation (or message, report) for the caller: the same answer whether it exists or not, so ids cannot be probed. Codes: NOT_FOUND, NOT_A_MEMBER. */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -535,6 +825,20 @@ export interface components {
                     error: {
                         /** @enum {string} */
                         code: "NOT_FOUND" | "NOT_A_MEMBER";
+                    };
+                };
+            };
+        };
+        /** @description The change collides with the current state (no request to answer, a message deleted meanwhile): look again. Codes: CONFLICT. */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "CONFLICT";
                     };
                 };
             };
@@ -553,6 +857,7 @@ export interface operations {
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string;
                 limit?: number;
+                box?: "inbox" | "requests";
             };
             header?: never;
             path?: never;
@@ -710,6 +1015,361 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    acceptRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    declineRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                /** @description The message id. */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tombstone. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    editMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                /** @description The message id. */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Up to 4000 UTF-16 code units, not blank, no control characters. */
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The message as edited. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    blockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The other user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Blocked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Blocked"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unblockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The other user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Not blocked by the caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unblocked"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listBlockedUsers: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of blocked users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlockedUsersPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    conversationId: string;
+                    messageId?: string;
+                    /** @enum {string} */
+                    reason: "spam" | "harassment" | "scam" | "inappropriate" | "other";
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Taken. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportReceipt"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listReports: {
+        parameters: {
+            query?: {
+                status?: "open" | "resolved";
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reports. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportsPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    resolveReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The report id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    resolution: "dismissed" | "message_deleted";
+                };
+            };
+        };
+        responses: {
+            /** @description The report, resolved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    moderateDeleteMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                /** @description The message id. */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tombstone. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

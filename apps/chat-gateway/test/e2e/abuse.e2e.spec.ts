@@ -9,6 +9,7 @@ import {
   rest,
   tokenFor,
   type ChatClient,
+  openAccepted,
 } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
@@ -26,12 +27,9 @@ describe('auth and abuse', () => {
     env = await startEnvironment({ gateways: 1, env: { SOCKET_MAX_PAYLOAD_BYTES: '16384' } });
     url = env.gateways[0]!.url;
     aliceToken = await tokenFor('alice', 'recruiter');
-    conversation = (
-      await rest<ConversationDto>(url, aliceToken, 'POST', '/conversations', {
-        kind: 'direct',
-        userId: 'bob',
-      })
-    ).body;
+    conversation = await openAccepted(url, aliceToken, await tokenFor('bob', 'candidate'), {
+      userId: 'bob',
+    });
     alice = await connectClient(url, aliceToken);
     mallory = await connectClient(url, await tokenFor('mallory', 'candidate'));
   }, 60_000);

@@ -4,6 +4,9 @@ import {
   type ConversationList,
   type ErrorResponse,
   type HistoryPage,
+  type MessageDto,
+  type ReportDto,
+  type ReportsPage,
   type TargetHealth,
 } from '@jobsphere/chat-domain';
 import createClient, { type Client } from 'openapi-fetch';
@@ -115,6 +118,11 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     throw new Error(`${method} ${path}: no 429 within ${budget + 1} calls`);
   }
 
+  // Set by the success tests: a message of Rita's and a report, for the routes that name them.
+  let messageId = 'none';
+  let reportId = 'none';
+
+  /** Every route behind the bearer guard; `admin` ones answer 403 to anyone else. */
   const conversationRoutes = (id: string) =>
     [
       ['POST', '/conversations', { kind: 'direct', userId: 'someone' }],
@@ -122,6 +130,17 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       ['GET', `/conversations/${id}`, undefined],
       ['GET', `/conversations/${id}/messages`, undefined],
       ['POST', `/conversations/${id}/read`, { seq: 0 }],
+      ['POST', `/conversations/${id}/accept`, undefined],
+      ['POST', `/conversations/${id}/decline`, undefined],
+      ['PATCH', `/conversations/${id}/messages/${messageId}`, { body: 'edited' }],
+      ['DELETE', `/conversations/${id}/messages/${messageId}`, undefined],
+      ['PUT', '/users/someone/block', undefined],
+      ['DELETE', '/users/someone/block', undefined],
+      ['GET', '/blocks', undefined],
+      ['POST', '/reports', { conversationId: id, reason: 'spam' }],
+      ['GET', '/admin/reports', undefined, 'admin'],
+      ['POST', `/admin/reports/${reportId}/resolve`, { resolution: 'dismissed' }, 'admin'],
+      ['DELETE', `/admin/conversations/${id}/messages/${messageId}`, undefined, 'admin'],
     ] as const;
 
   let group: ConversationDto;
@@ -146,6 +165,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     tokens['sam'] = await mint('sam');
     tokens['cora'] = await mint('cora');
     tokens['mallory'] = await mint('mallory');
+    tokens['judy'] = await mint('judy', 'admin');
     const bad = await call<ErrorResponse>('POST', '/dev/token', {
       json: { userId: 'x', role: 'root' },
     });
@@ -242,6 +262,256 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       json: { seq: lastSeq },
     });
     expect(read.body).toEqual({ conversationId: group.id, lastReadSeq: lastSeq, unreadCount: 0 });
+  });
+
+  it('answers the trust and moderation routes with their documented success bodies', async () => {
+    const [rita, sam, judy] = [tokens['rita']!, tokens['sam']!, tokens['judy']!];
+    const [dana, eve] = [await mint('dana'), await mint('eve')];
+    const direct = (
+      await call<ConversationList>('GET', '/conversations', { token: sam })
+    ).body.conversations.find((c) => c.kind === 'direct')!;
+    const socket = await connectClient(gateway.url, rita);
+    const sent: MessageDto[] = [];
+    for (const body of ['Can you start in May?', 'wrong chat']) {
+      const ack = await socket.emitWithAck('message:send', {
+        conversationId: direct.id,
+        clientMessageId: `t-${sent.length}`,
+        body,
+      });
+      if (!ack.ok) throw new Error(`send refused: ${ack.error.code}`);
+      sent.push(ack.data.message);
+    }
+    socket.close();
+    messageId = sent[0]!.id;
+    const edited = await call<MessageDto>(
+      'PATCH',
+      `/conversations/${direct.id}/messages/${messageId}`,
+      {
+        token: rita,
+        json: { body: 'Can you start in June?' },
+      },
+    );
+    expect([edited.status, edited.body.body, typeof edited.body.editedAt]).toEqual([
+      200,
+      'Can you start in June?',
+      'string',
+    ]);
+    const deleted = await call<MessageDto>(
+      'DELETE',
+      `/conversations/${direct.id}/messages/${sent[1]!.id}`,
+      {
+        token: rita,
+      },
+    );
+    expect([deleted.status, deleted.body.body, typeof deleted.body.deletedAt]).toEqual([
+      200,
+      '',
+      'string',
+    ]);
+
+    // Strangers' conversations are requests: Dana accepts hers, Eve declines hers.
+    const toDana = await call<ConversationDto>('POST', '/conversations', {
+      token: rita,
+      json: { kind: 'direct', userId: 'dana' },
+    });
+    expect(toDana.body.request).toEqual({ from: 'rita', to: 'dana', state: 'pending' });
+    const box = await call<ConversationList>('GET', '/conversations?box=requests', { token: dana });
+    expect(box.body.conversations.map((c) => c.id)).toEqual([toDana.body.id]);
+    const accepted = await call<ConversationDto>(
+      'POST',
+      `/conversations/${toDana.body.id}/accept`,
+      {
+        token: dana,
+      },
+    );
+    expect([accepted.status, accepted.body.request]).toEqual([200, undefined]);
+    const toEve = await call<ConversationDto>('POST', '/conversations', {
+      token: rita,
+      json: { kind: 'direct', userId: 'eve' },
+    });
+    const declined = await call<ConversationDto>(
+      'POST',
+      `/conversations/${toEve.body.id}/decline`,
+      {
+        token: eve,
+      },
+    );
+    expect([declined.status, declined.body.request?.state]).toEqual([200, 'declined']);
+
+    expect((await call('PUT', '/users/mallory/block', { token: sam })).body).toEqual({
+      blocked: true,
+    });
+    const blocks = await call<{ users: { userId: string }[] }>('GET', '/blocks', { token: sam });
+    expect(blocks.body.users.map((u) => u.userId)).toEqual(['mallory']);
+    expect((await call('DELETE', '/users/mallory/block', { token: sam })).body).toEqual({
+      blocked: false,
+    });
+
+    const receipt = await call<{ id: string; status: string }>('POST', '/reports', {
+      token: sam,
+      json: { conversationId: direct.id, messageId, reason: 'other', note: 'pushy' },
+    });
+    expect([receipt.status, receipt.body.status]).toEqual([201, 'open']);
+    reportId = receipt.body.id;
+    const reports = await call<ReportsPage>('GET', '/admin/reports?status=open', { token: judy });
+    expect(reports.body.reports.map((r) => [r.id, r.reporterId, r.reportedUserId])).toEqual([
+      [reportId, 'sam', 'rita'],
+    ]);
+    const resolved = await call<ReportDto>('POST', `/admin/reports/${reportId}/resolve`, {
+      token: judy,
+      json: { resolution: 'dismissed' },
+    });
+    expect([resolved.status, resolved.body.status]).toEqual([200, 'resolved']);
+    const removed = await call<MessageDto>(
+      'DELETE',
+      `/admin/conversations/${direct.id}/messages/${messageId}`,
+      {
+        token: judy,
+      },
+    );
+    expect([removed.status, removed.body.body]).toEqual([200, '']);
+  });
+
+  it('refuses what a client gets wrong on the trust and moderation routes', async () => {
+    const [rita, sam, mallory, judy] = ['rita', 'sam', 'mallory', 'judy'].map(
+      (u) => tokens[u]!,
+    ) as [string, string, string, string];
+    const direct = (
+      await call<ConversationList>('GET', '/conversations', { token: sam })
+    ).body.conversations.find((c) => c.kind === 'direct')!;
+    const edit = `/conversations/${direct.id}/messages/${messageId}`;
+    const refusals: [string, string, Call, number, string][] = [
+      ['POST', `/conversations/${group.id}/accept`, { token: mallory }, 404, 'NOT_A_MEMBER'],
+      ['POST', `/conversations/${direct.id}/accept`, { token: rita }, 409, 'CONFLICT'],
+      ['POST', `/conversations/${group.id}/decline`, { token: mallory }, 404, 'NOT_A_MEMBER'],
+      ['POST', `/conversations/${direct.id}/decline`, { token: sam }, 409, 'CONFLICT'],
+      ['PATCH', edit, { token: rita, json: { body: '' } }, 400, 'INVALID_PAYLOAD'],
+      ['PATCH', edit, { token: sam, json: { body: 'not mine' } }, 403, 'FORBIDDEN'],
+      ['PATCH', edit, { token: mallory, json: { body: 'x' } }, 404, 'NOT_A_MEMBER'],
+      // Deleted by the moderator in the test before: it cannot be edited any more.
+      ['PATCH', edit, { token: rita, json: { body: 'back' } }, 409, 'CONFLICT'],
+      [
+        'PATCH',
+        edit,
+        { token: rita, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'PATCH',
+        edit,
+        { token: rita, raw: { body: 'x', type: 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'DELETE',
+        `/conversations/${direct.id}/messages/bad%20id`,
+        { token: rita },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      ['DELETE', edit, { token: sam }, 403, 'FORBIDDEN'],
+      ['DELETE', edit, { token: mallory }, 404, 'NOT_A_MEMBER'],
+      ['PUT', '/users/rita/block', { token: rita }, 400, 'INVALID_PAYLOAD'],
+      ['DELETE', '/users/bad%20id/block', { token: rita }, 400, 'INVALID_PAYLOAD'],
+      ['GET', '/blocks?limit=0', { token: rita }, 400, 'INVALID_PAYLOAD'],
+      [
+        'POST',
+        '/reports',
+        { token: sam, json: { conversationId: direct.id, reason: 'meh' } },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      [
+        'POST',
+        '/reports',
+        { token: mallory, json: { conversationId: group.id, reason: 'spam' } },
+        404,
+        'NOT_A_MEMBER',
+      ],
+      [
+        'POST',
+        '/reports',
+        { token: sam, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'POST',
+        '/reports',
+        { token: sam, raw: { body: 'x', type: 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      ['GET', '/admin/reports', { token: rita }, 403, 'FORBIDDEN'],
+      ['GET', '/admin/reports?limit=0', { token: judy }, 400, 'INVALID_PAYLOAD'],
+      [
+        'POST',
+        `/admin/reports/${reportId}/resolve`,
+        { token: sam, json: { resolution: 'dismissed' } },
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'POST',
+        `/admin/reports/${reportId}/resolve`,
+        { token: judy, json: { resolution: 'ban' } },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      [
+        'POST',
+        '/admin/reports/no-such-report/resolve',
+        { token: judy, json: { resolution: 'dismissed' } },
+        404,
+        'NOT_FOUND',
+      ],
+      [
+        'POST',
+        `/admin/reports/${reportId}/resolve`,
+        { token: judy, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'POST',
+        `/admin/reports/${reportId}/resolve`,
+        { token: judy, raw: { body: 'x', type: 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'DELETE',
+        `/admin/conversations/${direct.id}/messages/${messageId}`,
+        { token: rita },
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'DELETE',
+        `/admin/conversations/${direct.id}/messages/bad%20id`,
+        { token: judy },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      [
+        'DELETE',
+        `/admin/conversations/${direct.id}/messages/no-such-message`,
+        { token: judy },
+        404,
+        'NOT_FOUND',
+      ],
+    ];
+    for (const [method, path, options, status, code] of refusals) {
+      const answer = await call<ErrorResponse>(method, path, options);
+      expect([method, path, answer.status, answer.body.error.code]).toEqual([
+        method,
+        path,
+        status,
+        code,
+      ]);
+    }
   });
 
   it('refuses what a client gets wrong with the documented status and code', async () => {
@@ -345,8 +615,8 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
   });
 
   it('answers 429 with Retry-After on every conversation route once a user’s budget is spent', async () => {
-    for (const [index, [method, path, json]] of conversationRoutes(group.id).entries()) {
-      const token = await mint(`flooder-${index}`);
+    for (const [index, [method, path, json, role]] of conversationRoutes(group.id).entries()) {
+      const token = await mint(`flooder-${index}`, role === 'admin' ? 'admin' : 'candidate');
       const spent = await exhaust(method, path, { token, json }, REST_PER_USER);
       expect([path, spent.body.error.code]).toEqual([path, 'RATE_LIMITED']);
       expect(spent.body.error.retryAfterMs).toBeGreaterThan(0);
@@ -381,11 +651,13 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
   });
 
   it('answers 503 on every conversation route while the store stalls, and health tells why', async () => {
-    const rita = tokens['rita']!;
+    // Fresh users with their whole REST budget: every route reaches the store before anything else.
+    const [user, admin] = [await mint('staller'), await mint('staller-admin', 'admin')];
     mongo.pause();
     try {
-      for (const [method, path, json] of conversationRoutes(group.id)) {
-        const answer = await call<ErrorResponse>(method, path, { token: rita, json });
+      for (const [method, path, json, role] of conversationRoutes(group.id)) {
+        const token = role === 'admin' ? admin : user;
+        const answer = await call<ErrorResponse>(method, path, { token, json });
         expect([path, answer.status, answer.body.error.code]).toEqual([path, 503, 'UNAVAILABLE']);
       }
       // The target check stays green (a shared dependency), readiness does not.

@@ -6,7 +6,14 @@ import {
   type ReadEvent,
   type TypingEvent,
 } from '@jobsphere/chat-domain';
-import { collect, connectClient, rest, startGatewayProcess, tokenFor } from '../support/gateway.js';
+import {
+  collect,
+  connectClient,
+  openAccepted,
+  rest,
+  startGatewayProcess,
+  tokenFor,
+} from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
 // Read receipts, unread counts, typing, presence and rate limits, on two instances
@@ -29,13 +36,10 @@ describe('chat experience across two instances', () => {
       },
     });
     t = { rita: await tokenFor('rita', 'recruiter'), sam: await tokenFor('sam', 'candidate') };
-    conversation = (
-      await rest<ConversationDto>(env.gateways[0]!.url, t.rita, 'POST', '/conversations', {
-        kind: 'direct',
-        userId: 'sam',
-        applicationId: 'app-7',
-      })
-    ).body;
+    conversation = await openAccepted(env.gateways[0]!.url, t.rita, t.sam, {
+      userId: 'sam',
+      applicationId: 'app-7',
+    });
   }, 60_000);
 
   afterAll(async () => {

@@ -13,6 +13,7 @@ import {
   tokenFor,
   type ChatClient,
   type GatewayProcess,
+  openAccepted,
 } from '../support/gateway.js';
 
 const STABLE_CODES = new Set<string>(Object.values(ErrorCode));
@@ -97,6 +98,10 @@ describe('fuzzing every event and route', () => {
           'REFRESH_PER_MIN',
           'REST_PER_MIN',
           'CONVERSATIONS_PER_HOUR',
+          'REVISE_PER_MIN',
+          'ANSWER_PER_MIN',
+          'BLOCK_PER_HOUR',
+          'REPORT_PER_HOUR',
         ].map((name) => [`RATE_LIMIT_${name}`, '1000000']),
       ),
     });
@@ -108,12 +113,7 @@ describe('fuzzing every event and route', () => {
         userId: 'bob',
       })
     ).body;
-    mine = (
-      await rest<ConversationDto>(gateway.url, alice, 'POST', '/conversations', {
-        kind: 'direct',
-        userId: 'fuzzer',
-      })
-    ).body;
+    mine = await openAccepted(gateway.url, alice, fuzzer, { userId: 'fuzzer' });
     socket = await connectClient(gateway.url, fuzzer);
   }, 30_000);
 
@@ -139,6 +139,17 @@ describe('fuzzing every event and route', () => {
       'typing:stop': mutate({ conversationId: mine.id }),
       'presence:query': mutate({ userIds: ['alice'] }),
       'auth:refresh': mutate({ token: 'e30.e30.sig' }),
+      'message:edit': target.chain((conversationId) =>
+        mutate({ conversationId, messageId: 'm1', body: 'edited' }),
+      ),
+      'message:delete': target.chain((conversationId) =>
+        mutate({ conversationId, messageId: 'm1' }),
+      ),
+      'conversation:accept': target.chain((conversationId) => mutate({ conversationId })),
+      'conversation:decline': target.chain((conversationId) => mutate({ conversationId })),
+      // Oneself: refused as it stands; a mutation can at most block a stranger, storing no message.
+      'user:block': mutate({ userId: 'fuzzer' }),
+      'user:unblock': mutate({ userId: 'alice' }),
     };
     for (const event of CLIENT_EVENTS) {
       await fc.assert(
@@ -196,6 +207,14 @@ describe('fuzzing every event and route', () => {
         ([id, b]) =>
           () =>
             call('POST', `/conversations/${id}/read`, b),
+      ),
+      fc.tuple(fc.constantFrom(foreign.id, 'nope'), segment, mutate({ body: 7 })).map(
+        ([id, messageId, b]) =>
+          () =>
+            call('PATCH', `/conversations/${id}/messages/${encodeURIComponent(messageId)}`, b),
+      ),
+      mutate({ conversationId: foreign.id, reason: 'nonsense' }).map(
+        (b) => () => call('POST', '/reports', b),
       ),
     ];
     for (const route of routes) {

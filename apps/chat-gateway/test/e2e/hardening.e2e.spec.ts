@@ -17,6 +17,7 @@ import {
   tokenFor,
   type ChatClient,
   type GatewayProcess,
+  openAccepted,
 } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
@@ -29,12 +30,9 @@ const STRONG_SECRET = 'q3Vx9Lr2mT8bN4pZ1wY7cK0sF6hJ5dA2gE9uR3iO8lP4vB7nM1xC6zQ0t
 /** A conversation between two people with `count` messages of the largest body (12 KB in UTF-8). */
 async function seedHeavyConversation(url: string, count: number) {
   const alice = await tokenFor('alice', 'recruiter');
-  const conversation = (
-    await rest<ConversationDto>(url, alice, 'POST', '/conversations', {
-      kind: 'direct',
-      userId: 'bob',
-    })
-  ).body;
+  const conversation = await openAccepted(url, alice, await tokenFor('bob', 'candidate'), {
+    userId: 'bob',
+  });
   const sender = await connectClient(url, alice);
   const body = '\u6f22'.repeat(LIMITS.maxBodyLength);
   for (let i = 0; i < count; i++) {
@@ -267,12 +265,9 @@ describe('hardening against a signed-in attacker', () => {
     beforeAll(async () => {
       gateway = await startGatewayProcess({});
       alice = await tokenFor('alice', 'recruiter');
-      conversation = (
-        await rest<ConversationDto>(gateway.url, alice, 'POST', '/conversations', {
-          kind: 'direct',
-          userId: 'bob',
-        })
-      ).body;
+      conversation = await openAccepted(gateway.url, alice, await tokenFor('bob', 'candidate'), {
+        userId: 'bob',
+      });
     }, 30_000);
     afterAll(async () => {
       await gateway?.process.dispose();

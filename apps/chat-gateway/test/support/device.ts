@@ -1,6 +1,7 @@
 import {
   createChatClient,
   type ChatClient,
+  type ChatClientOptions,
   type MessageDto,
   type OutboxEntry,
 } from '@jobsphere/chat-client';
@@ -28,12 +29,15 @@ export class Device {
     userId: string,
     role: 'candidate' | 'recruiter',
     urls: string[] | (() => string[]),
+    /** Anything else the SDK takes (e.g. a socket factory that can cut the device off). */
+    options: Partial<ChatClientOptions> = {},
   ) {
     this.client = createChatClient({
       url: typeof urls === 'function' ? urls() : urls,
       userId,
       token: () => tokenFor(userId, role),
       timings: { backoff: { initialMs: 100, maxMs: 1_000 }, requestTimeoutMs: 3_000 },
+      ...options,
     });
     this.client.on('event', ({ name, payload }) => {
       if (name === 'message:new') this.pushed.push(payload as MessageDto);

@@ -5,6 +5,7 @@ import {
   type GatewayProcess,
 } from '@jobsphere/testing';
 import {
+  type ConversationDto,
   type ClientToServerEvents,
   type ServerToClientEvents,
   type UserRole,
@@ -112,4 +113,28 @@ export async function rest<T = unknown>(
     // not JSON (e.g. /metrics)
   }
   return { status: response.status, body: parsed as T, headers: response.headers };
+}
+
+/**
+ * Opens a direct conversation and has the recipient accept it, as people who already talk do:
+ * a stranger's first conversation is a request (a few messages, no read receipts or presence
+ * shared) until then. Answers the conversation as the opener sees it now.
+ */
+export async function openAccepted(
+  url: string,
+  openerToken: string,
+  recipientToken: string,
+  input: { userId: string; jobId?: string; applicationId?: string },
+): Promise<ConversationDto> {
+  const opened = await rest<ConversationDto>(url, openerToken, 'POST', '/conversations', {
+    kind: 'direct',
+    ...input,
+  });
+  if (opened.status >= 300) throw new Error(`opening failed: HTTP ${opened.status}`);
+  const id = opened.body.id;
+  const accepted = await rest(url, recipientToken, 'POST', `/conversations/${id}/accept`);
+  // 409: nothing to answer (they were contacts already, so it never was a request).
+  if (accepted.status !== 200 && accepted.status !== 409)
+    throw new Error(`accepting failed: HTTP ${accepted.status}`);
+  return (await rest<ConversationDto>(url, openerToken, 'GET', `/conversations/${id}`)).body;
 }

@@ -93,6 +93,8 @@ describe('behind a load balancer (one URL)', () => {
     await rita.start();
     const { id } = await rita.client.openDirect({ userId: 'sam', jobId: 'job-fe-1042' });
     await sam.start();
+    // A recruiter's first message to a candidate is a request: Sam accepts it, then both talk.
+    await sam.client.accept(id);
     let n = 0;
     const sendFor = async (ms: number) => {
       const end = Date.now() + ms;

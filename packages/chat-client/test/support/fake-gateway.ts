@@ -42,6 +42,8 @@ export interface ServerConversation {
   byClientId: Map<string, MessageDto>;
   createdAt: string;
   lastActivityAt: string;
+  request?: { from: string; to: string; state: 'pending' | 'declined' };
+  blocked?: boolean;
 }
 
 /** One socket as the server sees it; its client side is the SocketLike given to the SDK. */
@@ -196,9 +198,14 @@ export class FakeGateway {
     });
     if (!userId) return reply(401, { error: { code: 'UNAUTHORIZED', message: 'no token' } });
     const notMember = reply(404, { error: { code: 'NOT_A_MEMBER', message: 'not a member' } });
+    this.calls.push(`${init.method} ${pathname}${searchParams.size > 0 ? `?${searchParams}` : ''}`);
+    const trust = this.trustRoute(userId, init.method, pathname, init.body);
+    if (trust) return reply(trust[0], trust[1]);
     if (pathname === '/conversations' && init.method === 'GET') {
+      const requests = searchParams.get('box') === 'requests';
       const mine = [...this.conversations.values()]
         .filter((c) => c.members.includes(userId))
+        .filter((c) => (c.request?.to === userId) === requests)
         .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
       return reply(200, { conversations: mine.map((c) => this.dto(c, userId)), totalUnread: 0 });
     }
@@ -220,6 +227,45 @@ export class FakeGateway {
     const page = older.slice(-limit);
     return reply(200, { messages: page, hasMore: older.length > page.length });
   };
+
+  /** Every REST call, `METHOD /path?query`, in order. */
+  readonly calls: string[] = [];
+
+  /** The trust routes (requests, edit and delete, blocks, reports), or undefined for others. */
+  private trustRoute(
+    userId: string,
+    method: string,
+    pathname: string,
+    body: string | undefined,
+  ): [number, unknown] | undefined {
+    const revise = /^\/conversations\/([^/]+)\/messages\/([^/]+)$/.exec(pathname);
+    if (revise && (method === 'PATCH' || method === 'DELETE')) {
+      const c = this.conversations.get(revise[1]!);
+      const m = c?.messages.find((x) => x.id === revise[2]);
+      if (!c || !m || m.senderId !== userId)
+        return [403, { error: { code: 'FORBIDDEN', message: 'not yours' } }];
+      const text = method === 'PATCH' ? (JSON.parse(body ?? '{}') as { body: string }).body : '';
+      return [200, this.edit(c.id, m.id, text, method === 'DELETE')];
+    }
+    const answer = /^\/conversations\/([^/]+)\/(accept|decline)$/.exec(pathname);
+    if (answer && method === 'POST') {
+      const c = this.conversations.get(answer[1]!);
+      if (!c?.request || c.request.to !== userId)
+        return [409, { error: { code: 'CONFLICT', message: 'no request' } }];
+      if (answer[2] === 'accept') delete c.request;
+      else c.request.state = 'declined';
+      this.fanOut(c.members, 'conversation:updated', {
+        conversationId: c.id,
+        blocked: c.blocked ?? false,
+        request: c.request ?? null,
+      });
+      return [200, this.dto(c, userId)];
+    }
+    if (/^\/users\/[^/]+\/block$/.test(pathname)) return [200, { blocked: method === 'PUT' }];
+    if (pathname === '/reports' && method === 'POST')
+      return [201, { id: 'r1', status: 'open', createdAt: new Date(this.clock.now).toISOString() }];
+    return undefined;
+  }
 
   // ----- the model -----
 
@@ -261,6 +307,7 @@ export class FakeGateway {
       version: ++c.version,
       senderId,
       clientMessageId: clientMessageId ?? `srv${this.ids}`,
+      kind: 'user',
       body,
       createdAt: new Date(this.clock.now).toISOString(),
     };
@@ -272,14 +319,16 @@ export class FakeGateway {
     return message;
   }
 
-  edit(conversationId: string, messageId: string, body: string): MessageDto {
+  /** Edits a message (or deletes it: a tombstone) and tells every device of every member. */
+  edit(conversationId: string, messageId: string, body: string, deleted = false): MessageDto {
     const c = this.conversations.get(conversationId)!;
     const index = c.messages.findIndex((m) => m.id === messageId);
+    const at = new Date(this.clock.now).toISOString();
     const edited = {
       ...c.messages[index]!,
       body,
       version: ++c.version,
-      editedAt: new Date(this.clock.now).toISOString(),
+      ...(deleted ? { deletedAt: at } : { editedAt: at }),
     };
     c.messages[index] = edited;
     this.fanOut(c.members, 'message:updated', edited);
@@ -459,6 +508,8 @@ export class FakeGateway {
           createdAt: last.createdAt,
         },
       }),
+      blocked: c.blocked ?? false,
+      ...(c.request && { request: { ...c.request } }),
       lastSeq: c.lastSeq,
       lastReadSeq: read,
       unreadCount: Math.max(0, c.lastSeq - read),

@@ -1,146 +1,52 @@
-import { type Conversation, type Message, type Principal } from './entities.js';
-import { NotMemberError, ValidationError } from './errors.js';
+import { type Message, type Principal } from '../entities.js';
 import {
-  type ConversationDto,
-  type ConversationList,
+  BlockedError,
+  ConflictError,
+  EditWindowPassedError,
+  ForbiddenError,
+  NotFoundError,
+  NotMemberError,
+  ValidationError,
+} from '../errors.js';
+import {
   type HistoryPage,
+  type MessageDto,
   type ReadResult,
   type SendResult,
   type SyncEntry,
   type SyncResult,
-} from './responses.js';
-import { toConversationDto, toMessageDto } from './mappers.js';
-import { type ChatStore, type Clock, type FanOut } from './ports.js';
+} from '../responses.js';
+import { toConversationUpdate, toMessageDto } from '../mappers.js';
+import { type Revision } from '../ports.js';
 import {
   LIMITS,
   approximateBytes,
-  assertCanCreateGroup,
-  assertCanOpenDirect,
-  assertMember,
-  directKey,
   lastMessageSeq,
   memberIds,
   nextReadSeq,
   readPosition,
+  sharesActivity,
   unreadCount,
-} from './rules.js';
+} from '../rules.js';
 import {
-  type CreateConversationInput,
+  type DeleteMessageInput,
+  type EditMessageInput,
   type HistoryQuery,
   type SendMessageInput,
   type SyncInput,
-} from './schemas.js';
+} from '../schemas.js';
+import {
+  type ChatDeps,
+  DEFAULT_SETTLE_MS,
+  type Origin,
+  changedAt,
+  except,
+  memberConversation,
+  trustOf,
+} from './context.js';
+import { withoutBlocked } from './presence.js';
 
-export interface ChatDeps {
-  store: ChatStore;
-  fanout: FanOut;
-  clock: Clock;
-  /**
-   * How long a change may still be on its way into the store after its version was taken.
-   * A sync cursor never passes a change younger than this, so a device resuming from it
-   * misses nothing that was in flight. Default 10 s.
-   */
-  settleMs?: number;
-}
-
-/** Where a request came from, so its own device is not sent its own echo. */
-export interface Origin {
-  socketId?: string;
-}
-
-const DEFAULT_SETTLE_MS = 10_000;
-
-export async function openConversation(
-  deps: ChatDeps,
-  principal: Principal,
-  input: CreateConversationInput,
-): Promise<{ conversation: ConversationDto; created: boolean }> {
-  const createdAt = deps.clock.now();
-  const context = {
-    ...(input.jobId && { jobId: input.jobId }),
-    ...(input.applicationId && { applicationId: input.applicationId }),
-  };
-  const owner = { userId: principal.userId, role: 'owner' as const, joinedAt: createdAt };
-  let result: { conversation: Conversation; created: boolean };
-  if (input.kind === 'direct') {
-    assertCanOpenDirect(principal, input.userId);
-    result = await deps.store.conversations.create({
-      kind: 'direct',
-      ...context,
-      members: [owner, { userId: input.userId, role: 'member', joinedAt: createdAt }],
-      createdBy: principal.userId,
-      createdAt,
-      directKey: directKey(principal.userId, input.userId, context),
-    });
-  } else {
-    const others = [...new Set(input.memberIds)].filter((id) => id !== principal.userId);
-    assertCanCreateGroup(principal, [principal.userId, ...others]);
-    result = await deps.store.conversations.create({
-      kind: 'group',
-      title: input.title,
-      ...context,
-      members: [
-        owner,
-        ...others.map((userId) => ({ userId, role: 'member' as const, joinedAt: createdAt })),
-      ],
-      createdBy: principal.userId,
-      createdAt,
-    });
-  }
-  const { conversation, created } = result;
-  if (created) {
-    // A new conversation looks the same to every member: nothing read, nothing unread.
-    deps.fanout.toUsers(
-      memberIds(conversation),
-      'conversation:created',
-      toConversationDto(conversation, conversation.createdBy),
-    );
-  }
-  return { conversation: toConversationDto(conversation, principal.userId), created };
-}
-
-export async function listConversations(
-  deps: ChatDeps,
-  principal: Principal,
-  query: { limit: number; cursor?: string },
-): Promise<ConversationList> {
-  const [page, unread] = await Promise.all([
-    deps.store.conversations.listForMember(principal.userId, query),
-    deps.store.conversations.unreadSummary(principal.userId, LIMITS.unreadScanConversations),
-  ]);
-  return {
-    conversations: page.conversations.map((c) => toConversationDto(c, principal.userId)),
-    ...(page.nextCursor && { nextCursor: page.nextCursor }),
-    totalUnread: unread.total,
-    totalUnreadCapped: unread.capped,
-  };
-}
-
-/** The conversation, if the principal is a member; the same error whether it exists or not. */
-export async function memberConversation(
-  deps: ChatDeps,
-  principal: Principal,
-  conversationId: string,
-): Promise<Conversation> {
-  return assertMember(
-    await deps.store.conversations.get(conversationId),
-    principal.userId,
-    conversationId,
-  );
-}
-
-export async function getConversation(
-  deps: ChatDeps,
-  principal: Principal,
-  conversationId: string,
-): Promise<ConversationDto> {
-  return toConversationDto(
-    await memberConversation(deps, principal, conversationId),
-    principal.userId,
-  );
-}
-
-/** A page of history, capped in messages and in bytes. */
+/** A page of history, capped in messages and in bytes; edited and deleted ones in their current state. */
 export async function history(
   deps: ChatDeps,
   principal: Principal,
@@ -166,7 +72,8 @@ export async function history(
 
 /**
  * Stores first, acks after: the returned message is durable. A repeated clientMessageId from
- * the same sender returns the stored message and creates nothing; the store owns that rule.
+ * the same sender returns the stored message and creates nothing; the store owns that rule,
+ * and the rules of blocks and requests.
  */
 export async function sendMessage(
   deps: ChatDeps,
@@ -174,7 +81,12 @@ export async function sendMessage(
   input: SendMessageInput,
   origin: Origin = {},
 ): Promise<SendResult> {
-  const { message, duplicate, memberIds } = await deps.store.messages.append({
+  const {
+    message,
+    duplicate,
+    memberIds: audience,
+    acceptedRequest,
+  } = await deps.store.messages.append({
     conversationId: input.conversationId,
     senderId: principal.userId,
     clientMessageId: input.clientMessageId,
@@ -183,10 +95,12 @@ export async function sendMessage(
   });
   const dto = toMessageDto(message);
   // A duplicate was delivered when it was first stored; devices that missed it sync.
-  if (!duplicate) {
-    deps.fanout.toUsers(memberIds, 'message:new', dto, {
-      ...(origin.socketId && { exceptSocketId: origin.socketId }),
-    });
+  if (!duplicate) deps.fanout.toUsers(audience, 'message:new', dto, except(origin));
+  if (acceptedRequest) {
+    // The recipient replied: the conversation is an ordinary one now, on every device.
+    const conversation = await deps.store.conversations.get(input.conversationId);
+    if (conversation)
+      deps.fanout.toUsers(audience, 'conversation:updated', toConversationUpdate(conversation));
   }
   return { message: dto, duplicate };
 }
@@ -280,7 +194,7 @@ function unchanged(conversationId: string, version: number, lastReadSeq: number)
 function settledVersion(messages: Message[], afterVersion: number, settledBefore: number): number {
   let version = afterVersion;
   for (const m of messages) {
-    if (m.createdAt.getTime() > settledBefore) break;
+    if (changedAt(m) > settledBefore) break;
     version = m.version;
   }
   return version;
@@ -304,7 +218,10 @@ function takeWithinBudget(
   return kept;
 }
 
-/** Moves the reader's position forward; tells the other members and the reader's other devices. */
+/**
+ * Moves the reader's position forward and tells whoever may see it: the reader's other devices,
+ * and the other members unless the reader is a request's recipient or behind a block.
+ */
 export async function markRead(
   deps: ChatDeps,
   principal: Principal,
@@ -327,57 +244,122 @@ export async function markRead(
     lastReadSeq = advanced;
   }
   if (lastReadSeq > current) {
+    const audience = await withoutBlocked(
+      deps,
+      conversation,
+      principal.userId,
+      memberIds(conversation).filter((id) => sharesActivity(conversation, principal.userId, id)),
+    );
     deps.fanout.toUsers(
-      memberIds(conversation),
+      audience,
       'conversation:read',
       { conversationId, userId: principal.userId, lastReadSeq },
-      { ...(origin.socketId && { exceptSocketId: origin.socketId }) },
+      except(origin),
     );
   }
   return { conversationId, lastReadSeq, unreadCount: unreadCount(lastSeq, lastReadSeq) };
 }
 
-/** Which of `userIds` may see each other's presence with `userId`: contacts, and the user. */
-export async function visibleContacts(
+/** The message, if it is in a conversation the principal may act in. */
+async function messageToRevise(
   deps: ChatDeps,
-  userId: string,
-  userIds: string[],
-): Promise<string[]> {
-  const others = [...new Set(userIds)].filter((id) => id !== userId);
-  const contacts = new Set(
-    others.length > 0 ? await deps.store.contacts.among(userId, others) : [],
+  principal: Principal,
+  conversationId: string,
+  messageId: string,
+  asModerator: boolean,
+) {
+  const [conversation, message] = await Promise.all([
+    asModerator
+      ? deps.store.conversations.get(conversationId)
+      : memberConversation(deps, principal, conversationId),
+    deps.store.messages.get(conversationId, messageId),
+  ]);
+  if (!conversation || !message) throw new NotFoundError('no such message in this conversation');
+  return { conversation, message };
+}
+
+async function revise(
+  deps: ChatDeps,
+  conversationId: string,
+  message: Message,
+  revision: Revision,
+  expect: { senderId?: string; sentSince?: Date },
+  audience: string[],
+  origin: Origin,
+): Promise<MessageDto> {
+  const revised = await deps.store.messages.revise(conversationId, message.id, revision, expect);
+  if (!revised) throw new ConflictError('the message changed meanwhile; look again');
+  const dto = toMessageDto(revised);
+  deps.fanout.toUsers(audience, 'message:updated', dto, except(origin));
+  return dto;
+}
+
+/** Edits an own message within the edit window; every device sees it live or through sync. */
+export async function editMessage(
+  deps: ChatDeps,
+  principal: Principal,
+  input: EditMessageInput,
+  origin: Origin = {},
+): Promise<MessageDto> {
+  const { conversation, message } = await messageToRevise(
+    deps,
+    principal,
+    input.conversationId,
+    input.messageId,
+    false,
   );
-  if (userIds.includes(userId)) contacts.add(userId);
-  return [...new Set(userIds)].filter((id) => contacts.has(id));
+  if (message.senderId !== principal.userId || message.kind !== 'user')
+    throw new ForbiddenError('only your own messages can be edited');
+  if (message.deletedAt) throw new ConflictError('the message was deleted');
+  if (conversation.blocked) throw new BlockedError();
+  const { editWindowMs } = trustOf(deps);
+  const now = deps.clock.now();
+  const sentSince = new Date(now.getTime() - editWindowMs);
+  if (message.createdAt < sentSince) throw new EditWindowPassedError(editWindowMs);
+  if (message.body === input.body) return toMessageDto(message);
+  return revise(
+    deps,
+    conversation.id,
+    message,
+    { kind: 'edit', body: input.body, at: now },
+    { senderId: principal.userId, sentSince },
+    memberIds(conversation),
+    origin,
+  );
 }
 
-/** Who hears about a user's presence: the user's own devices and up to `limit - 1` contacts. */
-export async function presenceAudience(
+/**
+ * Deletes a message: the sender's own at any time, or any as an admin (moderation). The body
+ * leaves storage; the message keeps its place as a tombstone everyone sees. Idempotent.
+ */
+export async function deleteMessage(
   deps: ChatDeps,
-  userId: string,
-  limit: number,
-): Promise<string[]> {
-  if (limit <= 1) return limit === 1 ? [userId] : [];
-  return [userId, ...(await deps.store.contacts.audience(userId, limit - 1))];
+  principal: Principal,
+  input: DeleteMessageInput,
+  origin: Origin = {},
+  asModerator = false,
+): Promise<MessageDto> {
+  if (asModerator && principal.role !== 'admin')
+    throw new ForbiddenError('moderation is for admins');
+  const { conversation, message } = await messageToRevise(
+    deps,
+    principal,
+    input.conversationId,
+    input.messageId,
+    asModerator,
+  );
+  if (!asModerator && message.senderId !== principal.userId)
+    throw new ForbiddenError('only your own messages can be deleted');
+  if (message.deletedAt) return toMessageDto(message);
+  // A tombstone is news to the other side too: nothing crosses a block but a moderator's.
+  if (!asModerator && conversation.blocked) throw new BlockedError();
+  return revise(
+    deps,
+    conversation.id,
+    message,
+    { kind: 'delete', by: principal.userId, at: deps.clock.now() },
+    asModerator ? {} : { senderId: principal.userId },
+    memberIds(conversation),
+    origin,
+  );
 }
-
-/** The use cases bound to their ports: what the transports call. */
-export function createChat(deps: ChatDeps) {
-  return {
-    openConversation: (p: Principal, input: CreateConversationInput) =>
-      openConversation(deps, p, input),
-    listConversations: (p: Principal, query: { limit: number; cursor?: string }) =>
-      listConversations(deps, p, query),
-    getConversation: (p: Principal, id: string) => getConversation(deps, p, id),
-    memberConversation: (p: Principal, id: string) => memberConversation(deps, p, id),
-    history: (p: Principal, id: string, query: HistoryQuery) => history(deps, p, id, query),
-    send: (p: Principal, input: SendMessageInput, origin?: Origin) =>
-      sendMessage(deps, p, input, origin),
-    sync: (p: Principal, input: SyncInput) => syncChanges(deps, p, input),
-    markRead: (p: Principal, id: string, seq: number, origin?: Origin) =>
-      markRead(deps, p, id, seq, origin),
-    visibleContacts: (userId: string, userIds: string[]) => visibleContacts(deps, userId, userIds),
-    presenceAudience: (userId: string, limit: number) => presenceAudience(deps, userId, limit),
-  };
-}
-export type Chat = ReturnType<typeof createChat>;

@@ -1,0 +1,82 @@
+import { type Principal } from '../entities.js';
+import { type ConversationBox } from '../ports.js';
+import {
+  type CreateConversationInput,
+  type DeleteMessageInput,
+  type EditMessageInput,
+  type HistoryQuery,
+  type ListReportsQuery,
+  type ReportInput,
+  type SendMessageInput,
+  type SyncInput,
+} from '../schemas.js';
+import { type ChatDeps, type Origin, memberConversation } from './context.js';
+import {
+  answerRequest,
+  getConversation,
+  listConversations,
+  openConversation,
+} from './conversations.js';
+import {
+  deleteMessage,
+  editMessage,
+  history,
+  markRead,
+  sendMessage,
+  syncChanges,
+} from './messages.js';
+import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
+import {
+  blockUser,
+  blockedUsers,
+  listReports,
+  report,
+  resolveReport,
+  unblockUser,
+} from './trust.js';
+
+export type { ChatDeps, Origin } from './context.js';
+export { memberConversation } from './context.js';
+export * from './conversations.js';
+export * from './messages.js';
+export * from './presence.js';
+export * from './trust.js';
+
+type Page = { limit: number; cursor?: string };
+
+/** The use cases bound to their ports: what the transports call. */
+export function createChat(deps: ChatDeps) {
+  return {
+    openConversation: (p: Principal, input: CreateConversationInput) =>
+      openConversation(deps, p, input),
+    listConversations: (p: Principal, query: Page & { box?: ConversationBox }) =>
+      listConversations(deps, p, query),
+    getConversation: (p: Principal, id: string) => getConversation(deps, p, id),
+    memberConversation: (p: Principal, id: string) => memberConversation(deps, p, id),
+    answerRequest: (p: Principal, id: string, answer: 'accept' | 'decline') =>
+      answerRequest(deps, p, id, answer),
+    history: (p: Principal, id: string, query: HistoryQuery) => history(deps, p, id, query),
+    send: (p: Principal, input: SendMessageInput, origin?: Origin) =>
+      sendMessage(deps, p, input, origin),
+    edit: (p: Principal, input: EditMessageInput, origin?: Origin) =>
+      editMessage(deps, p, input, origin),
+    delete: (p: Principal, input: DeleteMessageInput, origin?: Origin) =>
+      deleteMessage(deps, p, input, origin),
+    moderateDelete: (p: Principal, input: DeleteMessageInput) =>
+      deleteMessage(deps, p, input, {}, true),
+    sync: (p: Principal, input: SyncInput) => syncChanges(deps, p, input),
+    markRead: (p: Principal, id: string, seq: number, origin?: Origin) =>
+      markRead(deps, p, id, seq, origin),
+    visibleContacts: (userId: string, userIds: string[]) => visibleContacts(deps, userId, userIds),
+    presenceAudience: (userId: string, limit: number) => presenceAudience(deps, userId, limit),
+    typingAudience: (p: Principal, id: string) => typingAudience(deps, p, id),
+    block: (p: Principal, userId: string) => blockUser(deps, p, userId),
+    unblock: (p: Principal, userId: string) => unblockUser(deps, p, userId),
+    blockedUsers: (p: Principal, page: Page) => blockedUsers(deps, p, page),
+    report: (p: Principal, input: ReportInput) => report(deps, p, input),
+    listReports: (p: Principal, query: ListReportsQuery) => listReports(deps, p, query),
+    resolveReport: (p: Principal, id: string, resolution: 'dismissed' | 'message_deleted') =>
+      resolveReport(deps, p, id, resolution),
+  };
+}
+export type Chat = ReturnType<typeof createChat>;

@@ -1,0 +1,182 @@
+import { type Principal } from '../entities.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import {
+  type BlockedUsersPage,
+  type ReportDto,
+  type ReportReceipt,
+  type ReportsPage,
+} from '../responses.js';
+import { toConversationUpdate, toReportDto } from '../mappers.js';
+import { memberIds } from '../rules.js';
+import { type ListReportsQuery, type ReportInput } from '../schemas.js';
+import { type ChatDeps, memberConversation } from './context.js';
+import { deleteMessage } from './messages.js';
+
+function assertNotSelf(principal: Principal, userId: string): void {
+  if (userId === principal.userId)
+    throw new ValidationError('that is you', [{ path: 'userId', message: 'must be someone else' }]);
+}
+
+/**
+ * Blocks a user: from now on nothing goes between the two, either way, on every instance:
+ * their direct conversations are blocked (no sends, edits or typing), no new ones open,
+ * presence and read receipts stop. Both sides' devices are told at once.
+ */
+export async function blockUser(
+  deps: ChatDeps,
+  principal: Principal,
+  userId: string,
+): Promise<{ blocked: true }> {
+  assertNotSelf(principal, userId);
+  // Blocking back someone who already blocked (or blocking twice) changes nothing either sees.
+  const alreadyApart =
+    (await deps.store.contacts.blockedAmong(principal.userId, [userId])).length > 0;
+  await deps.store.contacts.block(principal.userId, userId, deps.clock.now());
+  if (alreadyApart) return { blocked: true };
+  for (const conversation of await deps.store.conversations.setBlocked(
+    principal.userId,
+    userId,
+    true,
+  )) {
+    deps.fanout.toUsers(
+      memberIds(conversation),
+      'conversation:updated',
+      toConversationUpdate(conversation),
+    );
+  }
+  // Each side stops seeing the other: shown offline, without a last-seen time.
+  deps.fanout.toUsers([userId], 'presence', { userId: principal.userId, online: false });
+  deps.fanout.toUsers([principal.userId], 'presence', { userId, online: false });
+  return { blocked: true };
+}
+
+/** Lifts the principal's block; conversations open again unless the other side blocks too. */
+export async function unblockUser(
+  deps: ChatDeps,
+  principal: Principal,
+  userId: string,
+): Promise<{ blocked: false }> {
+  assertNotSelf(principal, userId);
+  if (!(await deps.store.contacts.unblock(principal.userId, userId))) return { blocked: false };
+  if ((await deps.store.contacts.blockedAmong(principal.userId, [userId])).length > 0)
+    return { blocked: false };
+  for (const conversation of await deps.store.conversations.setBlocked(
+    principal.userId,
+    userId,
+    false,
+  )) {
+    deps.fanout.toUsers(
+      memberIds(conversation),
+      'conversation:updated',
+      toConversationUpdate(conversation),
+    );
+  }
+  return { blocked: false };
+}
+
+export async function blockedUsers(
+  deps: ChatDeps,
+  principal: Principal,
+  page: { limit: number; cursor?: string },
+): Promise<BlockedUsersPage> {
+  const result = await deps.store.contacts.blockedBy(principal.userId, page);
+  return {
+    users: result.users.map((u) => ({ userId: u.userId, since: u.since.toISOString() })),
+    ...(result.nextCursor && { nextCursor: result.nextCursor }),
+  };
+}
+
+/**
+ * Reports a message, or a direct conversation's other side, to the moderators. Stored with a
+ * snapshot of the message; the reported user is told nothing, the reporter only that it was taken.
+ */
+export async function report(
+  deps: ChatDeps,
+  principal: Principal,
+  input: ReportInput,
+): Promise<ReportReceipt> {
+  const conversation = await memberConversation(deps, principal, input.conversationId);
+  let reportedUserId: string;
+  let snapshot: { senderId: string; body: string; createdAt: Date } | undefined;
+  if (input.messageId) {
+    const message = await deps.store.messages.get(conversation.id, input.messageId);
+    if (!message) throw new NotFoundError('no such message in this conversation');
+    if (message.senderId === principal.userId)
+      throw new ValidationError('you cannot report your own message', [
+        { path: 'messageId', message: 'a message of someone else' },
+      ]);
+    reportedUserId = message.senderId;
+    snapshot = { senderId: message.senderId, body: message.body, createdAt: message.createdAt };
+  } else {
+    const other = conversation.members.find((m) => m.userId !== principal.userId);
+    if (conversation.kind !== 'direct' || !other)
+      throw new ValidationError('in a group, report a message', [
+        { path: 'messageId', message: 'required for a group conversation' },
+      ]);
+    reportedUserId = other.userId;
+  }
+  const stored = await deps.store.reports.create({
+    reporterId: principal.userId,
+    reportedUserId,
+    conversationId: conversation.id,
+    ...(input.messageId && { messageId: input.messageId }),
+    reason: input.reason,
+    ...(input.note && { note: input.note }),
+    ...(snapshot && { snapshot }),
+    createdAt: deps.clock.now(),
+  });
+  return { id: stored.id, status: 'open', createdAt: stored.createdAt.toISOString() };
+}
+
+function assertAdmin(principal: Principal): void {
+  if (principal.role !== 'admin') throw new ForbiddenError('moderation is for admins');
+}
+
+export async function listReports(
+  deps: ChatDeps,
+  principal: Principal,
+  query: ListReportsQuery,
+): Promise<ReportsPage> {
+  assertAdmin(principal);
+  const page = await deps.store.reports.list({
+    ...(query.status && { status: query.status }),
+    limit: query.limit,
+    ...(query.cursor && { cursor: query.cursor }),
+  });
+  return {
+    reports: page.reports.map(toReportDto),
+    ...(page.nextCursor && { nextCursor: page.nextCursor }),
+  };
+}
+
+/** Resolves a report; `message_deleted` deletes the reported message for everyone first. */
+export async function resolveReport(
+  deps: ChatDeps,
+  principal: Principal,
+  reportId: string,
+  resolution: 'dismissed' | 'message_deleted',
+): Promise<ReportDto> {
+  assertAdmin(principal);
+  const found = await deps.store.reports.get(reportId);
+  if (!found) throw new NotFoundError('no such report');
+  if (resolution === 'message_deleted') {
+    if (!found.messageId)
+      throw new ValidationError('this report is about a conversation, not a message', [
+        { path: 'resolution', message: 'use dismissed' },
+      ]);
+    await deleteMessage(
+      deps,
+      principal,
+      { conversationId: found.conversationId, messageId: found.messageId },
+      {},
+      true,
+    );
+  }
+  const resolved = await deps.store.reports.resolve(
+    reportId,
+    principal.userId,
+    resolution,
+    deps.clock.now(),
+  );
+  return toReportDto(resolved ?? found);
+}
