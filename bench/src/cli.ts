@@ -279,7 +279,25 @@ async function main(): Promise<number> {
     const describeFault = (f: FaultResult) =>
       `fault ${f.kind}: ${f.acked}/${f.sent} acked, ${f.missingBeforeSync} missing before sync, ${f.recoveredBySync} recovered by sync, ` +
       `LOST ${f.lostAfterSync}, recovery ${f.recoveryMs} ms`;
-    const faultOpts = { ...settings.fault, bodyBytes: settings.bodyBytes };
+    // Faults run below the gateway's measured ceiling (half its highest sustained rate), for as
+    // long as it takes to send the planned number of messages: a fault test on an overloaded
+    // gateway would only measure the overload (sends time out unacked, nothing to recover).
+    const planned = Math.round((settings.fault.rate * settings.fault.durationMs) / 1000);
+    const sustained = maxThroughput(latency, 'gateway').messagesPerSec;
+    const faultRate =
+      settings.mode === 'full' && sustained > 0
+        ? Math.max(100, Math.min(settings.fault.rate, Math.floor(sustained / 2)))
+        : settings.fault.rate;
+    const faultOpts = {
+      ...settings.fault,
+      rate: faultRate,
+      durationMs: Math.ceil((planned / faultRate) * 1000),
+      bodyBytes: settings.bodyBytes,
+    };
+    if (faultRate !== settings.fault.rate)
+      log(
+        `faults at ${faultRate} msg/s for ${faultOpts.durationMs / 1000} s (${planned} messages)`,
+      );
     if (!settings.skip.has('faults')) {
       for (const kind of ['redis-restart', 'kill-instance-b'] as const) {
         const f = await fault(kind, gatewayFleet, { target: gateway, redis }, faultOpts);
