@@ -119,6 +119,8 @@ export interface OfflineCheck {
 // What the server API changes in the store
 
 export interface ConversationChange {
+  /** When it happens (the sync cursor's settle window is measured against it). */
+  at: Date;
   title?: string;
   archived?: boolean;
   add?: Omit<Member, 'lastReadSeq'>[];

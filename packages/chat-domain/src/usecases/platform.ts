@@ -146,6 +146,7 @@ export async function changeConversation(
   patch: ServiceConversationPatch,
 ) {
   const result = await changed(deps, conversationId, {
+    at: deps.clock.now(),
     ...(patch.title !== undefined && { title: patch.title }),
     ...(patch.archived !== undefined && { archived: patch.archived }),
   });
@@ -170,6 +171,7 @@ export async function addMembers(deps: ChatDeps, conversationId: string, userIds
     ]);
   const joinedAt = deps.clock.now();
   const result = await changed(deps, conversationId, {
+    at: joinedAt,
     add: joining.map((userId) => ({ userId, role: 'member' as const, joinedAt })),
   });
   const c = result.conversation;
@@ -192,7 +194,10 @@ export async function addMembers(deps: ChatDeps, conversationId: string, userIds
  * devices are told so live (the update's memberIds leave them out).
  */
 export async function removeMember(deps: ChatDeps, conversationId: string, userId: string) {
-  const result = await changed(deps, conversationId, { remove: [userId] });
+  const result = await changed(deps, conversationId, {
+    at: deps.clock.now(),
+    remove: [userId],
+  });
   const c = result.conversation;
   if (result.changed)
     deps.fanout.toUsers([...memberIds(c), userId], 'conversation:updated', conversationChanged(c));
