@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { createChat, type ChatStore, type Clock } from '@jobsphere/chat-domain';
+import { createChat, createPlatform, type ChatStore, type Clock } from '@jobsphere/chat-domain';
 import { RedisModule } from '@jobsphere/redis-kit';
 import { TokenService } from './auth/token.service.js';
 import { BearerGuard } from './auth/bearer.guard.js';
@@ -24,6 +24,11 @@ import { ConnectionGuard } from './realtime/connection-guard.js';
 import { RealtimeBus, isUserRoom } from './realtime/realtime-bus.js';
 import { MissedBroadcasts, RedisLossPolicy } from './realtime/redis-loss.policy.js';
 import { devOnlyModules } from './try/try.module.js';
+import { ServiceController } from './service/service.controller.js';
+import { ServiceGuard } from './service/service.guard.js';
+import { ServiceTokenService } from './service/service-token.service.js';
+import { PLATFORM } from './service/service.tokens.js';
+import { OutboxWorker } from './webhooks/outbox.worker.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -74,6 +79,8 @@ export class AppModule {
         // Production serves metrics on their own port and keeps the API description off the public path.
         ...(config.metrics ? [] : [MetricsController]),
         ...(config.nodeEnv === 'production' ? [] : [OpenApiController]),
+        // The server API exists where a service secret is configured (always outside production).
+        ...(config.platform.service ? [ServiceController] : []),
       ],
       providers: [
         { provide: CHAT_STORE, useValue: store },
@@ -84,8 +91,17 @@ export class AppModule {
             createChat({ store, fanout, clock: now }),
           inject: [RealtimeBus, CLOCK],
         },
+        {
+          provide: PLATFORM,
+          useFactory: (fanout: RealtimeBus, now: Clock) =>
+            createPlatform({ store, fanout, clock: now }),
+          inject: [RealtimeBus, CLOCK],
+        },
         TokenService,
         BearerGuard,
+        ServiceTokenService,
+        ServiceGuard,
+        OutboxWorker,
         ChatGateway,
         RealtimeBus,
         LifecycleState,

@@ -1,5 +1,6 @@
 import { parseRedisConfig, RedisConfigError, type RedisConfig } from '@jobsphere/redis-kit';
 import { z } from 'zod';
+import { parsePlatformConfig, type PlatformConfig } from './platform-config.js';
 
 /** What a client can spend, per budget: `points` per `durationS` seconds, shared by all instances. */
 export interface Budget {
@@ -66,6 +67,8 @@ export interface AppConfig {
    * AUTH token and the MongoDB user. Re-read every `refreshMs` and whenever one is refused.
    */
   secrets?: SecretsConfig;
+  /** Service credentials, webhooks, offline notifications (platform-config.ts). */
+  platform: PlatformConfig;
 }
 
 export interface SecretsConfig {
@@ -279,6 +282,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       variable: 'MONGODB_URI',
       message: 'must not carry credentials when MONGODB_SECRET_ID provides them',
     });
+  const platform = parsePlatformConfig(
+    clean,
+    production,
+    secret ?? DEV_JWT_SECRET,
+    weakSecretReason,
+    issues,
+  );
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
   const e = parsed.data as Env;
@@ -325,6 +335,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       offlineGraceMs: e.PRESENCE_OFFLINE_GRACE_MS,
     },
     logLevel: e.LOG_LEVEL,
+    platform,
     ...((e.REDIS_AUTH_SECRET_ID !== undefined || e.MONGODB_SECRET_ID !== undefined) && {
       secrets: {
         region: e.AWS_REGION!,

@@ -4,884 +4,1462 @@
  */
 
 export interface paths {
-  '/conversations': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My conversations, most recently active first
+         * @description Each with its last message, read positions and unread count; cursor-paged.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        /**
+         * Open a direct conversation or create a group
+         * @description A direct conversation is one per pair of people and job context (`jobId`, `applicationId`): opening it again returns the same one with 200, which costs no budget. Groups are opened by recruiters and admins (2-50 members).
+         */
+        post: operations["createConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * My conversations, most recently active first
-     * @description Each with its last message, read positions and unread count; cursor-paged.
-     */
-    get: operations['listConversations'];
-    put?: never;
-    /**
-     * Open a direct conversation or create a group
-     * @description A direct conversation is one per pair of people and job context (`jobId`, `applicationId`): opening it again returns the same one with 200, which costs no budget. Groups are opened by recruiters and admins (2-50 members).
-     */
-    post: operations['createConversation'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/conversations/{id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One conversation */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** One conversation */
-    get: operations['getConversation'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/conversations/{id}/messages': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Message history, ascending by seq
+         * @description The newest page without a cursor; `before` pages back, `after` pages forward (not both).
+         */
+        get: operations["listMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Message history, ascending by seq
-     * @description The newest page without a cursor; `before` pages back, `after` pages forward (not both).
-     */
-    get: operations['listMessages'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/conversations/{id}/read': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move my read position forward
+         * @description It never moves back: an older `seq` leaves it where it is.
+         */
+        post: operations["markConversationRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Move my read position forward
-     * @description It never moves back: an older `seq` leaves it where it is.
-     */
-    post: operations['markConversationRead'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/health': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a conversation on behalf of users, with job context
+         * @description Accepted from the start: no message request, the people become contacts (a request one of them had sent is accepted). A direct conversation is one per pair and job context, a group one per `idempotencyKey`: repeating the call answers 200 with the same one. Members see it appear live (`conversation:created`). Scope: `conversations:write`.
+         */
+        post: operations["serviceOpenConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Load balancer target check: is this instance fit to serve?
-     * @description Fails (503) only for what is wrong with this instance: draining after SIGTERM, or its heap nearly exhausted. The store and Redis are reported under `dependencies` but never fail it: a shared dependency failing over looks the same on every instance, and replacing them all would turn a failover into an outage.
-     */
-    get: operations['getTargetHealth'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/health/ready': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the title, archive or unarchive
+         * @description Members' devices learn it live (`conversation:updated`) and through sync (the entry's `conversation`). Scope: `conversations:write`.
+         */
+        patch: operations["serviceChangeConversation"];
+        trace?: never;
     };
-    /**
-     * Dependencies: can this instance do everything right now?
-     * @description Fails (503) while the store or Redis does not answer within 1 s, or while draining. For operators, alarms and the local stack, not for the load balancer.
-     */
-    get: operations['getReadiness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/health/live': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post a system message
+         * @description Kind 'system', from `$system`: in the conversation's order, unread for every member, delivered live as `message:new` and returned by sync. Idempotent by `idempotencyKey`. Scope: `messages:write`.
+         */
+        post: operations["servicePostSystemMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * The process answers
-     * @description Nothing else is checked: never depends on Redis or the store.
-     */
-    get: operations['getLiveness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/metrics': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/conversations/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add people to a group
+         * @description They receive from now on, with nothing unread from before; their devices get `conversation:created`, the others `conversation:updated`. Members already there are left alone. Scope: `members:write`.
+         */
+        post: operations["serviceAddMembers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Prometheus metrics (not on the public port in production)
-     * @description On the main port in development and test. In production it is served only by a separate listener (METRICS_PORT, default 9464 on 127.0.0.1) for the scraper.
-     */
-    get: operations['getMetrics'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/openapi.json': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/conversations/{id}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove someone
+         * @description Nothing of the conversation reaches them from then on; their devices are told (`conversation:updated` without them in `memberIds`) and their sync of it answers NOT_A_MEMBER. Idempotent. Scope: `members:write`.
+         */
+        delete: operations["serviceRemoveMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * This document (development and test only)
-     * @description Not served in production: generate clients from docs/openapi.json in the repository.
-     */
-    get: operations['getOpenApiDocument'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/dev/token': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/users/{userId}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a person
+         * @description Their message bodies become tombstones (devices see them through sync), their read positions, presence, memberships, contacts and blocks go, the texts of their reports and of report snapshots of their messages go, and the erasure is recorded (who, when, how much; never what). Bounded per call: call again while `complete` is false. Scope: `users:erase`.
+         */
+        post: operations["serviceEraseUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Mint a token for any identity (development only)
-     * @description Exists only when NODE_ENV is development or test and the public development secret is in use: never in production, where tokens come from the JobSphere identity service.
-     */
-    post: operations['mintDevToken'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
+    "/service/v1/users/{userId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a person's conversations and messages
+         * @description Scope: `users:export`.
+         */
+        get: operations["serviceExportUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/webhooks/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook deliveries that were given up, newest first
+         * @description Scope: `webhooks:admin`.
+         */
+        get: operations["serviceListDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/webhooks/dead-letters/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver a dead letter again
+         * @description Due at once, its attempts counted from zero; same `webhook-id` as before. Scope: `webhooks:admin`.
+         */
+        post: operations["serviceReplayDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Load balancer target check: is this instance fit to serve?
+         * @description Fails (503) only for what is wrong with this instance: draining after SIGTERM, or its heap nearly exhausted. The store and Redis are reported under `dependencies` but never fail it: a shared dependency failing over looks the same on every instance, and replacing them all would turn a failover into an outage.
+         */
+        get: operations["getTargetHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dependencies: can this instance do everything right now?
+         * @description Fails (503) while the store or Redis does not answer within 1 s, or while draining. For operators, alarms and the local stack, not for the load balancer.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The process answers
+         * @description Nothing else is checked: never depends on Redis or the store.
+         */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (not on the public port in production)
+         * @description On the main port in development and test. In production it is served only by a separate listener (METRICS_PORT, default 9464 on 127.0.0.1) for the scraper.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This document (development and test only)
+         * @description Not served in production: generate clients from docs/openapi.json in the repository.
+         */
+        get: operations["getOpenApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dev/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mint a token for any identity (development only)
+         * @description Exists only when NODE_ENV is development or test and the public development secret is in use: never in production, where tokens come from the JobSphere identity service.
+         */
+        post: operations["mintDevToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: {
-    CreateConversation:
-      | components['schemas']['OpenDirectConversation']
-      | components['schemas']['CreateGroupConversation'];
-    OpenDirectConversation: {
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      kind: 'direct';
-      userId: string;
-      jobId?: string;
-      applicationId?: string;
-    };
-    CreateGroupConversation: {
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      kind: 'group';
-      /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
-      title: string;
-      /** @description Besides the creator; the creator's own id and repeats are ignored. */
-      memberIds: string[];
-      jobId?: string;
-      applicationId?: string;
-    };
-    MarkRead: {
-      /** @description The newest seq read. */
-      seq: number;
-    };
-    DevTokenRequest: {
-      userId: string;
-      /** @enum {string} */
-      role: 'candidate' | 'recruiter' | 'admin';
-    };
-    /** @description A conversation as the caller sees it. */
-    ConversationDto: {
-      id: string;
-      /** @enum {string} */
-      kind: 'direct' | 'group';
-      title?: string;
-      jobId?: string;
-      applicationId?: string;
-      members: components['schemas']['ConversationMemberDto'][];
-      createdBy: string;
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      createdAt: string;
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      lastActivityAt: string;
-      lastMessage?: components['schemas']['MessagePreviewDto'];
-      /** @description Seq of the newest message (0 when empty). */
-      lastSeq: number;
-      /** @description The change cursor: a device holding the conversation up to here syncs from it. */
-      version: number;
-      /** @description The caller's read position. */
-      lastReadSeq: number;
-      unreadCount: number;
-    };
-    ConversationMemberDto: {
-      userId: string;
-      /** @enum {string} */
-      role: 'owner' | 'member';
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      joinedAt: string;
-      /** @description What this member has read ("seen"). */
-      lastReadSeq: number;
-    };
-    /** @description The newest message, its body cut to a preview. */
-    MessagePreviewDto: {
-      id: string;
-      /** @description Position in the conversation: order by it. */
-      seq: number;
-      senderId: string;
-      body: string;
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      createdAt: string;
-    };
-    Error: {
-      error: components['schemas']['ErrorBody'];
-    };
-    ErrorBody: {
-      code: components['schemas']['ErrorCode'];
-      /** @description Safe to show; never echoes the request. */
-      message: string;
-      issues?: components['schemas']['ErrorIssue'][];
-      /** @description With RATE_LIMITED: when to retry. */
-      retryAfterMs?: number;
-    };
-    /**
-     * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
-     * @enum {string}
-     */
-    ErrorCode:
-      | 'INVALID_PAYLOAD'
-      | 'UNAUTHORIZED'
-      | 'FORBIDDEN'
-      | 'NOT_FOUND'
-      | 'NOT_A_MEMBER'
-      | 'CONFLICT'
-      | 'RATE_LIMITED'
-      | 'TOO_MANY_CONNECTIONS'
-      | 'PAYLOAD_TOO_LARGE'
-      | 'UNSUPPORTED_MEDIA_TYPE'
-      | 'UNKNOWN_EVENT'
-      | 'UNAVAILABLE'
-      | 'INTERNAL';
-    ErrorIssue: {
-      /** @description The invalid field, dot-separated; `(root)` for all. */
-      path: string;
-      message: string;
-    };
-    /** @description Most recently active first. */
-    ConversationList: {
-      conversations: components['schemas']['ConversationDto'][];
-      /** @description Pass as `cursor` for the next page. */
-      nextCursor?: string;
-      /** @description Unread messages over the caller's most recently active conversations. */
-      totalUnread: number;
-      /** @description True when the caller has more conversations than `totalUnread` counts. */
-      totalUnreadCapped: boolean;
-    };
-    HistoryPage: {
-      /** @description Ascending by seq. */
-      messages: components['schemas']['MessageDto'][];
-      /** @description More messages beyond this page, that direction. */
-      hasMore: boolean;
-    };
-    /** @description A stored message. */
-    MessageDto: {
-      id: string;
-      conversationId: string;
-      /** @description Position in the conversation: order by it. */
-      seq: number;
-      /** @description The conversation's version at this message's last change (the sync cursor). */
-      version: number;
-      senderId: string;
-      clientMessageId: string;
-      body: string;
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      createdAt: string;
-    };
-    ReadResult: {
-      conversationId: string;
-      lastReadSeq: number;
-      unreadCount: number;
-    };
-    /** @description This instance's checks (lifecycle, heap) and, apart, its dependencies'. */
-    TargetHealth: {
-      /** @enum {string} */
-      status: 'ok' | 'error' | 'shutting_down';
-      /** @description The checks that are up. */
-      info?: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-      /** @description The checks that are down. */
-      error?: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-      /** @description Every check. */
-      details: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-      /** @description Store and Redis, each pinged with a 1 s timeout: reported, never failing. */
-      dependencies: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-    };
-    /** @description One check: up or down, with its details. */
-    HealthCheck: {
-      /** @enum {string} */
-      status: 'up' | 'down';
-    } & {
-      [key: string]: unknown;
-    };
-    HealthReport: {
-      /** @enum {string} */
-      status: 'ok' | 'error' | 'shutting_down';
-      /** @description The checks that are up. */
-      info?: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-      /** @description The checks that are down. */
-      error?: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-      /** @description Every check. */
-      details: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-    };
-    Liveness: {
-      /** @constant */
-      status: 'ok';
-    };
-    DevToken: {
-      /** @description An access token signed with the development secret. */
-      token: string;
-    };
-  };
-  responses: {
-    /** @description The JSON, a body field or a query parameter is invalid; `issues` lists each one. Codes: INVALID_PAYLOAD. */
-    BadRequest: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
-            /** @enum {string} */
-            code: 'INVALID_PAYLOAD';
-          };
+    schemas: {
+        CreateConversation: components["schemas"]["OpenDirectConversation"] | components["schemas"]["CreateGroupConversation"];
+        OpenDirectConversation: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "direct";
+            userId: string;
+            jobId?: string;
+            applicationId?: string;
         };
-      };
-    };
-    /** @description Missing, invalid or expired bearer token: get a fresh one and retry once. Codes: UNAUTHORIZED. */
-    Unauthorized: {
-      headers: {
-        /** @description RFC 6750: `Bearer realm="jobsphere-chat"`, with `error="invalid_token"` when one was sent. */
-        'WWW-Authenticate': string;
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
-            /** @enum {string} */
-            code: 'UNAUTHORIZED';
-          };
+        CreateGroupConversation: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "group";
+            /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
+            title: string;
+            /** @description Besides the creator; the creator's own id and repeats are ignored. */
+            memberIds: string[];
+            jobId?: string;
+            applicationId?: string;
         };
-      };
-    };
-    /** @description Not allowed for the caller's role. Codes: FORBIDDEN. */
-    Forbidden: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
-            /** @enum {string} */
-            code: 'FORBIDDEN';
-          };
+        MarkRead: {
+            /** @description The newest seq read. */
+            seq: number;
         };
-      };
-    };
-    /** @description The body is over HTTP_MAX_BODY_BYTES (64 KiB). Codes: PAYLOAD_TOO_LARGE. */
-    PayloadTooLarge: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+        ServiceOpenConversation: {
+            /** @description Chosen by the caller: repeating a request with it changes nothing. */
+            idempotencyKey: string;
             /** @enum {string} */
-            code: 'PAYLOAD_TOO_LARGE';
-          };
+            kind: "direct" | "group";
+            /** @description Everyone in it: exactly two for a direct conversation. */
+            memberIds: string[];
+            /** @description The owner, one of memberIds (default: the first). */
+            createdBy?: string;
+            /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
+            title?: string;
+            jobId?: string;
+            applicationId?: string;
         };
-      };
-    };
-    /** @description A body that is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
-    UnsupportedMediaType: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+        ServiceConversationPatch: {
+            /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
+            title?: string;
+            archived?: boolean;
+        };
+        SystemMessage: {
+            /** @description Chosen by the caller: repeating a request with it changes nothing. */
+            idempotencyKey: string;
+            /** @description Up to 4000 UTF-16 code units, not blank, no control characters. */
+            body: string;
+        };
+        AddMembers: {
+            userIds: string[];
+        };
+        DevTokenRequest: {
+            userId: string;
             /** @enum {string} */
-            code: 'UNSUPPORTED_MEDIA_TYPE';
-          };
+            role: "candidate" | "recruiter" | "admin";
         };
-      };
-    };
-    /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). Codes: RATE_LIMITED. */
-    TooManyRequests: {
-      headers: {
-        /** @description Seconds to wait before retrying. */
-        'Retry-After': number;
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+        /** @description A conversation as the caller sees it. */
+        ConversationDto: {
+            id: string;
             /** @enum {string} */
-            code: 'RATE_LIMITED';
-          };
+            kind: "direct" | "group";
+            title?: string;
+            jobId?: string;
+            applicationId?: string;
+            members: components["schemas"]["ConversationMemberDto"][];
+            createdBy: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            lastActivityAt: string;
+            lastMessage?: components["schemas"]["MessagePreviewDto"];
+            /** @description Set while this is a request (pending) or after its recipient declined it. */
+            request?: components["schemas"]["MessageRequestDto"];
+            /** @description One of the two people blocked the other. */
+            blocked: boolean;
+            /** @description Seq of the newest message (0 when empty). */
+            lastSeq: number;
+            /** @description The change cursor: a device holding the conversation up to here syncs from it. */
+            version: number;
+            /** @description The caller's read position. */
+            lastReadSeq: number;
+            unreadCount: number;
+            /** @description Closed by the platform. */
+            archived?: boolean;
         };
-      };
-    };
-    /** @description A bug. The message never carries internals. Codes: INTERNAL. */
-    InternalError: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+        ConversationMemberDto: {
+            userId: string;
             /** @enum {string} */
-            code: 'INTERNAL';
-          };
+            role: "owner" | "member";
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            joinedAt: string;
+            /** @description What this member has read ("seen"). */
+            lastReadSeq: number;
         };
-      };
-    };
-    /** @description The store did not answer in time: retry. Nothing was acknowledged, though a write may still land (opening a direct conversation and marking read are safe to repeat). Codes: UNAVAILABLE. */
-    Unavailable: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+        /** @description The newest message, its body cut to a preview. */
+        MessagePreviewDto: {
+            id: string;
+            /** @description Position in the conversation: order by it. */
+            seq: number;
+            senderId: string;
+            /** @description Empty once the message was deleted (see deletedAt). */
+            body: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            createdAt: string;
+            deleted?: boolean;
+        };
+        /** @description A direct conversation with someone never talked to: the opener waits, the recipient answers. */
+        MessageRequestDto: {
+            from: string;
+            to: string;
             /** @enum {string} */
-            code: 'UNAVAILABLE';
-          };
+            state: "pending" | "declined";
         };
-      };
-    };
-    /** @description No such conversation for the caller: the same answer whether it exists or not, so ids cannot be probed. Codes: NOT_FOUND, NOT_A_MEMBER. */
-    NotFound: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+        Error: {
+            error: components["schemas"]["ErrorBody"];
+        };
+        ErrorBody: {
+            code: components["schemas"]["ErrorCode"];
+            /** @description Safe to show; never echoes the request. */
+            message: string;
+            issues?: components["schemas"]["ErrorIssue"][];
+            /** @description With RATE_LIMITED: when to retry. */
+            retryAfterMs?: number;
+        };
+        /**
+         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
+         * @enum {string}
+         */
+        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "EDIT_WINDOW_PASSED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
+        ErrorIssue: {
+            /** @description The invalid field, dot-separated; `(root)` for all. */
+            path: string;
+            message: string;
+        };
+        /** @description Most recently active first. */
+        ConversationList: {
+            conversations: components["schemas"]["ConversationDto"][];
+            /** @description Pass as `cursor` for the next page. */
+            nextCursor?: string;
+            /** @description Unread messages over the caller's most recently active conversations. */
+            totalUnread: number;
+            /** @description True when the caller has more conversations than `totalUnread` counts. */
+            totalUnreadCapped: boolean;
+        };
+        HistoryPage: {
+            /** @description Ascending by seq. */
+            messages: components["schemas"]["MessageDto"][];
+            /** @description More messages beyond this page, that direction. */
+            hasMore: boolean;
+        };
+        /** @description A stored message, in its current state. */
+        MessageDto: {
+            id: string;
+            conversationId: string;
+            /** @description Position in the conversation: order by it. */
+            seq: number;
+            /** @description The conversation's version at this message's last change (the sync cursor). */
+            version: number;
+            senderId: string;
+            clientMessageId: string;
+            /**
+             * @description 'system' messages are posted by the platform and shown apart.
+             * @enum {string}
+             */
+            kind: "user" | "system";
+            /** @description Empty once the message was deleted (see deletedAt). */
+            body: string;
+            attachments?: components["schemas"]["MessageAttachment"][];
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            editedAt?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            deletedAt?: string;
+        };
+        /** @description A file the message carries (uploaded first). */
+        MessageAttachment: {
+            id: string;
+            fileName: string;
+            contentType: string;
+            /** @description Bytes. */
+            size: number;
+        };
+        ReadResult: {
+            conversationId: string;
+            lastReadSeq: number;
+            unreadCount: number;
+        };
+        ServiceConversationResult: {
+            conversation: components["schemas"]["ConversationDto"];
+            /** @description False when the key or the pair had one already. */
+            created: boolean;
+        };
+        SendResult: {
+            message: components["schemas"]["MessageDto"];
+            /** @description This clientMessageId was already stored. */
+            duplicate: boolean;
+        };
+        ErasureResult: {
+            userId: string;
+            /** @description False when the step budget ran out first: call again (it is idempotent). */
+            complete: boolean;
+            messagesRedacted: number;
+            conversationsLeft: number;
+        };
+        UserExport: {
+            userId: string;
+            /** Format: date-time */
+            exportedAt: string;
+            conversations: components["schemas"]["ConversationDto"][];
+            /** @description Sent by the user, oldest first. */
+            messages: components["schemas"]["MessageDto"][];
+            /** @description A cap was reached: not everything is here. */
+            truncated: boolean;
+        };
+        DeadLettersPage: {
+            entries: components["schemas"]["DeadLetter"][];
+            nextCursor?: string;
+        };
+        DeadLetter: {
+            id: string;
+            endpoint: string;
+            attempts: number;
+            lastError?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The event as it would be sent. */
+            event: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description This instance's checks (lifecycle, heap) and, apart, its dependencies'. */
+        TargetHealth: {
             /** @enum {string} */
-            code: 'NOT_FOUND' | 'NOT_A_MEMBER';
-          };
+            status: "ok" | "error" | "shutting_down";
+            /** @description The checks that are up. */
+            info?: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            /** @description The checks that are down. */
+            error?: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            /** @description Every check. */
+            details: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            /** @description Store and Redis, each pinged with a 1 s timeout: reported, never failing. */
+            dependencies: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
         };
-      };
+        /** @description One check: up or down, with its details. */
+        HealthCheck: {
+            /** @enum {string} */
+            status: "up" | "down";
+        } & {
+            [key: string]: unknown;
+        };
+        HealthReport: {
+            /** @enum {string} */
+            status: "ok" | "error" | "shutting_down";
+            /** @description The checks that are up. */
+            info?: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            /** @description The checks that are down. */
+            error?: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            /** @description Every check. */
+            details: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+        };
+        Liveness: {
+            /** @constant */
+            status: "ok";
+        };
+        DevToken: {
+            /** @description An access token signed with the development secret. */
+            token: string;
+        };
     };
-  };
-  parameters: never;
-  requestBodies: never;
-  headers: never;
-  pathItems: never;
+    responses: {
+        /** @description The JSON, a body field or a query parameter is invalid; `issues` lists each one. Codes: INVALID_PAYLOAD. */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "INVALID_PAYLOAD";
+                    };
+                };
+            };
+        };
+        /** @description Missing, invalid or expired bearer token: get a fresh one and retry once. Codes: UNAUTHORIZED. */
+        Unauthorized: {
+            headers: {
+                /** @description RFC 6750: `Bearer realm="jobsphere-chat"`, with `error="invalid_token"` when one was sent. */
+                "WWW-Authenticate": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED";
+                    };
+                };
+            };
+        };
+        /** @description Not allowed for the caller's role. Codes: FORBIDDEN, BLOCKED, REQUEST_PENDING, REQUEST_DECLINED, EDIT_WINDOW_PASSED. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "EDIT_WINDOW_PASSED";
+                    };
+                };
+            };
+        };
+        /** @description The body is over HTTP_MAX_BODY_BYTES (64 KiB). Codes: PAYLOAD_TOO_LARGE. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+        };
+        /** @description A body that is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+        };
+        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). Codes: RATE_LIMITED. */
+        TooManyRequests: {
+            headers: {
+                /** @description Seconds to wait before retrying. */
+                "Retry-After": number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                    };
+                };
+            };
+        };
+        /** @description A bug. The message never carries internals. Codes: INTERNAL. */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+        };
+        /** @description The store did not answer in time: retry. Nothing was acknowledged, though a write may still land (opening a direct conversation and marking read are safe to repeat). Codes: UNAVAILABLE. */
+        Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "UNAVAILABLE";
+                    };
+                };
+            };
+        };
+        /** @description No such conversation for the caller: the same answer whether it exists or not, so ids cannot be probed. Codes: NOT_FOUND, NOT_A_MEMBER. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "NOT_FOUND" | "NOT_A_MEMBER";
+                    };
+                };
+            };
+        };
+    };
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  listConversations: {
-    parameters: {
-      query?: {
-        /** @description `nextCursor` of the previous page. */
-        cursor?: string;
-        limit?: number;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
+    listConversations: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                limit?: number;
+                box?: "inbox" | "requests";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of conversations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description A page of conversations. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    createConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['ConversationList'];
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateConversation"];
+            };
         };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
+        responses: {
+            /** @description That direct conversation already existed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
     };
-  };
-  createConversation: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
     };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['CreateConversation'];
-      };
+    listMessages: {
+        parameters: {
+            query?: {
+                /** @description The page just before this seq (paging back). */
+                before?: number;
+                /** @description The page just after this seq (paging forward). */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of messages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
     };
-    responses: {
-      /** @description That direct conversation already existed. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    markConversationRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['ConversationDto'];
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkRead"];
+            };
         };
-      };
-      /** @description Created. */
-      201: {
-        headers: {
-          [name: string]: unknown;
+        responses: {
+            /** @description My read position now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
-        content: {
-          'application/json': components['schemas']['ConversationDto'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
     };
-  };
-  getConversation: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-      };
-      cookie?: never;
+    serviceOpenConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceOpenConversation"];
+            };
+        };
+        responses: {
+            /** @description It existed already. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceConversationResult"];
+                };
+            };
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceConversationResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description The conversation. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    serviceChangeConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['ConversationDto'];
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceConversationPatch"];
+            };
         };
-      };
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
     };
-  };
-  listMessages: {
-    parameters: {
-      query?: {
-        /** @description The page just before this seq (paging back). */
-        before?: number;
-        /** @description The page just after this seq (paging forward). */
-        after?: number;
-        limit?: number;
-      };
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-      };
-      cookie?: never;
+    servicePostSystemMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SystemMessage"];
+            };
+        };
+        responses: {
+            /** @description That key was stored before. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendResult"];
+                };
+            };
+            /** @description Stored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description A page of messages. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    serviceAddMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['HistoryPage'];
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddMembers"];
+            };
         };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
     };
-  };
-  markConversationRead: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-      };
-      cookie?: never;
+    serviceRemoveMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                /** @description A user id. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
     };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['MarkRead'];
-      };
+    serviceEraseUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
     };
-    responses: {
-      /** @description My read position now. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    serviceExportUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id. */
+                userId: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['ReadResult'];
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserExport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
     };
-  };
-  getTargetHealth: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    serviceListDeadLetters: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLettersPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description Fit to serve. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    serviceReplayDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dead letter id. */
+                id: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['TargetHealth'];
+        requestBody?: never;
+        responses: {
+            /** @description Queued again. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
-      };
-      500: components['responses']['InternalError'];
-      /** @description Draining or unfit: take it out of rotation. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['TargetHealth'];
-        };
-      };
     };
-  };
-  getReadiness: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    getTargetHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Fit to serve. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetHealth"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description Draining or unfit: take it out of rotation. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetHealth"];
+                };
+            };
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description Every check is up. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['HealthReport'];
+        requestBody?: never;
+        responses: {
+            /** @description Every check is up. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthReport"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description A check is down (see `error`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthReport"];
+                };
+            };
         };
-      };
-      500: components['responses']['InternalError'];
-      /** @description A check is down (see `error`). */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['HealthReport'];
-        };
-      };
     };
-  };
-  getLiveness: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Alive. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['Liveness'];
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
         };
-      };
     };
-  };
-  getMetrics: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Prometheus text exposition format 0.0.4. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'text/plain': string;
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
         };
-      };
-      500: components['responses']['InternalError'];
     };
-  };
-  getOpenApiDocument: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description OpenAPI 3.1. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    getOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
-      };
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
     };
-  };
-  mintDevToken: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['DevTokenRequest'];
-      };
-    };
-    responses: {
-      /** @description A token for that identity. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    mintDevToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['DevToken'];
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DevTokenRequest"];
+            };
         };
-      };
-      400: components['responses']['BadRequest'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
+        responses: {
+            /** @description A token for that identity. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevToken"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
     };
-  };
 }
