@@ -79,7 +79,7 @@ export class OutboxWorker implements OnModuleInit, OnApplicationShutdown {
     this.running = true;
     for (let i = 0; i < this.config.concurrency; i++) this.workers.push(this.work());
     this.logger.log(
-      `delivering to ${this.config.endpoints.length} endpoint(s), ${this.config.concurrency} at a time`,
+      `delivering to ${this.config.endpoints.length} endpoint(s), ${this.config.concurrency} at a time, leases ${this.instance}:*`,
     );
   }
 
