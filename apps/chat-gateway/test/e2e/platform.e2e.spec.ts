@@ -4,7 +4,6 @@ import { waitUntil } from '@jobsphere/testing';
 import {
   SERVICE_SCOPES,
   type ConversationDto,
-  type ConversationUpdate,
   type MessageDto,
   type ServiceConversationResult,
   type ServiceScope,
@@ -146,7 +145,7 @@ describe('the platform: server API, webhooks from the outbox, offline notificati
     role: 'candidate' | 'recruiter' = 'candidate',
   ) => {
     tokens[userId] ??= await tokenFor(userId, role);
-    return connectClient(env.gateways[gateway]!.url, tokens[userId]!);
+    return connectClient(env.gateways[gateway]!.url, tokens[userId]);
   };
 
   beforeAll(async () => {
@@ -445,7 +444,7 @@ describe('the platform: server API, webhooks from the outbox, offline notificati
         .collection('outbox')
         .find({ kind: 'offline-check', payload: { $regex: 'otto' } })
         .toArray();
-      expect(checks.map((c) => c['state'])).toEqual(['done']);
+      expect(checks.map((c) => c['state'] as unknown)).toEqual(['done']);
     } finally {
       await store.close();
     }

@@ -71,7 +71,7 @@ export async function openForUsers(
     input.kind === 'direct'
       ? directKey(ordered[0]!, ordered[1]!, context)
       : `svc:${input.idempotencyKey}`;
-  let { conversation, created } = await deps.store.conversations.create({
+  const opened = await deps.store.conversations.create({
     kind: input.kind,
     ...(input.title !== undefined && { title: input.title }),
     ...context,
@@ -80,6 +80,8 @@ export async function openForUsers(
     createdAt,
     directKey: key,
   });
+  const { created } = opened;
+  let { conversation } = opened;
   if (conversation.request) {
     const accepted = await deps.store.conversations.answerRequest(
       conversation.id,
