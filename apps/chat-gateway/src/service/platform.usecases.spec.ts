@@ -301,6 +301,36 @@ describe('platform use cases (memory store, fake clock)', () => {
     });
   });
 
+  it('a report is a report.created event with what moderation tooling needs, never the note or the words', async () => {
+    const { conversation } = await openDirect();
+    const sent = await chat.send(rita, {
+      conversationId: conversation.id,
+      clientMessageId: 'r1',
+      body: 'pay a fee first',
+    });
+    const receipt = await chat.report(sam, {
+      conversationId: conversation.id,
+      messageId: sent.message.id,
+      reason: 'scam',
+      note: 'asked for money',
+    });
+    const event = (await events()).find((e) => e.type === 'report.created');
+    expect(event).toEqual({
+      id: `rep_${receipt.id}`,
+      type: 'report.created',
+      timestamp: clock.now().toISOString(),
+      data: {
+        reportId: receipt.id,
+        conversationId: conversation.id,
+        messageId: sent.message.id,
+        reason: 'scam',
+        reporterId: 'sam',
+        reportedUserId: 'rita',
+        createdAt: receipt.createdAt,
+      },
+    });
+  });
+
   it('erases a person: tombstones seen through sync, memberships gone, the erasure recorded; exports before', async () => {
     const { conversation } = await openDirect();
     await chat.send(sam, {

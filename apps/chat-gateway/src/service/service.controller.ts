@@ -25,6 +25,7 @@ import {
 } from '@jobsphere/chat-domain';
 import { type Response } from 'express';
 import { PresenceService } from '../presence/presence.service.js';
+import { RealtimeBus } from '../realtime/realtime-bus.js';
 import { CurrentService, RequireScope, ServiceGuard } from './service.guard.js';
 import { PLATFORM } from './service.tokens.js';
 
@@ -35,6 +36,7 @@ export class ServiceController {
   constructor(
     @Inject(PLATFORM) private readonly platform: Platform,
     private readonly presence: PresenceService,
+    private readonly bus: RealtimeBus,
   ) {}
 
   @Post('conversations')
@@ -81,12 +83,16 @@ export class ServiceController {
     return this.platform.removeMember(id, parsePayload(idSchema, userId, 'userId'));
   }
 
-  /** Idempotent; `complete: false` means call again. Presence goes with the first call. */
+  /**
+   * Idempotent; `complete: false` means call again. The person's devices are disconnected
+   * and their presence forgotten (the identity service revokes their tokens).
+   */
   @Post('users/:userId/erasure')
   @RequireScope('users:erase')
   @HttpCode(200)
   async erase(@CurrentService() service: ServicePrincipal, @Param('userId') userId: string) {
     const id = parsePayload(idSchema, userId, 'userId');
+    this.bus.disconnectUsers([id]);
     await this.presence.forget(id);
     return this.platform.eraseUser(service, id);
   }

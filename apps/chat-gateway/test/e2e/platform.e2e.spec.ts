@@ -461,7 +461,7 @@ describe('the platform: server API, webhooks from the outbox, offline notificati
 
   it('erasure leaves no body of the user in any collection; their export had it; the others see tombstones', async () => {
     const secret = `erase-me-${Date.now()}`;
-    const eva = await device('eva', 0);
+    const eva = await device('eva', 1);
     const ron = await device('ron', 1, 'recruiter');
     const opened = await api<ServiceConversationResult>('POST', '/service/v1/conversations', {
       idempotencyKey: 'erase-1',
@@ -496,6 +496,7 @@ describe('the platform: server API, webhooks from the outbox, offline notificati
       `${secret} my phone`,
     ]);
 
+    const gone = new Promise<string>((resolve) => eva.once('disconnect', resolve));
     const erased = await api<{ complete: boolean; messagesRedacted: number }>(
       'POST',
       '/service/v1/users/eva/erasure',
@@ -505,6 +506,8 @@ describe('the platform: server API, webhooks from the outbox, offline notificati
       messagesRedacted: 2,
       conversationsLeft: 1,
     });
+    // Her device is disconnected by the server (it was on the instance the call did not reach).
+    expect(await gone).toBe('io server disconnect');
     const store = mongoose.createConnection(env.mongo.uri);
     try {
       await store.asPromise();
