@@ -52,6 +52,7 @@ describe('loadConfig', () => {
       refresh: { points: 10, durationS: 60 },
       rest: { points: 120, durationS: 60 },
       conversations: { points: 60, durationS: 3600 },
+      service: { points: 6000, durationS: 60 },
       restIp: { points: 600, durationS: 60 },
       handshakeIp: { points: 120, durationS: 60 },
       authFailureIp: { points: 20, durationS: 60 },

@@ -19,6 +19,8 @@ export type BudgetScope =
   | 'refresh'
   | 'rest'
   | 'conversations'
+  // per calling service (the server API)
+  | 'service'
   // per client IP
   | 'restIp'
   | 'handshakeIp'
@@ -107,6 +109,7 @@ const BUDGETS: [variable: string, scope: BudgetScope, durationS: number, points:
   ['RATE_LIMIT_REFRESH_PER_MIN', 'refresh', 60, 10],
   ['RATE_LIMIT_REST_PER_MIN', 'rest', 60, 120],
   ['RATE_LIMIT_CONVERSATIONS_PER_HOUR', 'conversations', 3600, 60],
+  ['RATE_LIMIT_SERVICE_PER_MIN', 'service', 60, 6000],
   ['RATE_LIMIT_REST_PER_IP_PER_MIN', 'restIp', 60, 600],
   ['RATE_LIMIT_HANDSHAKE_PER_IP_PER_MIN', 'handshakeIp', 60, 120],
   ['RATE_LIMIT_AUTH_FAILURES_PER_IP_PER_MIN', 'authFailureIp', 60, 20],

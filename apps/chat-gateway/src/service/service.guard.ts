@@ -65,6 +65,7 @@ export class ServiceGuard implements CanActivate {
       );
       throw new ForbiddenError(`this needs the ${scope} scope`);
     }
+    await this.budgets.consume('service', principal.service);
     request.service = principal;
     return true;
   }

@@ -23,7 +23,7 @@ import { conversationSummary, webhookEvent } from './platform-events.js';
 /** Caps of the server API: every call's cost is bounded, whatever the store holds. */
 export const PLATFORM_LIMITS = {
   /** Erasure: messages per store step, and steps per call (the caller repeats until complete). */
-  erasureStepMessages: 200,
+  erasureStepMessages: 100,
   erasureStepsPerCall: 10,
   exportConversations: 1_000,
   exportMessages: 10_000,
