@@ -110,7 +110,7 @@ export const servicePaths: ZodOpenApiPathsObject = {
         'NOT_A_MEMBER. Idempotent.',
       path: conversationId.extend(userId.shape),
       answers: { 200: { description: 'The conversation now.', schema: conversationDtoSchema } },
-      errors: [...SERVICE, 404],
+      errors: [...SERVICE, 400, 404],
     }),
   },
   '/service/v1/users/{userId}/erasure': {
@@ -124,7 +124,7 @@ export const servicePaths: ZodOpenApiPathsObject = {
         'how much; never what). Bounded per call: call again while `complete` is false.',
       path: userId,
       answers: { 200: { description: 'What was done.', schema: erasureResultSchema } },
-      errors: [...SERVICE],
+      errors: [...SERVICE, 400],
     }),
   },
   '/service/v1/users/{userId}/export': {
@@ -133,7 +133,7 @@ export const servicePaths: ZodOpenApiPathsObject = {
       summary: "Export a person's conversations and messages",
       path: userId,
       answers: { 200: { description: 'The export.', schema: userExportSchema } },
-      errors: [...SERVICE],
+      errors: [...SERVICE, 400],
     }),
   },
   '/service/v1/webhooks/dead-letters': {

@@ -1188,6 +1188,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationDto"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -1217,6 +1218,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErasureResult"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -1245,6 +1247,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserExport"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
