@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { createChat, type ChatStore, type Clock } from '@jobsphere/chat-domain';
+import { createChat, createPlatform, type ChatStore, type Clock } from '@jobsphere/chat-domain';
 import { RedisModule } from '@jobsphere/redis-kit';
 import { TokenService } from './auth/token.service.js';
 import { AdminGuard } from './auth/admin.guard.js';
@@ -27,6 +27,11 @@ import { MissedBroadcasts, RedisLossPolicy } from './realtime/redis-loss.policy.
 import { AdminController } from './trust/admin.controller.js';
 import { TrustController } from './trust/trust.controller.js';
 import { devOnlyModules } from './try/try.module.js';
+import { ServiceController } from './service/service.controller.js';
+import { ServiceGuard } from './service/service.guard.js';
+import { ServiceTokenService } from './service/service-token.service.js';
+import { PLATFORM } from './service/service.tokens.js';
+import { OutboxWorker } from './webhooks/outbox.worker.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -79,6 +84,8 @@ export class AppModule {
         // Production serves metrics on their own port and keeps the API description off the public path.
         ...(config.metrics ? [] : [MetricsController]),
         ...(config.nodeEnv === 'production' ? [] : [OpenApiController]),
+        // The server API exists where a service secret is configured (always outside production).
+        ...(config.platform.service ? [ServiceController] : []),
       ],
       providers: [
         { provide: CHAT_STORE, useValue: store },
@@ -89,9 +96,18 @@ export class AppModule {
             createChat({ store, fanout, clock: now, trust: config.trust }),
           inject: [RealtimeBus, CLOCK],
         },
+        {
+          provide: PLATFORM,
+          useFactory: (fanout: RealtimeBus, now: Clock) =>
+            createPlatform({ store, fanout, clock: now }),
+          inject: [RealtimeBus, CLOCK],
+        },
         TokenService,
         BearerGuard,
         AdminGuard,
+        ServiceTokenService,
+        ServiceGuard,
+        OutboxWorker,
         ChatGateway,
         RealtimeBus,
         LifecycleState,

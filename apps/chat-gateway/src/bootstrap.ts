@@ -3,7 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { storeWithDeadline, type ChatStore } from '@jobsphere/chat-domain';
+import { recordingPlatformEvents, storeWithDeadline, type ChatStore } from '@jobsphere/chat-domain';
 import {
   REDIS_ADAPTER,
   describeRedisConfig,
@@ -70,7 +70,12 @@ export async function startGateway(
     throw error;
   }
   // Every store call has a deadline: a stalled store answers UNAVAILABLE, it never hangs a request.
-  const store = storeWithDeadline(raw, config.store.timeoutMs);
+  // Platform events (webhooks, offline checks) are written to the outbox as part of each change.
+  const store = recordingPlatformEvents(storeWithDeadline(raw, config.store.timeoutMs), {
+    endpoints: config.platform.webhooks?.endpoints ?? [],
+    ...(config.platform.offline && { offline: config.platform.offline }),
+    clock: { now: () => new Date() },
+  });
   log[store.kind === 'memory' ? 'warn' : 'log'](
     store.kind === 'memory'
       ? 'STORE: in-memory (embedded default) - single process, every message is LOST on restart. Set MONGODB_URI for MongoDB/DocumentDB.'

@@ -1,6 +1,7 @@
 import { startMongo, type MongoHandle } from '@jobsphere/testing';
 import { Types } from 'mongoose';
 import { MongoChatStore } from '../src/persistence/mongo/mongo.store.js';
+import { describePlatformContract } from './platform.contract.js';
 import { describeStoreContract } from './store.contract.js';
 
 // A real MongoDB when MONGODB_URI is set or mongod is on PATH, otherwise the wire double.
@@ -36,5 +37,20 @@ describeStoreContract(
     return async () => {
       await messages.deleteOne({ _id: blocker._id });
     };
+  },
+);
+
+let platformMongo: MongoHandle;
+
+describePlatformContract(
+  'MongoDB',
+  async () => {
+    platformMongo = await startMongo();
+    console.log(`platform contract backend: ${platformMongo.description}`);
+    return MongoChatStore.connect({ uri: platformMongo.uri });
+  },
+  async (store) => {
+    await store.close();
+    await platformMongo.stop();
   },
 );

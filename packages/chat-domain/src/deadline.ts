@@ -39,6 +39,8 @@ export function storeWithDeadline(store: ChatStore, ms: number): ChatStore {
     messages: bound(store.messages, 'messages'),
     contacts: bound(store.contacts, 'contacts'),
     reports: bound(store.reports, 'reports'),
+    platform: bound(store.platform, 'platform'),
+    outbox: bound(store.outbox, 'outbox'),
     ping: () => withDeadline(store.ping(), ms, 'store ping'),
     // Closing waits for the driver; it is not on a request's path.
     close: () => store.close(),

@@ -65,6 +65,11 @@ export interface Conversation extends JobContext {
    * deleted, a membership or title change). A device syncs from the version it has.
    */
   version: number;
+  /** Closed by the platform (e.g. the job was filled): shown apart by clients. */
+  archived?: boolean;
+  /** The version of the last change to the conversation itself (title, members, archived). */
+  metaVersion?: number;
+  metaChangedAt?: Date;
 }
 
 /** A message from a person, or one the platform posts (system, shown apart). */

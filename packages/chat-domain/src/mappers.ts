@@ -86,5 +86,6 @@ export function toConversationDto(c: Conversation, viewerId: string): Conversati
     version: c.version,
     lastReadSeq,
     unreadCount: unreadCount(lastSeq, lastReadSeq),
+    ...(c.archived && { archived: true }),
   };
 }

@@ -9,6 +9,7 @@ import {
   type ReportResolution,
 } from './entities.js';
 import { type ServerToClientEvents } from './events.js';
+import { type OutboxStore, type PlatformStore } from './platform.js';
 
 export interface NewConversation extends JobContext {
   kind: Conversation['kind'];
@@ -211,6 +212,10 @@ export interface ChatStore {
   readonly messages: MessageStore;
   readonly contacts: ContactStore;
   readonly reports: ReportStore;
+  /** The server API's operations (issue 15). */
+  readonly platform: PlatformStore;
+  /** Webhook events and offline checks waiting to be done, shared by all instances. */
+  readonly outbox: OutboxStore;
   readonly kind: 'memory' | 'mongodb';
   ping(): Promise<void>;
   close(): Promise<void>;

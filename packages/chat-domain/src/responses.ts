@@ -121,6 +121,7 @@ export const conversationDtoSchema = z
     }),
     lastReadSeq: count.meta({ description: "The caller's read position." }),
     unreadCount: count,
+    archived: z.boolean().optional().meta({ description: 'Closed by the platform.' }),
   })
   .meta({ id: 'ConversationDto', description: 'A conversation as the caller sees it.' });
 
@@ -171,6 +172,9 @@ export const syncEntrySchema = z
     error: errorBodySchema.optional().meta({
       description: 'Set when the caller is not (or no longer) a member: drop the conversation.',
     }),
+    conversation: conversationDtoSchema.optional().meta({
+      description: 'The conversation itself changed (title, members, archived): replace it.',
+    }),
   })
   .meta({ id: 'SyncEntry' });
 
@@ -183,8 +187,17 @@ export const conversationUpdateSchema = z
     conversationId: z.string(),
     blocked: z.boolean(),
     request: messageRequestDtoSchema.nullable(),
+    version: count.optional().meta({ description: 'With a change of the conversation itself.' }),
+    title: z.string().optional(),
+    archived: z.boolean().optional(),
+    memberIds: z.array(z.string()).optional().meta({
+      description: 'The members now; a device whose user is not among them drops the conversation.',
+    }),
   })
-  .meta({ id: 'ConversationUpdate', description: 'A request answered, a block set or lifted.' });
+  .meta({
+    id: 'ConversationUpdate',
+    description: 'A request answered, a block set or lifted, or members, title or archive changed.',
+  });
 
 export const blockedUsersPageSchema = z
   .object({

@@ -38,6 +38,9 @@ export class TokenService {
         ...(this.config.jwt.issuer !== undefined && { issuer: this.config.jwt.issuer }),
         ...(this.config.jwt.audience !== undefined && { audience: this.config.jwt.audience }),
       });
+      // A service token is never a person, whatever secret signed it.
+      if (payload['token_use'] !== undefined)
+        throw new UnauthorizedError('service tokens are not accepted here');
       const role = payload['role'];
       if (typeof payload.sub !== 'string' || !SUBJECT.test(payload.sub)) {
         throw new UnauthorizedError('invalid token subject');

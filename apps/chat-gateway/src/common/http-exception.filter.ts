@@ -66,7 +66,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (body.retryAfterMs !== undefined)
       response.setHeader('Retry-After', Math.ceil(body.retryAfterMs / 1000));
-    if (status === 401) {
+    // A guard that said more (the server API's realm, insufficient_scope) keeps its header.
+    if (status === 401 && !response.hasHeader('WWW-Authenticate')) {
       // RFC 6750: say which scheme, and whether a token came and was refused.
       const sent = typeof request.headers.authorization === 'string';
       response.setHeader(

@@ -56,6 +56,7 @@ describe('loadConfig', () => {
       answer: { points: 30, durationS: 60 },
       block: { points: 60, durationS: 3600 },
       report: { points: 20, durationS: 3600 },
+      service: { points: 6000, durationS: 60 },
       restIp: { points: 600, durationS: 60 },
       handshakeIp: { points: 120, durationS: 60 },
       authFailureIp: { points: 20, durationS: 60 },

@@ -1,6 +1,7 @@
 import { TRUST_DEFAULTS } from '@jobsphere/chat-domain';
 import { parseRedisConfig, RedisConfigError, type RedisConfig } from '@jobsphere/redis-kit';
 import { z } from 'zod';
+import { parsePlatformConfig, type PlatformConfig } from './platform-config.js';
 
 /** What a client can spend, per budget: `points` per `durationS` seconds, shared by all instances. */
 export interface Budget {
@@ -23,6 +24,8 @@ export type BudgetScope =
   | 'answer'
   | 'block'
   | 'report'
+  // per calling service (the server API)
+  | 'service'
   // per client IP
   | 'restIp'
   | 'handshakeIp'
@@ -73,6 +76,8 @@ export interface AppConfig {
    * AUTH token and the MongoDB user. Re-read every `refreshMs` and whenever one is refused.
    */
   secrets?: SecretsConfig;
+  /** Service credentials, webhooks, offline notifications (platform-config.ts). */
+  platform: PlatformConfig;
 }
 
 export interface SecretsConfig {
@@ -115,6 +120,7 @@ const BUDGETS: [variable: string, scope: BudgetScope, durationS: number, points:
   ['RATE_LIMIT_ANSWER_PER_MIN', 'answer', 60, 30],
   ['RATE_LIMIT_BLOCK_PER_HOUR', 'block', 3600, 60],
   ['RATE_LIMIT_REPORT_PER_HOUR', 'report', 3600, 20],
+  ['RATE_LIMIT_SERVICE_PER_MIN', 'service', 60, 6000],
   ['RATE_LIMIT_REST_PER_IP_PER_MIN', 'restIp', 60, 600],
   ['RATE_LIMIT_HANDSHAKE_PER_IP_PER_MIN', 'handshakeIp', 60, 120],
   ['RATE_LIMIT_AUTH_FAILURES_PER_IP_PER_MIN', 'authFailureIp', 60, 20],
@@ -292,6 +298,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       variable: 'MONGODB_URI',
       message: 'must not carry credentials when MONGODB_SECRET_ID provides them',
     });
+  const platform = parsePlatformConfig(
+    clean,
+    production,
+    secret ?? DEV_JWT_SECRET,
+    weakSecretReason,
+    issues,
+  );
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
   const e = parsed.data as Env;
@@ -342,6 +355,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       editWindowMs: e.TRUST_EDIT_WINDOW_MS,
     },
     logLevel: e.LOG_LEVEL,
+    platform,
     ...((e.REDIS_AUTH_SECRET_ID !== undefined || e.MONGODB_SECRET_ID !== undefined) && {
       secrets: {
         region: e.AWS_REGION!,

@@ -40,7 +40,9 @@ export function configureHttp(
       config.http.trustProxyHops,
     );
     res.setHeader('Cache-Control', 'no-store');
-    if (OPERATIONAL.has(req.path)) return next();
+    // The server API is the platform's backend, from a few addresses: it has a budget per
+    // calling service instead (service.guard.ts); refused tokens still spend the IP's.
+    if (OPERATIONAL.has(req.path) || req.path.startsWith('/service/')) return next();
     budgets.consume('restIp', req.clientIp).then(() => next(), next);
   });
   app.use((req: Request, _res: Response, next: NextFunction) => {

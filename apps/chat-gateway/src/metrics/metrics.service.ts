@@ -46,6 +46,12 @@ export class MetricsService {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  readonly webhooks = new Counter({
+    name: 'chat_webhook_outcomes_total',
+    help: 'Outbox work by outcome: delivered, retry, dead (dead-lettered), notified (offline check that held)',
+    labelNames: ['outcome', 'type'] as const,
+    registers: [this.registry],
+  });
   readonly adapterMessages = new Counter({
     name: 'chat_redis_adapter_messages_total',
     help: 'Messages this instance published to (out) and received from (in) the Redis adapter channels',

@@ -5,6 +5,7 @@ import { chatPaths } from '../chat/chat.openapi.js';
 import { healthPaths } from '../health/health.openapi.js';
 import { metricsPaths } from '../metrics/metrics.openapi.js';
 import { adminPaths, trustPaths } from '../trust/trust.openapi.js';
+import { servicePaths } from '../service/service.openapi.js';
 import { devTokenPaths } from '../try/dev-token.openapi.js';
 import { operation } from './openapi.operation.js';
 
@@ -61,6 +62,11 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
       { name: 'health', description: 'Load balancer, readiness and liveness checks.' },
       { name: 'operations', description: 'For the metrics scraper.' },
       { name: 'development', description: 'Development and test only; absent in production.' },
+      {
+        name: 'service',
+        description:
+          "The server API for JobSphere's backend (service tokens with scopes, never a user's).",
+      },
     ],
     components: {
       securitySchemes: {
@@ -71,12 +77,22 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
           description:
             'The access token of the JobSphere identity service (HS256; `sub`, `role`, `exp`).',
         },
+        serviceToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'A service token: HS256 with SERVICE_TOKEN_SECRET, `aud` SERVICE_TOKEN_AUDIENCE, ' +
+            '`sub` the calling service, `token_use: "service"`, `scope` space-separated, `exp`. ' +
+            'Refused on sockets and user routes; user tokens are refused here.',
+        },
       },
     },
     paths: {
       ...chatPaths,
       ...trustPaths,
       ...adminPaths,
+      ...servicePaths,
       ...healthPaths,
       ...metricsPaths,
       ...openApiPaths,

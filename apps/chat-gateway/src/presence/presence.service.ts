@@ -101,6 +101,19 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
     }));
   }
 
+  /** Erasure: the user's presence goes (connections held here stop being refreshed). */
+  async forget(userId: string): Promise<void> {
+    for (const [socketId, entry] of this.local)
+      if (entry.userId === userId) this.local.delete(socketId);
+    await this.store.forget(userId);
+  }
+
+  /** Whether any device of the user is connected, on any instance. */
+  async isOnline(userId: string): Promise<boolean> {
+    const [state] = await this.store.lookup([userId], Date.now());
+    return state?.online === true;
+  }
+
   /** Refreshes this instance's connections and reports users whose instance died. */
   async heartbeat(): Promise<void> {
     try {

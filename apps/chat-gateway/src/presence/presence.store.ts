@@ -18,6 +18,8 @@ export interface PresenceStore {
     userIds: string[],
     now: number,
   ): Promise<{ userId: string; online: boolean; lastSeenAt?: number }[]>;
+  /** Erasure: nothing of the user stays (connections, last seen). */
+  forget(userId: string): Promise<void>;
 }
 
 export class MemoryPresenceStore implements PresenceStore {
@@ -67,6 +69,11 @@ export class MemoryPresenceStore implements PresenceStore {
       const seen = this.lastSeen.get(userId);
       return { userId, online, ...(!online && seen !== undefined && { lastSeenAt: seen }) };
     });
+  }
+
+  async forget(userId: string): Promise<void> {
+    this.connections.delete(userId);
+    this.lastSeen.delete(userId);
   }
 
   private live(mine: Map<string, number> | undefined, now: number): number {
@@ -156,6 +163,14 @@ export class RedisPresenceStore implements PresenceStore {
       }
     }
     return gone;
+  }
+
+  async forget(userId: string): Promise<void> {
+    await Promise.all([
+      this.redis.del(this.conn(userId)),
+      this.redis.del(this.seen(userId)),
+      this.redis.zrem(RedisPresenceStore.ONLINE, userId),
+    ]);
   }
 
   async lookup(userIds: string[], now: number) {

@@ -60,6 +60,12 @@ export class RealtimeBus implements FanOut {
     (this.server?.local.emit as ((e: string, p: unknown) => boolean) | undefined)?.(event, payload);
   }
 
+  /** Disconnects every socket of these users, on every instance (an erased person). */
+  disconnectUsers(userIds: readonly string[]): void {
+    if (!this.server || userIds.length === 0) return;
+    this.server.in(userIds.map(userRoom)).disconnectSockets(true);
+  }
+
   hasLocalSocket(socketId: string): boolean {
     return this.server?.of('/').sockets.has(socketId) ?? false;
   }

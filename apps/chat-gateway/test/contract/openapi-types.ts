@@ -267,6 +267,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/service/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a conversation on behalf of users, with job context
+         * @description Accepted from the start: no message request, the people become contacts (a request one of them had sent is accepted). A direct conversation is one per pair and job context, a group one per `idempotencyKey`: repeating the call answers 200 with the same one. Members see it appear live (`conversation:created`). Scope: `conversations:write`.
+         */
+        post: operations["serviceOpenConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the title, archive or unarchive
+         * @description Members' devices learn it live (`conversation:updated`) and through sync (the entry's `conversation`). Scope: `conversations:write`.
+         */
+        patch: operations["serviceChangeConversation"];
+        trace?: never;
+    };
+    "/service/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post a system message
+         * @description Kind 'system', from `$system`: in the conversation's order, unread for every member, delivered live as `message:new` and returned by sync. Idempotent by `idempotencyKey`. Scope: `messages:write`.
+         */
+        post: operations["servicePostSystemMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/conversations/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add people to a group
+         * @description They receive from now on, with nothing unread from before; their devices get `conversation:created`, the others `conversation:updated`. Members already there are left alone. Scope: `members:write`.
+         */
+        post: operations["serviceAddMembers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/conversations/{id}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove someone
+         * @description Nothing of the conversation reaches them from then on; their devices are told (`conversation:updated` without them in `memberIds`) and their sync of it answers NOT_A_MEMBER. Idempotent. Scope: `members:write`.
+         */
+        delete: operations["serviceRemoveMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/users/{userId}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a person
+         * @description Their message bodies become tombstones (devices see them through sync), their read positions, presence, memberships, contacts and blocks go, the texts of their reports and of report snapshots of their messages go, and the erasure is recorded (who, when, how much; never what). Bounded per call: call again while `complete` is false. Scope: `users:erase`.
+         */
+        post: operations["serviceEraseUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/users/{userId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a person's conversations and messages
+         * @description Scope: `users:export`.
+         */
+        get: operations["serviceExportUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/webhooks/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook deliveries that were given up, newest first
+         * @description Scope: `webhooks:admin`.
+         */
+        get: operations["serviceListDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/webhooks/dead-letters/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver a dead letter again
+         * @description Due at once, its attempts counted from zero; same `webhook-id` as before. Scope: `webhooks:admin`.
+         */
+        post: operations["serviceReplayDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -419,6 +599,34 @@ export interface components {
             /** @description The newest seq read. */
             seq: number;
         };
+        ServiceOpenConversation: {
+            /** @description Chosen by the caller: repeating a request with it changes nothing. */
+            idempotencyKey: string;
+            /** @enum {string} */
+            kind: "direct" | "group";
+            /** @description Everyone in it: exactly two for a direct conversation. */
+            memberIds: string[];
+            /** @description The owner, one of memberIds (default: the first). */
+            createdBy?: string;
+            /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
+            title?: string;
+            jobId?: string;
+            applicationId?: string;
+        };
+        ServiceConversationPatch: {
+            /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
+            title?: string;
+            archived?: boolean;
+        };
+        SystemMessage: {
+            /** @description Chosen by the caller: repeating a request with it changes nothing. */
+            idempotencyKey: string;
+            /** @description Up to 4000 UTF-16 code units, not blank, no control characters. */
+            body: string;
+        };
+        AddMembers: {
+            userIds: string[];
+        };
         DevTokenRequest: {
             userId: string;
             /** @enum {string} */
@@ -456,6 +664,8 @@ export interface components {
             /** @description The caller's read position. */
             lastReadSeq: number;
             unreadCount: number;
+            /** @description Closed by the platform. */
+            archived?: boolean;
         };
         ConversationMemberDto: {
             userId: string;
@@ -644,6 +854,49 @@ export interface components {
              * @description ISO 8601, UTC (`Date.toISOString()`).
              */
             resolvedAt?: string;
+        };
+        ServiceConversationResult: {
+            conversation: components["schemas"]["ConversationDto"];
+            /** @description False when the key or the pair had one already. */
+            created: boolean;
+        };
+        SendResult: {
+            message: components["schemas"]["MessageDto"];
+            /** @description This clientMessageId was already stored. */
+            duplicate: boolean;
+        };
+        ErasureResult: {
+            userId: string;
+            /** @description False when the step budget ran out first: call again (it is idempotent). */
+            complete: boolean;
+            messagesRedacted: number;
+            conversationsLeft: number;
+        };
+        UserExport: {
+            userId: string;
+            /** Format: date-time */
+            exportedAt: string;
+            conversations: components["schemas"]["ConversationDto"][];
+            /** @description Sent by the user, oldest first. */
+            messages: components["schemas"]["MessageDto"][];
+            /** @description A cap was reached: not everything is here. */
+            truncated: boolean;
+        };
+        DeadLettersPage: {
+            entries: components["schemas"]["DeadLetter"][];
+            nextCursor?: string;
+        };
+        DeadLetter: {
+            id: string;
+            endpoint: string;
+            attempts: number;
+            lastError?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The event as it would be sent. */
+            event: {
+                [key: string]: unknown;
+            };
         };
         /** @description This instance's checks (lifecycle, heap) and, apart, its dependencies'. */
         TargetHealth: {
@@ -1367,6 +1620,310 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceOpenConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceOpenConversation"];
+            };
+        };
+        responses: {
+            /** @description It existed already. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceConversationResult"];
+                };
+            };
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceConversationResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceChangeConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceConversationPatch"];
+            };
+        };
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    servicePostSystemMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SystemMessage"];
+            };
+        };
+        responses: {
+            /** @description That key was stored before. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendResult"];
+                };
+            };
+            /** @description Stored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceAddMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddMembers"];
+            };
+        };
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceRemoveMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                /** @description A user id. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceEraseUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceExportUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserExport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceListDeadLetters: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLettersPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceReplayDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dead letter id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued again. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

@@ -688,8 +688,15 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
   });
 
   it('has seen every documented answer but the 500s (a bug, by definition)', () => {
-    const unseen = contract.documented().filter((answer) => !contract.seen.has(answer));
-    expect(unseen).toEqual(contract.documented().filter((answer) => answer.endsWith(' 500')));
+    // The server API's answers are proven in service-contract.e2e.spec.ts.
+    const unseen = contract
+      .documented()
+      .filter((answer) => !answer.startsWith('service') && !contract.seen.has(answer));
+    expect(unseen).toEqual(
+      contract
+        .documented()
+        .filter((answer) => !answer.startsWith('service') && answer.endsWith(' 500')),
+    );
   });
 });
 

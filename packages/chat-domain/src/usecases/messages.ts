@@ -1,4 +1,4 @@
-import { type Message, type Principal } from '../entities.js';
+import { type Conversation, type Message, type Principal } from '../entities.js';
 import {
   BlockedError,
   ConflictError,
@@ -16,7 +16,7 @@ import {
   type SyncEntry,
   type SyncResult,
 } from '../responses.js';
-import { toConversationUpdate, toMessageDto } from '../mappers.js';
+import { toConversationDto, toConversationUpdate, toMessageDto } from '../mappers.js';
 import { type Revision } from '../ports.js';
 import {
   LIMITS,
@@ -170,14 +170,17 @@ export async function syncChanges(
     messagesLeft -= kept.length;
     bytesLeft -= kept.reduce((sum, m) => sum + approximateBytes(m), 0);
     const hasMore = page.hasMore || kept.length < page.messages.length;
+    const metaChanged = (conversation.metaVersion ?? 0) > afterVersion;
     conversations.push({
       conversationId,
       messages: kept.map(toMessageDto),
       version: hasMore
         ? (kept.at(-1)?.version ?? afterVersion)
-        : settledVersion(kept, afterVersion, settledBefore),
+        : settledVersion(kept, afterVersion, settledBefore, conversation),
       hasMore,
       lastReadSeq,
+      // Members, title or archive changed since: the device replaces what it holds.
+      ...(metaChanged && { conversation: toConversationDto(conversation, principal.userId) }),
     });
   }
   return { conversations };
@@ -191,12 +194,25 @@ function unchanged(conversationId: string, version: number, lastReadSeq: number)
  * The highest version up to which nothing can still appear: changes younger than the settle
  * window may have lower-versioned neighbours still on their way into the store.
  */
-function settledVersion(messages: Message[], afterVersion: number, settledBefore: number): number {
+function settledVersion(
+  messages: Message[],
+  afterVersion: number,
+  settledBefore: number,
+  conversation: Conversation,
+): number {
   let version = afterVersion;
+  let unsettled = Infinity;
   for (const m of messages) {
-    if (changedAt(m) > settledBefore) break;
+    if (changedAt(m) > settledBefore) {
+      unsettled = m.version;
+      break;
+    }
     version = m.version;
   }
+  // A settled change of the conversation itself (no message at its version) is passed too.
+  const meta = conversation.metaVersion ?? 0;
+  const metaAt = conversation.metaChangedAt?.getTime() ?? Infinity;
+  if (meta > version && meta < unsettled && metaAt <= settledBefore) version = meta;
   return version;
 }
 

@@ -25,6 +25,7 @@ import {
   type UnreadSummary,
 } from '@jobsphere/chat-domain';
 import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
+import { MemoryOutbox, MemoryPlatform } from './platform.memory.js';
 
 const PROCESS_UNIQUE = randomBytes(5).toString('hex');
 let counter = randomBytes(3).readUIntBE(0, 3);
@@ -33,7 +34,7 @@ let counter = randomBytes(3).readUIntBE(0, 3);
  * Laid out like a MongoDB ObjectId (seconds, process, counter), so ids look the same in
  * both stores and increase in creation order, which the conversation list's tie-break uses.
  */
-function newId(): string {
+export function newId(): string {
   counter = (counter + 1) % 0xffffff;
   const seconds = Math.floor(Date.now() / 1000)
     .toString(16)
@@ -42,9 +43,9 @@ function newId(): string {
 }
 
 // Stored objects are copied in and out so callers can never mutate the "database".
-const clone = <T>(value: T): T => structuredClone(value);
+export const clone = <T>(value: T): T => structuredClone(value);
 
-interface StoredConversation extends Conversation {
+export interface StoredConversation extends Conversation {
   directKey?: string;
   /** While a request is pending: how many more messages its opener may send, of how many. */
   requestLeft?: number;
@@ -52,7 +53,7 @@ interface StoredConversation extends Conversation {
 }
 
 /** Everything in one process; each operation runs to completion before the next one starts. */
-class MemoryState {
+export class MemoryState {
   readonly conversations = new Map<string, StoredConversation>();
   readonly byDirectKey = new Map<string, string>();
   /** userId -> ids of the conversations the user is a member of. */
@@ -97,7 +98,7 @@ class MemoryState {
   }
 }
 
-function strip(stored: StoredConversation): Conversation {
+export function strip(stored: StoredConversation): Conversation {
   const {
     directKey: _key,
     requestLeft: _left,
@@ -245,7 +246,7 @@ class MemoryConversations implements ConversationStore {
   }
 }
 
-class MemoryMessages implements MessageStore {
+export class MemoryMessages implements MessageStore {
   /** conversationId -> the last seq handed out (its messages may not all exist). */
   private readonly lastSeq = new Map<string, number>();
 
@@ -254,13 +255,15 @@ class MemoryMessages implements MessageStore {
   async append(draft: MessageDraft): Promise<AppendResult> {
     const conversation = this.state.conversations.get(draft.conversationId);
     const sender = conversation?.members.find((m) => m.userId === draft.senderId);
-    if (!conversation || !sender) throw new NotMemberError(draft.conversationId);
+    // The platform's own messages come from no member, and no block or request stops them.
+    const system = draft.kind === 'system';
+    if (!conversation || (!sender && !system)) throw new NotMemberError(draft.conversationId);
     const memberIds = conversation.members.map((m) => m.userId);
     const key = clientKey(draft.conversationId, draft.senderId, draft.clientMessageId);
     const existing = this.state.byClientKey.get(key);
     if (existing) return { message: clone(existing), duplicate: true, memberIds };
-    if (conversation.blocked) throw new BlockedError();
-    const request = conversation.request;
+    if (conversation.blocked && !system) throw new BlockedError();
+    const request = system ? undefined : conversation.request;
     const accepting = request !== undefined && request.to === draft.senderId;
     if (request && !accepting) {
       if (request.state === 'declined') throw new RequestDeclinedError();
@@ -290,7 +293,7 @@ class MemoryMessages implements MessageStore {
     this.state.byClientKey.set(key, message);
     conversation.lastMessage = toPreview(message);
     conversation.lastActivityAt = message.createdAt;
-    sender.lastReadSeq = Math.max(sender.lastReadSeq, seq);
+    if (sender) sender.lastReadSeq = Math.max(sender.lastReadSeq, seq);
     return {
       message: clone(message),
       duplicate: false,
@@ -439,9 +442,9 @@ class MemoryContacts implements ContactStore {
   }
 }
 
-class MemoryReports implements ReportStore {
-  /** Oldest first (ids increase with creation). */
-  private readonly reports = new Map<string, Report>();
+export class MemoryReports implements ReportStore {
+  /** Oldest first (ids increase with creation). Erasure reaches in (platform.memory.ts). */
+  readonly reports = new Map<string, Report>();
 
   async create(report: NewReport): Promise<Report> {
     const stored: Report = { ...clone(report), id: newId(), status: 'open' };
@@ -496,7 +499,7 @@ function clientKey(conversationId: string, senderId: string, clientMessageId: st
 }
 
 /** The first index whose element satisfies a predicate that is false, then true, along the list. */
-function firstIndex<T>(list: T[], predicate: (item: T) => boolean): number {
+export function firstIndex<T>(list: T[], predicate: (item: T) => boolean): number {
   let low = 0;
   let high = list.length;
   while (low < high) {
@@ -515,6 +518,8 @@ export class MemoryChatStore implements ChatStore {
   readonly messages = new MemoryMessages(this.state);
   readonly contacts = new MemoryContacts(this.state);
   readonly reports = new MemoryReports();
+  readonly outbox = new MemoryOutbox();
+  readonly platform = new MemoryPlatform(this.state, this.messages, this.reports);
 
   async ping(): Promise<void> {}
   async close(): Promise<void> {}

@@ -31,6 +31,7 @@ import mongoose, { type Connection, type ConnectOptions, isValidObjectId, Types 
 import type { MongoCredentialsProvider } from '../../secrets/credentials.js';
 import { reauthenticateOnRefusal } from '../../secrets/mongo-reauth.js';
 import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
+import { MongoOutbox, MongoPlatform } from './platform.mongo.js';
 import {
   blockSchema,
   contactSchema,
@@ -46,7 +47,7 @@ import {
   type RequestDoc,
 } from './schemas.js';
 
-function defineModels(connection: Connection) {
+export function defineModels(connection: Connection) {
   return {
     conversations: connection.model('Conversation', conversationSchema),
     messages: connection.model('Message', messageSchema),
@@ -55,7 +56,7 @@ function defineModels(connection: Connection) {
     reports: connection.model('Report', reportSchema),
   };
 }
-type Models = ReturnType<typeof defineModels>;
+export type Models = ReturnType<typeof defineModels>;
 
 /** Reservations kept per conversation: how many changes back a retry still finds its position. */
 const RESERVATIONS_KEPT = 100;
@@ -89,13 +90,13 @@ function pairPrefix(a: string, b: string): RegExp {
   return new RegExp(`^${escapeRegExp(prefix)}:`);
 }
 
-function isDuplicateKey(error: unknown): error is { keyPattern?: Record<string, unknown> } {
+export function isDuplicateKey(error: unknown): error is { keyPattern?: Record<string, unknown> } {
   return (
     typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
   );
 }
 
-function toConversation(doc: ConversationDoc): Conversation {
+export function toConversation(doc: ConversationDoc): Conversation {
   const reads = doc.reads ?? {};
   const request = openRequest(doc);
   return {
@@ -119,6 +120,9 @@ function toConversation(doc: ConversationDoc): Conversation {
     blocked: doc.blocked === true,
     lastActivityAt: doc.lastActivityAt,
     version: doc.version,
+    ...(doc.archived && { archived: true }),
+    ...(doc.metaVersion != null && { metaVersion: doc.metaVersion }),
+    ...(doc.metaChangedAt != null && { metaChangedAt: doc.metaChangedAt }),
   };
 }
 
@@ -133,7 +137,7 @@ function toPreviewOut(p: PreviewDoc): NonNullable<Conversation['lastMessage']> {
   };
 }
 
-function toMessage(doc: MessageDoc): Message {
+export function toMessage(doc: MessageDoc): Message {
   return {
     id: doc._id.toHexString(),
     conversationId: doc.conversationId,
@@ -192,9 +196,11 @@ function reservedSlot(
 }
 
 // Never read on the way out: the allocator's bookkeeping.
-const PUBLIC_FIELDS = { reservations: 0, directKey: 0, lastSeq: 0 } as const;
+export const PUBLIC_FIELDS = { reservations: 0, directKey: 0, lastSeq: 0 } as const;
+/** Reservations kept per conversation (exported for the platform's version-taking updates). */
+export { RESERVATIONS_KEPT };
 
-class MongoConversations implements ConversationStore {
+export class MongoConversations implements ConversationStore {
   private readonly blocks: Models['blocks'];
 
   constructor(private readonly models: Models) {
@@ -425,22 +431,26 @@ class MongoMessages implements MessageStore {
   /** Takes the next position for a first attempt; null when this key was seen or the sender is not a member. */
   private async reserve(draft: MessageDraft, key: string): Promise<Slot | null> {
     const sender = draft.senderId;
+    // The platform's own messages come from no member, and no block or request stops them.
+    const system = draft.kind === 'system';
     const doc = await this.models.conversations
       .findOneAndUpdate(
         {
           _id: draft.conversationId,
-          memberIds: sender,
           'reservations.k': { $ne: key },
-          blocked: { $ne: true },
-          // No request, or the recipient replying, or the opener within the allowance.
-          $or: [
-            { 'request.state': { $nin: ['pending', 'declined'] } },
-            { 'request.to': sender },
-            { 'request.state': 'pending', 'request.left': { $gt: 0 } },
-          ],
+          ...(!system && {
+            memberIds: sender,
+            blocked: { $ne: true },
+            // No request, or the recipient replying, or the opener within the allowance.
+            $or: [
+              { 'request.state': { $nin: ['pending', 'declined'] } },
+              { 'request.to': sender },
+              { 'request.state': 'pending', 'request.left': { $gt: 0 } },
+            ],
+          }),
         },
         {
-          $inc: { lastSeq: 1, version: 1, 'request.left': -1 },
+          $inc: { lastSeq: 1, version: 1, ...(!system && { 'request.left': -1 }) },
           $push: { reservations: { $each: [{ k: key, m: 1 }], $slice: -RESERVATIONS_KEPT } },
         },
         {
@@ -454,7 +464,7 @@ class MongoMessages implements MessageStore {
       seq: doc.lastSeq,
       version: doc.version,
       memberIds: doc.memberIds,
-      ...(openRequest(doc)?.to === sender && { accepts: true }),
+      ...(!system && openRequest(doc)?.to === sender && { accepts: true }),
     };
   }
 
@@ -478,13 +488,14 @@ class MongoMessages implements MessageStore {
           >
         >(),
     ]);
-    if (!conversation || !conversation.memberIds.includes(draft.senderId)) {
+    const system = draft.kind === 'system';
+    if (!conversation || (!system && !conversation.memberIds.includes(draft.senderId))) {
       throw new NotMemberError(draft.conversationId);
     }
     const { memberIds } = conversation;
     if (existing) return { message: existing, duplicate: true, memberIds };
     const slot = reservedSlot(conversation, key);
-    const request = openRequest(conversation);
+    const request = system ? undefined : openRequest(conversation);
     // A retry keeps the position its first attempt took, whatever changed since.
     if (slot)
       return this.store(draft, {
@@ -492,7 +503,7 @@ class MongoMessages implements MessageStore {
         memberIds,
         ...(request?.to === draft.senderId && { accepts: true }),
       });
-    if (conversation.blocked) throw new BlockedError();
+    if (conversation.blocked && !system) throw new BlockedError();
     if (request && request.to !== draft.senderId) {
       if (request.state === 'declined') throw new RequestDeclinedError();
       if (request.left <= 0) throw new RequestPendingError(request.allowance ?? 0);
@@ -561,7 +572,9 @@ class MongoMessages implements MessageStore {
   }
 
   private async recordPreview(doc: MessageDoc): Promise<void> {
-    const read = { [`reads.${readKey(doc.senderId)}`]: doc.seq };
+    // A system message moves nobody's read position: everyone has it unread.
+    const read: Record<string, number> =
+      doc.kind === 'system' ? {} : { [`reads.${readKey(doc.senderId)}`]: doc.seq };
     const preview = {
       id: doc._id.toHexString(),
       seq: doc.seq,
@@ -571,9 +584,12 @@ class MongoMessages implements MessageStore {
     };
     const newest = await this.models.conversations.updateOne(
       { _id: doc.conversationId, lastSeq: doc.seq },
-      { $set: { lastMessage: preview, lastActivityAt: doc.createdAt }, $max: read },
+      {
+        $set: { lastMessage: preview, lastActivityAt: doc.createdAt },
+        ...(Object.keys(read).length > 0 && { $max: read }),
+      },
     );
-    if (newest.matchedCount === 1) return;
+    if (newest.matchedCount === 1 || Object.keys(read).length === 0) return;
     // A newer message holds the preview: only the read position is still ours to move.
     await this.models.conversations.updateOne({ _id: doc.conversationId }, { $max: read });
   }
@@ -891,6 +907,8 @@ export class MongoChatStore implements ChatStore {
   readonly messages: MongoMessages;
   readonly contacts: MongoContacts;
   readonly reports: MongoReports;
+  readonly outbox: MongoOutbox;
+  readonly platform: MongoPlatform;
 
   private constructor(readonly connection: Connection) {
     const models = defineModels(connection);
@@ -898,6 +916,9 @@ export class MongoChatStore implements ChatStore {
     this.messages = new MongoMessages(models, this.conversations);
     this.contacts = new MongoContacts(models);
     this.reports = new MongoReports(models.reports);
+    // Their models are defined here too, so `connect` creates their indexes with the rest.
+    this.outbox = new MongoOutbox(connection);
+    this.platform = new MongoPlatform(connection, models, this.conversations);
   }
 
   static async connect(options: MongoStoreOptions): Promise<MongoChatStore> {

@@ -69,6 +69,9 @@ export interface ConversationDoc {
   blocked?: boolean;
   /** The most recent reservations, newest last (capped, see ReservationDoc). */
   reservations?: ReservationDoc[];
+  archived?: boolean;
+  metaVersion?: number;
+  metaChangedAt?: Date;
 }
 
 export interface MessageDoc {
@@ -140,6 +143,9 @@ export const conversationSchema = new Schema<ConversationDoc>(
     request: { type: Schema.Types.Mixed },
     blocked: { type: Boolean },
     reservations: { type: Schema.Types.Mixed },
+    archived: { type: Boolean },
+    metaVersion: { type: Number },
+    metaChangedAt: { type: Date },
   },
   { collection: 'conversations', versionKey: false, autoIndex: false },
 );
@@ -168,6 +174,8 @@ export const messageSchema = new Schema<MessageDoc>(
 messageSchema.index({ conversationId: 1, seq: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, version: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, senderId: 1, clientMessageId: 1 }, { unique: true });
+// A person's own messages: erasure and export.
+messageSchema.index({ senderId: 1, createdAt: 1 });
 
 export const contactSchema = new Schema<ContactDoc>(
   {

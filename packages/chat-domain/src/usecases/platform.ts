@@ -1,0 +1,347 @@
+import { type Conversation } from '../entities.js';
+import { NotFoundError, NotMemberError, ValidationError } from '../errors.js';
+import { toConversationDto, toConversationUpdate, toMessageDto } from '../mappers.js';
+import {
+  type DeadLettersPage,
+  type ErasureResult,
+  type OfflineCheck,
+  type OutboxEntry,
+  type ServiceConversationPatch,
+  type ServiceConversationResult,
+  type ServiceOpenConversationInput,
+  type ServicePrincipal,
+  type SystemMessageInput,
+  type UserExportDto,
+  type WebhookEvent,
+  SYSTEM_SENDER,
+} from '../platform.js';
+import { type ConversationUpdate, type SendResult } from '../responses.js';
+import { LIMITS, directKey, memberIds, readPosition } from '../rules.js';
+import { type ChatDeps } from './context.js';
+import { conversationSummary, webhookEvent } from './platform-events.js';
+
+/** Caps of the server API: every call's cost is bounded, whatever the store holds. */
+export const PLATFORM_LIMITS = {
+  /** Erasure: messages per store step, and steps per call (the caller repeats until complete). */
+  erasureStepMessages: 100,
+  erasureStepsPerCall: 10,
+  exportConversations: 1_000,
+  exportMessages: 10_000,
+} as const;
+
+/** The live form of a change of the conversation itself, for every device of its members. */
+export function conversationChanged(c: Conversation): ConversationUpdate {
+  return {
+    ...toConversationUpdate(c),
+    version: c.version,
+    ...(c.title !== undefined && { title: c.title }),
+    archived: c.archived === true,
+    memberIds: memberIds(c),
+  };
+}
+
+/** The conversation as the service sees it: through its owner's eyes. */
+function asService(c: Conversation) {
+  return toConversationDto(c, c.createdBy);
+}
+
+/**
+ * Opens the conversation of an application on behalf of its people: accepted from the start
+ * (no request; they become contacts). A direct one is one per pair and job context, as when
+ * people open it; a group is one per idempotency key. A request one of them sent before is
+ * accepted by this.
+ */
+export async function openForUsers(
+  deps: ChatDeps,
+  input: ServiceOpenConversationInput,
+): Promise<ServiceConversationResult> {
+  const createdAt = deps.clock.now();
+  const owner = input.createdBy ?? input.memberIds[0]!;
+  const context = {
+    ...(input.jobId && { jobId: input.jobId }),
+    ...(input.applicationId && { applicationId: input.applicationId }),
+  };
+  const ordered = [owner, ...input.memberIds.filter((id) => id !== owner)];
+  const members = ordered.map((userId) => ({
+    userId,
+    role: userId === owner ? ('owner' as const) : ('member' as const),
+    joinedAt: createdAt,
+  }));
+  const key =
+    input.kind === 'direct'
+      ? directKey(ordered[0]!, ordered[1]!, context)
+      : `svc:${input.idempotencyKey}`;
+  const opened = await deps.store.conversations.create({
+    kind: input.kind,
+    ...(input.title !== undefined && { title: input.title }),
+    ...context,
+    members,
+    createdBy: owner,
+    createdAt,
+    directKey: key,
+  });
+  const { created } = opened;
+  let { conversation } = opened;
+  if (conversation.request) {
+    const accepted = await deps.store.conversations.answerRequest(
+      conversation.id,
+      conversation.request.to,
+      'accept',
+    );
+    if (accepted) {
+      conversation = accepted;
+      deps.fanout.toUsers(
+        memberIds(accepted),
+        'conversation:updated',
+        toConversationUpdate(accepted),
+      );
+    }
+  }
+  if (created) {
+    deps.fanout.toUsers(memberIds(conversation), 'conversation:created', asService(conversation));
+  }
+  return { conversation: asService(conversation), created };
+}
+
+/**
+ * A message from the platform ("Interview scheduled for Thursday 10:00"): kind 'system', in
+ * the conversation's order, counted as unread, delivered and synced like any other.
+ * Idempotent by the caller's key.
+ */
+export async function postSystemMessage(
+  deps: ChatDeps,
+  conversationId: string,
+  input: SystemMessageInput,
+): Promise<SendResult> {
+  const result = await deps.store.messages
+    .append({
+      conversationId,
+      senderId: SYSTEM_SENDER,
+      clientMessageId: input.idempotencyKey,
+      body: input.body,
+      kind: 'system',
+      createdAt: deps.clock.now(),
+    })
+    .catch((error: unknown) => {
+      if (error instanceof NotMemberError) throw new NotFoundError('no such conversation');
+      throw error;
+    });
+  const dto = toMessageDto(result.message);
+  if (!result.duplicate) deps.fanout.toUsers(result.memberIds, 'message:new', dto);
+  return { message: dto, duplicate: result.duplicate };
+}
+
+async function changed(
+  deps: ChatDeps,
+  conversationId: string,
+  change: Parameters<ChatDeps['store']['platform']['change']>[1],
+) {
+  const result = await deps.store.platform.change(conversationId, change);
+  if (!result) throw new NotFoundError('no such conversation');
+  return result;
+}
+
+/** Title and archive: every member's devices learn it live, and through sync later. */
+export async function changeConversation(
+  deps: ChatDeps,
+  conversationId: string,
+  patch: ServiceConversationPatch,
+) {
+  const result = await changed(deps, conversationId, {
+    at: deps.clock.now(),
+    ...(patch.title !== undefined && { title: patch.title }),
+    ...(patch.archived !== undefined && { archived: patch.archived }),
+  });
+  const c = result.conversation;
+  if (result.changed)
+    deps.fanout.toUsers(memberIds(c), 'conversation:updated', conversationChanged(c));
+  return asService(c);
+}
+
+/** Adds people to a group: they receive from now on and see the conversation appear. */
+export async function addMembers(deps: ChatDeps, conversationId: string, userIds: string[]) {
+  const current = await deps.store.conversations.get(conversationId);
+  if (!current) throw new NotFoundError('no such conversation');
+  if (current.kind !== 'group')
+    throw new ValidationError('a direct conversation keeps its two people', [
+      { path: 'conversationId', message: 'must be a group' },
+    ]);
+  const joining = [...new Set(userIds)].filter((id) => !memberIds(current).includes(id));
+  if (current.members.length + joining.length > LIMITS.maxGroupMembers)
+    throw new ValidationError(`a group has at most ${LIMITS.maxGroupMembers} members`, [
+      { path: 'userIds', message: 'too many' },
+    ]);
+  const joinedAt = deps.clock.now();
+  const result = await changed(deps, conversationId, {
+    at: joinedAt,
+    add: joining.map((userId) => ({ userId, role: 'member' as const, joinedAt })),
+  });
+  const c = result.conversation;
+  if (result.changed) {
+    const added = new Set(result.added.map((m) => m.userId));
+    deps.fanout.toUsers(
+      memberIds(c).filter((id) => !added.has(id)),
+      'conversation:updated',
+      conversationChanged(c),
+    );
+    for (const userId of added)
+      deps.fanout.toUsers([userId], 'conversation:created', toConversationDto(c, userId));
+  }
+  return asService(c);
+}
+
+/**
+ * Removes someone: from this change on nothing of the conversation reaches them (fan-out
+ * goes to the members the store holds), their sync of it answers NOT_A_MEMBER, and their
+ * devices are told so live (the update's memberIds leave them out).
+ */
+export async function removeMember(deps: ChatDeps, conversationId: string, userId: string) {
+  const result = await changed(deps, conversationId, {
+    at: deps.clock.now(),
+    remove: [userId],
+  });
+  const c = result.conversation;
+  if (result.changed)
+    deps.fanout.toUsers([...memberIds(c), userId], 'conversation:updated', conversationChanged(c));
+  return asService(c);
+}
+
+/**
+ * Erases a person: their messages become tombstones at new versions (devices see it through
+ * sync), their memberships and read positions end, report texts and contacts of theirs go,
+ * and that it happened is recorded without what was erased. Bounded per call: `complete:
+ * false` asks the caller to call again (every step is idempotent).
+ */
+export async function eraseUser(
+  deps: ChatDeps,
+  service: ServicePrincipal,
+  userId: string,
+): Promise<ErasureResult> {
+  let messages = 0;
+  let conversations = 0;
+  const at = deps.clock.now();
+  for (let step = 0; step < PLATFORM_LIMITS.erasureStepsPerCall; step++) {
+    const done = await deps.store.platform.eraseUserStep(
+      userId,
+      at,
+      PLATFORM_LIMITS.erasureStepMessages,
+    );
+    messages += done.messages;
+    conversations += done.conversations;
+    if (done.done) {
+      await deps.store.outbox.forgetAuthor(userId);
+      await deps.store.platform.recordErasure({
+        userId,
+        requestedBy: service.service,
+        at,
+        messages,
+        conversations,
+      });
+      return {
+        userId,
+        complete: true,
+        messagesRedacted: messages,
+        conversationsLeft: conversations,
+      };
+    }
+  }
+  return { userId, complete: false, messagesRedacted: messages, conversationsLeft: conversations };
+}
+
+/** A person's conversations and own messages, as JSON, each list capped. */
+export async function exportUser(deps: ChatDeps, userId: string): Promise<UserExportDto> {
+  const data = await deps.store.platform.exportUser(userId, {
+    conversations: PLATFORM_LIMITS.exportConversations,
+    messages: PLATFORM_LIMITS.exportMessages,
+  });
+  return {
+    userId,
+    exportedAt: deps.clock.now().toISOString(),
+    conversations: data.conversations.map((c) => toConversationDto(c, userId)),
+    messages: data.messages.map(toMessageDto),
+    truncated: data.truncated,
+  };
+}
+
+export function toDeadLetter(entry: OutboxEntry) {
+  return {
+    id: entry.id,
+    endpoint: entry.endpoint ?? '',
+    attempts: entry.attempts,
+    ...(entry.lastError && { lastError: entry.lastError }),
+    createdAt: entry.createdAt.toISOString(),
+    event: JSON.parse(entry.payload) as Record<string, unknown>,
+  };
+}
+
+export async function deadLetters(
+  deps: ChatDeps,
+  page: { limit: number; cursor?: string },
+): Promise<DeadLettersPage> {
+  const result = await deps.store.outbox.listDead(page);
+  return {
+    entries: result.entries.filter((e) => e.kind === 'webhook').map(toDeadLetter),
+    ...(result.nextCursor && { nextCursor: result.nextCursor }),
+  };
+}
+
+export async function replayDeadLetter(deps: ChatDeps, id: string): Promise<void> {
+  if (!(await deps.store.outbox.replay(id, deps.clock.now())))
+    throw new NotFoundError('no such dead letter');
+}
+
+/**
+ * Whether a recipient should hear of a message by e-mail or push: still a member, nothing
+ * read up to it, no device connected, and nothing between them and the sender (a block, a
+ * declined request). The event carries what a notification needs.
+ */
+export async function offlineNotification(
+  deps: ChatDeps,
+  check: OfflineCheck,
+  isOnline: (userId: string) => Promise<boolean>,
+): Promise<WebhookEvent | null> {
+  const c = await deps.store.conversations.get(check.conversationId);
+  if (!c || !c.members.some((m) => m.userId === check.recipientId)) return null;
+  if (readPosition(c, check.recipientId) >= check.seq || c.blocked) return null;
+  if (c.request?.state === 'declined') return null;
+  const sender = c.lastMessage?.senderId;
+  if (!sender || !c.lastMessage) return null;
+  if (sender !== SYSTEM_SENDER) {
+    const blocked = await deps.store.contacts.blockedAmong(check.recipientId, [sender]);
+    if (blocked.length > 0) return null;
+  }
+  if (await isOnline(check.recipientId)) return null;
+  const lastSeq = c.lastMessage.seq;
+  return webhookEvent(
+    `notif_${c.id}_${check.recipientId}_${check.window}`,
+    'notification.offline',
+    {
+      recipientId: check.recipientId,
+      conversation: conversationSummary(c),
+      sender: { userId: sender, system: sender === SYSTEM_SENDER },
+      preview: c.lastMessage.deleted ? '' : c.lastMessage.body,
+      unreadCount: Math.max(0, lastSeq - readPosition(c, check.recipientId)),
+      lastSeq,
+    },
+    deps.clock.now(),
+  );
+}
+
+/** The server API's use cases bound to their ports: what the service controller calls. */
+export function createPlatform(deps: ChatDeps) {
+  return {
+    open: (input: ServiceOpenConversationInput) => openForUsers(deps, input),
+    postSystemMessage: (id: string, input: SystemMessageInput) =>
+      postSystemMessage(deps, id, input),
+    change: (id: string, patch: ServiceConversationPatch) => changeConversation(deps, id, patch),
+    addMembers: (id: string, userIds: string[]) => addMembers(deps, id, userIds),
+    removeMember: (id: string, userId: string) => removeMember(deps, id, userId),
+    eraseUser: (service: ServicePrincipal, userId: string) => eraseUser(deps, service, userId),
+    exportUser: (userId: string) => exportUser(deps, userId),
+    deadLetters: (page: { limit: number; cursor?: string }) => deadLetters(deps, page),
+    replay: (id: string) => replayDeadLetter(deps, id),
+    offlineNotification: (check: OfflineCheck, isOnline: (userId: string) => Promise<boolean>) =>
+      offlineNotification(deps, check, isOnline),
+  };
+}
+export type Platform = ReturnType<typeof createPlatform>;
