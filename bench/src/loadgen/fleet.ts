@@ -2,6 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { signTestToken } from '@jobsphere/testing';
+import { acceptAsRecipient } from '../requests.js';
 import type { Command, ConversationSpec, DeviceSpec, Instance, Reply } from './protocol.js';
 
 export interface Workload {
@@ -139,6 +140,8 @@ export class Fleet {
       // Shared store: conversations opened through both instances; senders alternate A, B.
       const via: Instance = this.layout === 'shared' && idx % 2 === 1 ? 'B' : 'A';
       const id = await createConversation(this.urls[via], this.tokens.get(users[creator]!)!, body);
+      if (kind === 'direct')
+        await acceptAsRecipient(this.urls[via], this.tokens.get(users[others[0]!]!)!, id);
       const device =
         this.layout === 'shared'
           ? [...Array(w.devicesPerUser).keys()].find((d) => this.instanceOf(creator, d) === via)!
