@@ -16,7 +16,9 @@ export interface Workload {
 /**
  * 'shared': one store behind both instances (MongoDB): conversations are opened through A and B
  * alike, devices and senders spread over both. 'instance-a': each instance has its own memory
- * store, so everything is created on A and every sender is on A (no deployment runs this).
+ * store, so everything is created on A and every device is on A: B's store knows none of the
+ * conversations, and the SDK (rightly) shows nothing of a conversation its server cannot
+ * describe (no deployment runs this).
  */
 export type Layout = 'shared' | 'instance-a';
 
@@ -110,8 +112,7 @@ export class Fleet {
   ) {}
 
   private instanceOf(user: number, device: number): Instance {
-    if (this.layout === 'instance-a')
-      return device === 0 ? 'A' : (device + user) % 2 === 1 ? 'B' : 'A';
+    if (this.layout === 'instance-a') return 'A';
     return (user + device) % 2 === 0 ? 'A' : 'B';
   }
 
@@ -174,6 +175,7 @@ export class Fleet {
           senders: this.conversations
             .filter((c) => owner.get(c.members[0]!) === i)
             .map((c) => c.idx),
+          failover: this.layout === 'shared',
         }),
       ),
     );
@@ -235,14 +237,17 @@ export class IdlePool {
     return this.workers.length;
   }
 
-  async open(url: string, tokens: string[]): Promise<Extract<Reply, { type: 'idle-opened' }>[]> {
+  async open(
+    url: string,
+    users: { userId: string; token: string }[],
+  ): Promise<Extract<Reply, { type: 'idle-opened' }>[]> {
     return Promise.all(
       this.workers.map((w, i) =>
         w.call<Extract<Reply, { type: 'idle-opened' }>>(
           {
             type: 'idle-open',
             url,
-            tokens: tokens.filter((_, k) => k % this.workers.length === i),
+            users: users.filter((_, k) => k % this.workers.length === i),
           },
           600_000,
         ),
