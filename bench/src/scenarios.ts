@@ -394,6 +394,8 @@ export interface FaultResult {
   duplicateLiveDeliveries: number;
   /** Messages an SDK announced as new twice: must be zero. */
   shownTwice: number;
+  /** Longest a message waited in an SDK's outbox before its frame left (e.g. while reconnecting). */
+  outboxWaitMaxMs: number;
   /** Devices still reconnecting or syncing when the catch-up wait ended. */
   syncErrors: number;
   syncFirstError?: string;
@@ -547,6 +549,7 @@ export async function fault(
     lostAfterSync: sum(after, (r) => r.missing),
     duplicateLiveDeliveries: Math.max(...after.map((r) => r.duplicates)),
     shownTwice: Math.max(...after.map((r) => r.shownTwice)),
+    outboxWaitMaxMs: Math.round(percentiles(merge(sent.runs.map((r) => r.outboxHist))).max),
     syncErrors,
     ...(syncFirstError && { syncFirstError }),
     recoveryMs: 0,
