@@ -140,7 +140,7 @@ export function renderMarkdown(r: BenchResult): string {
   lines.push(
     'The gateway stores every message in the shared store (the real MongoChatStore through Mongoose and the Node driver) before it acks; the relay stores nothing. ' +
       'A target is **saturated** at a rate when any of these holds: end-to-end p99 over the bound, deliveries still missing after the drain, a send not acked (error or timeout), ' +
-      'or less than 90 % of the offered rate sent. The throughput ratio is given only when both targets reached saturation.',
+      'or less than 90 % of the offered rate on the wire (the load generator behind its schedule, or SDK outboxes holding messages back). The throughput ratio is given only when both targets reached saturation.',
     '',
   );
   lines.push('## Machine', '');
