@@ -326,7 +326,7 @@ function clientSection(r: BenchResult): string[] {
   );
   for (const i of c.incomingUs)
     lines.push(
-      `| an incoming \`message:new\`, conversations holding about ${i.held} messages${i.held >= 5_000 ? ' (the default cap: the oldest is dropped)' : ''} | ${i.us} |`,
+      `| an incoming \`message:new\`, conversations holding up to ${i.held} messages${i.held >= 5_000 ? ' (the default cap: the oldest is dropped)' : ''} | ${i.us} |`,
     );
   lines.push(
     `| a send: \`send()\`, the frame, its ack, the timeline and the events | ${c.sendUs} |`,

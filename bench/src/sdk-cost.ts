@@ -12,7 +12,7 @@ import {
 } from '@jobsphere/chat-client';
 
 export interface SdkCost {
-  /** CPU µs per `message:new` handled, in conversations holding about this many messages. */
+  /** CPU µs per `message:new` handled, in conversations holding up to this many messages. */
   incomingUs: { held: number; us: number }[];
   /** CPU µs per message from `send()` to its ack handled (send, ack, timeline, events). */
   sendUs: number;
