@@ -28,6 +28,7 @@ import {
   type FaultResult,
   type StepResult,
 } from './scenarios.js';
+import { measureSdkCost } from './sdk-cost.js';
 import { ladder, settingsFrom } from './settings.js';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -67,6 +68,11 @@ async function main(): Promise<number> {
       `WARNING: load average still ${loadAverage()} after ${settings.quietWaitS} s; measuring anyway`,
     );
   const machine = machineInfo();
+  // The client's own cost, before any server runs: the same SDK drives both targets.
+  const sdkCost = await measureSdkCost();
+  log(
+    `SDK cost: ${sdkCost.incomingUs.map((c) => `${c.us} µs per incoming message (${c.held} held)`).join(', ')}, ${sdkCost.sendUs} µs per send`,
+  );
 
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
@@ -349,8 +355,11 @@ async function main(): Promise<number> {
       ratios: ratios(latency, capacityResults),
       capacity: capacityResults,
       faults,
+      sdkCost,
       ok:
-        faults.every((f) => f.lostAfterSync === 0) &&
+        sdkCost.shownOnce &&
+        faults.every((f) => f.lostAfterSync === 0 && f.shownTwice === 0) &&
+        [...latency, ...storeLatency].every((s) => s.shownTwice === 0) &&
         latency.every((s) => s.saturated || s.missing === 0) &&
         storeLatency.every((s) => s.missing === 0),
     };

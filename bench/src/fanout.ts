@@ -26,6 +26,7 @@ import {
   type FanoutResult,
 } from './fanout-report.js';
 import { gatewayMain } from './processes.js';
+import { acceptAsRecipient } from './requests.js';
 
 const SECRET = 'fanout-bench-secret-fanout-bench-secret-123';
 const INSTANCES = 4;
@@ -221,8 +222,7 @@ async function main(): Promise<void> {
           jobId: `job-${i}`,
         },
       );
-      // The recipient accepts (a stranger's first conversation is a request); 409 once contacts.
-      await rest(env.gateways[0]!.url, tokens.get(b)!, 'POST', `/conversations/${c.id}/accept`);
+      await acceptAsRecipient(env.gateways[0]!.url, tokens.get(b)!, c.id);
       conversations.push({ id: c.id, members: [a, b] });
     }
     for (let g = 0; g < GROUPS; g++) {

@@ -152,17 +152,18 @@ async function main(): Promise<void> {
       ['relay', relay],
     ] as const) {
       const pid = service.process.pid!;
-      const tokens = await Promise.all(
-        Array.from({ length: sockets }, (_, i) =>
-          mintToken(secret, `${name}-heap${i}`, 'candidate'),
-        ),
+      const users = await Promise.all(
+        Array.from({ length: sockets }, async (_, i) => {
+          const userId = `${name}-heap${i}`;
+          return { userId, token: await mintToken(secret, userId, 'candidate') };
+        }),
       );
       // Warm up: the first connections load code and fill caches that later ones reuse.
-      await pool.open(service.url, tokens.slice(0, 50));
+      await pool.open(service.url, users.slice(0, 50));
       await pool.close();
       const rss0 = rssBytes(pid);
       const a = summarize(await snapshotOf(pid, dir));
-      const opened = await pool.open(service.url, tokens);
+      const opened = await pool.open(service.url, users);
       const connected = opened.reduce((n, r) => n + r.connected, 0);
       await new Promise((r) => setTimeout(r, 2_000));
       const rss1 = rssBytes(pid);

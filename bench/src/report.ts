@@ -1,5 +1,6 @@
 import type { MachineInfo } from './machine.js';
 import type { Workload } from './loadgen/fleet.js';
+import type { SdkCost } from './sdk-cost.js';
 import type { CapacityResult, FaultResult, RoundTrips, StepResult } from './scenarios.js';
 
 export interface MaxThroughput {
@@ -39,6 +40,8 @@ export interface BenchResult {
   ratios?: Ratios;
   capacity: CapacityResult[];
   faults: FaultResult[];
+  /** The client's own CPU per message (absent in results from before the SDK drove the load). */
+  sdkCost?: SdkCost;
   /** Whether the 1-minute load average was below the quiet threshold when measuring began. */
   quiet?: boolean;
   ok: boolean;
@@ -137,7 +140,7 @@ export function renderMarkdown(r: BenchResult): string {
   lines.push(
     'The gateway stores every message in the shared store (the real MongoChatStore through Mongoose and the Node driver) before it acks; the relay stores nothing. ' +
       'A target is **saturated** at a rate when any of these holds: end-to-end p99 over the bound, deliveries still missing after the drain, a send not acked (error or timeout), ' +
-      'or less than 90 % of the offered rate sent. The throughput ratio is given only when both targets reached saturation.',
+      'or less than 90 % of the offered rate on the wire (the load generator behind its schedule, or SDK outboxes holding messages back). The throughput ratio is given only when both targets reached saturation.',
     '',
   );
   lines.push('## Machine', '');
@@ -158,7 +161,7 @@ export function renderMarkdown(r: BenchResult): string {
   );
   lines.push(
     `- Open-loop offered rate (message i due at start + i/rate), ${String(r.settings['stepMs'])} ms per step, ${String(r.settings['bodyBytes'])}-byte bodies carrying the send timestamp; ` +
-      "latency = receive time on each recipient device minus send time (HDR histogram, µs), both taken at the client adapter's socket boundary (`bench/src/loadgen/client.ts`), the same code for both targets.",
+      'latency = receive time on each recipient device minus send time (HDR histogram, µs), both read at the socket, outside the SDK (see "The client" below), the same code for both targets.',
   );
   lines.push(
     '- The load generator connects every user from 127.0.0.1, so the gateways run with the per-IP handshake and REST budgets, the per-user send, sync and REST budgets and the packets-per-socket cap raised ' +
@@ -217,23 +220,25 @@ export function renderMarkdown(r: BenchResult): string {
     }
     lines.push(
       '',
-      'The in-memory row uses the only layout a per-instance memory store allows (every conversation and every sender on A); every other row spreads senders and receivers over both instances.',
+      "The in-memory row uses the only layout a per-instance memory store allows (every conversation and every device on A: B's store knows none of the conversations, and the SDK shows nothing of a conversation its server cannot describe); every other row spreads senders and receivers over both instances.",
       '',
     );
   }
+  lines.push(...clientSection(r));
   lines.push('## (a) The rate ladder', '');
   lines.push(
-    '| target | offered msg/s | achieved | deliveries/s | e2e p50 | e2e p99 | e2e max | ack p50 | ack p99 | missing | cpu ms per 1000 msgs | load | note |',
+    '| target | offered msg/s | achieved | deliveries/s | e2e p50 | e2e p99 | e2e max | ack p50 | ack p99 | outbox wait p99 | missing | cpu ms per 1000 msgs | load | note |',
   );
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of r.latency) {
+    const outbox = s.outboxWait ? ms(s.outboxWait.p99) : 'n/a';
     lines.push(
-      `| ${s.target} | ${s.offeredRate} | ${s.achievedRate} | ${s.deliveriesPerSec} | ${ms(s.e2e.p50)} | ${ms(s.e2e.p99)} | ${ms(s.e2e.max)} | ${ms(s.ack.p50)} | ${ms(s.ack.p99)} | ${s.missing} | ${cpu(s)} | ${s.loadAverage} | ${s.saturated ? `saturated: ${s.reason}` : ''} |`,
+      `| ${s.target} | ${s.offeredRate} | ${s.achievedRate} | ${s.deliveriesPerSec} | ${ms(s.e2e.p50)} | ${ms(s.e2e.p99)} | ${ms(s.e2e.max)} | ${ms(s.ack.p50)} | ${ms(s.ack.p99)} | ${outbox} | ${s.missing} | ${cpu(s)} | ${s.loadAverage} | ${s.saturated ? `saturated: ${s.reason}` : ''} |`,
     );
   }
   lines.push(
     '',
-    "Latencies in ms. CPU: user + system time above idle (measured with no traffic before the ladder) of the target's two server processes (`servers`), the store server, Redis and the load generators, per 1,000 messages sent. ![latency](results/latency.svg)",
+    'Latencies in ms. "Achieved" counts messages whose frame left the SDK during the step; "outbox wait" is `send()` to that frame, not part of any latency. CPU: user + system time above idle (measured with no traffic before the ladder) of the target\'s two server processes (`servers`), the store server, Redis and the load generators (the SDK\'s work is in `loadgen`), per 1,000 messages sent. ![latency](results/latency.svg)',
     '',
   );
   lines.push('## (b) Saturated throughput', '');
@@ -265,25 +270,72 @@ export function renderMarkdown(r: BenchResult): string {
   );
   lines.push('## (d) Faults under load (gateway)', '');
   lines.push(
-    '| fault | sent | acked | not acked | missing live | recovered by sync | **acked lost** | time to recovery | detail | load |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| fault | sent | acked | resent by the outbox | not acked | missing live | recovered by sync | **acked lost** | time to recovery | detail | load |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const f of r.faults) {
     const detail =
       f.kind === 'kill-instance-b'
-        ? `SIGKILL of B; ${f.reconnectedDevices} devices moved B -> A, slowest reconnect ${f.reconnectMsMax} ms; recovery = kill to last device reconnected; first sync done ${f.syncCompletedMs} ms after the kill (after the load ended); sends from B's devices while they were away are the "not acked"`
+        ? `SIGKILL of B; ${f.reconnectedDevices} devices moved B -> A by the SDK, slowest reconnect ${f.reconnectMsMax} ms; recovery = kill to last device reconnected; catch-up done ${f.syncCompletedMs} ms after the kill (after the load ended); sends of B's devices waited in their outbox up to ${f.outboxWaitMaxMs ?? 'n/a'} ms`
         : `${f.kind === 'redis-restart' ? `Redis killed and restarted after ${String((r.settings['fault'] as { redisDownMs: number }).redisDownMs)} ms` : `SIGKILL of one master of three (one replica each), sharded adapter; replica promoted and cluster_state:ok ${f.failoverMs} ms after the kill`}; ` +
           `cross-instance live delivery stopped in ${f.interruptedConversations} of the conversations, longest gap ${f.deliveryGapMs} ms; recovery = fault to delivery resumed in every one of them`;
     lines.push(
-      `| ${f.kind} | ${f.sent} | ${f.acked} | ${f.notAcked} | ${f.missingBeforeSync} | ${f.recoveredBySync} | **${f.lostAfterSync}** | ${f.recoveryMs} ms | ${detail} | ${f.loadAverage} |`,
+      `| ${f.kind} | ${f.sent} | ${f.acked} | ${f.resent ?? 'n/a'} | ${f.notAcked} | ${f.missingBeforeSync} | ${f.recoveredBySync} | **${f.lostAfterSync}** | ${f.recoveryMs} ms | ${detail} | ${f.loadAverage} |`,
     );
   }
   lines.push(
     '',
-    `Every acked message is checked on every recipient device (by conversation and seq) after each device \`sync\`s from its watermark. Result: **${r.ok ? 'no acked message lost' : 'ACKED MESSAGES LOST'}**.`,
+    'Reconnects, outbox resends and sync are the SDK\u2019s own logic: it moves to the other instance, sends what waits in its outbox again with the same clientMessageId, and syncs from its version cursor after a reconnect, a gap it sees live, or a conversation list that shows a newer version (each device reloads its list once the load ends, as an app coming back to the foreground does). ' +
+      '"Missing live" is what no `message:new` brought; "recovered by sync" is what the SDKs then show from a `sync` answer. ' +
+      `Every acked message is checked on every recipient device (by conversation and seq, in what its SDK shows) after that catch-up. Result: **${r.ok ? 'no acked message lost' : 'ACKED MESSAGES LOST'}**.`,
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * How the comparison with the relay is kept fair now that the SDK drives the load, and what the
+ * SDK costs the client (measured apart, on a fake socket and clock).
+ */
+function clientSection(r: BenchResult): string[] {
+  const lines = [
+    '## The client: the SDK in front of both targets, its own cost measured apart',
+    '',
+  ];
+  lines.push(
+    'Every device of the load generator is `@jobsphere/chat-client`, as an application runs it, in front of the gateway and the relay alike; ' +
+      'the relay answers the little the SDK asks of any server as cheaply as it honestly can (`version` = seq on messages, its conversation list over REST, ' +
+      '`sync` with nothing to catch up, since it stores nothing). Its client-side cost is kept out of the figures in two ways:',
+    '',
+    "- **Timed at the socket, outside the SDK** (`bench/src/loadgen/client.ts`): a send's timestamp is written into its body as its frame leaves the SDK, " +
+      'its ack and every `message:new` are timed as they arrive, before the SDK handles them. Time a message waits in the outbox (one send in flight per conversation waits for its ack) is reported as "outbox wait", never as latency.',
+    '- **The same client on both sides**: what the SDK does with each message (checks, ordering, dedupe, events) delays the next one alike on both targets, ' +
+      'and it is in the `loadgen` CPU column, not `servers`. What that is per message is measured below, with no server at all.',
+    '',
+  );
+  const c = r.sdkCost;
+  if (!c) {
+    lines.push('_These results predate the SDK-driven load: no client cost was measured._', '');
+    return lines;
+  }
+  lines.push(
+    `CPU time (user + system) in the SDK per message, over ${c.messages} messages on a fake socket that answers at once and a fake clock, in the coordinator process before any server starts:`,
+    '',
+    '| work | µs per message |',
+    '|---|---|',
+  );
+  for (const i of c.incomingUs)
+    lines.push(
+      `| an incoming \`message:new\`, conversations holding up to ${i.held} messages${i.held >= 5_000 ? ' (the default cap: the oldest is dropped)' : ''} | ${i.us} |`,
+    );
+  lines.push(
+    `| a send: \`send()\`, the frame, its ack, the timeline and the events | ${c.sendUs} |`,
+    '',
+    'Per delivery the load generator also pays socket.io-client\u2019s decoding, which any client pays; the figures above are what the SDK adds on top. ' +
+      '`bench/src/sdk-cost.ts` measures them; `bench/test/sdk-cost.spec.ts` checks the measurement.',
+    '',
+  );
+  return lines;
 }
 
 /** p50 and p99 against offered rate, gateway vs baseline; log-scale latency axis. */

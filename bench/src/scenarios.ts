@@ -55,9 +55,12 @@ export interface StepResult {
   durationMs: number;
   sent: number;
   acked: number;
+  /** Acked after the SDK's outbox sent them more than once. */
+  resent: number;
   ackErrors: number;
   ackTimeouts: number;
   firstError?: string;
+  /** Messages per second whose first frame left the SDK while the schedule ran. */
   achievedRate: number;
   expectedDeliveries: number;
   delivered: number;
@@ -68,6 +71,10 @@ export interface StepResult {
   e2eGroup: Percentiles;
   ack: Percentiles;
   sendLagP99Ms: number;
+  /** From `send()` to the frame on the wire: time in the SDK's outbox, not part of any latency. */
+  outboxWait: Percentiles;
+  /** Messages an SDK announced as new twice on one device (must be zero). */
+  shownTwice: number;
   /**
    * CPU milliseconds above idle per 1,000 messages sent, by process group (the target's two
    * servers, the store, Redis, the load generators).
@@ -139,7 +146,8 @@ export interface SaturationBound {
 /**
  * One step of the ladder. Saturated means any of: e2e p99 over the bound, deliveries still
  * missing after the drain, sends not acked (errors or timeouts), or less than 90 % of the
- * offered rate sent (the load generator could not keep up with its own schedule).
+ * offered rate on the wire (the load generator fell behind its own schedule, or the SDKs'
+ * outboxes held messages back: one send in flight per conversation waits for its ack).
  */
 export async function latencyStep(
   fleet: Fleet,
@@ -182,12 +190,13 @@ export async function latencyStep(
     durationMs,
     sent: totalSent,
     acked: sum(sent.runs, (r) => r.acked.length),
+    resent: sum(sent.runs, (r) => r.resent),
     ackErrors: sum(sent.runs, (r) => r.ackErrors),
     ackTimeouts: sum(sent.runs, (r) => r.ackTimeouts),
     ...(sent.runs.find((r) => r.firstError) && {
       firstError: sent.runs.find((r) => r.firstError)!.firstError!,
     }),
-    achievedRate: Math.round(totalSent / ((endedAt - startedAt) / 1000)),
+    achievedRate: Math.round(sum(sent.runs, (r) => r.onWire) / ((endedAt - startedAt) / 1000)),
     expectedDeliveries: sum(results, (r) => r.expected),
     delivered: sum(results, (r) => r.delivered),
     missing: sum(results, (r) => r.missing),
@@ -199,6 +208,8 @@ export async function latencyStep(
     e2eGroup: percentiles(merge(results.map((r) => r.e2e.group))),
     ack: percentiles(merge(sent.runs.map((r) => r.ackHist))),
     sendLagP99Ms: percentiles(merge(sent.runs.map((r) => r.lagHist))).p99,
+    outboxWait: percentiles(merge(sent.runs.map((r) => r.outboxHist))),
+    shownTwice: Math.max(0, ...results.map((r) => r.shownTwice)),
     cpuMsPer1000: Object.fromEntries(
       Object.entries(cpuUsed).map(([k, v]) => [k, Math.round((v * 1000) / Math.max(1, totalSent))]),
     ),
@@ -212,7 +223,7 @@ export async function latencyStep(
   if (step.ackErrors + step.ackTimeouts > 0)
     reasons.push(`${step.ackErrors + step.ackTimeouts} sends not acked (${step.firstError})`);
   if (step.achievedRate < rate * 0.9)
-    reasons.push(`load generator reached only ${step.achievedRate}/s`);
+    reasons.push(`only ${step.achievedRate}/s left the load generator's SDKs`);
   if (reasons.length > 0) {
     step.saturated = true;
     step.reason = reasons.join('; ');
@@ -321,13 +332,14 @@ export async function capacity(
   const pid = target.A.proc.pid!;
   await sleep(settleMs);
   const before = rssBytes(pid);
-  const tokens = await Promise.all(
-    Array.from({ length: sockets }, (_, i) =>
-      mintToken(secret, `${target.name}-idle${i}`, 'candidate'),
-    ),
+  const users = await Promise.all(
+    Array.from({ length: sockets }, async (_, i) => {
+      const userId = `${target.name}-idle${i}`;
+      return { userId, token: await mintToken(secret, userId, 'candidate') };
+    }),
   );
   const started = Date.now();
-  const replies = await pool.open(target.A.url, tokens);
+  const replies = await pool.open(target.A.url, users);
   const connectSeconds = (Date.now() - started) / 1000;
   await sleep(settleMs);
   await readEventLoopLag(target.A); // resets the histogram: the window starts now
@@ -365,15 +377,26 @@ export interface FaultResult {
   durationMs: number;
   sent: number;
   acked: number;
+  /** Acked after the SDK's outbox sent them again (a timeout, a reconnect). */
+  resent: number;
   notAcked: number;
   firstError?: string;
   expectedDeliveries: number;
+  /** Deliveries the SDKs show from a live `message:new`. */
   deliveredLive: number;
+  /** Expected deliveries live delivery never brought. */
   missingBeforeSync: number;
+  /** Deliveries the SDKs show from a `sync` answer (their own gap, reconnect and list logic). */
   recoveredBySync: number;
-  /** Acked messages absent from a recipient device after sync. Must be zero. */
+  /** Acked messages a recipient device's SDK does not show after catching up. Must be zero. */
   lostAfterSync: number;
+  /** `message:new` frames a device received twice (the SDK shows each message once). */
   duplicateLiveDeliveries: number;
+  /** Messages an SDK announced as new twice: must be zero. */
+  shownTwice: number;
+  /** Longest a message waited in an SDK's outbox before its frame left (e.g. while reconnecting). */
+  outboxWaitMaxMs: number;
+  /** Devices still reconnecting or syncing when the catch-up wait ended. */
   syncErrors: number;
   syncFirstError?: string;
   /**
@@ -440,7 +463,6 @@ export async function fault(
   on: FaultTargets,
   opts: { rate: number; durationMs: number; bodyBytes: number; redisDownMs: number },
 ): Promise<FaultResult> {
-  if (kind === 'kill-instance-b') await fleet.all(() => ({ type: 'failover', enabled: true }));
   const sending = send(fleet, opts.rate, opts.durationMs, opts.bodyBytes);
   await sleep(opts.durationMs / 4);
   const faultAt = performance.timeOrigin + performance.now();
@@ -478,19 +500,18 @@ export async function fault(
     const deadline = Date.now() + 30_000;
     for (;;) {
       const status = await fleet.all<StatusResult>(() => ({ type: 'status' }));
-      reconnects = status.flatMap((s) => s.reconnects);
+      reconnects = status.flatMap((s) => s.reconnects).filter((r) => r.downAt >= faultAt);
       if (status.every((s) => s.connected === s.total) || Date.now() > deadline) break;
       await sleep(200);
     }
     reconnectedAt = Math.max(faultAt, ...reconnects.map((r) => r.upAt));
   }
-  // Live delivery first (what the adapter managed), then what sync brings back.
-  // A killed instance's devices sync as soon as they are back, so that is not delayed by a drain wait.
+  // Live delivery first (what the adapter managed; the SDKs may already be syncing what they
+  // see missing), then each device catches up as an app coming back does, by the SDK's logic.
   const live =
     kind === 'kill-instance-b'
       ? (await sleep(500), await collect(fleet, sent))
       : await drain(fleet, sent, 3_000);
-  let recoveredBySync = 0;
   let syncErrors = 0;
   let syncFirstError: string | undefined;
   let after = live;
@@ -501,37 +522,40 @@ export async function fault(
       120_000,
     );
     if (round === 0) syncedAt = performance.timeOrigin + performance.now();
-    recoveredBySync += sum(synced, (s) => s.recovered);
-    syncErrors += sum(synced, (s) => s.errors);
-    syncFirstError ??= synced.find((s) => s.firstError)?.firstError;
+    syncErrors = sum(synced, (s) => s.behind);
+    syncFirstError = synced.find((s) => s.firstError)?.firstError;
     after = await collect(fleet, sent);
     if (after.every((r) => r.missing === 0)) break;
     await sleep(1_000);
   }
   const acked = sum(sent.runs, (r) => r.acked.length);
+  const expectedDeliveries = sum(after, (r) => r.expected);
+  const deliveredLive = sum(after, (r) => r.deliveredLive);
   const result: FaultResult = {
     kind,
     offeredRate: opts.rate,
     durationMs: opts.durationMs,
     sent: sum(sent.runs, (r) => r.sent),
     acked,
+    resent: sum(sent.runs, (r) => r.resent),
     notAcked: sum(sent.runs, (r) => r.ackErrors + r.ackTimeouts),
     ...(sent.runs.find((r) => r.firstError) && {
       firstError: sent.runs.find((r) => r.firstError)!.firstError!,
     }),
-    expectedDeliveries: sum(after, (r) => r.expected),
-    deliveredLive: sum(live, (r) => r.delivered),
-    missingBeforeSync: sum(live, (r) => r.missing),
-    recoveredBySync,
+    expectedDeliveries,
+    deliveredLive,
+    missingBeforeSync: expectedDeliveries - deliveredLive,
+    recoveredBySync: sum(after, (r) => r.deliveredBySync),
     lostAfterSync: sum(after, (r) => r.missing),
     duplicateLiveDeliveries: Math.max(...after.map((r) => r.duplicates)),
+    shownTwice: Math.max(...after.map((r) => r.shownTwice)),
+    outboxWaitMaxMs: Math.round(percentiles(merge(sent.runs.map((r) => r.outboxHist))).max),
     syncErrors,
     ...(syncFirstError && { syncFirstError }),
     recoveryMs: 0,
     loadAverage: loadAverage(),
   };
   if (kind === 'kill-instance-b') {
-    await fleet.all(() => ({ type: 'failover', enabled: false }));
     result.reconnectedDevices = reconnects.length;
     result.reconnectMsMax = Math.round(Math.max(0, ...reconnects.map((r) => r.upAt - r.downAt)));
     result.recoveryMs = Math.round(reconnectedAt - faultAt);

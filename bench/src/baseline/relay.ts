@@ -2,6 +2,11 @@
 // with its events, minus auth, validation and the store. What the gateway costs on top of
 // this is what the benchmark reports. Conversations are registered in Redis when they are
 // opened, so either instance can serve any sender (read once per instance, then held).
+// The load generator drives both targets with the SDK, so the relay answers the few things the
+// SDK asks of any server, each as cheaply as it honestly can: messages carry `version` (= seq:
+// here a conversation only ever changes by a message being appended), the conversation list and
+// one conversation over REST (from the registry, read at connect time only), `sync` answered
+// per conversation with nothing to catch up (nothing is stored), `presence:query` with nobody.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -11,9 +16,13 @@ import { Server, type Socket } from 'socket.io';
 
 interface Conversation {
   id: string;
+  kind: 'direct' | 'group';
   members: string[];
   seq: number;
+  createdAt: string;
 }
+
+type Registered = Omit<Conversation, 'seq'>;
 
 const port = Number(process.env['PORT'] ?? 0);
 const redisUrl = process.env['REDIS_URL'];
@@ -60,28 +69,84 @@ function probe(res: ServerResponse): void {
 }
 
 const registryKey = (id: string) => `relay:conversation:${id}`;
+const userKey = (userId: string) => `relay:user:${userId}`;
+
+/** The ConversationDto fields the SDK reads, as a fresh conversation of this relay has them. */
+function dto(c: Conversation) {
+  return {
+    id: c.id,
+    kind: c.kind,
+    members: c.members.map((userId) => ({
+      userId,
+      role: userId === c.members[0] ? 'owner' : 'member',
+      lastReadSeq: 0,
+    })),
+    createdBy: c.members[0],
+    createdAt: c.createdAt,
+    lastActivityAt: c.createdAt,
+    lastSeq: c.seq,
+    version: c.seq,
+    lastReadSeq: 0,
+    unreadCount: 0,
+  };
+}
+
+async function open(creator: string, raw: unknown): Promise<Conversation> {
+  const body = raw as { kind?: string; userId?: string; memberIds?: string[] };
+  const kind = body.kind === 'direct' ? 'direct' : 'group';
+  const others = kind === 'direct' ? [body.userId ?? ''] : (body.memberIds ?? []);
+  const conversation: Conversation = {
+    id: randomUUID(),
+    kind,
+    members: [creator, ...others],
+    seq: 0,
+    createdAt: new Date().toISOString(),
+  };
+  conversations.set(conversation.id, conversation);
+  if (pub) {
+    const { seq: _seq, ...registered } = conversation;
+    await pub.set(registryKey(conversation.id), JSON.stringify(registered));
+    await Promise.all(conversation.members.map((m) => pub.sadd(userKey(m), conversation.id)));
+  }
+  return conversation;
+}
+
+async function listOf(userId: string): Promise<Conversation[]> {
+  const ids = pub
+    ? await pub.smembers(userKey(userId))
+    : [...conversations.values()].filter((c) => c.members.includes(userId)).map((c) => c.id);
+  const found = await Promise.all(ids.map((id) => lookUp(id)));
+  return found.filter((c): c is Conversation => c !== undefined);
+}
 
 const http = createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/health') return reply(res, 200, { status: 'ok' });
   if (req.method === 'GET' && req.url === '/probe') return probe(res);
-  if (req.method !== 'POST' || req.url !== '/conversations') return reply(res, 404, {});
-  const creator = subjectOf(req.headers.authorization);
+  const caller = subjectOf(req.headers.authorization);
+  const path = (req.url ?? '').split('?')[0]!;
+  const one = /^\/conversations\/([^/]+)$/.exec(path);
+  const failed = () => reply(res, 500, {});
+  if (req.method === 'GET' && path === '/conversations') {
+    if (!caller) return reply(res, 401, {});
+    listOf(caller).then(
+      (list) => reply(res, 200, { conversations: list.map((c) => dto(c)), totalUnread: 0 }),
+      failed,
+    );
+    return;
+  }
+  if (req.method === 'GET' && one) {
+    if (!caller) return reply(res, 401, {});
+    lookUp(decodeURIComponent(one[1]!)).then(
+      (c) => (c?.members.includes(caller) ? reply(res, 200, dto(c)) : reply(res, 404, {})),
+      failed,
+    );
+    return;
+  }
+  if (req.method !== 'POST' || path !== '/conversations') return reply(res, 404, {});
   readBody(req).then(
     (raw) => {
-      const body = raw as { kind?: string; userId?: string; memberIds?: string[] };
-      if (!creator) return reply(res, 401, {});
-      const others = body.kind === 'direct' ? [body.userId ?? ''] : (body.memberIds ?? []);
-      const conversation = { id: randomUUID(), members: [creator, ...others], seq: 0 };
-      conversations.set(conversation.id, conversation);
-      const stored = pub
-        ? pub.set(registryKey(conversation.id), JSON.stringify(conversation.members))
-        : Promise.resolve();
-      return stored.then(() =>
-        reply(res, 201, {
-          id: conversation.id,
-          members: conversation.members.map((userId) => ({ userId })),
-        }),
-      );
+      if (!caller) return reply(res, 401, {});
+      return open(caller, raw).then((c) => reply(res, 201, dto(c)), failed);
     },
     () => reply(res, 400, {}),
   );
@@ -99,9 +164,9 @@ if (pub) {
 async function lookUp(id: string): Promise<Conversation | undefined> {
   const held = conversations.get(id);
   if (held || !pub || typeof id !== 'string') return held;
-  const members = await pub.get(registryKey(id));
-  if (!members) return undefined;
-  const conversation = { id, members: JSON.parse(members) as string[], seq: 0 };
+  const registered = await pub.get(registryKey(id));
+  if (!registered) return undefined;
+  const conversation = { ...(JSON.parse(registered) as Registered), seq: 0 };
   if (!conversations.has(id)) conversations.set(id, conversation);
   return conversations.get(id);
 }
@@ -122,10 +187,12 @@ type Ack = (a: unknown) => void;
 
 function relay(socket: Socket, conversation: Conversation, payload: SendPayload, ack?: Ack): void {
   const { userId } = socket.data as { userId: string };
+  const seq = ++conversation.seq;
   const message = {
     id: randomUUID(),
     conversationId: conversation.id,
-    seq: ++conversation.seq,
+    seq,
+    version: seq,
     senderId: userId,
     clientMessageId: payload.clientMessageId,
     body: payload.body,
@@ -151,8 +218,25 @@ io.on('connection', (socket) => {
       refuse,
     );
   });
-  socket.on('sync', (_payload: unknown, ack?: (a: unknown) => void) =>
-    ack?.({ ok: true, data: { conversations: [] } }),
+  socket.on('sync', (payload: unknown, ack?: Ack) => {
+    const asked = (
+      payload as { conversations?: { conversationId: string; afterVersion: number }[] }
+    ).conversations;
+    ack?.({
+      ok: true,
+      data: {
+        conversations: (Array.isArray(asked) ? asked : []).map((c) => ({
+          conversationId: c.conversationId,
+          messages: [],
+          version: c.afterVersion,
+          hasMore: false,
+          lastReadSeq: 0,
+        })),
+      },
+    });
+  });
+  socket.on('presence:query', (_payload: unknown, ack?: Ack) =>
+    ack?.({ ok: true, data: { users: [] } }),
   );
 });
 

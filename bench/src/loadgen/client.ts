@@ -1,132 +1,99 @@
-// The only place the load generator speaks Socket.IO. Everything else in the worker talks to a
-// ChatDevice, so the client logic can be swapped for the SDK (@jobsphere/chat-client) behind the
-// same interface. Fairness: latency is timed at this boundary (just before the send is handed to
-// the socket, first thing when a message arrives) and the same adapter drives the gateway and
-// the bare relay, so client-side cost weighs on both alike and is never counted as the gateway's.
-import { io, type Socket } from 'socket.io-client';
+// The load generator's devices are the SDK (@jobsphere/chat-client): its connection, outbox,
+// resends, sync by version and dedupe, exactly as an application runs them, for the gateway and
+// the bare relay alike (the relay answers the little the SDK asks of a server). Fairness: the
+// clocks are read here, at the socket, outside the SDK. A send is timed from the moment its frame
+// leaves the SDK (its body's timestamp is written then, so time spent waiting in the outbox is
+// not latency), its ack and every `message:new` the moment they arrive, before the SDK handles
+// them. What the SDK itself costs per message is measured apart, on a fake socket and clock
+// (sdk-cost.ts), and reported beside the latency tables.
+import {
+  createChatClient,
+  socketIoFactory,
+  type ChatClient,
+  type SocketFactory,
+  type SocketLike,
+} from '@jobsphere/chat-client';
 
 export interface IncomingMessage {
+  id: string;
   conversationId: string;
   seq: number;
   body: string;
 }
 
-export type SendResult =
-  { ok: true; seq: number } | { ok: false; code: string; message: string; timeout?: boolean };
-
-export interface SyncCursor {
-  conversationId: string;
-  afterVersion: number;
+/** What the bench sees on the wire, outside the SDK. */
+export interface WireProbe {
+  /** A `message:send` frame leaves (every attempt). */
+  sending?(clientMessageId: string, at: number): void;
+  /** Its ack arrived, `ms` after that frame left. */
+  acked?(clientMessageId: string, ms: number, ok: boolean): void;
+  /** A `message:new` arrived; the SDK has not seen it yet. */
+  received?(message: IncomingMessage, at: number): void;
 }
 
-export interface SyncEntry {
-  conversationId: string;
-  seqs: number[];
-  hasMore: boolean;
-}
-
-export interface ChatDevice {
-  readonly connected: boolean;
-  send(
-    input: { conversationId: string; clientMessageId: string; body: string },
-    timeoutMs: number,
-  ): Promise<SendResult>;
-  /** One sync request; rejects when it is refused or times out. */
-  sync(cursors: SyncCursor[], limit: number, timeoutMs: number): Promise<SyncEntry[]>;
-  close(): void;
-}
-
-export interface DeviceEvents {
-  onMessage?: (message: IncomingMessage, receivedAt: number) => void;
-  onDisconnect?: () => void;
-}
-
-interface AckShape {
-  ok: boolean;
-  data?: { message: { seq: number } };
-  error?: { code: string; message: string };
-}
-
-interface SyncShape {
-  ok: boolean;
-  data?: {
-    conversations: { conversationId: string; messages: { seq: number }[]; hasMore: boolean }[];
-  };
-  error?: { code: string; message: string };
-}
+/**
+ * Where a send's body carries its departure time: replaced on the wire by `nowMs()` with three
+ * decimals (the same width until the year 2286).
+ */
+export const SENT_AT = '0000000000000.000';
 
 /** Current time in epoch milliseconds with sub-millisecond precision, comparable across processes. */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** A connected device, or a rejection with the server's connect_error. */
-export function connectDevice(
-  url: string,
-  token: string,
-  events: DeviceEvents = {},
-  timeoutMs = 20_000,
-): Promise<ChatDevice> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket = io(url, {
-      auth: { token },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      timeout: timeoutMs,
-    });
-    if (events.onMessage) {
-      const onMessage = events.onMessage;
-      socket.on('message:new', (m: IncomingMessage) => onMessage(m, nowMs()));
-    }
-    socket.once('connect', () => {
-      if (events.onDisconnect) socket.on('disconnect', events.onDisconnect);
-      resolve(new SocketIoDevice(socket));
-    });
-    socket.once('connect_error', (error: Error & { data?: { code?: string } }) => {
-      socket.close();
-      reject(new Error(`${error.data?.code ?? 'connect_error'}: ${error.message}`));
-    });
-  });
+interface SendPayload {
+  conversationId: string;
+  clientMessageId: string;
+  body: string;
 }
 
-class SocketIoDevice implements ChatDevice {
-  constructor(private readonly socket: Socket) {}
+/** socket.io-client as the SDK uses it, with the probe's clocks around it. */
+export function probedSocketFactory(probe: WireProbe): SocketFactory {
+  return (url, options) => {
+    const socket: SocketLike = socketIoFactory(url, options);
+    return {
+      get connected() {
+        return socket.connected;
+      },
+      on: (event, listener) => socket.on(event, listener),
+      onAny: (listener) =>
+        socket.onAny((event: string, ...args: unknown[]) => {
+          if (event === 'message:new') probe.received?.(args[0] as IncomingMessage, nowMs());
+          listener(event, ...args);
+        }),
+      emit: (event, ...args) => {
+        if (event !== 'message:send') return socket.emit(event, ...args);
+        const [payload, ack] = args as [SendPayload, (response: unknown) => void];
+        const at = nowMs();
+        probe.sending?.(payload.clientMessageId, at);
+        const body = payload.body.replace(SENT_AT, at.toFixed(3));
+        return socket.emit(event, { ...payload, body }, (response: unknown) => {
+          const ok = (response as { ok?: unknown } | undefined)?.ok === true;
+          probe.acked?.(payload.clientMessageId, nowMs() - at, ok);
+          ack(response);
+        });
+      },
+      disconnect: () => socket.disconnect(),
+    };
+  };
+}
 
-  get connected(): boolean {
-    return this.socket.connected;
-  }
-
-  async send(
-    input: { conversationId: string; clientMessageId: string; body: string },
-    timeoutMs: number,
-  ): Promise<SendResult> {
-    if (!this.socket.connected)
-      return { ok: false, code: 'DISCONNECTED', message: 'not connected' };
-    try {
-      const ack = (await this.socket
-        .timeout(timeoutMs)
-        .emitWithAck('message:send', input)) as AckShape;
-      if (ack.ok && ack.data) return { ok: true, seq: ack.data.message.seq };
-      return { ok: false, code: ack.error?.code ?? '?', message: ack.error?.message ?? '' };
-    } catch (error) {
-      return { ok: false, code: 'TIMEOUT', message: String(error), timeout: true };
-    }
-  }
-
-  async sync(cursors: SyncCursor[], limit: number, timeoutMs: number): Promise<SyncEntry[]> {
-    const reply = (await this.socket
-      .timeout(timeoutMs)
-      .emitWithAck('sync', { conversations: cursors, limit })) as SyncShape;
-    if (!reply.ok || !reply.data) throw new Error(`${reply.error?.code}: ${reply.error?.message}`);
-    return reply.data.conversations.map((c) => ({
-      conversationId: c.conversationId,
-      seqs: c.messages.map((m) => m.seq),
-      hasMore: c.hasMore,
-    }));
-  }
-
-  close(): void {
-    this.socket.close();
-  }
+/**
+ * One device: the SDK with its defaults, on the given instances in order of preference (it
+ * moves to the next when one is unreachable, as a client behind a load balancer ends up
+ * elsewhere). Nothing happens on the network before `connect()`.
+ */
+export function createDevice(options: {
+  urls: string[];
+  userId: string;
+  token: string;
+  probe?: WireProbe;
+}): ChatClient {
+  return createChatClient({
+    url: options.urls,
+    userId: options.userId,
+    token: options.token,
+    socketFactory: probedSocketFactory(options.probe ?? {}),
+  });
 }

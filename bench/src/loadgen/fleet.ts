@@ -2,6 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { signTestToken } from '@jobsphere/testing';
+import { acceptAsRecipient } from '../requests.js';
 import type { Command, ConversationSpec, DeviceSpec, Instance, Reply } from './protocol.js';
 
 export interface Workload {
@@ -15,7 +16,9 @@ export interface Workload {
 /**
  * 'shared': one store behind both instances (MongoDB): conversations are opened through A and B
  * alike, devices and senders spread over both. 'instance-a': each instance has its own memory
- * store, so everything is created on A and every sender is on A (no deployment runs this).
+ * store, so everything is created on A and every device is on A: B's store knows none of the
+ * conversations, and the SDK (rightly) shows nothing of a conversation its server cannot
+ * describe (no deployment runs this).
  */
 export type Layout = 'shared' | 'instance-a';
 
@@ -90,19 +93,6 @@ async function createConversation(baseUrl: string, token: string, body: unknown)
   return ((await res.json()) as { id: string }).id;
 }
 
-/**
- * The recipient accepts a direct conversation, as people who talk do: a stranger's first one is a
- * message request (a few messages until answered). 409: there was no request (already contacts).
- */
-async function acceptConversation(baseUrl: string, token: string, id: string): Promise<void> {
-  const res = await fetch(`${baseUrl}/conversations/${encodeURIComponent(id)}/accept`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-  });
-  if (res.status !== 200 && res.status !== 409)
-    throw new Error(`POST /conversations/${id}/accept: ${res.status} ${await res.text()}`);
-}
-
 /** Users, their devices and conversations for one target, spread over its two instances. */
 export class Fleet {
   readonly devices: DeviceSpec[] = [];
@@ -122,8 +112,7 @@ export class Fleet {
   ) {}
 
   private instanceOf(user: number, device: number): Instance {
-    if (this.layout === 'instance-a')
-      return device === 0 ? 'A' : (device + user) % 2 === 1 ? 'B' : 'A';
+    if (this.layout === 'instance-a') return 'A';
     return (user + device) % 2 === 0 ? 'A' : 'B';
   }
 
@@ -152,9 +141,8 @@ export class Fleet {
       // Shared store: conversations opened through both instances; senders alternate A, B.
       const via: Instance = this.layout === 'shared' && idx % 2 === 1 ? 'B' : 'A';
       const id = await createConversation(this.urls[via], this.tokens.get(users[creator]!)!, body);
-      // The baseline relay knows no requests; the gateway's recipient accepts.
-      if (kind === 'direct' && this.target === 'gateway')
-        await acceptConversation(this.urls[via], this.tokens.get(users[others[0]!]!)!, id);
+      if (kind === 'direct')
+        await acceptAsRecipient(this.urls[via], this.tokens.get(users[others[0]!]!)!, id);
       const device =
         this.layout === 'shared'
           ? [...Array(w.devicesPerUser).keys()].find((d) => this.instanceOf(creator, d) === via)!
@@ -187,6 +175,7 @@ export class Fleet {
           senders: this.conversations
             .filter((c) => owner.get(c.members[0]!) === i)
             .map((c) => c.idx),
+          failover: this.layout === 'shared',
         }),
       ),
     );
@@ -248,14 +237,17 @@ export class IdlePool {
     return this.workers.length;
   }
 
-  async open(url: string, tokens: string[]): Promise<Extract<Reply, { type: 'idle-opened' }>[]> {
+  async open(
+    url: string,
+    users: { userId: string; token: string }[],
+  ): Promise<Extract<Reply, { type: 'idle-opened' }>[]> {
     return Promise.all(
       this.workers.map((w, i) =>
         w.call<Extract<Reply, { type: 'idle-opened' }>>(
           {
             type: 'idle-open',
             url,
-            tokens: tokens.filter((_, k) => k % this.workers.length === i),
+            users: users.filter((_, k) => k % this.workers.length === i),
           },
           600_000,
         ),

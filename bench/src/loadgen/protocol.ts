@@ -27,6 +27,8 @@ export type Command =
       devices: DeviceSpec[];
       conversations: ConversationSpec[];
       senders: number[];
+      /** Devices may move to the other instance when theirs is unreachable (one shared store). */
+      failover: boolean;
     }
   | {
       type: 'run';
@@ -38,25 +40,32 @@ export type Command =
     }
   | { type: 'probe-send'; conversation: number; clientMessageId: string }
   | { type: 'collect'; phase: number; acked: Record<number, number[]> }
-  | { type: 'failover'; enabled: boolean }
   | { type: 'status' }
   | { type: 'sync' }
-  | { type: 'rehome' }
-  | { type: 'idle-open'; url: string; tokens: string[] }
+  | { type: 'idle-open'; url: string; users: { userId: string; token: string }[] }
   | { type: 'idle-close' }
   | { type: 'shutdown' };
 
 export interface RunResult {
   type: 'ran';
   phase: number;
+  /** Messages handed to the SDK (`send()`). */
   sent: number;
+  /** Of those, the ones whose first frame left the SDK before the schedule ended. */
+  onWire: number;
   acked: [number, number][];
+  /** Acked after more than one attempt: the outbox sent them again (timeout, reconnect). */
+  resent: number;
+  /** Refused for good, or not taken (OUTBOX_FULL). */
   ackErrors: number;
+  /** Still in the outbox `ackTimeoutMs` after the schedule ended. */
   ackTimeouts: number;
   firstError?: string;
   /** Encoded HDR histograms (microseconds). */
   ackHist: string;
   lagHist: string;
+  /** From `send()` to the first frame on the wire: time in the SDK's outbox. */
+  outboxHist: string;
   startedAt: number;
   endedAt: number;
 }
@@ -65,9 +74,15 @@ export interface CollectResult {
   type: 'collected';
   phase: number;
   expected: number;
+  /** Expected deliveries the SDK shows, by where it first got them. */
   delivered: number;
+  deliveredLive: number;
+  deliveredBySync: number;
   missing: number;
+  /** `message:new` frames a device received twice (the SDK shows them once). */
   duplicates: number;
+  /** Messages the SDK announced as new twice on one device: must be zero. */
+  shownTwice: number;
   e2e: { all: string; direct: string; group: string };
   lastDeliveryAt: number;
   /**
@@ -90,6 +105,6 @@ export type Reply =
   | { type: 'probed'; ok: boolean; seq?: number; error?: string; sentAt: number; ackedAt: number }
   | CollectResult
   | StatusResult
-  | { type: 'synced'; recovered: number; errors: number; firstError?: string }
+  | { type: 'synced'; devices: number; behind: number; firstError?: string }
   | { type: 'idle-opened'; connected: number; failed: number; firstError?: string }
   | { type: 'ack' };

@@ -1,18 +1,22 @@
 // One load generator process: owns some users' devices, sends the messages of the conversations
-// it is told to, and records what each of its devices receives. It talks to servers only through
-// ChatDevice (client.ts), the part the SDK will replace.
+// it is told to, and records what each of its devices shows. Every device is the SDK
+// (client.ts): reconnects, outbox resends, sync and dedupe are its own logic; the worker only
+// hands it messages and counts, with the clocks read at the socket.
+import type { ChatClient, MessageSource } from '@jobsphere/chat-client';
 import { encode, newHistogram, recordMs, type Histogram } from '../hist.js';
-import { connectDevice, nowMs, type ChatDevice } from './client.js';
+import { createDevice, nowMs, SENT_AT, type IncomingMessage } from './client.js';
 import type { Command, ConversationSpec, DeviceSpec, Instance, Reply } from './protocol.js';
 
 interface Device extends DeviceSpec {
-  client: ChatDevice | undefined;
-  /** Per conversation id: every seq this device holds (live, own acks, or sync). */
-  seqs: Map<string, Set<number>>;
-  /** Per conversation id: highest seq up to which this device holds everything. */
-  watermark: Map<string, number>;
-  /** Where the device is connected now (B devices move to A when B is lost). */
-  at: Instance;
+  client: ChatClient;
+  /** Per conversation id: every seq the SDK shows, with where it first came from. */
+  shown: Map<string, Map<number, MessageSource>>;
+  /** Per conversation id: every seq received in a `message:new` frame. */
+  wire: Map<string, Set<number>>;
+  /** Since when it is away, while the SDK reconnects. */
+  downAt: number | undefined;
+  everConnected: boolean;
+  lastError: string | undefined;
 }
 
 interface Phase {
@@ -23,16 +27,44 @@ interface Phase {
   cross: Map<number, Set<number>>;
 }
 
+interface RunState {
+  ackHist: Histogram;
+  outboxHist: Histogram;
+  acked: [number, number][];
+  resent: number;
+  ackErrors: number;
+  firstError: string | undefined;
+  onWire: number;
+  scheduling: boolean;
+  /** Sends without an outcome yet. */
+  left: number;
+  drained: (() => void) | undefined;
+}
+
+/** A message handed to the SDK whose outcome (acked, refused) is not known yet. */
+interface Outstanding {
+  run: RunState;
+  conversation: ConversationSpec;
+  queuedAt: number;
+  onWire: boolean;
+  ackTimed: boolean;
+}
+
+type Outcome = { ok: true; seq: number; attempts: number } | { ok: false; error: string };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const devices = new Map<string, Device>();
 const conversationsById = new Map<string, ConversationSpec>();
+const outstanding = new Map<string, Outstanding>();
 let conversations: ConversationSpec[] = [];
 let senders: ConversationSpec[] = [];
 let urls: Record<Instance, string> = { A: '', B: '' };
+let failover = false;
 const phases = new Map<number, Phase>();
 let duplicates = 0;
-let failover = false;
+let shownTwice = 0;
 const reconnects: { key: string; downAt: number; upAt: number }[] = [];
-let idle: ChatDevice[] = [];
+let idle: ChatClient[] = [];
 
 function reply(message: Reply): void {
   process.send?.(message);
@@ -53,54 +85,130 @@ function phaseOf(n: number): Phase {
   return p;
 }
 
-function hold(device: Device, conversationId: string, seq: number): boolean {
-  let set = device.seqs.get(conversationId);
-  if (!set) device.seqs.set(conversationId, (set = new Set()));
-  if (set.has(seq)) return false;
-  set.add(seq);
-  let w = device.watermark.get(conversationId) ?? 0;
-  while (set.has(w + 1)) w++;
-  device.watermark.set(conversationId, w);
-  return true;
+function at(device: Device): Instance {
+  return device.client.status.url === urls.B ? 'B' : 'A';
 }
 
-async function connect(device: Device, instance: Instance): Promise<void> {
-  device.at = instance;
-  device.client = await connectDevice(urls[instance], device.token, {
-    onMessage: (m, receivedAt) => {
-      if (!hold(device, m.conversationId, m.seq)) {
-        duplicates++;
-        return;
-      }
-      // Body: "<phase>|<sentAtMs>|padding"
-      const [phaseText, sentText] = m.body.split('|', 2);
-      const phase = phaseOf(Number(phaseText));
-      const latency = receivedAt - Number(sentText);
-      const conversation = conversationsById.get(m.conversationId);
-      recordMs(phase.all, latency);
-      recordMs(conversation?.kind === 'group' ? phase.group : phase.direct, latency);
-      phase.lastDeliveryAt = receivedAt;
-      if (conversation && device.at !== conversation.senderInstance) {
-        let buckets = phase.cross.get(conversation.idx);
-        if (!buckets) phase.cross.set(conversation.idx, (buckets = new Set()));
-        buckets.add(Math.floor(receivedAt / 10));
-      }
-    },
-    onDisconnect: () => {
-      if (!failover || device.at !== 'B') return;
-      // The load balancer sends the device to a healthy instance.
-      const downAt = nowMs();
-      const retry = (attempt: number): void => {
-        connect(device, 'A').then(
-          () => reconnects.push({ key: device.key, downAt, upAt: nowMs() }),
-          () => {
-            if (attempt < 50) setTimeout(() => retry(attempt + 1), 200);
-          },
-        );
-      };
-      retry(0);
+/** A `message:new` frame, before the SDK sees it: end-to-end latency, first copy only. */
+function received(device: Device, m: IncomingMessage, receivedAt: number): void {
+  let seqs = device.wire.get(m.conversationId);
+  if (!seqs) device.wire.set(m.conversationId, (seqs = new Set()));
+  if (seqs.has(m.seq)) {
+    duplicates++;
+    return;
+  }
+  seqs.add(m.seq);
+  // Body: "<phase>|<sentAtMs>|padding", the time written as the send frame left the sender's SDK.
+  const [phaseText, sentText] = m.body.split('|', 2);
+  const phase = phaseOf(Number(phaseText));
+  const latency = receivedAt - Number(sentText);
+  const conversation = conversationsById.get(m.conversationId);
+  recordMs(phase.all, latency);
+  recordMs(conversation?.kind === 'group' ? phase.group : phase.direct, latency);
+  phase.lastDeliveryAt = receivedAt;
+  if (conversation && at(device) !== conversation.senderInstance) {
+    let buckets = phase.cross.get(conversation.idx);
+    if (!buckets) phase.cross.set(conversation.idx, (buckets = new Set()));
+    buckets.add(Math.floor(receivedAt / 10));
+  }
+}
+
+function shown(device: Device, conversationId: string, seq: number, source: MessageSource): void {
+  let seqs = device.shown.get(conversationId);
+  if (!seqs) device.shown.set(conversationId, (seqs = new Map<number, MessageSource>()));
+  if (seqs.has(seq)) shownTwice++;
+  else seqs.set(seq, source);
+}
+
+function settle(clientMessageId: string, outcome: Outcome): void {
+  const o = outstanding.get(clientMessageId);
+  if (!o) return;
+  outstanding.delete(clientMessageId);
+  const run = o.run;
+  if (outcome.ok) {
+    run.acked.push([o.conversation.idx, outcome.seq]);
+    if (outcome.attempts > 1) run.resent++;
+  } else {
+    run.ackErrors++;
+    run.firstError ??= outcome.error;
+  }
+  if (--run.left === 0) run.drained?.();
+}
+
+function makeDevice(spec: DeviceSpec): Device {
+  const other: Instance = spec.instance === 'A' ? 'B' : 'A';
+  const device = {
+    ...spec,
+    shown: new Map<string, Map<number, MessageSource>>(),
+    wire: new Map<string, Set<number>>(),
+    downAt: undefined,
+    everConnected: false,
+    lastError: undefined,
+  } as Omit<Device, 'client'> as Device;
+  const client = createDevice({
+    urls: failover ? [urls[spec.instance], urls[other]] : [urls[spec.instance]],
+    userId: spec.userId,
+    token: spec.token,
+    probe: {
+      sending: (id, sentAt) => {
+        const o = outstanding.get(id);
+        if (!o || o.onWire) return;
+        o.onWire = true;
+        recordMs(o.run.outboxHist, sentAt - o.queuedAt);
+        if (o.run.scheduling) o.run.onWire++;
+      },
+      acked: (id, ms, ok) => {
+        const o = outstanding.get(id);
+        if (!o || !ok || o.ackTimed) return;
+        o.ackTimed = true;
+        recordMs(o.run.ackHist, ms);
+      },
+      received: (m, receivedAt) => received(device, m, receivedAt),
     },
   });
+  device.client = client;
+  client.on('message', ({ conversationId, message, source }) =>
+    shown(device, conversationId, message.seq, source),
+  );
+  client.on('sent', ({ entry, message }) =>
+    settle(entry.clientMessageId, { ok: true, seq: message.seq, attempts: entry.attempts }),
+  );
+  client.on('outbox', ({ entry, removed }) => {
+    const id = entry.clientMessageId;
+    if (!outstanding.has(id)) return;
+    if (entry.state === 'failed') {
+      settle(id, { ok: false, error: `${entry.error?.code}: ${entry.error?.message}` });
+      queueMicrotask(() => client.discard(id));
+    } else if (removed) {
+      // `sent` follows an ack at once; otherwise a copy seen in a sync resolved it, or it was dropped.
+      queueMicrotask(() => {
+        if (!outstanding.has(id)) return;
+        const stored = client
+          .conversation(entry.conversationId)
+          ?.messages.find((m) => m.clientMessageId === id && m.senderId === spec.userId);
+        settle(
+          id,
+          stored
+            ? { ok: true, seq: stored.seq, attempts: entry.attempts }
+            : { ok: false, error: 'left the outbox unsent' },
+        );
+      });
+    }
+  });
+  client.on('connection', ({ state }) => {
+    if (state === 'connected') {
+      if (device.downAt !== undefined)
+        reconnects.push({ key: device.key, downAt: device.downAt, upAt: nowMs() });
+      device.downAt = undefined;
+      device.everConnected = true;
+    } else if (state === 'reconnecting' && device.everConnected) {
+      device.downAt ??= nowMs();
+    }
+  });
+  client.on('error', (error) => {
+    device.lastError = `${error.code}: ${error.message}`;
+  });
+  return device;
 }
 
 async function connectAll(list: DeviceSpec[]): Promise<Reply> {
@@ -110,16 +218,11 @@ async function connectAll(list: DeviceSpec[]): Promise<Reply> {
   for (let i = 0; i < list.length; i += 20) {
     await Promise.all(
       list.slice(i, i + 20).map(async (spec) => {
-        const device: Device = {
-          ...spec,
-          client: undefined,
-          seqs: new Map(),
-          watermark: new Map(),
-          at: spec.instance,
-        };
+        const device = makeDevice(spec);
         devices.set(spec.key, device);
         try {
-          await connect(device, spec.instance);
+          await device.client.connect({ failFast: true });
+          await device.client.loadConversations();
         } catch (error) {
           failed++;
           firstError ??= String(error);
@@ -136,14 +239,20 @@ async function connectAll(list: DeviceSpec[]): Promise<Reply> {
 }
 
 async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
-  const ackHist = newHistogram();
+  const state: RunState = {
+    ackHist: newHistogram(),
+    outboxHist: newHistogram(),
+    acked: [],
+    resent: 0,
+    ackErrors: 0,
+    firstError: undefined,
+    onWire: 0,
+    scheduling: true,
+    left: 0,
+    drained: undefined,
+  };
   const lagHist = newHistogram();
   const total = Math.round((cmd.ratePerSec * cmd.durationMs) / 1000);
-  const acked: [number, number][] = [];
-  let ackErrors = 0;
-  let ackTimeouts = 0;
-  let firstError: string | undefined;
-  const pending: Promise<void>[] = [];
   const padding = 'x'.repeat(Math.max(0, cmd.bodyBytes - 30));
   const startedAt = nowMs();
   let sent = 0;
@@ -151,36 +260,18 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
     const conversation = senders[sent % senders.length]!;
     const device = devices.get(conversation.senderDevice)!;
     const n = sent++;
-    const sentAt = nowMs();
-    recordMs(lagHist, sentAt - scheduledAt);
-    const client = device.client;
-    if (!client?.connected) {
-      ackErrors++;
-      firstError ??= `sender ${device.key} not connected`;
-      return;
+    const queuedAt = nowMs();
+    recordMs(lagHist, queuedAt - scheduledAt);
+    const id = `p${cmd.phase}-${process.pid}-${n}`;
+    // Registered first: the SDK puts the frame on the wire within send() when it can.
+    outstanding.set(id, { run: state, conversation, queuedAt, onWire: false, ackTimed: false });
+    state.left++;
+    try {
+      device.client.send(conversation.id, `${cmd.phase}|${SENT_AT}|${padding}`, id);
+    } catch (error) {
+      // Not taken (OUTBOX_FULL, closed): a send the application saw refused.
+      settle(id, { ok: false, error: String(error) });
     }
-    pending.push(
-      client
-        .send(
-          {
-            conversationId: conversation.id,
-            clientMessageId: `p${cmd.phase}-${process.pid}-${n}`,
-            body: `${cmd.phase}|${sentAt.toFixed(3)}|${padding}`,
-          },
-          cmd.ackTimeoutMs,
-        )
-        .then((result) => {
-          if (result.ok) {
-            recordMs(ackHist, nowMs() - sentAt);
-            acked.push([conversation.idx, result.seq]);
-            hold(device, conversation.id, result.seq);
-          } else {
-            if (result.timeout) ackTimeouts++;
-            else ackErrors++;
-            firstError ??= `${result.code}: ${result.message}`;
-          }
-        }),
-    );
   };
   // Open loop: message i is due at start + i / rate, whatever the replies do.
   await new Promise<void>((resolve) => {
@@ -194,17 +285,36 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
     tick();
   });
   const endedAt = nowMs();
-  await Promise.all(pending);
+  state.scheduling = false;
+  // The SDK keeps trying what is not acked yet; the run waits for it this long.
+  if (state.left > 0)
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, cmd.ackTimeoutMs);
+      state.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  const ackTimeouts = state.left;
+  for (const [id, o] of outstanding) if (o.run === state) outstanding.delete(id);
   return {
     type: 'ran',
     phase: cmd.phase,
     sent,
-    acked,
-    ackErrors,
+    onWire: state.onWire,
+    acked: state.acked,
+    resent: state.resent,
+    ackErrors: state.ackErrors,
     ackTimeouts,
-    ...(firstError && { firstError }),
-    ackHist: encode(ackHist),
+    ...(ackTimeouts > 0 && {
+      firstError:
+        state.firstError ??
+        `${ackTimeouts} still in the outbox ${cmd.ackTimeoutMs} ms after the end`,
+    }),
+    ...(ackTimeouts === 0 && state.firstError && { firstError: state.firstError }),
+    ackHist: encode(state.ackHist),
     lagHist: encode(lagHist),
+    outboxHist: encode(state.outboxHist),
     startedAt,
     endedAt,
   };
@@ -214,29 +324,61 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
 async function probeSend(cmd: Extract<Command, { type: 'probe-send' }>): Promise<Reply> {
   const conversation = conversations[cmd.conversation]!;
   const device = devices.get(conversation.senderDevice)!;
+  const state: RunState = {
+    ackHist: newHistogram(),
+    outboxHist: newHistogram(),
+    acked: [],
+    resent: 0,
+    ackErrors: 0,
+    firstError: undefined,
+    onWire: 0,
+    scheduling: false,
+    left: 1,
+    drained: undefined,
+  };
+  const done = new Promise<void>((resolve) => (state.drained = resolve));
+  const id = cmd.clientMessageId;
   const sentAt = nowMs();
-  const result = await device.client!.send(
-    { conversationId: conversation.id, clientMessageId: cmd.clientMessageId, body: '0|0|probe' },
-    10_000,
-  );
+  outstanding.set(id, {
+    run: state,
+    conversation,
+    queuedAt: sentAt,
+    onWire: false,
+    ackTimed: false,
+  });
+  try {
+    device.client.send(conversation.id, '0|0|probe', id);
+  } catch (error) {
+    settle(id, { ok: false, error: String(error) });
+  }
+  await Promise.race([done, sleep(10_000)]);
   const ackedAt = nowMs();
-  if (result.ok) hold(device, conversation.id, result.seq);
-  return result.ok
-    ? { type: 'probed', ok: true, seq: result.seq, sentAt, ackedAt }
-    : { type: 'probed', ok: false, error: `${result.code}: ${result.message}`, sentAt, ackedAt };
+  outstanding.delete(id);
+  const seq = state.acked[0]?.[1];
+  return seq !== undefined
+    ? { type: 'probed', ok: true, seq, sentAt, ackedAt }
+    : { type: 'probed', ok: false, error: state.firstError ?? 'no ack', sentAt, ackedAt };
 }
 
 function collect(cmd: Extract<Command, { type: 'collect' }>): Reply {
   let expected = 0;
   let delivered = 0;
+  let deliveredLive = 0;
+  let deliveredBySync = 0;
   for (const [idxText, seqs] of Object.entries(cmd.acked)) {
     const conversation = conversations[Number(idxText)]!;
     const members = new Set(conversation.members);
     for (const device of devices.values()) {
       if (!members.has(device.userId) || device.key === conversation.senderDevice) continue;
-      const held = device.seqs.get(conversation.id);
+      const held = device.shown.get(conversation.id);
       expected += seqs.length;
-      for (const seq of seqs) if (held?.has(seq)) delivered++;
+      for (const seq of seqs) {
+        const source = held?.get(seq);
+        if (source === undefined) continue;
+        delivered++;
+        if (source === 'live') deliveredLive++;
+        else if (source === 'sync') deliveredBySync++;
+      }
     }
   }
   const phase = phaseOf(cmd.phase);
@@ -245,8 +387,11 @@ function collect(cmd: Extract<Command, { type: 'collect' }>): Reply {
     phase: cmd.phase,
     expected,
     delivered,
+    deliveredLive,
+    deliveredBySync,
     missing: expected - delivered,
     duplicates,
+    shownTwice,
     e2e: { all: encode(phase.all), direct: encode(phase.direct), group: encode(phase.group) },
     lastDeliveryAt: phase.lastDeliveryAt,
     crossBuckets: Object.fromEntries(
@@ -255,75 +400,57 @@ function collect(cmd: Extract<Command, { type: 'collect' }>): Reply {
   };
 }
 
-async function move(device: Device, instance: Instance): Promise<void> {
-  device.client?.close();
-  await connect(device, instance);
-}
-
-/** Every device asks for what it missed after its watermark, page by page, one sync at a time. */
-async function syncAll(): Promise<Reply> {
-  let recovered = 0;
-  let errors = 0;
-  let firstError: string | undefined;
+/**
+ * Every device catches up as an application does when it comes back to the foreground: it
+ * reloads its conversation list, and the SDK syncs each conversation the list shows ahead of
+ * its cursor. Then waits (bounded) until every SDK is connected and done syncing.
+ */
+async function catchUp(): Promise<Reply> {
+  const all = [...devices.values()];
   await Promise.all(
-    [...devices.values()].map(async (device) => {
-      const mine = conversations.filter((c) => c.members.includes(device.userId));
-      let todo = mine.map((c) => c.id);
-      for (let round = 0; todo.length > 0 && round < 200; round++) {
-        const client = device.client;
-        if (!client?.connected) {
-          errors++;
-          firstError ??= `${device.key} not connected for sync`;
-          return;
-        }
-        try {
-          const entries = await client.sync(
-            todo.map((id) => ({
-              conversationId: id,
-              // Messages are only appended here, so a conversation's version is its last seq.
-              afterVersion: device.watermark.get(id) ?? 0,
-            })),
-            200,
-            15_000,
-          );
-          const more: string[] = [];
-          for (const entry of entries) {
-            for (const seq of entry.seqs) if (hold(device, entry.conversationId, seq)) recovered++;
-            if (entry.hasMore) more.push(entry.conversationId);
-          }
-          todo = more;
-        } catch (error) {
-          errors++;
-          firstError ??= String(error);
-          return;
-        }
-      }
-    }),
+    all.map((d) =>
+      d.client.loadConversations().then(
+        () => undefined,
+        (error: unknown) => {
+          d.lastError = `conversation list: ${String(error)}`;
+        },
+      ),
+    ),
   );
-  return { type: 'synced', recovered, errors, ...(firstError && { firstError }) };
+  const behind = () => all.filter((d) => d.client.syncing || d.client.status.state !== 'connected');
+  const deadline = Date.now() + 30_000;
+  while (behind().length > 0 && Date.now() < deadline) await sleep(20);
+  const late = behind();
+  const firstError = late.map((d) => `${d.key}: ${d.lastError ?? d.client.status.state}`)[0];
+  return {
+    type: 'synced',
+    devices: all.length,
+    behind: late.length,
+    ...(firstError && { firstError }),
+  };
 }
 
-async function openIdle(url: string, tokens: string[]): Promise<Reply> {
+async function openIdle(url: string, users: { userId: string; token: string }[]): Promise<Reply> {
   let failed = 0;
   let firstError: string | undefined;
-  for (let i = 0; i < tokens.length; i += 50) {
+  for (let i = 0; i < users.length; i += 50) {
     await Promise.all(
-      tokens.slice(i, i + 50).map((token) =>
-        connectDevice(url, token, {}, 30_000).then(
-          (device) => {
-            idle.push(device);
-          },
-          (error: unknown) => {
-            failed++;
-            firstError ??= String(error);
-          },
-        ),
-      ),
+      users.slice(i, i + 50).map(async ({ userId, token }) => {
+        const client = createDevice({ urls: [url], userId, token });
+        try {
+          await client.connect({ failFast: true });
+          idle.push(client);
+        } catch (error) {
+          failed++;
+          firstError ??= String(error);
+          await client.close();
+        }
+      }),
     );
   }
   return {
     type: 'idle-opened',
-    connected: tokens.length - failed,
+    connected: users.length - failed,
     failed,
     ...(firstError && { firstError }),
   };
@@ -333,6 +460,7 @@ async function handle(cmd: Command): Promise<Reply> {
   switch (cmd.type) {
     case 'connect':
       urls = cmd.urls;
+      failover = cmd.failover;
       conversations = cmd.conversations;
       for (const c of conversations) conversationsById.set(c.id, c);
       senders = cmd.senders.map((i) => conversations[i]!);
@@ -343,37 +471,26 @@ async function handle(cmd: Command): Promise<Reply> {
       return probeSend(cmd);
     case 'collect':
       return collect(cmd);
-    case 'failover':
-      failover = cmd.enabled;
-      return { type: 'ack' };
     case 'status': {
       const all = [...devices.values()];
       return {
         type: 'status',
-        connected: all.filter((d) => d.client?.connected).length,
+        connected: all.filter((d) => d.client.status.state === 'connected').length,
         total: all.length,
         reconnects,
       };
     }
     case 'sync':
-      return syncAll();
-    case 'rehome':
-      // Back to where each device started (after a fault moved some to A).
-      await Promise.all(
-        [...devices.values()].filter((d) => d.at !== d.instance).map((d) => move(d, d.instance)),
-      );
-      reconnects.length = 0;
-      return { type: 'ack' };
+      return catchUp();
     case 'idle-open':
-      return openIdle(cmd.url, cmd.tokens);
+      return openIdle(cmd.url, cmd.users);
     case 'idle-close':
-      for (const s of idle) s.close();
+      await Promise.all(idle.map((c) => c.close()));
       idle = [];
       return { type: 'ack' };
     case 'shutdown':
-      failover = false;
-      for (const d of devices.values()) d.client?.close();
-      for (const s of idle) s.close();
+      await Promise.all([...devices.values()].map((d) => d.client.close()));
+      await Promise.all(idle.map((c) => c.close()));
       setTimeout(() => process.exit(0), 50);
       return { type: 'ack' };
   }
