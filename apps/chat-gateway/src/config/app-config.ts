@@ -1,5 +1,11 @@
 import { parseRedisConfig, RedisConfigError, type RedisConfig } from '@jobsphere/redis-kit';
 import { z } from 'zod';
+import {
+  attachmentsEnvShape,
+  attachmentsIssues,
+  buildAttachmentsConfig,
+  type AttachmentsConfig,
+} from '../attachments/attachments.config.js';
 
 /** What a client can spend, per budget: `points` per `durationS` seconds, shared by all instances. */
 export interface Budget {
@@ -18,6 +24,7 @@ export type BudgetScope =
   | 'refresh'
   | 'rest'
   | 'conversations'
+  | 'uploads'
   // per client IP
   | 'restIp'
   | 'handshakeIp'
@@ -66,6 +73,8 @@ export interface AppConfig {
    * AUTH token and the MongoDB user. Re-read every `refreshMs` and whenever one is refused.
    */
   secrets?: SecretsConfig;
+  /** Uploaded files: an S3 bucket, or a local folder served by the gateway (the embedded default). */
+  attachments: AttachmentsConfig;
 }
 
 export interface SecretsConfig {
@@ -104,6 +113,7 @@ const BUDGETS: [variable: string, scope: BudgetScope, durationS: number, points:
   ['RATE_LIMIT_REFRESH_PER_MIN', 'refresh', 60, 10],
   ['RATE_LIMIT_REST_PER_MIN', 'rest', 60, 120],
   ['RATE_LIMIT_CONVERSATIONS_PER_HOUR', 'conversations', 3600, 60],
+  ['RATE_LIMIT_UPLOADS_PER_HOUR', 'uploads', 3600, 100],
   ['RATE_LIMIT_REST_PER_IP_PER_MIN', 'restIp', 60, 600],
   ['RATE_LIMIT_HANDSHAKE_PER_IP_PER_MIN', 'handshakeIp', 60, 120],
   ['RATE_LIMIT_AUTH_FAILURES_PER_IP_PER_MIN', 'authFailureIp', 60, 20],
@@ -156,6 +166,7 @@ const schema = z.object({
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. us-east-1')
     .optional(),
   AWS_ENDPOINT_URL_SECRETS_MANAGER: z.url().optional(),
+  ...attachmentsEnvShape,
 });
 type Env = z.infer<typeof schema> & Record<string, number>;
 
@@ -279,6 +290,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       variable: 'MONGODB_URI',
       message: 'must not carry credentials when MONGODB_SECRET_ID provides them',
     });
+  issues.push(...attachmentsIssues(clean, production));
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
   const e = parsed.data as Env;
@@ -325,6 +337,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       offlineGraceMs: e.PRESENCE_OFFLINE_GRACE_MS,
     },
     logLevel: e.LOG_LEVEL,
+    attachments: buildAttachmentsConfig(e, secret ?? DEV_JWT_SECRET),
     ...((e.REDIS_AUTH_SECRET_ID !== undefined || e.MONGODB_SECRET_ID !== undefined) && {
       secrets: {
         region: e.AWS_REGION!,

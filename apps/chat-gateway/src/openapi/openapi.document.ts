@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { createDocument, type oas31, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { attachmentPaths } from '../attachments/attachments.openapi.js';
 import { chatPaths } from '../chat/chat.openapi.js';
 import { healthPaths } from '../health/health.openapi.js';
 import { metricsPaths } from '../metrics/metrics.openapi.js';
@@ -55,6 +56,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
     security: [{ bearer: [] }],
     tags: [
       { name: 'conversations', description: 'Conversations and their history.' },
+      { name: 'attachments', description: 'Upload slots and download links for files.' },
       { name: 'health', description: 'Load balancer, readiness and liveness checks.' },
       { name: 'operations', description: 'For the metrics scraper.' },
       { name: 'development', description: 'Development and test only; absent in production.' },
@@ -70,7 +72,14 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
         },
       },
     },
-    paths: { ...chatPaths, ...healthPaths, ...metricsPaths, ...openApiPaths, ...devTokenPaths },
+    paths: {
+      ...chatPaths,
+      ...attachmentPaths,
+      ...healthPaths,
+      ...metricsPaths,
+      ...openApiPaths,
+      ...devTokenPaths,
+    },
   });
 }
 

@@ -17,7 +17,7 @@ export const AUTHED: ErrorStatus[] = [401, 429, 500, 503];
 /** Takes a JSON body: malformed or invalid (400), too large (413), not JSON (415). */
 export const JSON_BODY: ErrorStatus[] = [400, 413, 415];
 
-export type Tag = 'conversations' | 'health' | 'operations' | 'development';
+export type Tag = 'conversations' | 'attachments' | 'health' | 'operations' | 'development';
 
 export interface OperationSpec {
   operationId: string;
