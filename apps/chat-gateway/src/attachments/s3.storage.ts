@@ -82,8 +82,9 @@ export class S3BlobStorage implements BlobStorage {
       return head.ContentLength === size;
     } catch (error) {
       if (error instanceof NotFound) return false;
-      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404)
-        return false;
+      // Without s3:ListBucket (the role has none) S3 answers a missing key with 403.
+      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : 0;
+      if (status === 404 || status === 403) return false;
       throw error;
     }
   }
