@@ -1,4 +1,12 @@
-import { NotMemberError, type ChatStore, type MessageDraft } from '@jobsphere/chat-domain';
+import {
+  BlockedError,
+  NotMemberError,
+  RequestDeclinedError,
+  RequestPendingError,
+  directKey,
+  type ChatStore,
+  type MessageDraft,
+} from '@jobsphere/chat-domain';
 
 /**
  * One behavioural contract for every ChatStore implementation: the in-memory default and
@@ -194,6 +202,30 @@ export function describeStoreContract(
     });
 
     if (breakNextInsert) {
+      it('a retry after a failed attempt keeps its position when an edit took a version meanwhile', async () => {
+        const c = await direct('a7', 'b7');
+        const first = await store.messages.append(draft(c.id, 'a7', 'one'));
+        const repair = await breakNextInsert(store, c.id);
+        await expect(store.messages.append(draft(c.id, 'a7', 'two'))).rejects.toThrow();
+        await repair();
+        const edited = await store.messages.revise(c.id, first.message.id, {
+          kind: 'edit',
+          body: 'one, corrected',
+          at: at(20),
+        });
+        expect(edited).toMatchObject({ version: 3, body: 'one, corrected' });
+        const retried = await store.messages.append(draft(c.id, 'a7', 'two'));
+        expect(retried).toMatchObject({ duplicate: false, message: { seq: 2, version: 2 } });
+        const next = await store.messages.append(draft(c.id, 'b7', 'three'));
+        expect(next.message).toMatchObject({ seq: 3, version: 4 });
+        const changes = await store.messages.changesSince(c.id, 0, 10);
+        expect(changes.messages.map((m) => [m.seq, m.version])).toEqual([
+          [2, 2],
+          [1, 3],
+          [3, 4],
+        ]);
+      });
+
       it('a retry after a failed attempt reuses the position it was given: no gap', async () => {
         const c = await direct('a6', 'b6');
         await store.messages.append(draft(c.id, 'a6', 'one'));
@@ -332,6 +364,275 @@ export function describeStoreContract(
       expect(audience.at(-1)).toBe('old-friend');
       expect(await store.contacts.audience('hub', 1)).toHaveLength(1);
       expect(await store.contacts.audience('stranger', 10)).toEqual([]);
+    });
+
+    // Direct conversations as the domain keys them (the store finds a pair's by that key).
+    const pair = async (
+      a: string,
+      b: string,
+      options: { jobId?: string; allowance?: number } = {},
+    ) =>
+      (
+        await store.conversations.create({
+          kind: 'direct',
+          ...(options.jobId && { jobId: options.jobId }),
+          members: members(a, b),
+          createdBy: a,
+          createdAt: at(1),
+          directKey: directKey(a, b, options.jobId ? { jobId: options.jobId } : {}),
+          ...(options.allowance !== undefined && {
+            request: { from: a, to: b },
+            requestAllowance: options.allowance,
+          }),
+        })
+      ).conversation;
+    const ids = (list: { id: string }[]) => list.map((c) => c.id);
+
+    it('a request: the recipient sees it apart, the opener sends up to the allowance, nothing more is stored', async () => {
+      const c = await pair('opener1', 'target1', { allowance: 2 });
+      expect(c.request).toEqual({ from: 'opener1', to: 'target1', state: 'pending' });
+      expect(c.blocked).toBe(false);
+      expect(await store.contacts.accepted('opener1', 'target1')).toBe(false);
+      expect(await store.contacts.among('target1', ['opener1'])).toEqual([]);
+      const box = async (userId: string, which: 'inbox' | 'requests') =>
+        ids(
+          (await store.conversations.listForMember(userId, { limit: 10, box: which }))
+            .conversations,
+        );
+      expect(await box('target1', 'inbox')).toEqual([]);
+      expect(await box('target1', 'requests')).toEqual([c.id]);
+      expect(await box('opener1', 'inbox')).toEqual([c.id]);
+      expect(await box('opener1', 'requests')).toEqual([]);
+
+      await store.messages.append(draft(c.id, 'opener1', 'r1', 10));
+      await store.messages.append(draft(c.id, 'opener1', 'r2', 11));
+      await expect(store.messages.append(draft(c.id, 'opener1', 'r3', 12))).rejects.toThrow(
+        RequestPendingError,
+      );
+      // A retry of a stored one is still the stored one.
+      expect((await store.messages.append(draft(c.id, 'opener1', 'r2', 11))).duplicate).toBe(true);
+      const after = await store.conversations.get(c.id);
+      expect(after?.version).toBe(2);
+      expect(
+        (await store.messages.page(c.id, { limit: 10 })).map((m) => m.clientMessageId),
+      ).toEqual(['r1', 'r2']);
+      // Unread counts leave out requests received; the list shows them in their own box.
+      expect(await store.conversations.unreadSummary('target1', 10)).toEqual({
+        total: 0,
+        capped: false,
+      });
+
+      // The recipient's reply accepts: an ordinary conversation between contacts.
+      const reply = await store.messages.append(draft(c.id, 'target1', 'yes', 13));
+      expect(reply.acceptedRequest).toBe(true);
+      expect((await store.conversations.get(c.id))?.request).toBeUndefined();
+      expect(await store.contacts.accepted('opener1', 'target1')).toBe(true);
+      expect(await store.contacts.accepted('target1', 'opener1')).toBe(true);
+      expect(await box('target1', 'inbox')).toEqual([c.id]);
+      const more = await store.messages.append(draft(c.id, 'opener1', 'r3', 14));
+      expect(more.acceptedRequest).toBeUndefined();
+      expect(more.message.seq).toBe(4);
+    });
+
+    it('a declined request: the opener can send no more; only the recipient answers, and may still accept', async () => {
+      const c = await pair('opener2', 'target2', { allowance: 3 });
+      await store.messages.append(draft(c.id, 'opener2', 'd1'));
+      expect((await store.conversations.requestBetween('opener2', 'target2'))?.id).toBe(c.id);
+      expect(await store.conversations.requestBetween('target2', 'opener2')).toBeNull();
+      expect(await store.conversations.answerRequest(c.id, 'opener2', 'decline')).toBeNull();
+      expect(await store.conversations.answerRequest(c.id, 'stranger', 'accept')).toBeNull();
+      const declined = await store.conversations.answerRequest(c.id, 'target2', 'decline');
+      expect(declined?.request).toEqual({ from: 'opener2', to: 'target2', state: 'declined' });
+      expect((await store.conversations.requestBetween('opener2', 'target2'))?.request?.state).toBe(
+        'declined',
+      );
+      await expect(store.messages.append(draft(c.id, 'opener2', 'd2'))).rejects.toThrow(
+        RequestDeclinedError,
+      );
+      expect((await store.messages.page(c.id, { limit: 10 })).length).toBe(1);
+      const lists = await Promise.all(
+        (['inbox', 'requests'] as const).map(async (box) =>
+          ids(
+            (await store.conversations.listForMember('target2', { limit: 10, box })).conversations,
+          ),
+        ),
+      );
+      expect(lists).toEqual([[], []]);
+      const accepted = await store.conversations.answerRequest(c.id, 'target2', 'accept');
+      expect(accepted?.request).toBeUndefined();
+      expect(await store.conversations.answerRequest(c.id, 'target2', 'accept')).toBeNull();
+      expect(await store.conversations.requestBetween('opener2', 'target2')).toBeNull();
+      expect(await store.contacts.accepted('target2', 'opener2')).toBe(true);
+      expect((await store.messages.append(draft(c.id, 'opener2', 'd2'))).duplicate).toBe(false);
+    });
+
+    it('a block: either way, nothing is sent, presence and contacts stop, new direct ones start blocked; unblock restores', async () => {
+      const one = await pair('blocker1', 'pest1', { jobId: 'job-a' });
+      const two = await pair('blocker1', 'pest1', { jobId: 'job-b' });
+      const elsewhere = await pair('blocker1', 'friend1');
+      await store.messages.append(draft(one.id, 'pest1', 'before'));
+      expect(await store.contacts.block('blocker1', 'pest1', at(30))).toBe(true);
+      expect(await store.contacts.block('blocker1', 'pest1', at(31))).toBe(false);
+      expect(await store.contacts.blockedAmong('blocker1', ['pest1', 'friend1'])).toEqual([
+        'pest1',
+      ]);
+      expect(await store.contacts.blockedAmong('pest1', ['blocker1'])).toEqual(['blocker1']);
+      expect(await store.contacts.among('pest1', ['blocker1'])).toEqual([]);
+      expect(await store.contacts.among('blocker1', ['pest1', 'friend1'])).toEqual(['friend1']);
+      expect(await store.contacts.audience('blocker1', 10)).toEqual(['friend1']);
+      expect(await store.contacts.audience('pest1', 10)).toEqual([]);
+
+      const changed = await store.conversations.setBlocked('pest1', 'blocker1', true);
+      expect(ids(changed).sort()).toEqual([one.id, two.id].sort());
+      expect(changed.every((c) => c.blocked)).toBe(true);
+      expect(await store.conversations.setBlocked('blocker1', 'pest1', true)).toEqual([]);
+      expect((await store.conversations.get(elsewhere.id))?.blocked).toBe(false);
+      for (const sender of ['pest1', 'blocker1']) {
+        await expect(
+          store.messages.append(draft(one.id, sender, `after-${sender}`)),
+        ).rejects.toThrow(BlockedError);
+      }
+      expect((await store.messages.page(one.id, { limit: 10 })).length).toBe(1);
+      const third = await pair('pest1', 'blocker1', { jobId: 'job-c' });
+      expect(third.blocked).toBe(true);
+
+      expect(await store.contacts.unblock('pest1', 'blocker1')).toBe(false);
+      expect(await store.contacts.unblock('blocker1', 'pest1')).toBe(true);
+      const reopened = await store.conversations.setBlocked('blocker1', 'pest1', false);
+      expect(ids(reopened).sort()).toEqual([one.id, two.id, third.id].sort());
+      expect((await store.messages.append(draft(one.id, 'pest1', 'again'))).message.seq).toBe(2);
+      expect(await store.contacts.among('blocker1', ['pest1'])).toEqual(['pest1']);
+    });
+
+    it('lists whom a user blocks, newest first, in pages', async () => {
+      for (let i = 0; i < 5; i++) await store.contacts.block('lister', `p${i}`, at(100 + i));
+      const first = await store.contacts.blockedBy('lister', { limit: 3 });
+      expect(first.users.map((u) => u.userId)).toEqual(['p4', 'p3', 'p2']);
+      expect(first.users[0]!.since).toEqual(at(104));
+      const second = await store.contacts.blockedBy('lister', {
+        limit: 3,
+        cursor: first.nextCursor!,
+      });
+      expect(second.users.map((u) => u.userId)).toEqual(['p1', 'p0']);
+      expect(second.nextCursor).toBeUndefined();
+      expect((await store.contacts.blockedBy('nobody', { limit: 3 })).users).toEqual([]);
+    });
+
+    it('edits and deletes a message at new versions: sync sees them, the preview follows, the expectations hold', async () => {
+      const c = await direct('e1', 'e2');
+      const one = (await store.messages.append(draft(c.id, 'e1', 'one', 10))).message;
+      const two = (await store.messages.append(draft(c.id, 'e1', 'two', 11))).message;
+      expect(await store.messages.get(c.id, one.id)).toEqual(one);
+      expect(await store.messages.get('000000000000000000000000', one.id)).toBeNull();
+      expect(await store.messages.get(c.id, 'nope')).toBeNull();
+
+      // Someone else's, or sent before the window: not applied.
+      const edit = { kind: 'edit' as const, body: 'two, corrected', at: at(50) };
+      expect(await store.messages.revise(c.id, two.id, edit, { senderId: 'e2' })).toBeNull();
+      expect(await store.messages.revise(c.id, two.id, edit, { sentSince: at(12) })).toBeNull();
+      const edited = await store.messages.revise(c.id, two.id, edit, {
+        senderId: 'e1',
+        sentSince: at(11),
+      });
+      expect(edited).toMatchObject({
+        id: two.id,
+        seq: 2,
+        body: 'two, corrected',
+        editedAt: at(50),
+      });
+      const afterEdit = await store.conversations.get(c.id);
+      expect(edited!.version).toBe(afterEdit!.version);
+      expect(edited!.version).toBeGreaterThan(two.version);
+      expect(afterEdit?.lastMessage).toMatchObject({ id: two.id, body: 'two, corrected' });
+
+      const deleted = await store.messages.revise(
+        c.id,
+        one.id,
+        { kind: 'delete', by: 'e1', at: at(60) },
+        { senderId: 'e1' },
+      );
+      expect(deleted).toMatchObject({ id: one.id, body: '', deletedAt: at(60), deletedBy: 'e1' });
+      expect(await store.messages.revise(c.id, one.id, edit)).toBeNull();
+      expect(
+        await store.messages.revise(c.id, one.id, { kind: 'delete', by: 'admin', at: at(61) }),
+      ).toBeNull();
+      expect((await store.messages.get(c.id, one.id))?.body).toBe('');
+
+      // A device at version 2 gets both changes, in their current state, in version order.
+      const changes = await store.messages.changesSince(c.id, two.version, 10);
+      expect(changes.messages.map((m) => [m.id, m.body])).toEqual([
+        [two.id, 'two, corrected'],
+        [one.id, ''],
+      ]);
+      expect(changes.hasMore).toBe(false);
+      // History keeps positions: the tombstone stays where the message was.
+      expect((await store.messages.page(c.id, { limit: 10 })).map((m) => [m.seq, m.body])).toEqual([
+        [1, ''],
+        [2, 'two, corrected'],
+      ]);
+
+      // Deleting the newest message shows it deleted in the list.
+      await store.messages.revise(c.id, two.id, { kind: 'delete', by: 'e1', at: at(70) });
+      const last = (await store.conversations.get(c.id))?.lastMessage;
+      expect(last).toMatchObject({ id: two.id, body: '', deleted: true });
+      // A newer message takes the preview again; editing the old one leaves it alone.
+      const three = (await store.messages.append(draft(c.id, 'e2', 'three', 80))).message;
+      expect(three.seq).toBe(3);
+      expect((await store.conversations.get(c.id))?.lastMessage).toMatchObject({
+        id: three.id,
+        body: 'body of three',
+      });
+      expect((await store.conversations.get(c.id))?.lastMessage?.deleted).toBeUndefined();
+    });
+
+    it('keeps reports for moderators: newest first, by status, in pages; resolves each once', async () => {
+      const created = [];
+      for (let i = 0; i < 4; i++) {
+        created.push(
+          await store.reports.create({
+            reporterId: `reporter${i}`,
+            reportedUserId: 'bad',
+            conversationId: 'c-r',
+            ...(i % 2 === 0 && { messageId: `m${i}` }),
+            reason: 'spam',
+            ...(i === 0 && { note: 'sells things' }),
+            ...(i === 0 && { snapshot: { senderId: 'bad', body: 'buy now', createdAt: at(1) } }),
+            createdAt: at(200 + i),
+          }),
+        );
+      }
+      expect(created[0]).toMatchObject({
+        status: 'open',
+        note: 'sells things',
+        snapshot: { body: 'buy now' },
+      });
+      expect(await store.reports.get(created[0]!.id)).toEqual(created[0]);
+      expect(await store.reports.get('nope')).toBeNull();
+      const page = await store.reports.list({ limit: 3 });
+      expect(page.reports.map((r) => r.reporterId)).toEqual([
+        'reporter3',
+        'reporter2',
+        'reporter1',
+      ]);
+      const rest = await store.reports.list({ limit: 3, cursor: page.nextCursor! });
+      expect(rest.reports.map((r) => r.reporterId)).toEqual(['reporter0']);
+
+      const resolved = await store.reports.resolve(created[1]!.id, 'mod', 'dismissed', at(300));
+      expect(resolved).toMatchObject({
+        status: 'resolved',
+        resolution: 'dismissed',
+        resolvedBy: 'mod',
+        resolvedAt: at(300),
+      });
+      expect(await store.reports.resolve(created[1]!.id, 'mod', 'dismissed', at(301))).toBeNull();
+      const open = await store.reports.list({ status: 'open', limit: 10 });
+      expect(open.reports.map((r) => r.reporterId)).toEqual([
+        'reporter3',
+        'reporter2',
+        'reporter0',
+      ]);
+      const done = await store.reports.list({ status: 'resolved', limit: 10 });
+      expect(done.reports.map((r) => r.id)).toEqual([created[1]!.id]);
     });
 
     it('answers a ping', async () => {

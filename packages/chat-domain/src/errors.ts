@@ -62,9 +62,10 @@ export class BlockedError extends DomainError {
 
 export class RequestPendingError extends DomainError {
   readonly code = ErrorCode.RequestPending;
-  constructor(allowance: number) {
+  constructor(allowance: number, message?: string) {
     super(
-      `a message request allows ${allowance} message${allowance === 1 ? '' : 's'} until the recipient replies or accepts`,
+      message ??
+        `a message request allows ${allowance} message${allowance === 1 ? '' : 's'} until the recipient replies or accepts`,
     );
   }
 }

@@ -75,6 +75,11 @@ export interface ConversationStore {
     answer: 'accept' | 'decline',
   ): Promise<Conversation | null>;
   /**
+   * A request `from` sent `to` that is still pending or was declined, in any job context:
+   * one stranger gets one request to a person at a time. Null when there is none.
+   */
+  requestBetween(from: string, to: string): Promise<Conversation | null>;
+  /**
    * Moves a member's read position forward to `seq` (never back); returns the resulting
    * position, or null when the user is not a member. The caller checks `seq` against the
    * newest message.

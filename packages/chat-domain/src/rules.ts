@@ -153,6 +153,7 @@ export function toPreview(message: Message): MessagePreview {
     senderId: message.senderId,
     body: cutText(message.body, LIMITS.previewLength),
     createdAt: message.createdAt,
+    ...(message.deletedAt && { deleted: true }),
   };
 }
 

@@ -6,41 +6,10 @@ import {
   storeWithDeadline,
   type Chat,
   type ChatStore,
-  type FanOut,
   type Principal,
-  type ServerToClientEvents,
 } from '@jobsphere/chat-domain';
+import { FakeClock, RecordingFanOut } from '../../test/support/use-case-doubles.js';
 import { MemoryChatStore } from '../persistence/memory/memory.store.js';
-
-/** Records what would have been fanned out, instead of a Socket.IO server. */
-class RecordingFanOut implements FanOut {
-  readonly sent: { users: string[]; except?: string; event: string; payload: unknown }[] = [];
-  toUsers<E extends keyof ServerToClientEvents>(
-    users: readonly string[],
-    event: E,
-    payload: Parameters<ServerToClientEvents[E]>[0],
-    options: { exceptSocketId?: string } = {},
-  ) {
-    this.sent.push({
-      users: [...users],
-      ...(options.exceptSocketId && { except: options.exceptSocketId }),
-      event,
-      payload,
-    });
-  }
-  of(event: string) {
-    return this.sent.filter((e) => e.event === event);
-  }
-}
-
-/** Time moves only when a test says so. */
-class FakeClock {
-  constructor(public ms = Date.UTC(2026, 5, 1, 9)) {}
-  now = () => new Date(this.ms);
-  advance(ms: number) {
-    this.ms += ms;
-  }
-}
 
 const alice: Principal = { userId: 'alice', role: 'recruiter' };
 const bob: Principal = { userId: 'bob', role: 'candidate' };
@@ -59,11 +28,17 @@ describe('chat use cases (memory store, fake clock)', () => {
     chat = createChat({ store, fanout, clock, settleMs: 10_000 });
   });
 
-  async function direct(jobId?: string) {
-    return (
-      await chat.openConversation(alice, { kind: 'direct', userId: 'bob', ...(jobId && { jobId }) })
-    ).conversation;
+  /** A direct conversation the recipient accepted (a stranger's would be a request). */
+  async function accepted(opener: Principal, userId: string, jobId?: string) {
+    const { conversation } = await chat.openConversation(opener, {
+      kind: 'direct',
+      userId,
+      ...(jobId && { jobId }),
+    });
+    if (!conversation.request) return conversation;
+    return chat.answerRequest({ userId, role: 'candidate' }, conversation.id, 'accept');
   }
+  const direct = (jobId?: string) => accepted(alice, 'bob', jobId);
   const send = (who: Principal, conversationId: string, key: string, body = key) =>
     chat.send(who, { conversationId, clientMessageId: key, body });
 
@@ -79,11 +54,14 @@ describe('chat use cases (memory store, fake clock)', () => {
         userId: 'alice',
         jobId: 'job-1',
       });
-      const otherJob = await chat.openConversation(alice, {
-        kind: 'direct',
-        userId: 'bob',
-        jobId: 'job-2',
+      // A stranger's second request, about another job, waits for the first to be answered.
+      const second = { kind: 'direct' as const, userId: 'bob', jobId: 'job-2' };
+      await expect(chat.openConversation(alice, second)).rejects.toMatchObject({
+        code: 'REQUEST_PENDING',
       });
+      await chat.answerRequest(bob, first.conversation.id, 'accept');
+      const otherJob = await chat.openConversation(alice, second);
+      expect(otherJob.conversation.request).toBeUndefined();
       expect(first.created).toBe(true);
       expect(again).toMatchObject({ created: false, conversation: { id: first.conversation.id } });
       expect(otherJob.conversation.id).not.toBe(first.conversation.id);
@@ -116,9 +94,7 @@ describe('chat use cases (memory store, fake clock)', () => {
     it('lists most recent activity first with cursor pages and unread counts', async () => {
       const ids: string[] = [];
       for (const other of ['u1', 'u2', 'u3']) {
-        ids.push(
-          (await chat.openConversation(alice, { kind: 'direct', userId: other })).conversation.id,
-        );
+        ids.push((await accepted(alice, other)).id);
         clock.advance(1);
       }
       clock.advance(5);
@@ -137,13 +113,7 @@ describe('chat use cases (memory store, fake clock)', () => {
 
     it('counts the total unread over the most recent conversations only, and says so', async () => {
       for (let i = 0; i < LIMITS.unreadScanConversations + 2; i++) {
-        const { conversation } = await chat.openConversation(
-          { userId: `w${i}`, role: 'recruiter' },
-          {
-            kind: 'direct',
-            userId: 'bob',
-          },
-        );
+        const conversation = await accepted({ userId: `w${i}`, role: 'recruiter' }, 'bob');
         clock.advance(1);
         await send({ userId: `w${i}`, role: 'recruiter' }, conversation.id, 'hello');
       }
@@ -447,8 +417,7 @@ describe('chat use cases (memory store, fake clock)', () => {
     });
 
     it('announces to the user and a bounded number of contacts', async () => {
-      for (let i = 0; i < 5; i++)
-        await chat.openConversation(alice, { kind: 'direct', userId: `c${i}` });
+      for (let i = 0; i < 5; i++) await accepted(alice, `c${i}`);
       expect(await chat.presenceAudience('alice', 3)).toHaveLength(3);
       expect((await chat.presenceAudience('alice', 100)).sort()).toEqual(
         ['alice', 'c0', 'c1', 'c2', 'c3', 'c4'].sort(),

@@ -595,7 +595,7 @@ export interface components {
                 };
             };
         };
-        /** @description Not allowed for the caller's role. Codes: FORBIDDEN. */
+        /** @description Not allowed for the caller's role. Codes: FORBIDDEN, BLOCKED, REQUEST_PENDING, REQUEST_DECLINED, EDIT_WINDOW_PASSED. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -604,7 +604,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error: {
                         /** @enum {string} */
-                        code: "FORBIDDEN";
+                        code: "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "EDIT_WINDOW_PASSED";
                     };
                 };
             };

@@ -1,5 +1,11 @@
 import { type Conversation, type Principal } from '../entities.js';
-import { BlockedError, ConflictError, NotMemberError } from '../errors.js';
+import {
+  BlockedError,
+  ConflictError,
+  NotMemberError,
+  RequestDeclinedError,
+  RequestPendingError,
+} from '../errors.js';
 import { type ConversationDto, type ConversationList } from '../responses.js';
 import { toConversationDto, toConversationUpdate } from '../mappers.js';
 import { type ConversationBox } from '../ports.js';
@@ -37,6 +43,21 @@ export async function openConversation(
     ]);
     if (blocked.length > 0)
       throw new BlockedError('you cannot start a conversation with this user');
+    if (!accepted) {
+      // One request per stranger at a time, whatever the job: no flood by varying jobId.
+      const earlier = await deps.store.conversations.requestBetween(principal.userId, input.userId);
+      const same =
+        earlier &&
+        (earlier.jobId ?? '') === (input.jobId ?? '') &&
+        (earlier.applicationId ?? '') === (input.applicationId ?? '');
+      if (earlier && !same) {
+        if (earlier.request?.state === 'declined') throw new RequestDeclinedError();
+        throw new RequestPendingError(
+          trustOf(deps).requestAllowance,
+          'you already have a request waiting for this person: wait until they answer it',
+        );
+      }
+    }
     result = await deps.store.conversations.create({
       kind: 'direct',
       ...context,

@@ -1,18 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import {
+  BlockedError,
   NotMemberError,
+  RequestDeclinedError,
+  RequestPendingError,
   toPreview,
   type AppendResult,
   type ChangePage,
   type ChatStore,
   type ContactStore,
   type Conversation,
+  type ConversationBox,
   type ConversationPage,
   type ConversationStore,
   type Message,
   type MessageDraft,
   type MessageStore,
   type NewConversation,
+  type NewReport,
+  type Report,
+  type ReportResolution,
+  type ReportStore,
+  type Revision,
   type UnreadSummary,
 } from '@jobsphere/chat-domain';
 import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
@@ -37,6 +46,9 @@ const clone = <T>(value: T): T => structuredClone(value);
 
 interface StoredConversation extends Conversation {
   directKey?: string;
+  /** While a request is pending: how many more messages its opener may send, of how many. */
+  requestLeft?: number;
+  requestAllowance?: number;
 }
 
 /** Everything in one process; each operation runs to completion before the next one starts. */
@@ -45,11 +57,36 @@ class MemoryState {
   readonly byDirectKey = new Map<string, string>();
   /** userId -> ids of the conversations the user is a member of. */
   readonly memberOf = new Map<string, Set<string>>();
+  /** Pair of users -> their direct conversations (one per job context). */
+  readonly byPair = new Map<string, Set<string>>();
   /** conversationId -> messages in seq order (appends arrive in order here). */
   readonly messages = new Map<string, Message[]>();
+  /** conversationId -> the same messages in version order (a revision moves one to the end). */
+  readonly changes = new Map<string, Message[]>();
+  readonly byId = new Map<string, Message>();
   readonly byClientKey = new Map<string, Message>();
   /** userId -> contactId -> when they became contacts; kept in that order, oldest first. */
   readonly contacts = new Map<string, Map<string, number>>();
+  /** blocker -> blocked -> since; kept in that order, oldest first. */
+  readonly blocks = new Map<string, Map<string, number>>();
+
+  blockedEitherWay(a: string, b: string): boolean {
+    return Boolean(this.blocks.get(a)?.has(b) || this.blocks.get(b)?.has(a));
+  }
+
+  befriend(conversation: Conversation): void {
+    const at = conversation.createdAt.getTime();
+    for (const a of conversation.members) {
+      const mine = this.contacts.get(a.userId) ?? new Map<string, number>();
+      for (const b of conversation.members) {
+        if (a.userId === b.userId) continue;
+        const since = Math.max(mine.get(b.userId) ?? 0, at);
+        mine.delete(b.userId); // re-inserted last: the map stays ordered by recency
+        mine.set(b.userId, since);
+      }
+      this.contacts.set(a.userId, mine);
+    }
+  }
 
   conversationsOf(userId: string): StoredConversation[] {
     return [...(this.memberOf.get(userId) ?? [])]
@@ -61,8 +98,22 @@ class MemoryState {
 }
 
 function strip(stored: StoredConversation): Conversation {
-  const { directKey: _, ...conversation } = clone(stored);
+  const {
+    directKey: _key,
+    requestLeft: _left,
+    requestAllowance: _allowance,
+    ...conversation
+  } = clone(stored);
   return conversation;
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+function inBox(c: Conversation, userId: string, box: ConversationBox): boolean {
+  const received = c.request?.to === userId;
+  return box === 'requests' ? received && c.request?.state === 'pending' : !received;
 }
 
 class MemoryConversations implements ConversationStore {
@@ -72,41 +123,39 @@ class MemoryConversations implements ConversationStore {
     const existingId = input.directKey ? this.state.byDirectKey.get(input.directKey) : undefined;
     if (existingId) {
       const existing = this.state.conversations.get(existingId)!;
-      this.befriend(existing);
+      if (!existing.request) this.state.befriend(existing);
       return { conversation: strip(existing), created: false };
     }
-    const { directKey, ...rest } = input;
+    const { directKey, request, requestAllowance, ...rest } = input;
+    const [a, b] = input.members.map((m) => m.userId);
     const stored: StoredConversation = {
       ...clone(rest),
       members: input.members.map((m) => ({ ...clone(m), lastReadSeq: 0 })),
       id: newId(),
       lastActivityAt: input.createdAt,
       version: 0,
+      blocked: input.kind === 'direct' && this.state.blockedEitherWay(a!, b!),
       ...(directKey && { directKey }),
+      ...(request && {
+        request: { ...request, state: 'pending' as const },
+        requestLeft: requestAllowance ?? 0,
+        requestAllowance: requestAllowance ?? 0,
+      }),
     };
     this.state.conversations.set(stored.id, stored);
     if (directKey) this.state.byDirectKey.set(directKey, stored.id);
+    if (input.kind === 'direct') {
+      const pair = this.state.byPair.get(pairKey(a!, b!)) ?? new Set<string>();
+      pair.add(stored.id);
+      this.state.byPair.set(pairKey(a!, b!), pair);
+    }
     for (const m of stored.members) {
       const mine = this.state.memberOf.get(m.userId) ?? new Set<string>();
       mine.add(stored.id);
       this.state.memberOf.set(m.userId, mine);
     }
-    this.befriend(stored);
+    if (!stored.request) this.state.befriend(stored);
     return { conversation: strip(stored), created: true };
-  }
-
-  private befriend(conversation: Conversation): void {
-    const at = conversation.createdAt.getTime();
-    for (const a of conversation.members) {
-      const mine = this.state.contacts.get(a.userId) ?? new Map<string, number>();
-      for (const b of conversation.members) {
-        if (a.userId === b.userId) continue;
-        const since = Math.max(mine.get(b.userId) ?? 0, at);
-        mine.delete(b.userId); // re-inserted last: the map stays ordered by recency
-        mine.set(b.userId, since);
-      }
-      this.state.contacts.set(a.userId, mine);
-    }
   }
 
   async get(id: string): Promise<Conversation | null> {
@@ -123,16 +172,18 @@ class MemoryConversations implements ConversationStore {
 
   async listForMember(
     userId: string,
-    page: { limit: number; cursor?: string },
+    page: { limit: number; cursor?: string; box?: ConversationBox },
   ): Promise<ConversationPage> {
     const after = page.cursor ? decodeActivityCursor(page.cursor) : undefined;
+    const box = page.box ?? 'inbox';
     const mine = this.state
       .conversationsOf(userId)
       .filter(
         (c) =>
-          !after ||
-          c.lastActivityAt.getTime() < after.at.getTime() ||
-          (c.lastActivityAt.getTime() === after.at.getTime() && c.id < after.id),
+          inBox(c, userId, box) &&
+          (!after ||
+            c.lastActivityAt.getTime() < after.at.getTime() ||
+            (c.lastActivityAt.getTime() === after.at.getTime() && c.id < after.id)),
       );
     const conversations = mine.slice(0, page.limit).map(strip);
     const last = conversations.at(-1);
@@ -141,6 +192,37 @@ class MemoryConversations implements ConversationStore {
       ...(mine.length > page.limit &&
         last && { nextCursor: encodeActivityCursor(last.lastActivityAt, last.id) }),
     };
+  }
+
+  async answerRequest(
+    conversationId: string,
+    userId: string,
+    answer: 'accept' | 'decline',
+  ): Promise<Conversation | null> {
+    const stored = this.state.conversations.get(conversationId);
+    if (!stored?.request || stored.request.to !== userId) return null;
+    if (answer === 'accept') acceptRequest(this.state, stored);
+    else stored.request.state = 'declined';
+    return strip(stored);
+  }
+
+  async requestBetween(from: string, to: string): Promise<Conversation | null> {
+    for (const id of this.state.byPair.get(pairKey(from, to)) ?? []) {
+      const stored = this.state.conversations.get(id)!;
+      if (stored.request?.from === from) return strip(stored);
+    }
+    return null;
+  }
+
+  async setBlocked(a: string, b: string, blocked: boolean): Promise<Conversation[]> {
+    const changed: Conversation[] = [];
+    for (const id of this.state.byPair.get(pairKey(a, b)) ?? []) {
+      const stored = this.state.conversations.get(id)!;
+      if (stored.blocked === blocked) continue;
+      stored.blocked = blocked;
+      changed.push(strip(stored));
+    }
+    return changed;
   }
 
   async advanceRead(conversationId: string, userId: string, seq: number): Promise<number | null> {
@@ -153,7 +235,7 @@ class MemoryConversations implements ConversationStore {
   }
 
   async unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary> {
-    const mine = this.state.conversationsOf(userId);
+    const mine = this.state.conversationsOf(userId).filter((c) => inBox(c, userId, 'inbox'));
     let total = 0;
     for (const c of mine.slice(0, maxConversations)) {
       const read = c.members.find((m) => m.userId === userId)?.lastReadSeq ?? 0;
@@ -177,19 +259,83 @@ class MemoryMessages implements MessageStore {
     const key = clientKey(draft.conversationId, draft.senderId, draft.clientMessageId);
     const existing = this.state.byClientKey.get(key);
     if (existing) return { message: clone(existing), duplicate: true, memberIds };
+    if (conversation.blocked) throw new BlockedError();
+    const request = conversation.request;
+    const accepting = request !== undefined && request.to === draft.senderId;
+    if (request && !accepting) {
+      if (request.state === 'declined') throw new RequestDeclinedError();
+      if ((conversation.requestLeft ?? 0) <= 0)
+        throw new RequestPendingError(conversation.requestAllowance ?? 0);
+      conversation.requestLeft = (conversation.requestLeft ?? 0) - 1;
+    }
+    if (accepting) acceptRequest(this.state, conversation);
 
     const seq = (this.lastSeq.get(conversation.id) ?? 0) + 1;
     this.lastSeq.set(conversation.id, seq);
     conversation.version += 1;
-    const message: Message = { ...clone(draft), id: newId(), seq, version: conversation.version };
+    const message: Message = {
+      ...clone(draft),
+      kind: draft.kind ?? 'user',
+      id: newId(),
+      seq,
+      version: conversation.version,
+    };
     const list = this.state.messages.get(conversation.id) ?? [];
     list.push(message);
     this.state.messages.set(conversation.id, list);
+    const changes = this.state.changes.get(conversation.id) ?? [];
+    changes.push(message);
+    this.state.changes.set(conversation.id, changes);
+    this.state.byId.set(message.id, message);
     this.state.byClientKey.set(key, message);
     conversation.lastMessage = toPreview(message);
     conversation.lastActivityAt = message.createdAt;
     sender.lastReadSeq = Math.max(sender.lastReadSeq, seq);
-    return { message: clone(message), duplicate: false, memberIds };
+    return {
+      message: clone(message),
+      duplicate: false,
+      memberIds,
+      ...(accepting && { acceptedRequest: true }),
+    };
+  }
+
+  async get(conversationId: string, messageId: string): Promise<Message | null> {
+    const found = this.state.byId.get(messageId);
+    return found && found.conversationId === conversationId ? clone(found) : null;
+  }
+
+  async revise(
+    conversationId: string,
+    messageId: string,
+    revision: Revision,
+    expect: { senderId?: string; sentSince?: Date } = {},
+  ): Promise<Message | null> {
+    const message = this.state.byId.get(messageId);
+    const conversation = this.state.conversations.get(conversationId);
+    if (!message || !conversation || message.conversationId !== conversationId) return null;
+    if (message.deletedAt) return null;
+    if (expect.senderId !== undefined && message.senderId !== expect.senderId) return null;
+    if (expect.sentSince && message.createdAt < expect.sentSince) return null;
+    // The message moves to the end of the version order: sync returns it in its new state.
+    const changes = this.state.changes.get(conversationId)!;
+    changes.splice(
+      firstIndex(changes, (m) => m.version >= message.version),
+      1,
+    );
+    conversation.version += 1;
+    message.version = conversation.version;
+    if (revision.kind === 'edit') {
+      message.body = revision.body;
+      message.editedAt = revision.at;
+    } else {
+      message.body = '';
+      delete message.attachments;
+      message.deletedAt = revision.at;
+      message.deletedBy = revision.by;
+    }
+    changes.push(message);
+    if (conversation.lastMessage?.id === message.id) conversation.lastMessage = toPreview(message);
+    return clone(message);
   }
 
   async page(
@@ -212,8 +358,7 @@ class MemoryMessages implements MessageStore {
     afterVersion: number,
     limit: number,
   ): Promise<ChangePage> {
-    // Versions grow with seq as long as messages only get appended.
-    const list = this.state.messages.get(conversationId) ?? [];
+    const list = this.state.changes.get(conversationId) ?? [];
     const start = firstIndex(list, (m) => m.version > afterVersion);
     return {
       messages: list.slice(start, start + limit).map(clone),
@@ -222,17 +367,127 @@ class MemoryMessages implements MessageStore {
   }
 }
 
+/** The recipient answered or replied: an ordinary conversation between contacts from now on. */
+function acceptRequest(state: MemoryState, conversation: StoredConversation): void {
+  delete conversation.request;
+  delete conversation.requestLeft;
+  delete conversation.requestAllowance;
+  state.befriend(conversation);
+}
+
 class MemoryContacts implements ContactStore {
   constructor(private readonly state: MemoryState) {}
 
   async among(userId: string, candidates: string[]): Promise<string[]> {
     const mine = this.state.contacts.get(userId);
-    return [...new Set(candidates)].filter((id) => mine?.has(id));
+    return [...new Set(candidates)].filter(
+      (id) => mine?.has(id) && !this.state.blockedEitherWay(userId, id),
+    );
   }
 
   async audience(userId: string, limit: number): Promise<string[]> {
     const mine = [...(this.state.contacts.get(userId)?.keys() ?? [])];
-    return mine.slice(-limit).reverse();
+    const audience: string[] = [];
+    // Newest first; blocked ones are skipped (a user has few blocks, so the walk stays short).
+    for (let i = mine.length - 1; i >= 0 && audience.length < limit; i--) {
+      if (!this.state.blockedEitherWay(userId, mine[i]!)) audience.push(mine[i]!);
+    }
+    return audience;
+  }
+
+  async accepted(a: string, b: string): Promise<boolean> {
+    return Boolean(this.state.contacts.get(a)?.has(b));
+  }
+
+  async blockedAmong(userId: string, candidates: string[]): Promise<string[]> {
+    return [...new Set(candidates)].filter((id) => this.state.blockedEitherWay(userId, id));
+  }
+
+  async block(blocker: string, blocked: string, at: Date): Promise<boolean> {
+    const mine = this.state.blocks.get(blocker) ?? new Map<string, number>();
+    if (mine.has(blocked)) return false;
+    mine.set(blocked, at.getTime());
+    this.state.blocks.set(blocker, mine);
+    return true;
+  }
+
+  async unblock(blocker: string, blocked: string): Promise<boolean> {
+    return this.state.blocks.get(blocker)?.delete(blocked) ?? false;
+  }
+
+  async blockedBy(
+    userId: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ users: { userId: string; since: Date }[]; nextCursor?: string }> {
+    const after = page.cursor ? decodeActivityCursor(page.cursor) : undefined;
+    const all = [...(this.state.blocks.get(userId) ?? new Map<string, number>())]
+      .map(([id, since]) => ({ userId: id, since: new Date(since) }))
+      .sort((x, y) => y.since.getTime() - x.since.getTime() || (x.userId < y.userId ? 1 : -1))
+      .filter(
+        (u) =>
+          !after ||
+          u.since.getTime() < after.at.getTime() ||
+          (u.since.getTime() === after.at.getTime() && u.userId < after.id),
+      );
+    const users = all.slice(0, page.limit);
+    const last = users.at(-1);
+    return {
+      users,
+      ...(all.length > page.limit &&
+        last && { nextCursor: encodeActivityCursor(last.since, last.userId) }),
+    };
+  }
+}
+
+class MemoryReports implements ReportStore {
+  /** Oldest first (ids increase with creation). */
+  private readonly reports = new Map<string, Report>();
+
+  async create(report: NewReport): Promise<Report> {
+    const stored: Report = { ...clone(report), id: newId(), status: 'open' };
+    this.reports.set(stored.id, stored);
+    return clone(stored);
+  }
+
+  async get(id: string): Promise<Report | null> {
+    const found = this.reports.get(id);
+    return found ? clone(found) : null;
+  }
+
+  async list(query: {
+    status?: Report['status'];
+    limit: number;
+    cursor?: string;
+  }): Promise<{ reports: Report[]; nextCursor?: string }> {
+    const after = query.cursor ? decodeActivityCursor(query.cursor) : undefined;
+    const all = [...this.reports.values()]
+      .filter((r) => !query.status || r.status === query.status)
+      .sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (x.id < y.id ? 1 : -1))
+      .filter(
+        (r) =>
+          !after ||
+          r.createdAt.getTime() < after.at.getTime() ||
+          (r.createdAt.getTime() === after.at.getTime() && r.id < after.id),
+      );
+    const reports = all.slice(0, query.limit).map(clone);
+    const last = reports.at(-1);
+    return {
+      reports,
+      ...(all.length > query.limit &&
+        last && { nextCursor: encodeActivityCursor(last.createdAt, last.id) }),
+    };
+  }
+
+  async resolve(
+    id: string,
+    by: string,
+    resolution: ReportResolution,
+    at: Date,
+  ): Promise<Report | null> {
+    const found = this.reports.get(id);
+    if (!found || found.status !== 'open') return null;
+    Object.assign(found, { status: 'resolved', resolution, resolvedBy: by, resolvedAt: at });
+    return clone(found);
   }
 }
 
@@ -259,6 +514,7 @@ export class MemoryChatStore implements ChatStore {
   readonly conversations = new MemoryConversations(this.state);
   readonly messages = new MemoryMessages(this.state);
   readonly contacts = new MemoryContacts(this.state);
+  readonly reports = new MemoryReports();
 
   async ping(): Promise<void> {}
   async close(): Promise<void> {}

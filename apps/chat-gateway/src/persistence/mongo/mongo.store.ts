@@ -1,9 +1,18 @@
 import {
+  BlockedError,
   NotMemberError,
+  RequestDeclinedError,
+  RequestPendingError,
   UnavailableError,
   cutText,
   LIMITS,
   type AppendResult,
+  type ConversationBox,
+  type NewReport,
+  type Report,
+  type ReportResolution,
+  type ReportStore,
+  type Revision,
   type ChangePage,
   type ChatStore,
   type ContactStore,
@@ -23,12 +32,18 @@ import type { MongoCredentialsProvider } from '../../secrets/credentials.js';
 import { reauthenticateOnRefusal } from '../../secrets/mongo-reauth.js';
 import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
 import {
+  blockSchema,
   contactSchema,
   conversationSchema,
   messageSchema,
   readKey,
+  reportSchema,
+  type BlockDoc,
   type ConversationDoc,
   type MessageDoc,
+  type PreviewDoc,
+  type ReportDoc,
+  type RequestDoc,
 } from './schemas.js';
 
 function defineModels(connection: Connection) {
@@ -36,6 +51,8 @@ function defineModels(connection: Connection) {
     conversations: connection.model('Conversation', conversationSchema),
     messages: connection.model('Message', messageSchema),
     contacts: connection.model('Contact', contactSchema),
+    blocks: connection.model('Block', blockSchema),
+    reports: connection.model('Report', reportSchema),
   };
 }
 type Models = ReturnType<typeof defineModels>;
@@ -44,6 +61,33 @@ type Models = ReturnType<typeof defineModels>;
 const RESERVATIONS_KEPT = 100;
 /** Contact upserts per bulk write: a 50-member group makes 2,450 pairs. */
 const CONTACT_BATCH = 1_000;
+/** Direct conversations of one pair a block or unblock updates (one per job context). */
+const PAIR_CONVERSATIONS_MAX = 1_000;
+
+/** A request as stored: pending or declined, else no request (also when the field is absent). */
+function openRequest(doc: Pick<ConversationDoc, 'request'>): RequestDoc | undefined {
+  const r = doc.request;
+  return r && (r.state === 'pending' || r.state === 'declined') ? r : undefined;
+}
+
+/** Filter: the inbox leaves out requests the user received (pending or declined). */
+function inboxFilter(userId: string): Record<string, unknown> {
+  return {
+    memberIds: userId,
+    $nor: [{ 'request.to': userId, 'request.state': { $in: ['pending', 'declined'] } }],
+  };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Every direct key of a pair starts with this (see `directKey` in the domain's rules). */
+function pairPrefix(a: string, b: string): RegExp {
+  const [x, y] = a < b ? [a, b] : [b, a];
+  const prefix = ['direct', x, y].map((part) => encodeURIComponent(part)).join(':');
+  return new RegExp(`^${escapeRegExp(prefix)}:`);
+}
 
 function isDuplicateKey(error: unknown): error is { keyPattern?: Record<string, unknown> } {
   return (
@@ -53,6 +97,7 @@ function isDuplicateKey(error: unknown): error is { keyPattern?: Record<string, 
 
 function toConversation(doc: ConversationDoc): Conversation {
   const reads = doc.reads ?? {};
+  const request = openRequest(doc);
   return {
     id: doc._id.toHexString(),
     kind: doc.kind,
@@ -67,9 +112,24 @@ function toConversation(doc: ConversationDoc): Conversation {
     })),
     createdBy: doc.createdBy,
     createdAt: doc.createdAt,
-    ...(doc.lastMessage?.id != null && { lastMessage: { ...doc.lastMessage } }),
+    ...(doc.lastMessage?.id != null && { lastMessage: toPreviewOut(doc.lastMessage) }),
+    ...(request && {
+      request: { from: request.from!, to: request.to!, state: request.state as 'pending' },
+    }),
+    blocked: doc.blocked === true,
     lastActivityAt: doc.lastActivityAt,
     version: doc.version,
+  };
+}
+
+function toPreviewOut(p: PreviewDoc): NonNullable<Conversation['lastMessage']> {
+  return {
+    id: p.id,
+    seq: p.seq,
+    senderId: p.senderId,
+    body: p.body,
+    createdAt: p.createdAt,
+    ...(p.deleted && { deleted: true }),
   };
 }
 
@@ -81,8 +141,13 @@ function toMessage(doc: MessageDoc): Message {
     version: doc.version,
     senderId: doc.senderId,
     clientMessageId: doc.clientMessageId,
-    body: doc.body,
+    kind: doc.kind ?? 'user',
+    body: doc.body ?? '',
+    ...(doc.attachments?.length && { attachments: doc.attachments.map((a) => ({ ...a })) }),
     createdAt: doc.createdAt,
+    ...(doc.editedAt && { editedAt: doc.editedAt }),
+    ...(doc.deletedAt && { deletedAt: doc.deletedAt }),
+    ...(doc.deletedBy && { deletedBy: doc.deletedBy }),
   };
 }
 
@@ -90,6 +155,8 @@ interface Slot {
   seq: number;
   version: number;
   memberIds: string[];
+  /** This send is the reply of a request's recipient: it accepts the request. */
+  accepts?: boolean;
 }
 
 function reservationKey(senderId: string, clientMessageId: string): string {
@@ -128,18 +195,43 @@ function reservedSlot(
 const PUBLIC_FIELDS = { reservations: 0, directKey: 0, lastSeq: 0 } as const;
 
 class MongoConversations implements ConversationStore {
-  constructor(private readonly models: Models) {}
+  private readonly blocks: Models['blocks'];
+
+  constructor(private readonly models: Models) {
+    this.blocks = models.blocks;
+  }
 
   async create(input: NewConversation): Promise<{ conversation: Conversation; created: boolean }> {
+    const { request, requestAllowance, ...rest } = input;
+    const memberIds = input.members.map((m) => m.userId);
+    // A block set between the caller's check and this insert still holds.
+    const blocked =
+      input.kind === 'direct' &&
+      (await this.blocks.exists({
+        $or: [
+          { blocker: memberIds[0], blocked: memberIds[1] },
+          { blocker: memberIds[1], blocked: memberIds[0] },
+        ],
+      })) !== null;
     const doc: ConversationDoc = {
       _id: new Types.ObjectId(),
-      ...input,
-      memberIds: input.members.map((m) => m.userId),
+      ...rest,
+      memberIds,
       reads: {},
       lastSeq: 0,
       version: 0,
       lastActivityAt: input.createdAt,
       reservations: [],
+      request: request
+        ? {
+            state: 'pending',
+            from: request.from,
+            to: request.to,
+            left: requestAllowance ?? 0,
+            allowance: requestAllowance ?? 0,
+          }
+        : { state: 'none', left: 0 },
+      blocked,
     };
     let result: { conversation: Conversation; created: boolean };
     try {
@@ -155,11 +247,11 @@ class MongoConversations implements ConversationStore {
       result = { conversation: toConversation(existing), created: false };
     }
     // Idempotent, so opening the conversation again repairs contacts a failure left out.
-    await this.befriend(result.conversation);
+    if (!result.conversation.request) await this.befriend(result.conversation);
     return result;
   }
 
-  private async befriend(conversation: Conversation): Promise<void> {
+  async befriend(conversation: Conversation): Promise<void> {
     const ids = conversation.members.map((m) => m.userId);
     const operations = ids.flatMap((userId) =>
       ids
@@ -196,9 +288,12 @@ class MongoConversations implements ConversationStore {
 
   async listForMember(
     userId: string,
-    page: { limit: number; cursor?: string },
+    page: { limit: number; cursor?: string; box?: ConversationBox },
   ): Promise<ConversationPage> {
-    const filter: Record<string, unknown> = { memberIds: userId };
+    const filter: Record<string, unknown> =
+      page.box === 'requests'
+        ? { 'request.to': userId, 'request.state': 'pending' }
+        : inboxFilter(userId);
     if (page.cursor) {
       const { at, id } = decodeActivityCursor(page.cursor);
       if (!isValidObjectId(id)) return { conversations: [] };
@@ -221,6 +316,57 @@ class MongoConversations implements ConversationStore {
     };
   }
 
+  async answerRequest(
+    conversationId: string,
+    userId: string,
+    answer: 'accept' | 'decline',
+  ): Promise<Conversation | null> {
+    if (!isValidObjectId(conversationId)) return null;
+    const doc = await this.models.conversations
+      .findOneAndUpdate(
+        {
+          _id: conversationId,
+          'request.to': userId,
+          'request.state': { $in: ['pending', 'declined'] },
+        },
+        { $set: { 'request.state': answer === 'accept' ? 'none' : 'declined' } },
+        { returnDocument: 'after', projection: PUBLIC_FIELDS },
+      )
+      .lean<ConversationDoc>();
+    if (!doc) return null;
+    const conversation = toConversation(doc);
+    if (answer === 'accept') await this.befriend(conversation);
+    return conversation;
+  }
+
+  async requestBetween(from: string, to: string): Promise<Conversation | null> {
+    const doc = await this.models.conversations
+      .findOne(
+        {
+          directKey: pairPrefix(from, to),
+          'request.from': from,
+          'request.state': { $in: ['pending', 'declined'] },
+        },
+        PUBLIC_FIELDS,
+      )
+      .lean<ConversationDoc>();
+    return doc ? toConversation(doc) : null;
+  }
+
+  async setBlocked(a: string, b: string, blocked: boolean): Promise<Conversation[]> {
+    const filter = { directKey: pairPrefix(a, b), blocked: blocked ? { $ne: true } : true };
+    const docs = await this.models.conversations
+      .find(filter, PUBLIC_FIELDS)
+      .limit(PAIR_CONVERSATIONS_MAX)
+      .lean<ConversationDoc[]>();
+    if (docs.length === 0) return [];
+    await this.models.conversations.updateMany(
+      { _id: { $in: docs.map((d) => d._id) } },
+      { $set: { blocked } },
+    );
+    return docs.map((d) => toConversation({ ...d, blocked }));
+  }
+
   async advanceRead(conversationId: string, userId: string, seq: number): Promise<number | null> {
     if (!isValidObjectId(conversationId)) return null;
     const key = `reads.${readKey(userId)}`;
@@ -237,7 +383,7 @@ class MongoConversations implements ConversationStore {
   async unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary> {
     const key = readKey(userId);
     const docs = await this.models.conversations
-      .find({ memberIds: userId }, { 'lastMessage.seq': 1, [`reads.${key}`]: 1 })
+      .find(inboxFilter(userId), { 'lastMessage.seq': 1, [`reads.${key}`]: 1 })
       .sort({ lastActivityAt: -1, _id: -1 })
       .limit(maxConversations + 1)
       .lean<Pick<ConversationDoc, 'lastMessage' | 'reads'>[]>();
@@ -258,7 +404,10 @@ class MongoConversations implements ConversationStore {
  * A retry, a race on the same clientMessageId or a non-member take the slower path.
  */
 class MongoMessages implements MessageStore {
-  constructor(private readonly models: Models) {}
+  constructor(
+    private readonly models: Models,
+    private readonly conversations: MongoConversations,
+  ) {}
 
   async append(draft: MessageDraft): Promise<AppendResult> {
     if (!isValidObjectId(draft.conversationId)) throw new NotMemberError(draft.conversationId);
@@ -275,17 +424,38 @@ class MongoMessages implements MessageStore {
 
   /** Takes the next position for a first attempt; null when this key was seen or the sender is not a member. */
   private async reserve(draft: MessageDraft, key: string): Promise<Slot | null> {
+    const sender = draft.senderId;
     const doc = await this.models.conversations
       .findOneAndUpdate(
-        { _id: draft.conversationId, memberIds: draft.senderId, 'reservations.k': { $ne: key } },
         {
-          $inc: { lastSeq: 1, version: 1 },
+          _id: draft.conversationId,
+          memberIds: sender,
+          'reservations.k': { $ne: key },
+          blocked: { $ne: true },
+          // No request, or the recipient replying, or the opener within the allowance.
+          $or: [
+            { 'request.state': { $nin: ['pending', 'declined'] } },
+            { 'request.to': sender },
+            { 'request.state': 'pending', 'request.left': { $gt: 0 } },
+          ],
+        },
+        {
+          $inc: { lastSeq: 1, version: 1, 'request.left': -1 },
           $push: { reservations: { $each: [{ k: key, m: 1 }], $slice: -RESERVATIONS_KEPT } },
         },
-        { returnDocument: 'after', projection: { lastSeq: 1, version: 1, memberIds: 1 } },
+        {
+          returnDocument: 'after',
+          projection: { lastSeq: 1, version: 1, memberIds: 1, request: 1 },
+        },
       )
-      .lean<Pick<ConversationDoc, 'lastSeq' | 'version' | 'memberIds'>>();
-    return doc && { seq: doc.lastSeq, version: doc.version, memberIds: doc.memberIds };
+      .lean<Pick<ConversationDoc, 'lastSeq' | 'version' | 'memberIds' | 'request'>>();
+    if (!doc) return null;
+    return {
+      seq: doc.lastSeq,
+      version: doc.version,
+      memberIds: doc.memberIds,
+      ...(openRequest(doc)?.to === sender && { accepts: true }),
+    };
   }
 
   /** After a refused reservation: the stored duplicate, the reservation to reuse, or not a member. */
@@ -293,8 +463,20 @@ class MongoMessages implements MessageStore {
     const [existing, conversation] = await Promise.all([
       this.findByClientMessageId(draft),
       this.models.conversations
-        .findById(draft.conversationId, { memberIds: 1, lastSeq: 1, version: 1, reservations: 1 })
-        .lean<Pick<ConversationDoc, 'memberIds' | 'lastSeq' | 'version' | 'reservations'>>(),
+        .findById(draft.conversationId, {
+          memberIds: 1,
+          lastSeq: 1,
+          version: 1,
+          reservations: 1,
+          request: 1,
+          blocked: 1,
+        })
+        .lean<
+          Pick<
+            ConversationDoc,
+            'memberIds' | 'lastSeq' | 'version' | 'reservations' | 'request' | 'blocked'
+          >
+        >(),
     ]);
     if (!conversation || !conversation.memberIds.includes(draft.senderId)) {
       throw new NotMemberError(draft.conversationId);
@@ -302,20 +484,34 @@ class MongoMessages implements MessageStore {
     const { memberIds } = conversation;
     if (existing) return { message: existing, duplicate: true, memberIds };
     const slot = reservedSlot(conversation, key);
+    const request = openRequest(conversation);
+    // A retry keeps the position its first attempt took, whatever changed since.
+    if (slot)
+      return this.store(draft, {
+        ...slot,
+        memberIds,
+        ...(request?.to === draft.senderId && { accepts: true }),
+      });
+    if (conversation.blocked) throw new BlockedError();
+    if (request && request.to !== draft.senderId) {
+      if (request.state === 'declined') throw new RequestDeclinedError();
+      if (request.left <= 0) throw new RequestPendingError(request.allowance ?? 0);
+    }
     // No reservation: another attempt's is racing in, or ours aged out of the list. Go again.
-    return slot ? this.store(draft, { ...slot, memberIds }) : null;
+    return null;
   }
 
   private async store(draft: MessageDraft, slot: Slot): Promise<AppendResult> {
     const doc: MessageDoc = {
       _id: messageId(draft.conversationId, slot.version),
       ...draft,
+      kind: draft.kind ?? 'user',
       seq: slot.seq,
       version: slot.version,
     };
     const [insert, bookkeeping] = await Promise.allSettled([
       this.models.messages.collection.insertOne(doc),
-      this.recordSend(doc),
+      this.recordSend(doc, slot.accepts === true),
     ]);
     if (insert.status === 'rejected') {
       if (!isDuplicateKey(insert.reason)) throw insert.reason;
@@ -325,7 +521,12 @@ class MongoMessages implements MessageStore {
       return { message: winner, duplicate: true, memberIds: slot.memberIds };
     }
     if (bookkeeping.status === 'rejected') throw bookkeeping.reason;
-    return { message: toMessage(doc), duplicate: false, memberIds: slot.memberIds };
+    return {
+      message: toMessage(doc),
+      duplicate: false,
+      memberIds: slot.memberIds,
+      ...(bookkeeping.value && { acceptedRequest: true }),
+    };
   }
 
   /**
@@ -333,7 +534,33 @@ class MongoMessages implements MessageStore {
    * beside the insert, not after it: every attempt at one position carries the same message id,
    * so the preview names the message that is (or, after a failed attempt, will be) stored.
    */
-  private async recordSend(doc: MessageDoc): Promise<void> {
+  private async recordSend(doc: MessageDoc, accepts: boolean): Promise<boolean> {
+    const [, accepted] = await Promise.all([
+      this.recordPreview(doc),
+      accepts ? this.acceptByReply(doc) : false,
+    ]);
+    return accepted;
+  }
+
+  /** The recipient of a request replied: the request is accepted and the two are contacts. */
+  private async acceptByReply(doc: MessageDoc): Promise<boolean> {
+    const updated = await this.models.conversations
+      .findOneAndUpdate(
+        {
+          _id: doc.conversationId,
+          'request.to': doc.senderId,
+          'request.state': { $in: ['pending', 'declined'] },
+        },
+        { $set: { 'request.state': 'none' } },
+        { returnDocument: 'after', projection: PUBLIC_FIELDS },
+      )
+      .lean<ConversationDoc>();
+    if (!updated) return false;
+    await this.conversations.befriend(toConversation(updated));
+    return true;
+  }
+
+  private async recordPreview(doc: MessageDoc): Promise<void> {
     const read = { [`reads.${readKey(doc.senderId)}`]: doc.seq };
     const preview = {
       id: doc._id.toHexString(),
@@ -398,26 +625,252 @@ class MongoMessages implements MessageStore {
       .lean<MessageDoc[]>();
     return { messages: docs.slice(0, limit).map(toMessage), hasMore: docs.length > limit };
   }
+
+  async get(conversationId: string, messageId: string): Promise<Message | null> {
+    if (!isValidObjectId(messageId)) return null;
+    const doc = await this.models.messages
+      .findOne({ _id: new Types.ObjectId(messageId), conversationId })
+      .lean<MessageDoc>();
+    return doc ? toMessage(doc) : null;
+  }
+
+  /**
+   * Three round trips: the conversation's next version (reserved like a send's, so retries of
+   * sends still count back right), the message's change at that version (only while the
+   * expectations hold and no newer revision landed), and the preview when it shows this message.
+   * A version taken by a revision that then did not apply is burned: devices see a gap, sync,
+   * and find nothing missing.
+   */
+  async revise(
+    conversationId: string,
+    messageId: string,
+    revision: Revision,
+    expect: { senderId?: string; sentSince?: Date } = {},
+  ): Promise<Message | null> {
+    if (!isValidObjectId(conversationId) || !isValidObjectId(messageId)) return null;
+    const key = reservationKey(`revise:${messageId}`, String(revision.at.getTime()));
+    const conversation = await this.models.conversations
+      .findOneAndUpdate(
+        { _id: conversationId },
+        {
+          $inc: { version: 1 },
+          $push: { reservations: { $each: [{ k: key, m: 0 }], $slice: -RESERVATIONS_KEPT } },
+        },
+        { returnDocument: 'after', projection: { version: 1 } },
+      )
+      .lean<Pick<ConversationDoc, 'version'>>();
+    if (!conversation) return null;
+    const version = conversation.version;
+    const change =
+      revision.kind === 'edit'
+        ? { $set: { version, body: revision.body, editedAt: revision.at } }
+        : {
+            $set: { version, body: '', deletedAt: revision.at, deletedBy: revision.by },
+            $unset: { attachments: 1 },
+          };
+    const doc = await this.models.messages
+      .findOneAndUpdate(
+        {
+          _id: new Types.ObjectId(messageId),
+          conversationId,
+          deletedAt: { $exists: false },
+          version: { $lt: version },
+          ...(expect.senderId !== undefined && { senderId: expect.senderId }),
+          ...(expect.sentSince && { createdAt: { $gte: expect.sentSince } }),
+        },
+        change,
+        { returnDocument: 'after' },
+      )
+      .lean<MessageDoc>();
+    if (!doc) return null;
+    const message = toMessage(doc);
+    await this.models.conversations.updateOne(
+      {
+        _id: conversationId,
+        'lastMessage.id': messageId,
+        $or: [{ 'lastMessage.rv': { $exists: false } }, { 'lastMessage.rv': { $lt: version } }],
+      },
+      {
+        $set: {
+          'lastMessage.body': cutText(message.body, LIMITS.previewLength),
+          'lastMessage.rv': version,
+          ...(message.deletedAt && { 'lastMessage.deleted': true }),
+        },
+      },
+    );
+    return message;
+  }
 }
 
 class MongoContacts implements ContactStore {
-  constructor(private readonly model: Models['contacts']) {}
+  private readonly model: Models['contacts'];
+  private readonly blocks: Models['blocks'];
+
+  constructor(models: Models) {
+    this.model = models.contacts;
+    this.blocks = models.blocks;
+  }
 
   async among(userId: string, candidates: string[]): Promise<string[]> {
     if (candidates.length === 0) return [];
-    const docs = await this.model
-      .find({ userId, contactId: { $in: [...new Set(candidates)] } }, { contactId: 1 })
-      .lean<{ contactId: string }[]>();
-    return docs.map((d) => d.contactId);
+    const unique = [...new Set(candidates)];
+    const [docs, blocked] = await Promise.all([
+      this.model
+        .find({ userId, contactId: { $in: unique } }, { contactId: 1 })
+        .lean<{ contactId: string }[]>(),
+      this.blockedAmong(userId, unique),
+    ]);
+    const excluded = new Set(blocked);
+    return docs.map((d) => d.contactId).filter((id) => !excluded.has(id));
   }
 
+  /** Up to `limit`: the newest contacts, less those behind a block. */
   async audience(userId: string, limit: number): Promise<string[]> {
     const docs = await this.model
       .find({ userId }, { contactId: 1 })
       .sort({ since: -1 })
       .limit(limit)
       .lean<{ contactId: string }[]>();
-    return docs.map((d) => d.contactId);
+    const ids = docs.map((d) => d.contactId);
+    const excluded = new Set(await this.blockedAmong(userId, ids));
+    return ids.filter((id) => !excluded.has(id));
+  }
+
+  async accepted(a: string, b: string): Promise<boolean> {
+    return (await this.model.exists({ userId: a, contactId: b })) !== null;
+  }
+
+  async blockedAmong(userId: string, candidates: string[]): Promise<string[]> {
+    if (candidates.length === 0) return [];
+    const unique = [...new Set(candidates)];
+    const docs = await this.blocks
+      .find(
+        {
+          $or: [
+            { blocker: userId, blocked: { $in: unique } },
+            { blocked: userId, blocker: { $in: unique } },
+          ],
+        },
+        { blocker: 1, blocked: 1 },
+      )
+      .lean<BlockDoc[]>();
+    return [...new Set(docs.map((d) => (d.blocker === userId ? d.blocked : d.blocker)))];
+  }
+
+  async block(blocker: string, blocked: string, at: Date): Promise<boolean> {
+    try {
+      await this.blocks.collection.insertOne({ blocker, blocked, since: at });
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  async unblock(blocker: string, blocked: string): Promise<boolean> {
+    return (await this.blocks.deleteOne({ blocker, blocked })).deletedCount === 1;
+  }
+
+  async blockedBy(
+    userId: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ users: { userId: string; since: Date }[]; nextCursor?: string }> {
+    const filter: Record<string, unknown> = { blocker: userId };
+    if (page.cursor) {
+      const { at, id } = decodeActivityCursor(page.cursor);
+      filter['$or'] = [{ since: { $lt: at } }, { since: at, blocked: { $lt: id } }];
+    }
+    const docs = await this.blocks
+      .find(filter, { blocked: 1, since: 1 })
+      .sort({ since: -1, blocked: -1 })
+      .limit(page.limit + 1)
+      .lean<BlockDoc[]>();
+    const users = docs.slice(0, page.limit).map((d) => ({ userId: d.blocked, since: d.since }));
+    const last = users.at(-1);
+    return {
+      users,
+      ...(docs.length > page.limit &&
+        last && { nextCursor: encodeActivityCursor(last.since, last.userId) }),
+    };
+  }
+}
+
+function toReport(doc: ReportDoc): Report {
+  return {
+    id: doc._id.toHexString(),
+    reporterId: doc.reporterId,
+    reportedUserId: doc.reportedUserId,
+    conversationId: doc.conversationId,
+    ...(doc.messageId && { messageId: doc.messageId }),
+    reason: doc.reason as Report['reason'],
+    ...(doc.note && { note: doc.note }),
+    ...(doc.snapshot && { snapshot: { ...doc.snapshot } }),
+    createdAt: doc.createdAt,
+    status: doc.status,
+    ...(doc.resolution && { resolution: doc.resolution as ReportResolution }),
+    ...(doc.resolvedBy && { resolvedBy: doc.resolvedBy }),
+    ...(doc.resolvedAt && { resolvedAt: doc.resolvedAt }),
+  };
+}
+
+class MongoReports implements ReportStore {
+  constructor(private readonly model: Models['reports']) {}
+
+  async create(report: NewReport): Promise<Report> {
+    const doc: ReportDoc = { _id: new Types.ObjectId(), ...report, status: 'open' };
+    await this.model.collection.insertOne(doc);
+    return toReport(doc);
+  }
+
+  async get(id: string): Promise<Report | null> {
+    if (!isValidObjectId(id)) return null;
+    const doc = await this.model.findById(id).lean<ReportDoc>();
+    return doc ? toReport(doc) : null;
+  }
+
+  async list(query: {
+    status?: Report['status'];
+    limit: number;
+    cursor?: string;
+  }): Promise<{ reports: Report[]; nextCursor?: string }> {
+    const filter: Record<string, unknown> = query.status ? { status: query.status } : {};
+    if (query.cursor) {
+      const { at, id } = decodeActivityCursor(query.cursor);
+      if (!isValidObjectId(id)) return { reports: [] };
+      filter['$or'] = [
+        { createdAt: { $lt: at } },
+        { createdAt: at, _id: { $lt: new Types.ObjectId(id) } },
+      ];
+    }
+    const docs = await this.model
+      .find(filter)
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(query.limit + 1)
+      .lean<ReportDoc[]>();
+    const reports = docs.slice(0, query.limit).map(toReport);
+    const last = reports.at(-1);
+    return {
+      reports,
+      ...(docs.length > query.limit &&
+        last && { nextCursor: encodeActivityCursor(last.createdAt, last.id) }),
+    };
+  }
+
+  async resolve(
+    id: string,
+    by: string,
+    resolution: ReportResolution,
+    at: Date,
+  ): Promise<Report | null> {
+    if (!isValidObjectId(id)) return null;
+    const doc = await this.model
+      .findOneAndUpdate(
+        { _id: id, status: 'open' },
+        { $set: { status: 'resolved', resolution, resolvedBy: by, resolvedAt: at } },
+        { returnDocument: 'after' },
+      )
+      .lean<ReportDoc>();
+    return doc ? toReport(doc) : null;
   }
 }
 
@@ -437,12 +890,14 @@ export class MongoChatStore implements ChatStore {
   readonly conversations: MongoConversations;
   readonly messages: MongoMessages;
   readonly contacts: MongoContacts;
+  readonly reports: MongoReports;
 
   private constructor(readonly connection: Connection) {
     const models = defineModels(connection);
     this.conversations = new MongoConversations(models);
-    this.messages = new MongoMessages(models);
-    this.contacts = new MongoContacts(models.contacts);
+    this.messages = new MongoMessages(models, this.conversations);
+    this.contacts = new MongoContacts(models);
+    this.reports = new MongoReports(models.reports);
   }
 
   static async connect(options: MongoStoreOptions): Promise<MongoChatStore> {

@@ -21,6 +21,30 @@ export interface ReservationDoc {
   m: 1 | 0;
 }
 
+/**
+ * Every conversation has one, so a send's single conditional update can take the opener's
+ * allowance: `left` is decremented by every send and means something only while pending.
+ */
+export interface RequestDoc {
+  state: 'none' | 'pending' | 'declined';
+  from?: string;
+  to?: string;
+  /** Messages the opener may still send while pending, of `allowance`. */
+  left: number;
+  allowance?: number;
+}
+
+export interface PreviewDoc {
+  id: string;
+  seq: number;
+  senderId: string;
+  body: string;
+  createdAt: Date;
+  deleted?: boolean;
+  /** The version of the message's last revision shown here: an older one never overwrites it. */
+  rv?: number;
+}
+
 export interface ConversationDoc {
   _id: Types.ObjectId;
   kind: 'direct' | 'group';
@@ -37,9 +61,12 @@ export interface ConversationDoc {
   /** The last seq handed out: the allocator, never shown as such. */
   lastSeq: number;
   version: number;
-  lastMessage?: { id: string; seq: number; senderId: string; body: string; createdAt: Date };
+  lastMessage?: PreviewDoc;
   lastActivityAt: Date;
   directKey?: string;
+  /** Absent on conversations stored before requests existed: read as 'none'. */
+  request?: RequestDoc;
+  blocked?: boolean;
   /** The most recent reservations, newest last (capped, see ReservationDoc). */
   reservations?: ReservationDoc[];
 }
@@ -51,8 +78,13 @@ export interface MessageDoc {
   version: number;
   senderId: string;
   clientMessageId: string;
+  kind?: 'user' | 'system';
   body: string;
+  attachments?: { id: string; fileName: string; contentType: string; size: number }[];
   createdAt: Date;
+  editedAt?: Date;
+  deletedAt?: Date;
+  deletedBy?: string;
 }
 
 export interface ContactDoc {
@@ -90,19 +122,31 @@ export const conversationSchema = new Schema<ConversationDoc>(
     version: { type: Number, required: true, default: 0 },
     lastMessage: {
       type: new Schema(
-        { id: String, seq: Number, senderId: String, body: String, createdAt: Date },
+        {
+          id: String,
+          seq: Number,
+          senderId: String,
+          body: String,
+          createdAt: Date,
+          deleted: Boolean,
+          rv: Number,
+        },
         { _id: false },
       ),
       required: false,
     },
     lastActivityAt: { type: Date, required: true },
     directKey: { type: String },
+    request: { type: Schema.Types.Mixed },
+    blocked: { type: Boolean },
     reservations: { type: Schema.Types.Mixed },
   },
   { collection: 'conversations', versionKey: false, autoIndex: false },
 );
 conversationSchema.index({ memberIds: 1, lastActivityAt: -1, _id: -1 });
 conversationSchema.index({ directKey: 1 }, { unique: true, sparse: true });
+// The requests a user received, most recent first.
+conversationSchema.index({ 'request.to': 1, lastActivityAt: -1, _id: -1 });
 
 export const messageSchema = new Schema<MessageDoc>(
   {
@@ -111,8 +155,13 @@ export const messageSchema = new Schema<MessageDoc>(
     version: { type: Number, required: true },
     senderId: { type: String, required: true },
     clientMessageId: { type: String, required: true },
-    body: { type: String, required: true },
+    kind: { type: String, enum: ['user', 'system'] },
+    body: { type: String, default: '' },
+    attachments: { type: Schema.Types.Mixed },
     createdAt: { type: Date, required: true },
+    editedAt: Date,
+    deletedAt: Date,
+    deletedBy: String,
   },
   { collection: 'messages', versionKey: false, autoIndex: false },
 );
@@ -131,3 +180,59 @@ export const contactSchema = new Schema<ContactDoc>(
 contactSchema.index({ userId: 1, contactId: 1 }, { unique: true });
 // A user's presence audience: the most recent contacts first.
 contactSchema.index({ userId: 1, since: -1 });
+
+/** `blocker` blocks `blocked`; looked up either way. */
+export interface BlockDoc {
+  blocker: string;
+  blocked: string;
+  since: Date;
+}
+
+export const blockSchema = new Schema<BlockDoc>(
+  {
+    blocker: { type: String, required: true },
+    blocked: { type: String, required: true },
+    since: { type: Date, required: true },
+  },
+  { collection: 'blocks', versionKey: false, autoIndex: false },
+);
+blockSchema.index({ blocker: 1, blocked: 1 }, { unique: true });
+blockSchema.index({ blocked: 1, blocker: 1 });
+blockSchema.index({ blocker: 1, since: -1, blocked: -1 });
+
+export interface ReportDoc {
+  _id: Types.ObjectId;
+  reporterId: string;
+  reportedUserId: string;
+  conversationId: string;
+  messageId?: string;
+  reason: string;
+  note?: string;
+  snapshot?: { senderId: string; body: string; createdAt: Date };
+  createdAt: Date;
+  status: 'open' | 'resolved';
+  resolution?: string;
+  resolvedBy?: string;
+  resolvedAt?: Date;
+}
+
+export const reportSchema = new Schema<ReportDoc>(
+  {
+    reporterId: { type: String, required: true },
+    reportedUserId: { type: String, required: true },
+    conversationId: { type: String, required: true },
+    messageId: String,
+    reason: { type: String, required: true },
+    note: String,
+    snapshot: { type: Schema.Types.Mixed },
+    createdAt: { type: Date, required: true },
+    status: { type: String, required: true },
+    resolution: String,
+    resolvedBy: String,
+    resolvedAt: Date,
+  },
+  { collection: 'reports', versionKey: false, autoIndex: false },
+);
+// The moderation list: newest first, all or by status.
+reportSchema.index({ createdAt: -1, _id: -1 });
+reportSchema.index({ status: 1, createdAt: -1, _id: -1 });

@@ -1,0 +1,31 @@
+import { type FanOut, type ServerToClientEvents } from '@jobsphere/chat-domain';
+
+/** Records what would have been fanned out, instead of a Socket.IO server. */
+export class RecordingFanOut implements FanOut {
+  readonly sent: { users: string[]; except?: string; event: string; payload: unknown }[] = [];
+  toUsers<E extends keyof ServerToClientEvents>(
+    users: readonly string[],
+    event: E,
+    payload: Parameters<ServerToClientEvents[E]>[0],
+    options: { exceptSocketId?: string } = {},
+  ) {
+    this.sent.push({
+      users: [...users],
+      ...(options.exceptSocketId && { except: options.exceptSocketId }),
+      event,
+      payload,
+    });
+  }
+  of(event: string) {
+    return this.sent.filter((e) => e.event === event);
+  }
+}
+
+/** Time moves only when a test says so. */
+export class FakeClock {
+  constructor(public ms = Date.UTC(2026, 5, 1, 9)) {}
+  now = () => new Date(this.ms);
+  advance(ms: number) {
+    this.ms += ms;
+  }
+}
