@@ -10,6 +10,7 @@ import {
   type ChatStore,
   type Conversation,
   type MessageDraft,
+  type Principal,
   type UploadSlotDto,
 } from '@jobsphere/chat-domain';
 import { getFreePort, signTestToken, startS3Server, type S3Server } from '@jobsphere/testing';
@@ -191,7 +192,7 @@ describe.each(['s3', 'local'] as const)('attachments through %s storage', (mode)
     });
     return { status: answer.status, json: (await answer.json()) as Record<string, unknown> };
   };
-  const send = (clientMessageId: string, attachmentIds: string[], who = alice) =>
+  const send = (clientMessageId: string, attachmentIds: string[], who: Principal = alice) =>
     h.chat.send(who, { conversationId: 'c1', clientMessageId, body: 'my CV', attachmentIds });
 
   it('a member uploads a CV, sends it, and the other member downloads the same bytes as an attachment', async () => {
