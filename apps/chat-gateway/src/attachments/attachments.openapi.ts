@@ -11,6 +11,22 @@ import { LOCAL_FILES_PATH, LOCAL_UPLOAD_PATH } from './local.storage.js';
 
 const types = Object.keys(ATTACHMENT_TYPES).join(', ');
 
+/** The download's 200 carries the file in its own (accepted) type. */
+function withFileAnswer(spec: Parameters<typeof operation>[0]) {
+  const documented = operation(spec);
+  const file = { schema: z.string().meta({ format: 'binary' }) };
+  return {
+    ...documented,
+    responses: {
+      ...documented.responses,
+      200: {
+        description: 'The file, as the type it was uploaded as.',
+        content: Object.fromEntries(Object.keys(ATTACHMENT_TYPES).map((t) => [t, file])),
+      },
+    },
+  };
+}
+
 /** The routes of attachments.controller.ts and, in local mode, local-files.controller.ts. */
 export const attachmentPaths: ZodOpenApiPathsObject = {
   '/attachments': {
@@ -26,7 +42,7 @@ export const attachmentPaths: ZodOpenApiPathsObject = {
       tag: 'attachments',
       body: uploadRequestSchema,
       answers: { 201: { description: 'The slot.', schema: uploadSlotSchema } },
-      errors: [...AUTHED, ...JSON_BODY, 403, 404],
+      errors: [...AUTHED, ...JSON_BODY, 404],
     }),
   },
   '/conversations/{id}/attachments/{attachmentId}': {
@@ -70,7 +86,7 @@ export const attachmentPaths: ZodOpenApiPathsObject = {
     },
   },
   [`${LOCAL_FILES_PATH}/{key}`]: {
-    get: operation({
+    get: withFileAnswer({
       operationId: 'downloadLocalFile',
       summary: 'Download from the local folder (embedded default only)',
       description:
@@ -85,13 +101,7 @@ export const attachmentPaths: ZodOpenApiPathsObject = {
         expires: z.string(),
         signature: z.string(),
       }),
-      answers: {
-        200: {
-          description: 'The file.',
-          schema: z.string().meta({ format: 'binary' }),
-          contentType: 'application/octet-stream',
-        },
-      },
+      answers: { 200: { description: 'The file, as the type it was uploaded as.' } },
       errors: [403, 404, 429],
     }),
   },

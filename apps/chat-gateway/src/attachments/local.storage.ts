@@ -138,7 +138,9 @@ export class LocalBlobStorage implements BlobStorage {
       expires,
       signature: this.sign('download', request.key, request.fileName, request.contentType, expires),
     });
-    return Promise.resolve(`${this.options.publicUrl}${LOCAL_FILES_PATH}/${request.key}?${query.toString()}`);
+    return Promise.resolve(
+      `${this.options.publicUrl}${LOCAL_FILES_PATH}/${request.key}?${query.toString()}`,
+    );
   }
 
   async sweep(at: Date): Promise<number> {

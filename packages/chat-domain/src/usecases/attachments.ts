@@ -7,7 +7,7 @@ import {
   type UploadSlotDto,
 } from '../attachments.js';
 import { type MessageAttachment, type Principal } from '../entities.js';
-import { BlockedError, NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { type ChatDeps, memberConversation } from './context.js';
 
 function attachmentStore(deps: ChatDeps) {
@@ -29,8 +29,8 @@ export async function requestUpload(
 ): Promise<UploadSlotDto> {
   const store = attachmentStore(deps);
   assertAcceptableUpload(input, deps.attachments?.maxBytes ?? ATTACHMENT_DEFAULTS.maxBytes);
+  // A blocked conversation still gets a slot: its send is refused (BLOCKED), the upload expires.
   const conversation = await memberConversation(deps, principal, input.conversationId);
-  if (conversation.blocked) throw new BlockedError();
   const slot = await store.createSlot({
     uploaderId: principal.userId,
     conversationId: conversation.id,
