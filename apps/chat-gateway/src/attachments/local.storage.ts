@@ -13,6 +13,35 @@ export const LOCAL_UPLOAD_PATH = '/attachments/uploads';
 export const LOCAL_FILES_PATH = '/attachments/files';
 
 const KEY = /^[A-Za-z0-9-]{1,64}$/;
+/** What a refused upload may still send (read and dropped) before it is cut off. */
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
+const DRAIN_LIMIT_MS = 5_000;
+
+/** Reads a request to its end and drops it; false when it went past the bounds first. */
+function drain(req: Request, maxBytes: number, maxMs: number): Promise<boolean> {
+  if (req.readableEnded) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const done = (ended: boolean) => {
+      clearTimeout(timer);
+      req.off('data', count);
+      req.off('end', finished);
+      req.off('error', failed);
+      resolve(ended);
+    };
+    const count = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) done(false);
+    };
+    const finished = () => done(true);
+    const failed = () => done(false);
+    const timer = setTimeout(() => done(false), maxMs);
+    req.on('data', count);
+    req.once('end', finished);
+    req.once('error', failed);
+    req.resume();
+  });
+}
 
 export interface LocalStorageOptions {
   dir: string;
@@ -169,11 +198,13 @@ export class LocalBlobStorage implements BlobStorage {
         error instanceof UploadRefused
           ? error
           : refused(400, ErrorCode.InvalidPayload, 'malformed upload form');
-      // Whatever the client still sends is read and dropped, then the connection closes.
+      // The rest of the form is read and dropped, so the client gets to read the answer; a client
+      // that keeps sending past a bound is cut off (as S3 does).
       req.unpipe();
-      req.resume();
-      res.setHeader('Connection', 'close');
+      const drained = await drain(req, DRAIN_LIMIT_BYTES, DRAIN_LIMIT_MS);
+      if (!drained) res.setHeader('Connection', 'close');
       res.status(answer.status).json({ error: answer.body });
+      if (!drained) res.on('finish', () => req.destroy());
     }
   }
 
