@@ -59,17 +59,21 @@ export class S3BlobStorage implements BlobStorage {
     expiresAt: Date;
   }): Promise<{ url: string; fields: Record<string, string> }> {
     const expires = Math.max(1, Math.floor((request.expiresAt.getTime() - Date.now()) / 1000));
-    const { url, fields } = await createPresignedPost(this.client, {
-      Bucket: this.options.bucket,
-      Key: request.key,
-      // Every field below becomes an exact-match condition of the signed policy.
-      Fields: { 'Content-Type': request.contentType, tagging: tagging('pending') },
-      Conditions: [
-        ['content-length-range', request.size, request.size],
-        ['eq', '$Content-Type', request.contentType],
-      ],
-      Expires: expires,
-    });
+    // Signing is local, but fetching credentials (the instance role) is not: bounded too.
+    const { url, fields } = await this.bounded(
+      createPresignedPost(this.client, {
+        Bucket: this.options.bucket,
+        Key: request.key,
+        // Every field below becomes an exact-match condition of the signed policy.
+        Fields: { 'Content-Type': request.contentType, tagging: tagging('pending') },
+        Conditions: [
+          ['content-length-range', request.size, request.size],
+          ['eq', '$Content-Type', request.contentType],
+        ],
+        Expires: expires,
+      }),
+      'presign POST',
+    );
     return { url, fields };
   }
 
@@ -117,15 +121,18 @@ export class S3BlobStorage implements BlobStorage {
     expiresAt: Date;
   }): Promise<string> {
     const expiresIn = Math.max(1, Math.floor((request.expiresAt.getTime() - Date.now()) / 1000));
-    return getSignedUrl(
-      this.client,
-      new GetObjectCommand({
-        Bucket: this.options.bucket,
-        Key: request.key,
-        ResponseContentDisposition: contentDisposition(request.fileName),
-        ResponseContentType: request.contentType,
-      }),
-      { expiresIn },
+    return this.bounded(
+      getSignedUrl(
+        this.client,
+        new GetObjectCommand({
+          Bucket: this.options.bucket,
+          Key: request.key,
+          ResponseContentDisposition: contentDisposition(request.fileName),
+          ResponseContentType: request.contentType,
+        }),
+        { expiresIn },
+      ),
+      'presign GET',
     );
   }
 
