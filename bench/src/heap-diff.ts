@@ -137,6 +137,7 @@ async function main(): Promise<void> {
       MONGODB_URI: store.uri,
       METRICS_PORT: '0',
       CLIENT_URL: 'http://127.0.0.1',
+      ATTACHMENTS_LOCAL_IN_PRODUCTION: 'true',
       ...LOAD_GENERATOR_LIMITS,
     },
   });

@@ -101,6 +101,8 @@ export async function startGateways(opts: GatewayOptions): Promise<Target> {
     LOG_LEVEL: 'info',
     CLIENT_URL: 'http://127.0.0.1',
     SHUTDOWN_DRAIN_MS: '0',
+    // Production mode needs a bucket or this opt-in; the benchmark sends no files.
+    ATTACHMENTS_LOCAL_IN_PRODUCTION: 'true',
     ...LOAD_GENERATOR_LIMITS,
     ...(opts.mongodbUri && { MONGODB_URI: opts.mongodbUri }),
     ...opts.extraEnv,

@@ -9,6 +9,7 @@ import {
   type EnvironmentConfig,
 } from './config/environments.js';
 import type { DeployInputs } from './config/inputs.js';
+import { Attachments } from './constructs/attachments.js';
 import { Cache } from './constructs/cache.js';
 import { Compute, autoScalingGroupName } from './constructs/compute.js';
 import { DOCDB_DATABASE, Database } from './constructs/database.js';
@@ -133,6 +134,12 @@ export class ChatStack extends TerraformStack {
       stickySessions: config.socket.longPolling,
       deletionProtection: isProd,
     });
+    const attachments = new Attachments(this, 'attachments', {
+      namePrefix: prefix,
+      kmsKeyArn: keys.kmsKeyArn,
+      clientOrigins: inputs.clientUrl.split(',').map((o) => o.trim()),
+      forceDestroy: !isProd,
+    });
     const compute = new Compute(this, 'compute', {
       namePrefix: prefix,
       region: config.region,
@@ -150,6 +157,7 @@ export class ChatStack extends TerraformStack {
       appLogGroupName: appLogGroupName(prefix),
       metricsLogGroupName: metricsLogGroupName(prefix),
       clientUrl: inputs.clientUrl,
+      attachmentsBucket: attachments.bucketName,
       redis: {
         host: cache.endpoint,
         port: cache.port,
@@ -168,6 +176,7 @@ export class ChatStack extends TerraformStack {
         loadBalancer.httpsListener,
       ],
     });
+    attachments.grantTo(compute.instanceRoleName, config.region);
     const monitoring = new Monitoring(this, 'monitoring', {
       namePrefix: prefix,
       alarmEmail: inputs.alarmEmail,

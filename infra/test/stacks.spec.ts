@@ -515,7 +515,9 @@ describe.each(names)('%s stack', (name) => {
   });
 
   it('keeps old bundles downloadable for rollbacks in a versioned bucket', () => {
-    expect(only(json, 'aws_s3_bucket_versioning')).toMatchObject({
+    expect(
+      resources(json, 'aws_s3_bucket_versioning')['compute/artifacts-versioning'],
+    ).toMatchObject({
       versioning_configuration: { status: 'Enabled' },
     });
     const lifecycle = resources(json, 'aws_s3_bucket_lifecycle_configuration')[
@@ -531,6 +533,82 @@ describe.each(names)('%s stack', (name) => {
     expect(access.ReadGatewayBundles!.actions).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
     expect(access.FindOlderBundleVersions!.actions).toEqual(['s3:ListBucketVersions']);
     expect(userDataOf(json)).toContain('--version-id "$version"');
+  });
+
+  it('keeps attachments in a private, KMS-encrypted, versioned, TLS-only bucket the client origin can reach', () => {
+    const of = (type: string) =>
+      resources(json, type)[
+        'attachments/' +
+          {
+            aws_s3_bucket_public_access_block: 'public-access',
+            aws_s3_bucket_ownership_controls: 'ownership',
+            aws_s3_bucket_server_side_encryption_configuration: 'encryption',
+            aws_s3_bucket_versioning: 'versioning',
+            aws_s3_bucket_lifecycle_configuration: 'lifecycle',
+            aws_s3_bucket_cors_configuration: 'cors',
+          }[type]!
+      ]!;
+    expect(of('aws_s3_bucket_public_access_block')).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(of('aws_s3_bucket_ownership_controls')).toMatchObject({
+      rule: { object_ownership: 'BucketOwnerEnforced' },
+    });
+    expect(of('aws_s3_bucket_server_side_encryption_configuration').rule).toEqual([
+      {
+        apply_server_side_encryption_by_default: {
+          sse_algorithm: 'aws:kms',
+          kms_master_key_id: kmsKey,
+        },
+        bucket_key_enabled: true,
+      },
+    ]);
+    expect(of('aws_s3_bucket_versioning')).toMatchObject({
+      versioning_configuration: { status: 'Enabled' },
+    });
+    expect(of('aws_s3_bucket_lifecycle_configuration').rule).toEqual([
+      expect.objectContaining({
+        id: 'expire-pending-uploads',
+        filter: [{ tag: [{ key: 'attachment-state', value: 'pending' }] }],
+        expiration: [{ days: 1 }],
+      }),
+      expect.objectContaining({
+        id: 'expire-old-versions',
+        noncurrent_version_expiration: [{ noncurrent_days: 30 }],
+      }),
+    ]);
+    expect(of('aws_s3_bucket_cors_configuration').cors_rule).toEqual([
+      expect.objectContaining({
+        allowed_origins: [inputs.clientUrl],
+        allowed_methods: ['POST', 'GET'],
+      }),
+    ]);
+    expect(statementsOf(json, 'attachments/tls-only').DenyInsecureTransport).toMatchObject({
+      effect: 'Deny',
+      condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+    });
+    expect(ssmValue(json, 'ATTACHMENTS_BUCKET')).toBe(
+      ref(json, 'aws_s3_bucket', 'attachments/bucket', 'bucket'),
+    );
+  });
+
+  it("lets instances use the attachments bucket's objects and the key through S3, nothing more", () => {
+    const bucketArn = ref(json, 'aws_s3_bucket', 'attachments/bucket', 'arn');
+    const access = statementsOf(json, 'attachments/gateway-access');
+    expect(access.UseAttachmentObjects).toMatchObject({
+      actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObject'],
+      resources: [`${bucketArn}/*`],
+    });
+    expect(access.UseTheKeyThroughS3).toMatchObject({
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [kmsKey],
+      condition: [{ variable: 'kms:ViaService', values: [`s3.${config.region}.amazonaws.com`] }],
+    });
+    const policy = resources(json, 'aws_iam_role_policy')['attachments/gateway-access-policy']!;
+    expect(String(policy.role)).toContain('compute_instance-role');
   });
 
   it('lets instances read only their own secrets, parameters and bundles, never the master user', () => {

@@ -2,6 +2,10 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { createChat, createPlatform, type ChatStore, type Clock } from '@jobsphere/chat-domain';
 import { RedisModule } from '@jobsphere/redis-kit';
+import { type AttachmentRecords } from './attachments/attachment-records.js';
+import { type AttachmentService } from './attachments/attachment.service.js';
+import { attachmentParts } from './attachments/attachments.module.js';
+import { ATTACHMENTS } from './attachments/attachments.tokens.js';
 import { TokenService } from './auth/token.service.js';
 import { AdminGuard } from './auth/admin.guard.js';
 import { BearerGuard } from './auth/bearer.guard.js';
@@ -40,14 +44,23 @@ export interface AppModuleOptions {
   /** Created before the app so the Redis clients built ahead of it can count their errors. */
   metrics: MetricsService;
   clock?: Clock;
+  /** Upload metadata beside the store (MongoDB's when the store is); in memory otherwise. */
+  attachmentRecords?: AttachmentRecords;
 }
 
 const systemClock: Clock = { now: () => new Date() };
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, store, metrics, clock = systemClock }: AppModuleOptions): DynamicModule {
+  static forRoot({
+    config,
+    store,
+    metrics,
+    clock = systemClock,
+    attachmentRecords,
+  }: AppModuleOptions): DynamicModule {
     const missed = new MissedBroadcasts();
+    const attachments = attachmentParts(config.attachments, attachmentRecords);
     return {
       module: AppModule,
       imports: [
@@ -80,6 +93,7 @@ export class AppModule {
         ChatController,
         TrustController,
         AdminController,
+        ...attachments.controllers,
         HealthController,
         // Production serves metrics on their own port and keeps the API description off the public path.
         ...(config.metrics ? [] : [MetricsController]),
@@ -92,9 +106,15 @@ export class AppModule {
         { provide: CLOCK, useValue: clock },
         {
           provide: CHAT,
-          useFactory: (fanout: RealtimeBus, now: Clock) =>
-            createChat({ store, fanout, clock: now, trust: config.trust }),
-          inject: [RealtimeBus, CLOCK],
+          useFactory: (fanout: RealtimeBus, now: Clock, files: AttachmentService) =>
+            createChat({
+              store,
+              fanout,
+              clock: now,
+              trust: config.trust,
+              attachments: { store: files, maxBytes: config.attachments.maxBytes },
+            }),
+          inject: [RealtimeBus, CLOCK, ATTACHMENTS],
         },
         {
           provide: PLATFORM,
@@ -102,6 +122,7 @@ export class AppModule {
             createPlatform({ store, fanout, clock: now }),
           inject: [RealtimeBus, CLOCK],
         },
+        ...attachments.providers,
         TokenService,
         BearerGuard,
         AdminGuard,

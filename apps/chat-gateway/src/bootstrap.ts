@@ -10,6 +10,7 @@ import {
   type RedisConnectedAdapter,
 } from '@jobsphere/redis-kit';
 import { AppModule } from './app.module.js';
+import { MongoAttachmentRecords } from './attachments/attachment-records.mongo.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
 import { type AppConfig } from './config/app-config.js';
 import { LifecycleState } from './health/lifecycle.state.js';
@@ -94,8 +95,20 @@ export async function startGateway(
   try {
     // Redis clients (commands, the adapter's publisher and subscriber) connect here, in the
     // Redis module: an unreachable Redis fails the start with its reason.
+    const attachmentRecords =
+      raw instanceof MongoChatStore ? await MongoAttachmentRecords.open(raw.connection) : undefined;
+    log.log(
+      config.attachments.storage.kind === 's3'
+        ? `ATTACHMENTS: S3 bucket ${config.attachments.storage.bucket}`
+        : `ATTACHMENTS: local folder ${config.attachments.storage.dir} (embedded default). Set ATTACHMENTS_BUCKET for S3.`,
+    );
     const app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot({ config, store, metrics }),
+      AppModule.forRoot({
+        config,
+        store,
+        metrics,
+        ...(attachmentRecords && { attachmentRecords }),
+      }),
       { logger, bodyParser: false, abortOnError: false },
     );
     configureHttp(app, config, app.get(BudgetService), new Logger('Http'));

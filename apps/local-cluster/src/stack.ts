@@ -182,6 +182,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
           AWS_ACCESS_KEY_ID: 'local',
           AWS_SECRET_ACCESS_KEY: 'local',
           SHUTDOWN_DRAIN_MS: String(options.drainMs ?? 10_000),
+          // Files in one folder both gateways share (the deployment uses the S3 bucket).
+          ATTACHMENTS_LOCAL_IN_PRODUCTION: 'true',
+          ATTACHMENTS_DIR: join(dir, 'attachments'),
+          ATTACHMENTS_PUBLIC_URL: `http://127.0.0.1:${lbPort}`,
           ...options.env,
         },
       });

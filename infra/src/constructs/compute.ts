@@ -47,6 +47,8 @@ export interface ComputeOptions {
   };
   readonly docdb: { readonly host: string; readonly database: string; readonly secretArn: string };
   readonly jwt: { readonly secretArn: string; readonly kmsKeyArn?: string | undefined };
+  /** The attachments bucket the gateway presigns uploads and downloads for. */
+  readonly attachmentsBucket: string;
   /** Alarms that stop and roll back an instance refresh. */
   readonly rollbackAlarmNames: string[];
   /** Instances start only after these exist: the data stores' writers, the listener, the users. */
@@ -75,6 +77,7 @@ export class Compute extends Construct {
   readonly paramPrefix: string;
   readonly bundleKey: string;
   readonly artifactsBucket: string;
+  readonly instanceRoleName: string;
 
   constructor(scope: Construct, id: string, options: ComputeOptions) {
     super(scope, id);
@@ -169,6 +172,7 @@ export class Compute extends Construct {
       SHUTDOWN_DRAIN_MS: String(socket.drainTimeoutMs),
       METRICS_PORT: String(METRICS_PORT),
       METRICS_HOST: '127.0.0.1',
+      ATTACHMENTS_BUCKET: options.attachmentsBucket,
     };
     const wiring: Record<string, string> = {
       'bundle-bucket': bucket.bucket,
@@ -200,6 +204,7 @@ export class Compute extends Construct {
       assumeRolePolicy: assumeRole.json,
       description: 'JobSphere chat gateway instances: SSM, their own secrets, CloudWatch agent',
     });
+    this.instanceRoleName = role.name;
     for (const [name, policy] of [
       ['ssm', 'AmazonSSMManagedInstanceCore'],
       ['cloudwatch-agent', 'CloudWatchAgentServerPolicy'],

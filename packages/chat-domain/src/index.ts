@@ -175,6 +175,22 @@ export type {
   FanOut,
   Clock,
 } from './ports.js';
+export {
+  ATTACHMENT_DEFAULTS,
+  ATTACHMENT_TYPES,
+  MAX_FILE_NAME_LENGTH,
+  assertAcceptableUpload,
+  downloadLinkSchema,
+  uploadRequestSchema,
+  uploadSlotSchema,
+  type AttachmentContentType,
+  type AttachmentStore,
+  type DownloadLink,
+  type DownloadLinkDto,
+  type UploadRequestInput,
+  type UploadSlot,
+  type UploadSlotDto,
+} from './attachments.js';
 export { toMessageDto, toConversationDto, toConversationUpdate, toReportDto } from './mappers.js';
 export { withDeadline, storeWithDeadline } from './deadline.js';
 export {
@@ -199,6 +215,9 @@ export {
   report,
   listReports,
   resolveReport,
+  requestUpload,
+  attachmentLink,
+  messageKey,
   type Chat,
   type ChatDeps,
   type Origin,

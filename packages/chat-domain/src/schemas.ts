@@ -60,6 +60,14 @@ export const sendMessageSchema = z.strictObject({
     .max(LIMITS.maxClientMessageIdLength)
     .regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, _ and -'),
   body: messageBodySchema,
+  /** Uploads to attach (POST /attachments first); each one at most once. */
+  attachmentIds: z
+    .array(idSchema)
+    .min(1)
+    .max(LIMITS.maxAttachmentsPerMessage)
+    .refine((ids) => new Set(ids).size === ids.length, 'each attachment at most once')
+    .optional()
+    .meta({ description: `Up to ${LIMITS.maxAttachmentsPerMessage} upload ids, no repeats.` }),
 });
 
 export const syncSchema = z.strictObject({

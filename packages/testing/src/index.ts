@@ -26,3 +26,4 @@ export {
   type AuthAttempt,
   type MongoUser,
 } from './mongo/auth-front.js';
+export { startS3Server, type S3Server } from './s3/index.js';

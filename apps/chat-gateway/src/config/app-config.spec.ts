@@ -8,6 +8,8 @@ const production = {
   REDIS_URL: 'rediss://:auth-token-value@cache.example:6379',
   JWT_SECRET: SECRET,
   CLIENT_URL: 'https://app.jobsphere.example',
+  ATTACHMENTS_BUCKET: 'jobsphere-chat-prod-attachments-1',
+  AWS_REGION: 'us-east-1',
 };
 
 function issuesOf(env: Record<string, string>): ConfigError {
@@ -57,6 +59,7 @@ describe('loadConfig', () => {
       block: { points: 60, durationS: 3600 },
       report: { points: 20, durationS: 3600 },
       service: { points: 6000, durationS: 60 },
+      uploads: { points: 100, durationS: 3600 },
       restIp: { points: 600, durationS: 60 },
       handshakeIp: { points: 120, durationS: 60 },
       authFailureIp: { points: 20, durationS: 60 },
@@ -119,6 +122,7 @@ describe('loadConfig', () => {
   it('refuses to start in production without a store, Redis, a secret or a CORS origin, naming each', () => {
     const error = issuesOf({ NODE_ENV: 'production' });
     expect([...new Set(error.issues.map((i) => i.variable))].sort()).toEqual([
+      'ATTACHMENTS_BUCKET',
       'CLIENT_URL',
       'JWT_SECRET',
       'MONGODB_URI',
@@ -242,6 +246,62 @@ describe('loadConfig', () => {
       refreshMs: 60_000,
     });
     expect(loadConfig({}).secrets).toBeUndefined();
+  });
+
+  it('keeps attachments in a local folder by default, with the documented limits', () => {
+    const { attachments } = loadConfig({ PORT: '4100' });
+    expect(attachments).toMatchObject({
+      storage: {
+        kind: 'local',
+        dir: expect.stringContaining('jobsphere-chat-attachments'),
+        publicUrl: 'http://localhost:4100',
+      },
+      maxBytes: 10 * 1024 * 1024,
+      uploadWindowMs: 15 * 60_000,
+      pendingTtlMs: 24 * 3_600_000,
+      downloadTtlMs: 5 * 60_000,
+      sweepIntervalMs: 10 * 60_000,
+      timeoutMs: 1_500,
+    });
+    // The folder's links are signed with a key derived from the JWT secret, never the secret.
+    const local = attachments.storage.kind === 'local' ? attachments.storage : undefined;
+    expect(local?.signingKey.toString('utf8')).not.toContain(DEV_JWT_SECRET);
+  });
+
+  it('uses S3 when a bucket is named, path style for an endpoint of its own', () => {
+    expect(loadConfig(production).attachments.storage).toEqual({
+      kind: 's3',
+      bucket: 'jobsphere-chat-prod-attachments-1',
+      region: 'us-east-1',
+      forcePathStyle: false,
+    });
+    expect(
+      loadConfig({
+        ATTACHMENTS_BUCKET: 'test-bucket',
+        ATTACHMENTS_REGION: 'eu-west-1',
+        AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569',
+      }).attachments.storage,
+    ).toEqual({
+      kind: 's3',
+      bucket: 'test-bucket',
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:4569',
+      forcePathStyle: true,
+    });
+  });
+
+  it('refuses production without a bucket unless the local folder is chosen explicitly', () => {
+    const { ATTACHMENTS_BUCKET: _, ...withoutBucket } = production;
+    expect(issuesOf(withoutBucket).issues).toEqual([
+      { variable: 'ATTACHMENTS_BUCKET', message: expect.stringMatching(/required/) },
+    ]);
+    const local = loadConfig({ ...withoutBucket, ATTACHMENTS_LOCAL_IN_PRODUCTION: 'true' });
+    expect(local.attachments.storage.kind).toBe('local');
+    expect(
+      issuesOf({ ATTACHMENTS_BUCKET: 'Not_A_Bucket', ATTACHMENTS_MAX_BYTES: '0' }).issues.map(
+        (i) => i.variable,
+      ),
+    ).toEqual(['ATTACHMENTS_BUCKET', 'ATTACHMENTS_MAX_BYTES', 'ATTACHMENTS_REGION']);
   });
 
   it('refuses secret settings that cannot work together, naming each', () => {

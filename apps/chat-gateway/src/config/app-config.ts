@@ -2,6 +2,12 @@ import { TRUST_DEFAULTS } from '@jobsphere/chat-domain';
 import { parseRedisConfig, RedisConfigError, type RedisConfig } from '@jobsphere/redis-kit';
 import { z } from 'zod';
 import { parsePlatformConfig, type PlatformConfig } from './platform-config.js';
+import {
+  attachmentsEnvShape,
+  attachmentsIssues,
+  buildAttachmentsConfig,
+  type AttachmentsConfig,
+} from '../attachments/attachments.config.js';
 
 /** What a client can spend, per budget: `points` per `durationS` seconds, shared by all instances. */
 export interface Budget {
@@ -26,6 +32,7 @@ export type BudgetScope =
   | 'report'
   // per calling service (the server API)
   | 'service'
+  | 'uploads'
   // per client IP
   | 'restIp'
   | 'handshakeIp'
@@ -78,6 +85,8 @@ export interface AppConfig {
   secrets?: SecretsConfig;
   /** Service credentials, webhooks, offline notifications (platform-config.ts). */
   platform: PlatformConfig;
+  /** Uploaded files: an S3 bucket, or a local folder served by the gateway (the embedded default). */
+  attachments: AttachmentsConfig;
 }
 
 export interface SecretsConfig {
@@ -121,6 +130,7 @@ const BUDGETS: [variable: string, scope: BudgetScope, durationS: number, points:
   ['RATE_LIMIT_BLOCK_PER_HOUR', 'block', 3600, 60],
   ['RATE_LIMIT_REPORT_PER_HOUR', 'report', 3600, 20],
   ['RATE_LIMIT_SERVICE_PER_MIN', 'service', 60, 6000],
+  ['RATE_LIMIT_UPLOADS_PER_HOUR', 'uploads', 3600, 100],
   ['RATE_LIMIT_REST_PER_IP_PER_MIN', 'restIp', 60, 600],
   ['RATE_LIMIT_HANDSHAKE_PER_IP_PER_MIN', 'handshakeIp', 60, 120],
   ['RATE_LIMIT_AUTH_FAILURES_PER_IP_PER_MIN', 'authFailureIp', 60, 20],
@@ -175,6 +185,7 @@ const schema = z.object({
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. us-east-1')
     .optional(),
   AWS_ENDPOINT_URL_SECRETS_MANAGER: z.url().optional(),
+  ...attachmentsEnvShape,
 });
 type Env = z.infer<typeof schema> & Record<string, number>;
 
@@ -305,6 +316,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     weakSecretReason,
     issues,
   );
+  issues.push(...attachmentsIssues(clean, production));
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
   const e = parsed.data as Env;
@@ -356,6 +368,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     },
     logLevel: e.LOG_LEVEL,
     platform,
+    attachments: buildAttachmentsConfig(e, secret ?? DEV_JWT_SECRET),
     ...((e.REDIS_AUTH_SECRET_ID !== undefined || e.MONGODB_SECRET_ID !== undefined) && {
       secrets: {
         region: e.AWS_REGION!,

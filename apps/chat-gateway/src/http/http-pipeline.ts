@@ -3,6 +3,7 @@ import { type NestExpressApplication } from '@nestjs/platform-express';
 import { UnsupportedMediaTypeError } from '@jobsphere/chat-domain';
 import { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { LOCAL_UPLOAD_PATH } from '../attachments/local.storage.js';
 import { clientIp } from '../common/client-ip.js';
 import { logText } from '../common/log-text.js';
 import { type AppConfig } from '../config/app-config.js';
@@ -50,6 +51,8 @@ export function configureHttp(
       req.headers['transfer-encoding'] !== undefined ||
       Number(req.headers['content-length'] ?? 0) > 0;
     const type = req.headers['content-type'] ?? '';
+    // The local attachments folder takes its upload form (multipart) and streams it itself.
+    if (req.path === LOCAL_UPLOAD_PATH && req.method === 'POST') return next();
     if (!hasBody || /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) return next();
     next(new UnsupportedMediaTypeError('send the body as application/json'));
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { createDocument, type oas31, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { attachmentPaths } from '../attachments/attachments.openapi.js';
 import { chatPaths } from '../chat/chat.openapi.js';
 import { healthPaths } from '../health/health.openapi.js';
 import { metricsPaths } from '../metrics/metrics.openapi.js';
@@ -59,6 +60,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
       { name: 'conversations', description: 'Conversations and their history.' },
       { name: 'trust', description: 'Blocking people and reporting them to moderators.' },
       { name: 'moderation', description: 'Reports and deletions, for the admin role only.' },
+      { name: 'attachments', description: 'Upload slots and download links for files.' },
       { name: 'health', description: 'Load balancer, readiness and liveness checks.' },
       { name: 'operations', description: 'For the metrics scraper.' },
       { name: 'development', description: 'Development and test only; absent in production.' },
@@ -93,6 +95,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
       ...trustPaths,
       ...adminPaths,
       ...servicePaths,
+      ...attachmentPaths,
       ...healthPaths,
       ...metricsPaths,
       ...openApiPaths,

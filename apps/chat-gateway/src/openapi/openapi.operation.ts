@@ -18,7 +18,14 @@ export const AUTHED: ErrorStatus[] = [401, 429, 500, 503];
 export const JSON_BODY: ErrorStatus[] = [400, 413, 415];
 
 export type Tag =
-  'conversations' | 'trust' | 'moderation' | 'health' | 'operations' | 'development' | 'service';
+  | 'conversations'
+  | 'attachments'
+  | 'trust'
+  | 'moderation'
+  | 'health'
+  | 'operations'
+  | 'development'
+  | 'service';
 
 export interface OperationSpec {
   operationId: string;

@@ -447,6 +447,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An upload slot for one file
+         * @description For a member of the conversation: a file of an accepted type (application/pdf, application/msword, application/vnd.openxmlformats-officedocument.wordprocessingml.document, application/rtf, application/vnd.oasis.opendocument.text, text/plain, image/png, image/jpeg, image/webp, image/gif) whose name ends as the type wants, up to ATTACHMENTS_MAX_BYTES (10 MiB). POST the slot's form to its URL (S3's presigned POST, or the gateway's own folder in the embedded default), then send a message with the id in `attachmentIds`. An upload no message references expires (ATTACHMENTS_PENDING_TTL_MS, 24 h). Budget: RATE_LIMIT_UPLOADS_PER_HOUR.
+         */
+        post: operations["requestUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{id}/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A short-lived download link
+         * @description For members only, for a file a message of this conversation carries; the link answers with Content-Disposition: attachment and expires after ATTACHMENTS_DOWNLOAD_TTL_MS (5 min).
+         */
+        get: operations["getAttachmentLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attachments/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload to the local folder (embedded default only)
+         * @description What an upload slot's URL points to when no bucket is set: the slot's fields, then the file (`file`, last). The signature, the expiry, the type and the exact size are checked; a file past its size is cut off.
+         */
+        post: operations["uploadLocalFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attachments/files/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download from the local folder (embedded default only)
+         * @description What a download link points to when no bucket is set; signed and expiring. Answers with Content-Disposition: attachment and X-Content-Type-Options: nosniff.
+         */
+        get: operations["downloadLocalFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -626,6 +706,15 @@ export interface components {
         };
         AddMembers: {
             userIds: string[];
+        };
+        UploadRequest: {
+            conversationId: string;
+            /** @description The name shown to readers, up to 200 characters. */
+            fileName: string;
+            /** @description One of: application/pdf, application/msword, application/vnd.openxmlformats-officedocument.wordprocessingml.document, application/rtf, application/vnd.oasis.opendocument.text, text/plain, image/png, image/jpeg, image/webp, image/gif. */
+            contentType: string;
+            /** @description Bytes: the upload must be exactly this size. */
+            size: number;
         };
         DevTokenRequest: {
             userId: string;
@@ -897,6 +986,35 @@ export interface components {
             event: {
                 [key: string]: unknown;
             };
+        };
+        /** @description Where and how to upload one file. */
+        UploadSlot: {
+            /** @description Put it in `attachmentIds` of `message:send`. */
+            id: string;
+            /** @description POST a multipart/form-data form to `url`: every entry of `fields`, then the file as the last part, named `file`. The type and the exact size are enforced there. */
+            upload: {
+                url: string;
+                /** @constant */
+                method: "POST";
+                fields: {
+                    [key: string]: string;
+                };
+            };
+            /**
+             * Format: date-time
+             * @description Upload before this.
+             */
+            expiresAt: string;
+        };
+        /** @description A short-lived link to an attached file. */
+        DownloadLink: {
+            /** @description GET it before `expiresAt`; answers as an attachment. */
+            url: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            expiresAt: string;
         };
         /** @description This instance's checks (lifecycle, heap) and, apart, its dependencies'. */
         TargetHealth: {
@@ -1930,6 +2048,138 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    requestUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadRequest"];
+            };
+        };
+        responses: {
+            /** @description The slot. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadSlot"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getAttachmentLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                attachmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadLink"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    uploadLocalFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                } & {
+                    [key: string]: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    downloadLocalFile: {
+        parameters: {
+            query: {
+                name: string;
+                type: string;
+                expires: string;
+                signature: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, as the type it was uploaded as. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "application/msword": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "application/rtf": string;
+                    "application/vnd.oasis.opendocument.text": string;
+                    "text/plain": string;
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/webp": string;
+                    "image/gif": string;
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getTargetHealth: {

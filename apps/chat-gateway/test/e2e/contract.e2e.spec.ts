@@ -1,6 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startWireDouble, waitUntil, type MongoHandle } from '@jobsphere/testing';
 import {
   type ConversationDto,
+  type DownloadLinkDto,
+  type UploadSlotDto,
   type ConversationList,
   type ErrorResponse,
   type HistoryPage,
@@ -31,13 +36,16 @@ const HUGE = JSON.stringify({ kind: 'direct', userId: 'x'.repeat(70 * 1024) });
 describe('the REST contract (docs/openapi.json) against a real gateway', () => {
   let mongo: MongoHandle;
   let gateway: GatewayProcess;
+  let attachmentsDir: string;
   const contract = new ContractValidator(readCommittedDocument());
   let clientIp = 0;
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
     mongo = await startWireDouble();
+    attachmentsDir = await mkdtemp(join(tmpdir(), 'contract-attachments-'));
     gateway = await startGatewayProcess({
+      ATTACHMENTS_DIR: attachmentsDir,
       MONGODB_URI: mongo.uri,
       // The development secret: /dev/token exists, and tests mint their tokens with it.
       JWT_SECRET: DEV_JWT_SECRET,
@@ -54,6 +62,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     closeAllClients();
     await gateway?.process.dispose();
     await mongo?.stop();
+    await rm(attachmentsDir, { recursive: true, force: true });
     const answers = [...contract.seen.values()].reduce((a, b) => a + b, 0);
     console.log(
       `[figure] contract: ${answers} real answers validated against docs/openapi.json, ` +
@@ -65,6 +74,8 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     token?: string;
     json?: unknown;
     raw?: { body: string; type: string };
+    /** multipart/form-data (the local attachments folder's upload form). */
+    form?: FormData;
     ip?: string;
   }
 
@@ -75,8 +86,9 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       'x-forwarded-for': options.ip ?? `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
     };
     if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.json !== undefined) {
+    let body: string | FormData | undefined;
+    if (options.form) body = options.form;
+    else if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);
     } else if (options.raw) {
@@ -141,6 +153,12 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       ['GET', '/admin/reports', undefined, 'admin'],
       ['POST', `/admin/reports/${reportId}/resolve`, { resolution: 'dismissed' }, 'admin'],
       ['DELETE', `/admin/conversations/${id}/messages/${messageId}`, undefined, 'admin'],
+      [
+        'POST',
+        '/attachments',
+        { conversationId: id, fileName: 'cv.pdf', contentType: 'application/pdf', size: 10 },
+      ],
+      ['GET', `/conversations/${id}/attachments/some-upload`, undefined],
     ] as const;
 
   let group: ConversationDto;
@@ -612,6 +630,156 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         code,
       ]);
     }
+  });
+
+  it('answers every attachment route (local folder) with its documented bodies and refusals', async () => {
+    const { rita, mallory } = tokens;
+    const tom = await mint('tom');
+    const direct = await call<ConversationDto>('POST', '/conversations', {
+      token: rita,
+      json: { kind: 'direct', userId: 'tom', jobId: 'job-files' },
+    });
+    const request = (token: string | undefined, json: Record<string, unknown> = {}) =>
+      call<UploadSlotDto>('POST', '/attachments', {
+        ...(token && { token }),
+        json: {
+          conversationId: direct.body.id,
+          fileName: 'cv.pdf',
+          contentType: 'application/pdf',
+          size: 11,
+          ...json,
+        },
+      });
+    const form = (fields: Record<string, string>, file?: Buffer) => {
+      const f = new FormData();
+      for (const [name, value] of Object.entries(fields)) f.append(name, value);
+      if (file) f.append('file', new Blob([file]), 'cv.pdf');
+      return f;
+    };
+    const slot = await request(rita);
+    expect(slot.status).toBe(201);
+    const uploadPath = new URL(slot.body.upload.url).pathname;
+    const refusals: [string, string, Call, number, string][] = [
+      [
+        'POST',
+        '/attachments',
+        {
+          token: rita,
+          json: {
+            conversationId: direct.body.id,
+            fileName: 'x.html',
+            contentType: 'text/html',
+            size: 1,
+          },
+        },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      [
+        'POST',
+        '/attachments',
+        {
+          token: mallory,
+          json: {
+            conversationId: direct.body.id,
+            fileName: 'cv.pdf',
+            contentType: 'application/pdf',
+            size: 1,
+          },
+        },
+        404,
+        'NOT_A_MEMBER',
+      ],
+      [
+        'POST',
+        '/attachments',
+        { token: rita, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'POST',
+        '/attachments',
+        { token: rita, raw: { body: 'cv', type: 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      ['POST', uploadPath, { form: form(slot.body.upload.fields) }, 400, 'INVALID_PAYLOAD'],
+      [
+        'POST',
+        uploadPath,
+        { form: form({ ...slot.body.upload.fields, size: '5000' }, Buffer.alloc(11)) },
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'POST',
+        uploadPath,
+        { form: form(slot.body.upload.fields, Buffer.alloc(2048)) },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      ['POST', uploadPath, { json: slot.body.upload.fields }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ];
+    for (const [method, path, options, status, code] of refusals) {
+      const answer = await call<ErrorResponse>(method, path, options);
+      expect([method, path, answer.status, answer.body.error.code]).toEqual([
+        method,
+        path,
+        status,
+        code,
+      ]);
+    }
+    const cv = Buffer.from('%PDF-1.7 cv');
+    expect(
+      (await call('POST', uploadPath, { form: form(slot.body.upload.fields, cv) })).status,
+    ).toBe(204);
+
+    const socket = await connectClient(gateway.url, rita!);
+    expect(
+      await socket.emitWithAck('message:send', {
+        conversationId: direct.body.id,
+        clientMessageId: 'cv-1',
+        body: 'My CV',
+        attachmentIds: [slot.body.id],
+      }),
+    ).toMatchObject({ ok: true, data: { message: { attachments: [{ id: slot.body.id }] } } });
+    socket.close();
+
+    const linkPath = `/conversations/${direct.body.id}/attachments/${slot.body.id}`;
+    const link = await call<DownloadLinkDto>('GET', linkPath, { token: tom });
+    expect(link.status).toBe(200);
+    expect(
+      (
+        await call<ErrorResponse>('GET', `/conversations/${direct.body.id}/attachments/nope`, {
+          token: tom,
+        })
+      ).body.error.code,
+    ).toBe('NOT_FOUND');
+    const url = new URL(link.body.url);
+    const file = await call<string>('GET', url.pathname + url.search);
+    expect([file.status, file.body, file.headers.get('x-content-type-options')]).toEqual([
+      200,
+      cv.toString(),
+      'nosniff',
+    ]);
+    const forged = new URL(url);
+    forged.searchParams.set('name', 'invoice.pdf');
+    expect(
+      (await call<ErrorResponse>('GET', forged.pathname + forged.search)).body.error.code,
+    ).toBe('FORBIDDEN');
+    await rm(join(attachmentsDir, 'files', slot.body.id));
+    expect((await call<ErrorResponse>('GET', url.pathname + url.search)).body.error.code).toBe(
+      'NOT_FOUND',
+    );
+
+    // The upload and download routes spend the client IP's budget like any other.
+    const ip = '203.0.113.9';
+    expect(
+      (await exhaust('POST', uploadPath, { ip, form: form(slot.body.upload.fields) }, REST_PER_IP))
+        .body.error.code,
+    ).toBe('RATE_LIMITED');
+    expect((await call('GET', url.pathname + url.search, { ip })).status).toBe(429);
   });
 
   it('answers 429 with Retry-After on every conversation route once a user’s budget is spent', async () => {

@@ -410,6 +410,7 @@ describe('hardening against a signed-in attacker', () => {
         CLIENT_URL: 'https://app.jobsphere.example',
         REDIS_ALLOW_PLAINTEXT: 'true',
         METRICS_PORT: String(metricsPort),
+        ATTACHMENTS_LOCAL_IN_PRODUCTION: 'true',
       });
     }, 60_000);
     afterAll(async () => {

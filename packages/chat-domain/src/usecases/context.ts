@@ -1,4 +1,5 @@
 import { type Conversation, type Message, type Principal } from '../entities.js';
+import { type AttachmentStore } from '../attachments.js';
 import { type ChatStore, type Clock, type FanOut } from '../ports.js';
 import { TRUST_DEFAULTS, assertMember } from '../rules.js';
 
@@ -14,6 +15,8 @@ export interface ChatDeps {
   settleMs?: number;
   /** Message requests and edits (defaults: TRUST_DEFAULTS). */
   trust?: { requestAllowance?: number; editWindowMs?: number };
+  /** Uploaded files; without it messages carry text only. maxBytes defaults to ATTACHMENT_DEFAULTS. */
+  attachments?: { store: AttachmentStore; maxBytes?: number };
 }
 
 /** Where a request came from, so its own device is not sent its own echo. */

@@ -1,3 +1,4 @@
+import { type UploadRequestInput } from '../attachments.js';
 import { type Principal } from '../entities.js';
 import { type ConversationBox } from '../ports.js';
 import {
@@ -10,6 +11,7 @@ import {
   type SendMessageInput,
   type SyncInput,
 } from '../schemas.js';
+import { attachmentLink, requestUpload } from './attachments.js';
 import { type ChatDeps, type Origin, memberConversation } from './context.js';
 import {
   answerRequest,
@@ -37,6 +39,7 @@ import {
 
 export type { ChatDeps, Origin } from './context.js';
 export { memberConversation } from './context.js';
+export * from './attachments.js';
 export * from './conversations.js';
 export * from './messages.js';
 export * from './presence.js';
@@ -77,6 +80,9 @@ export function createChat(deps: ChatDeps) {
     listReports: (p: Principal, query: ListReportsQuery) => listReports(deps, p, query),
     resolveReport: (p: Principal, id: string, resolution: 'dismissed' | 'message_deleted') =>
       resolveReport(deps, p, id, resolution),
+    requestUpload: (p: Principal, input: UploadRequestInput) => requestUpload(deps, p, input),
+    attachmentLink: (p: Principal, conversationId: string, attachmentId: string) =>
+      attachmentLink(deps, p, conversationId, attachmentId),
   };
 }
 export type Chat = ReturnType<typeof createChat>;

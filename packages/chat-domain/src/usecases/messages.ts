@@ -2,10 +2,12 @@ import { type Conversation, type Message, type Principal } from '../entities.js'
 import {
   BlockedError,
   ConflictError,
+  DomainError,
   EditWindowPassedError,
   ForbiddenError,
   NotFoundError,
   NotMemberError,
+  UnavailableError,
   ValidationError,
 } from '../errors.js';
 import {
@@ -35,6 +37,7 @@ import {
   type SendMessageInput,
   type SyncInput,
 } from '../schemas.js';
+import { claimAttachments, releaseAttachments } from './attachments.js';
 import {
   type ChatDeps,
   DEFAULT_SETTLE_MS,
@@ -81,18 +84,28 @@ export async function sendMessage(
   input: SendMessageInput,
   origin: Origin = {},
 ): Promise<SendResult> {
+  const attachments = await claimAttachments(deps, principal, input);
   const {
     message,
     duplicate,
     memberIds: audience,
     acceptedRequest,
-  } = await deps.store.messages.append({
-    conversationId: input.conversationId,
-    senderId: principal.userId,
-    clientMessageId: input.clientMessageId,
-    body: input.body,
-    createdAt: deps.clock.now(),
-  });
+  } = await deps.store.messages
+    .append({
+      conversationId: input.conversationId,
+      senderId: principal.userId,
+      clientMessageId: input.clientMessageId,
+      body: input.body,
+      createdAt: deps.clock.now(),
+      ...(attachments && { attachments }),
+    })
+    .catch(async (error: unknown) => {
+      // Refused for good (not a member, blocked...): the uploads may go with another message.
+      // After UNAVAILABLE the client retries with the same clientMessageId: the claim stays.
+      if (attachments && error instanceof DomainError && !(error instanceof UnavailableError))
+        await releaseAttachments(deps, principal, input).catch(() => undefined);
+      throw error;
+    });
   const dto = toMessageDto(message);
   // A duplicate was delivered when it was first stored; devices that missed it sync.
   if (!duplicate) deps.fanout.toUsers(audience, 'message:new', dto, except(origin));

@@ -1,0 +1,113 @@
+import { type Connection, Schema } from 'mongoose';
+import { type AttachmentRecord, type AttachmentRecords } from './attachment-records.js';
+
+interface AttachmentDoc extends Omit<AttachmentRecord, 'id'> {
+  _id: string;
+}
+
+const attachmentSchema = new Schema<AttachmentDoc>(
+  {
+    _id: { type: String, required: true },
+    uploaderId: { type: String, required: true },
+    conversationId: { type: String, required: true },
+    fileName: { type: String, required: true },
+    contentType: { type: String, required: true },
+    size: { type: Number, required: true },
+    key: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    pendingUntil: { type: Date, required: true },
+    // The TTL index removes unclaimed uploads' records; a claim unsets it, so they stay.
+    expiresAt: { type: Date, index: { expireAfterSeconds: 0 } },
+    messageKey: { type: String },
+  },
+  { collection: 'attachments', versionKey: false, _id: false },
+);
+// release() finds what one message holds.
+attachmentSchema.index({ uploaderId: 1, messageKey: 1 }, { sparse: true });
+
+function toRecord(doc: AttachmentDoc): AttachmentRecord {
+  const { _id, ...rest } = doc;
+  const record: AttachmentRecord = { id: _id, ...rest };
+  if (doc.expiresAt == null) delete record.expiresAt;
+  if (doc.messageKey == null) delete record.messageKey;
+  return record;
+}
+
+/** The uploads' metadata in MongoDB / DocumentDB, on the chat store's connection. */
+export class MongoAttachmentRecords implements AttachmentRecords {
+  private readonly model;
+
+  private constructor(connection: Connection) {
+    this.model = connection.model<AttachmentDoc>('Attachment', attachmentSchema);
+  }
+
+  static async open(connection: Connection): Promise<MongoAttachmentRecords> {
+    const records = new MongoAttachmentRecords(connection);
+    await records.model.createIndexes();
+    return records;
+  }
+
+  async insert(record: AttachmentRecord): Promise<void> {
+    const { id, ...rest } = record;
+    await this.model.create({ _id: id, ...rest });
+  }
+
+  async getMany(ids: string[]): Promise<AttachmentRecord[]> {
+    const docs = await this.model.find({ _id: { $in: ids } }).lean<AttachmentDoc[]>();
+    return docs.map(toRecord);
+  }
+
+  async get(id: string): Promise<AttachmentRecord | null> {
+    const doc = await this.model.findById(id).lean<AttachmentDoc>();
+    return doc ? toRecord(doc) : null;
+  }
+
+  async claim(
+    ids: string[],
+    expect: { uploaderId: string; conversationId: string; messageKey: string; at: Date },
+  ): Promise<string[]> {
+    // One conditional update per upload: of two racing messages, exactly one gets it.
+    const results = await Promise.all(
+      ids.map((id) =>
+        this.model.updateOne(
+          {
+            _id: id,
+            uploaderId: expect.uploaderId,
+            conversationId: expect.conversationId,
+            messageKey: { $exists: false },
+            expiresAt: { $gt: expect.at },
+          },
+          { $set: { messageKey: expect.messageKey }, $unset: { expiresAt: 1 } },
+        ),
+      ),
+    );
+    return ids.filter((_, i) => results[i]!.modifiedCount === 1);
+  }
+
+  async release(
+    uploaderId: string,
+    messageKey: string,
+    ids?: string[],
+  ): Promise<AttachmentRecord[]> {
+    const filter = { uploaderId, messageKey, ...(ids && { _id: { $in: ids } }) };
+    const docs = await this.model.find(filter).lean<AttachmentDoc[]>();
+    await Promise.all(
+      docs.map((d) =>
+        this.model.updateOne(
+          { _id: d._id, messageKey },
+          { $unset: { messageKey: 1 }, $set: { expiresAt: d.pendingUntil } },
+        ),
+      ),
+    );
+    return docs.map((d) => {
+      const r = toRecord(d);
+      delete r.messageKey;
+      return { ...r, expiresAt: d.pendingUntil };
+    });
+  }
+
+  /** MongoDB's TTL monitor removes expired records (within about a minute); claims check the time. */
+  sweep(): Promise<number> {
+    return Promise.resolve(0);
+  }
+}
