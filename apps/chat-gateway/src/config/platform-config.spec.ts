@@ -10,6 +10,8 @@ const production = {
   REDIS_URL: 'rediss://:auth-token-value@cache.example:6379',
   JWT_SECRET: SECRET,
   CLIENT_URL: 'https://app.jobsphere.example',
+  ATTACHMENTS_BUCKET: 'jobsphere-chat-attachments',
+  ATTACHMENTS_REGION: 'eu-west-1',
 };
 
 function variables(env: Record<string, string>): string[] {
