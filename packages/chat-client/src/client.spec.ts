@@ -449,25 +449,6 @@ describe('catching up', () => {
     expect(c.conversation(keep.id)!.messages.map((m) => m.body)).toEqual(['still here']);
   });
 
-  it('an older gateway that refuses the whole sync batch: the batch is halved until the lost one is found', async () => {
-    gateway.syncFailsWholeBatch = true;
-    const convs = Array.from({ length: 9 }, (_, i) => gateway.open(['ana', `p${i}`]));
-    const { c } = await connected('ana');
-    const removed: string[] = [];
-    c.on('conversation:removed', ({ conversationId }) => removed.push(conversationId));
-    gateway.socketsOf('ana')[0]!.drop();
-    gateway.removeMember(convs[6]!.id, 'ana');
-    for (const conv of convs) gateway.append(conv.id, conv.members[1]!, `hello from ${conv.id}`);
-    await gateway.advance(5_000);
-    expect(removed).toEqual([convs[6]!.id]);
-    const syncs = gateway.requests.filter(([e]) => e === 'sync').length;
-    expect(syncs).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(9)));
-    for (const conv of convs.filter((_, i) => i !== 6))
-      expect(c.conversation(conv.id)!.messages.map((m) => m.body)).toEqual([
-        `hello from ${conv.id}`,
-      ]);
-  });
-
   it('a message of a conversation not held yet brings the conversation in, with what came before it', async () => {
     const { c } = await connected('ana');
     const conv = gateway.open(['ravi', 'ana']);

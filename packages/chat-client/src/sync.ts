@@ -24,14 +24,13 @@ export interface SyncerOptions {
 
 /**
  * Catches conversations up by version: many conversations per request, page after page while
- * `hasMore`; transient failures retry with backoff (after the server's retryAfterMs); a batch
- * refused with NOT_A_MEMBER is split until the conversation that is gone is found. Every
- * request is one at a time and every loop makes progress or stops.
+ * `hasMore`; transient failures retry with backoff (after the server's retryAfterMs); a
+ * conversation the user lost comes back as its own entry's NOT_A_MEMBER. Every request is one
+ * at a time and every loop makes progress or stops.
  */
 export class Syncer {
   /** Conversations to sync, each with the version it must reach (undefined: whatever is new). */
   private readonly dirty = new Map<string, number | undefined>();
-  private readonly split: string[][] = [];
   private readonly pages = new Map<string, number>();
   private readonly retry: Timer;
   private online = false;
@@ -44,7 +43,7 @@ export class Syncer {
 
   /** True while something waits to be synced or a request is on the wire. */
   get busy(): boolean {
-    return this.running || this.dirty.size > 0 || this.split.length > 0;
+    return this.running || this.dirty.size > 0;
   }
 
   /**
@@ -77,7 +76,6 @@ export class Syncer {
     this.online = false;
     this.retry.cancel();
     this.dirty.clear();
-    this.split.length = 0;
   }
 
   private kick(): void {
@@ -100,8 +98,6 @@ export class Syncer {
   }
 
   private next(): string[] | undefined {
-    const forced = this.split.shift();
-    if (forced) return forced;
     if (this.dirty.size === 0) return undefined;
     const batch: string[] = [];
     for (const [id, atLeast] of this.dirty) {
@@ -190,13 +186,10 @@ export class Syncer {
   }
 
   private failed(ids: string[], error: ChatError): boolean {
-    if (error.code === 'NOT_A_MEMBER' || error.code === 'NOT_FOUND') {
-      // One conversation the user lost spoils the batch: halve until it is found.
-      if (ids.length === 1) this.options.removed(ids[0]!, error);
-      else {
-        const half = Math.ceil(ids.length / 2);
-        this.split.unshift(ids.slice(0, half), ids.slice(half));
-      }
+    // A lost conversation is answered in its own entry (see refusal); the whole request refused
+    // so is a single conversation's answer.
+    if ((error.code === 'NOT_A_MEMBER' || error.code === 'NOT_FOUND') && ids.length === 1) {
+      this.options.removed(ids[0]!, error);
       return true;
     }
     if (!isRetryable(error.code)) {

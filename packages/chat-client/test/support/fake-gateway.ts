@@ -154,7 +154,6 @@ export class FakeGateway {
   /** The real gateway's sync cursor lags this far behind young changes (0: it does not). */
   settleMs = 0;
   /** An older gateway refused a whole sync for one conversation the caller is not in. */
-  syncFailsWholeBatch = false;
   private ids = 0;
 
   constructor(options: GatewayOptions = {}) {
@@ -391,7 +390,6 @@ export class FakeGateway {
           const c = this.conversations.get(conversationId);
           if (!c || !c.members.includes(userId)) {
             // The contract's way: that entry says so, the others are answered.
-            if (this.syncFailsWholeBatch) return fail('NOT_A_MEMBER');
             out.push({ conversationId, error: { code: 'NOT_A_MEMBER', message: 'not a member' } });
             continue;
           }
