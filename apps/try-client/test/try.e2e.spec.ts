@@ -221,8 +221,13 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     await conversation(ravi.page, 'Ana Souza').click();
     await say(ravi.page, 'Yes it is! Do you have a moment to talk?');
     await message(ana.page, 'a moment to talk').waitFor();
+    // Found and measured in one turn of the page's event loop: the pane re-renders its list on
+    // every change (a read receipt arriving), so an element found earlier may be detached by now.
     const look = (text: string) =>
-      message(ana.page, text).evaluate((li) => {
+      ana.page.evaluate((wanted) => {
+        const li = [...document.querySelectorAll('#messages li.msg')].find((item) =>
+          item.textContent?.includes(wanted),
+        )!;
         const bubble = li.querySelector('.bubble')!;
         const list = li.parentElement!.getBoundingClientRect();
         const box = bubble.getBoundingClientRect();
@@ -230,7 +235,7 @@ describe('try page: a candidate and a recruiter in two windows', () => {
           side: box.left - list.left < list.right - box.right ? 'left' : 'right',
           background: getComputedStyle(bubble).backgroundColor,
         };
-      });
+      }, text);
     const mine = await look('frontend role');
     const theirs = await look('a moment to talk');
     expect([mine.side, theirs.side]).toEqual(['right', 'left']);

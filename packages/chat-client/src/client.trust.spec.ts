@@ -127,6 +127,23 @@ describe('message requests and blocks', () => {
     expect(sam.conversation(conv.id)!.request).toBeUndefined();
   });
 
+  it('a request sent while the recipient was offline shows once its device is back', async () => {
+    const { c: ana } = await connected('ana');
+    await ana.loadRequests();
+    gateway.handshake = () => 'network';
+    gateway.socketsOf('ana')[0]!.drop();
+    await gateway.advance(1_000);
+    const conv = gateway.open(['sam', 'ana'], {
+      request: { from: 'sam', to: 'ana', state: 'pending' },
+    });
+    gateway.append(conv.id, 'sam', 'hi, saw your CV');
+    gateway.handshake = () => undefined;
+    await gateway.advance(30_000);
+    expect(ana.status.state).toBe('connected');
+    expect(ana.requests().map((v) => v.id)).toEqual([conv.id]);
+    expect(ana.conversations()).toEqual([]);
+  });
+
   it('declining takes it out of the requests; the opener sees it declined', async () => {
     const conv = gateway.open(['sam', 'ana'], {
       request: { from: 'sam', to: 'ana', state: 'pending' },

@@ -77,6 +77,7 @@ export class ChatClient {
   private sortedViews: readonly ConversationView[] | undefined;
   private listCursor: string | undefined;
   private listLoaded = false;
+  private requestsLoaded = false;
   private refreshing = false;
   private reporting = false;
   private closed = false;
@@ -382,6 +383,7 @@ export class ChatClient {
       limit: this.limits.conversationPageSize,
       box: 'requests',
     });
+    this.requestsLoaded = true;
     this.took(page.conversations);
     return this.requests();
   }
@@ -503,10 +505,14 @@ export class ChatClient {
     this.syncer.request(this.byId.keys());
     this.syncer.setOnline(true);
     for (const c of this.byId.values()) this.flushRead(c);
-    // Conversations opened while away never reached this device live.
+    // Conversations opened (and requests sent) while away never reached this device live.
     if (this.listLoaded)
       this.loadConversations().catch((error: unknown) =>
         this.reportError(toChatError(error), 'the conversation list could not be refreshed'),
+      );
+    if (this.requestsLoaded)
+      this.loadRequests().catch((error: unknown) =>
+        this.reportError(toChatError(error), 'the message requests could not be refreshed'),
       );
     this.queryPresence(this.memberIds());
   }
