@@ -36,8 +36,8 @@ export const ATTACHMENT_DEFAULTS = {
 export const MAX_FILE_NAME_LENGTH = 200;
 
 // File names are shown and put in Content-Disposition: one line, no path, no control characters.
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const UNSAFE_NAME = /[\u0000-\u001F\u007F-\u009F/\\<>:"|?*\uFFFE\uFFFF]|\p{Cs}|^[\s.]|[\s.]$/u;
+// (\p{Cc}: the C0 and C1 control characters.)
+const UNSAFE_NAME = /[\p{Cc}/\\<>:"|?*\uFFFE\uFFFF]|\p{Cs}|^[\s.]|[\s.]$/u;
 
 export const uploadRequestSchema = z
   .strictObject({

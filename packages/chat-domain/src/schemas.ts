@@ -12,8 +12,8 @@ export const idSchema = z
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 // C0 and C1 control characters other than tab and newline, and noncharacters: refused.
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\uFFFE\uFFFF]/u;
+// (\p{Cc} is U+0000-001F and U+007F-009F; the lookahead lets tab and newline through.)
+const CONTROL = /(?![\t\n])[\p{Cc}\uFFFE\uFFFF]/u;
 // A lone surrogate cannot be encoded as UTF-8 (the store would reject it later).
 const LONE_SURROGATE = /\p{Cs}/u;
 // Nothing a reader would see: white space, format characters (zero-width, bidi marks), controls,

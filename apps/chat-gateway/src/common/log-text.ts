@@ -6,8 +6,8 @@
 export function logText(value: unknown, max = 120): string {
   const text = typeof value === 'string' ? value : String(value);
   const cut = text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text;
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  return cut.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+  // \p{Cc}: the C0 and C1 control characters (U+0000-001F, U+007F-009F).
+  return cut.replace(/[\p{Cc}\u2028\u2029]/gu, (c) =>
     c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

@@ -15,3 +15,27 @@ export function decodeActivityCursor(cursor: string): { at: Date; id: string } {
     ]);
   return { at: new Date(Number(match[1])), id: match[2]! };
 }
+
+/** Whether (at, id) comes after the cursor's position in a list ordered newest first (time, then id). */
+export function beyondCursor(after: { at: Date; id: string } | undefined, at: Date, id: string) {
+  if (!after) return true;
+  const t = at.getTime();
+  const cut = after.at.getTime();
+  return t < cut || (t === cut && id < after.id);
+}
+
+/**
+ * The cursor to the next page: set when the query found more than `limit` items (it asks for one
+ * more than it keeps), positioned at the last item kept.
+ */
+export function nextCursorOf<T>(
+  found: number,
+  limit: number,
+  kept: readonly T[],
+  position: (item: T) => [Date, string],
+): { nextCursor?: string } {
+  const last = kept.at(-1);
+  return found > limit && last !== undefined
+    ? { nextCursor: encodeActivityCursor(...position(last)) }
+    : {};
+}

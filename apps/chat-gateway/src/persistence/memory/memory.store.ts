@@ -24,7 +24,7 @@ import {
   type Revision,
   type UnreadSummary,
 } from '@jobsphere/chat-domain';
-import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
+import { beyondCursor, decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import { MemoryOutbox, MemoryPlatform } from './platform.memory.js';
 
 const PROCESS_UNIQUE = randomBytes(5).toString('hex');
@@ -179,19 +179,11 @@ class MemoryConversations implements ConversationStore {
     const box = page.box ?? 'inbox';
     const mine = this.state
       .conversationsOf(userId)
-      .filter(
-        (c) =>
-          inBox(c, userId, box) &&
-          (!after ||
-            c.lastActivityAt.getTime() < after.at.getTime() ||
-            (c.lastActivityAt.getTime() === after.at.getTime() && c.id < after.id)),
-      );
+      .filter((c) => inBox(c, userId, box) && beyondCursor(after, c.lastActivityAt, c.id));
     const conversations = mine.slice(0, page.limit).map(strip);
-    const last = conversations.at(-1);
     return {
       conversations,
-      ...(mine.length > page.limit &&
-        last && { nextCursor: encodeActivityCursor(last.lastActivityAt, last.id) }),
+      ...nextCursorOf(mine.length, page.limit, conversations, (i) => [i.lastActivityAt, i.id]),
     };
   }
 
@@ -426,18 +418,11 @@ class MemoryContacts implements ContactStore {
     const all = [...(this.state.blocks.get(userId) ?? new Map<string, number>())]
       .map(([id, since]) => ({ userId: id, since: new Date(since) }))
       .sort((x, y) => y.since.getTime() - x.since.getTime() || (x.userId < y.userId ? 1 : -1))
-      .filter(
-        (u) =>
-          !after ||
-          u.since.getTime() < after.at.getTime() ||
-          (u.since.getTime() === after.at.getTime() && u.userId < after.id),
-      );
+      .filter((u) => beyondCursor(after, u.since, u.userId));
     const users = all.slice(0, page.limit);
-    const last = users.at(-1);
     return {
       users,
-      ...(all.length > page.limit &&
-        last && { nextCursor: encodeActivityCursor(last.since, last.userId) }),
+      ...nextCursorOf(all.length, page.limit, users, (i) => [i.since, i.userId]),
     };
   }
 }
@@ -466,18 +451,11 @@ export class MemoryReports implements ReportStore {
     const all = [...this.reports.values()]
       .filter((r) => !query.status || r.status === query.status)
       .sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (x.id < y.id ? 1 : -1))
-      .filter(
-        (r) =>
-          !after ||
-          r.createdAt.getTime() < after.at.getTime() ||
-          (r.createdAt.getTime() === after.at.getTime() && r.id < after.id),
-      );
+      .filter((r) => beyondCursor(after, r.createdAt, r.id));
     const reports = all.slice(0, query.limit).map(clone);
-    const last = reports.at(-1);
     return {
       reports,
-      ...(all.length > query.limit &&
-        last && { nextCursor: encodeActivityCursor(last.createdAt, last.id) }),
+      ...nextCursorOf(all.length, query.limit, reports, (i) => [i.createdAt, i.id]),
     };
   }
 

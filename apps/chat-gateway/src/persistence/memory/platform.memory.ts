@@ -11,7 +11,7 @@ import {
   type PlatformStore,
   type UserExport,
 } from '@jobsphere/chat-domain';
-import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
+import { beyondCursor, decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import {
   type MemoryMessages,
   type MemoryReports,
@@ -81,18 +81,11 @@ export class MemoryOutbox implements OutboxStore {
     const dead = [...this.entries.values()]
       .filter((e) => e.state === 'dead')
       .sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (x.id < y.id ? 1 : -1))
-      .filter(
-        (e) =>
-          !after ||
-          e.createdAt.getTime() < after.at.getTime() ||
-          (e.createdAt.getTime() === after.at.getTime() && e.id < after.id),
-      );
+      .filter((e) => beyondCursor(after, e.createdAt, e.id));
     const entries = dead.slice(0, page.limit).map(clone);
-    const last = entries.at(-1);
     return {
       entries,
-      ...(dead.length > page.limit &&
-        last && { nextCursor: encodeActivityCursor(last.createdAt, last.id) }),
+      ...nextCursorOf(dead.length, page.limit, entries, (i) => [i.createdAt, i.id]),
     };
   }
 

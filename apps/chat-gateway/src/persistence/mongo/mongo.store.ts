@@ -30,7 +30,7 @@ import { Logger } from '@nestjs/common';
 import mongoose, { type Connection, type ConnectOptions, isValidObjectId, Types } from 'mongoose';
 import type { MongoCredentialsProvider } from '../../secrets/credentials.js';
 import { reauthenticateOnRefusal } from '../../secrets/mongo-reauth.js';
-import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
+import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import { MongoOutbox, MongoPlatform } from './platform.mongo.js';
 import {
   blockSchema,
@@ -314,11 +314,9 @@ export class MongoConversations implements ConversationStore {
       .limit(page.limit + 1)
       .lean<ConversationDoc[]>();
     const conversations = docs.slice(0, page.limit).map(toConversation);
-    const last = conversations.at(-1);
     return {
       conversations,
-      ...(docs.length > page.limit &&
-        last && { nextCursor: encodeActivityCursor(last.lastActivityAt, last.id) }),
+      ...nextCursorOf(docs.length, page.limit, conversations, (i) => [i.lastActivityAt, i.id]),
     };
   }
 
@@ -802,11 +800,9 @@ class MongoContacts implements ContactStore {
       .limit(page.limit + 1)
       .lean<BlockDoc[]>();
     const users = docs.slice(0, page.limit).map((d) => ({ userId: d.blocked, since: d.since }));
-    const last = users.at(-1);
     return {
       users,
-      ...(docs.length > page.limit &&
-        last && { nextCursor: encodeActivityCursor(last.since, last.userId) }),
+      ...nextCursorOf(docs.length, page.limit, users, (i) => [i.since, i.userId]),
     };
   }
 }
@@ -864,11 +860,9 @@ class MongoReports implements ReportStore {
       .limit(query.limit + 1)
       .lean<ReportDoc[]>();
     const reports = docs.slice(0, query.limit).map(toReport);
-    const last = reports.at(-1);
     return {
       reports,
-      ...(docs.length > query.limit &&
-        last && { nextCursor: encodeActivityCursor(last.createdAt, last.id) }),
+      ...nextCursorOf(docs.length, query.limit, reports, (i) => [i.createdAt, i.id]),
     };
   }
 

@@ -12,7 +12,7 @@ import {
   type UserExport,
 } from '@jobsphere/chat-domain';
 import { isValidObjectId, Schema, Types, type Connection, type mongo } from 'mongoose';
-import { decodeActivityCursor, encodeActivityCursor } from '../cursor.js';
+import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import {
   PUBLIC_FIELDS,
   RESERVATIONS_KEPT,
@@ -150,11 +150,9 @@ export class MongoOutbox implements OutboxStore {
       .limit(page.limit + 1)
       .toArray();
     const entries = docs.slice(0, page.limit).map(toEntry);
-    const last = entries.at(-1);
     return {
       entries,
-      ...(docs.length > page.limit &&
-        last && { nextCursor: encodeActivityCursor(last.createdAt, last.id) }),
+      ...nextCursorOf(docs.length, page.limit, entries, (i) => [i.createdAt, i.id]),
     };
   }
 
