@@ -17,7 +17,12 @@ import {
 import createClient, { type Client } from 'openapi-fetch';
 import { DEV_JWT_SECRET } from '../../src/config/app-config.js';
 import { type paths } from '../contract/openapi-types.js';
-import { ContractValidator, readCommittedDocument } from '../support/contract.js';
+import {
+  ContractValidator,
+  checkedCall,
+  readCommittedDocument,
+  type CheckedCall,
+} from '../support/contract.js';
 import {
   closeAllClients,
   connectClient,
@@ -70,49 +75,15 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     );
   });
 
-  interface Call {
-    token?: string;
-    json?: unknown;
-    raw?: { body: string; type: string };
-    /** multipart/form-data (the local attachments folder's upload form). */
-    form?: FormData;
-    ip?: string;
-  }
+  type Call = CheckedCall;
 
-  /** One request; its answer is checked against the document before the test sees it. */
-  async function call<T = unknown>(method: string, path: string, options: Call = {}) {
+  /** One request; each gets its own client IP, so per-IP budgets are spent only on purpose. */
+  function call<T = unknown>(method: string, path: string, options: Call = {}) {
     const n = ++clientIp;
-    const headers: Record<string, string> = {
-      'x-forwarded-for': options.ip ?? `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
-    };
-    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-    let body: string | FormData | undefined;
-    if (options.form) body = options.form;
-    else if (options.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.json);
-    } else if (options.raw) {
-      headers['content-type'] = options.raw.type;
-      body = options.raw.body;
-    }
-    // Every answer is bounded in time (store calls have a deadline): a hang fails here, by name.
-    const response = await fetch(gateway.url + path, {
-      method,
-      headers,
-      body,
-      signal: AbortSignal.timeout(5_000),
-    }).catch((error: unknown) => {
-      throw new Error(`${method} ${path}: ${String(error)}`);
+    return checkedCall<T>(contract, gateway.url, method, path, {
+      ...options,
+      ip: options.ip ?? `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
     });
-    const text = await response.text();
-    const parsed = contract.check({
-      method,
-      path,
-      status: response.status,
-      headers: response.headers,
-      text,
-    });
-    return { status: response.status, body: parsed as T, headers: response.headers };
   }
 
   async function mint(userId: string, role: 'candidate' | 'recruiter' | 'admin' = 'candidate') {

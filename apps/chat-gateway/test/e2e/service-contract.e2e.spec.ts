@@ -8,7 +8,12 @@ import {
   type ServiceScope,
 } from '@jobsphere/chat-domain';
 import { SignJWT } from 'jose';
-import { ContractValidator, readCommittedDocument } from '../support/contract.js';
+import {
+  ContractValidator,
+  checkedCall,
+  readCommittedDocument,
+  type CheckedCall,
+} from '../support/contract.js';
 import { startGatewayProcess, tokenFor, type GatewayProcess } from '../support/gateway.js';
 
 const SERVICE_SECRET = 'service-contract-secret-0123456789abcdefgh';
@@ -58,37 +63,8 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
     console.log(`[figure] server API contract: ${contract.seen.size} operation/status pairs seen`);
   });
 
-  async function call<T = unknown>(
-    method: string,
-    path: string,
-    options: { token?: string; json?: unknown; raw?: { body: string; type: string } } = {},
-  ) {
-    const headers: Record<string, string> = {};
-    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.json);
-    } else if (options.raw) {
-      headers['content-type'] = options.raw.type;
-      body = options.raw.body;
-    }
-    const response = await fetch(gateway.url + path, {
-      method,
-      headers,
-      body,
-      signal: AbortSignal.timeout(5_000),
-    });
-    const text = await response.text();
-    const parsed = contract.check({
-      method,
-      path,
-      status: response.status,
-      headers: response.headers,
-      text,
-    });
-    return { status: response.status, body: parsed as T, headers: response.headers };
-  }
+  const call = <T = unknown>(method: string, path: string, options: CheckedCall = {}) =>
+    checkedCall<T>(contract, gateway.url, method, path, options);
 
   const routes = (id: string): [string, string, ServiceScope, unknown][] => [
     [

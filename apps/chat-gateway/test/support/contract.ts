@@ -131,3 +131,56 @@ export class ContractValidator {
       );
   }
 }
+
+/** One request to check against the document: a JSON body, a raw body or a form. */
+export interface CheckedCall {
+  token?: string;
+  json?: unknown;
+  raw?: { body: string; type: string };
+  /** multipart/form-data (the local attachments folder's upload form). */
+  form?: FormData;
+  /** Sent as X-Forwarded-For (the gateway trusts one proxy in the contract tests). */
+  ip?: string;
+}
+
+/**
+ * Sends one request and checks its answer against the document before the test sees it. Every
+ * answer is bounded in time (store calls have a deadline): a hang fails here, by name.
+ */
+export async function checkedCall<T = unknown>(
+  contract: ContractValidator,
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: CheckedCall = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const headers: Record<string, string> = {};
+  if (options.ip) headers['x-forwarded-for'] = options.ip;
+  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+  let body: string | FormData | undefined;
+  if (options.form) body = options.form;
+  else if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  } else if (options.raw) {
+    headers['content-type'] = options.raw.type;
+    body = options.raw.body;
+  }
+  const response = await fetch(baseUrl + path, {
+    method,
+    headers,
+    body,
+    signal: AbortSignal.timeout(5_000),
+  }).catch((error: unknown) => {
+    throw new Error(`${method} ${path}: ${String(error)}`);
+  });
+  const text = await response.text();
+  const parsed = contract.check({
+    method,
+    path,
+    status: response.status,
+    headers: response.headers,
+    text,
+  });
+  return { status: response.status, body: parsed as T, headers: response.headers };
+}
