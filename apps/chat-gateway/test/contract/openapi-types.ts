@@ -4,2360 +4,2336 @@
  */
 
 export interface paths {
-  '/conversations': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My conversations, most recently active first
+         * @description Each with its last message, read positions and unread count; cursor-paged. `box=requests` lists the message requests strangers sent the caller (pending ones), which the inbox leaves out until they are accepted or answered.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        /**
+         * Open a direct conversation or create a group
+         * @description A direct conversation is one per pair of people and job context (`jobId`, `applicationId`): opening it again returns the same one with 200, which costs no budget. Groups are opened by recruiters and admins (2-50 members).
+         */
+        post: operations["createConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * My conversations, most recently active first
-     * @description Each with its last message, read positions and unread count; cursor-paged. `box=requests` lists the message requests strangers sent the caller (pending ones), which the inbox leaves out until they are accepted or answered.
-     */
-    get: operations['listConversations'];
-    put?: never;
-    /**
-     * Open a direct conversation or create a group
-     * @description A direct conversation is one per pair of people and job context (`jobId`, `applicationId`): opening it again returns the same one with 200, which costs no budget. Groups are opened by recruiters and admins (2-50 members).
-     */
-    post: operations['createConversation'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/conversations/{id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One conversation */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** One conversation */
-    get: operations['getConversation'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/conversations/{id}/messages': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Message history, ascending by seq
+         * @description The newest page without a cursor; `before` pages back, `after` pages forward (not both).
+         */
+        get: operations["listMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Message history, ascending by seq
-     * @description The newest page without a cursor; `before` pages back, `after` pages forward (not both).
-     */
-    get: operations['listMessages'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/conversations/{id}/read': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move my read position forward
+         * @description It never moves back: an older `seq` leaves it where it is.
+         */
+        post: operations["markConversationRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Move my read position forward
-     * @description It never moves back: an older `seq` leaves it where it is.
-     */
-    post: operations['markConversationRead'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/conversations/{id}/accept': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a message request
+         * @description The recipient accepts: the conversation joins the inbox, the two are contacts (presence, typing and read receipts are shared) and the opener may send freely. Replying accepts too.
+         */
+        post: operations["acceptRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Accept a message request
-     * @description The recipient accepts: the conversation joins the inbox, the two are contacts (presence, typing and read receipts are shared) and the opener may send freely. Replying accepts too.
-     */
-    post: operations['acceptRequest'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/conversations/{id}/decline': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a message request
+         * @description The recipient declines: the conversation leaves the requests and the opener can send no more (REQUEST_DECLINED). It can still be accepted later. Both sides get `conversation:updated`.
+         */
+        post: operations["declineRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Decline a message request
-     * @description The recipient declines: the conversation leaves the requests and the opener can send no more (REQUEST_DECLINED). It can still be accepted later. Both sides get `conversation:updated`.
-     */
-    post: operations['declineRequest'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/conversations/{id}/messages/{messageId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations/{id}/messages/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete my message
+         * @description Own messages, at any time: the body leaves storage and a tombstone (body empty, `deletedAt`) keeps its place, live (`message:updated`) and in history and `sync`. Deleting it again answers the same tombstone.
+         */
+        delete: operations["deleteMessage"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit my message
+         * @description Own messages only, within TRUST_EDIT_WINDOW_MS of sending (EDIT_WINDOW_PASSED after), not across a block. Every device of every member gets `message:updated`; a device that was offline gets it from `sync`.
+         */
+        patch: operations["editMessage"];
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    post?: never;
-    /**
-     * Delete my message
-     * @description Own messages, at any time: the body leaves storage and a tombstone (body empty, `deletedAt`) keeps its place, live (`message:updated`) and in history and `sync`. Deleting it again answers the same tombstone.
-     */
-    delete: operations['deleteMessage'];
-    options?: never;
-    head?: never;
-    /**
-     * Edit my message
-     * @description Own messages only, within TRUST_EDIT_WINDOW_MS of sending (EDIT_WINDOW_PASSED after), not across a block. Every device of every member gets `message:updated`; a device that was offline gets it from `sync`.
-     */
-    patch: operations['editMessage'];
-    trace?: never;
-  };
-  '/users/{userId}/block': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/users/{userId}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Block a user
+         * @description From now on, in both directions and on every instance: no messages, edits, typing, read receipts or presence between the two, and no new conversation. Their direct conversations turn `blocked` (both sides get `conversation:updated`). Repeating it changes nothing.
+         */
+        put: operations["blockUser"];
+        post?: never;
+        /**
+         * Lift my block of a user
+         * @description Their conversations open again, unless the other one blocks too.
+         */
+        delete: operations["unblockUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    /**
-     * Block a user
-     * @description From now on, in both directions and on every instance: no messages, edits, typing, read receipts or presence between the two, and no new conversation. Their direct conversations turn `blocked` (both sides get `conversation:updated`). Repeating it changes nothing.
-     */
-    put: operations['blockUser'];
-    post?: never;
-    /**
-     * Lift my block of a user
-     * @description Their conversations open again, unless the other one blocks too.
-     */
-    delete: operations['unblockUser'];
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/blocks': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whom I block, newest first */
+        get: operations["listBlockedUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** Whom I block, newest first */
-    get: operations['listBlockedUsers'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/reports': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a message or a direct conversation to the moderators
+         * @description Stored with a snapshot of the message; the reported user is told nothing, the reporter gets a receipt. In a group, name a message.
+         */
+        post: operations["report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Report a message or a direct conversation to the moderators
-     * @description Stored with a snapshot of the message; the reported user is told nothing, the reporter gets a receipt. In a group, name a message.
-     */
-    post: operations['report'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/admin/reports': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/admin/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The moderation list, newest first */
+        get: operations["listReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** The moderation list, newest first */
-    get: operations['listReports'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/admin/reports/{id}/resolve': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/admin/reports/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a report
+         * @description `message_deleted` deletes the reported message for everyone first (a tombstone stays); `dismissed` leaves it. Resolving a resolved report answers it as it is.
+         */
+        post: operations["resolveReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Resolve a report
-     * @description `message_deleted` deletes the reported message for everyone first (a tombstone stays); `dismissed` leaves it. Resolving a resolved report answers it as it is.
-     */
-    post: operations['resolveReport'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/admin/conversations/{id}/messages/{messageId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/admin/conversations/{id}/messages/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete any message (moderation)
+         * @description Like deleting one’s own message: a tombstone everyone sees, live and in sync.
+         */
+        delete: operations["moderateDeleteMessage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    post?: never;
-    /**
-     * Delete any message (moderation)
-     * @description Like deleting one’s own message: a tombstone everyone sees, live and in sync.
-     */
-    delete: operations['moderateDeleteMessage'];
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/service/v1/conversations': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a conversation on behalf of users, with job context
+         * @description Accepted from the start: no message request, the people become contacts (a request one of them had sent is accepted). A direct conversation is one per pair and job context, a group one per `idempotencyKey`: repeating the call answers 200 with the same one. Members see it appear live (`conversation:created`). Scope: `conversations:write`.
+         */
+        post: operations["serviceOpenConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Open a conversation on behalf of users, with job context
-     * @description Accepted from the start: no message request, the people become contacts (a request one of them had sent is accepted). A direct conversation is one per pair and job context, a group one per `idempotencyKey`: repeating the call answers 200 with the same one. Members see it appear live (`conversation:created`). Scope: `conversations:write`.
-     */
-    post: operations['serviceOpenConversation'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/service/v1/conversations/{id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the title, archive or unarchive
+         * @description Members' devices learn it live (`conversation:updated`) and through sync (the entry's `conversation`). Scope: `conversations:write`.
+         */
+        patch: operations["serviceChangeConversation"];
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    /**
-     * Change the title, archive or unarchive
-     * @description Members' devices learn it live (`conversation:updated`) and through sync (the entry's `conversation`). Scope: `conversations:write`.
-     */
-    patch: operations['serviceChangeConversation'];
-    trace?: never;
-  };
-  '/service/v1/conversations/{id}/messages': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post a system message
+         * @description Kind 'system', from `$system`: in the conversation's order, unread for every member, delivered live as `message:new` and returned by sync. Idempotent by `idempotencyKey`. Scope: `messages:write`.
+         */
+        post: operations["servicePostSystemMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Post a system message
-     * @description Kind 'system', from `$system`: in the conversation's order, unread for every member, delivered live as `message:new` and returned by sync. Idempotent by `idempotencyKey`. Scope: `messages:write`.
-     */
-    post: operations['servicePostSystemMessage'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/service/v1/conversations/{id}/members': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/conversations/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add people to a group
+         * @description They receive from now on, with nothing unread from before; their devices get `conversation:created`, the others `conversation:updated`. Members already there are left alone. Scope: `members:write`.
+         */
+        post: operations["serviceAddMembers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Add people to a group
-     * @description They receive from now on, with nothing unread from before; their devices get `conversation:created`, the others `conversation:updated`. Members already there are left alone. Scope: `members:write`.
-     */
-    post: operations['serviceAddMembers'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/service/v1/conversations/{id}/members/{userId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/conversations/{id}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove someone
+         * @description Nothing of the conversation reaches them from then on; their devices are told (`conversation:updated` without them in `memberIds`) and their sync of it answers NOT_A_MEMBER. Idempotent. Scope: `members:write`.
+         */
+        delete: operations["serviceRemoveMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    post?: never;
-    /**
-     * Remove someone
-     * @description Nothing of the conversation reaches them from then on; their devices are told (`conversation:updated` without them in `memberIds`) and their sync of it answers NOT_A_MEMBER. Idempotent. Scope: `members:write`.
-     */
-    delete: operations['serviceRemoveMember'];
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/service/v1/users/{userId}/erasure': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/users/{userId}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a person
+         * @description Their message bodies become tombstones (devices see them through sync), their read positions, presence, memberships, contacts and blocks go, the texts of their reports and of report snapshots of their messages go, and the erasure is recorded (who, when, how much; never what). Bounded per call: call again while `complete` is false. Scope: `users:erase`.
+         */
+        post: operations["serviceEraseUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Erase a person
-     * @description Their message bodies become tombstones (devices see them through sync), their read positions, presence, memberships, contacts and blocks go, the texts of their reports and of report snapshots of their messages go, and the erasure is recorded (who, when, how much; never what). Bounded per call: call again while `complete` is false. Scope: `users:erase`.
-     */
-    post: operations['serviceEraseUser'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/service/v1/users/{userId}/export': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/users/{userId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a person's conversations and messages
+         * @description Scope: `users:export`.
+         */
+        get: operations["serviceExportUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Export a person's conversations and messages
-     * @description Scope: `users:export`.
-     */
-    get: operations['serviceExportUser'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/service/v1/webhooks/dead-letters': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/webhooks/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook deliveries that were given up, newest first
+         * @description Scope: `webhooks:admin`.
+         */
+        get: operations["serviceListDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Webhook deliveries that were given up, newest first
-     * @description Scope: `webhooks:admin`.
-     */
-    get: operations['serviceListDeadLetters'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/service/v1/webhooks/dead-letters/{id}/replay': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/service/v1/webhooks/dead-letters/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver a dead letter again
+         * @description Due at once, its attempts counted from zero; same `webhook-id` as before. Scope: `webhooks:admin`.
+         */
+        post: operations["serviceReplayDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Deliver a dead letter again
-     * @description Due at once, its attempts counted from zero; same `webhook-id` as before. Scope: `webhooks:admin`.
-     */
-    post: operations['serviceReplayDeadLetter'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/attachments': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An upload slot for one file
+         * @description For a member of the conversation: a file of an accepted type (application/pdf, application/msword, application/vnd.openxmlformats-officedocument.wordprocessingml.document, application/rtf, application/vnd.oasis.opendocument.text, text/plain, image/png, image/jpeg, image/webp, image/gif) whose name ends as the type wants, up to ATTACHMENTS_MAX_BYTES (10 MiB). POST the slot's form to its URL (S3's presigned POST, or the gateway's own folder in the embedded default), then send a message with the id in `attachmentIds`. An upload no message references expires (ATTACHMENTS_PENDING_TTL_MS, 24 h). Budget: RATE_LIMIT_UPLOADS_PER_HOUR.
+         */
+        post: operations["requestUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * An upload slot for one file
-     * @description For a member of the conversation: a file of an accepted type (application/pdf, application/msword, application/vnd.openxmlformats-officedocument.wordprocessingml.document, application/rtf, application/vnd.oasis.opendocument.text, text/plain, image/png, image/jpeg, image/webp, image/gif) whose name ends as the type wants, up to ATTACHMENTS_MAX_BYTES (10 MiB). POST the slot's form to its URL (S3's presigned POST, or the gateway's own folder in the embedded default), then send a message with the id in `attachmentIds`. An upload no message references expires (ATTACHMENTS_PENDING_TTL_MS, 24 h). Budget: RATE_LIMIT_UPLOADS_PER_HOUR.
-     */
-    post: operations['requestUpload'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/conversations/{id}/attachments/{attachmentId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/conversations/{id}/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A short-lived download link
+         * @description For members only, for a file a message of this conversation carries; the link answers with Content-Disposition: attachment and expires after ATTACHMENTS_DOWNLOAD_TTL_MS (5 min).
+         */
+        get: operations["getAttachmentLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * A short-lived download link
-     * @description For members only, for a file a message of this conversation carries; the link answers with Content-Disposition: attachment and expires after ATTACHMENTS_DOWNLOAD_TTL_MS (5 min).
-     */
-    get: operations['getAttachmentLink'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/attachments/uploads': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/attachments/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload to the local folder (embedded default only)
+         * @description What an upload slot's URL points to when no bucket is set: the slot's fields, then the file (`file`, last). The signature, the expiry, the type and the exact size are checked; a file past its size is cut off.
+         */
+        post: operations["uploadLocalFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Upload to the local folder (embedded default only)
-     * @description What an upload slot's URL points to when no bucket is set: the slot's fields, then the file (`file`, last). The signature, the expiry, the type and the exact size are checked; a file past its size is cut off.
-     */
-    post: operations['uploadLocalFile'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/attachments/files/{key}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/attachments/files/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download from the local folder (embedded default only)
+         * @description What a download link points to when no bucket is set; signed and expiring. Answers with Content-Disposition: attachment and X-Content-Type-Options: nosniff.
+         */
+        get: operations["downloadLocalFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Download from the local folder (embedded default only)
-     * @description What a download link points to when no bucket is set; signed and expiring. Answers with Content-Disposition: attachment and X-Content-Type-Options: nosniff.
-     */
-    get: operations['downloadLocalFile'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/health': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Load balancer target check: is this instance fit to serve?
+         * @description Fails (503) only for what is wrong with this instance: draining after SIGTERM, or its heap nearly exhausted. The store and Redis are reported under `dependencies` but never fail it: a shared dependency failing over looks the same on every instance, and replacing them all would turn a failover into an outage.
+         */
+        get: operations["getTargetHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Load balancer target check: is this instance fit to serve?
-     * @description Fails (503) only for what is wrong with this instance: draining after SIGTERM, or its heap nearly exhausted. The store and Redis are reported under `dependencies` but never fail it: a shared dependency failing over looks the same on every instance, and replacing them all would turn a failover into an outage.
-     */
-    get: operations['getTargetHealth'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/health/ready': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dependencies: can this instance do everything right now?
+         * @description Fails (503) while the store or Redis does not answer within 1 s, or while draining. For operators, alarms and the local stack, not for the load balancer.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Dependencies: can this instance do everything right now?
-     * @description Fails (503) while the store or Redis does not answer within 1 s, or while draining. For operators, alarms and the local stack, not for the load balancer.
-     */
-    get: operations['getReadiness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/health/live': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The process answers
+         * @description Nothing else is checked: never depends on Redis or the store.
+         */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * The process answers
-     * @description Nothing else is checked: never depends on Redis or the store.
-     */
-    get: operations['getLiveness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/metrics': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (not on the public port in production)
+         * @description On the main port in development and test. In production it is served only by a separate listener (METRICS_PORT, default 9464 on 127.0.0.1) for the scraper.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Prometheus metrics (not on the public port in production)
-     * @description On the main port in development and test. In production it is served only by a separate listener (METRICS_PORT, default 9464 on 127.0.0.1) for the scraper.
-     */
-    get: operations['getMetrics'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/openapi.json': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This document (development and test only)
+         * @description Not served in production: generate clients from docs/openapi.json in the repository.
+         */
+        get: operations["getOpenApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * This document (development and test only)
-     * @description Not served in production: generate clients from docs/openapi.json in the repository.
-     */
-    get: operations['getOpenApiDocument'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/dev/token': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/dev/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mint a token for any identity (development only)
+         * @description Exists only when NODE_ENV is development or test and the public development secret is in use: never in production, where tokens come from the JobSphere identity service.
+         */
+        post: operations["mintDevToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Mint a token for any identity (development only)
-     * @description Exists only when NODE_ENV is development or test and the public development secret is in use: never in production, where tokens come from the JobSphere identity service.
-     */
-    post: operations['mintDevToken'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: {
-    CreateConversation:
-      | components['schemas']['OpenDirectConversation']
-      | components['schemas']['CreateGroupConversation'];
-    OpenDirectConversation: {
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      kind: 'direct';
-      userId: string;
-      jobId?: string;
-      applicationId?: string;
-    };
-    CreateGroupConversation: {
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      kind: 'group';
-      /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
-      title: string;
-      /** @description Besides the creator; the creator's own id and repeats are ignored. */
-      memberIds: string[];
-      jobId?: string;
-      applicationId?: string;
-    };
-    MarkRead: {
-      /** @description The newest seq read. */
-      seq: number;
-    };
-    ServiceOpenConversation: {
-      /** @description Chosen by the caller: repeating a request with it changes nothing. */
-      idempotencyKey: string;
-      /** @enum {string} */
-      kind: 'direct' | 'group';
-      /** @description Everyone in it: exactly two for a direct conversation. */
-      memberIds: string[];
-      /** @description The owner, one of memberIds (default: the first). */
-      createdBy?: string;
-      /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
-      title?: string;
-      jobId?: string;
-      applicationId?: string;
-    };
-    ServiceConversationPatch: {
-      /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
-      title?: string;
-      archived?: boolean;
-    };
-    SystemMessage: {
-      /** @description Chosen by the caller: repeating a request with it changes nothing. */
-      idempotencyKey: string;
-      /** @description Up to 4000 UTF-16 code units, not blank, no control characters. */
-      body: string;
-    };
-    AddMembers: {
-      userIds: string[];
-    };
-    UploadRequest: {
-      conversationId: string;
-      /** @description The name shown to readers, up to 200 characters. */
-      fileName: string;
-      /** @description One of: application/pdf, application/msword, application/vnd.openxmlformats-officedocument.wordprocessingml.document, application/rtf, application/vnd.oasis.opendocument.text, text/plain, image/png, image/jpeg, image/webp, image/gif. */
-      contentType: string;
-      /** @description Bytes: the upload must be exactly this size. */
-      size: number;
-    };
-    DevTokenRequest: {
-      userId: string;
-      /** @enum {string} */
-      role: 'candidate' | 'recruiter' | 'admin';
-    };
-    /** @description A conversation as the caller sees it. */
-    ConversationDto: {
-      id: string;
-      /** @enum {string} */
-      kind: 'direct' | 'group';
-      title?: string;
-      jobId?: string;
-      applicationId?: string;
-      members: components['schemas']['ConversationMemberDto'][];
-      createdBy: string;
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      createdAt: string;
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      lastActivityAt: string;
-      lastMessage?: components['schemas']['MessagePreviewDto'];
-      /** @description Set while this is a request (pending) or after its recipient declined it. */
-      request?: components['schemas']['MessageRequestDto'];
-      /** @description One of the two people blocked the other. */
-      blocked: boolean;
-      /** @description Seq of the newest message (0 when empty). */
-      lastSeq: number;
-      /** @description The change cursor: a device holding the conversation up to here syncs from it. */
-      version: number;
-      /** @description The caller's read position. */
-      lastReadSeq: number;
-      unreadCount: number;
-      /** @description Closed by the platform. */
-      archived?: boolean;
-    };
-    ConversationMemberDto: {
-      userId: string;
-      /** @enum {string} */
-      role: 'owner' | 'member';
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      joinedAt: string;
-      /** @description What this member has read ("seen"). */
-      lastReadSeq: number;
-    };
-    /** @description The newest message, its body cut to a preview. */
-    MessagePreviewDto: {
-      id: string;
-      /** @description Position in the conversation: order by it. */
-      seq: number;
-      senderId: string;
-      /** @description Empty once the message was deleted (see deletedAt). */
-      body: string;
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      createdAt: string;
-      deleted?: boolean;
-    };
-    /** @description A direct conversation with someone never talked to: the opener waits, the recipient answers. */
-    MessageRequestDto: {
-      from: string;
-      to: string;
-      /** @enum {string} */
-      state: 'pending' | 'declined';
-    };
-    Error: {
-      error: components['schemas']['ErrorBody'];
-    };
-    ErrorBody: {
-      code: components['schemas']['ErrorCode'];
-      /** @description Safe to show; never echoes the request. */
-      message: string;
-      issues?: components['schemas']['ErrorIssue'][];
-      /** @description With RATE_LIMITED: when to retry. */
-      retryAfterMs?: number;
-    };
-    /**
-     * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
-     * @enum {string}
-     */
-    ErrorCode:
-      | 'INVALID_PAYLOAD'
-      | 'UNAUTHORIZED'
-      | 'FORBIDDEN'
-      | 'BLOCKED'
-      | 'REQUEST_PENDING'
-      | 'REQUEST_DECLINED'
-      | 'EDIT_WINDOW_PASSED'
-      | 'NOT_FOUND'
-      | 'NOT_A_MEMBER'
-      | 'CONFLICT'
-      | 'RATE_LIMITED'
-      | 'TOO_MANY_CONNECTIONS'
-      | 'PAYLOAD_TOO_LARGE'
-      | 'UNSUPPORTED_MEDIA_TYPE'
-      | 'UNKNOWN_EVENT'
-      | 'UNAVAILABLE'
-      | 'INTERNAL';
-    ErrorIssue: {
-      /** @description The invalid field, dot-separated; `(root)` for all. */
-      path: string;
-      message: string;
-    };
-    /** @description Most recently active first. */
-    ConversationList: {
-      conversations: components['schemas']['ConversationDto'][];
-      /** @description Pass as `cursor` for the next page. */
-      nextCursor?: string;
-      /** @description Unread messages over the caller's most recently active conversations. */
-      totalUnread: number;
-      /** @description True when the caller has more conversations than `totalUnread` counts. */
-      totalUnreadCapped: boolean;
-    };
-    HistoryPage: {
-      /** @description Ascending by seq. */
-      messages: components['schemas']['MessageDto'][];
-      /** @description More messages beyond this page, that direction. */
-      hasMore: boolean;
-    };
-    /** @description A stored message, in its current state. */
-    MessageDto: {
-      id: string;
-      conversationId: string;
-      /** @description Position in the conversation: order by it. */
-      seq: number;
-      /** @description The conversation's version at this message's last change (the sync cursor). */
-      version: number;
-      senderId: string;
-      clientMessageId: string;
-      /**
-       * @description 'system' messages are posted by the platform and shown apart.
-       * @enum {string}
-       */
-      kind: 'user' | 'system';
-      /** @description Empty once the message was deleted (see deletedAt). */
-      body: string;
-      attachments?: components['schemas']['MessageAttachment'][];
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      createdAt: string;
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      editedAt?: string;
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      deletedAt?: string;
-    };
-    /** @description A file the message carries (uploaded first). */
-    MessageAttachment: {
-      id: string;
-      fileName: string;
-      contentType: string;
-      /** @description Bytes. */
-      size: number;
-    };
-    ReadResult: {
-      conversationId: string;
-      lastReadSeq: number;
-      unreadCount: number;
-    };
-    Blocked: {
-      /** @constant */
-      blocked: true;
-    };
-    Unblocked: {
-      /** @constant */
-      blocked: false;
-    };
-    BlockedUsersPage: {
-      users: {
-        userId: string;
+    schemas: {
+        CreateConversation: components["schemas"]["OpenDirectConversation"] | components["schemas"]["CreateGroupConversation"];
+        OpenDirectConversation: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "direct";
+            userId: string;
+            jobId?: string;
+            applicationId?: string;
+        };
+        CreateGroupConversation: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "group";
+            /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
+            title: string;
+            /** @description Besides the creator; the creator's own id and repeats are ignored. */
+            memberIds: string[];
+            jobId?: string;
+            applicationId?: string;
+        };
+        MarkRead: {
+            /** @description The newest seq read. */
+            seq: number;
+        };
+        ServiceOpenConversation: {
+            /** @description Chosen by the caller: repeating a request with it changes nothing. */
+            idempotencyKey: string;
+            /** @enum {string} */
+            kind: "direct" | "group";
+            /** @description Everyone in it: exactly two for a direct conversation. */
+            memberIds: string[];
+            /** @description The owner, one of memberIds (default: the first). */
+            createdBy?: string;
+            /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
+            title?: string;
+            jobId?: string;
+            applicationId?: string;
+        };
+        ServiceConversationPatch: {
+            /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
+            title?: string;
+            archived?: boolean;
+        };
+        SystemMessage: {
+            /** @description Chosen by the caller: repeating a request with it changes nothing. */
+            idempotencyKey: string;
+            /** @description Up to 4000 UTF-16 code units, not blank, no control characters. */
+            body: string;
+        };
+        AddMembers: {
+            userIds: string[];
+        };
+        UploadRequest: {
+            conversationId: string;
+            /** @description The name shown to readers, up to 200 characters. */
+            fileName: string;
+            /** @description One of: application/pdf, application/msword, application/vnd.openxmlformats-officedocument.wordprocessingml.document, application/rtf, application/vnd.oasis.opendocument.text, text/plain, image/png, image/jpeg, image/webp, image/gif. */
+            contentType: string;
+            /** @description Bytes: the upload must be exactly this size. */
+            size: number;
+        };
+        DevTokenRequest: {
+            userId: string;
+            /** @enum {string} */
+            role: "candidate" | "recruiter" | "admin";
+        };
+        /** @description A conversation as the caller sees it. */
+        ConversationDto: {
+            id: string;
+            /** @enum {string} */
+            kind: "direct" | "group";
+            title?: string;
+            jobId?: string;
+            applicationId?: string;
+            members: components["schemas"]["ConversationMemberDto"][];
+            createdBy: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            lastActivityAt: string;
+            lastMessage?: components["schemas"]["MessagePreviewDto"];
+            /** @description Set while this is a request (pending) or after its recipient declined it. */
+            request?: components["schemas"]["MessageRequestDto"];
+            /** @description One of the two people blocked the other. */
+            blocked: boolean;
+            /** @description Seq of the newest message (0 when empty). */
+            lastSeq: number;
+            /** @description The change cursor: a device holding the conversation up to here syncs from it. */
+            version: number;
+            /** @description The caller's read position. */
+            lastReadSeq: number;
+            unreadCount: number;
+            /** @description Closed by the platform. */
+            archived?: boolean;
+        };
+        ConversationMemberDto: {
+            userId: string;
+            /** @enum {string} */
+            role: "owner" | "member";
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            joinedAt: string;
+            /** @description What this member has read ("seen"). */
+            lastReadSeq: number;
+        };
+        /** @description The newest message, its body cut to a preview. */
+        MessagePreviewDto: {
+            id: string;
+            /** @description Position in the conversation: order by it. */
+            seq: number;
+            senderId: string;
+            /** @description Empty once the message was deleted (see deletedAt). */
+            body: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            createdAt: string;
+            deleted?: boolean;
+        };
+        /** @description A direct conversation with someone never talked to: the opener waits, the recipient answers. */
+        MessageRequestDto: {
+            from: string;
+            to: string;
+            /** @enum {string} */
+            state: "pending" | "declined";
+        };
+        Error: {
+            error: components["schemas"]["ErrorBody"];
+        };
+        ErrorBody: {
+            code: components["schemas"]["ErrorCode"];
+            /** @description Safe to show; never echoes the request. */
+            message: string;
+            issues?: components["schemas"]["ErrorIssue"][];
+            /** @description With RATE_LIMITED: when to retry. */
+            retryAfterMs?: number;
+        };
         /**
-         * Format: date-time
-         * @description ISO 8601, UTC (`Date.toISOString()`).
+         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
+         * @enum {string}
          */
-        since: string;
-      }[];
-      nextCursor?: string;
-    };
-    /** @description The report was taken; nothing more is said. */
-    ReportReceipt: {
-      id: string;
-      /** @constant */
-      status: 'open';
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      createdAt: string;
-    };
-    ReportsPage: {
-      reports: components['schemas']['ReportDto'][];
-      nextCursor?: string;
-    };
-    /** @description A report as moderators see it. */
-    ReportDto: {
-      id: string;
-      /** @enum {string} */
-      status: 'open' | 'resolved';
-      /** @enum {string} */
-      reason: 'spam' | 'harassment' | 'scam' | 'inappropriate' | 'other';
-      note?: string;
-      conversationId: string;
-      messageId?: string;
-      reporterId: string;
-      reportedUserId: string;
-      /** @description The message as it was when reported. */
-      snapshot?: {
-        senderId: string;
-        body: string;
-        /**
-         * Format: date-time
-         * @description ISO 8601, UTC (`Date.toISOString()`).
-         */
-        createdAt: string;
-      };
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      createdAt: string;
-      /** @enum {string} */
-      resolution?: 'dismissed' | 'message_deleted';
-      resolvedBy?: string;
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      resolvedAt?: string;
-    };
-    ServiceConversationResult: {
-      conversation: components['schemas']['ConversationDto'];
-      /** @description False when the key or the pair had one already. */
-      created: boolean;
-    };
-    SendResult: {
-      message: components['schemas']['MessageDto'];
-      /** @description This clientMessageId was already stored. */
-      duplicate: boolean;
-    };
-    ErasureResult: {
-      userId: string;
-      /** @description False when the step budget ran out first: call again (it is idempotent). */
-      complete: boolean;
-      messagesRedacted: number;
-      conversationsLeft: number;
-    };
-    UserExport: {
-      userId: string;
-      /** Format: date-time */
-      exportedAt: string;
-      conversations: components['schemas']['ConversationDto'][];
-      /** @description Sent by the user, oldest first. */
-      messages: components['schemas']['MessageDto'][];
-      /** @description A cap was reached: not everything is here. */
-      truncated: boolean;
-    };
-    DeadLettersPage: {
-      entries: components['schemas']['DeadLetter'][];
-      nextCursor?: string;
-    };
-    DeadLetter: {
-      id: string;
-      endpoint: string;
-      attempts: number;
-      lastError?: string;
-      /** Format: date-time */
-      createdAt: string;
-      /** @description The event as it would be sent. */
-      event: {
-        [key: string]: unknown;
-      };
-    };
-    /** @description Where and how to upload one file. */
-    UploadSlot: {
-      /** @description Put it in `attachmentIds` of `message:send`. */
-      id: string;
-      /** @description POST a multipart/form-data form to `url`: every entry of `fields`, then the file as the last part, named `file`. The type and the exact size are enforced there. */
-      upload: {
-        url: string;
-        /** @constant */
-        method: 'POST';
-        fields: {
-          [key: string]: string;
+        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "EDIT_WINDOW_PASSED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
+        ErrorIssue: {
+            /** @description The invalid field, dot-separated; `(root)` for all. */
+            path: string;
+            message: string;
         };
-      };
-      /**
-       * Format: date-time
-       * @description Upload before this.
-       */
-      expiresAt: string;
-    };
-    /** @description A short-lived link to an attached file. */
-    DownloadLink: {
-      /** @description GET it before `expiresAt`; answers as an attachment. */
-      url: string;
-      /**
-       * Format: date-time
-       * @description ISO 8601, UTC (`Date.toISOString()`).
-       */
-      expiresAt: string;
-    };
-    /** @description This instance's checks (lifecycle, heap) and, apart, its dependencies'. */
-    TargetHealth: {
-      /** @enum {string} */
-      status: 'ok' | 'error' | 'shutting_down';
-      /** @description The checks that are up. */
-      info?: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-      /** @description The checks that are down. */
-      error?: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-      /** @description Every check. */
-      details: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-      /** @description Store and Redis, each pinged with a 1 s timeout: reported, never failing. */
-      dependencies: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-    };
-    /** @description One check: up or down, with its details. */
-    HealthCheck: {
-      /** @enum {string} */
-      status: 'up' | 'down';
-    } & {
-      [key: string]: unknown;
-    };
-    HealthReport: {
-      /** @enum {string} */
-      status: 'ok' | 'error' | 'shutting_down';
-      /** @description The checks that are up. */
-      info?: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-      /** @description The checks that are down. */
-      error?: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-      /** @description Every check. */
-      details: {
-        [key: string]: components['schemas']['HealthCheck'];
-      };
-    };
-    Liveness: {
-      /** @constant */
-      status: 'ok';
-    };
-    DevToken: {
-      /** @description An access token signed with the development secret. */
-      token: string;
-    };
-  };
-  responses: {
-    /** @description The JSON, a body field or a query parameter is invalid; `issues` lists each one. Codes: INVALID_PAYLOAD. */
-    BadRequest: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+        /** @description Most recently active first. */
+        ConversationList: {
+            conversations: components["schemas"]["ConversationDto"][];
+            /** @description Pass as `cursor` for the next page. */
+            nextCursor?: string;
+            /** @description Unread messages over the caller's most recently active conversations. */
+            totalUnread: number;
+            /** @description True when the caller has more conversations than `totalUnread` counts. */
+            totalUnreadCapped: boolean;
+        };
+        HistoryPage: {
+            /** @description Ascending by seq. */
+            messages: components["schemas"]["MessageDto"][];
+            /** @description More messages beyond this page, that direction. */
+            hasMore: boolean;
+        };
+        /** @description A stored message, in its current state. */
+        MessageDto: {
+            id: string;
+            conversationId: string;
+            /** @description Position in the conversation: order by it. */
+            seq: number;
+            /** @description The conversation's version at this message's last change (the sync cursor). */
+            version: number;
+            senderId: string;
+            clientMessageId: string;
+            /**
+             * @description 'system' messages are posted by the platform and shown apart.
+             * @enum {string}
+             */
+            kind: "user" | "system";
+            /** @description Empty once the message was deleted (see deletedAt). */
+            body: string;
+            attachments?: components["schemas"]["MessageAttachment"][];
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            editedAt?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            deletedAt?: string;
+        };
+        /** @description A file the message carries (uploaded first). */
+        MessageAttachment: {
+            id: string;
+            fileName: string;
+            contentType: string;
+            /** @description Bytes. */
+            size: number;
+        };
+        ReadResult: {
+            conversationId: string;
+            lastReadSeq: number;
+            unreadCount: number;
+        };
+        Blocked: {
+            /** @constant */
+            blocked: true;
+        };
+        Unblocked: {
+            /** @constant */
+            blocked: false;
+        };
+        BlockedUsersPage: {
+            users: {
+                userId: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601, UTC (`Date.toISOString()`).
+                 */
+                since: string;
+            }[];
+            nextCursor?: string;
+        };
+        /** @description The report was taken; nothing more is said. */
+        ReportReceipt: {
+            id: string;
+            /** @constant */
+            status: "open";
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            createdAt: string;
+        };
+        ReportsPage: {
+            reports: components["schemas"]["ReportDto"][];
+            nextCursor?: string;
+        };
+        /** @description A report as moderators see it. */
+        ReportDto: {
+            id: string;
             /** @enum {string} */
-            code: 'INVALID_PAYLOAD';
-          };
-        };
-      };
-    };
-    /** @description Missing, invalid or expired bearer token: get a fresh one and retry once. Codes: UNAUTHORIZED. */
-    Unauthorized: {
-      headers: {
-        /** @description RFC 6750: `Bearer realm="jobsphere-chat"`, with `error="invalid_token"` when one was sent. */
-        'WWW-Authenticate': string;
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+            status: "open" | "resolved";
             /** @enum {string} */
-            code: 'UNAUTHORIZED';
-          };
-        };
-      };
-    };
-    /** @description Not allowed: for the caller's role, or by a trust rule (a block between the two people, a message request waiting for its answer or declined, the edit window passed, a message of someone else). Codes: FORBIDDEN, BLOCKED, REQUEST_PENDING, REQUEST_DECLINED, EDIT_WINDOW_PASSED. */
-    Forbidden: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+            reason: "spam" | "harassment" | "scam" | "inappropriate" | "other";
+            note?: string;
+            conversationId: string;
+            messageId?: string;
+            reporterId: string;
+            reportedUserId: string;
+            /** @description The message as it was when reported. */
+            snapshot?: {
+                senderId: string;
+                body: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601, UTC (`Date.toISOString()`).
+                 */
+                createdAt: string;
+            };
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            createdAt: string;
             /** @enum {string} */
-            code:
-              | 'FORBIDDEN'
-              | 'BLOCKED'
-              | 'REQUEST_PENDING'
-              | 'REQUEST_DECLINED'
-              | 'EDIT_WINDOW_PASSED';
-          };
+            resolution?: "dismissed" | "message_deleted";
+            resolvedBy?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            resolvedAt?: string;
         };
-      };
-    };
-    /** @description The body is over HTTP_MAX_BODY_BYTES (64 KiB). Codes: PAYLOAD_TOO_LARGE. */
-    PayloadTooLarge: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+        ServiceConversationResult: {
+            conversation: components["schemas"]["ConversationDto"];
+            /** @description False when the key or the pair had one already. */
+            created: boolean;
+        };
+        SendResult: {
+            message: components["schemas"]["MessageDto"];
+            /** @description This clientMessageId was already stored. */
+            duplicate: boolean;
+        };
+        ErasureResult: {
+            userId: string;
+            /** @description False when the step budget ran out first: call again (it is idempotent). */
+            complete: boolean;
+            messagesRedacted: number;
+            conversationsLeft: number;
+        };
+        UserExport: {
+            userId: string;
+            /** Format: date-time */
+            exportedAt: string;
+            conversations: components["schemas"]["ConversationDto"][];
+            /** @description Sent by the user, oldest first. */
+            messages: components["schemas"]["MessageDto"][];
+            /** @description A cap was reached: not everything is here. */
+            truncated: boolean;
+        };
+        DeadLettersPage: {
+            entries: components["schemas"]["DeadLetter"][];
+            nextCursor?: string;
+        };
+        DeadLetter: {
+            id: string;
+            endpoint: string;
+            attempts: number;
+            lastError?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The event as it would be sent. */
+            event: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description Where and how to upload one file. */
+        UploadSlot: {
+            /** @description Put it in `attachmentIds` of `message:send`. */
+            id: string;
+            /** @description POST a multipart/form-data form to `url`: every entry of `fields`, then the file as the last part, named `file`. The type and the exact size are enforced there. */
+            upload: {
+                url: string;
+                /** @constant */
+                method: "POST";
+                fields: {
+                    [key: string]: string;
+                };
+            };
+            /**
+             * Format: date-time
+             * @description Upload before this.
+             */
+            expiresAt: string;
+        };
+        /** @description A short-lived link to an attached file. */
+        DownloadLink: {
+            /** @description GET it before `expiresAt`; answers as an attachment. */
+            url: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC (`Date.toISOString()`).
+             */
+            expiresAt: string;
+        };
+        /** @description This instance's checks (lifecycle, heap) and, apart, its dependencies'. */
+        TargetHealth: {
             /** @enum {string} */
-            code: 'PAYLOAD_TOO_LARGE';
-          };
+            status: "ok" | "error" | "shutting_down";
+            /** @description The checks that are up. */
+            info?: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            /** @description The checks that are down. */
+            error?: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            /** @description Every check. */
+            details: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            /** @description Store and Redis, each pinged with a 1 s timeout: reported, never failing. */
+            dependencies: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
         };
-      };
-    };
-    /** @description A body that is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
-    UnsupportedMediaType: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+        /** @description One check: up or down, with its details. */
+        HealthCheck: {
             /** @enum {string} */
-            code: 'UNSUPPORTED_MEDIA_TYPE';
-          };
+            status: "up" | "down";
+        } & {
+            [key: string]: unknown;
         };
-      };
-    };
-    /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). Codes: RATE_LIMITED. */
-    TooManyRequests: {
-      headers: {
-        /** @description Seconds to wait before retrying. */
-        'Retry-After': number;
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
+        HealthReport: {
             /** @enum {string} */
-            code: 'RATE_LIMITED';
-          };
+            status: "ok" | "error" | "shutting_down";
+            /** @description The checks that are up. */
+            info?: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            /** @description The checks that are down. */
+            error?: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+            /** @description Every check. */
+            details: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
         };
-      };
-    };
-    /** @description A bug. The message never carries internals. Codes: INTERNAL. */
-    InternalError: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
-            /** @enum {string} */
-            code: 'INTERNAL';
-          };
+        Liveness: {
+            /** @constant */
+            status: "ok";
         };
-      };
-    };
-    /** @description The store did not answer in time: retry. Nothing was acknowledged, though a write may still land (opening a direct conversation and marking read are safe to repeat). Codes: UNAVAILABLE. */
-    Unavailable: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
-            /** @enum {string} */
-            code: 'UNAVAILABLE';
-          };
+        DevToken: {
+            /** @description An access token signed with the development secret. */
+            token: string;
         };
-      };
     };
-    /** @description No such conversation (or message, report) for the caller: the same answer whether it exists or not, so ids cannot be probed. Codes: NOT_FOUND, NOT_A_MEMBER. */
-    NotFound: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
-            /** @enum {string} */
-            code: 'NOT_FOUND' | 'NOT_A_MEMBER';
-          };
+    responses: {
+        /** @description The JSON, a body field or a query parameter is invalid; `issues` lists each one. Codes: INVALID_PAYLOAD. */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "INVALID_PAYLOAD";
+                    };
+                };
+            };
         };
-      };
-    };
-    /** @description The change collides with the current state (no request to answer, a message deleted meanwhile): look again. Codes: CONFLICT. */
-    Conflict: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'] & {
-          error: {
-            /** @enum {string} */
-            code: 'CONFLICT';
-          };
+        /** @description Missing, invalid or expired bearer token: get a fresh one and retry once. Codes: UNAUTHORIZED. */
+        Unauthorized: {
+            headers: {
+                /** @description RFC 6750: `Bearer realm="jobsphere-chat"`, with `error="invalid_token"` when one was sent. */
+                "WWW-Authenticate": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED";
+                    };
+                };
+            };
         };
-      };
+        /** @description Not allowed: for the caller's role, or by a trust rule (a block between the two people, a message request waiting for its answer or declined, the edit window passed, a message of someone else). Codes: FORBIDDEN, BLOCKED, REQUEST_PENDING, REQUEST_DECLINED, EDIT_WINDOW_PASSED. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "EDIT_WINDOW_PASSED";
+                    };
+                };
+            };
+        };
+        /** @description The body is over HTTP_MAX_BODY_BYTES (64 KiB). Codes: PAYLOAD_TOO_LARGE. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+        };
+        /** @description A body that is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+        };
+        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). Codes: RATE_LIMITED. */
+        TooManyRequests: {
+            headers: {
+                /** @description Seconds to wait before retrying. */
+                "Retry-After": number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                    };
+                };
+            };
+        };
+        /** @description A bug. The message never carries internals. Codes: INTERNAL. */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "INTERNAL";
+                    };
+                };
+            };
+        };
+        /** @description The store did not answer in time: retry. Nothing was acknowledged, though a write may still land (opening a direct conversation and marking read are safe to repeat). Codes: UNAVAILABLE. */
+        Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "UNAVAILABLE";
+                    };
+                };
+            };
+        };
+        /** @description No such conversation (or message, report) for the caller: the same answer whether it exists or not, so ids cannot be probed. Codes: NOT_FOUND, NOT_A_MEMBER. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "NOT_FOUND" | "NOT_A_MEMBER";
+                    };
+                };
+            };
+        };
+        /** @description The change collides with the current state (no request to answer, a message deleted meanwhile): look again. Codes: CONFLICT. */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "CONFLICT";
+                    };
+                };
+            };
+        };
     };
-  };
-  parameters: never;
-  requestBodies: never;
-  headers: never;
-  pathItems: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  listConversations: {
-    parameters: {
-      query?: {
-        /** @description `nextCursor` of the previous page. */
-        cursor?: string;
-        limit?: number;
-        box?: 'inbox' | 'requests';
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description A page of conversations. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ConversationList'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  createConversation: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['CreateConversation'];
-      };
-    };
-    responses: {
-      /** @description That direct conversation already existed. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ConversationDto'];
-        };
-      };
-      /** @description Created. */
-      201: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ConversationDto'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  getConversation: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The conversation. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ConversationDto'];
-        };
-      };
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  listMessages: {
-    parameters: {
-      query?: {
-        /** @description The page just before this seq (paging back). */
-        before?: number;
-        /** @description The page just after this seq (paging forward). */
-        after?: number;
-        limit?: number;
-      };
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description A page of messages. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['HistoryPage'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  markConversationRead: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['MarkRead'];
-      };
-    };
-    responses: {
-      /** @description My read position now. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ReadResult'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  acceptRequest: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The conversation now. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ConversationDto'];
-        };
-      };
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      409: components['responses']['Conflict'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  declineRequest: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The conversation now. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ConversationDto'];
-        };
-      };
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      409: components['responses']['Conflict'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  deleteMessage: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-        /** @description The message id. */
-        messageId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The tombstone. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['MessageDto'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  editMessage: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-        /** @description The message id. */
-        messageId: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': {
-          /** @description Up to 4000 UTF-16 code units, not blank, no control characters. */
-          body: string;
-        };
-      };
-    };
-    responses: {
-      /** @description The message as edited. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['MessageDto'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      409: components['responses']['Conflict'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  blockUser: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The other user. */
-        userId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Blocked. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Blocked'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  unblockUser: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The other user. */
-        userId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Not blocked by the caller. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Unblocked'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  listBlockedUsers: {
-    parameters: {
-      query?: {
-        cursor?: string;
-        limit?: number;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description A page of blocked users. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['BlockedUsersPage'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  report: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': {
-          conversationId: string;
-          messageId?: string;
-          /** @enum {string} */
-          reason: 'spam' | 'harassment' | 'scam' | 'inappropriate' | 'other';
-          note?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Taken. */
-      201: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ReportReceipt'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  listReports: {
-    parameters: {
-      query?: {
-        status?: 'open' | 'resolved';
-        cursor?: string;
-        limit?: number;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description A page of reports. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ReportsPage'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  resolveReport: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The report id. */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': {
-          /** @enum {string} */
-          resolution: 'dismissed' | 'message_deleted';
-        };
-      };
-    };
-    responses: {
-      /** @description The report, resolved. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ReportDto'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  moderateDeleteMessage: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-        /** @description The message id. */
-        messageId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The tombstone. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['MessageDto'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  serviceOpenConversation: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['ServiceOpenConversation'];
-      };
-    };
-    responses: {
-      /** @description It existed already. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ServiceConversationResult'];
-        };
-      };
-      /** @description Created. */
-      201: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ServiceConversationResult'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  serviceChangeConversation: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['ServiceConversationPatch'];
-      };
-    };
-    responses: {
-      /** @description The conversation now. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ConversationDto'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  servicePostSystemMessage: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['SystemMessage'];
-      };
-    };
-    responses: {
-      /** @description That key was stored before. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['SendResult'];
-        };
-      };
-      /** @description Stored. */
-      201: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['SendResult'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  serviceAddMembers: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['AddMembers'];
-      };
-    };
-    responses: {
-      /** @description The conversation now. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ConversationDto'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  serviceRemoveMember: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-        /** @description A user id. */
-        userId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The conversation now. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ConversationDto'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  serviceEraseUser: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description A user id. */
-        userId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description What was done. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ErasureResult'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  serviceExportUser: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description A user id. */
-        userId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The export. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['UserExport'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  serviceListDeadLetters: {
-    parameters: {
-      query?: {
-        cursor?: string;
-        limit?: number;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description A page. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['DeadLettersPage'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  serviceReplayDeadLetter: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The dead letter id. */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Queued again. */
-      204: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  requestUpload: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['UploadRequest'];
-      };
-    };
-    responses: {
-      /** @description The slot. */
-      201: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['UploadSlot'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  getAttachmentLink: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The conversation id. */
-        id: string;
-        attachmentId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The link. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['DownloadLink'];
-        };
-      };
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['Unavailable'];
-    };
-  };
-  uploadLocalFile: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'multipart/form-data': {
-          /** Format: binary */
-          file: string;
-        } & {
-          [key: string]: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Stored. */
-      204: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      400: components['responses']['BadRequest'];
-      403: components['responses']['Forbidden'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  downloadLocalFile: {
-    parameters: {
-      query: {
-        name: string;
-        type: string;
-        expires: string;
-        signature: string;
-      };
-      header?: never;
-      path: {
-        key: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The file, as the type it was uploaded as. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/pdf': string;
-          'application/msword': string;
-          'application/vnd.openxmlformats-officedocument.wordprocessingml.document': string;
-          'application/rtf': string;
-          'application/vnd.oasis.opendocument.text': string;
-          'text/plain': string;
-          'image/png': string;
-          'image/jpeg': string;
-          'image/webp': string;
-          'image/gif': string;
-        };
-      };
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getTargetHealth: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Fit to serve. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['TargetHealth'];
-        };
-      };
-      500: components['responses']['InternalError'];
-      /** @description Draining or unfit: take it out of rotation. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['TargetHealth'];
-        };
-      };
-    };
-  };
-  getReadiness: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Every check is up. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['HealthReport'];
-        };
-      };
-      500: components['responses']['InternalError'];
-      /** @description A check is down (see `error`). */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['HealthReport'];
-        };
-      };
-    };
-  };
-  getLiveness: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Alive. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Liveness'];
-        };
-      };
-    };
-  };
-  getMetrics: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Prometheus text exposition format 0.0.4. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'text/plain': string;
-        };
-      };
-      500: components['responses']['InternalError'];
-    };
-  };
-  getOpenApiDocument: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description OpenAPI 3.1. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-    };
-  };
-  mintDevToken: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['DevTokenRequest'];
-      };
-    };
-    responses: {
-      /** @description A token for that identity. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['DevToken'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-    };
-  };
+    listConversations: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                limit?: number;
+                box?: "inbox" | "requests";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of conversations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateConversation"];
+            };
+        };
+        responses: {
+            /** @description That direct conversation already existed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                /** @description The page just before this seq (paging back). */
+                before?: number;
+                /** @description The page just after this seq (paging forward). */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of messages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    markConversationRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkRead"];
+            };
+        };
+        responses: {
+            /** @description My read position now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    acceptRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    declineRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                /** @description The message id. */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tombstone. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    editMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                /** @description The message id. */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Up to 4000 UTF-16 code units, not blank, no control characters. */
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The message as edited. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    blockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The other user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Blocked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Blocked"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unblockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The other user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Not blocked by the caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unblocked"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listBlockedUsers: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of blocked users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlockedUsersPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    conversationId: string;
+                    messageId?: string;
+                    /** @enum {string} */
+                    reason: "spam" | "harassment" | "scam" | "inappropriate" | "other";
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Taken. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportReceipt"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listReports: {
+        parameters: {
+            query?: {
+                status?: "open" | "resolved";
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reports. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportsPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    resolveReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The report id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    resolution: "dismissed" | "message_deleted";
+                };
+            };
+        };
+        responses: {
+            /** @description The report, resolved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    moderateDeleteMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                /** @description The message id. */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tombstone. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceOpenConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceOpenConversation"];
+            };
+        };
+        responses: {
+            /** @description It existed already. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceConversationResult"];
+                };
+            };
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceConversationResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceChangeConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceConversationPatch"];
+            };
+        };
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    servicePostSystemMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SystemMessage"];
+            };
+        };
+        responses: {
+            /** @description That key was stored before. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendResult"];
+                };
+            };
+            /** @description Stored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceAddMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddMembers"];
+            };
+        };
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceRemoveMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                /** @description A user id. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceEraseUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceExportUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserExport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceListDeadLetters: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLettersPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceReplayDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dead letter id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued again. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    requestUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadRequest"];
+            };
+        };
+        responses: {
+            /** @description The slot. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadSlot"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getAttachmentLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                attachmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadLink"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    uploadLocalFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                } & {
+                    [key: string]: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    downloadLocalFile: {
+        parameters: {
+            query: {
+                name: string;
+                type: string;
+                expires: string;
+                signature: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, as the type it was uploaded as. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "application/msword": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "application/rtf": string;
+                    "application/vnd.oasis.opendocument.text": string;
+                    "text/plain": string;
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/webp": string;
+                    "image/gif": string;
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getTargetHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Fit to serve. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetHealth"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description Draining or unfit: take it out of rotation. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetHealth"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every check is up. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthReport"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description A check is down (see `error`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthReport"];
+                };
+            };
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    mintDevToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DevTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description A token for that identity. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevToken"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
 }
