@@ -27,7 +27,13 @@ import {
 } from '@jobsphere/chat-domain';
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import mongoose, { type Connection, type ConnectOptions, isValidObjectId, Types } from 'mongoose';
+import mongoose, {
+  type Connection,
+  type ConnectOptions,
+  isValidObjectId,
+  type mongo,
+  Types,
+} from 'mongoose';
 import type { MongoCredentialsProvider } from '../../secrets/credentials.js';
 import { reauthenticateOnRefusal } from '../../secrets/mongo-reauth.js';
 import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
@@ -408,10 +414,16 @@ export class MongoConversations implements ConversationStore {
  * A retry, a race on the same clientMessageId or a non-member take the slower path.
  */
 class MongoMessages implements MessageStore {
+  /** The driver's own collection, typed: the send path's commands skip Mongoose's query layer. */
+  private readonly conversationDocs: mongo.Collection<ConversationDoc>;
+
   constructor(
     private readonly models: Models,
     private readonly conversations: MongoConversations,
-  ) {}
+  ) {
+    this.conversationDocs = models.conversations
+      .collection as unknown as mongo.Collection<ConversationDoc>;
+  }
 
   async append(draft: MessageDraft): Promise<AppendResult> {
     if (!isValidObjectId(draft.conversationId)) throw new NotMemberError(draft.conversationId);
@@ -431,32 +443,32 @@ class MongoMessages implements MessageStore {
     const sender = draft.senderId;
     // The platform's own messages come from no member, and no block or request stops them.
     const system = draft.kind === 'system';
-    const doc = await this.models.conversations
-      .findOneAndUpdate(
-        {
-          _id: draft.conversationId,
-          'reservations.k': { $ne: key },
-          ...(!system && {
-            memberIds: sender,
-            blocked: { $ne: true },
-            // No request, or the recipient replying, or the opener within the allowance.
-            $or: [
-              { 'request.state': { $nin: ['pending', 'declined'] } },
-              { 'request.to': sender },
-              { 'request.state': 'pending', 'request.left': { $gt: 0 } },
-            ],
-          }),
-        },
-        {
-          $inc: { lastSeq: 1, version: 1, ...(!system && { 'request.left': -1 }) },
-          $push: { reservations: { $each: [{ k: key, m: 1 }], $slice: -RESERVATIONS_KEPT } },
-        },
-        {
-          returnDocument: 'after',
-          projection: { lastSeq: 1, version: 1, memberIds: 1, request: 1 },
-        },
-      )
-      .lean<Pick<ConversationDoc, 'lastSeq' | 'version' | 'memberIds' | 'request'>>();
+    // The driver's collection, not a Mongoose query: this is the hottest command there is, and
+    // the schema has nothing to cast here (no defaults, no timestamps, reservations are Mixed).
+    const doc = await this.conversationDocs.findOneAndUpdate(
+      {
+        _id: new Types.ObjectId(draft.conversationId),
+        'reservations.k': { $ne: key },
+        ...(!system && {
+          memberIds: sender,
+          blocked: { $ne: true },
+          // No request, or the recipient replying, or the opener within the allowance.
+          $or: [
+            { 'request.state': { $nin: ['pending', 'declined'] } },
+            { 'request.to': sender },
+            { 'request.state': 'pending', 'request.left': { $gt: 0 } },
+          ],
+        }),
+      },
+      {
+        $inc: { lastSeq: 1, version: 1, ...(!system && { 'request.left': -1 }) },
+        $push: { reservations: { $each: [{ k: key, m: 1 }], $slice: -RESERVATIONS_KEPT } },
+      },
+      {
+        returnDocument: 'after',
+        projection: { lastSeq: 1, version: 1, memberIds: 1, request: 1 },
+      },
+    );
     if (!doc) return null;
     return {
       seq: doc.lastSeq,
@@ -580,16 +592,23 @@ class MongoMessages implements MessageStore {
       body: cutText(doc.body, LIMITS.previewLength),
       createdAt: doc.createdAt,
     };
-    const newest = await this.models.conversations.updateOne(
-      { _id: doc.conversationId, lastSeq: doc.seq },
-      {
-        $set: { lastMessage: preview, lastActivityAt: doc.createdAt },
-        ...(Object.keys(read).length > 0 && { $max: read }),
-      },
+    const _id = new Types.ObjectId(doc.conversationId);
+    // One command either way: the preview while this is still the newest seq, and the sender's
+    // read position whatever a newer message did to the preview.
+    await this.conversationDocs.bulkWrite(
+      [
+        {
+          updateOne: {
+            filter: { _id, lastSeq: doc.seq },
+            update: { $set: { lastMessage: preview, lastActivityAt: doc.createdAt } },
+          },
+        },
+        ...(Object.keys(read).length > 0
+          ? [{ updateOne: { filter: { _id }, update: { $max: read } } }]
+          : []),
+      ],
+      { ordered: false },
     );
-    if (newest.matchedCount === 1 || Object.keys(read).length === 0) return;
-    // A newer message holds the preview: only the read position is still ours to move.
-    await this.models.conversations.updateOne({ _id: doc.conversationId }, { $max: read });
   }
 
   private async findByClientMessageId(draft: MessageDraft): Promise<Message | null> {
