@@ -1,5 +1,5 @@
 import { Inject, Logger } from '@nestjs/common';
-import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
+import { type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import {
   CLIENT_EVENTS,
   RateLimitedError,
@@ -63,9 +63,6 @@ export type ChatSocket = Socket<
 type ClientEvent = (typeof CLIENT_EVENTS)[number];
 type Handler = (socket: ChatSocket, payload: unknown) => Promise<unknown>;
 
-/** Warn a socket this long before its token expires, so it can refresh without a drop. */
-const EXPIRY_WARNING_MS = 30_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How soon a client whose socket had too many requests in flight may try again. */
 const IN_FLIGHT_RETRY_MS = 100;
 
@@ -86,11 +83,21 @@ const EVENT_BUDGET: Record<ClientEvent, BudgetScope | undefined> = {
   'user:unblock': 'block',
 };
 
+const KNOWN_EVENTS: ReadonlySet<unknown> = new Set(CLIENT_EVENTS);
+
+/** What a connection holds of the gateway: the same three listeners for every socket. */
+interface SharedListeners {
+  /** Every packet: counted, then dispatched (or answered as an unknown event). */
+  packet: (this: ChatSocket, event: unknown, ...args: unknown[]) => void;
+  disconnect: (this: ChatSocket) => void;
+  error: (this: ChatSocket, error: unknown) => void;
+}
+
 @WebSocketGateway()
-export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnection<ChatSocket> {
+export class ChatGateway implements OnGatewayInit<ChatServer> {
   private readonly logger = new Logger('ChatGateway');
   private readonly handlers: Record<ClientEvent, Handler>;
-  private readonly expiryTimers = new WeakMap<ChatSocket, NodeJS.Timeout[]>();
+  private readonly listeners: SharedListeners;
 
   constructor(
     @Inject(CHAT) private readonly chat: Chat,
@@ -163,10 +170,31 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
       'user:unblock': (socket, payload) =>
         this.chat.unblock(socket.data.principal, parsePayload(userRefSchema, payload).userId),
     };
+    // Socket.IO calls listeners with the socket as `this`: one function serves every socket,
+    // where a closure per socket and event would cost each connection a dozen objects.
+    const onPacket = (socket: ChatSocket, event: unknown, args: unknown[]) =>
+      this.onPacket(socket, event, args);
+    const onDisconnect = (socket: ChatSocket) => this.disconnected(socket);
+    const logger = this.logger;
+    this.listeners = {
+      packet: function (event, ...args) {
+        onPacket(this, event, args);
+      },
+      disconnect: function () {
+        onDisconnect(this);
+      },
+      // Only the server's own errors land here; a client emitting "error" is an unknown event.
+      error: function (error) {
+        if (error instanceof Error) logger.warn(`socket ${this.id}: ${describeError(error)}`);
+      },
+    };
   }
 
   afterInit(server: ChatServer): void {
     this.bus.attach(server);
+    // Bound here, not through Nest's OnGatewayConnection, which builds RxJS streams per client
+    // (ChatIoAdapter leaves connections to this gateway).
+    server.on('connection', (socket) => this.connected(socket));
     // Authentication happens in the handshake: a bad token never reaches `connection`.
     server.use((socket, next) => {
       this.admit(socket).then(
@@ -226,35 +254,37 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     }
   }
 
-  handleConnection(socket: ChatSocket): void {
-    const { principal } = socket.data;
-    this.guard.watch(socket, principal.userId);
-    // Only the server's own errors land here; a client emitting "error" is an unknown event.
-    socket.on('error', (error: unknown) => {
-      if (error instanceof Error) this.logger.warn(`socket ${socket.id}: ${describeError(error)}`);
-    });
-    for (const event of CLIENT_EVENTS) {
-      socket.on(event, (...args: unknown[]) => this.dispatch(socket, event, args));
-    }
-    socket.onAny((event: unknown, ...args: unknown[]) => {
-      if ((CLIENT_EVENTS as readonly unknown[]).includes(event)) return;
-      this.reply(socket, logText(event, 64), args, {
-        ok: false,
-        error: mapError(new UnknownEventError(String(event))).body,
-      });
-    });
-    socket.on('disconnect', () => {
-      this.clearExpiry(socket);
-      this.typing.stopAll(socket.id);
-      this.metrics.connectedSockets.dec();
-      this.presence
-        .disconnected(principal.userId, socket.id)
-        .catch((error: unknown) =>
-          this.logger.warn(`presence update failed: ${describeError(error)}`),
-        );
-    });
+  private connected(socket: ChatSocket): void {
+    this.guard.watch(socket, socket.data.principal.userId);
+    socket.on('error', this.listeners.error);
+    socket.on('disconnect', this.listeners.disconnect);
+    socket.onAny(this.listeners.packet);
     this.metrics.connectedSockets.inc();
-    this.scheduleExpiry(socket);
+  }
+
+  private disconnected(socket: ChatSocket): void {
+    const { userId } = socket.data.principal;
+    this.guard.released(socket, userId);
+    this.typing.stopAll(socket.id);
+    this.metrics.connectedSockets.dec();
+    this.presence
+      .disconnected(userId, socket.id)
+      .catch((error: unknown) =>
+        this.logger.warn(`presence update failed: ${describeError(error)}`),
+      );
+  }
+
+  private onPacket(socket: ChatSocket, event: unknown, args: unknown[]): void {
+    // A flood is cut off before any of it runs.
+    if (!this.guard.packet(socket)) return;
+    if (KNOWN_EVENTS.has(event)) {
+      this.dispatch(socket, event as ClientEvent, args);
+      return;
+    }
+    this.reply(socket, logText(event, 64), args, {
+      ok: false,
+      error: mapError(new UnknownEventError(String(event))).body,
+    });
   }
 
   private dispatch(socket: ChatSocket, event: ClientEvent, args: unknown[]): void {
@@ -313,47 +343,9 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
       throw new UnauthorizedError('token belongs to another user');
     }
     socket.data.principal = { userId: verified.userId, role: verified.role };
+    // The guard's sweep reads it: the old expiry no longer disconnects, the new one warns.
     socket.data.expiresAt = verified.expiresAt;
-    this.scheduleExpiry(socket);
     return { expiresAt: new Date(verified.expiresAt).toISOString() };
-  }
-
-  /** A socket never keeps rights past `exp`: warned first, then disconnected. */
-  private scheduleExpiry(socket: ChatSocket): void {
-    this.clearExpiry(socket);
-    const remaining = socket.data.expiresAt - Date.now();
-    if (remaining > MAX_TIMER_MS) {
-      // setTimeout overflows past ~24.8 days; look again later.
-      const later = setTimeout(() => this.scheduleExpiry(socket), MAX_TIMER_MS);
-      later.unref();
-      this.expiryTimers.set(socket, [later]);
-      return;
-    }
-    const warnIn = Math.max(0, remaining - EXPIRY_WARNING_MS);
-    const timers = [
-      setTimeout(() => {
-        socket.emit('auth:expiring', {
-          expiresAt: new Date(socket.data.expiresAt).toISOString(),
-          graceMs: Math.max(0, socket.data.expiresAt - Date.now()),
-        });
-      }, warnIn),
-      setTimeout(
-        () => {
-          this.logger.log(
-            `token of ${socket.data.principal.userId} expired; disconnecting ${socket.id}`,
-          );
-          socket.disconnect(true);
-        },
-        Math.max(0, remaining),
-      ),
-    ];
-    for (const t of timers) t.unref();
-    this.expiryTimers.set(socket, timers);
-  }
-
-  private clearExpiry(socket: ChatSocket): void {
-    for (const t of this.expiryTimers.get(socket) ?? []) clearTimeout(t);
-    this.expiryTimers.delete(socket);
   }
 }
 

@@ -8,7 +8,10 @@ type AdapterConstructor = NonNullable<ServerOptions['adapter']>;
 /**
  * Creates the Socket.IO server with this deployment's options: ping settings that
  * the load balancer's idle timeout is sized against, a payload cap, CORS, and the
- * Redis adapter when instances share Redis.
+ * Redis adapter when instances share Redis. Connections are the gateway's own
+ * (ChatGateway.afterInit binds them): Nest's per-client plumbing (an RxJS subject,
+ * a disconnect stream and listeners for every socket) would cost each idle socket
+ * about a kilobyte for handlers this app does not declare (no @SubscribeMessage).
  */
 export class ChatIoAdapter extends IoAdapter {
   constructor(
@@ -31,5 +34,9 @@ export class ChatIoAdapter extends IoAdapter {
       serveClient: false,
       ...(this.redisAdapter && { adapter: this.redisAdapter }),
     } as ServerOptions);
+  }
+
+  override bindClientConnect(): void {
+    // Nothing: see the class comment.
   }
 }
