@@ -6,6 +6,11 @@ import { type AppConfig, type BudgetScope } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 
+/** A key's spending not yet told to Redis, while its previous telling is still in flight. */
+interface Untold {
+  points: number;
+}
+
 interface Limiter {
   /** Answers from this instance's memory: no round trip on the request's path. */
   local: RateLimiterMemory;
@@ -20,6 +25,9 @@ interface Limiter {
  * the shared budget is spent. So one user can never exceed the budget on one instance, and
  * across instances only by what was in flight before an instance heard of the others' spending
  * (at most one action per instance when a client acts one at a time).
+ * A key has at most one command to Redis in flight: what it spends meanwhile is added up and
+ * told as one command when the answer comes, so a burst costs Redis one call per round trip,
+ * and a client acting one at a time is told about at once (as before).
  * While Redis is unreachable or stalls, each instance holds the budget on its own (fail open per
  * instance: chat keeps working).
  */
@@ -28,6 +36,8 @@ export class BudgetService {
   private readonly logger = new Logger('Budgets');
   private readonly limiters: Record<BudgetScope, Limiter>;
   private lastSharedError: string | undefined;
+  /** Keys with a command in flight (`scope\0key`), and what they spent since it left. */
+  private readonly inFlight = new Map<string, Untold>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -62,21 +72,44 @@ export class BudgetService {
       this.metrics.rateLimited.inc({ scope });
       throw new RateLimitedError(Math.max(1, rejection.msBeforeNext));
     }
-    shared?.consume(key, points).then(
-      (res) => this.catchUp(local, key, res.consumedPoints),
-      (rejection: unknown) => {
-        if (rejection instanceof RateLimiterRes) {
-          // Spent across instances: refuse here too until the shared window ends.
-          void local.block(key, Math.max(rejection.msBeforeNext, 1) / 1000);
-          return;
-        }
-        const message = rejection instanceof Error ? rejection.message : String(rejection);
-        if (message !== this.lastSharedError) {
-          this.logger.warn(`shared budgets unavailable, holding them per instance: ${message}`);
-        }
-        this.lastSharedError = message;
-      },
-    );
+    if (shared) this.tell(scope, key, points);
+  }
+
+  /**
+   * One command per key at a time. Bounded: the map holds only keys whose command is in flight,
+   * and every command ends within REDIS_COMMAND_TIMEOUT_MS.
+   */
+  private tell(scope: BudgetScope, key: string, points: number): void {
+    const id = `${scope}\u0000${key}`;
+    const waiting = this.inFlight.get(id);
+    if (waiting) {
+      waiting.points += points;
+      return;
+    }
+    const untold: Untold = { points: 0 };
+    this.inFlight.set(id, untold);
+    const { local, shared } = this.limiters[scope];
+    shared!
+      .consume(key, points)
+      .then(
+        (res) => this.catchUp(local, key, res.consumedPoints),
+        (rejection: unknown) => {
+          if (rejection instanceof RateLimiterRes) {
+            // Spent across instances: refuse here too until the shared window ends.
+            void local.block(key, Math.max(rejection.msBeforeNext, 1) / 1000);
+            return;
+          }
+          const message = rejection instanceof Error ? rejection.message : String(rejection);
+          if (message !== this.lastSharedError) {
+            this.logger.warn(`shared budgets unavailable, holding them per instance: ${message}`);
+          }
+          this.lastSharedError = message;
+        },
+      )
+      .finally(() => {
+        this.inFlight.delete(id);
+        if (untold.points > 0) this.tell(scope, key, untold.points);
+      });
   }
 
   /** Brings the local count up to what the other instances spent (it never goes down here). */
@@ -89,6 +122,11 @@ export class BudgetService {
   async refund(scope: BudgetScope, key: string, points = 1): Promise<void> {
     const { local, shared } = this.limiters[scope];
     await local.reward(key, points);
-    shared?.reward(key, points).catch(() => undefined);
+    if (!shared) return;
+    // Spent while a command was in flight and not told yet: simply not told.
+    const waiting = this.inFlight.get(`${scope}\u0000${key}`);
+    const untold = Math.min(waiting?.points ?? 0, points);
+    if (waiting) waiting.points -= untold;
+    if (points > untold) shared.reward(key, points - untold).catch(() => undefined);
   }
 }
