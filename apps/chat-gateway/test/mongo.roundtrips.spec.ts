@@ -97,4 +97,49 @@ describe('MongoDB round trips of one send', () => {
     expect(repeat.duplicate).toBe(true);
     expect(retry.depth).toBeLessThanOrEqual(2);
   });
+
+  it('gives concurrent sends shared insert and update commands, each send still answered on its own', async () => {
+    const chat = createChat({
+      store,
+      fanout: { toUsers: () => undefined },
+      clock: { now: () => new Date() },
+    });
+    const opened = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        chat.openConversation(alice, { kind: 'direct', userId: `peer-${i}` }),
+      ),
+    );
+    const ids = opened.map((o) => o.conversation.id);
+    commands = [];
+    // 30 sends at once over 10 conversations, and one clientMessageId sent twice at once.
+    const sends = [
+      ...Array.from({ length: 30 }, (_, i) => ({
+        conversationId: ids[i % ids.length]!,
+        clientMessageId: `burst-${i}`,
+        body: `burst ${i}`,
+      })),
+      { conversationId: ids[0]!, clientMessageId: 'burst-0', body: 'burst 0' },
+    ];
+    const results = await Promise.all(sends.map((input) => chat.send(alice, input)));
+    const count = (name: string) => commands.filter((c) => c.name === name).length;
+    console.log(
+      `[figure] 31 concurrent sends on MongoDB: ${count('findAndModify')} findAndModify, ${count('insert')} insert, ${count('update')} update commands`,
+    );
+    expect(count('insert')).toBeLessThan(30);
+    expect(count('update')).toBeLessThan(30);
+    // One of the two attempts at burst-0 stored it, the other answers that same message.
+    const burst0 = results.filter((r) => r.message.clientMessageId === 'burst-0');
+    expect(burst0.map((r) => r.duplicate).sort()).toEqual([false, true]);
+    expect(burst0[0]!.message.id).toBe(burst0[1]!.message.id);
+    // Every conversation has its three messages, seq 1..3, and its preview names the newest.
+    for (const id of ids) {
+      const page = await chat.history(alice, id, { limit: 10 });
+      expect(page.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+      const [conversation] = (
+        await chat.listConversations(alice, { limit: 20 })
+      ).conversations.filter((c) => c.id === id);
+      expect(conversation?.lastMessage?.seq).toBe(3);
+      expect(conversation?.unreadCount).toBe(0);
+    }
+  });
 });

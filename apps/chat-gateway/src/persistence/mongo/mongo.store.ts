@@ -37,6 +37,7 @@ import mongoose, {
 import type { MongoCredentialsProvider } from '../../secrets/credentials.js';
 import { reauthenticateOnRefusal } from '../../secrets/mongo-reauth.js';
 import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
+import { errorsByStatement, GroupCommit } from './group-commit.js';
 import { MongoOutbox, MongoPlatform } from './platform.mongo.js';
 import {
   blockSchema,
@@ -66,6 +67,11 @@ export type Models = ReturnType<typeof defineModels>;
 
 /** Reservations kept per conversation: how many changes back a retry still finds its position. */
 const RESERVATIONS_KEPT = 100;
+/**
+ * Writes of concurrent sends that share one command (group-commit.ts): a batch is bounded so
+ * one command stays small, and so is what may wait for one (past it: UNAVAILABLE at once).
+ */
+const GROUP_COMMIT = { maxBatch: 200, maxWaiting: 5_000 };
 /** Contact upserts per bulk write: a 50-member group makes 2,450 pairs. */
 const CONTACT_BATCH = 1_000;
 /** Direct conversations of one pair a block or unblock updates (one per job context). */
@@ -417,12 +423,42 @@ class MongoMessages implements MessageStore {
   /** The driver's own collection, typed: the send path's commands skip Mongoose's query layer. */
   private readonly conversationDocs: mongo.Collection<ConversationDoc>;
 
+  /** The inserts of concurrent sends, as one insert command per round trip. */
+  private readonly inserts: GroupCommit<MessageDoc>;
+  /** Their previews and read positions, as one update command per round trip. */
+  private readonly bookkeeping: GroupCommit<mongo.AnyBulkWriteOperation<ConversationDoc>[]>;
+
   constructor(
     private readonly models: Models,
     private readonly conversations: MongoConversations,
   ) {
     this.conversationDocs = models.conversations
       .collection as unknown as mongo.Collection<ConversationDoc>;
+    const messageDocs = models.messages.collection as unknown as mongo.Collection<MessageDoc>;
+    this.inserts = new GroupCommit(async (docs) => {
+      try {
+        if (docs.length === 1) await messageDocs.insertOne(docs[0]!);
+        else await messageDocs.insertMany(docs, { ordered: false });
+        return [];
+      } catch (error) {
+        // A duplicate clientMessageId refuses its own message, not the others.
+        return errorsByStatement(error, docs.length);
+      }
+    }, GROUP_COMMIT);
+    this.bookkeeping = new GroupCommit(async (perSend) => {
+      const statements = perSend.flat();
+      try {
+        await this.conversationDocs.bulkWrite(statements, { ordered: false });
+        return [];
+      } catch (error) {
+        const errors = errorsByStatement(error, statements.length);
+        let at = 0;
+        return perSend.map((own) => {
+          const first = errors.slice(at, (at += own.length)).find((e) => e !== undefined);
+          return first;
+        });
+      }
+    }, GROUP_COMMIT);
   }
 
   async append(draft: MessageDraft): Promise<AppendResult> {
@@ -531,7 +567,7 @@ class MongoMessages implements MessageStore {
       version: slot.version,
     };
     const [insert, bookkeeping] = await Promise.allSettled([
-      this.models.messages.collection.insertOne(doc),
+      this.inserts.submit(doc),
       this.recordSend(doc, slot.accepts === true),
     ]);
     if (insert.status === 'rejected') {
@@ -593,22 +629,20 @@ class MongoMessages implements MessageStore {
       createdAt: doc.createdAt,
     };
     const _id = new Types.ObjectId(doc.conversationId);
-    // One command either way: the preview while this is still the newest seq, and the sender's
-    // read position whatever a newer message did to the preview.
-    await this.conversationDocs.bulkWrite(
-      [
-        {
-          updateOne: {
-            filter: { _id, lastSeq: doc.seq },
-            update: { $set: { lastMessage: preview, lastActivityAt: doc.createdAt } },
-          },
+    // Two statements of one update command (shared with concurrent sends): the preview while
+    // this is still the newest seq (so statements may run in any order), and the sender's read
+    // position whatever a newer message did to the preview.
+    await this.bookkeeping.submit([
+      {
+        updateOne: {
+          filter: { _id, lastSeq: doc.seq },
+          update: { $set: { lastMessage: preview, lastActivityAt: doc.createdAt } },
         },
-        ...(Object.keys(read).length > 0
-          ? [{ updateOne: { filter: { _id }, update: { $max: read } } }]
-          : []),
-      ],
-      { ordered: false },
-    );
+      },
+      ...(Object.keys(read).length > 0
+        ? [{ updateOne: { filter: { _id }, update: { $max: read } } }]
+        : []),
+    ]);
   }
 
   private async findByClientMessageId(draft: MessageDraft): Promise<Message | null> {
