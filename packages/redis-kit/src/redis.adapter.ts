@@ -354,6 +354,8 @@ export async function createRedisAdapter(
     // Drop instead of queueing: a late broadcast is worse than a missed one (clients catch up from the store).
     enableOfflineQueue: false,
     shardedSubscribers: cluster,
+    // A broadcast to a group is one publish per member's room, all in one tick: one write.
+    autoPipelining: true,
   });
   const subscriber = buildClient(config, {
     name: `${name}-sub`,

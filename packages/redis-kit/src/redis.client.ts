@@ -27,6 +27,8 @@ export interface InternalClientOptions extends CreateRedisClientOptions {
   commandTimeout?: boolean;
   maxRetriesPerRequest?: number | null;
   keyPrefix?: boolean;
+  /** Commands issued in one tick leave in one write (the adapter's publishes of a broadcast). */
+  autoPipelining?: boolean;
 }
 
 const RETRY_BASE_MS = 50;
@@ -100,6 +102,7 @@ export function buildClient(config: RedisConfig, options: InternalClientOptions)
       slotsRefreshTimeout: Math.min(config.connectTimeoutMs, 2_000),
       lazyConnect: options.lazyConnect ?? false,
       shardedSubscribers: options.shardedSubscribers ?? false,
+      ...(options.autoPipelining && { enableAutoPipelining: true }),
       ...keyPrefix,
       ...offlineQueue,
     };
@@ -114,6 +117,7 @@ export function buildClient(config: RedisConfig, options: InternalClientOptions)
       db: config.db,
       retryStrategy: (times) => backoffDelay(times),
       lazyConnect: options.lazyConnect ?? false,
+      ...(options.autoPipelining && { enableAutoPipelining: true }),
       ...keyPrefix,
       ...offlineQueue,
     });
