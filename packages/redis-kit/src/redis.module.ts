@@ -57,6 +57,8 @@ const sharedProviders: Provider[] = [
       createRedisClient(options.config, {
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.name ? { name: options.name } : {}),
+        // Budgets are told in batches issued in one tick (the gateway's BudgetService).
+        autoPipelining: true,
       }),
     inject: [REDIS_MODULE_OPTIONS],
   },

@@ -6,10 +6,17 @@ import { type AppConfig, type BudgetScope } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 
-/** A key's spending not yet told to Redis, while its previous telling is still in flight. */
+/** A key's spending not told to Redis yet. */
 interface Untold {
+  scope: BudgetScope;
+  key: string;
   points: number;
 }
+
+/** Keys told in one batch at most; the rest go in the next. */
+const TELL_BATCH_MAX = 1_000;
+/** Keys waiting to be told at most (while Redis stalls); past it, spending is held per instance. */
+const UNTOLD_MAX = 20_000;
 
 interface Limiter {
   /** Answers from this instance's memory: no round trip on the request's path. */
@@ -25,9 +32,10 @@ interface Limiter {
  * the shared budget is spent. So one user can never exceed the budget on one instance, and
  * across instances only by what was in flight before an instance heard of the others' spending
  * (at most one action per instance when a client acts one at a time).
- * A key has at most one command to Redis in flight: what it spends meanwhile is added up and
- * told as one command when the answer comes, so a burst costs Redis one call per round trip,
- * and a client acting one at a time is told about at once (as before).
+ * One batch is told to Redis at a time, its calls issued in one tick (one write, with the
+ * client's auto-pipelining); what is spent meanwhile is added up per key and told in the next
+ * batch when the answers come. A busy instance costs Redis one write per round trip, a burst of
+ * one user one call, and a client acting one at a time is told about at once (as before).
  * While Redis is unreachable or stalls, each instance holds the budget on its own (fail open per
  * instance: chat keeps working).
  */
@@ -36,8 +44,9 @@ export class BudgetService {
   private readonly logger = new Logger('Budgets');
   private readonly limiters: Record<BudgetScope, Limiter>;
   private lastSharedError: string | undefined;
-  /** Keys with a command in flight (`scope\0key`), and what they spent since it left. */
-  private readonly inFlight = new Map<string, Untold>();
+  /** Spending not told yet, by `scope\0key`. */
+  private readonly untold = new Map<string, Untold>();
+  private telling = false;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -75,41 +84,46 @@ export class BudgetService {
     if (shared) this.tell(scope, key, points);
   }
 
-  /**
-   * One command per key at a time. Bounded: the map holds only keys whose command is in flight,
-   * and every command ends within REDIS_COMMAND_TIMEOUT_MS.
-   */
   private tell(scope: BudgetScope, key: string, points: number): void {
     const id = `${scope}\u0000${key}`;
-    const waiting = this.inFlight.get(id);
-    if (waiting) {
-      waiting.points += points;
-      return;
+    const waiting = this.untold.get(id);
+    if (waiting) waiting.points += points;
+    else if (this.untold.size < UNTOLD_MAX) this.untold.set(id, { scope, key, points });
+    if (!this.telling) this.tellBatch();
+  }
+
+  /** One batch in flight; when every answer is in, the next. */
+  private tellBatch(): void {
+    const batch: Untold[] = [];
+    for (const [id, entry] of this.untold) {
+      if (batch.length >= TELL_BATCH_MAX) break;
+      this.untold.delete(id);
+      if (entry.points > 0) batch.push(entry);
     }
-    const untold: Untold = { points: 0 };
-    this.inFlight.set(id, untold);
+    this.telling = batch.length > 0;
+    if (!this.telling) return;
+    // Every call is issued here, in this tick: they leave Redis's client as one write.
+    void Promise.allSettled(batch.map((entry) => this.share(entry))).then(() => this.tellBatch());
+  }
+
+  /** Tells Redis; settles within REDIS_COMMAND_TIMEOUT_MS (every command has that deadline). */
+  private share({ scope, key, points }: Untold): Promise<void> {
     const { local, shared } = this.limiters[scope];
-    shared!
-      .consume(key, points)
-      .then(
-        (res) => this.catchUp(local, key, res.consumedPoints),
-        (rejection: unknown) => {
-          if (rejection instanceof RateLimiterRes) {
-            // Spent across instances: refuse here too until the shared window ends.
-            void local.block(key, Math.max(rejection.msBeforeNext, 1) / 1000);
-            return;
-          }
-          const message = rejection instanceof Error ? rejection.message : String(rejection);
-          if (message !== this.lastSharedError) {
-            this.logger.warn(`shared budgets unavailable, holding them per instance: ${message}`);
-          }
-          this.lastSharedError = message;
-        },
-      )
-      .finally(() => {
-        this.inFlight.delete(id);
-        if (untold.points > 0) this.tell(scope, key, untold.points);
-      });
+    return shared!.consume(key, points).then(
+      (res) => this.catchUp(local, key, res.consumedPoints),
+      (rejection: unknown) => {
+        if (rejection instanceof RateLimiterRes) {
+          // Spent across instances: refuse here too until the shared window ends.
+          void local.block(key, Math.max(rejection.msBeforeNext, 1) / 1000);
+          return;
+        }
+        const message = rejection instanceof Error ? rejection.message : String(rejection);
+        if (message !== this.lastSharedError) {
+          this.logger.warn(`shared budgets unavailable, holding them per instance: ${message}`);
+        }
+        this.lastSharedError = message;
+      },
+    );
   }
 
   /** Brings the local count up to what the other instances spent (it never goes down here). */
@@ -123,8 +137,8 @@ export class BudgetService {
     const { local, shared } = this.limiters[scope];
     await local.reward(key, points);
     if (!shared) return;
-    // Spent while a command was in flight and not told yet: simply not told.
-    const waiting = this.inFlight.get(`${scope}\u0000${key}`);
+    // Spent and not told yet: simply not told.
+    const waiting = this.untold.get(`${scope}\u0000${key}`);
     const untold = Math.min(waiting?.points ?? 0, points);
     if (waiting) waiting.points -= untold;
     if (points > untold) shared.reward(key, points - untold).catch(() => undefined);
