@@ -594,6 +594,8 @@ describe.each<Topology>(['standalone', 'cluster'])(
             const leased = await probe
               .collection('outbox')
               .find({
+                // Webhook deliveries only: an offline check A holds is settled, never posted.
+                kind: 'webhook',
                 state: 'pending',
                 lease: { $regex: `^${instanceA}:` },
                 dueAt: { $gt: new Date() },
