@@ -16,6 +16,9 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { RealtimeBus } from '../realtime/realtime-bus.js';
 import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from './presence.store.js';
 
+/** Connections refreshed per heartbeat command batch (3 commands each). */
+const HEARTBEAT_SLICE = 500;
+
 /**
  * Online / offline / last seen. Kept in Redis with expiry (never via adapter round
  * trips), refreshed by each instance's heartbeat, so a dead instance's users fall
@@ -127,7 +130,14 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
         userId,
         connectionId: this.connectionId(socketId),
       }));
-      await this.store.refresh(entries, now + this.config.presence.ttlMs);
+      // In slices, each sent once the last is answered: 15,000 connections are 45,000 commands,
+      // which issued in one go hold the event loop (and every socket) for most of a second.
+      for (let i = 0; i < entries.length; i += HEARTBEAT_SLICE) {
+        await this.store.refresh(
+          entries.slice(i, i + HEARTBEAT_SLICE),
+          now + this.config.presence.ttlMs,
+        );
+      }
       for (const userId of await this.store.sweep(now)) {
         this.announce({ userId, online: false, lastSeenAt: new Date(now).toISOString() });
       }
