@@ -27,7 +27,7 @@ export class GroupCommit<T> {
   private busy = false;
 
   constructor(
-    private readonly run: (items: T[]) => Promise<(unknown | undefined)[]>,
+    private readonly run: (items: T[]) => Promise<unknown[]>,
     private readonly options: GroupCommitOptions,
   ) {}
 
@@ -48,7 +48,7 @@ export class GroupCommit<T> {
       return;
     }
     this.busy = true;
-    const settle = (errors: (unknown | undefined)[]) =>
+    const settle = (errors: unknown[]) =>
       batch.forEach((w, i) => (errors[i] === undefined ? w.resolve() : w.reject(errors[i])));
     // A synchronous throw in `run` refuses the batch like a rejection.
     Promise.resolve()
