@@ -57,7 +57,7 @@ const sharedProviders: Provider[] = [
       createRedisClient(options.config, {
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.name ? { name: options.name } : {}),
-        // Budgets are told in batches issued in one tick (the gateway's BudgetService).
+        // Callers that issue many commands in one tick (batches) pay one write for them.
         autoPipelining: true,
       }),
     inject: [REDIS_MODULE_OPTIONS],

@@ -18,7 +18,7 @@ const SLICE_MS = 100;
 const SLICES = 10;
 const FLOOD_WINDOW_MS = 10_000;
 /** Warn a socket this long before its token expires, so it can refresh without a drop. */
-export const EXPIRY_WARNING_MS = 30_000;
+const EXPIRY_WARNING_MS = 30_000;
 
 /** Requests one socket may have in flight: a client never needs more, and answers cost memory. */
 const MAX_IN_FLIGHT = 64;

@@ -452,11 +452,11 @@ class MongoMessages implements MessageStore {
         return [];
       } catch (error) {
         const errors = errorsByStatement(error, statements.length);
+        // A send is refused by the first of its own statements that failed.
         let at = 0;
-        return perSend.map((own) => {
-          const first = errors.slice(at, (at += own.length)).find((e) => e !== undefined);
-          return first;
-        });
+        return perSend.map((own) =>
+          errors.slice(at, (at += own.length)).find((e) => e !== undefined),
+        );
       }
     }, GROUP_COMMIT);
   }
