@@ -41,6 +41,21 @@ interface RunState {
   drained: (() => void) | undefined;
 }
 
+function newRunState(scheduling: boolean, left: number): RunState {
+  return {
+    ackHist: newHistogram(),
+    outboxHist: newHistogram(),
+    acked: [],
+    resent: 0,
+    ackErrors: 0,
+    firstError: undefined,
+    onWire: 0,
+    scheduling,
+    left,
+    drained: undefined,
+  };
+}
+
 /** A message handed to the SDK whose outcome (acked, refused) is not known yet. */
 interface Outstanding {
   run: RunState;
@@ -239,18 +254,7 @@ async function connectAll(list: DeviceSpec[]): Promise<Reply> {
 }
 
 async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
-  const state: RunState = {
-    ackHist: newHistogram(),
-    outboxHist: newHistogram(),
-    acked: [],
-    resent: 0,
-    ackErrors: 0,
-    firstError: undefined,
-    onWire: 0,
-    scheduling: true,
-    left: 0,
-    drained: undefined,
-  };
+  const state = newRunState(true, 0);
   const lagHist = newHistogram();
   const total = Math.round((cmd.ratePerSec * cmd.durationMs) / 1000);
   const padding = 'x'.repeat(Math.max(0, cmd.bodyBytes - 30));
@@ -324,18 +328,7 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
 async function probeSend(cmd: Extract<Command, { type: 'probe-send' }>): Promise<Reply> {
   const conversation = conversations[cmd.conversation]!;
   const device = devices.get(conversation.senderDevice)!;
-  const state: RunState = {
-    ackHist: newHistogram(),
-    outboxHist: newHistogram(),
-    acked: [],
-    resent: 0,
-    ackErrors: 0,
-    firstError: undefined,
-    onWire: 0,
-    scheduling: false,
-    left: 1,
-    drained: undefined,
-  };
+  const state = newRunState(false, 1);
   const done = new Promise<void>((resolve) => (state.drained = resolve));
   const id = cmd.clientMessageId;
   const sentAt = nowMs();
