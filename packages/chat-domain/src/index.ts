@@ -48,7 +48,6 @@ export {
   nextReadSeq,
   lastMessageSeq,
   readPosition,
-  toPreview,
   cutText,
   approximateBytes,
   utf8Length,
@@ -191,7 +190,13 @@ export {
   type UploadSlot,
   type UploadSlotDto,
 } from './attachments.js';
-export { toMessageDto, toConversationDto, toConversationUpdate, toReportDto } from './mappers.js';
+export {
+  toPreview,
+  toMessageDto,
+  toConversationDto,
+  toConversationUpdate,
+  toReportDto,
+} from './mappers.js';
 export { withDeadline, storeWithDeadline } from './deadline.js';
 export {
   createChat,

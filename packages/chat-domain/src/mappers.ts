@@ -1,11 +1,30 @@
-import { type Conversation, type Message, type Report } from './entities.js';
+import { type Conversation, type Message, type MessagePreview, type Report } from './entities.js';
 import {
   type ConversationDto,
   type ConversationUpdate,
   type MessageDto,
   type ReportDto,
 } from './responses.js';
-import { lastMessageSeq, readPosition, sharesActivity, unreadCount } from './rules.js';
+import {
+  cutText,
+  lastMessageSeq,
+  LIMITS,
+  readPosition,
+  sharesActivity,
+  unreadCount,
+} from './rules.js';
+
+/** What the conversation list shows of a message: the body cut to a preview. */
+export function toPreview(message: Message): MessagePreview {
+  return {
+    id: message.id,
+    seq: message.seq,
+    senderId: message.senderId,
+    body: cutText(message.body, LIMITS.previewLength),
+    createdAt: message.createdAt,
+    ...(message.deletedAt && { deleted: true }),
+  };
+}
 
 export function toMessageDto(m: Message): MessageDto {
   return {

@@ -1,5 +1,6 @@
 import { type Conversation } from './entities.js';
 import { ForbiddenError, NotMemberError, ValidationError } from './errors.js';
+import { toPreview } from './mappers.js';
 import {
   LIMITS,
   assertCanCreateGroup,
@@ -9,7 +10,6 @@ import {
   cutText,
   nextReadSeq,
   readPosition,
-  toPreview,
   unreadCount,
   utf8Length,
 } from './rules.js';

@@ -1,10 +1,4 @@
-import {
-  type Conversation,
-  type JobContext,
-  type Message,
-  type MessagePreview,
-  type Principal,
-} from './entities.js';
+import { type Conversation, type JobContext, type Message, type Principal } from './entities.js';
 import { ForbiddenError, NotMemberError, ValidationError } from './errors.js';
 
 export const LIMITS = {
@@ -143,18 +137,6 @@ export function lastMessageSeq(conversation: Conversation): number {
 /** A member's read position (0 for someone who is not a member). */
 export function readPosition(conversation: Conversation, userId: string): number {
   return conversation.members.find((m) => m.userId === userId)?.lastReadSeq ?? 0;
-}
-
-/** What the conversation list shows of a message: the body cut to a preview. */
-export function toPreview(message: Message): MessagePreview {
-  return {
-    id: message.id,
-    seq: message.seq,
-    senderId: message.senderId,
-    body: cutText(message.body, LIMITS.previewLength),
-    createdAt: message.createdAt,
-    ...(message.deletedAt && { deleted: true }),
-  };
 }
 
 /** Cuts to at most `max` UTF-16 code units without splitting a surrogate pair. */
