@@ -39,4 +39,25 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // One writer per invariant: only the version allocator moves a conversation's version and
+    // seq or pushes its reservations (it also refuses them in what rides along at run time).
+    files: ['apps/chat-gateway/src/persistence/mongo/**/*.ts'],
+    ignores: ['apps/chat-gateway/src/persistence/mongo/version-allocator*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "Property:matches([key.name='$inc'], [key.value='$inc']) > ObjectExpression > Property:matches([key.name=/^(version|lastSeq)$/], [key.value=/^(version|lastSeq)$/])",
+          message: 'Only version-allocator.ts moves version/lastSeq.',
+        },
+        {
+          selector:
+            'Property:matches([key.name=/^\\$(set|push|unset)$/], [key.value=/^\\$(set|push|unset)$/]) > ObjectExpression > Property:matches([key.name=/^(lastSeq|reservations)$/], [key.value=/^(lastSeq|reservations)$/])',
+          message: 'Only version-allocator.ts writes lastSeq or pushes reservations.',
+        },
+      ],
+    },
+  },
 );

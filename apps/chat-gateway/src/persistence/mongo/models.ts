@@ -1,4 +1,5 @@
-import { Schema, type Types } from 'mongoose';
+import type { ErasureRecord, OutboxEntry } from '@jobsphere/chat-domain';
+import { Schema, type Connection, type mongo, type Types } from 'mongoose';
 
 // Collections and indexes. Queries stay within what Amazon DocumentDB supports:
 // no $facet, no collation, no arrayFilters, no pipeline updates, no partial-index filters.
@@ -10,12 +11,13 @@ export interface MemberDoc {
 }
 
 /**
- * One per version handed out, pushed in the same update that takes the version, newest last:
- * the n-th entry from the end holds version `version - n` (and, counting message entries,
- * seq `lastSeq - m`). That is how a retry finds the position its first attempt was given.
+ * One per version handed out, pushed in the same update that takes the version, newest last
+ * (version-allocator.ts is the only writer): the n-th entry from the end holds version
+ * `version - n` (and, counting message entries, seq `lastSeq - m`). That is how a retry finds
+ * the position its first attempt was given.
  */
 export interface ReservationDoc {
-  /** A hash of `<senderId>|<clientMessageId>`: short, so the list stays small. */
+  /** A hash of what took it (`<senderId>|<clientMessageId>` for a send): short, so the list stays small. */
   k: string;
   /** 1 when the change took a seq too (a new message). */
   m: 1 | 0;
@@ -101,7 +103,7 @@ export function readKey(userId: string): string {
   return userId.replaceAll('.', '%2E');
 }
 
-export const conversationSchema = new Schema<ConversationDoc>(
+const conversationSchema = new Schema<ConversationDoc>(
   {
     kind: { type: String, enum: ['direct', 'group'], required: true },
     title: String,
@@ -154,7 +156,7 @@ conversationSchema.index({ directKey: 1 }, { unique: true, sparse: true });
 // The requests a user received, most recent first.
 conversationSchema.index({ 'request.to': 1, lastActivityAt: -1, _id: -1 });
 
-export const messageSchema = new Schema<MessageDoc>(
+const messageSchema = new Schema<MessageDoc>(
   {
     conversationId: { type: String, required: true },
     seq: { type: Number, required: true },
@@ -177,7 +179,7 @@ messageSchema.index({ conversationId: 1, senderId: 1, clientMessageId: 1 }, { un
 // A person's own messages: erasure and export.
 messageSchema.index({ senderId: 1, createdAt: 1 });
 
-export const contactSchema = new Schema<ContactDoc>(
+const contactSchema = new Schema<ContactDoc>(
   {
     userId: { type: String, required: true },
     contactId: { type: String, required: true },
@@ -196,7 +198,7 @@ export interface BlockDoc {
   since: Date;
 }
 
-export const blockSchema = new Schema<BlockDoc>(
+const blockSchema = new Schema<BlockDoc>(
   {
     blocker: { type: String, required: true },
     blocked: { type: String, required: true },
@@ -224,7 +226,7 @@ export interface ReportDoc {
   resolvedAt?: Date;
 }
 
-export const reportSchema = new Schema<ReportDoc>(
+const reportSchema = new Schema<ReportDoc>(
   {
     reporterId: { type: String, required: true },
     reportedUserId: { type: String, required: true },
@@ -244,3 +246,65 @@ export const reportSchema = new Schema<ReportDoc>(
 // The moderation list: newest first, all or by status.
 reportSchema.index({ createdAt: -1, _id: -1 });
 reportSchema.index({ status: 1, createdAt: -1, _id: -1 });
+
+// The server API's collections: the outbox (webhook events and offline checks) and the
+// record of erasures.
+
+export interface OutboxDoc extends Omit<OutboxEntry, 'id'> {
+  _id: string;
+  /** A check that notified is kept until then, so its id cannot be scheduled again (TTL). */
+  expireAt?: Date;
+}
+
+const outboxSchema = new Schema<OutboxDoc>(
+  {
+    _id: { type: String, required: true },
+    kind: { type: String, required: true },
+    endpoint: String,
+    payload: { type: String, required: true },
+    state: { type: String, required: true },
+    attempts: { type: Number, required: true },
+    dueAt: { type: Date, required: true },
+    createdAt: { type: Date, required: true },
+    lastError: String,
+    lease: String,
+    authors: { type: [String], default: [] },
+    expireAt: Date,
+  },
+  { collection: 'outbox', versionKey: false, autoIndex: false },
+);
+// What a deliverer claims: the pending entry due first.
+outboxSchema.index({ state: 1, dueAt: 1 });
+// Dead letters for admins, newest first.
+outboxSchema.index({ state: 1, createdAt: -1, _id: -1 });
+outboxSchema.index({ authors: 1 });
+outboxSchema.index({ expireAt: 1 }, { expireAfterSeconds: 0 });
+
+const erasureSchema = new Schema<ErasureRecord>(
+  {
+    userId: { type: String, required: true },
+    requestedBy: { type: String, required: true },
+    at: { type: Date, required: true },
+    messages: { type: Number, required: true },
+    conversations: { type: Number, required: true },
+  },
+  { collection: 'erasures', versionKey: false, autoIndex: false },
+);
+erasureSchema.index({ userId: 1, at: -1 });
+
+/** Every model of the store, registered once on its connection (`connect` builds their indexes). */
+export function defineModels(connection: Connection) {
+  return {
+    conversations: connection.model('Conversation', conversationSchema),
+    messages: connection.model('Message', messageSchema),
+    contacts: connection.model('Contact', contactSchema),
+    blocks: connection.model('Block', blockSchema),
+    reports: connection.model('Report', reportSchema),
+    // The driver's collection, typed by its string ids (the model's is typed for ObjectIds).
+    outbox: connection.model('OutboxEntry', outboxSchema) as unknown as {
+      collection: mongo.Collection<OutboxDoc>;
+    },
+    erasures: connection.model('Erasure', erasureSchema),
+  };
+}
+export type Models = ReturnType<typeof defineModels>;

@@ -5,183 +5,25 @@ import {
   type ErasureRecord,
   type ErasureStep,
   type Member,
-  type NewOutboxEntry,
-  type OutboxEntry,
-  type OutboxStore,
   type PlatformStore,
   type UserExport,
 } from '@jobsphere/chat-domain';
-import { isValidObjectId, Schema, Types, type Connection, type mongo } from 'mongoose';
-import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
-import {
-  PUBLIC_FIELDS,
-  RESERVATIONS_KEPT,
-  isDuplicateKey,
-  toConversation,
-  toMessage,
-  type Models,
-  type MongoConversations,
-} from './mongo.store.js';
-import { readKey, type ConversationDoc, type MessageDoc } from './schemas.js';
-
-// The server API's collections: the outbox (webhook events and offline checks) and the
-// record of erasures. Their own models, registered on the store's connection.
-
-interface OutboxDoc extends Omit<OutboxEntry, 'id'> {
-  _id: string;
-  /** A check that notified is kept until then, so its id cannot be scheduled again (TTL). */
-  expireAt?: Date;
-}
-
-const outboxSchema = new Schema<OutboxDoc>(
-  {
-    _id: { type: String, required: true },
-    kind: { type: String, required: true },
-    endpoint: String,
-    payload: { type: String, required: true },
-    state: { type: String, required: true },
-    attempts: { type: Number, required: true },
-    dueAt: { type: Date, required: true },
-    createdAt: { type: Date, required: true },
-    lastError: String,
-    lease: String,
-    authors: { type: [String], default: [] },
-    expireAt: Date,
-  },
-  { collection: 'outbox', versionKey: false, autoIndex: false },
-);
-// What a deliverer claims: the pending entry due first.
-outboxSchema.index({ state: 1, dueAt: 1 });
-// Dead letters for admins, newest first.
-outboxSchema.index({ state: 1, createdAt: -1, _id: -1 });
-outboxSchema.index({ authors: 1 });
-outboxSchema.index({ expireAt: 1 }, { expireAfterSeconds: 0 });
-
-const erasureSchema = new Schema<ErasureRecord>(
-  {
-    userId: { type: String, required: true },
-    requestedBy: { type: String, required: true },
-    at: { type: Date, required: true },
-    messages: { type: Number, required: true },
-    conversations: { type: Number, required: true },
-  },
-  { collection: 'erasures', versionKey: false, autoIndex: false },
-);
-erasureSchema.index({ userId: 1, at: -1 });
-
-function toEntry(doc: OutboxDoc): OutboxEntry {
-  const { _id, expireAt: _expire, ...rest } = doc;
-  return { id: _id, ...rest, authors: rest.authors ?? [] };
-}
-
-export class MongoOutbox implements OutboxStore {
-  private readonly model: { collection: mongo.Collection<OutboxDoc> };
-
-  constructor(connection: Connection) {
-    // The driver's collection, typed by its string ids (the model's is typed for ObjectIds).
-    this.model = connection.model('OutboxEntry', outboxSchema) as unknown as {
-      collection: mongo.Collection<OutboxDoc>;
-    };
-  }
-
-  async enqueue(entries: NewOutboxEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    const docs: OutboxDoc[] = entries.map(({ id, ...rest }) => ({
-      _id: id,
-      ...rest,
-      state: 'pending',
-      attempts: 0,
-    }));
-    try {
-      await this.model.collection.insertMany(docs, { ordered: false });
-    } catch (error) {
-      // Ids already there were written by an earlier attempt of the same step: that is the point.
-      const writeErrors = (error as { writeErrors?: { code?: number }[] }).writeErrors;
-      const onlyDuplicates = writeErrors
-        ? writeErrors.every((e) => e.code === 11000)
-        : isDuplicateKey(error);
-      if (!onlyDuplicates) throw error;
-    }
-  }
-
-  async claim(now: Date, leaseMs: number, lease: string): Promise<OutboxEntry | null> {
-    const doc = await this.model.collection.findOneAndUpdate(
-      { state: 'pending', dueAt: { $lte: now } },
-      { $set: { dueAt: new Date(now.getTime() + leaseMs), lease }, $inc: { attempts: 1 } },
-      { sort: { dueAt: 1 }, returnDocument: 'after' },
-    );
-    return doc ? toEntry(doc) : null;
-  }
-
-  async complete(id: string): Promise<void> {
-    await this.model.collection.deleteOne({ _id: id });
-  }
-
-  async settle(id: string, expireAt: Date): Promise<void> {
-    await this.model.collection.updateOne(
-      { _id: id },
-      { $set: { state: 'done', expireAt }, $unset: { lease: 1 } },
-    );
-  }
-
-  async retry(id: string, lease: string, dueAt: Date, error: string): Promise<void> {
-    await this.model.collection.updateOne(
-      { _id: id, lease, state: 'pending' },
-      { $set: { dueAt, lastError: error } },
-    );
-  }
-
-  async deadLetter(id: string, lease: string, error: string): Promise<void> {
-    await this.model.collection.updateOne(
-      { _id: id, lease, state: 'pending' },
-      { $set: { state: 'dead', lastError: error } },
-    );
-  }
-
-  async listDead(page: { limit: number; cursor?: string }) {
-    const filter: Record<string, unknown> = { state: 'dead' };
-    if (page.cursor) {
-      const { at, id } = decodeActivityCursor(page.cursor);
-      filter['$or'] = [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: id } }];
-    }
-    const docs = await this.model.collection
-      .find(filter)
-      .sort({ createdAt: -1, _id: -1 })
-      .limit(page.limit + 1)
-      .toArray();
-    const entries = docs.slice(0, page.limit).map(toEntry);
-    return {
-      entries,
-      ...nextCursorOf(docs.length, page.limit, entries, (i) => [i.createdAt, i.id]),
-    };
-  }
-
-  async replay(id: string, now: Date): Promise<boolean> {
-    const result = await this.model.collection.updateOne(
-      { _id: id, state: 'dead' },
-      { $set: { state: 'pending', attempts: 0, dueAt: now }, $unset: { lastError: 1, lease: 1 } },
-    );
-    return result.matchedCount === 1;
-  }
-
-  async forgetAuthor(userId: string): Promise<number> {
-    return (await this.model.collection.deleteMany({ authors: userId })).deletedCount;
-  }
-}
+import { isValidObjectId } from 'mongoose';
+import { addContacts } from './contacts.mongo.js';
+import { PUBLIC_FIELDS, toConversation, toMessage } from './mappers.js';
+import type { MongoMessages } from './messages.mongo.js';
+import { readKey, type ConversationDoc, type MessageDoc, type Models } from './models.js';
+import type { VersionAllocator } from './version-allocator.js';
 
 /** Optimistic changes of one conversation document: how many times a busy one is tried. */
 const CHANGE_ATTEMPTS = 5;
 
 export class MongoPlatform implements PlatformStore {
-  private readonly erasures;
-
   constructor(
-    connection: Connection,
     private readonly models: Models,
-    private readonly conversations: MongoConversations,
-  ) {
-    this.erasures = connection.model('Erasure', erasureSchema);
-  }
+    private readonly allocator: VersionAllocator,
+    private readonly messages: MongoMessages,
+  ) {}
 
   /**
    * Read, then write conditionally on the version read: one atomic update takes the next
@@ -208,6 +50,7 @@ export class MongoPlatform implements PlatformStore {
       const reads = doc.reads ?? {};
       if (added.length === 0 && removed.length === 0 && !title && !archived)
         return { conversation: toConversation(doc), added: [], removed: [], changed: false };
+      // The allocator takes it: `version` is `doc.version + 1` when the filter still matches.
       const version = doc.version + 1;
       const gone = new Set(removed.map((m) => m.userId));
       const members = [
@@ -215,7 +58,6 @@ export class MongoPlatform implements PlatformStore {
         ...added.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt })),
       ];
       const set: Record<string, unknown> = {
-        version,
         metaVersion: version,
         metaChangedAt: change.at,
         members,
@@ -226,20 +68,17 @@ export class MongoPlatform implements PlatformStore {
         ...Object.fromEntries(added.map((m) => [`reads.${readKey(m.userId)}`, doc.lastSeq])),
       };
       const unset = Object.fromEntries(removed.map((m) => [`reads.${readKey(m.userId)}`, 1]));
-      const updated = await this.models.conversations
-        .findOneAndUpdate(
-          { _id: conversationId, version: doc.version },
-          {
-            $set: set,
-            ...(removed.length > 0 && { $unset: unset }),
-            $push: { reservations: { $each: [{ k: 'meta', m: 0 }], $slice: -RESERVATIONS_KEPT } },
-          },
-          { returnDocument: 'after', projection: PUBLIC_FIELDS },
-        )
-        .lean<ConversationDoc>();
+      const updated = await this.allocator.take<ConversationDoc>(
+        { _id: doc._id, version: doc.version },
+        [{ key: 'meta', message: false }],
+        {
+          alongside: { $set: set, ...(removed.length > 0 && { $unset: unset }) },
+          projection: PUBLIC_FIELDS,
+        },
+      );
       if (!updated) continue;
       const conversation = toConversation(updated);
-      if (added.length > 0) await this.conversations.befriend(conversation);
+      if (added.length > 0) await addContacts(this.models.contacts, conversation);
       const asMember = (m: { userId: string; role: Member['role']; joinedAt: Date }): Member => ({
         userId: m.userId,
         role: m.role,
@@ -258,17 +97,17 @@ export class MongoPlatform implements PlatformStore {
 
   async eraseUserStep(userId: string, at: Date, limit: number): Promise<ErasureStep> {
     const theirs = await this.models.messages
-      .find({ senderId: userId, deletedAt: { $exists: false } }, { _id: 1, conversationId: 1 })
+      .find({ senderId: userId, deletedAt: { $exists: false } }, { body: 0, attachments: 0 })
       .limit(limit)
-      .lean<Pick<MessageDoc, '_id' | 'conversationId'>[]>();
-    const byConversation = new Map<string, Types.ObjectId[]>();
+      .lean<MessageDoc[]>();
+    const byConversation = new Map<string, MessageDoc[]>();
     for (const m of theirs) {
       const list = byConversation.get(m.conversationId) ?? [];
-      list.push(m._id);
+      list.push(m);
       byConversation.set(m.conversationId, list);
     }
-    for (const [conversationId, ids] of byConversation)
-      await this.tombstones(conversationId, ids, at);
+    for (const [conversationId, erased] of byConversation)
+      await this.messages.tombstone(conversationId, erased, at, 'erasure');
     if (theirs.length === limit) return { messages: theirs.length, conversations: 0, done: false };
 
     const memberships = await this.models.conversations
@@ -294,56 +133,8 @@ export class MongoPlatform implements PlatformStore {
     return { messages: theirs.length, conversations: memberships.length, done: true };
   }
 
-  /**
-   * The delete path in bulk for one conversation: as many versions as messages in one update
-   * (each reserved, so sends' retries still count back right), every message a tombstone at
-   * its own version, and the preview when it shows one of them.
-   */
-  private async tombstones(conversationId: string, ids: Types.ObjectId[], at: Date) {
-    const n = ids.length;
-    const conversation = await this.models.conversations
-      .findOneAndUpdate(
-        { _id: conversationId },
-        {
-          $inc: { version: n },
-          $push: {
-            reservations: {
-              $each: ids.map(() => ({ k: 'erase', m: 0 })),
-              $slice: -RESERVATIONS_KEPT,
-            },
-          },
-        },
-        { returnDocument: 'after', projection: { version: 1 } },
-      )
-      .lean<Pick<ConversationDoc, 'version'>>();
-    if (!conversation) return;
-    const first = conversation.version - n + 1;
-    await this.models.messages.collection.bulkWrite(
-      ids.map((_id, i) => ({
-        updateOne: {
-          filter: { _id, deletedAt: { $exists: false } },
-          update: {
-            $set: { version: first + i, body: '', deletedAt: at, deletedBy: 'erasure' },
-            $unset: { attachments: 1 },
-          },
-        },
-      })),
-      { ordered: false },
-    );
-    await this.models.conversations.updateOne(
-      { _id: conversationId, 'lastMessage.id': { $in: ids.map((id) => id.toHexString()) } },
-      {
-        $set: {
-          'lastMessage.body': '',
-          'lastMessage.deleted': true,
-          'lastMessage.rv': conversation.version,
-        },
-      },
-    );
-  }
-
   async recordErasure(record: ErasureRecord): Promise<void> {
-    await this.erasures.collection.insertOne({ ...record });
+    await this.models.erasures.collection.insertOne({ ...record });
   }
 
   async exportUser(

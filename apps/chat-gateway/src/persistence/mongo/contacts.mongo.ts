@@ -1,0 +1,125 @@
+import type { Conversation, ContactStore } from '@jobsphere/chat-domain';
+import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
+import { isDuplicateKey } from './driver-errors.js';
+import type { BlockDoc, Models } from './models.js';
+
+/** Contact upserts per bulk write: a 50-member group makes 2,450 pairs. */
+const CONTACT_BATCH = 1_000;
+
+/**
+ * Makes every member of `conversation` a contact of every other one. Idempotent, so opening a
+ * conversation again repairs contacts a failure left out.
+ */
+export async function addContacts(
+  contacts: Models['contacts'],
+  conversation: Conversation,
+): Promise<void> {
+  const ids = conversation.members.map((m) => m.userId);
+  const operations = ids.flatMap((userId) =>
+    ids
+      .filter((contactId) => contactId !== userId)
+      .map((contactId) => ({
+        updateOne: {
+          filter: { userId, contactId },
+          update: { $max: { since: conversation.createdAt } },
+          upsert: true,
+        },
+      })),
+  );
+  for (let i = 0; i < operations.length; i += CONTACT_BATCH) {
+    await contacts.collection.bulkWrite(operations.slice(i, i + CONTACT_BATCH), {
+      ordered: false,
+    });
+  }
+}
+
+export class MongoContacts implements ContactStore {
+  private readonly model: Models['contacts'];
+  private readonly blocks: Models['blocks'];
+
+  constructor(models: Models) {
+    this.model = models.contacts;
+    this.blocks = models.blocks;
+  }
+
+  async among(userId: string, candidates: string[]): Promise<string[]> {
+    if (candidates.length === 0) return [];
+    const unique = [...new Set(candidates)];
+    const [docs, blocked] = await Promise.all([
+      this.model
+        .find({ userId, contactId: { $in: unique } }, { contactId: 1 })
+        .lean<{ contactId: string }[]>(),
+      this.blockedAmong(userId, unique),
+    ]);
+    const excluded = new Set(blocked);
+    return docs.map((d) => d.contactId).filter((id) => !excluded.has(id));
+  }
+
+  /** Up to `limit`: the newest contacts, less those behind a block. */
+  async audience(userId: string, limit: number): Promise<string[]> {
+    const docs = await this.model
+      .find({ userId }, { contactId: 1 })
+      .sort({ since: -1 })
+      .limit(limit)
+      .lean<{ contactId: string }[]>();
+    const ids = docs.map((d) => d.contactId);
+    const excluded = new Set(await this.blockedAmong(userId, ids));
+    return ids.filter((id) => !excluded.has(id));
+  }
+
+  async accepted(a: string, b: string): Promise<boolean> {
+    return (await this.model.exists({ userId: a, contactId: b })) !== null;
+  }
+
+  async blockedAmong(userId: string, candidates: string[]): Promise<string[]> {
+    if (candidates.length === 0) return [];
+    const unique = [...new Set(candidates)];
+    const docs = await this.blocks
+      .find(
+        {
+          $or: [
+            { blocker: userId, blocked: { $in: unique } },
+            { blocked: userId, blocker: { $in: unique } },
+          ],
+        },
+        { blocker: 1, blocked: 1 },
+      )
+      .lean<BlockDoc[]>();
+    return [...new Set(docs.map((d) => (d.blocker === userId ? d.blocked : d.blocker)))];
+  }
+
+  async block(blocker: string, blocked: string, at: Date): Promise<boolean> {
+    try {
+      await this.blocks.collection.insertOne({ blocker, blocked, since: at });
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  async unblock(blocker: string, blocked: string): Promise<boolean> {
+    return (await this.blocks.deleteOne({ blocker, blocked })).deletedCount === 1;
+  }
+
+  async blockedBy(
+    userId: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ users: { userId: string; since: Date }[]; nextCursor?: string }> {
+    const filter: Record<string, unknown> = { blocker: userId };
+    if (page.cursor) {
+      const { at, id } = decodeActivityCursor(page.cursor);
+      filter['$or'] = [{ since: { $lt: at } }, { since: at, blocked: { $lt: id } }];
+    }
+    const docs = await this.blocks
+      .find(filter, { blocked: 1, since: 1 })
+      .sort({ since: -1, blocked: -1 })
+      .limit(page.limit + 1)
+      .lean<BlockDoc[]>();
+    const users = docs.slice(0, page.limit).map((d) => ({ userId: d.blocked, since: d.since }));
+    return {
+      users,
+      ...nextCursorOf(docs.length, page.limit, users, (i) => [i.since, i.userId]),
+    };
+  }
+}

@@ -1,0 +1,209 @@
+import type {
+  Conversation,
+  ConversationBox,
+  ConversationPage,
+  ConversationStore,
+  NewConversation,
+  UnreadSummary,
+} from '@jobsphere/chat-domain';
+import { isValidObjectId, Types } from 'mongoose';
+import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
+import { addContacts } from './contacts.mongo.js';
+import { isDuplicateKey } from './driver-errors.js';
+import { PUBLIC_FIELDS, toConversation } from './mappers.js';
+import { readKey, type ConversationDoc, type Models } from './models.js';
+import { unallocated } from './version-allocator.js';
+
+/** Direct conversations of one pair a block or unblock updates (one per job context). */
+const PAIR_CONVERSATIONS_MAX = 1_000;
+
+/** Filter: the inbox leaves out requests the user received (pending or declined). */
+function inboxFilter(userId: string): Record<string, unknown> {
+  return {
+    memberIds: userId,
+    $nor: [{ 'request.to': userId, 'request.state': { $in: ['pending', 'declined'] } }],
+  };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Every direct key of a pair starts with this (see `directKey` in the domain's rules). */
+function pairPrefix(a: string, b: string): RegExp {
+  const [x, y] = a < b ? [a, b] : [b, a];
+  const prefix = ['direct', x, y].map((part) => encodeURIComponent(part)).join(':');
+  return new RegExp(`^${escapeRegExp(prefix)}:`);
+}
+
+export class MongoConversations implements ConversationStore {
+  constructor(private readonly models: Models) {}
+
+  async create(input: NewConversation): Promise<{ conversation: Conversation; created: boolean }> {
+    const { request, requestAllowance, ...rest } = input;
+    const memberIds = input.members.map((m) => m.userId);
+    // A block set between the caller's check and this insert still holds.
+    const blocked =
+      input.kind === 'direct' &&
+      (await this.models.blocks.exists({
+        $or: [
+          { blocker: memberIds[0], blocked: memberIds[1] },
+          { blocker: memberIds[1], blocked: memberIds[0] },
+        ],
+      })) !== null;
+    const doc: ConversationDoc = {
+      _id: new Types.ObjectId(),
+      ...rest,
+      memberIds,
+      reads: {},
+      ...unallocated(),
+      lastActivityAt: input.createdAt,
+      request: request
+        ? {
+            state: 'pending',
+            from: request.from,
+            to: request.to,
+            left: requestAllowance ?? 0,
+            allowance: requestAllowance ?? 0,
+          }
+        : { state: 'none', left: 0 },
+      blocked,
+    };
+    let result: { conversation: Conversation; created: boolean };
+    try {
+      await this.models.conversations.collection.insertOne(doc);
+      result = { conversation: toConversation(doc), created: true };
+    } catch (error) {
+      // Two requests opened the same direct conversation at once: the first one wins.
+      if (!isDuplicateKey(error) || !input.directKey) throw error;
+      const existing = await this.models.conversations
+        .findOne({ directKey: input.directKey }, PUBLIC_FIELDS)
+        .lean<ConversationDoc>();
+      if (!existing) throw error;
+      result = { conversation: toConversation(existing), created: false };
+    }
+    if (!result.conversation.request) await addContacts(this.models.contacts, result.conversation);
+    return result;
+  }
+
+  async get(id: string): Promise<Conversation | null> {
+    if (!isValidObjectId(id)) return null;
+    const doc = await this.models.conversations.findById(id, PUBLIC_FIELDS).lean<ConversationDoc>();
+    return doc ? toConversation(doc) : null;
+  }
+
+  async getMany(ids: string[]): Promise<Conversation[]> {
+    const valid = [...new Set(ids)].filter((id) => isValidObjectId(id));
+    if (valid.length === 0) return [];
+    const docs = await this.models.conversations
+      .find({ _id: { $in: valid } }, PUBLIC_FIELDS)
+      .lean<ConversationDoc[]>();
+    return docs.map(toConversation);
+  }
+
+  async listForMember(
+    userId: string,
+    page: { limit: number; cursor?: string; box?: ConversationBox },
+  ): Promise<ConversationPage> {
+    const filter: Record<string, unknown> =
+      page.box === 'requests'
+        ? { 'request.to': userId, 'request.state': 'pending' }
+        : inboxFilter(userId);
+    if (page.cursor) {
+      const { at, id } = decodeActivityCursor(page.cursor);
+      if (!isValidObjectId(id)) return { conversations: [] };
+      filter['$or'] = [
+        { lastActivityAt: { $lt: at } },
+        { lastActivityAt: at, _id: { $lt: new Types.ObjectId(id) } },
+      ];
+    }
+    const docs = await this.models.conversations
+      .find(filter, PUBLIC_FIELDS)
+      .sort({ lastActivityAt: -1, _id: -1 })
+      .limit(page.limit + 1)
+      .lean<ConversationDoc[]>();
+    const conversations = docs.slice(0, page.limit).map(toConversation);
+    return {
+      conversations,
+      ...nextCursorOf(docs.length, page.limit, conversations, (i) => [i.lastActivityAt, i.id]),
+    };
+  }
+
+  async answerRequest(
+    conversationId: string,
+    userId: string,
+    answer: 'accept' | 'decline',
+  ): Promise<Conversation | null> {
+    if (!isValidObjectId(conversationId)) return null;
+    const doc = await this.models.conversations
+      .findOneAndUpdate(
+        {
+          _id: conversationId,
+          'request.to': userId,
+          'request.state': { $in: ['pending', 'declined'] },
+        },
+        { $set: { 'request.state': answer === 'accept' ? 'none' : 'declined' } },
+        { returnDocument: 'after', projection: PUBLIC_FIELDS },
+      )
+      .lean<ConversationDoc>();
+    if (!doc) return null;
+    const conversation = toConversation(doc);
+    if (answer === 'accept') await addContacts(this.models.contacts, conversation);
+    return conversation;
+  }
+
+  async requestBetween(from: string, to: string): Promise<Conversation | null> {
+    const doc = await this.models.conversations
+      .findOne(
+        {
+          directKey: pairPrefix(from, to),
+          'request.from': from,
+          'request.state': { $in: ['pending', 'declined'] },
+        },
+        PUBLIC_FIELDS,
+      )
+      .lean<ConversationDoc>();
+    return doc ? toConversation(doc) : null;
+  }
+
+  async setBlocked(a: string, b: string, blocked: boolean): Promise<Conversation[]> {
+    const filter = { directKey: pairPrefix(a, b), blocked: blocked ? { $ne: true } : true };
+    const docs = await this.models.conversations
+      .find(filter, PUBLIC_FIELDS)
+      .limit(PAIR_CONVERSATIONS_MAX)
+      .lean<ConversationDoc[]>();
+    if (docs.length === 0) return [];
+    await this.models.conversations.updateMany(
+      { _id: { $in: docs.map((d) => d._id) } },
+      { $set: { blocked } },
+    );
+    return docs.map((d) => toConversation({ ...d, blocked }));
+  }
+
+  async advanceRead(conversationId: string, userId: string, seq: number): Promise<number | null> {
+    if (!isValidObjectId(conversationId)) return null;
+    const key = `reads.${readKey(userId)}`;
+    const doc = await this.models.conversations
+      .findOneAndUpdate(
+        { _id: conversationId, memberIds: userId },
+        { $max: { [key]: seq } },
+        { returnDocument: 'after', projection: { [key]: 1 } },
+      )
+      .lean<Pick<ConversationDoc, 'reads'>>();
+    return doc ? (doc.reads?.[readKey(userId)] ?? seq) : null;
+  }
+
+  async unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary> {
+    const key = readKey(userId);
+    const docs = await this.models.conversations
+      .find(inboxFilter(userId), { 'lastMessage.seq': 1, [`reads.${key}`]: 1 })
+      .sort({ lastActivityAt: -1, _id: -1 })
+      .limit(maxConversations + 1)
+      .lean<Pick<ConversationDoc, 'lastMessage' | 'reads'>[]>();
+    let total = 0;
+    for (const d of docs.slice(0, maxConversations)) {
+      total += Math.max(0, (d.lastMessage?.seq ?? 0) - (d.reads?.[key] ?? 0));
+    }
+    return { total, capped: docs.length > maxConversations };
+  }
+}

@@ -1,0 +1,108 @@
+import {
+  toPreview,
+  type Conversation,
+  type Message,
+  type Report,
+  type ReportResolution,
+} from '@jobsphere/chat-domain';
+import {
+  readKey,
+  type ConversationDoc,
+  type MessageDoc,
+  type PreviewDoc,
+  type ReportDoc,
+  type RequestDoc,
+} from './models.js';
+
+// Documents to the domain's entities and back. The preview is the domain's (`toPreview`).
+
+/** Never read on the way out: the allocator's bookkeeping. */
+export const PUBLIC_FIELDS = { reservations: 0, directKey: 0, lastSeq: 0 } as const;
+
+/** A request as stored: pending or declined, else no request (also when the field is absent). */
+export function openRequest(doc: Pick<ConversationDoc, 'request'>): RequestDoc | undefined {
+  const r = doc.request;
+  return r && (r.state === 'pending' || r.state === 'declined') ? r : undefined;
+}
+
+export function toConversation(doc: ConversationDoc): Conversation {
+  const reads = doc.reads ?? {};
+  const request = openRequest(doc);
+  return {
+    id: doc._id.toHexString(),
+    kind: doc.kind,
+    ...(doc.title != null && { title: doc.title }),
+    ...(doc.jobId != null && { jobId: doc.jobId }),
+    ...(doc.applicationId != null && { applicationId: doc.applicationId }),
+    members: doc.members.map((m) => ({
+      userId: m.userId,
+      role: m.role,
+      joinedAt: m.joinedAt,
+      lastReadSeq: reads[readKey(m.userId)] ?? 0,
+    })),
+    createdBy: doc.createdBy,
+    createdAt: doc.createdAt,
+    ...(doc.lastMessage?.id != null && { lastMessage: fromPreviewDoc(doc.lastMessage) }),
+    ...(request && {
+      request: { from: request.from!, to: request.to!, state: request.state as 'pending' },
+    }),
+    blocked: doc.blocked === true,
+    lastActivityAt: doc.lastActivityAt,
+    version: doc.version,
+    ...(doc.archived && { archived: true }),
+    ...(doc.metaVersion != null && { metaVersion: doc.metaVersion }),
+    ...(doc.metaChangedAt != null && { metaChangedAt: doc.metaChangedAt }),
+  };
+}
+
+/** The preview of `message` as stored, `rv` the version of the revision it shows (if any). */
+export function toPreviewDoc(message: Message, rv?: number): PreviewDoc {
+  return { ...toPreview(message), ...(rv !== undefined && { rv }) };
+}
+
+function fromPreviewDoc(p: PreviewDoc): NonNullable<Conversation['lastMessage']> {
+  return {
+    id: p.id,
+    seq: p.seq,
+    senderId: p.senderId,
+    body: p.body,
+    createdAt: p.createdAt,
+    ...(p.deleted && { deleted: true }),
+  };
+}
+
+export function toMessage(doc: MessageDoc): Message {
+  return {
+    id: doc._id.toHexString(),
+    conversationId: doc.conversationId,
+    seq: doc.seq,
+    version: doc.version,
+    senderId: doc.senderId,
+    clientMessageId: doc.clientMessageId,
+    kind: doc.kind ?? 'user',
+    body: doc.body ?? '',
+    ...(doc.attachments?.length && { attachments: doc.attachments.map((a) => ({ ...a })) }),
+    createdAt: doc.createdAt,
+    ...(doc.editedAt && { editedAt: doc.editedAt }),
+    ...(doc.deletedAt && { deletedAt: doc.deletedAt }),
+    ...(doc.deletedBy && { deletedBy: doc.deletedBy }),
+  };
+}
+
+export function toReport(doc: ReportDoc): Report {
+  return {
+    id: doc._id.toHexString(),
+    reporterId: doc.reporterId,
+    reportedUserId: doc.reportedUserId,
+    conversationId: doc.conversationId,
+    ...(doc.messageId && { messageId: doc.messageId }),
+    reason: doc.reason as Report['reason'],
+    ...(doc.note && { note: doc.note }),
+    ...(doc.snapshot && { snapshot: { ...doc.snapshot } }),
+    createdAt: doc.createdAt,
+    status: doc.status,
+    ...(doc.resolution && { resolution: doc.resolution as ReportResolution }),
+    ...(doc.resolvedBy && { resolvedBy: doc.resolvedBy }),
+    ...(doc.resolvedAt && { resolvedAt: doc.resolvedAt }),
+  };
+}

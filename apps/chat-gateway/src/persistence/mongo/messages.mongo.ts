@@ -1,0 +1,426 @@
+import {
+  BlockedError,
+  NotMemberError,
+  RequestDeclinedError,
+  RequestPendingError,
+  UnavailableError,
+  type AppendResult,
+  type ChangePage,
+  type Message,
+  type MessageDraft,
+  type MessageStore,
+  type Revision,
+} from '@jobsphere/chat-domain';
+import { createHash } from 'node:crypto';
+import { isValidObjectId, Types, type mongo } from 'mongoose';
+import { addContacts } from './contacts.mongo.js';
+import { isDuplicateKey } from './driver-errors.js';
+import { errorsByStatement, GroupCommit } from './group-commit.js';
+import { openRequest, PUBLIC_FIELDS, toConversation, toMessage, toPreviewDoc } from './mappers.js';
+import { readKey, type ConversationDoc, type MessageDoc, type Models } from './models.js';
+import { reservationKey, reservedSlot, type VersionAllocator } from './version-allocator.js';
+
+/**
+ * Writes of concurrent sends that share one command (group-commit.ts): a batch is bounded so
+ * one command stays small, and so is what may wait for one (past it: UNAVAILABLE at once).
+ */
+const GROUP_COMMIT = { maxBatch: 200, maxWaiting: 5_000 };
+
+interface Slot {
+  seq: number;
+  version: number;
+  memberIds: string[];
+  /** This send is the reply of a request's recipient: it accepts the request. */
+  accepts?: boolean;
+}
+
+/**
+ * The id of the message at one position: the same for every attempt at it, so a retry and a
+ * late first attempt cannot store two messages, and the preview always names the stored one.
+ */
+function messageId(conversationId: string, version: number): Types.ObjectId {
+  const digest = createHash('sha256').update(`${conversationId}:${version}`).digest();
+  return new Types.ObjectId(digest.subarray(0, 12));
+}
+
+/**
+ * A send in two sequential round trips on the common path:
+ *   1. one findOneAndUpdate on the conversation: the sender is a member, this clientMessageId
+ *      holds no reservation yet, and the next seq and version are taken and reserved for it;
+ *   2. the insert of the message, and beside it the preview and the sender's read position
+ *      (the preview only moves while this is still the newest seq).
+ * A retry, a race on the same clientMessageId or a non-member take the slower path.
+ */
+export class MongoMessages implements MessageStore {
+  /** The driver's own collection, typed: the send path's commands skip Mongoose's query layer. */
+  private readonly conversationDocs: mongo.Collection<ConversationDoc>;
+  private readonly messageDocs: mongo.Collection<MessageDoc>;
+
+  /** The inserts of concurrent sends, as one insert command per round trip. */
+  private readonly inserts: GroupCommit<MessageDoc>;
+  /** Their previews and read positions, as one update command per round trip. */
+  private readonly bookkeeping: GroupCommit<mongo.AnyBulkWriteOperation<ConversationDoc>[]>;
+
+  constructor(
+    private readonly models: Models,
+    private readonly allocator: VersionAllocator,
+  ) {
+    this.conversationDocs = models.conversations
+      .collection as unknown as mongo.Collection<ConversationDoc>;
+    const messageDocs = models.messages.collection as unknown as mongo.Collection<MessageDoc>;
+    this.messageDocs = messageDocs;
+    this.inserts = new GroupCommit(async (docs) => {
+      try {
+        if (docs.length === 1) await messageDocs.insertOne(docs[0]!);
+        else await messageDocs.insertMany(docs, { ordered: false });
+        return [];
+      } catch (error) {
+        // A duplicate clientMessageId refuses its own message, not the others.
+        return errorsByStatement(error, docs.length);
+      }
+    }, GROUP_COMMIT);
+    this.bookkeeping = new GroupCommit(async (perSend) => {
+      const statements = perSend.flat();
+      try {
+        await this.conversationDocs.bulkWrite(statements, { ordered: false });
+        return [];
+      } catch (error) {
+        const errors = errorsByStatement(error, statements.length);
+        // A send is refused by the first of its own statements that failed.
+        let at = 0;
+        return perSend.map((own) =>
+          errors.slice(at, (at += own.length)).find((e) => e !== undefined),
+        );
+      }
+    }, GROUP_COMMIT);
+  }
+
+  async append(draft: MessageDraft): Promise<AppendResult> {
+    if (!isValidObjectId(draft.conversationId)) throw new NotMemberError(draft.conversationId);
+    const key = reservationKey(draft.senderId, draft.clientMessageId);
+    // Bounded: every pass either finishes or met a state another attempt just changed.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const reserved = await this.reserve(draft, key);
+      if (reserved) return this.store(draft, reserved);
+      const resolved = await this.resolve(draft, key);
+      if (resolved) return resolved;
+    }
+    throw new UnavailableError('message could not be stored, not sent');
+  }
+
+  /** Takes the next position for a first attempt; null when this key was seen or the sender is not a member. */
+  private async reserve(draft: MessageDraft, key: string): Promise<Slot | null> {
+    const sender = draft.senderId;
+    // The platform's own messages come from no member, and no block or request stops them.
+    const system = draft.kind === 'system';
+    // The driver's collection, not a Mongoose query: this is the hottest command there is, and
+    // the schema has nothing to cast here (no defaults, no timestamps, reservations are Mixed).
+    const doc = await this.allocator.take<
+      Pick<ConversationDoc, 'lastSeq' | 'version' | 'memberIds' | 'request'>
+    >(
+      {
+        _id: new Types.ObjectId(draft.conversationId),
+        'reservations.k': { $ne: key },
+        ...(!system && {
+          memberIds: sender,
+          blocked: { $ne: true },
+          // No request, or the recipient replying, or the opener within the allowance.
+          $or: [
+            { 'request.state': { $nin: ['pending', 'declined'] } },
+            { 'request.to': sender },
+            { 'request.state': 'pending', 'request.left': { $gt: 0 } },
+          ],
+        }),
+      },
+      [{ key, message: true }],
+      {
+        ...(!system && { alongside: { $inc: { 'request.left': -1 } } }),
+        projection: { lastSeq: 1, version: 1, memberIds: 1, request: 1 },
+      },
+    );
+    if (!doc) return null;
+    return {
+      seq: doc.lastSeq,
+      version: doc.version,
+      memberIds: doc.memberIds,
+      ...(!system && openRequest(doc)?.to === sender && { accepts: true }),
+    };
+  }
+
+  /** After a refused reservation: the stored duplicate, the reservation to reuse, or not a member. */
+  private async resolve(draft: MessageDraft, key: string): Promise<AppendResult | null> {
+    const [existing, conversation] = await Promise.all([
+      this.findByClientMessageId(draft),
+      this.models.conversations
+        .findById(draft.conversationId, {
+          memberIds: 1,
+          lastSeq: 1,
+          version: 1,
+          reservations: 1,
+          request: 1,
+          blocked: 1,
+        })
+        .lean<
+          Pick<
+            ConversationDoc,
+            'memberIds' | 'lastSeq' | 'version' | 'reservations' | 'request' | 'blocked'
+          >
+        >(),
+    ]);
+    const system = draft.kind === 'system';
+    if (!conversation || (!system && !conversation.memberIds.includes(draft.senderId))) {
+      throw new NotMemberError(draft.conversationId);
+    }
+    const { memberIds } = conversation;
+    if (existing) return { message: existing, duplicate: true, memberIds };
+    const slot = reservedSlot(conversation, key);
+    const request = system ? undefined : openRequest(conversation);
+    // A retry keeps the position its first attempt took, whatever changed since.
+    if (slot)
+      return this.store(draft, {
+        ...slot,
+        memberIds,
+        ...(request?.to === draft.senderId && { accepts: true }),
+      });
+    if (conversation.blocked && !system) throw new BlockedError();
+    if (request && request.to !== draft.senderId) {
+      if (request.state === 'declined') throw new RequestDeclinedError();
+      if (request.left <= 0) throw new RequestPendingError(request.allowance ?? 0);
+    }
+    // No reservation: another attempt's is racing in, or ours aged out of the list. Go again.
+    return null;
+  }
+
+  private async store(draft: MessageDraft, slot: Slot): Promise<AppendResult> {
+    const doc: MessageDoc = {
+      _id: messageId(draft.conversationId, slot.version),
+      ...draft,
+      kind: draft.kind ?? 'user',
+      seq: slot.seq,
+      version: slot.version,
+    };
+    const [insert, bookkeeping] = await Promise.allSettled([
+      this.inserts.submit(doc),
+      this.recordSend(doc, slot.accepts === true),
+    ]);
+    if (insert.status === 'rejected') {
+      if (!isDuplicateKey(insert.reason)) throw insert.reason;
+      // The same clientMessageId raced in on another socket or instance, and it won.
+      const winner = await this.findByClientMessageId(draft);
+      if (!winner) throw new UnavailableError('message could not be stored, not sent');
+      return { message: winner, duplicate: true, memberIds: slot.memberIds };
+    }
+    if (bookkeeping.status === 'rejected') throw bookkeeping.reason;
+    return {
+      message: toMessage(doc),
+      duplicate: false,
+      memberIds: slot.memberIds,
+      ...(bookkeeping.value && { acceptedRequest: true }),
+    };
+  }
+
+  /**
+   * The sender's read position, and the preview while this is still the newest seq. Written
+   * beside the insert, not after it: every attempt at one position carries the same message id,
+   * so the preview names the message that is (or, after a failed attempt, will be) stored.
+   */
+  private async recordSend(doc: MessageDoc, accepts: boolean): Promise<boolean> {
+    const [, accepted] = await Promise.all([
+      this.recordPreview(doc),
+      accepts ? this.acceptByReply(doc) : false,
+    ]);
+    return accepted;
+  }
+
+  /** The recipient of a request replied: the request is accepted and the two are contacts. */
+  private async acceptByReply(doc: MessageDoc): Promise<boolean> {
+    const updated = await this.models.conversations
+      .findOneAndUpdate(
+        {
+          _id: doc.conversationId,
+          'request.to': doc.senderId,
+          'request.state': { $in: ['pending', 'declined'] },
+        },
+        { $set: { 'request.state': 'none' } },
+        { returnDocument: 'after', projection: PUBLIC_FIELDS },
+      )
+      .lean<ConversationDoc>();
+    if (!updated) return false;
+    await addContacts(this.models.contacts, toConversation(updated));
+    return true;
+  }
+
+  private async recordPreview(doc: MessageDoc): Promise<void> {
+    // A system message moves nobody's read position: everyone has it unread.
+    const read: Record<string, number> =
+      doc.kind === 'system' ? {} : { [`reads.${readKey(doc.senderId)}`]: doc.seq };
+    const _id = new Types.ObjectId(doc.conversationId);
+    // Two statements of one update command (shared with concurrent sends): the preview while
+    // this is still the newest seq (so statements may run in any order), and the sender's read
+    // position whatever a newer message did to the preview.
+    await this.bookkeeping.submit([
+      {
+        updateOne: {
+          filter: { _id, lastSeq: doc.seq },
+          update: {
+            $set: { lastMessage: toPreviewDoc(toMessage(doc)), lastActivityAt: doc.createdAt },
+          },
+        },
+      },
+      ...(Object.keys(read).length > 0
+        ? [{ updateOne: { filter: { _id }, update: { $max: read } } }]
+        : []),
+    ]);
+  }
+
+  private async findByClientMessageId(draft: MessageDraft): Promise<Message | null> {
+    const doc = await this.models.messages
+      .findOne({
+        conversationId: draft.conversationId,
+        senderId: draft.senderId,
+        clientMessageId: draft.clientMessageId,
+      })
+      .lean<MessageDoc>();
+    return doc ? toMessage(doc) : null;
+  }
+
+  async page(
+    conversationId: string,
+    query: { before?: number; after?: number; limit: number },
+  ): Promise<Message[]> {
+    if (query.after !== undefined) {
+      const docs = await this.models.messages
+        .find({ conversationId, seq: { $gt: query.after } })
+        .sort({ seq: 1 })
+        .limit(query.limit)
+        .lean<MessageDoc[]>();
+      return docs.map(toMessage);
+    }
+    const filter =
+      query.before !== undefined
+        ? { conversationId, seq: { $lt: query.before } }
+        : { conversationId };
+    const docs = await this.models.messages
+      .find(filter)
+      .sort({ seq: -1 })
+      .limit(query.limit)
+      .lean<MessageDoc[]>();
+    return docs.reverse().map(toMessage);
+  }
+
+  async changesSince(
+    conversationId: string,
+    afterVersion: number,
+    limit: number,
+  ): Promise<ChangePage> {
+    const docs = await this.models.messages
+      .find({ conversationId, version: { $gt: afterVersion } })
+      .sort({ version: 1 })
+      .limit(limit + 1)
+      .lean<MessageDoc[]>();
+    return { messages: docs.slice(0, limit).map(toMessage), hasMore: docs.length > limit };
+  }
+
+  async get(conversationId: string, messageId: string): Promise<Message | null> {
+    if (!isValidObjectId(messageId)) return null;
+    const doc = await this.models.messages
+      .findOne({ _id: new Types.ObjectId(messageId), conversationId })
+      .lean<MessageDoc>();
+    return doc ? toMessage(doc) : null;
+  }
+
+  /**
+   * Three round trips: the conversation's next version (reserved like a send's, so retries of
+   * sends still count back right), the message's change at that version (only while the
+   * expectations hold and no newer revision landed), and the preview when it shows this message.
+   * A version taken by a revision that then did not apply is burned: devices see a gap, sync,
+   * and find nothing missing.
+   */
+  async revise(
+    conversationId: string,
+    messageId: string,
+    revision: Revision,
+    expect: { senderId?: string; sentSince?: Date } = {},
+  ): Promise<Message | null> {
+    if (!isValidObjectId(conversationId) || !isValidObjectId(messageId)) return null;
+    const key = reservationKey(`revise:${messageId}`, String(revision.at.getTime()));
+    const conversation = await this.allocator.take(
+      { _id: new Types.ObjectId(conversationId) },
+      [{ key, message: false }],
+      { projection: { version: 1 } },
+    );
+    if (!conversation) return null;
+    const version = conversation.version;
+    const change =
+      revision.kind === 'edit'
+        ? { $set: { version, body: revision.body, editedAt: revision.at } }
+        : {
+            $set: { version, body: '', deletedAt: revision.at, deletedBy: revision.by },
+            $unset: { attachments: 1 },
+          };
+    const doc = await this.models.messages
+      .findOneAndUpdate(
+        {
+          _id: new Types.ObjectId(messageId),
+          conversationId,
+          deletedAt: { $exists: false },
+          version: { $lt: version },
+          ...(expect.senderId !== undefined && { senderId: expect.senderId }),
+          ...(expect.sentSince && { createdAt: { $gte: expect.sentSince } }),
+        },
+        change,
+        { returnDocument: 'after' },
+      )
+      .lean<MessageDoc>();
+    if (!doc) return null;
+    const message = toMessage(doc);
+    await this.models.conversations.updateOne(
+      {
+        _id: conversationId,
+        'lastMessage.id': messageId,
+        $or: [{ 'lastMessage.rv': { $exists: false } }, { 'lastMessage.rv': { $lt: version } }],
+      },
+      { $set: { lastMessage: toPreviewDoc(message, version) } },
+    );
+    return message;
+  }
+
+  /**
+   * The delete path in bulk for one conversation (erasure): as many versions as messages in
+   * one update, every message a tombstone at its own version, and the preview when it shows
+   * one of them.
+   */
+  async tombstone(conversationId: string, erased: MessageDoc[], at: Date, by: string) {
+    const conversation = await this.allocator.take(
+      { _id: new Types.ObjectId(conversationId) },
+      erased.map(() => ({ key: 'erase', message: false })),
+      { projection: { version: 1 } },
+    );
+    if (!conversation) return;
+    const first = conversation.version - erased.length + 1;
+    await this.messageDocs.bulkWrite(
+      erased.map(({ _id }, i) => ({
+        updateOne: {
+          filter: { _id, deletedAt: { $exists: false } },
+          update: {
+            $set: { version: first + i, body: '', deletedAt: at, deletedBy: by },
+            $unset: { attachments: 1 },
+          },
+        },
+      })),
+      { ordered: false },
+    );
+    const tombstones = erased.map((m, i) =>
+      toMessage({ ...m, version: first + i, body: '', deletedAt: at, deletedBy: by }),
+    );
+    await this.conversationDocs.bulkWrite(
+      tombstones.map((m) => ({
+        updateOne: {
+          filter: { _id: new Types.ObjectId(conversationId), 'lastMessage.id': m.id },
+          update: { $set: { lastMessage: toPreviewDoc(m, conversation.version) } },
+        },
+      })),
+      { ordered: false },
+    );
+  }
+}
