@@ -15,7 +15,7 @@ export interface Budget {
   durationS: number;
 }
 
-/** Every client-triggered action with its budget; see the README's configuration table. */
+/** Every client-triggered action with its budget; see docs/configuration.md. */
 export type BudgetScope =
   // per user
   | 'send'
@@ -115,7 +115,7 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-/** Budget variables: name, scope, window and default. The README's table lists the same. */
+/** Budget variables: name, scope, window and default. docs/configuration.md lists the same. */
 const BUDGETS: [variable: string, scope: BudgetScope, durationS: number, points: number][] = [
   ['RATE_LIMIT_SEND_PER_10S', 'send', 10, 30],
   ['RATE_LIMIT_TYPING_PER_10S', 'typing', 10, 20],

@@ -46,7 +46,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
         'The REST side of the JobSphere Chat gateway. Realtime (sending messages, sync, read ' +
         'receipts, typing, presence) is Socket.IO on the same origin, websocket transport, with ' +
         'the token in the handshake `auth`; its events are typed in @jobsphere/chat-domain and ' +
-        'listed in the README. Every error is `{ error: { code, message, issues?, retryAfterMs? ' +
+        'listed in docs/protocol.md. Every error is `{ error: { code, message, issues?, retryAfterMs? ' +
         '} }` with a stable code (ErrorCode).',
     },
     servers: [

@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { getFreePort, startNodeService, type ManagedProcess } from '@jobsphere/testing';
 import { GATEWAY_MAIN, JWT_SECRET, tokenFor } from './environment.js';
 
-// The README's quick start, run verbatim as a user would run it: against a real gateway it
+// The package README's quick start, run verbatim as a user would run it: against a real gateway it
 // sends; with a wrong port or a bad token it exits non-zero at once with a clear message
 // (the hand-written example it replaced hung silently in both cases).
-const README = fileURLToPath(new URL('../../../../README.md', import.meta.url));
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 // Inside the package, so `@jobsphere/chat-client` resolves to this package's build.
 const SCRIPT = fileURLToPath(new URL('../../test-output/hello.mjs', import.meta.url));
 
