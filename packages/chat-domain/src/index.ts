@@ -290,3 +290,9 @@ export {
   type SendChanges,
   type SendDecision,
 } from './send-decision.js';
+export {
+  encodeActivityCursor,
+  decodeActivityCursor,
+  beyondCursor,
+  nextCursorOf,
+} from './cursor.js';

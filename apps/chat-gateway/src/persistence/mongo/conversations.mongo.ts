@@ -1,4 +1,6 @@
 import {
+  decodeActivityCursor,
+  nextCursorOf,
   newRequestRecord,
   type Conversation,
   type ConversationBox,
@@ -8,7 +10,6 @@ import {
   type UnreadSummary,
 } from '@jobsphere/chat-domain';
 import { isValidObjectId, Types } from 'mongoose';
-import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import { addContacts } from './contacts.mongo.js';
 import { isDuplicateKey } from './driver-errors.js';
 import { PUBLIC_FIELDS, toConversation } from './mappers.js';

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   BlockedError,
   NotMemberError,
@@ -6,7 +7,7 @@ import {
   directKey,
   type ChatStore,
   type MessageDraft,
-} from '@jobsphere/chat-domain';
+} from '../index.js';
 
 /**
  * One behavioural contract for every ChatStore implementation: the in-memory default and

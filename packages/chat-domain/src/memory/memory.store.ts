@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   decideSend,
   newRequestRecord,
@@ -25,12 +24,13 @@ import {
   type ReportStore,
   type Revision,
   type UnreadSummary,
-} from '@jobsphere/chat-domain';
+} from '../index.js';
 import { beyondCursor, decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import { MemoryOutbox, MemoryPlatform } from './platform.memory.js';
 
-const PROCESS_UNIQUE = randomBytes(5).toString('hex');
-let counter = randomBytes(3).readUIntBE(0, 3);
+const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+const PROCESS_UNIQUE = hex(crypto.getRandomValues(new Uint8Array(5)));
+let counter = parseInt(hex(crypto.getRandomValues(new Uint8Array(3))), 16);
 
 /**
  * Laid out like a MongoDB ObjectId (seconds, process, counter), so ids look the same in
