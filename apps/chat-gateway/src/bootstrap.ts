@@ -18,7 +18,7 @@ import { configureHttp } from './http/http-pipeline.js';
 import { BudgetService } from './limits/budget.service.js';
 import { startMetricsServer } from './metrics/metrics.server.js';
 import { MetricsService } from './metrics/metrics.service.js';
-import { MemoryChatStore } from './persistence/memory/memory.store.js';
+import { MemoryChatStore } from '@jobsphere/chat-domain/memory';
 import { MongoChatStore } from './persistence/mongo/mongo.store.js';
 import { ChatIoAdapter } from './realtime/chat-io.adapter.js';
 import { RealtimeBus } from './realtime/realtime-bus.js';

@@ -1,8 +1,7 @@
+import { describePlatformContract, describeStoreContract } from '@jobsphere/chat-domain/testing';
 import { startMongo, type MongoHandle } from '@jobsphere/testing';
 import { Types } from 'mongoose';
 import { MongoChatStore } from '../src/persistence/mongo/mongo.store.js';
-import { describePlatformContract } from './platform.contract.js';
-import { describeStoreContract } from './store.contract.js';
 
 // A real MongoDB when MONGODB_URI is set or mongod is on PATH, otherwise the wire double.
 let mongo: MongoHandle;

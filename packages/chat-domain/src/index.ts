@@ -277,3 +277,22 @@ export {
   notificationWindow,
   type PlatformEventSettings,
 } from './usecases/platform-events.js';
+export {
+  decideSend,
+  sendRefusalError,
+  newRequestRecord,
+  requestOf,
+  repliesToRequest,
+  type RequestRecord,
+  type SendSubject,
+  type SendAttempt,
+  type SendRefusal,
+  type SendChanges,
+  type SendDecision,
+} from './send-decision.js';
+export {
+  encodeActivityCursor,
+  decodeActivityCursor,
+  beyondCursor,
+  nextCursorOf,
+} from './cursor.js';

@@ -1,5 +1,9 @@
-import type { Conversation, ContactStore } from '@jobsphere/chat-domain';
-import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
+import {
+  decodeActivityCursor,
+  nextCursorOf,
+  type Conversation,
+  type ContactStore,
+} from '@jobsphere/chat-domain';
 import { isDuplicateKey } from './driver-errors.js';
 import type { BlockDoc, Models } from './models.js';
 

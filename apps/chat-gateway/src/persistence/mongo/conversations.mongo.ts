@@ -1,13 +1,15 @@
-import type {
-  Conversation,
-  ConversationBox,
-  ConversationPage,
-  ConversationStore,
-  NewConversation,
-  UnreadSummary,
+import {
+  decodeActivityCursor,
+  nextCursorOf,
+  newRequestRecord,
+  type Conversation,
+  type ConversationBox,
+  type ConversationPage,
+  type ConversationStore,
+  type NewConversation,
+  type UnreadSummary,
 } from '@jobsphere/chat-domain';
 import { isValidObjectId, Types } from 'mongoose';
-import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import { addContacts } from './contacts.mongo.js';
 import { isDuplicateKey } from './driver-errors.js';
 import { PUBLIC_FIELDS, toConversation } from './mappers.js';
@@ -58,15 +60,7 @@ export class MongoConversations implements ConversationStore {
       reads: {},
       ...unallocated(),
       lastActivityAt: input.createdAt,
-      request: request
-        ? {
-            state: 'pending',
-            from: request.from,
-            to: request.to,
-            left: requestAllowance ?? 0,
-            allowance: requestAllowance ?? 0,
-          }
-        : { state: 'none', left: 0 },
+      request: newRequestRecord(request, requestAllowance),
       blocked,
     };
     let result: { conversation: Conversation; created: boolean };

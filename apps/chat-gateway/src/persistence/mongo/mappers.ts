@@ -1,6 +1,10 @@
 import {
+  newRequestRecord,
+  requestOf,
   toPreview,
   type Conversation,
+  type RequestRecord,
+  type SendSubject,
   type Message,
   type Report,
   type ReportResolution,
@@ -11,7 +15,6 @@ import {
   type MessageDoc,
   type PreviewDoc,
   type ReportDoc,
-  type RequestDoc,
 } from './models.js';
 
 // Documents to the domain's entities and back. The preview is the domain's (`toPreview`).
@@ -19,15 +22,27 @@ import {
 /** Never read on the way out: the allocator's bookkeeping. */
 export const PUBLIC_FIELDS = { reservations: 0, directKey: 0, lastSeq: 0 } as const;
 
-/** A request as stored: pending or declined, else no request (also when the field is absent). */
-export function openRequest(doc: Pick<ConversationDoc, 'request'>): RequestDoc | undefined {
+/** The conversation's request record (documents from before it was kept read as none). */
+export function requestRecordOf(doc: Pick<ConversationDoc, 'request'>): RequestRecord {
   const r = doc.request;
-  return r && (r.state === 'pending' || r.state === 'declined') ? r : undefined;
+  return r ? { ...r, allowance: r.allowance ?? 0 } : newRequestRecord(undefined);
+}
+
+/** What the send decision reads of a conversation document. */
+export function sendSubjectOf(
+  doc: Pick<ConversationDoc, 'kind' | 'memberIds' | 'blocked' | 'request'>,
+): SendSubject {
+  return {
+    kind: doc.kind,
+    memberIds: doc.memberIds,
+    blocked: doc.blocked === true,
+    request: requestRecordOf(doc),
+  };
 }
 
 export function toConversation(doc: ConversationDoc): Conversation {
   const reads = doc.reads ?? {};
-  const request = openRequest(doc);
+  const request = requestOf(requestRecordOf(doc));
   return {
     id: doc._id.toHexString(),
     kind: doc.kind,
@@ -43,9 +58,7 @@ export function toConversation(doc: ConversationDoc): Conversation {
     createdBy: doc.createdBy,
     createdAt: doc.createdAt,
     ...(doc.lastMessage?.id != null && { lastMessage: fromPreviewDoc(doc.lastMessage) }),
-    ...(request && {
-      request: { from: request.from!, to: request.to!, state: request.state as 'pending' },
-    }),
+    ...(request && { request }),
     blocked: doc.blocked === true,
     lastActivityAt: doc.lastActivityAt,
     version: doc.version,

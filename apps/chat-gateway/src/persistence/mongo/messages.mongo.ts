@@ -1,8 +1,8 @@
 import {
-  BlockedError,
+  decideSend,
   NotMemberError,
-  RequestDeclinedError,
-  RequestPendingError,
+  repliesToRequest,
+  sendRefusalError,
   UnavailableError,
   type AppendResult,
   type ChangePage,
@@ -16,8 +16,16 @@ import { isValidObjectId, Types, type mongo } from 'mongoose';
 import { addContacts } from './contacts.mongo.js';
 import { isDuplicateKey } from './driver-errors.js';
 import { errorsByStatement, GroupCommit } from './group-commit.js';
-import { openRequest, PUBLIC_FIELDS, toConversation, toMessage, toPreviewDoc } from './mappers.js';
+import {
+  PUBLIC_FIELDS,
+  requestRecordOf,
+  sendSubjectOf,
+  toConversation,
+  toMessage,
+  toPreviewDoc,
+} from './mappers.js';
 import { readKey, type ConversationDoc, type MessageDoc, type Models } from './models.js';
+import { sendChanges, sendGuard } from './send-guard.js';
 import { reservationKey, reservedSlot, type VersionAllocator } from './version-allocator.js';
 
 /**
@@ -108,51 +116,50 @@ export class MongoMessages implements MessageStore {
     throw new UnavailableError('message could not be stored, not sent');
   }
 
-  /** Takes the next position for a first attempt; null when this key was seen or the sender is not a member. */
+  /**
+   * Takes the next position for a first attempt the domain admits (its guard compiled into the
+   * filter); null when this key was seen or the guard refused. The document comes back as it
+   * was before, which is what the decision saw: asked again, it says what the send changes.
+   */
   private async reserve(draft: MessageDraft, key: string): Promise<Slot | null> {
-    const sender = draft.senderId;
-    // The platform's own messages come from no member, and no block or request stops them.
-    const system = draft.kind === 'system';
-    // The driver's collection, not a Mongoose query: this is the hottest command there is, and
-    // the schema has nothing to cast here (no defaults, no timestamps, reservations are Mixed).
-    const doc = await this.allocator.take<
-      Pick<ConversationDoc, 'lastSeq' | 'version' | 'memberIds' | 'request'>
+    const attempt = { senderId: draft.senderId, kind: draft.kind ?? 'user' };
+    const before = await this.allocator.take<
+      Pick<ConversationDoc, 'lastSeq' | 'version' | 'memberIds' | 'request' | 'kind' | 'blocked'>
     >(
       {
         _id: new Types.ObjectId(draft.conversationId),
         'reservations.k': { $ne: key },
-        ...(!system && {
-          memberIds: sender,
-          blocked: { $ne: true },
-          // No request, or the recipient replying, or the opener within the allowance.
-          $or: [
-            { 'request.state': { $nin: ['pending', 'declined'] } },
-            { 'request.to': sender },
-            { 'request.state': 'pending', 'request.left': { $gt: 0 } },
-          ],
-        }),
+        ...sendGuard(attempt),
       },
       [{ key, message: true }],
       {
-        ...(!system && { alongside: { $inc: { 'request.left': -1 } } }),
-        projection: { lastSeq: 1, version: 1, memberIds: 1, request: 1 },
+        alongside: sendChanges(attempt),
+        projection: { lastSeq: 1, version: 1, memberIds: 1, request: 1, kind: 1, blocked: 1 },
+        returnDocument: 'before',
       },
     );
-    if (!doc) return null;
+    if (!before) return null;
+    const decision = decideSend(sendSubjectOf(before), attempt);
+    // The guard and the decision disagree: the decision stands (the position taken is a gap).
+    if (!decision.ok) throw sendRefusalError(decision.refusal, draft.conversationId);
     return {
-      seq: doc.lastSeq,
-      version: doc.version,
-      memberIds: doc.memberIds,
-      ...(!system && openRequest(doc)?.to === sender && { accepts: true }),
+      seq: before.lastSeq + 1,
+      version: before.version + 1,
+      memberIds: before.memberIds,
+      ...(decision.changes.acceptsRequest && { accepts: true }),
     };
   }
 
-  /** After a refused reservation: the stored duplicate, the reservation to reuse, or not a member. */
+  /**
+   * After a refused reservation: the stored duplicate, the reservation to reuse, or the
+   * decision's refusal, named by the decision on the conversation as it is now.
+   */
   private async resolve(draft: MessageDraft, key: string): Promise<AppendResult | null> {
     const [existing, conversation] = await Promise.all([
       this.findByClientMessageId(draft),
       this.models.conversations
         .findById(draft.conversationId, {
+          kind: 1,
           memberIds: 1,
           lastSeq: 1,
           version: 1,
@@ -163,30 +170,28 @@ export class MongoMessages implements MessageStore {
         .lean<
           Pick<
             ConversationDoc,
-            'memberIds' | 'lastSeq' | 'version' | 'reservations' | 'request' | 'blocked'
+            'kind' | 'memberIds' | 'lastSeq' | 'version' | 'reservations' | 'request' | 'blocked'
           >
         >(),
     ]);
-    const system = draft.kind === 'system';
-    if (!conversation || (!system && !conversation.memberIds.includes(draft.senderId))) {
-      throw new NotMemberError(draft.conversationId);
-    }
+    if (!conversation) throw new NotMemberError(draft.conversationId);
+    const attempt = { senderId: draft.senderId, kind: draft.kind ?? 'user' };
+    const decision = decideSend(sendSubjectOf(conversation), attempt);
+    // Someone who is not a member learns nothing, not even that the message exists.
+    if (!decision.ok && decision.refusal.reason === 'not-member')
+      throw sendRefusalError(decision.refusal, draft.conversationId);
     const { memberIds } = conversation;
     if (existing) return { message: existing, duplicate: true, memberIds };
     const slot = reservedSlot(conversation, key);
-    const request = system ? undefined : openRequest(conversation);
     // A retry keeps the position its first attempt took, whatever changed since.
     if (slot)
       return this.store(draft, {
         ...slot,
         memberIds,
-        ...(request?.to === draft.senderId && { accepts: true }),
+        ...(attempt.kind !== 'system' &&
+          repliesToRequest(requestRecordOf(conversation), draft.senderId) && { accepts: true }),
       });
-    if (conversation.blocked && !system) throw new BlockedError();
-    if (request && request.to !== draft.senderId) {
-      if (request.state === 'declined') throw new RequestDeclinedError();
-      if (request.left <= 0) throw new RequestPendingError(request.allowance ?? 0);
-    }
+    if (!decision.ok) throw sendRefusalError(decision.refusal, draft.conversationId);
     // No reservation: another attempt's is racing in, or ours aged out of the list. Go again.
     return null;
   }

@@ -1,4 +1,4 @@
-import type { ErasureRecord, OutboxEntry } from '@jobsphere/chat-domain';
+import type { ErasureRecord, OutboxEntry, RequestRecord } from '@jobsphere/chat-domain';
 import { Schema, type Connection, type mongo, type Types } from 'mongoose';
 
 // Collections and indexes. Queries stay within what Amazon DocumentDB supports:
@@ -21,19 +21,6 @@ export interface ReservationDoc {
   k: string;
   /** 1 when the change took a seq too (a new message). */
   m: 1 | 0;
-}
-
-/**
- * Every conversation has one, so a send's single conditional update can take the opener's
- * allowance: `left` is decremented by every send and means something only while pending.
- */
-export interface RequestDoc {
-  state: 'none' | 'pending' | 'declined';
-  from?: string;
-  to?: string;
-  /** Messages the opener may still send while pending, of `allowance`. */
-  left: number;
-  allowance?: number;
 }
 
 export interface PreviewDoc {
@@ -66,8 +53,11 @@ export interface ConversationDoc {
   lastMessage?: PreviewDoc;
   lastActivityAt: Date;
   directKey?: string;
-  /** Absent on conversations stored before requests existed: read as 'none'. */
-  request?: RequestDoc;
+  /**
+   * The domain's one shape (`RequestRecord`); absent on conversations stored before requests
+   * existed, and without `allowance` before it was kept: read as none, and as 0.
+   */
+  request?: Omit<RequestRecord, 'allowance'> & { allowance?: number };
   blocked?: boolean;
   /** The most recent reservations, newest last (capped, see ReservationDoc). */
   reservations?: ReservationDoc[];

@@ -1,5 +1,10 @@
-import type { NewOutboxEntry, OutboxEntry, OutboxStore } from '@jobsphere/chat-domain';
-import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
+import {
+  decodeActivityCursor,
+  nextCursorOf,
+  type NewOutboxEntry,
+  type OutboxEntry,
+  type OutboxStore,
+} from '@jobsphere/chat-domain';
 import { isDuplicateKey } from './driver-errors.js';
 import type { Models, OutboxDoc } from './models.js';
 

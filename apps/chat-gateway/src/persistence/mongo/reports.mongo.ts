@@ -1,6 +1,12 @@
-import type { NewReport, Report, ReportResolution, ReportStore } from '@jobsphere/chat-domain';
+import {
+  decodeActivityCursor,
+  nextCursorOf,
+  type NewReport,
+  type Report,
+  type ReportResolution,
+  type ReportStore,
+} from '@jobsphere/chat-domain';
 import { isValidObjectId, Types } from 'mongoose';
-import { decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import { toReport } from './mappers.js';
 import type { Models, ReportDoc } from './models.js';
 

@@ -93,17 +93,26 @@ export class VersionAllocator {
   /**
    * Takes `takes` positions on the conversation `filter` matches, with `alongside` in the same
    * update. Answers the document after it (`projection`; `version` is always there, and the
-   * last position taken is that version), or null when nothing matched and nothing was taken.
+   * last position taken is that version), or before it when asked (the positions taken are
+   * the ones after its `version` and `lastSeq`), or null when nothing matched and nothing was
+   * taken.
    */
   async take<T extends Pick<ConversationDoc, 'version'>>(
     filter: mongo.Filter<ConversationDoc>,
     takes: readonly Take[],
-    options: { alongside?: Alongside; projection: Record<string, 0 | 1> },
+    options: {
+      alongside?: Alongside;
+      projection: Record<string, 0 | 1>;
+      returnDocument?: 'before' | 'after';
+    },
   ): Promise<T | null> {
     const doc = await this.conversations.findOneAndUpdate(
       filter,
       allocate(takes, options.alongside ?? {}),
-      { returnDocument: 'after', projection: withVersion(options.projection) },
+      {
+        returnDocument: options.returnDocument ?? 'after',
+        projection: withVersion(options.projection),
+      },
     );
     return doc as T | null;
   }

@@ -1,14 +1,29 @@
-import { ValidationError } from '@jobsphere/chat-domain';
+import { ValidationError } from './errors.js';
+
+// Page cursors of the stores' lists. Their text is ASCII (a time and an id), so the browser's
+// and Node's btoa/atob encode it: the domain stays free of Node's Buffer.
+
+function toBase64Url(ascii: string): string {
+  return btoa(ascii).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+/** Null when `text` is no base64url. */
+function fromBase64Url(text: string): string | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  try {
+    return atob(text.replaceAll('-', '+').replaceAll('_', '/'));
+  } catch {
+    return null;
+  }
+}
 
 /** Opaque cursor of the conversation list: position (lastActivityAt, id) of the last item seen. */
 export function encodeActivityCursor(at: Date, id: string): string {
-  return Buffer.from(`${at.getTime()}.${id}`, 'utf8').toString('base64url');
+  return toBase64Url(`${at.getTime()}.${id}`);
 }
 
 export function decodeActivityCursor(cursor: string): { at: Date; id: string } {
-  const match = /^(\d{1,15})\.([A-Za-z0-9_.:@-]{1,64})$/.exec(
-    Buffer.from(cursor, 'base64url').toString('utf8'),
-  );
+  const match = /^(\d{1,15})\.([A-Za-z0-9_.:@-]{1,64})$/.exec(fromBase64Url(cursor) ?? '');
   if (!match)
     throw new ValidationError('invalid cursor', [
       { path: 'cursor', message: 'not a cursor this server issued' },

@@ -8,9 +8,9 @@ import {
   type OfflineCheck,
   type Platform,
   type Principal,
-} from '@jobsphere/chat-domain';
-import { FakeClock, RecordingFanOut } from '../../test/support/use-case-doubles.js';
-import { MemoryChatStore } from '../persistence/memory/memory.store.js';
+} from '../index.js';
+import { FakeClock, RecordingFanOut } from '../testing/doubles.js';
+import { MemoryChatStore } from '../memory/memory.store.js';
 
 // The server API's rules one use case at a time, on the embedded store with a fake clock:
 // what the platform's backend and the people in the conversations notice.

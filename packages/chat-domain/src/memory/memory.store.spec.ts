@@ -1,6 +1,6 @@
-import { MemoryChatStore } from '../src/persistence/memory/memory.store.js';
-import { describePlatformContract } from './platform.contract.js';
-import { describeStoreContract } from './store.contract.js';
+import { MemoryChatStore } from './memory.store.js';
+import { describePlatformContract } from '../testing/platform.contract.js';
+import { describeStoreContract } from '../testing/store.contract.js';
 
 describeStoreContract(
   'in-memory',

@@ -7,9 +7,9 @@ import {
   type Chat,
   type ChatStore,
   type Principal,
-} from '@jobsphere/chat-domain';
-import { FakeClock, RecordingFanOut } from '../../test/support/use-case-doubles.js';
-import { MemoryChatStore } from '../persistence/memory/memory.store.js';
+} from '../index.js';
+import { FakeClock, RecordingFanOut } from '../testing/doubles.js';
+import { MemoryChatStore } from '../memory/memory.store.js';
 
 const alice: Principal = { userId: 'alice', role: 'recruiter' };
 const bob: Principal = { userId: 'bob', role: 'candidate' };

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   BlockedError,
   NotMemberError,
@@ -6,7 +7,8 @@ import {
   directKey,
   type ChatStore,
   type MessageDraft,
-} from '@jobsphere/chat-domain';
+} from '../index.js';
+import { CASE_ALLOWANCE, describeCase, SEND_CASES } from './send-cases.js';
 
 /**
  * One behavioural contract for every ChatStore implementation: the in-memory default and
@@ -387,6 +389,81 @@ export function describeStoreContract(
         })
       ).conversation;
     const ids = (list: { id: string }[]) => list.map((c) => c.id);
+
+    // The send decision's table, row by row: each store must admit and refuse exactly what
+    // `decideSend` does, in states reached through the ports (a store may compile the rule).
+    const refusals = {
+      'not-member': NotMemberError,
+      blocked: BlockedError,
+      'request-declined': RequestDeclinedError,
+      'request-pending': RequestPendingError,
+    } as const;
+    it.each(SEND_CASES.map((c, i) => [describeCase(c), c, i] as const))(
+      'send decision row: %s',
+      async (_name, row, i) => {
+        const [opener, recipient, stranger] = ['opener', 'recipient', 'stranger'].map(
+          (who) => `row${i}-${who}`,
+        ) as [string, string, string];
+        const c =
+          row.conversation === 'group'
+            ? (
+                await store.conversations.create({
+                  kind: 'group',
+                  title: `row ${i}`,
+                  members: members(opener, recipient),
+                  createdBy: opener,
+                  createdAt: at(1),
+                })
+              ).conversation
+            : await pair(opener, recipient, {
+                ...(row.request !== 'none' && { allowance: CASE_ALLOWANCE }),
+              });
+        if (row.request === 'spent')
+          for (let n = 0; n < CASE_ALLOWANCE; n++)
+            await store.messages.append(draft(c.id, opener, `spend-${n}`));
+        if (row.request === 'declined' || row.request === 'accepted')
+          await store.conversations.answerRequest(
+            c.id,
+            recipient,
+            row.request === 'declined' ? 'decline' : 'accept',
+          );
+        if (row.blocked) await store.conversations.setBlocked(opener, recipient, true);
+        const before = await store.conversations.get(c.id);
+        const sender = { opener, recipient, stranger }[row.sender];
+        const attempt = {
+          ...draft(c.id, row.kind === 'system' ? 'platform' : sender, 'the-case', 50),
+          kind: row.kind,
+        };
+
+        if (row.expect in refusals) {
+          const refused = store.messages.append(attempt);
+          await expect(refused).rejects.toThrow(refusals[row.expect as keyof typeof refusals]);
+          if (row.expect === 'request-pending')
+            await expect(refused).rejects.toThrow(`allows ${CASE_ALLOWANCE} messages`);
+          // A refusal changes nothing.
+          expect(await store.conversations.get(c.id)).toEqual(before);
+          return;
+        }
+        const sent = await store.messages.append(attempt);
+        expect(sent.duplicate).toBe(false);
+        expect(sent.message.seq).toBe((before?.lastMessage?.seq ?? 0) + 1);
+        expect(sent.acceptedRequest === true).toBe(row.expect === 'accepts-request');
+        const after = await store.conversations.get(c.id);
+        if (row.expect === 'accepts-request') {
+          expect(after?.request).toBeUndefined();
+          expect(await store.contacts.accepted(opener, recipient)).toBe(true);
+        } else {
+          expect(after?.request).toEqual(before?.request);
+        }
+        if (row.expect === 'spends-allowance') {
+          for (let n = 1; n < CASE_ALLOWANCE; n++)
+            await store.messages.append(draft(c.id, opener, `more-${n}`, 51));
+          await expect(
+            store.messages.append(draft(c.id, opener, 'one-too-many', 52)),
+          ).rejects.toThrow(RequestPendingError);
+        }
+      },
+    );
 
     it('a request: the recipient sees it apart, the opener sends up to the allowance, nothing more is stored', async () => {
       const c = await pair('opener1', 'target1', { allowance: 2 });

@@ -1,4 +1,4 @@
-import { type FanOut, type ServerToClientEvents } from '@jobsphere/chat-domain';
+import { type FanOut, type ServerToClientEvents } from '../index.js';
 
 /** Records what would have been fanned out, instead of a Socket.IO server. */
 export class RecordingFanOut implements FanOut {

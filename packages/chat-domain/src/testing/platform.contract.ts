@@ -1,9 +1,5 @@
-import {
-  NotMemberError,
-  SYSTEM_SENDER,
-  type ChatStore,
-  type NewOutboxEntry,
-} from '@jobsphere/chat-domain';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { NotMemberError, SYSTEM_SENDER, type ChatStore, type NewOutboxEntry } from '../index.js';
 
 /**
  * The server API's store operations (issue 15), held to one contract on every store: the

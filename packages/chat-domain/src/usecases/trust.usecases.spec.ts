@@ -5,9 +5,9 @@ import {
   type ConversationDto,
   type MessageDto,
   type Principal,
-} from '@jobsphere/chat-domain';
-import { FakeClock, RecordingFanOut } from '../../test/support/use-case-doubles.js';
-import { MemoryChatStore } from '../persistence/memory/memory.store.js';
+} from '../index.js';
+import { FakeClock, RecordingFanOut } from '../testing/doubles.js';
+import { MemoryChatStore } from '../memory/memory.store.js';
 
 // The trust rules as a signed-in user meets them, one use case at a time, on the embedded
 // store with a fake clock. The same rules on MongoDB are the store contract's; over two

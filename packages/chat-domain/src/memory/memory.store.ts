@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import {
-  BlockedError,
+  decideSend,
+  newRequestRecord,
   NotMemberError,
-  RequestDeclinedError,
-  RequestPendingError,
+  requestOf,
+  sendRefusalError,
   toPreview,
+  type RequestRecord,
   type AppendResult,
   type ChangePage,
   type ChatStore,
@@ -23,12 +24,13 @@ import {
   type ReportStore,
   type Revision,
   type UnreadSummary,
-} from '@jobsphere/chat-domain';
+} from '../index.js';
 import { beyondCursor, decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import { MemoryOutbox, MemoryPlatform } from './platform.memory.js';
 
-const PROCESS_UNIQUE = randomBytes(5).toString('hex');
-let counter = randomBytes(3).readUIntBE(0, 3);
+const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+const PROCESS_UNIQUE = hex(crypto.getRandomValues(new Uint8Array(5)));
+let counter = parseInt(hex(crypto.getRandomValues(new Uint8Array(3))), 16);
 
 /**
  * Laid out like a MongoDB ObjectId (seconds, process, counter), so ids look the same in
@@ -45,11 +47,10 @@ export function newId(): string {
 // Stored objects are copied in and out so callers can never mutate the "database".
 export const clone = <T>(value: T): T => structuredClone(value);
 
-export interface StoredConversation extends Conversation {
+export interface StoredConversation extends Omit<Conversation, 'request'> {
   directKey?: string;
-  /** While a request is pending: how many more messages its opener may send, of how many. */
-  requestLeft?: number;
-  requestAllowance?: number;
+  /** The domain's one shape of a request; members see `requestOf(request)`. */
+  request: RequestRecord;
 }
 
 /** Everything in one process; each operation runs to completion before the next one starts. */
@@ -75,7 +76,7 @@ export class MemoryState {
     return Boolean(this.blocks.get(a)?.has(b) || this.blocks.get(b)?.has(a));
   }
 
-  befriend(conversation: Conversation): void {
+  befriend(conversation: Pick<Conversation, 'members' | 'createdAt'>): void {
     const at = conversation.createdAt.getTime();
     for (const a of conversation.members) {
       const mine = this.contacts.get(a.userId) ?? new Map<string, number>();
@@ -99,22 +100,19 @@ export class MemoryState {
 }
 
 export function strip(stored: StoredConversation): Conversation {
-  const {
-    directKey: _key,
-    requestLeft: _left,
-    requestAllowance: _allowance,
-    ...conversation
-  } = clone(stored);
-  return conversation;
+  const { directKey: _key, request: record, ...conversation } = clone(stored);
+  const request = requestOf(record);
+  return { ...conversation, ...(request && { request }) };
 }
 
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
 
-function inBox(c: Conversation, userId: string, box: ConversationBox): boolean {
-  const received = c.request?.to === userId;
-  return box === 'requests' ? received && c.request?.state === 'pending' : !received;
+function inBox(c: StoredConversation, userId: string, box: ConversationBox): boolean {
+  const request = requestOf(c.request);
+  const received = request?.to === userId;
+  return box === 'requests' ? received && request?.state === 'pending' : !received;
 }
 
 class MemoryConversations implements ConversationStore {
@@ -124,7 +122,7 @@ class MemoryConversations implements ConversationStore {
     const existingId = input.directKey ? this.state.byDirectKey.get(input.directKey) : undefined;
     if (existingId) {
       const existing = this.state.conversations.get(existingId)!;
-      if (!existing.request) this.state.befriend(existing);
+      if (!requestOf(existing.request)) this.state.befriend(existing);
       return { conversation: strip(existing), created: false };
     }
     const { directKey, request, requestAllowance, ...rest } = input;
@@ -137,11 +135,7 @@ class MemoryConversations implements ConversationStore {
       version: 0,
       blocked: input.kind === 'direct' && this.state.blockedEitherWay(a!, b!),
       ...(directKey && { directKey }),
-      ...(request && {
-        request: { ...request, state: 'pending' as const },
-        requestLeft: requestAllowance ?? 0,
-        requestAllowance: requestAllowance ?? 0,
-      }),
+      request: newRequestRecord(request, requestAllowance),
     };
     this.state.conversations.set(stored.id, stored);
     if (directKey) this.state.byDirectKey.set(directKey, stored.id);
@@ -155,7 +149,7 @@ class MemoryConversations implements ConversationStore {
       mine.add(stored.id);
       this.state.memberOf.set(m.userId, mine);
     }
-    if (!stored.request) this.state.befriend(stored);
+    if (!requestOf(stored.request)) this.state.befriend(stored);
     return { conversation: strip(stored), created: true };
   }
 
@@ -193,7 +187,7 @@ class MemoryConversations implements ConversationStore {
     answer: 'accept' | 'decline',
   ): Promise<Conversation | null> {
     const stored = this.state.conversations.get(conversationId);
-    if (!stored?.request || stored.request.to !== userId) return null;
+    if (!stored || requestOf(stored.request)?.to !== userId) return null;
     if (answer === 'accept') acceptRequest(this.state, stored);
     else stored.request.state = 'declined';
     return strip(stored);
@@ -202,7 +196,7 @@ class MemoryConversations implements ConversationStore {
   async requestBetween(from: string, to: string): Promise<Conversation | null> {
     for (const id of this.state.byPair.get(pairKey(from, to)) ?? []) {
       const stored = this.state.conversations.get(id)!;
-      if (stored.request?.from === from) return strip(stored);
+      if (requestOf(stored.request)?.from === from) return strip(stored);
     }
     return null;
   }
@@ -246,24 +240,23 @@ export class MemoryMessages implements MessageStore {
 
   async append(draft: MessageDraft): Promise<AppendResult> {
     const conversation = this.state.conversations.get(draft.conversationId);
-    const sender = conversation?.members.find((m) => m.userId === draft.senderId);
-    // The platform's own messages come from no member, and no block or request stops them.
-    const system = draft.kind === 'system';
-    if (!conversation || (!sender && !system)) throw new NotMemberError(draft.conversationId);
+    if (!conversation) throw new NotMemberError(draft.conversationId);
     const memberIds = conversation.members.map((m) => m.userId);
+    const decision = decideSend(
+      { ...conversation, memberIds },
+      { senderId: draft.senderId, kind: draft.kind ?? 'user' },
+    );
+    // Someone who is not a member learns nothing, not even that the message exists.
+    if (!decision.ok && decision.refusal.reason === 'not-member')
+      throw sendRefusalError(decision.refusal, draft.conversationId);
     const key = clientKey(draft.conversationId, draft.senderId, draft.clientMessageId);
     const existing = this.state.byClientKey.get(key);
     if (existing) return { message: clone(existing), duplicate: true, memberIds };
-    if (conversation.blocked && !system) throw new BlockedError();
-    const request = system ? undefined : conversation.request;
-    const accepting = request !== undefined && request.to === draft.senderId;
-    if (request && !accepting) {
-      if (request.state === 'declined') throw new RequestDeclinedError();
-      if ((conversation.requestLeft ?? 0) <= 0)
-        throw new RequestPendingError(conversation.requestAllowance ?? 0);
-      conversation.requestLeft = (conversation.requestLeft ?? 0) - 1;
-    }
-    if (accepting) acceptRequest(this.state, conversation);
+    if (!decision.ok) throw sendRefusalError(decision.refusal, draft.conversationId);
+    const admitted = decision.changes;
+    if (admitted.spendsAllowance) conversation.request.left -= 1;
+    if (admitted.acceptsRequest) acceptRequest(this.state, conversation);
+    const sender = conversation.members.find((m) => m.userId === draft.senderId);
 
     const seq = (this.lastSeq.get(conversation.id) ?? 0) + 1;
     this.lastSeq.set(conversation.id, seq);
@@ -290,7 +283,7 @@ export class MemoryMessages implements MessageStore {
       message: clone(message),
       duplicate: false,
       memberIds,
-      ...(accepting && { acceptedRequest: true }),
+      ...(admitted.acceptsRequest && { acceptedRequest: true }),
     };
   }
 
@@ -364,9 +357,7 @@ export class MemoryMessages implements MessageStore {
 
 /** The recipient answered or replied: an ordinary conversation between contacts from now on. */
 function acceptRequest(state: MemoryState, conversation: StoredConversation): void {
-  delete conversation.request;
-  delete conversation.requestLeft;
-  delete conversation.requestAllowance;
+  conversation.request.state = 'none';
   state.befriend(conversation);
 }
 

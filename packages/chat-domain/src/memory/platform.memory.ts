@@ -10,7 +10,7 @@ import {
   type OutboxStore,
   type PlatformStore,
   type UserExport,
-} from '@jobsphere/chat-domain';
+} from '../index.js';
 import { beyondCursor, decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import {
   type MemoryMessages,

@@ -1,0 +1,127 @@
+import { type ConversationKind, type MessageKind, type MessageRequest } from './entities.js';
+import {
+  BlockedError,
+  NotMemberError,
+  RequestDeclinedError,
+  RequestPendingError,
+  type DomainError,
+} from './errors.js';
+
+/**
+ * A conversation's request as every store keeps it: one shape, so the send decision reads the
+ * same thing in every store. Every conversation has one (`none` when it never was a request or
+ * was accepted), so a store whose send is one conditional update can spend the opener's
+ * allowance without first asking which case it is in.
+ */
+export interface RequestRecord {
+  state: 'none' | 'pending' | 'declined';
+  /** The opener and the recipient, once there was a request. */
+  from?: string;
+  to?: string;
+  /**
+   * Messages the opener may still send while pending, of `allowance`. Read only while
+   * pending; a store may spend it on any admitted send (while pending, every admitted user
+   * message is the opener's, or the recipient's reply, which ends the request).
+   */
+  left: number;
+  allowance: number;
+}
+
+/** The record of a new conversation: a request when opened with a stranger, else none. */
+export function newRequestRecord(
+  request: { from: string; to: string } | undefined,
+  allowance = 0,
+): RequestRecord {
+  return request
+    ? { state: 'pending', from: request.from, to: request.to, left: allowance, allowance }
+    : { state: 'none', left: 0, allowance: 0 };
+}
+
+/** What members see of the record: the request while pending or declined, else none. */
+export function requestOf(record: RequestRecord): MessageRequest | undefined {
+  return (record.state === 'pending' || record.state === 'declined') &&
+    record.from !== undefined &&
+    record.to !== undefined
+    ? { from: record.from, to: record.to, state: record.state }
+    : undefined;
+}
+
+/** Whether `userId` sending now is the reply of an open request's recipient (it accepts it). */
+export function repliesToRequest(record: RequestRecord, userId: string): boolean {
+  return requestOf(record)?.to === userId;
+}
+
+/** What the send decision reads of a conversation. */
+export interface SendSubject {
+  kind: ConversationKind;
+  memberIds: readonly string[];
+  /** A block between the two people of a direct conversation. */
+  blocked: boolean;
+  request: RequestRecord;
+}
+
+export interface SendAttempt {
+  senderId: string;
+  /** The platform's own messages come from no member, and no block or request stops them. */
+  kind: MessageKind;
+}
+
+/** Why a send is refused; each reason is one domain error (`sendRefusalError`). */
+export type SendRefusal =
+  | { reason: 'not-member' }
+  | { reason: 'blocked' }
+  | { reason: 'request-declined' }
+  | { reason: 'request-pending'; allowance: number };
+
+/** What an admitted send changes besides storing the message. */
+export interface SendChanges {
+  /** The opener of a pending request spends one message of its allowance. */
+  spendsAllowance: boolean;
+  /** The recipient of an open request replied: it is accepted, the two become contacts. */
+  acceptsRequest: boolean;
+}
+
+export type SendDecision = { ok: true; changes: SendChanges } | { ok: false; refusal: SendRefusal };
+
+const NO_CHANGES: SendChanges = { spendsAllowance: false, acceptsRequest: false };
+
+/**
+ * May this sender send here, and what does it change? The whole rule of a send, decided once:
+ * the memory store evaluates it, the MongoDB store compiles the same guard into the filter of
+ * its one conditional update and asks it to name a refusal. Checked in this order: member,
+ * block, request (declined, then the opener's allowance).
+ */
+export function decideSend(conversation: SendSubject, attempt: SendAttempt): SendDecision {
+  if (attempt.kind === 'system') return { ok: true, changes: NO_CHANGES };
+  const sender = attempt.senderId;
+  if (!conversation.memberIds.includes(sender))
+    return { ok: false, refusal: { reason: 'not-member' } };
+  if (conversation.blocked) return { ok: false, refusal: { reason: 'blocked' } };
+  const request = requestOf(conversation.request);
+  if (!request) return { ok: true, changes: NO_CHANGES };
+  if (request.to === sender)
+    return { ok: true, changes: { spendsAllowance: false, acceptsRequest: true } };
+  if (request.state === 'declined') return { ok: false, refusal: { reason: 'request-declined' } };
+  if (conversation.request.left <= 0)
+    return {
+      ok: false,
+      refusal: { reason: 'request-pending', allowance: conversation.request.allowance },
+    };
+  return { ok: true, changes: { spendsAllowance: true, acceptsRequest: false } };
+}
+
+/** The domain error that tells a sender why a send was refused. */
+export function sendRefusalError(refusal: SendRefusal, conversationId: string): DomainError {
+  switch (refusal.reason) {
+    case 'not-member':
+      return new NotMemberError(conversationId);
+    case 'blocked':
+      return new BlockedError();
+    case 'request-declined':
+      return new RequestDeclinedError();
+    case 'request-pending':
+      return new RequestPendingError(refusal.allowance);
+    default:
+      return refusal satisfies never;
+  }
+}

@@ -1,0 +1,15 @@
+// What anyone writing a store, or testing the use cases, needs: the store contract suites
+// (run them against your store), the send decision's table of cases, the in-memory store and
+// test doubles. Imports Jest's globals: load it from tests only.
+export { describeStoreContract } from './store.contract.js';
+export { describePlatformContract } from './platform.contract.js';
+export {
+  SEND_CASES,
+  CASE_ALLOWANCE,
+  CASE_USERS,
+  describeCase,
+  subjectOf,
+  type SendCase,
+} from './send-cases.js';
+export { FakeClock, RecordingFanOut } from './doubles.js';
+export { MemoryChatStore } from '../memory/memory.store.js';
