@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { leaveSignalsToCaller } from '@jobsphere/testing';
 import { runDrainProof } from './drain-proof.js';
 import { startLocalCluster, type LocalCluster } from './stack.js';
 
@@ -18,7 +19,11 @@ const stop = (code: number) => {
   })();
   return stopping;
 };
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop(0));
+// Ctrl-C and SIGTERM stop every service in order (nginx with its workers, the gateways, the
+// data stores), remove the folder with the secret file, then exit 0. The services run in their own
+// process groups, so a terminal's Ctrl-C reaches only this process; a second one changes nothing.
+leaveSignalsToCaller();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(0));
 
 try {
   cluster = await startLocalCluster({

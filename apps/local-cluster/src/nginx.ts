@@ -100,7 +100,9 @@ http {
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
       proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
+      # Appended, as the ALB does: whatever a client sent stays in front, and the gateway
+      # (TRUST_PROXY_HOPS=1) reads only the entry this proxy added.
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_read_timeout ${options.idleTimeoutSeconds ?? 60}s;
       proxy_send_timeout ${options.idleTimeoutSeconds ?? 60}s;
       proxy_connect_timeout 2s;

@@ -172,6 +172,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
           METRICS_PORT: String(metricsPort),
           METRICS_HOST: '127.0.0.1',
           CLIENT_URL: `http://127.0.0.1:${lbPort}`,
+          // nginx is one proxy in front, as the ALB is on AWS: per-IP budgets count its clients.
+          TRUST_PROXY_HOPS: '1',
           JWT_SECRET: jwtSecret,
           REDIS_URL: `rediss://${redis.host}:${redis.port}`,
           REDIS_TLS_CA: redis.tls!.ca,

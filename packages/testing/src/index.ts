@@ -8,7 +8,7 @@ export {
   type StartNodeServiceOptions,
 } from './node-service.js';
 export { signTestToken, type TestTokenOptions } from './tokens.js';
-export { ManagedProcess, type ManagedProcessOptions } from './process.js';
+export { ManagedProcess, leaveSignalsToCaller, type ManagedProcessOptions } from './process.js';
 export * from './redis/index.js';
 export * from './mongo/index.js';
 export {

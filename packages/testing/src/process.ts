@@ -20,22 +20,34 @@ export interface ManagedProcessOptions {
 
 const live = new Set<ManagedProcess>();
 let hooksInstalled = false;
+let signalsLeftToCaller = false;
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const killAll = () => {
+  for (const p of live) p.disposeSync();
+};
+const onSignal = (signal: NodeJS.Signals) => {
+  killAll();
+  process.kill(process.pid, signal);
+};
 
 // Whatever happens to the test process (normal end, failure, timeout, Ctrl-C), no
 // child service and no temp folder outlives it.
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  const killAll = () => {
-    for (const p of live) p.disposeSync();
-  };
   process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.kill(process.pid, signal);
-    });
-  }
+  if (signalsLeftToCaller) return;
+  for (const signal of SIGNALS) process.once(signal, onSignal);
+}
+
+/**
+ * For a program that stops its services itself on SIGINT/SIGTERM (gracefully, then exits): the
+ * default hooks would SIGKILL every child and re-raise the signal before that stop could run,
+ * which leaves files behind and the process dead of a signal. The exit hook stays as a last resort.
+ */
+export function leaveSignalsToCaller(): void {
+  signalsLeftToCaller = true;
+  for (const signal of SIGNALS) process.off(signal, onSignal);
 }
 
 /** A child process with a readiness check, stop/kill/restart and guaranteed cleanup. */
@@ -76,10 +88,13 @@ export class ManagedProcess {
     const { command, args, readyPattern, env, cwd } = this.options;
     const timeoutMs = this.options.readyTimeoutMs ?? 15_000;
     const stdin = this.options.keepStdinOpen ? 'pipe' : 'ignore';
+    // Its own process group: a terminal's Ctrl-C reaches only the owner, which stops it in
+    // order, and every signal here reaches the whole group (nginx's workers with their master).
     const child = spawn(command, args, {
       env: env ?? process.env,
       cwd,
       stdio: [stdin, 'pipe', 'pipe'],
+      detached: true,
     });
     // EPIPE when the child is gone must not crash the test process.
     child.stdin?.on('error', () => undefined);
@@ -133,17 +148,19 @@ export class ManagedProcess {
     if (!this.running) return;
     // A stopped process ignores SIGTERM until it runs again.
     if (this.paused) this.resume();
-    this.child?.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
+    // What the leader left behind (a worker it could not stop) goes with it.
+    this.signal('SIGKILL');
   }
 
   /** Abrupt death, as when an instance or a node is lost. */
   async kill(): Promise<void> {
     this.stopWatchdog();
     if (!this.running) return;
-    this.child?.kill('SIGKILL');
+    this.signal('SIGKILL');
     await this.exited;
   }
 
@@ -176,7 +193,7 @@ export class ManagedProcess {
   /** For exit hooks, where nothing can be awaited. */
   disposeSync(): void {
     this.stopWatchdog();
-    if (this.running) this.child?.kill('SIGKILL');
+    this.signal('SIGKILL');
     this.removeTempDirs();
     live.delete(this);
   }
@@ -189,15 +206,34 @@ export class ManagedProcess {
       .join(' ');
     const script =
       `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
-      `kill -9 ${childPid} 2>/dev/null; ${dirs ? `rm -rf ${dirs}` : 'true'}`;
+      `kill -9 -- -${childPid} 2>/dev/null; ${dirs ? `rm -rf ${dirs}` : 'true'}`;
     const watchdog = spawn('/bin/sh', ['-c', script], { detached: true, stdio: 'ignore' });
     watchdog.on('error', () => undefined);
     watchdog.unref();
     this.watchdog = watchdog;
   }
 
+  /** The whole process group of the child (it leads one: spawned detached). */
+  private signal(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // ESRCH: the group is gone already.
+    }
+  }
+
   private stopWatchdog(): void {
-    if (this.watchdog?.exitCode === null) this.watchdog.kill('SIGKILL');
+    // Its group: the shell and the `sleep` it waits on (which would linger for a second).
+    const pid = this.watchdog?.pid;
+    if (this.watchdog?.exitCode === null && pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
     this.watchdog = undefined;
   }
 
