@@ -210,6 +210,33 @@ function equalityValues(cond: unknown): unknown[] | undefined {
   return undefined;
 }
 
+/** How the planner chooses; shared by every collection of an engine, switchable at run time. */
+export interface PlannerRules {
+  /**
+   * Amazon DocumentDB's documented limits: a sparse index serves only a query with
+   * `$exists: true` on its field; `$ne`, `$nin`, `$not`, `$exists` (on a non-sparse index) never
+   * use an index. (`$nor` and `$or` are never planned from here either way.)
+   */
+  documentDb: boolean;
+}
+
+/** What the queries of one command cost: documents read (explain's docsExamined) and plans. */
+export interface Examination {
+  docsExamined: number;
+  plans: string[];
+}
+
+const NEGATIONS = ['$ne', '$nin', '$not'];
+
+/** Whether DocumentDB would use `spec` for the condition the filter puts on its leading field. */
+function documentDbUses(spec: IndexSpec, filter: Doc): boolean {
+  const cond = filter[spec.key[0]![0]];
+  if (!isOperatorObject(cond)) return !spec.sparse;
+  if (NEGATIONS.some((op) => op in cond)) return false;
+  if ('$exists' in cond) return spec.sparse && cond['$exists'] === true;
+  return !spec.sparse;
+}
+
 export interface FindOptions {
   sort?: SortSpec;
   skip?: number;
@@ -282,6 +309,8 @@ export class Collection {
   constructor(
     readonly db: string,
     readonly name: string,
+    private readonly rules: PlannerRules = { documentDb: false },
+    private readonly examination: Examination = { docsExamined: 0, plans: [] },
   ) {}
 
   get namespace(): string {
@@ -386,13 +415,16 @@ export class Collection {
   /** Matching documents (the stored objects: copy before changing them). */
   find(filter: Doc, options: FindOptions = {}): Doc[] {
     const query = compileQuery(filter);
-    const { ids, ordered } = this.plan(filter, options.sort);
+    const { ids, ordered, plan } = this.plan(filter, options.sort);
+    this.examination.plans.push(plan);
     const skip = options.skip ?? 0;
     const limit = options.limit ?? 0;
     const out: Doc[] = [];
     for (const id of ids) {
       const doc = this.docs.get(id);
-      if (!doc || !query.test(doc)) continue;
+      if (!doc) continue;
+      this.examination.docsExamined++;
+      if (!query.test(doc)) continue;
       out.push(doc);
       if (ordered && limit > 0 && out.length >= skip + limit) break;
     }
@@ -404,17 +436,20 @@ export class Collection {
   private plan(
     filter: Doc,
     sort: SortSpec | undefined,
-  ): { ids: Iterable<string>; ordered: boolean } {
+  ): { ids: Iterable<string>; ordered: boolean; plan: string } {
     const unsorted = !sort || sort.length === 0;
     const idValues = equalityValues(filter['_id']);
     if (idValues) {
       return {
         ids: new Set(idValues.map((v) => keyOf(v))),
         ordered: unsorted || idValues.length <= 1,
+        plan: 'IDHACK',
       };
     }
-    let best: { score: number; run: () => Iterable<string>; ordered: boolean } | undefined;
+    let best:
+      { score: number; run: () => Iterable<string>; ordered: boolean; name: string } | undefined;
     for (const index of this.indexes.values()) {
+      if (this.rules.documentDb && !documentDbUses(index.spec, filter)) continue;
       const values = equalityValues(filter[index.lead]);
       if (!values) continue;
       const rest = index.rest;
@@ -433,6 +468,7 @@ export class Collection {
       const leads = [...new Set(values.map((v) => keyOf(v)))];
       best = {
         score,
+        name: index.spec.name,
         ordered: sortMatches && leads.length === 1,
         run: () =>
           leads.length === 1
@@ -440,8 +476,8 @@ export class Collection {
             : new Set(leads.flatMap((lead) => [...index.scan(lead, undefined, false)])),
       };
     }
-    if (best) return { ids: best.run(), ordered: best.ordered };
-    return { ids: [...this.docs.keys()], ordered: unsorted };
+    if (best) return { ids: best.run(), ordered: best.ordered, plan: `IXSCAN ${best.name}` };
+    return { ids: [...this.docs.keys()], ordered: unsorted, plan: 'COLLSCAN' };
   }
 
   /** Applies an update document (operators or a replacement) to a copy of `doc`. */
