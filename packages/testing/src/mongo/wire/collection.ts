@@ -51,6 +51,8 @@ function firstWhere<T>(list: T[], pred: (item: T) => boolean): number {
  */
 class Index {
   readonly buckets = new Map<string, Entry[]>();
+  /** The leading field's value of each bucket (a range on the leading field compares these). */
+  private readonly leadValues = new Map<string, unknown>();
 
   constructor(readonly spec: IndexSpec) {}
 
@@ -100,7 +102,10 @@ class Index {
   add(id: string, keys: IndexKey[]): void {
     for (const key of keys) {
       let bucket = this.buckets.get(key.lead);
-      if (!bucket) this.buckets.set(key.lead, (bucket = []));
+      if (!bucket) {
+        this.buckets.set(key.lead, (bucket = []));
+        this.leadValues.set(key.lead, key.leadValue);
+      }
       const entry = { rest: key.rest, id };
       // Mostly appends: ids and sequence numbers grow.
       const last = bucket.at(-1);
@@ -121,7 +126,10 @@ class Index {
       const probe = { rest: key.rest, id };
       const at = firstWhere(bucket, (e) => this.compareEntry(e, probe) >= 0);
       if (bucket[at]?.id === id) bucket.splice(at, 1);
-      if (bucket.length === 0) this.buckets.delete(key.lead);
+      if (bucket.length === 0) {
+        this.buckets.delete(key.lead);
+        this.leadValues.delete(key.lead);
+      }
     }
   }
 
@@ -137,6 +145,18 @@ class Index {
       }
     }
     return undefined;
+  }
+
+  /** The buckets whose leading value lies in the range (an index scan over keys, no documents). */
+  leadsIn(range: { lower?: Bound; upper?: Bound }): string[] {
+    const { lower, upper } = range;
+    const leads: string[] = [];
+    for (const [lead, value] of this.leadValues) {
+      if (lower && compareValues(value, lower.value) < (lower.inclusive ? 0 : 1)) continue;
+      if (upper && compareValues(value, upper.value) > (upper.inclusive ? 0 : -1)) continue;
+      leads.push(lead);
+    }
+    return leads;
   }
 
   /** Entries of one bucket within the bounds `cond` puts on the first remaining field. */
@@ -184,12 +204,18 @@ interface Bound {
 function rangeOf(cond: unknown): { lower?: Bound; upper?: Bound } | undefined {
   if (cond === undefined) return undefined;
   if (!isOperatorObject(cond)) {
-    if (cond instanceof RegExp || Array.isArray(cond)) return undefined;
+    if (cond instanceof RegExp) return prefixRange(cond);
+    if (Array.isArray(cond)) return undefined;
     return { lower: { value: cond, inclusive: true }, upper: { value: cond, inclusive: true } };
   }
   const range: { lower?: Bound; upper?: Bound } = {};
   for (const [op, value] of Object.entries(cond)) {
-    if (op === '$eq') {
+    if (op === '$exists' && value === true) continue;
+    if (op === '$regex' && Object.keys(cond).every((k) => k === '$regex' || k === '$exists')) {
+      const prefix = prefixRange(value);
+      if (!prefix) return undefined;
+      Object.assign(range, prefix);
+    } else if (op === '$eq') {
       range.lower = { value, inclusive: true };
       range.upper = { value, inclusive: true };
     } else if (op === '$gt' || op === '$gte') range.lower = { value, inclusive: op === '$gte' };
@@ -197,6 +223,28 @@ function rangeOf(cond: unknown): { lower?: Bound; upper?: Bound } | undefined {
     else return undefined;
   }
   return range;
+}
+
+/** The strings an anchored regular expression with a literal prefix (`/^direct:a:b:/`) can match. */
+function prefixRange(pattern: unknown): { lower: Bound; upper: Bound } | undefined {
+  const source =
+    pattern instanceof RegExp ? (pattern.flags === '' ? pattern.source : undefined) : pattern;
+  // An alternation anywhere may leave the anchor (`^a|c`): no prefix then.
+  if (typeof source !== 'string' || !source.startsWith('^') || source.includes('|'))
+    return undefined;
+  let prefix = '';
+  for (let i = 1; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\' && i + 1 < source.length && /[^A-Za-z0-9]/.test(source[i + 1]!)) {
+      prefix += source[++i];
+    } else if (/[.*+?^${}()|[\]\\]/.test(c)) break;
+    else prefix += c;
+  }
+  if (prefix === '') return undefined;
+  return {
+    lower: { value: prefix, inclusive: true },
+    upper: { value: `${prefix}\uffff`, inclusive: false },
+  };
 }
 
 /** The values an equality condition names ({a: v}, {a: {$eq: v}}, {a: {$in: [...]}}), if it is one. */
@@ -450,8 +498,22 @@ export class Collection {
       { score: number; run: () => Iterable<string>; ordered: boolean; name: string } | undefined;
     for (const index of this.indexes.values()) {
       if (this.rules.documentDb && !documentDbUses(index.spec, filter)) continue;
-      const values = equalityValues(filter[index.lead]);
-      if (!values) continue;
+      const leadCond = filter[index.lead];
+      const values = equalityValues(leadCond);
+      if (!values) {
+        const range = rangeOf(leadCond);
+        if (!range || (best && best.score >= 1)) continue;
+        best = {
+          score: 1,
+          name: index.spec.name,
+          ordered: unsorted,
+          run: () =>
+            new Set(
+              index.leadsIn(range).flatMap((lead) => [...index.scan(lead, undefined, false)]),
+            ),
+        };
+        continue;
+      }
       const rest = index.rest;
       const restCond = rest[0] && filter[rest[0][0]];
       let reverse = false;
