@@ -44,6 +44,12 @@ describe('wire server collection: index plans answer like a full scan', () => {
           c: fc.oneof(
             fc.constantFrom('a', 'b', 'z'),
             fc.record({ $in: fc.subarray(['a', 'b', 'c']) }),
+            // A range or an anchored prefix on the leading field: a scan of index keys.
+            fc.record(
+              { $gte: fc.constantFrom('a', 'b'), $lt: fc.constantFrom('b', 'c', 'd') },
+              { requiredKeys: [] },
+            ),
+            fc.constantFrom(/^b/, /^a|c/, { $regex: '^c', $exists: true }),
           ),
           seq: range,
         },
@@ -67,7 +73,7 @@ describe('wire server collection: index plans answer like a full scan', () => {
     }),
   );
 
-  it('for equality, $in, ranges, multikey fields, sorts in both directions and limits', () => {
+  it('for equality, $in, ranges (also of the leading field and prefixes), multikey fields, sorts in both directions and limits', () => {
     fc.assert(
       fc.property(
         fc.array(doc, { maxLength: 40 }),

@@ -5,6 +5,7 @@ import {
   ValidationError,
   type ErrorBody,
 } from '@jobsphere/chat-domain';
+import mongoose from 'mongoose';
 
 /** The one place where domain errors meet transports: HTTP status per stable code. */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -28,6 +29,33 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.Internal]: 500,
 };
 
+/** Socket errors of a dependency connection that Node raises bare (not wrapped by a driver). */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * The store (or the network to it) did not complete the operation, or cannot say whether it
+ * did: every error of the MongoDB driver and server (network, cleared pool, no primary, a
+ * stepdown, maxTimeMS, a lost upsert race), a bulk write's per-statement `WriteError` (which
+ * is not an `Error`), Mongoose's own, and a bare socket error. The client retries with the same
+ * clientMessageId, which never stores twice.
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  if (error instanceof mongoose.mongo.MongoError) return true;
+  if (error instanceof Error && /^Mongo|^Mongoose/.test(error.name)) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  if (error.constructor.name === 'WriteError' && 'errmsg' in error) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && NETWORK_ERROR_CODES.has(code);
+}
+
 export interface MappedError {
   status: number;
   body: ErrorBody;
@@ -46,11 +74,15 @@ export function mapError(error: unknown): MappedError {
       unexpected: error.code === ErrorCode.Unavailable,
     };
   }
-  // A store that cannot answer: the operation did not happen (nothing was acked as sent).
-  if (error instanceof Error && /^Mongo|^MongooseServerSelectionError$/.test(error.name)) {
+  // Not done, or not known to be done: nothing was acked. A retry with the same
+  // clientMessageId stores the message once, or answers the copy a lost answer left.
+  if (isStoreUnavailable(error)) {
     return {
       status: 503,
-      body: { code: ErrorCode.Unavailable, message: 'store unavailable, nothing was changed' },
+      body: {
+        code: ErrorCode.Unavailable,
+        message: 'store unavailable, not acknowledged: retry with the same clientMessageId',
+      },
       unexpected: true,
     };
   }

@@ -19,16 +19,32 @@ import { waitUntil } from '../wait.js';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Socket } from 'node:net';
+import { createConnection } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { BSON } from 'bson';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getFreePort } from '../ports.js';
 import { ManagedProcess } from '../process.js';
-import type { TracedCommand, WireServerStats } from './wire/server.js';
+import { generateTlsMaterial } from '../redis/tls.js';
+import type {
+  ExaminedCommand,
+  FaultMode,
+  FaultOptions,
+  TracedCommand,
+  WireServerStats,
+} from './wire/server.js';
 
-export { MongoWireServer, type TracedCommand, type WireServerStats } from './wire/server.js';
+export {
+  MongoWireServer,
+  type ExaminedCommand,
+  type FaultMode,
+  type FaultOptions,
+  type TracedCommand,
+  type WireServerOptions,
+  type WireServerStats,
+} from './wire/server.js';
 
 export interface MongoHandle {
   /** Connection string including the database name. */
@@ -255,23 +271,43 @@ async function launch(
 }
 
 // ---------------------------------------------------------------------------------------------
-// wire server (Node): for benchmarks
+// wire server (Node): the project's emulator (options and faults: wire/server.ts)
 
 export interface MongoWireServerHandle extends MongoHandle {
   backend: 'wire-server';
   port: number;
+  /** The test CA's certificate file, when the server speaks TLS (already in `uri`). */
+  caFile?: string;
   /** Delay added to every reply from now on: the store round trip a remote server would have. */
   setReplyDelay(ms: number): Promise<void>;
   stats(): Promise<WireServerStats>;
   /** Records every command from now on, until `takeTrace()`. */
   startTrace(): Promise<void>;
   takeTrace(): Promise<TracedCommand[]>;
+  /** Records what each query read (docsExamined, plans), until `takeExamined()`. */
+  startExamining(): Promise<void>;
+  takeExamined(): Promise<ExaminedCommand[]>;
+  setDocumentDbRules(on: boolean): Promise<void>;
+  fault(mode: FaultMode, options?: FaultOptions): Promise<void>;
+  clearFaults(): Promise<void>;
+  dropConnections(): Promise<void>;
 }
 
 export interface StartMongoWireServerOptions extends StartMongoOptions {
   replyDelayMs?: number;
   /** Node flags for the server process, e.g. `--cpu-prof`. */
   nodeArgs?: string[];
+  /** TLS only, with a throwaway CA (its file is in `uri` as tlsCAFile, and in `caFile`). */
+  tls?: boolean;
+  /** Answer as the primary of a one-member replica set of this name (in `uri` as replicaSet). */
+  replicaSet?: string;
+  /** Require authentication as this user (the credentials are in `uri`). */
+  user?: { user: string; password: string };
+  /** Offer SCRAM-SHA-1 only, as DocumentDB does. */
+  scramSha1Only?: boolean;
+  /** DocumentDB's planner and index-build rules (wire/server.ts says which). */
+  documentDbRules?: boolean;
+  indexBuildMs?: number;
 }
 
 const WIRE_SERVER_READY = /mongo wire server listening on/;
@@ -284,8 +320,8 @@ export function mongoWireServerScript(): string {
 /**
  * The Node MongoDB wire server (src/mongo/wire) as its own process on a free loopback port:
  * what the chat store sends, over in-memory collections with real unique and compound indexes,
- * every connection answered concurrently, replies delayed by `replyDelayMs`. For benchmarks of
- * the real driver path; the Python double stays the correctness double of the gateway's tests.
+ * every connection answered concurrently; optionally shaped like DocumentDB (TLS, a replica
+ * set, SCRAM-SHA-1, its planner rules), with faults switched on and off through the handle.
  */
 export async function startMongoWireServer(
   opts: StartMongoWireServerOptions = {},
@@ -294,6 +330,8 @@ export async function startMongoWireServer(
   if (!existsSync(script))
     throw new Error(`wire server not built: ${script} (run the build first)`);
   const port = await getFreePort();
+  const tempDir = opts.tls ? mkdtempSync(join(tmpdir(), 'jobsphere-wire-tls-')) : undefined;
+  const tls = tempDir ? await generateTlsMaterial(tempDir) : undefined;
   const proc = new ManagedProcess({
     command: process.execPath,
     args: [
@@ -303,27 +341,73 @@ export async function startMongoWireServer(
       String(port),
       '--reply-delay-ms',
       String(opts.replyDelayMs ?? 0),
+      ...(tls ? ['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile] : []),
+      ...(opts.replicaSet ? ['--replica-set', opts.replicaSet] : []),
+      ...(opts.scramSha1Only ? ['--scram-sha1-only'] : []),
+      ...(opts.documentDbRules ? ['--documentdb-rules'] : []),
+      ...(opts.indexBuildMs !== undefined ? ['--index-build-ms', String(opts.indexBuildMs)] : []),
       '--exit-on-stdin-eof',
     ],
+    // Credentials by environment, not on a command line others can read.
+    env: {
+      ...process.env,
+      ...(opts.user && { MONGO_WIRE_USERS: `${opts.user.user}:${opts.user.password}` }),
+    },
     readyPattern: WIRE_SERVER_READY,
     keepStdinOpen: true,
+    ...(tempDir && { tempDirs: [tempDir] }),
   });
-  const base = await launch(
-    proc,
-    port,
-    'wire-server',
-    `MongoDB wire server (Node, in-memory) on 127.0.0.1:${port}`,
-    opts,
-  );
   const control = async (op: string, args: Record<string, unknown> = {}) => {
-    const reply = await mongoCommand('127.0.0.1', port, { wireServer: op, ...args, $db: 'admin' });
+    const reply = await mongoCommand(
+      '127.0.0.1',
+      port,
+      { wireServer: op, ...args, $db: 'admin' },
+      5_000,
+      tls?.ca,
+    );
     if (reply['ok'] !== 1) throw new Error(`wire server: ${String(reply['errmsg'])}`);
     return reply;
   };
+  try {
+    await proc.start();
+    await waitUntil(
+      `the wire server on 127.0.0.1:${port}`,
+      () => control('stats').then(() => true),
+      15_000,
+      25,
+    );
+  } catch (error) {
+    await proc.dispose();
+    throw error;
+  }
+  const params = new URLSearchParams();
+  if (tls) params.set('tls', 'true');
+  if (tls) params.set('tlsCAFile', tls.caFile);
+  if (opts.replicaSet) params.set('replicaSet', opts.replicaSet);
+  const credentials = opts.user
+    ? `${encodeURIComponent(opts.user.user)}:${encodeURIComponent(opts.user.password)}@`
+    : '';
+  const query = params.toString();
+  const shape = [
+    tls && 'TLS',
+    opts.replicaSet && `replica set ${opts.replicaSet}`,
+    opts.user && (opts.scramSha1Only ? 'SCRAM-SHA-1 only' : 'SCRAM'),
+    opts.documentDbRules && "DocumentDB's planner rules",
+  ].filter(Boolean);
   return {
-    ...base,
+    uri: `mongodb://${credentials}127.0.0.1:${port}/${encodeURIComponent(opts.dbName ?? DEFAULT_DB)}${query ? `?${query}` : ''}`,
     backend: 'wire-server',
+    description: `MongoDB wire server (Node, in-memory${shape.length ? `; ${shape.join(', ')}` : ''}) on 127.0.0.1:${port}`,
+    pid: proc.pid,
     port,
+    ...(tls && { caFile: tls.caFile }),
+    stop: () => proc.dispose(),
+    kill: async () => {
+      await proc.kill();
+      proc.disposeSync();
+    },
+    pause: () => proc.pause(),
+    resume: () => proc.resume(),
     setReplyDelay: async (ms) => {
       await control('setReplyDelay', { ms });
     },
@@ -332,6 +416,22 @@ export async function startMongoWireServer(
       await control('startTrace');
     },
     takeTrace: async () => (await control('takeTrace'))['trace'] as TracedCommand[],
+    startExamining: async () => {
+      await control('startExamining');
+    },
+    takeExamined: async () => (await control('takeExamined'))['examined'] as ExaminedCommand[],
+    setDocumentDbRules: async (on) => {
+      await control('setDocumentDbRules', { on });
+    },
+    fault: async (mode, options = {}) => {
+      await control('fault', { mode, ...options });
+    },
+    clearFaults: async () => {
+      await control('clearFaults');
+    },
+    dropConnections: async () => {
+      await control('dropConnections');
+    },
   };
 }
 
@@ -366,11 +466,23 @@ export function mongoCommand(
   port: number,
   command: Record<string, unknown>,
   timeoutMs = 5_000,
+  /** PEM of the CA that signed the server's certificate: connect over TLS. */
+  tlsCa?: string,
 ): Promise<Record<string, unknown>> {
   const requestId = Math.floor(Math.random() * 0x7fffffff);
   return new Promise((resolve, reject) => {
-    const socket = new Socket();
     let received = Buffer.alloc(0);
+    const send = () => {
+      const body = BSON.serialize(command);
+      const head = Buffer.alloc(21);
+      head.writeInt32LE(21 + body.length, 0);
+      head.writeInt32LE(requestId, 4);
+      head.writeInt32LE(OP_MSG, 12);
+      socket.write(Buffer.concat([head, body]));
+    };
+    const socket = tlsCa
+      ? connectTls({ host, port, ca: tlsCa }, send)
+      : createConnection({ host, port }, send);
     const done = (error: Error | undefined, reply?: Record<string, unknown>) => {
       clearTimeout(timer);
       socket.destroy();
@@ -381,7 +493,7 @@ export function mongoCommand(
       () => done(new Error(`${Object.keys(command)[0]} timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
-    socket.once('error', (error) => done(error));
+    socket.once('error', (error: Error) => done(error));
     socket.once('close', () => done(new Error('connection closed before a reply')));
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
@@ -390,14 +502,6 @@ export function mongoCommand(
         return done(new Error('unexpected reply'));
       // header (16) + flagBits (4) + section kind 0 (1) + BSON document
       done(undefined, BSON.deserialize(received.subarray(21)));
-    });
-    socket.connect(port, host, () => {
-      const body = BSON.serialize(command);
-      const head = Buffer.alloc(21);
-      head.writeInt32LE(21 + body.length, 0);
-      head.writeInt32LE(requestId, 4);
-      head.writeInt32LE(OP_MSG, 12);
-      socket.write(Buffer.concat([head, body]));
     });
   });
 }

@@ -51,6 +51,8 @@ function firstWhere<T>(list: T[], pred: (item: T) => boolean): number {
  */
 class Index {
   readonly buckets = new Map<string, Entry[]>();
+  /** The leading field's value of each bucket (a range on the leading field compares these). */
+  private readonly leadValues = new Map<string, unknown>();
 
   constructor(readonly spec: IndexSpec) {}
 
@@ -100,7 +102,10 @@ class Index {
   add(id: string, keys: IndexKey[]): void {
     for (const key of keys) {
       let bucket = this.buckets.get(key.lead);
-      if (!bucket) this.buckets.set(key.lead, (bucket = []));
+      if (!bucket) {
+        this.buckets.set(key.lead, (bucket = []));
+        this.leadValues.set(key.lead, key.leadValue);
+      }
       const entry = { rest: key.rest, id };
       // Mostly appends: ids and sequence numbers grow.
       const last = bucket.at(-1);
@@ -121,7 +126,10 @@ class Index {
       const probe = { rest: key.rest, id };
       const at = firstWhere(bucket, (e) => this.compareEntry(e, probe) >= 0);
       if (bucket[at]?.id === id) bucket.splice(at, 1);
-      if (bucket.length === 0) this.buckets.delete(key.lead);
+      if (bucket.length === 0) {
+        this.buckets.delete(key.lead);
+        this.leadValues.delete(key.lead);
+      }
     }
   }
 
@@ -137,6 +145,18 @@ class Index {
       }
     }
     return undefined;
+  }
+
+  /** The buckets whose leading value lies in the range (an index scan over keys, no documents). */
+  leadsIn(range: { lower?: Bound; upper?: Bound }): string[] {
+    const { lower, upper } = range;
+    const leads: string[] = [];
+    for (const [lead, value] of this.leadValues) {
+      if (lower && compareValues(value, lower.value) < (lower.inclusive ? 0 : 1)) continue;
+      if (upper && compareValues(value, upper.value) > (upper.inclusive ? 0 : -1)) continue;
+      leads.push(lead);
+    }
+    return leads;
   }
 
   /** Entries of one bucket within the bounds `cond` puts on the first remaining field. */
@@ -184,12 +204,18 @@ interface Bound {
 function rangeOf(cond: unknown): { lower?: Bound; upper?: Bound } | undefined {
   if (cond === undefined) return undefined;
   if (!isOperatorObject(cond)) {
-    if (cond instanceof RegExp || Array.isArray(cond)) return undefined;
+    if (cond instanceof RegExp) return prefixRange(cond);
+    if (Array.isArray(cond)) return undefined;
     return { lower: { value: cond, inclusive: true }, upper: { value: cond, inclusive: true } };
   }
   const range: { lower?: Bound; upper?: Bound } = {};
   for (const [op, value] of Object.entries(cond)) {
-    if (op === '$eq') {
+    if (op === '$exists' && value === true) continue;
+    if (op === '$regex' && Object.keys(cond).every((k) => k === '$regex' || k === '$exists')) {
+      const prefix = prefixRange(value);
+      if (!prefix) return undefined;
+      Object.assign(range, prefix);
+    } else if (op === '$eq') {
       range.lower = { value, inclusive: true };
       range.upper = { value, inclusive: true };
     } else if (op === '$gt' || op === '$gte') range.lower = { value, inclusive: op === '$gte' };
@@ -197,6 +223,28 @@ function rangeOf(cond: unknown): { lower?: Bound; upper?: Bound } | undefined {
     else return undefined;
   }
   return range;
+}
+
+/** The strings an anchored regular expression with a literal prefix (`/^direct:a:b:/`) can match. */
+function prefixRange(pattern: unknown): { lower: Bound; upper: Bound } | undefined {
+  const source =
+    pattern instanceof RegExp ? (pattern.flags === '' ? pattern.source : undefined) : pattern;
+  // An alternation anywhere may leave the anchor (`^a|c`): no prefix then.
+  if (typeof source !== 'string' || !source.startsWith('^') || source.includes('|'))
+    return undefined;
+  let prefix = '';
+  for (let i = 1; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\' && i + 1 < source.length && /[^A-Za-z0-9]/.test(source[i + 1]!)) {
+      prefix += source[++i];
+    } else if (/[.*+?^${}()|[\]\\]/.test(c)) break;
+    else prefix += c;
+  }
+  if (prefix === '') return undefined;
+  return {
+    lower: { value: prefix, inclusive: true },
+    upper: { value: `${prefix}\uffff`, inclusive: false },
+  };
 }
 
 /** The values an equality condition names ({a: v}, {a: {$eq: v}}, {a: {$in: [...]}}), if it is one. */
@@ -208,6 +256,33 @@ function equalityValues(cond: unknown): unknown[] | undefined {
   if (Array.isArray(list) && list.every((v) => !(v instanceof RegExp) && !Array.isArray(v)))
     return list as unknown[];
   return undefined;
+}
+
+/** How the planner chooses; shared by every collection of an engine, switchable at run time. */
+export interface PlannerRules {
+  /**
+   * Amazon DocumentDB's documented limits: a sparse index serves only a query with
+   * `$exists: true` on its field; `$ne`, `$nin`, `$not`, `$exists` (on a non-sparse index) never
+   * use an index. (`$nor` and `$or` are never planned from here either way.)
+   */
+  documentDb: boolean;
+}
+
+/** What the queries of one command cost: documents read (explain's docsExamined) and plans. */
+export interface Examination {
+  docsExamined: number;
+  plans: string[];
+}
+
+const NEGATIONS = ['$ne', '$nin', '$not'];
+
+/** Whether DocumentDB would use `spec` for the condition the filter puts on its leading field. */
+function documentDbUses(spec: IndexSpec, filter: Doc): boolean {
+  const cond = filter[spec.key[0]![0]];
+  if (!isOperatorObject(cond)) return !spec.sparse;
+  if (NEGATIONS.some((op) => op in cond)) return false;
+  if ('$exists' in cond) return spec.sparse && cond['$exists'] === true;
+  return !spec.sparse;
 }
 
 export interface FindOptions {
@@ -282,6 +357,8 @@ export class Collection {
   constructor(
     readonly db: string,
     readonly name: string,
+    private readonly rules: PlannerRules = { documentDb: false },
+    private readonly examination: Examination = { docsExamined: 0, plans: [] },
   ) {}
 
   get namespace(): string {
@@ -386,13 +463,16 @@ export class Collection {
   /** Matching documents (the stored objects: copy before changing them). */
   find(filter: Doc, options: FindOptions = {}): Doc[] {
     const query = compileQuery(filter);
-    const { ids, ordered } = this.plan(filter, options.sort);
+    const { ids, ordered, plan } = this.plan(filter, options.sort);
+    this.examination.plans.push(plan);
     const skip = options.skip ?? 0;
     const limit = options.limit ?? 0;
     const out: Doc[] = [];
     for (const id of ids) {
       const doc = this.docs.get(id);
-      if (!doc || !query.test(doc)) continue;
+      if (!doc) continue;
+      this.examination.docsExamined++;
+      if (!query.test(doc)) continue;
       out.push(doc);
       if (ordered && limit > 0 && out.length >= skip + limit) break;
     }
@@ -404,19 +484,36 @@ export class Collection {
   private plan(
     filter: Doc,
     sort: SortSpec | undefined,
-  ): { ids: Iterable<string>; ordered: boolean } {
+  ): { ids: Iterable<string>; ordered: boolean; plan: string } {
     const unsorted = !sort || sort.length === 0;
     const idValues = equalityValues(filter['_id']);
     if (idValues) {
       return {
         ids: new Set(idValues.map((v) => keyOf(v))),
         ordered: unsorted || idValues.length <= 1,
+        plan: 'IDHACK',
       };
     }
-    let best: { score: number; run: () => Iterable<string>; ordered: boolean } | undefined;
+    let best:
+      { score: number; run: () => Iterable<string>; ordered: boolean; name: string } | undefined;
     for (const index of this.indexes.values()) {
-      const values = equalityValues(filter[index.lead]);
-      if (!values) continue;
+      if (this.rules.documentDb && !documentDbUses(index.spec, filter)) continue;
+      const leadCond = filter[index.lead];
+      const values = equalityValues(leadCond);
+      if (!values) {
+        const range = rangeOf(leadCond);
+        if (!range || (best && best.score >= 1)) continue;
+        best = {
+          score: 1,
+          name: index.spec.name,
+          ordered: unsorted,
+          run: () =>
+            new Set(
+              index.leadsIn(range).flatMap((lead) => [...index.scan(lead, undefined, false)]),
+            ),
+        };
+        continue;
+      }
       const rest = index.rest;
       const restCond = rest[0] && filter[rest[0][0]];
       let reverse = false;
@@ -433,6 +530,7 @@ export class Collection {
       const leads = [...new Set(values.map((v) => keyOf(v)))];
       best = {
         score,
+        name: index.spec.name,
         ordered: sortMatches && leads.length === 1,
         run: () =>
           leads.length === 1
@@ -440,8 +538,8 @@ export class Collection {
             : new Set(leads.flatMap((lead) => [...index.scan(lead, undefined, false)])),
       };
     }
-    if (best) return { ids: best.run(), ordered: best.ordered };
-    return { ids: [...this.docs.keys()], ordered: unsorted };
+    if (best) return { ids: best.run(), ordered: best.ordered, plan: `IXSCAN ${best.name}` };
+    return { ids: [...this.docs.keys()], ordered: unsorted, plan: 'COLLSCAN' };
   }
 
   /** Applies an update document (operators or a replacement) to a copy of `doc`. */

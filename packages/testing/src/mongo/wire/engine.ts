@@ -3,9 +3,16 @@
 // never half-done.
 import { Long } from 'bson';
 import { Query } from 'mingo/query';
-import { Collection, MINGO_CONTEXT, type IndexSpec, type SortSpec } from './collection.js';
-import { CommandError } from './errors.js';
-import type { Doc } from './values.js';
+import {
+  Collection,
+  MINGO_CONTEXT,
+  type Examination,
+  type IndexSpec,
+  type PlannerRules,
+  type SortSpec,
+} from './collection.js';
+import { CommandError, duplicateKey } from './errors.js';
+import { valueAt, type Doc } from './values.js';
 
 export const MAX_WIRE_VERSION = 17; // MongoDB 6.0
 const DEFAULT_FIRST_BATCH = 101; // like mongod without a batchSize
@@ -50,11 +57,36 @@ function asInt(v: unknown): number {
   return 0;
 }
 
+/** An index spec from a createIndexes entry (the name defaults like mongod's). */
+function indexSpec(raw: Doc): IndexSpec {
+  // A TTL index is kept as an ordinary index: documents never expire here (a test or benchmark
+  // run is minutes long; expiry is the server's housekeeping, not what the gateway is timed on).
+  if (raw['partialFilterExpression'] !== undefined)
+    throw new CommandError(238, 'partial indexes are not supported by the wire server');
+  const key = sortSpec(raw['key']);
+  if (!key || key.length === 0) throw new CommandError(2, 'index key is missing');
+  return {
+    name:
+      typeof raw['name'] === 'string' ? raw['name'] : key.map(([f, d]) => `${f}_${d}`).join('_'),
+    key,
+    unique: raw['unique'] === true,
+    sparse: raw['sparse'] === true,
+  };
+}
+
 export class Engine {
+  /** The planner's rules, shared by every collection (`documentDb` switches DocumentDB's on). */
+  readonly rules: PlannerRules = { documentDb: false };
+  /** What the last command read: reset by every `run`. */
+  readonly examination: Examination = { docsExamined: 0, plans: [] };
+  /**
+   * Asked when an upsert inserts: true answers E11000 instead (the document stays), as the loser
+   * of two racing upserts does on a server that does not retry them (DocumentDB).
+   */
+  loseUpsert: () => boolean = () => false;
   private readonly dbs = new Map<string, Map<string, Collection>>();
   private readonly cursors = new Map<string, OpenCursor>();
   private nextCursor = 1_000_000_007n;
-  private connections = 0;
 
   collection(db: string, name: string, create = true): Collection | undefined {
     let colls = this.dbs.get(db);
@@ -63,8 +95,27 @@ export class Engine {
       this.dbs.set(db, (colls = new Map<string, Collection>()));
     }
     let coll = colls.get(name);
-    if (!coll && create) colls.set(name, (coll = new Collection(db, name)));
+    if (!coll && create)
+      colls.set(name, (coll = new Collection(db, name, this.rules, this.examination)));
     return coll;
+  }
+
+  /** How many of a createIndexes command's indexes do not exist yet (what a build would build). */
+  newIndexes(db: string, name: string, cmd: Doc): number {
+    const existing = new Set(
+      this.collection(db, name, false)
+        ?.indexSpecs()
+        .map((s) => s.name) ?? [],
+    );
+    let fresh = 0;
+    for (const raw of (cmd['indexes'] as Doc[] | undefined) ?? []) {
+      try {
+        if (!existing.has(indexSpec(raw).name)) fresh++;
+      } catch {
+        fresh++; // refused when it runs
+      }
+    }
+    return fresh;
   }
 
   /** Runs one command document; errors come back as mongod's `{ ok: 0 }` replies. */
@@ -72,12 +123,11 @@ export class Engine {
     const name = Object.keys(command)[0];
     if (!name) return new CommandError(59, 'empty command').toReply();
     const db = typeof command['$db'] === 'string' ? command['$db'] : 'admin';
+    this.examination.docsExamined = 0;
+    this.examination.plans = [];
     try {
       if (command['startTransaction'] || command['autocommit'] !== undefined)
-        throw new CommandError(
-          20,
-          'Transaction numbers are only allowed on a replica set member or mongos (the wire server is a standalone)',
-        );
+        throw new CommandError(20, 'transactions are not supported by the wire server');
       return this.dispatch(name, db, command);
     } catch (error) {
       if (error instanceof CommandError) return error.toReply();
@@ -88,9 +138,6 @@ export class Engine {
   private dispatch(name: string, db: string, cmd: Doc): Doc {
     const arg = cmd[name];
     switch (name.toLowerCase()) {
-      case 'hello':
-      case 'ismaster':
-        return this.hello();
       case 'ping':
       case 'endsessions':
         return { ok: 1 };
@@ -128,47 +175,11 @@ export class Engine {
     }
   }
 
-  private hello(): Doc {
-    // No topologyVersion: with it the Node driver switches to streaming (exhaust) monitoring.
-    return {
-      helloOk: true,
-      ismaster: true,
-      isWritablePrimary: true,
-      maxBsonObjectSize: 16 * 1024 * 1024,
-      maxMessageSizeBytes: 48_000_000,
-      maxWriteBatchSize: 100_000,
-      localTime: new Date(),
-      logicalSessionTimeoutMinutes: 30,
-      connectionId: ++this.connections,
-      minWireVersion: 0,
-      maxWireVersion: MAX_WIRE_VERSION,
-      readOnly: false,
-      ok: 1,
-    };
-  }
-
   private createIndexes(db: string, name: string, cmd: Doc): Doc {
     const existed = this.collection(db, name, false) !== undefined;
     const coll = this.collection(db, name)!;
     const before = coll.indexSpecs().length;
-    for (const raw of (cmd['indexes'] as Doc[] | undefined) ?? []) {
-      // A TTL index is kept as an ordinary index: documents never expire here (a benchmark run
-      // is minutes long; expiry is the server's housekeeping, not what the gateway is timed on).
-      if (raw['partialFilterExpression'] !== undefined)
-        throw new CommandError(238, 'partial indexes are not supported by the wire server');
-      const key = sortSpec(raw['key']);
-      if (!key || key.length === 0) throw new CommandError(2, 'index key is missing');
-      const spec: IndexSpec = {
-        name:
-          typeof raw['name'] === 'string'
-            ? raw['name']
-            : key.map(([f, d]) => `${f}_${d}`).join('_'),
-        key,
-        unique: raw['unique'] === true,
-        sparse: raw['sparse'] === true,
-      };
-      coll.createIndex(spec);
-    }
+    for (const raw of (cmd['indexes'] as Doc[] | undefined) ?? []) coll.createIndex(indexSpec(raw));
     const after = coll.indexSpecs().length;
     return {
       createdCollectionAutomatically: !existed,
@@ -227,6 +238,10 @@ export class Engine {
           multi: spec['multi'] === true,
           upsert: spec['upsert'] === true,
         });
+        if (result.upserted !== undefined && this.loseUpsert()) {
+          writeErrors.push(this.raceLoss(coll, result.after!).toWriteError(index));
+          return ordered;
+        }
         if (result.upserted !== undefined) {
           n++;
           upserted.push({ index, _id: result.upserted });
@@ -280,6 +295,8 @@ export class Engine {
       upsert: cmd['upsert'] === true,
       ...(sort && { sort }),
     });
+    if (result.upserted !== undefined && this.loseUpsert())
+      throw this.raceLoss(coll, result.after!);
     const image = cmd['new'] === true ? result.after : result.before;
     const lastErrorObject =
       result.upserted !== undefined
@@ -301,6 +318,14 @@ export class Engine {
     if (cmd['singleBatch'] === true || rawLimit < 0)
       return { cursor: { firstBatch: projected, id: Long.ZERO, ns: coll.namespace }, ok: 1 };
     return this.cursorReply(coll.namespace, projected, cmd['batchSize']);
+  }
+
+  /** The E11000 the loser of an upsert race gets: on the first unique index, for `doc`'s key. */
+  private raceLoss(coll: Collection, doc: Doc): CommandError {
+    const spec =
+      coll.indexSpecs().find((s) => s.unique && s.name !== '_id_') ?? coll.indexSpecs()[0]!;
+    const values = spec.key.map(([field]) => valueAt(doc, field) ?? null);
+    return duplicateKey(coll.namespace, spec, values[0], values.slice(1));
   }
 
   private cursorReply(ns: string, docs: Doc[], batchSize: unknown): Doc {

@@ -5,14 +5,20 @@ export const CODE_NAMES: Record<number, string> = {
   1: 'InternalError',
   2: 'BadValue',
   9: 'FailedToParse',
+  13: 'Unauthorized',
   20: 'IllegalOperation',
   26: 'NamespaceNotFound',
   43: 'CursorNotFound',
+  50: 'MaxTimeMSExpired',
   59: 'CommandNotFound',
   66: 'ImmutableField',
   86: 'IndexKeySpecsConflict',
   238: 'NotImplemented',
+  276: 'IndexBuildAlreadyInProgress',
+  334: 'MechanismUnavailable',
+  10107: 'NotWritablePrimary',
   11000: 'DuplicateKey',
+  13435: 'NotPrimaryNoSecondaryOk',
 };
 
 /** A command that fails the way mongod fails it: `{ ok: 0, code, codeName, errmsg, ...extra }`. */
