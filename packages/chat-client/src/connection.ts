@@ -40,6 +40,8 @@ export type TokenProvider =
 export interface ConnectionOptions {
   urls: readonly string[];
   token: TokenProvider;
+  /** Throws (WRONG_USER) for a token that is not the signed-in user's. */
+  checkToken(token: string): void;
   socketFactory: SocketFactory;
   transports: SocketOptions['transports'];
   clock: Clock;
@@ -197,6 +199,7 @@ export class Connection {
     const token = typeof provider === 'string' ? provider : await provider({ forceRefresh });
     if (typeof token !== 'string' || token.length === 0)
       throw new ChatError('TOKEN', 'the token provider returned no token');
+    this.options.checkToken(token);
     return token;
   }
 
@@ -236,7 +239,9 @@ export class Connection {
       if (generation !== this.generation) return;
       const cause = toChatError(error, 'TOKEN');
       this.failed(
-        new ChatConnectError('TOKEN', `no access token: ${cause.message}`, url, { cause }),
+        cause.code === 'WRONG_USER'
+          ? new ChatConnectError('WRONG_USER', cause.message, url, { cause })
+          : new ChatConnectError('TOKEN', `no access token: ${cause.message}`, url, { cause }),
         url,
       );
       return;
@@ -305,6 +310,11 @@ export class Connection {
     }
     let delay = backoff;
     switch (error.code) {
+      case 'WRONG_USER':
+        // Another user's token: retrying cannot help, and using it would act as them.
+        this.setStatus({ state: 'failed', url, error, attempt });
+        this.settle(error);
+        return;
       case 'UNAUTHORIZED':
         if (this.forceRefresh) {
           // A freshly provided token was refused too: only the application can fix that.
