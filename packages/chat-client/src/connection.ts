@@ -1,3 +1,4 @@
+import { SOCKET_PROTOCOL } from '@jobsphere/chat-domain';
 import { backoffDelay, Timer, type BackoffOptions, type Clock, type Random } from './clock.js';
 import { ChatConnectError, ChatError, toChatError } from './errors.js';
 import { asAck, isErrorBody } from './guards.js';
@@ -251,6 +252,7 @@ export class Connection {
     try {
       socket = this.options.socketFactory(url, {
         token,
+        protocol: SOCKET_PROTOCOL.current,
         transports: this.options.transports,
         connectTimeoutMs: timeoutMs,
       });
@@ -310,8 +312,10 @@ export class Connection {
     }
     let delay = backoff;
     switch (error.code) {
+      // Another user's token, or a gateway that does not speak this client's protocol:
+      // retrying cannot help (and another user's token would act as them).
       case 'WRONG_USER':
-        // Another user's token: retrying cannot help, and using it would act as them.
+      case 'UNSUPPORTED_PROTOCOL':
         this.setStatus({ state: 'failed', url, error, attempt });
         this.settle(error);
         return;

@@ -14,6 +14,7 @@ import {
   type SocketFactory,
   type UploadProgress,
 } from '../../src/index.js';
+import { SOCKET_PROTOCOL } from '@jobsphere/chat-domain';
 import { GATEWAY_MAIN, JWT_SECRET, tokenFor } from './environment.js';
 
 // What the SDK makes of the platform's changes (title, archive, members: live, and through
@@ -157,6 +158,47 @@ describe('whose token: the SDK acts only for the user its token names', () => {
   it('a token that is not a JWT and no userId: a clear error, not a guess', async () => {
     expect(() => createChatClient({ url, token: 'opaque' })).toThrow(ChatError);
     expect(() => createChatClient({ url, token: 'opaque' })).toThrow(/pass userId/);
+  });
+});
+
+describe('the socket protocol version', () => {
+  it("a gateway that does not speak the client's protocol refuses it once, saying which to update", async () => {
+    let attempts = 0;
+    const ahead: SocketFactory = (socketUrl, options) => {
+      attempts++;
+      return socketIoFactory(socketUrl, { ...options, protocol: options.protocol + 1 });
+    };
+    const c = client({ token: await tokenFor('ana'), socketFactory: ahead });
+    const error = await c.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ChatConnectError);
+    expect(error).toMatchObject({
+      code: 'UNSUPPORTED_PROTOCOL',
+      message: expect.stringMatching(/socket protocol 2, this gateway 1: update the gateway/),
+    });
+    expect(c.status.state).toBe('failed');
+    expect(attempts).toBe(1);
+  });
+
+  it('the SDK says its protocol in the handshake, and a client that says none is taken as the oldest', async () => {
+    let sent: number | undefined;
+    const c = client({
+      token: await tokenFor('ana'),
+      socketFactory: (socketUrl, options) => {
+        sent = options.protocol;
+        return socketIoFactory(socketUrl, options);
+      },
+    });
+    await c.connect({ failFast: true });
+    expect(sent).toBe(SOCKET_PROTOCOL.current);
+    const { io } = await import('socket.io-client');
+    const bare = io(url, { auth: { token: await tokenFor('leo') }, transports: ['websocket'] });
+    await new Promise<void>((resolve, reject) => {
+      bare.on('connect', resolve);
+      bare.on('connect_error', reject);
+    }).finally(() => bare.disconnect());
   });
 });
 
