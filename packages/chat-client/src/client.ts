@@ -86,6 +86,13 @@ export class ChatClient {
   private readonly unknown = new Map<string, MessageDto[]>();
   private contacts: Set<string> | undefined;
   private sortedViews: readonly ConversationView[] | undefined;
+  private split:
+    | {
+        of: readonly ConversationView[];
+        conversations: readonly ConversationView[];
+        requests: readonly ConversationView[];
+      }
+    | undefined;
   private listCursor: string | undefined;
   private listLoaded = false;
   private requestsLoaded = false;
@@ -232,16 +239,33 @@ export class ChatClient {
     return this.connection.current;
   }
 
-  /** Held conversations, most recent activity first; requests this user received are apart. */
+  /**
+   * Held conversations, most recent activity first; requests this user received are apart.
+   * The same array until something in it changes (a snapshot for `useSyncExternalStore`).
+   */
   conversations(): readonly ConversationView[] {
-    return this.sorted().filter((v) => v.request?.to !== this.userId);
+    return this.lists().conversations;
   }
 
   /** Message requests strangers sent this user and it has not answered, most recent first. */
   requests(): readonly ConversationView[] {
-    return this.sorted().filter(
-      (v) => v.request?.to === this.userId && v.request.state === 'pending',
-    );
+    return this.lists().requests;
+  }
+
+  private lists(): {
+    conversations: readonly ConversationView[];
+    requests: readonly ConversationView[];
+  } {
+    const all = this.sorted();
+    if (this.split?.of !== all) {
+      const received = (v: ConversationView) => v.request?.to === this.userId;
+      this.split = {
+        of: all,
+        conversations: all.filter((v) => !received(v)),
+        requests: all.filter((v) => received(v) && v.request?.state === 'pending'),
+      };
+    }
+    return this.split;
   }
 
   private sorted(): readonly ConversationView[] {
