@@ -1,8 +1,16 @@
 import { LIMITS } from '@jobsphere/chat-domain';
+import {
+  defaultUploader,
+  type AttachmentLink,
+  type UploadOptions,
+  type UploadSlot,
+  type Uploader,
+} from './attachments.js';
 import { systemClock, Timer, type Clock } from './clock.js';
 import { Connection, type ConnectionStatus } from './connection.js';
 import { Emitter } from './emitter.js';
 import { ChatError, isRetryable, toChatError } from './errors.js';
+import { assertSameUser, resolveUser } from './identity.js';
 import {
   isConversation,
   isConversationUpdate,
@@ -30,6 +38,7 @@ import {
   type CreateGroupInput,
   type OpenDirectInput,
   type ReportInput,
+  type UploadRequest,
 } from './rest.js';
 import { Syncer } from './sync.js';
 import { Timeline, VersionCursor } from './timeline.js';
@@ -60,6 +69,7 @@ import {
  * current through the `change` event.
  */
 export class ChatClient {
+  /** The signed-in user: the token's (`userIdClaim`, `sub` by default), or the `userId` given. */
   readonly userId: string;
   private readonly events: Emitter<ChatClientEvents>;
   private readonly clock: Clock;
@@ -70,11 +80,19 @@ export class ChatClient {
   private readonly syncer: Syncer;
   private readonly typingState: Typing;
   private readonly api: RestClient;
+  private readonly uploader: Uploader;
   private readonly byId = new Map<string, Conversation>();
   private readonly presenceById = new Map<string, PresenceDto>();
   private readonly unknown = new Map<string, MessageDto[]>();
   private contacts: Set<string> | undefined;
   private sortedViews: readonly ConversationView[] | undefined;
+  private split:
+    | {
+        of: readonly ConversationView[];
+        conversations: readonly ConversationView[];
+        requests: readonly ConversationView[];
+      }
+    | undefined;
   private listCursor: string | undefined;
   private listLoaded = false;
   private requestsLoaded = false;
@@ -83,7 +101,9 @@ export class ChatClient {
   private closed = false;
 
   constructor(options: ChatClientOptions) {
-    this.userId = options.userId;
+    const claim = options.userIdClaim ?? 'sub';
+    this.userId = resolveUser(options.userId, options.token, claim);
+    this.uploader = options.uploader ?? defaultUploader();
     this.clock = options.clock ?? systemClock;
     const random = options.random ?? Math.random;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -96,6 +116,7 @@ export class ChatClient {
     this.connection = new Connection({
       urls,
       token: options.token,
+      checkToken: (token) => assertSameUser(token, this.userId, claim),
       socketFactory: options.socketFactory ?? socketIoFactory,
       transports: options.transports ?? ['websocket'],
       clock: this.clock,
@@ -114,7 +135,7 @@ export class ChatClient {
     });
     this.outbox = new Outbox({
       storage: options.storage,
-      storageKey: options.storageKey ?? `jobsphere-chat:outbox:${options.userId}`,
+      storageKey: options.storageKey ?? `jobsphere-chat:outbox:${this.userId}`,
       cap: this.limits.maxOutbox,
       maxInFlight: this.limits.maxInFlightSends,
       clock: this.clock,
@@ -218,16 +239,33 @@ export class ChatClient {
     return this.connection.current;
   }
 
-  /** Held conversations, most recent activity first; requests this user received are apart. */
+  /**
+   * Held conversations, most recent activity first; requests this user received are apart.
+   * The same array until something in it changes (a snapshot for `useSyncExternalStore`).
+   */
   conversations(): readonly ConversationView[] {
-    return this.sorted().filter((v) => v.request?.to !== this.userId);
+    return this.lists().conversations;
   }
 
   /** Message requests strangers sent this user and it has not answered, most recent first. */
   requests(): readonly ConversationView[] {
-    return this.sorted().filter(
-      (v) => v.request?.to === this.userId && v.request.state === 'pending',
-    );
+    return this.lists().requests;
+  }
+
+  private lists(): {
+    conversations: readonly ConversationView[];
+    requests: readonly ConversationView[];
+  } {
+    const all = this.sorted();
+    if (this.split?.of !== all) {
+      const received = (v: ConversationView) => v.request?.to === this.userId;
+      this.split = {
+        of: all,
+        conversations: all.filter((v) => !received(v)),
+        requests: all.filter((v) => received(v) && v.request?.state === 'pending'),
+      };
+    }
+    return this.split;
   }
 
   private sorted(): readonly ConversationView[] {
@@ -270,8 +308,16 @@ export class ChatClient {
    * stores it (`sent` event; it then shows in `messages`) or refuses it (state `failed`).
    * Throws INVALID_PAYLOAD for a blank or too long body, OUTBOX_FULL past the cap.
    */
-  send(conversationId: string, body: string, clientMessageId?: string): OutboxEntry {
-    const entry = this.outbox.add(conversationId, body, clientMessageId);
+  send(
+    conversationId: string,
+    body: string,
+    options?: string | { clientMessageId?: string; attachmentIds?: readonly string[] },
+  ): OutboxEntry {
+    const { clientMessageId, attachmentIds } =
+      typeof options === 'string'
+        ? { clientMessageId: options, attachmentIds: undefined }
+        : (options ?? {});
+    const entry = this.outbox.add(conversationId, body, clientMessageId, attachmentIds);
     this.typingState.sent(conversationId);
     return entry;
   }
@@ -317,6 +363,55 @@ export class ChatClient {
         }),
       );
     });
+  }
+
+  // ----- attachments -----------------------------------------------------------------------
+
+  /**
+   * Asks for an upload slot for one file (members only; the type must be on the gateway's
+   * allow-list, the name must end as the type does, the size within its cap).
+   */
+  requestUpload(input: UploadRequest): Promise<UploadSlot> {
+    return this.api.requestUpload(input);
+  }
+
+  /**
+   * Uploads a file to a slot, reporting progress (in a browser, as the bytes go; elsewhere at
+   * the start and the end). The storage holds it to the declared type and exact size.
+   */
+  upload(slot: UploadSlot, file: Blob, options: UploadOptions = {}): Promise<void> {
+    return this.uploader(slot, file, { ...options, timeoutMs: this.timings.uploadTimeoutMs });
+  }
+
+  /**
+   * A slot for the file, then the upload: resolves with the id to pass in `attachmentIds` of
+   * `send()`. The name and type default to the File's own (`file.name`, `file.type`).
+   */
+  async attach(
+    conversationId: string,
+    file: Blob & { name?: string },
+    options: UploadOptions & { fileName?: string; contentType?: string } = {},
+  ): Promise<string> {
+    const fileName = options.fileName ?? file.name;
+    const contentType = options.contentType ?? file.type;
+    if (!fileName || !contentType)
+      throw new ChatError(
+        'INVALID_PAYLOAD',
+        'a file needs a name and a type (fileName, contentType)',
+      );
+    const slot = await this.requestUpload({
+      conversationId,
+      fileName,
+      contentType,
+      size: file.size,
+    });
+    await this.upload(slot, file, options);
+    return slot.id;
+  }
+
+  /** A short-lived link to download a message's attachment. */
+  attachmentLink(conversationId: string, attachmentId: string): Promise<AttachmentLink> {
+    return this.api.attachmentLink(conversationId, attachmentId);
   }
 
   /** Sends a failed message again, with the same clientMessageId. */
@@ -664,6 +759,12 @@ export class ChatClient {
     if (messages.length < page.messages.length) this.garbage('sync');
     for (const m of messages) if (m.conversationId === c.id) c.cursor.observe(m.version);
     c.cursor.advanceTo(page.version);
+    // The conversation itself changed after the cursor (title, members, archived).
+    if (page.conversation !== undefined) {
+      const details: unknown = page.conversation;
+      if (isConversation(details) && details.id === c.id) this.details(c, details);
+      else this.garbage('sync conversation');
+    }
     this.merge(c, messages, 'sync');
     if (page.lastReadSeq > c.lastReadSeq) {
       c.lastReadSeq = page.lastReadSeq;
@@ -718,6 +819,7 @@ export class ChatClient {
           conversationId: entry.conversationId,
           clientMessageId: entry.clientMessageId,
           body: entry.body,
+          ...(entry.attachmentIds && { attachmentIds: [...entry.attachmentIds] }),
         },
         this.timings.requestTimeoutMs,
       )
@@ -785,13 +887,25 @@ export class ChatClient {
         historyLoaded: false,
         history: undefined,
         view: undefined,
+        metaVersion: -1,
       };
       this.byId.set(dto.id, c);
     } else if (dto.version > c.cursor.value) {
       this.syncer.request([c.id], dto.version);
     }
-    c.dto = dto;
-    this.contacts = undefined;
+    this.details(c, dto);
+  }
+
+  /**
+   * Takes a conversation's details unless newer ones are held (a list page that was on its way
+   * while a title or member change arrived live must not undo it).
+   */
+  private details(c: Conversation, dto: ConversationDto): void {
+    if (dto.version >= c.metaVersion) {
+      c.dto = dto;
+      c.metaVersion = dto.version;
+      this.contacts = undefined;
+    }
     if (dto.lastSeq > c.lastSeq) c.lastSeq = dto.lastSeq;
     if (dto.lastActivityAt > c.lastActivityAt) c.lastActivityAt = dto.lastActivityAt;
     for (const m of dto.members) {
@@ -803,18 +917,59 @@ export class ChatClient {
     this.touch(c.id);
   }
 
-  /** A request answered, a block set or lifted: the held details follow. */
+  /**
+   * A request answered, a block set or lifted, or (with a `version`) a change of the
+   * conversation itself: title, archived, members. A device whose user left `memberIds` drops
+   * the conversation; people who joined are shown, and their presence asked for.
+   */
   private updated(update: ConversationUpdate): void {
     const c = this.byId.get(update.conversationId);
     if (!c?.dto) return;
+    if (update.memberIds && !update.memberIds.includes(this.userId))
+      return this.removeConversation(
+        c.id,
+        new ChatError('NOT_A_MEMBER', 'this user is no longer a member of the conversation'),
+      );
     const { request: before, ...rest } = c.dto;
-    c.dto = {
+    let next: ConversationDto = {
       ...rest,
       blocked: update.blocked,
       ...(update.request && { request: update.request }),
     };
+    const joined: string[] = [];
+    if (update.version !== undefined) {
+      // A change of the conversation moves its version like a message does.
+      if (c.cursor.observe(update.version)) this.gapSeen(c);
+      if (update.version >= c.metaVersion) {
+        c.metaVersion = update.version;
+        const { title: _title, archived: _archived, ...base } = next;
+        next = {
+          ...base,
+          ...(update.title !== undefined && { title: update.title }),
+          ...(update.archived !== undefined && { archived: update.archived }),
+        };
+        if (update.memberIds) {
+          const now = new Date(this.clock.now()).toISOString();
+          const stay = new Set(update.memberIds);
+          const members = next.members.filter((m) => stay.has(m.userId));
+          const held = new Set(members.map((m) => m.userId));
+          for (const userId of stay)
+            if (!held.has(userId)) {
+              members.push({ userId, role: 'member', joinedAt: now, lastReadSeq: 0 });
+              joined.push(userId);
+            }
+          for (const userId of [...c.readBy.keys()]) if (!stay.has(userId)) c.readBy.delete(userId);
+          for (const userId of this.typingState.typers(c.id))
+            if (!stay.has(userId)) this.typingState.received(c.id, userId, false);
+          next = { ...next, members };
+          this.contacts = undefined;
+        }
+      }
+    }
+    c.dto = next;
     // Accepted: the two share presence from now on.
     if (before && !update.request) this.queryPresence(c.dto.members.map((m) => m.userId));
+    else if (joined.length > 0) this.queryPresence(joined);
     // Across a block nobody is shown typing.
     if (update.blocked)
       for (const userId of this.typingState.typers(c.id))

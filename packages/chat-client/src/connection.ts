@@ -1,3 +1,4 @@
+import { SOCKET_PROTOCOL } from '@jobsphere/chat-domain';
 import { backoffDelay, Timer, type BackoffOptions, type Clock, type Random } from './clock.js';
 import { ChatConnectError, ChatError, toChatError } from './errors.js';
 import { asAck, isErrorBody } from './guards.js';
@@ -40,6 +41,8 @@ export type TokenProvider =
 export interface ConnectionOptions {
   urls: readonly string[];
   token: TokenProvider;
+  /** Throws (WRONG_USER) for a token that is not the signed-in user's. */
+  checkToken(token: string): void;
   socketFactory: SocketFactory;
   transports: SocketOptions['transports'];
   clock: Clock;
@@ -197,6 +200,7 @@ export class Connection {
     const token = typeof provider === 'string' ? provider : await provider({ forceRefresh });
     if (typeof token !== 'string' || token.length === 0)
       throw new ChatError('TOKEN', 'the token provider returned no token');
+    this.options.checkToken(token);
     return token;
   }
 
@@ -236,7 +240,9 @@ export class Connection {
       if (generation !== this.generation) return;
       const cause = toChatError(error, 'TOKEN');
       this.failed(
-        new ChatConnectError('TOKEN', `no access token: ${cause.message}`, url, { cause }),
+        cause.code === 'WRONG_USER'
+          ? new ChatConnectError('WRONG_USER', cause.message, url, { cause })
+          : new ChatConnectError('TOKEN', `no access token: ${cause.message}`, url, { cause }),
         url,
       );
       return;
@@ -246,6 +252,7 @@ export class Connection {
     try {
       socket = this.options.socketFactory(url, {
         token,
+        protocol: SOCKET_PROTOCOL.current,
         transports: this.options.transports,
         connectTimeoutMs: timeoutMs,
       });
@@ -305,6 +312,13 @@ export class Connection {
     }
     let delay = backoff;
     switch (error.code) {
+      // Another user's token, or a gateway that does not speak this client's protocol:
+      // retrying cannot help (and another user's token would act as them).
+      case 'WRONG_USER':
+      case 'UNSUPPORTED_PROTOCOL':
+        this.setStatus({ state: 'failed', url, error, attempt });
+        this.settle(error);
+        return;
       case 'UNAUTHORIZED':
         if (this.forceRefresh) {
           // A freshly provided token was refused too: only the application can fix that.

@@ -22,6 +22,8 @@ export type ChatErrorCode =
   | 'STORAGE'
   /** The token provider threw or returned no token. */
   | 'TOKEN'
+  /** The token names another user than the client's `userId`: refused before it is used. */
+  | 'WRONG_USER'
   /** The client was closed. */
   | 'CLOSED';
 

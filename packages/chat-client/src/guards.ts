@@ -16,6 +16,8 @@ import type {
 type Obj = Record<string, unknown>;
 
 const MAX_ID = 256;
+/** Far above a group's cap (50): a longer member list is garbage. */
+const MAX_MEMBERS = 1_000;
 
 export function isObject(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -126,11 +128,17 @@ export function isConversationUpdate(value: unknown): value is ConversationUpdat
   if (!isObject(value) || !isId(value['conversationId']) || typeof value['blocked'] !== 'boolean')
     return false;
   const request = value['request'];
+  const memberIds = value['memberIds'];
   return (
-    request === null ||
-    (isObject(request) &&
-      isId(request['from']) &&
-      isId(request['to']) &&
-      (request['state'] === 'pending' || request['state'] === 'declined'))
+    (request === null ||
+      (isObject(request) &&
+        isId(request['from']) &&
+        isId(request['to']) &&
+        (request['state'] === 'pending' || request['state'] === 'declined'))) &&
+    optional(value['version'], isCount) &&
+    optional(value['title'], isString) &&
+    optional(value['archived'], (v) => typeof v === 'boolean') &&
+    (memberIds === undefined ||
+      (Array.isArray(memberIds) && memberIds.length <= MAX_MEMBERS && memberIds.every(isId)))
   );
 }

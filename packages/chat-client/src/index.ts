@@ -25,13 +25,29 @@ export {
 export type { OutboxEntry, OutboxState } from './outbox.js';
 export { memoryStorage, type StorageAdapter } from './storage.js';
 export {
+  xhrUploader,
+  fetchUploader,
+  type AttachmentLink,
+  type Uploader,
+  type UploadOptions,
+  type UploadProgress,
+  type UploadSlot,
+} from './attachments.js';
+export { tokenUser } from './identity.js';
+export {
   socketIoFactory,
   type SocketFactory,
   type SocketLike,
   type SocketOptions,
 } from './transport.js';
 export { systemClock, type Clock, type Random, type BackoffOptions } from './clock.js';
-export type { FetchLike, OpenDirectInput, CreateGroupInput, ReportInput } from './rest.js';
+export type {
+  FetchLike,
+  OpenDirectInput,
+  CreateGroupInput,
+  ReportInput,
+  UploadRequest,
+} from './rest.js';
 export type {
   MessageDto,
   ConversationDto,

@@ -1,3 +1,4 @@
+import type { Uploader } from './attachments.js';
 import type { BackoffOptions, Clock, Random } from './clock.js';
 import type { TokenProvider } from './connection.js';
 import type { FetchLike } from './rest.js';
@@ -30,6 +31,8 @@ export interface ChatClientTimings {
   /** Deadline of one connection attempt, token included. */
   connectTimeoutMs: number;
   restTimeoutMs: number;
+  /** Deadline of one file upload. */
+  uploadTimeoutMs: number;
   /** Retry delays: reconnects, sends and syncs after transient failures. */
   backoff: BackoffOptions;
   /** How long an instance that said it drains is skipped, when there is another URL. */
@@ -49,10 +52,18 @@ export interface ChatClientTimings {
 export interface ChatClientOptions {
   /** The gateway (http or https), or several instances in order of preference. */
   url: string | readonly string[];
-  /** The signed-in user (the token's `sub`): tells own messages apart and keys the outbox. */
-  userId: string;
+  /**
+   * The signed-in user: tells own messages apart and keys the outbox. Read from the token when
+   * it is a string (a JWT's `userIdClaim`); required with a token provider. A token of another
+   * user is refused (`WRONG_USER`) before it is used, at construction or per connection.
+   */
+  userId?: string;
   /** The access token, or a function giving one per connection attempt and refresh. */
   token: TokenProvider;
+  /** The JWT claim that names the user, as the gateway is configured (default `sub`). */
+  userIdClaim?: string;
+  /** How files are uploaded to a slot: XMLHttpRequest in browsers (progress), fetch elsewhere. */
+  uploader?: Uploader;
   /** Keeps the outbox across reloads (`localStorage`, `sessionStorage`, or your own). */
   storage?: StorageAdapter;
   /** Defaults to `jobsphere-chat:outbox:<userId>`. */
@@ -88,6 +99,7 @@ export const DEFAULT_TIMINGS: ChatClientTimings = {
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 10_000,
   restTimeoutMs: 15_000,
+  uploadTimeoutMs: 300_000,
   backoff: { initialMs: 500, maxMs: 30_000 },
   avoidDrainingMs: 30_000,
   stableAfterMs: 10_000,

@@ -17,6 +17,8 @@ export interface OutboxEntry {
   readonly clientMessageId: string;
   readonly conversationId: string;
   readonly body: string;
+  /** Uploads sent with it (`attach()` gives their ids); claimed by the server with the message. */
+  readonly attachmentIds?: readonly string[];
   readonly createdAt: string;
   readonly state: OutboxState;
   readonly attempts: number;
@@ -89,7 +91,12 @@ export class Outbox {
     }));
   }
 
-  add(conversationId: string, body: string, clientMessageId: string = randomId()): OutboxEntry {
+  add(
+    conversationId: string,
+    body: string,
+    clientMessageId: string = randomId(),
+    attachmentIds?: readonly string[],
+  ): OutboxEntry {
     if (this.closed) throw new ChatError('CLOSED', 'the client is closed');
     if (!isId(conversationId)) throw new ChatError('INVALID_PAYLOAD', 'invalid conversation id');
     if (body.trim().length === 0)
@@ -101,6 +108,12 @@ export class Outbox {
       );
     if (!CLIENT_MESSAGE_ID.test(clientMessageId))
       throw new ChatError('INVALID_PAYLOAD', 'clientMessageId must match [A-Za-z0-9_-]{1,64}');
+    const attachments = attachmentIds && attachmentIds.length > 0 ? [...attachmentIds] : undefined;
+    if (attachments && !validAttachments(attachments))
+      throw new ChatError(
+        'INVALID_PAYLOAD',
+        `at most ${LIMITS.maxAttachmentsPerMessage} attachment ids, each once`,
+      );
     if (this.get(clientMessageId)) throw new ChatError('CONFLICT', 'clientMessageId in use');
     if (this.entries.length >= this.options.cap)
       throw new ChatError(
@@ -111,6 +124,7 @@ export class Outbox {
       clientMessageId,
       conversationId,
       body,
+      ...(attachments && { attachmentIds: attachments }),
       createdAt: new Date(this.options.clock.now()).toISOString(),
       state: 'queued',
       attempts: 0,
@@ -346,6 +360,7 @@ function parseStored(text: string): OutboxEntry[] {
   for (const raw of value['entries'] as unknown[]) {
     if (!isObject(raw)) continue;
     const { clientMessageId, conversationId, body, createdAt, state, attempts, error } = raw;
+    const attachmentIds = raw['attachmentIds'];
     if (
       typeof clientMessageId !== 'string' ||
       !CLIENT_MESSAGE_ID.test(clientMessageId) ||
@@ -356,7 +371,8 @@ function parseStored(text: string): OutboxEntry[] {
       body.length > LIMITS.maxBodyLength ||
       typeof createdAt !== 'string' ||
       (state !== 'queued' && state !== 'failed') ||
-      !isCount(attempts)
+      !isCount(attempts) ||
+      (attachmentIds !== undefined && !validAttachments(attachmentIds))
     )
       continue;
     seen.add(clientMessageId);
@@ -368,6 +384,7 @@ function parseStored(text: string): OutboxEntry[] {
       clientMessageId,
       conversationId,
       body,
+      ...(attachmentIds !== undefined && { attachmentIds }),
       createdAt,
       state,
       attempts,
@@ -375,4 +392,14 @@ function parseStored(text: string): OutboxEntry[] {
     });
   }
   return out;
+}
+
+function validAttachments(ids: unknown): ids is string[] {
+  return (
+    Array.isArray(ids) &&
+    ids.length >= 1 &&
+    ids.length <= LIMITS.maxAttachmentsPerMessage &&
+    ids.every(isId) &&
+    new Set(ids).size === ids.length
+  );
 }

@@ -64,7 +64,12 @@ export interface HistoryPage {
 /** What the client emits, with the ack data each answers with. */
 export interface ClientRequests {
   'message:send': {
-    payload: { conversationId: string; clientMessageId: string; body: string };
+    payload: {
+      conversationId: string;
+      clientMessageId: string;
+      body: string;
+      attachmentIds?: string[];
+    };
     data: SendResult;
   };
   sync: { payload: SyncRequest; data: SyncResponse };

@@ -1,3 +1,9 @@
+import {
+  isAttachmentLink,
+  isUploadSlot,
+  type AttachmentLink,
+  type UploadSlot,
+} from './attachments.js';
 import type { Clock } from './clock.js';
 import { ChatApiError, ChatError, toChatError } from './errors.js';
 import { isConversation, isErrorBody, isMessage, isObject } from './guards.js';
@@ -41,6 +47,15 @@ export interface ReportInput {
   messageId?: string;
   reason: 'spam' | 'harassment' | 'scam' | 'inappropriate' | 'other';
   note?: string;
+}
+
+/** A file to be attached, declared before it is uploaded (the storage holds it to this). */
+export interface UploadRequest {
+  conversationId: string;
+  fileName: string;
+  contentType: string;
+  /** Bytes: the upload must be exactly this size. */
+  size: number;
 }
 
 export interface CreateGroupInput {
@@ -138,6 +153,23 @@ export class RestClient {
     const body = await this.request('POST', '/reports', input);
     if (!isObject(body) || typeof body['id'] !== 'string') throw protocol('POST /reports');
     return body as unknown as ReportReceipt;
+  }
+
+  /** An upload slot for one file of the caller, in a conversation it is a member of. */
+  async requestUpload(input: UploadRequest): Promise<UploadSlot> {
+    const body = await this.request('POST', '/attachments', input);
+    if (!isUploadSlot(body)) throw protocol('upload slot');
+    return body;
+  }
+
+  /** A short-lived download link of a message's attachment (members only). */
+  async attachmentLink(conversationId: string, attachmentId: string): Promise<AttachmentLink> {
+    const body = await this.request(
+      'GET',
+      `/conversations/${encodeURIComponent(conversationId)}/attachments/${encodeURIComponent(attachmentId)}`,
+    );
+    if (!isAttachmentLink(body)) throw protocol('attachment link');
+    return body;
   }
 
   /** One call: a refused token is refreshed once; errors carry the server's stable code. */

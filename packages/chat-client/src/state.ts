@@ -37,6 +37,8 @@ export interface ConversationView {
   readonly request: MessageRequestDto | undefined;
   /** One of the two blocked the other: nothing can be sent, typed or seen between them. */
   readonly blocked: boolean;
+  /** Closed by the platform (an application that ended): shown apart or read-only. */
+  readonly archived: boolean;
   /** Ascending by seq, each message once, in its newest state. */
   readonly messages: readonly MessageDto[];
   /** Sent from this device and not acknowledged yet, in send order. */
@@ -108,6 +110,8 @@ export interface Conversation {
   historyLoaded: boolean;
   history: Promise<void> | undefined;
   view: ConversationView | undefined;
+  /** Version of the details held (title, members, archived): older ones are not taken. */
+  metaVersion: number;
 }
 
 /** The view of one conversation: what a UI draws, as one immutable object. */
@@ -148,6 +152,7 @@ export function buildView(
     members,
     request: dto?.request,
     blocked: dto?.blocked ?? false,
+    archived: dto?.archived ?? false,
     messages: c.timeline.messages,
     pending,
     lastMessage,

@@ -18,6 +18,8 @@ export interface SocketLike {
 
 export interface SocketOptions {
   token: string;
+  /** The socket protocol version this client speaks (sent as `auth.protocol`). */
+  protocol: number;
   /** `['websocket']` unless the application asks for more. */
   transports: readonly ('websocket' | 'polling' | 'webtransport')[];
   connectTimeoutMs: number;
@@ -33,7 +35,7 @@ export type SocketFactory = (url: string, options: SocketOptions) => SocketLike;
  */
 export const socketIoFactory: SocketFactory = (url, options) =>
   io(url, {
-    auth: { token: options.token },
+    auth: { token: options.token, protocol: options.protocol },
     transports: [...options.transports],
     reconnection: false,
     forceNew: true,

@@ -18,6 +18,8 @@ export const ErrorCode = {
   Conflict: 'CONFLICT',
   RateLimited: 'RATE_LIMITED',
   TooManyConnections: 'TOO_MANY_CONNECTIONS',
+  /** Refused in the handshake: the client speaks a socket protocol this gateway does not. */
+  UnsupportedProtocol: 'UNSUPPORTED_PROTOCOL',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   UnknownEvent: 'UNKNOWN_EVENT',
@@ -113,6 +115,11 @@ export class RateLimitedError extends DomainError {
 /** Refused in the handshake: the user already has the most sockets allowed. */
 export class TooManyConnectionsError extends DomainError {
   readonly code = ErrorCode.TooManyConnections;
+}
+
+/** Refused in the handshake: the client's socket protocol version is not one this gateway speaks. */
+export class UnsupportedProtocolError extends DomainError {
+  readonly code = ErrorCode.UnsupportedProtocol;
 }
 
 export class UnsupportedMediaTypeError extends DomainError {

@@ -29,6 +29,7 @@ export {
   TooManyConnectionsError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
+  UnsupportedProtocolError,
   UnknownEventError,
   UnavailableError,
   BlockedError,
@@ -36,6 +37,7 @@ export {
   RequestDeclinedError,
   EditWindowPassedError,
 } from './errors.js';
+export { SOCKET_PROTOCOL, assertSupportedProtocol } from './protocol.js';
 export {
   LIMITS,
   isMember,

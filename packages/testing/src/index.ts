@@ -7,7 +7,7 @@ export {
   type NodeService,
   type StartNodeServiceOptions,
 } from './node-service.js';
-export { signTestToken, type TestTokenOptions } from './tokens.js';
+export { signTestServiceToken, signTestToken, type TestTokenOptions } from './tokens.js';
 export { ManagedProcess, leaveSignalsToCaller, type ManagedProcessOptions } from './process.js';
 export * from './redis/index.js';
 export * from './mongo/index.js';

@@ -19,3 +19,19 @@ export async function signTestToken(options: TestTokenOptions): Promise<string> 
     .setExpirationTime(options.exp ?? Math.floor(Date.now() / 1000) + (options.ttlSeconds ?? 3600))
     .sign(new TextEncoder().encode(options.secret));
 }
+
+/** A service token of JobSphere's backend for the server API (`/service/v1`), HS256. */
+export function signTestServiceToken(options: {
+  secret: string;
+  scopes: readonly string[];
+  service?: string;
+  audience?: string;
+}): Promise<string> {
+  return new SignJWT({ scope: options.scopes.join(' '), token_use: 'service' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(options.service ?? 'jobsphere-backend')
+    .setAudience(options.audience ?? 'jobsphere-chat-service')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(options.secret));
+}

@@ -2,6 +2,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import {
   CLIENT_EVENTS,
+  assertSupportedProtocol,
   RateLimitedError,
   TooManyConnectionsError,
   UnauthorizedError,
@@ -221,7 +222,8 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
       this.config.http.trustProxyHops,
     );
     await this.budgets.consume('handshakeIp', ip);
-    const auth = socket.handshake.auth as { token?: unknown };
+    const auth = socket.handshake.auth as { token?: unknown; protocol?: unknown };
+    assertSupportedProtocol(auth.protocol);
     const token =
       typeof auth.token === 'string'
         ? auth.token

@@ -23,6 +23,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.TooManyConnections]: 429,
+  [ErrorCode.UnsupportedProtocol]: 426,
   [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.UnknownEvent]: 400,
   [ErrorCode.Unavailable]: 503,

@@ -52,7 +52,11 @@ export interface Answer {
 }
 
 // Socket-only codes share the error table but never come out of a REST route.
-const SOCKET_ONLY = new Set<ErrorCode>([ErrorCode.UnknownEvent, ErrorCode.TooManyConnections]);
+const SOCKET_ONLY = new Set<ErrorCode>([
+  ErrorCode.UnknownEvent,
+  ErrorCode.TooManyConnections,
+  ErrorCode.UnsupportedProtocol,
+]);
 
 const ERRORS: Record<ErrorStatus, { id: string; description: string }> = {
   400: {

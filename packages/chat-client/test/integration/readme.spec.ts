@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getFreePort, startNodeService, type ManagedProcess } from '@jobsphere/testing';
+import { signTestToken } from '@jobsphere/testing';
 import { GATEWAY_MAIN, JWT_SECRET, tokenFor } from './environment.js';
 
 // The package README's quick start, run verbatim as a user would run it: against a real gateway it
@@ -65,12 +66,7 @@ describe('the README quick start', () => {
   afterAll(() => gateway?.dispose());
 
   it('sends a message and exits 0', async () => {
-    const result = await run({
-      CHAT_URL: url,
-      CHAT_USER: 'ana',
-      CHAT_TOKEN: await tokenFor('ana'),
-      CHAT_TO: 'ravi',
-    });
+    const result = await run({ CHAT_URL: url, CHAT_TOKEN: await tokenFor('ana'), CHAT_TO: 'ravi' });
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/^sent as #1 in conversation \S+\n$/);
     expect(result.code).toBe(0);
@@ -80,7 +76,6 @@ describe('the README quick start', () => {
     const wrong = `http://127.0.0.1:${await getFreePort()}`;
     const result = await run({
       CHAT_URL: wrong,
-      CHAT_USER: 'ana',
       CHAT_TOKEN: await tokenFor('ana'),
       CHAT_TO: 'ravi',
     });
@@ -91,21 +86,26 @@ describe('the README quick start', () => {
     console.log(`wrong port: exit 1 after ${result.ms} ms`);
   });
 
-  it('a bad token: exits 1 at once with UNAUTHORIZED', async () => {
-    const result = await run({
-      CHAT_URL: url,
-      CHAT_USER: 'ana',
-      CHAT_TOKEN: 'not-a-token',
-      CHAT_TO: 'ravi',
+  it('a token the gateway did not sign: exits 1 at once with UNAUTHORIZED', async () => {
+    const forged = await signTestToken({
+      secret: 'not-the-gateways-secret-0123456789abcdef',
+      userId: 'ana',
     });
+    const result = await run({ CHAT_URL: url, CHAT_TOKEN: forged, CHAT_TO: 'ravi' });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^hello: UNAUTHORIZED: .+\n$/);
     console.log(`bad token: exit 1 after ${result.ms} ms, said ${result.stderr.trim()}`);
   });
 
+  it('not a token at all: exits 1 at once, before connecting, saying so', async () => {
+    const result = await run({ CHAT_URL: url, CHAT_TOKEN: 'not-a-token', CHAT_TO: 'ravi' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^hello: TOKEN: the token names no user .+\n$/);
+  });
+
   it('nothing set: exits 2 and says what to set', async () => {
     const result = await run({});
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('set CHAT_USER and CHAT_TOKEN');
+    expect(result.stderr).toContain('set CHAT_TOKEN');
   });
 });
