@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # First step of `pnpm test`: the system programs the suite runs for real (redis-server, nginx,
-# Chromium, shellcheck, openssl, curl, the MongoDB wire double's Python packages). Silent when
-# they are all there. Otherwise it installs them when it can (root or password-less sudo, and
+# Chromium, shellcheck, openssl, curl, the MongoDB wire double's Python packages, Python's venv),
+# then the outside judges' virtual environment (scripts/python-tools.sh: checkov, schemathesis,
+# moto from PyPI, outside the clone, reused on the next run). Silent when they are all there. Otherwise it installs them when it can (root or password-less sudo, and
 # apt-get: Debian or Ubuntu), or stops at once naming them all in one line.
 #
 # Overrides the suite already honours skip a check: REDIS_SERVER_BIN, REDIS_CLI_BIN, NGINX_BIN,
@@ -30,6 +31,7 @@ check_all() {
   need_program shellcheck "${SHELLCHECK_BIN:-/usr/bin/shellcheck}"
   need_program openssl openssl
   need_program curl curl
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
   if [[ -z "${MONGODB_URI:-}" ]] && ! command -v mongod >/dev/null 2>&1; then
     local python=${MONGO_DOUBLE_PYTHON:-/usr/bin/python3}
     need_module python3-mockupdb "$python" mockupdb
@@ -37,8 +39,15 @@ check_all() {
   fi
 }
 
+python_tools() {
+  bash "$(dirname "${BASH_SOURCE[0]}")/python-tools.sh" >/dev/null
+}
+
 check_all
-if ((${#missing[@]} == 0)); then exit 0; fi
+if ((${#missing[@]} == 0)); then
+  python_tools
+  exit 0
+fi
 
 sudo=()
 if [[ "$(id -u)" -ne 0 ]]; then
@@ -52,7 +61,10 @@ if command -v apt-get >/dev/null 2>&1 && { [[ "$(id -u)" -eq 0 ]] || ((${#sudo[@
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
   check_all
-  if ((${#missing[@]} == 0)); then exit 0; fi
+  if ((${#missing[@]} == 0)); then
+    python_tools
+    exit 0
+  fi
 fi
 echo "system-packages: the tests need these system packages: ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
 exit 1

@@ -133,6 +133,8 @@ export class ChatStack extends TerraformStack {
       settings: config.loadBalancer,
       stickySessions: config.socket.longPolling,
       deletionProtection: isProd,
+      kmsKeyArn: keys.kmsKeyArn,
+      logRetentionDays: config.logRetentionDays,
     });
     const attachments = new Attachments(this, 'attachments', {
       namePrefix: prefix,

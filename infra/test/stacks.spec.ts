@@ -97,6 +97,13 @@ describe.each(names)('%s stack', (name) => {
     expect(only(json, 'aws_kms_key')).toMatchObject({ enable_key_rotation: true });
   });
 
+  it("empties the VPC's default security group (nothing uses it, nothing may talk through it)", () => {
+    const fallback = only(json, 'aws_default_security_group');
+    expect(fallback.vpc_id).toBe(ref(json, 'aws_vpc', 'network/vpc'));
+    expect(fallback.ingress).toBeUndefined();
+    expect(fallback.egress).toBeUndefined();
+  });
+
   it('has exactly the least-privilege ingress rules and no SSH', () => {
     const ingress = Object.values(resources(json, 'aws_vpc_security_group_ingress_rule')).map(
       (r) => ({
@@ -528,6 +535,12 @@ describe.each(names)('%s stack', (name) => {
         filter: [{ prefix: 'gateway/' }],
         noncurrent_version_expiration: [{ noncurrent_days: 90 }],
       }),
+      {
+        id: 'abort-incomplete-uploads',
+        status: 'Enabled',
+        filter: [{ prefix: '' }],
+        abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
+      },
     ]);
     const access = statementsOf(json, 'compute/instance-access');
     expect(access.ReadGatewayBundles!.actions).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
@@ -816,10 +829,34 @@ describe('environment differences', () => {
             },
           },
         }),
+        expect.objectContaining({
+          override_action: { none: {} },
+          statement: {
+            managed_rule_group_statement: {
+              vendor_name: 'AWS',
+              name: 'AWSManagedRulesKnownBadInputsRuleSet',
+            },
+          },
+        }),
       ],
     });
     expect(only(json, 'aws_wafv2_web_acl_association')).toMatchObject({
       resource_arn: ref(json, 'aws_lb', 'load-balancer/alb', 'arn'),
+    });
+    // Its request log never holds a credential.
+    expect(only(json, 'aws_wafv2_web_acl_logging_configuration')).toMatchObject({
+      resource_arn: ref(json, 'aws_wafv2_web_acl', 'load-balancer/waf', 'arn'),
+      log_destination_configs: [
+        ref(json, 'aws_cloudwatch_log_group', 'load-balancer/waf-logs', 'arn'),
+      ],
+      redacted_fields: [
+        { single_header: { name: 'authorization' } },
+        { single_header: { name: 'cookie' } },
+      ],
+    });
+    expect(resources(json, 'aws_cloudwatch_log_group')['load-balancer/waf-logs']).toMatchObject({
+      name: 'aws-waf-logs-jobsphere-chat-prod',
+      kms_key_id: ref(json, 'aws_kms_key', 'keys/data-key', 'arn'),
     });
   });
 
@@ -860,6 +897,7 @@ describe('options', () => {
           rate_based_statement: expect.objectContaining({ limit: 500 }),
         }),
       }),
+      expect.objectContaining({ name: 'known-bad-inputs' }),
     ]);
   });
 });

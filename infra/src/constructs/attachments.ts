@@ -9,6 +9,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.j
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
+import { SKIP_REASONS, skipCheck } from './checkov-skip.js';
 
 /** The object tag the gateway sets (apps/chat-gateway/src/attachments/s3.storage.ts). */
 export const ATTACHMENT_STATE_TAG = 'attachment-state';
@@ -45,6 +46,13 @@ export class Attachments extends Construct {
       bucketPrefix: `${options.namePrefix}-attachments-`,
       forceDestroy: options.forceDestroy,
     });
+    skipCheck(
+      bucket,
+      'CKV_AWS_18',
+      'every upload and download URL is signed in answer to a gateway request that its access log records with the user id; S3 server access logs would add the fetch itself, without the user',
+    );
+    skipCheck(bucket, 'CKV_AWS_144', SKIP_REASONS.noReplication);
+    skipCheck(bucket, 'CKV2_AWS_62', SKIP_REASONS.noEventConsumer);
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     new S3BucketPublicAccessBlock(this, 'public-access', {

@@ -7,6 +7,7 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js';
 import { Password } from '@cdktf/provider-random/lib/password/index.js';
 import type { RedisConfig } from '../config/environments.js';
+import { SKIP_REASONS, skipCheck } from './checkov-skip.js';
 import { PORTS } from './security.js';
 
 export interface CacheOptions {
@@ -69,6 +70,11 @@ export class Cache extends Construct {
       kmsKeyId: options.kmsKeyArn,
       recoveryWindowInDays: options.secretRecoveryWindowDays,
     });
+    skipCheck(
+      secret,
+      'CKV2_AWS_57',
+      'rotated by scripts/rotate-redis-auth.sh (ElastiCache AUTH ROTATE then SET, with the gateways reloading in between), which a Secrets Manager rotation function cannot sequence',
+    );
     // Terraform sets the first token only; scripts/rotate-redis-auth.sh owns it afterwards
     // (ROTATE, then SET), so neither the secret nor the replication group may be reverted here.
     new SecretsmanagerSecretVersion(this, 'auth-secret-value', {
@@ -88,6 +94,8 @@ export class Cache extends Construct {
       retentionInDays: options.logRetentionDays,
       kmsKeyId: options.kmsKeyArn,
     });
+    for (const group of [slowLog, engineLog])
+      skipCheck(group, 'CKV_AWS_338', SKIP_REASONS.logRetention);
 
     const replicated = redis.replicasPerShard > 0;
     this.replicationGroup = new ElasticacheReplicationGroup(this, 'redis', {
@@ -132,6 +140,12 @@ export class Cache extends Construct {
         },
       ],
     });
+    if (!replicated)
+      skipCheck(
+        this.replicationGroup,
+        'CKV2_AWS_50',
+        'this environment runs one node without replicas (redis.replicasPerShard 0, dev): nothing to fail over to; prod has replicas with Multi-AZ failover',
+      );
 
     this.endpoint = redis.clusterMode
       ? this.replicationGroup.configurationEndpointAddress

@@ -19,6 +19,7 @@ import { S3Object } from '@cdktf/provider-aws/lib/s3-object/index.js';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter/index.js';
 import type { ResolvedBundle } from '../bundle.js';
 import type { ComputeConfig, LifecycleConfig, SocketConfig } from '../config/environments.js';
+import { SKIP_REASONS, skipCheck } from './checkov-skip.js';
 import { PORTS } from './security.js';
 import { DOCDB_CA_FILE, METRICS_PORT, renderUserData } from './user-data.js';
 
@@ -97,6 +98,22 @@ export class Compute extends Construct {
       bucketPrefix: `${prefix}-artifacts-`,
       forceDestroy: true,
     });
+    skipCheck(
+      bucket,
+      'CKV_AWS_145',
+      'holds only the gateway build (code anyone can build from the repository, no user data or secret); SSE-S3',
+    );
+    skipCheck(
+      bucket,
+      'CKV_AWS_18',
+      'written only by Terraform (each write is in the plan) and read only by the instance role',
+    );
+    skipCheck(
+      bucket,
+      'CKV_AWS_144',
+      'a build artifact, recreated by the next deploy; nothing to recover in another region',
+    );
+    skipCheck(bucket, 'CKV2_AWS_62', SKIP_REASONS.noEventConsumer);
     this.artifactsBucket = bucket.bucket;
     new S3BucketPublicAccessBlock(this, 'artifacts-public-access', {
       bucket: bucket.id,
@@ -129,6 +146,12 @@ export class Compute extends Construct {
           filter: [{ prefix: 'gateway/' }],
           noncurrentVersionExpiration: [{ noncurrentDays: BUNDLE_VERSION_RETENTION_DAYS }],
           expiration: [{ expiredObjectDeleteMarker: true }],
+        },
+        {
+          // Bucket-wide: an interrupted upload of any key stops costing after a week.
+          id: 'abort-incomplete-uploads',
+          status: 'Enabled',
+          filter: [{ prefix: '' }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
         },
       ],
@@ -181,14 +204,19 @@ export class Compute extends Construct {
     const parameters = [
       ...Object.entries(plainEnv).map(([name, value]) => [`env/${name}`, value] as const),
       ...Object.entries(wiring).map(([name, value]) => [`config/${name}`, value] as const),
-    ].map(
-      ([name, value]) =>
-        new SsmParameter(this, `param-${name.replace('/', '-')}`, {
-          name: `${this.paramPrefix}/${name}`,
-          type: 'String',
-          value,
-        }),
-    );
+    ].map(([name, value]) => {
+      const parameter = new SsmParameter(this, `param-${name.replace('/', '-')}`, {
+        name: `${this.paramPrefix}/${name}`,
+        type: 'String',
+        value,
+      });
+      skipCheck(
+        parameter,
+        'CKV2_AWS_34',
+        'plain configuration (hosts, ports, ARNs, timeouts: also visible in the plan and the state); every credential is in Secrets Manager under the data key',
+      );
+      return parameter;
+    });
 
     const assumeRole = new DataAwsIamPolicyDocument(this, 'assume-role', {
       statement: [

@@ -5,6 +5,7 @@ import { DocdbClusterInstance } from '@cdktf/provider-aws/lib/docdb-cluster-inst
 import { DocdbClusterParameterGroup } from '@cdktf/provider-aws/lib/docdb-cluster-parameter-group/index.js';
 import { DocdbSubnetGroup } from '@cdktf/provider-aws/lib/docdb-subnet-group/index.js';
 import type { DatabaseConfig } from '../config/environments.js';
+import { SKIP_REASONS, skipCheck } from './checkov-skip.js';
 import { PORTS } from './security.js';
 
 export interface DatabaseOptions {
@@ -83,6 +84,7 @@ export class Database extends Construct {
           kmsKeyId: options.kmsKeyArn,
         }),
     );
+    for (const group of logGroups) skipCheck(group, 'CKV_AWS_338', SKIP_REASONS.logRetention);
 
     const protect = database.protectFromDeletion;
     this.cluster = new DocdbCluster(this, 'cluster', {
@@ -108,6 +110,12 @@ export class Database extends Construct {
       applyImmediately: !protect,
       dependsOn: logGroups,
     });
+    if (database.backupRetentionDays < 7)
+      skipCheck(
+        this.cluster,
+        'CKV_AWS_360',
+        `backupRetentionDays is ${database.backupRetentionDays} in this environment (dev: throwaway data, restored from nothing); prod keeps 7 days`,
+      );
 
     this.instanceIdentifiers = [];
     this.instances = Array.from({ length: database.instances }, (_, i) => {

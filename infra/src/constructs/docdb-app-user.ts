@@ -11,6 +11,7 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation/index.js';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js';
 import type { ResolvedBundle } from '../bundle.js';
+import { SKIP_REASONS, skipCheck } from './checkov-skip.js';
 import { DOCDB_CA_URL } from './user-data.js';
 
 export interface DocdbAppUserOptions {
@@ -81,6 +82,7 @@ export class DocdbAppUser extends Construct {
       retentionInDays: options.logRetentionDays,
       kmsKeyId: options.kmsKeyArn,
     });
+    skipCheck(logGroup, 'CKV_AWS_338', SKIP_REASONS.logRetention);
     const assumeRole = new DataAwsIamPolicyDocument(this, 'assume-role', {
       statement: [
         {
@@ -186,6 +188,29 @@ export class DocdbAppUser extends Construct {
       },
       dependsOn: [logGroup],
     });
+    for (const [check, reason] of [
+      [
+        'CKV_AWS_173',
+        'its environment holds no secret (host, port, database, ARNs); Lambda encrypts it with its own key',
+      ],
+      [
+        'CKV_AWS_116',
+        'Secrets Manager invokes rotation synchronously and retries a failed step itself; a dead-letter queue only receives asynchronous invocations',
+      ],
+      [
+        'CKV_AWS_115',
+        'Secrets Manager runs one rotation of its one secret at a time; reserving concurrency would take from the account pool and fails on new accounts (10 unreserved minimum)',
+      ],
+      [
+        'CKV_AWS_50',
+        'a few calls per rotation (Secrets Manager, DocumentDB), logged as JSON to its own group; tracing would add an X-Ray dependency for nothing to trace',
+      ],
+      [
+        'CKV_AWS_272',
+        'the code is built and hashed by this repository and uploaded by Terraform (source_code_hash); there is no signing profile in the pipeline to check against',
+      ],
+    ] as const)
+      skipCheck(fn, check, reason);
     const permission = new LambdaPermission(this, 'invoked-by-secrets-manager', {
       statementId: 'SecretsManagerRotation',
       action: 'lambda:InvokeFunction',

@@ -3,6 +3,10 @@ import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { skipCheck } from './checkov-skip.js';
+
+const KEY_POLICY_REASON =
+  "a key policy's Resource \"*\" is this key alone; the account statement is AWS's default key policy (IAM policies decide who administers it), the service statements are limited to this account's log groups and to alarm/event publishing";
 
 export interface KeysOptions {
   readonly namePrefix: string;
@@ -63,6 +67,8 @@ export class Keys extends Construct {
         },
       ],
     });
+    for (const check of ['CKV_AWS_109', 'CKV_AWS_111', 'CKV_AWS_356'])
+      skipCheck(keyPolicy, check, KEY_POLICY_REASON);
     const key = new KmsKey(this, 'data-key', {
       description: `${prefix}: ElastiCache, DocumentDB, secrets, logs and alarm topic`,
       enableKeyRotation: true,

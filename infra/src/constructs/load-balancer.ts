@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { AcmCertificate } from '@cdktf/provider-aws/lib/acm-certificate/index.js';
 import { AcmCertificateValidation } from '@cdktf/provider-aws/lib/acm-certificate-validation/index.js';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { DataAwsElbServiceAccount } from '@cdktf/provider-aws/lib/data-aws-elb-service-account/index.js';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
 import { DataAwsRoute53Zone } from '@cdktf/provider-aws/lib/data-aws-route53-zone/index.js';
@@ -17,7 +18,9 @@ import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
 import { Wafv2WebAcl } from '@cdktf/provider-aws/lib/wafv2-web-acl/index.js';
 import { Wafv2WebAclAssociation } from '@cdktf/provider-aws/lib/wafv2-web-acl-association/index.js';
+import { Wafv2WebAclLoggingConfiguration } from '@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration/index.js';
 import type { LoadBalancerConfig } from '../config/environments.js';
+import { SKIP_REASONS, skipCheck } from './checkov-skip.js';
 import { PORTS } from './security.js';
 
 /** The target-group check: this instance only (draining, its own process), never dependencies. */
@@ -38,6 +41,9 @@ export interface LoadBalancerOptions {
   /** Long-polling needs every request of a session on one instance: only then stick. */
   readonly stickySessions: boolean;
   readonly deletionProtection: boolean;
+  /** The WAF's request log: its group's key and retention. */
+  readonly kmsKeyArn: string;
+  readonly logRetentionDays: number;
 }
 
 /**
@@ -92,6 +98,19 @@ export class LoadBalancer extends Construct {
       bucketPrefix: `${prefix}-alb-logs-`,
       forceDestroy: !options.deletionProtection,
     });
+    skipCheck(logs, 'CKV_AWS_145', 'ALB access logs support SSE-S3 only (AES256), not SSE-KMS');
+    skipCheck(
+      logs,
+      'CKV_AWS_18',
+      'this is the access-log bucket: logging it to itself would log every log write',
+    );
+    skipCheck(
+      logs,
+      'CKV_AWS_21',
+      'logs are written once and expire by lifecycle (accessLogRetentionDays); versions would outlive that retention',
+    );
+    skipCheck(logs, 'CKV_AWS_144', SKIP_REASONS.noReplication);
+    skipCheck(logs, 'CKV2_AWS_62', SKIP_REASONS.noEventConsumer);
     new S3BucketPublicAccessBlock(this, 'access-logs-public-access', {
       bucket: logs.id,
       blockPublicAcls: true,
@@ -158,6 +177,24 @@ export class LoadBalancer extends Construct {
       accessLogs: { bucket: logs.bucket, prefix: 'alb', enabled: true },
       dependsOn: [logBucketPolicy],
     });
+    if (!options.deletionProtection)
+      skipCheck(
+        this.alb,
+        'CKV_AWS_150',
+        'deletion protection is on where the stack protects its data (prod); this environment is torn down with `pnpm destroy`',
+      );
+    if (settings.wafRequestsPer5MinPerIp !== undefined)
+      skipCheck(
+        this.alb,
+        'CKV2_AWS_76',
+        'the ACL has the Log4j rules (AWSManagedRulesKnownBadInputsRuleSet; CKV_AWS_192 passes); this check also demands AWSManagedRulesAnonymousIpList, which blocks VPN and hosting-provider addresses and so candidates and recruiters on corporate VPNs',
+      );
+    else
+      skipCheck(
+        this.alb,
+        'CKV2_AWS_28',
+        'no WAF in this environment (loadBalancer.wafRequestsPer5MinPerIp unset, dev: no real users); the gateway enforces its own per-IP and per-user budgets; prod has the WAF',
+      );
 
     this.targetGroup = new LbTargetGroup(this, 'gateway', {
       name: `${prefix}-gw`,
@@ -225,7 +262,7 @@ export class LoadBalancer extends Construct {
       });
       const acl = new Wafv2WebAcl(this, 'waf', {
         name: `${prefix}-alb`,
-        description: 'JobSphere chat ALB: per-IP rate limit in front of the gateway',
+        description: 'JobSphere chat ALB: per-IP rate limit and known bad inputs',
         scope: 'REGIONAL',
         defaultAction: { allow: {} },
         rule: [
@@ -243,8 +280,34 @@ export class LoadBalancer extends Construct {
             },
             visibilityConfig: visibility(`${prefix}-rate-limit`),
           },
+          {
+            // Request patterns of known exploits (Log4Shell's JNDI lookups among them).
+            name: 'known-bad-inputs',
+            priority: 2,
+            overrideAction: { none: {} },
+            statement: {
+              managed_rule_group_statement: {
+                vendor_name: 'AWS',
+                name: 'AWSManagedRulesKnownBadInputsRuleSet',
+              },
+            },
+            visibilityConfig: visibility(`${prefix}-known-bad-inputs`),
+          },
         ],
         visibilityConfig: visibility(`${prefix}-alb`),
+      });
+      // WAF requires the `aws-waf-logs-` prefix. Bearer tokens and cookies are redacted: a
+      // credential never reaches a log.
+      const wafLogs = new CloudwatchLogGroup(this, 'waf-logs', {
+        name: `aws-waf-logs-${prefix}`,
+        retentionInDays: options.logRetentionDays,
+        kmsKeyId: options.kmsKeyArn,
+      });
+      skipCheck(wafLogs, 'CKV_AWS_338', SKIP_REASONS.logRetention);
+      new Wafv2WebAclLoggingConfiguration(this, 'waf-logging', {
+        resourceArn: acl.arn,
+        logDestinationConfigs: [wafLogs.arn],
+        redactedFields: ['authorization', 'cookie'].map((name) => ({ singleHeader: { name } })),
       });
       new Wafv2WebAclAssociation(this, 'waf-association', {
         resourceArn: this.alb.arn,

@@ -8,6 +8,7 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy/index.js';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
+import { SKIP_REASONS, skipCheck } from './checkov-skip.js';
 
 /** Thresholds in one place: the deployment guide's Redis alarms plus what AWS recommends. */
 export const ALARMS = {
@@ -95,12 +96,15 @@ export class Monitoring extends Construct {
     this.appLogGroupName = appLogGroupName(prefix);
     this.metricsLogGroupName = metricsLogGroupName(prefix);
 
-    const logGroup = (logId: string, name: string) =>
-      new CloudwatchLogGroup(this, logId, {
+    const logGroup = (logId: string, name: string) => {
+      const group = new CloudwatchLogGroup(this, logId, {
         name,
         retentionInDays: options.logRetentionDays,
         kmsKeyId: options.kmsKeyArn,
       });
+      skipCheck(group, 'CKV_AWS_338', SKIP_REASONS.logRetention);
+      return group;
+    };
     const appLogs = logGroup('app-logs', this.appLogGroupName);
     logGroup('metrics-logs', this.metricsLogGroupName);
 

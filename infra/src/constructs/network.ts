@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group/index.js';
 import { Eip } from '@cdktf/provider-aws/lib/eip/index.js';
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
@@ -13,6 +14,7 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
 import { Fn } from 'cdktf';
+import { SKIP_REASONS, skipCheck } from './checkov-skip.js';
 
 /** The /24 with the given index inside a /16 VPC (10.40.0.0/16, 3 -> 10.40.3.0/24). */
 export function subnetCidr(vpcCidr: string, index: number): string {
@@ -71,6 +73,12 @@ export class Network extends Construct {
       enableDnsHostnames: true,
       enableDnsSupport: true,
       tags: { Name: prefix },
+    });
+    // The VPC's default group allows all traffic between its members and all egress; nothing here
+    // uses it, so it is adopted with no rules at all (anything put in it by mistake is isolated).
+    new DefaultSecurityGroup(this, 'default-security-group', {
+      vpcId: this.vpc.id,
+      tags: { Name: `${prefix}-default-unused` },
     });
     const igw = new InternetGateway(this, 'igw', { vpcId: this.vpc.id, tags: { Name: prefix } });
 
@@ -155,6 +163,7 @@ export class Network extends Construct {
       retentionInDays: options.flowLogRetentionDays,
       kmsKeyId: options.kmsKeyArn,
     });
+    skipCheck(flowLogGroup, 'CKV_AWS_338', SKIP_REASONS.logRetention);
     const flowLogRole = new IamRole(this, 'flow-logs-role', {
       name: `${prefix}-vpc-flow-logs`,
       assumeRolePolicy: JSON.stringify({

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
+import { skipCheck } from './checkov-skip.js';
 
 export const PORTS = { https: 443, http: 80, gateway: 4000, redis: 6379, docdb: 27017 } as const;
 
@@ -67,7 +68,11 @@ export class Security extends Construct {
       });
 
     ingress('alb-in-https', alb.id, PORTS.https, '0.0.0.0/0', 'HTTPS from the internet');
-    ingress('alb-in-http', alb.id, PORTS.http, '0.0.0.0/0', 'HTTP from the internet (redirect)');
+    skipCheck(
+      ingress('alb-in-http', alb.id, PORTS.http, '0.0.0.0/0', 'HTTP from the internet (redirect)'),
+      'CKV_AWS_260',
+      'port 80 only answers a 301 to HTTPS (the http-redirect listener); it forwards nothing to the gateway',
+    );
     egress('alb-out-app', alb.id, PORTS.gateway, app.id, 'Forward to the gateway instances');
 
     ingress('app-in-alb', app.id, PORTS.gateway, alb.id, 'Gateway traffic and health checks');

@@ -27,3 +27,4 @@ export {
   type MongoUser,
 } from './mongo/auth-front.js';
 export { startS3Server, type S3Server } from './s3/index.js';
+export { pythonTool, type PythonTool } from './python-tools.js';
