@@ -712,6 +712,118 @@ export function describeStoreContract(
       expect(done.reports.map((r) => r.id)).toEqual([created[1]!.id]);
     });
 
+    // Racing calls, as two gateway instances make them. A server that runs commands one at a
+    // time never interleaves them; these must hold on one that does (racing upserts included).
+    describe('under concurrency', () => {
+      it('creations of one direct conversation: one is created, every caller gets it, the two are contacts', async () => {
+        const input = {
+          kind: 'direct' as const,
+          members: members('race-a', 'race-b'),
+          createdBy: 'race-a',
+          createdAt: at(3),
+          directKey: directKey('race-a', 'race-b'),
+        };
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () => store.conversations.create(input)),
+        );
+        expect(new Set(results.map((r) => r.conversation.id)).size).toBe(1);
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(await store.contacts.accepted('race-a', 'race-b')).toBe(true);
+        expect(await store.contacts.accepted('race-b', 'race-a')).toBe(true);
+      });
+
+      it('groups created at once over the same people: none fails, each is a contact of each', async () => {
+        const people = ['crowd-a', 'crowd-b', 'crowd-c'];
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            store.conversations.create({
+              kind: 'group',
+              title: `crowd ${i}`,
+              members: members(...people),
+              createdBy: 'crowd-a',
+              createdAt: at(4 + i),
+            }),
+          ),
+        );
+        expect(new Set(results.map((r) => r.conversation.id)).size).toBe(6);
+        for (const person of people)
+          expect((await store.contacts.among(person, people)).sort()).toEqual(
+            people.filter((p) => p !== person),
+          );
+      });
+
+      it('accepts of one request (two answers and the reply): exactly one accepts, none fails, the reply is stored', async () => {
+        const c = await pair('race-opener', 'race-target', { allowance: 2 });
+        await store.messages.append(draft(c.id, 'race-opener', 'hello'));
+        const [first, second, reply] = await Promise.all([
+          store.conversations.answerRequest(c.id, 'race-target', 'accept'),
+          store.conversations.answerRequest(c.id, 'race-target', 'accept'),
+          store.messages.append(draft(c.id, 'race-target', 'hi back', 20)),
+        ]);
+        const acceptances = [first !== null, second !== null, reply.acceptedRequest === true];
+        expect(acceptances.filter(Boolean)).toHaveLength(1);
+        expect(reply.duplicate).toBe(false);
+        expect((await store.conversations.get(c.id))?.request).toBeUndefined();
+        expect(await store.contacts.accepted('race-opener', 'race-target')).toBe(true);
+        expect(await store.contacts.accepted('race-target', 'race-opener')).toBe(true);
+        expect(
+          (await store.messages.page(c.id, { limit: 10 })).map((m) => m.clientMessageId),
+        ).toEqual(['hello', 'hi back']);
+      });
+
+      it('sends of a request\u2019s opener past the allowance: exactly the allowance is stored, gap-free', async () => {
+        const c = await pair('eager-opener', 'busy-target', { allowance: 2 });
+        const results = await Promise.allSettled(
+          Array.from({ length: 6 }, (_, i) =>
+            store.messages.append(draft(c.id, 'eager-opener', `eager-${i}`, 30 + i)),
+          ),
+        );
+        const stored = results.filter((r) => r.status === 'fulfilled');
+        const refused = results.filter((r) => r.status === 'rejected');
+        expect(stored).toHaveLength(2);
+        for (const r of refused) expect(r.reason).toBeInstanceOf(RequestPendingError);
+        expect((await store.messages.page(c.id, { limit: 10 })).map((m) => m.seq)).toEqual([1, 2]);
+        expect((await store.conversations.get(c.id))?.version).toBe(2);
+      });
+
+      it('appends and edits at once: every change at its own version; sync sees each message once, in its newest state', async () => {
+        const c = await direct('mix-a', 'mix-b');
+        const first = (await store.messages.append(draft(c.id, 'mix-a', 'first', 10))).message;
+        const edits = Array.from({ length: 4 }, (_, i) => ({
+          kind: 'edit' as const,
+          body: `edit ${i}`,
+          at: at(60 + i),
+        }));
+        const [appends, revised] = await Promise.all([
+          Promise.all(
+            Array.from({ length: 8 }, (_, i) =>
+              store.messages.append(draft(c.id, i % 2 ? 'mix-a' : 'mix-b', `mix-${i}`, 20 + i)),
+            ),
+          ),
+          Promise.all(edits.map((edit) => store.messages.revise(c.id, first.id, edit))),
+        ]);
+        const applied = revised.filter((m) => m !== null);
+        expect(applied.length).toBeGreaterThanOrEqual(1);
+        const versions = [
+          first.version,
+          ...appends.map((r) => r.message.version),
+          ...applied.map((m) => m.version),
+        ];
+        expect(new Set(versions).size).toBe(versions.length);
+        // Every edit took a version, applied or not (one that lost to a newer edit is a gap).
+        expect((await store.conversations.get(c.id))?.version).toBe(1 + 8 + edits.length);
+        const changes = await store.messages.changesSince(c.id, 0, 100);
+        expect(changes.messages.map((m) => m.id).sort()).toEqual(
+          [first.id, ...appends.map((r) => r.message.id)].sort(),
+        );
+        const newest = applied.reduce((a, b) => (b.version > a.version ? b : a));
+        expect(changes.messages.find((m) => m.id === first.id)?.body).toBe(newest.body);
+        expect(appends.map((r) => r.message.seq).sort((x, y) => x - y)).toEqual(
+          Array.from({ length: 8 }, (_, i) => i + 2),
+        );
+      });
+    });
+
     it('answers a ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
