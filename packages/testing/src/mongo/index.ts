@@ -51,6 +51,7 @@ export {
   startFerretDB,
   type FerretDBHandle,
 } from './ferretdb.js';
+export { mongoServers, type MongoServerKind } from './matrix.js';
 
 export interface MongoHandle {
   /** Connection string including the database name. */
