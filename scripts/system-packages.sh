@@ -3,7 +3,10 @@
 # Chromium, shellcheck, openssl, curl, the MongoDB wire double's Python packages, Python's venv),
 # then the outside judges' virtual environment (scripts/python-tools.sh: checkov, schemathesis,
 # moto from PyPI, outside the clone, reused on the next run). Silent when they are all there. Otherwise it installs them when it can (root or password-less sudo, and
-# apt-get: Debian or Ubuntu), or stops at once naming them all in one line.
+# apt-get: Debian or Ubuntu), or stops at once naming them all in one line. Then FerretDB, the
+# independent server the store suites run on: built once from the Go module proxy into
+# ${XDG_CACHE_HOME:-~/.cache}/jobsphere/go (packages/testing/scripts/build-ferretdb.sh, which
+# prints how long it took), reused on later runs; not needed when MONGODB_URI names the server.
 #
 # Overrides the suite already honours skip a check: REDIS_SERVER_BIN, REDIS_CLI_BIN, NGINX_BIN,
 # CHROMIUM_PATH, SHELLCHECK_BIN, MONGO_DOUBLE_PYTHON; MONGODB_URI (or a mongod on PATH) makes the
@@ -43,9 +46,15 @@ python_tools() {
   bash "$(dirname "${BASH_SOURCE[0]}")/python-tools.sh" >/dev/null
 }
 
+ferretdb() {
+  if [[ -n "${MONGODB_URI:-}" ]]; then return 0; fi
+  bash "$(dirname "${BASH_SOURCE[0]}")/../packages/testing/scripts/build-ferretdb.sh" >/dev/null
+}
+
 check_all
 if ((${#missing[@]} == 0)); then
   python_tools
+  ferretdb
   exit 0
 fi
 
@@ -63,6 +72,7 @@ if command -v apt-get >/dev/null 2>&1 && { [[ "$(id -u)" -eq 0 ]] || ((${#sudo[@
   check_all
   if ((${#missing[@]} == 0)); then
     python_tools
+    ferretdb
     exit 0
   fi
 fi

@@ -45,15 +45,23 @@ export {
   type WireServerOptions,
   type WireServerStats,
 } from './wire/server.js';
+export {
+  FERRETDB_VERSION,
+  ferretdbBinary,
+  startFerretDB,
+  type FerretDBHandle,
+} from './ferretdb.js';
+export { mongoServers, type MongoServerKind } from './matrix.js';
 
 export interface MongoHandle {
   /** Connection string including the database name. */
   uri: string;
   /**
    * 'real': MONGODB_URI or a mongod binary; 'wire-double': mockupdb + mongomock (correctness);
-   * 'wire-server': the Node wire server of this package (benchmarks).
+   * 'wire-server': the Node wire server of this package (the emulator); 'ferretdb': FerretDB v1
+   * over SQLite (ferretdb.ts), an independent server.
    */
-  backend: 'real' | 'wire-double' | 'wire-server';
+  backend: 'real' | 'wire-double' | 'wire-server' | 'ferretdb';
   /** Human-readable: which server this is (print it in test output). */
   description: string;
   /** Pid of the server process started for this handle (undefined for MONGODB_URI). */

@@ -128,7 +128,9 @@ export class MongoMessages implements MessageStore {
     >(
       {
         _id: new Types.ObjectId(draft.conversationId),
-        'reservations.k': { $ne: key },
+        // Not `'reservations.k': {$ne: key}`: the same on MongoDB and DocumentDB, but FerretDB
+        // v1 matches $ne through an array of documents when any element differs.
+        $nor: [{ 'reservations.k': key }],
         ...sendGuard(attempt),
       },
       [{ key, message: true }],

@@ -5,6 +5,7 @@ import type { MongoCredentialsProvider } from '../../secrets/credentials.js';
 import { reauthenticateOnRefusal } from '../../secrets/mongo-reauth.js';
 import { MongoContacts } from './contacts.mongo.js';
 import { MongoConversations } from './conversations.mongo.js';
+import { adaptToFerretDB } from './ferretdb-compat.js';
 import { MongoMessages } from './messages.mongo.js';
 import { defineModels, type ConversationDoc } from './models.js';
 import { MongoOutbox } from './outbox.mongo.js';
@@ -72,6 +73,7 @@ export class MongoChatStore implements ChatStore {
         new Logger('Store'),
       );
     const store = new MongoChatStore(connection);
+    await adaptToFerretDB(connection, new Logger('Store'));
     await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
     return store;
   }
