@@ -92,7 +92,9 @@ export async function startGateway(
     `IDENTITY: ${[
       ...(jwt.jwks ? [`${jwt.jwks.algorithms.join('/')} keys from ${jwt.jwks.url}`] : []),
       ...(jwt.secret !== undefined ? ['HS256 with JWT_SECRET'] : []),
-    ].join(' and ')}; issuer ${jwt.issuer ?? 'not checked'}, audience (${jwt.audienceClaim}) ${jwt.audience?.join(',') ?? 'not checked'}; user id from "${jwt.userIdClaim}", role from "${jwt.roleClaim}"${jwt.roleMap ? ' (mapped)' : ''}`,
+    ].join(
+      ' and ',
+    )}; issuer ${jwt.issuer ?? 'not checked'}, audience (${jwt.audienceClaim}) ${jwt.audience?.join(',') ?? 'not checked'}; user id from "${jwt.userIdClaim}", role from "${jwt.roleClaim}"${jwt.roleMap ? ' (mapped)' : ''}`,
   );
   if (config.jwt.usingDevSecret)
     log.warn(
