@@ -87,6 +87,15 @@ export async function startGateway(
       ? `FAN-OUT: Redis adapter over ${describeRedisConfig(config.redis)}, routed by user`
       : 'FAN-OUT: in-memory Socket.IO adapter (single instance). Set REDIS_URL or REDIS_HOST to scale out.',
   );
+  const { jwt } = config;
+  log.log(
+    `IDENTITY: ${[
+      ...(jwt.jwks ? [`${jwt.jwks.algorithms.join('/')} keys from ${jwt.jwks.url}`] : []),
+      ...(jwt.secret !== undefined ? ['HS256 with JWT_SECRET'] : []),
+    ].join(
+      ' and ',
+    )}; issuer ${jwt.issuer ?? 'not checked'}, audience (${jwt.audienceClaim}) ${jwt.audience?.join(',') ?? 'not checked'}; user id from "${jwt.userIdClaim}", role from "${jwt.roleClaim}"${jwt.roleMap ? ' (mapped)' : ''}`,
+  );
   if (config.jwt.usingDevSecret)
     log.warn(
       'JWT_SECRET not set: using the development secret (`pnpm -s run token <userId>` mints tokens for it).',

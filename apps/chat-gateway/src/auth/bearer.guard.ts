@@ -4,7 +4,7 @@ import {
   Injectable,
   createParamDecorator,
 } from '@nestjs/common';
-import { type Principal } from '@jobsphere/chat-domain';
+import { UnauthorizedError, type Principal } from '@jobsphere/chat-domain';
 import { type Request } from 'express';
 import { BudgetService } from '../limits/budget.service.js';
 import { requestIp } from '../http/http-pipeline.js';
@@ -25,7 +25,9 @@ export class BearerGuard implements CanActivate {
     const { userId, role } = await this.tokens
       .verify(bearerToken(request.headers.authorization))
       .catch(async (error: unknown) => {
-        await this.budgets.consume('authFailureIp', requestIp(request));
+        // A refused token spends the IP's budget; the provider's keys being late is not its fault.
+        if (error instanceof UnauthorizedError)
+          await this.budgets.consume('authFailureIp', requestIp(request));
         throw error;
       });
     request.principal = { userId, role };

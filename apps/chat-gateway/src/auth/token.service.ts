@@ -1,76 +1,163 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   USER_ROLES,
   UnauthorizedError,
+  UnavailableError,
   type Principal,
   type UserRole,
 } from '@jobsphere/chat-domain';
-import { errors, jwtVerify, SignJWT } from 'jose';
+import {
+  errors,
+  jwtVerify,
+  SignJWT,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from 'jose';
 import { type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { type IdentityConfig } from '../config/identity-config.js';
+import { createKeySet, KeySetUnavailable } from './key-set.js';
 
 export interface VerifiedToken extends Principal {
   /** Expiry, epoch milliseconds. */
   expiresAt: number;
 }
 
-// Pinned: a token signed with any other algorithm (or `none`) is rejected.
-const ALGORITHM = 'HS256';
 const SUBJECT = /^[A-Za-z0-9_.:@-]{1,64}$/;
 /** 9999-12-31: an `exp` past it is no date at all (it would break every date derived from it). */
 const MAX_EXP_SECONDS = 253_402_300_799;
+/** When a token maps to several roles, the strongest wins (a recruiter who moderates is admin). */
+const PRECEDENCE: readonly UserRole[] = ['admin', 'recruiter', 'candidate'];
+/** Cognito marks its tokens `access` or `id`; the gateway's own service tokens say `service`. */
+const PERSON_TOKEN_USES = new Set(['access', 'id']);
 
-/** Verifies the access tokens the JobSphere identity service issues. */
+/**
+ * Verifies the access tokens of the identity service: HS256 against JWT_SECRET, RS256/ES256
+ * against the provider's JWKS (identity-config.ts). The algorithm a token names only picks which
+ * of the configured keys checks it: an HS256 token is never checked against a public key, and
+ * `none` or an algorithm not configured is refused.
+ */
 @Injectable()
 export class TokenService {
-  private readonly key: Uint8Array;
+  private readonly logger = new Logger('Identity');
+  private lastKeySetProblem: string | undefined;
+  private readonly identity: IdentityConfig;
+  private readonly secret: Uint8Array | undefined;
+  private readonly getKey: JWTVerifyGetKey;
+  private readonly options: JWTVerifyOptions;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.key = new TextEncoder().encode(config.jwt.secret);
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.identity = config.jwt;
+    const { secret, jwks, issuer, audience, audienceClaim } = this.identity;
+    this.secret = secret === undefined ? undefined : new TextEncoder().encode(secret);
+    const keySet = jwks && createKeySet(jwks);
+    this.getKey = async (header, token) => {
+      if (header.alg === 'HS256' && this.secret) return this.secret;
+      if (keySet && header.alg !== 'HS256') return keySet(header, token);
+      throw new errors.JOSEAlgNotAllowed(`"${String(header.alg)}" is not accepted`);
+    };
+    this.options = {
+      algorithms: [...(this.secret ? ['HS256'] : []), ...(jwks?.algorithms ?? [])],
+      requiredClaims: ['exp'],
+      ...(issuer !== undefined && { issuer }),
+      // jose checks `aud`; another audience claim (Cognito's client_id) is checked below.
+      ...(audience !== undefined && audienceClaim === 'aud' && { audience }),
+    };
   }
 
   async verify(token: string | undefined): Promise<VerifiedToken> {
     if (!token) throw new UnauthorizedError('missing access token');
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(token, this.key, {
-        algorithms: [ALGORITHM],
-        requiredClaims: ['sub', 'exp'],
-        ...(this.config.jwt.issuer !== undefined && { issuer: this.config.jwt.issuer }),
-        ...(this.config.jwt.audience !== undefined && { audience: this.config.jwt.audience }),
-      });
-      // A service token is never a person, whatever secret signed it.
-      if (payload['token_use'] !== undefined)
-        throw new UnauthorizedError('service tokens are not accepted here');
-      const role = payload['role'];
-      if (typeof payload.sub !== 'string' || !SUBJECT.test(payload.sub)) {
-        throw new UnauthorizedError('invalid token subject');
-      }
-      if (typeof role !== 'string' || !(USER_ROLES as readonly string[]).includes(role)) {
-        throw new UnauthorizedError('invalid token role');
-      }
-      const exp = payload.exp ?? 0;
-      if (!Number.isFinite(exp) || exp > MAX_EXP_SECONDS) {
-        throw new UnauthorizedError('invalid token expiry');
-      }
-      return { userId: payload.sub, role: role as UserRole, expiresAt: exp * 1000 };
+      ({ payload } = await jwtVerify(token, this.getKey, this.options));
     } catch (error) {
-      if (error instanceof UnauthorizedError) throw error;
-      if (error instanceof errors.JWTExpired) throw new UnauthorizedError('access token expired');
-      throw new UnauthorizedError('invalid access token');
+      if (error instanceof KeySetUnavailable && error.message !== this.lastKeySetProblem)
+        this.logger.warn(`${error.message}; tokens signed with keys not yet known are refused`);
+      if (error instanceof KeySetUnavailable) this.lastKeySetProblem = error.message;
+      throw verificationError(error);
     }
+    this.lastKeySetProblem = undefined;
+    return this.principal(payload);
+  }
+
+  /** The user, role and expiry a verified token carries, read through the configured claims. */
+  private principal(payload: JWTPayload): VerifiedToken {
+    const { userIdClaim, roleClaim, audience, audienceClaim } = this.identity;
+    // A service token is never a person, whatever key signed it.
+    const use = payload['token_use'];
+    if (use !== undefined && !(typeof use === 'string' && PERSON_TOKEN_USES.has(use)))
+      throw new UnauthorizedError('service tokens are not accepted here');
+    if (audience !== undefined && audienceClaim !== 'aud') {
+      const held = claim(payload, audienceClaim);
+      const values = Array.isArray(held) ? held : [held];
+      if (!values.some((v) => typeof v === 'string' && audience.includes(v)))
+        throw new UnauthorizedError(`unexpected "${audienceClaim}" claim value`);
+    }
+    const userId = claim(payload, userIdClaim);
+    if (typeof userId !== 'string' || !SUBJECT.test(userId))
+      throw new UnauthorizedError('invalid token subject');
+    const role = this.role(claim(payload, roleClaim));
+    if (!role) throw new UnauthorizedError('invalid token role');
+    const exp = payload.exp ?? 0;
+    if (!Number.isFinite(exp) || exp > MAX_EXP_SECONDS)
+      throw new UnauthorizedError('invalid token expiry');
+    return { userId, role, expiresAt: exp * 1000 };
+  }
+
+  /** The provider's value(s) mapped to one role (the strongest), or the default role. */
+  private role(value: unknown): UserRole | undefined {
+    const { roleMap, defaultRole } = this.identity;
+    const values = (Array.isArray(value) ? value : [value]).filter(
+      (v): v is string => typeof v === 'string',
+    );
+    const roles = new Set(
+      values
+        .map((v) =>
+          roleMap ? roleMap[v] : (USER_ROLES as readonly string[]).includes(v) ? v : undefined,
+        )
+        .filter((r): r is UserRole => r !== undefined),
+    );
+    return PRECEDENCE.find((r) => roles.has(r)) ?? defaultRole;
   }
 
   /** Mints a token with the configured secret: for local development and tests only. */
   async sign(principal: Principal, ttlSeconds = 3600): Promise<string> {
+    if (!this.secret)
+      throw new Error('no JWT_SECRET: tokens come from the identity provider (JWT_JWKS_URL)');
+    const { issuer, audience } = this.identity;
     const jwt = new SignJWT({ role: principal.role })
-      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(principal.userId)
       .setIssuedAt()
       .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds);
-    if (this.config.jwt.issuer) jwt.setIssuer(this.config.jwt.issuer);
-    if (this.config.jwt.audience) jwt.setAudience(this.config.jwt.audience);
-    return jwt.sign(this.key);
+    if (issuer) jwt.setIssuer(issuer);
+    if (audience) jwt.setAudience(audience);
+    return jwt.sign(this.secret);
   }
+}
+
+/** A top-level claim (names may hold dots: Auth0's `https://…/roles`), else a dotted path (Keycloak's `realm_access.roles`). */
+function claim(payload: JWTPayload, name: string): unknown {
+  if (name in payload) return payload[name];
+  let value: unknown = payload;
+  for (const part of name.split('.')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/**
+ * What a failed verification tells the client: 401 for the token's own faults; UNAVAILABLE (retry,
+ * the token may be fine) when the provider's key set could not be fetched in time.
+ */
+function verificationError(error: unknown): Error {
+  if (error instanceof UnauthorizedError || error instanceof UnavailableError) return error;
+  if (error instanceof errors.JWTExpired) return new UnauthorizedError('access token expired');
+  if (error instanceof errors.JWKSTimeout || error instanceof KeySetUnavailable)
+    return new UnavailableError('identity provider keys unavailable, retry');
+  return new UnauthorizedError('invalid access token');
 }
 
 /** The token of an HTTP request or a socket handshake: `Authorization: Bearer …`. */

@@ -229,7 +229,7 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
         ? auth.token
         : bearerToken(socket.handshake.headers.authorization);
     const verified = await this.tokens.verify(token).catch(async (error: unknown) => {
-      await this.budgets.consume('authFailureIp', ip);
+      if (error instanceof UnauthorizedError) await this.budgets.consume('authFailureIp', ip);
       throw error;
     });
     const { userId } = verified;

@@ -1,6 +1,7 @@
 import { TRUST_DEFAULTS } from '@jobsphere/chat-domain';
 import { parseRedisConfig, RedisConfigError, type RedisConfig } from '@jobsphere/redis-kit';
 import { z } from 'zod';
+import { parseIdentityConfig, type IdentityConfig } from './identity-config.js';
 import { parsePlatformConfig, type PlatformConfig } from './platform-config.js';
 import {
   attachmentsEnvShape,
@@ -46,7 +47,8 @@ export interface AppConfig {
   devEndpoints: boolean;
   /** MongoDB / DocumentDB connection string; absent = in-memory store. */
   mongodbUri?: string;
-  jwt: { secret: string; issuer?: string; audience?: string; usingDevSecret: boolean };
+  /** Which user tokens are accepted: HS256 with JWT_SECRET, a provider's JWKS, claims (identity-config.ts). */
+  jwt: IdentityConfig;
   /** Absent = single process: in-memory Socket.IO adapter, presence and rate limits. */
   redis?: RedisConfig;
   /** Allowed browser origins; `true` = any (development only). */
@@ -147,8 +149,6 @@ const schema = z.object({
     .string()
     .refine((v) => new TextEncoder().encode(v).length >= 32, 'must be at least 32 bytes')
     .optional(),
-  JWT_ISSUER: z.string().min(1).optional(),
-  JWT_AUDIENCE: z.string().min(1).optional(),
   CLIENT_URL: z.string().min(1).optional(),
   REDIS_ALLOW_PLAINTEXT: bool.default(false),
   SOCKET_PING_INTERVAL_MS: int(1000, 300_000).default(25_000),
@@ -277,8 +277,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       issue('REDIS_TLS')(
         'Redis without TLS is refused in production (rediss:// or REDIS_TLS=true; REDIS_ALLOW_PLAINTEXT=true to accept it)',
       );
-    if (secret === undefined) issue('JWT_SECRET')('required when NODE_ENV=production');
-    else if (!flagged('JWT_SECRET')) {
+    if (secret === undefined && clean['JWT_JWKS_URL'] === undefined)
+      issue('JWT_SECRET')('required when NODE_ENV=production (unless JWT_JWKS_URL is set)');
+    else if (secret === undefined && !clean['ATTACHMENTS_BUCKET'])
+      issue('JWT_SECRET')(
+        'required in production with local attachments (it signs their links), or set ATTACHMENTS_BUCKET',
+      );
+    else if (secret !== undefined && !flagged('JWT_SECRET')) {
       const weak = weakSecretReason(secret);
       if (weak) issue('JWT_SECRET')(weak);
     }
@@ -309,6 +314,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       variable: 'MONGODB_URI',
       message: 'must not carry credentials when MONGODB_SECRET_ID provides them',
     });
+  const jwt = parseIdentityConfig(clean, production, secret, DEV_JWT_SECRET, issues);
   const platform = parsePlatformConfig(
     clean,
     production,
@@ -322,20 +328,14 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const e = parsed.data as Env;
   const nodeEnv = e.NODE_ENV ?? 'development';
 
-  const usingDevSecret = secret === undefined || secret === DEV_JWT_SECRET;
   const metricsPort = e.METRICS_PORT ?? (production ? PRODUCTION_METRICS_PORT : undefined);
   return {
     port: e.PORT,
     nodeEnv,
     // NODE_ENV unset with production-shaped settings must never expose them: explicit only.
-    devEndpoints: (e.NODE_ENV === 'development' || e.NODE_ENV === 'test') && usingDevSecret,
+    devEndpoints: (e.NODE_ENV === 'development' || e.NODE_ENV === 'test') && jwt.usingDevSecret,
     ...(e.MONGODB_URI !== undefined && { mongodbUri: e.MONGODB_URI }),
-    jwt: {
-      secret: secret ?? DEV_JWT_SECRET,
-      usingDevSecret,
-      ...(e.JWT_ISSUER !== undefined && { issuer: e.JWT_ISSUER }),
-      ...(e.JWT_AUDIENCE !== undefined && { audience: e.JWT_AUDIENCE }),
-    },
+    jwt,
     ...(redis && { redis }),
     corsOrigin,
     socket: {

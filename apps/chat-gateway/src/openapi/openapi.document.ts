@@ -77,7 +77,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description:
-            'The access token of the JobSphere identity service (HS256; `sub`, `role`, `exp`).',
+            'The access token of the identity service: HS256 with JWT_SECRET, or RS256/ES256 from the provider JWKS (JWT_JWKS_URL), issuer and audience checked; user id and role from the configured claims (docs/identity.md).',
         },
         serviceToken: {
           type: 'http',
