@@ -1,24 +1,21 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { getFreePort, startNodeService, type ManagedProcess } from '@jobsphere/testing';
-import { signTestToken } from '@jobsphere/testing';
+import {
+  getFreePort,
+  signTestToken,
+  startNodeService,
+  type ManagedProcess,
+} from '@jobsphere/testing';
+import { readmeQuickStart } from '../support/readme.js';
 import { GATEWAY_MAIN, JWT_SECRET, tokenFor } from './environment.js';
 
 // The package README's quick start, run verbatim as a user would run it: against a real gateway it
 // sends; with a wrong port or a bad token it exits non-zero at once with a clear message
-// (the hand-written example it replaced hung silently in both cases).
-const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+// (the hand-written example it replaced hung silently in both cases). test/pack runs it again
+// from the packed packages installed outside the workspace.
 // Inside the package, so `@jobsphere/chat-client` resolves to this package's build.
 const SCRIPT = fileURLToPath(new URL('../../test-output/hello.mjs', import.meta.url));
-
-function quickStart(): string {
-  const text = readFileSync(README, 'utf8');
-  const marker = text.indexOf('<!-- quick start:');
-  const match = /```js\n([\s\S]*?)```/.exec(text.slice(marker));
-  if (marker < 0 || !match) throw new Error('README quick start not found');
-  return match[1]!;
-}
 
 interface Run {
   code: number | null;
@@ -54,7 +51,7 @@ describe('the README quick start', () => {
 
   beforeAll(async () => {
     mkdirSync(fileURLToPath(new URL('../../test-output/', import.meta.url)), { recursive: true });
-    writeFileSync(SCRIPT, quickStart());
+    writeFileSync(SCRIPT, readmeQuickStart());
     const service = await startNodeService({
       script: GATEWAY_MAIN,
       env: { PATH: process.env['PATH'], NODE_ENV: 'test', JWT_SECRET, LOG_LEVEL: 'info' },
