@@ -93,23 +93,6 @@ export function describeStoreContract(
       ).toEqual([conversation]);
     });
 
-    it('returns the existing direct conversation for the same key, also under concurrency', async () => {
-      const input = {
-        kind: 'direct' as const,
-        members: members('d1', 'd2'),
-        createdBy: 'd1',
-        createdAt: at(2),
-        directKey: 'direct:d1:d2::',
-      };
-      const results = await Promise.all([
-        store.conversations.create(input),
-        store.conversations.create(input),
-        store.conversations.create(input),
-      ]);
-      expect(new Set(results.map((r) => r.conversation.id)).size).toBe(1);
-      expect(results.filter((r) => r.created)).toHaveLength(1);
-    });
-
     it('appends: seq and version 1, the preview, the activity time and the sender\u2019s read position', async () => {
       const c = await direct('a1', 'b1');
       const result = await store.messages.append(draft(c.id, 'a1', 'k1', 50));

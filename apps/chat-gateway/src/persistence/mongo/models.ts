@@ -1,4 +1,9 @@
-import type { ErasureRecord, OutboxEntry, RequestRecord } from '@jobsphere/chat-domain';
+import type {
+  ErasureRecord,
+  MessagePreview,
+  OutboxEntry,
+  RequestRecord,
+} from '@jobsphere/chat-domain';
 import { Schema, type Connection, type mongo, type Types } from 'mongoose';
 
 // Collections and indexes. Queries stay within what Amazon DocumentDB supports:
@@ -23,13 +28,8 @@ export interface ReservationDoc {
   m: 1 | 0;
 }
 
-export interface PreviewDoc {
-  id: string;
-  seq: number;
-  senderId: string;
-  body: string;
-  createdAt: Date;
-  deleted?: boolean;
+/** The domain's preview, as stored. */
+export interface PreviewDoc extends MessagePreview {
   /** The version of the message's last revision shown here: an older one never overwrites it. */
   rv?: number;
 }
