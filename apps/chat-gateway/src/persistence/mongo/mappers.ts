@@ -25,7 +25,9 @@ export const PUBLIC_FIELDS = { reservations: 0, directKey: 0, lastSeq: 0 } as co
 /** The conversation's request record (documents from before it was kept read as none). */
 export function requestRecordOf(doc: Pick<ConversationDoc, 'request'>): RequestRecord {
   const r = doc.request;
-  return r ? { ...r, allowance: r.allowance ?? 0 } : newRequestRecord(undefined);
+  return r
+    ? { ...r, state: r.state ?? 'none', allowance: r.allowance ?? 0 }
+    : newRequestRecord(undefined);
 }
 
 /** What the send decision reads of a conversation document. */

@@ -54,10 +54,12 @@ export interface ConversationDoc {
   lastActivityAt: Date;
   directKey?: string;
   /**
-   * The domain's one shape (`RequestRecord`); absent on conversations stored before requests
-   * existed, and without `allowance` before it was kept: read as none, and as 0.
+   * The domain's one shape (`RequestRecord`). Absent on conversations stored before requests
+   * existed (a send then leaves only `left` there), and without `allowance` before it was
+   * kept: read as none, and as 0.
    */
-  request?: Omit<RequestRecord, 'allowance'> & { allowance?: number };
+  request?: Partial<Pick<RequestRecord, 'state' | 'allowance'>> &
+    Omit<RequestRecord, 'state' | 'allowance'>;
   blocked?: boolean;
   /** The most recent reservations, newest last (capped, see ReservationDoc). */
   reservations?: ReservationDoc[];
