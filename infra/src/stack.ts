@@ -8,7 +8,7 @@ import {
   validateEnvironment,
   type EnvironmentConfig,
 } from './config/environments.js';
-import type { DeployInputs } from './config/inputs.js';
+import { placeEnvironment, type DeployInputs } from './config/inputs.js';
 import { Attachments } from './constructs/attachments.js';
 import { Cache } from './constructs/cache.js';
 import { Compute, autoScalingGroupName } from './constructs/compute.js';
@@ -23,6 +23,7 @@ import {
   rollbackAlarmNames,
 } from './constructs/monitoring.js';
 import { Network } from './constructs/network.js';
+import { PlatformSecrets } from './constructs/platform-secrets.js';
 import { Security } from './constructs/security.js';
 
 export interface ChatStackOptions {
@@ -45,7 +46,8 @@ export function stateKey(stackName: string): string {
 export class ChatStack extends TerraformStack {
   constructor(scope: Construct, id: string, options: ChatStackOptions) {
     super(scope, id);
-    const { config, inputs } = options;
+    const { inputs } = options;
+    const config = placeEnvironment(options.config, inputs);
     validateEnvironment(config);
     const prefix = config.stackName;
     const isProd = config.name === 'prod';
@@ -142,6 +144,13 @@ export class ChatStack extends TerraformStack {
       clientOrigins: inputs.clientUrl.split(',').map((o) => o.trim()),
       forceDestroy: !isProd,
     });
+    const platform = new PlatformSecrets(this, 'platform-secrets', {
+      namePrefix: prefix,
+      kmsKeyArn: keys.kmsKeyArn,
+      recoveryWindowDays: secretRecoveryWindowDays,
+      serviceTokenSecretArn: inputs.serviceTokenSecretArn,
+      webhooks: inputs.webhookUrls ? { secretArn: inputs.webhookSecretArn } : undefined,
+    });
     const compute = new Compute(this, 'compute', {
       namePrefix: prefix,
       region: config.region,
@@ -167,7 +176,12 @@ export class ChatStack extends TerraformStack {
         secretArn: cache.authSecretArn,
       },
       docdb: { host: database.endpoint, database: DOCDB_DATABASE, secretArn: appUser.secretArn },
-      jwt: { secretArn: inputs.jwtSecretArn, kmsKeyArn: inputs.jwtSecretKmsKeyArn },
+      env: gatewayEnv(inputs),
+      secretEnv: {
+        ...(inputs.jwtSecretArn && { JWT_SECRET: inputs.jwtSecretArn }),
+        ...platform.secretEnv,
+      },
+      secretKmsKeyArns: inputs.jwtSecretKmsKeyArn ? [inputs.jwtSecretKmsKeyArn] : [],
       rollbackAlarmNames: rollbackAlarmNames(prefix),
       // Instances boot against a Redis primary, a DocumentDB writer with the app user, and a
       // listener that routes to them.
@@ -230,6 +244,35 @@ export class ChatStack extends TerraformStack {
     output('artifacts_bucket', compute.artifactsBucket, 'Versioned bucket of the gateway bundles');
     output('ssm_parameter_prefix', compute.paramPrefix, 'SSM path of the gateway configuration');
     output('alarm_topic_arn', monitoring.topicArn, 'SNS topic of the CloudWatch alarms');
+    output(
+      'service_token_secret_arn',
+      platform.serviceTokenSecretArn,
+      "Secret of the server API's service tokens (JobSphere's backend signs with it)",
+    );
+    if (platform.webhookSecretArn)
+      output(
+        'webhook_secret_arn',
+        platform.webhookSecretArn,
+        "Standard Webhooks secret (JobSphere's backend verifies the events with it)",
+      );
     output('app_log_group', monitoring.appLogGroupName, 'CloudWatch log group of the gateways');
   }
+}
+
+/** The gateway's plain settings that come from the inputs: the identity provider, the webhooks. */
+function gatewayEnv(inputs: DeployInputs): Record<string, string> {
+  const fromInputs: [variable: string, value: string | undefined][] = [
+    ['JWT_JWKS_URL', inputs.jwtJwksUrl],
+    ['JWT_ISSUER', inputs.jwtIssuer],
+    ['JWT_AUDIENCE', inputs.jwtAudience],
+    ['JWT_AUDIENCE_CLAIM', inputs.jwtAudienceClaim],
+    ['JWT_USER_ID_CLAIM', inputs.jwtUserIdClaim],
+    ['JWT_ROLE_CLAIM', inputs.jwtRoleClaim],
+    ['JWT_ROLE_MAP', inputs.jwtRoleMap],
+    ['JWT_DEFAULT_ROLE', inputs.jwtDefaultRole],
+    ['WEBHOOK_URLS', inputs.webhookUrls],
+  ];
+  return Object.fromEntries(
+    fromInputs.filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }

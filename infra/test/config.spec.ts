@@ -113,7 +113,7 @@ describe('deploy inputs', () => {
 
   it('says in one message that nothing was given on a fresh clone', () => {
     expect(() => resolveInputs({ environments: dev, file: undefined, env: {} })).toThrow(
-      /^no deploy inputs for jobsphere-chat-dev \(domain, hosted zone, alarm e-mail, client URL, JWT secret, AMI, state bucket\)\. Set them in infra\/deploy-inputs\.json/,
+      /^no deploy inputs for jobsphere-chat-dev \(domain, hosted zone, alarm e-mail, client URL, JWT secret or JWKS, AMI, state bucket\)\. Set them in infra\/deploy-inputs\.json/,
     );
   });
 
@@ -176,9 +176,9 @@ describe('deploy inputs', () => {
       'dev.hostedZoneId (CHAT_HOSTED_ZONE_ID) missing',
       'dev.alarmEmail (CHAT_ALARM_EMAIL) missing',
       'dev.clientUrl (CHAT_CLIENT_URL) missing',
-      'dev.jwtSecretArn (CHAT_JWT_SECRET_ARN) missing',
       'dev.amiId (CHAT_AMI_ID) missing',
       'dev.stateBucket (CHAT_STATE_BUCKET) missing',
+      'dev.jwtSecretArn (CHAT_JWT_SECRET_ARN) or dev.jwtJwksUrl (CHAT_JWT_JWKS_URL) missing',
     ]);
   });
 

@@ -631,6 +631,7 @@ describe.each(names)('%s stack', (name) => {
       ref(json, 'aws_secretsmanager_secret', 'cache/auth-secret', 'arn'),
       ref(json, 'aws_secretsmanager_secret', 'docdb-app-user/secret', 'arn'),
       inputs.jwtSecretArn,
+      ref(json, 'aws_secretsmanager_secret', 'platform-secrets/service-token-secret', 'arn'),
     ]);
     for (const statement of statements) {
       expect(statement.resources).not.toContain('*');
@@ -769,6 +770,7 @@ describe.each(names)('%s stack', (name) => {
         'redis_auth_secret_arn',
         'redis_endpoint',
         'redis_replication_group_id',
+        'service_token_secret_arn',
         'ssm_parameter_prefix',
       ].sort(),
     );

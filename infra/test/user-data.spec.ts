@@ -69,7 +69,9 @@ describe('gateway user data', () => {
       'retry 5 fetch_bundle',
       'retry 5 curl -fsS --max-time 20 -o "$DOCDB_CA_FILE"',
       'bucket=$(retry 5 param config/bundle-bucket)',
-      'jwt_secret=$(retry 5 secret "$(retry 5 param config/jwt-secret-arn)")',
+      'plain_env=$(retry 5 by_path env)',
+      'secret_env=$(retry 5 by_path secret-env)',
+      'value=$(retry 5 secret "$arn")',
     ]) {
       expect(script).toContain(step);
     }
@@ -85,10 +87,14 @@ describe('gateway user data', () => {
   it('builds a root-only environment file with no data-store credential in it', () => {
     expect(script).toContain(`readonly ENV_FILE='${ENV_FILE}'`);
     expect(script).toContain(
-      'get-parameters-by-path --region "$REGION" --path "$PARAM_PREFIX/env/"',
+      'get-parameters-by-path --region "$REGION" --path "$PARAM_PREFIX/$1/"',
     );
-    expect(script).toContain('printf \'JWT_SECRET=%s\\n\' "$jwt_secret"');
-    expect(script).toContain('chmod 0600 "$tmp_env"');
+    // Secret settings (JWT_SECRET, SERVICE_TOKEN_SECRET, WEBHOOK_SECRET) by ARN, into a file
+    // that is 0600 before the first value is written.
+    expect(script).toContain('--path "$PARAM_PREFIX/$1/"');
+    expect(script.indexOf('chmod 0600 "$tmp_env"')).toBeLessThan(
+      script.indexOf('value=$(retry 5 secret "$arn")'),
+    );
     expect(script).not.toMatch(/REDIS_PASSWORD|MONGODB_URI=mongodb:\/\/%s:%s@/);
   });
 

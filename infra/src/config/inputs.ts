@@ -1,6 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { EnvironmentConfig, EnvironmentName } from './environments.js';
 
+/** The environment as deployed: its region and AZs, unless the inputs name others. */
+export function placeEnvironment(
+  config: EnvironmentConfig,
+  inputs: DeployInputs,
+): EnvironmentConfig {
+  const region = inputs.region ?? config.region;
+  const zones = inputs.availabilityZones?.split(',').map((z) => z.trim());
+  const availabilityZones: readonly [string, string] = zones
+    ? [zones[0]!, zones[1]!]
+    : region === config.region
+      ? config.availabilityZones
+      : [`${region}a`, `${region}b`];
+  return { ...config, region, availabilityZones };
+}
+
 /**
  * What belongs to one AWS account and operator, not to the code: where the gateway answers, who
  * gets the alarms, which secret signs the tokens, which AMI runs, where the state lives. Read from
@@ -8,6 +23,10 @@ import type { EnvironmentConfig, EnvironmentName } from './environments.js';
  * variables, which win. Synth refuses to run while any of them is missing or a placeholder.
  */
 export interface DeployInputs {
+  /** AWS region of the stack; the environment's (us-east-1) when unset. */
+  readonly region?: string;
+  /** The two AZs, comma-separated (e.g. `eu-west-1a,eu-west-1b`); `<region>a,<region>b` when unset. */
+  readonly availabilityZones?: string;
   /** Fully qualified name the ALB answers on, inside the hosted zone. */
   readonly domainName: string;
   /** Public Route 53 hosted zone that holds the record and the certificate's validation record. */
@@ -16,10 +35,30 @@ export interface DeployInputs {
   readonly alarmEmail: string;
   /** Browser origin(s) of the JobSphere web app, comma-separated (the gateway's CLIENT_URL). */
   readonly clientUrl: string;
-  /** Secrets Manager ARN of the identity service's token secret (the gateway's JWT_SECRET). */
-  readonly jwtSecretArn: string;
+  /**
+   * Secrets Manager ARN of the identity service's HS256 secret (the gateway's JWT_SECRET). Needed
+   * unless `jwtJwksUrl` is set; with both, both kinds of token are accepted.
+   */
+  readonly jwtSecretArn?: string;
   /** KMS key of that secret when it is not the AWS managed key (optional). */
   readonly jwtSecretKmsKeyArn?: string;
+  /** The identity provider's JWKS (RS256/ES256 tokens); needs `jwtIssuer` and `jwtAudience`. */
+  readonly jwtJwksUrl?: string;
+  readonly jwtIssuer?: string;
+  /** Accepted audiences, comma-separated (Cognito: the app client ids, with jwtAudienceClaim client_id). */
+  readonly jwtAudience?: string;
+  readonly jwtAudienceClaim?: string;
+  readonly jwtUserIdClaim?: string;
+  readonly jwtRoleClaim?: string;
+  /** Provider groups or roles to chat roles: `recruiters=recruiter,moderators=admin`. */
+  readonly jwtRoleMap?: string;
+  readonly jwtDefaultRole?: string;
+  /** Secret of the server API's service tokens; a random one is generated in Secrets Manager when unset. */
+  readonly serviceTokenSecretArn?: string;
+  /** https endpoints of JobSphere's backend that receive the webhooks, comma-separated; none = no webhooks. */
+  readonly webhookUrls?: string;
+  /** Standard Webhooks secret (`whsec_…`); generated in Secrets Manager when webhooks are on and it is unset. */
+  readonly webhookSecretArn?: string;
   /** Pinned Amazon Linux 2023 AMI for the region and architecture; change it on purpose. */
   readonly amiId: string;
   /** S3 bucket of the Terraform state (scripts/bootstrap-state.sh creates and prints it). */
@@ -35,12 +74,26 @@ type Field = keyof DeployInputs;
 
 /** CHAT_* variable per input; they apply to the environment named by CHAT_ENV. */
 export const INPUT_VARIABLES: Readonly<Record<Field, string>> = {
+  // First: the region decides what the secret ARNs and the AZs must match.
+  region: 'CHAT_REGION',
+  availabilityZones: 'CHAT_AVAILABILITY_ZONES',
   domainName: 'CHAT_DOMAIN_NAME',
   hostedZoneId: 'CHAT_HOSTED_ZONE_ID',
   alarmEmail: 'CHAT_ALARM_EMAIL',
   clientUrl: 'CHAT_CLIENT_URL',
   jwtSecretArn: 'CHAT_JWT_SECRET_ARN',
   jwtSecretKmsKeyArn: 'CHAT_JWT_SECRET_KMS_KEY_ARN',
+  jwtJwksUrl: 'CHAT_JWT_JWKS_URL',
+  jwtIssuer: 'CHAT_JWT_ISSUER',
+  jwtAudience: 'CHAT_JWT_AUDIENCE',
+  jwtAudienceClaim: 'CHAT_JWT_AUDIENCE_CLAIM',
+  jwtUserIdClaim: 'CHAT_JWT_USER_ID_CLAIM',
+  jwtRoleClaim: 'CHAT_JWT_ROLE_CLAIM',
+  jwtRoleMap: 'CHAT_JWT_ROLE_MAP',
+  jwtDefaultRole: 'CHAT_JWT_DEFAULT_ROLE',
+  serviceTokenSecretArn: 'CHAT_SERVICE_TOKEN_SECRET_ARN',
+  webhookUrls: 'CHAT_WEBHOOK_URLS',
+  webhookSecretArn: 'CHAT_WEBHOOK_SECRET_ARN',
   amiId: 'CHAT_AMI_ID',
   stateBucket: 'CHAT_STATE_BUCKET',
   docdbSnapshotIdentifier: 'CHAT_DOCDB_SNAPSHOT',
@@ -51,7 +104,6 @@ const REQUIRED: readonly Field[] = [
   'hostedZoneId',
   'alarmEmail',
   'clientUrl',
-  'jwtSecretArn',
   'amiId',
   'stateBucket',
 ];
@@ -83,10 +135,65 @@ const SECRET_ARN =
 const SNAPSHOT =
   /^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster-snapshot:)?[a-zA-Z][a-zA-Z0-9:-]{0,254}$/;
 const KMS_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key\/[0-9a-f-]{36}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const CLAIM = /^\S{1,200}$/;
+const ROLES = ['candidate', 'recruiter', 'admin'];
 
-function checkField(field: Field, value: string, config: EnvironmentConfig): string | undefined {
+/** A secret the gateway reads in its own region. */
+function checkSecretArn(value: string, region: string): string | undefined {
+  const match = SECRET_ARN.exec(value);
+  if (!match) return 'is not a Secrets Manager secret ARN';
+  return match[1] === region
+    ? undefined
+    : `must be a secret in ${region} (the gateway reads it in its own region)`;
+}
+
+/** Comma-separated https URLs (webhook endpoints, origins' cousins). */
+function checkHttpsUrls(value: string): string | undefined {
+  for (const entry of value.split(',').map((u) => u.trim())) {
+    if (!URL.canParse(entry)) return `has an entry that is not a URL (${entry})`;
+    const url = new URL(entry);
+    if (url.protocol !== 'https:') return `must be https URLs (${entry})`;
+    if (PLACEHOLDER.test(url.hostname)) return `is a placeholder (${entry})`;
+  }
+  return undefined;
+}
+
+function checkField(field: Field, value: string, region: string): string | undefined {
   if (PLACEHOLDER.test(value)) return `is a placeholder (${value})`;
   switch (field) {
+    case 'region':
+      return REGION.test(value) ? undefined : `is not an AWS region (${value})`;
+    case 'availabilityZones': {
+      const zones = value.split(',').map((z) => z.trim());
+      if (zones.length !== 2 || new Set(zones).size !== 2) return 'must name exactly two AZs';
+      const outside = zones.find((z) => !new RegExp(`^${region}[a-z]$`).test(z));
+      return outside ? `has ${outside}, which is not an AZ of ${region}` : undefined;
+    }
+    case 'jwtJwksUrl':
+      return checkHttpsUrls(value);
+    case 'jwtIssuer':
+      return URL.canParse(value) ? undefined : 'is not a URL (the `iss` the provider writes)';
+    case 'jwtAudience':
+      return value.split(',').every((a) => a.trim()) ? undefined : 'has an empty entry';
+    case 'jwtAudienceClaim':
+    case 'jwtUserIdClaim':
+    case 'jwtRoleClaim':
+      return CLAIM.test(value) ? undefined : 'is not a claim name';
+    case 'jwtRoleMap':
+      return value.split(',').every((e) => {
+        const at = e.lastIndexOf('=');
+        return at > 0 && ROLES.includes(e.slice(at + 1).trim());
+      })
+        ? undefined
+        : `must be <provider value>=<${ROLES.join('|')}>, comma-separated`;
+    case 'jwtDefaultRole':
+      return ROLES.includes(value) ? undefined : `must be one of ${ROLES.join(', ')}`;
+    case 'serviceTokenSecretArn':
+    case 'webhookSecretArn':
+      return checkSecretArn(value, region);
+    case 'webhookUrls':
+      return checkHttpsUrls(value);
     case 'domainName':
       return HOSTNAME.test(value) ? undefined : `is not a host name (${value})`;
     case 'hostedZoneId':
@@ -106,13 +213,8 @@ function checkField(field: Field, value: string, config: EnvironmentConfig): str
         if (PLACEHOLDER.test(url.hostname)) return `is a placeholder (${origin})`;
       }
       return undefined;
-    case 'jwtSecretArn': {
-      const match = SECRET_ARN.exec(value);
-      if (!match) return 'is not a Secrets Manager secret ARN';
-      return match[1] === config.region
-        ? undefined
-        : `must be a secret in ${config.region} (the gateway reads it in its own region)`;
-    }
+    case 'jwtSecretArn':
+      return checkSecretArn(value, region);
     case 'jwtSecretKmsKeyArn':
       return KMS_ARN.test(value) ? undefined : 'is not a KMS key ARN';
     case 'amiId':
@@ -168,10 +270,24 @@ export function resolveInputs(
         problems.push(`${config.name}.${field} must be a string`);
         continue;
       }
-      const problem = checkField(field, raw.trim(), config);
+      const problem = checkField(field, raw.trim(), values.region ?? config.region);
       if (problem) problems.push(`${config.name}.${field} ${problem}`);
       else values[field] = raw.trim();
     }
+    // Who signs the users' tokens: a shared secret, a provider's keys, or both.
+    const where = (field: Field) => `${config.name}.${field} (${INPUT_VARIABLES[field]})`;
+    if (
+      !values.jwtSecretArn &&
+      !values.jwtJwksUrl &&
+      !problems.some((p) => /\.jwt(SecretArn|JwksUrl) /.test(p))
+    )
+      problems.push(`${where('jwtSecretArn')} or ${where('jwtJwksUrl')} missing`);
+    if (values.jwtJwksUrl)
+      for (const field of ['jwtIssuer', 'jwtAudience'] as const)
+        if (!values[field] && !problems.some((p) => p.startsWith(`${config.name}.${field} `)))
+          problems.push(`${where(field)} missing (required with jwtJwksUrl)`);
+    if (values.webhookSecretArn && !values.webhookUrls)
+      problems.push(`${where('webhookUrls')} missing (webhookSecretArn is set)`);
     if (problems.length === 0) result[config.name] = values as DeployInputs;
   }
   if (problems.length > 0) {
@@ -181,7 +297,7 @@ export function resolveInputs(
     throw nothingGiven
       ? new InputsError(
           problems,
-          `no deploy inputs for ${options.environments.map((c) => c.stackName).join(', ')} (domain, hosted zone, alarm e-mail, client URL, JWT secret, AMI, state bucket)`,
+          `no deploy inputs for ${options.environments.map((c) => c.stackName).join(', ')} (domain, hosted zone, alarm e-mail, client URL, JWT secret or JWKS, AMI, state bucket)`,
         )
       : new InputsError(problems);
   }

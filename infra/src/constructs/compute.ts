@@ -47,7 +47,16 @@ export interface ComputeOptions {
     readonly secretArn: string;
   };
   readonly docdb: { readonly host: string; readonly database: string; readonly secretArn: string };
-  readonly jwt: { readonly secretArn: string; readonly kmsKeyArn?: string | undefined };
+  /** Further plain settings of the gateway (identity provider, webhook endpoints). */
+  readonly env: Record<string, string>;
+  /**
+   * The gateway's secret settings: variable -> Secrets Manager ARN (JWT_SECRET,
+   * SERVICE_TOKEN_SECRET, WEBHOOK_SECRET). The boot script reads them into the service's
+   * environment file; the instances may read exactly these secrets.
+   */
+  readonly secretEnv: Record<string, string>;
+  /** KMS keys of those secrets that are not the stack's or AWS's managed key. */
+  readonly secretKmsKeyArns: string[];
   /** The attachments bucket the gateway presigns uploads and downloads for. */
   readonly attachmentsBucket: string;
   /** Alarms that stop and roll back an instance refresh. */
@@ -196,14 +205,21 @@ export class Compute extends Construct {
       METRICS_PORT: String(METRICS_PORT),
       METRICS_HOST: '127.0.0.1',
       ATTACHMENTS_BUCKET: options.attachmentsBucket,
+      // The ALB is the one proxy in front: the client address is the last X-Forwarded-For entry
+      // (the one the ALB appended), so per-IP budgets count clients, and whatever a client wrote
+      // itself in that header is ignored. Instances take traffic from the ALB's security group
+      // only, so nothing can reach them without passing it. (Trusting the ALB's subnets instead
+      // would change nothing here and break when its nodes' addresses move.)
+      TRUST_PROXY_HOPS: '1',
+      ...options.env,
     };
-    const wiring: Record<string, string> = {
-      'bundle-bucket': bucket.bucket,
-      'jwt-secret-arn': options.jwt.secretArn,
-    };
+    const wiring: Record<string, string> = { 'bundle-bucket': bucket.bucket };
     const parameters = [
       ...Object.entries(plainEnv).map(([name, value]) => [`env/${name}`, value] as const),
       ...Object.entries(wiring).map(([name, value]) => [`config/${name}`, value] as const),
+      ...Object.entries(options.secretEnv).map(
+        ([name, arn]) => [`secret-env/${name}`, arn] as const,
+      ),
     ].map(([name, value]) => {
       const parameter = new SsmParameter(this, `param-${name.replace('/', '-')}`, {
         name: `${this.paramPrefix}/${name}`,
@@ -249,13 +265,17 @@ export class Compute extends Construct {
           sid: 'ReadOwnSecrets',
           effect: 'Allow',
           actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          resources: [options.redis.secretArn, options.docdb.secretArn, options.jwt.secretArn],
+          resources: [
+            options.redis.secretArn,
+            options.docdb.secretArn,
+            ...Object.values(options.secretEnv),
+          ],
         },
         {
           sid: 'DecryptOwnSecrets',
           effect: 'Allow',
           actions: ['kms:Decrypt'],
-          resources: [options.kmsKeyArn, ...(options.jwt.kmsKeyArn ? [options.jwt.kmsKeyArn] : [])],
+          resources: [options.kmsKeyArn, ...options.secretKmsKeyArns],
           condition: [
             {
               test: 'StringEquals',

@@ -304,21 +304,30 @@ retry 5 curl -fsS --max-time 20 -o "$DOCDB_CA_FILE" ${sq(DOCDB_CA_URL)}
 chmod 0644 "$DOCDB_CA_FILE"
 
 echo "bootstrap: building $ENV_FILE from SSM (the gateway reads its rotating secrets itself)"
-plain_env=$(retry 5 aws ssm get-parameters-by-path --region "$REGION" --path "$PARAM_PREFIX/env/" \\
-  --query 'Parameters[].[Name,Value]' --output text)
-jwt_secret=$(retry 5 secret "$(retry 5 param config/jwt-secret-arn)")
+by_path() {
+  aws ssm get-parameters-by-path --region "$REGION" --path "$PARAM_PREFIX/$1/" \\
+    --query 'Parameters[].[Name,Value]' --output text
+}
+plain_env=$(retry 5 by_path env)
+# Secret settings (JWT_SECRET, SERVICE_TOKEN_SECRET, WEBHOOK_SECRET): variable -> secret ARN.
+secret_env=$(retry 5 by_path secret-env)
 tmp_env=$(mktemp "$ENV_FILE.XXXXXX")
+chmod 0600 "$tmp_env"
 {
   while IFS=$'\\t' read -r name value; do
     if [[ -n "$name" ]]; then
       printf '%s=%s\\n' "\${name##*/}" "$value"
     fi
   done <<<"$plain_env"
-  printf 'JWT_SECRET=%s\\n' "$jwt_secret"
+  while IFS=$'\\t' read -r name arn; do
+    if [[ -n "$name" ]]; then
+      value=$(retry 5 secret "$arn")
+      printf '%s=%s\\n' "\${name##*/}" "$value"
+    fi
+  done <<<"$secret_env"
 } >"$tmp_env"
-chmod 0600 "$tmp_env"
+unset value
 mv -f "$tmp_env" "$ENV_FILE"
-unset jwt_secret
 
 cat >/etc/logrotate.d/jobsphere-chat <<'LOGROTATE'
 /var/log/jobsphere-chat/*.log {
