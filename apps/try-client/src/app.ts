@@ -557,7 +557,7 @@ function drawList(client: ChatClient, view: ViewState): void {
           'span',
           { class: 'preview' },
           last
-            ? `${last.senderId === client.userId ? 'You: ' : ''}${last.body}`
+            ? `${last.senderId === client.userId ? 'You: ' : ''}${previewOf(last.body)}`
             : 'No messages yet',
         ),
       ),
@@ -590,7 +590,7 @@ function drawList(client: ChatClient, view: ViewState): void {
               .filter(Boolean)
               .join(' · '),
           ),
-          h('span', { class: 'preview' }, last ? last.body : 'No messages yet'),
+          h('span', { class: 'preview' }, last ? previewOf(last.body) : 'No messages yet'),
         ),
         h(
           'div',
@@ -620,6 +620,11 @@ function drawList(client: ChatClient, view: ViewState): void {
       );
     }),
   );
+}
+
+/** A list entry's last line: a deleted message (its body is gone) says so instead of nothing. */
+function previewOf(body: string): string {
+  return body === '' ? 'Message deleted' : body;
 }
 
 function drawThread(client: ChatClient, view: ViewState): void {

@@ -11,6 +11,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // (turbo.json makes this test wait for the gateway's build).
 const GATEWAY_MAIN = fileURLToPath(new URL('../../chat-gateway/dist/main.js', import.meta.url));
 const OUT = fileURLToPath(new URL('../test-output/', import.meta.url));
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 const DESKTOP = { width: 900, height: 600 };
 const PHONE = { width: 390, height: 844 };
 
@@ -167,54 +168,147 @@ async function nodeDevice(userId: string, role: 'candidate' | 'recruiter'): Prom
   return client;
 }
 
+/**
+ * The walkthrough in README.md ("Start here"), as written: its numbered steps, and every UI
+ * label it quotes, which the steps below must each have used or seen.
+ */
+function readmeWalkthrough(): { steps: string[]; labels: Set<string> } {
+  const text = readFileSync(README, 'utf8');
+  const start = text.indexOf('Then open **http://localhost:4000/try**');
+  const end = text.indexOf('\n\n', text.indexOf('\n4. ', start));
+  if (start < 0 || end < 0) throw new Error('the README walkthrough was not found');
+  const section = text.slice(start, end);
+  const steps = section.split(/\n(?=\d\. )/).slice(1);
+  return { steps, labels: new Set([...section.matchAll(/"([^"]+)"/g)].map((m) => m[1]!)) };
+}
+
 describe('try page: a candidate and a recruiter in two windows', () => {
   let ana: Window;
   let ravi: Window;
+  const walkthrough = readmeWalkthrough();
+  /** Labels of the README walkthrough the steps used or saw. */
+  const checked = new Set<string>();
+  const label = (text: string) => {
+    checked.add(text);
+    return text;
+  };
 
   beforeAll(async () => {
     ana = await openWindow();
     ravi = await openWindow();
-    await Promise.all([
-      signIn(ana.page, 'ana', 'candidate'),
-      signIn(ravi.page, 'ravi', 'recruiter'),
-    ]);
+    // Step 1: the quick picks, each window its own identity.
+    for (const [window, pick] of [
+      [ana, 'Ana, candidate'],
+      [ravi, 'Ravi, recruiter'],
+    ] as const) {
+      await window.page.goto(`${baseUrl}/try`);
+      await window.page.getByRole('button', { name: label(pick) }).click();
+    }
+    await Promise.all([connected(ana.page), connected(ravi.page)]);
   });
 
-  it('Ana opens a conversation with Ravi about a job: his name, role and the job show', async () => {
+  it('README step 2: Ana opens a conversation with Ravi about a job; his name, role and the job show, and "offline"', async () => {
+    expect(walkthrough.steps).toHaveLength(4);
     const { page } = ana;
-    await openWith(page, 'ravi', 'Senior Frontend Engineer at Northwind');
+    await page.locator('summary', { hasText: label('New conversation') }).click();
+    await page.getByLabel('Chat with user id').fill('ravi');
+    await page
+      .getByLabel(label('About the job'))
+      .selectOption({ label: 'Senior Frontend Engineer at Northwind' });
+    await page.getByRole('button', { name: label('Open'), exact: true }).click();
     await page.locator('#thread-title', { hasText: 'Ravi Mehta' }).waitFor();
     expect(await page.locator('#thread-sub').textContent()).toBe(
       'Recruiter · Talent partner, Northwind · About Senior Frontend Engineer at Northwind',
     );
-    // They never talked: until Ravi accepts, neither sees the other online.
-    await page.locator('#thread-presence', { hasText: /^offline$/ }).waitFor();
+    // They never talked: until Ravi answers, neither sees the other online.
+    await page
+      .locator('#thread-presence', { hasText: new RegExp(`^${label('offline')}$`) })
+      .waitFor();
     const entry = conversation(page, 'Ravi Mehta');
     expect(await entry.locator('.context').textContent()).toBe(
       'Recruiter · Senior Frontend Engineer at Northwind',
     );
   });
 
-  it('Ana sends: Ravi finds it among his requests, accepts it, and both see each other online', async () => {
+  it('README step 3: a message request: "Sent", never "Seen"; under Ravi\'s "Requests", no badge, both offline', async () => {
     await say(ana.page, 'Hi Ravi, is the frontend role still open?');
-    await message(ana.page, 'frontend role').locator('.meta', { hasText: 'Sent' }).waitFor();
+    const first = message(ana.page, 'frontend role');
+    await first.locator('.meta', { hasText: label('Sent') }).waitFor();
 
-    const requests = ravi.page.locator('#request-list');
-    await requests.locator('.name', { hasText: 'Ana Souza' }).waitFor();
+    const requests = ravi.page.locator('#requests');
+    await requests.getByRole('heading', { name: label('Requests') }).waitFor();
+    const request = requests.locator('#request-list button.conv', { hasText: 'Ana Souza' });
+    await request.waitFor();
     expect(await conversation(ravi.page, 'Ana Souza').count()).toBe(0);
+    expect(await request.locator('.badge').count()).toBe(0);
+    expect(await ravi.page.locator('#total-unread').isHidden()).toBe(true);
     expect(await ravi.page.locator('#announcer').textContent()).toContain('Ana Souza: Hi Ravi');
-    await requests.getByRole('button', { name: 'Accept Ana Souza' }).click();
+
+    // Ravi opens the request and reads it: his read position reaches the server, Ana is told
+    // nothing. Her own next send is the marker: its ack leaves the server after anything the
+    // server sent her before it.
+    const readAcked = new Promise<void>((resolve) => {
+      ravi.page.on('websocket', (ws) =>
+        ws.on('framereceived', ({ payload }) => {
+          if (String(payload).includes('"lastReadSeq":1')) resolve();
+        }),
+      );
+    });
+    await ravi.page.reload();
+    await connected(ravi.page);
+    await ravi.page.locator('#request-list button.conv', { hasText: 'Ana Souza' }).click();
+    await message(ravi.page, 'frontend role').waitFor();
+    await ravi.page.locator('#thread-presence', { hasText: /^offline$/ }).waitFor();
+    await readAcked;
+    await say(ana.page, 'I can share my portfolio');
+    const marker = message(ana.page, 'portfolio');
+    await marker.locator('.meta', { hasText: 'Sent' }).waitFor();
+    expect(await ana.page.locator('#messages .seen').count()).toBe(0);
+    expect(await ana.page.locator('#thread-presence').textContent()).toBe('offline');
+  });
+
+  it('README step 4: Ravi accepts: the conversation moves to his list, both online, what he read "Seen"', async () => {
+    const requests = ravi.page.locator('#request-list');
+    await requests.getByRole('button', { name: `${label('Accept')} Ana Souza` }).click();
+    expect(
+      await requests.getByRole('button', { name: `${label('Decline')} Ana Souza` }).count(),
+    ).toBe(0);
     await ravi.page.locator('#requests').waitFor({ state: 'hidden' });
+    expect(await ravi.page.locator('#announcer').textContent()).toBe('Accepted.');
     await conversation(ana.page, 'Ravi Mehta').locator('.dot[data-online="true"]').waitFor();
     await ana.page.locator('#thread-presence', { hasText: /^online$/ }).waitFor();
+    await ravi.page.locator('#thread-presence', { hasText: /^online$/ }).waitFor();
 
     const entry = conversation(ravi.page, 'Ana Souza');
-    await entry.locator('.badge', { hasText: '1' }).waitFor();
     expect(await entry.locator('.context').textContent()).toBe(
       'Candidate · Senior Frontend Engineer at Northwind',
     );
+    // He has it open, so it is read: Ana's messages turn "Seen".
+    await message(ana.page, 'portfolio')
+      .locator('.seen', { hasText: label('Seen') })
+      .waitFor();
+    await ravi.page.locator('#total-unread').waitFor({ state: 'hidden' });
+  });
+
+  it('a new message while Ravi looks elsewhere: the unread badge', async () => {
+    await ravi.page.locator('#thread-title').waitFor();
+    await ravi.page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await say(ana.page, 'Looking forward to hearing from you');
+    const entry = conversation(ravi.page, 'Ana Souza');
+    await entry.locator('.badge', { hasText: '1' }).waitFor();
     expect(await ravi.page.locator('#total-unread').textContent()).toBe('1');
-    expect(await ravi.page.locator('#announcer').textContent()).toBe('Accepted.');
+    await ravi.page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await ravi.page.locator('#total-unread').waitFor({ state: 'hidden' });
+  });
+
+  it('every label the README walkthrough quotes was used or seen above', () => {
+    expect([...walkthrough.labels].filter((l) => !checked.has(l))).toEqual([]);
   });
 
   it('own and other bubbles are told apart at a glance (side and colour)', async () => {
@@ -244,11 +338,13 @@ describe('try page: a candidate and a recruiter in two windows', () => {
 
   it('Ravi has the conversation open (read), so Ana sees "Seen" — also after a reload', async () => {
     await ravi.page.locator('#total-unread').waitFor({ state: 'hidden' });
-    await message(ana.page, 'frontend role').locator('.seen', { hasText: 'Seen' }).waitFor();
+    // "Seen" is said under Ana's newest message.
+    const newest = () => message(ana.page, 'Looking forward to hearing from you');
+    await newest().locator('.seen', { hasText: 'Seen' }).waitFor();
     await ana.page.reload();
     await connected(ana.page);
     await conversation(ana.page, 'Ravi Mehta').click();
-    await message(ana.page, 'frontend role').locator('.seen', { hasText: 'Seen' }).waitFor();
+    await newest().locator('.seen', { hasText: 'Seen' }).waitFor();
   });
 
   it('Ravi sees Ana typing, and the indicator clears when her message arrives', async () => {
@@ -280,6 +376,10 @@ describe('try page: a candidate and a recruiter in two windows', () => {
         .locator('#messages .bubble.deleted', { hasText: 'This message was deleted' })
         .waitFor();
     expect(await message(ravi.page, 'wrong window').count()).toBe(0);
+    // The list says what the newest message became, not an empty "You:".
+    await conversation(ana.page, 'Ravi Mehta')
+      .locator('.preview', { hasText: /^You: Message deleted$/ })
+      .waitFor();
   });
 
   it('screenshots: both windows side by side', async () => {

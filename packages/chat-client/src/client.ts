@@ -736,8 +736,11 @@ export class ChatClient {
         // Own messages count as read; one held in the outbox was stored after all.
         if (m.seq > c.lastReadSeq) c.lastReadSeq = m.seq;
         this.outbox.resolve(m.clientMessageId);
-      } else if (source === 'live') {
-        this.typingState.messageFrom(c.id, m.senderId);
+      } else {
+        if (source === 'live') this.typingState.messageFrom(c.id, m.senderId);
+        // Sending counts as reading, for others as for this user: a reply says "seen" too.
+        const sender = m.kind !== 'system' && c.dto?.members.some((x) => x.userId === m.senderId);
+        if (sender && m.seq > (c.readBy.get(m.senderId) ?? 0)) c.readBy.set(m.senderId, m.seq);
       }
     }
     this.touch(c.id);

@@ -189,6 +189,14 @@ describe('trust and safety across two instances', () => {
         blocked: false,
         request: null,
       });
+      // What cand read while it was a request reaches Rita once accepted ("Seen" at once).
+      const readUpTo = (seq: number) =>
+        ritaSees.some(
+          (e) =>
+            e.name === 'conversation:read' &&
+            (e.payload as { lastReadSeq: number }).lastReadSeq === seq,
+        );
+      await waitUntil('the earlier read, on acceptance', () => readUpTo(seqs[1]!), 5_000);
 
       // Now an ordinary conversation: it sends, read receipts and presence are shared.
       const thanks = await send(ritaA, id, 'thanks for accepting');
@@ -197,11 +205,7 @@ describe('trust and safety across two instances', () => {
       expect(
         (await emit(candB, 'conversation:read', { conversationId: id, seq: lastSeq })).ok,
       ).toBe(true);
-      await waitUntil(
-        'the read receipt',
-        () => ritaSees.some((e) => e.name === 'conversation:read'),
-        5_000,
-      );
+      await waitUntil('the read receipt', () => readUpTo(lastSeq), 5_000);
       expect(await emit(ritaA, 'presence:query', { userIds: ['cand'] })).toMatchObject({
         ok: true,
         data: { users: [{ userId: 'cand', online: true }] },

@@ -202,6 +202,44 @@ describe('the socket protocol version', () => {
   });
 });
 
+describe('"seen" across a message request', () => {
+  it('the recipient reads, then accepts: the opener sees it read at once, not at the next message', async () => {
+    // Two people who never talked (the others here are contacts through the groups below).
+    const [opener, recipient] = await Promise.all([signedIn('nina'), signedIn('omar')]);
+    const { id } = await opener.openDirect({ userId: 'omar' });
+    await opener.whenSent(opener.send(id, 'Hi Omar').clientMessageId);
+    expect(opener.conversation(id)?.request?.state).toBe('pending');
+    await recipient.loadRequests();
+    await recipient.open(id);
+    recipient.markRead(id);
+    await until(recipient, 'read', () => recipient.conversation(id)?.unreadCount === 0);
+    // Still a request: Ana is told nothing.
+    const accepted = until(opener, 'the request accepted', () => {
+      const v = opener.conversation(id);
+      return v !== undefined && v.request === undefined && v;
+    });
+    await recipient.accept(id);
+    await accepted;
+    const seen = await until(opener, '"seen"', () => opener.conversation(id)?.peerReadSeq === 1);
+    expect(seen).toBe(true);
+  });
+
+  it('a reply says "seen" up to it', async () => {
+    const [opener, recipient] = await Promise.all([signedIn('paul'), signedIn('quinn')]);
+    const { id } = await opener.openDirect({ userId: 'quinn' });
+    expect(opener.conversation(id)?.request).toEqual({
+      from: 'paul',
+      to: 'quinn',
+      state: 'pending',
+    });
+    await opener.whenSent(opener.send(id, 'one').clientMessageId);
+    await opener.whenSent(opener.send(id, 'two').clientMessageId);
+    await recipient.loadRequests();
+    await recipient.whenSent(recipient.send(id, 'Yes?').clientMessageId);
+    await until(opener, '"seen" up to the reply', () => opener.conversation(id)?.peerReadSeq === 3);
+  });
+});
+
 describe('changes of the conversation itself', () => {
   it('title, archive and members changed by the platform show live on every member device', async () => {
     const id = await group(['ravi', 'ana', 'mia']);

@@ -15,6 +15,8 @@ import {
   assertCanOpenDirect,
   directKey,
   memberIds,
+  readPosition,
+  sharesActivity,
 } from '../rules.js';
 import { type CreateConversationInput } from '../schemas.js';
 import { type ChatDeps, memberConversation, trustOf } from './context.js';
@@ -147,5 +149,17 @@ export async function answerRequest(
   if (!answered.members.some((m) => m.userId === principal.userId))
     throw new NotMemberError(conversationId);
   deps.fanout.toUsers(memberIds(answered), 'conversation:updated', toConversationUpdate(answered));
+  // What the recipient read while it was a request was kept from the opener; accepted, it is
+  // shared like any read ("Seen" without waiting for the next message).
+  const lastReadSeq = readPosition(answered, principal.userId);
+  const others = memberIds(answered).filter(
+    (id) => id !== principal.userId && sharesActivity(answered, principal.userId, id),
+  );
+  if (answer === 'accept' && lastReadSeq > 0 && others.length > 0)
+    deps.fanout.toUsers(others, 'conversation:read', {
+      conversationId,
+      userId: principal.userId,
+      lastReadSeq,
+    });
   return toConversationDto(answered, principal.userId);
 }

@@ -87,6 +87,11 @@ describe('trust and safety use cases (memory store, fake clock)', () => {
         users: ['rita', 'sam'],
         payload: { conversationId: c.id, request: null, blocked: false },
       });
+      // What Sam read before accepting reaches Rita now: "Seen" without a new message.
+      expect(fanout.of('conversation:read').at(-1)).toMatchObject({
+        users: ['rita'],
+        payload: { conversationId: c.id, userId: 'sam', lastReadSeq: 3 },
+      });
       expect(await chat.visibleContacts('rita', ['sam'])).toEqual(['sam']);
       expect((await chat.getConversation(rita, c.id)).members[1]?.lastReadSeq).toBe(3);
       await send(rita, c.id, 'r4');
