@@ -30,6 +30,7 @@ export {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   UnsupportedProtocolError,
+  UploadQuotaExceededError,
   UnknownEventError,
   UnavailableError,
   BlockedError,

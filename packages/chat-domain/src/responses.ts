@@ -18,7 +18,8 @@ export const errorCodeSchema = z.enum(ErrorCode).meta({
     'FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: ' +
     'the same answer whether the conversation exists or not. CONFLICT: the change collides with ' +
     'the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets ' +
-    'of one user (socket handshake). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request ' +
+    'of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent ' +
+    '(files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request ' +
     'body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in ' +
     'time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a ' +
     'bug.',
