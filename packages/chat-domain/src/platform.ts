@@ -30,6 +30,8 @@ export const SYSTEM_SENDER = '$system';
 
 export const WEBHOOK_EVENT_TYPES = [
   'message.created',
+  'message.updated',
+  'message.deleted',
   'conversation.created',
   'member.added',
   'member.removed',

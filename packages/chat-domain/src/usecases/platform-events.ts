@@ -53,6 +53,17 @@ export function messageCreatedEvent(message: Message, at: Date): WebhookEvent {
   );
 }
 
+/**
+ * An edit or a deletion as the platform mirrors it: the message's new state only (a deleted one
+ * has an empty body), never the words it had. One event per edit (by version), one deletion.
+ */
+export function messageRevisedEvent(message: Message, at: Date): WebhookEvent {
+  const data = { message: toMessageDto(message) };
+  return message.deletedAt
+    ? webhookEvent(`msg_del_${message.id}`, 'message.deleted', data, at)
+    : webhookEvent(`msg_upd_${message.id}_${message.version}`, 'message.updated', data, at);
+}
+
 export function conversationSummary(c: Conversation): Record<string, unknown> {
   return {
     id: c.id,
@@ -151,6 +162,18 @@ export function recordingPlatformEvents(
     return result;
   };
   if (!webhooks) return { ...bind(store), messages };
+  messages.revise = async (conversationId, messageId, revision, expect) => {
+    const revised = await store.messages.revise(conversationId, messageId, revision, expect);
+    if (revised) {
+      const now = clock.now();
+      const event = messageRevisedEvent(revised, now);
+      // A tombstone carries no words; an edit carries its new ones (erasure removes them).
+      await enqueue(
+        webhookEntries(event, endpoints, revised.deletedAt ? [] : [revised.senderId], now),
+      );
+    }
+    return revised;
+  };
   const conversations = Object.create(store.conversations) as ChatStore['conversations'];
   conversations.create = async (input) => {
     const result = await store.conversations.create(input);
