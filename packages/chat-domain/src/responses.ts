@@ -210,7 +210,10 @@ export const blockedUsersPageSchema = z
 export const reportDtoSchema = z
   .object({
     id: z.string(),
-    status: z.enum(['open', 'resolved']),
+    status: z.enum(['open', 'dismissed', 'actioned']).meta({
+      description:
+        'open → dismissed | actioned; dismissed → actioned; actioned (the message deleted) is final.',
+    }),
     reason: z.enum(['spam', 'harassment', 'scam', 'inappropriate', 'other']),
     note: z.string().optional(),
     conversationId: z.string(),
@@ -222,9 +225,23 @@ export const reportDtoSchema = z
       .optional()
       .meta({ description: 'The message as it was when reported.' }),
     createdAt: timestamp,
-    resolution: z.enum(['dismissed', 'message_deleted']).optional(),
+    resolution: z
+      .enum(['dismissed', 'message_deleted'])
+      .optional()
+      .meta({ description: 'The latest step’s.' }),
     resolvedBy: z.string().optional(),
     resolvedAt: timestamp.optional(),
+    history: z
+      .array(
+        z.object({
+          from: z.enum(['open', 'dismissed', 'actioned']),
+          to: z.enum(['open', 'dismissed', 'actioned']),
+          resolution: z.enum(['dismissed', 'message_deleted']),
+          by: z.string(),
+          at: timestamp,
+        }),
+      )
+      .meta({ description: 'Every step the report took, oldest first: who, when, what.' }),
   })
   .meta({ id: 'ReportDto', description: 'A report as moderators see it.' });
 

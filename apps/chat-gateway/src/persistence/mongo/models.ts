@@ -1,4 +1,9 @@
-import type { ErasureRecord, OutboxEntry, RequestRecord } from '@jobsphere/chat-domain';
+import type {
+  ErasureRecord,
+  OutboxEntry,
+  ReportStatus,
+  RequestRecord,
+} from '@jobsphere/chat-domain';
 import { Schema, type Connection, type mongo, type Types } from 'mongoose';
 
 // Collections and indexes. Queries stay within what Amazon DocumentDB supports:
@@ -210,10 +215,12 @@ export interface ReportDoc {
   note?: string;
   snapshot?: { senderId: string; body: string; createdAt: Date };
   createdAt: Date;
-  status: 'open' | 'resolved';
+  /** 'resolved': written before reports had a state machine (read as dismissed or actioned). */
+  status: ReportStatus | 'resolved';
   resolution?: string;
   resolvedBy?: string;
   resolvedAt?: Date;
+  history?: { from: ReportStatus; to: ReportStatus; resolution: string; by: string; at: Date }[];
 }
 
 const reportSchema = new Schema<ReportDoc>(
@@ -230,6 +237,7 @@ const reportSchema = new Schema<ReportDoc>(
     resolution: String,
     resolvedBy: String,
     resolvedAt: Date,
+    history: { type: [Schema.Types.Mixed], default: undefined },
   },
   { collection: 'reports', versionKey: false, autoIndex: false },
 );
@@ -242,7 +250,10 @@ reportSchema.index({ status: 1, createdAt: -1, _id: -1 });
 
 export interface OutboxDoc extends Omit<OutboxEntry, 'id'> {
   _id: string;
-  /** A check that notified is kept until then, so its id cannot be scheduled again (TTL). */
+  /**
+   * A check that notified is kept until then, so its id cannot be scheduled again; a dead
+   * letter is forgotten then (TTL).
+   */
   expireAt?: Date;
 }
 
@@ -259,6 +270,7 @@ const outboxSchema = new Schema<OutboxDoc>(
     lastError: String,
     lease: String,
     authors: { type: [String], default: [] },
+    subject: String,
     expireAt: Date,
   },
   { collection: 'outbox', versionKey: false, autoIndex: false },
@@ -268,6 +280,8 @@ outboxSchema.index({ state: 1, dueAt: 1 });
 // Dead letters for admins, newest first.
 outboxSchema.index({ state: 1, createdAt: -1, _id: -1 });
 outboxSchema.index({ authors: 1 });
+// What a deleted message's redaction finds.
+outboxSchema.index({ subject: 1 });
 outboxSchema.index({ expireAt: 1 }, { expireAfterSeconds: 0 });
 
 const erasureSchema = new Schema<ErasureRecord>(
