@@ -15,6 +15,8 @@ export {
   type Report,
   type ReportReason,
   type ReportResolution,
+  type ReportStatus,
+  type ReportTransition,
 } from './entities.js';
 export {
   ErrorCode,
@@ -57,6 +59,9 @@ export {
   TRUST_DEFAULTS,
   isRequestFor,
   sharesActivity,
+  REPORT_TRANSITIONS,
+  reportSources,
+  reportTarget,
 } from './rules.js';
 export {
   idSchema,
@@ -164,6 +169,7 @@ export type {
   ConversationBox,
   Revision,
   NewReport,
+  ReportStep,
   ReportStore,
   ConversationPage,
   UnreadSummary,
@@ -250,6 +256,7 @@ export {
   type WebhookEvent,
   type OutboxEntry,
   type NewOutboxEntry,
+  type DeadLetterPolicy,
   type OutboxStore,
   type OfflineCheck,
   type ConversationChange,

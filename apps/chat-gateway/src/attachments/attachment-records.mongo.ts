@@ -30,7 +30,8 @@ const attachmentSchema = new Schema<AttachmentDoc>(
 );
 // release() and revokeMessage() find what one message holds; pendingOf() and erasure an uploader's.
 attachmentSchema.index({ uploaderId: 1, messageKey: 1 }, { sparse: true });
-attachmentSchema.index({ messageKey: 1 }, { sparse: true });
+attachmentSchema.index({ messageKey: 1 });
+attachmentSchema.index({ uploaderId: 1 });
 
 function toRecord(doc: AttachmentDoc): AttachmentRecord {
   const { _id, ...rest } = doc;

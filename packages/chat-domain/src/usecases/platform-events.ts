@@ -3,6 +3,7 @@ import { toMessageDto } from '../mappers.js';
 import {
   type NewOutboxEntry,
   type OfflineCheck,
+  type OutboxEntry,
   type WebhookEvent,
   type WebhookEventType,
 } from '../platform.js';
@@ -31,6 +32,7 @@ export function webhookEntries(
   endpoints: readonly string[],
   authors: string[],
   now: Date,
+  subject?: string,
 ): NewOutboxEntry[] {
   const payload = JSON.stringify(event);
   return endpoints.map((endpoint, i) => ({
@@ -41,7 +43,17 @@ export function webhookEntries(
     dueAt: now,
     createdAt: now,
     authors,
+    ...(subject && { subject }),
   }));
+}
+
+/** What outbox entries about a message are filed under, so its deletion can reach them. */
+export const messageSubject = (messageId: string) => `msg:${messageId}`;
+
+/** The event with the message as it is now (a tombstone): its id, type and time unchanged. */
+function redactedPayload(entry: OutboxEntry, tombstone: Message): string {
+  const event = JSON.parse(entry.payload) as WebhookEvent;
+  return JSON.stringify({ ...event, data: { ...event.data, message: toMessageDto(tombstone) } });
 }
 
 export function messageCreatedEvent(message: Message, at: Date): WebhookEvent {
@@ -155,6 +167,7 @@ export function recordingPlatformEvents(
             endpoints,
             [result.message.senderId],
             now,
+            messageSubject(result.message.id),
           )
         : []),
       ...(offline ? offlineChecks(result.message, result.memberIds, offline, now) : []),
@@ -166,10 +179,20 @@ export function recordingPlatformEvents(
     const revised = await store.messages.revise(conversationId, messageId, revision, expect);
     if (revised) {
       const now = clock.now();
+      const subject = messageSubject(revised.id);
+      // Deleted: no event waiting or dead keeps the words (a replay would send them again).
+      if (revised.deletedAt)
+        await store.outbox.redact(subject, (entry) => redactedPayload(entry, revised));
       const event = messageRevisedEvent(revised, now);
       // A tombstone carries no words; an edit carries its new ones (erasure removes them).
       await enqueue(
-        webhookEntries(event, endpoints, revised.deletedAt ? [] : [revised.senderId], now),
+        webhookEntries(
+          event,
+          endpoints,
+          revised.deletedAt ? [] : [revised.senderId],
+          now,
+          revised.deletedAt ? undefined : subject,
+        ),
       );
     }
     return revised;

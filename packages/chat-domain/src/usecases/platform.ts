@@ -296,7 +296,7 @@ export async function deadLetters(
   deps: ChatDeps,
   page: { limit: number; cursor?: string },
 ): Promise<DeadLettersPage> {
-  const result = await deps.store.outbox.listDead(page);
+  const result = await deps.store.outbox.listDead(page, deps.clock.now());
   return {
     entries: result.entries.filter((e) => e.kind === 'webhook').map(toDeadLetter),
     ...(result.nextCursor && { nextCursor: result.nextCursor }),
