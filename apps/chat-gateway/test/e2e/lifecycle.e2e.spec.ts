@@ -32,6 +32,8 @@ const SERVICE_SECRET = 'lifecycle-e2e-service-secret-0123456789abcdef';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('lifecycle-e2e-webhook-signing-key').toString('base64')}`;
 const PENDING_FILES = 5;
 const SOCKET_CAP = 20;
+const DEAD_LETTER_TTL_MS = 10_000;
+const MAX_DEAD_LETTERS = 3;
 const cv = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(1200, 0x41)]);
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -176,6 +178,8 @@ describe('lifecycle across two instances: files, the server API, erasure, events
         WEBHOOK_MAX_ATTEMPTS: '1',
         WEBHOOK_POLL_MS: '50',
         WEBHOOK_TIMEOUT_MS: '1000',
+        WEBHOOK_DEAD_LETTER_TTL_MS: String(DEAD_LETTER_TTL_MS),
+        WEBHOOK_DEAD_LETTERS_MAX: String(MAX_DEAD_LETTERS),
       },
     });
     await token('mod', 'admin');
@@ -532,6 +536,64 @@ describe('lifecycle across two instances: files, the server API, erasure, events
       );
       for (const e of receiver.events.slice(before)) expect(e.raw).not.toContain(secretWords);
     }, 40_000);
+  });
+
+  describe('dead letters', () => {
+    it('keeps only the newest of them, and forgets them after their lifetime (no replay then)', async () => {
+      const conversation = await openAccepted(
+        A(),
+        await token('rec-dl', 'recruiter'),
+        await token('cand-dl'),
+        { userId: 'cand-dl' },
+      );
+      receiver.refuse = (e) =>
+        e.type === 'message.created' && JSON.stringify(e.data).includes(conversation.id);
+      const socket = await connectClient(B(), await token('cand-dl'));
+      const sent: MessageDto[] = [];
+      for (let i = 0; i < 5; i++)
+        sent.push(await send(socket, conversation.id, `dl-${i}`, `undelivered ${i}`));
+      socket.close();
+      const listed = async () => {
+        const page = await service<{ entries: { id: string; event: { data: unknown } }[] }>(
+          'svc-a',
+          'GET',
+          '/service/v1/webhooks/dead-letters',
+        );
+        return page.body.entries
+          .filter((e) => JSON.stringify(e.event).includes(conversation.id))
+          .map((e) => ({
+            id: e.id,
+            body: sent.findIndex((m) => JSON.stringify(e.event).includes(m.id)),
+          }));
+      };
+      const refusedAll = () =>
+        sent.every((m) =>
+          receiver.events.some((e) => e.type === 'message.created' && e.raw.includes(m.id)),
+        );
+      // Every creation was refused (one attempt each), and only the newest three are kept.
+      let kept: { id: string; body: number }[] = [];
+      await waitUntil(
+        'the newest three dead letters, and only them',
+        async () => {
+          kept = await listed();
+          return refusedAll() && kept.map((k) => k.body).join() === '4,3,2';
+        },
+        10_000,
+      );
+      receiver.refuse = () => false;
+      // After their lifetime they are gone, and cannot be replayed.
+      await waitUntil(
+        'the dead letters expired',
+        async () => (await listed()).length === 0,
+        3 * DEAD_LETTER_TTL_MS,
+      );
+      const replay = await service<ErrorBody>(
+        'svc-a',
+        'POST',
+        `/service/v1/webhooks/dead-letters/${kept[0]!.id}/replay`,
+      );
+      expect([replay.status, replay.body.error?.code]).toEqual([404, 'NOT_FOUND']);
+    }, 60_000);
   });
 
   describe('reports move through open → dismissed | actioned', () => {
