@@ -222,6 +222,12 @@ export interface ReportStore {
    * none of `from` (or not there): nothing changes.
    */
   transition(id: string, step: ReportStep): Promise<Report | null>;
+  /** Reports about one message in one of `statuses`, oldest first, at most `limit`. */
+  aboutMessage(
+    messageId: string,
+    statuses: readonly ReportStatus[],
+    limit: number,
+  ): Promise<Report[]>;
 }
 
 /** The store as the use cases see it. */

@@ -649,6 +649,47 @@ describe('lifecycle across two instances: files, the server API, erasure, events
         '/admin/reports?status=actioned',
       );
       expect(list.body.reports.find((r) => r.id === report.body.id)?.status).toBe('actioned');
+
+      // The path next to it: dismissed, then the admin deletes the message through the
+      // moderation route. The report follows the message: actioned, the step audited.
+      const socket2 = await connectClient(A(), await token('rec-sm', 'recruiter'));
+      const second = await send(socket2, conversation.id, 'sm-2', 'wire the fee first');
+      socket2.close();
+      const report2 = await as<{ id: string }>(B(), 'cand-sm', 'POST', '/reports', {
+        conversationId: conversation.id,
+        messageId: second.id,
+        reason: 'scam',
+      });
+      const dismissed2 = await as<ReportDto>(
+        A(),
+        'mod',
+        'POST',
+        `/admin/reports/${report2.body.id}/resolve`,
+        {
+          resolution: 'dismissed',
+        },
+      );
+      expect(dismissed2.body.status).toBe('dismissed');
+      const removed = await as(
+        B(),
+        'mod',
+        'DELETE',
+        `/admin/conversations/${conversation.id}/messages/${second.id}`,
+      );
+      expect(removed.status).toBe(200);
+      const after = await as<{ reports: ReportDto[] }>(
+        A(),
+        'mod',
+        'GET',
+        '/admin/reports?status=actioned',
+      );
+      expect(after.body.reports.find((r) => r.id === report2.body.id)).toMatchObject({
+        status: 'actioned',
+        history: [
+          { from: 'open', to: 'dismissed' },
+          { from: 'dismissed', to: 'actioned', resolution: 'message_deleted', by: 'mod' },
+        ],
+      });
     });
   });
 });

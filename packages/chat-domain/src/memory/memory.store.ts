@@ -20,6 +20,7 @@ import {
   type NewConversation,
   type NewReport,
   type Report,
+  type ReportStatus,
   type ReportStep,
   type ReportStore,
   type Revision,
@@ -448,6 +449,17 @@ export class MemoryReports implements ReportStore {
       reports,
       ...nextCursorOf(all.length, query.limit, reports, (i) => [i.createdAt, i.id]),
     };
+  }
+
+  async aboutMessage(
+    messageId: string,
+    statuses: readonly ReportStatus[],
+    limit: number,
+  ): Promise<Report[]> {
+    return [...this.reports.values()]
+      .filter((r) => r.messageId === messageId && statuses.includes(r.status))
+      .slice(0, limit)
+      .map(clone);
   }
 
   async transition(id: string, step: ReportStep): Promise<Report | null> {

@@ -761,6 +761,22 @@ export function describeStoreContract(
           await store.reports.transition(report.id, { ...step, by: 'judy', at: at(403) }),
         ).toBeNull();
       expect((await store.reports.get(report.id))?.history).toHaveLength(final!.history.length);
+      const other = await store.reports.create({
+        reporterId: 'sam',
+        reportedUserId: 'rita',
+        conversationId: 'c-sm',
+        messageId: 'm-sm',
+        reason: 'spam',
+        createdAt: at(405),
+      });
+      const unactioned = ['open', 'dismissed'] as const;
+      expect((await store.reports.aboutMessage('m-sm', unactioned, 10)).map((r) => r.id)).toEqual([
+        other.id,
+      ]);
+      expect((await store.reports.aboutMessage('m-sm', ['actioned'], 10)).map((r) => r.id)).toEqual(
+        [report.id],
+      );
+      expect(await store.reports.aboutMessage('m-none', unactioned, 10)).toEqual([]);
       expect(
         await store.reports.transition('nope', { ...act, by: 'judy', at: at(404) }),
       ).toBeNull();

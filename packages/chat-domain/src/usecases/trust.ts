@@ -2,13 +2,14 @@ import { type Principal, type ReportResolution, type ReportStatus } from '../ent
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import {
   type BlockedUsersPage,
+  type MessageDto,
   type ReportDto,
   type ReportReceipt,
   type ReportsPage,
 } from '../responses.js';
 import { toConversationUpdate, toReportDto } from '../mappers.js';
 import { memberIds, reportSources, reportTarget } from '../rules.js';
-import { type ListReportsQuery, type ReportInput } from '../schemas.js';
+import { type DeleteMessageInput, type ListReportsQuery, type ReportInput } from '../schemas.js';
 import { type ChatDeps, memberConversation } from './context.js';
 import { deleteMessage } from './messages.js';
 
@@ -188,11 +189,48 @@ export async function resolveReport(
     by: principal.userId,
     at: deps.clock.now(),
   });
-  if (moved) return toReportDto(moved);
+  if (moved) {
+    if (to === 'actioned') await actionReportsAbout(deps, principal, found.messageId!);
+    return toReportDto(moved);
+  }
   // Another moderator moved it meanwhile.
   const now = await deps.store.reports.get(reportId);
   if (now?.status === to && now.resolution === resolution) return toReportDto(now);
   throw refusedStep(now?.status ?? found.status, to);
+}
+
+/** Caps the reports one deletion moves (each reporter's reports are budgeted). */
+const REPORTS_PER_MESSAGE = 100;
+
+/**
+ * A message deleted by moderation: every report about it that is open or dismissed becomes
+ * actioned too (none reads as untouched over a deleted message), each step audited.
+ */
+async function actionReportsAbout(
+  deps: ChatDeps,
+  principal: Principal,
+  messageId: string,
+): Promise<void> {
+  const from = reportSources('actioned');
+  for (const r of await deps.store.reports.aboutMessage(messageId, from, REPORTS_PER_MESSAGE))
+    await deps.store.reports.transition(r.id, {
+      from,
+      to: 'actioned',
+      resolution: 'message_deleted',
+      by: principal.userId,
+      at: deps.clock.now(),
+    });
+}
+
+/** An admin deletes any message (a tombstone stays); the reports about it read actioned. */
+export async function moderateDelete(
+  deps: ChatDeps,
+  principal: Principal,
+  input: DeleteMessageInput,
+): Promise<MessageDto> {
+  const deleted = await deleteMessage(deps, principal, input, {}, true);
+  await actionReportsAbout(deps, principal, input.messageId);
+  return deleted;
 }
 
 function refusedStep(from: ReportStatus, to: ReportStatus): ConflictError {

@@ -244,6 +244,8 @@ const reportSchema = new Schema<ReportDoc>(
 // The moderation list: newest first, all or by status.
 reportSchema.index({ createdAt: -1, _id: -1 });
 reportSchema.index({ status: 1, createdAt: -1, _id: -1 });
+// The reports about a message a moderator deleted.
+reportSchema.index({ messageId: 1, createdAt: 1 });
 
 // The server API's collections: the outbox (webhook events and offline checks) and the
 // record of erasures.

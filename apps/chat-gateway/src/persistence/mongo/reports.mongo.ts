@@ -3,6 +3,7 @@ import {
   nextCursorOf,
   type NewReport,
   type Report,
+  type ReportStatus,
   type ReportStep,
   type ReportStore,
 } from '@jobsphere/chat-domain';
@@ -49,6 +50,19 @@ export class MongoReports implements ReportStore {
       reports,
       ...nextCursorOf(docs.length, query.limit, reports, (i) => [i.createdAt, i.id]),
     };
+  }
+
+  async aboutMessage(
+    messageId: string,
+    statuses: readonly ReportStatus[],
+    limit: number,
+  ): Promise<Report[]> {
+    const docs = await this.model
+      .find({ messageId, status: { $in: [...statuses] } })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<ReportDoc[]>();
+    return docs.map(toReport);
   }
 
   async transition(id: string, step: ReportStep): Promise<Report | null> {
