@@ -612,7 +612,7 @@ describe.each(names)('%s stack', (name) => {
     const bucketArn = ref(json, 'aws_s3_bucket', 'attachments/bucket', 'arn');
     const access = statementsOf(json, 'attachments/gateway-access');
     expect(access.UseAttachmentObjects).toMatchObject({
-      actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObject'],
+      actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObject', 's3:DeleteObject'],
       resources: [`${bucketArn}/*`],
     });
     expect(access.UseTheKeyThroughS3).toMatchObject({

@@ -6,6 +6,7 @@ import { type AttachmentRecords } from './attachments/attachment-records.js';
 import { type AttachmentService } from './attachments/attachment.service.js';
 import { attachmentParts } from './attachments/attachments.module.js';
 import { ATTACHMENTS } from './attachments/attachments.tokens.js';
+import { TokenRevocations } from './auth/revocations.service.js';
 import { TokenService } from './auth/token.service.js';
 import { AdminGuard } from './auth/admin.guard.js';
 import { BearerGuard } from './auth/bearer.guard.js';
@@ -118,12 +119,13 @@ export class AppModule {
         },
         {
           provide: PLATFORM,
-          useFactory: (fanout: RealtimeBus, now: Clock) =>
-            createPlatform({ store, fanout, clock: now }),
-          inject: [RealtimeBus, CLOCK],
+          useFactory: (fanout: RealtimeBus, now: Clock, files: AttachmentService) =>
+            createPlatform({ store, fanout, clock: now, attachments: { store: files } }),
+          inject: [RealtimeBus, CLOCK, ATTACHMENTS],
         },
         ...attachments.providers,
         TokenService,
+        TokenRevocations,
         BearerGuard,
         AdminGuard,
         ServiceTokenService,

@@ -98,6 +98,36 @@ describe.each(stores)('attachment records (%s)', (_, open) => {
     expect(await records.release('bob', 'm1')).toEqual([]);
     expect(await records.claim(['a1'], claimAs('m2'))).toEqual(['a1']);
   });
+
+  it("counts a person's pending uploads (not claimed, expired or revoked) and their bytes", async () => {
+    await records.insert(record('p1', { size: 100 }));
+    await records.insert(record('p2', { size: 200 }));
+    await records.insert(record('sent', { size: 400 }));
+    await records.insert(record('gone', { size: 800, expiresAt: later(-1) }));
+    await records.insert(record('bobs', { uploaderId: 'bob', size: 1600 }));
+    await records.claim(['sent'], claimAs('m1'));
+    expect(await records.pendingOf('alice', t0)).toEqual({ files: 2, bytes: 300 });
+    await records.revokeUploader('alice', 1, t0);
+    expect((await records.pendingOf('alice', t0)).files).toBeLessThan(2);
+  });
+
+  it("revokes what a message holds, and a person's uploads a batch at a time: no claim, then gone", async () => {
+    await records.insert(record('a1'));
+    await records.insert(record('a2'));
+    await records.insert(record('pending'));
+    await records.claim(['a1', 'a2'], claimAs('m1'));
+    const revoked = await records.revokeMessage('m1', t0);
+    expect(revoked.map((r) => r.id).sort()).toEqual(['a1', 'a2']);
+    expect(await records.get('a1')).toMatchObject({ messageKey: 'm1', revokedAt: t0 });
+    // Revoked again (a retried delete): the same records, the first time kept.
+    expect((await records.revokeMessage('m1', later(5))).map((r) => r.revokedAt)).toEqual([t0, t0]);
+    await records.remove(revoked.map((r) => r.id));
+    expect(await records.getMany(['a1', 'a2'])).toEqual([]);
+
+    expect(await records.revokeUploader('alice', 10, t0)).toMatchObject([{ id: 'pending' }]);
+    expect(await records.claim(['pending'], claimAs('m2'))).toEqual([]);
+    expect(await records.revokeUploader('bob', 10, t0)).toEqual([]);
+  });
 });
 
 describe('expiry of unclaimed uploads', () => {

@@ -30,10 +30,12 @@ function describePresenceContract(
 
     it('goes online with the first device, stays online while one remains, offline after the last', async () => {
       expect(await store.connect('u1', 'dev-a', now + 10_000)).toEqual({
+        admitted: true,
         cameOnline: true,
         live: 1,
       });
       expect(await store.connect('u1', 'dev-b', now + 10_000)).toEqual({
+        admitted: true,
         cameOnline: false,
         live: 2,
       });
@@ -43,6 +45,28 @@ function describePresenceContract(
       expect(await store.lookup(['u1'], now + 2)).toEqual([
         { userId: 'u1', online: false, lastSeenAt: now + 1 },
       ]);
+    });
+
+    it('admits at most the cap of simultaneous connections, refreshes one it holds, and counts expired ones out', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => store.connect('capped', `dev-${i}`, now + 10_000, 5)),
+      );
+      expect(answers.filter((a) => a.admitted)).toHaveLength(5);
+      expect(answers.find((a) => !a.admitted)).toEqual({
+        admitted: false,
+        cameOnline: false,
+        live: 5,
+      });
+      const held = answers.findIndex((a) => a.admitted);
+      expect(await store.connect('capped', `dev-${held}`, now + 20_000, 5)).toMatchObject({
+        admitted: true,
+        live: 5,
+      });
+      await store.connect('stale', 'old', now - 1, 1);
+      expect(await store.connect('stale', 'new', now + 10_000, 1)).toMatchObject({
+        admitted: true,
+        live: 1,
+      });
     });
 
     it('ignores a disconnect it never saw (e.g. after a sweep)', async () => {

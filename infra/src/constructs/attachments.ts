@@ -132,7 +132,8 @@ export class Attachments extends Construct {
 
   /**
    * What the gateway's role may do, on this bucket's objects only: sign uploads (PutObject and
-   * tagging on upload), check and re-tag them, sign downloads; the key only through S3.
+   * tagging on upload), check and re-tag them, sign downloads, delete what a deleted message or
+   * an erased person held; the key only through S3.
    */
   grantTo(roleName: string, region: string): void {
     const access = new DataAwsIamPolicyDocument(this, 'gateway-access', {
@@ -140,7 +141,7 @@ export class Attachments extends Construct {
         {
           sid: 'UseAttachmentObjects',
           effect: 'Allow',
-          actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObject'],
+          actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObject', 's3:DeleteObject'],
           resources: [`${this.bucketArn}/*`],
         },
         {

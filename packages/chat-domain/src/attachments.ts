@@ -31,13 +31,23 @@ export const ATTACHMENT_DEFAULTS = {
   pendingTtlMs: 24 * 3_600_000,
   /** Lifetime of a download URL. */
   downloadTtlMs: 5 * 60_000,
+  /** Uploads one person may hold not yet sent: slots, and their declared bytes. */
+  pendingMaxFiles: 10,
+  pendingMaxBytes: 50 * 1024 * 1024,
 } as const;
 
 export const MAX_FILE_NAME_LENGTH = 200;
 
-// File names are shown and put in Content-Disposition: one line, no path, no control characters.
-// (\p{Cc}: the C0 and C1 control characters.)
-const UNSAFE_NAME = /[\p{Cc}/\\<>:"|?*\uFFFE\uFFFF]|\p{Cs}|^[\s.]|[\s.]$/u;
+/** The accepted types as a closed list: a lookup never reaches Object.prototype (`__proto__`). */
+const ACCEPTED_TYPES: ReadonlyMap<string, readonly string[]> = new Map(
+  Object.entries(ATTACHMENT_TYPES),
+);
+
+// File names are shown and put in Content-Disposition: one line, no path, and nothing that
+// changes how the rest reads. \p{Cc}: C0 and C1 controls; \p{Cf}: format characters, the bidi
+// overrides and isolates among them (`CV_\u202Efdp.png` shows as "CV_gnp.pdf"), zero-width
+// joiners and marks; \p{Zl}\p{Zp}: line and paragraph separators; \p{Cs}: lone surrogates.
+const UNSAFE_NAME = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}/\\<>:"|?*\uFFFE\uFFFF]|\p{Cs}|^[\s.]|[\s.]$/u;
 
 export const uploadRequestSchema = z
   .strictObject({
@@ -46,7 +56,10 @@ export const uploadRequestSchema = z
       .string()
       .min(1)
       .max(MAX_FILE_NAME_LENGTH)
-      .refine((n) => !UNSAFE_NAME.test(n), 'a plain file name: no path, no control characters')
+      .refine(
+        (n) => !UNSAFE_NAME.test(n),
+        'a plain file name: no path, no control, format or bidi characters',
+      )
       .meta({
         description: `The name shown to readers, up to ${MAX_FILE_NAME_LENGTH} characters.`,
       }),
@@ -67,7 +80,7 @@ export type UploadRequestInput = z.infer<typeof uploadRequestSchema>;
 /** Refuses a type off the allow-list, a name whose extension does not fit it, and a size over the cap. */
 export function assertAcceptableUpload(input: UploadRequestInput, maxBytes: number): void {
   const type = input.contentType.toLowerCase();
-  const extensions: readonly string[] | undefined = ATTACHMENT_TYPES[type as AttachmentContentType];
+  const extensions = ACCEPTED_TYPES.get(type);
   const issues: { path: string; message: string }[] = [];
   if (!extensions) {
     issues.push({
@@ -111,7 +124,11 @@ export interface DownloadLink {
  * within its pending lifetime.
  */
 export interface AttachmentStore {
-  /** A slot for one file of `uploaderId` in the conversation (the caller checked both). */
+  /**
+   * A slot for one file of `uploaderId` in the conversation (the caller checked both), unless
+   * the person already holds as many pending uploads (slots given, never sent) or pending bytes
+   * as they may: UploadQuotaExceededError then, and no slot, also when requests race.
+   */
   createSlot(request: {
     uploaderId: string;
     conversationId: string;
@@ -136,6 +153,16 @@ export interface AttachmentStore {
   }): Promise<MessageAttachment[]>;
   /** Undoes a claim whose message was refused for good, so the uploads can go with another. */
   release(request: { uploaderId: string; messageKey: string }): Promise<void>;
+  /**
+   * The files of one message go with it (deleted, by its sender or a moderator): their links are
+   * refused from now on and the objects deleted. Idempotent; how many went.
+   */
+  discardMessage(messageKey: string): Promise<number>;
+  /**
+   * Erasure: up to `limit` files the person uploaded (sent or not) go the same way; how many.
+   * Fewer than `limit` means none is left.
+   */
+  discardUploader(uploaderId: string, limit: number): Promise<number>;
   /** A short-lived link to a file a message of this conversation carries; null when there is none. */
   downloadLink(
     conversationId: string,

@@ -108,6 +108,18 @@ export interface Message {
 export type ReportReason = 'spam' | 'harassment' | 'scam' | 'inappropriate' | 'other';
 export type ReportResolution = 'dismissed' | 'message_deleted';
 
+/** Where a report is: open → dismissed | actioned; dismissed → actioned; actioned is final. */
+export type ReportStatus = 'open' | 'dismissed' | 'actioned';
+
+/** One step of a report, kept on it for good: the audit trail of moderation. */
+export interface ReportTransition {
+  from: ReportStatus;
+  to: ReportStatus;
+  resolution: ReportResolution;
+  by: string;
+  at: Date;
+}
+
 export interface Report {
   id: string;
   reporterId: string;
@@ -120,8 +132,11 @@ export interface Report {
   /** The message as it was when reported (it may be edited or deleted afterwards). */
   snapshot?: { senderId: string; body: string; createdAt: Date };
   createdAt: Date;
-  status: 'open' | 'resolved';
+  status: ReportStatus;
+  /** The latest step's. */
   resolution?: ReportResolution;
   resolvedBy?: string;
   resolvedAt?: Date;
+  /** Every step so far, oldest first. */
+  history: ReportTransition[];
 }

@@ -20,6 +20,8 @@ export const ErrorCode = {
   TooManyConnections: 'TOO_MANY_CONNECTIONS',
   /** Refused in the handshake: the client speaks a socket protocol this gateway does not. */
   UnsupportedProtocol: 'UNSUPPORTED_PROTOCOL',
+  /** The person holds as many uploads not yet sent (files or bytes) as they may. */
+  UploadQuotaExceeded: 'UPLOAD_QUOTA_EXCEEDED',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   UnknownEvent: 'UNKNOWN_EVENT',
@@ -120,6 +122,11 @@ export class TooManyConnectionsError extends DomainError {
 /** Refused in the handshake: the client's socket protocol version is not one this gateway speaks. */
 export class UnsupportedProtocolError extends DomainError {
   readonly code = ErrorCode.UnsupportedProtocol;
+}
+
+/** Uploads not yet sent are capped per person: send or wait for them to expire first. */
+export class UploadQuotaExceededError extends DomainError {
+  readonly code = ErrorCode.UploadQuotaExceeded;
 }
 
 export class UnsupportedMediaTypeError extends DomainError {

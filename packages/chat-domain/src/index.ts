@@ -15,6 +15,8 @@ export {
   type Report,
   type ReportReason,
   type ReportResolution,
+  type ReportStatus,
+  type ReportTransition,
 } from './entities.js';
 export {
   ErrorCode,
@@ -30,6 +32,7 @@ export {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   UnsupportedProtocolError,
+  UploadQuotaExceededError,
   UnknownEventError,
   UnavailableError,
   BlockedError,
@@ -56,6 +59,9 @@ export {
   TRUST_DEFAULTS,
   isRequestFor,
   sharesActivity,
+  REPORT_TRANSITIONS,
+  reportSources,
+  reportTarget,
 } from './rules.js';
 export {
   idSchema,
@@ -163,6 +169,7 @@ export type {
   ConversationBox,
   Revision,
   NewReport,
+  ReportStep,
   ReportStore,
   ConversationPage,
   UnreadSummary,
@@ -249,6 +256,7 @@ export {
   type WebhookEvent,
   type OutboxEntry,
   type NewOutboxEntry,
+  type DeadLetterPolicy,
   type OutboxStore,
   type OfflineCheck,
   type ConversationChange,

@@ -64,6 +64,7 @@ export function toReportDto(r: Report): ReportDto {
     ...(r.resolution && { resolution: r.resolution }),
     ...(r.resolvedBy && { resolvedBy: r.resolvedBy }),
     ...(r.resolvedAt && { resolvedAt: r.resolvedAt.toISOString() }),
+    history: r.history.map((t) => ({ ...t, at: t.at.toISOString() })),
   };
 }
 

@@ -30,6 +30,8 @@ export const SYSTEM_SENDER = '$system';
 
 export const WEBHOOK_EVENT_TYPES = [
   'message.created',
+  'message.updated',
+  'message.deleted',
   'conversation.created',
   'member.added',
   'member.removed',
@@ -74,9 +76,22 @@ export interface OutboxEntry {
   lease?: string;
   /** Users whose words the payload carries: erasing one removes the entries. */
   authors: string[];
+  /** What the payload is about (`msg:<messageId>`): deleting that redacts the entries. */
+  subject?: string;
+  /** A dead letter is forgotten then (WEBHOOK_DEAD_LETTER_TTL_MS after it died). */
+  expireAt?: Date;
 }
 
-export type NewOutboxEntry = Omit<OutboxEntry, 'state' | 'attempts' | 'lastError' | 'lease'>;
+export type NewOutboxEntry = Omit<
+  OutboxEntry,
+  'state' | 'attempts' | 'lastError' | 'lease' | 'expireAt'
+>;
+
+/** What becomes of a dead letter: forgotten at `expireAt`; only the newest `keep` are kept. */
+export interface DeadLetterPolicy {
+  expireAt: Date;
+  keep: number;
+}
 
 /**
  * The outbox, shared by every instance. An instance that dies with an entry leased loses
@@ -93,14 +108,25 @@ export interface OutboxStore {
   settle(id: string, expireAt: Date): Promise<void>;
   /** Due again at `dueAt`; ignored unless `lease` still holds the entry. */
   retry(id: string, lease: string, dueAt: Date, error: string): Promise<void>;
-  /** Gives up on it; ignored unless `lease` still holds the entry. */
-  deadLetter(id: string, lease: string, error: string): Promise<void>;
-  /** Dead entries, newest first, paged by an opaque cursor. */
-  listDead(page: { limit: number; cursor?: string }): Promise<{
+  /**
+   * Gives up on it (ignored unless `lease` still holds the entry): a dead letter until
+   * `policy.expireAt`, and the oldest dead letters past the newest `policy.keep` are removed.
+   */
+  deadLetter(id: string, lease: string, error: string, policy: DeadLetterPolicy): Promise<void>;
+  /** Dead entries not expired at `now`, newest first, paged by an opaque cursor. */
+  listDead(
+    page: { limit: number; cursor?: string },
+    now: Date,
+  ): Promise<{
     entries: OutboxEntry[];
     nextCursor?: string;
   }>;
-  /** A dead entry is due again now with its attempts reset; false when there is none. */
+  /**
+   * Rewrites the payload of every entry about `subject` (pending, leased or dead) with
+   * `payload(entry)`: what was deleted leaves the outbox too. How many were rewritten.
+   */
+  redact(subject: string, payload: (entry: OutboxEntry) => string): Promise<number>;
+  /** A dead entry is due again now with its attempts reset (and no expiry); false when there is none. */
   replay(id: string, now: Date): Promise<boolean>;
   /** Removes every entry carrying words of `userId` (erasure); how many went. */
   forgetAuthor(userId: string): Promise<number>;

@@ -7,6 +7,7 @@ import {
   type MessageKind,
   type Report,
   type ReportResolution,
+  type ReportStatus,
 } from './entities.js';
 import { type ServerToClientEvents } from './events.js';
 import { type OutboxStore, type PlatformStore } from './platform.js';
@@ -190,7 +191,19 @@ export interface ContactStore {
   ): Promise<{ users: { userId: string; since: Date }[]; nextCursor?: string }>;
 }
 
-export type NewReport = Omit<Report, 'id' | 'status' | 'resolution' | 'resolvedBy' | 'resolvedAt'>;
+export type NewReport = Omit<
+  Report,
+  'id' | 'status' | 'resolution' | 'resolvedBy' | 'resolvedAt' | 'history'
+>;
+
+/** One move of a report: from whichever of `from` it is in, to `to`. */
+export interface ReportStep {
+  from: readonly ReportStatus[];
+  to: ReportStatus;
+  resolution: ReportResolution;
+  by: string;
+  at: Date;
+}
 
 /** Reports for moderators. The reported user never learns of them, nor who reported. */
 export interface ReportStore {
@@ -202,8 +215,19 @@ export interface ReportStore {
     limit: number;
     cursor?: string;
   }): Promise<{ reports: Report[]; nextCursor?: string }>;
-  /** Resolves an open report; null when it is not open (or not there). */
-  resolve(id: string, by: string, resolution: ReportResolution, at: Date): Promise<Report | null>;
+  /**
+   * Moves a report from the state it is in, if that is one of `step.from`, to `step.to`, and
+   * appends the step (with the state it actually left) to its history, in one write: of two
+   * racing moves, each applies only to the state the other left. Null when the report is in
+   * none of `from` (or not there): nothing changes.
+   */
+  transition(id: string, step: ReportStep): Promise<Report | null>;
+  /** Reports about one message in one of `statuses`, oldest first, at most `limit`. */
+  aboutMessage(
+    messageId: string,
+    statuses: readonly ReportStatus[],
+    limit: number,
+  ): Promise<Report[]>;
 }
 
 /** The store as the use cases see it. */

@@ -18,7 +18,8 @@ export const errorCodeSchema = z.enum(ErrorCode).meta({
     'FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: ' +
     'the same answer whether the conversation exists or not. CONFLICT: the change collides with ' +
     'the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets ' +
-    'of one user (socket handshake). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request ' +
+    'of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent ' +
+    '(files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request ' +
     'body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in ' +
     'time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a ' +
     'bug.',
@@ -209,7 +210,10 @@ export const blockedUsersPageSchema = z
 export const reportDtoSchema = z
   .object({
     id: z.string(),
-    status: z.enum(['open', 'resolved']),
+    status: z.enum(['open', 'dismissed', 'actioned']).meta({
+      description:
+        'open → dismissed | actioned; dismissed → actioned; actioned (the message deleted) is final.',
+    }),
     reason: z.enum(['spam', 'harassment', 'scam', 'inappropriate', 'other']),
     note: z.string().optional(),
     conversationId: z.string(),
@@ -221,9 +225,23 @@ export const reportDtoSchema = z
       .optional()
       .meta({ description: 'The message as it was when reported.' }),
     createdAt: timestamp,
-    resolution: z.enum(['dismissed', 'message_deleted']).optional(),
+    resolution: z
+      .enum(['dismissed', 'message_deleted'])
+      .optional()
+      .meta({ description: 'The latest step’s.' }),
     resolvedBy: z.string().optional(),
     resolvedAt: timestamp.optional(),
+    history: z
+      .array(
+        z.object({
+          from: z.enum(['open', 'dismissed', 'actioned']),
+          to: z.enum(['open', 'dismissed', 'actioned']),
+          resolution: z.enum(['dismissed', 'message_deleted']),
+          by: z.string(),
+          at: timestamp,
+        }),
+      )
+      .meta({ description: 'Every step the report took, oldest first: who, when, what.' }),
   })
   .meta({ id: 'ReportDto', description: 'A report as moderators see it.' });
 

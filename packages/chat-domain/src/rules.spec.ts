@@ -2,6 +2,9 @@ import { type Conversation } from './entities.js';
 import { ForbiddenError, NotMemberError, ValidationError } from './errors.js';
 import { toPreview } from './mappers.js';
 import {
+  REPORT_TRANSITIONS,
+  reportSources,
+  reportTarget,
   LIMITS,
   assertCanCreateGroup,
   assertCanOpenDirect,
@@ -142,5 +145,16 @@ describe('text helpers', () => {
     });
     expect(preview.body).toHaveLength(LIMITS.previewLength);
     expect(preview).toMatchObject({ id: 'm', seq: 4, senderId: 'bob' });
+  });
+});
+
+describe('the report state machine', () => {
+  it('goes open → dismissed | actioned, dismissed → actioned, and never out of actioned', () => {
+    expect(reportTarget('dismissed')).toBe('dismissed');
+    expect(reportTarget('message_deleted')).toBe('actioned');
+    expect(reportSources('dismissed')).toEqual(['open']);
+    expect(reportSources('actioned')).toEqual(['open', 'dismissed']);
+    expect(REPORT_TRANSITIONS.actioned).toEqual([]);
+    expect(reportSources('open')).toEqual([]);
   });
 });

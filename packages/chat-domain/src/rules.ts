@@ -1,4 +1,11 @@
-import { type Conversation, type JobContext, type Message, type Principal } from './entities.js';
+import {
+  type Conversation,
+  type JobContext,
+  type Message,
+  type Principal,
+  type ReportResolution,
+  type ReportStatus,
+} from './entities.js';
 import { ForbiddenError, NotMemberError, ValidationError } from './errors.js';
 
 export const LIMITS = {
@@ -165,4 +172,26 @@ export function utf8Length(text: string): number {
     } else bytes += 3;
   }
   return bytes;
+}
+
+/**
+ * The moderation state machine of a report: which states each may move to. Dismissing is a
+ * judgement that can be revised by acting; acting (the message deleted) cannot be undone.
+ */
+export const REPORT_TRANSITIONS: Readonly<Record<ReportStatus, readonly ReportStatus[]>> = {
+  open: ['dismissed', 'actioned'],
+  dismissed: ['actioned'],
+  actioned: [],
+};
+
+/** Where a resolution takes a report. */
+export function reportTarget(resolution: ReportResolution): ReportStatus {
+  return resolution === 'dismissed' ? 'dismissed' : 'actioned';
+}
+
+/** The states a report may reach `to` from. */
+export function reportSources(to: ReportStatus): ReportStatus[] {
+  return (Object.keys(REPORT_TRANSITIONS) as ReportStatus[]).filter((from) =>
+    REPORT_TRANSITIONS[from].includes(to),
+  );
 }

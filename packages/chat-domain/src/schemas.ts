@@ -179,7 +179,7 @@ export const reportSchema = z.strictObject({
 });
 
 export const listReportsQuerySchema = z.strictObject({
-  status: z.enum(['open', 'resolved']).optional(),
+  status: z.enum(['open', 'dismissed', 'actioned']).optional(),
   cursor: z.string().max(200).optional(),
   limit: pageSize,
 });

@@ -1,6 +1,11 @@
 import { type Connection, Schema } from 'mongoose';
 import { type AttachmentRecord, type AttachmentRecords } from './attachment-records.js';
 
+/** More pending uploads than any quota allows: counting stops there. */
+const PENDING_SCAN_LIMIT = 1_000;
+/** A message carries at most a handful of files; a bound all the same. */
+const LIMITS_PER_MESSAGE = 100;
+
 interface AttachmentDoc extends Omit<AttachmentRecord, 'id'> {
   _id: string;
 }
@@ -19,17 +24,21 @@ const attachmentSchema = new Schema<AttachmentDoc>(
     // The TTL index removes unclaimed uploads' records; a claim unsets it, so they stay.
     expiresAt: { type: Date, index: { expireAfterSeconds: 0 } },
     messageKey: { type: String },
+    revokedAt: { type: Date },
   },
   { collection: 'attachments', versionKey: false, _id: false },
 );
-// release() finds what one message holds.
+// release() and revokeMessage() find what one message holds; pendingOf() and erasure an uploader's.
 attachmentSchema.index({ uploaderId: 1, messageKey: 1 }, { sparse: true });
+attachmentSchema.index({ messageKey: 1 });
+attachmentSchema.index({ uploaderId: 1 });
 
 function toRecord(doc: AttachmentDoc): AttachmentRecord {
   const { _id, ...rest } = doc;
   const record: AttachmentRecord = { id: _id, ...rest };
   if (doc.expiresAt == null) delete record.expiresAt;
   if (doc.messageKey == null) delete record.messageKey;
+  if (doc.revokedAt == null) delete record.revokedAt;
   return record;
 }
 
@@ -75,6 +84,7 @@ export class MongoAttachmentRecords implements AttachmentRecords {
             uploaderId: expect.uploaderId,
             conversationId: expect.conversationId,
             messageKey: { $exists: false },
+            revokedAt: { $exists: false },
             expiresAt: { $gt: expect.at },
           },
           { $set: { messageKey: expect.messageKey }, $unset: { expiresAt: 1 } },
@@ -104,6 +114,50 @@ export class MongoAttachmentRecords implements AttachmentRecords {
       delete r.messageKey;
       return { ...r, expiresAt: d.pendingUntil };
     });
+  }
+
+  async pendingOf(uploaderId: string, at: Date): Promise<{ files: number; bytes: number }> {
+    // Bounded by the quota the caller enforces: past it, the exact number no longer matters.
+    const docs = await this.model
+      .find(
+        {
+          uploaderId,
+          messageKey: { $exists: false },
+          revokedAt: { $exists: false },
+          expiresAt: { $gt: at },
+        },
+        { size: 1 },
+      )
+      .limit(PENDING_SCAN_LIMIT)
+      .lean<{ size: number }[]>();
+    return { files: docs.length, bytes: docs.reduce((sum, d) => sum + d.size, 0) };
+  }
+
+  async revokeMessage(messageKey: string, at: Date): Promise<AttachmentRecord[]> {
+    return this.revokeWhere({ messageKey }, LIMITS_PER_MESSAGE, at);
+  }
+
+  async revokeUploader(uploaderId: string, limit: number, at: Date): Promise<AttachmentRecord[]> {
+    return this.revokeWhere({ uploaderId }, limit, at);
+  }
+
+  private async revokeWhere(
+    filter: Record<string, string>,
+    limit: number,
+    at: Date,
+  ): Promise<AttachmentRecord[]> {
+    const docs = await this.model.find(filter).limit(limit).lean<AttachmentDoc[]>();
+    const fresh = docs.filter((d) => d.revokedAt == null).map((d) => d._id);
+    if (fresh.length > 0)
+      await this.model.updateMany(
+        { _id: { $in: fresh }, revokedAt: { $exists: false } },
+        { $set: { revokedAt: at } },
+      );
+    return docs.map((d) => toRecord({ ...d, revokedAt: d.revokedAt ?? at }));
+  }
+
+  async remove(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.model.deleteMany({ _id: { $in: ids } });
   }
 
   /** MongoDB's TTL monitor removes expired records (within about a minute); claims check the time. */

@@ -14,6 +14,8 @@ export interface AttachmentRecord {
   expiresAt?: Date;
   /** The message that holds it (see messageKey in chat-domain). */
   messageKey?: string;
+  /** Its message was deleted or its uploader erased: no link, no claim; the object is going. */
+  revokedAt?: Date;
 }
 
 /**
@@ -37,6 +39,21 @@ export interface AttachmentRecords {
   release(uploaderId: string, messageKey: string, ids?: string[]): Promise<AttachmentRecord[]>;
   /** Forgets unclaimed records expired at `at` (an embedded store's sweep; MongoDB's TTL index does it there). */
   sweep(at: Date): Promise<number>;
+  /** Uploads of the person not claimed by a message, unexpired and unrevoked at `at`: how many, and their bytes. */
+  pendingOf(uploaderId: string, at: Date): Promise<{ files: number; bytes: number }>;
+  /** Marks revoked (from now on no link and no claim) what `messageKey` holds; returns them. */
+  revokeMessage(messageKey: string, at: Date): Promise<AttachmentRecord[]>;
+  /** Marks revoked up to `limit` records of the uploader; returns them. */
+  revokeUploader(uploaderId: string, limit: number, at: Date): Promise<AttachmentRecord[]>;
+  /** Forgets these records (their objects are deleted). */
+  remove(ids: string[]): Promise<void>;
+}
+
+/** Unclaimed, unexpired, unrevoked: what counts against the pending quota. */
+function pending(r: AttachmentRecord, at: Date): boolean {
+  return (
+    r.messageKey === undefined && r.revokedAt === undefined && !!r.expiresAt && r.expiresAt > at
+  );
 }
 
 /** In process, like the in-memory chat store: lost on restart. */
@@ -73,9 +90,7 @@ export class MemoryAttachmentRecords implements AttachmentRecords {
         !r ||
         r.uploaderId !== expect.uploaderId ||
         r.conversationId !== expect.conversationId ||
-        r.messageKey !== undefined ||
-        !r.expiresAt ||
-        r.expiresAt <= expect.at
+        !pending(r, expect.at)
       )
         continue;
       r.messageKey = expect.messageKey;
@@ -95,6 +110,45 @@ export class MemoryAttachmentRecords implements AttachmentRecords {
       released.push({ ...r });
     }
     return Promise.resolve(released);
+  }
+
+  pendingOf(uploaderId: string, at: Date): Promise<{ files: number; bytes: number }> {
+    let files = 0;
+    let bytes = 0;
+    for (const r of this.records.values()) {
+      if (r.uploaderId !== uploaderId || !pending(r, at)) continue;
+      files++;
+      bytes += r.size;
+    }
+    return Promise.resolve({ files, bytes });
+  }
+
+  revokeMessage(messageKey: string, at: Date): Promise<AttachmentRecord[]> {
+    return this.revokeWhere((r) => r.messageKey === messageKey, Infinity, at);
+  }
+
+  revokeUploader(uploaderId: string, limit: number, at: Date): Promise<AttachmentRecord[]> {
+    return this.revokeWhere((r) => r.uploaderId === uploaderId, limit, at);
+  }
+
+  private revokeWhere(
+    match: (r: AttachmentRecord) => boolean,
+    limit: number,
+    at: Date,
+  ): Promise<AttachmentRecord[]> {
+    const revoked: AttachmentRecord[] = [];
+    for (const r of this.records.values()) {
+      if (revoked.length >= limit) break;
+      if (!match(r)) continue;
+      r.revokedAt ??= at;
+      revoked.push({ ...r });
+    }
+    return Promise.resolve(revoked);
+  }
+
+  remove(ids: string[]): Promise<void> {
+    for (const id of ids) this.records.delete(id);
+    return Promise.resolve();
   }
 
   sweep(at: Date): Promise<number> {

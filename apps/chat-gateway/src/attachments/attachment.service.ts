@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import {
   NotFoundError,
+  UploadQuotaExceededError,
   withDeadline,
   type AttachmentStore,
   type DownloadLink,
@@ -64,7 +65,48 @@ export class AttachmentService implements AttachmentStore {
       expiresAt,
     });
     await this.bounded(this.records.insert(record), 'insert');
+    await this.withinQuota(record).catch(async (error: unknown) => {
+      await this.records.remove([id]).catch(() => undefined);
+      throw error;
+    });
     return { id, upload: { ...upload, method: 'POST' }, expiresAt };
+  }
+
+  /**
+   * Counted after the insert, the new slot included: of requests racing on any instances, none
+   * can pass on a count that misses another (some may all be refused; none goes over).
+   */
+  private async withinQuota(record: AttachmentRecord): Promise<void> {
+    const { maxFiles, maxBytes } = this.config.pendingQuota;
+    const held = await this.bounded(
+      this.records.pendingOf(record.uploaderId, record.createdAt),
+      'count',
+    );
+    if (held.files > maxFiles || held.bytes > maxBytes)
+      throw new UploadQuotaExceededError(
+        `at most ${maxFiles} uploads and ${maxBytes} bytes not yet sent per person: ` +
+          'send them or wait until they expire',
+      );
+  }
+
+  discardMessage(messageKey: string): Promise<number> {
+    return this.discard(this.records.revokeMessage(messageKey, this.now()));
+  }
+
+  discardUploader(uploaderId: string, limit: number): Promise<number> {
+    return this.discard(this.records.revokeUploader(uploaderId, limit, this.now()));
+  }
+
+  /**
+   * Revoked first (no link, no claim from then on), then the objects deleted, then the records:
+   * a failure on the way leaves them revoked, and the next call (a retried delete or erasure)
+   * finds and finishes them.
+   */
+  private async discard(revoking: Promise<AttachmentRecord[]>): Promise<number> {
+    const revoked = await this.bounded(revoking, 'revoke');
+    await Promise.all(revoked.map((r) => this.storage.remove(r.key)));
+    await this.bounded(this.records.remove(revoked.map((r) => r.id)), 'remove');
+    return revoked.length;
   }
 
   async claim(request: {
@@ -83,7 +125,12 @@ export class AttachmentService implements AttachmentStore {
       if (!r || r.uploaderId !== request.uploaderId || r.conversationId !== request.conversationId)
         throw new NotFoundError(NOT_YOURS);
       if (r.messageKey === request.messageKey) continue; // this send, retried
-      if (r.messageKey !== undefined || !r.expiresAt || r.expiresAt <= request.at)
+      if (
+        r.messageKey !== undefined ||
+        r.revokedAt !== undefined ||
+        !r.expiresAt ||
+        r.expiresAt <= request.at
+      )
         throw new NotFoundError(NOT_YOURS);
       toClaim.push(r);
     }
@@ -131,7 +178,13 @@ export class AttachmentService implements AttachmentStore {
   ): Promise<DownloadLink | null> {
     const r = await this.bounded(this.records.get(attachmentId), 'read');
     // Only files a message holds: a pending upload is nobody's to read yet.
-    if (!r || r.conversationId !== conversationId || r.messageKey === undefined) return null;
+    if (
+      !r ||
+      r.conversationId !== conversationId ||
+      r.messageKey === undefined ||
+      r.revokedAt !== undefined
+    )
+      return null;
     const expiresAt = new Date(at.getTime() + this.config.downloadTtlMs);
     const url = await this.storage.downloadUrl({
       key: r.key,

@@ -33,6 +33,8 @@ export interface AttachmentsConfig {
   sweepIntervalMs: number;
   /** Deadline of every storage call (S3, the folder), like the store's. */
   timeoutMs: number;
+  /** Uploads one person may hold not yet sent (slots given, no message): files and bytes. */
+  pendingQuota: { maxFiles: number; maxBytes: number };
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -68,6 +70,10 @@ export const attachmentsEnvShape = {
   ),
   ATTACHMENTS_SWEEP_INTERVAL_MS: int(100, 3_600_000).optional(),
   ATTACHMENTS_TIMEOUT_MS: int(100, 60_000).default(1_500),
+  ATTACHMENTS_PENDING_MAX_FILES: int(1, 1_000).default(ATTACHMENT_DEFAULTS.pendingMaxFiles),
+  ATTACHMENTS_PENDING_MAX_BYTES: int(1, 100 * 1024 * 1024 * 1024).default(
+    ATTACHMENT_DEFAULTS.pendingMaxBytes,
+  ),
 };
 
 type AttachmentsEnv = z.output<z.ZodObject<typeof attachmentsEnvShape>>;
@@ -123,5 +129,9 @@ export function buildAttachmentsConfig(
     sweepIntervalMs:
       e.ATTACHMENTS_SWEEP_INTERVAL_MS ?? Math.min(e.ATTACHMENTS_PENDING_TTL_MS, 10 * 60_000),
     timeoutMs: e.ATTACHMENTS_TIMEOUT_MS,
+    pendingQuota: {
+      maxFiles: e.ATTACHMENTS_PENDING_MAX_FILES,
+      maxBytes: e.ATTACHMENTS_PENDING_MAX_BYTES,
+    },
   };
 }

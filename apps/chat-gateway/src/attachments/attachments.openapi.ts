@@ -38,7 +38,10 @@ export const attachmentPaths: ZodOpenApiPathsObject = {
         "ends as the type wants, up to ATTACHMENTS_MAX_BYTES (10 MiB). POST the slot's form " +
         "to its URL (S3's presigned POST, or the gateway's own folder in the embedded default), " +
         'then send a message with the id in `attachmentIds`. An upload no message references ' +
-        'expires (ATTACHMENTS_PENDING_TTL_MS, 24 h). Budget: RATE_LIMIT_UPLOADS_PER_HOUR.',
+        'expires (ATTACHMENTS_PENDING_TTL_MS, 24 h). Budget: RATE_LIMIT_UPLOADS_PER_HOUR; at most ' +
+        'ATTACHMENTS_PENDING_MAX_FILES (10) uploads and ATTACHMENTS_PENDING_MAX_BYTES (50 MiB) not ' +
+        'yet sent per person (429 UPLOAD_QUOTA_EXCEEDED). Names with control, format or bidi ' +
+        'characters are refused. Deleting the message (or erasing its sender) deletes the file.',
       tag: 'attachments',
       body: uploadRequestSchema,
       answers: { 201: { description: 'The slot.', schema: uploadSlotSchema } },

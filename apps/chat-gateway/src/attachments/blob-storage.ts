@@ -14,6 +14,8 @@ export interface BlobStorage {
   markAttached(key: string): Promise<void>;
   /** Pending again (its message was refused): it expires like any unclaimed upload. */
   markPending(key: string): Promise<void>;
+  /** Deletes it for good (its message was deleted, its uploader erased): links to it stop working. Idempotent. */
+  remove(key: string): Promise<void>;
   /** A link that downloads it as an attachment, valid until `expiresAt`. */
   downloadUrl(request: {
     key: string;

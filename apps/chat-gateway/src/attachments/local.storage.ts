@@ -154,6 +154,17 @@ export class LocalBlobStorage implements BlobStorage {
     );
   }
 
+  async remove(key: string): Promise<void> {
+    if (!KEY.test(key)) return;
+    await this.bounded(
+      Promise.all([
+        rm(join(this.pending, key), { force: true }),
+        rm(join(this.files, key), { force: true }),
+      ]),
+      'rm',
+    );
+  }
+
   downloadUrl(request: {
     key: string;
     fileName: string;

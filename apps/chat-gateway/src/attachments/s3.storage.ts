@@ -1,4 +1,5 @@
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   NotFound,
@@ -112,6 +113,17 @@ export class S3BlobStorage implements BlobStorage {
 
   markPending(key: string): Promise<void> {
     return this.tag(key, 'pending');
+  }
+
+  /**
+   * In a versioned bucket this leaves a delete marker: a presigned GET (no version id) answers
+   * 404 at once, and the bucket's lifecycle rule removes the noncurrent version.
+   */
+  async remove(key: string): Promise<void> {
+    await this.bounded(
+      this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: key })),
+      'DeleteObject',
+    );
   }
 
   downloadUrl(request: {

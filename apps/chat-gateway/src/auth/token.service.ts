@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   USER_ROLES,
   UnauthorizedError,
@@ -18,6 +18,7 @@ import { type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { type IdentityConfig } from '../config/identity-config.js';
 import { createKeySet, KeySetUnavailable } from './key-set.js';
+import { TokenRevocations } from './revocations.service.js';
 
 export interface VerifiedToken extends Principal {
   /** Expiry, epoch milliseconds. */
@@ -47,7 +48,10 @@ export class TokenService {
   private readonly getKey: JWTVerifyGetKey;
   private readonly options: JWTVerifyOptions;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() private readonly revocations?: TokenRevocations,
+  ) {
     this.identity = config.jwt;
     const { secret, jwks, issuer, audience, audienceClaim } = this.identity;
     this.secret = secret === undefined ? undefined : new TextEncoder().encode(secret);
@@ -78,7 +82,12 @@ export class TokenService {
       throw verificationError(error);
     }
     this.lastKeySetProblem = undefined;
-    return this.principal(payload);
+    const verified = this.principal(payload);
+    // An erased person's earlier tokens: refused on every instance (see TokenRevocations).
+    const issuedAt = typeof payload.iat === 'number' ? payload.iat * 1000 : undefined;
+    if (await this.revocations?.revoked(verified.userId, issuedAt))
+      throw new UnauthorizedError('access token revoked');
+    return verified;
   }
 
   /** The user, role and expiry a verified token carries, read through the configured claims. */

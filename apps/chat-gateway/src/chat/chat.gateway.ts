@@ -238,20 +238,19 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
     socket.data.principal = { userId, role: verified.role };
     socket.data.expiresAt = verified.expiresAt;
     await socket.join(userRoom(userId));
-    // The count over all instances decides when Redis answers in time; else this instance's
-    // (see redis-loss.policy.ts).
-    const recorded = this.presence.connected(userId, socket.id);
-    const live = await withDeadline(
+    // The count over all instances decides when Redis answers in time (counted and added in
+    // one step); else this instance's (see redis-loss.policy.ts).
+    const recorded = this.presence.connected(userId, socket.id, max);
+    const admitted = await withDeadline(
       recorded,
       REDIS_LOSS.presenceHandshakeDeadlineMs,
       'presence',
     ).catch((error: unknown) => {
       this.logger.warn(`presence update failed or is late: ${describeError(error)}`);
-      return 0;
+      return true;
     });
-    if (live > max) {
+    if (!admitted) {
       await socket.leave(userRoom(userId));
-      void this.presence.disconnected(userId, socket.id).catch(() => undefined);
       throw tooMany(max);
     }
   }

@@ -29,7 +29,7 @@ describe('loadConfig', () => {
       port: 4000,
       nodeEnv: 'development',
       corsOrigin: true,
-      jwt: { secret: DEV_JWT_SECRET, usingDevSecret: true },
+      jwt: { secret: DEV_JWT_SECRET, usingDevSecret: true, maxTtlMs: 86_400_000 },
       store: { timeoutMs: 1_500 },
       http: { maxBodyBytes: 65_536, trustProxyHops: 0 },
     });
@@ -89,7 +89,7 @@ describe('loadConfig', () => {
       nodeEnv: 'production',
       mongodbUri: production.MONGODB_URI,
       corsOrigin: ['https://app.jobsphere.example'],
-      jwt: { secret: SECRET, usingDevSecret: false },
+      jwt: { secret: SECRET, usingDevSecret: false, maxTtlMs: 86_400_000 },
       devEndpoints: false,
       metrics: { port: 9464, host: '127.0.0.1' },
       redis: {

@@ -42,6 +42,8 @@ export interface IdentityConfig {
   roleMap?: Record<string, UserRole>;
   /** The role of a token whose claim maps to none; absent: such a token is refused. */
   defaultRole?: UserRole;
+  /** The longest lifetime of an identity-service token: how long a revocation must last. */
+  maxTtlMs: number;
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -67,6 +69,7 @@ const schema = z.object({
   JWT_ROLE_CLAIM: CLAIM.default('role'),
   JWT_ROLE_MAP: z.string().min(1).max(4_000).optional(),
   JWT_DEFAULT_ROLE: z.enum(USER_ROLES).optional(),
+  JWT_MAX_TTL_MS: int(60_000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
 });
 
 /** `recruiters=recruiter,chat-admins=admin`: provider value = role, comma-separated. */
@@ -129,7 +132,13 @@ export function parseIdentityConfig(
       ? parseRoleMap(env['JWT_ROLE_MAP'], issue('JWT_ROLE_MAP'))
       : undefined;
   if (!e)
-    return { usingDevSecret: false, audienceClaim: 'aud', userIdClaim: 'sub', roleClaim: 'role' };
+    return {
+      usingDevSecret: false,
+      audienceClaim: 'aud',
+      userIdClaim: 'sub',
+      roleClaim: 'role',
+      maxTtlMs: 24 * 3_600_000,
+    };
 
   const key = secret ?? (jwksUrl === undefined ? devSecret : undefined);
   const audience = e.JWT_AUDIENCE?.split(',')
@@ -156,5 +165,6 @@ export function parseIdentityConfig(
     roleClaim: e.JWT_ROLE_CLAIM,
     ...(roleMap && { roleMap }),
     ...(e.JWT_DEFAULT_ROLE !== undefined && { defaultRole: e.JWT_DEFAULT_ROLE }),
+    maxTtlMs: e.JWT_MAX_TTL_MS,
   };
 }

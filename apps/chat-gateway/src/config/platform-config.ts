@@ -25,6 +25,9 @@ export interface WebhookConfig {
   pollMs: number;
   /** Deliveries one instance has in flight at once. */
   concurrency: number;
+  /** Dead letters are forgotten this long after they died; at most `maxDeadLetters` are kept. */
+  deadLetterTtlMs: number;
+  maxDeadLetters: number;
 }
 
 export interface PlatformConfig {
@@ -64,6 +67,8 @@ const schema = z.object({
   WEBHOOK_LEASE_MS: int(200, 3_600_000).optional(),
   WEBHOOK_POLL_MS: int(10, 60_000).default(1_000),
   WEBHOOK_CONCURRENCY: int(1, 64).default(4),
+  WEBHOOK_DEAD_LETTER_TTL_MS: int(1_000, 365 * 24 * 3_600_000).default(14 * 24 * 3_600_000),
+  WEBHOOK_DEAD_LETTERS_MAX: int(1, 1_000_000).default(10_000),
   OFFLINE_NOTIFY: bool.default(true),
   OFFLINE_NOTIFY_DELAY_MS: int(0, 86_400_000).default(60_000),
   OFFLINE_NOTIFY_WINDOW_MS: int(1_000, 7 * 86_400_000).default(15 * 60_000),
@@ -160,6 +165,8 @@ export function parsePlatformConfig(
           leaseMs,
           pollMs: e.WEBHOOK_POLL_MS,
           concurrency: e.WEBHOOK_CONCURRENCY,
+          deadLetterTtlMs: e.WEBHOOK_DEAD_LETTER_TTL_MS,
+          maxDeadLetters: e.WEBHOOK_DEAD_LETTERS_MAX,
         }
       : undefined;
   return {

@@ -92,7 +92,8 @@ const ERRORS: Record<ErrorStatus, { id: string; description: string }> = {
     id: 'TooManyRequests',
     description:
       'A budget is spent (per user, and per client IP): retry after `Retry-After` seconds ' +
-      '(`retryAfterMs` in the body is the exact wait).',
+      '(`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): ' +
+      'the person holds as many uploads not yet sent as they may.',
   },
   500: { id: 'InternalError', description: 'A bug. The message never carries internals.' },
   503: {

@@ -55,16 +55,21 @@ export class PresenceService implements OnModuleInit, OnApplicationShutdown {
     this.goingOffline.clear();
   }
 
-  /** Records a connection; resolves with the user's live connections over all instances. */
-  async connected(userId: string, socketId: string): Promise<number> {
+  /**
+   * Records a connection unless the user holds `max` already over all instances (counted and
+   * added in one step); false when refused, and then nothing of it is kept.
+   */
+  async connected(userId: string, socketId: string, max?: number): Promise<boolean> {
     this.local.set(socketId, { userId, since: Date.now() });
-    const { cameOnline, live } = await this.store.connect(
-      userId,
-      this.connectionId(socketId),
-      Date.now() + this.config.presence.ttlMs,
-    );
+    const { admitted, cameOnline } = await this.store
+      .connect(userId, this.connectionId(socketId), Date.now() + this.config.presence.ttlMs, max)
+      .catch((error: unknown) => {
+        this.local.delete(socketId);
+        throw error;
+      });
+    if (!admitted) this.local.delete(socketId);
     if (cameOnline) this.announce({ userId, online: true });
-    return live;
+    return admitted;
   }
 
   async disconnected(userId: string, socketId: string): Promise<void> {

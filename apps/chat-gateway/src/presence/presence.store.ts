@@ -2,12 +2,18 @@ import { type RedisClient } from '@jobsphere/redis-kit';
 
 /** A user is online while any of their connections is fresh; connections expire unless refreshed. */
 export interface PresenceStore {
-  /** Adds or refreshes a connection: did the user go from offline to online, and how many live connections they now have. */
+  /**
+   * Adds a connection unless the user already holds `max` live ones (one atomic step over every
+   * instance, so simultaneous handshakes cannot all read the same count): whether it was
+   * admitted, whether the user went from offline to online, and how many live connections they
+   * hold now. A connection already there is refreshed, never refused.
+   */
   connect(
     userId: string,
     connectionId: string,
     expiresAt: number,
-  ): Promise<{ cameOnline: boolean; live: number }>;
+    max?: number,
+  ): Promise<Admission>;
   /** Removes a connection; true when that was the user's last live one (now offline). */
   disconnect(userId: string, connectionId: string, at: number): Promise<boolean>;
   /** Refreshes many connections at once (the heartbeat of one instance). */
@@ -22,16 +28,24 @@ export interface PresenceStore {
   forget(userId: string): Promise<void>;
 }
 
+export interface Admission {
+  admitted: boolean;
+  cameOnline: boolean;
+  live: number;
+}
+
 export class MemoryPresenceStore implements PresenceStore {
   private readonly connections = new Map<string, Map<string, number>>();
   private readonly lastSeen = new Map<string, number>();
 
-  async connect(userId: string, connectionId: string, expiresAt: number) {
+  async connect(userId: string, connectionId: string, expiresAt: number, max = Infinity) {
     const mine = this.connections.get(userId) ?? new Map<string, number>();
     const before = this.live(mine, Date.now());
+    if (!mine.has(connectionId) && before >= max)
+      return { admitted: false, cameOnline: false, live: before };
     mine.set(connectionId, expiresAt);
     this.connections.set(userId, mine);
-    return { cameOnline: before === 0, live: this.live(mine, Date.now()) };
+    return { admitted: true, cameOnline: before === 0, live: this.live(mine, Date.now()) };
   }
 
   async disconnect(userId: string, connectionId: string, at: number): Promise<boolean> {
@@ -84,6 +98,24 @@ export class MemoryPresenceStore implements PresenceStore {
 }
 
 /**
+ * Counts and adds in one step, so the socket cap holds across instances however many handshakes
+ * of one user arrive at once (a count read before the add lets them all in). Drops expired
+ * connections first. KEYS[1] the user's connections; ARGV: now, connection id, its expiry, the
+ * cap (0: none). Answers { admitted 0|1, live before, live after }.
+ */
+const CONNECT_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local before = redis.call('ZCARD', KEYS[1])
+local max = tonumber(ARGV[4])
+if max > 0 and before >= max and not redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+  return {0, before, before}
+end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return {1, before, redis.call('ZCARD', KEYS[1])}
+`;
+
+/**
  * Presence in Redis with expiry, using only single-key commands so it works the same
  * in cluster mode:
  *   chat:presence:conn:<user>  sorted set  connectionId -> expiry (ms)
@@ -104,17 +136,19 @@ export class RedisPresenceStore implements PresenceStore {
     return `chat:presence:seen:${userId}`;
   }
 
-  async connect(userId: string, connectionId: string, expiresAt: number) {
-    const now = Date.now();
-    const key = this.conn(userId);
-    const before = await this.redis.zcount(key, `(${now}`, '+inf');
-    // Written back to back (one round trip): the keys may live in different cluster slots.
-    await Promise.all([
-      this.redis.zadd(key, expiresAt, connectionId),
-      this.redis.pexpireat(key, expiresAt),
-      this.redis.zadd(RedisPresenceStore.ONLINE, 'GT', expiresAt, userId),
-    ]);
-    return { cameOnline: before === 0, live: before + 1 };
+  async connect(userId: string, connectionId: string, expiresAt: number, max = 0) {
+    const [admitted, before, live] = (await this.redis.eval(
+      CONNECT_SCRIPT,
+      1,
+      this.conn(userId),
+      Date.now(),
+      connectionId,
+      expiresAt,
+      max,
+    )) as [number, number, number];
+    // Another key (maybe another cluster slot): written after, only for an admitted connection.
+    if (admitted === 1) await this.redis.zadd(RedisPresenceStore.ONLINE, 'GT', expiresAt, userId);
+    return { admitted: admitted === 1, cameOnline: admitted === 1 && before === 0, live };
   }
 
   async disconnect(userId: string, connectionId: string, at: number): Promise<boolean> {

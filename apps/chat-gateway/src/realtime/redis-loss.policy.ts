@@ -25,7 +25,11 @@ import { RealtimeBus } from './realtime-bus.js';
  * |                          | even local (local delivery is Redis's echo, for one order)  |                                              |
  * | budgets (rate limits)    | each instance holds them on its own (fail open per instance)| shared again                                 |
  * | presence                 | handshakes wait at most 500 ms for it, then go on; updates  | heartbeats refresh it; a missed offline is   |
- * |                          | fail and are logged                                          | swept within the TTL                         |
+ * |                          | fail and are logged; the socket cap counts this instance's  | swept within the TTL                         |
+ * |                          | sockets alone                                                |                                              |
+ * | token deny-list          | each instance refuses the erasures it recorded or already    | shared again                                 |
+ * |                          | saw; others' wait for Redis (a lookup fails after the        |                                              |
+ * |                          | command timeout, logged, never blocking the request)         |                                              |
  * | /health (target group)   | 200: a shared dependency is not this instance's fault;      | 200                                          |
  * |                          | `dependencies.redis` says down, per client                  |                                              |
  * | /health/ready            | 503 (Redis does not answer within 1 s)                      | 200                                          |

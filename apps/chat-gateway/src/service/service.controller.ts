@@ -24,6 +24,7 @@ import {
   type ServicePrincipal,
 } from '@jobsphere/chat-domain';
 import { type Response } from 'express';
+import { TokenRevocations } from '../auth/revocations.service.js';
 import { PresenceService } from '../presence/presence.service.js';
 import { RealtimeBus } from '../realtime/realtime-bus.js';
 import { CurrentService, RequireScope, ServiceGuard } from './service.guard.js';
@@ -37,12 +38,18 @@ export class ServiceController {
     @Inject(PLATFORM) private readonly platform: Platform,
     private readonly presence: PresenceService,
     private readonly bus: RealtimeBus,
+    private readonly revocations: TokenRevocations,
   ) {}
 
   @Post('conversations')
   @RequireScope('conversations:write')
-  async open(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async open(
+    @CurrentService() service: ServicePrincipal,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const result = await this.platform.open(
+      service,
       parsePayload(serviceOpenConversationSchema, body, 'body'),
     );
     res.status(result.created ? 201 : 200);
@@ -84,14 +91,16 @@ export class ServiceController {
   }
 
   /**
-   * Idempotent; `complete: false` means call again. The person's devices are disconnected
-   * and their presence forgotten (the identity service revokes their tokens).
+   * Idempotent; `complete: false` means call again. The person's tokens issued until now are
+   * refused on every instance from here on (first, so a device cannot just reconnect), their
+   * devices are disconnected and their presence forgotten.
    */
   @Post('users/:userId/erasure')
   @RequireScope('users:erase')
   @HttpCode(200)
   async erase(@CurrentService() service: ServicePrincipal, @Param('userId') userId: string) {
     const id = parsePayload(idSchema, userId, 'userId');
+    await this.revocations.revokeUser(id);
     this.bus.disconnectUsers([id]);
     await this.presence.forget(id);
     return this.platform.eraseUser(service, id);

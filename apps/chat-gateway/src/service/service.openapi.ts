@@ -47,8 +47,9 @@ export const servicePaths: ZodOpenApiPathsObject = {
       description:
         'Accepted from the start: no message request, the people become contacts (a request ' +
         'one of them had sent is accepted). A direct conversation is one per pair and job ' +
-        'context, a group one per `idempotencyKey`: repeating the call answers 200 with the same ' +
-        'one. Members see it appear live (`conversation:created`).',
+        "context, a group one per `idempotencyKey` of the calling service (another service's key " +
+        'opens another group): repeating the call answers 200 with the same one. Members see it ' +
+        'appear live (`conversation:created`).',
       body: serviceOpenConversationSchema,
       answers: {
         201: { description: 'Created.', schema: serviceConversationResultSchema },
@@ -107,7 +108,7 @@ export const servicePaths: ZodOpenApiPathsObject = {
       description:
         'Nothing of the conversation reaches them from then on; their devices are told ' +
         '(`conversation:updated` without them in `memberIds`) and their sync of it answers ' +
-        'NOT_A_MEMBER. Idempotent.',
+        'NOT_A_MEMBER. Idempotent. Groups only: a direct conversation keeps its two people (400).',
       path: conversationId.extend(userId.shape),
       answers: { 200: { description: 'The conversation now.', schema: conversationDtoSchema } },
       errors: [...SERVICE, 400, 404],
@@ -118,10 +119,12 @@ export const servicePaths: ZodOpenApiPathsObject = {
       operationId: 'serviceEraseUser',
       summary: 'Erase a person',
       description:
-        'Their message bodies become tombstones (devices see them through sync), their read ' +
-        'positions, presence, memberships, contacts and blocks go, the texts of their reports ' +
-        'and of report snapshots of their messages go, and the erasure is recorded (who, when, ' +
-        'how much; never what). Bounded per call: call again while `complete` is false.',
+        'Their tokens issued until now are refused on every instance from this call on, their ' +
+        'files are deleted, their message bodies become tombstones (devices see them through ' +
+        'sync), their read positions, presence, memberships, contacts and own blocks go (blocks ' +
+        'others placed on them stay), the texts of their reports and of report snapshots of ' +
+        'their messages go, and the erasure is recorded (who, when, how much; never what). ' +
+        'Bounded per call: call again while `complete` is false.',
       path: userId,
       answers: { 200: { description: 'What was done.', schema: erasureResultSchema } },
       errors: [...SERVICE, 400],
@@ -140,6 +143,10 @@ export const servicePaths: ZodOpenApiPathsObject = {
     get: serviceOperation('webhooks:admin', {
       operationId: 'serviceListDeadLetters',
       summary: 'Webhook deliveries that were given up, newest first',
+      description:
+        'Kept WEBHOOK_DEAD_LETTER_TTL_MS (14 days) after they died, at most ' +
+        'WEBHOOK_DEAD_LETTERS_MAX (10,000: the oldest go first). A dead letter about a message ' +
+        'deleted since carries the tombstone, never the deleted words.',
       query: deadLettersQuerySchema,
       answers: { 200: { description: 'A page.', schema: deadLettersPageSchema } },
       errors: [...SERVICE, 400],

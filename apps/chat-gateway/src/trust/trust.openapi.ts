@@ -91,13 +91,15 @@ export const adminPaths: ZodOpenApiPathsObject = {
       operationId: 'resolveReport',
       summary: 'Resolve a report',
       description:
-        '`message_deleted` deletes the reported message for everyone first (a tombstone stays); ' +
-        '`dismissed` leaves it. Resolving a resolved report answers it as it is.',
+        'A report moves open → dismissed | actioned, and dismissed → actioned; actioned is final ' +
+        '(409). `message_deleted` deletes the reported message (and its files) for everyone ' +
+        'first (a tombstone stays) and makes the report actioned; `dismissed` leaves it. Every ' +
+        'step is kept in `history`. Repeating the step a report took answers it as it is.',
       tag: 'moderation',
       path: reportRef,
       body: resolveReportSchema,
       answers: { 200: { description: 'The report, resolved.', schema: reportDtoSchema } },
-      errors: [...AUTHED, ...JSON_BODY, 403, 404],
+      errors: [...AUTHED, ...JSON_BODY, 403, 404, 409],
     }),
   },
   '/admin/conversations/{id}/messages/{messageId}': {

@@ -9,6 +9,7 @@ import {
   webhookEntries,
   type ChatStore,
   type Clock,
+  type DeadLetterPolicy,
   type OfflineCheck,
   type OutboxEntry,
   type Platform,
@@ -134,7 +135,12 @@ export class OutboxWorker implements OnModuleInit, OnApplicationShutdown {
     const config = this.config!;
     // Only to endpoints configured now: an entry for one that was removed is given up.
     if (!entry.endpoint || !config.endpoints.includes(entry.endpoint)) {
-      await this.store.outbox.deadLetter(entry.id, entry.lease!, 'endpoint no longer configured');
+      await this.store.outbox.deadLetter(
+        entry.id,
+        entry.lease!,
+        'endpoint no longer configured',
+        this.deadLetterPolicy(),
+      );
       return;
     }
     const event = JSON.parse(entry.payload) as { id: string; type: string };
@@ -181,11 +187,20 @@ export class OutboxWorker implements OnModuleInit, OnApplicationShutdown {
     this.metrics.webhooks.inc({ outcome: 'notified', type: 'notification.offline' });
   }
 
+  /** Dead letters expire and are capped: what the platform never took is not kept forever. */
+  private deadLetterPolicy(): DeadLetterPolicy {
+    const config = this.config!;
+    return {
+      expireAt: new Date(this.clock.now().getTime() + config.deadLetterTtlMs),
+      keep: config.maxDeadLetters,
+    };
+  }
+
   private async failed(entry: OutboxEntry, error: string): Promise<void> {
     const config = this.config!;
     try {
       if (entry.attempts >= config.maxAttempts) {
-        await this.store.outbox.deadLetter(entry.id, entry.lease!, error);
+        await this.store.outbox.deadLetter(entry.id, entry.lease!, error, this.deadLetterPolicy());
         this.metrics.webhooks.inc({ outcome: 'dead', type: entry.kind });
         this.logger.warn(`${entry.id}: dead-lettered after ${entry.attempts} attempts: ${error}`);
         return;

@@ -238,7 +238,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve a report
-         * @description `message_deleted` deletes the reported message for everyone first (a tombstone stays); `dismissed` leaves it. Resolving a resolved report answers it as it is.
+         * @description A report moves open → dismissed | actioned, and dismissed → actioned; actioned is final (409). `message_deleted` deletes the reported message (and its files) for everyone first (a tombstone stays) and makes the report actioned; `dismissed` leaves it. Every step is kept in `history`. Repeating the step a report took answers it as it is.
          */
         post: operations["resolveReport"];
         delete?: never;
@@ -278,7 +278,7 @@ export interface paths {
         put?: never;
         /**
          * Open a conversation on behalf of users, with job context
-         * @description Accepted from the start: no message request, the people become contacts (a request one of them had sent is accepted). A direct conversation is one per pair and job context, a group one per `idempotencyKey`: repeating the call answers 200 with the same one. Members see it appear live (`conversation:created`). Scope: `conversations:write`.
+         * @description Accepted from the start: no message request, the people become contacts (a request one of them had sent is accepted). A direct conversation is one per pair and job context, a group one per `idempotencyKey` of the calling service (another service's key opens another group): repeating the call answers 200 with the same one. Members see it appear live (`conversation:created`). Scope: `conversations:write`.
          */
         post: operations["serviceOpenConversation"];
         delete?: never;
@@ -359,7 +359,7 @@ export interface paths {
         post?: never;
         /**
          * Remove someone
-         * @description Nothing of the conversation reaches them from then on; their devices are told (`conversation:updated` without them in `memberIds`) and their sync of it answers NOT_A_MEMBER. Idempotent. Scope: `members:write`.
+         * @description Nothing of the conversation reaches them from then on; their devices are told (`conversation:updated` without them in `memberIds`) and their sync of it answers NOT_A_MEMBER. Idempotent. Groups only: a direct conversation keeps its two people (400). Scope: `members:write`.
          */
         delete: operations["serviceRemoveMember"];
         options?: never;
@@ -378,7 +378,7 @@ export interface paths {
         put?: never;
         /**
          * Erase a person
-         * @description Their message bodies become tombstones (devices see them through sync), their read positions, presence, memberships, contacts and blocks go, the texts of their reports and of report snapshots of their messages go, and the erasure is recorded (who, when, how much; never what). Bounded per call: call again while `complete` is false. Scope: `users:erase`.
+         * @description Their tokens issued until now are refused on every instance from this call on, their files are deleted, their message bodies become tombstones (devices see them through sync), their read positions, presence, memberships, contacts and own blocks go (blocks others placed on them stay), the texts of their reports and of report snapshots of their messages go, and the erasure is recorded (who, when, how much; never what). Bounded per call: call again while `complete` is false. Scope: `users:erase`.
          */
         post: operations["serviceEraseUser"];
         delete?: never;
@@ -416,7 +416,7 @@ export interface paths {
         };
         /**
          * Webhook deliveries that were given up, newest first
-         * @description Scope: `webhooks:admin`.
+         * @description Kept WEBHOOK_DEAD_LETTER_TTL_MS (14 days) after they died, at most WEBHOOK_DEAD_LETTERS_MAX (10,000: the oldest go first). A dead letter about a message deleted since carries the tombstone, never the deleted words. Scope: `webhooks:admin`.
          */
         get: operations["serviceListDeadLetters"];
         put?: never;
@@ -458,7 +458,7 @@ export interface paths {
         put?: never;
         /**
          * An upload slot for one file
-         * @description For a member of the conversation: a file of an accepted type (application/pdf, application/msword, application/vnd.openxmlformats-officedocument.wordprocessingml.document, application/rtf, application/vnd.oasis.opendocument.text, text/plain, image/png, image/jpeg, image/webp, image/gif) whose name ends as the type wants, up to ATTACHMENTS_MAX_BYTES (10 MiB). POST the slot's form to its URL (S3's presigned POST, or the gateway's own folder in the embedded default), then send a message with the id in `attachmentIds`. An upload no message references expires (ATTACHMENTS_PENDING_TTL_MS, 24 h). Budget: RATE_LIMIT_UPLOADS_PER_HOUR.
+         * @description For a member of the conversation: a file of an accepted type (application/pdf, application/msword, application/vnd.openxmlformats-officedocument.wordprocessingml.document, application/rtf, application/vnd.oasis.opendocument.text, text/plain, image/png, image/jpeg, image/webp, image/gif) whose name ends as the type wants, up to ATTACHMENTS_MAX_BYTES (10 MiB). POST the slot's form to its URL (S3's presigned POST, or the gateway's own folder in the embedded default), then send a message with the id in `attachmentIds`. An upload no message references expires (ATTACHMENTS_PENDING_TTL_MS, 24 h). Budget: RATE_LIMIT_UPLOADS_PER_HOUR; at most ATTACHMENTS_PENDING_MAX_FILES (10) uploads and ATTACHMENTS_PENDING_MAX_BYTES (50 MiB) not yet sent per person (429 UPLOAD_QUOTA_EXCEEDED). Names with control, format or bidi characters are refused. Deleting the message (or erasing its sender) deletes the file.
          */
         post: operations["requestUpload"];
         delete?: never;
@@ -802,10 +802,10 @@ export interface components {
             retryAfterMs?: number;
         };
         /**
-         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
+         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent (files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
          * @enum {string}
          */
-        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "EDIT_WINDOW_PASSED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
+        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "EDIT_WINDOW_PASSED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
         ErrorIssue: {
             /** @description The invalid field, dot-separated; `(root)` for all. */
             path: string;
@@ -911,8 +911,11 @@ export interface components {
         /** @description A report as moderators see it. */
         ReportDto: {
             id: string;
-            /** @enum {string} */
-            status: "open" | "resolved";
+            /**
+             * @description open → dismissed | actioned; dismissed → actioned; actioned (the message deleted) is final.
+             * @enum {string}
+             */
+            status: "open" | "dismissed" | "actioned";
             /** @enum {string} */
             reason: "spam" | "harassment" | "scam" | "inappropriate" | "other";
             note?: string;
@@ -935,7 +938,10 @@ export interface components {
              * @description ISO 8601, UTC (`Date.toISOString()`).
              */
             createdAt: string;
-            /** @enum {string} */
+            /**
+             * @description The latest step’s.
+             * @enum {string}
+             */
             resolution?: "dismissed" | "message_deleted";
             resolvedBy?: string;
             /**
@@ -943,6 +949,21 @@ export interface components {
              * @description ISO 8601, UTC (`Date.toISOString()`).
              */
             resolvedAt?: string;
+            /** @description Every step the report took, oldest first: who, when, what. */
+            history: {
+                /** @enum {string} */
+                from: "open" | "dismissed" | "actioned";
+                /** @enum {string} */
+                to: "open" | "dismissed" | "actioned";
+                /** @enum {string} */
+                resolution: "dismissed" | "message_deleted";
+                by: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601, UTC (`Date.toISOString()`).
+                 */
+                at: string;
+            }[];
         };
         ServiceConversationResult: {
             conversation: components["schemas"]["ConversationDto"];
@@ -1142,7 +1163,7 @@ export interface components {
                 };
             };
         };
-        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). Codes: RATE_LIMITED. */
+        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): the person holds as many uploads not yet sent as they may. Codes: RATE_LIMITED, UPLOAD_QUOTA_EXCEEDED. */
         TooManyRequests: {
             headers: {
                 /** @description Seconds to wait before retrying. */
@@ -1153,7 +1174,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error: {
                         /** @enum {string} */
-                        code: "RATE_LIMITED";
+                        code: "RATE_LIMITED" | "UPLOAD_QUOTA_EXCEEDED";
                     };
                 };
             };
@@ -1648,7 +1669,7 @@ export interface operations {
     listReports: {
         parameters: {
             query?: {
-                status?: "open" | "resolved";
+                status?: "open" | "dismissed" | "actioned";
                 cursor?: string;
                 limit?: number;
             };
@@ -1707,6 +1728,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

@@ -140,6 +140,28 @@ describe.each(['s3', 'local'] as const)('attachments across two instances (%s)',
     expect((await fetch(download.body.url)).status).toBe(403);
   });
 
+  it('Alice deletes the message on A: the link Bob already holds answers 404, and B gives no new one', async () => {
+    const { body } = await slot(tokens.alice);
+    expect(await upload(body, cv)).toBe(204);
+    const sent = await aliceA.emitWithAck('message:send', {
+      conversationId: conversation.id,
+      clientMessageId: `regret-${mode}`,
+      body: 'wrong file, sorry',
+      attachmentIds: [body.id],
+    });
+    if (!sent.ok) throw new Error(sent.error.code);
+    const held = await link(B(), tokens.bob, body.id);
+    expect((await fetch(held.body.url)).status).toBe(200);
+    const deleted = await aliceA.emitWithAck('message:delete', {
+      conversationId: conversation.id,
+      messageId: sent.data.message.id,
+    });
+    expect(deleted.ok).toBe(true);
+    expect((await fetch(held.body.url)).status).toBe(404);
+    const again = await link(B(), tokens.bob, body.id);
+    expect([again.status, again.body.error?.code]).toEqual([404, 'NOT_FOUND']);
+  });
+
   it('Mallory, not a member, gets neither a slot nor a link, whether the file exists or not', async () => {
     const { body: mine } = await slot(tokens.alice);
     expect(await slot(tokens.mallory)).toMatchObject({

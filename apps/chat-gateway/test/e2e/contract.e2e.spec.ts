@@ -350,7 +350,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       token: judy,
       json: { resolution: 'dismissed' },
     });
-    expect([resolved.status, resolved.body.status]).toEqual([200, 'resolved']);
+    expect([resolved.status, resolved.body.status]).toEqual([200, 'dismissed']);
     const removed = await call<MessageDto>(
       'DELETE',
       `/admin/conversations/${direct.id}/messages/${messageId}`,

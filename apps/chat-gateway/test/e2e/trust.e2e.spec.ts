@@ -540,7 +540,7 @@ describe('trust and safety across two instances', () => {
         },
       );
       expect(resolved.body).toMatchObject({
-        status: 'resolved',
+        status: 'actioned',
         resolution: 'message_deleted',
         resolvedBy: 'judy',
       });

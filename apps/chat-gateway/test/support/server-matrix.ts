@@ -13,6 +13,7 @@ export const FERRETDB_GAPS: Readonly<Record<string, string>> = {
   'gives concurrent appends distinct, gap-free positions and keeps the newest as the preview': `${ATOMIC_UPDATES}: concurrent sends take the same seq from $inc`,
   'moves read positions forward only, for members only, also concurrently': `${ATOMIC_UPDATES}: two concurrent $max of read positions, the lower one lands last`,
   'a request: the recipient sees it apart, the opener sends up to the allowance, nothing more is stored': `${ATOMIC_UPDATES}: the reply's preview update rewrites the conversation over its acceptance of the request`,
+  'moves a report open → dismissed → actioned with every step kept, and nothing out of actioned; racing moves each apply to the state the other left': `${ATOMIC_UPDATES}: a dismissal and an action racing on one report both apply, and the action's write drops the dismissal's history step (the report still ends actioned)`,
 };
 
 /** The listed exceptions of one server kind. */

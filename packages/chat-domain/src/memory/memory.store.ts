@@ -20,7 +20,8 @@ import {
   type NewConversation,
   type NewReport,
   type Report,
-  type ReportResolution,
+  type ReportStatus,
+  type ReportStep,
   type ReportStore,
   type Revision,
   type UnreadSummary,
@@ -423,7 +424,7 @@ export class MemoryReports implements ReportStore {
   readonly reports = new Map<string, Report>();
 
   async create(report: NewReport): Promise<Report> {
-    const stored: Report = { ...clone(report), id: newId(), status: 'open' };
+    const stored: Report = { ...clone(report), id: newId(), status: 'open', history: [] };
     this.reports.set(stored.id, stored);
     return clone(stored);
   }
@@ -450,15 +451,23 @@ export class MemoryReports implements ReportStore {
     };
   }
 
-  async resolve(
-    id: string,
-    by: string,
-    resolution: ReportResolution,
-    at: Date,
-  ): Promise<Report | null> {
+  async aboutMessage(
+    messageId: string,
+    statuses: readonly ReportStatus[],
+    limit: number,
+  ): Promise<Report[]> {
+    return [...this.reports.values()]
+      .filter((r) => r.messageId === messageId && statuses.includes(r.status))
+      .slice(0, limit)
+      .map(clone);
+  }
+
+  async transition(id: string, step: ReportStep): Promise<Report | null> {
     const found = this.reports.get(id);
-    if (!found || found.status !== 'open') return null;
-    Object.assign(found, { status: 'resolved', resolution, resolvedBy: by, resolvedAt: at });
+    if (!found || !step.from.includes(found.status)) return null;
+    const { to, resolution, by, at } = step;
+    found.history.push({ from: found.status, to, resolution, by, at });
+    Object.assign(found, { status: to, resolution, resolvedBy: by, resolvedAt: at });
     return clone(found);
   }
 }

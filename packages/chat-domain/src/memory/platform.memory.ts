@@ -2,6 +2,7 @@ import {
   type Conversation,
   type ConversationChange,
   type ConversationChangeResult,
+  type DeadLetterPolicy,
   type ErasureRecord,
   type ErasureStep,
   type Member,
@@ -23,7 +24,7 @@ import {
 
 /** The outbox of the embedded default: one process, so leases only matter to the contract. */
 export class MemoryOutbox implements OutboxStore {
-  private readonly entries = new Map<string, OutboxEntry & { expireAt?: Date }>();
+  private readonly entries = new Map<string, OutboxEntry>();
 
   async enqueue(entries: NewOutboxEntry[]): Promise<void> {
     for (const entry of entries) {
@@ -69,17 +70,27 @@ export class MemoryOutbox implements OutboxStore {
     entry.lastError = error;
   }
 
-  async deadLetter(id: string, lease: string, error: string): Promise<void> {
+  async deadLetter(
+    id: string,
+    lease: string,
+    error: string,
+    policy: DeadLetterPolicy,
+  ): Promise<void> {
     const entry = this.entries.get(id);
     if (entry?.lease !== lease || entry.state !== 'pending') return;
     entry.state = 'dead';
     entry.lastError = error;
-  }
-
-  async listDead(page: { limit: number; cursor?: string }) {
-    const after = page.cursor ? decodeActivityCursor(page.cursor) : undefined;
+    entry.expireAt = policy.expireAt;
     const dead = [...this.entries.values()]
       .filter((e) => e.state === 'dead')
+      .sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (x.id < y.id ? 1 : -1));
+    for (const old of dead.slice(policy.keep)) this.entries.delete(old.id);
+  }
+
+  async listDead(page: { limit: number; cursor?: string }, now: Date) {
+    const after = page.cursor ? decodeActivityCursor(page.cursor) : undefined;
+    const dead = [...this.entries.values()]
+      .filter((e) => e.state === 'dead' && !(e.expireAt && e.expireAt <= now))
       .sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (x.id < y.id ? 1 : -1))
       .filter((e) => beyondCursor(after, e.createdAt, e.id));
     const entries = dead.slice(0, page.limit).map(clone);
@@ -92,10 +103,22 @@ export class MemoryOutbox implements OutboxStore {
   async replay(id: string, now: Date): Promise<boolean> {
     const entry = this.entries.get(id);
     if (entry?.state !== 'dead') return false;
+    if (entry.expireAt && entry.expireAt <= now) return false;
     Object.assign(entry, { state: 'pending', attempts: 0, dueAt: now });
     delete entry.lastError;
     delete entry.lease;
+    delete entry.expireAt;
     return true;
+  }
+
+  async redact(subject: string, payload: (entry: OutboxEntry) => string): Promise<number> {
+    let count = 0;
+    for (const entry of this.entries.values()) {
+      if (entry.subject !== subject) continue;
+      entry.payload = payload(clone(entry));
+      count++;
+    }
+    return count;
   }
 
   async forgetAuthor(userId: string): Promise<number> {
@@ -186,8 +209,8 @@ export class MemoryPlatform implements PlatformStore {
     for (const contactId of this.state.contacts.get(userId)?.keys() ?? [])
       this.state.contacts.get(contactId)?.delete(userId);
     this.state.contacts.delete(userId);
+    // Their own blocks go with them; blocks other people placed on them stay (theirs to keep).
     this.state.blocks.delete(userId);
-    for (const blocked of this.state.blocks.values()) blocked.delete(userId);
     return { messages: theirs.length, conversations: memberships.length, done: true };
   }
 

@@ -38,6 +38,7 @@ export function describePlatformContract(
         body,
         createdAt: at(10 + unique++),
       });
+    const FAR = new Date(Date.UTC(2100, 0, 1));
     const entry = (id: string, dueMs: number, authors: string[] = []): NewOutboxEntry => ({
       id,
       kind: 'webhook',
@@ -87,15 +88,15 @@ export function describePlatformContract(
       for (const id of ['d1', 'd2', 'd3']) {
         const claimed = await store.outbox.claim(at(5_000), 1_000, `dead-${id}`);
         expect(claimed).toMatchObject({ id, attempts: 2, lastError: 'HTTP 500' });
-        await store.outbox.deadLetter(id, `dead-${id}`, 'timed out');
+        await store.outbox.deadLetter(id, `dead-${id}`, 'timed out', { expireAt: FAR, keep: 100 });
       }
       expect(await store.outbox.claim(at(1_000_000), 1_000, 'x')).toBeNull();
-      const page = await store.outbox.listDead({ limit: 2 });
+      const page = await store.outbox.listDead({ limit: 2 }, at(5_000));
       expect(page.entries.map((e) => [e.id, e.state, e.lastError])).toEqual([
         ['d3', 'dead', 'timed out'],
         ['d2', 'dead', 'timed out'],
       ]);
-      const rest = await store.outbox.listDead({ limit: 2, cursor: page.nextCursor! });
+      const rest = await store.outbox.listDead({ limit: 2, cursor: page.nextCursor! }, at(5_000));
       expect(rest.entries.map((e) => e.id)).toEqual(['d1']);
       expect(rest.nextCursor).toBeUndefined();
 
@@ -107,10 +108,70 @@ export function describePlatformContract(
         attempts: 1,
       });
       await store.outbox.complete('d2');
-      expect((await store.outbox.listDead({ limit: 10 })).entries.map((e) => e.id)).toEqual([
-        'd3',
-        'd1',
+      expect(
+        (await store.outbox.listDead({ limit: 10 }, at(6_000))).entries.map((e) => e.id),
+      ).toEqual(['d3', 'd1']);
+      for (const id of ['d3', 'd1']) await store.outbox.complete(id);
+    });
+
+    it('outbox: dead letters expire and are capped (the newest kept); a deleted message’s entries, dead or waiting, are rewritten without its words', async () => {
+      const die = async (id: string, ms: number, policy: { expireAt: Date; keep: number }) => {
+        await store.outbox.enqueue([entry(id, ms)]);
+        const claimed = await store.outbox.claim(at(ms), 1_000, `L-${id}`);
+        expect(claimed?.id).toBe(id);
+        await store.outbox.deadLetter(id, `L-${id}`, 'HTTP 500', policy);
+      };
+      const ids = (now: Date) =>
+        store.outbox.listDead({ limit: 100 }, now).then((p) => p.entries.map((e) => e.id));
+      // Real times for expiry: a TTL index may remove what is past.
+      const soon = new Date(Date.UTC(2099, 0, 1));
+      await die('x1', 20_000, { expireAt: soon, keep: 100 });
+      await die('x2', 20_001, { expireAt: FAR, keep: 100 });
+      expect(await ids(at(30_000))).toEqual(['x2', 'x1']);
+      expect(await ids(new Date(Date.UTC(2099, 0, 2)))).toEqual(['x2']);
+      expect(await store.outbox.replay('x1', new Date(Date.UTC(2099, 0, 2)))).toBe(false);
+      // The cap: two kept, the oldest goes as each new one dies.
+      await die('x3', 20_002, { expireAt: FAR, keep: 2 });
+      expect(await ids(at(30_000))).toEqual(['x3', 'x2']);
+      await die('x4', 20_003, { expireAt: FAR, keep: 2 });
+      expect(await ids(at(30_000))).toEqual(['x4', 'x3']);
+      // A replayed dead letter no longer expires: it is pending again.
+      expect(await store.outbox.replay('x4', at(30_000))).toBe(true);
+      expect((await store.outbox.claim(at(30_000), 1_000, 'R'))?.id).toBe('x4');
+      await store.outbox.complete('x4');
+      await store.outbox.complete('x3');
+
+      const about = (id: string, subject: string, words: string): NewOutboxEntry => ({
+        ...entry(id, 40_000),
+        payload: JSON.stringify({
+          id,
+          type: 'message.created',
+          data: { message: { body: words } },
+        }),
+        subject,
+      });
+      await store.outbox.enqueue([
+        about('w-created', 'msg:m-secret', 'call 555-0100'),
+        about('w-edit', 'msg:m-secret', 'call 555-0199'),
+        about('w-other', 'msg:m-other', 'keep me'),
       ]);
+      const claimed = await store.outbox.claim(at(40_000), 1_000, 'W');
+      await store.outbox.deadLetter(claimed!.id, 'W', 'HTTP 500', { expireAt: FAR, keep: 100 });
+      const rewritten = await store.outbox.redact('msg:m-secret', (e) =>
+        JSON.stringify({ ...(JSON.parse(e.payload) as object), data: { message: { body: '' } } }),
+      );
+      expect(rewritten).toBe(2);
+      const left: string[] = [];
+      for (const e of (await store.outbox.listDead({ limit: 100 }, at(40_000))).entries)
+        left.push(e.payload);
+      for (let e = await store.outbox.claim(at(50_000), 1_000, 'W2'); e;) {
+        left.push(e.payload);
+        await store.outbox.complete(e.id);
+        e = await store.outbox.claim(at(50_000), 1_000, 'W2');
+      }
+      expect(left.join('\n')).not.toMatch(/555-01/);
+      expect(left.join('\n')).toContain('keep me');
+      for (const id of ['w-created', 'w-edit', 'w-other']) await store.outbox.complete(id);
     });
 
     it("outbox: a settled check keeps its id (it cannot be scheduled again); erasure forgets entries carrying a user's words", async () => {
@@ -237,7 +298,7 @@ export function describePlatformContract(
       ).rejects.toBeInstanceOf(NotMemberError);
     });
 
-    it('erases a user in bounded steps: every message a tombstone at a new version, memberships, report texts and contacts gone', async () => {
+    it('erases a user in bounded steps: every message a tombstone at a new version, memberships, report texts, contacts and own blocks gone, others’ blocks on them kept', async () => {
       const c = await group(['er-r', 'er-x']);
       const mine = [];
       for (let i = 0; i < 3; i++)
@@ -261,6 +322,8 @@ export function describePlatformContract(
         note: 'secret note',
         createdAt: at(51),
       });
+      await store.contacts.block('er-r', 'er-x', at(52));
+      await store.contacts.block('er-x', 'er-other', at(53));
       const before = (await store.conversations.get(c.id))!.version;
 
       const step1 = await store.platform.eraseUserStep('er-x', at(60), 3);
@@ -287,6 +350,14 @@ export function describePlatformContract(
       expect(reports.find((r) => r.messageId === last.id)?.snapshot?.body).toBe('');
       expect((await store.reports.get(filed.id))?.note).toBeUndefined();
       expect(await store.contacts.accepted('er-r', 'er-x')).toBe(false);
+      // The erased person's own blocks go; the block er-r placed on them stays, so nothing
+      // of theirs reaches er-r again (a new token for the same id included).
+      expect((await store.contacts.blockedBy('er-x', { limit: 10 })).users).toEqual([]);
+      expect(await store.contacts.blockedAmong('er-other', ['er-x'])).toEqual([]);
+      expect((await store.contacts.blockedBy('er-r', { limit: 10 })).users).toEqual([
+        { userId: 'er-x', since: at(52) },
+      ]);
+      expect(await store.contacts.blockedAmong('er-x', ['er-r'])).toEqual(['er-r']);
       await store.platform.recordErasure({
         userId: 'er-x',
         requestedBy: 'backend',

@@ -677,22 +677,92 @@ export function describeStoreContract(
       const rest = await store.reports.list({ limit: 3, cursor: page.nextCursor! });
       expect(rest.reports.map((r) => r.reporterId)).toEqual(['reporter0']);
 
-      const resolved = await store.reports.resolve(created[1]!.id, 'mod', 'dismissed', at(300));
+      const dismiss = {
+        from: ['open'],
+        to: 'dismissed',
+        resolution: 'dismissed',
+        by: 'mod',
+      } as const;
+      const resolved = await store.reports.transition(created[1]!.id, { ...dismiss, at: at(300) });
       expect(resolved).toMatchObject({
-        status: 'resolved',
+        status: 'dismissed',
         resolution: 'dismissed',
         resolvedBy: 'mod',
         resolvedAt: at(300),
+        history: [
+          { from: 'open', to: 'dismissed', resolution: 'dismissed', by: 'mod', at: at(300) },
+        ],
       });
-      expect(await store.reports.resolve(created[1]!.id, 'mod', 'dismissed', at(301))).toBeNull();
+      expect(
+        await store.reports.transition(created[1]!.id, { ...dismiss, at: at(301) }),
+      ).toBeNull();
       const open = await store.reports.list({ status: 'open', limit: 10 });
       expect(open.reports.map((r) => r.reporterId)).toEqual([
         'reporter3',
         'reporter2',
         'reporter0',
       ]);
-      const done = await store.reports.list({ status: 'resolved', limit: 10 });
+      const done = await store.reports.list({ status: 'dismissed', limit: 10 });
       expect(done.reports.map((r) => r.id)).toEqual([created[1]!.id]);
+    });
+
+    it('moves a report open → dismissed → actioned with every step kept, and nothing out of actioned; racing moves each apply to the state the other left', async () => {
+      const report = await store.reports.create({
+        reporterId: 'erin',
+        reportedUserId: 'rita',
+        conversationId: 'c-sm',
+        messageId: 'm-sm',
+        reason: 'scam',
+        createdAt: at(400),
+      });
+      const act = {
+        from: ['open', 'dismissed'],
+        to: 'actioned',
+        resolution: 'message_deleted',
+      } as const;
+      const dismiss = { from: ['open'], to: 'dismissed', resolution: 'dismissed' } as const;
+      // Two moderators at once: whichever order the store applies them in, the report ends
+      // actioned (dismissing after acting is refused), never dismissed over a deleted message.
+      const [dismissed, actioned] = await Promise.all([
+        store.reports.transition(report.id, { ...dismiss, by: 'judy', at: at(401) }),
+        store.reports.transition(report.id, { ...act, by: 'max', at: at(402) }),
+      ]);
+      expect(actioned).toMatchObject({
+        status: 'actioned',
+        resolution: 'message_deleted',
+        resolvedBy: 'max',
+      });
+      const final = await store.reports.get(report.id);
+      expect(final?.status).toBe('actioned');
+      expect(final?.history.map((t) => `${t.from}→${t.to} by ${t.by}`)).toEqual(
+        dismissed
+          ? ['open→dismissed by judy', 'dismissed→actioned by max']
+          : ['open→actioned by max'],
+      );
+      for (const step of [dismiss, act])
+        expect(
+          await store.reports.transition(report.id, { ...step, by: 'judy', at: at(403) }),
+        ).toBeNull();
+      expect((await store.reports.get(report.id))?.history).toHaveLength(final!.history.length);
+      const other = await store.reports.create({
+        reporterId: 'sam',
+        reportedUserId: 'rita',
+        conversationId: 'c-sm',
+        messageId: 'm-sm',
+        reason: 'spam',
+        createdAt: at(405),
+      });
+      const unactioned = ['open', 'dismissed'] as const;
+      expect((await store.reports.aboutMessage('m-sm', unactioned, 10)).map((r) => r.id)).toEqual([
+        other.id,
+      ]);
+      expect((await store.reports.aboutMessage('m-sm', ['actioned'], 10)).map((r) => r.id)).toEqual(
+        [report.id],
+      );
+      expect(await store.reports.aboutMessage('m-none', unactioned, 10)).toEqual([]);
+      expect(
+        await store.reports.transition('nope', { ...act, by: 'judy', at: at(404) }),
+      ).toBeNull();
     });
 
     // Racing calls, as two gateway instances make them. A server that runs commands one at a

@@ -1,4 +1,4 @@
-import { type AttachmentStore } from '../attachments.js';
+import { type AttachmentStore, uploadRequestSchema } from '../attachments.js';
 import { type Conversation, type MessageAttachment } from '../entities.js';
 import { ErrorCode, NotFoundError, NotMemberError, UnavailableError } from '../errors.js';
 import { type ChatStore, type MessageDraft } from '../ports.js';
@@ -39,8 +39,10 @@ function setup(options: { append?: (draft: MessageDraft) => Promise<never> } = {
   const claims: { ids: string[]; messageKey: string }[] = [];
   const released: string[] = [];
   const slots: unknown[] = [];
+  const discarded: string[] = [];
   const held = new Map<string, string>(); // upload id -> message key
   const stored = new Map<string, MessageDraft>();
+  const deletedAt: { deletedAt?: Date } = {};
   const store = {
     conversations: { get: (id: string) => Promise.resolve(id === 'c1' ? conversation() : null) },
     messages: {
@@ -55,6 +57,27 @@ function setup(options: { append?: (draft: MessageDraft) => Promise<never> } = {
           message: { ...first, id: 'm1', seq: 1, version: 1, kind: 'user' as const },
           duplicate,
           memberIds: ['alice', 'bob'],
+        });
+      },
+      get: (_c: string, id: string) => {
+        const first = [...stored.values()][0];
+        return Promise.resolve(
+          first && id === 'm1'
+            ? { ...first, id: 'm1', seq: 1, version: 1, kind: 'user' as const, ...deletedAt }
+            : null,
+        );
+      },
+      revise: (_c: string, _id: string, revision: { at: Date }) => {
+        deletedAt.deletedAt = revision.at;
+        const first = [...stored.values()][0]!;
+        return Promise.resolve({
+          ...first,
+          id: 'm1',
+          seq: 1,
+          version: 2,
+          kind: 'user' as const,
+          body: '',
+          deletedAt: revision.at,
         });
       },
     },
@@ -82,6 +105,11 @@ function setup(options: { append?: (draft: MessageDraft) => Promise<never> } = {
       for (const [id, key] of held) if (key === messageKey) held.delete(id);
       return Promise.resolve();
     },
+    discardMessage: (messageKey) => {
+      discarded.push(messageKey);
+      return Promise.resolve(1);
+    },
+    discardUploader: () => Promise.resolve(0),
     downloadLink: (conversationId, id) =>
       Promise.resolve(
         conversationId === 'c1' && id === 'up1'
@@ -96,7 +124,7 @@ function setup(options: { append?: (draft: MessageDraft) => Promise<never> } = {
     clock: { now: () => at },
     attachments: { store: attachments, maxBytes: 5_000 },
   });
-  return { chat, drafts, claims, released, slots, fanned };
+  return { chat, drafts, claims, released, slots, fanned, discarded, stored };
 }
 
 const send = {
@@ -196,6 +224,47 @@ describe('attachments in the use cases', () => {
     await expect(chat.attachmentLink(mallory, 'c1', 'nope')).rejects.toMatchObject({
       code: ErrorCode.NotMember,
     });
+  });
+
+  it('deleting a message discards its files, and a repeated delete discards again (a retry after a failed discard)', async () => {
+    const { chat, discarded } = setup();
+    const sent = await chat.send(alice, send);
+    await expect(chat.send(alice, send)).resolves.toMatchObject({ duplicate: true });
+    const tombstone = await chat.delete(alice, {
+      conversationId: 'c1',
+      messageId: sent.message.id,
+    });
+    expect(tombstone).toMatchObject({ body: '', deletedAt: at.toISOString() });
+    expect(discarded).toEqual(['c1:alice:m-1']);
+    await chat.delete(alice, { conversationId: 'c1', messageId: sent.message.id });
+    expect(discarded).toEqual(['c1:alice:m-1', 'c1:alice:m-1']);
+  });
+
+  it('refuses types off the closed list, prototype keys included, and names with bidi or format characters', async () => {
+    const { chat, slots } = setup();
+    const request = {
+      conversationId: 'c1',
+      fileName: 'cv.pdf',
+      contentType: 'application/pdf',
+      size: 10,
+    };
+    for (const contentType of ['__proto__', 'constructor', 'hasOwnProperty', 'valueOf'])
+      await expect(chat.requestUpload(alice, { ...request, contentType })).rejects.toMatchObject({
+        code: ErrorCode.InvalidPayload,
+        issues: [expect.objectContaining({ path: 'contentType' })],
+      });
+    for (const fileName of [
+      'CV_\u202Efdp.png',
+      'a\u2066b.pdf',
+      'a\u200Eb.pdf',
+      'a\uFEFFb.pdf',
+      'a\u2029b.pdf',
+    ])
+      expect(uploadRequestSchema.safeParse({ ...request, fileName }).success).toBe(false);
+    expect(
+      uploadRequestSchema.safeParse({ ...request, fileName: 'Lebenslauf – Müller.pdf' }).success,
+    ).toBe(true);
+    expect(slots).toEqual([]);
   });
 
   it('message:send takes up to the per-message cap of distinct attachment ids', () => {

@@ -6,7 +6,7 @@ import {
   type UploadRequestInput,
   type UploadSlotDto,
 } from '../attachments.js';
-import { type MessageAttachment, type Principal } from '../entities.js';
+import { type Message, type MessageAttachment, type Principal } from '../entities.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { type ChatDeps, memberConversation } from './context.js';
 
@@ -82,6 +82,13 @@ export async function claimAttachments(
   if (claimed.length !== input.attachmentIds.length)
     throw new NotFoundError('an attachment is not an upload of yours for this conversation');
   return claimed;
+}
+
+/** A deleted message takes its files with it: links refused from now on, objects deleted. */
+export async function discardAttachments(deps: ChatDeps, message: Message): Promise<void> {
+  await deps.attachments?.store.discardMessage(
+    messageKey(message.conversationId, message.senderId, message.clientMessageId),
+  );
 }
 
 /** Gives back what a send claimed, once the message was refused for good. */

@@ -32,6 +32,7 @@ import {
   blockUser,
   blockedUsers,
   listReports,
+  moderateDelete,
   report,
   resolveReport,
   unblockUser,
@@ -65,8 +66,7 @@ export function createChat(deps: ChatDeps) {
       editMessage(deps, p, input, origin),
     delete: (p: Principal, input: DeleteMessageInput, origin?: Origin) =>
       deleteMessage(deps, p, input, origin),
-    moderateDelete: (p: Principal, input: DeleteMessageInput) =>
-      deleteMessage(deps, p, input, {}, true),
+    moderateDelete: (p: Principal, input: DeleteMessageInput) => moderateDelete(deps, p, input),
     sync: (p: Principal, input: SyncInput) => syncChanges(deps, p, input),
     markRead: (p: Principal, id: string, seq: number, origin?: Origin) =>
       markRead(deps, p, id, seq, origin),

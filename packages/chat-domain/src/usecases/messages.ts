@@ -37,7 +37,7 @@ import {
   type SendMessageInput,
   type SyncInput,
 } from '../schemas.js';
-import { claimAttachments, releaseAttachments } from './attachments.js';
+import { claimAttachments, discardAttachments, releaseAttachments } from './attachments.js';
 import {
   type ChatDeps,
   DEFAULT_SETTLE_MS,
@@ -379,10 +379,14 @@ export async function deleteMessage(
   );
   if (!asModerator && message.senderId !== principal.userId)
     throw new ForbiddenError('only your own messages can be deleted');
-  if (message.deletedAt) return toMessageDto(message);
+  if (message.deletedAt) {
+    // A retry after a failed discard finishes it (the tombstone no longer lists the files).
+    await discardAttachments(deps, message);
+    return toMessageDto(message);
+  }
   // A tombstone is news to the other side too: nothing crosses a block but a moderator's.
   if (!asModerator && conversation.blocked) throw new BlockedError();
-  return revise(
+  const dto = await revise(
     deps,
     conversation.id,
     message,
@@ -391,4 +395,7 @@ export async function deleteMessage(
     memberIds(conversation),
     origin,
   );
+  // The files go with the message: links refused from now on, objects deleted.
+  if (message.attachments?.length) await discardAttachments(deps, message);
+  return dto;
 }

@@ -3,6 +3,7 @@ import { toMessageDto } from '../mappers.js';
 import {
   type NewOutboxEntry,
   type OfflineCheck,
+  type OutboxEntry,
   type WebhookEvent,
   type WebhookEventType,
 } from '../platform.js';
@@ -31,6 +32,7 @@ export function webhookEntries(
   endpoints: readonly string[],
   authors: string[],
   now: Date,
+  subject?: string,
 ): NewOutboxEntry[] {
   const payload = JSON.stringify(event);
   return endpoints.map((endpoint, i) => ({
@@ -41,7 +43,17 @@ export function webhookEntries(
     dueAt: now,
     createdAt: now,
     authors,
+    ...(subject && { subject }),
   }));
+}
+
+/** What outbox entries about a message are filed under, so its deletion can reach them. */
+export const messageSubject = (messageId: string) => `msg:${messageId}`;
+
+/** The event with the message as it is now (a tombstone): its id, type and time unchanged. */
+function redactedPayload(entry: OutboxEntry, tombstone: Message): string {
+  const event = JSON.parse(entry.payload) as WebhookEvent;
+  return JSON.stringify({ ...event, data: { ...event.data, message: toMessageDto(tombstone) } });
 }
 
 export function messageCreatedEvent(message: Message, at: Date): WebhookEvent {
@@ -51,6 +63,17 @@ export function messageCreatedEvent(message: Message, at: Date): WebhookEvent {
     { message: toMessageDto(message) },
     at,
   );
+}
+
+/**
+ * An edit or a deletion as the platform mirrors it: the message's new state only (a deleted one
+ * has an empty body), never the words it had. One event per edit (by version), one deletion.
+ */
+export function messageRevisedEvent(message: Message, at: Date): WebhookEvent {
+  const data = { message: toMessageDto(message) };
+  return message.deletedAt
+    ? webhookEvent(`msg_del_${message.id}`, 'message.deleted', data, at)
+    : webhookEvent(`msg_upd_${message.id}_${message.version}`, 'message.updated', data, at);
 }
 
 export function conversationSummary(c: Conversation): Record<string, unknown> {
@@ -144,6 +167,7 @@ export function recordingPlatformEvents(
             endpoints,
             [result.message.senderId],
             now,
+            messageSubject(result.message.id),
           )
         : []),
       ...(offline ? offlineChecks(result.message, result.memberIds, offline, now) : []),
@@ -151,6 +175,28 @@ export function recordingPlatformEvents(
     return result;
   };
   if (!webhooks) return { ...bind(store), messages };
+  messages.revise = async (conversationId, messageId, revision, expect) => {
+    const revised = await store.messages.revise(conversationId, messageId, revision, expect);
+    if (revised) {
+      const now = clock.now();
+      const subject = messageSubject(revised.id);
+      // Deleted: no event waiting or dead keeps the words (a replay would send them again).
+      if (revised.deletedAt)
+        await store.outbox.redact(subject, (entry) => redactedPayload(entry, revised));
+      const event = messageRevisedEvent(revised, now);
+      // A tombstone carries no words; an edit carries its new ones (erasure removes them).
+      await enqueue(
+        webhookEntries(
+          event,
+          endpoints,
+          revised.deletedAt ? [] : [revised.senderId],
+          now,
+          revised.deletedAt ? undefined : subject,
+        ),
+      );
+    }
+    return revised;
+  };
   const conversations = Object.create(store.conversations) as ChatStore['conversations'];
   conversations.create = async (input) => {
     const result = await store.conversations.create(input);

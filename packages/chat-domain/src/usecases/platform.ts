@@ -25,6 +25,8 @@ export const PLATFORM_LIMITS = {
   /** Erasure: messages per store step, and steps per call (the caller repeats until complete). */
   erasureStepMessages: 100,
   erasureStepsPerCall: 10,
+  /** Erasure: files discarded per call (before any message). */
+  erasureStepFiles: 100,
   exportConversations: 1_000,
   exportMessages: 10_000,
 } as const;
@@ -48,11 +50,12 @@ function asService(c: Conversation) {
 /**
  * Opens the conversation of an application on behalf of its people: accepted from the start
  * (no request; they become contacts). A direct one is one per pair and job context, as when
- * people open it; a group is one per idempotency key. A request one of them sent before is
+ * people open it; a group is one per idempotency key of the calling service. A request one of them sent before is
  * accepted by this.
  */
 export async function openForUsers(
   deps: ChatDeps,
+  service: ServicePrincipal,
   input: ServiceOpenConversationInput,
 ): Promise<ServiceConversationResult> {
   const createdAt = deps.clock.now();
@@ -70,7 +73,8 @@ export async function openForUsers(
   const key =
     input.kind === 'direct'
       ? directKey(ordered[0]!, ordered[1]!, context)
-      : `svc:${input.idempotencyKey}`;
+      : // Each service's keys are its own: another service's key opens another group.
+        `svc:${service.service}:${input.idempotencyKey}`;
   const opened = await deps.store.conversations.create({
     kind: input.kind,
     ...(input.title !== undefined && { title: input.title }),
@@ -196,6 +200,13 @@ export async function addMembers(deps: ChatDeps, conversationId: string, userIds
  * devices are told so live (the update's memberIds leave them out).
  */
 export async function removeMember(deps: ChatDeps, conversationId: string, userId: string) {
+  const current = await deps.store.conversations.get(conversationId);
+  if (!current) throw new NotFoundError('no such conversation');
+  // A direct conversation is one per pair: without one of them it would be nobody's.
+  if (current.kind !== 'group')
+    throw new ValidationError('a direct conversation keeps its two people', [
+      { path: 'conversationId', message: 'must be a group' },
+    ]);
   const result = await changed(deps, conversationId, {
     at: deps.clock.now(),
     remove: [userId],
@@ -220,6 +231,13 @@ export async function eraseUser(
   let messages = 0;
   let conversations = 0;
   const at = deps.clock.now();
+  // The person's files first: their links are refused at once, whatever else takes longer.
+  const files = await deps.attachments?.store.discardUploader(
+    userId,
+    PLATFORM_LIMITS.erasureStepFiles,
+  );
+  if (files === PLATFORM_LIMITS.erasureStepFiles)
+    return { userId, complete: false, messagesRedacted: 0, conversationsLeft: 0 };
   for (let step = 0; step < PLATFORM_LIMITS.erasureStepsPerCall; step++) {
     const done = await deps.store.platform.eraseUserStep(
       userId,
@@ -278,7 +296,7 @@ export async function deadLetters(
   deps: ChatDeps,
   page: { limit: number; cursor?: string },
 ): Promise<DeadLettersPage> {
-  const result = await deps.store.outbox.listDead(page);
+  const result = await deps.store.outbox.listDead(page, deps.clock.now());
   return {
     entries: result.entries.filter((e) => e.kind === 'webhook').map(toDeadLetter),
     ...(result.nextCursor && { nextCursor: result.nextCursor }),
@@ -330,7 +348,8 @@ export async function offlineNotification(
 /** The server API's use cases bound to their ports: what the service controller calls. */
 export function createPlatform(deps: ChatDeps) {
   return {
-    open: (input: ServiceOpenConversationInput) => openForUsers(deps, input),
+    open: (service: ServicePrincipal, input: ServiceOpenConversationInput) =>
+      openForUsers(deps, service, input),
     postSystemMessage: (id: string, input: SystemMessageInput) =>
       postSystemMessage(deps, id, input),
     change: (id: string, patch: ServiceConversationPatch) => changeConversation(deps, id, patch),

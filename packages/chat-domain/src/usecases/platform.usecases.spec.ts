@@ -8,6 +8,7 @@ import {
   type OfflineCheck,
   type Platform,
   type Principal,
+  type ServicePrincipal,
 } from '../index.js';
 import { FakeClock, RecordingFanOut } from '../testing/doubles.js';
 import { MemoryChatStore } from '../memory/memory.store.js';
@@ -17,6 +18,7 @@ import { MemoryChatStore } from '../memory/memory.store.js';
 
 const rita: Principal = { userId: 'rita', role: 'recruiter' };
 const sam: Principal = { userId: 'sam', role: 'candidate' };
+const backend: ServicePrincipal = { service: 'backend', scopes: ['users:erase'] };
 const HOOK = 'http://127.0.0.1:1/hooks';
 const DELAY_MS = 60_000;
 const WINDOW_MS = 15 * 60_000;
@@ -63,7 +65,7 @@ describe('platform use cases (memory store, fake clock)', () => {
   const isOnline = async (userId: string) => online.has(userId);
 
   const openDirect = (key = 'app-1') =>
-    platform.open({
+    platform.open(backend, {
       idempotencyKey: key,
       kind: 'direct',
       memberIds: ['rita', 'sam'],
@@ -153,7 +155,7 @@ describe('platform use cases (memory store, fake clock)', () => {
   });
 
   it('members: added ones appear live, removed ones are told and receive nothing more; sync shows the conversation itself', async () => {
-    const { conversation } = await platform.open({
+    const { conversation } = await platform.open(backend, {
       idempotencyKey: 'panel-1',
       kind: 'group',
       title: 'Panel',
@@ -348,7 +350,7 @@ describe('platform use cases (memory store, fake clock)', () => {
     expect(exported.conversations.map((c) => c.id)).toEqual([conversation.id]);
 
     const before = (await raw.conversations.get(conversation.id))!.version;
-    const result = await platform.eraseUser({ service: 'backend', scopes: ['users:erase'] }, 'sam');
+    const result = await platform.eraseUser(backend, 'sam');
     expect(result).toEqual({
       userId: 'sam',
       complete: true,

@@ -1,14 +1,15 @@
-import { type Principal } from '../entities.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { type Principal, type ReportResolution, type ReportStatus } from '../entities.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import {
   type BlockedUsersPage,
+  type MessageDto,
   type ReportDto,
   type ReportReceipt,
   type ReportsPage,
 } from '../responses.js';
 import { toConversationUpdate, toReportDto } from '../mappers.js';
-import { memberIds } from '../rules.js';
-import { type ListReportsQuery, type ReportInput } from '../schemas.js';
+import { memberIds, reportSources, reportTarget } from '../rules.js';
+import { type DeleteMessageInput, type ListReportsQuery, type ReportInput } from '../schemas.js';
 import { type ChatDeps, memberConversation } from './context.js';
 import { deleteMessage } from './messages.js';
 
@@ -149,16 +150,25 @@ export async function listReports(
   };
 }
 
-/** Resolves a report; `message_deleted` deletes the reported message for everyone first. */
+/**
+ * Moves a report along open → dismissed | actioned (actioned is final); every step is kept on
+ * it. `message_deleted` deletes the reported message for everyone before the report reads
+ * actioned; a report that reads dismissed never has its message deleted under it. Repeating the
+ * step a report already took answers it as it is.
+ */
 export async function resolveReport(
   deps: ChatDeps,
   principal: Principal,
   reportId: string,
-  resolution: 'dismissed' | 'message_deleted',
+  resolution: ReportResolution,
 ): Promise<ReportDto> {
   assertAdmin(principal);
   const found = await deps.store.reports.get(reportId);
   if (!found) throw new NotFoundError('no such report');
+  const to = reportTarget(resolution);
+  if (found.status === to && found.resolution === resolution) return toReportDto(found);
+  const from = reportSources(to);
+  if (!from.includes(found.status)) throw refusedStep(found.status, to);
   if (resolution === 'message_deleted') {
     if (!found.messageId)
       throw new ValidationError('this report is about a conversation, not a message', [
@@ -172,11 +182,61 @@ export async function resolveReport(
       true,
     );
   }
-  const resolved = await deps.store.reports.resolve(
-    reportId,
-    principal.userId,
+  const moved = await deps.store.reports.transition(reportId, {
+    from,
+    to,
     resolution,
-    deps.clock.now(),
+    by: principal.userId,
+    at: deps.clock.now(),
+  });
+  if (moved) {
+    if (to === 'actioned') await actionReportsAbout(deps, principal, found.messageId!);
+    return toReportDto(moved);
+  }
+  // Another moderator moved it meanwhile.
+  const now = await deps.store.reports.get(reportId);
+  if (now?.status === to && now.resolution === resolution) return toReportDto(now);
+  throw refusedStep(now?.status ?? found.status, to);
+}
+
+/** Caps the reports one deletion moves (each reporter's reports are budgeted). */
+const REPORTS_PER_MESSAGE = 100;
+
+/**
+ * A message deleted by moderation: every report about it that is open or dismissed becomes
+ * actioned too (none reads as untouched over a deleted message), each step audited.
+ */
+async function actionReportsAbout(
+  deps: ChatDeps,
+  principal: Principal,
+  messageId: string,
+): Promise<void> {
+  const from = reportSources('actioned');
+  for (const r of await deps.store.reports.aboutMessage(messageId, from, REPORTS_PER_MESSAGE))
+    await deps.store.reports.transition(r.id, {
+      from,
+      to: 'actioned',
+      resolution: 'message_deleted',
+      by: principal.userId,
+      at: deps.clock.now(),
+    });
+}
+
+/** An admin deletes any message (a tombstone stays); the reports about it read actioned. */
+export async function moderateDelete(
+  deps: ChatDeps,
+  principal: Principal,
+  input: DeleteMessageInput,
+): Promise<MessageDto> {
+  const deleted = await deleteMessage(deps, principal, input, {}, true);
+  await actionReportsAbout(deps, principal, input.messageId);
+  return deleted;
+}
+
+function refusedStep(from: ReportStatus, to: ReportStatus): ConflictError {
+  return new ConflictError(
+    from === 'actioned'
+      ? 'this report was actioned: that is final'
+      : `a report that is ${from} cannot become ${to}`,
   );
-  return toReportDto(resolved ?? found);
 }

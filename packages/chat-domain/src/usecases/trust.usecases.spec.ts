@@ -326,7 +326,11 @@ describe('trust and safety use cases (memory store, fake clock)', () => {
         }),
       ]);
       const resolved = await chat.resolveReport(admin, receipt.id, 'message_deleted');
-      expect(resolved).toMatchObject({ status: 'resolved', resolution: 'message_deleted' });
+      expect(resolved).toMatchObject({
+        status: 'actioned',
+        resolution: 'message_deleted',
+        history: [{ from: 'open', to: 'actioned', resolution: 'message_deleted', by: 'mod' }],
+      });
       const [gone] = (await chat.history(sam, c.id, { limit: 5 })).messages;
       expect(gone).toMatchObject({ id: offending.id, body: '' });
       expect((await chat.listReports(admin, { status: 'open', limit: 10 })).reports).toEqual([]);

@@ -1,6 +1,7 @@
 import {
   newRequestRecord,
   requestOf,
+  reportTarget,
   toPreview,
   type Conversation,
   type RequestRecord,
@@ -115,9 +116,14 @@ export function toReport(doc: ReportDoc): Report {
     ...(doc.note && { note: doc.note }),
     ...(doc.snapshot && { snapshot: { ...doc.snapshot } }),
     createdAt: doc.createdAt,
-    status: doc.status,
+    status:
+      doc.status === 'resolved' ? reportTarget(doc.resolution as ReportResolution) : doc.status,
     ...(doc.resolution && { resolution: doc.resolution as ReportResolution }),
     ...(doc.resolvedBy && { resolvedBy: doc.resolvedBy }),
     ...(doc.resolvedAt && { resolvedAt: doc.resolvedAt }),
+    history: (doc.history ?? []).map((t) => ({
+      ...t,
+      resolution: t.resolution as ReportResolution,
+    })),
   };
 }

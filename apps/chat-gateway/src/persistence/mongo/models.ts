@@ -2,6 +2,7 @@ import type {
   ErasureRecord,
   MessagePreview,
   OutboxEntry,
+  ReportStatus,
   RequestRecord,
 } from '@jobsphere/chat-domain';
 import { Schema, type Connection, type mongo, type Types } from 'mongoose';
@@ -212,10 +213,12 @@ export interface ReportDoc {
   note?: string;
   snapshot?: { senderId: string; body: string; createdAt: Date };
   createdAt: Date;
-  status: 'open' | 'resolved';
+  /** 'resolved': written before reports had a state machine (read as dismissed or actioned). */
+  status: ReportStatus | 'resolved';
   resolution?: string;
   resolvedBy?: string;
   resolvedAt?: Date;
+  history?: { from: ReportStatus; to: ReportStatus; resolution: string; by: string; at: Date }[];
 }
 
 const reportSchema = new Schema<ReportDoc>(
@@ -232,19 +235,25 @@ const reportSchema = new Schema<ReportDoc>(
     resolution: String,
     resolvedBy: String,
     resolvedAt: Date,
+    history: { type: [Schema.Types.Mixed], default: undefined },
   },
   { collection: 'reports', versionKey: false, autoIndex: false },
 );
 // The moderation list: newest first, all or by status.
 reportSchema.index({ createdAt: -1, _id: -1 });
 reportSchema.index({ status: 1, createdAt: -1, _id: -1 });
+// The reports about a message a moderator deleted.
+reportSchema.index({ messageId: 1, createdAt: 1 });
 
 // The server API's collections: the outbox (webhook events and offline checks) and the
 // record of erasures.
 
 export interface OutboxDoc extends Omit<OutboxEntry, 'id'> {
   _id: string;
-  /** A check that notified is kept until then, so its id cannot be scheduled again (TTL). */
+  /**
+   * A check that notified is kept until then, so its id cannot be scheduled again; a dead
+   * letter is forgotten then (TTL).
+   */
   expireAt?: Date;
 }
 
@@ -261,6 +270,7 @@ const outboxSchema = new Schema<OutboxDoc>(
     lastError: String,
     lease: String,
     authors: { type: [String], default: [] },
+    subject: String,
     expireAt: Date,
   },
   { collection: 'outbox', versionKey: false, autoIndex: false },
@@ -270,6 +280,8 @@ outboxSchema.index({ state: 1, dueAt: 1 });
 // Dead letters for admins, newest first.
 outboxSchema.index({ state: 1, createdAt: -1, _id: -1 });
 outboxSchema.index({ authors: 1 });
+// What a deleted message's redaction finds.
+outboxSchema.index({ subject: 1 });
 outboxSchema.index({ expireAt: 1 }, { expireAfterSeconds: 0 });
 
 const erasureSchema = new Schema<ErasureRecord>(

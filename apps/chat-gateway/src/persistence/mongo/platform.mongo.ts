@@ -128,7 +128,8 @@ export class MongoPlatform implements PlatformStore {
         { $unset: { note: 1 } },
       ),
       this.models.contacts.collection.deleteMany({ $or: [{ userId }, { contactId: userId }] }),
-      this.models.blocks.collection.deleteMany({ $or: [{ blocker: userId }, { blocked: userId }] }),
+      // Their own blocks go with them; blocks other people placed on them stay (theirs to keep).
+      this.models.blocks.collection.deleteMany({ blocker: userId }),
     ]);
     return { messages: theirs.length, conversations: memberships.length, done: true };
   }

@@ -3,7 +3,8 @@ import {
   nextCursorOf,
   type NewReport,
   type Report,
-  type ReportResolution,
+  type ReportStatus,
+  type ReportStep,
   type ReportStore,
 } from '@jobsphere/chat-domain';
 import { isValidObjectId, Types } from 'mongoose';
@@ -14,7 +15,7 @@ export class MongoReports implements ReportStore {
   constructor(private readonly model: Models['reports']) {}
 
   async create(report: NewReport): Promise<Report> {
-    const doc: ReportDoc = { _id: new Types.ObjectId(), ...report, status: 'open' };
+    const doc: ReportDoc = { _id: new Types.ObjectId(), ...report, status: 'open', history: [] };
     await this.model.collection.insertOne(doc);
     return toReport(doc);
   }
@@ -51,20 +52,36 @@ export class MongoReports implements ReportStore {
     };
   }
 
-  async resolve(
-    id: string,
-    by: string,
-    resolution: ReportResolution,
-    at: Date,
-  ): Promise<Report | null> {
+  async aboutMessage(
+    messageId: string,
+    statuses: readonly ReportStatus[],
+    limit: number,
+  ): Promise<Report[]> {
+    const docs = await this.model
+      .find({ messageId, status: { $in: [...statuses] } })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<ReportDoc[]>();
+    return docs.map(toReport);
+  }
+
+  async transition(id: string, step: ReportStep): Promise<Report | null> {
     if (!isValidObjectId(id)) return null;
-    const doc = await this.model
-      .findOneAndUpdate(
-        { _id: id, status: 'open' },
-        { $set: { status: 'resolved', resolution, resolvedBy: by, resolvedAt: at } },
-        { returnDocument: 'after' },
-      )
-      .lean<ReportDoc>();
-    return doc ? toReport(doc) : null;
+    const { to, resolution, by, at } = step;
+    // One conditional write per state it may leave, so the history names the one it left.
+    for (const from of step.from) {
+      const doc = await this.model
+        .findOneAndUpdate(
+          { _id: id, status: from },
+          {
+            $set: { status: to, resolution, resolvedBy: by, resolvedAt: at },
+            $push: { history: { from, to, resolution, by, at } },
+          },
+          { returnDocument: 'after' },
+        )
+        .lean<ReportDoc>();
+      if (doc) return toReport(doc);
+    }
+    return null;
   }
 }
