@@ -6,6 +6,7 @@ export {
   type MemberRole,
   type JobContext,
   type Member,
+  type MemberInvitation,
   type MessagePreview,
   type Conversation,
   type Message,
@@ -35,6 +36,7 @@ export {
   BlockedError,
   RequestPendingError,
   RequestDeclinedError,
+  InvitationPendingError,
   EditWindowPassedError,
 } from './errors.js';
 export { SOCKET_PROTOCOL, assertSupportedProtocol } from './protocol.js';
@@ -56,6 +58,8 @@ export {
   TRUST_DEFAULTS,
   isRequestFor,
   sharesActivity,
+  audienceOf,
+  hasJoined,
 } from './rules.js';
 export {
   idSchema,
@@ -76,6 +80,9 @@ export {
   deleteMessageSchema,
   editMessageBodySchema,
   conversationRefSchema,
+  leaveBodySchema,
+  leaveConversationSchema,
+  type LeaveConversationInput,
   userRefSchema,
   REPORT_REASONS,
   reportSchema,
@@ -112,6 +119,7 @@ export {
   reportReceiptSchema,
   reportsPageSchema,
   conversationMemberDtoSchema,
+  invitationDtoSchema,
   conversationDtoSchema,
   conversationListSchema,
   historyPageSchema,
@@ -136,6 +144,7 @@ export {
   type ReportReceipt,
   type ReportsPage,
   type ConversationMemberDto,
+  type InvitationDto,
   type ConversationDto,
   type ConversationList,
   type HistoryPage,
@@ -162,6 +171,7 @@ export type {
   NewConversation,
   ConversationBox,
   Revision,
+  RevisionExpectation,
   NewReport,
   ReportStore,
   ConversationPage,
@@ -195,6 +205,8 @@ export {
 export {
   toPreview,
   toMessageDto,
+  toHiddenMessageDto,
+  toVisibleMessageDto,
   toConversationDto,
   toConversationUpdate,
   toReportDto,
@@ -282,6 +294,9 @@ export {
 export {
   decideSend,
   sendRefusalError,
+  sendSubjectOf,
+  assertAdmitted,
+  type ConversationAction,
   newRequestRecord,
   requestOf,
   repliesToRequest,

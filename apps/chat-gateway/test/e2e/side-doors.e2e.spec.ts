@@ -274,6 +274,24 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
         [409, 'CONFLICT'],
       );
 
+      // The last owner may hand the group over instead, to a member who joined.
+      const other = (await panel(A, 'eve', ['lea', 'cy'])).id;
+      const heirless = await api(A, 'eve', 'POST', `/conversations/${other}/leave`, {
+        handOverTo: 'nobody',
+      });
+      expect(restCode(heirless)).toEqual([400, 'INVALID_PAYLOAD']);
+      expect(
+        restCode(
+          await api(A, 'eve', 'POST', `/conversations/${other}/leave`, { handOverTo: 'lea' }),
+        ),
+      ).toEqual([200, 'OK']);
+      const handed = await api<ConversationDto>(B, 'cy', 'GET', `/conversations/${other}`);
+      expect(handed.body.archived).toBeUndefined();
+      expect(handed.body.members.map((m) => [m.userId, m.role])).toEqual([
+        ['lea', 'owner'],
+        ['cy', 'member'],
+      ]);
+
       // The only owner leaves: the group is archived for the one left in it.
       expect(restCode(await api(A, 'rex', 'POST', `/conversations/${id}/leave`))).toEqual([
         200,
@@ -376,9 +394,15 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
         jobId: 'decline-job',
       });
       const id = opened.body.id;
-      const delivered = sentMessage(await send(eveB, id, 'a job for you'));
-      expect(restCode(await api(A, 'ann', 'POST', `/conversations/${id}/decline`))).toEqual([200, 'OK']);
       const annSees = record(annA);
+      const delivered = sentMessage(await send(eveB, id, 'a job for you'));
+      await waitUntil(
+        'the first message at Ann',
+        () => annSees.some((e) => (e.payload as MessageDto).body === 'a job for you'),
+        5_000,
+      );
+      const mark = annSees.length;
+      expect(restCode(await api(A, 'ann', 'POST', `/conversations/${id}/decline`))).toEqual([200, 'OK']);
       const attempts = {
         edit: codeOf(
           await emit(eveB, 'message:edit', { conversationId: id, messageId: delivered.id, body: 'call me 555' }),
@@ -412,7 +436,10 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
         () => annSees.some((e) => (e.payload as MessageDto).body === 'marker for Ann'),
         5_000,
       );
-      expect(about(annSees, 'eve')).toEqual([]);
+      // Her own decline is all that mentions Eve.
+      expect(about(annSees.slice(mark), 'eve').map((e) => e.name)).toEqual([
+        'conversation:updated',
+      ]);
     });
 
     it('once the allowance is spent, the opener’s edits and typing are refused like her sends', async () => {

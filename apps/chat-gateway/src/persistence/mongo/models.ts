@@ -23,6 +23,11 @@ export interface ReservationDoc {
   m: 1 | 0;
 }
 
+export interface InvitationDoc {
+  from: string;
+  state: 'pending' | 'declined';
+}
+
 export interface PreviewDoc {
   id: string;
   seq: number;
@@ -58,6 +63,11 @@ export interface ConversationDoc {
    * existed, and without `allowance` before it was kept: read as none, and as 0.
    */
   request?: Omit<RequestRecord, 'allowance'> & { allowance?: number };
+  /** Open invitations by member (`readKey(userId)`): who invited them, and whether declined. */
+  invitations?: Record<string, InvitationDoc>;
+  /** Members whose invitation is pending, and those who declined it (for filters and guards). */
+  invited?: string[];
+  declinedInvites?: string[];
   blocked?: boolean;
   /** The most recent reservations, newest last (capped, see ReservationDoc). */
   reservations?: ReservationDoc[];
@@ -133,6 +143,9 @@ const conversationSchema = new Schema<ConversationDoc>(
     lastActivityAt: { type: Date, required: true },
     directKey: { type: String },
     request: { type: Schema.Types.Mixed },
+    invitations: { type: Schema.Types.Mixed },
+    invited: { type: [String], default: undefined },
+    declinedInvites: { type: [String], default: undefined },
     blocked: { type: Boolean },
     reservations: { type: Schema.Types.Mixed },
     archived: { type: Boolean },
@@ -145,6 +158,8 @@ conversationSchema.index({ memberIds: 1, lastActivityAt: -1, _id: -1 });
 conversationSchema.index({ directKey: 1 }, { unique: true, sparse: true });
 // The requests a user received, most recent first.
 conversationSchema.index({ 'request.to': 1, lastActivityAt: -1, _id: -1 });
+// The group invitations a user has not answered, most recent first.
+conversationSchema.index({ invited: 1, lastActivityAt: -1, _id: -1 });
 
 const messageSchema = new Schema<MessageDoc>(
   {
