@@ -83,8 +83,7 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
     sentMessage(await send(socket, conversationId, body));
     await waitUntil(
       `"${body}" on every device`,
-      () =>
-        seen.every((s) => s.some((e) => (e.payload as MessageDto | undefined)?.body === body)),
+      () => seen.every((s) => s.some((e) => (e.payload as MessageDto | undefined)?.body === body)),
       5_000,
     );
   };
@@ -155,21 +154,33 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
         5_000,
       );
       expect(
-        vicSees.filter((e) => ['message:new', 'typing'].includes(e.name) && about([e], 'mal').length),
+        vicSees.filter(
+          (e) => ['message:new', 'typing'].includes(e.name) && about([e], 'mal').length,
+        ),
       ).toEqual([]);
 
       // Vic's inbox does not show it; her invitations do, without the messages.
       const inbox = await api<ConversationList>(B, 'vic', 'GET', '/conversations');
       expect(inbox.body.conversations.map((c) => c.id)).not.toContain(id);
-      const invitations = await api<ConversationList>(B, 'vic', 'GET', '/conversations?box=requests');
+      const invitations = await api<ConversationList>(
+        B,
+        'vic',
+        'GET',
+        '/conversations?box=requests',
+      );
       const listed = invitations.body.conversations.find((c) => c.id === id);
-      expect(listed).toMatchObject({ invitation: { from: 'mal', state: 'pending' }, unreadCount: 0 });
+      expect(listed).toMatchObject({
+        invitation: { from: 'mal', state: 'pending' },
+        unreadCount: 0,
+      });
       expect(listed?.lastMessage).toBeUndefined();
       expect(restCode(await api(B, 'vic', 'GET', `/conversations/${id}/messages`))).toEqual([
         403,
         'INVITATION_PENDING',
       ]);
-      const synced = await emit(vicB, 'sync', { conversations: [{ conversationId: id, afterVersion: 0 }] });
+      const synced = await emit(vicB, 'sync', {
+        conversations: [{ conversationId: id, afterVersion: 0 }],
+      });
       expect((synced as { data: SyncResult }).data.conversations[0]).toMatchObject({
         messages: [],
         error: { code: 'INVITATION_PENDING' },
@@ -257,7 +268,9 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
       await marker(rexA, id, [leaSees]);
       expect(cySees.slice(mark).filter((e) => e.name === 'message:new')).toEqual([]);
       expect(codeOf(await send(cyB, id, 'still here?'))).toBe('NOT_A_MEMBER');
-      const synced = await emit(cyB, 'sync', { conversations: [{ conversationId: id, afterVersion: 0 }] });
+      const synced = await emit(cyB, 'sync', {
+        conversations: [{ conversationId: id, afterVersion: 0 }],
+      });
       expect((synced as { data: SyncResult }).data.conversations[0]).toMatchObject({
         messages: [],
         error: { code: 'NOT_A_MEMBER' },
@@ -270,9 +283,9 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
         kind: 'direct',
         userId: 'lea',
       });
-      expect(restCode(await api(A, 'rex', 'POST', `/conversations/${direct.body.id}/leave`))).toEqual(
-        [409, 'CONFLICT'],
-      );
+      expect(
+        restCode(await api(A, 'rex', 'POST', `/conversations/${direct.body.id}/leave`)),
+      ).toEqual([409, 'CONFLICT']);
 
       // The last owner may hand the group over instead, to a member who joined.
       const other = (await panel(A, 'eve', ['lea', 'cy'])).id;
@@ -326,12 +339,15 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
         ),
       ).toBe('OK');
       expect(codeOf(await emit(quinB, 'typing:start', { conversationId: id }))).toBe('OK');
-      expect(codeOf(await emit(quinB, 'conversation:read', { conversationId: id, seq: after.seq }))).toBe('OK');
+      expect(
+        codeOf(await emit(quinB, 'conversation:read', { conversationId: id, seq: after.seq })),
+      ).toBe('OK');
       await marker(ottoB, id, piaSees);
       // The block itself shows Quin offline to Pia; nothing else of Quin's may arrive.
       const offline = (e: Seen[number]) =>
         e.name === 'presence' && (e.payload as { online: boolean }).online === false;
-      for (const seen of piaSees) expect(about(seen, 'quin').filter((e) => !offline(e))).toEqual([]);
+      for (const seen of piaSees)
+        expect(about(seen, 'quin').filter((e) => !offline(e))).toEqual([]);
 
       // History and sync: the places are there, the words are not.
       const history = await api<HistoryPage>(A, 'pia', 'GET', `/conversations/${id}/messages`);
@@ -340,7 +356,9 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
         [earlier.seq, '', true],
         [after.seq, '', true],
       ]);
-      const synced = await emit(piaB, 'sync', { conversations: [{ conversationId: id, afterVersion: 0 }] });
+      const synced = await emit(piaB, 'sync', {
+        conversations: [{ conversationId: id, afterVersion: 0 }],
+      });
       const entry = (synced as { data: SyncResult }).data.conversations[0]!;
       expect(JSON.stringify(entry)).not.toContain('answer me');
       expect(JSON.stringify(entry)).not.toContain('know where');
@@ -358,10 +376,9 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
       const salA = await connectClient(A, tokens.sal!);
       const last = sentMessage(await send(salA, id, 'read me'));
       expect(restCode(await api(B, 'rui', 'PUT', '/users/sal/block'))).toEqual([200, 'OK']);
-      expect(restCode(await api(B, 'rui', 'POST', `/conversations/${id}/read`, { seq: last.seq }))).toEqual([
-        200,
-        'OK',
-      ]);
+      expect(
+        restCode(await api(B, 'rui', 'POST', `/conversations/${id}/read`, { seq: last.seq })),
+      ).toEqual([200, 'OK']);
       const one = await api<ConversationDto>(A, 'sal', 'GET', `/conversations/${id}`);
       expect(one.body.members.find((m) => m.userId === 'rui')?.lastReadSeq).toBe(0);
       const list = await api<ConversationList>(A, 'sal', 'GET', '/conversations');
@@ -402,13 +419,22 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
         5_000,
       );
       const mark = annSees.length;
-      expect(restCode(await api(A, 'ann', 'POST', `/conversations/${id}/decline`))).toEqual([200, 'OK']);
+      expect(restCode(await api(A, 'ann', 'POST', `/conversations/${id}/decline`))).toEqual([
+        200,
+        'OK',
+      ]);
       const attempts = {
         edit: codeOf(
-          await emit(eveB, 'message:edit', { conversationId: id, messageId: delivered.id, body: 'call me 555' }),
+          await emit(eveB, 'message:edit', {
+            conversationId: id,
+            messageId: delivered.id,
+            body: 'call me 555',
+          }),
         ),
         editRest: restCode(
-          await api(B, 'eve', 'PATCH', `/conversations/${id}/messages/${delivered.id}`, { body: 'x' }),
+          await api(B, 'eve', 'PATCH', `/conversations/${id}/messages/${delivered.id}`, {
+            body: 'x',
+          }),
         ),
         typing: codeOf(await emit(eveB, 'typing:start', { conversationId: id })),
         send: codeOf(await send(eveB, id, 'one more')),
@@ -451,12 +477,17 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
       });
       const id = opened.body.id;
       const sent: MessageDto[] = [];
-      for (let i = 1; i <= ALLOWANCE; i++) sent.push(sentMessage(await send(rexB, id, `pitch ${i}`)));
+      for (let i = 1; i <= ALLOWANCE; i++)
+        sent.push(sentMessage(await send(rexB, id, `pitch ${i}`)));
       const benSees = record(benA);
       const attempts = {
         send: codeOf(await send(rexB, id, 'pitch 3')),
         edit: codeOf(
-          await emit(rexB, 'message:edit', { conversationId: id, messageId: sent[0]!.id, body: 'pitch 3, in disguise' }),
+          await emit(rexB, 'message:edit', {
+            conversationId: id,
+            messageId: sent[0]!.id,
+            body: 'pitch 3, in disguise',
+          }),
         ),
         typing: codeOf(await emit(rexB, 'typing:start', { conversationId: id })),
       };
@@ -468,16 +499,24 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
       // Ben replies: the request is accepted, and Rex may edit again.
       sentMessage(await send(benA, id, 'ok, tell me more'));
       expect(
-        codeOf(await emit(rexB, 'message:edit', { conversationId: id, messageId: sent[0]!.id, body: 'pitch 1 (fixed)' })),
+        codeOf(
+          await emit(rexB, 'message:edit', {
+            conversationId: id,
+            messageId: sent[0]!.id,
+            body: 'pitch 1 (fixed)',
+          }),
+        ),
       ).toBe('OK');
       await waitUntil(
         'the edit at Ben',
         () => benSees.some((e) => e.name === 'message:updated'),
         5_000,
       );
-      expect(benSees.filter((e) => e.name === 'message:updated').map((e) => (e.payload as MessageDto).body)).toEqual([
-        'pitch 1 (fixed)',
-      ]);
+      expect(
+        benSees
+          .filter((e) => e.name === 'message:updated')
+          .map((e) => (e.payload as MessageDto).body),
+      ).toEqual(['pitch 1 (fixed)']);
       expect(benSees.filter((e) => e.name === 'typing')).toEqual([]);
     });
   });
