@@ -28,6 +28,7 @@ import {
   connectClient,
   startGatewayProcess,
   type GatewayProcess,
+  acceptInvitations,
 } from '../support/gateway.js';
 
 const REST_PER_USER = 30;
@@ -189,6 +190,8 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     });
     expect(created.status).toBe(201);
     group = created.body;
+    // Sam and Cora were invited (not Rita's contacts yet): they accept to take part.
+    await acceptInvitations(gateway.url, group.id, [tokens['sam']!, tokens['cora']!]);
     const direct = { kind: 'direct', userId: 'sam', jobId: 'job-7', applicationId: 'app-1' };
     const first = await call<ConversationDto>('POST', '/conversations', {
       token: rita,

@@ -1,6 +1,13 @@
 import { waitUntil } from '@jobsphere/testing';
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
-import { collect, connectClient, rest, tokenFor, type ChatClient } from '../support/gateway.js';
+import {
+  acceptInvitations,
+  collect,
+  connectClient,
+  rest,
+  tokenFor,
+  type ChatClient,
+} from '../support/gateway.js';
 import {
   median,
   startEnvironment,
@@ -66,6 +73,8 @@ describe.each<Topology>(['standalone', 'cluster'])(
         10_000,
       );
       for (const list of Object.values(created)) expect(list[0]!.id).toBe(group.id);
+      // Bob and Carol were invited (not Alice's contacts yet): they accept to take part.
+      await acceptInvitations(env.gateways[1]!.url, group.id, [tokens.bob!, tokens.carol!]);
     });
 
     it('delivers every message to every other device exactly once and in seq order', async () => {
