@@ -197,17 +197,18 @@ describe.each<Topology>(['standalone', 'cluster'])(
 
     it('syncs a device that missed messages, from either instance', async () => {
       const result = await devices.carolB!.emitWithAck('sync', {
-        conversations: [{ conversationId: group.id, afterVersion: 25 }],
+        conversations: [{ conversationId: group.id, afterVersion: 27 }],
       });
       expect(result.ok).toBe(true);
       if (!result.ok) return;
-      // No edits here: each message's version is its seq.
+      // No edits here: Bob's and Carol's acceptances took versions 1 and 2 (membership changes
+      // sync too), so each message's version is its seq + 2.
       expect(result.data.conversations[0]!.messages.map((m) => [m.seq, m.version])).toEqual([
-        [26, 26],
-        [27, 27],
-        [28, 28],
-        [29, 29],
-        [30, 30],
+        [26, 28],
+        [27, 29],
+        [28, 30],
+        [29, 31],
+        [30, 32],
       ]);
       expect(result.data.conversations[0]!.hasMore).toBe(false);
     });
