@@ -16,12 +16,25 @@ export interface JobContext {
   applicationId?: string;
 }
 
+/**
+ * Being put in a group by someone who is not your contact is an invitation until you accept:
+ * until then nothing of the group reaches you (no message, typing or read position), nothing of
+ * yours reaches it, and no contact is made. Declined, the group leaves your lists; you can still
+ * accept it later, or leave it.
+ */
+export interface MemberInvitation {
+  from: string;
+  state: 'pending' | 'declined';
+}
+
 export interface Member {
   userId: string;
   role: MemberRole;
   joinedAt: Date;
   /** Seq of the newest message this member has read; only moves forward. */
   lastReadSeq: number;
+  /** Set while this member has not accepted being added (see MemberInvitation). */
+  invitation?: MemberInvitation;
 }
 
 /** The newest message of a conversation as its list shows it (body cut to a preview). */
@@ -44,6 +57,8 @@ export interface MessageRequest {
   from: string;
   to: string;
   state: 'pending' | 'declined';
+  /** Messages (and edits) the opener may still send while pending. */
+  remaining?: number;
 }
 
 export interface Conversation extends JobContext {

@@ -11,6 +11,8 @@ export const ErrorCode = {
   RequestPending: 'REQUEST_PENDING',
   /** The recipient declined the request: the opener can send no more. */
   RequestDeclined: 'REQUEST_DECLINED',
+  /** Added to a group by someone who is not a contact: accept the invitation first. */
+  InvitationPending: 'INVITATION_PENDING',
   /** A message can be edited only for a while after it was sent. */
   EditWindowPassed: 'EDIT_WINDOW_PASSED',
   NotFound: 'NOT_FOUND',
@@ -78,6 +80,13 @@ export class RequestDeclinedError extends DomainError {
   readonly code = ErrorCode.RequestDeclined;
   constructor() {
     super('the recipient declined this conversation');
+  }
+}
+
+export class InvitationPendingError extends DomainError {
+  readonly code = ErrorCode.InvitationPending;
+  constructor() {
+    super('you were invited to this group: accept the invitation first');
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type conversationRefSchema,
   type deleteMessageSchema,
   type editMessageSchema,
+  type leaveConversationSchema,
   type markReadSchema,
   type userRefSchema,
   type presenceQuerySchema,
@@ -61,7 +62,7 @@ export interface ClientToServerEvents {
   'message:edit': (payload: In<typeof editMessageSchema>, ack: AckCallback<MessageDto>) => void;
   /** Own messages at any time. */
   'message:delete': (payload: In<typeof deleteMessageSchema>, ack: AckCallback<MessageDto>) => void;
-  /** The recipient of a request accepts or declines it. */
+  /** The recipient of a request, or an invitee to a group, accepts or declines it. */
   'conversation:accept': (
     payload: In<typeof conversationRefSchema>,
     ack: AckCallback<ConversationDto>,
@@ -69,6 +70,11 @@ export interface ClientToServerEvents {
   'conversation:decline': (
     payload: In<typeof conversationRefSchema>,
     ack: AckCallback<ConversationDto>,
+  ) => void;
+  /** Any member leaves a group (the last owner hands it over, or it is archived). */
+  'conversation:leave': (
+    payload: In<typeof leaveConversationSchema>,
+    ack: AckCallback<{ left: true }>,
   ) => void;
   'user:block': (payload: In<typeof userRefSchema>, ack: AckCallback<{ blocked: true }>) => void;
   'user:unblock': (payload: In<typeof userRefSchema>, ack: AckCallback<{ blocked: false }>) => void;
@@ -110,6 +116,7 @@ export const CLIENT_EVENTS = [
   'message:delete',
   'conversation:accept',
   'conversation:decline',
+  'conversation:leave',
   'user:block',
   'user:unblock',
 ] as const satisfies readonly (keyof ClientToServerEvents)[];

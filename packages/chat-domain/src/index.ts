@@ -6,6 +6,7 @@ export {
   type MemberRole,
   type JobContext,
   type Member,
+  type MemberInvitation,
   type MessagePreview,
   type Conversation,
   type Message,
@@ -38,6 +39,7 @@ export {
   BlockedError,
   RequestPendingError,
   RequestDeclinedError,
+  InvitationPendingError,
   EditWindowPassedError,
 } from './errors.js';
 export { SOCKET_PROTOCOL, assertSupportedProtocol } from './protocol.js';
@@ -62,6 +64,8 @@ export {
   REPORT_TRANSITIONS,
   reportSources,
   reportTarget,
+  audienceOf,
+  hasJoined,
 } from './rules.js';
 export {
   idSchema,
@@ -82,6 +86,9 @@ export {
   deleteMessageSchema,
   editMessageBodySchema,
   conversationRefSchema,
+  leaveBodySchema,
+  leaveConversationSchema,
+  type LeaveConversationInput,
   userRefSchema,
   REPORT_REASONS,
   reportSchema,
@@ -118,6 +125,7 @@ export {
   reportReceiptSchema,
   reportsPageSchema,
   conversationMemberDtoSchema,
+  invitationDtoSchema,
   conversationDtoSchema,
   conversationListSchema,
   historyPageSchema,
@@ -142,6 +150,7 @@ export {
   type ReportReceipt,
   type ReportsPage,
   type ConversationMemberDto,
+  type InvitationDto,
   type ConversationDto,
   type ConversationList,
   type HistoryPage,
@@ -168,6 +177,7 @@ export type {
   NewConversation,
   ConversationBox,
   Revision,
+  RevisionExpectation,
   NewReport,
   ReportStep,
   ReportStore,
@@ -202,6 +212,8 @@ export {
 export {
   toPreview,
   toMessageDto,
+  toHiddenMessageDto,
+  toVisibleMessageDto,
   toConversationDto,
   toConversationUpdate,
   toReportDto,
@@ -290,6 +302,9 @@ export {
 export {
   decideSend,
   sendRefusalError,
+  sendSubjectOf,
+  assertAdmitted,
+  type ConversationAction,
   newRequestRecord,
   requestOf,
   repliesToRequest,

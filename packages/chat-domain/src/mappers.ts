@@ -6,6 +6,11 @@ import {
   type ReportDto,
 } from './responses.js';
 import {
+  type ConversationMemberDto,
+  type InvitationDto,
+  type MessageRequestDto,
+} from './responses.js';
+import {
   cutText,
   lastMessageSeq,
   LIMITS,
@@ -43,8 +48,40 @@ export function toMessageDto(m: Message): MessageDto {
   };
 }
 
+/**
+ * A message sent by someone behind a block with the viewer, in a group: the viewer sees that
+ * something is there (its place, its sender), never what.
+ */
+export function toHiddenMessageDto(m: Message): MessageDto {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    seq: m.seq,
+    version: m.version,
+    senderId: m.senderId,
+    clientMessageId: m.clientMessageId,
+    kind: m.kind,
+    body: '',
+    createdAt: m.createdAt.toISOString(),
+    hidden: true,
+  };
+}
+
+/** The message as `apart` (the people behind a block with the viewer) lets the viewer see it. */
+export function toVisibleMessageDto(m: Message, apart: ReadonlySet<string>): MessageDto {
+  return apart.has(m.senderId) ? toHiddenMessageDto(m) : toMessageDto(m);
+}
+
+function toRequestDto(r: NonNullable<Conversation['request']>): MessageRequestDto {
+  return { from: r.from, to: r.to, state: r.state };
+}
+
 export function toConversationUpdate(c: Conversation): ConversationUpdate {
-  return { conversationId: c.id, blocked: c.blocked, request: c.request ? { ...c.request } : null };
+  return {
+    conversationId: c.id,
+    blocked: c.blocked,
+    request: c.request ? toRequestDto(c.request) : null,
+  };
 }
 
 export function toReportDto(r: Report): ReportDto {
@@ -70,42 +107,65 @@ export function toReportDto(r: Report): ReportDto {
 
 /**
  * The conversation as `viewerId` sees it: the read positions it may see (not a request's
- * recipient's to its opener, nothing across a block), and the viewer's unread count.
+ * recipient's to its opener, nothing across a block, including `apart`: the people behind a
+ * block with the viewer in a group, nothing to or from an open invitation), and the viewer's
+ * unread count. An invitee sees the group, its members and who invited them, nothing of its
+ * messages.
  */
-export function toConversationDto(c: Conversation, viewerId: string): ConversationDto {
-  const lastSeq = lastMessageSeq(c);
+export function toConversationDto(
+  c: Conversation,
+  viewerId: string,
+  apart: ReadonlySet<string> = new Set(),
+): ConversationDto {
+  const own = c.members.find((m) => m.userId === viewerId)?.invitation;
+  const lastSeq = own ? 0 : lastMessageSeq(c);
   const lastReadSeq = Math.min(readPosition(c, viewerId), lastSeq);
+  const preview = own ? undefined : c.lastMessage;
+  const hidden = preview !== undefined && apart.has(preview.senderId);
   return {
     id: c.id,
     kind: c.kind,
     ...(c.title !== undefined && { title: c.title }),
     ...(c.jobId !== undefined && { jobId: c.jobId }),
     ...(c.applicationId !== undefined && { applicationId: c.applicationId }),
-    members: c.members.map((m) => ({
+    members: c.members.map((m): ConversationMemberDto => ({
       userId: m.userId,
       role: m.role,
       joinedAt: m.joinedAt.toISOString(),
-      lastReadSeq: sharesActivity(c, m.userId, viewerId) ? Math.min(m.lastReadSeq, lastSeq) : 0,
+      lastReadSeq: sharesActivity(c, m.userId, viewerId, apart)
+        ? Math.min(m.lastReadSeq, lastSeq)
+        : 0,
+      ...(m.invitation && { invitation: invitationAs(m.invitation, m.userId === viewerId) }),
     })),
     createdBy: c.createdBy,
     createdAt: c.createdAt.toISOString(),
-    lastActivityAt: c.lastActivityAt.toISOString(),
-    ...(c.lastMessage && {
+    lastActivityAt: (own ? c.createdAt : c.lastActivityAt).toISOString(),
+    ...(preview && {
       lastMessage: {
-        id: c.lastMessage.id,
-        seq: c.lastMessage.seq,
-        senderId: c.lastMessage.senderId,
-        body: c.lastMessage.body,
-        createdAt: c.lastMessage.createdAt.toISOString(),
-        ...(c.lastMessage.deleted && { deleted: true }),
+        id: preview.id,
+        seq: preview.seq,
+        senderId: preview.senderId,
+        body: hidden ? '' : preview.body,
+        createdAt: preview.createdAt.toISOString(),
+        ...(preview.deleted && !hidden && { deleted: true }),
+        ...(hidden && { hidden: true as const }),
       },
     }),
-    ...(c.request && { request: { ...c.request } }),
+    ...(c.request && { request: toRequestDto(c.request) }),
+    ...(own && { invitation: invitationAs(own, true) }),
     blocked: c.blocked,
     lastSeq,
-    version: c.version,
+    version: own ? 0 : c.version,
     lastReadSeq,
     unreadCount: unreadCount(lastSeq, lastReadSeq),
     ...(c.archived && { archived: true }),
   };
+}
+
+/** A decline is the invitee's own business: the others see the invitation as pending. */
+function invitationAs(
+  invitation: NonNullable<Conversation['members'][number]['invitation']>,
+  ownView: boolean,
+): InvitationDto {
+  return { from: invitation.from, state: ownView ? invitation.state : 'pending' };
 }

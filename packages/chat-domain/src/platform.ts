@@ -151,6 +151,13 @@ export interface ConversationChange {
   archived?: boolean;
   add?: Omit<Member, 'lastReadSeq'>[];
   remove?: string[];
+  /** This member becomes an owner (the last owner leaving hands the group over). */
+  owner?: string;
+  /**
+   * A member answers their open invitation: accepted, it is gone and they are contacts of the
+   * joined members; declined, it stays declined. Nothing changes when there is none to answer.
+   */
+  answer?: { userId: string; accept: boolean };
 }
 
 export interface ConversationChangeResult {

@@ -49,8 +49,9 @@ export interface ConversationStore {
   /**
    * Inserts, or returns the existing conversation with the same directKey (`created: false`),
    * also when two creations race. Unless it is a request, its members are accepted contacts of
-   * each other afterwards. A new direct conversation between people one of whom blocked the
-   * other starts blocked.
+   * each other afterwards, except members added with an open invitation (they become contacts
+   * when they accept). A new direct conversation between people one of whom blocked the other
+   * starts blocked.
    */
   create(input: NewConversation): Promise<{ conversation: Conversation; created: boolean }>;
   /** Null for unknown and malformed ids alike. */
@@ -59,8 +60,8 @@ export interface ConversationStore {
   getMany(ids: string[]): Promise<Conversation[]>;
   /**
    * The member's conversations, most recent activity first; the cursor is opaque to callers.
-   * The inbox leaves out requests the member received (pending or declined); `requests` holds
-   * the pending ones only.
+   * The inbox leaves out requests the member received and groups whose invitation the member
+   * has not accepted (pending or declined); `requests` holds the pending ones of both only.
    */
   listForMember(
     userId: string,
@@ -109,9 +110,11 @@ export interface MessageDraft {
 
 export interface AppendResult {
   message: Message;
+  /** The conversation's kind (a group's audience is narrowed by blocks, per sender). */
+  kind: Conversation['kind'];
   /** True when (conversation, sender, clientMessageId) was stored before: nothing changed. */
   duplicate: boolean;
-  /** Member ids at the time of the append: who the message goes to. */
+  /** Member ids at the time of the append, less open invitations: who the message goes to. */
   memberIds: string[];
   /** This send was the recipient's reply to a request: the conversation is accepted now. */
   acceptedRequest?: boolean;
@@ -121,6 +124,15 @@ export interface AppendResult {
 export type Revision =
   { kind: 'edit'; body: string; at: Date } | { kind: 'delete'; by: string; at: Date };
 
+export interface RevisionExpectation {
+  senderId?: string;
+  sentSince?: Date;
+  /** Who revises (not a moderator): the conversation's rule for that person is applied. */
+  actor?: string;
+  /** The allowance a refusal names (REQUEST_PENDING). */
+  allowance?: number;
+}
+
 export interface ChangePage {
   /** Messages whose version is above the one asked for, ascending by version, current state. */
   messages: Message[];
@@ -129,8 +141,10 @@ export interface ChangePage {
 
 /**
  * The messages of conversations. `append` owns the whole rule of a send, so every store
- * proves it in the shared contract suite:
- * - the sender must be a member, else `NotMemberError` and nothing changes;
+ * proves it in the shared contract suite; the rule is `decideSend(conversation, { senderId,
+ * kind })`, executed atomically with the append:
+ * - the sender must be a member, else `NotMemberError` and nothing changes; a member whose
+ *   invitation is open cannot send (`InvitationPendingError`);
  * - nobody may send in a blocked conversation, the opener of a request only up to its
  *   allowance and not once it was declined (`ForbiddenError`, nothing changes); the request's
  *   recipient sending accepts it (`acceptedRequest`);
@@ -157,13 +171,16 @@ export interface MessageStore {
    * Edits or deletes a message at a new version of its conversation (so it comes back through
    * `changesSince`), and keeps the conversation's preview in step. Applied only while the
    * message is not deleted and, when given, was sent by `senderId` no earlier than
-   * `sentSince`; null when those no longer hold (a race the caller checked before).
+   * `sentSince`; null when those no longer hold (a race the caller checked before). With
+   * `actor`, `decideSend(conversation, { senderId: actor, kind: 'user', action: revision.kind })` is executed atomically with
+   * taking the version, like a send's (an edit of a pending request's opener takes one of its
+   * allowance): refused, it throws the refusal's error and changes nothing.
    */
   revise(
     conversationId: string,
     messageId: string,
     revision: Revision,
-    expect?: { senderId?: string; sentSince?: Date },
+    expect?: RevisionExpectation,
   ): Promise<Message | null>;
 }
 
@@ -180,6 +197,11 @@ export interface ContactStore {
   accepted(a: string, b: string): Promise<boolean>;
   /** Those of `candidates` with a block between them and `userId`, either way; bounded by `candidates`. */
   blockedAmong(userId: string, candidates: string[]): Promise<string[]>;
+  /**
+   * The pairs of `userIds` one of whom blocked the other (blocker first), at most one per pair;
+   * bounded by `userIds` (a group's members).
+   */
+  blockedPairs(userIds: string[]): Promise<[string, string][]>;
   /** `blocker` blocks `blocked`; false when it already did. */
   block(blocker: string, blocked: string, at: Date): Promise<boolean>;
   /** Lifts `blocker`'s block of `blocked`; false when there was none. */

@@ -71,20 +71,47 @@ export const messageDtoSchema = z
     createdAt: timestamp,
     editedAt: timestamp.optional(),
     deletedAt: timestamp.optional(),
+    hidden: z
+      .literal(true)
+      .optional()
+      .meta({
+        description:
+          'Sent by someone behind a block with the caller (in a group): its place is kept, its ' +
+          'body, attachments and edits are not shown.',
+      }),
   })
   .meta({ id: 'MessageDto', description: 'A stored message, in its current state.' });
 
 export const messagePreviewDtoSchema = messageDtoSchema
   .pick({ id: true, seq: true, senderId: true, body: true, createdAt: true })
-  .extend({ deleted: z.boolean().optional() })
+  .extend({ deleted: z.boolean().optional(), hidden: z.literal(true).optional() })
   .meta({ id: 'MessagePreviewDto', description: 'The newest message, its body cut to a preview.' });
+
+export const invitationDtoSchema = z
+  .object({
+    from: z.string().meta({ description: 'Who added the invitee.' }),
+    state: z.enum(['pending', 'declined']).meta({
+      description: "Only the invitee sees 'declined'; the others see 'pending' until accepted.",
+    }),
+  })
+  .meta({
+    id: 'InvitationDto',
+    description:
+      'Added to a group by someone who was not a contact: nothing of the group reaches the ' +
+      'invitee, and nothing of theirs reaches it, until they accept.',
+  });
 
 export const conversationMemberDtoSchema = z
   .object({
     userId: z.string(),
     role: z.enum(['owner', 'member']),
     joinedAt: timestamp,
-    lastReadSeq: count.meta({ description: 'What this member has read ("seen").' }),
+    lastReadSeq: count.meta({
+      description:
+        'What this member has read ("seen"); 0 when it is not shared with the caller (a request, ' +
+        'an invitation, a block).',
+    }),
+    invitation: invitationDtoSchema.optional(),
   })
   .meta({ id: 'ConversationMemberDto' });
 
@@ -114,6 +141,11 @@ export const conversationDtoSchema = z
     lastMessage: messagePreviewDtoSchema.optional(),
     request: messageRequestDtoSchema.optional().meta({
       description: 'Set while this is a request (pending) or after its recipient declined it.',
+    }),
+    invitation: invitationDtoSchema.optional().meta({
+      description:
+        "The caller's own open invitation to this group: accept or decline it (`/accept`, " +
+        '`/decline`); until then its messages, history and sync answer INVITATION_PENDING.',
     }),
     blocked: z.boolean().meta({ description: 'One of the two people blocked the other.' }),
     lastSeq: count.meta({ description: 'Seq of the newest message (0 when empty).' }),
@@ -295,6 +327,7 @@ export type ReportsPage = z.output<typeof reportsPageSchema>;
 export type MessageDto = z.output<typeof messageDtoSchema>;
 export type MessagePreviewDto = z.output<typeof messagePreviewDtoSchema>;
 export type ConversationMemberDto = z.output<typeof conversationMemberDtoSchema>;
+export type InvitationDto = z.output<typeof invitationDtoSchema>;
 export type ConversationDto = z.output<typeof conversationDtoSchema>;
 export type ConversationList = z.output<typeof conversationListSchema>;
 export type HistoryPage = z.output<typeof historyPageSchema>;

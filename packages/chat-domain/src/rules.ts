@@ -1,6 +1,7 @@
 import {
   type Conversation,
   type JobContext,
+  type Member,
   type Message,
   type Principal,
   type ReportResolution,
@@ -50,18 +51,38 @@ export function isRequestFor(conversation: Conversation, userId: string): boolea
   return conversation.request?.to === userId;
 }
 
+const NOBODY: ReadonlySet<string> = new Set();
+
 /**
  * Whether `viewerId` may see `subjectId`'s activity in this conversation (read position,
- * typing): not across a block, and not from the recipient of a request to its opener.
+ * typing): not across a block (a direct conversation's own, or `apart`: the people behind a
+ * block with the viewer, for groups), not from or to someone whose invitation is open, and not
+ * from the recipient of a request to its opener.
  */
 export function sharesActivity(
   conversation: Conversation,
   subjectId: string,
   viewerId: string,
+  apart: ReadonlySet<string> = NOBODY,
 ): boolean {
   if (subjectId === viewerId) return true;
-  if (conversation.blocked) return false;
+  if (conversation.blocked || apart.has(subjectId)) return false;
+  for (const m of conversation.members)
+    if ((m.userId === subjectId || m.userId === viewerId) && m.invitation) return false;
   return !(conversation.request && conversation.request.to === subjectId);
+}
+
+/** Whether a member has answered being added (no open invitation). */
+export function hasJoined(member: Pick<Member, 'invitation'>): boolean {
+  return member.invitation === undefined;
+}
+
+/**
+ * Who a conversation's messages, edits and activity go to: its members less those whose
+ * invitation is open. (In a group, blocks narrow it further per sender: see the use cases.)
+ */
+export function audienceOf(conversation: Pick<Conversation, 'members'>): string[] {
+  return conversation.members.filter(hasJoined).map((m) => m.userId);
 }
 
 export function isMember(conversation: Conversation, userId: string): boolean {

@@ -168,6 +168,18 @@ export const conversationRefSchema = z.strictObject({ conversationId: idSchema }
 
 export const userRefSchema = z.strictObject({ userId: idSchema });
 
+/** Leaving a group; its last owner may hand it over to a member who joined (else it is archived). */
+export const leaveBodySchema = z
+  .strictObject({
+    handOverTo: idSchema.optional().meta({
+      description:
+        'For the last owner: the member who becomes owner. Without it the group is archived.',
+    }),
+  })
+  .meta({ id: 'LeaveConversation' });
+
+export const leaveConversationSchema = leaveBodySchema.extend({ conversationId: idSchema });
+
 export const REPORT_REASONS = ['spam', 'harassment', 'scam', 'inappropriate', 'other'] as const;
 
 export const reportSchema = z.strictObject({
@@ -209,4 +221,5 @@ export type ListConversationsQuery = z.infer<typeof listConversationsQuerySchema
 export type EditMessageInput = z.infer<typeof editMessageSchema>;
 export type DeleteMessageInput = z.infer<typeof deleteMessageSchema>;
 export type ReportInput = z.infer<typeof reportSchema>;
+export type LeaveConversationInput = z.infer<typeof leaveConversationSchema>;
 export type ListReportsQuery = z.infer<typeof listReportsQuerySchema>;

@@ -1,5 +1,6 @@
 import {
   BlockedError,
+  InvitationPendingError,
   NotMemberError,
   RequestDeclinedError,
   RequestPendingError,
@@ -9,6 +10,7 @@ import {
   newRequestRecord,
   requestOf,
   sendRefusalError,
+  type ConversationAction,
   type SendDecision,
 } from './send-decision.js';
 import {
@@ -38,6 +40,75 @@ describe('the send decision', () => {
       expect(decision.refusal.allowance).toBe(CASE_ALLOWANCE);
   });
 
+  it('holds every path to the same rule: edits, deletions, typing and reading, and an open invitation', () => {
+    const { opener, recipient } = CASE_USERS;
+    const decide = (c: SendCase, senderId: string, action: ConversationAction, invited = false) =>
+      outcome(
+        decideSend(
+          { ...subjectOf(c), ...(invited && { invited: [senderId] }) },
+          { senderId, kind: 'user', action },
+        ),
+      );
+    const state = (request: SendCase['request'], blocked = false): SendCase => ({
+      conversation: 'direct',
+      request,
+      blocked,
+      sender: 'opener',
+      kind: 'user',
+      expect: 'sends',
+    });
+    const actions = ['send', 'edit', 'delete', 'typing', 'read'] as const;
+    const table = (c: SendCase, senderId: string, invited = false) =>
+      Object.fromEntries(actions.map((a) => [a, decide(c, senderId, a, invited)]));
+    // The opener of a pending request: an edit is a delivery, so it spends the allowance too.
+    expect(table(state('pending'), opener)).toEqual({
+      send: 'spends-allowance',
+      edit: 'spends-allowance',
+      delete: 'sends',
+      typing: 'sends',
+      read: 'sends',
+    });
+    // Spent or declined: nothing reaches the recipient any more, but a deletion or reading.
+    expect(table(state('spent'), opener)).toEqual({
+      send: 'request-pending',
+      edit: 'request-pending',
+      delete: 'sends',
+      typing: 'request-pending',
+      read: 'sends',
+    });
+    expect(table(state('declined'), opener)).toEqual({
+      send: 'request-declined',
+      edit: 'request-declined',
+      delete: 'sends',
+      typing: 'request-declined',
+      read: 'sends',
+    });
+    // Only reading crosses a block.
+    expect(table(state('none', true), recipient)).toEqual({
+      send: 'blocked',
+      edit: 'blocked',
+      delete: 'blocked',
+      typing: 'blocked',
+      read: 'sends',
+    });
+    // The recipient's send accepts the request; nothing else it does does.
+    expect(table(state('pending'), recipient)).toEqual({
+      send: 'accepts-request',
+      edit: 'sends',
+      delete: 'sends',
+      typing: 'sends',
+      read: 'sends',
+    });
+    // An invitee does nothing in the group, not even read it, until accepting.
+    const group = { ...state('none'), conversation: 'group' as const };
+    expect(table(group, recipient, true)).toEqual(
+      Object.fromEntries(actions.map((a) => [a, 'invitation-pending'])),
+    );
+    expect(sendRefusalError({ reason: 'invitation-pending' }, 'c1')).toBeInstanceOf(
+      InvitationPendingError,
+    );
+  });
+
   it('names every refusal by its domain error, with the allowance a pending request grants', () => {
     expect(sendRefusalError({ reason: 'not-member' }, 'c1')).toBeInstanceOf(NotMemberError);
     expect(sendRefusalError({ reason: 'blocked' }, 'c1')).toBeInstanceOf(BlockedError);
@@ -52,7 +123,7 @@ describe('the send decision', () => {
   it('stores one request shape: a new request is pending with its allowance; none shows nothing', () => {
     const record = newRequestRecord({ from: 'a', to: 'b' }, 3);
     expect(record).toEqual({ state: 'pending', from: 'a', to: 'b', left: 3, allowance: 3 });
-    expect(requestOf(record)).toEqual({ from: 'a', to: 'b', state: 'pending' });
+    expect(requestOf(record)).toEqual({ from: 'a', to: 'b', state: 'pending', remaining: 3 });
     expect(requestOf({ ...record, state: 'none' })).toBeUndefined();
     expect(newRequestRecord(undefined)).toEqual({ state: 'none', left: 0, allowance: 0 });
   });

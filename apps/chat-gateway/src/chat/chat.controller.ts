@@ -13,10 +13,12 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import {
+  conversationRefSchema,
   createConversationSchema,
   deleteMessageSchema,
   editMessageBodySchema,
   historyQuerySchema,
+  leaveBodySchema,
   listConversationsQuerySchema,
   markReadBodySchema,
   parsePayload,
@@ -104,6 +106,22 @@ export class ChatController {
   async decline(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     await this.budgets.consume('answer', principal.userId);
     return this.chat.answerRequest(principal, id, 'decline');
+  }
+
+  /** Any member leaves a group; the last owner hands it over (`handOverTo`) or it is archived. */
+  @Post(':id/leave')
+  @HttpCode(200)
+  async leave(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ) {
+    const input = parsePayload(leaveBodySchema, body ?? {}, 'body');
+    await this.budgets.consume('answer', principal.userId);
+    return this.chat.leave(principal, {
+      ...input,
+      ...parsePayload(conversationRefSchema, { conversationId: id }, 'path'),
+    });
   }
 
   @Patch(':id/messages/:messageId')

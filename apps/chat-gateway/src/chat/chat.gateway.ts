@@ -12,6 +12,7 @@ import {
   conversationRefSchema,
   deleteMessageSchema,
   editMessageSchema,
+  leaveConversationSchema,
   markReadSchema,
   parsePayload,
   presenceQuerySchema,
@@ -80,6 +81,8 @@ const EVENT_BUDGET: Record<ClientEvent, BudgetScope | undefined> = {
   'message:delete': 'revise',
   'conversation:accept': 'answer',
   'conversation:decline': 'answer',
+  // Leaving is an answer too (rare, and it costs a version of the conversation).
+  'conversation:leave': 'answer',
   'user:block': 'block',
   'user:unblock': 'block',
 };
@@ -166,6 +169,8 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
           parsePayload(conversationRefSchema, payload).conversationId,
           'decline',
         ),
+      'conversation:leave': (socket, payload) =>
+        this.chat.leave(socket.data.principal, parsePayload(leaveConversationSchema, payload)),
       'user:block': (socket, payload) =>
         this.chat.block(socket.data.principal, parsePayload(userRefSchema, payload).userId),
       'user:unblock': (socket, payload) =>

@@ -5,6 +5,7 @@ import {
   editMessageBodySchema,
   historyQuerySchema,
   historyPageSchema,
+  leaveBodySchema,
   listConversationsQuerySchema,
   markReadBodySchema,
   messageDtoSchema,
@@ -24,14 +25,20 @@ const messageRef = conversationId.extend({
 const answerRequest = (answer: 'accept' | 'decline') =>
   operation({
     operationId: `${answer}Request`,
-    summary: answer === 'accept' ? 'Accept a message request' : 'Decline a message request',
+    summary:
+      answer === 'accept'
+        ? 'Accept a message request or a group invitation'
+        : 'Decline a message request or a group invitation',
     description:
       answer === 'accept'
         ? 'The recipient accepts: the conversation joins the inbox, the two are contacts (presence, ' +
-          'typing and read receipts are shared) and the opener may send freely. Replying accepts too.'
-        : 'The recipient declines: the conversation leaves the requests and the opener can send ' +
-          'no more (REQUEST_DECLINED). It can still be accepted later. Both sides get ' +
-          '`conversation:updated`.',
+          'typing and read receipts are shared) and the opener may send freely. Replying accepts too. ' +
+          'An invitee to a group accepts the same way: the group opens with its history and its ' +
+          'members become contacts.'
+        : 'The recipient declines: the conversation leaves the requests and the opener can send, ' +
+          'edit and type no more (REQUEST_DECLINED). It can still be accepted later. Both sides get ' +
+          '`conversation:updated`. An invitee who declines a group keeps receiving nothing of it; ' +
+          'the group is not told.',
     tag: 'conversations',
     path: conversationId,
     answers: { 200: { description: 'The conversation now.', schema: conversationDtoSchema } },
@@ -109,13 +116,35 @@ export const chatPaths: ZodOpenApiPathsObject = {
   },
   '/conversations/{id}/accept': { post: answerRequest('accept') },
   '/conversations/{id}/decline': { post: answerRequest('decline') },
+  '/conversations/{id}/leave': {
+    post: operation({
+      operationId: 'leaveConversation',
+      summary: 'Leave a group',
+      description:
+        'Any member, invitees included. From then on nothing of the group reaches the caller, ' +
+        'live or through `sync` (NOT_A_MEMBER). The last owner hands it over (`handOverTo`, a ' +
+        'member who joined) or, without it, the group is archived. A direct conversation is not ' +
+        'left (409): decline it or block.',
+      tag: 'conversations',
+      path: conversationId,
+      body: leaveBodySchema,
+      answers: {
+        200: {
+          description: 'Left.',
+          schema: z.object({ left: z.literal(true) }).meta({ id: 'LeftConversation' }),
+        },
+      },
+      errors: [...AUTHED, ...JSON_BODY, 404, 409],
+    }),
+  },
   '/conversations/{id}/messages/{messageId}': {
     patch: operation({
       operationId: 'editMessage',
       summary: 'Edit my message',
       description:
         'Own messages only, within TRUST_EDIT_WINDOW_MS of sending (EDIT_WINDOW_PASSED after), ' +
-        'not across a block. Every device of every member gets `message:updated`; a device that ' +
+        'refused wherever a send is (BLOCKED, REQUEST_DECLINED, REQUEST_PENDING: an edit by the ' +
+        'opener of a pending request takes one of its allowance). Every device of every member gets `message:updated`; a device that ' +
         'was offline gets it from `sync`.',
       tag: 'conversations',
       path: messageRef,

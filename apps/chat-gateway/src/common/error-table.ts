@@ -16,6 +16,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.Blocked]: 403,
   [ErrorCode.RequestPending]: 403,
   [ErrorCode.RequestDeclined]: 403,
+  [ErrorCode.InvitationPending]: 403,
   [ErrorCode.EditWindowPassed]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.NotMember]: 404,

@@ -95,8 +95,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Accept a message request
-         * @description The recipient accepts: the conversation joins the inbox, the two are contacts (presence, typing and read receipts are shared) and the opener may send freely. Replying accepts too.
+         * Accept a message request or a group invitation
+         * @description The recipient accepts: the conversation joins the inbox, the two are contacts (presence, typing and read receipts are shared) and the opener may send freely. Replying accepts too. An invitee to a group accepts the same way: the group opens with its history and its members become contacts.
          */
         post: operations["acceptRequest"];
         delete?: never;
@@ -115,10 +115,30 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Decline a message request
-         * @description The recipient declines: the conversation leaves the requests and the opener can send no more (REQUEST_DECLINED). It can still be accepted later. Both sides get `conversation:updated`.
+         * Decline a message request or a group invitation
+         * @description The recipient declines: the conversation leaves the requests and the opener can send, edit and type no more (REQUEST_DECLINED). It can still be accepted later. Both sides get `conversation:updated`. An invitee who declines a group keeps receiving nothing of it; the group is not told.
          */
         post: operations["declineRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{id}/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leave a group
+         * @description Any member, invitees included. From then on nothing of the group reaches the caller, live or through `sync` (NOT_A_MEMBER). The last owner hands it over (`handOverTo`, a member who joined) or, without it, the group is archived. A direct conversation is not left (409): decline it or block.
+         */
+        post: operations["leaveConversation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -144,7 +164,7 @@ export interface paths {
         head?: never;
         /**
          * Edit my message
-         * @description Own messages only, within TRUST_EDIT_WINDOW_MS of sending (EDIT_WINDOW_PASSED after), not across a block. Every device of every member gets `message:updated`; a device that was offline gets it from `sync`.
+         * @description Own messages only, within TRUST_EDIT_WINDOW_MS of sending (EDIT_WINDOW_PASSED after), refused wherever a send is (BLOCKED, REQUEST_DECLINED, REQUEST_PENDING: an edit by the opener of a pending request takes one of its allowance). Every device of every member gets `message:updated`; a device that was offline gets it from `sync`.
          */
         patch: operations["editMessage"];
         trace?: never;
@@ -679,6 +699,10 @@ export interface components {
             /** @description The newest seq read. */
             seq: number;
         };
+        LeaveConversation: {
+            /** @description For the last owner: the member who becomes owner. Without it the group is archived. */
+            handOverTo?: string;
+        };
         ServiceOpenConversation: {
             /** @description Chosen by the caller: repeating a request with it changes nothing. */
             idempotencyKey: string;
@@ -744,6 +768,8 @@ export interface components {
             lastMessage?: components["schemas"]["MessagePreviewDto"];
             /** @description Set while this is a request (pending) or after its recipient declined it. */
             request?: components["schemas"]["MessageRequestDto"];
+            /** @description The caller's own open invitation to this group: accept or decline it (`/accept`, `/decline`); until then its messages, history and sync answer INVITATION_PENDING. */
+            invitation?: components["schemas"]["InvitationDto"];
             /** @description One of the two people blocked the other. */
             blocked: boolean;
             /** @description Seq of the newest message (0 when empty). */
@@ -765,8 +791,19 @@ export interface components {
              * @description ISO 8601, UTC (`Date.toISOString()`).
              */
             joinedAt: string;
-            /** @description What this member has read ("seen"). */
+            /** @description What this member has read ("seen"); 0 when it is not shared with the caller (a request, an invitation, a block). */
             lastReadSeq: number;
+            invitation?: components["schemas"]["InvitationDto"];
+        };
+        /** @description Added to a group by someone who was not a contact: nothing of the group reaches the invitee, and nothing of theirs reaches it, until they accept. */
+        InvitationDto: {
+            /** @description Who added the invitee. */
+            from: string;
+            /**
+             * @description Only the invitee sees 'declined'; the others see 'pending' until accepted.
+             * @enum {string}
+             */
+            state: "pending" | "declined";
         };
         /** @description The newest message, its body cut to a preview. */
         MessagePreviewDto: {
@@ -782,6 +819,8 @@ export interface components {
              */
             createdAt: string;
             deleted?: boolean;
+            /** @constant */
+            hidden?: true;
         };
         /** @description A direct conversation with someone never talked to: the opener waits, the recipient answers. */
         MessageRequestDto: {
@@ -805,7 +844,7 @@ export interface components {
          * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent (files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
          * @enum {string}
          */
-        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "EDIT_WINDOW_PASSED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
+        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
         ErrorIssue: {
             /** @description The invalid field, dot-separated; `(root)` for all. */
             path: string;
@@ -860,6 +899,11 @@ export interface components {
              * @description ISO 8601, UTC (`Date.toISOString()`).
              */
             deletedAt?: string;
+            /**
+             * @description Sent by someone behind a block with the caller (in a group): its place is kept, its body, attachments and edits are not shown.
+             * @constant
+             */
+            hidden?: true;
         };
         /** @description A file the message carries (uploaded first). */
         MessageAttachment: {
@@ -873,6 +917,10 @@ export interface components {
             conversationId: string;
             lastReadSeq: number;
             unreadCount: number;
+        };
+        LeftConversation: {
+            /** @constant */
+            left: true;
         };
         Blocked: {
             /** @constant */
@@ -1121,7 +1169,7 @@ export interface components {
                 };
             };
         };
-        /** @description Not allowed: for the caller's role, or by a trust rule (a block between the two people, a message request waiting for its answer or declined, the edit window passed, a message of someone else). Codes: FORBIDDEN, BLOCKED, REQUEST_PENDING, REQUEST_DECLINED, EDIT_WINDOW_PASSED. */
+        /** @description Not allowed: for the caller's role, or by a trust rule (a block between the two people, a message request waiting for its answer or declined, the edit window passed, a message of someone else). Codes: FORBIDDEN, BLOCKED, REQUEST_PENDING, REQUEST_DECLINED, INVITATION_PENDING, EDIT_WINDOW_PASSED. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1130,7 +1178,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error: {
                         /** @enum {string} */
-                        code: "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "EDIT_WINDOW_PASSED";
+                        code: "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED";
                     };
                 };
             };
@@ -1465,6 +1513,42 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    leaveConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeaveConversation"];
+            };
+        };
+        responses: {
+            /** @description Left. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeftConversation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

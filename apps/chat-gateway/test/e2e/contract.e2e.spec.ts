@@ -28,6 +28,7 @@ import {
   connectClient,
   startGatewayProcess,
   type GatewayProcess,
+  acceptInvitations,
 } from '../support/gateway.js';
 
 const REST_PER_USER = 30;
@@ -115,6 +116,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       ['POST', `/conversations/${id}/read`, { seq: 0 }],
       ['POST', `/conversations/${id}/accept`, undefined],
       ['POST', `/conversations/${id}/decline`, undefined],
+      ['POST', `/conversations/${id}/leave`, {}],
       ['PATCH', `/conversations/${id}/messages/${messageId}`, { body: 'edited' }],
       ['DELETE', `/conversations/${id}/messages/${messageId}`, undefined],
       ['PUT', '/users/someone/block', undefined],
@@ -189,6 +191,8 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     });
     expect(created.status).toBe(201);
     group = created.body;
+    // Sam and Cora were invited (not Rita's contacts yet): they accept to take part.
+    await acceptInvitations(gateway.url, group.id, [tokens['sam']!, tokens['cora']!]);
     const direct = { kind: 'direct', userId: 'sam', jobId: 'job-7', applicationId: 'app-1' };
     const first = await call<ConversationDto>('POST', '/conversations', {
       token: rita,
@@ -314,6 +318,17 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       },
     );
     expect([accepted.status, accepted.body.request]).toEqual([200, undefined]);
+    // Dana is Rita's contact now: a group of theirs needs no invitation, and Dana may leave it.
+    const pair = await call<ConversationDto>('POST', '/conversations', {
+      token: rita,
+      json: { kind: 'group', title: 'Short-lived', memberIds: ['dana'] },
+    });
+    expect(pair.body.members.map((m) => m.invitation)).toEqual([undefined, undefined]);
+    const left = await call<{ left: true }>('POST', `/conversations/${pair.body.id}/leave`, {
+      token: dana,
+      json: {},
+    });
+    expect([left.status, left.body]).toEqual([200, { left: true }]);
     const toEve = await call<ConversationDto>('POST', '/conversations', {
       token: rita,
       json: { kind: 'direct', userId: 'eve' },
@@ -374,6 +389,36 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       ['POST', `/conversations/${direct.id}/accept`, { token: rita }, 409, 'CONFLICT'],
       ['POST', `/conversations/${group.id}/decline`, { token: mallory }, 404, 'NOT_A_MEMBER'],
       ['POST', `/conversations/${direct.id}/decline`, { token: sam }, 409, 'CONFLICT'],
+      [
+        'POST',
+        `/conversations/${group.id}/leave`,
+        { token: mallory, json: {} },
+        404,
+        'NOT_A_MEMBER',
+      ],
+      ['POST', `/conversations/${direct.id}/leave`, { token: sam, json: {} }, 409, 'CONFLICT'],
+      // Only the last owner hands over.
+      [
+        'POST',
+        `/conversations/${group.id}/leave`,
+        { token: sam, json: { handOverTo: 'cora' } },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      [
+        'POST',
+        `/conversations/${group.id}/leave`,
+        { token: sam, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'POST',
+        `/conversations/${group.id}/leave`,
+        { token: sam, raw: { body: 'x', type: 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
       ['PATCH', edit, { token: rita, json: { body: '' } }, 400, 'INVALID_PAYLOAD'],
       ['PATCH', edit, { token: sam, json: { body: 'not mine' } }, 403, 'FORBIDDEN'],
       ['PATCH', edit, { token: mallory, json: { body: 'x' } }, 404, 'NOT_A_MEMBER'],

@@ -13,6 +13,7 @@ import {
   rest,
   startGatewayProcess,
   tokenFor,
+  acceptInvitations,
 } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
@@ -245,6 +246,7 @@ describe('chat experience across two instances', () => {
         memberIds: ['cora'],
       })
     ).body;
+    await acceptInvitations(env.gateways[1]!.url, group.id, [cora]);
     const socket = await connectClient(env.gateways[1]!.url, cora);
     const acks: Ack<null>[] = await Promise.all(
       Array.from(

@@ -1,7 +1,7 @@
 import { runRedisCli, waitUntil, type GatewayProcess } from '@jobsphere/testing';
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
 import { Device } from '../support/device.js';
-import { rest, tokenFor } from '../support/gateway.js';
+import { rest, tokenFor, acceptInvitations } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
 /** What an instance's adapter received from Redis so far (messages). */
@@ -48,6 +48,10 @@ describe('routed fan-out on a Redis cluster with four instances', () => {
         },
       )
     ).body;
+    await acceptInvitations(A.url, conversation.id, [
+      await tokenFor('bob', 'candidate'),
+      await tokenFor('carol', 'candidate'),
+    ]);
     // Each on one instance; dave (on D) shares no conversation with them.
     alice = new Device('alice@A', 'alice', 'recruiter', [A.url]);
     bob = new Device('bob@B', 'bob', 'candidate', [B.url]);

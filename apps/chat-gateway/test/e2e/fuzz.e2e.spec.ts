@@ -147,6 +147,10 @@ describe('fuzzing every event and route', () => {
       ),
       'conversation:accept': target.chain((conversationId) => mutate({ conversationId })),
       'conversation:decline': target.chain((conversationId) => mutate({ conversationId })),
+      // Not its conversations: leaving is refused, whatever the mutation names as heir.
+      'conversation:leave': target.chain((conversationId) =>
+        mutate({ conversationId, handOverTo: 'alice' }),
+      ),
       // Oneself: refused as it stands; a mutation can at most block a stranger, storing no message.
       'user:block': mutate({ userId: 'fuzzer' }),
       'user:unblock': mutate({ userId: 'alice' }),

@@ -1,6 +1,13 @@
 import { waitUntil } from '@jobsphere/testing';
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
-import { collect, connectClient, rest, tokenFor, type ChatClient } from '../support/gateway.js';
+import {
+  acceptInvitations,
+  collect,
+  connectClient,
+  rest,
+  tokenFor,
+  type ChatClient,
+} from '../support/gateway.js';
 import {
   median,
   startEnvironment,
@@ -66,6 +73,8 @@ describe.each<Topology>(['standalone', 'cluster'])(
         10_000,
       );
       for (const list of Object.values(created)) expect(list[0]!.id).toBe(group.id);
+      // Bob and Carol were invited (not Alice's contacts yet): they accept to take part.
+      await acceptInvitations(env.gateways[1]!.url, group.id, [tokens.bob!, tokens.carol!]);
     });
 
     it('delivers every message to every other device exactly once and in seq order', async () => {
@@ -188,17 +197,18 @@ describe.each<Topology>(['standalone', 'cluster'])(
 
     it('syncs a device that missed messages, from either instance', async () => {
       const result = await devices.carolB!.emitWithAck('sync', {
-        conversations: [{ conversationId: group.id, afterVersion: 25 }],
+        conversations: [{ conversationId: group.id, afterVersion: 27 }],
       });
       expect(result.ok).toBe(true);
       if (!result.ok) return;
-      // No edits here: each message's version is its seq.
+      // No edits here: Bob's and Carol's acceptances took versions 1 and 2 (membership changes
+      // sync too), so each message's version is its seq + 2.
       expect(result.data.conversations[0]!.messages.map((m) => [m.seq, m.version])).toEqual([
-        [26, 26],
-        [27, 27],
-        [28, 28],
-        [29, 29],
-        [30, 30],
+        [26, 28],
+        [27, 29],
+        [28, 30],
+        [29, 31],
+        [30, 32],
       ]);
       expect(result.data.conversations[0]!.hasMore).toBe(false);
     });

@@ -1,7 +1,7 @@
 import { waitUntil } from '@jobsphere/testing';
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
 import { Device } from '../support/device.js';
-import { rest, tokenFor } from '../support/gateway.js';
+import { rest, tokenFor, acceptInvitations } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
 // Sustained sending through the SDK while Redis restarts and one instance is SIGKILLed: every
@@ -29,6 +29,11 @@ describe('no loss under faults', () => {
         memberIds: ['sam', 'cora', 'dan'],
       })
     ).body;
+    await acceptInvitations(
+      B!.url,
+      conversation.id,
+      await Promise.all(['sam', 'cora', 'dan'].map((u) => tokenFor(u, 'candidate'))),
+    );
     // Preferred instance first; when it is gone the SDK moves to the other.
     const spec: [string, 'recruiter' | 'candidate', string][] = [
       ['rita', 'recruiter', A!.url],

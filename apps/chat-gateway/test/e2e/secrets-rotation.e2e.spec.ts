@@ -22,6 +22,7 @@ import {
   startGatewayProcess,
   tokenFor,
   type GatewayProcess,
+  acceptInvitations,
 } from '../support/gateway.js';
 
 // The credentials of Redis and MongoDB rotate while two gateway processes serve: they read them
@@ -91,6 +92,7 @@ describe('rotating credentials from Secrets Manager', () => {
         memberIds: ['bob'],
       })
     ).body;
+    await acceptInvitations(B!.url, conversation.id, [bob]);
     const aliceOnA = await connectClient(A!.url, alice);
     const bobOnB = await connectClient(B!.url, bob);
     const received = collect(bobOnB, 'message:new');

@@ -1,7 +1,7 @@
 import { waitUntil } from '@jobsphere/testing';
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
 import { Device } from '../support/device.js';
-import { connectClient, rest, tokenFor } from '../support/gateway.js';
+import { connectClient, rest, tokenFor, acceptInvitations } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
 // A rolling deploy: SIGTERM one instance during traffic.
@@ -29,6 +29,11 @@ describe('graceful shutdown', () => {
         memberIds: ['sam', 'cora'],
       })
     ).body;
+    await acceptInvitations(
+      B!.url,
+      conversation.id,
+      await Promise.all(['sam', 'cora'].map((u) => tokenFor(u, 'candidate'))),
+    );
     for (const [user, role] of [
       ['rita', 'recruiter'],
       ['sam', 'candidate'],

@@ -10,7 +10,13 @@ import {
 } from '@jobsphere/chat-domain';
 import { Device } from '../support/device.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
-import { connectClient, rest, tokenFor, type ChatClient } from '../support/gateway.js';
+import {
+  connectClient,
+  rest,
+  tokenFor,
+  type ChatClient,
+  acceptInvitations,
+} from '../support/gateway.js';
 
 const ALLOWANCE = 2;
 const EDIT_WINDOW_MS = 4_000;
@@ -290,6 +296,7 @@ describe('trust and safety across two instances', () => {
         title: 'Panel',
         memberIds: ['bob', 'mallory'],
       });
+      await acceptInvitations(B, group.body.id, [tokens.bob!, tokens.mallory!]);
       const bobA = await connectClient(A, tokens.bob!);
       const bobB = await connectClient(B, tokens.bob!);
       const malloryB = await connectClient(B, tokens.mallory!);

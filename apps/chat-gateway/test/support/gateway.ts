@@ -138,3 +138,20 @@ export async function openAccepted(
     throw new Error(`accepting failed: HTTP ${accepted.status}`);
   return (await rest<ConversationDto>(url, openerToken, 'GET', `/conversations/${id}`)).body;
 }
+
+/**
+ * Has the invited members of a group accept, as people do: being added by someone who is not a
+ * contact yet is an invitation, and nothing of the group reaches them until they accept. A
+ * member who was a contact already has nothing to answer (409).
+ */
+export async function acceptInvitations(
+  url: string,
+  conversationId: string,
+  memberTokens: string[],
+): Promise<void> {
+  for (const token of memberTokens) {
+    const answer = await rest(url, token, 'POST', `/conversations/${conversationId}/accept`);
+    if (answer.status !== 200 && answer.status !== 409)
+      throw new Error(`accepting the invitation failed: HTTP ${answer.status}`);
+  }
+}

@@ -1,5 +1,7 @@
 import {
+  audienceOf,
   decideSend,
+  hasJoined,
   newRequestRecord,
   NotMemberError,
   requestOf,
@@ -24,6 +26,7 @@ import {
   type ReportStep,
   type ReportStore,
   type Revision,
+  type RevisionExpectation,
   type UnreadSummary,
 } from '../index.js';
 import { beyondCursor, decodeActivityCursor, nextCursorOf } from '../cursor.js';
@@ -77,11 +80,13 @@ export class MemoryState {
     return Boolean(this.blocks.get(a)?.has(b) || this.blocks.get(b)?.has(a));
   }
 
+  /** The members who joined become contacts of each other (an open invitation makes none). */
   befriend(conversation: Pick<Conversation, 'members' | 'createdAt'>): void {
     const at = conversation.createdAt.getTime();
-    for (const a of conversation.members) {
+    const joined = conversation.members.filter(hasJoined);
+    for (const a of joined) {
       const mine = this.contacts.get(a.userId) ?? new Map<string, number>();
-      for (const b of conversation.members) {
+      for (const b of joined) {
         if (a.userId === b.userId) continue;
         const since = Math.max(mine.get(b.userId) ?? 0, at);
         mine.delete(b.userId); // re-inserted last: the map stays ordered by recency
@@ -110,10 +115,14 @@ function pairKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
 
+/** Requests received and groups not joined yet are kept apart from the inbox. */
 function inBox(c: StoredConversation, userId: string, box: ConversationBox): boolean {
   const request = requestOf(c.request);
+  const invitation = c.members.find((m) => m.userId === userId)?.invitation;
   const received = request?.to === userId;
-  return box === 'requests' ? received && request?.state === 'pending' : !received;
+  return box === 'requests'
+    ? (received && request?.state === 'pending') || invitation?.state === 'pending'
+    : !received && !invitation;
 }
 
 class MemoryConversations implements ConversationStore {
@@ -242,17 +251,22 @@ export class MemoryMessages implements MessageStore {
   async append(draft: MessageDraft): Promise<AppendResult> {
     const conversation = this.state.conversations.get(draft.conversationId);
     if (!conversation) throw new NotMemberError(draft.conversationId);
-    const memberIds = conversation.members.map((m) => m.userId);
     const decision = decideSend(
-      { ...conversation, memberIds },
+      {
+        ...conversation,
+        memberIds: conversation.members.map((m) => m.userId),
+        invited: invitedOf(conversation),
+      },
       { senderId: draft.senderId, kind: draft.kind ?? 'user' },
     );
+    const memberIds = audienceOf(conversation);
+    const { kind } = conversation;
     // Someone who is not a member learns nothing, not even that the message exists.
     if (!decision.ok && decision.refusal.reason === 'not-member')
       throw sendRefusalError(decision.refusal, draft.conversationId);
     const key = clientKey(draft.conversationId, draft.senderId, draft.clientMessageId);
     const existing = this.state.byClientKey.get(key);
-    if (existing) return { message: clone(existing), duplicate: true, memberIds };
+    if (existing) return { message: clone(existing), duplicate: true, kind, memberIds };
     if (!decision.ok) throw sendRefusalError(decision.refusal, draft.conversationId);
     const admitted = decision.changes;
     if (admitted.spendsAllowance) conversation.request.left -= 1;
@@ -283,6 +297,7 @@ export class MemoryMessages implements MessageStore {
     return {
       message: clone(message),
       duplicate: false,
+      kind,
       memberIds,
       ...(admitted.acceptsRequest && { acceptedRequest: true }),
     };
@@ -297,7 +312,7 @@ export class MemoryMessages implements MessageStore {
     conversationId: string,
     messageId: string,
     revision: Revision,
-    expect: { senderId?: string; sentSince?: Date } = {},
+    expect: RevisionExpectation = {},
   ): Promise<Message | null> {
     const message = this.state.byId.get(messageId);
     const conversation = this.state.conversations.get(conversationId);
@@ -305,6 +320,19 @@ export class MemoryMessages implements MessageStore {
     if (message.deletedAt) return null;
     if (expect.senderId !== undefined && message.senderId !== expect.senderId) return null;
     if (expect.sentSince && message.createdAt < expect.sentSince) return null;
+    if (expect.actor !== undefined) {
+      // The send decision for the reviser, executed with the change (an edit is a delivery).
+      const decision = decideSend(
+        {
+          ...conversation,
+          memberIds: conversation.members.map((m) => m.userId),
+          invited: invitedOf(conversation),
+        },
+        { senderId: expect.actor, kind: 'user', action: revision.kind },
+      );
+      if (!decision.ok) throw sendRefusalError(decision.refusal, conversationId);
+      if (decision.changes.spendsAllowance) conversation.request.left -= 1;
+    }
     // The message moves to the end of the version order: sync returns it in its new state.
     const changes = this.state.changes.get(conversationId)!;
     changes.splice(
@@ -357,6 +385,11 @@ export class MemoryMessages implements MessageStore {
 }
 
 /** The recipient answered or replied: an ordinary conversation between contacts from now on. */
+/** Members whose invitation is open: the decision's `invited`. */
+function invitedOf(conversation: StoredConversation): string[] {
+  return conversation.members.filter((m) => !hasJoined(m)).map((m) => m.userId);
+}
+
 function acceptRequest(state: MemoryState, conversation: StoredConversation): void {
   conversation.request.state = 'none';
   state.befriend(conversation);
@@ -388,6 +421,17 @@ class MemoryContacts implements ContactStore {
 
   async blockedAmong(userId: string, candidates: string[]): Promise<string[]> {
     return [...new Set(candidates)].filter((id) => this.state.blockedEitherWay(userId, id));
+  }
+
+  async blockedPairs(userIds: string[]): Promise<[string, string][]> {
+    const ids = [...new Set(userIds)];
+    const pairs: [string, string][] = [];
+    for (const [i, a] of ids.entries())
+      for (const b of ids.slice(i + 1)) {
+        if (this.state.blocks.get(a)?.has(b)) pairs.push([a, b]);
+        else if (this.state.blocks.get(b)?.has(a)) pairs.push([b, a]);
+      }
+    return pairs;
   }
 
   async block(blocker: string, blocked: string, at: Date): Promise<boolean> {

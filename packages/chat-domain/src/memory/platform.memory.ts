@@ -155,13 +155,25 @@ export class MemoryPlatform implements PlatformStore {
     const title = change.title !== undefined && change.title !== stored.title;
     const archived =
       change.archived !== undefined && change.archived !== (stored.archived === true);
-    if (added.length === 0 && removed.length === 0 && !title && !archived)
+    const heir = stored.members.find(
+      (m) => m.userId === change.owner && m.role !== 'owner' && !change.remove?.includes(m.userId),
+    );
+    const answering = stored.members.find(
+      (m) =>
+        m.userId === change.answer?.userId &&
+        m.invitation !== undefined &&
+        (change.answer.accept || m.invitation.state !== 'declined'),
+    );
+    if (added.length === 0 && removed.length === 0 && !title && !archived && !heir && !answering)
       return { conversation: strip(stored), added: [], removed: [], changed: false };
     this.apply(stored, { added, removed: removed.map((m) => m.userId), at: change.at });
     if (title) stored.title = change.title;
     if (archived && change.archived) stored.archived = true;
     else if (archived) delete stored.archived;
-    if (added.length > 0) this.state.befriend(stored);
+    if (heir) heir.role = 'owner';
+    if (answering && change.answer?.accept) delete answering.invitation;
+    else if (answering?.invitation) answering.invitation.state = 'declined';
+    if (added.length > 0 || (answering && change.answer?.accept)) this.state.befriend(stored);
     return {
       conversation: strip(stored),
       added: clone(added),

@@ -6,6 +6,7 @@ import {
   type DeleteMessageInput,
   type EditMessageInput,
   type HistoryQuery,
+  type LeaveConversationInput,
   type ListReportsQuery,
   type ReportInput,
   type SendMessageInput,
@@ -16,6 +17,7 @@ import { type ChatDeps, type Origin, memberConversation } from './context.js';
 import {
   answerRequest,
   getConversation,
+  leaveConversation,
   listConversations,
   openConversation,
 } from './conversations.js';
@@ -59,6 +61,7 @@ export function createChat(deps: ChatDeps) {
     memberConversation: (p: Principal, id: string) => memberConversation(deps, p, id),
     answerRequest: (p: Principal, id: string, answer: 'accept' | 'decline') =>
       answerRequest(deps, p, id, answer),
+    leave: (p: Principal, input: LeaveConversationInput) => leaveConversation(deps, p, input),
     history: (p: Principal, id: string, query: HistoryQuery) => history(deps, p, id, query),
     send: (p: Principal, input: SendMessageInput, origin?: Origin) =>
       sendMessage(deps, p, input, origin),

@@ -1,6 +1,5 @@
 import { type Conversation, type Message, type Principal } from '../entities.js';
 import {
-  BlockedError,
   ConflictError,
   DomainError,
   EditWindowPassedError,
@@ -18,13 +17,19 @@ import {
   type SyncEntry,
   type SyncResult,
 } from '../responses.js';
-import { toConversationDto, toConversationUpdate, toMessageDto } from '../mappers.js';
-import { type Revision } from '../ports.js';
+import {
+  toConversationDto,
+  toConversationUpdate,
+  toMessageDto,
+  toVisibleMessageDto,
+} from '../mappers.js';
+import { type Revision, type RevisionExpectation } from '../ports.js';
+import { assertAdmitted, decideSend, sendRefusalError, sendSubjectOf } from '../send-decision.js';
 import {
   LIMITS,
   approximateBytes,
+  audienceOf,
   lastMessageSeq,
-  memberIds,
   nextReadSeq,
   readPosition,
   sharesActivity,
@@ -47,7 +52,7 @@ import {
   memberConversation,
   trustOf,
 } from './context.js';
-import { withoutBlocked } from './presence.js';
+import { apartFrom, apartIn, withoutBlocked } from './presence.js';
 
 /** A page of history, capped in messages and in bytes; edited and deleted ones in their current state. */
 export async function history(
@@ -57,7 +62,7 @@ export async function history(
   query: HistoryQuery,
 ): Promise<HistoryPage> {
   // Both at once: the page is thrown away unless the caller turns out to be a member.
-  const [, messages] = await Promise.all([
+  const [conversation, messages] = await Promise.all([
     memberConversation(deps, principal, conversationId),
     deps.store.messages.page(conversationId, {
       ...(query.before !== undefined && { before: query.before }),
@@ -70,7 +75,13 @@ export async function history(
   const ordered = forwards ? messages : [...messages].reverse();
   const kept = takeWithinBudget(ordered, query.limit, LIMITS.maxAnswerBytes, true);
   const page = forwards ? kept : kept.reverse();
-  return { messages: page.map(toMessageDto), hasMore: messages.length > page.length };
+  // An invitee reads nothing until they accept; nothing of someone apart is shown but its place.
+  assertAdmitted(conversation, principal.userId, 'read', trustOf(deps).requestAllowance);
+  const apart = apartIn(conversation, await apartFrom(deps, principal.userId, [conversation]));
+  return {
+    messages: page.map((m) => toVisibleMessageDto(m, apart)),
+    hasMore: messages.length > page.length,
+  };
 }
 
 /**
@@ -88,7 +99,8 @@ export async function sendMessage(
   const {
     message,
     duplicate,
-    memberIds: audience,
+    kind,
+    memberIds: members,
     acceptedRequest,
   } = await deps.store.messages
     .append({
@@ -107,6 +119,9 @@ export async function sendMessage(
       throw error;
     });
   const dto = toMessageDto(message);
+  // In a group, nobody behind a block with the sender gets it (either way).
+  const audience =
+    kind === 'group' ? await withoutBlocked(deps, { kind }, principal.userId, members) : members;
   // A duplicate was delivered when it was first stored; devices that missed it sync.
   if (!duplicate) deps.fanout.toUsers(audience, 'message:new', dto, except(origin));
   if (acceptedRequest) {
@@ -142,20 +157,32 @@ export async function syncChanges(
     (await deps.store.conversations.getMany([...wanted.keys()])).map((c) => [c.id, c]),
   );
   const settledBefore = deps.clock.now().getTime() - (deps.settleMs ?? DEFAULT_SETTLE_MS);
+  const apart = await apartFrom(deps, principal.userId, [...found.values()]);
   let messagesLeft: number = LIMITS.maxSyncMessagesPerAnswer;
   let bytesLeft: number = LIMITS.maxAnswerBytes;
   const conversations: SyncEntry[] = [];
   // One conversation at a time: the answer is built within its budget, never beyond it.
   for (const [conversationId, afterVersion] of wanted) {
     const conversation = found.get(conversationId);
-    if (!conversation || !conversation.members.some((m) => m.userId === principal.userId)) {
-      const { code, message } = new NotMemberError(conversationId);
+    const allowance = trustOf(deps).requestAllowance;
+    const decision = conversation
+      ? decideSend(sendSubjectOf(conversation, allowance), {
+          senderId: principal.userId,
+          kind: 'user',
+          action: 'read',
+        })
+      : ({ ok: false, refusal: { reason: 'not-member' } } as const);
+    if (!conversation || !decision.ok) {
+      const { code, message } = decision.ok
+        ? new NotMemberError(conversationId)
+        : sendRefusalError(decision.refusal, conversationId);
       conversations.push({
         ...unchanged(conversationId, afterVersion, 0),
         error: { code, message },
       });
       continue;
     }
+    const hidden = apartIn(conversation, apart);
     const lastReadSeq = readPosition(conversation, principal.userId);
     if (conversation.version <= afterVersion) {
       conversations.push(unchanged(conversationId, afterVersion, lastReadSeq));
@@ -186,14 +213,16 @@ export async function syncChanges(
     const metaChanged = (conversation.metaVersion ?? 0) > afterVersion;
     conversations.push({
       conversationId,
-      messages: kept.map(toMessageDto),
+      messages: kept.map((m) => toVisibleMessageDto(m, hidden)),
       version: hasMore
         ? (kept.at(-1)?.version ?? afterVersion)
         : settledVersion(kept, afterVersion, settledBefore, conversation),
       hasMore,
       lastReadSeq,
       // Members, title or archive changed since: the device replaces what it holds.
-      ...(metaChanged && { conversation: toConversationDto(conversation, principal.userId) }),
+      ...(metaChanged && {
+        conversation: toConversationDto(conversation, principal.userId, hidden),
+      }),
     });
   }
   return { conversations };
@@ -259,6 +288,7 @@ export async function markRead(
   origin: Origin = {},
 ): Promise<ReadResult> {
   const conversation = await memberConversation(deps, principal, conversationId);
+  assertAdmitted(conversation, principal.userId, 'read', trustOf(deps).requestAllowance);
   const lastSeq = lastMessageSeq(conversation);
   const current = readPosition(conversation, principal.userId);
   const target = nextReadSeq(current, seq, lastSeq);
@@ -277,7 +307,7 @@ export async function markRead(
       deps,
       conversation,
       principal.userId,
-      memberIds(conversation).filter((id) => sharesActivity(conversation, principal.userId, id)),
+      audienceOf(conversation).filter((id) => sharesActivity(conversation, principal.userId, id)),
     );
     deps.fanout.toUsers(
       audience,
@@ -307,18 +337,28 @@ async function messageToRevise(
   return { conversation, message };
 }
 
+/**
+ * Applies a revision and tells who may see it: the members who joined, less (in a group)
+ * those behind a block with the author, either way. `expect.actor` makes the store execute
+ * the conversation's rule for the reviser atomically with the change.
+ */
 async function revise(
   deps: ChatDeps,
-  conversationId: string,
+  conversation: Conversation,
   message: Message,
   revision: Revision,
-  expect: { senderId?: string; sentSince?: Date },
-  audience: string[],
+  expect: RevisionExpectation,
   origin: Origin,
 ): Promise<MessageDto> {
-  const revised = await deps.store.messages.revise(conversationId, message.id, revision, expect);
+  const revised = await deps.store.messages.revise(conversation.id, message.id, revision, expect);
   if (!revised) throw new ConflictError('the message changed meanwhile; look again');
   const dto = toMessageDto(revised);
+  const audience = await withoutBlocked(
+    deps,
+    conversation,
+    message.senderId,
+    audienceOf(conversation),
+  );
   deps.fanout.toUsers(audience, 'message:updated', dto, except(origin));
   return dto;
 }
@@ -340,19 +380,19 @@ export async function editMessage(
   if (message.senderId !== principal.userId || message.kind !== 'user')
     throw new ForbiddenError('only your own messages can be edited');
   if (message.deletedAt) throw new ConflictError('the message was deleted');
-  if (conversation.blocked) throw new BlockedError();
-  const { editWindowMs } = trustOf(deps);
+  // An edit of a delivered message reaches the others like a send: refused where a send is.
+  const { editWindowMs, requestAllowance } = trustOf(deps);
+  assertAdmitted(conversation, principal.userId, 'edit', requestAllowance);
   const now = deps.clock.now();
   const sentSince = new Date(now.getTime() - editWindowMs);
   if (message.createdAt < sentSince) throw new EditWindowPassedError(editWindowMs);
   if (message.body === input.body) return toMessageDto(message);
   return revise(
     deps,
-    conversation.id,
+    conversation,
     message,
     { kind: 'edit', body: input.body, at: now },
-    { senderId: principal.userId, sentSince },
-    memberIds(conversation),
+    { senderId: principal.userId, sentSince, actor: principal.userId, allowance: requestAllowance },
     origin,
   );
 }
@@ -385,14 +425,16 @@ export async function deleteMessage(
     return toMessageDto(message);
   }
   // A tombstone is news to the other side too: nothing crosses a block but a moderator's.
-  if (!asModerator && conversation.blocked) throw new BlockedError();
+  const { requestAllowance } = trustOf(deps);
+  if (!asModerator) assertAdmitted(conversation, principal.userId, 'delete', requestAllowance);
   const dto = await revise(
     deps,
-    conversation.id,
+    conversation,
     message,
     { kind: 'delete', by: principal.userId, at: deps.clock.now() },
-    asModerator ? {} : { senderId: principal.userId },
-    memberIds(conversation),
+    asModerator
+      ? {}
+      : { senderId: principal.userId, actor: principal.userId, allowance: requestAllowance },
     origin,
   );
   // The files go with the message: links refused from now on, objects deleted.

@@ -19,6 +19,7 @@ import { type ConversationUpdate, type SendResult } from '../responses.js';
 import { LIMITS, directKey, memberIds, readPosition } from '../rules.js';
 import { type ChatDeps } from './context.js';
 import { conversationSummary, webhookEvent } from './platform-events.js';
+import { assertNoBlockAmong } from './presence.js';
 
 /** Caps of the server API: every call's cost is bounded, whatever the store holds. */
 export const PLATFORM_LIMITS = {
@@ -70,6 +71,8 @@ export async function openForUsers(
     role: userId === owner ? ('owner' as const) : ('member' as const),
     joinedAt: createdAt,
   }));
+  // A direct conversation carries its block itself; a group never seats a blocked pair.
+  if (input.kind === 'group') await assertNoBlockAmong(deps, ordered);
   const key =
     input.kind === 'direct'
       ? directKey(ordered[0]!, ordered[1]!, context)
@@ -175,6 +178,7 @@ export async function addMembers(deps: ChatDeps, conversationId: string, userIds
     throw new ValidationError(`a group has at most ${LIMITS.maxGroupMembers} members`, [
       { path: 'userIds', message: 'too many' },
     ]);
+  await assertNoBlockAmong(deps, [...memberIds(current), ...joining], new Set(joining));
   const joinedAt = deps.clock.now();
   const result = await changed(deps, conversationId, {
     at: joinedAt,

@@ -1,4 +1,5 @@
 import {
+  hasJoined,
   decodeActivityCursor,
   nextCursorOf,
   type Conversation,
@@ -18,7 +19,8 @@ export async function addContacts(
   contacts: Models['contacts'],
   conversation: Conversation,
 ): Promise<void> {
-  const ids = conversation.members.map((m) => m.userId);
+  // The members who joined become contacts of each other (an open invitation makes none).
+  const ids = conversation.members.filter(hasJoined).map((m) => m.userId);
   const operations = ids.flatMap((userId) =>
     ids
       .filter((contactId) => contactId !== userId)
@@ -73,6 +75,24 @@ export class MongoContacts implements ContactStore {
 
   async accepted(a: string, b: string): Promise<boolean> {
     return (await this.model.exists({ userId: a, contactId: b })) !== null;
+  }
+
+  async blockedPairs(userIds: string[]): Promise<[string, string][]> {
+    const unique = [...new Set(userIds)];
+    if (unique.length < 2) return [];
+    const docs = await this.blocks
+      .find({ blocker: { $in: unique }, blocked: { $in: unique } }, { blocker: 1, blocked: 1 })
+      .limit(unique.length * unique.length)
+      .lean<BlockDoc[]>();
+    const seen = new Set<string>();
+    const pairs: [string, string][] = [];
+    for (const d of docs) {
+      const key = [d.blocker, d.blocked].sort().join('\u0000');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      pairs.push([d.blocker, d.blocked]);
+    }
+    return pairs;
   }
 
   async blockedAmong(userId: string, candidates: string[]): Promise<string[]> {

@@ -19,12 +19,24 @@ import { unallocated } from './version-allocator.js';
 /** Direct conversations of one pair a block or unblock updates (one per job context). */
 const PAIR_CONVERSATIONS_MAX = 1_000;
 
-/** Filter: the inbox leaves out requests the user received (pending or declined). */
+/**
+ * Filter: the inbox leaves out requests the user received (pending or declined) and groups
+ * whose invitation the user has not accepted.
+ */
 function inboxFilter(userId: string): Record<string, unknown> {
   return {
     memberIds: userId,
-    $nor: [{ 'request.to': userId, 'request.state': { $in: ['pending', 'declined'] } }],
+    $nor: [
+      { 'request.to': userId, 'request.state': { $in: ['pending', 'declined'] } },
+      { invited: userId },
+      { declinedInvites: userId },
+    ],
   };
+}
+
+/** Filter: the pending requests and group invitations the user received. */
+function requestsFilter(userId: string): Record<string, unknown> {
+  return { $or: [{ 'request.to': userId, 'request.state': 'pending' }, { invited: userId }] };
 }
 
 function escapeRegExp(text: string): string {
@@ -53,10 +65,16 @@ export class MongoConversations implements ConversationStore {
           { blocker: memberIds[1], blocked: memberIds[0] },
         ],
       })) !== null;
+    const invitations = Object.fromEntries(
+      input.members.flatMap((m) => (m.invitation ? [[readKey(m.userId), m.invitation]] : [])),
+    );
+    const invited = input.members.filter((m) => m.invitation).map((m) => m.userId);
     const doc: ConversationDoc = {
       _id: new Types.ObjectId(),
       ...rest,
+      members: input.members.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt })),
       memberIds,
+      ...(invited.length > 0 && { invitations, invited }),
       reads: {},
       ...unallocated(),
       lastActivityAt: input.createdAt,
@@ -99,17 +117,18 @@ export class MongoConversations implements ConversationStore {
     userId: string,
     page: { limit: number; cursor?: string; box?: ConversationBox },
   ): Promise<ConversationPage> {
-    const filter: Record<string, unknown> =
-      page.box === 'requests'
-        ? { 'request.to': userId, 'request.state': 'pending' }
-        : inboxFilter(userId);
+    const box = page.box === 'requests' ? requestsFilter(userId) : inboxFilter(userId);
+    let filter: Record<string, unknown> = box;
     if (page.cursor) {
       const { at, id } = decodeActivityCursor(page.cursor);
       if (!isValidObjectId(id)) return { conversations: [] };
-      filter['$or'] = [
-        { lastActivityAt: { $lt: at } },
-        { lastActivityAt: at, _id: { $lt: new Types.ObjectId(id) } },
-      ];
+      const beyond = {
+        $or: [
+          { lastActivityAt: { $lt: at } },
+          { lastActivityAt: at, _id: { $lt: new Types.ObjectId(id) } },
+        ],
+      };
+      filter = { $and: [box, beyond] };
     }
     const docs = await this.models.conversations
       .find(filter, PUBLIC_FIELDS)

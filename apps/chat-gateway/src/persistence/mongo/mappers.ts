@@ -33,14 +33,31 @@ export function requestRecordOf(doc: Pick<ConversationDoc, 'request'>): RequestR
 
 /** What the send decision reads of a conversation document. */
 export function sendSubjectOf(
-  doc: Pick<ConversationDoc, 'kind' | 'memberIds' | 'blocked' | 'request'>,
+  doc: Pick<
+    ConversationDoc,
+    'kind' | 'memberIds' | 'invited' | 'declinedInvites' | 'blocked' | 'request'
+  >,
 ): SendSubject {
   return {
     kind: doc.kind,
     memberIds: doc.memberIds,
+    invited: invitedOf(doc),
     blocked: doc.blocked === true,
     request: requestRecordOf(doc),
   };
+}
+
+/** Members whose invitation is open (pending or declined). */
+export function invitedOf(doc: Pick<ConversationDoc, 'invited' | 'declinedInvites'>): string[] {
+  return [...(doc.invited ?? []), ...(doc.declinedInvites ?? [])];
+}
+
+/** Members less those whose invitation is open: who a conversation's messages go to. */
+export function audienceOfDoc(
+  doc: Pick<ConversationDoc, 'memberIds' | 'invited' | 'declinedInvites'>,
+): string[] {
+  const open = new Set(invitedOf(doc));
+  return open.size === 0 ? doc.memberIds : doc.memberIds.filter((id) => !open.has(id));
 }
 
 export function toConversation(doc: ConversationDoc): Conversation {
@@ -52,12 +69,16 @@ export function toConversation(doc: ConversationDoc): Conversation {
     ...(doc.title != null && { title: doc.title }),
     ...(doc.jobId != null && { jobId: doc.jobId }),
     ...(doc.applicationId != null && { applicationId: doc.applicationId }),
-    members: doc.members.map((m) => ({
-      userId: m.userId,
-      role: m.role,
-      joinedAt: m.joinedAt,
-      lastReadSeq: reads[readKey(m.userId)] ?? 0,
-    })),
+    members: doc.members.map((m) => {
+      const invitation = doc.invitations?.[readKey(m.userId)];
+      return {
+        userId: m.userId,
+        role: m.role,
+        joinedAt: m.joinedAt,
+        lastReadSeq: reads[readKey(m.userId)] ?? 0,
+        ...(invitation && { invitation: { from: invitation.from, state: invitation.state } }),
+      };
+    }),
     createdBy: doc.createdBy,
     createdAt: doc.createdAt,
     ...(doc.lastMessage?.id != null && { lastMessage: fromPreviewDoc(doc.lastMessage) }),

@@ -10,6 +10,7 @@ import {
   type MessageDraft,
   type MessageStore,
   type Revision,
+  type RevisionExpectation,
 } from '@jobsphere/chat-domain';
 import { createHash } from 'node:crypto';
 import { isValidObjectId, Types, type mongo } from 'mongoose';
@@ -17,6 +18,7 @@ import { addContacts } from './contacts.mongo.js';
 import { isDuplicateKey } from './driver-errors.js';
 import { errorsByStatement, GroupCommit } from './group-commit.js';
 import {
+  audienceOfDoc,
   PUBLIC_FIELDS,
   requestRecordOf,
   sendSubjectOf,
@@ -37,6 +39,8 @@ const GROUP_COMMIT = { maxBatch: 200, maxWaiting: 5_000 };
 interface Slot {
   seq: number;
   version: number;
+  kind: ConversationDoc['kind'];
+  /** Who the message goes to: the members less open invitations. */
   memberIds: string[];
   /** This send is the reply of a request's recipient: it accepts the request. */
   accepts?: boolean;
@@ -124,7 +128,17 @@ export class MongoMessages implements MessageStore {
   private async reserve(draft: MessageDraft, key: string): Promise<Slot | null> {
     const attempt = { senderId: draft.senderId, kind: draft.kind ?? 'user' };
     const before = await this.allocator.take<
-      Pick<ConversationDoc, 'lastSeq' | 'version' | 'memberIds' | 'request' | 'kind' | 'blocked'>
+      Pick<
+        ConversationDoc,
+        | 'lastSeq'
+        | 'version'
+        | 'memberIds'
+        | 'invited'
+        | 'declinedInvites'
+        | 'request'
+        | 'kind'
+        | 'blocked'
+      >
     >(
       {
         _id: new Types.ObjectId(draft.conversationId),
@@ -136,7 +150,16 @@ export class MongoMessages implements MessageStore {
       [{ key, message: true }],
       {
         alongside: sendChanges(attempt),
-        projection: { lastSeq: 1, version: 1, memberIds: 1, request: 1, kind: 1, blocked: 1 },
+        projection: {
+          lastSeq: 1,
+          version: 1,
+          memberIds: 1,
+          invited: 1,
+          declinedInvites: 1,
+          request: 1,
+          kind: 1,
+          blocked: 1,
+        },
         returnDocument: 'before',
       },
     );
@@ -147,7 +170,8 @@ export class MongoMessages implements MessageStore {
     return {
       seq: before.lastSeq + 1,
       version: before.version + 1,
-      memberIds: before.memberIds,
+      kind: before.kind,
+      memberIds: audienceOfDoc(before),
       ...(decision.changes.acceptsRequest && { accepts: true }),
     };
   }
@@ -163,6 +187,8 @@ export class MongoMessages implements MessageStore {
         .findById(draft.conversationId, {
           kind: 1,
           memberIds: 1,
+          invited: 1,
+          declinedInvites: 1,
           lastSeq: 1,
           version: 1,
           reservations: 1,
@@ -172,7 +198,15 @@ export class MongoMessages implements MessageStore {
         .lean<
           Pick<
             ConversationDoc,
-            'kind' | 'memberIds' | 'lastSeq' | 'version' | 'reservations' | 'request' | 'blocked'
+            | 'kind'
+            | 'memberIds'
+            | 'invited'
+            | 'declinedInvites'
+            | 'lastSeq'
+            | 'version'
+            | 'reservations'
+            | 'request'
+            | 'blocked'
           >
         >(),
     ]);
@@ -182,13 +216,15 @@ export class MongoMessages implements MessageStore {
     // Someone who is not a member learns nothing, not even that the message exists.
     if (!decision.ok && decision.refusal.reason === 'not-member')
       throw sendRefusalError(decision.refusal, draft.conversationId);
-    const { memberIds } = conversation;
-    if (existing) return { message: existing, duplicate: true, memberIds };
+    const { kind } = conversation;
+    const memberIds = audienceOfDoc(conversation);
+    if (existing) return { message: existing, duplicate: true, kind, memberIds };
     const slot = reservedSlot(conversation, key);
     // A retry keeps the position its first attempt took, whatever changed since.
     if (slot)
       return this.store(draft, {
         ...slot,
+        kind,
         memberIds,
         ...(attempt.kind !== 'system' &&
           repliesToRequest(requestRecordOf(conversation), draft.senderId) && { accepts: true }),
@@ -215,12 +251,13 @@ export class MongoMessages implements MessageStore {
       // The same clientMessageId raced in on another socket or instance, and it won.
       const winner = await this.findByClientMessageId(draft);
       if (!winner) throw new UnavailableError('message could not be stored, not sent');
-      return { message: winner, duplicate: true, memberIds: slot.memberIds };
+      return { message: winner, duplicate: true, kind: slot.kind, memberIds: slot.memberIds };
     }
     if (bookkeeping.status === 'rejected') throw bookkeeping.reason;
     return {
       message: toMessage(doc),
       duplicate: false,
+      kind: slot.kind,
       memberIds: slot.memberIds,
       ...(bookkeeping.value && { acceptedRequest: true }),
     };
@@ -347,16 +384,39 @@ export class MongoMessages implements MessageStore {
     conversationId: string,
     messageId: string,
     revision: Revision,
-    expect: { senderId?: string; sentSince?: Date } = {},
+    expect: RevisionExpectation = {},
   ): Promise<Message | null> {
     if (!isValidObjectId(conversationId) || !isValidObjectId(messageId)) return null;
     const key = reservationKey(`revise:${messageId}`, String(revision.at.getTime()));
+    // With an actor, the send decision for them (`action`: the revision) is compiled into the
+    // update that takes the version, like a send's: an edit of a pending request's opener
+    // spends the allowance in the same update.
+    const attempt =
+      expect.actor === undefined
+        ? undefined
+        : { senderId: expect.actor, kind: 'user' as const, action: revision.kind };
     const conversation = await this.allocator.take(
-      { _id: new Types.ObjectId(conversationId) },
+      { _id: new Types.ObjectId(conversationId), ...(attempt && sendGuard(attempt)) },
       [{ key, message: false }],
-      { projection: { version: 1 } },
+      { projection: { version: 1 }, ...(attempt && { alongside: sendChanges(attempt) }) },
     );
-    if (!conversation) return null;
+    if (!conversation) {
+      if (!attempt) return null;
+      // Refused: the decision names why, on the conversation as it is now.
+      const now = await this.models.conversations
+        .findById(conversationId, {
+          kind: 1,
+          memberIds: 1,
+          invited: 1,
+          declinedInvites: 1,
+          request: 1,
+          blocked: 1,
+        })
+        .lean<ConversationDoc>();
+      const decision = now && decideSend(sendSubjectOf(now), attempt);
+      if (decision && !decision.ok) throw sendRefusalError(decision.refusal, conversationId);
+      return null;
+    }
     const version = conversation.version;
     const change =
       revision.kind === 'edit'

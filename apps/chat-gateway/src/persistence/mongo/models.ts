@@ -29,6 +29,11 @@ export interface ReservationDoc {
   m: 1 | 0;
 }
 
+export interface InvitationDoc {
+  from: string;
+  state: 'pending' | 'declined';
+}
+
 /** The domain's preview, as stored. */
 export interface PreviewDoc extends MessagePreview {
   /** The version of the message's last revision shown here: an older one never overwrites it. */
@@ -61,6 +66,11 @@ export interface ConversationDoc {
    */
   request?: Partial<Pick<RequestRecord, 'state' | 'allowance'>> &
     Omit<RequestRecord, 'state' | 'allowance'>;
+  /** Open invitations by member (`readKey(userId)`): who invited them, and whether declined. */
+  invitations?: Record<string, InvitationDoc>;
+  /** Members whose invitation is pending, and those who declined it (for filters and guards). */
+  invited?: string[];
+  declinedInvites?: string[];
   blocked?: boolean;
   /** The most recent reservations, newest last (capped, see ReservationDoc). */
   reservations?: ReservationDoc[];
@@ -136,6 +146,9 @@ const conversationSchema = new Schema<ConversationDoc>(
     lastActivityAt: { type: Date, required: true },
     directKey: { type: String },
     request: { type: Schema.Types.Mixed },
+    invitations: { type: Schema.Types.Mixed },
+    invited: { type: [String], default: undefined },
+    declinedInvites: { type: [String], default: undefined },
     blocked: { type: Boolean },
     reservations: { type: Schema.Types.Mixed },
     archived: { type: Boolean },
@@ -148,6 +161,8 @@ conversationSchema.index({ memberIds: 1, lastActivityAt: -1, _id: -1 });
 conversationSchema.index({ directKey: 1 }, { unique: true, sparse: true });
 // The requests a user received, most recent first.
 conversationSchema.index({ 'request.to': 1, lastActivityAt: -1, _id: -1 });
+// The group invitations a user has not answered, most recent first.
+conversationSchema.index({ invited: 1, lastActivityAt: -1, _id: -1 });
 
 const messageSchema = new Schema<MessageDoc>(
   {

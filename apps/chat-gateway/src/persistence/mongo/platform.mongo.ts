@@ -48,37 +48,75 @@ export class MongoPlatform implements PlatformStore {
       const title = change.title !== undefined && change.title !== doc.title;
       const archived = change.archived !== undefined && change.archived !== (doc.archived === true);
       const reads = doc.reads ?? {};
-      if (added.length === 0 && removed.length === 0 && !title && !archived)
+      const gone = new Set(removed.map((m) => m.userId));
+      const heir = doc.members.find(
+        (m) => m.userId === change.owner && m.role !== 'owner' && !gone.has(m.userId),
+      );
+      const answer = change.answer;
+      const invitation = answer && doc.invitations?.[readKey(answer.userId)];
+      const answering =
+        answer !== undefined &&
+        invitation !== undefined &&
+        (answer.accept || invitation.state !== 'declined');
+      if (added.length === 0 && removed.length === 0 && !title && !archived && !heir && !answering)
         return { conversation: toConversation(doc), added: [], removed: [], changed: false };
       // The allocator takes it: `version` is `doc.version + 1` when the filter still matches.
       const version = doc.version + 1;
-      const gone = new Set(removed.map((m) => m.userId));
       const members = [
-        ...doc.members.filter((m) => !gone.has(m.userId)),
+        ...doc.members
+          .filter((m) => !gone.has(m.userId))
+          .map((m) => ({
+            userId: m.userId,
+            role: m.userId === heir?.userId ? ('owner' as const) : m.role,
+            joinedAt: m.joinedAt,
+          })),
         ...added.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt })),
+      ];
+      // Open invitations: those who left or accepted leave them; a decline is kept as such.
+      const settled = new Set(gone);
+      if (answering && answer.accept) settled.add(answer.userId);
+      const declined = answering && !answer.accept ? [answer.userId] : [];
+      const invited = (doc.invited ?? []).filter(
+        (id) => !settled.has(id) && !declined.includes(id),
+      );
+      const declinedInvites = [
+        ...(doc.declinedInvites ?? []).filter((id) => !settled.has(id)),
+        ...declined,
       ];
       const set: Record<string, unknown> = {
         metaVersion: version,
         metaChangedAt: change.at,
         members,
         memberIds: members.map((m) => m.userId),
+        invited,
+        declinedInvites,
+        ...(declined.length > 0 && {
+          [`invitations.${readKey(declined[0]!)}.state`]: 'declined',
+        }),
         ...(title && { title: change.title }),
         ...(archived && { archived: change.archived }),
         // Someone joining has nothing unread from before.
         ...Object.fromEntries(added.map((m) => [`reads.${readKey(m.userId)}`, doc.lastSeq])),
       };
-      const unset = Object.fromEntries(removed.map((m) => [`reads.${readKey(m.userId)}`, 1]));
+      const unsetPaths: string[] = [
+        ...removed.map((m) => `reads.${readKey(m.userId)}`),
+        ...[...settled]
+          .filter((id) => doc.invitations?.[readKey(id)])
+          .map((id) => `invitations.${readKey(id)}`),
+      ];
+      const unset: Record<string, 1> = Object.fromEntries(unsetPaths.map((path) => [path, 1]));
       const updated = await this.allocator.take<ConversationDoc>(
         { _id: doc._id, version: doc.version },
         [{ key: 'meta', message: false }],
         {
-          alongside: { $set: set, ...(removed.length > 0 && { $unset: unset }) },
+          alongside: { $set: set, ...(unsetPaths.length > 0 && { $unset: unset }) },
           projection: PUBLIC_FIELDS,
         },
       );
       if (!updated) continue;
       const conversation = toConversation(updated);
-      if (added.length > 0) await addContacts(this.models.contacts, conversation);
+      if (added.length > 0 || (answering && answer.accept))
+        await addContacts(this.models.contacts, conversation);
       const asMember = (m: { userId: string; role: Member['role']; joinedAt: Date }): Member => ({
         userId: m.userId,
         role: m.role,

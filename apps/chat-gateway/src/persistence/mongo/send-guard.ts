@@ -13,18 +13,27 @@ import type { ConversationDoc } from './models.js';
 export function sendGuard(attempt: SendAttempt): mongo.Filter<ConversationDoc> {
   if (attempt.kind === 'system') return {};
   const sender = attempt.senderId;
+  const action = attempt.action ?? 'send';
   return {
     // not-member
     memberIds: sender,
-    // blocked
-    blocked: { $ne: true },
-    // No open request, or its recipient replying (accepts it), or its opener within the
-    // allowance (request-declined, request-pending otherwise).
-    $or: [
-      { 'request.state': { $nin: ['pending', 'declined'] } },
-      { 'request.to': sender },
-      { 'request.state': 'pending', 'request.left': { $gt: 0 } },
-    ],
+    // invitation-pending
+    invited: { $ne: sender },
+    declinedInvites: { $ne: sender },
+    ...(action !== 'read' && {
+      // blocked
+      blocked: { $ne: true },
+    }),
+    // No open request, or its recipient (a send replies and accepts it), or its opener within
+    // the allowance (request-declined, request-pending otherwise); a deletion only takes away.
+    ...(action !== 'read' &&
+      action !== 'delete' && {
+        $or: [
+          { 'request.state': { $nin: ['pending', 'declined'] } },
+          { 'request.to': sender },
+          { 'request.state': 'pending', 'request.left': { $gt: 0 } },
+        ],
+      }),
   };
 }
 
@@ -36,5 +45,8 @@ export function sendGuard(attempt: SendAttempt): mongo.Filter<ConversationDoc> {
  * needs no branch the update cannot express (DocumentDB has no pipeline updates).
  */
 export function sendChanges(attempt: SendAttempt): Alongside {
-  return attempt.kind === 'system' ? {} : { $inc: { 'request.left': -1 } };
+  const action = attempt.action ?? 'send';
+  return attempt.kind === 'system' || (action !== 'send' && action !== 'edit')
+    ? {}
+    : { $inc: { 'request.left': -1 } };
 }
