@@ -6,6 +6,7 @@ import {
   type ContactStore,
 } from '@jobsphere/chat-domain';
 import { isDuplicateKey } from './driver-errors.js';
+import { errorsByStatement } from './group-commit.js';
 import type { BlockDoc, Models } from './models.js';
 
 /** Contact upserts per bulk write: a 50-member group makes 2,450 pairs. */
@@ -33,9 +34,20 @@ export async function addContacts(
       })),
   );
   for (let i = 0; i < operations.length; i += CONTACT_BATCH) {
-    await contacts.collection.bulkWrite(operations.slice(i, i + CONTACT_BATCH), {
-      ordered: false,
-    });
+    const batch = operations.slice(i, i + CONTACT_BATCH);
+    try {
+      await contacts.collection.bulkWrite(batch, { ordered: false });
+    } catch (error) {
+      // Two upserts of one pair raced and the second met the first's insert (E11000). MongoDB
+      // retries that on the server; DocumentDB and FerretDB do not. The pair exists now, so the
+      // same upsert again only moves `since`: retried here, once.
+      const errors = errorsByStatement(error, batch.length);
+      if (!errors.every((e) => e === undefined || isDuplicateKey(e))) throw error;
+      await contacts.collection.bulkWrite(
+        batch.filter((_, n) => errors[n] !== undefined),
+        { ordered: false },
+      );
+    }
   }
 }
 
