@@ -6,6 +6,7 @@ import {
   UnavailableError,
   type AppendResult,
   type ChangePage,
+  type Conversation,
   type Message,
   type MessageDraft,
   type MessageStore,
@@ -269,15 +270,24 @@ export class MongoMessages implements MessageStore {
    * so the preview names the message that is (or, after a failed attempt, will be) stored.
    */
   private async recordSend(doc: MessageDoc, accepts: boolean): Promise<boolean> {
-    const [, accepted] = await Promise.all([
+    if (!accepts) {
+      await this.recordPreview(doc);
+      return false;
+    }
+    // A reply that accepts: the acceptance first, then the preview beside the contacts (as
+    // deep as acceptance then contacts was). Two updates of one conversation are never in
+    // flight together: a server without atomic single-document updates (FerretDB v1) lets the
+    // later one write back the document the earlier one changed.
+    const accepted = await this.acceptByReply(doc);
+    await Promise.all([
       this.recordPreview(doc),
-      accepts ? this.acceptByReply(doc) : false,
+      accepted && addContacts(this.models.contacts, accepted),
     ]);
-    return accepted;
+    return accepted !== null;
   }
 
-  /** The recipient of a request replied: the request is accepted and the two are contacts. */
-  private async acceptByReply(doc: MessageDoc): Promise<boolean> {
+  /** The recipient of a request replied: the request is accepted (null when already it was). */
+  private async acceptByReply(doc: MessageDoc): Promise<Conversation | null> {
     const updated = await this.models.conversations
       .findOneAndUpdate(
         {
@@ -289,9 +299,7 @@ export class MongoMessages implements MessageStore {
         { returnDocument: 'after', projection: PUBLIC_FIELDS },
       )
       .lean<ConversationDoc>();
-    if (!updated) return false;
-    await addContacts(this.models.contacts, toConversation(updated));
-    return true;
+    return updated ? toConversation(updated) : null;
   }
 
   private async recordPreview(doc: MessageDoc): Promise<void> {
