@@ -11,7 +11,7 @@ for (const server of mongoServers()) {
   let started = 0;
   const name = `MongoDB on ${server.name}`;
 
-  describeWithExceptions(server.name, exceptionsOf(server), () =>
+  describeWithExceptions(server.name, exceptionsOf(server), (registerCase) =>
     describeStoreContract(
       name,
       async () => {
@@ -47,6 +47,7 @@ for (const server of mongoServers()) {
           await messages.deleteOne({ _id: blocker._id });
         };
       },
+      { it: registerCase },
     ),
   );
 

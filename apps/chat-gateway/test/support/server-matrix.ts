@@ -1,3 +1,4 @@
+import type { RegisterCase } from '@jobsphere/chat-domain/testing';
 import type { MongoServerKind } from '@jobsphere/testing';
 
 /**
@@ -12,8 +13,10 @@ const ATOMIC_UPDATES =
 export const FERRETDB_GAPS: Readonly<Record<string, string>> = {
   'gives concurrent appends distinct, gap-free positions and keeps the newest as the preview': `${ATOMIC_UPDATES}: concurrent sends take the same seq from $inc`,
   'moves read positions forward only, for members only, also concurrently': `${ATOMIC_UPDATES}: two concurrent $max of read positions, the lower one lands last`,
-  'a request: the recipient sees it apart, the opener sends up to the allowance, nothing more is stored': `${ATOMIC_UPDATES}: the reply's preview update rewrites the conversation over its acceptance of the request`,
   'moves a report open → dismissed → actioned with every step kept, and nothing out of actioned; racing moves each apply to the state the other left': `${ATOMIC_UPDATES}: a dismissal and an action racing on one report both apply, and the action's write drops the dismissal's history step (the report still ends actioned)`,
+  'accepts of one request (two answers and the reply): exactly one accepts, none fails, the reply is stored': `${ATOMIC_UPDATES}: two findAndModify of one pending request both match it, and both accept it`,
+  'sends of a request\u2019s opener past the allowance: exactly the allowance is stored, gap-free': `${ATOMIC_UPDATES}: concurrent sends read the same allowance and seq, and lose each other's $inc`,
+  'appends and edits at once: every change at its own version; sync sees each message once, in its newest state': `${ATOMIC_UPDATES}: concurrent sends and edits take the same version from $inc`,
 };
 
 /** The listed exceptions of one server kind. */
@@ -21,36 +24,34 @@ export function exceptionsOf(server: MongoServerKind): Readonly<Record<string, s
   return server.kind === 'ferretdb' ? FERRETDB_GAPS : {};
 }
 
-type TestFn = () => Promise<unknown>;
-
 /**
- * Registers a contract suite (`register` calls describe/it) with the listed exceptions of one
- * server: every case still runs; a listed one is titled with the missing feature, and its
- * outcome is printed rather than failing the run (the gap makes it fail, often but not always:
- * it is a race). A listed title the suite does not have fails the run: the list is stale.
+ * Registers a contract suite with the listed exceptions of one server: `register` gets the
+ * function that registers each case and hands it to the suite (its `it` option). Every case
+ * still runs; a listed one is titled with the missing feature, and its outcome is printed
+ * rather than failing the run (the gap makes it fail, often but not always: it is a race). A
+ * listed title the suite does not have fails the run: the list is stale.
  */
 export function describeWithExceptions(
   server: string,
   exceptions: Readonly<Record<string, string>>,
-  register: () => void,
+  register: (registerCase: RegisterCase) => void,
 ): void {
   const listed = Object.keys(exceptions);
-  if (listed.length === 0) return register();
-  console.log(
-    `${server}: ${listed.length} listed exception(s), each run and reported:\n` +
-      listed.map((title) => `  - "${title}": ${exceptions[title]}`).join('\n'),
-  );
+  if (listed.length > 0)
+    console.log(
+      `${server}: ${listed.length} listed exception(s), each run and reported:\n` +
+        listed.map((title) => `  - "${title}": ${exceptions[title]}`).join('\n'),
+    );
   const seen = new Set<string>();
-  const original = globalThis.it;
-  const wrapped = (title: string, fn: TestFn, timeout?: number) => {
+  register((title, run, timeout) => {
     const missing = exceptions[title];
-    if (missing === undefined) return original(title, fn, timeout);
+    if (missing === undefined) return it(title, run, timeout);
     seen.add(title);
-    return original(
+    return it(
       `${title} [exception on ${server}: ${missing.split(' (')[0]}]`,
       async () => {
         try {
-          await fn();
+          await run();
           console.log(`${server} exception: "${title}" passed this run (the race did not show)`);
         } catch (error) {
           const first = (error instanceof Error ? error.message : String(error)).split('\n')[0];
@@ -61,13 +62,7 @@ export function describeWithExceptions(
       },
       timeout,
     );
-  };
-  globalThis.it = Object.assign(wrapped, original);
-  try {
-    register();
-  } finally {
-    globalThis.it = original;
-  }
+  });
   const stale = listed.filter((title) => !seen.has(title));
   if (stale.length > 0)
     throw new Error(`listed exceptions with no such case on ${server}: ${stale.join('; ')}`);

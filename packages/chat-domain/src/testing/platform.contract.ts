@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { NotMemberError, SYSTEM_SENDER, type ChatStore, type NewOutboxEntry } from '../index.js';
+import { caseRegistrar, type ContractOptions } from './contract-options.js';
 
 /**
  * The server API's store operations (issue 15), held to one contract on every store: the
@@ -10,7 +11,9 @@ export function describePlatformContract(
   name: string,
   open: () => Promise<ChatStore>,
   close: (store: ChatStore) => Promise<void>,
+  options: ContractOptions = {},
 ) {
+  const test = caseRegistrar(options);
   describe(`${name} platform store contract`, () => {
     let store: ChatStore;
     const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms);
@@ -56,7 +59,7 @@ export function describePlatformContract(
       await close(store);
     });
 
-    it('outbox: a repeated write keeps one entry; claims lease the entry due first, and a lease that runs out makes it due again', async () => {
+    test('outbox: a repeated write keeps one entry; claims lease the entry due first, and a lease that runs out makes it due again', async () => {
       await store.outbox.enqueue([entry('e-late', 500), entry('e-early', 100)]);
       await store.outbox.enqueue([entry('e-early', 100)]); // a retried step
       expect(await store.outbox.claim(at(50), 1_000, 'L0')).toBeNull(); // nothing due yet
@@ -77,7 +80,7 @@ export function describePlatformContract(
       expect(await store.outbox.claim(at(1_000_000), 1_000, 'L5')).toBeNull();
     });
 
-    it('outbox: retries wait until due; dead letters are listed newest first in pages and can be replayed once', async () => {
+    test('outbox: retries wait until due; dead letters are listed newest first in pages and can be replayed once', async () => {
       await store.outbox.enqueue([entry('d1', 2_000), entry('d2', 2_001), entry('d3', 2_002)]);
       for (const id of ['d1', 'd2', 'd3']) {
         const claimed = await store.outbox.claim(at(3_000), 1_000, `lease-${id}`);
@@ -114,7 +117,7 @@ export function describePlatformContract(
       for (const id of ['d3', 'd1']) await store.outbox.complete(id);
     });
 
-    it('outbox: dead letters expire and are capped (the newest kept); a deleted message’s entries, dead or waiting, are rewritten without its words', async () => {
+    test('outbox: dead letters expire and are capped (the newest kept); a deleted message’s entries, dead or waiting, are rewritten without its words', async () => {
       const die = async (id: string, ms: number, policy: { expireAt: Date; keep: number }) => {
         await store.outbox.enqueue([entry(id, ms)]);
         const claimed = await store.outbox.claim(at(ms), 1_000, `L-${id}`);
@@ -174,7 +177,7 @@ export function describePlatformContract(
       for (const id of ['w-created', 'w-edit', 'w-other']) await store.outbox.complete(id);
     });
 
-    it("outbox: a settled check keeps its id (it cannot be scheduled again); erasure forgets entries carrying a user's words", async () => {
+    test("outbox: a settled check keeps its id (it cannot be scheduled again); erasure forgets entries carrying a user's words", async () => {
       await store.outbox.enqueue([{ ...entry('check-1', 7_000), kind: 'offline-check' }]);
       const claimed = await store.outbox.claim(at(7_000), 1_000, 'C');
       // expireAt is a real time: a TTL index removes the entry then.
@@ -191,7 +194,7 @@ export function describePlatformContract(
       await store.outbox.complete('by-bob');
     });
 
-    it('changes title and archive at one new version, marked as a change of the conversation; a change that changes nothing takes none', async () => {
+    test('changes title and archive at one new version, marked as a change of the conversation; a change that changes nothing takes none', async () => {
       const c = await group(['r1', 'c1']);
       const changed = await store.platform.change(c.id, {
         at: at(20),
@@ -222,7 +225,7 @@ export function describePlatformContract(
       expect(await store.platform.change('malformed', { at: at(1), title: 'x' })).toBeNull();
     });
 
-    it('adds members with nothing unread from before and removes members: a removed one sends nothing and receives nothing more', async () => {
+    test('adds members with nothing unread from before and removes members: a removed one sends nothing and receives nothing more', async () => {
       const c = await group(['r2', 'c2']);
       await send(c.id, 'r2', 'before-1');
       await send(c.id, 'c2', 'before-2');
@@ -259,7 +262,7 @@ export function describePlatformContract(
       );
     });
 
-    it('stores system messages from no member, counted unread by everyone, also in a blocked conversation; idempotent by key', async () => {
+    test('stores system messages from no member, counted unread by everyone, also in a blocked conversation; idempotent by key', async () => {
       const { conversation: d } = await store.conversations.create({
         kind: 'direct',
         members: [
@@ -298,7 +301,7 @@ export function describePlatformContract(
       ).rejects.toBeInstanceOf(NotMemberError);
     });
 
-    it('erases a user in bounded steps: every message a tombstone at a new version, memberships, report texts, contacts and own blocks gone, others’ blocks on them kept', async () => {
+    test('erases a user in bounded steps: every message a tombstone at a new version, memberships, report texts, contacts and own blocks gone, others’ blocks on them kept', async () => {
       const c = await group(['er-r', 'er-x']);
       const mine = [];
       for (let i = 0; i < 3; i++)
@@ -367,7 +370,7 @@ export function describePlatformContract(
       });
     });
 
-    it("exports a user's conversations and own messages, oldest first, capped", async () => {
+    test("exports a user's conversations and own messages, oldest first, capped", async () => {
       const a = await group(['ex-u', 'ex-o']);
       const b = await group(['ex-o', 'ex-u']);
       await send(a.id, 'ex-u', 'e1', 'first of mine');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import {
   BlockedError,
   InvitationPendingError,
@@ -9,6 +9,7 @@ import {
   type ChatStore,
   type MessageDraft,
 } from '../index.js';
+import { caseRegistrar, type ContractOptions } from './contract-options.js';
 import { CASE_ALLOWANCE, describeCase, SEND_CASES } from './send-cases.js';
 
 /**
@@ -22,7 +23,9 @@ export function describeStoreContract(
   close: (store: ChatStore) => Promise<void>,
   /** Makes the next first attempt of a send to this conversation fail after its position was taken. */
   breakNextInsert?: (store: ChatStore, conversationId: string) => Promise<() => Promise<void>>,
+  options: ContractOptions = {},
 ) {
+  const test = caseRegistrar(options);
   describe(`${name} store contract`, () => {
     let store: ChatStore;
     const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms);
@@ -63,7 +66,7 @@ export function describeStoreContract(
       await close(store);
     });
 
-    it('creates conversations and finds them by id; unknown or malformed ids find nothing', async () => {
+    test('creates conversations and finds them by id; unknown or malformed ids find nothing', async () => {
       const { conversation, created } = await store.conversations.create({
         kind: 'group',
         title: 'Panel',
@@ -94,7 +97,7 @@ export function describeStoreContract(
       ).toEqual([conversation]);
     });
 
-    it('appends: seq and version 1, the preview, the activity time and the sender\u2019s read position', async () => {
+    test('appends: seq and version 1, the preview, the activity time and the sender\u2019s read position', async () => {
       const c = await direct('a1', 'b1');
       const result = await store.messages.append(draft(c.id, 'a1', 'k1', 50));
       expect(result.duplicate).toBe(false);
@@ -122,7 +125,7 @@ export function describeStoreContract(
       expect(after?.members.find((m) => m.userId === 'b1')?.lastReadSeq).toBe(0);
     });
 
-    it('cuts the preview, not the stored body', async () => {
+    test('cuts the preview, not the stored body', async () => {
       const c = await direct('a9', 'b9');
       const body = 'x'.repeat(4000);
       const { message } = await store.messages.append({ ...draft(c.id, 'a9', 'long'), body });
@@ -130,7 +133,7 @@ export function describeStoreContract(
       expect((await store.conversations.get(c.id))?.lastMessage?.body).toHaveLength(280);
     });
 
-    it('refuses a non-member and an unknown conversation, changing nothing', async () => {
+    test('refuses a non-member and an unknown conversation, changing nothing', async () => {
       const c = await direct('a2', 'b2');
       await expect(store.messages.append(draft(c.id, 'mallory', 'x'))).rejects.toBeInstanceOf(
         NotMemberError,
@@ -145,7 +148,7 @@ export function describeStoreContract(
       expect(await store.messages.page(c.id, { limit: 10 })).toEqual([]);
     });
 
-    it('is idempotent per sender and clientMessageId: a repeat changes nothing, another sender may reuse the id', async () => {
+    test('is idempotent per sender and clientMessageId: a repeat changes nothing, another sender may reuse the id', async () => {
       const c = await direct('a3', 'b3');
       const first = await store.messages.append(draft(c.id, 'a3', 'same', 1));
       const again = await store.messages.append({
@@ -159,7 +162,7 @@ export function describeStoreContract(
       expect(other).toMatchObject({ duplicate: false, message: { seq: 2, version: 2 } });
     });
 
-    it('stores one message for concurrent attempts with the same clientMessageId', async () => {
+    test('stores one message for concurrent attempts with the same clientMessageId', async () => {
       const c = await direct('a4', 'b4');
       const results = await Promise.all(
         Array.from({ length: 5 }, () => store.messages.append(draft(c.id, 'a4', 'racing'))),
@@ -169,7 +172,7 @@ export function describeStoreContract(
       expect(await store.messages.page(c.id, { limit: 10 })).toHaveLength(1);
     });
 
-    it('gives concurrent appends distinct, gap-free positions and keeps the newest as the preview', async () => {
+    test('gives concurrent appends distinct, gap-free positions and keeps the newest as the preview', async () => {
       const c = await direct('a5', 'b5');
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
@@ -188,7 +191,7 @@ export function describeStoreContract(
     });
 
     if (breakNextInsert) {
-      it('a retry after a failed attempt keeps its position when an edit took a version meanwhile', async () => {
+      test('a retry after a failed attempt keeps its position when an edit took a version meanwhile', async () => {
         const c = await direct('a7', 'b7');
         const first = await store.messages.append(draft(c.id, 'a7', 'one'));
         const repair = await breakNextInsert(store, c.id);
@@ -212,7 +215,7 @@ export function describeStoreContract(
         ]);
       });
 
-      it('a retry after a failed attempt reuses the position it was given: no gap', async () => {
+      test('a retry after a failed attempt reuses the position it was given: no gap', async () => {
         const c = await direct('a6', 'b6');
         await store.messages.append(draft(c.id, 'a6', 'one'));
         const repair = await breakNextInsert(store, c.id);
@@ -228,7 +231,7 @@ export function describeStoreContract(
       });
     }
 
-    it('pages history before and after a seq in ascending order, across more than one driver batch', async () => {
+    test('pages history before and after a seq in ascending order, across more than one driver batch', async () => {
       const c = await direct('h1', 'h2');
       for (let i = 1; i <= 150; i++) await store.messages.append(draft(c.id, 'h1', `h${i}`, i));
       const seqs = async (query: { before?: number; after?: number; limit: number }) =>
@@ -241,7 +244,7 @@ export function describeStoreContract(
       expect(all[0]!.createdAt).toEqual(at(1));
     });
 
-    it('returns changes after a version, ascending, bounded, with hasMore', async () => {
+    test('returns changes after a version, ascending, bounded, with hasMore', async () => {
       const c = await direct('v1', 'v2');
       for (let i = 1; i <= 7; i++) await store.messages.append(draft(c.id, 'v1', `v${i}`, i));
       const first = await store.messages.changesSince(c.id, 0, 3);
@@ -256,7 +259,7 @@ export function describeStoreContract(
       });
     });
 
-    it('lists a member\u2019s conversations by latest activity, paging with an opaque cursor', async () => {
+    test('lists a member\u2019s conversations by latest activity, paging with an opaque cursor', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push((await direct('pager', `p${i}`, at(1000 + i))).id);
       await store.messages.append(draft(ids[0]!, 'p0', 'bump', 5000));
@@ -278,7 +281,7 @@ export function describeStoreContract(
       ).toEqual([]);
     });
 
-    it('moves read positions forward only, for members only, also concurrently', async () => {
+    test('moves read positions forward only, for members only, also concurrently', async () => {
       const c = await direct('r1', 'r2');
       expect(await store.conversations.advanceRead(c.id, 'r1', 5)).toBe(5);
       expect(await store.conversations.advanceRead(c.id, 'r1', 3)).toBe(5);
@@ -296,7 +299,7 @@ export function describeStoreContract(
       });
     });
 
-    it('keeps read positions apart for user ids that differ only by dots', async () => {
+    test('keeps read positions apart for user ids that differ only by dots', async () => {
       const c = await direct('ana.m', 'anam');
       await store.conversations.advanceRead(c.id, 'ana.m', 3);
       const state = await store.conversations.get(c.id);
@@ -306,7 +309,7 @@ export function describeStoreContract(
       ]);
     });
 
-    it('sums unread over the most recent conversations and says when it stopped counting', async () => {
+    test('sums unread over the most recent conversations and says when it stopped counting', async () => {
       const reader = 'unread-reader';
       const convs = [];
       for (let i = 0; i < 3; i++) convs.push(await direct(reader, `writer${i}`, at(2000 + i)));
@@ -331,7 +334,7 @@ export function describeStoreContract(
       });
     });
 
-    it('makes members contacts of each other: found among candidates, and as an audience, newest first', async () => {
+    test('makes members contacts of each other: found among candidates, and as an audience, newest first', async () => {
       await direct('hub', 'old-friend', at(10));
       await store.conversations.create({
         kind: 'group',
@@ -382,9 +385,8 @@ export function describeStoreContract(
       'request-declined': RequestDeclinedError,
       'request-pending': RequestPendingError,
     } as const;
-    it.each(SEND_CASES.map((c, i) => [describeCase(c), c, i] as const))(
-      'send decision row: %s',
-      async (_name, row, i) => {
+    SEND_CASES.forEach((row, i) =>
+      test(`send decision row: ${describeCase(row)}`, async () => {
         const [opener, recipient, stranger] = ['opener', 'recipient', 'stranger'].map(
           (who) => `row${i}-${who}`,
         ) as [string, string, string];
@@ -449,10 +451,10 @@ export function describeStoreContract(
             store.messages.append(draft(c.id, opener, 'one-too-many', 52)),
           ).rejects.toThrow(RequestPendingError);
         }
-      },
+      }),
     );
 
-    it('a request: the recipient sees it apart, the opener sends up to the allowance, nothing more is stored', async () => {
+    test('a request: the recipient sees it apart, the opener sends up to the allowance, nothing more is stored', async () => {
       const c = await pair('opener1', 'target1', { allowance: 2 });
       expect(c.request).toEqual({ from: 'opener1', to: 'target1', state: 'pending', remaining: 2 });
       expect(c.blocked).toBe(false);
@@ -498,7 +500,7 @@ export function describeStoreContract(
       expect(more.message.seq).toBe(4);
     });
 
-    it('a declined request: the opener can send no more; only the recipient answers, and may still accept', async () => {
+    test('a declined request: the opener can send no more; only the recipient answers, and may still accept', async () => {
       const c = await pair('opener2', 'target2', { allowance: 3 });
       await store.messages.append(draft(c.id, 'opener2', 'd1'));
       expect((await store.conversations.requestBetween('opener2', 'target2'))?.id).toBe(c.id);
@@ -534,7 +536,7 @@ export function describeStoreContract(
       expect((await store.messages.append(draft(c.id, 'opener2', 'd2'))).duplicate).toBe(false);
     });
 
-    it('a block: either way, nothing is sent, presence and contacts stop, new direct ones start blocked; unblock restores', async () => {
+    test('a block: either way, nothing is sent, presence and contacts stop, new direct ones start blocked; unblock restores', async () => {
       const one = await pair('blocker1', 'pest1', { jobId: 'job-a' });
       const two = await pair('blocker1', 'pest1', { jobId: 'job-b' });
       const elsewhere = await pair('blocker1', 'friend1');
@@ -572,7 +574,7 @@ export function describeStoreContract(
       expect(await store.contacts.among('blocker1', ['pest1'])).toEqual(['pest1']);
     });
 
-    it('lists whom a user blocks, newest first, in pages', async () => {
+    test('lists whom a user blocks, newest first, in pages', async () => {
       for (let i = 0; i < 5; i++) await store.contacts.block('lister', `p${i}`, at(100 + i));
       const first = await store.contacts.blockedBy('lister', { limit: 3 });
       expect(first.users.map((u) => u.userId)).toEqual(['p4', 'p3', 'p2']);
@@ -586,7 +588,7 @@ export function describeStoreContract(
       expect((await store.contacts.blockedBy('nobody', { limit: 3 })).users).toEqual([]);
     });
 
-    it('edits and deletes a message at new versions: sync sees them, the preview follows, the expectations hold', async () => {
+    test('edits and deletes a message at new versions: sync sees them, the preview follows, the expectations hold', async () => {
       const c = await direct('e1', 'e2');
       const one = (await store.messages.append(draft(c.id, 'e1', 'one', 10))).message;
       const two = (await store.messages.append(draft(c.id, 'e1', 'two', 11))).message;
@@ -653,7 +655,7 @@ export function describeStoreContract(
       expect((await store.conversations.get(c.id))?.lastMessage?.deleted).toBeUndefined();
     });
 
-    it('keeps reports for moderators: newest first, by status, in pages; resolves each once', async () => {
+    test('keeps reports for moderators: newest first, by status, in pages; resolves each once', async () => {
       const created = [];
       for (let i = 0; i < 4; i++) {
         created.push(
@@ -714,7 +716,7 @@ export function describeStoreContract(
       expect(done.reports.map((r) => r.id)).toEqual([created[1]!.id]);
     });
 
-    it('moves a report open → dismissed → actioned with every step kept, and nothing out of actioned; racing moves each apply to the state the other left', async () => {
+    test('moves a report open → dismissed → actioned with every step kept, and nothing out of actioned; racing moves each apply to the state the other left', async () => {
       const report = await store.reports.create({
         reporterId: 'erin',
         reportedUserId: 'rita',
@@ -776,7 +778,7 @@ export function describeStoreContract(
     // Racing calls, as two gateway instances make them. A server that runs commands one at a
     // time never interleaves them; these must hold on one that does (racing upserts included).
     describe('under concurrency', () => {
-      it('creations of one direct conversation: one is created, every caller gets it, the two are contacts', async () => {
+      test('creations of one direct conversation: one is created, every caller gets it, the two are contacts', async () => {
         const input = {
           kind: 'direct' as const,
           members: members('race-a', 'race-b'),
@@ -793,7 +795,7 @@ export function describeStoreContract(
         expect(await store.contacts.accepted('race-b', 'race-a')).toBe(true);
       });
 
-      it('groups created at once over the same people: none fails, each is a contact of each', async () => {
+      test('groups created at once over the same people: none fails, each is a contact of each', async () => {
         const people = ['crowd-a', 'crowd-b', 'crowd-c'];
         const results = await Promise.all(
           Array.from({ length: 6 }, (_, i) =>
@@ -813,7 +815,7 @@ export function describeStoreContract(
           );
       });
 
-      it('accepts of one request (two answers and the reply): exactly one accepts, none fails, the reply is stored', async () => {
+      test('accepts of one request (two answers and the reply): exactly one accepts, none fails, the reply is stored', async () => {
         const c = await pair('race-opener', 'race-target', { allowance: 2 });
         await store.messages.append(draft(c.id, 'race-opener', 'hello'));
         const [first, second, reply] = await Promise.all([
@@ -832,7 +834,7 @@ export function describeStoreContract(
         ).toEqual(['hello', 'hi back']);
       });
 
-      it('sends of a request\u2019s opener past the allowance: exactly the allowance is stored, gap-free', async () => {
+      test('sends of a request\u2019s opener past the allowance: exactly the allowance is stored, gap-free', async () => {
         const c = await pair('eager-opener', 'busy-target', { allowance: 2 });
         const results = await Promise.allSettled(
           Array.from({ length: 6 }, (_, i) =>
@@ -847,7 +849,7 @@ export function describeStoreContract(
         expect((await store.conversations.get(c.id))?.version).toBe(2);
       });
 
-      it('appends and edits at once: every change at its own version; sync sees each message once, in its newest state', async () => {
+      test('appends and edits at once: every change at its own version; sync sees each message once, in its newest state', async () => {
         const c = await direct('mix-a', 'mix-b');
         const first = (await store.messages.append(draft(c.id, 'mix-a', 'first', 10))).message;
         const edits = Array.from({ length: 4 }, (_, i) => ({
@@ -913,7 +915,7 @@ export function describeStoreContract(
         ),
       );
 
-    it('a group invitation: no contact, apart from the inbox, the invitee neither sends nor receives until accepting', async () => {
+    test('a group invitation: no contact, apart from the inbox, the invitee neither sends nor receives until accepting', async () => {
       const g = await invitingGroup('inv-owner', ['inv-friend'], ['inv-guest']);
       expect(g.members.find((m) => m.userId === 'inv-guest')?.invitation).toEqual({
         from: 'inv-owner',
@@ -992,7 +994,7 @@ export function describeStoreContract(
       ).toBe(false);
     });
 
-    it('leaving: the member and an open invitation go; the last owner hands over', async () => {
+    test('leaving: the member and an open invitation go; the last owner hands over', async () => {
       const g = await invitingGroup('lv-owner', ['lv-a', 'lv-b'], ['lv-guest']);
       const left = await store.platform.change(g.id, {
         at: at(40),
@@ -1014,7 +1016,7 @@ export function describeStoreContract(
       ]);
     });
 
-    it('an edit obeys the same rule as a send: a pending request’s opener spends the allowance, a decline or a block refuses, nothing changes', async () => {
+    test('an edit obeys the same rule as a send: a pending request’s opener spends the allowance, a decline or a block refuses, nothing changes', async () => {
       const c = await pair('ed-opener', 'ed-target', { allowance: 2 });
       const first = await store.messages.append(draft(c.id, 'ed-opener', 'ed-1', 10));
       const edit = (body: string, ms: number) =>
@@ -1064,7 +1066,7 @@ export function describeStoreContract(
       ).toEqual(at(18));
     });
 
-    it('finds the blocked pairs among a group’s members, either way, once each', async () => {
+    test('finds the blocked pairs among a group’s members, either way, once each', async () => {
       await store.contacts.block('bp-a', 'bp-b', at(1));
       await store.contacts.block('bp-b', 'bp-a', at(2));
       await store.contacts.block('bp-c', 'bp-a', at(3));
@@ -1076,7 +1078,7 @@ export function describeStoreContract(
       expect(await store.contacts.blockedPairs([])).toEqual([]);
     });
 
-    it('answers a ping', async () => {
+    test('answers a ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
   });
