@@ -240,6 +240,9 @@ async function main(): Promise<void> {
           memberIds: rest_,
         },
       );
+      // Members who are not the owner's contacts are invited: they accept, as people do.
+      for (const member of rest_)
+        await acceptAsRecipient(env.gateways[0]!.url, tokens.get(member)!, c.id);
       conversations.push({ id: c.id, members: [...members] });
     }
     // Each instance's share: for every message, the members (any device) it holds.

@@ -4,9 +4,10 @@
 // after it is opened, as a person would. Kept here so that rule lives in one place.
 
 /**
- * The recipient accepts a direct conversation (`POST /conversations/:id/accept`). A gateway from
- * before message requests (and the bare relay) has no such route and answers 404, and one where
- * the two are contacts already answers 409 (no request to answer): nothing to accept either way.
+ * The recipient accepts a direct conversation, or an invitee a group it was added to by someone
+ * who was not a contact (`POST /conversations/:id/accept`). A gateway from before message
+ * requests (and the bare relay) has no such route and answers 404, and one where there is
+ * nothing to answer answers 409: nothing to accept either way.
  */
 export async function acceptAsRecipient(
   baseUrl: string,

@@ -85,6 +85,16 @@ export async function runDrainProof(
   if (response.status !== 201 && response.status !== 200)
     throw new Error(`creating the conversation through the balancer: HTTP ${response.status}`);
   const conversation = (await response.json()) as ConversationDto;
+  // Sam and Cora are not Rita's contacts yet: being added is an invitation they accept.
+  for (const person of people.slice(1)) {
+    const accepted = await fetch(`${cluster.url}/conversations/${conversation.id}/accept`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token(person.userId, person.role)}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (accepted.status !== 200 && accepted.status !== 409)
+      throw new Error(`${person.userId} accepting the invitation: HTTP ${accepted.status}`);
+  }
 
   // Two devices per person, all through the balancer's one URL (round robin spreads them).
   const devices: Device[] = [];

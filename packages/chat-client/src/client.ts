@@ -483,12 +483,15 @@ export class ChatClient {
     return this.requests();
   }
 
-  /** Accepts a request this user received: it joins `conversations()`, the two share presence. */
+  /**
+   * Accepts a request this user received (it joins `conversations()`, the two share presence),
+   * or an invitation to a group (its history is fetched: nothing of it came before).
+   */
   accept(conversationId: string): Promise<ConversationView> {
     return this.answer(conversationId, 'accept');
   }
 
-  /** Declines a request: it leaves `requests()`, the opener can send no more. */
+  /** Declines a request (it leaves `requests()`, the opener can send no more) or an invitation. */
   decline(conversationId: string): Promise<ConversationView> {
     return this.answer(conversationId, 'decline');
   }
@@ -498,7 +501,21 @@ export class ChatClient {
     this.upsert(dto);
     this.changed({ kind: 'list' });
     if (answer === 'accept') this.queryPresence(dto.members.map((m) => m.userId));
+    // A group's invitee received nothing of it until now: its history comes by sync.
+    if (answer === 'accept' && dto.kind === 'group') this.sync([dto.id]);
     return this.view(this.byId.get(dto.id)!);
+  }
+
+  /**
+   * Leaves a group: nothing of it reaches this user afterwards, and it leaves this client. The
+   * last owner hands it over with `handOverTo` (a member who joined), or it is archived.
+   */
+  async leave(conversationId: string, options: { handOverTo?: string } = {}): Promise<void> {
+    await this.api.leave(conversationId, options);
+    this.removeConversation(
+      conversationId,
+      new ChatError('NOT_A_MEMBER', `left conversation ${conversationId}`),
+    );
   }
 
   /**

@@ -125,6 +125,11 @@ export class RestClient {
     );
   }
 
+  /** Leaves a group (the last owner hands it over with `handOverTo`, or it is archived). */
+  async leave(id: string, options: { handOverTo?: string } = {}): Promise<void> {
+    await this.request('POST', `/conversations/${encodeURIComponent(id)}/leave`, options);
+  }
+
   /** Edits (with a body) or deletes (without) a message; answers it in its new state. */
   async revise(conversationId: string, messageId: string, body?: string): Promise<MessageDto> {
     const path = `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}`;

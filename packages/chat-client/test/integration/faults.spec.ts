@@ -92,6 +92,8 @@ describe('the client through faults, against real gateways', () => {
     });
     for (const d of [sam, coraPhone, coraLaptop, dan]) await d.start();
     const id = conversation.id;
+    // Rita's invitees (not her contacts yet) accept before taking part.
+    for (const d of [sam, coraPhone, dan]) await d.client.accept(id);
     const senders = [rita, sam, coraPhone];
     let n = 0;
     const sendFor = async (ms: number) => {
