@@ -6,10 +6,17 @@ import {
   type ContactStore,
 } from '@jobsphere/chat-domain';
 import { isDuplicateKey } from './driver-errors.js';
+import { errorsByStatement } from './group-commit.js';
 import type { BlockDoc, Models } from './models.js';
 
 /** Contact upserts per bulk write: a 50-member group makes 2,450 pairs. */
 const CONTACT_BATCH = 1_000;
+/**
+ * Two upserts of one pair at once (two accepts, two creations) both miss and both insert; one
+ * gets E11000. MongoDB 4.2+ retries that on the server, DocumentDB does not: the same upsert
+ * again finds the winner's document and updates it. Bounded: one race per pair is the rule.
+ */
+const UPSERT_ATTEMPTS = 3;
 
 /**
  * Makes every member of `conversation` a contact of every other one. Idempotent, so opening a
@@ -33,9 +40,18 @@ export async function addContacts(
       })),
   );
   for (let i = 0; i < operations.length; i += CONTACT_BATCH) {
-    await contacts.collection.bulkWrite(operations.slice(i, i + CONTACT_BATCH), {
-      ordered: false,
-    });
+    let batch = operations.slice(i, i + CONTACT_BATCH);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await contacts.collection.bulkWrite(batch, { ordered: false });
+        break;
+      } catch (error) {
+        const errors = errorsByStatement(error, batch.length);
+        const lost = errors.every((e) => e === undefined || isDuplicateKey(e));
+        if (!lost || attempt >= UPSERT_ATTEMPTS) throw error;
+        batch = batch.filter((_, index) => errors[index] !== undefined);
+      }
+    }
   }
 }
 
