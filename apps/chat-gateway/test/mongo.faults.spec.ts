@@ -27,7 +27,7 @@ describe('MongoDB store under store faults (DocumentDB rules)', () => {
 
   it('two instances booting at once both get their indexes (one build per collection at a time)', async () => {
     const [a] = await Promise.all([open(), open()]);
-    const names = (await a!.connection.collection('conversations').indexes()).map((i) => i.name);
+    const names = (await a.connection.collection('conversations').indexes()).map((i) => i.name);
     expect(names).toEqual(
       expect.arrayContaining(['directKey_1', 'memberIds_1_lastActivityAt_-1__id_-1']),
     );
