@@ -63,6 +63,7 @@ export async function startGateway(
     raw = config.mongodbUri
       ? await MongoChatStore.connect({
           uri: config.mongodbUri,
+          deadlineMs: config.store.timeoutMs,
           ...(secrets.mongo && { credentials: secrets.mongo }),
         })
       : new MemoryChatStore();

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { startMongo, type MongoHandle } from './mongo/index.js';
+import { startMongo, useExistingMongo, type MongoHandle } from './mongo/index.js';
 import { startNodeService } from './node-service.js';
 import { type ManagedProcess } from './process.js';
 import {
@@ -47,6 +47,11 @@ export interface ChatEnvironmentOptions {
   /** How many gateways to start, or their names. */
   gateways?: number | string[];
   env?: Record<string, string>;
+  /**
+   * A store the test runs itself (e.g. the wire server in-process, to switch its faults): the
+   * gateways get a fresh database on it, dropped at dispose. Default: `startMongo()`.
+   */
+  mongoUri?: string;
 }
 
 /** Starts the built gateway as a real process on a free port. */
@@ -91,7 +96,7 @@ export async function startChatEnvironment(
   };
   const env: Record<string, string> = { ...base, ...options.env };
   try {
-    const mongo = await startMongo();
+    const mongo = options.mongoUri ? await useExistingMongo(options.mongoUri) : await startMongo();
     disposers.push(() => mongo.stop());
     env['MONGODB_URI'] = mongo.uri;
     let redis: RedisServer | undefined;

@@ -1,4 +1,5 @@
 import { type Connection, Schema } from 'mongoose';
+import { ensureIndexes } from '../persistence/mongo/indexes.js';
 import { type AttachmentRecord, type AttachmentRecords } from './attachment-records.js';
 
 /** More pending uploads than any quota allows: counting stops there. */
@@ -52,7 +53,7 @@ export class MongoAttachmentRecords implements AttachmentRecords {
 
   static async open(connection: Connection): Promise<MongoAttachmentRecords> {
     const records = new MongoAttachmentRecords(connection);
-    await records.model.createIndexes();
+    await ensureIndexes([records.model]);
     return records;
   }
 
@@ -99,7 +100,12 @@ export class MongoAttachmentRecords implements AttachmentRecords {
     messageKey: string,
     ids?: string[],
   ): Promise<AttachmentRecord[]> {
-    const filter = { uploaderId, messageKey, ...(ids && { _id: { $in: ids } }) };
+    // `$exists` on both fields: DocumentDB uses a sparse index only for a query that says so.
+    const filter = {
+      uploaderId: { $eq: uploaderId, $exists: true },
+      messageKey: { $eq: messageKey, $exists: true },
+      ...(ids && { _id: { $in: ids } }),
+    };
     const docs = await this.model.find(filter).lean<AttachmentDoc[]>();
     await Promise.all(
       docs.map((d) =>

@@ -18,7 +18,7 @@ export class Device {
   /** Stored by the server, by clientMessageId. */
   readonly acked = new Map<string, MessageDto>();
   /** Every answer to a send: how long it took and what it was ('OK' or the error code). */
-  readonly attempts: { at: number; ms: number; code: string }[] = [];
+  readonly attempts: { at: number; ms: number; code: string; clientMessageId: string }[] = [];
   syncRequired = 0;
   drainNotices = 0;
   connects = 0;
@@ -92,6 +92,6 @@ export class Device {
     const at = this.started.get(clientMessageId);
     if (at === undefined) return;
     this.started.delete(clientMessageId);
-    this.attempts.push({ at, ms: Date.now() - at, code });
+    this.attempts.push({ at, ms: Date.now() - at, code, clientMessageId });
   }
 }

@@ -14,6 +14,7 @@ export async function startEnvironment(
     gateways?: number;
     replicas?: boolean;
     env?: Record<string, string>;
+    mongoUri?: string;
   } = {},
 ): Promise<Environment> {
   const env = await startChatEnvironment({ script: MAIN, jwtSecret: TEST_JWT_SECRET, ...options });

@@ -11,6 +11,12 @@ import type { BlockDoc, Models } from './models.js';
 
 /** Contact upserts per bulk write: a 50-member group makes 2,450 pairs. */
 const CONTACT_BATCH = 1_000;
+/**
+ * Two upserts of one pair at once (two accepts, two creations) both miss and both insert; one
+ * gets E11000. MongoDB 4.2+ retries that on the server, DocumentDB does not: the same upsert
+ * again finds the winner's document and updates it. Bounded: one race per pair is the rule.
+ */
+const UPSERT_ATTEMPTS = 3;
 
 /**
  * Makes every member of `conversation` a contact of every other one. Idempotent, so opening a
@@ -34,19 +40,17 @@ export async function addContacts(
       })),
   );
   for (let i = 0; i < operations.length; i += CONTACT_BATCH) {
-    const batch = operations.slice(i, i + CONTACT_BATCH);
-    try {
-      await contacts.collection.bulkWrite(batch, { ordered: false });
-    } catch (error) {
-      // Two upserts of one pair raced and the second met the first's insert (E11000). MongoDB
-      // retries that on the server; DocumentDB and FerretDB do not. The pair exists now, so the
-      // same upsert again only moves `since`: retried here, once.
-      const errors = errorsByStatement(error, batch.length);
-      if (!errors.every((e) => e === undefined || isDuplicateKey(e))) throw error;
-      await contacts.collection.bulkWrite(
-        batch.filter((_, n) => errors[n] !== undefined),
-        { ordered: false },
-      );
+    let batch = operations.slice(i, i + CONTACT_BATCH);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await contacts.collection.bulkWrite(batch, { ordered: false });
+        break;
+      } catch (error) {
+        const errors = errorsByStatement(error, batch.length);
+        const lost = errors.every((e) => e === undefined || isDuplicateKey(e));
+        if (!lost || attempt >= UPSERT_ATTEMPTS) throw error;
+        batch = batch.filter((_, index) => errors[index] !== undefined);
+      }
     }
   }
 }

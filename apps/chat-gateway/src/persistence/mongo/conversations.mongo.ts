@@ -39,15 +39,16 @@ function requestsFilter(userId: string): Record<string, unknown> {
   return { $or: [{ 'request.to': userId, 'request.state': 'pending' }, { invited: userId }] };
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Every direct key of a pair starts with this (see `directKey` in the domain's rules). */
-function pairPrefix(a: string, b: string): RegExp {
+/**
+ * The direct keys of a pair (see `directKey` in the domain's rules): they all start with
+ * `direct:x:y:`, so they lie in [`direct:x:y:`, `direct:x:y;`) (';' follows ':'). A range, not a
+ * regular expression, so any server walks the index; `$exists: true` because DocumentDB uses a
+ * sparse index only for a query that says so (otherwise it scans every conversation).
+ */
+function pairKeys(a: string, b: string): { $gte: string; $lt: string; $exists: true } {
   const [x, y] = a < b ? [a, b] : [b, a];
   const prefix = ['direct', x, y].map((part) => encodeURIComponent(part)).join(':');
-  return new RegExp(`^${escapeRegExp(prefix)}:`);
+  return { $gte: `${prefix}:`, $lt: `${prefix};`, $exists: true };
 }
 
 export class MongoConversations implements ConversationStore {
@@ -89,7 +90,7 @@ export class MongoConversations implements ConversationStore {
       // Two requests opened the same direct conversation at once: the first one wins.
       if (!isDuplicateKey(error) || !input.directKey) throw error;
       const existing = await this.models.conversations
-        .findOne({ directKey: input.directKey }, PUBLIC_FIELDS)
+        .findOne({ directKey: { $eq: input.directKey, $exists: true } }, PUBLIC_FIELDS)
         .lean<ConversationDoc>();
       if (!existing) throw error;
       result = { conversation: toConversation(existing), created: false };
@@ -169,7 +170,7 @@ export class MongoConversations implements ConversationStore {
     const doc = await this.models.conversations
       .findOne(
         {
-          directKey: pairPrefix(from, to),
+          directKey: pairKeys(from, to),
           'request.from': from,
           'request.state': { $in: ['pending', 'declined'] },
         },
@@ -180,7 +181,7 @@ export class MongoConversations implements ConversationStore {
   }
 
   async setBlocked(a: string, b: string, blocked: boolean): Promise<Conversation[]> {
-    const filter = { directKey: pairPrefix(a, b), blocked: blocked ? { $ne: true } : true };
+    const filter = { directKey: pairKeys(a, b), blocked: blocked ? { $ne: true } : true };
     const docs = await this.models.conversations
       .find(filter, PUBLIC_FIELDS)
       .limit(PAIR_CONVERSATIONS_MAX)

@@ -4,12 +4,14 @@ import { errorsByStatement, GroupCommit } from './group-commit.js';
 /** A `run` whose commands the test answers by hand, recording each batch it was given. */
 function manualRun() {
   const batches: number[][] = [];
+  const limits: (number | undefined)[] = [];
   const answers: ((errors: unknown[]) => void)[] = [];
-  const run = (items: number[]) => {
+  const run = (items: number[], maxTimeMS: number | undefined) => {
     batches.push(items);
+    limits.push(maxTimeMS);
     return new Promise<unknown[]>((resolve) => answers.push(resolve));
   };
-  return { batches, answers, run };
+  return { batches, limits, answers, run };
 }
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -88,6 +90,34 @@ describe('GroupCommit', () => {
     // Nothing refused was given to a command, and no command was larger than 50.
     expect(batches.flat()).toHaveLength(121);
     expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(50);
+  });
+});
+
+describe('GroupCommit deadlines', () => {
+  it('never sends an item whose caller stopped waiting, and gives each command the time its callers have left', async () => {
+    const { batches, limits, answers, run } = manualRun();
+    let now = 10_000;
+    const commit = new GroupCommit(run, {
+      maxBatch: 10,
+      maxWaiting: 100,
+      minCommandMs: 50,
+      now: () => now,
+    });
+    const first = commit.submit(1, now + 1_500);
+    await flush();
+    expect(limits).toEqual([1_450]); // the server stops a round trip before the caller does
+    const late = commit.submit(2, now + 1_000);
+    const onTime = commit.submit(3, now + 2_500);
+    // The command in flight hangs for 950 ms: item 2 has 50 ms left, too little for a command.
+    now += 950;
+    answers[0]!([]);
+    await first;
+    await expect(late).rejects.toBeInstanceOf(UnavailableError);
+    await flush();
+    expect(batches).toEqual([[1], [3]]);
+    expect(limits[1]).toBe(2_500 - 950 - 50);
+    answers[1]!([]);
+    await expect(onTime).resolves.toBeUndefined();
   });
 });
 

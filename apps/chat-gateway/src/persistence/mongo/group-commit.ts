@@ -2,6 +2,8 @@ import { UnavailableError } from '@jobsphere/chat-domain';
 
 interface Waiting<T> {
   item: T;
+  /** Epoch ms after which the submitter no longer waits (it was answered UNAVAILABLE). */
+  deadline: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -11,6 +13,9 @@ export interface GroupCommitOptions {
   maxBatch: number;
   /** Items waiting at most; past it a submit fails at once (UNAVAILABLE, nothing stored). */
   maxWaiting: number;
+  /** A round trip to the store, besides the server's work (default 50 ms). */
+  minCommandMs?: number;
+  now?: () => number;
 }
 
 /**
@@ -21,38 +26,64 @@ export interface GroupCommitOptions {
  *
  * `run` writes the items as one command and answers, per item, the error that refused it, or
  * undefined; a rejection of `run` refuses the whole batch.
+ *
+ * Deadlines: a write must never land after its submitter was told UNAVAILABLE (it would be
+ * stored and never announced). An item whose deadline passed while it waited is dropped, never
+ * sent; a command carries, as `maxTimeMS`, the time its most urgent item has left, so the server
+ * gives up on it (and writes nothing) when its caller has.
  */
 export class GroupCommit<T> {
   private readonly waiting: Waiting<T>[] = [];
   private busy = false;
 
   constructor(
-    private readonly run: (items: T[]) => Promise<unknown[]>,
+    private readonly run: (items: T[], maxTimeMS: number | undefined) => Promise<unknown[]>,
     private readonly options: GroupCommitOptions,
   ) {}
 
-  submit(item: T): Promise<void> {
+  /** Resolves once written; `deadline` (epoch ms) is when the caller stops waiting. */
+  submit(item: T, deadline = Number.POSITIVE_INFINITY): Promise<void> {
     if (this.waiting.length >= this.options.maxWaiting) {
       return Promise.reject(new UnavailableError('store busy, not stored'));
     }
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      this.waiting.push({ item, deadline, resolve, reject });
       if (!this.busy) this.next();
     });
   }
 
   private next(): void {
-    const batch = this.waiting.splice(0, this.options.maxBatch);
+    const now = (this.options.now ?? Date.now)();
+    const minCommandMs = this.options.minCommandMs ?? 50;
+    const batch: Waiting<T>[] = [];
+    while (batch.length < this.options.maxBatch && this.waiting.length > 0) {
+      const waiting = this.waiting.shift()!;
+      // Its caller was (or is about to be) answered UNAVAILABLE: not written, ever.
+      if (waiting.deadline - now < 2 * minCommandMs)
+        waiting.reject(new UnavailableError('store busy, not stored'));
+      else batch.push(waiting);
+    }
     if (batch.length === 0) {
       this.busy = false;
       return;
     }
     this.busy = true;
+    const soonest = Math.min(...batch.map((w) => w.deadline));
+    // The server's limit ends a round trip before the caller's: a reply that says "written"
+    // arrives while the caller still waits for it.
+    const maxTimeMS = Number.isFinite(soonest)
+      ? Math.floor(soonest - now - minCommandMs)
+      : undefined;
     const settle = (errors: unknown[]) =>
       batch.forEach((w, i) => (errors[i] === undefined ? w.resolve() : w.reject(errors[i])));
     // A synchronous throw in `run` refuses the batch like a rejection.
     Promise.resolve()
-      .then(() => this.run(batch.map((w) => w.item)))
+      .then(() =>
+        this.run(
+          batch.map((w) => w.item),
+          maxTimeMS,
+        ),
+      )
       .then(settle, (error: unknown) => batch.forEach((w) => w.reject(error)))
       .finally(() => this.next());
   }

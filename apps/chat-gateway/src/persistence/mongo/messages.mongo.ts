@@ -27,6 +27,7 @@ import {
   toMessage,
   toPreviewDoc,
 } from './mappers.js';
+import { NO_LIMITS, timeLeft, type StoreLimits } from './store-limits.js';
 import { readKey, type ConversationDoc, type MessageDoc, type Models } from './models.js';
 import { sendChanges, sendGuard } from './send-guard.js';
 import { reservationKey, reservedSlot, type VersionAllocator } from './version-allocator.js';
@@ -77,25 +78,31 @@ export class MongoMessages implements MessageStore {
   constructor(
     private readonly models: Models,
     private readonly allocator: VersionAllocator,
+    private readonly limits: StoreLimits = NO_LIMITS,
   ) {
     this.conversationDocs = models.conversations
       .collection as unknown as mongo.Collection<ConversationDoc>;
     const messageDocs = models.messages.collection as unknown as mongo.Collection<MessageDoc>;
     this.messageDocs = messageDocs;
-    this.inserts = new GroupCommit(async (docs) => {
+    const commit = { ...GROUP_COMMIT, minCommandMs: limits.roundTripMs };
+    this.inserts = new GroupCommit(async (docs, maxTimeMS) => {
+      const options = maxTimeMS === undefined ? {} : { maxTimeMS };
       try {
-        if (docs.length === 1) await messageDocs.insertOne(docs[0]!);
-        else await messageDocs.insertMany(docs, { ordered: false });
+        if (docs.length === 1) await messageDocs.insertOne(docs[0]!, options);
+        else await messageDocs.insertMany(docs, { ordered: false, ...options });
         return [];
       } catch (error) {
         // A duplicate clientMessageId refuses its own message, not the others.
         return errorsByStatement(error, docs.length);
       }
-    }, GROUP_COMMIT);
-    this.bookkeeping = new GroupCommit(async (perSend) => {
+    }, commit);
+    this.bookkeeping = new GroupCommit(async (perSend, maxTimeMS) => {
       const statements = perSend.flat();
       try {
-        await this.conversationDocs.bulkWrite(statements, { ordered: false });
+        await this.conversationDocs.bulkWrite(statements, {
+          ordered: false,
+          ...(maxTimeMS !== undefined && { maxTimeMS }),
+        });
         return [];
       } catch (error) {
         const errors = errorsByStatement(error, statements.length);
@@ -105,17 +112,19 @@ export class MongoMessages implements MessageStore {
           errors.slice(at, (at += own.length)).find((e) => e !== undefined),
         );
       }
-    }, GROUP_COMMIT);
+    }, commit);
   }
 
   async append(draft: MessageDraft): Promise<AppendResult> {
     if (!isValidObjectId(draft.conversationId)) throw new NotMemberError(draft.conversationId);
     const key = reservationKey(draft.senderId, draft.clientMessageId);
+    // When the caller stops waiting: no write of this send may land after it.
+    const deadline = Date.now() + this.limits.deadlineMs;
     // Bounded: every pass either finishes or met a state another attempt just changed.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const reserved = await this.reserve(draft, key);
-      if (reserved) return this.store(draft, reserved);
-      const resolved = await this.resolve(draft, key);
+      const reserved = await this.reserve(draft, key, deadline);
+      if (reserved) return this.store(draft, reserved, deadline);
+      const resolved = await this.resolve(draft, key, deadline);
       if (resolved) return resolved;
     }
     throw new UnavailableError('message could not be stored, not sent');
@@ -126,7 +135,7 @@ export class MongoMessages implements MessageStore {
    * filter); null when this key was seen or the guard refused. The document comes back as it
    * was before, which is what the decision saw: asked again, it says what the send changes.
    */
-  private async reserve(draft: MessageDraft, key: string): Promise<Slot | null> {
+  private async reserve(draft: MessageDraft, key: string, deadline: number): Promise<Slot | null> {
     const attempt = { senderId: draft.senderId, kind: draft.kind ?? 'user' };
     const before = await this.allocator.take<
       Pick<
@@ -162,6 +171,7 @@ export class MongoMessages implements MessageStore {
           blocked: 1,
         },
         returnDocument: 'before',
+        ...timeLeft(deadline, this.limits),
       },
     );
     if (!before) return null;
@@ -181,7 +191,11 @@ export class MongoMessages implements MessageStore {
    * After a refused reservation: the stored duplicate, the reservation to reuse, or the
    * decision's refusal, named by the decision on the conversation as it is now.
    */
-  private async resolve(draft: MessageDraft, key: string): Promise<AppendResult | null> {
+  private async resolve(
+    draft: MessageDraft,
+    key: string,
+    deadline: number,
+  ): Promise<AppendResult | null> {
     const [existing, conversation] = await Promise.all([
       this.findByClientMessageId(draft),
       this.models.conversations
@@ -223,19 +237,23 @@ export class MongoMessages implements MessageStore {
     const slot = reservedSlot(conversation, key);
     // A retry keeps the position its first attempt took, whatever changed since.
     if (slot)
-      return this.store(draft, {
-        ...slot,
-        kind,
-        memberIds,
-        ...(attempt.kind !== 'system' &&
-          repliesToRequest(requestRecordOf(conversation), draft.senderId) && { accepts: true }),
-      });
+      return this.store(
+        draft,
+        {
+          ...slot,
+          kind,
+          memberIds,
+          ...(attempt.kind !== 'system' &&
+            repliesToRequest(requestRecordOf(conversation), draft.senderId) && { accepts: true }),
+        },
+        deadline,
+      );
     if (!decision.ok) throw sendRefusalError(decision.refusal, draft.conversationId);
     // No reservation: another attempt's is racing in, or ours aged out of the list. Go again.
     return null;
   }
 
-  private async store(draft: MessageDraft, slot: Slot): Promise<AppendResult> {
+  private async store(draft: MessageDraft, slot: Slot, deadline: number): Promise<AppendResult> {
     const doc: MessageDoc = {
       _id: messageId(draft.conversationId, slot.version),
       ...draft,
@@ -244,23 +262,34 @@ export class MongoMessages implements MessageStore {
       version: slot.version,
     };
     const [insert, bookkeeping] = await Promise.allSettled([
-      this.inserts.submit(doc),
-      this.recordSend(doc, slot.accepts === true),
+      this.inserts.submit(doc, deadline),
+      this.recordSend(doc, slot.accepts === true, deadline),
     ]);
     if (insert.status === 'rejected') {
-      if (!isDuplicateKey(insert.reason)) throw insert.reason;
-      // The same clientMessageId raced in on another socket or instance, and it won.
-      const winner = await this.findByClientMessageId(draft);
-      if (!winner) throw new UnavailableError('message could not be stored, not sent');
-      return { message: winner, duplicate: true, kind: slot.kind, memberIds: slot.memberIds };
+      if (isDuplicateKey(insert.reason)) {
+        // The same clientMessageId raced in on another socket or instance, and it won.
+        const winner = await this.findByClientMessageId(draft);
+        if (!winner) throw new UnavailableError('message could not be stored, not sent');
+        return { message: winner, duplicate: true, kind: slot.kind, memberIds: slot.memberIds };
+      }
+      // No answer (a connection reset, a timeout): the insert may have been written. Ask while
+      // the caller still waits: a stored message is acked and announced like any other, not
+      // left for a retry that would find a duplicate nobody was told about.
+      const landed =
+        deadline - Date.now() > 2 * this.limits.roundTripMs
+          ? await this.findByClientMessageId(draft, deadline).catch(() => null)
+          : null;
+      if (landed?.id !== toMessage(doc).id) throw insert.reason;
     }
-    if (bookkeeping.status === 'rejected') throw bookkeeping.reason;
+    // The message is stored: it is acked and announced even when its preview or read position
+    // failed (the next send rewrites the preview; a reply that failed to accept accepts again).
+    const accepted = bookkeeping.status === 'fulfilled' && bookkeeping.value;
     return {
       message: toMessage(doc),
       duplicate: false,
       kind: slot.kind,
       memberIds: slot.memberIds,
-      ...(bookkeeping.value && { acceptedRequest: true }),
+      ...(accepted && { acceptedRequest: true }),
     };
   }
 
@@ -269,9 +298,9 @@ export class MongoMessages implements MessageStore {
    * beside the insert, not after it: every attempt at one position carries the same message id,
    * so the preview names the message that is (or, after a failed attempt, will be) stored.
    */
-  private async recordSend(doc: MessageDoc, accepts: boolean): Promise<boolean> {
+  private async recordSend(doc: MessageDoc, accepts: boolean, deadline: number): Promise<boolean> {
     if (!accepts) {
-      await this.recordPreview(doc);
+      await this.recordPreview(doc, deadline);
       return false;
     }
     // A reply that accepts: the acceptance first, then the preview beside the contacts (as
@@ -280,7 +309,7 @@ export class MongoMessages implements MessageStore {
     // later one write back the document the earlier one changed.
     const accepted = await this.acceptByReply(doc);
     await Promise.all([
-      this.recordPreview(doc),
+      this.recordPreview(doc, deadline),
       accepted && addContacts(this.models.contacts, accepted),
     ]);
     return accepted !== null;
@@ -302,7 +331,7 @@ export class MongoMessages implements MessageStore {
     return updated ? toConversation(updated) : null;
   }
 
-  private async recordPreview(doc: MessageDoc): Promise<void> {
+  private async recordPreview(doc: MessageDoc, deadline: number): Promise<void> {
     // A system message moves nobody's read position: everyone has it unread.
     const read: Record<string, number> =
       doc.kind === 'system' ? {} : { [`reads.${readKey(doc.senderId)}`]: doc.seq };
@@ -310,28 +339,38 @@ export class MongoMessages implements MessageStore {
     // Two statements of one update command (shared with concurrent sends): the preview while
     // this is still the newest seq (so statements may run in any order), and the sender's read
     // position whatever a newer message did to the preview.
-    await this.bookkeeping.submit([
-      {
-        updateOne: {
-          filter: { _id, lastSeq: doc.seq },
-          update: {
-            $set: { lastMessage: toPreviewDoc(toMessage(doc)), lastActivityAt: doc.createdAt },
+    await this.bookkeeping.submit(
+      [
+        {
+          updateOne: {
+            filter: { _id, lastSeq: doc.seq },
+            update: {
+              $set: { lastMessage: toPreviewDoc(toMessage(doc)), lastActivityAt: doc.createdAt },
+            },
           },
         },
-      },
-      ...(Object.keys(read).length > 0
-        ? [{ updateOne: { filter: { _id }, update: { $max: read } } }]
-        : []),
-    ]);
+        ...(Object.keys(read).length > 0
+          ? [{ updateOne: { filter: { _id }, update: { $max: read } } }]
+          : []),
+      ],
+      deadline,
+    );
   }
 
-  private async findByClientMessageId(draft: MessageDraft): Promise<Message | null> {
+  private async findByClientMessageId(
+    draft: MessageDraft,
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<Message | null> {
     const doc = await this.models.messages
-      .findOne({
-        conversationId: draft.conversationId,
-        senderId: draft.senderId,
-        clientMessageId: draft.clientMessageId,
-      })
+      .findOne(
+        {
+          conversationId: draft.conversationId,
+          senderId: draft.senderId,
+          clientMessageId: draft.clientMessageId,
+        },
+        undefined,
+        timeLeft(deadline, this.limits),
+      )
       .lean<MessageDoc>();
     return doc ? toMessage(doc) : null;
   }

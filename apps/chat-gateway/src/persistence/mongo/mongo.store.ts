@@ -4,6 +4,7 @@ import mongoose, { type Connection, type ConnectOptions, type mongo } from 'mong
 import type { MongoCredentialsProvider } from '../../secrets/credentials.js';
 import { reauthenticateOnRefusal } from '../../secrets/mongo-reauth.js';
 import { MongoContacts } from './contacts.mongo.js';
+import { ensureIndexes } from './indexes.js';
 import { MongoConversations } from './conversations.mongo.js';
 import { adaptToFerretDB } from './ferretdb-compat.js';
 import { MongoMessages } from './messages.mongo.js';
@@ -11,6 +12,13 @@ import { defineModels, type ConversationDoc } from './models.js';
 import { MongoOutbox } from './outbox.mongo.js';
 import { MongoPlatform } from './platform.mongo.js';
 import { MongoReports } from './reports.mongo.js';
+import {
+  commandTimeMs,
+  driverOptions,
+  NO_LIMITS,
+  storeLimits,
+  type StoreLimits,
+} from './store-limits.js';
 import { VersionAllocator } from './version-allocator.js';
 
 // The connection, and the store's parts on it (one file per concern beside this one).
@@ -23,7 +31,15 @@ export interface MongoStoreOptions {
   credentials?: MongoCredentialsProvider;
   /** Watch every command the driver sends (the round-trip test counts them). */
   monitorCommands?: boolean;
+  /**
+   * How long a caller waits for a store call (STORE_TIMEOUT_MS): the driver's timeouts, every
+   * command's maxTimeMS and the group commit's deadlines end within it (store-limits.ts).
+   */
+  deadlineMs?: number;
 }
+
+/** Boot: how often the first connection may fail to find the server (the limit is the deadline). */
+const CONNECT_ATTEMPTS = 5;
 
 /** MongoDB / Amazon DocumentDB through Mongoose. */
 export class MongoChatStore implements ChatStore {
@@ -35,13 +51,16 @@ export class MongoChatStore implements ChatStore {
   readonly outbox: MongoOutbox;
   readonly platform: MongoPlatform;
 
-  private constructor(readonly connection: Connection) {
+  private constructor(
+    readonly connection: Connection,
+    limits: StoreLimits,
+  ) {
     const models = defineModels(connection);
     const allocator = new VersionAllocator(
       models.conversations.collection as unknown as mongo.Collection<ConversationDoc>,
     );
     this.conversations = new MongoConversations(models);
-    this.messages = new MongoMessages(models, allocator);
+    this.messages = new MongoMessages(models, allocator, limits);
     this.contacts = new MongoContacts(models);
     this.reports = new MongoReports(models.reports);
     this.outbox = new MongoOutbox(models.outbox);
@@ -49,8 +68,13 @@ export class MongoChatStore implements ChatStore {
   }
 
   static async connect(options: MongoStoreOptions): Promise<MongoChatStore> {
+    const limits = options.deadlineMs ? storeLimits(options.deadlineMs) : NO_LIMITS;
     const connectOptions: ConnectOptions = {
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5_000,
+      serverSelectionTimeoutMS: 5_000,
+      ...driverOptions(limits),
+      ...(options.serverSelectionTimeoutMs && {
+        serverSelectionTimeoutMS: options.serverSelectionTimeoutMs,
+      }),
       // DocumentDB does not support retryable writes.
       retryWrites: false,
       autoIndex: false,
@@ -59,11 +83,13 @@ export class MongoChatStore implements ChatStore {
       ...(options.monitorCommands && { monitorCommands: true }),
     };
     const { credentials } = options;
-    const connection = mongoose.createConnection(options.uri, {
+    const connection = await openConnection(options.uri, {
       ...connectOptions,
       ...(credentials && { auth: credentials.current() }),
     });
-    await connection.asPromise();
+    // Every Mongoose query on this connection: the server stops when the caller has.
+    const maxTimeMS = commandTimeMs(limits);
+    if (maxTimeMS !== undefined) connection.set('maxTimeMS', maxTimeMS);
     if (credentials)
       reauthenticateOnRefusal(
         connection,
@@ -72,9 +98,9 @@ export class MongoChatStore implements ChatStore {
         credentials,
         new Logger('Store'),
       );
-    const store = new MongoChatStore(connection);
+    const store = new MongoChatStore(connection, limits);
     await adaptToFerretDB(connection, new Logger('Store'));
-    await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
+    await ensureIndexes(Object.values(connection.models));
     return store;
   }
 
@@ -86,5 +112,19 @@ export class MongoChatStore implements ChatStore {
 
   async close(): Promise<void> {
     await this.connection.close();
+  }
+}
+
+/** The first connection; a server not found within the (short) selection timeout is tried again. */
+async function openConnection(uri: string, options: ConnectOptions): Promise<Connection> {
+  for (let attempt = 1; ; attempt++) {
+    const connection = mongoose.createConnection(uri, options);
+    try {
+      return await connection.asPromise();
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      const notFound = error instanceof Error && error.name === 'MongooseServerSelectionError';
+      if (!notFound || attempt >= CONNECT_ATTEMPTS) throw error;
+    }
   }
 }

@@ -104,6 +104,7 @@ export class VersionAllocator {
       alongside?: Alongside;
       projection: Record<string, 0 | 1>;
       returnDocument?: 'before' | 'after';
+      maxTimeMS?: number;
     },
   ): Promise<T | null> {
     const doc = await this.conversations.findOneAndUpdate(
@@ -112,6 +113,7 @@ export class VersionAllocator {
       {
         returnDocument: options.returnDocument ?? 'after',
         projection: withVersion(options.projection),
+        ...(options.maxTimeMS !== undefined && { maxTimeMS: options.maxTimeMS }),
       },
     );
     return doc as T | null;

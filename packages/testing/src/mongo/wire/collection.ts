@@ -19,6 +19,8 @@ export interface IndexSpec {
   key: SortSpec;
   unique: boolean;
   sparse: boolean;
+  /** A TTL index: kept and listed, but nothing expires here (a test run is minutes long). */
+  expireAfterSeconds?: number;
 }
 
 interface IndexKey {
@@ -384,7 +386,8 @@ export class Collection {
       const same =
         JSON.stringify(existing.spec.key) === JSON.stringify(spec.key) &&
         existing.spec.unique === spec.unique &&
-        existing.spec.sparse === spec.sparse;
+        existing.spec.sparse === spec.sparse &&
+        existing.spec.expireAfterSeconds === spec.expireAfterSeconds;
       if (!same)
         throw new CommandError(
           86,

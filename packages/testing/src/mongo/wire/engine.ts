@@ -59,8 +59,8 @@ function asInt(v: unknown): number {
 
 /** An index spec from a createIndexes entry (the name defaults like mongod's). */
 function indexSpec(raw: Doc): IndexSpec {
-  // A TTL index is kept as an ordinary index: documents never expire here (a test or benchmark
-  // run is minutes long; expiry is the server's housekeeping, not what the gateway is timed on).
+  // A TTL index is listed as one, but documents never expire here (a test or benchmark run is
+  // minutes long; expiry is the server's housekeeping, not what the gateway is timed on).
   if (raw['partialFilterExpression'] !== undefined)
     throw new CommandError(238, 'partial indexes are not supported by the wire server');
   const key = sortSpec(raw['key']);
@@ -71,6 +71,9 @@ function indexSpec(raw: Doc): IndexSpec {
     key,
     unique: raw['unique'] === true,
     sparse: raw['sparse'] === true,
+    ...(typeof raw['expireAfterSeconds'] === 'number' && {
+      expireAfterSeconds: raw['expireAfterSeconds'],
+    }),
   };
 }
 
@@ -199,6 +202,7 @@ export class Engine {
       name: s.name,
       ...(s.unique && s.name !== '_id_' && { unique: true }),
       ...(s.sparse && { sparse: true }),
+      ...(s.expireAfterSeconds !== undefined && { expireAfterSeconds: s.expireAfterSeconds }),
     }));
     return this.cursorReply(
       coll.namespace,

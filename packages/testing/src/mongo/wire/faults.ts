@@ -20,6 +20,13 @@ interface Window {
 
 export class Faults {
   private readonly windows = new Map<FaultMode, Window>();
+  /** Commands each mode hit since the server started (what a test can assert happened). */
+  readonly hits: Record<FaultMode, number> = {
+    stepDown: 0,
+    hang: 0,
+    dropMidBatch: 0,
+    upsertRace: 0,
+  };
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -57,6 +64,7 @@ export class Faults {
   take(mode: FaultMode, command?: string): boolean {
     if (!this.active(mode, command)) return false;
     this.windows.get(mode)!.remaining--;
+    this.hits[mode]++;
     return true;
   }
 

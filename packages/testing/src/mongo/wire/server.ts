@@ -73,6 +73,7 @@ export interface WireServerStats {
   measuredDelay: { count: number; meanMs: number; maxMs: number };
   connections: number;
   faults: ReturnType<Faults['status']>;
+  faultHits: Faults['hits'];
 }
 
 export interface WireServerOptions {
@@ -244,6 +245,7 @@ export class MongoWireServer {
       },
       connections: this.sockets.size,
       faults: this.faults.status(),
+      faultHits: { ...this.faults.hits },
     };
   }
 
