@@ -47,6 +47,8 @@ export interface ChatEnvironmentOptions {
   /** How many gateways to start, or their names. */
   gateways?: number | string[];
   env?: Record<string, string>;
+  /** The store's server (default `startMongo()`), e.g. one of `mongoServers()`. */
+  mongo?: () => Promise<MongoHandle>;
 }
 
 /** Starts the built gateway as a real process on a free port. */
@@ -91,7 +93,7 @@ export async function startChatEnvironment(
   };
   const env: Record<string, string> = { ...base, ...options.env };
   try {
-    const mongo = await startMongo();
+    const mongo = await (options.mongo ?? startMongo)();
     disposers.push(() => mongo.stop());
     env['MONGODB_URI'] = mongo.uri;
     let redis: RedisServer | undefined;
