@@ -48,10 +48,11 @@ export interface ChatEnvironmentOptions {
   gateways?: number | string[];
   env?: Record<string, string>;
   /**
-   * A store the test runs itself (e.g. the wire server in-process, to switch its faults): the
-   * gateways get a fresh database on it, dropped at dispose. Default: `startMongo()`.
+   * The store's server (default `startMongo()`): e.g. one of `mongoServers()`, or
+   * `() => useExistingMongo(uri)` for a store the test runs itself (the wire server in-process, to
+   * switch its faults); the gateways get a fresh database on it, dropped at dispose.
    */
-  mongoUri?: string;
+  mongo?: () => Promise<MongoHandle>;
 }
 
 /** Starts the built gateway as a real process on a free port. */
@@ -96,7 +97,7 @@ export async function startChatEnvironment(
   };
   const env: Record<string, string> = { ...base, ...options.env };
   try {
-    const mongo = options.mongoUri ? await useExistingMongo(options.mongoUri) : await startMongo();
+    const mongo = await (options.mongo ?? startMongo)();
     disposers.push(() => mongo.stop());
     env['MONGODB_URI'] = mongo.uri;
     let redis: RedisServer | undefined;

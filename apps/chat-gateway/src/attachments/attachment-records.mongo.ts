@@ -1,6 +1,7 @@
 import { type Connection, Schema } from 'mongoose';
 import { ensureIndexes } from '../persistence/mongo/indexes.js';
 import { type AttachmentRecord, type AttachmentRecords } from './attachment-records.js';
+import { adaptModel } from '../persistence/mongo/ferretdb-compat.js';
 
 /** More pending uploads than any quota allows: counting stops there. */
 const PENDING_SCAN_LIMIT = 1_000;
@@ -53,6 +54,7 @@ export class MongoAttachmentRecords implements AttachmentRecords {
 
   static async open(connection: Connection): Promise<MongoAttachmentRecords> {
     const records = new MongoAttachmentRecords(connection);
+    adaptModel(records.model);
     await ensureIndexes([records.model]);
     return records;
   }

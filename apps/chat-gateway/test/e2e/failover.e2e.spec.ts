@@ -1,5 +1,5 @@
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
-import { MongoWireServer, waitUntil, type FaultMode } from '@jobsphere/testing';
+import { MongoWireServer, waitUntil, type FaultMode, useExistingMongo } from '@jobsphere/testing';
 import { Device } from '../support/device.js';
 import { rest, tokenFor } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
@@ -53,7 +53,10 @@ describe('store failover under a steady send load', () => {
     server = new MongoWireServer({ replicaSet: 'rs0' });
     const port = await server.listen();
     env = await startEnvironment({
-      mongoUri: `mongodb://127.0.0.1:${port}/failover?replicaSet=rs0&readPreference=primary&retryWrites=false`,
+      mongo: () =>
+        useExistingMongo(
+          `mongodb://127.0.0.1:${port}/failover?replicaSet=rs0&readPreference=primary&retryWrites=false`,
+        ),
       env: { RATE_LIMIT_SEND_PER_10S: '100000', RATE_LIMIT_SYNC_PER_MIN: '100000' },
     });
     const dbName = new URL(env.mongo.uri.replace(/^mongodb:/, 'http:')).pathname.slice(1);

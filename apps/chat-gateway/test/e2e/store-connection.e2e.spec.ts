@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateTlsMaterial, MongoWireServer } from '@jobsphere/testing';
+import { generateTlsMaterial, MongoWireServer, useExistingMongo } from '@jobsphere/testing';
 import { Device } from '../support/device.js';
 import { openAccepted, rest, tokenFor } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
@@ -42,7 +42,10 @@ describe('the store over the production connection string', () => {
       retryWrites: 'false',
     });
     env = await startEnvironment({
-      mongoUri: `mongodb://chat:store-password@127.0.0.1:${port}/chat?${params.toString()}`,
+      mongo: () =>
+        useExistingMongo(
+          `mongodb://chat:store-password@127.0.0.1:${port}/chat?${params.toString()}`,
+        ),
     });
     console.log(
       `store: wire server on 127.0.0.1:${port} (TLS with a test CA, replica set rs0, SCRAM-SHA-1 only, DocumentDB rules)`,

@@ -1,4 +1,9 @@
-import { startChatEnvironment, type ChatEnvironment, type Topology } from '@jobsphere/testing';
+import {
+  startChatEnvironment,
+  type ChatEnvironment,
+  type MongoHandle,
+  type Topology,
+} from '@jobsphere/testing';
 import { MAIN, TEST_JWT_SECRET, closeAllClients } from './gateway.js';
 
 export type { Topology };
@@ -14,7 +19,8 @@ export async function startEnvironment(
     gateways?: number;
     replicas?: boolean;
     env?: Record<string, string>;
-    mongoUri?: string;
+    /** The store's server (default: the suite's one MongoDB, see startMongo). */
+    mongo?: () => Promise<MongoHandle>;
   } = {},
 ): Promise<Environment> {
   const env = await startChatEnvironment({ script: MAIN, jwtSecret: TEST_JWT_SECRET, ...options });

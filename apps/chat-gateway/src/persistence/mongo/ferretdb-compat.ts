@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { Connection } from 'mongoose';
+import type { Connection, Model } from 'mongoose';
 
 /**
  * FerretDB v1 (a MongoDB-compatible server; the store suites run on it) answers NotImplemented
@@ -20,29 +20,39 @@ export async function adaptToFerretDB(connection: Connection, logger: Logger): P
   if (typeof version !== 'string') return;
   logger.warn(
     `FerretDB ${version}: findAndModify replies carry whole documents (no projection there), ` +
-      'and TTL indexes are built without expiry (expired outbox entries are not removed)',
+      'and TTL indexes are built without expiry (expired outbox entries and upload records are ' +
+      'not removed by the server)',
   );
-  for (const model of Object.values(connection.models)) {
-    const collection = model.collection as unknown as {
-      findOneAndUpdate: (filter: unknown, update: unknown, options?: object) => unknown;
-      createIndex: (fields: unknown, options?: object) => unknown;
+  onFerretDB.add(connection);
+  for (const model of Object.values(connection.models)) adaptModel(model);
+}
+
+const onFerretDB = new WeakSet<Connection>();
+const adapted = new WeakSet<object>();
+
+/** A model registered on the connection after `adaptToFerretDB` (e.g. the upload records). */
+export function adaptModel(model: Pick<Model<never>, 'db' | 'collection'>): void {
+  if (!onFerretDB.has(model.db) || adapted.has(model.collection)) return;
+  adapted.add(model.collection);
+  const collection = model.collection as unknown as {
+    findOneAndUpdate: (filter: unknown, update: unknown, options?: object) => unknown;
+    createIndex: (fields: unknown, options?: object) => unknown;
+  };
+  const findOneAndUpdate = collection.findOneAndUpdate.bind(collection);
+  const createIndex = collection.createIndex.bind(collection);
+  collection.findOneAndUpdate = (filter, update, options = {}) => {
+    const {
+      projection: _projection,
+      fields: _fields,
+      ...rest
+    } = options as {
+      projection?: unknown;
+      fields?: unknown;
     };
-    const findOneAndUpdate = collection.findOneAndUpdate.bind(collection);
-    const createIndex = collection.createIndex.bind(collection);
-    collection.findOneAndUpdate = (filter, update, options = {}) => {
-      const {
-        projection: _projection,
-        fields: _fields,
-        ...rest
-      } = options as {
-        projection?: unknown;
-        fields?: unknown;
-      };
-      return findOneAndUpdate(filter, update, rest);
-    };
-    collection.createIndex = (fields, options = {}) => {
-      const { expireAfterSeconds: _ttl, ...rest } = options as { expireAfterSeconds?: unknown };
-      return createIndex(fields, rest);
-    };
-  }
+    return findOneAndUpdate(filter, update, rest);
+  };
+  collection.createIndex = (fields, options = {}) => {
+    const { expireAfterSeconds: _ttl, ...rest } = options as { expireAfterSeconds?: unknown };
+    return createIndex(fields, rest);
+  };
 }
