@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { REDIS_CLIENT, type RedisClient } from '@jobsphere/redis-kit';
+import { withDeadline } from '@jobsphere/chat-domain';
 import { describeError } from '../common/log-text.js';
 import { type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { REDIS_LOSS } from '../realtime/redis-loss.policy.js';
 
 const key = (userId: string) => `chat:revoked:${userId}`;
 
@@ -44,7 +46,11 @@ export class TokenRevocations {
     const mine = known && known.until > now ? known.at : undefined;
     if (!this.redis) return mine;
     try {
-      const value = await this.redis.get(key(userId));
+      const value = await withDeadline(
+        this.redis.get(key(userId)),
+        REDIS_LOSS.revocationLookupDeadlineMs,
+        'token deny-list',
+      );
       if (value === null) return mine;
       const at = Number(value);
       this.remember(userId, at, at + this.config.jwt.maxTtlMs);

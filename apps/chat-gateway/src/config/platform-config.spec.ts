@@ -79,6 +79,9 @@ describe('platform settings', () => {
       leaseMs: 30_000,
       pollMs: 1_000,
       concurrency: 4,
+      // Dead letters are kept 14 days, at most 10,000.
+      deadLetterTtlMs: 14 * 24 * 3_600_000,
+      maxDeadLetters: 10_000,
     });
     expect(platform.offline).toEqual({ delayMs: 5_000, windowMs: 900_000 });
     expect(variables({ WEBHOOK_URLS: 'http://127.0.0.1:9000/hooks' })).toEqual([

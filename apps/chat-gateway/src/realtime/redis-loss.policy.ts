@@ -28,8 +28,8 @@ import { RealtimeBus } from './realtime-bus.js';
  * |                          | fail and are logged; the socket cap counts this instance's  | swept within the TTL                         |
  * |                          | sockets alone                                                |                                              |
  * | token deny-list          | each instance refuses the erasures it recorded or already    | shared again                                 |
- * |                          | saw; others' wait for Redis (a lookup fails after the        |                                              |
- * |                          | command timeout, logged, never blocking the request)         |                                              |
+ * |                          | saw; others' wait for Redis (a lookup waits at most 250 ms,  |                                              |
+ * |                          | then goes on with what this instance knows; logged)          |                                              |
  * | /health (target group)   | 200: a shared dependency is not this instance's fault;      | 200                                          |
  * |                          | `dependencies.redis` says down, per client                  |                                              |
  * | /health/ready            | 503 (Redis does not answer within 1 s)                      | 200                                          |
@@ -40,6 +40,8 @@ export const REDIS_LOSS = {
   syncRequiredDebounceMs: 250,
   /** How long a handshake waits for presence (and the shared socket count). */
   presenceHandshakeDeadlineMs: 500,
+  /** How long a handshake or REST call waits for the shared token deny-list. */
+  revocationLookupDeadlineMs: 250,
   /** Rooms remembered as having missed a broadcast; past this, everyone is told to sync. */
   maxMissedRooms: 10_000,
 } as const;
