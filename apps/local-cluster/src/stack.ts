@@ -157,6 +157,18 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
 
     const lbPort = await getFreePort();
     const gateways: LocalGateway[] = [];
+    // Stopped after nginx and the watchers, all at once, each given its whole drain to exit by
+    // itself (as systemd's TimeoutStopSec does): a stop never kills a gateway mid-drain.
+    const drainMs = options.drainMs ?? 10_000;
+    const gatewayProcesses: ManagedProcess[] = [];
+    cleanups.push(async () => {
+      await Promise.all(
+        gatewayProcesses.map(async (p) => {
+          await p.stop(drainMs + 5_000);
+          await p.dispose();
+        }),
+      );
+    });
     for (const name of options.gateways ?? ['A', 'B']) {
       const port = await getFreePort();
       const metricsPort = await getFreePort();
@@ -183,7 +195,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
           AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
           AWS_ACCESS_KEY_ID: 'local',
           AWS_SECRET_ACCESS_KEY: 'local',
-          SHUTDOWN_DRAIN_MS: String(options.drainMs ?? 10_000),
+          SHUTDOWN_DRAIN_MS: String(drainMs),
           // Files in one folder both gateways share (the deployment uses the S3 bucket).
           ATTACHMENTS_LOCAL_IN_PRODUCTION: 'true',
           ATTACHMENTS_DIR: join(dir, 'attachments'),
@@ -191,7 +203,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
           ...options.env,
         },
       });
-      cleanups.push(() => gateway.dispose());
+      gatewayProcesses.push(gateway);
       await gateway.start();
       const imds = await startFakeImds({
         instanceId: `i-local${name.toLowerCase()}0000000000`.slice(0, 19),

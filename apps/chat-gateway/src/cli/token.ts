@@ -34,6 +34,12 @@ try {
     );
     process.exit(2);
   }
+  if (config.jwt.secret === undefined) {
+    console.error(
+      'no JWT_SECRET: with only JWT_JWKS_URL set, tokens come from the identity provider',
+    );
+    process.exit(2);
+  }
   console.log(await new TokenService(config).sign({ userId, role }, ttl));
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
