@@ -1,3 +1,4 @@
+import { claimValue } from '@jobsphere/chat-domain';
 import { ChatError } from './errors.js';
 
 /** Longer than any access token an identity service issues; past it nothing is decoded. */
@@ -5,8 +6,9 @@ const MAX_TOKEN_LENGTH = 16_384;
 
 /**
  * The user a JWT names, read without verifying it (the gateway verifies; the client only has
- * to know whose token it holds): the string value of `claim` in the payload, or undefined when
- * the token is not a JWT or carries no such claim.
+ * to know whose token it holds): the string value of `claim` in the payload, read as the
+ * gateway reads it (a top-level claim, else a dotted path), or undefined when the token is not
+ * a JWT or carries no such claim.
  */
 export function tokenUser(token: string, claim: string): string | undefined {
   if (token.length > MAX_TOKEN_LENGTH) return undefined;
@@ -18,7 +20,7 @@ export function tokenUser(token: string, claim: string): string | undefined {
     const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
     const payload: unknown = JSON.parse(new TextDecoder().decode(bytes));
     if (typeof payload !== 'object' || payload === null) return undefined;
-    const value = (payload as Record<string, unknown>)[claim];
+    const value = claimValue(payload as Record<string, unknown>, claim);
     return typeof value === 'string' && value.length > 0 ? value : undefined;
   } catch {
     return undefined;

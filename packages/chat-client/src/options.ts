@@ -60,7 +60,7 @@ export interface ChatClientOptions {
   userId?: string;
   /** The access token, or a function giving one per connection attempt and refresh. */
   token: TokenProvider;
-  /** The JWT claim that names the user, as the gateway is configured (default `sub`). */
+  /** The JWT claim that names the user: the gateway's JWT_USER_ID_CLAIM (default `sub`). */
   userIdClaim?: string;
   /** How files are uploaded to a slot: XMLHttpRequest in browsers (progress), fetch elsewhere. */
   uploader?: Uploader;

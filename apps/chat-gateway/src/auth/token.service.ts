@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   USER_ROLES,
+  claimValue,
   UnauthorizedError,
   UnavailableError,
   type Principal,
@@ -98,15 +99,15 @@ export class TokenService {
     if (use !== undefined && !(typeof use === 'string' && PERSON_TOKEN_USES.has(use)))
       throw new UnauthorizedError('service tokens are not accepted here');
     if (audience !== undefined && audienceClaim !== 'aud') {
-      const held = claim(payload, audienceClaim);
+      const held = claimValue(payload, audienceClaim);
       const values = Array.isArray(held) ? held : [held];
       if (!values.some((v) => typeof v === 'string' && audience.includes(v)))
         throw new UnauthorizedError(`unexpected "${audienceClaim}" claim value`);
     }
-    const userId = claim(payload, userIdClaim);
+    const userId = claimValue(payload, userIdClaim);
     if (typeof userId !== 'string' || !SUBJECT.test(userId))
       throw new UnauthorizedError('invalid token subject');
-    const role = this.role(claim(payload, roleClaim));
+    const role = this.role(claimValue(payload, roleClaim));
     if (!role) throw new UnauthorizedError('invalid token role');
     const exp = payload.exp ?? 0;
     if (!Number.isFinite(exp) || exp > MAX_EXP_SECONDS)
@@ -144,17 +145,6 @@ export class TokenService {
     if (audience) jwt.setAudience(audience);
     return jwt.sign(this.secret);
   }
-}
-
-/** A top-level claim (names may hold dots: Auth0's `https://…/roles`), else a dotted path (Keycloak's `realm_access.roles`). */
-function claim(payload: JWTPayload, name: string): unknown {
-  if (name in payload) return payload[name];
-  let value: unknown = payload;
-  for (const part of name.split('.')) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
 }
 
 /**

@@ -132,14 +132,38 @@ describe('the packed SDK', () => {
           'package/dist/index.d.ts',
         ]),
       );
-      expect(p.entries.filter((e) => /\.spec\.|\/test\/|tsconfig|jest\.config/.test(e))).toEqual(
-        [],
-      );
+      expect(
+        p.entries.filter((e) => /\.spec\.|\/test\/|\/testing\/|tsconfig|jest\.config/.test(e)),
+      ).toEqual([]);
       expect(readFileSync(join(WORKSPACE, 'LICENSE'), 'utf8')).toBe(
         readFileSync(join(WORKSPACE, 'packages', name, 'LICENSE'), 'utf8'),
       );
     },
   );
+
+  it.each(PACKAGES)('%s: its build imports only what its manifest declares', async (name) => {
+    const p = packed.get(name)!;
+    const into = join(project, 'unpacked', name);
+    mkdirSync(into, { recursive: true });
+    await exec('tar', ['-xzf', p.file, '-C', into]);
+    const declared = new Set(
+      ['dependencies', 'peerDependencies'].flatMap((field) =>
+        Object.keys((p.manifest[field] as Record<string, string> | undefined) ?? {}),
+      ),
+    );
+    const imported = new Set<string>();
+    for (const entry of p.entries.filter((e) => /^package\/dist\/.*\.js$/.test(e))) {
+      const code = readFileSync(join(into, entry), 'utf8');
+      // tsc's output: `from '…'`, `import '…'` and `import('…')`, single-quoted.
+      const specifiers = code.matchAll(/(?:\bfrom |^import |\bimport\()'([^'.\s][^'\s]*)'/gm);
+      for (const [, specifier] of specifiers) {
+        const parts = specifier!.split('/');
+        imported.add(specifier!.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
+      }
+    }
+    expect(imported.size).toBeGreaterThan(0); // each imports a package (zod, the client, react)
+    expect([...imported].filter((pkg) => !declared.has(pkg))).toEqual([]);
+  });
 
   it('the packages depend on each other by version, in one release', () => {
     const version = packed.get('chat-client')!.manifest['version'];
@@ -239,6 +263,21 @@ export const App = () => <ChatProvider client={client}><Inbox id="c" /></ChatPro
       .map(([path]) => path);
     expect(inputs.some((p) => p.includes('node_modules/@jobsphere/chat-client/dist/'))).toBe(true);
     expect(inputs.filter((p) => /node_modules\/(zod|ws)\/|^node:/.test(p))).toEqual([]);
+  });
+
+  it('chat-domain, all of its entry, bundles for the browser too', async () => {
+    writeFileSync(join(project, 'domain.ts'), `export * from '@jobsphere/chat-domain';\n`);
+    const result = await build({
+      absWorkingDir: project,
+      entryPoints: ['domain.ts'],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.outputFiles[0]!.contents.length).toBeGreaterThan(0);
   });
 
   describe('the README quick start, from the installed packages', () => {
