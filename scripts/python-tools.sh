@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Creates (or reuses) the Python virtual environment of the outside judges the tests run: checkov,
-# schemathesis, moto's server (scripts/python-tools/requirements.txt, every version pinned by
-# constraints.txt). It lives outside the clone, under ${XDG_CACHE_HOME:-~/.cache}/jobsphere/venv
-# (JOBSPHERE_VENV overrides), and is rebuilt only when those two files change. Prints the
+# Creates (or reuses) the Python virtual environment of the outside judges the tests run, checkov
+# and schemathesis from PyPI (scripts/python-tools/requirements.txt, every version pinned by
+# constraints.txt). It lives outside the clone, under ${XDG_CACHE_HOME:-~/.cache}/jobsphere/, in a
+# folder named after those two files' hash (JOBSPHERE_VENV overrides): clones of different
+# versions on one machine each keep theirs instead of rebuilding over each other's. Prints the
 # environment's folder on stdout; what it installed and how long it took on stderr.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-venv="${JOBSPHERE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/jobsphere/venv}"
 requirements="$here/python-tools/requirements.txt"
 constraints="$here/python-tools/constraints.txt"
 python="${PYTHON_TOOLS_PYTHON:-python3}"
 stamp="$(cat "$requirements" "$constraints" | sha256sum | cut -c1-16)"
+venv="${JOBSPHERE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/jobsphere/venv-$stamp}"
 
 mkdir -p "$(dirname "$venv")"
 # Several test files (and packages) may ask at once: one builds, the others wait for it.
@@ -32,6 +33,6 @@ rm -rf "$venv"
   -r "$requirements" -c "$constraints" >&2
 echo "$stamp" >"$venv/.jobsphere-stamp"
 frozen="$("$venv/bin/python" -m pip list --format=freeze --disable-pip-version-check)"
-tools="$(grep -iE '^(checkov|schemathesis|moto)==' <<<"$frozen" | tr '\n' ' ')"
+tools="$(grep -iE "^(checkov|schemathesis)==" <<<"$frozen" | tr '\n' ' ')"
 echo "python-tools: installed ${tools}($(wc -l <<<"$frozen") packages) in $((SECONDS - started)) s" >&2
 echo "$venv"

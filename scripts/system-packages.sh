@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # First step of `pnpm test`: the system programs the suite runs for real (redis-server, nginx,
 # Chromium, shellcheck, openssl, curl, the MongoDB wire double's Python packages, Python's venv),
-# then the outside judges' virtual environment (scripts/python-tools.sh: checkov, schemathesis,
-# moto from PyPI, outside the clone, reused on the next run). Silent when they are all there. Otherwise it installs them when it can (root or password-less sudo, and
-# apt-get: Debian or Ubuntu), or stops at once naming them all in one line. Then FerretDB, the
+# then the outside judges' virtual environment (scripts/python-tools.sh: checkov and
+# schemathesis from PyPI, outside the clone, reused on the next run). Missing system packages are
+# installed when it can (root or password-less sudo, and apt-get: Debian or Ubuntu), or it stops
+# at once naming them all in one line. Then FerretDB, the
 # independent server the store suites run on: built once from the Go module proxy into
 # ${XDG_CACHE_HOME:-~/.cache}/jobsphere/go (packages/testing/scripts/build-ferretdb.sh, which
 # prints how long it took), reused on later runs; not needed when MONGODB_URI names the server.

@@ -24,9 +24,12 @@ interface CheckovReport {
 type Block = Record<string, Record<string, Record<string, unknown>>>;
 
 let dir: string;
+let checkov: string;
+// A fresh machine builds the pinned venv here (minutes, printed), not in the test's time.
 beforeAll(() => {
+  checkov = pythonTool('checkov');
   dir = mkdtempSync(join(tmpdir(), 'jobsphere-checkov-'));
-});
+}, 900_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The skips each resource declares, by `<stack>/<name>` (checkov names resources by name). */
@@ -81,7 +84,7 @@ it('passes every checkov check on every stack, or skips it on the resource with 
   expect(Object.keys(stacks).sort()).toEqual(['jobsphere-chat-dev', 'jobsphere-chat-prod']);
 
   const result = await run(
-    pythonTool('checkov'),
+    checkov,
     ['--directory', scanDir, '--framework', 'terraform_json', '--output', 'json', '--compact'],
     // No guideline download (the network is not needed, and CI may have none).
     { env: { ...process.env, BC_SKIP_MAPPING: 'TRUE' }, timeoutMs: 180_000 },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The command-line programs of the outside judges' virtual environment. */
-export type PythonTool = 'checkov' | 'schemathesis' | 'moto_server';
+export type PythonTool = 'checkov' | 'schemathesis';
 
 const script = fileURLToPath(new URL('../../../scripts/python-tools.sh', import.meta.url));
 let venv: string | undefined;

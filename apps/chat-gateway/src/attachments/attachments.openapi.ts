@@ -1,6 +1,7 @@
 import {
   ATTACHMENT_TYPES,
   downloadLinkSchema,
+  idSchema,
   uploadRequestSchema,
   uploadSlotSchema,
 } from '@jobsphere/chat-domain';
@@ -57,8 +58,8 @@ export const attachmentPaths: ZodOpenApiPathsObject = {
         'with Content-Disposition: attachment and expires after ATTACHMENTS_DOWNLOAD_TTL_MS (5 min).',
       tag: 'attachments',
       path: z.object({
-        id: z.string().meta({ description: 'The conversation id.' }),
-        attachmentId: z.string(),
+        id: idSchema.meta({ description: 'The conversation id.' }),
+        attachmentId: idSchema,
       }),
       answers: { 200: { description: 'The link.', schema: downloadLinkSchema } },
       errors: [...AUTHED, 404],

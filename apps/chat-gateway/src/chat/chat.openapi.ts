@@ -3,8 +3,9 @@ import {
   conversationListSchema,
   createConversationSchema,
   editMessageBodySchema,
-  historyQuerySchema,
   historyPageSchema,
+  historyQuerySchema,
+  idSchema,
   leaveBodySchema,
   listConversationsQuerySchema,
   markReadBodySchema,
@@ -16,10 +17,10 @@ import { type ZodOpenApiPathsObject } from 'zod-openapi';
 import { AUTHED, JSON_BODY, operation } from '../openapi/openapi.operation.js';
 
 const conversationId = z.object({
-  id: z.string().meta({ description: 'The conversation id.' }),
+  id: idSchema.meta({ description: 'The conversation id.' }),
 });
 const messageRef = conversationId.extend({
-  messageId: z.string().meta({ description: 'The message id.' }),
+  messageId: idSchema.meta({ description: 'The message id.' }),
 });
 
 const answerRequest = (answer: 'accept' | 'decline') =>

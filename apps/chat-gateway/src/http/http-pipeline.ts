@@ -8,6 +8,7 @@ import { clientIp } from '../common/client-ip.js';
 import { logText } from '../common/log-text.js';
 import { type AppConfig } from '../config/app-config.js';
 import { type BudgetService } from '../limits/budget.service.js';
+import { methodNotAllowed, type RouteTable } from './method-not-allowed.js';
 
 /** Paths the load balancer and the scraper poll: never budgeted, never in the access log. */
 const OPERATIONAL = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
@@ -21,8 +22,8 @@ export function requestIp(request: Request): string {
 
 /**
  * Everything every HTTP request passes before a controller: security headers (helmet), no
- * caching of API answers, the client IP's budget, one JSON media type, the body cap, and one
- * bounded access-log line.
+ * caching of API answers, the client IP's budget, 405 for a method a route lacks, one JSON media
+ * type, the body cap, and one bounded access-log line.
  */
 export function configureHttp(
   app: NestExpressApplication,
@@ -46,6 +47,9 @@ export function configureHttp(
     if (OPERATIONAL.has(req.path) || req.path.startsWith('/service/')) return next();
     budgets.consume('restIp', req.clientIp).then(() => next(), next);
   });
+  // Express's typings leave out the layers' `match` and the routes' `_methods` it reads.
+  const express = app.getHttpAdapter().getInstance();
+  app.use(methodNotAllowed(() => express.router as unknown as RouteTable));
   app.use((req: Request, _res: Response, next: NextFunction) => {
     const hasBody =
       req.headers['transfer-encoding'] !== undefined ||

@@ -4,13 +4,14 @@ import {
   deadLettersPageSchema,
   deadLettersQuerySchema,
   erasureResultSchema,
+  idSchema,
   sendResultSchema,
   serviceConversationPatchSchema,
   serviceConversationResultSchema,
   serviceOpenConversationSchema,
+  type ServiceScope,
   systemMessageSchema,
   userExportSchema,
-  type ServiceScope,
 } from '@jobsphere/chat-domain';
 import { z } from 'zod';
 import { type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
@@ -35,8 +36,8 @@ function serviceOperation(
   };
 }
 
-const conversationId = z.object({ id: z.string().meta({ description: 'The conversation id.' }) });
-const userId = z.object({ userId: z.string().meta({ description: 'A user id.' }) });
+const conversationId = z.object({ id: idSchema.meta({ description: 'The conversation id.' }) });
+const userId = z.object({ userId: idSchema.meta({ description: 'A user id.' }) });
 
 /** The routes of service.controller.ts. */
 export const servicePaths: ZodOpenApiPathsObject = {
@@ -157,7 +158,7 @@ export const servicePaths: ZodOpenApiPathsObject = {
       operationId: 'serviceReplayDeadLetter',
       summary: 'Deliver a dead letter again',
       description: 'Due at once, its attempts counted from zero; same `webhook-id` as before.',
-      path: z.object({ id: z.string().meta({ description: 'The dead letter id.' }) }),
+      path: z.object({ id: idSchema.meta({ description: 'The dead letter id.' }) }),
       answers: { 204: { description: 'Queued again.' } },
       errors: [...SERVICE, 404],
     }),

@@ -1,6 +1,7 @@
 import {
   blockedQuerySchema,
   blockedUsersPageSchema,
+  idSchema,
   listReportsQuerySchema,
   messageDtoSchema,
   reportDtoSchema,
@@ -13,7 +14,7 @@ import { z } from 'zod';
 import { type ZodOpenApiPathsObject } from 'zod-openapi';
 import { AUTHED, JSON_BODY, operation } from '../openapi/openapi.operation.js';
 
-const userRef = z.object({ userId: z.string().meta({ description: 'The other user.' }) });
+const userRef = z.object({ userId: idSchema.meta({ description: 'The other user.' }) });
 const blockState = (blocked: boolean) =>
   z.object({ blocked: z.literal(blocked) }).meta({ id: blocked ? 'Blocked' : 'Unblocked' });
 
@@ -68,10 +69,10 @@ export const trustPaths: ZodOpenApiPathsObject = {
   },
 };
 
-const reportRef = z.object({ id: z.string().meta({ description: 'The report id.' }) });
+const reportRef = z.object({ id: idSchema.meta({ description: 'The report id.' }) });
 const messageRef = z.object({
-  id: z.string().meta({ description: 'The conversation id.' }),
-  messageId: z.string().meta({ description: 'The message id.' }),
+  id: idSchema.meta({ description: 'The conversation id.' }),
+  messageId: idSchema.meta({ description: 'The message id.' }),
 });
 
 /** The routes of admin.controller.ts: the admin role only (403 for anyone else). */
