@@ -57,6 +57,25 @@ describe('wire server collection: index plans answer like a full scan', () => {
       ),
       sort: fc.constantFrom<SortSpec[]>([], [['seq', 1]], [['seq', -1]], [['at', 1]]),
     }),
+    // $or (a union of index scans when every clause has one) and $and (any clause's scan).
+    fc.record({
+      filter: fc.oneof(
+        fc.record({
+          $or: fc.array(
+            fc.oneof(
+              fc.record({ c: fc.constantFrom('a', 'b', 'z') }),
+              fc.record({ members: fc.constantFrom('u1', 'u5') }),
+              fc.record({ seq: fc.integer({ min: 0, max: 30 }) }),
+            ),
+            { minLength: 1, maxLength: 3 },
+          ),
+        }),
+        fc.record({
+          $and: fc.tuple(fc.record({ seq: range }), fc.record({ c: fc.constantFrom('a', 'b') })),
+        }),
+      ),
+      sort: fc.constantFrom<SortSpec[]>([], [['seq', 1]], [['at', -1]]),
+    }),
     fc.record({
       filter: fc.record({ members: fc.constantFrom('u1', 'u2', 'u5') }),
       sort: fc.constantFrom<SortSpec[]>(

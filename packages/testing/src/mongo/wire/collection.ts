@@ -542,6 +542,25 @@ export class Collection {
       };
     }
     if (best) return { ids: best.run(), ordered: best.ordered, plan: `IXSCAN ${best.name}` };
+    // `$and`: any one clause's candidates hold every match. `$or`: the union of its clauses',
+    // when each clause has an index (as mongod and DocumentDB plan it), else a scan.
+    const and = filter['$and'];
+    if (Array.isArray(and)) {
+      for (const clause of and as Doc[]) {
+        const sub = this.plan(clause, sort);
+        if (sub.plan !== 'COLLSCAN') return sub;
+      }
+    }
+    const or = filter['$or'];
+    if (Array.isArray(or) && or.length > 0) {
+      const subs = (or as Doc[]).map((clause) => this.plan(clause, undefined));
+      if (subs.every((sub) => sub.plan !== 'COLLSCAN'))
+        return {
+          ids: new Set(subs.flatMap((sub) => [...sub.ids])),
+          ordered: unsorted,
+          plan: `OR(${subs.map((sub) => sub.plan).join(', ')})`,
+        };
+    }
     return { ids: [...this.docs.keys()], ordered: unsorted, plan: 'COLLSCAN' };
   }
 
