@@ -25,7 +25,12 @@ export function mongoServers(): MongoServerKind[] {
   const uri = process.env['MONGODB_URI'];
   if (uri) return [{ name: 'MONGODB_URI', kind: 'real', start: (o) => useExistingMongo(uri, o) }];
   return [
-    { name: 'the emulator', kind: 'emulator', start: (o) => startMongoWireServer(o) },
+    // Shaped like the production store: a replica set, DocumentDB's planner and index builds.
+    {
+      name: 'the emulator (replica set, DocumentDB rules)',
+      kind: 'emulator',
+      start: (o) => startMongoWireServer({ ...o, replicaSet: 'rs0', documentDbRules: true }),
+    },
     { name: `FerretDB ${FERRETDB_VERSION}`, kind: 'ferretdb', start: (o) => startFerretDB(o) },
   ];
 }
