@@ -1,7 +1,7 @@
 import { type ConversationDto, type MessageDto } from '@jobsphere/chat-domain';
 import { MongoWireServer, waitUntil, type FaultMode, useExistingMongo } from '@jobsphere/testing';
 import { Device } from '../support/device.js';
-import { rest, tokenFor } from '../support/gateway.js';
+import { acceptInvitations, rest, tokenFor } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
 const FAULT_MS = 2_000;
@@ -72,6 +72,11 @@ describe('store failover under a steady send load', () => {
         memberIds: ['sam', 'cora', 'dan'],
       })
     ).body;
+    await acceptInvitations(
+      B!.url,
+      group.id,
+      await Promise.all(['sam', 'cora', 'dan'].map((u) => tokenFor(u, 'candidate'))),
+    );
     const people = [
       ['rita', 'recruiter'],
       ['sam', 'candidate'],
