@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { startMongo, useExistingMongo, type MongoHandle } from './mongo/index.js';
+import { startMongo, type MongoHandle } from './mongo/index.js';
 import { startNodeService } from './node-service.js';
 import { type ManagedProcess } from './process.js';
 import {
