@@ -212,7 +212,14 @@ export const syncEntrySchema = z
   .meta({ id: 'SyncEntry' });
 
 export const syncResultSchema = z
-  .object({ conversations: z.array(syncEntrySchema) })
+  .object({
+    conversations: z.array(syncEntrySchema),
+    epoch: z.string().meta({
+      description:
+        "The store's epoch: send it with the next sync. A different one than the device holds " +
+        'means the store was restored or reset: the versions held are void, start over.',
+    }),
+  })
   .meta({ id: 'SyncResult' });
 
 export const conversationUpdateSchema = z
