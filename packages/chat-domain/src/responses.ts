@@ -168,6 +168,10 @@ export const conversationListSchema = z
     totalUnreadCapped: z.boolean().meta({
       description: 'True when the caller has more conversations than `totalUnread` counts.',
     }),
+    epoch: z.string().meta({
+      description:
+        "The store's epoch the versions in this list belong to; `sync` names it (see SyncResult).",
+    }),
   })
   .meta({ id: 'ConversationList', description: 'Most recently active first.' });
 
