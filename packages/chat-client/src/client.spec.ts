@@ -425,6 +425,60 @@ describe('catching up', () => {
     expect(updates).toEqual(['see you at 11']);
   });
 
+  it('a store restored under a connected device: it starts over and shows the store, each message once', async () => {
+    const conv = gateway.open(['ana', 'ravi']);
+    const { c, errors } = await connected('ana');
+    for (let i = 1; i <= 5; i++) gateway.append(conv.id, 'ravi', `m${i}`);
+    await gateway.advance(0);
+    expect(c.conversation(conv.id)!.messages.map((m) => m.body)).toEqual([
+      'm1',
+      'm2',
+      'm3',
+      'm4',
+      'm5',
+    ]);
+    const announced: string[] = [];
+    const restarts: string[] = [];
+    c.on('message', ({ message }) => announced.push(message.body));
+    c.on('restart', ({ epoch }) => restarts.push(epoch));
+    gateway.socketsOf('ana')[0]!.drop();
+    // Wound back to version 2; what is written next reuses versions the device already holds.
+    gateway.restore(conv.id, 2, 'epoch-2');
+    gateway.append(conv.id, 'ravi', 'after the restore');
+    gateway.append(conv.id, 'ravi', 'and one more');
+    await gateway.advance(5_000);
+    expect(c.status.state).toBe('connected');
+    const view = c.conversation(conv.id)!;
+    expect(view.messages.map((m) => m.body)).toEqual([
+      'm1',
+      'm2',
+      'after the restore',
+      'and one more',
+    ]);
+    expect(new Set(view.messages.map((m) => m.id)).size).toBe(view.messages.length);
+    expect(view.lastSeq).toBe(4);
+    expect(view.unreadCount).toBe(4);
+    expect(restarts).toEqual(['epoch-2']);
+    // Only what the device had never shown is announced, once each.
+    expect(announced).toEqual(['after the restore', 'and one more']);
+    // The device named its epoch; the next sync names the new one and is answered as usual.
+    const epochs = gateway.requests
+      .filter(([e]) => e === 'sync')
+      .map(([, p]) => (p as { epoch?: string }).epoch);
+    expect(epochs).toContain('epoch-1');
+    expect(epochs.at(-1)).toBe('epoch-2');
+    gateway.append(conv.id, 'ravi', 'live again');
+    await gateway.advance(0);
+    expect(
+      c
+        .conversation(conv.id)!
+        .messages.map((m) => m.body)
+        .at(-1),
+    ).toBe('live again');
+    expect(c.conversation(conv.id)!.messages).toHaveLength(5);
+    expect(errors).toEqual([]);
+  });
+
   it('a conversation the user left (or a store that was wiped) is dropped and its pending messages fail', async () => {
     const keep = gateway.open(['ana', 'ravi']);
     const gone = gateway.open(['ana', 'mia']);

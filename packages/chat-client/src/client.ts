@@ -157,6 +157,7 @@ export class ChatClient {
       maxPages: this.limits.maxSyncPages,
       request: (payload) => this.connection.request('sync', payload, t.requestTimeoutMs),
       cursorOf: (id) => this.byId.get(id)?.cursor.value,
+      restart: (epoch) => this.restart(epoch),
       apply: (page) => this.applySyncPage(page),
       removed: (id, error) => this.removeConversation(id, error),
       onError: (error) => this.reportError(error),
@@ -452,6 +453,7 @@ export class ChatClient {
     const page = await this.api.listConversations({ limit: this.limits.conversationPageSize });
     this.listLoaded = true;
     this.listCursor = page.nextCursor;
+    this.syncer.observeEpoch(page.epoch);
     this.took(page.conversations);
     return this.conversations();
   }
@@ -468,6 +470,7 @@ export class ChatClient {
       cursor: this.listCursor,
     });
     this.listCursor = page.nextCursor;
+    this.syncer.observeEpoch(page.epoch);
     this.took(page.conversations);
     return this.listCursor !== undefined;
   }
@@ -479,6 +482,7 @@ export class ChatClient {
       box: 'requests',
     });
     this.requestsLoaded = true;
+    this.syncer.observeEpoch(page.epoch);
     this.took(page.conversations);
     return this.requests();
   }
@@ -761,10 +765,43 @@ export class ChatClient {
       }
     }
     this.touch(c.id);
-    for (const message of added)
-      this.events.emit('message', { conversationId: c.id, message, source });
+    for (const message of added) {
+      // Reloaded after an epoch change: shown before as it is, or in an older state.
+      const before = c.shownBefore?.get(message.id);
+      if (before === undefined)
+        this.events.emit('message', { conversationId: c.id, message, source });
+      else if (message.version !== before)
+        this.events.emit('message:updated', { conversationId: c.id, message, source });
+    }
     for (const message of updated)
       this.events.emit('message:updated', { conversationId: c.id, message, source });
+  }
+
+  /**
+   * The store's epoch changed (restored from a snapshot, or reset): the versions and messages
+   * held describe a store that is gone. Every conversation starts over from version 0 and its
+   * timeline is rebuilt from what the store answers, replacing what was shown, so nothing the
+   * store no longer holds stays and nothing is shown twice.
+   */
+  private restart(epoch: string): void {
+    for (const c of this.byId.values()) {
+      c.shownBefore = new Map(c.timeline.messages.map((m) => [m.id, m.version]));
+      c.timeline = new Timeline(this.limits.maxMessagesPerConversation, 1);
+      c.cursor = new VersionCursor(0);
+      c.gap.cancel();
+      c.gapRounds = 0;
+      c.lastSeq = 0;
+      c.lastReadSeq = 0;
+      c.readWanted = 0;
+      c.readBy.clear();
+      // The sync from the start carries the conversation's details as the store has them.
+      c.metaVersion = -1;
+      c.historyLoaded = false;
+      this.touch(c.id);
+    }
+    this.events.emit('restart', { epoch });
+    this.syncer.request(this.byId.keys());
+    this.changed({ kind: 'list' });
   }
 
   /**
@@ -791,6 +828,7 @@ export class ChatClient {
       this.touch(c.id);
     }
     if (page.hasMore) return;
+    c.shownBefore = undefined;
     // Still a hole (a change in flight, or one the server does not vouch for yet): look again
     // later, less often each time it stays.
     if (c.cursor.hasGap) this.gapSeen(c);
@@ -908,6 +946,7 @@ export class ChatClient {
         history: undefined,
         view: undefined,
         metaVersion: -1,
+        shownBefore: undefined,
       };
       this.byId.set(dto.id, c);
     } else if (dto.version > c.cursor.value) {

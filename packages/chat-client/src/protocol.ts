@@ -43,6 +43,8 @@ export interface SendResult {
 export interface SyncRequest {
   conversations: { conversationId: string; afterVersion: number }[];
   limit?: number;
+  /** The store epoch the versions were read in (from the last answer). */
+  epoch?: string;
 }
 
 /** One conversation of a `sync` answer: changes after `afterVersion`, the cursor to store. */
@@ -50,10 +52,14 @@ export type SyncConversationPage = Omit<SyncEntry, 'messages'> & { messages: Mes
 
 export interface SyncResponse {
   conversations: SyncConversationPage[];
+  /** The store's epoch; absent from servers before epochs. */
+  epoch?: string;
 }
 
-export type ConversationListPage = Omit<ConversationList, 'totalUnreadCapped'> & {
+export type ConversationListPage = Omit<ConversationList, 'totalUnreadCapped' | 'epoch'> & {
   totalUnreadCapped?: boolean;
+  /** Absent from servers before epochs. */
+  epoch?: string;
 };
 
 export interface HistoryPage {

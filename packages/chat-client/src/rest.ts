@@ -83,6 +83,7 @@ export class RestClient {
       conversations: (body['conversations'] as unknown[]).filter(isConversation),
       ...(typeof body['nextCursor'] === 'string' && { nextCursor: body['nextCursor'] }),
       totalUnread: typeof body['totalUnread'] === 'number' ? body['totalUnread'] : 0,
+      ...(typeof body['epoch'] === 'string' && { epoch: body['epoch'] }),
     };
   }
 

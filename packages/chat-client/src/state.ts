@@ -76,6 +76,11 @@ export interface ChatClientEvents {
   sent: { entry: OutboxEntry; message: MessageDto; duplicate: boolean };
   /** An outbox entry changed state (queued, sending, failed) or left the outbox. */
   outbox: { entry: OutboxEntry; removed: boolean };
+  /**
+   * The server's store was restored or reset (its epoch changed): every conversation reloads
+   * from the store, and its view replaces what was shown (messages the store no longer holds go).
+   */
+  restart: { epoch: string };
   /** The user is no longer a member (or the conversation is gone, e.g. a dev server restart). */
   'conversation:removed': { conversationId: string; error: ChatError };
   read: ReadEvent;
@@ -94,8 +99,14 @@ export interface ChatClientEvents {
 export interface Conversation {
   readonly id: string;
   dto: ConversationDto | undefined;
-  readonly timeline: Timeline;
-  readonly cursor: VersionCursor;
+  /** Replaced, with the cursor, when the store's epoch changes (a restore): see `restart`. */
+  timeline: Timeline;
+  cursor: VersionCursor;
+  /**
+   * After an epoch change, until the conversation's sync from the start is complete: what was
+   * shown before (id to version), so a message shown then is not announced again.
+   */
+  shownBefore: Map<string, number> | undefined;
   lastSeq: number;
   lastActivityAt: string;
   lastReadSeq: number;

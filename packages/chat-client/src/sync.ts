@@ -15,6 +15,11 @@ export interface SyncerOptions {
   request(payload: SyncRequest): Promise<SyncResponse>;
   /** The cursor to sync `conversationId` from; undefined when it is no longer held. */
   cursorOf(conversationId: string): number | undefined;
+  /**
+   * The store's epoch changed (restored or reset): every version held is void. Called before
+   * the answer's pages (answered from the start) are applied.
+   */
+  restart(epoch: string): void;
   /** Applies a page (messages, cursor, read position). */
   apply(page: SyncConversationPage): void;
   /** The server says this user is not (or no longer) a member. */
@@ -33,6 +38,8 @@ export class Syncer {
   private readonly dirty = new Map<string, number | undefined>();
   private readonly pages = new Map<string, number>();
   private readonly retry: Timer;
+  /** The store epoch the cursors were read in; undefined until the first answer names one. */
+  private epoch: string | undefined;
   private online = false;
   private running = false;
   private failures = 0;
@@ -59,6 +66,18 @@ export class Syncer {
       );
     }
     this.kick();
+  }
+
+  /**
+   * The store epoch an answer named (a sync, or the conversation list whose versions the cursors
+   * start from). Another one than held means the store was restored or reset: `restart`.
+   */
+  observeEpoch(epoch: unknown): void {
+    if (typeof epoch !== 'string' || epoch.length === 0 || epoch.length > LIMITS.maxEpochLength)
+      return;
+    const previous = this.epoch;
+    this.epoch = epoch;
+    if (previous !== undefined && previous !== epoch) this.options.restart(epoch);
   }
 
   setOnline(online: boolean): void {
@@ -120,7 +139,10 @@ export class Syncer {
     if (conversations.length === 0) return true;
     let response: SyncResponse;
     try {
-      response = await this.options.request({ conversations });
+      response = await this.options.request({
+        conversations,
+        ...(this.epoch !== undefined && { epoch: this.epoch }),
+      });
     } catch (error) {
       return this.failed(ids, toChatError(error));
     }
@@ -131,6 +153,8 @@ export class Syncer {
     const deferred: string[] = [];
     let progressed = false;
     const raw: unknown = response;
+    // On a change the server answered this request from the start (it named the old epoch).
+    this.observeEpoch(isObject(raw) ? raw['epoch'] : undefined);
     const pages: unknown[] =
       isObject(raw) && Array.isArray(raw['conversations']) ? raw['conversations'] : [];
     for (const page of pages) {

@@ -41,6 +41,7 @@ export function storeWithDeadline(store: ChatStore, ms: number): ChatStore {
     reports: bound(store.reports, 'reports'),
     platform: bound(store.platform, 'platform'),
     outbox: bound(store.outbox, 'outbox'),
+    epoch: () => withDeadline(store.epoch(), ms, 'store epoch'),
     ping: () => withDeadline(store.ping(), ms, 'store ping'),
     // Closing waits for the driver; it is not on a request's path.
     close: () => store.close(),

@@ -263,6 +263,13 @@ export interface ChatStore {
   /** Webhook events and offline checks waiting to be done, shared by all instances. */
   readonly outbox: OutboxStore;
   readonly kind: 'memory' | 'mongodb';
+  /**
+   * The store's epoch, the second half of every sync position (centrifuge's
+   * `StreamPosition{Offset, Epoch}`): versions are comparable only within one epoch. A store that
+   * forgot or was wound back (reset, restored from a snapshot) answers a new one, so devices
+   * holding versions from before start over instead of reading "unchanged".
+   */
+  epoch(): Promise<string>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -168,6 +168,10 @@ export const conversationListSchema = z
     totalUnreadCapped: z.boolean().meta({
       description: 'True when the caller has more conversations than `totalUnread` counts.',
     }),
+    epoch: z.string().meta({
+      description:
+        "The store's epoch the versions in this list belong to; `sync` names it (see SyncResult).",
+    }),
   })
   .meta({ id: 'ConversationList', description: 'Most recently active first.' });
 
@@ -212,7 +216,14 @@ export const syncEntrySchema = z
   .meta({ id: 'SyncEntry' });
 
 export const syncResultSchema = z
-  .object({ conversations: z.array(syncEntrySchema) })
+  .object({
+    conversations: z.array(syncEntrySchema),
+    epoch: z.string().meta({
+      description:
+        "The store's epoch: send it with the next sync. A different one than the device holds " +
+        'means the store was restored or reset: the versions held are void, start over.',
+    }),
+  })
   .meta({ id: 'SyncResult' });
 
 export const conversationUpdateSchema = z

@@ -24,6 +24,8 @@ export const LIMITS = {
   defaultPageSize: 50,
   /** Distinct conversations one `sync` request may name (repeats are collapsed first). */
   maxSyncConversations: 100,
+  /** A store epoch as a client echoes it back (the stores issue 32 hex digits). */
+  maxEpochLength: 64,
   /** Messages per conversation in one `sync` answer: the default and the most a client may ask. */
   defaultSyncMessagesPerConversation: 50,
   maxSyncMessagesPerConversation: 200,

@@ -76,6 +76,12 @@ export const syncSchema = z.strictObject({
     .array(z.strictObject({ conversationId: idSchema, afterVersion: seq }))
     .max(LIMITS.maxSyncConversations * 2),
   limit: z.number().int().min(1).max(LIMITS.maxSyncMessagesPerConversation).optional(),
+  /**
+   * The store epoch the versions were read in (the last answer's `epoch`). When the store's epoch
+   * differs (restored or reset), the versions mean nothing and every conversation is answered
+   * from the start. Without it, the versions are taken as they are (clients before epochs).
+   */
+  epoch: z.string().min(1).max(LIMITS.maxEpochLength).optional(),
 });
 
 export const markReadSchema = z.strictObject({ conversationId: idSchema, seq });

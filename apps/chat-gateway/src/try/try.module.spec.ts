@@ -68,6 +68,7 @@ describe('try page registration', () => {
         conversations: [],
         totalUnread: 0,
         totalUnreadCapped: false,
+        epoch: expect.stringMatching(/^[0-9a-f]{32}$/),
       });
     });
 

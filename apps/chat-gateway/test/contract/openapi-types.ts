@@ -859,6 +859,8 @@ export interface components {
             totalUnread: number;
             /** @description True when the caller has more conversations than `totalUnread` counts. */
             totalUnreadCapped: boolean;
+            /** @description The store's epoch the versions in this list belong to; `sync` names it (see SyncResult). */
+            epoch: string;
         };
         HistoryPage: {
             /** @description Ascending by seq. */

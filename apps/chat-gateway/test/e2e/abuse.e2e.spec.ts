@@ -175,6 +175,7 @@ describe('auth and abuse', () => {
               },
             },
           ],
+          epoch: expect.stringMatching(/^[0-9a-f]{32}$/),
         },
       });
       const read = await mallory.emitWithAck('conversation:read', {

@@ -26,6 +26,7 @@ interface Payload {
   userIds: string[];
   token: string;
   conversations: { conversationId: string; afterVersion: number }[];
+  epoch?: string;
 }
 
 export interface ServerConversation {
@@ -153,6 +154,8 @@ export class FakeGateway {
   syncAnswerBudget = Number.POSITIVE_INFINITY;
   /** The real gateway's sync cursor lags this far behind young changes (0: it does not). */
   settleMs = 0;
+  /** The store's epoch (a restore changes it); undefined: a server from before epochs. */
+  epoch: string | undefined = 'epoch-1';
   /** An older gateway refused a whole sync for one conversation the caller is not in. */
   private ids = 0;
 
@@ -206,7 +209,11 @@ export class FakeGateway {
         .filter((c) => c.members.includes(userId))
         .filter((c) => (c.request?.to === userId) === requests)
         .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
-      return reply(200, { conversations: mine.map((c) => this.dto(c, userId)), totalUnread: 0 });
+      return reply(200, {
+        conversations: mine.map((c) => this.dto(c, userId)),
+        totalUnread: 0,
+        ...(this.epoch !== undefined && { epoch: this.epoch }),
+      });
     }
     if (pathname === '/conversations' && init.method === 'POST') {
       const body = JSON.parse(init.body ?? '{}') as { userId: string };
@@ -318,6 +325,19 @@ export class FakeGateway {
     return message;
   }
 
+  /**
+   * The store restored from a snapshot: the conversation keeps its first `keep` messages, its
+   * version and seq go back to theirs, and the store gets a new epoch.
+   */
+  restore(conversationId: string, keep: number, epoch: string): void {
+    const c = this.conversations.get(conversationId)!;
+    c.messages = c.messages.slice(0, keep);
+    c.version = c.messages.at(-1)?.version ?? 0;
+    c.lastSeq = c.messages.at(-1)?.seq ?? 0;
+    c.byClientId = new Map(c.messages.map((m) => [`${m.senderId}\u0000${m.clientMessageId}`, m]));
+    this.epoch = epoch;
+  }
+
   /** Edits a message (or deletes it: a tombstone) and tells every device of every member. */
   edit(conversationId: string, messageId: string, body: string, deleted = false): MessageDto {
     const c = this.conversations.get(conversationId)!;
@@ -386,7 +406,10 @@ export class FakeGateway {
       case 'sync': {
         const out: unknown[] = [];
         let budget = this.syncAnswerBudget;
-        for (const { conversationId, afterVersion } of p.conversations) {
+        // Versions of another epoch are void: every conversation from the start.
+        const restart = p.epoch !== undefined && p.epoch !== this.epoch;
+        for (const { conversationId, afterVersion: asked } of p.conversations) {
+          const afterVersion = restart ? 0 : asked;
           const c = this.conversations.get(conversationId);
           if (!c || !c.members.includes(userId)) {
             // The contract's way: that entry says so, the others are answered.
@@ -416,9 +439,13 @@ export class FakeGateway {
             version: hasMore ? page.at(-1)!.version : this.settled(c, page, afterVersion),
             hasMore,
             lastReadSeq: c.reads.get(userId) ?? 0,
+            ...(restart && { conversation: this.dto(c, userId) }),
           });
         }
-        return answer({ ok: true, data: { conversations: out } });
+        return answer({
+          ok: true,
+          data: { conversations: out, ...(this.epoch !== undefined && { epoch: this.epoch }) },
+        });
       }
       case 'conversation:read': {
         const c = this.conversations.get(p.conversationId);

@@ -36,6 +36,11 @@ const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart
 const PROCESS_UNIQUE = hex(crypto.getRandomValues(new Uint8Array(5)));
 let counter = parseInt(hex(crypto.getRandomValues(new Uint8Array(3))), 16);
 
+/** A store epoch: 128 random bits in hex. */
+function newEpoch(): string {
+  return hex(crypto.getRandomValues(new Uint8Array(16)));
+}
+
 /**
  * Laid out like a MongoDB ObjectId (seconds, process, counter), so ids look the same in
  * both stores and increase in creation order, which the conversation list's tie-break uses.
@@ -542,6 +547,12 @@ export class MemoryChatStore implements ChatStore {
   readonly reports = new MemoryReports();
   readonly outbox = new MemoryOutbox();
   readonly platform = new MemoryPlatform(this.state, this.messages, this.reports);
+  /** Everything is forgotten when the process ends: every process start is a new epoch. */
+  private readonly storeEpoch = newEpoch();
+
+  async epoch(): Promise<string> {
+    return this.storeEpoch;
+  }
 
   async ping(): Promise<void> {}
   async close(): Promise<void> {}

@@ -66,6 +66,13 @@ export function describeStoreContract(
       await close(store);
     });
 
+    test('names one sync epoch: the same to every caller, also when first asked concurrently', async () => {
+      const epochs = await Promise.all([store.epoch(), store.epoch(), store.epoch()]);
+      expect(epochs[0]).toMatch(/^[0-9a-f]{32}$/);
+      expect(new Set(epochs).size).toBe(1);
+      expect(await store.epoch()).toBe(epochs[0]);
+    });
+
     test('creates conversations and finds them by id; unknown or malformed ids find nothing', async () => {
       const { conversation, created } = await store.conversations.create({
         kind: 'group',

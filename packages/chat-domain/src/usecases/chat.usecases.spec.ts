@@ -318,6 +318,41 @@ describe('chat use cases (memory store, fake clock)', () => {
       expect(rest.conversations[0]).toMatchObject({ hasMore: false, version: 4 });
     });
 
+    it('answers with the store epoch; a device from another epoch starts over from version 0', async () => {
+      const c = await direct();
+      for (let i = 1; i <= 3; i++) await send(alice, c.id, `m${i}`);
+      clock.advance(60_000);
+      const epoch = await store.epoch();
+      expect(epoch).toMatch(/^[0-9a-f]{32}$/);
+      // A device of this epoch at the newest version: unchanged, as without an epoch (old clients).
+      const held = await chat.sync(bob, {
+        conversations: [{ conversationId: c.id, afterVersion: 3 }],
+        epoch,
+      });
+      expect(held).toEqual({
+        epoch,
+        conversations: [
+          { conversationId: c.id, messages: [], version: 3, hasMore: false, lastReadSeq: 0 },
+        ],
+      });
+      const old = await chat.sync(bob, {
+        conversations: [{ conversationId: c.id, afterVersion: 3 }],
+      });
+      expect(old).toEqual(held);
+      // A device whose versions come from before a restore holds more than the store has: with
+      // its old epoch it gets every message the store holds, and the conversation itself.
+      const before = await chat.sync(bob, {
+        conversations: [{ conversationId: c.id, afterVersion: 99 }],
+        epoch: 'an-epoch-before-the-restore',
+      });
+      expect(before.epoch).toBe(epoch);
+      expect(before.conversations[0]).toMatchObject({ version: 3, hasMore: false });
+      expect(before.conversations[0]!.messages.map((m) => m.body)).toEqual(['m1', 'm2', 'm3']);
+      expect(before.conversations[0]!.conversation?.id).toBe(c.id);
+      // Another process's memory store (a restart forgets everything) is another epoch.
+      expect(await new MemoryChatStore().epoch()).not.toBe(epoch);
+    });
+
     it('never resumes past changes that may still be in flight (the settle window)', async () => {
       const c = await direct();
       await send(alice, c.id, 'old');

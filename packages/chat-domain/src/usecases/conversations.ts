@@ -128,9 +128,10 @@ export async function listConversations(
   principal: Principal,
   query: { limit: number; cursor?: string; box?: ConversationBox },
 ): Promise<ConversationList> {
-  const [page, unread] = await Promise.all([
+  const [page, unread, epoch] = await Promise.all([
     deps.store.conversations.listForMember(principal.userId, query),
     deps.store.conversations.unreadSummary(principal.userId, LIMITS.unreadScanConversations),
+    deps.store.epoch(),
   ]);
   const apart = await apartFrom(deps, principal.userId, page.conversations);
   return {
@@ -140,6 +141,7 @@ export async function listConversations(
     ...(page.nextCursor && { nextCursor: page.nextCursor }),
     totalUnread: unread.total,
     totalUnreadCapped: unread.capped,
+    epoch,
   };
 }
 

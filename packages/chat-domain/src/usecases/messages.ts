@@ -142,8 +142,12 @@ export async function syncChanges(
   principal: Principal,
   input: SyncInput,
 ): Promise<SyncResult> {
+  const epoch = await deps.store.epoch();
+  // Versions of another epoch (the store was restored or reset) say nothing: from the start.
+  const restart = input.epoch !== undefined && input.epoch !== epoch;
   const wanted = new Map<string, number>();
-  for (const { conversationId, afterVersion } of input.conversations) {
+  for (const { conversationId, afterVersion: asked } of input.conversations) {
+    const afterVersion = restart ? 0 : asked;
     // A repeated id is asked once, from the lowest version named.
     wanted.set(conversationId, Math.min(afterVersion, wanted.get(conversationId) ?? afterVersion));
   }
@@ -210,7 +214,7 @@ export async function syncChanges(
     messagesLeft -= kept.length;
     bytesLeft -= kept.reduce((sum, m) => sum + approximateBytes(m), 0);
     const hasMore = page.hasMore || kept.length < page.messages.length;
-    const metaChanged = (conversation.metaVersion ?? 0) > afterVersion;
+    const metaChanged = restart || (conversation.metaVersion ?? 0) > afterVersion;
     conversations.push({
       conversationId,
       messages: kept.map((m) => toVisibleMessageDto(m, hidden)),
@@ -225,7 +229,7 @@ export async function syncChanges(
       }),
     });
   }
-  return { conversations };
+  return { conversations, epoch };
 }
 
 function unchanged(conversationId: string, version: number, lastReadSeq: number): SyncEntry {

@@ -262,6 +262,7 @@ function bind(store: ChatStore): ChatStore {
     reports: store.reports,
     platform: store.platform,
     outbox: store.outbox,
+    epoch: () => store.epoch(),
     ping: () => store.ping(),
     close: () => store.close(),
   };

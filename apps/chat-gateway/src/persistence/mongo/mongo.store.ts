@@ -19,6 +19,7 @@ import {
   storeLimits,
   type StoreLimits,
 } from './store-limits.js';
+import { META_COLLECTION, MongoSyncEpoch, type EpochDoc } from './sync-epoch.mongo.js';
 import { VersionAllocator } from './version-allocator.js';
 
 // The connection, and the store's parts on it (one file per concern beside this one).
@@ -50,6 +51,7 @@ export class MongoChatStore implements ChatStore {
   readonly reports: MongoReports;
   readonly outbox: MongoOutbox;
   readonly platform: MongoPlatform;
+  private readonly syncEpoch: MongoSyncEpoch;
 
   private constructor(
     readonly connection: Connection,
@@ -65,6 +67,10 @@ export class MongoChatStore implements ChatStore {
     this.reports = new MongoReports(models.reports);
     this.outbox = new MongoOutbox(models.outbox);
     this.platform = new MongoPlatform(models, allocator, this.messages);
+    this.syncEpoch = new MongoSyncEpoch(
+      connection.collection(META_COLLECTION) as unknown as mongo.Collection<EpochDoc>,
+      commandTimeMs(limits),
+    );
   }
 
   static async connect(options: MongoStoreOptions): Promise<MongoChatStore> {
@@ -102,6 +108,10 @@ export class MongoChatStore implements ChatStore {
     await adaptToFerretDB(connection, new Logger('Store'));
     await ensureIndexes(Object.values(connection.models));
     return store;
+  }
+
+  epoch(): Promise<string> {
+    return this.syncEpoch.current();
   }
 
   async ping(): Promise<void> {
