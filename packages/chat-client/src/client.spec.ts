@@ -124,6 +124,49 @@ describe('sending', () => {
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(7_000);
   });
 
+  it('a message seen stored before its ack (its write landed after UNAVAILABLE) is sent, once', async () => {
+    const conv = gateway.open(['ana', 'ravi']);
+    const { c } = await connected('ana');
+    const sent: string[] = [];
+    c.on('sent', ({ entry, message }) => sent.push(`${entry.clientMessageId}:${message.id}`));
+    // First message: UNAVAILABLE, then its write lands while the retry waits out its backoff.
+    // Then two whose writes are pushed while their attempts are on the wire: one's ack is lost,
+    // the other's comes after the push.
+    let sends = 0;
+    gateway.override = (event, payload) => {
+      if (event !== 'message:send') return undefined;
+      const { clientMessageId, body } = payload as { clientMessageId: string; body: string };
+      sends++;
+      if (body === 'late') {
+        gateway.clock.setTimeout(() => gateway.append(conv.id, 'ana', body, clientMessageId), 1);
+        return { ok: false, error: { code: 'UNAVAILABLE', message: 'the store did not answer' } };
+      }
+      gateway.append(conv.id, 'ana', body, clientMessageId);
+      if (body === 'lost') gateway.loseAcks = 1;
+      return undefined;
+    };
+    const late = c.send(conv.id, 'late');
+    const lateSent = c.whenSent(late.clientMessageId);
+    await gateway.advance(0);
+    expect(c.conversation(conv.id)!.pending[0]).toMatchObject({
+      state: 'queued',
+      error: { code: 'UNAVAILABLE' },
+    });
+    await gateway.advance(5);
+    const lost = c.send(conv.id, 'lost');
+    const raced = c.send(conv.id, 'raced');
+    await gateway.advance(60_000);
+    expect(sends).toBe(3);
+    expect(c.pending()).toEqual([]);
+    expect((await lateSent).body).toBe('late');
+    expect(sent).toEqual([
+      `${late.clientMessageId}:${conv.messages[0]!.id}`,
+      `${lost.clientMessageId}:${conv.messages[1]!.id}`,
+      `${raced.clientMessageId}:${conv.messages[2]!.id}`,
+    ]);
+    expect(shown(c, conv.id)).toEqual(conv.messages.map((m) => m.id));
+  });
+
   it('a refusal for good (NOT_A_MEMBER, INVALID_PAYLOAD) fails the message with the reason, and retry() tries again', async () => {
     const conv = gateway.open(['ana', 'ravi']);
     const { c } = await connected('ana');

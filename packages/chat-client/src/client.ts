@@ -756,7 +756,8 @@ export class ChatClient {
       if (m.senderId === this.userId) {
         // Own messages count as read; one held in the outbox was stored after all.
         if (m.seq > c.lastReadSeq) c.lastReadSeq = m.seq;
-        this.outbox.resolve(m.clientMessageId);
+        const entry = this.outbox.resolve(m.clientMessageId);
+        if (entry) this.events.emit('sent', { entry, message: m, duplicate: true });
       } else {
         if (source === 'live') this.typingState.messageFrom(c.id, m.senderId);
         // Sending counts as reading, for others as for this user: a reply says "seen" too.

@@ -59,6 +59,8 @@ export class Outbox {
   private inFlight = 0;
   private pausedUntil = 0;
   private readonly notBefore = new Map<string, number>();
+  /** Entries `resolve()` took out: an attempt of theirs still on the wire is not told again. */
+  private readonly resolved = new WeakSet<OutboxEntry>();
   private readonly timer: Timer;
   private loading: Promise<void> | undefined;
   private persistQueued = false;
@@ -150,9 +152,16 @@ export class Outbox {
     return this.remove(clientMessageId);
   }
 
-  /** Another copy (sync, history, another device) shows the server stored it. */
-  resolve(clientMessageId: string): boolean {
-    return this.remove(clientMessageId);
+  /**
+   * Another copy (sync, live, history) shows the server stored it, whatever state it is in
+   * (on the wire, waiting out a retry delay): gives back the entry it takes out (the caller
+   * tells it is sent); an attempt still on the wire then ends without `onSent`.
+   */
+  resolve(clientMessageId: string): OutboxEntry | undefined {
+    const entry = this.get(clientMessageId);
+    if (!entry || !this.remove(clientMessageId)) return undefined;
+    this.resolved.add(entry);
+    return entry;
   }
 
   /** The conversation is gone for this user: what waits for it cannot be sent. */
@@ -221,6 +230,9 @@ export class Outbox {
     delivery
       .then(
         (result) => {
+          // Seen stored before this answer came: told then. (One discarded on the wire and
+          // stored after all is still shown and told.)
+          if (this.resolved.has(sending)) return;
           this.remove(sending.clientMessageId);
           this.options.onSent(sending, result);
         },

@@ -72,7 +72,11 @@ export interface ChatClientEvents {
   message: { conversationId: string; message: MessageDto; source: MessageSource };
   /** A message shown before changed (edited, deleted). */
   'message:updated': { conversationId: string; message: MessageDto; source: MessageSource };
-  /** A message passed to `send()` was stored by the server. */
+  /**
+   * A message passed to `send()` was stored by the server: acked, or seen stored (sync, live,
+   * history) before any ack came. Once per message. `duplicate`: not stored by this answer
+   * (a retry of one stored before, or seen stored without an ack).
+   */
   sent: { entry: OutboxEntry; message: MessageDto; duplicate: boolean };
   /** An outbox entry changed state (queued, sending, failed) or left the outbox. */
   outbox: { entry: OutboxEntry; removed: boolean };
