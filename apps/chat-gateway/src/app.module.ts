@@ -13,6 +13,7 @@ import { BearerGuard } from './auth/bearer.guard.js';
 import { ChatController } from './chat/chat.controller.js';
 import { ChatGateway } from './chat/chat.gateway.js';
 import { CHAT, CLOCK } from './chat/chat.tokens.js';
+import { UnannouncedSendMarks } from './chat/unannounced-sends.service.js';
 import { TypingService } from './chat/typing.service.js';
 import { type AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -107,22 +108,40 @@ export class AppModule {
         { provide: CLOCK, useValue: clock },
         {
           provide: CHAT,
-          useFactory: (fanout: RealtimeBus, now: Clock, files: AttachmentService) =>
+          useFactory: (
+            fanout: RealtimeBus,
+            now: Clock,
+            files: AttachmentService,
+            unannounced: UnannouncedSendMarks,
+          ) =>
             createChat({
               store,
               fanout,
               clock: now,
               trust: config.trust,
               attachments: { store: files, maxBytes: config.attachments.maxBytes },
+              unannounced,
             }),
-          inject: [RealtimeBus, CLOCK, ATTACHMENTS],
+          inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks],
         },
         {
           provide: PLATFORM,
-          useFactory: (fanout: RealtimeBus, now: Clock, files: AttachmentService) =>
-            createPlatform({ store, fanout, clock: now, attachments: { store: files } }),
-          inject: [RealtimeBus, CLOCK, ATTACHMENTS],
+          useFactory: (
+            fanout: RealtimeBus,
+            now: Clock,
+            files: AttachmentService,
+            unannounced: UnannouncedSendMarks,
+          ) =>
+            createPlatform({
+              store,
+              fanout,
+              clock: now,
+              attachments: { store: files },
+              unannounced,
+            }),
+          inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks],
         },
+        UnannouncedSendMarks,
         ...attachments.providers,
         TokenService,
         TokenRevocations,

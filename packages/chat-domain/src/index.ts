@@ -192,6 +192,7 @@ export type {
   ContactStore,
   ChatStore,
   FanOut,
+  UnannouncedSends,
   Clock,
 } from './ports.js';
 export {

@@ -286,6 +286,18 @@ export interface FanOut {
   ): void;
 }
 
+/**
+ * Sends whose sender was told UNAVAILABLE: the write may still land, and then nobody announced
+ * it. A retry that finds the message stored (a duplicate) announces it when it was marked here,
+ * once. Shared across instances (a retry may reach another one); best effort by contract: a
+ * mark lost with Redis leaves the message to `sync`, as every missed live event is.
+ */
+export interface UnannouncedSends {
+  mark(key: string): Promise<void>;
+  /** True for a marked key, once (the mark is removed). */
+  take(key: string): Promise<boolean>;
+}
+
 export interface Clock {
   now(): Date;
 }

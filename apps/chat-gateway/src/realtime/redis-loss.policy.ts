@@ -42,6 +42,11 @@ export const REDIS_LOSS = {
   presenceHandshakeDeadlineMs: 500,
   /** How long a handshake or REST call waits for the shared token deny-list. */
   revocationLookupDeadlineMs: 250,
+  /**
+   * How long marking or taking an unannounced send waits (chat/unannounced-sends.ts). A mark
+   * lost here leaves a late-landing message to `sync`, as before the mark existed.
+   */
+  unannouncedDeadlineMs: 250,
   /** Rooms remembered as having missed a broadcast; past this, everyone is told to sync. */
   maxMissedRooms: 10_000,
 } as const;

@@ -170,6 +170,35 @@ describe('chat use cases (memory store, fake clock)', () => {
       expect(fanout.of('message:new')).toHaveLength(1);
     });
 
+    it('a write that landed after its sender was told UNAVAILABLE is announced by the retry, once', async () => {
+      const c = await direct();
+      const marks = new Set<string>();
+      const unannounced = {
+        mark: (key: string) => Promise.resolve(void marks.add(key)),
+        take: (key: string) => Promise.resolve(marks.delete(key)),
+      };
+      // The store writes the message, then its answer is lost: the sender hears UNAVAILABLE.
+      const lateMessages = Object.create(store.messages) as ChatStore['messages'];
+      lateMessages.append = async (draft) => {
+        await store.messages.append(draft);
+        throw new UnavailableError('the store did not answer in time');
+      };
+      const lateStore = Object.create(store) as ChatStore;
+      Object.defineProperty(lateStore, 'messages', { value: lateMessages });
+      const late = createChat({ store: lateStore, fanout, clock, unannounced });
+      const withMarks = createChat({ store, fanout, clock, unannounced });
+      const input = { conversationId: c.id, clientMessageId: 'late', body: 'landed late' };
+      await expect(late.send(alice, input)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      expect(fanout.of('message:new')).toHaveLength(0);
+
+      const retry = await withMarks.send(alice, input);
+      expect(retry.duplicate).toBe(true);
+      expect(fanout.of('message:new').map((e) => e.payload)).toEqual([retry.message]);
+      // Announced once: a further retry (its ack lost too) is an ordinary duplicate.
+      await withMarks.send(alice, input);
+      expect(fanout.of('message:new')).toHaveLength(1);
+    });
+
     it('refuses non-members and unknown conversations alike, storing nothing', async () => {
       const c = await direct();
       await expect(send(mallory, c.id, 'x', 'spam')).rejects.toMatchObject({

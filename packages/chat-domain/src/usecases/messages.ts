@@ -51,6 +51,8 @@ import {
   except,
   memberConversation,
   trustOf,
+  markIfUnavailable,
+  needsAnnouncing,
 } from './context.js';
 import { apartFrom, apartIn, withoutBlocked } from './presence.js';
 
@@ -113,17 +115,33 @@ export async function sendMessage(
     })
     .catch(async (error: unknown) => {
       // Refused for good (not a member, blocked...): the uploads may go with another message.
-      // After UNAVAILABLE the client retries with the same clientMessageId: the claim stays.
+      // After UNAVAILABLE the client retries with the same clientMessageId: the claim stays,
+      // and the retry announces the message if this attempt's write landed after all.
       if (attachments && error instanceof DomainError && !(error instanceof UnavailableError))
         await releaseAttachments(deps, principal, input).catch(() => undefined);
+      await markIfUnavailable(
+        deps,
+        error,
+        input.conversationId,
+        principal.userId,
+        input.clientMessageId,
+      );
       throw error;
     });
   const dto = toMessageDto(message);
   // In a group, nobody behind a block with the sender gets it (either way).
   const audience =
     kind === 'group' ? await withoutBlocked(deps, { kind }, principal.userId, members) : members;
-  // A duplicate was delivered when it was first stored; devices that missed it sync.
-  if (!duplicate) deps.fanout.toUsers(audience, 'message:new', dto, except(origin));
+  // A duplicate was delivered when it was first stored (devices that missed it sync), unless
+  // that attempt was answered UNAVAILABLE: then this retry announces it, once.
+  const announce = await needsAnnouncing(
+    deps,
+    duplicate,
+    input.conversationId,
+    principal.userId,
+    input.clientMessageId,
+  );
+  if (announce) deps.fanout.toUsers(audience, 'message:new', dto, except(origin));
   if (acceptedRequest) {
     // The recipient replied: the conversation is an ordinary one now, on every device.
     const conversation = await deps.store.conversations.get(input.conversationId);

@@ -17,7 +17,7 @@ import {
 } from '../platform.js';
 import { type ConversationUpdate, type SendResult } from '../responses.js';
 import { LIMITS, directKey, memberIds, readPosition } from '../rules.js';
-import { type ChatDeps } from './context.js';
+import { type ChatDeps, markIfUnavailable, needsAnnouncing } from './context.js';
 import { conversationSummary, webhookEvent } from './platform-events.js';
 import { assertNoBlockAmong } from './presence.js';
 
@@ -129,12 +129,20 @@ export async function postSystemMessage(
       kind: 'system',
       createdAt: deps.clock.now(),
     })
-    .catch((error: unknown) => {
+    .catch(async (error: unknown) => {
       if (error instanceof NotMemberError) throw new NotFoundError('no such conversation');
+      await markIfUnavailable(deps, error, conversationId, SYSTEM_SENDER, input.idempotencyKey);
       throw error;
     });
   const dto = toMessageDto(result.message);
-  if (!result.duplicate) deps.fanout.toUsers(result.memberIds, 'message:new', dto);
+  const announce = await needsAnnouncing(
+    deps,
+    result.duplicate,
+    conversationId,
+    SYSTEM_SENDER,
+    input.idempotencyKey,
+  );
+  if (announce) deps.fanout.toUsers(result.memberIds, 'message:new', dto);
   return { message: dto, duplicate: result.duplicate };
 }
 
