@@ -293,7 +293,11 @@ export interface FanOut {
  * mark lost with Redis leaves the message to `sync`, as every missed live event is.
  */
 export interface UnannouncedSends {
-  mark(key: string): Promise<void>;
+  /**
+   * Marks a send; with `recheck`, also runs it once a little later (after the store's deadline),
+   * best effort and bounded: an instance that dies or is busy leaves the mark to the retry.
+   */
+  mark(key: string, recheck?: () => Promise<void>): Promise<void>;
   /** True for a marked key, once (the mark is removed). */
   take(key: string): Promise<boolean>;
 }

@@ -173,8 +173,13 @@ describe('chat use cases (memory store, fake clock)', () => {
     it('a write that landed after its sender was told UNAVAILABLE is announced by the retry, once', async () => {
       const c = await direct();
       const marks = new Set<string>();
+      const rechecks: (() => Promise<void>)[] = [];
       const unannounced = {
-        mark: (key: string) => Promise.resolve(void marks.add(key)),
+        mark: (key: string, recheck?: () => Promise<void>) => {
+          marks.add(key);
+          if (recheck) rechecks.push(recheck);
+          return Promise.resolve();
+        },
         take: (key: string) => Promise.resolve(marks.delete(key)),
       };
       // The store writes the message, then its answer is lost: the sender hears UNAVAILABLE.
@@ -194,9 +199,45 @@ describe('chat use cases (memory store, fake clock)', () => {
       const retry = await withMarks.send(alice, input);
       expect(retry.duplicate).toBe(true);
       expect(fanout.of('message:new').map((e) => e.payload)).toEqual([retry.message]);
-      // Announced once: a further retry (its ack lost too) is an ordinary duplicate.
+      // Announced once: the instance's own check later, and a further retry, find it told.
+      for (const recheck of rechecks.splice(0)) await recheck();
       await withMarks.send(alice, input);
       expect(fanout.of('message:new')).toHaveLength(1);
+    });
+
+    it('a write that landed after UNAVAILABLE, with no retry coming, is announced by the later check', async () => {
+      const c = await direct();
+      const marks = new Set<string>();
+      const rechecks: (() => Promise<void>)[] = [];
+      const unannounced = {
+        mark: (key: string, recheck?: () => Promise<void>) => {
+          marks.add(key);
+          if (recheck) rechecks.push(recheck);
+          return Promise.resolve();
+        },
+        take: (key: string) => Promise.resolve(marks.delete(key)),
+      };
+      const lateMessages = Object.create(store.messages) as ChatStore['messages'];
+      let lost = true;
+      lateMessages.append = async (draft) => {
+        const stored = await store.messages.append(draft);
+        // A driver's network error (the boundary answers it UNAVAILABLE): the write may have landed.
+        if (lost) throw new Error('read ECONNRESET');
+        return stored;
+      };
+      const lateStore = Object.create(store) as ChatStore;
+      Object.defineProperty(lateStore, 'messages', { value: lateMessages });
+      const late = createChat({ store: lateStore, fanout, clock, unannounced });
+      const input = { conversationId: c.id, clientMessageId: 'synced', body: 'seen by sync' };
+      await expect(late.send(alice, input)).rejects.toThrow('ECONNRESET');
+      expect(fanout.of('message:new')).toHaveLength(0);
+      // The sender's device found it in a sync and never retries; the store answers again.
+      lost = false;
+      for (const recheck of rechecks.splice(0)) await recheck();
+      const announced = fanout.of('message:new');
+      expect(announced.map((e) => (e.payload as { body: string }).body)).toEqual(['seen by sync']);
+      expect(announced[0]!.users.sort()).toEqual(['alice', 'bob']);
+      expect((await chat.history(bob, c.id, { limit: 10 })).messages).toHaveLength(1);
     });
 
     it('refuses non-members and unknown conversations alike, storing nothing', async () => {

@@ -1,7 +1,14 @@
 import { type Conversation, type Message, type Principal } from '../entities.js';
 import { type AttachmentStore } from '../attachments.js';
-import { UnavailableError } from '../errors.js';
-import { type ChatStore, type Clock, type FanOut, type UnannouncedSends } from '../ports.js';
+import { DomainError, UnavailableError } from '../errors.js';
+import {
+  type AppendResult,
+  type ChatStore,
+  type Clock,
+  type FanOut,
+  type MessageDraft,
+  type UnannouncedSends,
+} from '../ports.js';
 import { TRUST_DEFAULTS, assertMember } from '../rules.js';
 
 export interface ChatDeps {
@@ -59,41 +66,57 @@ export function changedAt(m: Message): number {
 }
 
 /** One send's identity for `UnannouncedSends`: what a retry repeats. */
-function sendKey(conversationId: string, senderId: string, clientMessageId: string): string {
-  return `${conversationId}:${senderId}:${clientMessageId}`;
+function sendKey(draft: MessageDraft): string {
+  return `${draft.conversationId}:${draft.senderId}:${draft.clientMessageId}`;
 }
 
 /**
- * A send failed with UNAVAILABLE: its write may still land. Marked, so that the retry which
- * then finds it stored announces it; a mark that cannot be kept changes nothing of the answer.
+ * A send failed with UNAVAILABLE (or a store error mapped to it): its write may still land. Marked, so that a
+ * retry which finds it stored announces it; and checked again once by this instance (the same
+ * draft appended again: stored by then, or now) in case no retry comes, e.g. the sender's
+ * device saw it in a sync first. Whichever takes the mark announces, so once. A mark that
+ * cannot be kept changes nothing of the answer.
  */
 export async function markIfUnavailable(
   deps: ChatDeps,
   error: unknown,
-  conversationId: string,
-  senderId: string,
-  clientMessageId: string,
+  draft: MessageDraft,
+  announce: (landed: AppendResult) => Promise<void>,
 ): Promise<void> {
-  if (!(error instanceof UnavailableError) || !deps.unannounced) return;
-  await deps.unannounced
-    .mark(sendKey(conversationId, senderId, clientMessageId))
-    .catch(() => undefined);
+  const marks = deps.unannounced;
+  if (!marks || !mayHaveLanded(error)) return;
+  const key = sendKey(draft);
+  const recheck = async () => {
+    if (!(await marks.take(key))) return; // a retry announced it already
+    try {
+      const landed = await deps.store.messages.append(draft);
+      await announce(landed);
+    } catch (again) {
+      // Still unavailable: the mark waits for the client's retry. Refused now: nothing stored.
+      if (mayHaveLanded(again)) await marks.mark(key);
+    }
+  };
+  await marks.mark(key, recheck).catch(() => undefined);
+}
+
+/**
+ * UNAVAILABLE, or any error that is not the domain's (a driver's network error, mapped to
+ * UNAVAILABLE at the boundary): the write may have been stored. A refusal stored nothing.
+ */
+function mayHaveLanded(error: unknown): boolean {
+  return !(error instanceof DomainError) || error instanceof UnavailableError;
 }
 
 /**
  * Whether a stored send is news to its audience: a first store always; a duplicate only when an
- * earlier attempt was answered UNAVAILABLE and so never announced (once).
+ * earlier attempt was answered UNAVAILABLE and nobody announced it since (once).
  */
 export async function needsAnnouncing(
   deps: ChatDeps,
   duplicate: boolean,
-  conversationId: string,
-  senderId: string,
-  clientMessageId: string,
+  draft: MessageDraft,
 ): Promise<boolean> {
   if (!duplicate) return true;
   if (!deps.unannounced) return false;
-  return deps.unannounced
-    .take(sendKey(conversationId, senderId, clientMessageId))
-    .catch(() => false);
+  return deps.unannounced.take(sendKey(draft)).catch(() => false);
 }

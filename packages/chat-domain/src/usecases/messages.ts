@@ -23,7 +23,7 @@ import {
   toMessageDto,
   toVisibleMessageDto,
 } from '../mappers.js';
-import { type Revision, type RevisionExpectation } from '../ports.js';
+import { type AppendResult, type Revision, type RevisionExpectation } from '../ports.js';
 import { assertAdmitted, decideSend, sendRefusalError, sendSubjectOf } from '../send-decision.js';
 import {
   LIMITS,
@@ -98,57 +98,49 @@ export async function sendMessage(
   origin: Origin = {},
 ): Promise<SendResult> {
   const attachments = await claimAttachments(deps, principal, input);
-  const {
-    message,
-    duplicate,
-    kind,
-    memberIds: members,
-    acceptedRequest,
-  } = await deps.store.messages
-    .append({
-      conversationId: input.conversationId,
-      senderId: principal.userId,
-      clientMessageId: input.clientMessageId,
-      body: input.body,
-      createdAt: deps.clock.now(),
-      ...(attachments && { attachments }),
-    })
-    .catch(async (error: unknown) => {
-      // Refused for good (not a member, blocked...): the uploads may go with another message.
-      // After UNAVAILABLE the client retries with the same clientMessageId: the claim stays,
-      // and the retry announces the message if this attempt's write landed after all.
-      if (attachments && error instanceof DomainError && !(error instanceof UnavailableError))
-        await releaseAttachments(deps, principal, input).catch(() => undefined);
-      await markIfUnavailable(
-        deps,
-        error,
-        input.conversationId,
-        principal.userId,
-        input.clientMessageId,
-      );
-      throw error;
-    });
-  const dto = toMessageDto(message);
+  const draft = {
+    conversationId: input.conversationId,
+    senderId: principal.userId,
+    clientMessageId: input.clientMessageId,
+    body: input.body,
+    createdAt: deps.clock.now(),
+    ...(attachments && { attachments }),
+  };
+  const result = await deps.store.messages.append(draft).catch(async (error: unknown) => {
+    // Refused for good (not a member, blocked...): the uploads may go with another message.
+    // After UNAVAILABLE the client retries with the same clientMessageId: the claim stays. Its
+    // write may land all the same: checked again once the store answers, and announced then.
+    if (attachments && error instanceof DomainError && !(error instanceof UnavailableError))
+      await releaseAttachments(deps, principal, input).catch(() => undefined);
+    await markIfUnavailable(deps, error, draft, (landed) =>
+      announceSend(deps, principal, landed, {}),
+    );
+    throw error;
+  });
+  // A duplicate was delivered when it was first stored (devices that missed it sync), unless
+  // that attempt was answered UNAVAILABLE and never announced: then this retry announces it.
+  if (await needsAnnouncing(deps, result.duplicate, draft))
+    await announceSend(deps, principal, result, origin);
+  return { message: toMessageDto(result.message), duplicate: result.duplicate };
+}
+
+/** A stored send, told to its audience (and a request its reply accepted, to both sides). */
+async function announceSend(
+  deps: ChatDeps,
+  principal: Principal,
+  { message, kind, memberIds: members, acceptedRequest }: AppendResult,
+  origin: Origin,
+): Promise<void> {
   // In a group, nobody behind a block with the sender gets it (either way).
   const audience =
     kind === 'group' ? await withoutBlocked(deps, { kind }, principal.userId, members) : members;
-  // A duplicate was delivered when it was first stored (devices that missed it sync), unless
-  // that attempt was answered UNAVAILABLE: then this retry announces it, once.
-  const announce = await needsAnnouncing(
-    deps,
-    duplicate,
-    input.conversationId,
-    principal.userId,
-    input.clientMessageId,
-  );
-  if (announce) deps.fanout.toUsers(audience, 'message:new', dto, except(origin));
+  deps.fanout.toUsers(audience, 'message:new', toMessageDto(message), except(origin));
   if (acceptedRequest) {
     // The recipient replied: the conversation is an ordinary one now, on every device.
-    const conversation = await deps.store.conversations.get(input.conversationId);
+    const conversation = await deps.store.conversations.get(message.conversationId);
     if (conversation)
       deps.fanout.toUsers(audience, 'conversation:updated', toConversationUpdate(conversation));
   }
-  return { message: dto, duplicate };
 }
 
 /**

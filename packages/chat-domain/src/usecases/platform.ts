@@ -15,6 +15,7 @@ import {
   type WebhookEvent,
   SYSTEM_SENDER,
 } from '../platform.js';
+import { type AppendResult } from '../ports.js';
 import { type ConversationUpdate, type SendResult } from '../responses.js';
 import { LIMITS, directKey, memberIds, readPosition } from '../rules.js';
 import { type ChatDeps, markIfUnavailable, needsAnnouncing } from './context.js';
@@ -120,29 +121,25 @@ export async function postSystemMessage(
   conversationId: string,
   input: SystemMessageInput,
 ): Promise<SendResult> {
-  const result = await deps.store.messages
-    .append({
-      conversationId,
-      senderId: SYSTEM_SENDER,
-      clientMessageId: input.idempotencyKey,
-      body: input.body,
-      kind: 'system',
-      createdAt: deps.clock.now(),
-    })
-    .catch(async (error: unknown) => {
-      if (error instanceof NotMemberError) throw new NotFoundError('no such conversation');
-      await markIfUnavailable(deps, error, conversationId, SYSTEM_SENDER, input.idempotencyKey);
-      throw error;
-    });
-  const dto = toMessageDto(result.message);
-  const announce = await needsAnnouncing(
-    deps,
-    result.duplicate,
+  const draft = {
     conversationId,
-    SYSTEM_SENDER,
-    input.idempotencyKey,
-  );
-  if (announce) deps.fanout.toUsers(result.memberIds, 'message:new', dto);
+    senderId: SYSTEM_SENDER,
+    clientMessageId: input.idempotencyKey,
+    body: input.body,
+    kind: 'system' as const,
+    createdAt: deps.clock.now(),
+  };
+  const announce = (landed: AppendResult) => {
+    deps.fanout.toUsers(landed.memberIds, 'message:new', toMessageDto(landed.message));
+    return Promise.resolve();
+  };
+  const result = await deps.store.messages.append(draft).catch(async (error: unknown) => {
+    if (error instanceof NotMemberError) throw new NotFoundError('no such conversation');
+    await markIfUnavailable(deps, error, draft, announce);
+    throw error;
+  });
+  const dto = toMessageDto(result.message);
+  if (await needsAnnouncing(deps, result.duplicate, draft)) await announce(result);
   return { message: dto, duplicate: result.duplicate };
 }
 
