@@ -270,10 +270,11 @@ describe('try page: a candidate and a recruiter in two windows', () => {
   it('README step 4: Ravi accepts: the conversation moves to his list, both online, what he read "Seen"', async () => {
     const requests = ravi.page.locator('#request-list');
     await requests.getByRole('button', { name: `${label('Accept')} Ana Souza` }).click();
+    // The answer goes to the server first: the request leaves the list when it is accepted.
+    await ravi.page.locator('#requests').waitFor({ state: 'hidden' });
     expect(
       await requests.getByRole('button', { name: `${label('Decline')} Ana Souza` }).count(),
     ).toBe(0);
-    await ravi.page.locator('#requests').waitFor({ state: 'hidden' });
     expect(await ravi.page.locator('#announcer').textContent()).toBe('Accepted.');
     await conversation(ana.page, 'Ravi Mehta').locator('.dot[data-online="true"]').waitFor();
     await ana.page.locator('#thread-presence', { hasText: /^online$/ }).waitFor();
