@@ -1,5 +1,5 @@
 import { ErrorCode } from '@jobsphere/chat-domain';
-import { MongoWireServer } from '@jobsphere/testing';
+import { MongoWireServer, waitUntil } from '@jobsphere/testing';
 import mongoose from 'mongoose';
 import { mapError } from '../src/common/error-table.js';
 
@@ -69,7 +69,12 @@ describe('driver errors in the error table', () => {
     server.fault('stepDown', { ms: 500 });
     const notPrimary = await caught(coll.insertOne({ n: 1 }));
     expect((notPrimary as { code?: number }).code).toBe(10107);
-    await coll.insertOne({ n: 1 }); // the driver found the primary again
+    // The driver finds the primary again once the stepdown is over (its next heartbeat).
+    await waitUntil(
+      'the driver writing to the primary again',
+      () => coll.insertOne({ n: 1 }).then(() => true),
+      10_000,
+    );
     server.fault('hang', { ms: 300 });
     const expired = await caught(coll.insertOne({ n: 2 }, { maxTimeMS: 100 }));
     expect((expired as { code?: number }).code).toBe(50);

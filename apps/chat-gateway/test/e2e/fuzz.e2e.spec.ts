@@ -183,7 +183,8 @@ describe('fuzzing every event and route', () => {
       });
       const answer = (await response.json()) as { error?: { code: string } };
       if (response.status < 300) return;
-      expect([400, 401, 404, 413, 415, 429]).toContain(response.status);
+      // 405: a generated id that empties its segment lands on the list route beside it.
+      expect([400, 401, 404, 405, 413, 415, 429]).toContain(response.status);
       expect(STABLE_CODES.has(answer.error!.code)).toBe(true);
     };
     const segment = fc.oneof(
