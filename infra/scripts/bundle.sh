@@ -41,6 +41,13 @@ bundle() {
   rm -rf "$out/pnpm-lock.yaml" "$out/node_modules/.modules.yaml" "$out/node_modules/.pnpm" \
     "$out"/node_modules/.pnpm-workspace-state*.json
   find "$out/node_modules" -name .bin -prune -exec rm -rf {} +
+  # Our injected packages carry what npm publishes (sources for their maps, README, LICENSE,
+  # CHANGELOG); the instance runs only their compiled code.
+  for workspace_package in "$out"/node_modules/@jobsphere/*/; do
+    [[ -d "$workspace_package" ]] || continue
+    find "$workspace_package" -mindepth 1 -maxdepth 1 ! -name dist ! -name package.json \
+      -exec rm -rf {} +
+  done
   # pnpm deploy rewrites workspace: dependencies to file: URLs of this checkout. The runtime only
   # needs the module type and entry point; node resolves everything else in node_modules.
   node -e '
