@@ -141,8 +141,10 @@ export class Fleet {
       // Shared store: conversations opened through both instances; senders alternate A, B.
       const via: Instance = this.layout === 'shared' && idx % 2 === 1 ? 'B' : 'A';
       const id = await createConversation(this.urls[via], this.tokens.get(users[creator]!)!, body);
-      if (kind === 'direct')
-        await acceptAsRecipient(this.urls[via], this.tokens.get(users[others[0]!]!)!, id);
+      // A request (direct) or an invitation (a group with people who are not the creator's
+      // contacts yet): each recipient accepts, as people do, before the load starts.
+      for (const other of others)
+        await acceptAsRecipient(this.urls[via], this.tokens.get(users[other]!)!, id);
       const device =
         this.layout === 'shared'
           ? [...Array(w.devicesPerUser).keys()].find((d) => this.instanceOf(creator, d) === via)!
