@@ -170,8 +170,8 @@ describe('chat use cases (memory store, fake clock)', () => {
       expect(fanout.of('message:new')).toHaveLength(1);
     });
 
-    it('a write that landed after its sender was told UNAVAILABLE is announced by the retry, once', async () => {
-      const c = await direct();
+    /** UnannouncedSends in memory; the re-checks it was handed wait until the test runs them. */
+    function unannouncedMarks() {
       const marks = new Set<string>();
       const rechecks: (() => Promise<void>)[] = [];
       const unannounced = {
@@ -182,6 +182,12 @@ describe('chat use cases (memory store, fake clock)', () => {
         },
         take: (key: string) => Promise.resolve(marks.delete(key)),
       };
+      return { unannounced, rechecks };
+    }
+
+    it('a write that landed after its sender was told UNAVAILABLE is announced by the retry, once', async () => {
+      const c = await direct();
+      const { unannounced, rechecks } = unannouncedMarks();
       // The store writes the message, then its answer is lost: the sender hears UNAVAILABLE.
       const lateMessages = Object.create(store.messages) as ChatStore['messages'];
       lateMessages.append = async (draft) => {
@@ -207,16 +213,7 @@ describe('chat use cases (memory store, fake clock)', () => {
 
     it('a write that landed after UNAVAILABLE, with no retry coming, is announced by the later check', async () => {
       const c = await direct();
-      const marks = new Set<string>();
-      const rechecks: (() => Promise<void>)[] = [];
-      const unannounced = {
-        mark: (key: string, recheck?: () => Promise<void>) => {
-          marks.add(key);
-          if (recheck) rechecks.push(recheck);
-          return Promise.resolve();
-        },
-        take: (key: string) => Promise.resolve(marks.delete(key)),
-      };
+      const { unannounced, rechecks } = unannouncedMarks();
       const lateMessages = Object.create(store.messages) as ChatStore['messages'];
       let lost = true;
       lateMessages.append = async (draft) => {
