@@ -36,6 +36,17 @@ export class UnannouncedSendMarks implements UnannouncedSends, OnApplicationShut
   ) {}
 
   async mark(send: string, recheck?: () => Promise<void>): Promise<void> {
+    // Scheduled first: a mark whose SET answers after its deadline still gets its re-check.
+    if (recheck && this.rechecks.size < RECHECKS_MAX) {
+      const timer = setTimeout(() => {
+        this.rechecks.delete(timer);
+        recheck().catch((error: unknown) =>
+          this.logger.warn(`re-check of an unannounced send failed: ${describeError(error)}`),
+        );
+      }, 2 * this.config.store.timeoutMs);
+      timer.unref();
+      this.rechecks.add(timer);
+    }
     if (this.redis) {
       await withDeadline(
         this.redis.set(key(send), '1', 'PX', MARK_TTL_MS),
@@ -46,16 +57,6 @@ export class UnannouncedSendMarks implements UnannouncedSends, OnApplicationShut
       this.local.delete(send);
       this.local.set(send, Date.now() + MARK_TTL_MS);
       if (this.local.size > LOCAL_MAX) this.local.delete(this.local.keys().next().value!);
-    }
-    if (recheck && this.rechecks.size < RECHECKS_MAX) {
-      const timer = setTimeout(() => {
-        this.rechecks.delete(timer);
-        recheck().catch((error: unknown) =>
-          this.logger.warn(`re-check of an unannounced send failed: ${describeError(error)}`),
-        );
-      }, 2 * this.config.store.timeoutMs);
-      timer.unref();
-      this.rechecks.add(timer);
     }
   }
 

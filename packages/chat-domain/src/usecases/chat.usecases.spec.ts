@@ -237,6 +237,60 @@ describe('chat use cases (memory store, fake clock)', () => {
       expect((await chat.history(bob, c.id, { limit: 10 })).messages).toHaveLength(1);
     });
 
+    it('a send whose store stops answering right after the write is acked, and announced by the later check', async () => {
+      const { unannounced, rechecks } = unannouncedMarks();
+      const withMarks = createChat({ store, fanout, clock, unannounced });
+      const { conversation: group } = await chat.openConversation(alice, {
+        kind: 'group',
+        title: 'Panel',
+        memberIds: ['bob'],
+      });
+      await chat.answerRequest(bob, group.id, 'accept');
+      // Who is behind a block with the sender is read after the write: that read fails once.
+      const blockedAmong = jest
+        .spyOn(store.contacts, 'blockedAmong')
+        .mockRejectedValueOnce(new UnavailableError('the store did not answer in time'));
+      const sent = await withMarks.send(bob, {
+        conversationId: group.id,
+        clientMessageId: 'after-write',
+        body: 'stored, then the store went away',
+      });
+      expect(sent.duplicate).toBe(false);
+      expect(fanout.of('message:new')).toHaveLength(0);
+      for (const recheck of rechecks.splice(0)) await recheck();
+      const announced = fanout.of('message:new');
+      expect(announced.map((e) => e.payload)).toEqual([sent.message]);
+      expect(announced[0]!.users.sort()).toEqual(['alice', 'bob']);
+      blockedAmong.mockRestore();
+    });
+
+    it('a reply that accepts a request is acked when the conversation cannot be read back, and both sides learn of it later', async () => {
+      const { unannounced, rechecks } = unannouncedMarks();
+      const withMarks = createChat({ store, fanout, clock, unannounced });
+      const { conversation } = await chat.openConversation(mallory, {
+        kind: 'direct',
+        userId: 'bob',
+      });
+      expect(conversation.request).toBeDefined();
+      const get = jest
+        .spyOn(store.conversations, 'get')
+        .mockRejectedValueOnce(new UnavailableError('the store did not answer in time'));
+      const reply = await withMarks.send(bob, {
+        conversationId: conversation.id,
+        clientMessageId: 'reply',
+        body: 'happy to talk',
+      });
+      expect(reply.duplicate).toBe(false);
+      expect(fanout.of('message:new')).toHaveLength(0);
+      expect(fanout.of('conversation:updated')).toHaveLength(0);
+      for (const recheck of rechecks.splice(0)) await recheck();
+      expect(fanout.of('message:new').map((e) => e.payload)).toEqual([reply.message]);
+      const updated = fanout.of('conversation:updated');
+      expect(updated).toHaveLength(1);
+      expect(updated[0]!.users.sort()).toEqual(['bob', 'mallory']);
+      get.mockRestore();
+    });
+
     it('refuses non-members and unknown conversations alike, storing nothing', async () => {
       const c = await direct();
       await expect(send(mallory, c.id, 'x', 'spam')).rejects.toMatchObject({

@@ -70,12 +70,15 @@ function sendKey(draft: MessageDraft): string {
   return `${draft.conversationId}:${draft.senderId}:${draft.clientMessageId}`;
 }
 
+/** How many times one instance re-checks an unannounced send before leaving it to the retry. */
+const RECHECK_ROUNDS = 3;
+
 /**
- * A send failed with UNAVAILABLE (or a store error mapped to it): its write may still land. Marked, so that a
- * retry which finds it stored announces it; and checked again once by this instance (the same
- * draft appended again: stored by then, or now) in case no retry comes, e.g. the sender's
- * device saw it in a sync first. Whichever takes the mark announces, so once. A mark that
- * cannot be kept changes nothing of the answer.
+ * A send failed with UNAVAILABLE (or a store error mapped to it): its write may still land.
+ * Marked, so that a retry which finds it stored announces it; and checked again by this instance
+ * (the same draft appended again: stored by then, or now) in case no retry comes, e.g. the
+ * sender's device saw it in a sync first. Whichever takes the mark announces, so once. A mark
+ * that cannot be kept changes nothing of the answer.
  */
 export async function markIfUnavailable(
   deps: ChatDeps,
@@ -83,8 +86,37 @@ export async function markIfUnavailable(
   draft: MessageDraft,
   announce: (landed: AppendResult) => Promise<void>,
 ): Promise<void> {
+  if (mayHaveLanded(error)) await deferAnnouncement(deps, draft, announce, RECHECK_ROUNDS);
+}
+
+/**
+ * A stored send, told to its audience when it is news to them (`needsAnnouncing`). Telling it
+ * may need the store (who is behind a block in a group, the conversation a reply accepted); if
+ * the store stops answering right after the write, the send is still acknowledged (it is
+ * stored, and a retry would only be a duplicate nobody announces) and the telling is deferred
+ * like an UNAVAILABLE send's: marked, re-checked by this instance, announced once.
+ */
+export async function announceStored(
+  deps: ChatDeps,
+  draft: MessageDraft,
+  landed: AppendResult,
+  announce: (landed: AppendResult) => Promise<void>,
+): Promise<void> {
+  if (!(await needsAnnouncing(deps, landed.duplicate, draft))) return;
+  // The re-check's append is a duplicate: what only the first write knew comes along.
+  const later = (again: AppendResult) =>
+    announce({ ...again, acceptedRequest: landed.acceptedRequest ?? again.acceptedRequest });
+  await announce(landed).catch(() => deferAnnouncement(deps, draft, later, RECHECK_ROUNDS));
+}
+
+async function deferAnnouncement(
+  deps: ChatDeps,
+  draft: MessageDraft,
+  announce: (landed: AppendResult) => Promise<void>,
+  rounds: number,
+): Promise<void> {
   const marks = deps.unannounced;
-  if (!marks || !mayHaveLanded(error)) return;
+  if (!marks) return;
   const key = sendKey(draft);
   const recheck = async () => {
     if (!(await marks.take(key))) return; // a retry announced it already
@@ -92,8 +124,11 @@ export async function markIfUnavailable(
       const landed = await deps.store.messages.append(draft);
       await announce(landed);
     } catch (again) {
-      // Still unavailable: the mark waits for the client's retry. Refused now: nothing stored.
-      if (mayHaveLanded(again)) await marks.mark(key);
+      // Still unavailable: checked again, then the mark waits for the client's retry. Refused
+      // now: nothing stored.
+      if (!mayHaveLanded(again)) return;
+      if (rounds > 1) await deferAnnouncement(deps, draft, announce, rounds - 1);
+      else await marks.mark(key);
     }
   };
   await marks.mark(key, recheck).catch(() => undefined);
@@ -111,7 +146,7 @@ function mayHaveLanded(error: unknown): boolean {
  * Whether a stored send is news to its audience: a first store always; a duplicate only when an
  * earlier attempt was answered UNAVAILABLE and nobody announced it since (once).
  */
-export async function needsAnnouncing(
+async function needsAnnouncing(
   deps: ChatDeps,
   duplicate: boolean,
   draft: MessageDraft,

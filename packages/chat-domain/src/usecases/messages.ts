@@ -52,7 +52,7 @@ import {
   memberConversation,
   trustOf,
   markIfUnavailable,
-  needsAnnouncing,
+  announceStored,
 } from './context.js';
 import { apartFrom, apartIn, withoutBlocked } from './presence.js';
 
@@ -119,8 +119,9 @@ export async function sendMessage(
   });
   // A duplicate was delivered when it was first stored (devices that missed it sync), unless
   // that attempt was answered UNAVAILABLE and never announced: then this retry announces it.
-  if (await needsAnnouncing(deps, result.duplicate, draft))
-    await announceSend(deps, principal, result, origin);
+  await announceStored(deps, draft, result, (landed) =>
+    announceSend(deps, principal, landed, origin),
+  );
   return { message: toMessageDto(result.message), duplicate: result.duplicate };
 }
 
@@ -134,13 +135,14 @@ async function announceSend(
   // In a group, nobody behind a block with the sender gets it (either way).
   const audience =
     kind === 'group' ? await withoutBlocked(deps, { kind }, principal.userId, members) : members;
+  // The recipient replied: the conversation is an ordinary one now, on every device. Every read
+  // comes before the first event, so a store that stops answering defers all of it or none.
+  const accepted = acceptedRequest
+    ? await deps.store.conversations.get(message.conversationId)
+    : undefined;
   deps.fanout.toUsers(audience, 'message:new', toMessageDto(message), except(origin));
-  if (acceptedRequest) {
-    // The recipient replied: the conversation is an ordinary one now, on every device.
-    const conversation = await deps.store.conversations.get(message.conversationId);
-    if (conversation)
-      deps.fanout.toUsers(audience, 'conversation:updated', toConversationUpdate(conversation));
-  }
+  if (accepted)
+    deps.fanout.toUsers(audience, 'conversation:updated', toConversationUpdate(accepted));
 }
 
 /**

@@ -18,7 +18,7 @@ import {
 import { type AppendResult } from '../ports.js';
 import { type ConversationUpdate, type SendResult } from '../responses.js';
 import { LIMITS, directKey, memberIds, readPosition } from '../rules.js';
-import { type ChatDeps, markIfUnavailable, needsAnnouncing } from './context.js';
+import { type ChatDeps, announceStored, markIfUnavailable } from './context.js';
 import { conversationSummary, webhookEvent } from './platform-events.js';
 import { assertNoBlockAmong } from './presence.js';
 
@@ -139,7 +139,7 @@ export async function postSystemMessage(
     throw error;
   });
   const dto = toMessageDto(result.message);
-  if (await needsAnnouncing(deps, result.duplicate, draft)) await announce(result);
+  await announceStored(deps, draft, result, announce);
   return { message: dto, duplicate: result.duplicate };
 }
 
