@@ -9,7 +9,6 @@ export default tseslint.config(
       '**/dist/**',
       '**/node_modules/**',
       '**/cdktf.out/**',
-      '**/*.mjs',
       '**/*.cjs',
       '**/*.js',
     ],
@@ -29,6 +28,25 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
+    },
+  },
+  {
+    // Plain ES modules (jest configs, dev scripts): the JavaScript rules, no type information.
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
     },
   },
   {

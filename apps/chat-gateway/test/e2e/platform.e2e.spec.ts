@@ -22,7 +22,8 @@ import { startEnvironment, type Environment, type Topology } from '../support/en
 const SERVICE_SECRET = 'platform-e2e-service-secret-0123456789abcdef';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('platform-e2e-webhook-signing-key!').toString('base64')}`;
 const TIMEOUT_MS = 400;
-const OFFLINE_DELAY_MS = 300;
+// Long enough for three sends on a loaded machine to land inside one window.
+const OFFLINE_DELAY_MS = 1_000;
 
 function serviceToken(scopes: readonly ServiceScope[] = SERVICE_SCOPES, secret = SERVICE_SECRET) {
   return new SignJWT({ scope: scopes.join(' '), token_use: 'service' })
