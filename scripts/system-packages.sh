@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # First step of `pnpm test`: the system programs the suite runs for real (redis-server, nginx,
-# Chromium, shellcheck, openssl, curl, the MongoDB wire double's Python packages, Python's venv),
+# Chromium, shellcheck, openssl, curl, Python's venv),
 # then the outside judges' virtual environment (scripts/python-tools.sh: checkov and
 # schemathesis from PyPI, outside the clone, reused on the next run). Missing system packages are
 # installed when it can (root or password-less sudo, and apt-get: Debian or Ubuntu), or it stops
@@ -10,8 +10,7 @@
 # prints how long it took), reused on later runs; not needed when MONGODB_URI names the server.
 #
 # Overrides the suite already honours skip a check: REDIS_SERVER_BIN, REDIS_CLI_BIN, NGINX_BIN,
-# CHROMIUM_PATH, SHELLCHECK_BIN, MONGO_DOUBLE_PYTHON; MONGODB_URI (or a mongod on PATH) makes the
-# wire double, and so its Python packages, unnecessary.
+# CHROMIUM_PATH, SHELLCHECK_BIN, FERRETDB_BIN (a FerretDB v1 binary: no build).
 set -euo pipefail
 
 missing=()
@@ -19,11 +18,6 @@ missing=()
 # need_program <package> <path or command name>
 need_program() {
   if [[ ! -x "$2" ]] && ! command -v "$2" >/dev/null 2>&1; then missing+=("$1"); fi
-}
-
-# need_module <package> <python> <module>
-need_module() {
-  if ! "$2" -c "import $3" >/dev/null 2>&1; then missing+=("$1"); fi
 }
 
 check_all() {
@@ -36,11 +30,6 @@ check_all() {
   need_program openssl openssl
   need_program curl curl
   if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
-  if [[ -z "${MONGODB_URI:-}" ]] && ! command -v mongod >/dev/null 2>&1; then
-    local python=${MONGO_DOUBLE_PYTHON:-/usr/bin/python3}
-    need_module python3-mockupdb "$python" mockupdb
-    need_module python3-mongomock "$python" mongomock
-  fi
 }
 
 python_tools() {

@@ -34,8 +34,8 @@ const claimAs = (messageKey: string, at = t0) => ({
   at,
 });
 
-// One contract for both metadata stores: MongoDB (a real server when MONGODB_URI is set or mongod
-// is on PATH, otherwise the wire double) and the in-memory one.
+// One contract for both metadata stores: MongoDB (the server in MONGODB_URI when set, otherwise
+// the emulator) and the in-memory one.
 let mongo: MongoHandle | undefined;
 let connection: Connection | undefined;
 const stores: [string, () => Promise<AttachmentRecords>][] = [

@@ -53,7 +53,7 @@ export interface LocalCluster {
   readonly gateways: readonly LocalGateway[];
   readonly loadBalancer: LoadBalancer;
   readonly redis: RedisServer;
-  /** Which MongoDB the gateways use (MONGODB_URI, or the wire double behind a SCRAM front). */
+  /** Which MongoDB the gateways use (MONGODB_URI, or the emulator behind a SCRAM front). */
   readonly mongoDescription: string;
   readonly secretsManager: FakeSecretsManager;
   /** File holding the JWT secret the gateways verify tokens with (0600). */
@@ -70,7 +70,7 @@ export interface LocalCluster {
 }
 
 export interface LocalClusterOptions {
-  /** MONGODB_URI: use this MongoDB (with its own credentials) instead of the wire double. */
+  /** MONGODB_URI: use this MongoDB (with its own credentials) instead of the emulator. */
   mongodbUri?: string;
   gateways?: string[];
   /** SHUTDOWN_DRAIN_MS of the gateways (production default 10 s). */
@@ -87,7 +87,7 @@ export interface LocalClusterOptions {
  * the real protocol on loopback. Two gateways run in production mode (JSON logs, strict config,
  * metrics on their own loopback port) behind nginx; Redis serves TLS only with an AUTH token the
  * gateways read from Secrets Manager (a fake on loopback), as on AWS; MongoDB is MONGODB_URI, or
- * the wire double behind a SCRAM front with an application user from Secrets Manager; each
+ * the emulator behind a SCRAM front with an application user from Secrets Manager; each
  * instance has its metadata service and the lifecycle watcher the instances run.
  */
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {

@@ -78,7 +78,8 @@ export async function startGatewayProcess(
 
 /**
  * Real processes shaped like a deployment: Redis (standalone, or a three-master cluster with
- * the sharded channels), the store (a real MongoDB when given, else the wire double) and N
+ * the sharded channels), the store (MONGODB_URI when given, else the emulator, or
+ * the server `options.mongo` starts) and N
  * gateway instances. The gateway's e2e tests and the client's integration tests both run here.
  */
 export async function startChatEnvironment(

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWireDouble, waitUntil, type MongoHandle } from '@jobsphere/testing';
+import { startMongoWireServer, waitUntil, type MongoHandle } from '@jobsphere/testing';
 import {
   type ConversationDto,
   type DownloadLinkDto,
@@ -36,7 +36,7 @@ const REST_PER_IP = 10;
 const HUGE = JSON.stringify({ kind: 'direct', userId: 'x'.repeat(70 * 1024) });
 
 // Every route and every status it can answer, against the real gateway process (the store is
-// the MongoDB wire double, so it can be stalled): each answer must be documented for that
+// the MongoDB emulator, so it can be stalled): each answer must be documented for that
 // status, with its content type, required headers and a body that validates (ajv) against the
 // committed docs/openapi.json. The last test proves every documented answer was seen.
 describe('the REST contract (docs/openapi.json) against a real gateway', () => {
@@ -48,7 +48,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
-    mongo = await startWireDouble();
+    mongo = await startMongoWireServer();
     attachmentsDir = await mkdtemp(join(tmpdir(), 'contract-attachments-'));
     gateway = await startGatewayProcess({
       ATTACHMENTS_DIR: attachmentsDir,

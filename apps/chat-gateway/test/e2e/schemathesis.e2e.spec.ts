@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pythonTool, startWireDouble, type MongoHandle } from '@jobsphere/testing';
+import { pythonTool, startMongoWireServer, type MongoHandle } from '@jobsphere/testing';
 import { SERVICE_SCOPES } from '@jobsphere/chat-domain';
 import { SignJWT } from 'jose';
 import { DEV_JWT_SECRET } from '../../src/config/app-config.js';
@@ -118,7 +118,7 @@ describe('schemathesis against the running dev gateway', () => {
   }, 900_000);
 
   beforeAll(async () => {
-    mongo = await startWireDouble();
+    mongo = await startMongoWireServer();
     dir = await mkdtemp(join(tmpdir(), 'schemathesis-'));
     gateway = await startGatewayProcess({
       MONGODB_URI: mongo.uri,

@@ -1,4 +1,4 @@
-import { startWireDouble, waitUntil, type MongoHandle } from '@jobsphere/testing';
+import { startMongoWireServer, waitUntil, type MongoHandle } from '@jobsphere/testing';
 import {
   SERVICE_SCOPES,
   type ConversationDto,
@@ -30,7 +30,7 @@ function serviceToken(service: string, scopes: readonly ServiceScope[] = SERVICE
 }
 
 // Every server API route and every status it documents, against a real gateway process whose
-// store (the MongoDB wire double) can be stalled and whose webhook endpoint refuses every
+// store (the MongoDB emulator) can be stalled and whose webhook endpoint refuses every
 // connection (so dead letters exist): each answer validated against docs/openapi.json.
 describe('the server API contract (docs/openapi.json) against a real gateway', () => {
   let mongo: MongoHandle;
@@ -40,7 +40,7 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
   let conversation: ConversationDto;
 
   beforeAll(async () => {
-    mongo = await startWireDouble();
+    mongo = await startMongoWireServer();
     gateway = await startGatewayProcess({
       MONGODB_URI: mongo.uri,
       SERVICE_TOKEN_SECRET: SERVICE_SECRET,

@@ -11,7 +11,7 @@ export type Environment = ChatEnvironment;
 
 /**
  * Real processes: Redis (standalone or a three-master cluster), the store (a real MongoDB when
- * given, else the wire double) and N gateway instances of this build.
+ * given, else the emulator, or the server `mongo` starts) and N gateway instances of this build.
  */
 export async function startEnvironment(
   options: {

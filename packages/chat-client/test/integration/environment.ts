@@ -1,5 +1,5 @@
 // Real processes for the client's integration tests: redis-server, the store (a real MongoDB
-// when given, else the wire double) and gateway instances started from the gateway's build,
+// when given, else the emulator) and gateway instances started from the gateway's build,
 // the way apps/chat-gateway/test/support/gateway.ts starts them.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,7 +1,7 @@
 /**
  * MongoDB with authentication for tests: a wire-protocol front on a free loopback port that does
  * what a real server (or DocumentDB) does about users and leaves everything else to a MongoDB
- * without authentication behind it (a `mongod` on PATH, else the wire double; never MONGODB_URI,
+ * without authentication behind it (the emulator, the Node wire server; never MONGODB_URI,
  * whose server would want its own credentials).
  *
  * - SCRAM-SHA-256 (the driver's default when the server advertises no mechanisms), verified
@@ -16,7 +16,7 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Server, type Socket, createConnection, createServer } from 'node:net';
 import { type Document, BSON, Binary } from 'bson';
-import { startLocalMongo, type MongoHandle } from './index.js';
+import { startMongoWireServer, type MongoHandle } from './index.js';
 
 export interface MongoUser {
   readonly user: string;
@@ -93,7 +93,7 @@ export async function startMongoWithAuth(options: {
   rootPassword: string;
   dbName?: string;
 }): Promise<AuthenticatedMongo> {
-  const backend = await startLocalMongo(options.dbName ? { dbName: options.dbName } : {});
+  const backend = await startMongoWireServer(options.dbName ? { dbName: options.dbName } : {});
   const backendUrl = new URL(backend.uri.replace(/^mongodb:/, 'http:'));
   const users = new Map<string, StoredUser>();
   const attempts: AuthAttempt[] = [];

@@ -1,29 +1,19 @@
 /**
- * Throwaway MongoDB for tests: `startMongo()` prefers a real server (MONGODB_URI, else a `mongod`
- * on PATH) and falls back to python/mongo_double.py, a wire-protocol double (mockupdb speaks the
- * protocol, mongomock is the in-memory engine). Print `handle.description` so a run says which.
- *
- * What a user of the double must know:
- * - Correctness only: it answers one request at a time, in memory; never use it for timings.
- * - Standalone, no transactions (withTransaction fails like on a real standalone), no change
- *   streams, no collation, no arrayFilters, no pipeline-style updates, no $text search, TTL
- *   indexes never expire. Unsupported features answer code 238 (NotImplemented), never silently.
- * - Unique indexes (compound, sparse, partialFilterExpression) are enforced, and E11000 errors
- *   carry keyPattern/keyValue like mongod's. Other index options are accepted and ignored.
- * - Needs Debian's python3-mockupdb + python3-mongomock (under /usr/bin/python3) or a python3
- *   with `pip install mockupdb mongomock` given in MONGO_DOUBLE_PYTHON. MONGO_DOUBLE_LOG=<file>
- *   appends every command it receives to that file (under turbo, declare the variable first).
- * - The double exits when the process that started it dies, even by SIGKILL (stdin EOF).
+ * Throwaway MongoDB for tests. `startMongo()`: the server in MONGODB_URI (a fresh database on it)
+ * when set, else the project's emulator (the Node wire server, src/mongo/wire: concurrent, with
+ * DocumentDB's rules and fault modes on request). The store suites run on `mongoServers()`
+ * (matrix.ts): the emulator and FerretDB (ferretdb.ts). Print `handle.description` so a run
+ * says which server it used.
  */
 import { waitUntil } from '../wait.js';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { BSON } from 'bson';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getFreePort } from '../ports.js';
 import { ManagedProcess } from '../process.js';
@@ -57,11 +47,10 @@ export interface MongoHandle {
   /** Connection string including the database name. */
   uri: string;
   /**
-   * 'real': MONGODB_URI or a mongod binary; 'wire-double': mockupdb + mongomock (correctness);
-   * 'wire-server': the Node wire server of this package (the emulator); 'ferretdb': FerretDB v1
-   * over SQLite (ferretdb.ts), an independent server.
+   * 'real': MONGODB_URI; 'wire-server': the Node wire server of this package (the emulator);
+   * 'ferretdb': FerretDB v1 over SQLite (ferretdb.ts), an independent server.
    */
-  backend: 'real' | 'wire-double' | 'wire-server' | 'ferretdb';
+  backend: 'real' | 'wire-server' | 'ferretdb';
   /** Human-readable: which server this is (print it in test output). */
   description: string;
   /** Pid of the server process started for this handle (undefined for MONGODB_URI). */
@@ -84,25 +73,12 @@ export interface StartMongoOptions {
 }
 
 const DEFAULT_DB = 'test';
-const DOUBLE_READY = /mongo_double listening on/;
-const MONGOD_READY = /waiting for connections/i;
 
-/**
- * A MongoDB for tests, preferring a real server: MONGODB_URI (a fresh uniquely named database,
- * dropped on stop), else a `mongod` on PATH (free port, temp dbpath), else the wire-protocol
- * double (python/mongo_double.py under /usr/bin/python3 or MONGO_DOUBLE_PYTHON).
- */
+/** A MongoDB for tests: MONGODB_URI (a fresh uniquely named database, dropped on stop), else the emulator. */
 export async function startMongo(opts: StartMongoOptions = {}): Promise<MongoHandle> {
   const uri = process.env['MONGODB_URI'];
   if (uri) return useExistingMongo(uri, opts);
-  return startLocalMongo(opts);
-}
-
-/** A MongoDB this process owns, without authentication: a `mongod` on PATH, else the wire double. */
-export async function startLocalMongo(opts: StartMongoOptions = {}): Promise<MongoHandle> {
-  const mongod = findOnPath('mongod');
-  if (mongod) return startMongod(mongod, opts);
-  return startWireDouble(opts);
+  return startMongoWireServer(opts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,83 +175,6 @@ async function loadMongoClient(): Promise<MongoClientConstructor> {
   throw new Error(
     'MONGODB_URI is set but neither `mongodb` nor `mongoose` can be resolved to drop the test database',
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// mongod
-
-/** A throwaway `mongod` on a free loopback port with a temp dbpath (removed on stop/kill). */
-export async function startMongod(
-  binary: string,
-  opts: StartMongoOptions = {},
-): Promise<MongoHandle> {
-  const port = await getFreePort();
-  const dbpath = mkdtempSync(join(tmpdir(), 'jobsphere-mongod-'));
-  const proc = new ManagedProcess({
-    command: binary,
-    args: ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dbpath, '--nounixsocket'],
-    readyPattern: MONGOD_READY,
-    readyTimeoutMs: 30_000,
-    tempDirs: [dbpath],
-  });
-  return launch(proc, port, 'real', `mongod (${binary}) on 127.0.0.1:${port}, temp dbpath`, opts);
-}
-
-// ---------------------------------------------------------------------------------------------
-// wire double
-
-/** Path of python/mongo_double.py, from dist/mongo/index.js as from src/mongo/index.ts. */
-export function mongoDoubleScript(): string {
-  return fileURLToPath(new URL('../../python/mongo_double.py', import.meta.url));
-}
-
-/** The MongoDB wire-protocol double (mockupdb + mongomock) on a free loopback port. */
-export async function startWireDouble(opts: StartMongoOptions = {}): Promise<MongoHandle> {
-  const python = process.env['MONGO_DOUBLE_PYTHON'] || '/usr/bin/python3';
-  const script = mongoDoubleScript();
-  if (!existsSync(script)) throw new Error(`MongoDB wire double script missing: ${script}`);
-  const port = await getFreePort();
-  const args = [script, '--port', String(port), '--exit-on-stdin-eof'];
-  const logFile = process.env['MONGO_DOUBLE_LOG'];
-  if (logFile) args.push('--verbose', '--log-file', logFile);
-  const proc = new ManagedProcess({
-    command: python,
-    args,
-    readyPattern: DOUBLE_READY,
-    keepStdinOpen: true,
-    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
-  });
-  const description = `MongoDB wire-protocol double (mockupdb + mongomock, ${python}) on 127.0.0.1:${port}`;
-  return launch(proc, port, 'wire-double', description, opts);
-}
-
-async function launch(
-  proc: ManagedProcess,
-  port: number,
-  backend: MongoHandle['backend'],
-  description: string,
-  opts: StartMongoOptions,
-): Promise<MongoHandle> {
-  try {
-    await proc.start();
-    await waitUntilAnswers('127.0.0.1', port, 15_000);
-  } catch (error) {
-    await proc.dispose();
-    throw error;
-  }
-  return {
-    uri: `mongodb://127.0.0.1:${port}/${encodeURIComponent(opts.dbName ?? DEFAULT_DB)}`,
-    backend,
-    description,
-    pid: proc.pid,
-    stop: () => proc.dispose(),
-    kill: async () => {
-      await proc.kill();
-      proc.disposeSync();
-    },
-    pause: () => proc.pause(),
-    resume: () => proc.resume(),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,20 +411,4 @@ export function mongoCommand(
       done(undefined, BSON.deserialize(received.subarray(21)));
     });
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
