@@ -91,6 +91,25 @@ describe('wire server shaped like DocumentDB', () => {
       plan: 'IXSCAN kind_1',
     });
 
+    // countDocuments (an aggregate whose $match the same planner serves).
+    const counted = async (filter: Record<string, unknown>) => {
+      server.startExamining();
+      const n = await coll.countDocuments(filter);
+      const [query] = server.takeExamined();
+      return { n, docs: query!.docsExamined, plan: query!.plans[0] };
+    };
+    expect(await counted({ directKey: 'k4' })).toEqual({ n: 1, docs: 200, plan: 'COLLSCAN' });
+    expect(await counted({ directKey: { $eq: 'k4', $exists: true } })).toEqual({
+      n: 1,
+      docs: 1,
+      plan: 'IXSCAN directKey_1',
+    });
+    expect(await counted({ kind: { $ne: 'group' } })).toEqual({
+      n: 100,
+      docs: 200,
+      plan: 'COLLSCAN',
+    });
+
     server.setDocumentDbRules(false);
     expect(await examined({ directKey: 'k4' })).toEqual({ docs: 1, plan: 'IXSCAN directKey_1' });
     server.setDocumentDbRules(true);

@@ -357,13 +357,42 @@ describe('wire server through Mongoose and the Node driver', () => {
     });
   });
 
+  it('counts with countDocuments (its aggregate: $match, $skip, $limit, a counting $group)', async () => {
+    const coll = conn.db!.collection('counted');
+    expect(await coll.countDocuments()).toBe(0);
+    await coll.insertMany(Array.from({ length: 30 }, (_, i) => ({ i, even: i % 2 === 0 })));
+    expect(await coll.countDocuments()).toBe(30);
+    expect(await coll.countDocuments({ even: true })).toBe(15);
+    expect(await coll.countDocuments({ i: { $gte: 10 } }, { skip: 5 })).toBe(15);
+    expect(await coll.countDocuments({ i: { $gte: 10 } }, { skip: 5, limit: 4 })).toBe(4);
+    expect(await coll.countDocuments({ i: { $gte: 28 } }, { limit: 10 })).toBe(2);
+    expect(await coll.countDocuments({ missing: 1 })).toBe(0);
+    // The same stages without the count answer the documents, and page through getMore.
+    const page = await coll
+      .aggregate([{ $match: { even: false } }, { $skip: 2 }, { $limit: 3 }], { batchSize: 1 })
+      .toArray();
+    expect(page.map((d) => d['i'] as number)).toEqual([5, 7, 9]);
+  });
+
   it('refuses what it does not implement instead of half-doing it', async () => {
+    const coll = conn.db!.collection('x');
+    await expect(coll.aggregate([{ $sort: { a: 1 } }]).toArray()).rejects.toMatchObject({
+      code: 238,
+      message: expect.stringContaining('$sort'),
+    });
+    await expect(
+      coll.aggregate([{ $group: { _id: '$kind', n: { $sum: 1 } } }]).toArray(),
+    ).rejects.toMatchObject({ code: 238, message: expect.stringContaining('$group') });
+    await expect(
+      coll.aggregate([{ $match: {} }, { $match: { a: 1 } }]).toArray(),
+    ).rejects.toMatchObject({ code: 238 });
     await expect(
       conn
         .db!.collection('x')
-        .aggregate([{ $match: {} }])
+        .aggregate([{ $match: {} }], { collation: { locale: 'fr' } })
         .toArray(),
-    ).rejects.toMatchObject({
+    ).rejects.toMatchObject({ code: 238 });
+    await expect(conn.db!.command({ distinct: 'x', key: 'a' })).rejects.toMatchObject({
       code: 59,
     });
     await expect(

@@ -77,6 +77,23 @@ function indexSpec(raw: Doc): IndexSpec {
   };
 }
 
+/** `{_id: <constant>, <field>: {$sum: 1}}` (what countDocuments groups by), or undefined. */
+function countingGroup(value: unknown): { id: unknown; field: string } | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const entries = Object.entries(value as Doc);
+  const id = (value as Doc)['_id'];
+  const accumulators = entries.filter(([k]) => k !== '_id');
+  if (!('_id' in (value as Doc)) || accumulators.length !== 1) return undefined;
+  // A constant: a field path ('$x') or an expression object would group by something.
+  if ((typeof id === 'string' && id.startsWith('$')) || (id !== null && typeof id === 'object'))
+    return undefined;
+  const [field, acc] = accumulators[0]!;
+  const sum = acc && typeof acc === 'object' ? (acc as Doc)['$sum'] : undefined;
+  if (Object.keys((acc as Doc | undefined) ?? {}).length !== 1 || asInt(sum) !== 1)
+    return undefined;
+  return { id, field };
+}
+
 export class Engine {
   /** The planner's rules, shared by every collection (`documentDb` switches DocumentDB's on). */
   readonly rules: PlannerRules = { documentDb: false };
@@ -166,6 +183,8 @@ export class Engine {
         return this.findAndModify(this.collection(db, String(arg))!, cmd);
       case 'find':
         return this.find(this.collection(db, String(arg))!, cmd);
+      case 'aggregate':
+        return this.aggregate(db, arg, cmd);
       case 'getmore':
         return this.getMore(arg, cmd);
       case 'killcursors':
@@ -322,6 +341,79 @@ export class Engine {
     if (cmd['singleBatch'] === true || rawLimit < 0)
       return { cursor: { firstBatch: projected, id: Long.ZERO, ns: coll.namespace }, ok: 1 };
     return this.cursorReply(coll.namespace, projected, cmd['batchSize']);
+  }
+
+  /**
+   * The pipeline the driver's `countDocuments` sends, and its prefixes: `$match`, then `$skip`
+   * and `$limit`, optionally closed by a `$group` on a constant `_id` that sums 1 (a count). The
+   * `$match` runs through the planner like a find (DocumentDB's rules included: its aggregation
+   * uses the same indexes as find). Any other stage or `$group` shape is refused (NotImplemented)
+   * naming it, never half-done; the chat store itself sends no aggregation.
+   */
+  private aggregate(db: string, arg: unknown, cmd: Doc): Doc {
+    refuseUnsupported(cmd);
+    if (typeof arg !== 'string')
+      throw new CommandError(
+        238,
+        'aggregate without a collection is not supported by the wire server',
+      );
+    const coll = this.collection(db, arg)!;
+    const pipeline = cmd['pipeline'];
+    if (!Array.isArray(pipeline))
+      throw new CommandError(14, "'pipeline' option must be specified as an array");
+    if (!cmd['cursor'] || typeof cmd['cursor'] !== 'object')
+      throw new CommandError(
+        9,
+        "The 'cursor' option is required, except for aggregate with the explain argument",
+      );
+    let filter: Doc = {};
+    let skip = 0;
+    let limit = 0;
+    let count: { id: unknown; field: string } | undefined;
+    (pipeline as unknown[]).forEach((raw, i) => {
+      const stage = raw as Doc;
+      const [name, ...extra] = Object.keys(stage ?? {});
+      if (!name || extra.length > 0)
+        throw new CommandError(
+          40323,
+          'A pipeline stage specification object must contain exactly one field.',
+        );
+      const value = stage[name];
+      const refuse = (why: string) =>
+        new CommandError(238, `aggregate: ${why} is not supported by the wire server`);
+      if (count) throw refuse(`a stage after the counting $group (${name})`);
+      if (name === '$match') {
+        if (i !== 0) throw refuse('$match after another stage');
+        if (!value || typeof value !== 'object')
+          throw new CommandError(15959, 'the match filter must be an expression in an object');
+        filter = value as Doc;
+      } else if (name === '$skip' || name === '$limit') {
+        const n = asInt(value);
+        if (typeof value !== 'number' && !(value instanceof Long))
+          throw new CommandError(15972, `invalid argument to ${name} stage`);
+        if (name === '$skip') {
+          if (limit > 0) throw refuse('$skip after $limit');
+          if (n < 0)
+            throw new CommandError(15956, 'invalid argument to $skip stage: cannot be negative');
+          skip += n;
+        } else {
+          if (n <= 0) throw new CommandError(15958, 'the limit must be positive');
+          limit = limit > 0 ? Math.min(limit, n) : n;
+        }
+      } else if (name === '$group') {
+        count = countingGroup(value);
+        if (!count) throw refuse(`this $group (only {_id: <constant>, <field>: {$sum: 1}})`);
+      } else {
+        throw refuse(`the ${name} stage`);
+      }
+    });
+    const docs = coll.find(filter, { skip, limit });
+    const out = count
+      ? docs.length > 0
+        ? [{ _id: count.id, [count.field]: docs.length }]
+        : []
+      : docs;
+    return this.cursorReply(coll.namespace, out, (cmd['cursor'] as Doc)['batchSize']);
   }
 
   /** The E11000 the loser of an upsert race gets: on the first unique index, for `doc`'s key. */

@@ -131,6 +131,13 @@ const STATEMENTS: Record<string, string> = {
   delete: 'deletes',
 };
 
+/** The filter of an aggregation's leading `$match`, if it has one. */
+function matchStage(pipeline: unknown): Doc | undefined {
+  const first = Array.isArray(pipeline) ? (pipeline[0] as Doc | undefined) : undefined;
+  const match = first?.['$match'];
+  return match && typeof match === 'object' ? (match as Doc) : undefined;
+}
+
 interface Session {
   user?: string;
   conversation?: ScramConversation | undefined;
@@ -348,13 +355,19 @@ export class MongoWireServer {
 
   private execute(lower: string, command: Doc): Doc {
     const reply = this.engine.run(command);
-    if (this.examined && ['find', 'update', 'delete', 'findandmodify'].includes(lower)) {
+    if (
+      this.examined &&
+      ['find', 'aggregate', 'update', 'delete', 'findandmodify'].includes(lower)
+    ) {
       const name = Object.keys(command)[0]!;
       const firstStatement = ((command['updates'] ?? command['deletes']) as Doc[] | undefined)?.[0];
       this.examined.push({
         command: name,
         collection: String(command[name]),
-        filter: (command['filter'] ?? command['query'] ?? firstStatement?.['q']) as Doc | undefined,
+        filter: (command['filter'] ??
+          command['query'] ??
+          firstStatement?.['q'] ??
+          matchStage(command['pipeline'])) as Doc | undefined,
         docsExamined: this.engine.examination.docsExamined,
         plans: [...this.engine.examination.plans],
       });
