@@ -374,6 +374,26 @@ describe('wire server through Mongoose and the Node driver', () => {
     expect(page.map((d) => d['i'] as number)).toEqual([5, 7, 9]);
   });
 
+  it('lists the collections of a database: written ones, not ones only read', async () => {
+    const db = conn.useDb('listing').db!;
+    await db.collection('messages').insertOne({ a: 1 });
+    await db.collection('reports').createIndex({ at: 1 });
+    await db.collection('outbox').updateOne({ k: 1 }, { $set: { v: 1 } }, { upsert: true });
+    await db.collection('never').findOne({});
+    await db.collection('never').countDocuments();
+    await db.collection('never').deleteMany({});
+    await db.collection('never').updateOne({ k: 1 }, { $set: { v: 1 } });
+    expect((await db.listCollections().toArray()).map((c) => c.name)).toEqual([
+      'messages',
+      'outbox',
+      'reports',
+    ]);
+    expect(await db.listCollections({ name: 'reports' }, { nameOnly: true }).toArray()).toEqual([
+      { name: 'reports', type: 'collection' },
+    ]);
+    expect(await db.listCollections({ name: 'never' }).toArray()).toEqual([]);
+  });
+
   it('refuses what it does not implement instead of half-doing it', async () => {
     const coll = conn.db!.collection('x');
     await expect(coll.aggregate([{ $sort: { a: 1 } }]).toArray()).rejects.toMatchObject({

@@ -120,6 +120,30 @@ export class Engine {
     return coll;
   }
 
+  /**
+   * The collection, or an empty one not kept: reading or deleting from a collection that does
+   * not exist does not create it (as in mongod; listCollections would show it otherwise).
+   */
+  private existing(db: string, name: string): Collection {
+    return (
+      this.collection(db, name, false) ?? new Collection(db, name, this.rules, this.examination)
+    );
+  }
+
+  /** Runs an update on the collection; a missing one is created only when a document landed. */
+  private upserting(db: string, name: string, run: (coll: Collection) => Doc): Doc {
+    const existed = this.collection(db, name, false);
+    if (existed) return run(existed);
+    const fresh = new Collection(db, name, this.rules, this.examination);
+    const reply = run(fresh);
+    if (fresh.count > 0) {
+      let colls = this.dbs.get(db);
+      if (!colls) this.dbs.set(db, (colls = new Map<string, Collection>()));
+      colls.set(name, fresh);
+    }
+    return reply;
+  }
+
   /** How many of a createIndexes command's indexes do not exist yet (what a build would build). */
   newIndexes(db: string, name: string, cmd: Doc): number {
     const existing = new Set(
@@ -176,13 +200,15 @@ export class Engine {
       case 'insert':
         return this.insert(this.collection(db, String(arg))!, cmd);
       case 'update':
-        return this.update(this.collection(db, String(arg))!, cmd);
+        return this.upserting(db, String(arg), (coll) => this.update(coll, cmd));
       case 'delete':
-        return this.delete(this.collection(db, String(arg))!, cmd);
+        return this.delete(this.existing(db, String(arg)), cmd);
       case 'findandmodify':
-        return this.findAndModify(this.collection(db, String(arg))!, cmd);
+        return this.upserting(db, String(arg), (coll) => this.findAndModify(coll, cmd));
       case 'find':
-        return this.find(this.collection(db, String(arg))!, cmd);
+        return this.find(this.existing(db, String(arg)), cmd);
+      case 'listcollections':
+        return this.listCollections(db, cmd);
       case 'aggregate':
         return this.aggregate(db, arg, cmd);
       case 'getmore':
@@ -357,7 +383,7 @@ export class Engine {
         238,
         'aggregate without a collection is not supported by the wire server',
       );
-    const coll = this.collection(db, arg)!;
+    const coll = this.existing(db, arg);
     const pipeline = cmd['pipeline'];
     if (!Array.isArray(pipeline))
       throw new CommandError(14, "'pipeline' option must be specified as an array");
@@ -414,6 +440,33 @@ export class Engine {
         : []
       : docs;
     return this.cursorReply(coll.namespace, out, (cmd['cursor'] as Doc)['batchSize']);
+  }
+
+  /** The collections of a database (what a driver's `listCollections()` asks), with a filter. */
+  private listCollections(db: string, cmd: Doc): Doc {
+    const all: Doc[] = [...(this.dbs.get(db)?.keys() ?? [])].sort().map((name) => ({
+      name,
+      type: 'collection',
+      options: {},
+      info: { readOnly: false },
+      idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
+    }));
+    const filter = cmd['filter'];
+    let listed = all;
+    if (filter && typeof filter === 'object' && Object.keys(filter).length > 0) {
+      try {
+        listed = new Query(filter, { context: MINGO_CONTEXT }).find<Doc>(all).all();
+      } catch (error) {
+        throw new CommandError(2, `bad filter: ${(error as Error).message}`);
+      }
+    }
+    if (cmd['nameOnly'] === true)
+      listed = listed.map((c) => ({ name: c['name'], type: c['type'] }));
+    return this.cursorReply(
+      `${db}.$cmd.listCollections`,
+      listed,
+      (cmd['cursor'] as Doc | undefined)?.['batchSize'],
+    );
   }
 
   /** The E11000 the loser of an upsert race gets: on the first unique index, for `doc`'s key. */
