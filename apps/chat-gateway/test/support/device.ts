@@ -47,7 +47,7 @@ export class Device {
     this.client.on('connection', ({ state }) => {
       if (state === 'connected') this.connects++;
     });
-    this.client.on('outbox', ({ entry }) => this.observe(entry));
+    this.client.on('outbox', ({ entry, removed }) => this.observe(entry, removed));
     this.client.on('sent', ({ entry, message }) => {
       this.acked.set(entry.clientMessageId, message);
       this.answer(entry.clientMessageId, 'OK');
@@ -81,8 +81,10 @@ export class Device {
     await this.client.close();
   }
 
-  // Attempts are timed from `sending` to the outcome of that attempt.
-  private observe(entry: OutboxEntry): void {
+  // Attempts are timed from `sending` to the outcome of that attempt. A stored send leaves the
+  // outbox still marked `sending` just before `sent`: that is its end, not a new attempt.
+  private observe(entry: OutboxEntry, removed: boolean): void {
+    if (removed) return;
     if (entry.state === 'sending') this.started.set(entry.clientMessageId, Date.now());
     else if (entry.state === 'queued' && entry.error)
       this.answer(entry.clientMessageId, entry.error.code);
