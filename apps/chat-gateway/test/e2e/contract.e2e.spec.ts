@@ -49,6 +49,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
 
   beforeAll(async () => {
     mongo = await startMongoWireServer();
+    console.log(`store: ${mongo.description}`);
     attachmentsDir = await mkdtemp(join(tmpdir(), 'contract-attachments-'));
     gateway = await startGatewayProcess({
       ATTACHMENTS_DIR: attachmentsDir,

@@ -41,6 +41,7 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
 
   beforeAll(async () => {
     mongo = await startMongoWireServer();
+    console.log(`store: ${mongo.description}`);
     gateway = await startGatewayProcess({
       MONGODB_URI: mongo.uri,
       SERVICE_TOKEN_SECRET: SERVICE_SECRET,
