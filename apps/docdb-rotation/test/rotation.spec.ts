@@ -24,6 +24,7 @@ describe('DocumentDB application user rotation (alternating users)', () => {
   beforeAll(async () => {
     sm = await startFakeSecretsManager();
     mongo = await startMongoWithAuth({ rootUser: 'chatadmin', rootPassword: 'master-Pass-1' });
+    console.log(`store: ${mongo.description}`);
     const master = sm.createSecret(
       'rds!cluster-123',
       JSON.stringify({ username: 'chatadmin', password: 'master-Pass-1' }),
