@@ -25,6 +25,7 @@ describe('per-IP budgets through nginx', () => {
         RATE_LIMIT_HANDSHAKE_PER_IP_PER_MIN: String(HANDSHAKES_PER_IP),
       },
     });
+    console.log(`local cluster store: ${cluster.mongoDescription}`);
     for (const user of ['ana', 'ben', 'ana2', 'ben2'])
       tokens[user] = await signTestToken({
         secret: cluster.jwtSecret,

@@ -19,6 +19,7 @@ describe('rolling drain behind the load balancer', () => {
       lifecyclePollSeconds: 0.25,
       env: { RATE_LIMIT_SEND_PER_10S: '100000' },
     });
+    console.log(`local cluster store: ${cluster.mongoDescription}`);
     result = await runDrainProof(cluster, { victim: 'A' });
     console.log(
       `rolling drain: ${result.acked} acked, ${result.delivered}/${result.expectedDeliveries} delivered, ${result.lost} lost, ` +

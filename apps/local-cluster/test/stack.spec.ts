@@ -8,6 +8,7 @@ describe('the production-shaped local stack', () => {
   let cluster: LocalCluster;
   beforeAll(async () => {
     cluster = await startLocalCluster({ drainMs: 1_000 });
+    console.log(`local cluster store: ${cluster.mongoDescription}`);
   }, 60_000);
   afterAll(() => cluster?.stop());
 
