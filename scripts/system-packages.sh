@@ -8,6 +8,7 @@
 # independent server the store suites run on: built once from the Go module proxy into
 # ${XDG_CACHE_HOME:-~/.cache}/jobsphere/go (packages/testing/scripts/build-ferretdb.sh, which
 # prints how long it took), reused on later runs; not needed when MONGODB_URI names the server.
+# Centrifugo likewise (bench/scripts/build-centrifugo.sh, same cache): a target of `bench --quick`.
 #
 # Overrides the suite already honours skip a check: REDIS_SERVER_BIN, REDIS_CLI_BIN, NGINX_BIN,
 # CHROMIUM_PATH, SHELLCHECK_BIN, FERRETDB_BIN (a FerretDB v1 binary: no build).
@@ -41,10 +42,15 @@ ferretdb() {
   bash "$(dirname "${BASH_SOURCE[0]}")/../packages/testing/scripts/build-ferretdb.sh" >/dev/null
 }
 
+centrifugo() {
+  bash "$(dirname "${BASH_SOURCE[0]}")/../bench/scripts/build-centrifugo.sh" >/dev/null
+}
+
 check_all
 if ((${#missing[@]} == 0)); then
   python_tools
   ferretdb
+  centrifugo
   exit 0
 fi
 
@@ -63,6 +69,7 @@ if command -v apt-get >/dev/null 2>&1 && { [[ "$(id -u)" -eq 0 ]] || ((${#sudo[@
   if ((${#missing[@]} == 0)); then
     python_tools
     ferretdb
+    centrifugo
     exit 0
   fi
 fi

@@ -12,10 +12,18 @@ import {
   type MongoHandle,
   type MongoWireServerHandle,
 } from '@jobsphere/testing';
-import { Fleet, IdlePool } from './loadgen/fleet.js';
+import { buildCentrifugo, startCentrifugo } from './centrifugo.js';
+import { saturationConfirmed } from './ladder-stats.js';
+import { Fleet, IdlePool, protocolOf } from './loadgen/fleet.js';
 import { readFanoutResults, renderFanoutSection, withFanoutSection } from './fanout-report.js';
 import { machineInfo } from './machine.js';
-import { startBaseline, startGateways, stopTarget, type Target } from './processes.js';
+import {
+  startBaseline,
+  startGateways,
+  stopTarget,
+  type Target,
+  type TargetName,
+} from './processes.js';
 import { maxThroughput, ratios, renderMarkdown, renderSvg, type BenchResult } from './report.js';
 import {
   capacity,
@@ -98,24 +106,42 @@ async function main(): Promise<number> {
     const wire = store.backend === 'wire-server' ? (store as MongoWireServerHandle) : undefined;
     log(`mode ${settings.mode}; store ${store.description}; redis ${redis.url}`);
 
-    const gateway = await startGateways({
-      redis: { url: redis.url },
-      jwtSecret: secret,
-      mongodbUri: store.uri,
-      ...(profileDir && { cpuProfDir: resolve(profileDir) }),
-      ...(extraEnv && { extraEnv }),
-    });
-    cleanups.push(() => stopTarget(gateway));
-    const baseline = settings.skip.has('baseline')
-      ? undefined
-      : await startBaseline(redis.url, profileDir && resolve(profileDir));
-    if (baseline) cleanups.push(() => stopTarget(baseline));
-    log(
-      `gateway A ${gateway.A.url} B ${gateway.B.url}${baseline ? `; baseline A ${baseline.A.url} B ${baseline.B.url}` : ''}`,
-    );
+    // The targets start side by side; each is stopped at the end even when another failed.
+    const started = <T extends Target>(p: Promise<T>) =>
+      p.then((t) => {
+        cleanups.push(() => stopTarget(t));
+        return t;
+      });
+    const unless = <T>(name: string, start: () => Promise<T>) =>
+      settings.skip.has(name) ? Promise.resolve(undefined) : start();
+    const [gateway, baseline, seed, centrifugo] = await Promise.all([
+      started(
+        startGateways({
+          redis: { url: redis.url },
+          jwtSecret: secret,
+          mongodbUri: store.uri,
+          ...(profileDir && { cpuProfDir: resolve(profileDir) }),
+          ...(extraEnv && { extraEnv }),
+        }),
+      ),
+      unless('baseline', () =>
+        started(startBaseline(redis.url, profileDir && resolve(profileDir))),
+      ),
+      // The seed design: the relay storing each message through Mongoose first, on the same
+      // store server as the gateway (its own database).
+      unless('seed', () =>
+        started(startBaseline(redis.url, undefined, withDatabase(store.uri, 'bench_seed'))),
+      ),
+      // Centrifugo on the same Redis (its engine: PUB/SUB and the channels' history).
+      unless('centrifugo', async () =>
+        started(startCentrifugo(await buildCentrifugo(log), redis.url, secret)),
+      ),
+    ]);
+    for (const t of [gateway, baseline, seed, centrifugo])
+      if (t) log(`${t.name} A ${t.A.url} B ${t.B.url}`);
 
     const newFleet = async (
-      name: 'gateway' | 'baseline',
+      name: TargetName,
       target: Target,
       layout: 'shared' | 'instance-a',
       prefix: string,
@@ -132,22 +158,30 @@ async function main(): Promise<number> {
       await fleet.setUp(secret);
       return fleet;
     };
-    const gatewayFleet = await newFleet('gateway', gateway, 'shared', 'gateway');
-    const baselineFleet = baseline
-      ? await newFleet('baseline', baseline, 'shared', 'baseline')
-      : undefined;
+    // Users, conversations and devices of every target, set up side by side.
+    const [gatewayFleet, baselineFleet, seedFleet, centrifugoFleet] = await Promise.all([
+      newFleet('gateway', gateway, 'shared', 'gateway'),
+      baseline && newFleet('baseline', baseline, 'shared', 'baseline'),
+      seed && newFleet('seed', seed, 'shared', 'seed'),
+      centrifugo && newFleet('centrifugo', centrifugo, 'shared', 'centrifugo'),
+    ]);
     log(
       `${gatewayFleet.devices.length} devices and ${gatewayFleet.conversations.length} conversations per target, spread over A and B`,
     );
     const meter = (target: Target, fleet: Fleet) =>
       new CpuMeter({
         servers: () => [target.A.proc.pid, target.B.proc.pid],
-        ...(target.name === 'gateway' && { store: () => [store.pid] }),
+        ...((target.name === 'gateway' || target.name === 'seed') && {
+          store: () => [store.pid],
+        }),
         redis: () => [redis.pid],
         loadgen: () => fleet.pids,
       });
     const meters = new Map<Fleet, CpuMeter>([[gatewayFleet, meter(gateway, gatewayFleet)]]);
     if (baseline && baselineFleet) meters.set(baselineFleet, meter(baseline, baselineFleet));
+    if (seed && seedFleet) meters.set(seedFleet, meter(seed, seedFleet));
+    if (centrifugo && centrifugoFleet)
+      meters.set(centrifugoFleet, meter(centrifugo, centrifugoFleet));
     const idleMs = settings.mode === 'quick' ? 500 : 3_000;
     await Promise.all([...meters.values()].map((m) => m.measureIdle(idleMs)));
     const storeLabel = (delay: number) =>
@@ -211,11 +245,12 @@ async function main(): Promise<number> {
       return s;
     };
 
-    // The ladder: the same offered rates on both, interleaved so that noise hits both alike,
-    // until both are saturated.
+    // The ladder: the same offered rates on every target, interleaved so that noise hits all
+    // alike, until each is saturated on two consecutive steps; run `settings.runs` times.
     const latency: StepResult[] = [];
-    const saturated = new Set<string>();
-    const fleets = [gatewayFleet, baselineFleet].filter((f): f is Fleet => f !== undefined);
+    const fleets = [gatewayFleet, seedFleet, baselineFleet, centrifugoFleet].filter(
+      (f): f is Fleet => f !== undefined,
+    );
     if (settings.mode === 'full') {
       // A warm-up step per target, not recorded: the JIT, the connection pools and the devices'
       // first syncs settle before anything is measured.
@@ -234,19 +269,28 @@ async function main(): Promise<number> {
         log(`warm-up, not recorded: ${describe(s)}`);
       }
     }
-    for (const rate of ladder(settings)) {
-      for (const fleet of fleets) {
-        if (saturated.has(fleet.target)) continue;
-        const s = await step(
-          fleet,
-          fleet.target === 'gateway' ? storeLabel(0) : 'none',
-          rate,
-          settings.stepMs,
-        );
-        latency.push(s);
-        if (s.saturated) saturated.add(fleet.target);
+    const storeOf = (target: TargetName) =>
+      target === 'gateway'
+        ? storeLabel(0)
+        : target === 'seed'
+          ? `${storeLabel(0)} (Mongoose create)`
+          : target === 'centrifugo'
+            ? 'Redis (history stream)'
+            : 'none';
+    for (let run = 1; run <= settings.runs; run++) {
+      const done = new Set<string>();
+      for (const rate of ladder(settings)) {
+        for (const fleet of fleets) {
+          if (done.has(fleet.target)) continue;
+          const s = await step(fleet, storeOf(fleet.target), rate, settings.stepMs);
+          s.run = run;
+          latency.push(s);
+          const mine = latency.filter((x) => x.run === run && x.target === fleet.target);
+          if (saturationConfirmed(mine)) done.add(fleet.target);
+        }
+        if (done.size === fleets.length) break;
       }
-      if (saturated.size === fleets.length) break;
+      log(`run ${run} of ${settings.runs} done`);
     }
 
     if (profileDir) {
@@ -277,10 +321,10 @@ async function main(): Promise<number> {
     // Capacity: idle sockets on one instance, from several client processes.
     const capacityResults: CapacityResult[] = [];
     if (!settings.skip.has('capacity')) {
-      const pool = new IdlePool(settings.idleProcesses);
-      cleanups.push(() => pool.shutdown());
-      for (const target of [gateway, baseline]) {
+      for (const target of [gateway, baseline, seed, centrifugo]) {
         if (!target) continue;
+        const pool = new IdlePool(settings.idleProcesses, protocolOf(target.name));
+        cleanups.push(() => pool.shutdown());
         const c = await capacity(
           target,
           pool,
@@ -292,10 +336,13 @@ async function main(): Promise<number> {
         capacityResults.push(c);
         log(
           `capacity ${target.name}: ${c.connected}/${c.sockets} idle sockets on A from ${c.clientProcesses} processes in ${c.connectSeconds} s, ` +
-            `${(c.bytesPerSocket / 1024).toFixed(1)} KiB RSS per socket, event-loop lag p50 ${c.eventLoopLag.p50Ms} p99 ${c.eventLoopLag.p99Ms} ms`,
+            `${(c.bytesPerSocket / 1024).toFixed(1)} KiB RSS per socket` +
+            (c.eventLoopLag
+              ? `, event-loop lag p50 ${c.eventLoopLag.p50Ms} p99 ${c.eventLoopLag.p99Ms} ms`
+              : ''),
         );
+        await pool.shutdown();
       }
-      await pool.shutdown();
     }
 
     // Faults under load, gateway only (the baseline has no store to recover from).
@@ -348,13 +395,14 @@ async function main(): Promise<number> {
       machine,
       store: store.description,
       topology:
-        'redis-server x1; gateway A+B on one shared store and baseline relay A+B, all on the same Redis; conversations opened ' +
+        'redis-server x1; gateway A+B and seed-design app A+B on one shared store server, baseline relay A+B, Centrifugo A+B (Redis engine), all on the same Redis; conversations opened ' +
         'through A and B alternately; each user\u2019s devices alternate A/B, and each conversation is sent from a device of its creator on ' +
         'the instance it was opened through, so senders and receivers are spread over both instances and part of every fan-out crosses Redis',
       workload: settings.workload,
       settings: {
         rates: latency.map((s) => s.offeredRate).filter((r, i, a) => a.indexOf(r) === i),
         stepMs: settings.stepMs,
+        runs: settings.runs,
         bodyBytes: settings.bodyBytes,
         p99BoundMs: settings.p99BoundMs,
         workersPerTarget: settings.workersPerTarget,

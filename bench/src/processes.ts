@@ -11,12 +11,21 @@ export interface Instance {
   url: string;
   port: number;
   proc: ManagedProcess;
-  /** Where this instance's event-loop lag can be read (the gateway's /metrics, the relay's /probe). */
-  probeUrl: string;
+  /**
+   * Where this instance's event-loop lag can be read (the gateway's /metrics, the relay's and
+   * the seed app's /probe); none for Centrifugo (Go has no event loop to lag).
+   */
+  probeUrl?: string;
 }
 
+/**
+ * The systems under test: the gateway, the bare relay (`baseline`), the seed's own design
+ * (`seed`: the relay with a Mongoose create before each emit) and Centrifugo.
+ */
+export type TargetName = 'gateway' | 'baseline' | 'seed' | 'centrifugo';
+
 export interface Target {
-  name: 'gateway' | 'baseline';
+  name: TargetName;
   A: Instance;
   B: Instance;
 }
@@ -137,18 +146,37 @@ export async function startGateways(opts: GatewayOptions): Promise<Target> {
   return { name: 'gateway', A, B };
 }
 
-export async function startBaseline(redisUrl: string, cpuProfDir?: string): Promise<Target> {
-  const env = { PATH: process.env['PATH'], REDIS_URL: redisUrl };
-  const ready = /baseline relay listening on :/;
+/**
+ * The bare relay, or with `seedMongodbUri` the seed design (the same app storing each message
+ * through Mongoose before its emit, on that store).
+ */
+export async function startBaseline(
+  redisUrl: string,
+  cpuProfDir?: string,
+  seedMongodbUri?: string,
+): Promise<Target> {
+  const env = {
+    PATH: process.env['PATH'],
+    REDIS_URL: redisUrl,
+    ...(seedMongodbUri && { SEED_MONGODB_URI: seedMongodbUri }),
+  };
+  const ready = seedMongodbUri ? /seed design app listening on :/ : /baseline relay listening on :/;
   const prof = cpuProfDir
     ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--cpu-prof-name=baseline-A.cpuprofile']
     : [];
   const probe = (port: number) => `http://127.0.0.1:${port}/probe`;
   const [A, B] = await Promise.all([
-    startNode('relay A', relayMain(), env, ready, probe, prof),
-    startNode('relay B', relayMain(), env, ready, probe),
+    startNode(
+      `${seedMongodbUri ? 'seed app' : 'relay'} A`,
+      relayMain(),
+      env,
+      ready,
+      probe,
+      seedMongodbUri ? [] : prof,
+    ),
+    startNode(`${seedMongodbUri ? 'seed app' : 'relay'} B`, relayMain(), env, ready, probe),
   ]);
-  return { name: 'baseline', A, B };
+  return { name: seedMongodbUri ? 'seed' : 'baseline', A, B };
 }
 
 /** Resident set size of a process in bytes, from /proc/<pid>/status. */
@@ -185,7 +213,8 @@ export const EVENT_LOOP_RESOLUTION_MS = 20;
  * the gateway's prom-client gauges, the relay's /probe with the same instrument. The 20 ms
  * sampling interval is part of every recorded value, so it is taken off here.
  */
-export async function readEventLoopLag(instance: Instance): Promise<EventLoopLag> {
+export async function readEventLoopLag(instance: Instance): Promise<EventLoopLag | undefined> {
+  if (!instance.probeUrl) return undefined;
   const res = await fetch(instance.probeUrl);
   const text = await res.text();
   const ms = (name: string) => {

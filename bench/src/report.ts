@@ -2,6 +2,8 @@ import type { MachineInfo } from './machine.js';
 import type { Workload } from './loadgen/fleet.js';
 import type { SdkCost } from './sdk-cost.js';
 import type { CapacityResult, FaultResult, RoundTrips, StepResult } from './scenarios.js';
+import { sustainedRate } from './ladder-stats.js';
+import { renderPeersSection } from './peers-report.js';
 
 export interface MaxThroughput {
   /** Highest offered rate (messages/s) below saturation. */
@@ -55,19 +57,24 @@ const median = (xs: number[]) => {
 };
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-export function maxThroughput(latency: StepResult[], target: string): MaxThroughput {
-  const steps = latency.filter((s) => s.target === target);
-  const first = steps.find((s) => s.saturated);
-  const below = steps.filter((s) => !s.saturated && (!first || s.offeredRate < first.offeredRate));
-  const best = below.at(-1);
+/** The steps of the first run of the ladder (results from before runs have none: all of them). */
+export const firstRun = (latency: StepResult[]) => latency.filter((s) => (s.run ?? 1) === 1);
+
+/** One run's highest sustained rate (saturation confirmed on two consecutive steps). */
+export function maxThroughput(latency: StepResult[], target: string, run = 1): MaxThroughput {
+  const steps = latency.filter((s) => s.target === target && (s.run ?? 1) === run);
+  const sustained = sustainedRate(steps);
+  const best = steps.find((s) => s.offeredRate === sustained.rate && !s.saturated);
+  const first = steps.find((s) => s.offeredRate === sustained.saturatedAt);
   return {
-    messagesPerSec: best?.offeredRate ?? 0,
+    messagesPerSec: sustained.rate,
     deliveriesPerSec: best?.deliveriesPerSec ?? 0,
     ...(first && { saturatedAt: first.offeredRate, reason: first.reason! }),
   };
 }
 
-export function ratios(latency: StepResult[], capacity: CapacityResult[]): Ratios {
+export function ratios(all: StepResult[], capacity: CapacityResult[]): Ratios {
+  const latency = firstRun(all);
   const pairs: [StepResult, StepResult][] = [];
   for (const g of latency.filter((s) => s.target === 'gateway' && !s.saturated)) {
     const b = latency.find(
@@ -122,8 +129,9 @@ export function renderMarkdown(r: BenchResult): string {
       `> **Measured on a busy machine** (1-minute load average ${r.machine.loadAverageAtStart[0]} at the start; the harness waited for it to fall below ${String(r.settings['quietLoad'])} and it did not): other work shared the 2 cores, so absolute figures are inflated and the saturation points are low. Re-run \`pnpm bench\` on a quiet machine before comparing with these.`,
       '',
     );
+  lines.push(...renderPeersSection(r.latency, r.capacity, r.machine.loadAverageAtStart[0]!));
   lines.push(
-    '## Headline: gateway / bare Socket.IO + Redis adapter relay (same machine, same run)',
+    '## Gateway / bare Socket.IO + Redis adapter relay (same machine, first run of the ladder)',
     '',
   );
   lines.push('| metric | gateway / baseline |', '|---|---|');
@@ -227,13 +235,13 @@ export function renderMarkdown(r: BenchResult): string {
   lines.push(...clientSection(r));
   lines.push('## (a) The rate ladder', '');
   lines.push(
-    '| target | offered msg/s | achieved | deliveries/s | e2e p50 | e2e p99 | e2e max | ack p50 | ack p99 | outbox wait p99 | missing | cpu ms per 1000 msgs | load | note |',
+    '| run | target | offered msg/s | achieved | deliveries/s | e2e p50 | e2e p99 | e2e max | ack p50 | ack p99 | outbox wait p99 | missing | cpu ms per 1000 msgs | load | note |',
   );
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of r.latency) {
     const outbox = s.outboxWait ? ms(s.outboxWait.p99) : 'n/a';
     lines.push(
-      `| ${s.target} | ${s.offeredRate} | ${s.achievedRate} | ${s.deliveriesPerSec} | ${ms(s.e2e.p50)} | ${ms(s.e2e.p99)} | ${ms(s.e2e.max)} | ${ms(s.ack.p50)} | ${ms(s.ack.p99)} | ${outbox} | ${s.missing} | ${cpu(s)} | ${s.loadAverage} | ${s.saturated ? `saturated: ${s.reason}` : ''} |`,
+      `| ${s.run ?? 1} | ${s.target} | ${s.offeredRate} | ${s.achievedRate} | ${s.deliveriesPerSec} | ${ms(s.e2e.p50)} | ${ms(s.e2e.p99)} | ${ms(s.e2e.max)} | ${ms(s.ack.p50)} | ${ms(s.ack.p99)} | ${outbox} | ${s.missing} | ${cpu(s)} | ${s.loadAverage} | ${s.saturated ? `saturated: ${s.reason}` : ''} |`,
     );
   }
   lines.push(
@@ -241,7 +249,7 @@ export function renderMarkdown(r: BenchResult): string {
     'Latencies in ms. "Achieved" counts messages whose frame left the SDK during the step; "outbox wait" is `send()` to that frame, not part of any latency. CPU: user + system time above idle (measured with no traffic before the ladder) of the target\'s two server processes (`servers`), the store server, Redis and the load generators (the SDK\'s work is in `loadgen`), per 1,000 messages sent. ![latency](results/latency.svg)',
     '',
   );
-  lines.push('## (b) Saturated throughput', '');
+  lines.push('## (b) Saturated throughput (first run)', '');
   lines.push(
     '| target | highest rate below saturation (msg/s) | deliveries/s | saturated at |',
     '|---|---|---|---|',
@@ -259,7 +267,7 @@ export function renderMarkdown(r: BenchResult): string {
   );
   for (const c of r.capacity) {
     lines.push(
-      `| ${c.target} | ${c.connected}/${c.sockets} | ${c.clientProcesses} | ${c.connectSeconds.toFixed(1)} s | ${(c.rssBeforeBytes / 2 ** 20).toFixed(0)} MiB | ${(c.rssAfterBytes / 2 ** 20).toFixed(0)} MiB | ${kib(c.bytesPerSocket)} | ${c.eventLoopLag.p50Ms} / ${c.eventLoopLag.p99Ms} / ${c.eventLoopLag.maxMs} ms over ${c.lagWindowMs / 1000} s | ${c.loadAverage} |`,
+      `| ${c.target} | ${c.connected}/${c.sockets} | ${c.clientProcesses} | ${c.connectSeconds.toFixed(1)} s | ${(c.rssBeforeBytes / 2 ** 20).toFixed(0)} MiB | ${(c.rssAfterBytes / 2 ** 20).toFixed(0)} MiB | ${kib(c.bytesPerSocket)} | ${c.eventLoopLag ? `${c.eventLoopLag.p50Ms} / ${c.eventLoopLag.p99Ms} / ${c.eventLoopLag.maxMs} ms over ${c.lagWindowMs / 1000} s` : 'n/a (Go)'} | ${c.loadAverage} |`,
     );
   }
   lines.push(
@@ -346,7 +354,7 @@ export function renderSvg(r: BenchResult): string {
     R = 170,
     T = 40,
     B = 50;
-  const steps = r.latency.filter((s) => s.e2e.count > 0);
+  const steps = firstRun(r.latency).filter((s) => s.e2e.count > 0);
   const rates = steps.map((s) => s.offeredRate);
   const maxRate = Math.max(1, ...rates);
   const values = steps.flatMap((s) => [s.e2e.p50, s.e2e.p99]).filter((v) => v > 0);
@@ -362,6 +370,10 @@ export function renderSvg(r: BenchResult): string {
     { target: 'gateway', key: 'p99' as const, color: '#d62728', dash: '6 4' },
     { target: 'baseline', key: 'p50' as const, color: '#1f77b4', dash: '' },
     { target: 'baseline', key: 'p99' as const, color: '#1f77b4', dash: '6 4' },
+    { target: 'seed', key: 'p50' as const, color: '#2ca02c', dash: '' },
+    { target: 'seed', key: 'p99' as const, color: '#2ca02c', dash: '6 4' },
+    { target: 'centrifugo', key: 'p50' as const, color: '#9467bd', dash: '' },
+    { target: 'centrifugo', key: 'p99' as const, color: '#9467bd', dash: '6 4' },
   ];
   const parts: string[] = [];
   parts.push(

@@ -3,7 +3,14 @@ import type { MongoWireServerHandle, RedisCluster, RedisServer } from '@jobspher
 import { merge, percentiles, type Percentiles } from './hist.js';
 import { type Fleet, type IdlePool, mintToken } from './loadgen/fleet.js';
 import type { CollectResult, Reply, RunResult, StatusResult } from './loadgen/protocol.js';
-import { cpuMs, readEventLoopLag, rssBytes, type EventLoopLag, type Target } from './processes.js';
+import {
+  cpuMs,
+  readEventLoopLag,
+  rssBytes,
+  type EventLoopLag,
+  type Target,
+  type TargetName,
+} from './processes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sum = <T>(list: T[], f: (t: T) => number) => list.reduce((n, t) => n + f(t), 0);
@@ -48,7 +55,9 @@ export class CpuMeter {
 }
 
 export interface StepResult {
-  target: 'gateway' | 'baseline';
+  target: TargetName;
+  /** Which run of the ladder (1-based) this step belongs to; absent outside the ladder. */
+  run?: number;
   /** What the store was: the wire server with this injected reply delay, or per-instance memory. */
   store: string;
   offeredRate: number;
@@ -80,6 +89,8 @@ export interface StepResult {
    * servers, the store, Redis, the load generators).
    */
   cpuMsPer1000: Record<string, number>;
+  /** The same CPU per 1,000 deliveries (messages times recipient devices reached). */
+  cpuMsPer1000Deliveries: Record<string, number>;
   /** With a delay injected: the mean delay the store server actually added to its replies in this step. */
   measuredReplyDelayMs?: number;
   loadAverage: number;
@@ -213,6 +224,18 @@ export async function latencyStep(
     cpuMsPer1000: Object.fromEntries(
       Object.entries(cpuUsed).map(([k, v]) => [k, Math.round((v * 1000) / Math.max(1, totalSent))]),
     ),
+    cpuMsPer1000Deliveries: Object.fromEntries(
+      Object.entries(cpuUsed).map(([k, v]) => [
+        k,
+        Math.round(
+          (v * 10_000) /
+            Math.max(
+              1,
+              sum(results, (r) => r.delivered),
+            ),
+        ) / 10,
+      ]),
+    ),
     ...(delayed !== undefined && { measuredReplyDelayMs: delayed }),
     loadAverage: loadAverage(),
     saturated: false,
@@ -304,7 +327,7 @@ export async function storeRoundTrips(
 // ---------------------------------------------------------------------------------------------
 
 export interface CapacityResult {
-  target: 'gateway' | 'baseline';
+  target: TargetName;
   instance: 'A';
   sockets: number;
   clientProcesses: number;
@@ -313,8 +336,11 @@ export interface CapacityResult {
   rssBeforeBytes: number;
   rssAfterBytes: number;
   bytesPerSocket: number;
-  /** Event-loop lag of instance A over `lagWindowMs` with every socket connected (sampling interval taken off). */
-  eventLoopLag: EventLoopLag;
+  /**
+   * Event-loop lag of instance A over `lagWindowMs` with every socket connected (sampling
+   * interval taken off); none for Centrifugo (Go).
+   */
+  eventLoopLag?: EventLoopLag;
   lagWindowMs: number;
   loadAverage: number;
   firstError?: string;
@@ -360,7 +386,7 @@ export async function capacity(
     rssBeforeBytes: before,
     rssAfterBytes: after,
     bytesPerSocket: Math.round((after - before) / Math.max(1, connected)),
-    eventLoopLag,
+    ...(eventLoopLag && { eventLoopLag }),
     lagWindowMs,
     loadAverage: load,
     ...(firstError && { firstError }),

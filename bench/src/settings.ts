@@ -8,7 +8,10 @@ export interface Settings {
   rates: number[];
   growth: number;
   maxRate: number;
+  /** Steps of at least 10 s in full mode: shorter ones are mostly noise on a shared host. */
   stepMs: number;
+  /** How many times the whole ladder runs (figures are the median of the runs, with min–max). */
+  runs: number;
   drainMs: number;
   bodyBytes: number;
   p99BoundMs: number;
@@ -45,6 +48,7 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
         growth: 1,
         maxRate: 20,
         stepMs: 1_500,
+        runs: 1,
         drainMs: 5_000,
         bodyBytes: 100,
         p99BoundMs: 100,
@@ -70,7 +74,8 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
         rates: [50, 100, 200, 400, 800, 1200, 1600, 2400, 3200, 4000, 4800],
         growth: 1.25,
         maxRate: 40_000,
-        stepMs: 5_000,
+        stepMs: 10_000,
+        runs: 3,
         drainMs: 3_000,
         bodyBytes: 100,
         p99BoundMs: 100,
@@ -88,6 +93,7 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
     rates: env['BENCH_RATES'] ? env['BENCH_RATES'].split(',').map(Number) : base.rates,
     maxRate: num(env, 'BENCH_MAX_RATE', base.maxRate),
     stepMs: num(env, 'BENCH_STEP_MS', base.stepMs),
+    runs: num(env, 'BENCH_RUNS', base.runs),
     p99BoundMs: num(env, 'BENCH_P99_BOUND_MS', base.p99BoundMs),
     idleSockets: num(env, 'BENCH_IDLE_SOCKETS', base.idleSockets),
     workersPerTarget: num(env, 'BENCH_WORKERS', base.workersPerTarget),

@@ -1,6 +1,7 @@
 // Runs the harness end to end in quick mode (real redis-server and a real Redis cluster, the
-// MongoDB wire server, gateways from the build, two baseline relays, load generators) and
-// checks what it found, not how fast.
+// MongoDB wire server, gateways from the build, two baseline relays, two seed-design apps, two
+// Centrifugo nodes built from the Go module proxy, load generators) and checks what it found,
+// not how fast.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ function runQuick(out: string): Promise<{ code: number; output: string }> {
     execFile(
       process.execPath,
       [join(packageDir, 'dist', 'cli.js'), '--quick', '--out', out],
-      { timeout: 100_000, env: { ...process.env, NODE_OPTIONS: '' } },
+      { timeout: 150_000, env: { ...process.env, NODE_OPTIONS: '' } },
       (error, stdout, stderr) =>
         done({
           code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
@@ -35,7 +36,7 @@ describe('bench --quick', () => {
     run = await runQuick(out);
     if (run.code !== 0) throw new Error(`bench --quick exited ${run.code}:\n${run.output}`);
     result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
-  }, 110_000);
+  }, 160_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -47,19 +48,29 @@ describe('bench --quick', () => {
       ok: true,
     });
     expect(result.machine.cores).toBeGreaterThan(0);
-    for (const target of ['gateway', 'baseline']) {
+    for (const target of ['gateway', 'baseline', 'seed', 'centrifugo']) {
       const steps = result.latency.filter((s) => s.target === target);
       expect(steps.length).toBeGreaterThan(0);
       for (const s of steps) {
+        expect(s.run).toBe(1);
         expect(s.e2e.count).toBeGreaterThan(0);
         expect(s.e2e.p99).toBeGreaterThanOrEqual(s.e2e.p50);
         expect(s.ack.count).toBe(s.acked);
         expect(Object.keys(s.cpuMsPer1000)).toEqual(
           expect.arrayContaining(['servers', 'redis', 'loadgen']),
         );
+        expect(Object.keys(s.cpuMsPer1000Deliveries)).toEqual(Object.keys(s.cpuMsPer1000));
       }
     }
-    expect(result.capacity.map((c) => c.target).sort()).toEqual(['baseline', 'gateway']);
+    // The store server's CPU is counted for the two targets that store there.
+    for (const s of result.latency)
+      expect('store' in s.cpuMsPer1000).toBe(s.target === 'gateway' || s.target === 'seed');
+    expect(result.capacity.map((c) => c.target).sort()).toEqual([
+      'baseline',
+      'centrifugo',
+      'gateway',
+      'seed',
+    ]);
     expect(result.faults.map((f) => f.kind)).toEqual([
       'redis-restart',
       'kill-instance-b',
@@ -146,8 +157,12 @@ describe('bench --quick', () => {
     for (const c of result.capacity) {
       expect(c.connected).toBe(c.sockets);
       expect(c.clientProcesses).toBeGreaterThan(1);
-      expect(Number.isFinite(c.eventLoopLag.p99Ms)).toBe(true);
-      expect(c.eventLoopLag.p99Ms).toBeGreaterThanOrEqual(c.eventLoopLag.p50Ms);
+      if (c.target === 'centrifugo') {
+        expect(c.eventLoopLag).toBeUndefined(); // Go: no event loop
+        continue;
+      }
+      expect(Number.isFinite(c.eventLoopLag!.p99Ms)).toBe(true);
+      expect(c.eventLoopLag!.p99Ms).toBeGreaterThanOrEqual(c.eventLoopLag!.p50Ms);
     }
   });
 });

@@ -7,12 +7,15 @@
 // here a conversation only ever changes by a message being appended), the conversation list and
 // one conversation over REST (from the registry, read at connect time only), `sync` answered
 // per conversation with nothing to catch up (nothing is stored), `presence:query` with nobody.
+// With SEED_MONGODB_URI set it is the seed design instead (seed-store.ts): the same app, with a
+// Mongoose `create` of each message before its emit, and the ack after both.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
+import { connectSeedStore, type SeedStore } from './seed-store.js';
 
 interface Conversation {
   id: string;
@@ -26,6 +29,8 @@ type Registered = Omit<Conversation, 'seq'>;
 
 const port = Number(process.env['PORT'] ?? 0);
 const redisUrl = process.env['REDIS_URL'];
+const seedUri = process.env['SEED_MONGODB_URI'];
+const seed: SeedStore | undefined = seedUri ? await connectSeedStore(seedUri) : undefined;
 const conversations = new Map<string, Conversation>();
 
 /** The user id from a bearer JWT's `sub`, read without verification (no auth here by design). */
@@ -157,7 +162,9 @@ const pub = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: null }) : und
 if (pub) {
   const sub = pub.duplicate();
   for (const client of [pub, sub]) client.on('error', () => undefined);
-  io.adapter(createAdapter(pub, sub));
+  // Its own channel prefix: the relay and the seed app share one Redis in the bench, and neither
+  // should decode the other's broadcasts.
+  io.adapter(createAdapter(pub, sub, { key: seed ? 'seed-app' : 'socket.io' }));
 }
 
 /** A conversation this instance holds, or the one another instance registered in Redis. */
@@ -199,10 +206,24 @@ function relay(socket: Socket, conversation: Conversation, payload: SendPayload,
     createdAt: new Date().toISOString(),
   };
   // Same order as the gateway: fan out, then ack.
-  io.to(conversation.members.map((m) => `user:${m}`))
-    .except(socket.id)
-    .emit('message:new', message);
-  ack?.({ ok: true, data: { message, duplicate: false } });
+  const emit = () => {
+    io.to(conversation.members.map((m) => `user:${m}`))
+      .except(socket.id)
+      .emit('message:new', message);
+    ack?.({ ok: true, data: { message, duplicate: false } });
+  };
+  if (!seed) return emit();
+  // The seed design: the message is stored (Mongoose `create`) before it is emitted.
+  seed
+    .create({
+      conversationId: conversation.id,
+      senderId: userId,
+      content: payload.body,
+      clientMessageId: payload.clientMessageId,
+    })
+    .then(emit, (error: unknown) =>
+      ack?.({ ok: false, error: { code: 'UNAVAILABLE', message: String(error) } }),
+    );
 }
 
 io.on('connection', (socket) => {
@@ -243,9 +264,9 @@ io.on('connection', (socket) => {
 http.listen(port, '127.0.0.1', () => {
   const address = http.address();
   const bound = typeof address === 'object' && address ? address.port : port;
-  console.log(`baseline relay listening on :${bound}`);
+  console.log(`${seed ? 'seed design app' : 'baseline relay'} listening on :${bound}`);
 });
 
 process.on('SIGTERM', () => {
-  void io.close(() => process.exit(0));
+  void io.close(() => void (seed?.close() ?? Promise.resolve()).finally(() => process.exit(0)));
 });

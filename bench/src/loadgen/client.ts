@@ -13,6 +13,7 @@ import {
   type SocketFactory,
   type SocketLike,
 } from '@jobsphere/chat-client';
+import { nowMs } from './clock.js';
 
 export interface IncomingMessage {
   id: string;
@@ -37,10 +38,7 @@ export interface WireProbe {
  */
 export const SENT_AT = '0000000000000.000';
 
-/** Current time in epoch milliseconds with sub-millisecond precision, comparable across processes. */
-export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
+export { nowMs } from './clock.js';
 
 interface SendPayload {
   conversationId: string;

@@ -1,7 +1,9 @@
 // The coordinator's side of the load generators: one fleet of worker processes per target.
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { signTestToken } from '@jobsphere/testing';
+import type { TargetName } from '../processes.js';
 import { acceptAsRecipient } from '../requests.js';
 import type { Command, ConversationSpec, DeviceSpec, Instance, Reply } from './protocol.js';
 
@@ -22,7 +24,20 @@ export interface Workload {
  */
 export type Layout = 'shared' | 'instance-a';
 
-const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
+/**
+ * How a target's devices talk to it: the SDK over Socket.IO (gateway, relay, seed app; the
+ * conversations opened over REST), or Centrifugo's own JS client (a conversation is a channel,
+ * nothing to open).
+ */
+export type Protocol = 'socketio' | 'centrifugo';
+
+const workerPaths: Record<Protocol, string> = {
+  socketio: fileURLToPath(new URL('./worker.js', import.meta.url)),
+  centrifugo: fileURLToPath(new URL('./centrifugo-worker.js', import.meta.url)),
+};
+
+export const protocolOf = (target: TargetName): Protocol =>
+  target === 'centrifugo' ? 'centrifugo' : 'socketio';
 
 /** One load generator process; one command at a time, so replies come back in order. */
 export class LoadWorker {
@@ -30,8 +45,10 @@ export class LoadWorker {
     [];
   private readonly child: ChildProcess;
 
-  constructor() {
-    this.child = fork(workerPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  constructor(protocol: Protocol = 'socketio') {
+    this.child = fork(workerPaths[protocol], [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.child.on('message', (reply: Reply) => this.queue.shift()?.resolve(reply));
     this.child.on('error', (error) => {
       for (const waiter of this.queue.splice(0)) waiter.reject(error);
@@ -102,7 +119,7 @@ export class Fleet {
   private senderShare: number[] = [];
 
   constructor(
-    readonly target: 'gateway' | 'baseline',
+    readonly target: TargetName,
     private readonly urls: Record<Instance, string>,
     private readonly workload: Workload,
     private readonly workerCount: number,
@@ -140,11 +157,17 @@ export class Fleet {
           : { kind, title: `bench ${idx}`, memberIds: others.map((m) => users[m]) };
       // Shared store: conversations opened through both instances; senders alternate A, B.
       const via: Instance = this.layout === 'shared' && idx % 2 === 1 ? 'B' : 'A';
-      const id = await createConversation(this.urls[via], this.tokens.get(users[creator]!)!, body);
-      // A request (direct) or an invitation (a group with people who are not the creator's
-      // contacts yet): each recipient accepts, as people do, before the load starts.
-      for (const other of others)
-        await acceptAsRecipient(this.urls[via], this.tokens.get(users[other]!)!, id);
+      let id: string;
+      if (protocolOf(this.target) === 'centrifugo') {
+        // A channel per conversation: nothing to open, its members subscribe to it.
+        id = randomUUID();
+      } else {
+        id = await createConversation(this.urls[via], this.tokens.get(users[creator]!)!, body);
+        // A request (direct) or an invitation (a group with people who are not the creator's
+        // contacts yet): each recipient accepts, as people do, before the load starts.
+        for (const other of others)
+          await acceptAsRecipient(this.urls[via], this.tokens.get(users[other]!)!, id);
+      }
       const device =
         this.layout === 'shared'
           ? [...Array(w.devicesPerUser).keys()].find((d) => this.instanceOf(creator, d) === via)!
@@ -166,7 +189,8 @@ export class Fleet {
         Array.from({ length: w.groupSize }, (_, k) => (g * w.groupSize + k) % w.users),
       );
     }
-    for (let i = 0; i < this.workerCount; i++) this.workers.push(new LoadWorker());
+    for (let i = 0; i < this.workerCount; i++)
+      this.workers.push(new LoadWorker(protocolOf(this.target)));
     const replies = await Promise.all(
       this.workers.map((worker, i) =>
         worker.call<Extract<Reply, { type: 'connected' }>>({
@@ -231,8 +255,8 @@ export class Fleet {
 export class IdlePool {
   private readonly workers: LoadWorker[];
 
-  constructor(processes: number) {
-    this.workers = Array.from({ length: processes }, () => new LoadWorker());
+  constructor(processes: number, protocol: Protocol = 'socketio') {
+    this.workers = Array.from({ length: processes }, () => new LoadWorker(protocol));
   }
 
   get size(): number {

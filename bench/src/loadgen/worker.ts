@@ -5,6 +5,7 @@
 import type { ChatClient, MessageSource } from '@jobsphere/chat-client';
 import { encode, newHistogram, recordMs, type Histogram } from '../hist.js';
 import { createDevice, nowMs, SENT_AT, type IncomingMessage } from './client.js';
+import { openLoop } from './open-loop.js';
 import type { Command, ConversationSpec, DeviceSpec, Instance, Reply } from './protocol.js';
 
 interface Device extends DeviceSpec {
@@ -258,7 +259,6 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
   const lagHist = newHistogram();
   const total = Math.round((cmd.ratePerSec * cmd.durationMs) / 1000);
   const padding = 'x'.repeat(Math.max(0, cmd.bodyBytes - 30));
-  const startedAt = nowMs();
   let sent = 0;
   const sendOne = (scheduledAt: number) => {
     const conversation = senders[sent % senders.length]!;
@@ -277,18 +277,9 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
       settle(id, { ok: false, error: String(error) });
     }
   };
-  // Open loop: message i is due at start + i / rate, whatever the replies do.
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = nowMs();
-      const due = Math.min(total, Math.floor(((now - startedAt) * cmd.ratePerSec) / 1000) + 1);
-      while (sent < due) sendOne(startedAt + (sent * 1000) / cmd.ratePerSec);
-      if (sent >= total) resolve();
-      else setTimeout(tick, 1);
-    };
-    tick();
-  });
-  const endedAt = nowMs();
+  const { startedAt, endedAt } = await openLoop(cmd.ratePerSec, total, (_, dueAt) =>
+    sendOne(dueAt),
+  );
   state.scheduling = false;
   // The SDK keeps trying what is not acked yet; the run waits for it this long.
   if (state.left > 0)

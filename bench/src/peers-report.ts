@@ -1,0 +1,177 @@
+// The four-target comparison over several runs of the ladder: per target, the highest sustained
+// rate (saturation confirmed on two consecutive steps), p50/p99 per rate, CPU per 1,000
+// deliveries, RSS per idle socket, each as the median of the runs with its min–max.
+import { formatSpread, relativeRange, spread, sustainedRate, type Spread } from './ladder-stats.js';
+import type { TargetName } from './processes.js';
+import type { CapacityResult, StepResult } from './scenarios.js';
+
+export const TARGET_ORDER: TargetName[] = ['baseline', 'seed', 'centrifugo', 'gateway'];
+
+export const TARGET_LABEL: Record<TargetName, string> = {
+  baseline: 'relay (Socket.IO + Redis adapter, stores nothing)',
+  seed: 'seed design (Socket.IO + Redis adapter + Mongoose `create` before the emit)',
+  centrifugo: 'Centrifugo v6.9.1 (Redis engine, history + recovery, client-side publish)',
+  gateway: 'gateway (idempotency, order, unread, sync)',
+};
+
+/** Where a target keeps messages: its CPU group (Centrifugo's history is in Redis). */
+export const STORE_GROUP: Record<TargetName, string | undefined> = {
+  baseline: undefined,
+  seed: 'store',
+  centrifugo: 'redis',
+  gateway: 'store',
+};
+
+export interface TargetSummary {
+  target: TargetName;
+  runs: number;
+  sustained: Spread | undefined;
+  /** Per run: the first rate of the confirmed saturation, or undefined. */
+  saturatedAt: (number | undefined)[];
+  /** Rates that saturated alone in some run (a blip, not a ceiling). */
+  blips: number[];
+  deliveriesPerSec: Spread | undefined;
+  /** The rate CPU is compared at: the highest every run sustained. */
+  steadyRate: number | undefined;
+  cpuServers: Spread | undefined;
+  cpuStore: Spread | undefined;
+  cpuRedis: Spread | undefined;
+}
+
+export interface RateRow {
+  target: TargetName;
+  rate: number;
+  runs: number;
+  sustainedRuns: number;
+  e2eP50: Spread | undefined;
+  e2eP99: Spread | undefined;
+  cpuServers: Spread | undefined;
+  cpuStore: Spread | undefined;
+  load: Spread | undefined;
+}
+
+const runsOf = (steps: StepResult[]) => [...new Set(steps.map((s) => s.run ?? 1))].sort();
+
+export function summarize(latency: StepResult[], target: TargetName): TargetSummary | undefined {
+  const steps = latency.filter((s) => s.target === target);
+  if (steps.length === 0) return undefined;
+  const runs = runsOf(steps);
+  const perRun = runs.map((run) => {
+    const mine = steps.filter((s) => (s.run ?? 1) === run);
+    return { mine, sustained: sustainedRate(mine) };
+  });
+  const stepAt = (mine: StepResult[], rate: number) => mine.find((s) => s.offeredRate === rate);
+  const sustainedRates = perRun.map((r) => r.sustained.rate);
+  const steadyRate = Math.min(...sustainedRates) > 0 ? Math.min(...sustainedRates) : undefined;
+  const atSteady = steadyRate
+    ? perRun.map((r) => stepAt(r.mine, steadyRate)).filter((s): s is StepResult => !!s)
+    : [];
+  const group = STORE_GROUP[target];
+  const cpuOf = (key: string | undefined) =>
+    key ? spread(atSteady.map((s) => s.cpuMsPer1000Deliveries?.[key] ?? NaN)) : undefined;
+  return {
+    target,
+    runs: runs.length,
+    sustained: spread(sustainedRates),
+    saturatedAt: perRun.map((r) => r.sustained.saturatedAt),
+    blips: [...new Set(perRun.flatMap((r) => r.sustained.blips))].sort((a, b) => a - b),
+    deliveriesPerSec: spread(
+      perRun.map((r) => stepAt(r.mine, r.sustained.rate)?.deliveriesPerSec ?? NaN),
+    ),
+    steadyRate,
+    cpuServers: cpuOf('servers'),
+    cpuStore: cpuOf(group),
+    cpuRedis: cpuOf('redis'),
+  };
+}
+
+export function rateRows(latency: StepResult[], target: TargetName): RateRow[] {
+  const steps = latency.filter((s) => s.target === target);
+  const rates = [...new Set(steps.map((s) => s.offeredRate))].sort((a, b) => a - b);
+  const group = STORE_GROUP[target];
+  return rates.map((rate) => {
+    const at = steps.filter((s) => s.offeredRate === rate);
+    return {
+      target,
+      rate,
+      runs: at.length,
+      sustainedRuns: at.filter((s) => !s.saturated).length,
+      e2eP50: spread(at.map((s) => s.e2e.p50)),
+      e2eP99: spread(at.map((s) => s.e2e.p99)),
+      cpuServers: spread(at.map((s) => s.cpuMsPer1000Deliveries?.['servers'] ?? NaN)),
+      cpuStore: group ? spread(at.map((s) => s.cpuMsPer1000Deliveries?.[group] ?? NaN)) : undefined,
+      load: spread(at.map((s) => s.loadAverage)),
+    };
+  });
+}
+
+const steadiness = (s: Spread | undefined) => {
+  const r = relativeRange(s);
+  return r === undefined ? 'n/a' : `±${Math.round((r * 100) / 2)} %`;
+};
+
+/** The section RESULTS.md opens with. */
+export function renderPeersSection(
+  latency: StepResult[],
+  capacity: CapacityResult[],
+  loadAtStart: number,
+): string[] {
+  const lines: string[] = [];
+  const summaries = TARGET_ORDER.map((t) => summarize(latency, t)).filter(
+    (s): s is TargetSummary => s !== undefined,
+  );
+  if (summaries.length === 0) return lines;
+  const runs = Math.max(...summaries.map((s) => s.runs));
+  const load = spread(latency.map((s) => s.loadAverage));
+  lines.push('## Four targets, same workload, same run', '');
+  lines.push(
+    `**1-minute load average: ${loadAtStart} at the start, ${formatSpread(load, 1)} over the ladder's steps** (median (min–max); the machine has 2 cores and is shared). ` +
+      `${runs} run${runs > 1 ? 's' : ''} of the ladder; every figure is the median of the runs with the min–max in brackets. ` +
+      'A rate is **sustained** when its step is not saturated; a target is saturated only when two consecutive steps are; its highest sustained rate is the last sustained rate below those two.',
+    '',
+  );
+  lines.push(
+    '| target | highest sustained msg/s | deliveries/s there | saturated at (per run) | CPU-ms per 1,000 deliveries: servers | its store | Redis | at msg/s | RSS per idle socket |',
+    '|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const s of summaries) {
+    const c = capacity.find((x) => x.target === s.target);
+    const storeName = STORE_GROUP[s.target];
+    lines.push(
+      `| ${TARGET_LABEL[s.target]} | ${formatSpread(s.sustained)} | ${formatSpread(s.deliveriesPerSec)} | ${s.saturatedAt.map((r) => r ?? 'not reached').join(', ')} | ` +
+        `${formatSpread(s.cpuServers)} | ${storeName === 'redis' ? '(= Redis)' : storeName ? formatSpread(s.cpuStore) : 'none'} | ${formatSpread(s.cpuRedis)} | ${s.steadyRate ?? 'n/a'} | ` +
+        `${c ? `${(c.bytesPerSocket / 1024).toFixed(1)} KiB` : 'n/a'} |`,
+    );
+  }
+  lines.push(
+    '',
+    '**How steady each figure was** (half the min–max range, relative to the median):',
+    '',
+  );
+  lines.push(
+    '| target | highest sustained rate | CPU per delivery, servers | CPU per delivery, store | lone saturated steps (blips) |',
+    '|---|---|---|---|---|',
+  );
+  for (const s of summaries)
+    lines.push(
+      `| ${s.target} | ${steadiness(s.sustained)} | ${steadiness(s.cpuServers)} | ${STORE_GROUP[s.target] ? steadiness(s.cpuStore) : 'n/a'} | ${s.blips.join(', ') || 'none'} |`,
+    );
+  lines.push(
+    '',
+    'CPU is user + system time above idle per 1,000 deliveries (a message reaching one recipient device), at the highest rate every run sustained: the steady figure, since a rate ceiling moves with whatever else the host runs while CPU per unit of work moves much less. ' +
+      '"Servers" is the target\u2019s two server processes (two gateway, relay or seed-app Node processes; two Centrifugo nodes); "its store" is the MongoDB wire server for the gateway and the seed design and Redis for Centrifugo (its history stream); Redis serves every target\u2019s fan-out. RSS per idle socket is from one run.',
+    '',
+  );
+  lines.push('### p50 / p99 per rate (ms), median (min–max) over the runs', '');
+  lines.push(
+    '| target | offered msg/s | sustained in | e2e p50 | e2e p99 | CPU-ms / 1,000 deliveries, servers | store | load |',
+    '|---|---|---|---|---|---|---|---|',
+  );
+  for (const t of TARGET_ORDER)
+    for (const row of rateRows(latency, t))
+      lines.push(
+        `| ${t} | ${row.rate} | ${row.sustainedRuns}/${row.runs} | ${formatSpread(row.e2eP50, 2)} | ${formatSpread(row.e2eP99, 1)} | ${formatSpread(row.cpuServers)} | ${row.cpuStore ? formatSpread(row.cpuStore) : ''} | ${formatSpread(row.load, 1)} |`,
+      );
+  lines.push('');
+  return lines;
+}
