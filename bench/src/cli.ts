@@ -365,7 +365,7 @@ async function main(): Promise<number> {
       durationMs: Math.ceil((planned / faultRate) * 1000),
       bodyBytes: settings.bodyBytes,
     };
-    if (faultRate !== settings.fault.rate)
+    if (faultRate !== settings.fault.rate && !settings.skip.has('faults'))
       log(
         `faults at ${faultRate} msg/s for ${faultOpts.durationMs / 1000} s (${planned} messages)`,
       );

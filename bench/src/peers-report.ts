@@ -31,8 +31,12 @@ export interface TargetSummary {
   /** Rates that saturated alone in some run (a blip, not a ceiling). */
   blips: number[];
   deliveriesPerSec: Spread | undefined;
-  /** The rate CPU is compared at: the highest every run sustained. */
+  /** The highest rate every run of this target sustained (none: even the first saturated once). */
   steadyRate: number | undefined;
+  /** The rate its CPU is given at (the same for every target, see `commonRate`). */
+  cpuRate: number | undefined;
+  /** Whether some run was saturated at `cpuRate`. */
+  cpuRateSaturated: boolean;
   cpuServers: Spread | undefined;
   cpuStore: Spread | undefined;
   cpuRedis: Spread | undefined;
@@ -52,7 +56,22 @@ export interface RateRow {
 
 const runsOf = (steps: StepResult[]) => [...new Set(steps.map((s) => s.run ?? 1))].sort();
 
-export function summarize(latency: StepResult[], target: TargetName): TargetSummary | undefined {
+/**
+ * The rate CPU per delivery is compared at: the same work for every target, at the highest rate
+ * every run of every target sustained (the lowest rate of the ladder when none did).
+ */
+export function commonRate(latency: StepResult[], targets: TargetName[]): number | undefined {
+  const steady = targets.map((t) => summarize(latency, t)?.steadyRate ?? 0);
+  const lowest = Math.min(...latency.map((s) => s.offeredRate));
+  if (!Number.isFinite(lowest)) return undefined;
+  return Math.max(lowest, Math.min(...steady));
+}
+
+export function summarize(
+  latency: StepResult[],
+  target: TargetName,
+  cpuAt?: number,
+): TargetSummary | undefined {
   const steps = latency.filter((s) => s.target === target);
   if (steps.length === 0) return undefined;
   const runs = runsOf(steps);
@@ -63,8 +82,9 @@ export function summarize(latency: StepResult[], target: TargetName): TargetSumm
   const stepAt = (mine: StepResult[], rate: number) => mine.find((s) => s.offeredRate === rate);
   const sustainedRates = perRun.map((r) => r.sustained.rate);
   const steadyRate = Math.min(...sustainedRates) > 0 ? Math.min(...sustainedRates) : undefined;
-  const atSteady = steadyRate
-    ? perRun.map((r) => stepAt(r.mine, steadyRate)).filter((s): s is StepResult => !!s)
+  const cpuRate = cpuAt ?? steadyRate;
+  const atSteady = cpuRate
+    ? perRun.map((r) => stepAt(r.mine, cpuRate)).filter((s): s is StepResult => !!s)
     : [];
   const group = STORE_GROUP[target];
   const cpuOf = (key: string | undefined) =>
@@ -79,6 +99,8 @@ export function summarize(latency: StepResult[], target: TargetName): TargetSumm
       perRun.map((r) => stepAt(r.mine, r.sustained.rate)?.deliveriesPerSec ?? NaN),
     ),
     steadyRate,
+    cpuRate,
+    cpuRateSaturated: atSteady.some((s) => s.saturated),
     cpuServers: cpuOf('servers'),
     cpuStore: cpuOf(group),
     cpuRedis: cpuOf('redis'),
@@ -117,7 +139,11 @@ export function renderPeersSection(
   loadAtStart: number,
 ): string[] {
   const lines: string[] = [];
-  const summaries = TARGET_ORDER.map((t) => summarize(latency, t)).filter(
+  const rate = commonRate(
+    latency,
+    TARGET_ORDER.filter((t) => latency.some((s) => s.target === t)),
+  );
+  const summaries = TARGET_ORDER.map((t) => summarize(latency, t, rate)).filter(
     (s): s is TargetSummary => s !== undefined,
   );
   if (summaries.length === 0) return lines;
@@ -131,15 +157,15 @@ export function renderPeersSection(
     '',
   );
   lines.push(
-    '| target | highest sustained msg/s | deliveries/s there | saturated at (per run) | CPU-ms per 1,000 deliveries: servers | its store | Redis | at msg/s | RSS per idle socket |',
-    '|---|---|---|---|---|---|---|---|---|',
+    `| target | highest sustained msg/s | deliveries/s there | saturated at (per run) | CPU-ms per 1,000 deliveries at ${rate ?? 'n/a'} msg/s: servers | its store | Redis | RSS per idle socket |`,
+    '|---|---|---|---|---|---|---|---|',
   );
   for (const s of summaries) {
     const c = capacity.find((x) => x.target === s.target);
     const storeName = STORE_GROUP[s.target];
     lines.push(
       `| ${TARGET_LABEL[s.target]} | ${formatSpread(s.sustained)} | ${formatSpread(s.deliveriesPerSec)} | ${s.saturatedAt.map((r) => r ?? 'not reached').join(', ')} | ` +
-        `${formatSpread(s.cpuServers)} | ${storeName === 'redis' ? '(= Redis)' : storeName ? formatSpread(s.cpuStore) : 'none'} | ${formatSpread(s.cpuRedis)} | ${s.steadyRate ?? 'n/a'} | ` +
+        `${formatSpread(s.cpuServers)}${s.cpuRateSaturated ? ' (saturated there)' : ''} | ${storeName === 'redis' ? '(= Redis)' : storeName ? formatSpread(s.cpuStore) : 'none'} | ${formatSpread(s.cpuRedis)} | ` +
         `${c ? `${(c.bytesPerSocket / 1024).toFixed(1)} KiB` : 'n/a'} |`,
     );
   }
@@ -158,7 +184,7 @@ export function renderPeersSection(
     );
   lines.push(
     '',
-    'CPU is user + system time above idle per 1,000 deliveries (a message reaching one recipient device), at the highest rate every run sustained: the steady figure, since a rate ceiling moves with whatever else the host runs while CPU per unit of work moves much less. ' +
+    'CPU is user + system time above idle per 1,000 deliveries (a message reaching one recipient device), at one rate for all targets (the highest every run of every target sustained, so the same work everywhere): the steady figure, since a rate ceiling moves with whatever else the host runs while CPU per unit of work moves much less. ' +
       '"Servers" is the target\u2019s two server processes (two gateway, relay or seed-app Node processes; two Centrifugo nodes); "its store" is the MongoDB wire server for the gateway and the seed design and Redis for Centrifugo (its history stream); Redis serves every target\u2019s fan-out. RSS per idle socket is from one run.',
     '',
   );
