@@ -15,7 +15,6 @@ import {
 import { buildCentrifugo, startCentrifugo } from './centrifugo.js';
 import { saturationConfirmed } from './ladder-stats.js';
 import { Fleet, IdlePool, protocolOf } from './loadgen/fleet.js';
-import { readFanoutResults, renderFanoutSection, withFanoutSection } from './fanout-report.js';
 import { machineInfo } from './machine.js';
 import {
   startBaseline,
@@ -24,7 +23,8 @@ import {
   type Target,
   type TargetName,
 } from './processes.js';
-import { maxThroughput, ratios, renderMarkdown, renderSvg, type BenchResult } from './report.js';
+import { maxThroughput, ratios, type BenchResult } from './report.js';
+import { writeReports } from './results-files.js';
 import {
   capacity,
   CpuMeter,
@@ -403,6 +403,7 @@ async function main(): Promise<number> {
         rates: latency.map((s) => s.offeredRate).filter((r, i, a) => a.indexOf(r) === i),
         stepMs: settings.stepMs,
         runs: settings.runs,
+        skipped: [...settings.skip],
         bodyBytes: settings.bodyBytes,
         p99BoundMs: settings.p99BoundMs,
         workersPerTarget: settings.workersPerTarget,
@@ -433,13 +434,7 @@ async function main(): Promise<number> {
     writeFileSync(out, JSON.stringify(result, null, 2));
     log(`wrote ${out}`);
     if (settings.mode === 'full' || process.argv.includes('--report')) {
-      writeFileSync(join(dirname(out), 'latency.svg'), renderSvg(result));
-      // The fan-out runs are separate (fanout.js): their section is kept.
-      const fanout = renderFanoutSection(readFanoutResults(join(packageDir, 'results')));
-      writeFileSync(
-        join(packageDir, 'RESULTS.md'),
-        withFanoutSection(renderMarkdown(result), fanout),
-      );
+      writeReports(result, dirname(out));
       log('wrote RESULTS.md and results/latency.svg');
     }
     if (!result.ok) {

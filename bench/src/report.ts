@@ -124,6 +124,12 @@ export function renderMarkdown(r: BenchResult): string {
       `1-minute load average ${r.machine.loadAverageAtStart[0]} at the start (each step's own is in its row). Raw data: \`results/latest.json\`.`,
     '',
   );
+  const skipped = (r.settings['skipped'] as string[] | undefined) ?? [];
+  if (skipped.length > 0)
+    lines.push(
+      `Skipped in this run (\`BENCH_SKIP\`): ${skipped.join(', ')}. Offered rates: ${(r.settings['rates'] as number[]).join(', ')} msg/s, ${String(r.settings['stepMs'])} ms per step.`,
+      '',
+    );
   if (r.quiet === false)
     lines.push(
       `> **Measured on a busy machine** (1-minute load average ${r.machine.loadAverageAtStart[0]} at the start; the harness waited for it to fall below ${String(r.settings['quietLoad'])} and it did not): other work shared the 2 cores, so absolute figures are inflated and the saturation points are low. Re-run \`pnpm bench\` on a quiet machine before comparing with these.`,
