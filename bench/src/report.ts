@@ -132,7 +132,7 @@ export function renderMarkdown(r: BenchResult): string {
     );
   if (r.quiet === false)
     lines.push(
-      `> **Measured on a busy machine** (1-minute load average ${r.machine.loadAverageAtStart[0]} at the start; the harness waited for it to fall below ${String(r.settings['quietLoad'])} and it did not): other work shared the 2 cores, so absolute figures are inflated and the saturation points are low. Re-run \`pnpm bench\` on a quiet machine before comparing with these.`,
+      `> **Measured on a busy machine** (1-minute load average ${r.machine.loadAverageAtStart[0]} at the start; above the quiet threshold of ${String(r.settings['quietLoad'])}, which the harness waits for only up to \`BENCH_QUIET_WAIT_S\`): other work shared the 2 cores, so absolute figures are inflated and the saturation points are low. Re-run \`pnpm bench\` on a quiet machine before comparing with these.`,
       '',
     );
   lines.push(...renderPeersSection(r.latency, r.capacity, r.machine.loadAverageAtStart[0]!));
