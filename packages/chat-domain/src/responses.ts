@@ -218,7 +218,7 @@ export const deliveredResultSchema = z
 export const settingsDtoSchema = z
   .object({
     receipts: z.boolean().meta({
-      description: "Read and delivered receipts shared (true, the default) or off both ways.",
+      description: 'Read and delivered receipts shared (true, the default) or off both ways.',
     }),
   })
   .meta({ id: 'Settings' });
@@ -238,11 +238,14 @@ export const syncEntrySchema = z
     conversation: conversationDtoSchema.optional().meta({
       description: 'The conversation itself changed (title, members, archived): replace it.',
     }),
-    receipts: z.array(receiptDtoSchema).optional().meta({
-      description:
-        "The other members' read and delivered positions the caller may see (those above 0); " +
-        'positions move no version, so every answer carries them.',
-    }),
+    receipts: z
+      .array(receiptDtoSchema)
+      .optional()
+      .meta({
+        description:
+          "The other members' read and delivered positions the caller may see (those above 0); " +
+          'positions move no version, so every answer carries them.',
+      }),
   })
   .meta({ id: 'SyncEntry' });
 

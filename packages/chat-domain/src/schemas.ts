@@ -103,7 +103,7 @@ export const settingsUpdateSchema = z
   .strictObject({
     receipts: z.boolean().optional().meta({
       description:
-        'false: nobody sees when you received or read their messages, and you see nobody\'s.',
+        "false: nobody sees when you received or read their messages, and you see nobody's.",
     }),
   })
   .meta({ id: 'SettingsUpdate' });

@@ -318,12 +318,12 @@ export function describeStoreContract(
       expect(await store.conversations.advanceDelivered(c.id, 'mallory', 9)).toBeNull();
       expect(await store.conversations.advanceDelivered('not-an-id', 'd1', 9)).toBeNull();
       const state = await store.conversations.get(c.id);
-      expect(
-        state!.members.map((m) => [m.userId, m.lastReadSeq, m.lastDeliveredSeq ?? 0]),
-      ).toEqual([
-        ['d1', 0, 6],
-        ['d2', 1, 4],
-      ]);
+      expect(state!.members.map((m) => [m.userId, m.lastReadSeq, m.lastDeliveredSeq ?? 0])).toEqual(
+        [
+          ['d1', 0, 6],
+          ['d2', 1, 4],
+        ],
+      );
       // A list page carries them too (what the conversation list shows).
       const listed = (await store.conversations.listForMember('d1', { limit: 5 })).conversations;
       expect(listed.find((x) => x.id === c.id)!.members.map((m) => m.lastDeliveredSeq)).toEqual([
@@ -331,7 +331,7 @@ export function describeStoreContract(
       ]);
     });
 
-    test('keeps each person\'s receipt setting, off and on again, and answers only for those asked', async () => {
+    test("keeps each person's receipt setting, off and on again, and answers only for those asked", async () => {
       expect(await store.preferences.hidingReceipts(['p1', 'p2'])).toEqual([]);
       expect(await store.preferences.setReceipts('p1', false, at(1))).toBe(true);
       expect(await store.preferences.setReceipts('p1', false, at(2))).toBe(false);

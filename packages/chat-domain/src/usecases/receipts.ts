@@ -74,7 +74,8 @@ export async function markDelivered(
       if (!decision.ok) return [];
       const current = deliveredPosition(conversation, principal.userId);
       const target = Math.min(wanted.get(conversation.id) ?? 0, lastMessageSeq(conversation));
-      if (target <= current) return [{ conversationId: conversation.id, lastDeliveredSeq: current }];
+      if (target <= current)
+        return [{ conversationId: conversation.id, lastDeliveredSeq: current }];
       const moved = await deps.store.conversations.advanceDelivered(
         conversation.id,
         principal.userId,
@@ -114,6 +115,7 @@ export async function updateSettings(
     deps.clock.now(),
   );
   const settings = { receipts: input.receipts };
-  if (changed) deps.fanout.toUsers([principal.userId], 'settings:updated', settings, except(origin));
+  if (changed)
+    deps.fanout.toUsers([principal.userId], 'settings:updated', settings, except(origin));
   return settings;
 }
