@@ -814,7 +814,10 @@ export class ChatClient {
       } else {
         if (source === 'live') this.typingState.messageFrom(c.id, m.senderId);
         // Sending counts as reading, for others as for this user: a reply says "seen" too.
-        const sender = m.kind !== 'system' && c.dto?.members.some((x) => x.userId === m.senderId);
+        // Not for someone who turned receipts off (their member entry says so).
+        const sender =
+          m.kind !== 'system' &&
+          c.dto?.members.some((x) => x.userId === m.senderId && x.receipts !== false);
         if (sender && m.seq > (c.readBy.get(m.senderId) ?? 0)) c.readBy.set(m.senderId, m.seq);
       }
     }

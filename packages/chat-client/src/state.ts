@@ -171,6 +171,8 @@ export function buildView(
   const members = (dto?.members ?? []).map((m) => {
     if (m.userId === userId)
       return { userId, role: m.role, lastReadSeq: read, lastDeliveredSeq: read };
+    if (m.receipts === false)
+      return { userId: m.userId, role: m.role, lastReadSeq: 0, lastDeliveredSeq: 0 };
     const peerRead = shown(Math.max(m.lastReadSeq ?? 0, c.readBy.get(m.userId) ?? 0));
     const peerDelivered = shown(
       Math.max(m.lastDeliveredSeq ?? 0, c.deliveredBy.get(m.userId) ?? 0),
@@ -182,11 +184,13 @@ export function buildView(
       lastDeliveredSeq: Math.max(peerRead, peerDelivered),
     };
   });
+  const hiding = new Set(dto?.members.filter((m) => m.receipts === false).map((m) => m.userId));
   let peerReadSeq = 0;
-  for (const seq of c.readBy.values()) if (seq > peerReadSeq) peerReadSeq = shown(seq);
+  for (const [id, seq] of c.readBy)
+    if (seq > peerReadSeq && !hiding.has(id)) peerReadSeq = shown(seq);
   let peerDeliveredSeq = peerReadSeq;
-  for (const seq of c.deliveredBy.values())
-    if (seq > peerDeliveredSeq) peerDeliveredSeq = shown(seq);
+  for (const [id, seq] of c.deliveredBy)
+    if (seq > peerDeliveredSeq && !hiding.has(id)) peerDeliveredSeq = shown(seq);
   return {
     id: c.id,
     kind: dto?.kind,

@@ -141,6 +141,7 @@ export function toConversationDto(
         lastReadSeq: shared ? Math.min(m.lastReadSeq, lastSeq) : 0,
         ...(m.invitation && { invitation: invitationAs(m.invitation, m.userId === viewerId) }),
         lastDeliveredSeq: shared ? Math.min(deliveredPosition(c, m.userId), lastSeq) : 0,
+        ...(m.userId !== viewerId && hiding.has(m.userId) && { receipts: false as const }),
       };
     }),
     createdBy: c.createdBy,

@@ -117,6 +117,14 @@ export const conversationMemberDtoSchema = z
         'What a device of this member holds ("delivered"), at least `lastReadSeq`; 0 when it is ' +
         'not shared with the caller (as `lastReadSeq`, or either side turned receipts off).',
     }),
+    receipts: z
+      .literal(false)
+      .optional()
+      .meta({
+        description:
+          'Set on another member who turned receipts off: show no "seen" for them (not even ' +
+          'inferred from their replies).',
+      }),
   })
   .meta({ id: 'ConversationMemberDto' });
 
