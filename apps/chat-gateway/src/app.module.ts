@@ -31,6 +31,7 @@ import { ConnectionGuard } from './realtime/connection-guard.js';
 import { RealtimeBus, isUserRoom } from './realtime/realtime-bus.js';
 import { MissedBroadcasts, RedisLossPolicy } from './realtime/redis-loss.policy.js';
 import { AdminController } from './trust/admin.controller.js';
+import { ReceiptsController } from './receipts/receipts.controller.js';
 import { TrustController } from './trust/trust.controller.js';
 import { devOnlyModules } from './try/try.module.js';
 import { ServiceController } from './service/service.controller.js';
@@ -94,6 +95,7 @@ export class AppModule {
       controllers: [
         ChatController,
         TrustController,
+        ReceiptsController,
         AdminController,
         ...attachments.controllers,
         HealthController,

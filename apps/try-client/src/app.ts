@@ -17,6 +17,7 @@ import {
   USER_ID,
   type Identity,
 } from './identity.js';
+import { receiptLabel, setupReceipts } from './receipts.js';
 import { connectionText, errorText, pendingText } from './texts.js';
 
 // The try page is a thin view over @jobsphere/chat-client: the client keeps the connection,
@@ -202,6 +203,7 @@ function startChat(initial: Identity): void {
   setupOpenForm(client, view, render);
   setupThread(client, view, render);
   setupTrust(client, view, render);
+  setupReceipts(client, (e) => announce(errorText(e)));
 
   client
     .connect()
@@ -712,11 +714,10 @@ function messageItems(client: ChatClient, c: ConversationView): HTMLElement[] {
     const showName = !own && c.kind === 'group' && previous?.senderId !== m.senderId;
     const deleted = m.deletedAt !== undefined;
     let status: HTMLElement | undefined;
-    if (own && m === lastMine)
-      status =
-        c.peerReadSeq >= m.seq
-          ? h('span', { class: 'seen' }, ' · Seen')
-          : h('span', { class: 'sent' }, ' · Sent');
+    if (own && m === lastMine) {
+      const receipt = receiptLabel(c.peerReadSeq, c.peerDeliveredSeq, m.seq);
+      status = h('span', { class: receipt.cls }, receipt.text);
+    }
     items.push(
       h(
         'li',

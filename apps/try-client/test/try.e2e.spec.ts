@@ -301,6 +301,10 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     const entry = conversation(ravi.page, 'Ana Souza');
     await entry.locator('.badge', { hasText: '1' }).waitFor();
     expect(await ravi.page.locator('#total-unread').textContent()).toBe('1');
+    // His device has it, unread: Ana sees "Delivered", not "Seen".
+    await message(ana.page, 'Looking forward to hearing from you')
+      .locator('.delivered', { hasText: 'Delivered' })
+      .waitFor();
     await ravi.page.evaluate(() => {
       Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
       document.dispatchEvent(new Event('visibilitychange'));
@@ -346,6 +350,34 @@ describe('try page: a candidate and a recruiter in two windows', () => {
     await connected(ana.page);
     await conversation(ana.page, 'Ravi Mehta').click();
     await newest().locator('.seen', { hasText: 'Seen' }).waitFor();
+  });
+
+  it('Ravi turns read receipts off: neither sees the other\'s "Seen"; on again, it comes back', async () => {
+    const ravisNewest = () => message(ravi.page, 'a moment to talk');
+    const anasNewest = () => message(ana.page, 'Looking forward to hearing from you');
+    await ravisNewest().locator('.seen', { hasText: 'Seen' }).waitFor();
+    const toggle = ravi.page.getByLabel('Read receipts');
+    await toggle.uncheck();
+    // Ravi sees nobody's receipts now; Ana's window, reloaded, shows none of his.
+    await ravisNewest().locator('.sent', { hasText: 'Sent' }).waitFor();
+    await ana.page.reload();
+    await connected(ana.page);
+    await conversation(ana.page, 'Ravi Mehta').click();
+    await anasNewest().locator('.sent', { hasText: 'Sent' }).waitFor();
+    expect(await ana.page.locator('#messages .seen, #messages .delivered').count()).toBe(0);
+    // Kept across a reload of his own window too.
+    await ravi.page.reload();
+    await connected(ravi.page);
+    await conversation(ravi.page, 'Ana Souza').click();
+    await ravi.page.getByLabel('Read receipts').and(ravi.page.locator(':not(:checked)')).waitFor();
+    await ravisNewest().locator('.sent', { hasText: 'Sent' }).waitFor();
+    // On again: both see "Seen" as it is.
+    await ravi.page.getByLabel('Read receipts').check();
+    await ravisNewest().locator('.seen', { hasText: 'Seen' }).waitFor();
+    await ana.page.reload();
+    await connected(ana.page);
+    await conversation(ana.page, 'Ravi Mehta').click();
+    await anasNewest().locator('.seen', { hasText: 'Seen' }).waitFor();
   });
 
   it('Ravi sees Ana typing, and the indicator clears when her message arrives', async () => {

@@ -9,6 +9,7 @@ import {
 import { systemClock, Timer, type Clock } from './clock.js';
 import { Connection, type ConnectionStatus } from './connection.js';
 import { Emitter } from './emitter.js';
+import { DeliveryAcks } from './delivery.js';
 import { ChatError, isRetryable, toChatError } from './errors.js';
 import { assertSameUser, resolveUser } from './identity.js';
 import {
@@ -19,6 +20,9 @@ import {
   isObject,
   isPresence,
   isReadEvent,
+  isDeliveredEvent,
+  isSettings,
+  receiptsOf,
   isTypingEvent,
 } from './guards.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
@@ -81,6 +85,9 @@ export class ChatClient {
   private readonly typingState: Typing;
   private readonly api: RestClient;
   private readonly uploader: Uploader;
+  private readonly delivery: DeliveryAcks;
+  /** This user's receipts setting as last known (shown until told otherwise). */
+  private receiptsShown = true;
   private readonly byId = new Map<string, Conversation>();
   private readonly presenceById = new Map<string, PresenceDto>();
   private readonly unknown = new Map<string, MessageDto[]>();
@@ -132,6 +139,16 @@ export class ChatClient {
       onEvent: (name, payload) => this.receive(name, payload),
       onConnected: () => this.connected(),
       onDisconnected: () => this.disconnected(),
+    });
+    this.delivery = new DeliveryAcks({
+      clock: this.clock,
+      debounceMs: t.deliveredDebounceMs,
+      // The server's cap (LIMITS.maxDeliveredBatch).
+      maxBatch: 100,
+      ready: () => this.connection.connected,
+      send: (positions) =>
+        this.connection.request('conversation:delivered', { positions }, t.requestTimeoutMs),
+      onError: (error) => this.reportError(error, 'a delivered acknowledgement failed'),
     });
     this.outbox = new Outbox({
       storage: options.storage,
@@ -216,6 +233,7 @@ export class ChatClient {
     this.outbox.close();
     this.syncer.stop();
     this.typingState.clear();
+    this.delivery.close();
     for (const c of this.byId.values()) c.gap.cancel();
     await this.outbox.flush();
   }
@@ -448,6 +466,27 @@ export class ChatClient {
     this.flushRead(c);
   }
 
+  /** This user's receipts setting as last known: off, nobody's read or delivered is shown. */
+  get receipts(): boolean {
+    return this.receiptsShown;
+  }
+
+  /** Loads this user's settings from the server (they also arrive live when changed elsewhere). */
+  async loadSettings(): Promise<{ receipts: boolean }> {
+    const settings = await this.api.settings();
+    this.settingsChanged(settings.receipts);
+    return settings;
+  }
+
+  /**
+   * Turns read and delivered receipts on or off, both ways: off, nobody sees this user's, and
+   * this user sees nobody's. Other devices of the user follow.
+   */
+  async setReceipts(shown: boolean): Promise<void> {
+    const settings = await this.api.settings({ receipts: shown });
+    this.settingsChanged(settings.receipts);
+  }
+
   /** The first page of the conversation list (most recent first), merged into the state. */
   async loadConversations(): Promise<readonly ConversationView[]> {
     const page = await this.api.listConversations({ limit: this.limits.conversationPageSize });
@@ -621,6 +660,7 @@ export class ChatClient {
     this.syncer.request(this.byId.keys());
     this.syncer.setOnline(true);
     for (const c of this.byId.values()) this.flushRead(c);
+    this.delivery.flush();
     // Conversations opened (and requests sent) while away never reached this device live.
     if (this.listLoaded)
       this.loadConversations().catch((error: unknown) =>
@@ -667,6 +707,19 @@ export class ChatClient {
       case 'conversation:read':
         if (!isReadEvent(payload)) return this.garbage(name);
         return this.readEvent(payload);
+      case 'conversation:delivered': {
+        if (!isDeliveredEvent(payload)) return this.garbage(name);
+        const c = this.byId.get(payload.conversationId);
+        if (!c || payload.userId === this.userId) return;
+        if (payload.lastDeliveredSeq <= (c.deliveredBy.get(payload.userId) ?? 0)) return;
+        c.deliveredBy.set(payload.userId, payload.lastDeliveredSeq);
+        this.touch(c.id);
+        this.events.emit('delivered', payload);
+        return;
+      }
+      case 'settings:updated':
+        if (!isSettings(payload)) return this.garbage(name);
+        return this.settingsChanged(payload.receipts);
       case 'typing': {
         if (!isTypingEvent(payload)) return this.garbage(name);
         const c = this.byId.get(payload.conversationId);
@@ -761,11 +814,18 @@ export class ChatClient {
       } else {
         if (source === 'live') this.typingState.messageFrom(c.id, m.senderId);
         // Sending counts as reading, for others as for this user: a reply says "seen" too.
-        const sender = m.kind !== 'system' && c.dto?.members.some((x) => x.userId === m.senderId);
+        // Not for someone who turned receipts off (their member entry says so).
+        const sender =
+          m.kind !== 'system' &&
+          c.dto?.members.some((x) => x.userId === m.senderId && x.receipts !== false);
         if (sender && m.seq > (c.readBy.get(m.senderId) ?? 0)) c.readBy.set(m.senderId, m.seq);
       }
     }
     this.touch(c.id);
+    // This device holds them now: "delivered", acknowledged in the next batch.
+    let newest = 0;
+    for (const m of added) if (m.senderId !== this.userId && m.seq > newest) newest = m.seq;
+    if (newest > 0) this.delivery.note(c.id, newest);
     for (const message of added) {
       // Reloaded after an epoch change: shown before as it is, or in an older state.
       const before = c.shownBefore?.get(message.id);
@@ -795,11 +855,13 @@ export class ChatClient {
       c.lastReadSeq = 0;
       c.readWanted = 0;
       c.readBy.clear();
+      c.deliveredBy.clear();
       // The sync from the start carries the conversation's details as the store has them.
       c.metaVersion = -1;
       c.historyLoaded = false;
       this.touch(c.id);
     }
+    this.delivery.reset();
     this.events.emit('restart', { epoch });
     this.syncer.request(this.byId.keys());
     this.changed({ kind: 'list' });
@@ -828,6 +890,8 @@ export class ChatClient {
       c.lastReadSeq = page.lastReadSeq;
       this.touch(c.id);
     }
+    // Others' positions move no version: every page carries those this user may see.
+    for (const r of receiptsOf(page.receipts)) this.positions(c, r);
     if (page.hasMore) return;
     c.shownBefore = undefined;
     // Still a hole (a change in flight, or one the server does not vouch for yet): look again
@@ -941,6 +1005,7 @@ export class ChatClient {
         readWanted: 0,
         readInFlight: false,
         readBy: new Map(),
+        deliveredBy: new Map(),
         gap: new Timer(this.clock),
         gapRounds: 0,
         historyLoaded: false,
@@ -972,7 +1037,12 @@ export class ChatClient {
       const read = m.lastReadSeq ?? 0;
       if (m.userId === this.userId) {
         if (read > c.lastReadSeq) c.lastReadSeq = read;
-      } else if (read > (c.readBy.get(m.userId) ?? 0)) c.readBy.set(m.userId, read);
+      } else
+        this.positions(c, {
+          userId: m.userId,
+          lastReadSeq: read,
+          lastDeliveredSeq: m.lastDeliveredSeq ?? 0,
+        });
     }
     this.touch(c.id);
   }
@@ -1043,6 +1113,7 @@ export class ChatClient {
     if (!c) return;
     c.gap.cancel();
     this.byId.delete(conversationId);
+    this.delivery.forget(conversationId);
     this.contacts = undefined;
     this.outbox.failConversation(conversationId, error);
     this.sortedViews = undefined;
@@ -1078,6 +1149,39 @@ export class ChatClient {
     }
     this.touch(c.id);
     this.events.emit('read', event);
+  }
+
+  /** Another member's positions as told (forward only); touches the view when one moved. */
+  private positions(
+    c: Conversation,
+    r: { userId: string; lastReadSeq: number; lastDeliveredSeq: number },
+  ): void {
+    if (r.userId === this.userId) return;
+    let moved = false;
+    if (r.lastReadSeq > (c.readBy.get(r.userId) ?? 0)) {
+      c.readBy.set(r.userId, r.lastReadSeq);
+      moved = true;
+    }
+    if (r.lastDeliveredSeq > (c.deliveredBy.get(r.userId) ?? 0)) {
+      c.deliveredBy.set(r.userId, r.lastDeliveredSeq);
+      moved = true;
+    }
+    if (moved) this.touch(c.id);
+  }
+
+  /** This user's receipts setting changed: others' positions are shown or not, everywhere. */
+  private settingsChanged(receipts: boolean): void {
+    if (receipts !== this.receiptsShown) {
+      this.receiptsShown = receipts;
+      for (const c of this.byId.values()) {
+        // What was seen before the switch is stale either way: the next sync tells it anew.
+        c.readBy.clear();
+        c.deliveredBy.clear();
+        this.touch(c.id);
+      }
+      if (receipts) this.syncer.request(this.byId.keys());
+    }
+    this.events.emit('settings', { receipts });
   }
 
   private flushRead(c: Conversation): void {
@@ -1166,6 +1270,7 @@ export class ChatClient {
       this.userId,
       this.outbox.list(c.id),
       this.typingState.typers(c.id),
+      this.receiptsShown,
     ));
   }
 

@@ -5,10 +5,12 @@ import type {
   Ack,
   ConversationDto,
   ConversationUpdate,
+  DeliveredEvent,
   ErrorBody,
   MessageDto,
   PresenceDto,
   ReadEvent,
+  SettingsDto,
   SyncConversationPage,
   TypingEvent,
 } from './protocol.js';
@@ -102,6 +104,33 @@ export function isReadEvent(value: unknown): value is ReadEvent {
     isId(value['conversationId']) &&
     isId(value['userId']) &&
     isCount(value['lastReadSeq'])
+  );
+}
+
+export function isDeliveredEvent(value: unknown): value is DeliveredEvent {
+  return (
+    isObject(value) &&
+    isId(value['conversationId']) &&
+    isId(value['userId']) &&
+    isCount(value['lastDeliveredSeq'])
+  );
+}
+
+export function isSettings(value: unknown): value is SettingsDto {
+  return isObject(value) && typeof value['receipts'] === 'boolean';
+}
+
+/** A sync entry's receipts: anything unreadable in it is dropped, the rest kept. */
+export function receiptsOf(
+  value: unknown,
+): { userId: string; lastReadSeq: number; lastDeliveredSeq: number }[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (r: unknown): r is { userId: string; lastReadSeq: number; lastDeliveredSeq: number } =>
+      isObject(r) &&
+      isId(r['userId']) &&
+      isCount(r['lastReadSeq']) &&
+      isCount(r['lastDeliveredSeq']),
   );
 }
 

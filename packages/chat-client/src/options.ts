@@ -47,6 +47,11 @@ export interface ChatClientTimings {
    * different instances overtake each other, and most gaps close on their own.
    */
   gapGraceMs: number;
+  /**
+   * "Delivered" acknowledgements gather this long and go out as one batch: at most one per
+   * window, whatever the number of messages and conversations.
+   */
+  deliveredDebounceMs: number;
 }
 
 export interface ChatClientOptions {
@@ -107,4 +112,5 @@ export const DEFAULT_TIMINGS: ChatClientTimings = {
   typingIdleMs: 4_000,
   typingExpiryMs: 5_000,
   gapGraceMs: 500,
+  deliveredDebounceMs: 1_000,
 };

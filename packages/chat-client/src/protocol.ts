@@ -7,6 +7,8 @@ import type {
   ConversationDto,
   ConversationList,
   ConversationUpdate,
+  DeliveredEvent,
+  DeliveredResult,
   ErrorBody,
   MessageDto as DomainMessageDto,
   MessageRequestDto,
@@ -14,6 +16,7 @@ import type {
   ReadEvent,
   ReadResult,
   ReportReceipt,
+  SettingsDto,
   SyncEntry,
   TypingEvent,
 } from '@jobsphere/chat-domain';
@@ -23,12 +26,15 @@ export type {
   BlockedUsersPage,
   ConversationDto,
   ConversationUpdate,
+  DeliveredEvent,
+  DeliveredResult,
   ErrorBody,
   MessageRequestDto,
   PresenceDto,
   ReadEvent,
   ReadResult,
   ReportReceipt,
+  SettingsDto,
   TypingEvent,
 };
 
@@ -80,6 +86,11 @@ export interface ClientRequests {
   };
   sync: { payload: SyncRequest; data: SyncResponse };
   'conversation:read': { payload: { conversationId: string; seq: number }; data: ReadResult };
+  'conversation:delivered': {
+    payload: { positions: { conversationId: string; seq: number }[] };
+    data: DeliveredResult;
+  };
+  'settings:update': { payload: { receipts?: boolean }; data: SettingsDto };
   'typing:start': { payload: { conversationId: string }; data: null };
   'typing:stop': { payload: { conversationId: string }; data: null };
   'presence:query': { payload: { userIds: string[] }; data: { users: PresenceDto[] } };
@@ -93,6 +104,8 @@ export const SERVER_EVENTS = [
   'conversation:created',
   'conversation:updated',
   'conversation:read',
+  'conversation:delivered',
+  'settings:updated',
   'typing',
   'presence',
   'sync:required',

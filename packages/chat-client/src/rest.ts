@@ -6,7 +6,7 @@ import {
 } from './attachments.js';
 import type { Clock } from './clock.js';
 import { ChatApiError, ChatError, toChatError } from './errors.js';
-import { isConversation, isErrorBody, isMessage, isObject } from './guards.js';
+import { isConversation, isErrorBody, isMessage, isObject, isSettings } from './guards.js';
 import type {
   BlockedUsersPage,
   ConversationDto,
@@ -14,6 +14,7 @@ import type {
   HistoryPage,
   MessageDto,
   ReportReceipt,
+  SettingsDto,
 } from './protocol.js';
 
 /** `fetch` as the client calls it (the global one, or an injected one in tests). */
@@ -153,6 +154,15 @@ export class RestClient {
     const body = await this.request('GET', `/blocks${queryString(params)}`);
     if (!isObject(body) || !Array.isArray(body['users'])) throw protocol('GET /blocks');
     return body as unknown as BlockedUsersPage;
+  }
+
+  /** The caller's settings (`PATCH` with `update`). */
+  async settings(update?: { receipts?: boolean }): Promise<SettingsDto> {
+    const body = update
+      ? await this.request('PATCH', '/me/settings', update)
+      : await this.request('GET', '/me/settings');
+    if (!isSettings(body)) throw protocol('/me/settings');
+    return body;
   }
 
   async report(input: ReportInput): Promise<ReportReceipt> {

@@ -7,8 +7,10 @@ import type {
   ConversationDto,
   MessageDto,
   MessageRequestDto,
+  DeliveredEvent,
   PresenceDto,
   ReadEvent,
+  SettingsDto,
 } from './protocol.js';
 import type { Timeline, VersionCursor } from './timeline.js';
 
@@ -19,6 +21,8 @@ export interface MemberView {
   readonly userId: string;
   readonly role: MemberRole;
   readonly lastReadSeq: number;
+  /** What a device of this member holds ("delivered"), at least `lastReadSeq`; 0 when unknown or hidden. */
+  readonly lastDeliveredSeq: number;
 }
 
 /** One conversation as a UI shows it. A new object after every change, never mutated. */
@@ -51,6 +55,11 @@ export interface ConversationView {
   readonly unreadCount: number;
   /** The furthest any other member has read ("seen"). */
   readonly peerReadSeq: number;
+  /**
+   * The furthest a device of any other member holds ("delivered"), at least `peerReadSeq`; 0
+   * while either side has receipts off.
+   */
+  readonly peerDeliveredSeq: number;
   /** Other members typing now. */
   readonly typing: readonly string[];
   /** Whether older messages than the first held may exist (`loadOlder`). */
@@ -88,6 +97,10 @@ export interface ChatClientEvents {
   /** The user is no longer a member (or the conversation is gone, e.g. a dev server restart). */
   'conversation:removed': { conversationId: string; error: ChatError };
   read: ReadEvent;
+  /** Another member's device (or this user's) acknowledged holding a conversation up to a seq. */
+  delivered: DeliveredEvent;
+  /** This user's settings, as loaded or changed (here or on another device). */
+  settings: SettingsDto;
   typing: { conversationId: string; userIds: readonly string[] };
   presence: PresenceDto;
   /** Something went wrong that the client handles by itself; for logs and notices. */
@@ -118,6 +131,8 @@ export interface Conversation {
   readWanted: number;
   readInFlight: boolean;
   readonly readBy: Map<string, number>;
+  /** Other members' delivered positions, as told (events, sync, the details). */
+  readonly deliveredBy: Map<string, number>;
   /** Armed while a gap waits for its grace period. */
   readonly gap: Timer;
   /** Syncs in a row that left a gap open. */
@@ -135,6 +150,8 @@ export function buildView(
   userId: string,
   pending: readonly OutboxEntry[],
   typing: readonly string[],
+  /** This user's receipts setting: off, nobody else's positions are shown. */
+  receipts = true,
 ): ConversationView {
   const dto = c.dto;
   const newest = c.timeline.newest;
@@ -150,14 +167,30 @@ export function buildView(
         }
       : preview;
   const read = Math.max(c.lastReadSeq, c.readWanted);
-  const members = (dto?.members ?? []).map((m) => ({
-    userId: m.userId,
-    role: m.role,
-    lastReadSeq:
-      m.userId === userId ? read : Math.max(m.lastReadSeq ?? 0, c.readBy.get(m.userId) ?? 0),
-  }));
+  const shown = (seq: number) => (receipts ? seq : 0);
+  const members = (dto?.members ?? []).map((m) => {
+    if (m.userId === userId)
+      return { userId, role: m.role, lastReadSeq: read, lastDeliveredSeq: read };
+    if (m.receipts === false)
+      return { userId: m.userId, role: m.role, lastReadSeq: 0, lastDeliveredSeq: 0 };
+    const peerRead = shown(Math.max(m.lastReadSeq ?? 0, c.readBy.get(m.userId) ?? 0));
+    const peerDelivered = shown(
+      Math.max(m.lastDeliveredSeq ?? 0, c.deliveredBy.get(m.userId) ?? 0),
+    );
+    return {
+      userId: m.userId,
+      role: m.role,
+      lastReadSeq: peerRead,
+      lastDeliveredSeq: Math.max(peerRead, peerDelivered),
+    };
+  });
+  const hiding = new Set(dto?.members.filter((m) => m.receipts === false).map((m) => m.userId));
   let peerReadSeq = 0;
-  for (const seq of c.readBy.values()) if (seq > peerReadSeq) peerReadSeq = seq;
+  for (const [id, seq] of c.readBy)
+    if (seq > peerReadSeq && !hiding.has(id)) peerReadSeq = shown(seq);
+  let peerDeliveredSeq = peerReadSeq;
+  for (const [id, seq] of c.deliveredBy)
+    if (seq > peerDeliveredSeq && !hiding.has(id)) peerDeliveredSeq = shown(seq);
   return {
     id: c.id,
     kind: dto?.kind,
@@ -176,6 +209,7 @@ export function buildView(
     lastReadSeq: read,
     unreadCount: Math.max(0, c.lastSeq - read),
     peerReadSeq,
+    peerDeliveredSeq,
     typing,
     hasOlder: !c.timeline.complete,
     historyLoaded: c.historyLoaded,

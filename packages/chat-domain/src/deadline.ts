@@ -39,6 +39,7 @@ export function storeWithDeadline(store: ChatStore, ms: number): ChatStore {
     messages: bound(store.messages, 'messages'),
     contacts: bound(store.contacts, 'contacts'),
     reports: bound(store.reports, 'reports'),
+    preferences: bound(store.preferences, 'preferences'),
     platform: bound(store.platform, 'platform'),
     outbox: bound(store.outbox, 'outbox'),
     epoch: () => withDeadline(store.epoch(), ms, 'store epoch'),

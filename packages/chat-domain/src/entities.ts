@@ -33,6 +33,11 @@ export interface Member {
   joinedAt: Date;
   /** Seq of the newest message this member has read; only moves forward. */
   lastReadSeq: number;
+  /**
+   * Seq of the newest message a device of this member holds ("delivered"); only moves forward.
+   * Reading implies it: what a member sees as delivered is the higher of the two.
+   */
+  lastDeliveredSeq?: number;
   /** Set while this member has not accepted being added (see MemberInvitation). */
   invitation?: MemberInvitation;
 }

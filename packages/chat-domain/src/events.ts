@@ -5,7 +5,9 @@ import {
   type ErrorBody,
   type MessageDto,
   type PresenceDto,
+  type DeliveredResult,
   type ReadResult,
+  type SettingsDto,
   type SendResult,
   type SyncResult,
 } from './responses.js';
@@ -15,7 +17,9 @@ import {
   type deleteMessageSchema,
   type editMessageSchema,
   type leaveConversationSchema,
+  type markDeliveredSchema,
   type markReadSchema,
+  type settingsUpdateSchema,
   type userRefSchema,
   type presenceQuerySchema,
   type sendMessageSchema,
@@ -36,6 +40,13 @@ export interface ReadEvent {
   lastReadSeq: number;
 }
 
+/** A member's devices hold the conversation up to `lastDeliveredSeq` ("delivered"). */
+export interface DeliveredEvent {
+  conversationId: string;
+  userId: string;
+  lastDeliveredSeq: number;
+}
+
 export interface TypingEvent {
   conversationId: string;
   userId: string;
@@ -48,6 +59,16 @@ export interface ClientToServerEvents {
   'message:send': (payload: In<typeof sendMessageSchema>, ack: AckCallback<SendResult>) => void;
   sync: (payload: In<typeof syncSchema>, ack: AckCallback<SyncResult>) => void;
   'conversation:read': (payload: In<typeof markReadSchema>, ack: AckCallback<ReadResult>) => void;
+  /** What this device holds, per conversation (batched; see markDeliveredSchema). */
+  'conversation:delivered': (
+    payload: In<typeof markDeliveredSchema>,
+    ack: AckCallback<DeliveredResult>,
+  ) => void;
+  /** Changes the caller's own settings (receipts on or off). */
+  'settings:update': (
+    payload: In<typeof settingsUpdateSchema>,
+    ack: AckCallback<SettingsDto>,
+  ) => void;
   'typing:start': (payload: In<typeof typingSchema>, ack?: AckCallback<null>) => void;
   'typing:stop': (payload: In<typeof typingSchema>, ack?: AckCallback<null>) => void;
   'presence:query': (
@@ -88,6 +109,9 @@ export interface ServerToClientEvents {
   'conversation:updated': (update: ConversationUpdate) => void;
   'conversation:created': (conversation: ConversationDto) => void;
   'conversation:read': (event: ReadEvent) => void;
+  'conversation:delivered': (event: DeliveredEvent) => void;
+  /** The user's own settings changed (on another device): take them. */
+  'settings:updated': (settings: SettingsDto) => void;
   typing: (event: TypingEvent) => void;
   presence: (event: PresenceDto) => void;
   /**
@@ -108,6 +132,8 @@ export const CLIENT_EVENTS = [
   'message:send',
   'sync',
   'conversation:read',
+  'conversation:delivered',
+  'settings:update',
   'typing:start',
   'typing:stop',
   'presence:query',

@@ -3,6 +3,7 @@ import {
   type ConversationDto,
   type ConversationUpdate,
   type MessageDto,
+  type ReceiptDto,
   type ReportDto,
 } from './responses.js';
 import {
@@ -12,10 +13,11 @@ import {
 } from './responses.js';
 import {
   cutText,
+  deliveredPosition,
   lastMessageSeq,
   LIMITS,
   readPosition,
-  sharesActivity,
+  sharesReceipts,
   unreadCount,
 } from './rules.js';
 
@@ -110,12 +112,14 @@ export function toReportDto(r: Report): ReportDto {
  * recipient's to its opener, nothing across a block, including `apart`: the people behind a
  * block with the viewer in a group, nothing to or from an open invitation), and the viewer's
  * unread count. An invitee sees the group, its members and who invited them, nothing of its
- * messages.
+ * messages. `hiding`: who turned receipts off (their positions are 0 to others, and others' are 0
+ * to them).
  */
 export function toConversationDto(
   c: Conversation,
   viewerId: string,
   apart: ReadonlySet<string> = new Set(),
+  hiding: ReadonlySet<string> = new Set(),
 ): ConversationDto {
   const own = c.members.find((m) => m.userId === viewerId)?.invitation;
   const lastSeq = own ? 0 : lastMessageSeq(c);
@@ -128,15 +132,18 @@ export function toConversationDto(
     ...(c.title !== undefined && { title: c.title }),
     ...(c.jobId !== undefined && { jobId: c.jobId }),
     ...(c.applicationId !== undefined && { applicationId: c.applicationId }),
-    members: c.members.map((m): ConversationMemberDto => ({
-      userId: m.userId,
-      role: m.role,
-      joinedAt: m.joinedAt.toISOString(),
-      lastReadSeq: sharesActivity(c, m.userId, viewerId, apart)
-        ? Math.min(m.lastReadSeq, lastSeq)
-        : 0,
-      ...(m.invitation && { invitation: invitationAs(m.invitation, m.userId === viewerId) }),
-    })),
+    members: c.members.map((m): ConversationMemberDto => {
+      const shared = sharesReceipts(c, m.userId, viewerId, apart, hiding);
+      return {
+        userId: m.userId,
+        role: m.role,
+        joinedAt: m.joinedAt.toISOString(),
+        lastReadSeq: shared ? Math.min(m.lastReadSeq, lastSeq) : 0,
+        ...(m.invitation && { invitation: invitationAs(m.invitation, m.userId === viewerId) }),
+        lastDeliveredSeq: shared ? Math.min(deliveredPosition(c, m.userId), lastSeq) : 0,
+        ...(m.userId !== viewerId && hiding.has(m.userId) && { receipts: false as const }),
+      };
+    }),
     createdBy: c.createdBy,
     createdAt: c.createdAt.toISOString(),
     lastActivityAt: (own ? c.createdAt : c.lastActivityAt).toISOString(),
@@ -168,4 +175,26 @@ function invitationAs(
   ownView: boolean,
 ): InvitationDto {
   return { from: invitation.from, state: ownView ? invitation.state : 'pending' };
+}
+
+/** The other members' positions `viewerId` may see, those above 0 (a sync entry's `receipts`). */
+export function toReceipts(
+  c: Conversation,
+  viewerId: string,
+  apart: ReadonlySet<string>,
+  hiding: ReadonlySet<string>,
+): ReceiptDto[] {
+  const lastSeq = lastMessageSeq(c);
+  const receipts: ReceiptDto[] = [];
+  for (const m of c.members) {
+    if (m.userId === viewerId || !sharesReceipts(c, m.userId, viewerId, apart, hiding)) continue;
+    const lastDeliveredSeq = Math.min(deliveredPosition(c, m.userId), lastSeq);
+    if (lastDeliveredSeq > 0)
+      receipts.push({
+        userId: m.userId,
+        lastReadSeq: Math.min(m.lastReadSeq, lastSeq),
+        lastDeliveredSeq,
+      });
+  }
+  return receipts;
 }

@@ -88,6 +88,12 @@ export interface ConversationStore {
    * newest message.
    */
   advanceRead(conversationId: string, userId: string, seq: number): Promise<number | null>;
+  /**
+   * Moves a member's delivered position forward to `seq` (never back), apart from the read one;
+   * returns the resulting delivered position, or null when the user is not a member. The caller
+   * checks `seq` against the newest message.
+   */
+  advanceDelivered(conversationId: string, userId: string, seq: number): Promise<number | null>;
   /** Unread count summed over the member's `maxConversations` most recently active inbox ones. */
   unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary>;
   /**
@@ -252,12 +258,22 @@ export interface ReportStore {
   ): Promise<Report[]>;
 }
 
+/** A person's own settings (receipt privacy). Unknown people have the defaults. */
+export interface PreferenceStore {
+  /** Those of `userIds` who turned receipts off; bounded by `userIds`. */
+  hidingReceipts(userIds: string[]): Promise<string[]>;
+  /** Turns a person's receipts on or off; false when they already were so. */
+  setReceipts(userId: string, shown: boolean, at: Date): Promise<boolean>;
+}
+
 /** The store as the use cases see it. */
 export interface ChatStore {
   readonly conversations: ConversationStore;
   readonly messages: MessageStore;
   readonly contacts: ContactStore;
   readonly reports: ReportStore;
+  /** Per-person settings. */
+  readonly preferences: PreferenceStore;
   /** The server API's operations (issue 15). */
   readonly platform: PlatformStore;
   /** Webhook events and offline checks waiting to be done, shared by all instances. */

@@ -112,6 +112,19 @@ export const conversationMemberDtoSchema = z
         'an invitation, a block).',
     }),
     invitation: invitationDtoSchema.optional(),
+    lastDeliveredSeq: count.optional().meta({
+      description:
+        'What a device of this member holds ("delivered"), at least `lastReadSeq`; 0 when it is ' +
+        'not shared with the caller (as `lastReadSeq`, or either side turned receipts off).',
+    }),
+    receipts: z
+      .literal(false)
+      .optional()
+      .meta({
+        description:
+          'Set on another member who turned receipts off: show no "seen" for them (not even ' +
+          'inferred from their replies).',
+      }),
   })
   .meta({ id: 'ConversationMemberDto' });
 
@@ -197,6 +210,27 @@ export const sendResultSchema = z
   })
   .meta({ id: 'SendResult' });
 
+export const receiptDtoSchema = z
+  .object({ userId: z.string(), lastReadSeq: count, lastDeliveredSeq: count })
+  .meta({ id: 'ReceiptDto', description: "A member's read and delivered positions." });
+
+export const deliveredResultSchema = z
+  .object({
+    conversations: z.array(z.object({ conversationId: z.string(), lastDeliveredSeq: count })),
+  })
+  .meta({
+    id: 'DeliveredResult',
+    description: 'Your delivered position in each conversation named that you are a member of.',
+  });
+
+export const settingsDtoSchema = z
+  .object({
+    receipts: z.boolean().meta({
+      description: 'Read and delivered receipts shared (true, the default) or off both ways.',
+    }),
+  })
+  .meta({ id: 'Settings' });
+
 export const syncEntrySchema = z
   .object({
     conversationId: z.string(),
@@ -212,6 +246,14 @@ export const syncEntrySchema = z
     conversation: conversationDtoSchema.optional().meta({
       description: 'The conversation itself changed (title, members, archived): replace it.',
     }),
+    receipts: z
+      .array(receiptDtoSchema)
+      .optional()
+      .meta({
+        description:
+          "The other members' read and delivered positions the caller may see (those above 0); " +
+          'positions move no version, so every answer carries them.',
+      }),
   })
   .meta({ id: 'SyncEntry' });
 
@@ -347,6 +389,9 @@ export type PresenceDto = z.output<typeof presenceDtoSchema>;
 export type SendResult = z.output<typeof sendResultSchema>;
 export type SyncEntry = z.output<typeof syncEntrySchema>;
 export type SyncResult = z.output<typeof syncResultSchema>;
+export type ReceiptDto = z.output<typeof receiptDtoSchema>;
+export type DeliveredResult = z.output<typeof deliveredResultSchema>;
+export type SettingsDto = z.output<typeof settingsDtoSchema>;
 export type HealthReport = z.output<typeof healthReportSchema>;
 export type TargetHealth = z.output<typeof targetHealthSchema>;
 export type Liveness = z.output<typeof livenessSchema>;

@@ -38,6 +38,8 @@ export const LIMITS = {
   maxAttachmentsPerMessage: 5,
   /** A report's free-text note, in UTF-16 code units. */
   maxReportNoteLength: 500,
+  /** Conversations one delivery acknowledgement may name (the SDK sends one per batch). */
+  maxDeliveredBatch: 100,
 } as const;
 
 /** Defaults of the trust settings (the gateway's config can change them). */
@@ -72,6 +74,29 @@ export function sharesActivity(
   for (const m of conversation.members)
     if ((m.userId === subjectId || m.userId === viewerId) && m.invitation) return false;
   return !(conversation.request && conversation.request.to === subjectId);
+}
+
+/**
+ * Whether `viewerId` sees `subjectId`'s read and delivery positions: when they share activity and
+ * neither of them turned receipts off (`hiding`), since whoever hides theirs sees nobody's
+ * (Stream's `read_events` privacy). Own positions are always one's own.
+ */
+export function sharesReceipts(
+  conversation: Conversation,
+  subjectId: string,
+  viewerId: string,
+  apart: ReadonlySet<string> = NOBODY,
+  hiding: ReadonlySet<string> = NOBODY,
+): boolean {
+  if (subjectId === viewerId) return true;
+  if (hiding.has(subjectId) || hiding.has(viewerId)) return false;
+  return sharesActivity(conversation, subjectId, viewerId, apart);
+}
+
+/** Delivered is at least read: a member who read a message has it. */
+export function deliveredPosition(conversation: Conversation, userId: string): number {
+  const m = conversation.members.find((member) => member.userId === userId);
+  return Math.max(m?.lastDeliveredSeq ?? 0, m?.lastReadSeq ?? 0);
 }
 
 /** Whether a member has answered being added (no open invitation). */

@@ -86,6 +86,28 @@ export const syncSchema = z.strictObject({
 
 export const markReadSchema = z.strictObject({ conversationId: idSchema, seq });
 
+/**
+ * A device acknowledges what it holds: per conversation the highest seq it has, many at once
+ * (the SDK batches and debounces; the server coalesces what does not move a position).
+ */
+export const markDeliveredSchema = z.strictObject({
+  positions: z
+    .array(z.strictObject({ conversationId: idSchema, seq }))
+    .min(1)
+    .max(LIMITS.maxDeliveredBatch)
+    .meta({ description: `1 to ${LIMITS.maxDeliveredBatch} conversations.` }),
+});
+
+/** A person's own settings; each field optional, what is left out stays as it is. */
+export const settingsUpdateSchema = z
+  .strictObject({
+    receipts: z.boolean().optional().meta({
+      description:
+        "false: nobody sees when you received or read their messages, and you see nobody's.",
+    }),
+  })
+  .meta({ id: 'SettingsUpdate' });
+
 export const typingSchema = z.strictObject({ conversationId: idSchema });
 
 export const presenceQuerySchema = z.strictObject({
@@ -218,6 +240,8 @@ export const markReadBodySchema = z
 export type SendMessageInput = z.infer<typeof sendMessageSchema>;
 export type SyncInput = z.infer<typeof syncSchema>;
 export type MarkReadInput = z.infer<typeof markReadSchema>;
+export type MarkDeliveredInput = z.infer<typeof markDeliveredSchema>;
+export type SettingsUpdate = z.infer<typeof settingsUpdateSchema>;
 export type TypingInput = z.infer<typeof typingSchema>;
 export type PresenceQueryInput = z.infer<typeof presenceQuerySchema>;
 export type AuthRefreshInput = z.infer<typeof authRefreshSchema>;

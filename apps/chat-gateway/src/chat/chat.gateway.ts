@@ -13,10 +13,12 @@ import {
   deleteMessageSchema,
   editMessageSchema,
   leaveConversationSchema,
+  markDeliveredSchema,
   markReadSchema,
   parsePayload,
   presenceQuerySchema,
   sendMessageSchema,
+  settingsUpdateSchema,
   syncSchema,
   typingSchema,
   userRefSchema,
@@ -73,6 +75,10 @@ const EVENT_BUDGET: Record<ClientEvent, BudgetScope | undefined> = {
   'message:send': 'send',
   sync: 'sync',
   'conversation:read': 'read',
+  // One acknowledgement per batch of conversations; a device sends few (the SDK debounces).
+  'conversation:delivered': 'read',
+  // A setting changes rarely; it shares the block budget (a person's own preferences).
+  'settings:update': 'block',
   'typing:start': 'typing',
   'typing:stop': undefined,
   'presence:query': 'presence',
@@ -131,6 +137,18 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
           socketId: socket.id,
         });
       },
+      'conversation:delivered': (socket, payload) =>
+        this.chat.markDelivered(
+          socket.data.principal,
+          parsePayload(markDeliveredSchema, payload),
+          { socketId: socket.id },
+        ),
+      'settings:update': (socket, payload) =>
+        this.chat.updateSettings(
+          socket.data.principal,
+          parsePayload(settingsUpdateSchema, payload),
+          { socketId: socket.id },
+        ),
       'typing:start': async (socket, payload) => {
         const { conversationId } = parsePayload(typingSchema, payload);
         // Only those who may see this user's activity here; refused across a block.

@@ -5,6 +5,7 @@ import { attachmentPaths } from '../attachments/attachments.openapi.js';
 import { chatPaths } from '../chat/chat.openapi.js';
 import { healthPaths } from '../health/health.openapi.js';
 import { metricsPaths } from '../metrics/metrics.openapi.js';
+import { receiptsPaths } from '../receipts/receipts.openapi.js';
 import { adminPaths, trustPaths } from '../trust/trust.openapi.js';
 import { servicePaths } from '../service/service.openapi.js';
 import { devTokenPaths } from '../try/dev-token.openapi.js';
@@ -59,6 +60,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
     tags: [
       { name: 'conversations', description: 'Conversations and their history.' },
       { name: 'trust', description: 'Blocking people and reporting them to moderators.' },
+      { name: 'receipts', description: 'Delivered receipts and the receipt privacy setting.' },
       { name: 'moderation', description: 'Reports and deletions, for the admin role only.' },
       { name: 'attachments', description: 'Upload slots and download links for files.' },
       { name: 'health', description: 'Load balancer, readiness and liveness checks.' },
@@ -93,6 +95,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
     paths: {
       ...chatPaths,
       ...trustPaths,
+      ...receiptsPaths,
       ...adminPaths,
       ...servicePaths,
       ...attachmentPaths,

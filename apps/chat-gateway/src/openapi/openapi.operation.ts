@@ -21,6 +21,7 @@ export type Tag =
   | 'conversations'
   | 'attachments'
   | 'trust'
+  | 'receipts'
   | 'moderation'
   | 'health'
   | 'operations'

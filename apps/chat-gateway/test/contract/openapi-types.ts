@@ -230,6 +230,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/delivered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge what a device holds ("delivered")
+         * @description Per conversation, the highest seq this device has; many conversations in one call (the SDK batches and debounces). A position moves forward only, never past the newest message, and one that moves nothing changes and tells nothing. The other members get `conversation:delivered` unless either side turned receipts off. Conversations the caller is not a member of are left out of the answer. Socket: `conversation:delivered`.
+         */
+        post: operations["markDelivered"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My settings */
+        get: operations["getSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change my settings
+         * @description `receipts: false` turns read and delivered receipts off both ways: nobody sees your positions and you see nobody’s (0 in every view, no `conversation:read`/`delivered` events either way). Your other devices get `settings:updated`. Socket: `settings:update`.
+         */
+        patch: operations["updateSettings"];
+        trace?: never;
+    };
     "/admin/reports": {
         parameters: {
             query?: never;
@@ -703,6 +744,17 @@ export interface components {
             /** @description For the last owner: the member who becomes owner. Without it the group is archived. */
             handOverTo?: string;
         };
+        MarkDelivered: {
+            /** @description 1 to 100 conversations. */
+            positions: {
+                conversationId: string;
+                seq: number;
+            }[];
+        };
+        SettingsUpdate: {
+            /** @description false: nobody sees when you received or read their messages, and you see nobody's. */
+            receipts?: boolean;
+        };
         ServiceOpenConversation: {
             /** @description Chosen by the caller: repeating a request with it changes nothing. */
             idempotencyKey: string;
@@ -794,6 +846,13 @@ export interface components {
             /** @description What this member has read ("seen"); 0 when it is not shared with the caller (a request, an invitation, a block). */
             lastReadSeq: number;
             invitation?: components["schemas"]["InvitationDto"];
+            /** @description What a device of this member holds ("delivered"), at least `lastReadSeq`; 0 when it is not shared with the caller (as `lastReadSeq`, or either side turned receipts off). */
+            lastDeliveredSeq?: number;
+            /**
+             * @description Set on another member who turned receipts off: show no "seen" for them (not even inferred from their replies).
+             * @constant
+             */
+            receipts?: false;
         };
         /** @description Added to a group by someone who was not a contact: nothing of the group reaches the invitee, and nothing of theirs reaches it, until they accept. */
         InvitationDto: {
@@ -953,6 +1012,17 @@ export interface components {
              * @description ISO 8601, UTC (`Date.toISOString()`).
              */
             createdAt: string;
+        };
+        /** @description Your delivered position in each conversation named that you are a member of. */
+        DeliveredResult: {
+            conversations: {
+                conversationId: string;
+                lastDeliveredSeq: number;
+            }[];
+        };
+        Settings: {
+            /** @description Read and delivered receipts shared (true, the default) or off both ways. */
+            receipts: boolean;
         };
         ReportsPage: {
             reports: components["schemas"]["ReportDto"][];
@@ -1745,6 +1815,92 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    markDelivered: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkDelivered"];
+            };
+        };
+        responses: {
+            /** @description Your positions now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveredResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description The settings now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

@@ -133,6 +133,9 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         { conversationId: id, fileName: 'cv.pdf', contentType: 'application/pdf', size: 10 },
       ],
       ['GET', `/conversations/${id}/attachments/some-upload`, undefined],
+      ['POST', '/delivered', { positions: [{ conversationId: id, seq: 0 }] }],
+      ['GET', '/me/settings', undefined],
+      ['PATCH', '/me/settings', { receipts: true }],
     ] as const;
 
   let group: ConversationDto;
@@ -538,6 +541,56 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         'NOT_FOUND',
       ],
     ];
+    for (const [method, path, options, status, code] of refusals) {
+      const answer = await call<ErrorResponse>(method, path, options);
+      expect([method, path, answer.status, answer.body.error.code]).toEqual([
+        method,
+        path,
+        status,
+        code,
+      ]);
+    }
+  });
+
+  it('answers the receipts routes with their documented bodies, and refuses bad bodies', async () => {
+    const { sam } = tokens;
+    const delivered = await call<{ conversations: unknown[] }>('POST', '/delivered', {
+      token: sam,
+      json: { positions: [{ conversationId: group.id, seq: 0 }] },
+    });
+    expect(delivered.status).toBe(200);
+    expect((await call('GET', '/me/settings', { token: sam })).body).toEqual({ receipts: true });
+    const off = await call('PATCH', '/me/settings', { token: sam, json: { receipts: false } });
+    expect([off.status, off.body]).toEqual([200, { receipts: false }]);
+    const on = await call('PATCH', '/me/settings', { token: sam, json: { receipts: true } });
+    expect([on.status, on.body]).toEqual([200, { receipts: true }]);
+    const bad = { token: sam };
+    const refusals: [string, string, Call, number, string][] = [
+      ['POST', '/delivered', { ...bad, json: { positions: [] } }, 400, 'INVALID_PAYLOAD'],
+      ['PATCH', '/me/settings', { ...bad, json: { receipts: 'no' } }, 400, 'INVALID_PAYLOAD'],
+      ['PATCH', '/me/settings', { ...bad, json: { other: 1 } }, 400, 'INVALID_PAYLOAD'],
+    ];
+    for (const [method, path] of [
+      ['POST', '/delivered'],
+      ['PATCH', '/me/settings'],
+    ] as const) {
+      refusals.push(
+        [
+          method,
+          path,
+          { ...bad, raw: { body: HUGE, type: 'application/json' } },
+          413,
+          'PAYLOAD_TOO_LARGE',
+        ],
+        [
+          method,
+          path,
+          { ...bad, raw: { body: 'x', type: 'text/plain' } },
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+        ],
+      );
+    }
     for (const [method, path, options, status, code] of refusals) {
       const answer = await call<ErrorResponse>(method, path, options);
       expect([method, path, answer.status, answer.body.error.code]).toEqual([

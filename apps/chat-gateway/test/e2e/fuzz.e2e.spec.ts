@@ -135,6 +135,10 @@ describe('fuzzing every event and route', () => {
       ),
       sync: mutate({ conversations: [{ conversationId: mine.id, afterVersion: 0 }], limit: 5 }),
       'conversation:read': target.chain((conversationId) => mutate({ conversationId, seq: 0 })),
+      'conversation:delivered': target.chain((conversationId) =>
+        mutate({ positions: [{ conversationId, seq: 1 }] }),
+      ),
+      'settings:update': mutate({ receipts: true }),
       'typing:start': target.chain((conversationId) => mutate({ conversationId })),
       'typing:stop': mutate({ conversationId: mine.id }),
       'presence:query': mutate({ userIds: ['alice'] }),

@@ -13,6 +13,7 @@ const ATOMIC_UPDATES =
 export const FERRETDB_GAPS: Readonly<Record<string, string>> = {
   'gives concurrent appends distinct, gap-free positions and keeps the newest as the preview': `${ATOMIC_UPDATES}: concurrent sends take the same seq from $inc`,
   'moves read positions forward only, for members only, also concurrently': `${ATOMIC_UPDATES}: two concurrent $max of read positions, the lower one lands last`,
+  'moves delivered positions forward only, apart from read ones, for members only': `${ATOMIC_UPDATES}: two concurrent $max of delivered positions, the lower one lands last`,
   'moves a report open → dismissed → actioned with every step kept, and nothing out of actioned; racing moves each apply to the state the other left': `${ATOMIC_UPDATES}: a dismissal and an action racing on one report both apply, and the action's write drops the dismissal's history step (the report still ends actioned)`,
   'accepts of one request (two answers and the reply): exactly one accepts, none fails, the reply is stored': `${ATOMIC_UPDATES}: two findAndModify of one pending request both match it, and both accept it`,
   'sends of a request\u2019s opener past the allowance: exactly the allowance is stored, gap-free': `${ATOMIC_UPDATES}: concurrent sends read the same allowance and seq, and lose each other's $inc`,

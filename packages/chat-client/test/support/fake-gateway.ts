@@ -27,6 +27,7 @@ interface Payload {
   token: string;
   conversations: { conversationId: string; afterVersion: number }[];
   epoch?: string;
+  positions: { conversationId: string; seq: number }[];
 }
 
 export interface ServerConversation {
@@ -39,6 +40,8 @@ export interface ServerConversation {
   lastSeq: number;
   messages: MessageDto[];
   reads: Map<string, number>;
+  /** Delivered positions, apart from reads (the real store's `advanceDelivered`). */
+  delivered: Map<string, number>;
   /** Idempotency: (sender, clientMessageId) to the stored message. */
   byClientId: Map<string, MessageDto>;
   createdAt: string;
@@ -285,6 +288,7 @@ export class FakeGateway {
       lastSeq: 0,
       messages: [],
       reads: new Map(),
+      delivered: new Map(),
       byClientId: new Map(),
       createdAt: now,
       lastActivityAt: now,
@@ -440,6 +444,7 @@ export class FakeGateway {
             hasMore,
             lastReadSeq: c.reads.get(userId) ?? 0,
             ...(restart && { conversation: this.dto(c, userId) }),
+            ...this.receipts(c, userId),
           });
         }
         return answer({
@@ -465,6 +470,25 @@ export class FakeGateway {
           ok: true,
           data: { conversationId: c.id, lastReadSeq, unreadCount: c.lastSeq - lastReadSeq },
         });
+      }
+      case 'conversation:delivered': {
+        const out: { conversationId: string; lastDeliveredSeq: number }[] = [];
+        for (const { conversationId, seq } of p.positions) {
+          const c = this.conversations.get(conversationId);
+          if (!c || !c.members.includes(userId)) continue;
+          const current = Math.max(c.delivered.get(userId) ?? 0, c.reads.get(userId) ?? 0);
+          const lastDeliveredSeq = Math.max(current, Math.min(seq, c.lastSeq));
+          c.delivered.set(userId, lastDeliveredSeq);
+          if (lastDeliveredSeq > current)
+            this.fanOut(
+              c.members,
+              'conversation:delivered',
+              { conversationId: c.id, userId, lastDeliveredSeq },
+              socket,
+            );
+          out.push({ conversationId, lastDeliveredSeq });
+        }
+        return answer({ ok: true, data: { conversations: out } });
       }
       case 'presence:query':
         return answer({
@@ -505,6 +529,19 @@ export class FakeGateway {
     this.sockets.delete(socket);
     if (socket.userId && this.socketsOf(socket.userId).length === 0)
       this.online.delete(socket.userId);
+  }
+
+  /** A sync entry's `receipts`: the other members' positions above 0. */
+  private receipts(c: ServerConversation, viewer: string) {
+    const receipts = c.members
+      .filter((u) => u !== viewer)
+      .map((u) => ({
+        userId: u,
+        lastReadSeq: c.reads.get(u) ?? 0,
+        lastDeliveredSeq: Math.max(c.delivered.get(u) ?? 0, c.reads.get(u) ?? 0),
+      }))
+      .filter((r) => r.lastDeliveredSeq > 0);
+    return receipts.length > 0 ? { receipts } : {};
   }
 
   dto(c: ServerConversation, viewer: string): ConversationDto {

@@ -21,6 +21,7 @@ import {
   type MessageStore,
   type NewConversation,
   type NewReport,
+  type PreferenceStore,
   type Report,
   type ReportStatus,
   type ReportStep,
@@ -234,6 +235,19 @@ class MemoryConversations implements ConversationStore {
     if (!member) return null;
     member.lastReadSeq = Math.max(member.lastReadSeq, seq);
     return member.lastReadSeq;
+  }
+
+  async advanceDelivered(
+    conversationId: string,
+    userId: string,
+    seq: number,
+  ): Promise<number | null> {
+    const member = this.state.conversations
+      .get(conversationId)
+      ?.members.find((m) => m.userId === userId);
+    if (!member) return null;
+    member.lastDeliveredSeq = Math.max(member.lastDeliveredSeq ?? 0, seq);
+    return member.lastDeliveredSeq;
   }
 
   async unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary> {
@@ -538,6 +552,22 @@ export function firstIndex<T>(list: T[], predicate: (item: T) => boolean): numbe
 }
 
 /** The embedded default: one process, nothing survives a restart. */
+/** Who turned receipts off; everyone else has the defaults. */
+export class MemoryPreferences implements PreferenceStore {
+  private readonly hiding = new Set<string>();
+
+  async hidingReceipts(userIds: string[]): Promise<string[]> {
+    return userIds.filter((id) => this.hiding.has(id));
+  }
+
+  async setReceipts(userId: string, shown: boolean): Promise<boolean> {
+    if (shown !== this.hiding.has(userId)) return false;
+    if (shown) this.hiding.delete(userId);
+    else this.hiding.add(userId);
+    return true;
+  }
+}
+
 export class MemoryChatStore implements ChatStore {
   readonly kind = 'memory' as const;
   private readonly state = new MemoryState();
@@ -545,6 +575,7 @@ export class MemoryChatStore implements ChatStore {
   readonly messages = new MemoryMessages(this.state);
   readonly contacts = new MemoryContacts(this.state);
   readonly reports = new MemoryReports();
+  readonly preferences = new MemoryPreferences();
   readonly outbox = new MemoryOutbox();
   readonly platform = new MemoryPlatform(this.state, this.messages, this.reports);
   /** Everything is forgotten when the process ends: every process start is a new epoch. */

@@ -306,6 +306,46 @@ export function describeStoreContract(
       });
     });
 
+    test('moves delivered positions forward only, apart from read ones, for members only', async () => {
+      const c = await direct('d1', 'd2');
+      expect(await store.conversations.advanceDelivered(c.id, 'd2', 4)).toBe(4);
+      expect(await store.conversations.advanceDelivered(c.id, 'd2', 2)).toBe(4);
+      await Promise.all([
+        store.conversations.advanceDelivered(c.id, 'd1', 6),
+        store.conversations.advanceDelivered(c.id, 'd1', 3),
+      ]);
+      await store.conversations.advanceRead(c.id, 'd2', 1);
+      expect(await store.conversations.advanceDelivered(c.id, 'mallory', 9)).toBeNull();
+      expect(await store.conversations.advanceDelivered('not-an-id', 'd1', 9)).toBeNull();
+      const state = await store.conversations.get(c.id);
+      expect(state!.members.map((m) => [m.userId, m.lastReadSeq, m.lastDeliveredSeq ?? 0])).toEqual(
+        [
+          ['d1', 0, 6],
+          ['d2', 1, 4],
+        ],
+      );
+      // A list page carries them too (what the conversation list shows).
+      const listed = (await store.conversations.listForMember('d1', { limit: 5 })).conversations;
+      expect(listed.find((x) => x.id === c.id)!.members.map((m) => m.lastDeliveredSeq)).toEqual([
+        6, 4,
+      ]);
+    });
+
+    test("keeps each person's receipt setting, off and on again, and answers only for those asked", async () => {
+      expect(await store.preferences.hidingReceipts(['p1', 'p2'])).toEqual([]);
+      expect(await store.preferences.setReceipts('p1', false, at(1))).toBe(true);
+      expect(await store.preferences.setReceipts('p1', false, at(2))).toBe(false);
+      expect(await store.preferences.setReceipts('p2.x', false, at(3))).toBe(true);
+      expect((await store.preferences.hidingReceipts(['p1', 'p2', 'p2x', 'p2.x'])).sort()).toEqual([
+        'p1',
+        'p2.x',
+      ]);
+      expect(await store.preferences.setReceipts('p1', true, at(4))).toBe(true);
+      expect(await store.preferences.setReceipts('p3', true, at(5))).toBe(false);
+      expect(await store.preferences.hidingReceipts(['p1', 'p3'])).toEqual([]);
+      expect(await store.preferences.hidingReceipts([])).toEqual([]);
+    });
+
     test('keeps read positions apart for user ids that differ only by dots', async () => {
       const c = await direct('ana.m', 'anam');
       await store.conversations.advanceRead(c.id, 'ana.m', 3);

@@ -432,6 +432,8 @@ describe('chat use cases (memory store, fake clock)', () => {
         version: 1,
         hasMore: false,
         lastReadSeq: 0,
+        // Positions move no version: an unchanged entry carries the sender's (own message read).
+        receipts: [{ userId: 'alice', lastReadSeq: 1, lastDeliveredSeq: 1 }],
       });
       const rest = await chat.sync(bob, {
         conversations: [{ conversationId: c1.id, afterVersion: 3 }],
@@ -453,7 +455,14 @@ describe('chat use cases (memory store, fake clock)', () => {
       expect(held).toEqual({
         epoch,
         conversations: [
-          { conversationId: c.id, messages: [], version: 3, hasMore: false, lastReadSeq: 0 },
+          {
+            conversationId: c.id,
+            messages: [],
+            version: 3,
+            hasMore: false,
+            lastReadSeq: 0,
+            receipts: [{ userId: 'alice', lastReadSeq: 3, lastDeliveredSeq: 3 }],
+          },
         ],
       });
       const old = await chat.sync(bob, {

@@ -20,12 +20,12 @@ import {
   hasJoined,
   memberIds,
   readPosition,
-  sharesActivity,
 } from '../rules.js';
 import { type CreateConversationInput, type LeaveConversationInput } from '../schemas.js';
 import { type ChatDeps, memberConversation, trustOf } from './context.js';
 import { conversationChanged } from './platform.js';
 import { apartFrom, apartIn, assertNoBlockAmong } from './presence.js';
+import { hidingAmong, membersOf, receiptAudience } from './receipts.js';
 
 /**
  * Opens a direct conversation (one per pair and job context) or a group. A direct one with
@@ -133,10 +133,13 @@ export async function listConversations(
     deps.store.conversations.unreadSummary(principal.userId, LIMITS.unreadScanConversations),
     deps.store.epoch(),
   ]);
-  const apart = await apartFrom(deps, principal.userId, page.conversations);
+  const [apart, hiding] = await Promise.all([
+    apartFrom(deps, principal.userId, page.conversations),
+    hidingAmong(deps, membersOf(page.conversations)),
+  ]);
   return {
     conversations: page.conversations.map((c) =>
-      toConversationDto(c, principal.userId, apartIn(c, apart)),
+      toConversationDto(c, principal.userId, apartIn(c, apart), hiding),
     ),
     ...(page.nextCursor && { nextCursor: page.nextCursor }),
     totalUnread: unread.total,
@@ -151,8 +154,11 @@ export async function getConversation(
   conversationId: string,
 ): Promise<ConversationDto> {
   const conversation = await memberConversation(deps, principal, conversationId);
-  const apart = await apartFrom(deps, principal.userId, [conversation]);
-  return toConversationDto(conversation, principal.userId, apartIn(conversation, apart));
+  const [apart, hiding] = await Promise.all([
+    apartFrom(deps, principal.userId, [conversation]),
+    hidingAmong(deps, membersOf([conversation])),
+  ]);
+  return toConversationDto(conversation, principal.userId, apartIn(conversation, apart), hiding);
 }
 
 /**
@@ -184,10 +190,11 @@ export async function answerRequest(
   // What the recipient read while it was a request was kept from the opener; accepted, it is
   // shared like any read ("Seen" without waiting for the next message).
   const lastReadSeq = readPosition(answered, principal.userId);
-  const others = memberIds(answered).filter(
-    (id) => id !== principal.userId && sharesActivity(answered, principal.userId, id),
-  );
-  if (answer === 'accept' && lastReadSeq > 0 && others.length > 0)
+  const others =
+    answer === 'accept' && lastReadSeq > 0
+      ? await receiptAudience(deps, answered, principal.userId)
+      : [];
+  if (others.length > 0)
     deps.fanout.toUsers(others, 'conversation:read', {
       conversationId,
       userId: principal.userId,

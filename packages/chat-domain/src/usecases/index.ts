@@ -8,6 +8,8 @@ import {
   type HistoryQuery,
   type LeaveConversationInput,
   type ListReportsQuery,
+  type MarkDeliveredInput,
+  type SettingsUpdate,
   type ReportInput,
   type SendMessageInput,
   type SyncInput,
@@ -30,6 +32,7 @@ import {
   syncChanges,
 } from './messages.js';
 import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
+import { getSettings, markDelivered, updateSettings } from './receipts.js';
 import {
   blockUser,
   blockedUsers,
@@ -46,6 +49,7 @@ export * from './attachments.js';
 export * from './conversations.js';
 export * from './messages.js';
 export * from './presence.js';
+export * from './receipts.js';
 export * from './trust.js';
 
 type Page = { limit: number; cursor?: string };
@@ -73,6 +77,11 @@ export function createChat(deps: ChatDeps) {
     sync: (p: Principal, input: SyncInput) => syncChanges(deps, p, input),
     markRead: (p: Principal, id: string, seq: number, origin?: Origin) =>
       markRead(deps, p, id, seq, origin),
+    markDelivered: (p: Principal, input: MarkDeliveredInput, origin?: Origin) =>
+      markDelivered(deps, p, input, origin),
+    settings: (p: Principal) => getSettings(deps, p),
+    updateSettings: (p: Principal, input: SettingsUpdate, origin?: Origin) =>
+      updateSettings(deps, p, input, origin),
     visibleContacts: (userId: string, userIds: string[]) => visibleContacts(deps, userId, userIds),
     presenceAudience: (userId: string, limit: number) => presenceAudience(deps, userId, limit),
     typingAudience: (p: Principal, id: string) => typingAudience(deps, p, id),

@@ -21,6 +21,7 @@ import {
   toConversationDto,
   toConversationUpdate,
   toMessageDto,
+  toReceipts,
   toVisibleMessageDto,
 } from '../mappers.js';
 import { type AppendResult, type Revision, type RevisionExpectation } from '../ports.js';
@@ -32,7 +33,6 @@ import {
   lastMessageSeq,
   nextReadSeq,
   readPosition,
-  sharesActivity,
   unreadCount,
 } from '../rules.js';
 import {
@@ -55,6 +55,7 @@ import {
   announceStored,
 } from './context.js';
 import { apartFrom, apartIn, withoutBlocked } from './presence.js';
+import { hidingAmong, membersOf, receiptAudience } from './receipts.js';
 
 /** A page of history, capped in messages and in bytes; edited and deleted ones in their current state. */
 export async function history(
@@ -173,7 +174,10 @@ export async function syncChanges(
     (await deps.store.conversations.getMany([...wanted.keys()])).map((c) => [c.id, c]),
   );
   const settledBefore = deps.clock.now().getTime() - (deps.settleMs ?? DEFAULT_SETTLE_MS);
-  const apart = await apartFrom(deps, principal.userId, [...found.values()]);
+  const [apart, hiding] = await Promise.all([
+    apartFrom(deps, principal.userId, [...found.values()]),
+    hidingAmong(deps, membersOf([...found.values()])),
+  ]);
   let messagesLeft: number = LIMITS.maxSyncMessagesPerAnswer;
   let bytesLeft: number = LIMITS.maxAnswerBytes;
   const conversations: SyncEntry[] = [];
@@ -200,14 +204,18 @@ export async function syncChanges(
     }
     const hidden = apartIn(conversation, apart);
     const lastReadSeq = readPosition(conversation, principal.userId);
+    // Receipts move no version: every entry carries the positions the caller may see.
+    const receipts = toReceipts(conversation, principal.userId, hidden, hiding);
+    const seen = receipts.length > 0 ? { receipts } : {};
     if (conversation.version <= afterVersion) {
-      conversations.push(unchanged(conversationId, afterVersion, lastReadSeq));
+      conversations.push({ ...unchanged(conversationId, afterVersion, lastReadSeq), ...seen });
       continue;
     }
     if (messagesLeft === 0 || bytesLeft <= 0) {
       conversations.push({
         ...unchanged(conversationId, afterVersion, lastReadSeq),
         hasMore: true,
+        ...seen,
       });
       continue;
     }
@@ -237,8 +245,9 @@ export async function syncChanges(
       lastReadSeq,
       // Members, title or archive changed since: the device replaces what it holds.
       ...(metaChanged && {
-        conversation: toConversationDto(conversation, principal.userId, hidden),
+        conversation: toConversationDto(conversation, principal.userId, hidden, hiding),
       }),
+      ...seen,
     });
   }
   return { conversations, epoch };
@@ -319,14 +328,10 @@ export async function markRead(
     lastReadSeq = advanced;
   }
   if (lastReadSeq > current) {
-    const audience = await withoutBlocked(
-      deps,
-      conversation,
-      principal.userId,
-      audienceOf(conversation).filter((id) => sharesActivity(conversation, principal.userId, id)),
-    );
+    // The reader's other devices always; the others unless either side hides receipts.
+    const audience = await receiptAudience(deps, conversation, principal.userId);
     deps.fanout.toUsers(
-      audience,
+      [...audience, principal.userId],
       'conversation:read',
       { conversationId, userId: principal.userId, lastReadSeq },
       except(origin),

@@ -260,6 +260,7 @@ function bind(store: ChatStore): ChatStore {
     messages: store.messages,
     contacts: store.contacts,
     reports: store.reports,
+    preferences: store.preferences,
     platform: store.platform,
     outbox: store.outbox,
     epoch: () => store.epoch(),

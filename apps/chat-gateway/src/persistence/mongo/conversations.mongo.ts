@@ -207,6 +207,23 @@ export class MongoConversations implements ConversationStore {
     return doc ? (doc.reads?.[readKey(userId)] ?? seq) : null;
   }
 
+  async advanceDelivered(
+    conversationId: string,
+    userId: string,
+    seq: number,
+  ): Promise<number | null> {
+    if (!isValidObjectId(conversationId)) return null;
+    const key = `delivered.${readKey(userId)}`;
+    const doc = await this.models.conversations
+      .findOneAndUpdate(
+        { _id: conversationId, memberIds: userId },
+        { $max: { [key]: seq } },
+        { returnDocument: 'after', projection: { [key]: 1 } },
+      )
+      .lean<Pick<ConversationDoc, 'delivered'>>();
+    return doc ? (doc.delivered?.[readKey(userId)] ?? seq) : null;
+  }
+
   async unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary> {
     const key = readKey(userId);
     const docs = await this.models.conversations

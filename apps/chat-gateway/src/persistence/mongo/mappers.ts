@@ -62,6 +62,7 @@ export function audienceOfDoc(
 
 export function toConversation(doc: ConversationDoc): Conversation {
   const reads = doc.reads ?? {};
+  const delivered = doc.delivered ?? {};
   const request = requestOf(requestRecordOf(doc));
   return {
     id: doc._id.toHexString(),
@@ -76,6 +77,9 @@ export function toConversation(doc: ConversationDoc): Conversation {
         role: m.role,
         joinedAt: m.joinedAt,
         lastReadSeq: reads[readKey(m.userId)] ?? 0,
+        ...(delivered[readKey(m.userId)] !== undefined && {
+          lastDeliveredSeq: delivered[readKey(m.userId)],
+        }),
         ...(invitation && { invitation: { from: invitation.from, state: invitation.state } }),
       };
     }),

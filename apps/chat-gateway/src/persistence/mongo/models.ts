@@ -51,6 +51,8 @@ export interface ConversationDoc {
   memberIds: string[];
   /** Read positions by member (`readKey(userId)`): one document answers "seen" for everyone. */
   reads?: Record<string, number>;
+  /** Delivered positions by member (`readKey(userId)`), apart from reads (read implies it). */
+  delivered?: Record<string, number>;
   createdBy: string;
   createdAt: Date;
   /** The last seq handed out: the allocator, never shown as such. */
@@ -95,6 +97,13 @@ export interface MessageDoc {
   deletedBy?: string;
 }
 
+/** A person's own settings, keyed by user id (no document: the defaults). */
+export interface PreferenceDoc {
+  _id: string;
+  receiptsHidden?: boolean;
+  updatedAt: Date;
+}
+
 export interface ContactDoc {
   userId: string;
   contactId: string;
@@ -124,6 +133,7 @@ const conversationSchema = new Schema<ConversationDoc>(
     ],
     memberIds: { type: [String], required: true },
     reads: { type: Schema.Types.Mixed },
+    delivered: { type: Schema.Types.Mixed },
     createdBy: { type: String, required: true },
     createdAt: { type: Date, required: true },
     lastSeq: { type: Number, required: true, default: 0 },
@@ -186,6 +196,15 @@ messageSchema.index({ conversationId: 1, version: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, senderId: 1, clientMessageId: 1 }, { unique: true });
 // A person's own messages: erasure and export.
 messageSchema.index({ senderId: 1, createdAt: 1 });
+
+const preferenceSchema = new Schema<PreferenceDoc>(
+  {
+    _id: { type: String, required: true },
+    receiptsHidden: { type: Boolean },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'preferences', versionKey: false, autoIndex: false },
+);
 
 const contactSchema = new Schema<ContactDoc>(
   {
@@ -319,6 +338,7 @@ export function defineModels(connection: Connection) {
     contacts: connection.model('Contact', contactSchema),
     blocks: connection.model('Block', blockSchema),
     reports: connection.model('Report', reportSchema),
+    preferences: connection.model('Preference', preferenceSchema),
     // The driver's collection, typed by its string ids (the model's is typed for ObjectIds).
     outbox: connection.model('OutboxEntry', outboxSchema) as unknown as {
       collection: mongo.Collection<OutboxDoc>;

@@ -11,6 +11,7 @@ import { MongoMessages } from './messages.mongo.js';
 import { defineModels, type ConversationDoc } from './models.js';
 import { MongoOutbox } from './outbox.mongo.js';
 import { MongoPlatform } from './platform.mongo.js';
+import { MongoPreferences } from './preferences.mongo.js';
 import { MongoReports } from './reports.mongo.js';
 import {
   commandTimeMs,
@@ -49,6 +50,7 @@ export class MongoChatStore implements ChatStore {
   readonly messages: MongoMessages;
   readonly contacts: MongoContacts;
   readonly reports: MongoReports;
+  readonly preferences: MongoPreferences;
   readonly outbox: MongoOutbox;
   readonly platform: MongoPlatform;
   private readonly syncEpoch: MongoSyncEpoch;
@@ -65,6 +67,7 @@ export class MongoChatStore implements ChatStore {
     this.messages = new MongoMessages(models, allocator, limits);
     this.contacts = new MongoContacts(models);
     this.reports = new MongoReports(models.reports);
+    this.preferences = new MongoPreferences(models.preferences);
     this.outbox = new MongoOutbox(models.outbox);
     this.platform = new MongoPlatform(models, allocator, this.messages);
     this.syncEpoch = new MongoSyncEpoch(

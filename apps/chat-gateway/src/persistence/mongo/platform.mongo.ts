@@ -100,6 +100,7 @@ export class MongoPlatform implements PlatformStore {
       };
       const unsetPaths: string[] = [
         ...removed.map((m) => `reads.${readKey(m.userId)}`),
+        ...removed.map((m) => `delivered.${readKey(m.userId)}`),
         ...[...settled]
           .filter((id) => doc.invitations?.[readKey(id)])
           .map((id) => `invitations.${readKey(id)}`),
