@@ -1,5 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+} from 'prom-client';
 
 /** Prometheus metrics of one instance; scraped at GET /metrics (on the metrics port in production). */
 @Injectable()
@@ -79,6 +86,12 @@ export class MetricsService {
   constructor() {
     // Includes nodejs_eventloop_lag_seconds and process memory.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+  }
+
+  /** In a cluster worker: answer the supervisor's scrapes with this registry (prom-client's IPC). */
+  answerSupervisor(): void {
+    AggregatorRegistry.setRegistries(this.registry);
+    new AggregatorRegistry(); // its constructor installs the worker's IPC listener
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
