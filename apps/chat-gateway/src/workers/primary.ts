@@ -89,7 +89,7 @@ export async function runPrimary(config: AppConfig, logger: ConsoleLogger): Prom
     if (metricsServer)
       log.log(`metrics on ${config.metrics!.host}:${metricsServer.port}/metrics (all workers)`);
     logger.log(
-      `chat gateway listening on :${port} (${config.nodeEnv}, ${config.workers} workers)`,
+      `chat gateway listening on :${port} (${config.nodeEnv}) with ${config.workers} workers`,
       'Bootstrap',
     );
   } catch (error) {
