@@ -46,7 +46,7 @@ describe('gateway workers (GATEWAY_WORKERS=2)', () => {
     const gateway = env.gateways[0]!;
     const pids = workerPids(gateway.logs());
     expect(pids).toHaveLength(2);
-    expect(gateway.logs()).toMatch(/chat gateway listening on :\d+ \(test, 2 workers\)/);
+    expect(gateway.logs()).toMatch(/chat gateway listening on :\d+ \(test\) with 2 workers/);
 
     const clients = await connectAll(gateway.url, 4);
     // Summed over the workers, whichever one each socket landed on.
