@@ -2,7 +2,7 @@
 // server, two gateway instances from the built output, two baseline relays. All on free
 // loopback ports.
 import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GATEWAY_READY, startNodeService, type ManagedProcess } from '@jobsphere/testing';
@@ -179,24 +179,56 @@ export async function startBaseline(
   return { name: seedMongodbUri ? 'seed' : 'baseline', A, B };
 }
 
-/** Resident set size of a process in bytes, from /proc/<pid>/status. */
-export function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
-  return match ? Number(match[1]) * 1024 : 0;
+/**
+ * A process and every process under it: a gateway with GATEWAY_WORKERS > 1 is a supervisor and
+ * its workers, and its CPU and memory are theirs together.
+ */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
 }
 
-/** CPU time (user + system) a process has used so far, in milliseconds; 0 once it is gone. */
+/** Resident set size of a process and its descendants in bytes, from /proc/<pid>/status. */
+export function rssBytes(pid: number): number {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      total += match ? Number(match[1]) * 1024 : 0;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+/** CPU time (user + system) a process and its descendants have used so far, in ms; 0 once gone. */
 export function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
-  } catch {
-    return 0;
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
+    } catch {
+      // gone meanwhile
+    }
   }
+  return total;
 }
 
 export interface EventLoopLag {

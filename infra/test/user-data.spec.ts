@@ -120,6 +120,9 @@ describe('gateway systemd unit', () => {
     'WorkingDirectory=/opt/jobsphere-chat/current',
     'Environment=NODE_ENV=production',
     'Environment=PORT=4000',
+    // One gateway worker per vCPU; SIGTERM reaches the supervisor only, which drains them all.
+    'Environment=GATEWAY_WORKERS=auto',
+    'KillMode=mixed',
     `EnvironmentFile=${ENV_FILE}`,
     'ExecStart=/usr/bin/node-22 --enable-source-maps dist/main.js',
     'Restart=always',

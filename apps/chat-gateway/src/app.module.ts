@@ -19,6 +19,7 @@ import { type AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { HealthController } from './health/health.controller.js';
 import { LifecycleState } from './health/lifecycle.state.js';
+import { WorkersState } from './workers/workers.state.js';
 import { StoreHealthIndicator } from './health/store.health.js';
 import { BudgetService } from './limits/budget.service.js';
 import { RestRateLimitGuard } from './limits/rest-rate-limit.guard.js';
@@ -155,6 +156,7 @@ export class AppModule {
         ChatGateway,
         RealtimeBus,
         LifecycleState,
+        WorkersState,
         StoreHealthIndicator,
         BudgetService,
         RestRateLimitGuard,

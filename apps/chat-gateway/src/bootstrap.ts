@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { type AddressInfo } from 'node:net';
 import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -130,12 +131,19 @@ export async function startGateway(
       : null;
     app.useWebSocketAdapter(new ChatIoAdapter(app, config, adapter?.adapter));
     await app.listen(config.port);
-    const metricsServer = config.metrics
-      ? await startMetricsServer(metrics, config.metrics)
-      : undefined;
+    // A supervised worker's metrics are served, added up, by the supervisor's listener.
+    if (cluster.isWorker) metrics.answerSupervisor();
+    const metricsServer =
+      config.metrics && !cluster.isWorker
+        ? await startMetricsServer(metrics, config.metrics)
+        : undefined;
     if (metricsServer) log.log(`metrics on ${config.metrics!.host}:${metricsServer.port}/metrics`);
     const port = (app.getHttpServer().address() as AddressInfo).port;
-    log.log(`chat gateway listening on :${port} (${config.nodeEnv})`);
+    log.log(
+      cluster.isWorker
+        ? `worker ${cluster.worker!.id} serving on :${port}`
+        : `chat gateway listening on :${port} (${config.nodeEnv})`,
+    );
 
     let closing: Promise<void> | undefined;
     const shutdown = () =>

@@ -1,5 +1,7 @@
+import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config/app-config.js';
 import { createLogger, startGateway } from './bootstrap.js';
+import { runPrimary } from './workers/primary.js';
 
 // The only file that touches process.env and signals.
 let config;
@@ -11,6 +13,17 @@ try {
   process.exit(1);
 }
 const logger = createLogger(config);
+if (config.workers > 1 && cluster.isPrimary) {
+  // The supervisor: forks the workers (this same file), each of which runs the branch below.
+  const code = await runPrimary(config, logger).catch((error: unknown) => {
+    logger.fatal(
+      `failed to start: ${error instanceof Error ? error.message : String(error)}`,
+      'Bootstrap',
+    );
+    return 1;
+  });
+  process.exit(code);
+}
 const gateway = await startGateway(config, logger).catch((error: unknown) => {
   // e.g. the port is taken or MongoDB/Redis cannot be reached: one clear line, exit 1.
   logger.fatal(

@@ -9,6 +9,7 @@ import { startLocalCluster, type LocalCluster } from './stack.js';
 const proof = process.argv.includes('--drain-proof');
 const log = (line: string) => console.log(line);
 const mongodbUri = process.env.MONGODB_URI || undefined;
+const workers = process.env.GATEWAY_WORKERS || undefined;
 
 let cluster: LocalCluster | undefined;
 let stopping: Promise<void> | undefined;
@@ -28,6 +29,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => vo
 try {
   cluster = await startLocalCluster({
     ...(mongodbUri && { mongodbUri }),
+    ...(workers && { workers }),
     drainMs: proof ? 3_000 : 10_000,
     // The proof sends 20 messages a second per person: above the per-user budget on purpose.
     ...(proof && { env: { RATE_LIMIT_SEND_PER_10S: '100000' } }),
@@ -47,7 +49,7 @@ JobSphere chat, production-shaped, on this machine:
 ${cluster.gateways
   .map(
     (g) =>
-      `  gateway ${g.name}      ${g.url}   (NODE_ENV=production, pid ${g.process.pid}, metrics ${g.metricsUrl}/metrics)`,
+      `  gateway ${g.name}      ${g.url}   (NODE_ENV=production, GATEWAY_WORKERS=${workers ?? 'auto'}, pid ${g.process.pid}, metrics ${g.metricsUrl}/metrics)`,
   )
   .join('\n')}
   Redis          rediss://${cluster.redis.host}:${cluster.redis.port}   (TLS only; AUTH token read from Secrets Manager)

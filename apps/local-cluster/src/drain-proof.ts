@@ -183,14 +183,18 @@ export async function runDrainProof(
     socketsAfter[g.name] = g.name === victim ? 0 : await connectedSockets(g);
   }
   const victimGateway = cluster.gateways.find((g) => g.name === victim)!;
-  const drained = /draining (\d+) sockets/.exec(victimGateway.logs());
+  // One line per worker (GATEWAY_WORKERS), each draining its own sockets.
+  const drained = [...victimGateway.logs().matchAll(/draining (\d+) sockets/g)].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
   const result: DrainProofResult = {
     acked: acked.size,
     expectedDeliveries: acked.size * devices.length,
     delivered,
     lost,
     duplicatesLive,
-    socketsDrained: drained ? Number(drained[1]) : 0,
+    socketsDrained: drained,
     drainNotices: devices.reduce((n, d) => n + d.drainNotices, 0),
     socketsBefore,
     socketsAfter,

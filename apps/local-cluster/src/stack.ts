@@ -77,6 +77,8 @@ export interface LocalClusterOptions {
   drainMs?: number;
   /** How often the watchers read the lifecycle state (production: 5 s). */
   lifecyclePollSeconds?: number;
+  /** GATEWAY_WORKERS of each gateway instance (default `auto`, one per vCPU, as deployed). */
+  workers?: string;
   /** Extra gateway environment. */
   env?: Record<string, string>;
   log?: (line: string) => void;
@@ -196,6 +198,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
           AWS_ACCESS_KEY_ID: 'local',
           AWS_SECRET_ACCESS_KEY: 'local',
           SHUTDOWN_DRAIN_MS: String(drainMs),
+          GATEWAY_WORKERS: options.workers ?? 'auto',
           // Files in one folder both gateways share (the deployment uses the S3 bucket).
           ATTACHMENTS_LOCAL_IN_PRODUCTION: 'true',
           ATTACHMENTS_DIR: join(dir, 'attachments'),

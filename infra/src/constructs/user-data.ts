@@ -50,6 +50,11 @@ export const WATCHER_SCRIPT = readFileSync(
   'utf8',
 );
 
+/**
+ * GATEWAY_WORKERS=auto: one gateway worker per vCPU behind the port. KillMode=mixed sends the
+ * stop's SIGTERM to the supervisor alone, which drains every worker (SIGKILL for what is left
+ * only after TimeoutStopSec).
+ */
 export function renderSystemdUnit(
   options: Pick<UserDataOptions, 'nodeMajor' | 'port' | 'drainTimeoutMs'>,
 ): string {
@@ -66,6 +71,7 @@ Group=${APP_USER}
 WorkingDirectory=${APP_ROOT}/current
 Environment=NODE_ENV=production
 Environment=PORT=${options.port}
+Environment=GATEWAY_WORKERS=auto
 EnvironmentFile=${ENV_FILE}
 ExecStart=/usr/bin/node-${options.nodeMajor} --enable-source-maps dist/main.js
 Restart=always

@@ -21,6 +21,7 @@ export type { CreateRedisClientOptions, RedisClient } from './redis.client.js';
 export { createDebugLogger } from './redis.logger.js';
 export type { RedisKitLogger } from './redis.logger.js';
 export { createRedisAdapter, createRoutedAdapter } from './redis.adapter.js';
+export { AdapterFrameError, decodeFrame, encodeFrame, encodePerRoom } from './adapter-frame.js';
 export type {
   CreateRedisAdapterOptions,
   RedisAdapterHandle,

@@ -1,4 +1,3 @@
-import { encode as msgpackEncode, decode as msgpackDecode } from 'notepack.io';
 import {
   Adapter,
   ClusterAdapter,
@@ -16,6 +15,7 @@ import {
   quitRedisClient,
 } from './redis.client.js';
 import type { RedisConfig } from './redis.config.js';
+import { AdapterFrameError, decodeFrame, encodeFrame, encodePerRoom } from './adapter-frame.js';
 import { type RedisKitLogger, createDebugLogger } from './redis.logger.js';
 
 export interface RoutedAdapterOptions {
@@ -170,25 +170,15 @@ class RoutedRedisAdapter extends ClusterAdapter {
       type: MessageType.BROADCAST,
       data: { packet, opts: { rooms: [room], except, flags: opts.flags } },
     });
-    // The packet is encoded once; each room's message only differs in its room.
-    const parts = hasBinary(packet)
-      ? []
-      : JSON.stringify(message('\u0000room\u0000')).split('"\\u0000room\\u0000"');
-    // (The marker cannot occur twice unless the packet carries it: then encode per room.)
-    const [head, tail] = parts.length === 2 ? parts : [undefined, undefined];
+    // One encoding for every room: each room's frame only differs in its room (adapter-frame.ts).
+    const frames = encodePerRoom(message, rooms);
     // One publish per room, and no local delivery here: this instance hears its own broadcast
     // back on each room's channel, like every other instance, so every device gets every
     // broadcast through one channel in the order Redis took them, whoever sent them. Rooms whose
     // publish failed get it locally at once (their other instances missed it; see onDropped).
     const dropped = await Promise.all(
-      rooms.map((room) =>
-        this.send(
-          this.roomChannel(room),
-          head !== undefined && tail !== undefined
-            ? head + JSON.stringify(room) + tail
-            : encode(message(room)),
-          [room],
-        ).then((ok) => (ok ? undefined : room)),
+      rooms.map((room, i) =>
+        this.send(this.roomChannel(room), frames[i]!, [room]).then((ok) => (ok ? undefined : room)),
       ),
     );
     const missed = dropped.filter((room): room is string => room !== undefined);
@@ -251,8 +241,8 @@ class RoutedRedisAdapter extends ClusterAdapter {
    * fails is dropped (at most once) and reported, never a rejection. During an outage every
    * publish fails the same way: logged once.
    */
-  private send(channel: string, message: object | string, rooms: string[]): Promise<boolean> {
-    const payload = typeof message === 'string' ? message : encode(message);
+  private send(channel: string, message: object, rooms: string[]): Promise<boolean> {
+    const payload = Buffer.isBuffer(message) ? message : encodeFrame(message);
     this.options.onTraffic?.('out', payload.length);
     return this.channels.publish(channel, payload).then(
       () => {
@@ -275,10 +265,10 @@ class RoutedRedisAdapter extends ClusterAdapter {
   private receive(channel: string, raw: Buffer): void {
     let message: ClusterMessage | ClusterResponse;
     try {
-      message = (raw[0] === 0x7b ? JSON.parse(raw.toString()) : msgpackDecode(raw)) as
-        ClusterMessage | ClusterResponse;
-    } catch {
-      this.logger.warn(`redis adapter: undecodable message on ${channel} dropped`);
+      message = decodeFrame(raw);
+    } catch (error) {
+      if (!(error instanceof AdapterFrameError)) throw error;
+      this.logger.warn(`redis adapter: ${error.message} on ${channel}: dropped`);
       return;
     }
     if (channel === this.responseChannel) this.onResponse(message as ClusterResponse);
@@ -299,18 +289,6 @@ class RoutedRedisAdapter extends ClusterAdapter {
       ...(data.opts.flags && { flags: data.opts.flags }),
     });
   }
-}
-
-/** JSON unless the message carries binary (then msgpack, as the stock Redis adapters do). */
-function encode(message: object): string | Buffer {
-  return hasBinary(message) ? (msgpackEncode(message) as Buffer) : JSON.stringify(message);
-}
-
-function hasBinary(value: unknown, depth = 0): boolean {
-  if (depth > 32 || value === null || typeof value !== 'object') return false;
-  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer)
-    return true;
-  return Object.values(value as Record<string, unknown>).some((v) => hasBinary(v, depth + 1));
 }
 
 export interface CreateRedisAdapterOptions extends Omit<RoutedAdapterOptions, 'channelPrefix'> {

@@ -143,4 +143,21 @@ describe.each(['standalone', 'cluster'] as const)('routed fan-out on %s Redis', 
     expect(c.traffic.in - before.in).toBe(2);
     expect(unhandled.reasons).toEqual([]);
   });
+
+  it('drops a frame that is not an adapter message, says so, and keeps delivering', async () => {
+    const channel = 'kit-test#/#user:alice#';
+    const garbage = Buffer.from([0xc1, 0x00, 0x01]);
+    const publisher = a.handle.publisher;
+    await (topology === 'cluster'
+      ? publisher.spublish(channel, garbage)
+      : publisher.publish(channel, garbage));
+    // Frames on one channel arrive in order: the probe after it shows it was handled.
+    expect(await probe(a, ['user:alice'], [alice], 'after-garbage')).toEqual([true]);
+    expect(logger.lines).toContainEqual(
+      expect.stringMatching(
+        /^warn redis adapter: undecodable frame \(3 bytes\): .* on kit-test#\/#user:alice#: dropped$/,
+      ),
+    );
+    expect(unhandled.reasons).toEqual([]);
+  });
 });

@@ -3,6 +3,7 @@ import { parseRedisConfig, RedisConfigError, type RedisConfig } from '@jobsphere
 import { z } from 'zod';
 import { parseIdentityConfig, type IdentityConfig } from './identity-config.js';
 import { parsePlatformConfig, type PlatformConfig } from './platform-config.js';
+import { WORKERS_PATTERN, resolveWorkers, workersIssues } from './workers-config.js';
 import {
   attachmentsEnvShape,
   attachmentsIssues,
@@ -75,6 +76,8 @@ export interface AppConfig {
   /** Where /metrics is served: its own listener, or the main port (`undefined`, not in production). */
   metrics?: { port: number; host: string };
   shutdown: { drainMs: number };
+  /** Gateway workers behind this instance's port (GATEWAY_WORKERS; 1 = this process alone). */
+  workers: number;
   budgets: Record<BudgetScope, Budget>;
   presence: { ttlMs: number; heartbeatMs: number; maxFanout: number; offlineGraceMs: number };
   /** Message requests and edits (the domain's TRUST_DEFAULTS unless set). */
@@ -167,6 +170,10 @@ const schema = z.object({
   STORE_TIMEOUT_MS: int(100, 60_000).default(1_500),
   METRICS_PORT: int(0, 65_535).optional(),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_WORKERS: z
+    .string()
+    .regex(WORKERS_PATTERN, 'must be auto (one per vCPU) or a number of workers from 1 to 999')
+    .default('1'),
   SHUTDOWN_DRAIN_MS: int(0, 120_000).optional(),
   ...Object.fromEntries(
     BUDGETS.map(([variable, , , points]) => [variable, int(1, 1_000_000).default(points)]),
@@ -323,12 +330,23 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     issues,
   );
   issues.push(...attachmentsIssues(clean, production));
+  const metricsPort = parsed.success
+    ? (parsed.data.METRICS_PORT ?? (production ? PRODUCTION_METRICS_PORT : undefined))
+    : undefined;
+  const workers = parsed.success ? resolveWorkers(parsed.data.GATEWAY_WORKERS) : 1;
+  issues.push(
+    ...workersIssues(workers, {
+      transports: parsed.success ? parsed.data.SOCKET_TRANSPORTS : [],
+      mongodbUri: Boolean(clean.MONGODB_URI),
+      redis: Boolean(redis),
+      metricsListener: metricsPort !== undefined,
+    }).filter((i) => !flagged(i.variable)),
+  );
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
   const e = parsed.data as Env;
   const nodeEnv = e.NODE_ENV ?? 'development';
 
-  const metricsPort = e.METRICS_PORT ?? (production ? PRODUCTION_METRICS_PORT : undefined);
   return {
     port: e.PORT,
     nodeEnv,
@@ -352,6 +370,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     ...(metricsPort !== undefined && { metrics: { port: metricsPort, host: e.METRICS_HOST } }),
     // Production keeps answering the load balancer for 10 s; elsewhere a restart should be quick.
     shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS ?? (production ? 10_000 : 1_000) },
+    workers,
     budgets: Object.fromEntries(
       BUDGETS.map(([variable, scope, durationS]) => [scope, { points: e[variable]!, durationS }]),
     ) as Record<BudgetScope, Budget>,

@@ -11,6 +11,7 @@ import { type Response } from 'express';
 import { getHeapStatistics } from 'node:v8';
 import { LifecycleState } from './lifecycle.state.js';
 import { StoreHealthIndicator } from './store.health.js';
+import { WorkersState } from '../workers/workers.state.js';
 
 const CHECK_TIMEOUT_MS = 1_000;
 /** Past this share of the heap limit the process is about to fail on its own. */
@@ -33,6 +34,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly store: StoreHealthIndicator,
     private readonly lifecycle: LifecycleState,
+    private readonly workers: WorkersState,
     @Optional() @Inject(RedisHealthIndicator) private readonly redis?: RedisHealthIndicator,
   ) {}
 
@@ -70,6 +72,19 @@ export class HealthController {
         const share = Math.round((used / limit) * 100) / 100;
         return share < HEAP_LIMIT_SHARE ? heap.up({ share }) : heap.down({ share });
       },
+      // Under a supervisor (GATEWAY_WORKERS > 1): the instance is broken once a worker died and
+      // the restart budget is spent; a worker being replaced is not (the others serve).
+      ...(this.workers.report
+        ? [
+            () => {
+              const check = this.indicators.check('workers');
+              const { alive, expected, gaveUp } = this.workers.report!;
+              return gaveUp && alive < expected
+                ? check.down({ alive, expected })
+                : check.up({ alive, expected });
+            },
+          ]
+        : []),
     ];
   }
 

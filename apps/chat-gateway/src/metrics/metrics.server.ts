@@ -1,13 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { type MetricsService } from './metrics.service.js';
+
+/** What the listener serves: one instance's registry, or the supervisor's sum of its workers. */
+export interface MetricsSource {
+  render(): Promise<{ contentType: string; body: string }>;
+}
 
 /**
  * /metrics on its own listener (production: port 9464 on 127.0.0.1 by default, for the agent on
  * the instance), so the public port that the load balancer forwards never serves it.
  */
 export async function startMetricsServer(
-  metrics: MetricsService,
+  metrics: MetricsSource,
   options: { port: number; host: string },
 ): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
