@@ -323,3 +323,25 @@ export {
   beyondCursor,
   nextCursorOf,
 } from './cursor.js';
+export {
+  scanContent,
+  judgeContent,
+  hasFindings,
+  isAllowed,
+  CONTENT_POLICY_DEFAULTS,
+  SCAM_SIGNALS,
+  SHORTENERS,
+  type ContentFinding,
+  type ContentFindingKind,
+  type ContentScan,
+  type ContentVerdict,
+  type ContentPolicySettings,
+  type ContentRules,
+  type ContentAction,
+  type ScamAction,
+  type ScamSignal,
+  type MaskNotice,
+  type ContentRejectReason,
+  type ConversationSafetyState,
+} from './content-policy.js';
+export { normalizeForScan, type NormalizedText } from './content-normalize.js';
