@@ -10,6 +10,8 @@ export {
   type MessagePreview,
   type Conversation,
   type Message,
+  type MessageFlag,
+  type MessageSafety,
   type MessageKind,
   type MessageAttachment,
   type MessageRequest,
@@ -36,6 +38,7 @@ export {
   UploadQuotaExceededError,
   UnknownEventError,
   UnavailableError,
+  ContentRejectedError,
   BlockedError,
   RequestPendingError,
   RequestDeclinedError,
@@ -118,6 +121,7 @@ export {
   errorResponseSchema,
   messageAttachmentSchema,
   messageDtoSchema,
+  messageSafetyDtoSchema,
   messagePreviewDtoSchema,
   messageRequestDtoSchema,
   conversationUpdateSchema,
@@ -216,6 +220,7 @@ export {
   toMessageDto,
   toHiddenMessageDto,
   toVisibleMessageDto,
+  toViewerMessageDto,
   toConversationDto,
   toConversationUpdate,
   toReportDto,
@@ -345,3 +350,9 @@ export {
   type ConversationSafetyState,
 } from './content-policy.js';
 export { normalizeForScan, type NormalizedText } from './content-normalize.js';
+export {
+  preSendVerdictSchema,
+  type PreSendDraft,
+  type PreSendHook,
+  type PreSendVerdict,
+} from './presend.js';
