@@ -3,6 +3,7 @@ import { parseRedisConfig, RedisConfigError, type RedisConfig } from '@jobsphere
 import { z } from 'zod';
 import { parseIdentityConfig, type IdentityConfig } from './identity-config.js';
 import { parsePlatformConfig, type PlatformConfig } from './platform-config.js';
+import { parseSafetyConfig, type SafetyConfig } from './safety-config.js';
 import {
   attachmentsEnvShape,
   attachmentsIssues,
@@ -87,6 +88,8 @@ export interface AppConfig {
   secrets?: SecretsConfig;
   /** Service credentials, webhooks, offline notifications (platform-config.ts). */
   platform: PlatformConfig;
+  /** The content policy and the pre-send hook (safety-config.ts). */
+  safety: SafetyConfig;
   /** Uploaded files: an S3 bucket, or a local folder served by the gateway (the embedded default). */
   attachments: AttachmentsConfig;
 }
@@ -323,6 +326,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     issues,
   );
   issues.push(...attachmentsIssues(clean, production));
+  const safety = parseSafetyConfig(clean, production, issues);
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
   const e = parsed.data as Env;
@@ -368,6 +372,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     },
     logLevel: e.LOG_LEVEL,
     platform,
+    safety,
     attachments: buildAttachmentsConfig(e, secret ?? DEV_JWT_SECRET),
     ...((e.REDIS_AUTH_SECRET_ID !== undefined || e.MONGODB_SECRET_ID !== undefined) && {
       secrets: {
