@@ -45,16 +45,16 @@ describe('pre-send hook client (real HTTP on loopback)', () => {
     body,
     ...over,
   });
-  const faults = async () =>
+  const faults = async (): Promise<Record<string, number>> =>
     Object.fromEntries(
       (await metrics.presendHookFaults.get()).values.map((v) => [
         `${v.labels.fault}/${v.labels.applied}`,
         v.value,
       ]),
     );
-  const outcomes = async () =>
+  const outcomes = async (): Promise<Record<string, number>> =>
     Object.fromEntries(
-      (await metrics.presendHook.get()).values.map((v) => [v.labels.outcome, v.value]),
+      (await metrics.presendHook.get()).values.map((v) => [String(v.labels.outcome), v.value]),
     );
 
   it('posts the draft signed per Standard Webhooks and returns each kind of verdict', async () => {
