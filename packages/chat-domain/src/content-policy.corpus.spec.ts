@@ -1,4 +1,4 @@
-import { EVASIONS, ORDINARY } from './content-corpus.fixture.js';
+import { EVASIONS, ORDINARY } from './testing/content-corpus.js';
 import { scanContent } from './content-policy.js';
 
 // The corpus figures the issue asks for: printed, and held to the goal (≥ 95 % of evasions
