@@ -133,79 +133,97 @@ const DIGIT_WORDS: Record<string, string> = {
   plus: '+',
 };
 
-interface Piece {
-  ch: string;
-  start: number;
-  end: number;
-}
-
-function pieces(text: NormalizedText): Piece[] {
-  return [...text.text].map((ch, i) => ({ ch, start: text.starts[i]!, end: text.ends[i]! }));
-}
-
-function assemble(parts: Piece[]): NormalizedText {
-  const out: NormalizedText = { text: '', starts: [], ends: [] };
-  for (const p of parts) {
-    // One entry per UTF-16 unit, so indexes into `text` (what RegExp gives) map back directly.
-    for (let i = 0; i < p.ch.length; i++) {
-      out.starts.push(p.start);
-      out.ends.push(p.end);
-    }
-    out.text += p.ch;
+/**
+ * Every match of a global `pattern`. Not `matchAll`: it copies the RegExp on each call, and
+ * compiling these patterns again per message was most of the policy's cost.
+ */
+export function matchesOf(pattern: RegExp, text: string): RegExpExecArray[] {
+  const found: RegExpExecArray[] = [];
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    found.push(m);
+    if (m[0].length === 0) pattern.lastIndex++;
   }
-  return out;
+  return found;
 }
 
 /**
- * Replaces every match of `pattern` (global) by what `replace` returns for it; the new
- * characters map to the whole original range of the match.
+ * Replaces every match of `pattern` (global) by what `replace` returns for it (undefined: kept
+ * as is); the new characters map to the whole original range of the match. Unchanged text is
+ * returned as it was, without copying.
  */
 export function rewrite(
   text: NormalizedText,
   pattern: RegExp,
   replace: (match: RegExpExecArray) => string | undefined,
 ): NormalizedText {
-  const out: Piece[] = [];
+  let out = '';
+  const starts: number[] = [];
+  const ends: number[] = [];
   let last = 0;
-  const from = pieces(text);
-  // `pieces` splits by code point; the regex works in UTF-16 units: keep a unit index per piece.
-  const unitToPiece: number[] = [];
-  from.forEach((p, i) => {
-    for (let u = 0; u < p.ch.length; u++) unitToPiece.push(i);
-  });
-  for (const match of text.text.matchAll(pattern)) {
+  let changed = false;
+  const keep = (from: number, to: number) => {
+    out += text.text.slice(from, to);
+    for (let i = from; i < to; i++) {
+      starts.push(text.starts[i]!);
+      ends.push(text.ends[i]!);
+    }
+  };
+  for (const match of matchesOf(pattern, text.text)) {
+    const a = match.index;
+    const b = a + match[0].length;
+    if (b === a) continue;
     const value = replace(match);
     if (value === undefined) continue;
-    const a = unitToPiece[match.index]!;
-    const b = unitToPiece[match.index + match[0].length - 1]!;
-    out.push(...from.slice(last, a));
-    const start = from[a]!.start;
-    const end = from[b]!.end;
-    for (const ch of value) out.push({ ch, start, end });
-    last = b + 1;
+    changed = true;
+    keep(last, a);
+    out += value;
+    for (let i = 0; i < value.length; i++) {
+      starts.push(text.starts[a]!);
+      ends.push(text.ends[b - 1]!);
+    }
+    last = b;
   }
-  out.push(...from.slice(last));
-  return assemble(out);
+  if (!changed) return text;
+  keep(last, text.text.length);
+  return { text: out, starts, ends };
 }
 
+// The spelled digits as whole words (one alternation: a message has few of them, many words).
+const SPELLED = new RegExp(`(?<!\\p{L})(?:${Object.keys(DIGIT_WORDS).join('|')})(?!\\p{L})`, 'gu');
+
 function characters(original: string): NormalizedText {
-  const out: Piece[] = [];
+  let text = '';
+  const starts: number[] = [];
+  const ends: number[] = [];
   let index = 0;
   for (const ch of original) {
     const start = index;
     index += ch.length;
-    if (INVISIBLE.test(ch)) continue;
-    const folded = ch.normalize('NFKD').replace(MARKS, '').toLowerCase();
-    for (const c of folded) out.push({ ch: LOOK_ALIKES[c] ?? c, start, end: index });
+    const code = ch.charCodeAt(0);
+    // Plain ASCII (most of any message): lower-cased, nothing else to undo.
+    let folded: string;
+    if (code < 0x80) folded = code >= 65 && code <= 90 ? String.fromCharCode(code + 32) : ch;
+    else if (INVISIBLE.test(ch)) continue;
+    else {
+      folded = '';
+      for (const c of ch.normalize('NFKD').replace(MARKS, '').toLowerCase())
+        folded += LOOK_ALIKES[c] ?? c;
+    }
+    text += folded;
+    for (let i = 0; i < folded.length; i++) {
+      starts.push(start);
+      ends.push(index);
+    }
   }
-  return assemble(out);
+  return { text, starts, ends };
 }
 
 /** The text every detector reads (see NormalizedText). */
 export function normalizeForScan(original: string): NormalizedText {
   let text = characters(original);
   // Spelled digits ("six uno", "zwei"), and "plus" before a number.
-  text = rewrite(text, /\p{L}+/gu, (m) => DIGIT_WORDS[m[0]]);
+  text = rewrite(text, SPELLED, (m) => DIGIT_WORDS[m[0]]);
   // A token of digits with letters standing in for some ("O6l2", "o612"): the letters are digits.
   text = rewrite(text, /(?<![\p{L}\d])[\doli|]*\d[\doli|]*(?![\p{L}\d])/gu, (m) =>
     m[0].length >= 2 && /[oli|]/.test(m[0])

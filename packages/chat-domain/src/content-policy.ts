@@ -1,6 +1,11 @@
 import { LinkifyIt } from 'linkify-it';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import { normalizeForScan, originalRange, type NormalizedText } from './content-normalize.js';
+import {
+  matchesOf,
+  normalizeForScan,
+  originalRange,
+  type NormalizedText,
+} from './content-normalize.js';
 
 /**
  * The built-in content policy (no external call): contact details, links and the signals of
@@ -82,6 +87,8 @@ const linkify = new LinkifyIt({ fuzzyLink: true, fuzzyEmail: true, fuzzyIP: fals
   true,
 );
 
+const LINK_LIKE = /\.\p{L}|:\/\//u;
+
 // Dates and date or time ranges, blanked (same length) before phone numbers are looked for.
 const DATES_AND_TIMES =
   /(?<![\d+][./-]?)(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}[.:]\d{2}\s*-\s*\d{1,2}[.:]\d{2}|\d{1,2}\.\d{1,2}\s*-\s*\d{1,2}\.\d{1,2})(?![./-]?\d)/g;
@@ -91,13 +98,13 @@ const TLD =
 const AT = String.raw`(?:\s*@\s*|\s*[([{<]\s*at\s*[)\]}>]\s*|\s+at\s+|\s*\(a\)\s*)`;
 const DOT = String.raw`(?:\s*\.\s*|\s*[([{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)`;
 const EMAIL = new RegExp(
-  String.raw`[a-z0-9][a-z0-9._%+-]{0,63}${AT}[a-z0-9-]{1,63}(?:${DOT}[a-z0-9-]{1,63}){0,3}${DOT}${TLD}(?![a-z0-9])`,
+  String.raw`(?<![a-z0-9._%+-])[a-z0-9][a-z0-9._%+-]{0,63}${AT}[a-z0-9-]{1,63}(?:${DOT}[a-z0-9-]{1,63}){0,3}${DOT}${TLD}(?![a-z0-9])`,
   'g',
 );
 const MAIL_PROVIDERS =
   '(?:gmail|googlemail|yahoo|hotmail|outlook|live|protonmail|proton|icloud|gmx|aol|yandex|mail)';
 const EMAIL_AT_PROVIDER = new RegExp(
-  String.raw`[a-z0-9][a-z0-9._%+-]{2,63}${AT}${MAIL_PROVIDERS}(?![a-z0-9])`,
+  String.raw`(?<![a-z0-9._%+-])[a-z0-9][a-z0-9._%+-]{2,63}${AT}${MAIL_PROVIDERS}(?![a-z0-9])`,
   'g',
 );
 const MESSENGERS = String.raw`(?:whats\s?app|telegram|signal|wechat|viber|skype|discord|instagram|snapchat|kik|line)`;
@@ -129,14 +136,17 @@ export function scanContent(original: string, allowedDomains: readonly string[] 
     const [start, end] = originalRange(text, a, b);
     found.push({ kind, start, end, ...(host && { host }) });
   };
-  for (const m of text.text.matchAll(EMAIL)) add('email', m.index, m.index + m[0].length);
-  for (const m of text.text.matchAll(EMAIL_AT_PROVIDER))
+  for (const m of matchesOf(EMAIL, text.text)) add('email', m.index, m.index + m[0].length);
+  for (const m of matchesOf(EMAIL_AT_PROVIDER, text.text))
     add('email', m.index, m.index + m[0].length);
-  for (const m of text.text.matchAll(HANDLE)) add('handle', m.index, m.index + m[0].length);
+  for (const m of matchesOf(HANDLE, text.text)) add('handle', m.index, m.index + m[0].length);
   const undated = text.text.replace(DATES_AND_TIMES, (d) => '#'.repeat(d.length));
-  for (const m of undated.matchAll(DIGIT_RUN))
+  for (const m of matchesOf(DIGIT_RUN, undated))
     if (isPhone(text, m[0], m.index)) add('phone', m.index, m.index + m[0].length);
-  for (const link of linkify.match(text.text) ?? []) {
+  // linkify-it's fuzzy matching is the policy's costliest step: only text with a host-like dot
+  // (after normalizing, every obfuscated dot is one) or a scheme can hold a link.
+  const links = LINK_LIKE.test(text.text) ? (linkify.match(text.text) ?? []) : [];
+  for (const link of links) {
     if (link.schema === 'mailto:') {
       add('email', link.index, link.lastIndex);
       continue;
