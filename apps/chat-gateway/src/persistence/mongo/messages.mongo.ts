@@ -468,7 +468,14 @@ export class MongoMessages implements MessageStore {
     const change =
       revision.kind === 'edit'
         ? revision.safety
-          ? { $set: { version, body: revision.body, editedAt: revision.at, safety: revision.safety } }
+          ? {
+              $set: {
+                version,
+                body: revision.body,
+                editedAt: revision.at,
+                safety: revision.safety,
+              },
+            }
           : { $set: { version, body: revision.body, editedAt: revision.at }, $unset: { safety: 1 } }
         : {
             $set: { version, body: '', deletedAt: revision.at, deletedBy: revision.by },
