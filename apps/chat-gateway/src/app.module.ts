@@ -15,6 +15,8 @@ import { ChatGateway } from './chat/chat.gateway.js';
 import { CHAT, CLOCK } from './chat/chat.tokens.js';
 import { UnannouncedSendMarks } from './chat/unannounced-sends.service.js';
 import { TypingService } from './chat/typing.service.js';
+import { PreSendHookClient } from './safety/presend-hook.client.js';
+import { PreSendVerdicts } from './safety/presend-verdicts.service.js';
 import { type AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -116,6 +118,7 @@ export class AppModule {
             now: Clock,
             files: AttachmentService,
             unannounced: UnannouncedSendMarks,
+            verdicts: PreSendVerdicts,
           ) =>
             createChat({
               store,
@@ -124,8 +127,13 @@ export class AppModule {
               trust: config.trust,
               attachments: { store: files, maxBytes: config.attachments.maxBytes },
               unannounced,
+              contentPolicy: config.safety.contentPolicy,
+              // Unset, the send path makes no call and no lookup for it.
+              ...(config.safety.presend && {
+                presend: new PreSendHookClient(config.safety.presend, verdicts, metrics),
+              }),
             }),
-          inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks],
+          inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks, PreSendVerdicts],
         },
         {
           provide: PLATFORM,
@@ -145,6 +153,7 @@ export class AppModule {
           inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks],
         },
         UnannouncedSendMarks,
+        PreSendVerdicts,
         ...attachments.providers,
         TokenService,
         TokenRevocations,

@@ -64,6 +64,8 @@ const samples: Payloads = {
   'conversation:updated': [toConversationUpdate(conversation)],
   'conversation:created': [toConversationDto(conversation, 'sam')],
   'conversation:read': [{ conversationId: 'c1', userId: 'sam', lastReadSeq: 2 }],
+  'conversation:delivered': [{ conversationId: 'c1', userId: 'sam', lastDeliveredSeq: 3 }],
+  'settings:updated': [{ receipts: false }],
   typing: [
     { conversationId: 'c1', userId: 'sam', typing: true, expiresInMs: 5_000 },
     { conversationId: 'c1', userId: 'sam', typing: false },

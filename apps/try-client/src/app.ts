@@ -18,7 +18,13 @@ import {
   type Identity,
 } from './identity.js';
 import { receiptLabel, setupReceipts } from './receipts.js';
-import { connectionText, errorText, pendingText } from './texts.js';
+import {
+  connectionText,
+  errorText,
+  pendingText,
+  safetyNoticeText,
+  safetyWarningText,
+} from './texts.js';
 
 // The try page is a thin view over @jobsphere/chat-client: the client keeps the connection,
 // the outbox, every conversation and its read state; this file only draws them.
@@ -728,6 +734,19 @@ function messageItems(client: ChatClient, c: ConversationView): HTMLElement[] {
           { class: deleted ? 'bubble deleted' : 'bubble' },
           deleted ? 'This message was deleted' : m.body,
         ),
+        !deleted && m.safety?.notices
+          ? h('div', { class: 'safety notice', role: 'note' }, safetyNoticeText(m.safety.notices))
+          : undefined,
+        !deleted && m.safety?.warning
+          ? h(
+              'div',
+              { class: 'safety warning', role: 'alert' },
+              safetyWarningText(m.safety.warning),
+            )
+          : undefined,
+        own && !deleted && m.safety?.recipientBody !== undefined
+          ? h('div', { class: 'safety notice' }, `They see: ${m.safety.recipientBody}`)
+          : undefined,
         runGoesOn && !status && !m.editedAt
           ? undefined
           : h(

@@ -4,6 +4,34 @@ interface Reason {
   code: ChatErrorCode;
   message: string;
   retryAfterMs?: number | undefined;
+  reason?: string | undefined;
+}
+
+const REJECT_REASONS: Record<string, string> = {
+  'contact-details': 'contact details can only be shared once they accept your conversation',
+  link: 'links can only be shared once they accept your conversation',
+  scam: 'it looks like a request that recruitment scams make',
+};
+
+/** What the other side is told next to a masked message or one with scam signals. */
+export function safetyNoticeText(notices: readonly string[]): string {
+  const what = notices.includes('contact-hidden')
+    ? notices.includes('link-hidden')
+      ? 'Contact details and links are'
+      : 'Contact details are'
+    : 'Links are';
+  return `${what} hidden until you accept this conversation.`;
+}
+
+export function safetyWarningText(signals: readonly string[]): string {
+  const said: Record<string, string> = {
+    'off-platform': 'moving the chat to another app',
+    fee: 'a fee',
+    'gift-card': 'gift cards',
+    crypto: 'crypto or money transfers',
+    'bank-details': 'your bank details',
+  };
+  return `Be careful: this message mentions ${signals.map((s) => said[s] ?? s).join(', ')}. Real employers never ask you to pay or to leave the platform.`;
 }
 
 // What people read: every error code the client can meet, said the way a recruiter or a
@@ -45,6 +73,8 @@ export function errorText(error: Reason): string {
       return 'They declined this conversation.';
     case 'EDIT_WINDOW_PASSED':
       return 'This message is too old to edit.';
+    case 'CONTENT_REJECTED':
+      return `Not sent: ${(error.reason && REJECT_REASONS[error.reason]) ?? `the platform refused it (${error.reason ?? 'no reason given'})`}.`;
     case 'CLOSED':
       return 'You signed out.';
     default:

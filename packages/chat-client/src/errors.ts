@@ -32,17 +32,28 @@ export class ChatError extends Error {
   /** For RATE_LIMITED: how long the server asks to wait. */
   readonly retryAfterMs: number | undefined;
   readonly issues: ErrorIssue[] | undefined;
+  /**
+   * For CONTENT_REJECTED: why (`contact-details`, `link`, `scam` from the content policy, or the
+   * platform's own code); show it to the sender. Final: the message was not sent.
+   */
+  readonly reason: string | undefined;
 
   constructor(
     code: ChatErrorCode,
     message: string,
-    details: { retryAfterMs?: number; issues?: ErrorIssue[]; cause?: unknown } = {},
+    details: {
+      retryAfterMs?: number;
+      issues?: ErrorIssue[];
+      reason?: string;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = this.constructor.name;
     this.code = code;
     this.retryAfterMs = details.retryAfterMs;
     this.issues = details.issues;
+    this.reason = details.reason;
   }
 
   /** From a server error body (an ack, a REST error, a connect_error's data). */
@@ -50,6 +61,7 @@ export class ChatError extends Error {
     return new ChatError(body.code, body.message, {
       ...(body.retryAfterMs !== undefined && { retryAfterMs: body.retryAfterMs }),
       ...(body.issues !== undefined && { issues: body.issues }),
+      ...(body.reason !== undefined && { reason: body.reason }),
     });
   }
 }

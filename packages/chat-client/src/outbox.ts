@@ -23,7 +23,12 @@ export interface OutboxEntry {
   readonly state: OutboxState;
   readonly attempts: number;
   /** Why it failed, or (while queued) why the last attempt did not go through. */
-  readonly error?: { readonly code: ChatErrorCode; readonly message: string };
+  readonly error?: {
+    readonly code: ChatErrorCode;
+    readonly message: string;
+    /** With CONTENT_REJECTED: why (show it to the sender). */
+    readonly reason?: string;
+  };
 }
 
 export interface OutboxOptions {
@@ -248,7 +253,11 @@ export class Outbox {
   private failed(clientMessageId: string, error: ChatError): void {
     const entry = this.get(clientMessageId);
     if (!entry) return;
-    const reason = { code: error.code, message: error.message };
+    const reason = {
+      code: error.code,
+      message: error.message,
+      ...(error.reason !== undefined && { reason: error.reason }),
+    };
     // Closing (a page going away) is not the server's verdict: it waits for the next session.
     if (error.code === 'CLOSED' || this.closed) {
       this.replace({ ...entry, state: 'queued' });

@@ -255,6 +255,7 @@ export class RestClient {
       {
         ...(retryAfterMs !== undefined && { retryAfterMs }),
         ...(error?.issues && { issues: error.issues }),
+        ...(error?.reason !== undefined && { reason: error.reason }),
       },
     );
   }

@@ -104,6 +104,31 @@ export interface MessageAttachment {
   size: number;
 }
 
+/** Why a message is listed for moderators: the built-in policy's or the platform hook's reason. */
+export interface MessageFlag {
+  source: 'policy' | 'hook';
+  /** The policy's `scam:<signal>`, or the reason code the platform's hook gave. */
+  reason: string;
+  at: Date;
+}
+
+/**
+ * What the content policy and the pre-send hook did to a message, kept with it: the sender
+ * sees `body` (what they sent), the other members `masked.body` when set, with the notices and
+ * the warning; moderators see all of it. Decided when sent (or edited), so what each party saw
+ * stays recorded.
+ */
+export interface MessageSafety {
+  /** What the other members see instead of the body (contact details or links hidden). */
+  masked?: { body: string; notices: ('contact-hidden' | 'link-hidden')[] };
+  /** Signals of recruitment fraud, shown to the other members next to the message. */
+  warning?: ('off-platform' | 'fee' | 'gift-card' | 'crypto' | 'bank-details')[];
+  /** For the moderation list. */
+  flags?: MessageFlag[];
+  /** What the sender wrote when the platform's hook replaced it (moderators only). */
+  replaced?: string;
+}
+
 export interface Message {
   id: string;
   conversationId: string;
@@ -122,6 +147,8 @@ export interface Message {
   deletedAt?: Date;
   /** Who deleted it: the sender, or an admin. */
   deletedBy?: string;
+  /** Set when the content policy or the pre-send hook acted on it (see MessageSafety). */
+  safety?: MessageSafety;
 }
 
 /** What a moderator looks at: a message or a conversation someone reported. */

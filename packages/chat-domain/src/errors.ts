@@ -27,6 +27,11 @@ export const ErrorCode = {
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   UnknownEvent: 'UNKNOWN_EVENT',
+  /**
+   * The content policy or the platform's pre-send hook refused the message (`reason` says why:
+   * `contact-details`, `link`, `scam`, or the platform's own code). Nothing was stored.
+   */
+  ContentRejected: 'CONTENT_REJECTED',
   Unavailable: 'UNAVAILABLE',
   Internal: 'INTERNAL',
 } as const;
@@ -156,4 +161,19 @@ export class UnknownEventError extends DomainError {
 /** The store or another dependency could not do its part; nothing was acknowledged. */
 export class UnavailableError extends DomainError {
   readonly code = ErrorCode.Unavailable;
+}
+
+/** The content policy or the platform's pre-send hook refused a message; `reason` is shown. */
+export class ContentRejectedError extends DomainError {
+  readonly code = ErrorCode.ContentRejected;
+  constructor(
+    readonly reason: string,
+    readonly source: 'policy' | 'hook',
+  ) {
+    super(
+      source === 'policy'
+        ? `the message was not sent: ${reason.replace(/-/g, ' ')} are not allowed here`
+        : `the message was not sent (${reason})`,
+    );
+  }
 }

@@ -69,9 +69,41 @@ export function toHiddenMessageDto(m: Message): MessageDto {
   };
 }
 
-/** The message as `apart` (the people behind a block with the viewer) lets the viewer see it. */
-export function toVisibleMessageDto(m: Message, apart: ReadonlySet<string>): MessageDto {
-  return apart.has(m.senderId) ? toHiddenMessageDto(m) : toMessageDto(m);
+/**
+ * The message as `apart` (the people behind a block with the viewer) lets the viewer see it,
+ * and as the content policy lets `viewerId` see it (see `toViewerMessageDto`).
+ */
+export function toVisibleMessageDto(
+  m: Message,
+  apart: ReadonlySet<string>,
+  viewerId?: string,
+): MessageDto {
+  if (apart.has(m.senderId)) return toHiddenMessageDto(m);
+  return viewerId === undefined ? toMessageDto(m) : toViewerMessageDto(m, viewerId);
+}
+
+/**
+ * What the content policy lets `viewerId` see of a message: its sender sees what they sent
+ * (and what the others see instead); the others see the masked body with its notices and the
+ * warning. Flags and a replaced original are for moderators only, never in a member's view.
+ */
+export function toViewerMessageDto(m: Message, viewerId: string): MessageDto {
+  const dto = toMessageDto(m);
+  const safety = m.safety;
+  if (!safety || m.deletedAt) return dto;
+  if (viewerId === m.senderId)
+    return safety.masked ? { ...dto, safety: { recipientBody: safety.masked.body } } : dto;
+  const seen = {
+    ...(safety.masked && { notices: safety.masked.notices }),
+    ...(safety.warning && { warning: safety.warning }),
+  };
+  if (!seen.notices && !seen.warning) return dto;
+  return { ...dto, ...(safety.masked && { body: safety.masked.body }), safety: seen };
+}
+
+/** Whether members see a message differently (then it is fanned out per side). */
+export function seenDifferently(m: Message): boolean {
+  return !m.deletedAt && (m.safety?.masked !== undefined || m.safety?.warning !== undefined);
 }
 
 function toRequestDto(r: NonNullable<Conversation['request']>): MessageRequestDto {

@@ -5,6 +5,7 @@ import {
   type Message,
   type MessageAttachment,
   type MessageKind,
+  type MessageSafety,
   type Report,
   type ReportResolution,
   type ReportStatus,
@@ -112,6 +113,8 @@ export interface MessageDraft {
   /** Default 'user'. */
   kind?: MessageKind;
   attachments?: MessageAttachment[];
+  /** What the content policy and the pre-send hook decided (stored with the message). */
+  safety?: MessageSafety;
 }
 
 export interface AppendResult {
@@ -128,7 +131,9 @@ export interface AppendResult {
 
 /** A change to a stored message: new text, or its removal (the body goes, a tombstone stays). */
 export type Revision =
-  { kind: 'edit'; body: string; at: Date } | { kind: 'delete'; by: string; at: Date };
+  /** An edit's `safety` replaces the message's (none: removed). */
+  | { kind: 'edit'; body: string; at: Date; safety?: MessageSafety }
+  | { kind: 'delete'; by: string; at: Date };
 
 export interface RevisionExpectation {
   senderId?: string;

@@ -38,6 +38,14 @@ export const errorBodySchema = z
     message: z.string().meta({ description: 'Safe to show; never echoes the request.' }),
     issues: z.array(errorIssueSchema).optional(),
     retryAfterMs: count.optional().meta({ description: 'With RATE_LIMITED: when to retry.' }),
+    reason: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'With CONTENT_REJECTED: why (`contact-details`, `link`, `scam` from the content policy, ' +
+          "or the platform pre-send hook's own code).",
+      }),
   })
   .meta({ id: 'ErrorBody' });
 
@@ -52,6 +60,32 @@ export const messageAttachmentSchema = z
     size: count.meta({ description: 'Bytes.' }),
   })
   .meta({ id: 'MessageAttachment', description: 'A file the message carries (uploaded first).' });
+
+export const messageSafetyDtoSchema = z
+  .object({
+    notices: z
+      .array(z.enum(['contact-hidden', 'link-hidden']))
+      .optional()
+      .meta({
+        description:
+          'To the other members: parts of the body were hidden (a message request with contact ' +
+          'details or links); show a notice with the masked body.',
+      }),
+    warning: z
+      .array(z.enum(['off-platform', 'fee', 'gift-card', 'crypto', 'bank-details']))
+      .optional()
+      .meta({
+        description:
+          'To the other members: signals of recruitment fraud; show a warning next to the message.',
+      }),
+    recipientBody: z.string().optional().meta({
+      description: 'To the sender: what the other members see instead of the body (masked).',
+    }),
+  })
+  .meta({
+    id: 'MessageSafetyDto',
+    description: 'What the content policy did, as the caller may see it.',
+  });
 
 export const messageDtoSchema = z
   .object({
@@ -79,6 +113,7 @@ export const messageDtoSchema = z
           'Sent by someone behind a block with the caller (in a group): its place is kept, its ' +
           'body, attachments and edits are not shown.',
       }),
+    safety: messageSafetyDtoSchema.optional(),
   })
   .meta({ id: 'MessageDto', description: 'A stored message, in its current state.' });
 

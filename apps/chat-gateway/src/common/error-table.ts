@@ -1,4 +1,5 @@
 import {
+  ContentRejectedError,
   DomainError,
   ErrorCode,
   RateLimitedError,
@@ -18,6 +19,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.RequestDeclined]: 403,
   [ErrorCode.InvitationPending]: 403,
   [ErrorCode.EditWindowPassed]: 403,
+  // The content policy or the platform's pre-send hook refused this text: change it.
+  [ErrorCode.ContentRejected]: 422,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.NotMember]: 404,
   [ErrorCode.Conflict]: 409,
@@ -71,6 +74,7 @@ export function mapError(error: unknown): MappedError {
     const body: ErrorBody = { code: error.code, message: error.message };
     if (error instanceof ValidationError && error.issues.length > 0) body.issues = error.issues;
     if (error instanceof RateLimitedError) body.retryAfterMs = Math.ceil(error.retryAfterMs);
+    if (error instanceof ContentRejectedError) body.reason = error.reason;
     return {
       status: HTTP_STATUS[error.code],
       body,

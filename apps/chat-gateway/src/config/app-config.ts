@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseIdentityConfig, type IdentityConfig } from './identity-config.js';
 import { parsePlatformConfig, type PlatformConfig } from './platform-config.js';
 import { WORKERS_PATTERN, resolveWorkers, workersIssues } from './workers-config.js';
+import { parseSafetyConfig, type SafetyConfig } from './safety-config.js';
 import {
   attachmentsEnvShape,
   attachmentsIssues,
@@ -90,6 +91,8 @@ export interface AppConfig {
   secrets?: SecretsConfig;
   /** Service credentials, webhooks, offline notifications (platform-config.ts). */
   platform: PlatformConfig;
+  /** The content policy and the pre-send hook (safety-config.ts). */
+  safety: SafetyConfig;
   /** Uploaded files: an S3 bucket, or a local folder served by the gateway (the embedded default). */
   attachments: AttachmentsConfig;
 }
@@ -342,6 +345,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       metricsListener: metricsPort !== undefined,
     }).filter((i) => !flagged(i.variable)),
   );
+  const safety = parseSafetyConfig(clean, production, issues);
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
   const e = parsed.data as Env;
@@ -387,6 +391,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     },
     logLevel: e.LOG_LEVEL,
     platform,
+    safety,
     attachments: buildAttachmentsConfig(e, secret ?? DEV_JWT_SECRET),
     ...((e.REDIS_AUTH_SECRET_ID !== undefined || e.MONGODB_SECRET_ID !== undefined) && {
       secrets: {

@@ -75,6 +75,18 @@ export class MetricsService {
     labelNames: ['outcome', 'type'] as const,
     registers: [this.registry],
   });
+  readonly presendHook = new Counter({
+    name: 'chat_presend_hook_total',
+    help: "Pre-send hook verdicts: allow, reject, replace, flag, or kept (a retry answered from the first attempt's)",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly presendHookFaults = new Counter({
+    name: 'chat_presend_hook_faults_total',
+    help: 'Pre-send hook calls without a usable verdict, by fault (timeout, error, garbage, saturated, circuit-open) and the failure policy applied (open, closed)',
+    labelNames: ['fault', 'applied'] as const,
+    registers: [this.registry],
+  });
   readonly adapterMessages = new Counter({
     name: 'chat_redis_adapter_messages_total',
     help: 'Messages this instance published to (out) and received from (in) the Redis adapter channels',

@@ -898,12 +898,14 @@ export interface components {
             issues?: components["schemas"]["ErrorIssue"][];
             /** @description With RATE_LIMITED: when to retry. */
             retryAfterMs?: number;
+            /** @description With CONTENT_REJECTED: why (`contact-details`, `link`, `scam` from the content policy, or the platform pre-send hook's own code). */
+            reason?: string;
         };
         /**
          * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent (files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
          * @enum {string}
          */
-        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
+        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "CONTENT_REJECTED" | "UNAVAILABLE" | "INTERNAL";
         ErrorIssue: {
             /** @description The invalid field, dot-separated; `(root)` for all. */
             path: string;
@@ -965,6 +967,7 @@ export interface components {
              * @constant
              */
             hidden?: true;
+            safety?: components["schemas"]["MessageSafetyDto"];
         };
         /** @description A file the message carries (uploaded first). */
         MessageAttachment: {
@@ -973,6 +976,15 @@ export interface components {
             contentType: string;
             /** @description Bytes. */
             size: number;
+        };
+        /** @description What the content policy did, as the caller may see it. */
+        MessageSafetyDto: {
+            /** @description To the other members: parts of the body were hidden (a message request with contact details or links); show a notice with the masked body. */
+            notices?: ("contact-hidden" | "link-hidden")[];
+            /** @description To the other members: signals of recruitment fraud; show a warning next to the message. */
+            warning?: ("off-platform" | "fee" | "gift-card" | "crypto" | "bank-details")[];
+            /** @description To the sender: what the other members see instead of the body (masked). */
+            recipientBody?: string;
         };
         ReadResult: {
             conversationId: string;

@@ -363,9 +363,12 @@ export class MemoryMessages implements MessageStore {
     if (revision.kind === 'edit') {
       message.body = revision.body;
       message.editedAt = revision.at;
+      if (revision.safety) message.safety = clone(revision.safety);
+      else delete message.safety;
     } else {
       message.body = '';
       delete message.attachments;
+      withoutText(message);
       message.deletedAt = revision.at;
       message.deletedBy = revision.by;
     }
@@ -587,4 +590,12 @@ export class MemoryChatStore implements ChatStore {
 
   async ping(): Promise<void> {}
   async close(): Promise<void> {}
+}
+
+/** A deleted message keeps no text: the masked and the replaced body go with the body. */
+function withoutText(message: Message): void {
+  if (!message.safety) return;
+  const { masked: _masked, replaced: _replaced, ...kept } = message.safety;
+  if (Object.keys(kept).length > 0) message.safety = kept;
+  else delete message.safety;
 }

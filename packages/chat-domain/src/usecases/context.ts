@@ -10,6 +10,8 @@ import {
   type UnannouncedSends,
 } from '../ports.js';
 import { TRUST_DEFAULTS, assertMember } from '../rules.js';
+import { type ContentPolicySettings } from '../content-policy.js';
+import { type PreSendHook } from '../presend.js';
 
 export interface ChatDeps {
   store: ChatStore;
@@ -27,6 +29,10 @@ export interface ChatDeps {
   attachments?: { store: AttachmentStore; maxBytes?: number };
   /** Sends answered UNAVAILABLE, announced by their retry if they landed (default: none kept). */
   unannounced?: UnannouncedSends;
+  /** The built-in content policy (absent or disabled: messages are not scanned). */
+  contentPolicy?: ContentPolicySettings;
+  /** The platform's pre-send hook (absent: no call, no cost). */
+  presend?: PreSendHook;
 }
 
 /** Where a request came from, so its own device is not sent its own echo. */

@@ -22,7 +22,9 @@ import {
   toConversationUpdate,
   toMessageDto,
   toReceipts,
+  toViewerMessageDto,
   toVisibleMessageDto,
+  seenDifferently,
 } from '../mappers.js';
 import { type AppendResult, type Revision, type RevisionExpectation } from '../ports.js';
 import { assertAdmitted, decideSend, sendRefusalError, sendSubjectOf } from '../send-decision.js';
@@ -56,6 +58,7 @@ import {
 } from './context.js';
 import { apartFrom, apartIn, withoutBlocked } from './presence.js';
 import { hidingAmong, membersOf, receiptAudience } from './receipts.js';
+import { screenDraft } from './screening.js';
 
 /** A page of history, capped in messages and in bytes; edited and deleted ones in their current state. */
 export async function history(
@@ -82,7 +85,7 @@ export async function history(
   assertAdmitted(conversation, principal.userId, 'read', trustOf(deps).requestAllowance);
   const apart = apartIn(conversation, await apartFrom(deps, principal.userId, [conversation]));
   return {
-    messages: page.map((m) => toVisibleMessageDto(m, apart)),
+    messages: page.map((m) => toVisibleMessageDto(m, apart, principal.userId)),
     hasMore: messages.length > page.length,
   };
 }
@@ -98,14 +101,27 @@ export async function sendMessage(
   input: SendMessageInput,
   origin: Origin = {},
 ): Promise<SendResult> {
+  // The platform's hook and the content policy decide on the text before anything is claimed.
+  const screened = await screenDraft(
+    deps,
+    {
+      action: 'send',
+      conversationId: input.conversationId,
+      senderId: principal.userId,
+      clientMessageId: input.clientMessageId,
+      body: input.body,
+    },
+    () => memberConversation(deps, principal, input.conversationId),
+  );
   const attachments = await claimAttachments(deps, principal, input);
   const draft = {
     conversationId: input.conversationId,
     senderId: principal.userId,
     clientMessageId: input.clientMessageId,
-    body: input.body,
+    body: screened.body,
     createdAt: deps.clock.now(),
     ...(attachments && { attachments }),
+    ...(screened.safety && { safety: screened.safety }),
   };
   const result = await deps.store.messages.append(draft).catch(async (error: unknown) => {
     // Refused for good (not a member, blocked...): the uploads may go with another message.
@@ -123,7 +139,34 @@ export async function sendMessage(
   await announceStored(deps, draft, result, (landed) =>
     announceSend(deps, principal, landed, origin),
   );
-  return { message: toMessageDto(result.message), duplicate: result.duplicate };
+  return {
+    message: toViewerMessageDto(result.message, principal.userId),
+    duplicate: result.duplicate,
+  };
+}
+
+/**
+ * Fans a message out: one payload for everyone, or (when the content policy masked or warned)
+ * the sender's own devices the sent text and the others what they may see.
+ */
+function toEachSide(
+  deps: ChatDeps,
+  audience: string[],
+  message: Message,
+  event: 'message:new' | 'message:updated',
+  origin: Origin,
+): void {
+  if (!seenDifferently(message)) {
+    deps.fanout.toUsers(audience, event, toMessageDto(message), except(origin));
+    return;
+  }
+  const sender = message.senderId;
+  const others = audience.filter((id) => id !== sender);
+  if (audience.includes(sender))
+    deps.fanout.toUsers([sender], event, toViewerMessageDto(message, sender), except(origin));
+  // Every other member sees the same masked text: the viewer only has to differ from the sender.
+  if (others.length > 0)
+    deps.fanout.toUsers(others, event, toViewerMessageDto(message, others[0]!), except(origin));
 }
 
 /** A stored send, told to its audience (and a request its reply accepted, to both sides). */
@@ -141,7 +184,7 @@ async function announceSend(
   const accepted = acceptedRequest
     ? await deps.store.conversations.get(message.conversationId)
     : undefined;
-  deps.fanout.toUsers(audience, 'message:new', toMessageDto(message), except(origin));
+  toEachSide(deps, audience, message, 'message:new', origin);
   if (accepted)
     deps.fanout.toUsers(audience, 'conversation:updated', toConversationUpdate(accepted));
 }
@@ -237,7 +280,7 @@ export async function syncChanges(
     const metaChanged = restart || (conversation.metaVersion ?? 0) > afterVersion;
     conversations.push({
       conversationId,
-      messages: kept.map((m) => toVisibleMessageDto(m, hidden)),
+      messages: kept.map((m) => toVisibleMessageDto(m, hidden, principal.userId)),
       version: hasMore
         ? (kept.at(-1)?.version ?? afterVersion)
         : settledVersion(kept, afterVersion, settledBefore, conversation),
@@ -370,18 +413,18 @@ async function revise(
   revision: Revision,
   expect: RevisionExpectation,
   origin: Origin,
+  reviser: string,
 ): Promise<MessageDto> {
   const revised = await deps.store.messages.revise(conversation.id, message.id, revision, expect);
   if (!revised) throw new ConflictError('the message changed meanwhile; look again');
-  const dto = toMessageDto(revised);
   const audience = await withoutBlocked(
     deps,
     conversation,
     message.senderId,
     audienceOf(conversation),
   );
-  deps.fanout.toUsers(audience, 'message:updated', dto, except(origin));
-  return dto;
+  toEachSide(deps, audience, revised, 'message:updated', origin);
+  return toViewerMessageDto(revised, reviser);
 }
 
 /** Edits an own message within the edit window; every device sees it live or through sync. */
@@ -407,14 +450,32 @@ export async function editMessage(
   const now = deps.clock.now();
   const sentSince = new Date(now.getTime() - editWindowMs);
   if (message.createdAt < sentSince) throw new EditWindowPassedError(editWindowMs);
-  if (message.body === input.body) return toMessageDto(message);
+  if (message.body === input.body) return toViewerMessageDto(message, principal.userId);
+  // The new text passes the platform's hook and the content policy like a send's.
+  const screened = await screenDraft(
+    deps,
+    {
+      action: 'edit',
+      conversationId: conversation.id,
+      senderId: principal.userId,
+      messageId: message.id,
+      body: input.body,
+    },
+    () => Promise.resolve(conversation),
+  );
   return revise(
     deps,
     conversation,
     message,
-    { kind: 'edit', body: input.body, at: now },
+    {
+      kind: 'edit',
+      body: screened.body,
+      at: now,
+      ...(screened.safety && { safety: screened.safety }),
+    },
     { senderId: principal.userId, sentSince, actor: principal.userId, allowance: requestAllowance },
     origin,
+    principal.userId,
   );
 }
 
@@ -443,7 +504,7 @@ export async function deleteMessage(
   if (message.deletedAt) {
     // A retry after a failed discard finishes it (the tombstone no longer lists the files).
     await discardAttachments(deps, message);
-    return toMessageDto(message);
+    return toViewerMessageDto(message, principal.userId);
   }
   // A tombstone is news to the other side too: nothing crosses a block but a moderator's.
   const { requestAllowance } = trustOf(deps);
@@ -457,6 +518,7 @@ export async function deleteMessage(
       ? {}
       : { senderId: principal.userId, actor: principal.userId, allowance: requestAllowance },
     origin,
+    principal.userId,
   );
   // The files go with the message: links refused from now on, objects deleted.
   if (message.attachments?.length) await discardAttachments(deps, message);

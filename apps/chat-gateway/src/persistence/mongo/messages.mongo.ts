@@ -467,10 +467,20 @@ export class MongoMessages implements MessageStore {
     const version = conversation.version;
     const change =
       revision.kind === 'edit'
-        ? { $set: { version, body: revision.body, editedAt: revision.at } }
+        ? revision.safety
+          ? {
+              $set: {
+                version,
+                body: revision.body,
+                editedAt: revision.at,
+                safety: revision.safety,
+              },
+            }
+          : { $set: { version, body: revision.body, editedAt: revision.at }, $unset: { safety: 1 } }
         : {
             $set: { version, body: '', deletedAt: revision.at, deletedBy: revision.by },
-            $unset: { attachments: 1 },
+            // The text goes with the body; the flags stay for the moderation list.
+            $unset: { attachments: 1, 'safety.masked': 1, 'safety.replaced': 1 },
           };
     const doc = await this.models.messages
       .findOneAndUpdate(
@@ -518,7 +528,7 @@ export class MongoMessages implements MessageStore {
           filter: { _id, deletedAt: { $exists: false } },
           update: {
             $set: { version: first + i, body: '', deletedAt: at, deletedBy: by },
-            $unset: { attachments: 1 },
+            $unset: { attachments: 1, 'safety.masked': 1, 'safety.replaced': 1 },
           },
         },
       })),

@@ -1,6 +1,7 @@
 import type {
   ErasureRecord,
   MessagePreview,
+  MessageSafety,
   OutboxEntry,
   ReportStatus,
   RequestRecord,
@@ -95,6 +96,8 @@ export interface MessageDoc {
   editedAt?: Date;
   deletedAt?: Date;
   deletedBy?: string;
+  /** The content policy's and the pre-send hook's decision (MessageSafety), as stored. */
+  safety?: MessageSafety;
 }
 
 /** A person's own settings, keyed by user id (no document: the defaults). */
@@ -188,6 +191,7 @@ const messageSchema = new Schema<MessageDoc>(
     editedAt: Date,
     deletedAt: Date,
     deletedBy: String,
+    safety: { type: Schema.Types.Mixed },
   },
   { collection: 'messages', versionKey: false, autoIndex: false },
 );
