@@ -13,6 +13,7 @@ export {
   type MessageKind,
   type MessageAttachment,
   type MessageRequest,
+  type Reaction,
   type Report,
   type ReportReason,
   type ReportResolution,
@@ -42,6 +43,18 @@ export {
   InvitationPendingError,
   EditWindowPassedError,
 } from './errors.js';
+export { replyRefusal, replyRefusalError, type ReplyRefusal } from './replies.rules.js';
+export { MENTION_LIMITS, keptMentions, mentionCount, withMentionSeq } from './mentions.rules.js';
+export {
+  REACTION_DEFAULTS,
+  REACTION_LIMITS,
+  decideReaction,
+  isAcceptedEmoji,
+  summarizeReactions,
+  type ReactionChange,
+  type ReactionDecision,
+  type ReactionSettings,
+} from './reactions.rules.js';
 export { SOCKET_PROTOCOL, assertSupportedProtocol } from './protocol.js';
 export { claimValue } from './claims.js';
 export {
@@ -85,6 +98,9 @@ export {
   markReadBodySchema,
   editMessageSchema,
   deleteMessageSchema,
+  reactSchema,
+  reactBodySchema,
+  type ReactInput,
   editMessageBodySchema,
   conversationRefSchema,
   leaveBodySchema,
@@ -119,6 +135,8 @@ export {
   messageAttachmentSchema,
   messageDtoSchema,
   messagePreviewDtoSchema,
+  replyPreviewDtoSchema,
+  reactionSummaryDtoSchema,
   messageRequestDtoSchema,
   conversationUpdateSchema,
   blockedUsersPageSchema,
@@ -170,6 +188,8 @@ export {
   type Ack,
   type AckCallback,
   type ReadEvent,
+  type ReactionEvent,
+  type MentionEvent,
   type TypingEvent,
   type ClientToServerEvents,
   type ServerToClientEvents,
@@ -216,6 +236,7 @@ export {
   toMessageDto,
   toHiddenMessageDto,
   toVisibleMessageDto,
+  type MessageView,
   toConversationDto,
   toConversationUpdate,
   toReportDto,
@@ -234,6 +255,8 @@ export {
   markRead,
   editMessage,
   deleteMessage,
+  react,
+  reactionSettingsOf,
   visibleContacts,
   presenceAudience,
   typingAudience,

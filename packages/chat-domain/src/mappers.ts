@@ -18,6 +18,8 @@ import {
   sharesActivity,
   unreadCount,
 } from './rules.js';
+import { mentionCount } from './mentions.rules.js';
+import { summarizeReactions } from './reactions.rules.js';
 
 /** What the conversation list shows of a message: the body cut to a preview. */
 export function toPreview(message: Message): MessagePreview {
@@ -31,7 +33,33 @@ export function toPreview(message: Message): MessagePreview {
   };
 }
 
-export function toMessageDto(m: Message): MessageDto {
+/**
+ * Who looks (their reactions say `mine`), the messages replied to that were read with this one
+ * (the quoted preview in its current state), and who is behind a block with the viewer.
+ */
+export interface MessageView {
+  viewerId?: string;
+  targets?: ReadonlyMap<string, Message>;
+  apart?: ReadonlySet<string>;
+}
+
+/** The quoted message as the viewer may see it; its body cut like a preview. */
+function toReplyDto(id: string, view: MessageView): NonNullable<MessageDto['replyTo']> {
+  const target = view.targets?.get(id);
+  if (!target) return { id, body: '' };
+  const hidden = view.apart?.has(target.senderId) === true;
+  return {
+    id,
+    seq: target.seq,
+    senderId: target.senderId,
+    body: hidden ? '' : cutText(target.body, LIMITS.previewLength),
+    ...(target.deletedAt && !hidden && { deleted: true as const }),
+    ...(hidden && { hidden: true as const }),
+  };
+}
+
+export function toMessageDto(m: Message, view: MessageView = {}): MessageDto {
+  const reactions = summarizeReactions(m.reactions, view.viewerId);
   return {
     id: m.id,
     conversationId: m.conversationId,
@@ -45,6 +73,9 @@ export function toMessageDto(m: Message): MessageDto {
     createdAt: m.createdAt.toISOString(),
     ...(m.editedAt && { editedAt: m.editedAt.toISOString() }),
     ...(m.deletedAt && { deletedAt: m.deletedAt.toISOString() }),
+    ...(m.replyTo !== undefined && { replyTo: toReplyDto(m.replyTo, view) }),
+    ...(m.mentions && m.mentions.length > 0 && { mentions: m.mentions }),
+    ...(reactions.length > 0 && { reactions }),
   };
 }
 
@@ -68,8 +99,12 @@ export function toHiddenMessageDto(m: Message): MessageDto {
 }
 
 /** The message as `apart` (the people behind a block with the viewer) lets the viewer see it. */
-export function toVisibleMessageDto(m: Message, apart: ReadonlySet<string>): MessageDto {
-  return apart.has(m.senderId) ? toHiddenMessageDto(m) : toMessageDto(m);
+export function toVisibleMessageDto(
+  m: Message,
+  apart: ReadonlySet<string>,
+  view: Omit<MessageView, 'apart'> = {},
+): MessageDto {
+  return apart.has(m.senderId) ? toHiddenMessageDto(m) : toMessageDto(m, { ...view, apart });
 }
 
 function toRequestDto(r: NonNullable<Conversation['request']>): MessageRequestDto {
@@ -158,6 +193,7 @@ export function toConversationDto(
     version: own ? 0 : c.version,
     lastReadSeq,
     unreadCount: unreadCount(lastSeq, lastReadSeq),
+    mentionCount: own ? 0 : mentionCount(c.members.find((m) => m.userId === viewerId)),
     ...(c.archived && { archived: true }),
   };
 }

@@ -8,6 +8,7 @@ import {
   type HistoryQuery,
   type LeaveConversationInput,
   type ListReportsQuery,
+  type ReactInput,
   type ReportInput,
   type SendMessageInput,
   type SyncInput,
@@ -30,6 +31,7 @@ import {
   syncChanges,
 } from './messages.js';
 import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
+import { react } from './reactions.js';
 import {
   blockUser,
   blockedUsers,
@@ -46,6 +48,7 @@ export * from './attachments.js';
 export * from './conversations.js';
 export * from './messages.js';
 export * from './presence.js';
+export * from './reactions.js';
 export * from './trust.js';
 
 type Page = { limit: number; cursor?: string };
@@ -69,6 +72,7 @@ export function createChat(deps: ChatDeps) {
       editMessage(deps, p, input, origin),
     delete: (p: Principal, input: DeleteMessageInput, origin?: Origin) =>
       deleteMessage(deps, p, input, origin),
+    react: (p: Principal, input: ReactInput, origin?: Origin) => react(deps, p, input, origin),
     moderateDelete: (p: Principal, input: DeleteMessageInput) => moderateDelete(deps, p, input),
     sync: (p: Principal, input: SyncInput) => syncChanges(deps, p, input),
     markRead: (p: Principal, id: string, seq: number, origin?: Origin) =>

@@ -54,7 +54,9 @@ import {
   markIfUnavailable,
   announceStored,
 } from './context.js';
+import { announceMentions } from './mentions.js';
 import { apartFrom, apartIn, withoutBlocked } from './presence.js';
+import { replyTargets } from './replies.js';
 
 /** A page of history, capped in messages and in bytes; edited and deleted ones in their current state. */
 export async function history(
@@ -79,9 +81,14 @@ export async function history(
   const page = forwards ? kept : kept.reverse();
   // An invitee reads nothing until they accept; nothing of someone apart is shown but its place.
   assertAdmitted(conversation, principal.userId, 'read', trustOf(deps).requestAllowance);
-  const apart = apartIn(conversation, await apartFrom(deps, principal.userId, [conversation]));
+  const [apartUsers, targets] = await Promise.all([
+    apartFrom(deps, principal.userId, [conversation]),
+    replyTargets(deps, conversationId, page),
+  ]);
+  const apart = apartIn(conversation, apartUsers);
+  const view = { viewerId: principal.userId, targets };
   return {
-    messages: page.map((m) => toVisibleMessageDto(m, apart)),
+    messages: page.map((m) => toVisibleMessageDto(m, apart, view)),
     hasMore: messages.length > page.length,
   };
 }
@@ -105,6 +112,8 @@ export async function sendMessage(
     body: input.body,
     createdAt: deps.clock.now(),
     ...(attachments && { attachments }),
+    ...(input.replyTo !== undefined && { replyTo: input.replyTo }),
+    ...(input.mentions && input.mentions.length > 0 && { mentions: input.mentions }),
   };
   const result = await deps.store.messages.append(draft).catch(async (error: unknown) => {
     // Refused for good (not a member, blocked...): the uploads may go with another message.
@@ -122,16 +131,23 @@ export async function sendMessage(
   await announceStored(deps, draft, result, (landed) =>
     announceSend(deps, principal, landed, origin),
   );
-  return { message: toMessageDto(result.message), duplicate: result.duplicate };
+  const message = toMessageDto(result.message, { viewerId: principal.userId, ...viewOf(result) });
+  return { message, duplicate: result.duplicate };
+}
+
+/** The quoted message as the append read it. */
+function viewOf({ replyTarget }: AppendResult) {
+  return replyTarget ? { targets: new Map([[replyTarget.id, replyTarget]]) } : {};
 }
 
 /** A stored send, told to its audience (and a request its reply accepted, to both sides). */
 async function announceSend(
   deps: ChatDeps,
   principal: Principal,
-  { message, kind, memberIds: members, acceptedRequest }: AppendResult,
+  result: AppendResult,
   origin: Origin,
 ): Promise<void> {
+  const { message, kind, memberIds: members, acceptedRequest } = result;
   // In a group, nobody behind a block with the sender gets it (either way).
   const audience =
     kind === 'group' ? await withoutBlocked(deps, { kind }, principal.userId, members) : members;
@@ -140,7 +156,13 @@ async function announceSend(
   const accepted = acceptedRequest
     ? await deps.store.conversations.get(message.conversationId)
     : undefined;
-  deps.fanout.toUsers(audience, 'message:new', toMessageDto(message), except(origin));
+  deps.fanout.toUsers(
+    audience,
+    'message:new',
+    toMessageDto(message, viewOf(result)),
+    except(origin),
+  );
+  announceMentions(deps, message, audience);
   if (accepted)
     deps.fanout.toUsers(audience, 'conversation:updated', toConversationUpdate(accepted));
 }
@@ -227,9 +249,13 @@ export async function syncChanges(
     bytesLeft -= kept.reduce((sum, m) => sum + approximateBytes(m), 0);
     const hasMore = page.hasMore || kept.length < page.messages.length;
     const metaChanged = restart || (conversation.metaVersion ?? 0) > afterVersion;
+    const view = {
+      viewerId: principal.userId,
+      targets: await replyTargets(deps, conversationId, kept),
+    };
     conversations.push({
       conversationId,
-      messages: kept.map((m) => toVisibleMessageDto(m, hidden)),
+      messages: kept.map((m) => toVisibleMessageDto(m, hidden, view)),
       version: hasMore
         ? (kept.at(-1)?.version ?? afterVersion)
         : settledVersion(kept, afterVersion, settledBefore, conversation),
@@ -368,7 +394,9 @@ async function revise(
 ): Promise<MessageDto> {
   const revised = await deps.store.messages.revise(conversation.id, message.id, revision, expect);
   if (!revised) throw new ConflictError('the message changed meanwhile; look again');
-  const dto = toMessageDto(revised);
+  const dto = toMessageDto(revised, {
+    targets: await replyTargets(deps, conversation.id, [revised]),
+  });
   const audience = await withoutBlocked(
     deps,
     conversation,

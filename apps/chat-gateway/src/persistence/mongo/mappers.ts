@@ -1,4 +1,5 @@
 import {
+  MENTION_LIMITS,
   newRequestRecord,
   requestOf,
   reportTarget,
@@ -76,6 +77,10 @@ export function toConversation(doc: ConversationDoc): Conversation {
         role: m.role,
         joinedAt: m.joinedAt,
         lastReadSeq: reads[readKey(m.userId)] ?? 0,
+        // Sliced here too: a server that ignores `$slice` (FerretDB v1) still answers the cap.
+        ...(doc.mentioned?.[readKey(m.userId)] && {
+          mentionSeqs: doc.mentioned[readKey(m.userId)]!.slice(-MENTION_LIMITS.maxMentionSeqsKept),
+        }),
         ...(invitation && { invitation: { from: invitation.from, state: invitation.state } }),
       };
     }),
@@ -123,6 +128,11 @@ export function toMessage(doc: MessageDoc): Message {
     ...(doc.editedAt && { editedAt: doc.editedAt }),
     ...(doc.deletedAt && { deletedAt: doc.deletedAt }),
     ...(doc.deletedBy && { deletedBy: doc.deletedBy }),
+    ...(doc.replyTo !== undefined && { replyTo: doc.replyTo }),
+    ...(doc.mentions?.length && { mentions: [...doc.mentions] }),
+    ...(doc.reactions?.length && {
+      reactions: doc.reactions.map((r) => ({ emoji: r.emoji, userId: r.userId })),
+    }),
   };
 }
 

@@ -51,6 +51,8 @@ export interface ConversationDoc {
   memberIds: string[];
   /** Read positions by member (`readKey(userId)`): one document answers "seen" for everyone. */
   reads?: Record<string, number>;
+  /** Seqs of the latest messages that mentioned a member (`readKey(userId)`), capped, oldest first. */
+  mentioned?: Record<string, number[]>;
   createdBy: string;
   createdAt: Date;
   /** The last seq handed out: the allocator, never shown as such. */
@@ -93,6 +95,9 @@ export interface MessageDoc {
   editedAt?: Date;
   deletedAt?: Date;
   deletedBy?: string;
+  replyTo?: string;
+  mentions?: string[];
+  reactions?: { emoji: string; userId: string }[];
 }
 
 export interface ContactDoc {
@@ -124,6 +129,7 @@ const conversationSchema = new Schema<ConversationDoc>(
     ],
     memberIds: { type: [String], required: true },
     reads: { type: Schema.Types.Mixed },
+    mentioned: { type: Schema.Types.Mixed },
     createdBy: { type: String, required: true },
     createdAt: { type: Date, required: true },
     lastSeq: { type: Number, required: true, default: 0 },
@@ -178,6 +184,9 @@ const messageSchema = new Schema<MessageDoc>(
     editedAt: Date,
     deletedAt: Date,
     deletedBy: String,
+    replyTo: String,
+    mentions: { type: [String], default: undefined },
+    reactions: { type: Schema.Types.Mixed },
   },
   { collection: 'messages', versionKey: false, autoIndex: false },
 );
