@@ -4,7 +4,6 @@ import {
   type ConversationDto,
   type MessageDto,
   type SendResult,
-  type SyncResult,
 } from '@jobsphere/chat-domain';
 import {
   acceptInvitations,
@@ -63,10 +62,10 @@ describe('replies, reactions and mentions across two instances', () => {
     socket: ChatClient,
     input: { conversationId: string; body: string; replyTo?: string; mentions?: string[] },
   ) =>
-    (await socket.emitWithAck('message:send', {
+    await socket.emitWithAck('message:send', {
       clientMessageId: `rr-${++serial}`,
       ...input,
-    })) as Ack<SendResult>;
+    });
   const sent = (ack: Ack<SendResult>) => {
     if (!ack.ok) throw new Error(`send refused: ${ack.error.code} ${ack.error.message}`);
     return ack.data.message;
@@ -74,9 +73,9 @@ describe('replies, reactions and mentions across two instances', () => {
   const versionOf = async (token: string, id: string) =>
     (await rest<ConversationDto>(env.gateways[0]!.url, token, 'GET', `/conversations/${id}`)).body;
   const syncFrom = async (socket: ChatClient, conversationId: string, afterVersion: number) => {
-    const ack = (await socket.emitWithAck('sync', {
+    const ack = await socket.emitWithAck('sync', {
       conversations: [{ conversationId, afterVersion }],
-    })) as Ack<SyncResult>;
+    });
     if (!ack.ok) throw new Error(ack.error.code);
     return ack.data.conversations[0]!.messages;
   };
@@ -213,12 +212,12 @@ describe('replies, reactions and mentions across two instances', () => {
     let applied = 0;
     // One at a time, alternating instances, toggling so every admitted one is a change.
     for (let i = 0; i < 10_000; i++) {
-      const ack = (await sockets[i % 2]!.emitWithAck('message:react', {
+      const ack = await sockets[i % 2]!.emitWithAck('message:react', {
         conversationId: panel.id,
         messageId: target.id,
         emoji: '❤️',
         on: applied % 2 === 0,
-      })) as Ack<MessageDto>;
+      });
       const code = ack.ok ? 'OK' : ack.error.code;
       codes.set(code, (codes.get(code) ?? 0) + 1);
       if (ack.ok) applied++;
