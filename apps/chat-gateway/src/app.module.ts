@@ -11,6 +11,7 @@ import { TokenService } from './auth/token.service.js';
 import { AdminGuard } from './auth/admin.guard.js';
 import { BearerGuard } from './auth/bearer.guard.js';
 import { ChatController } from './chat/chat.controller.js';
+import { ReactionsController } from './chat/reactions.controller.js';
 import { ChatGateway } from './chat/chat.gateway.js';
 import { CHAT, CLOCK } from './chat/chat.tokens.js';
 import { UnannouncedSendMarks } from './chat/unannounced-sends.service.js';
@@ -97,6 +98,7 @@ export class AppModule {
       ],
       controllers: [
         ChatController,
+        ReactionsController,
         TrustController,
         ReceiptsController,
         AdminController,
@@ -125,6 +127,7 @@ export class AppModule {
               fanout,
               clock: now,
               trust: config.trust,
+              reactions: config.reactions,
               attachments: { store: files, maxBytes: config.attachments.maxBytes },
               unannounced,
               contentPolicy: config.safety.contentPolicy,

@@ -66,6 +66,8 @@ const samples: Payloads = {
   'conversation:read': [{ conversationId: 'c1', userId: 'sam', lastReadSeq: 2 }],
   'conversation:delivered': [{ conversationId: 'c1', userId: 'sam', lastDeliveredSeq: 3 }],
   'settings:updated': [{ receipts: false }],
+  'message:reacted': [{ message, userId: 'rita', emoji: '👍🏽', on: true }],
+  'mention:new': [{ conversationId: 'c1', messageId: 'm1', seq: 1, senderId: 'sam' }],
   typing: [
     { conversationId: 'c1', userId: 'sam', typing: true, expiresInMs: 5_000 },
     { conversationId: 'c1', userId: 'sam', typing: false },

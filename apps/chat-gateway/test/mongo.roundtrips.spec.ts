@@ -98,6 +98,59 @@ describe('MongoDB round trips of one send', () => {
     expect(retry.depth).toBeLessThanOrEqual(2);
   });
 
+  it('keeps a send with a reply and a mention at the round trips of a plain send (the target read beside the first)', async () => {
+    const chat = createChat({
+      store,
+      fanout: { toUsers: () => undefined },
+      clock: { now: () => new Date() },
+    });
+    const { conversation } = await chat.openConversation(alice, {
+      kind: 'group',
+      title: 'Panel',
+      memberIds: ['bob', 'carol'],
+    });
+    for (const userId of ['bob', 'carol'])
+      await chat.answerRequest({ userId, role: 'recruiter' }, conversation.id, 'accept');
+    const measure = async (run: () => Promise<unknown>) => {
+      commands = [];
+      const result = await run();
+      const names = commands.map((c) => c.name);
+      return { result, count: commands.length, depth: sequentialDepth(commands), names };
+    };
+    const send = (clientMessageId: string, extra: object = {}) =>
+      chat.send(alice, { conversationId: conversation.id, clientMessageId, body: 'hi', ...extra });
+    await send('warm');
+    const plain = await measure(() => send('plain'));
+    const quoted = plain.result as Awaited<ReturnType<typeof send>>;
+    const full = await measure(() =>
+      send('reply', { replyTo: quoted.message.id, mentions: ['bob', 'mallory'] }),
+    );
+    // The store's part alone: the append with its reply and mention.
+    const append = await measure(() =>
+      store.messages.append({
+        conversationId: conversation.id,
+        senderId: 'alice',
+        clientMessageId: 'append-only',
+        body: 'hi',
+        createdAt: new Date(),
+        replyTo: quoted.message.id,
+        mentions: ['carol'],
+      }),
+    );
+    const line = (m: typeof plain) =>
+      `${m.count} commands, ${m.depth} sequential (${m.names.join(', ')})`;
+    console.log(
+      `[figure] group send on MongoDB: plain ${line(plain)}; with a reply and a mention ${line(full)}; ` +
+        `the store's append with a reply and a mention ${line(append)}`,
+    );
+    const reply = full.result as Awaited<ReturnType<typeof send>>;
+    expect(reply.message.replyTo).toMatchObject({ id: quoted.message.id, body: 'hi' });
+    expect(reply.message.mentions).toEqual(['bob']);
+    expect(append.depth).toBe(2);
+    expect(full.depth).toBe(plain.depth);
+    expect(full.count).toBe(plain.count + 1);
+  });
+
   it('gives concurrent sends shared insert and update commands, each send still answered on its own', async () => {
     const chat = createChat({
       store,

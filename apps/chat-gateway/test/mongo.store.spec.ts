@@ -1,8 +1,16 @@
-import { describePlatformContract, describeStoreContract } from '@jobsphere/chat-domain/testing';
+import {
+  describeFeaturesContract,
+  describePlatformContract,
+  describeStoreContract,
+} from '@jobsphere/chat-domain/testing';
 import { mongoServers, type MongoHandle } from '@jobsphere/testing';
 import { Types } from 'mongoose';
 import { MongoChatStore } from '../src/persistence/mongo/mongo.store.js';
-import { describeWithExceptions, exceptionsOf } from './support/server-matrix.js';
+import {
+  describeWithExceptions,
+  exceptionsOf,
+  FERRETDB_FEATURE_GAPS,
+} from './support/server-matrix.js';
 
 // The Mongo store under the store and platform contracts, on every server of the matrix: the
 // server in MONGODB_URI alone when it is set, otherwise the emulator and FerretDB.
@@ -67,5 +75,22 @@ for (const server of mongoServers()) {
       await platformMongo.stop();
       console.log(`platform contract on ${server.name}: ${Date.now() - platformStarted} ms in all`);
     },
+  );
+
+  let featuresMongo: MongoHandle;
+
+  describeWithExceptions(server.name, exceptionsOf(server, FERRETDB_FEATURE_GAPS), (registerCase) =>
+    describeFeaturesContract(
+      name,
+      async () => {
+        featuresMongo = await server.start();
+        return MongoChatStore.connect({ uri: featuresMongo.uri });
+      },
+      async (store) => {
+        await store.close();
+        await featuresMongo.stop();
+      },
+      { it: registerCase },
+    ),
   );
 }

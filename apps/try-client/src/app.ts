@@ -130,6 +130,10 @@ interface ViewState {
   unsentLost: number;
   /** The own message the composer edits, if any. */
   editing: string | undefined;
+  /** The message the next send replies to, if any. */
+  replyingTo: string | undefined;
+  /** Members of the open group the next send mentions. */
+  mentions: Set<string>;
   /** The people this user blocks (the server says whom; a block either way shows as blocked). */
   blockedByMe: Set<string>;
 }
@@ -167,6 +171,8 @@ function startChat(initial: Identity): void {
     removed: [],
     unsentLost: 0,
     editing: undefined,
+    replyingTo: undefined,
+    mentions: new Set(),
     blockedByMe: new Set(),
   };
   const render = scheduler(() => draw(client, view));
@@ -369,7 +375,15 @@ function setupThread(client: ChatClient, view: ViewState, render: () => void): v
       return;
     }
     try {
-      client.send(id, input.value);
+      const replyTo = view.replyingTo;
+      const mentions = [...view.mentions];
+      client.send(id, input.value, {
+        ...(replyTo !== undefined && { replyTo }),
+        ...(mentions.length > 0 && { mentions }),
+      });
+      view.replyingTo = undefined;
+      view.mentions.clear();
+      render();
       input.value = '';
       grow();
       view.scrollToEnd = true;
@@ -400,6 +414,17 @@ function setupThread(client: ChatClient, view: ViewState, render: () => void): v
     const id = button?.dataset['id'];
     if (id) openThread(client, view, id, render);
   });
+  $('reply-cancel').addEventListener('click', () => {
+    view.replyingTo = undefined;
+    render();
+  });
+  $('mention-options').addEventListener('change', (event) => {
+    const box = event.target as HTMLInputElement;
+    const userId = box.dataset['mention'];
+    if (!userId) return;
+    if (box.checked) view.mentions.add(userId);
+    else view.mentions.delete(userId);
+  });
   $('edit-cancel').addEventListener('click', () => {
     view.editing = undefined;
     input.value = '';
@@ -422,7 +447,15 @@ function setupThread(client: ChatClient, view: ViewState, render: () => void): v
     const open = view.openId;
     if (action === 'retry') client.retry(id);
     else if (action === 'discard') client.discard(id);
-    else if (action === 'edit' && open) {
+    else if (action === 'reply' && open) {
+      view.replyingTo = id;
+      input.focus();
+      render();
+    } else if (action === 'react' && open) {
+      const emoji = target.dataset['emoji'] ?? '👍';
+      const mine = target.getAttribute('aria-pressed') === 'true';
+      client.react(open, id, emoji, !mine).catch((e: ChatError) => announce(errorText(e)));
+    } else if (action === 'edit' && open) {
       view.editing = id;
       input.value = client.conversation(open)?.messages.find((m) => m.id === id)?.body ?? '';
       grow();
@@ -645,6 +678,13 @@ function drawThread(client: ChatClient, view: ViewState): void {
     ? "You can't message each other: one of you blocked the other"
     : 'Write a message – Enter sends, Shift+Enter adds a line';
   $('editing').hidden = !c || view.editing === undefined;
+  const quoted = c?.messages.find((m) => m.id === view.replyingTo);
+  if (!quoted) view.replyingTo = undefined;
+  $('replying').hidden = !quoted;
+  $('replying-to').textContent = quoted
+    ? `${person(quoted.senderId).name}: ${previewOf(quoted.body)}`
+    : '';
+  drawMentionPicker(client, view, c);
   $<HTMLButtonElement>('send').textContent = view.editing ? 'Save' : 'Send';
   const peer = c?.kind === 'direct' ? others(client, c)[0] : undefined;
   $('thread-actions').hidden = !peer;
@@ -702,6 +742,95 @@ function drawThread(client: ChatClient, view: ViewState): void {
     typers.length === 0 ? '' : `${typers.join(', ')} ${typers.length === 1 ? 'is' : 'are'} typing…`;
 }
 
+/** In a group: one box per other member who joined, checked ones mentioned by the next send. */
+function drawMentionPicker(
+  client: ChatClient,
+  view: ViewState,
+  c: ConversationView | undefined,
+): void {
+  const picker = $('mention-picker');
+  const members = c?.kind === 'group' ? others(client, c) : [];
+  picker.hidden = members.length === 0;
+  for (const id of view.mentions) if (!members.includes(id)) view.mentions.delete(id);
+  $('mention-options').replaceChildren(
+    ...members.map((userId) =>
+      h(
+        'label',
+        { class: 'mention' },
+        h('input', {
+          type: 'checkbox',
+          'data-mention': userId,
+          ...(view.mentions.has(userId) && { checked: '' }),
+        }),
+        ` @${person(userId).name}`,
+      ),
+    ),
+  );
+}
+
+/** The quoted message above a reply, as the client knows it now (edits and deletions follow). */
+function quoteOf(client: ChatClient, m: MessageDto): HTMLElement | undefined {
+  const quote = client.quoted(m);
+  if (!quote) return undefined;
+  const who = quote.senderId ? person(quote.senderId).name : 'Someone';
+  return h(
+    'blockquote',
+    { class: 'quote' },
+    quote.deleted ? `${who}: This message was deleted` : `${who}: ${previewOf(quote.body)}`,
+  );
+}
+
+/** The reactions on a message (press one to add or take back yours), and Reply / 👍. */
+function reactionBar(m: MessageDto): HTMLElement {
+  const chips = (m.reactions ?? []).map((r) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: r.mine ? 'chip mine' : 'chip',
+        'data-action': 'react',
+        'data-id': m.id,
+        'data-emoji': r.emoji,
+        'aria-pressed': String(r.mine === true),
+        'aria-label': `${r.emoji} ${r.count}${r.mine ? ', yours' : ''}`,
+      },
+      `${r.emoji} ${r.count}`,
+    ),
+  );
+  const liked = m.reactions?.some((r) => r.emoji === '👍' && r.mine) === true;
+  return h(
+    'div',
+    { class: 'meta reactions' },
+    ...chips,
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        'data-action': 'reply',
+        'data-id': m.id,
+        'aria-label': 'Reply to message',
+      },
+      'Reply',
+    ),
+    liked
+      ? undefined
+      : h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            'data-action': 'react',
+            'data-id': m.id,
+            'data-emoji': '👍',
+            'aria-pressed': 'false',
+            'aria-label': 'React with thumbs up',
+          },
+          '👍',
+        ),
+  );
+}
+
 function messageItems(client: ChatClient, c: ConversationView): HTMLElement[] {
   const items: HTMLElement[] = [];
   const lastMine = c.messages.findLast((m) => m.senderId === client.userId);
@@ -729,6 +858,7 @@ function messageItems(client: ChatClient, c: ConversationView): HTMLElement[] {
         'li',
         { class: own ? 'msg mine' : 'msg theirs', 'data-seq': String(m.seq) },
         showName ? h('div', { class: 'from' }, nameWithRole(m.senderId)) : undefined,
+        deleted ? undefined : quoteOf(client, m),
         h(
           'div',
           { class: deleted ? 'bubble deleted' : 'bubble' },
@@ -755,6 +885,7 @@ function messageItems(client: ChatClient, c: ConversationView): HTMLElement[] {
               `${own ? 'You' : person(m.senderId).name} · ${time(m.createdAt)}${m.editedAt ? ' · edited' : ''}`,
               status,
             ),
+        deleted || m.hidden ? undefined : reactionBar(m),
         own && !deleted && m.kind === 'user'
           ? h(
               'div',

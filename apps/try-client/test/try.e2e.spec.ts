@@ -415,6 +415,35 @@ describe('try page: a candidate and a recruiter in two windows', () => {
       .waitFor();
   });
 
+  it('Ravi replies to Ana\u2019s message and both react: the quote and the counts show live on both sides', async () => {
+    await message(ravi.page, 'I can do Tuesday')
+      .getByRole('button', { name: 'Reply to message' })
+      .click();
+    await ravi.page.locator('#replying', { hasText: 'I can do Tuesday' }).waitFor();
+    await say(ravi.page, 'Tuesday 10:00 then');
+    const reply = (page: Page) => message(page, 'Tuesday 10:00 then');
+    for (const page of [ana.page, ravi.page])
+      await reply(page).locator('blockquote.quote', { hasText: 'I can do Tuesday' }).waitFor();
+    expect(await ravi.page.locator('#replying').isHidden()).toBe(true);
+    // Direct conversations have no mention picker.
+    expect(await ana.page.locator('#mention-picker').isHidden()).toBe(true);
+
+    await reply(ana.page).getByRole('button', { name: 'React with thumbs up' }).click();
+    const chip = (page: Page) => reply(page).locator('.reactions .chip');
+    await chip(ana.page).filter({ hasText: '👍 1' }).waitFor();
+    expect(await chip(ana.page).getAttribute('aria-pressed')).toBe('true');
+    await chip(ravi.page).filter({ hasText: '👍 1' }).waitFor();
+    expect(await chip(ravi.page).getAttribute('aria-pressed')).toBe('false');
+    // Ravi adds his: two, his own pressed; Ana takes hers back: one, hers no longer pressed.
+    await chip(ravi.page).click();
+    await chip(ana.page).filter({ hasText: '👍 2' }).waitFor();
+    await chip(ana.page).click();
+    await chip(ravi.page).filter({ hasText: '👍 1' }).waitFor();
+    expect(await chip(ravi.page).getAttribute('aria-pressed')).toBe('true');
+    await chip(ana.page).filter({ hasText: '👍 1' }).waitFor();
+    expect(await chip(ana.page).getAttribute('aria-pressed')).toBe('false');
+  });
+
   it('screenshots: both windows side by side', async () => {
     const [left, right] = await Promise.all([
       ana.page.screenshot({ path: `${OUT}candidate.png` }),

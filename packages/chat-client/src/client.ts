@@ -16,6 +16,7 @@ import {
   isConversation,
   isConversationUpdate,
   isCount,
+  isId,
   isMessage,
   isObject,
   isPresence,
@@ -330,13 +331,23 @@ export class ChatClient {
   send(
     conversationId: string,
     body: string,
-    options?: string | { clientMessageId?: string; attachmentIds?: readonly string[] },
+    options?:
+      | string
+      | {
+          clientMessageId?: string;
+          attachmentIds?: readonly string[];
+          /** A message of this conversation to quote (refused with INVALID_PAYLOAD otherwise). */
+          replyTo?: string;
+          /** Group members to mention; others are dropped by the server. */
+          mentions?: readonly string[];
+        },
   ): OutboxEntry {
-    const { clientMessageId, attachmentIds } =
-      typeof options === 'string'
-        ? { clientMessageId: options, attachmentIds: undefined }
-        : (options ?? {});
-    const entry = this.outbox.add(conversationId, body, clientMessageId, attachmentIds);
+    const { clientMessageId, attachmentIds, replyTo, mentions } =
+      typeof options === 'string' ? { clientMessageId: options } : (options ?? {});
+    const entry = this.outbox.add(conversationId, body, clientMessageId, attachmentIds, {
+      ...(replyTo !== undefined && { replyTo }),
+      ...(mentions && { mentions }),
+    });
     this.typingState.sent(conversationId);
     return entry;
   }
@@ -571,6 +582,46 @@ export class ChatClient {
     return message;
   }
 
+  /**
+   * Puts this user's reaction on (`on: true`) or off a message; repeating is harmless. Every
+   * member's devices get the new counts; this one shows them at once, with `mine`.
+   */
+  async react(
+    conversationId: string,
+    messageId: string,
+    emoji: string,
+    on: boolean,
+  ): Promise<MessageDto> {
+    const message = await this.connection.request(
+      'message:react',
+      { conversationId, messageId, emoji, on },
+      this.timings.requestTimeoutMs,
+    );
+    if (!isMessage(message)) throw new ChatError('PROTOCOL', 'unreadable reaction answer');
+    this.take(message, 'ack');
+    return message;
+  }
+
+  /**
+   * The message `message` quotes, as this client knows it now: the held message when there is
+   * one (an edit or a deletion seen since shows), else the preview the server sent with it.
+   */
+  quoted(message: MessageDto): MessageDto['replyTo'] {
+    const quote = message.replyTo;
+    if (!quote) return undefined;
+    const held = this.byId
+      .get(message.conversationId)
+      ?.timeline.messages.find((m) => m.id === quote.id);
+    if (!held || held.hidden) return quote;
+    return {
+      id: held.id,
+      seq: held.seq,
+      senderId: held.senderId,
+      body: held.body.slice(0, LIMITS.previewLength),
+      ...(held.deletedAt && { deleted: true as const }),
+    };
+  }
+
   /** Deletes an own message: a tombstone (empty body, `deletedAt`) keeps its place everywhere. */
   async delete(conversationId: string, messageId: string): Promise<MessageDto> {
     const message = await this.api.revise(conversationId, messageId);
@@ -695,6 +746,25 @@ export class ChatClient {
       case 'message:updated':
         if (!isMessage(payload)) return this.garbage(name);
         return this.take(payload, 'live');
+      case 'message:reacted':
+        return this.reacted(payload);
+      case 'mention:new': {
+        if (
+          !isObject(payload) ||
+          !isId(payload['conversationId']) ||
+          !isId(payload['messageId']) ||
+          !isCount(payload['seq']) ||
+          !isId(payload['senderId'])
+        )
+          return this.garbage(name);
+        this.events.emit('mention', {
+          conversationId: payload['conversationId'],
+          messageId: payload['messageId'],
+          seq: payload['seq'],
+          senderId: payload['senderId'],
+        });
+        return;
+      }
       case 'conversation:created':
         if (!isConversation(payload)) return this.garbage(name);
         this.upsert(payload);
@@ -767,6 +837,44 @@ export class ChatClient {
   }
 
   // ----- messages --------------------------------------------------------------------------
+
+  /**
+   * A reaction put on or off: the shared event carries counts without `mine`, so it is set here
+   * from who reacted (this user on another device) and what this client held before.
+   */
+  private reacted(payload: unknown): void {
+    if (
+      !isObject(payload) ||
+      !isMessage(payload['message']) ||
+      !isId(payload['userId']) ||
+      typeof payload['emoji'] !== 'string' ||
+      typeof payload['on'] !== 'boolean'
+    )
+      return this.garbage('message:reacted');
+    const { message, userId, emoji, on } = payload as {
+      message: MessageDto;
+      userId: string;
+      emoji: string;
+      on: boolean;
+    };
+    const held = this.byId
+      .get(message.conversationId)
+      ?.timeline.messages.find((m) => m.id === message.id);
+    const mineBefore = new Set(held?.reactions?.filter((r) => r.mine).map((r) => r.emoji));
+    const reactions = (message.reactions ?? []).map((r) => {
+      const mine = userId === this.userId && r.emoji === emoji ? on : mineBefore.has(r.emoji);
+      return { emoji: r.emoji, count: r.count, ...(mine && { mine: true as const }) };
+    });
+    const { reactions: _shared, ...rest } = message;
+    this.take({ ...rest, ...(reactions.length > 0 && { reactions }) }, 'live');
+    this.events.emit('reaction', {
+      conversationId: message.conversationId,
+      messageId: message.id,
+      userId,
+      emoji,
+      on,
+    });
+  }
 
   /** A message from any source: cursor first (a gap asks for sync), then the timeline. */
   private take(message: MessageDto, source: MessageSource): void {
@@ -943,6 +1051,8 @@ export class ChatClient {
           clientMessageId: entry.clientMessageId,
           body: entry.body,
           ...(entry.attachmentIds && { attachmentIds: [...entry.attachmentIds] }),
+          ...(entry.replyTo !== undefined && { replyTo: entry.replyTo }),
+          ...(entry.mentions && { mentions: [...entry.mentions] }),
         },
         this.timings.requestTimeoutMs,
       )

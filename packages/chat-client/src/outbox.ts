@@ -1,4 +1,4 @@
-import { LIMITS } from '@jobsphere/chat-domain';
+import { LIMITS, MENTION_LIMITS } from '@jobsphere/chat-domain';
 import { backoffDelay, Timer, type BackoffOptions, type Clock, type Random } from './clock.js';
 import { ChatError, isRetryable, toChatError, type ChatErrorCode } from './errors.js';
 import { isCount, isId, isObject } from './guards.js';
@@ -19,6 +19,10 @@ export interface OutboxEntry {
   readonly body: string;
   /** Uploads sent with it (`attach()` gives their ids); claimed by the server with the message. */
   readonly attachmentIds?: readonly string[];
+  /** The message of the same conversation this one replies to. */
+  readonly replyTo?: string;
+  /** Group members mentioned (user ids). */
+  readonly mentions?: readonly string[];
   readonly createdAt: string;
   readonly state: OutboxState;
   readonly attempts: number;
@@ -103,6 +107,7 @@ export class Outbox {
     body: string,
     clientMessageId: string = randomId(),
     attachmentIds?: readonly string[],
+    extras: { replyTo?: string; mentions?: readonly string[] } = {},
   ): OutboxEntry {
     if (this.closed) throw new ChatError('CLOSED', 'the client is closed');
     if (!isId(conversationId)) throw new ChatError('INVALID_PAYLOAD', 'invalid conversation id');
@@ -121,6 +126,12 @@ export class Outbox {
         'INVALID_PAYLOAD',
         `at most ${LIMITS.maxAttachmentsPerMessage} attachment ids, each once`,
       );
+    if (extras.replyTo !== undefined && !isId(extras.replyTo))
+      throw new ChatError('INVALID_PAYLOAD', 'replyTo must be a message id');
+    const mentions =
+      extras.mentions && extras.mentions.length > 0 ? [...extras.mentions] : undefined;
+    if (mentions && !validMentions(mentions))
+      throw new ChatError('INVALID_PAYLOAD', `at most ${MAX_MENTIONS} mentioned user ids`);
     if (this.get(clientMessageId)) throw new ChatError('CONFLICT', 'clientMessageId in use');
     if (this.entries.length >= this.options.cap)
       throw new ChatError(
@@ -132,6 +143,8 @@ export class Outbox {
       conversationId,
       body,
       ...(attachments && { attachmentIds: attachments }),
+      ...(extras.replyTo !== undefined && { replyTo: extras.replyTo }),
+      ...(mentions && { mentions }),
       createdAt: new Date(this.options.clock.now()).toISOString(),
       state: 'queued',
       attempts: 0,
@@ -382,6 +395,12 @@ function parseStored(text: string): OutboxEntry[] {
     if (!isObject(raw)) continue;
     const { clientMessageId, conversationId, body, createdAt, state, attempts, error } = raw;
     const attachmentIds = raw['attachmentIds'];
+    const { replyTo, mentions } = raw;
+    if (
+      (replyTo !== undefined && !isId(replyTo)) ||
+      (mentions !== undefined && !validMentions(mentions))
+    )
+      continue;
     if (
       typeof clientMessageId !== 'string' ||
       !CLIENT_MESSAGE_ID.test(clientMessageId) ||
@@ -406,6 +425,8 @@ function parseStored(text: string): OutboxEntry[] {
       conversationId,
       body,
       ...(attachmentIds !== undefined && { attachmentIds }),
+      ...(replyTo !== undefined && { replyTo }),
+      ...(mentions !== undefined && { mentions }),
       createdAt,
       state,
       attempts,
@@ -423,4 +444,10 @@ function validAttachments(ids: unknown): ids is string[] {
     ids.every(isId) &&
     new Set(ids).size === ids.length
   );
+}
+
+const MAX_MENTIONS = MENTION_LIMITS.maxMentionsPerMessage;
+
+function validMentions(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length <= MAX_MENTIONS && value.every((id) => isId(id));
 }

@@ -81,8 +81,14 @@ export interface ClientRequests {
       clientMessageId: string;
       body: string;
       attachmentIds?: string[];
+      replyTo?: string;
+      mentions?: string[];
     };
     data: SendResult;
+  };
+  'message:react': {
+    payload: { conversationId: string; messageId: string; emoji: string; on: boolean };
+    data: MessageDto;
   };
   sync: { payload: SyncRequest; data: SyncResponse };
   'conversation:read': { payload: { conversationId: string; seq: number }; data: ReadResult };
@@ -101,6 +107,8 @@ export interface ClientRequests {
 export const SERVER_EVENTS = [
   'message:new',
   'message:updated',
+  'message:reacted',
+  'mention:new',
   'conversation:created',
   'conversation:updated',
   'conversation:read',

@@ -53,6 +53,8 @@ export interface ConversationView {
   readonly lastSeq: number;
   readonly lastReadSeq: number;
   readonly unreadCount: number;
+  /** Unread messages that mention this user (reading resets it). */
+  readonly mentionCount: number;
   /** The furthest any other member has read ("seen"). */
   readonly peerReadSeq: number;
   /**
@@ -79,8 +81,18 @@ export interface ChatClientEvents {
   connection: ConnectionStatus;
   /** A message this device shows for the first time. */
   message: { conversationId: string; message: MessageDto; source: MessageSource };
-  /** A message shown before changed (edited, deleted). */
+  /** A message shown before changed (edited, deleted, reacted to). */
   'message:updated': { conversationId: string; message: MessageDto; source: MessageSource };
+  /** Someone (this user on another device too) put a reaction on or took it off. */
+  reaction: {
+    conversationId: string;
+    messageId: string;
+    userId: string;
+    emoji: string;
+    on: boolean;
+  };
+  /** This user was mentioned in a group message: a notification, a badge. */
+  mention: { conversationId: string; messageId: string; seq: number; senderId: string };
   /**
    * A message passed to `send()` was stored by the server: acked, or seen stored (sync, live,
    * history) before any ack came. Once per message. `duplicate`: not stored by this answer
@@ -208,10 +220,23 @@ export function buildView(
     lastSeq: c.lastSeq,
     lastReadSeq: read,
     unreadCount: Math.max(0, c.lastSeq - read),
+    mentionCount: mentionCountOf(c, userId, read),
     peerReadSeq,
     peerDeliveredSeq,
     typing,
     hasOlder: !c.timeline.complete,
     historyLoaded: c.historyLoaded,
   };
+}
+
+/**
+ * Unread mentions of `userId`: those among the messages held, or the server's count while the
+ * read position is still the one it was counted at (the messages may not all be held).
+ */
+function mentionCountOf(c: Conversation, userId: string, read: number): number {
+  let held = 0;
+  for (const m of c.timeline.messages)
+    if (m.seq > read && m.mentions?.includes(userId) && !m.deletedAt) held++;
+  const server = c.dto && read <= c.dto.lastReadSeq ? (c.dto.mentionCount ?? 0) : 0;
+  return Math.max(held, server);
 }

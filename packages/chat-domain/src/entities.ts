@@ -40,6 +40,8 @@ export interface Member {
   lastDeliveredSeq?: number;
   /** Set while this member has not accepted being added (see MemberInvitation). */
   invitation?: MemberInvitation;
+  /** Seqs of the latest messages that mentioned this member, oldest first (capped: mentions.rules.ts). */
+  mentionSeqs?: number[];
 }
 
 /** The newest message of a conversation as its list shows it (body cut to a preview). */
@@ -149,6 +151,17 @@ export interface Message {
   deletedBy?: string;
   /** Set when the content policy or the pre-send hook acted on it (see MessageSafety). */
   safety?: MessageSafety;
+  /** The id of the message of the same conversation this one replies to (replies.rules.ts). */
+  replyTo?: string;
+  /** Members of the group this message mentions, as user ids (mentions.rules.ts). */
+  mentions?: string[];
+  /** Who reacted with what, one entry per (person, emoji) (reactions.rules.ts). */
+  reactions?: Reaction[];
+}
+
+export interface Reaction {
+  emoji: string;
+  userId: string;
 }
 
 /** What a moderator looks at: a message or a conversation someone reported. */

@@ -16,6 +16,7 @@ import {
   type conversationRefSchema,
   type deleteMessageSchema,
   type editMessageSchema,
+  type reactSchema,
   type leaveConversationSchema,
   type markDeliveredSchema,
   type markReadSchema,
@@ -55,6 +56,22 @@ export interface TypingEvent {
   expiresInMs?: number;
 }
 
+/** A reaction put on or taken off: the message with its new counts (no `mine`: set it from `userId`). */
+export interface ReactionEvent {
+  message: MessageDto;
+  userId: string;
+  emoji: string;
+  on: boolean;
+}
+
+/** The recipient was mentioned in a group message (their `mentionCount` grew by one). */
+export interface MentionEvent {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  senderId: string;
+}
+
 export interface ClientToServerEvents {
   'message:send': (payload: In<typeof sendMessageSchema>, ack: AckCallback<SendResult>) => void;
   sync: (payload: In<typeof syncSchema>, ack: AckCallback<SyncResult>) => void;
@@ -81,6 +98,8 @@ export interface ClientToServerEvents {
   ) => void;
   /** Own messages only, within the edit window. */
   'message:edit': (payload: In<typeof editMessageSchema>, ack: AckCallback<MessageDto>) => void;
+  /** The caller's reaction on (`on: true`) or off a message; repeating is harmless. */
+  'message:react': (payload: In<typeof reactSchema>, ack: AckCallback<MessageDto>) => void;
   /** Own messages at any time. */
   'message:delete': (payload: In<typeof deleteMessageSchema>, ack: AckCallback<MessageDto>) => void;
   /** The recipient of a request, or an invitee to a group, accepts or declines it. */
@@ -108,6 +127,10 @@ export interface ServerToClientEvents {
   /** A request was answered, or a block put on or lifted. */
   'conversation:updated': (update: ConversationUpdate) => void;
   'conversation:created': (conversation: ConversationDto) => void;
+  /** Someone's reaction was put on or taken off a message (its version is newer). */
+  'message:reacted': (event: ReactionEvent) => void;
+  /** The receiving user was mentioned in a group message. */
+  'mention:new': (event: MentionEvent) => void;
   'conversation:read': (event: ReadEvent) => void;
   'conversation:delivered': (event: DeliveredEvent) => void;
   /** The user's own settings changed (on another device): take them. */
@@ -140,6 +163,7 @@ export const CLIENT_EVENTS = [
   'auth:refresh',
   'message:edit',
   'message:delete',
+  'message:react',
   'conversation:accept',
   'conversation:decline',
   'conversation:leave',

@@ -15,6 +15,7 @@ export {
   type MessageKind,
   type MessageAttachment,
   type MessageRequest,
+  type Reaction,
   type Report,
   type ReportReason,
   type ReportResolution,
@@ -45,6 +46,18 @@ export {
   InvitationPendingError,
   EditWindowPassedError,
 } from './errors.js';
+export { replyRefusal, replyRefusalError, type ReplyRefusal } from './replies.rules.js';
+export { MENTION_LIMITS, keptMentions, mentionCount, withMentionSeq } from './mentions.rules.js';
+export {
+  REACTION_DEFAULTS,
+  REACTION_LIMITS,
+  decideReaction,
+  isAcceptedEmoji,
+  summarizeReactions,
+  type ReactionChange,
+  type ReactionDecision,
+  type ReactionSettings,
+} from './reactions.rules.js';
 export { SOCKET_PROTOCOL, assertSupportedProtocol } from './protocol.js';
 export { claimValue } from './claims.js';
 export {
@@ -92,6 +105,9 @@ export {
   markReadBodySchema,
   editMessageSchema,
   deleteMessageSchema,
+  reactSchema,
+  reactBodySchema,
+  type ReactInput,
   editMessageBodySchema,
   conversationRefSchema,
   leaveBodySchema,
@@ -129,6 +145,8 @@ export {
   messageDtoSchema,
   messageSafetyDtoSchema,
   messagePreviewDtoSchema,
+  replyPreviewDtoSchema,
+  reactionSummaryDtoSchema,
   messageRequestDtoSchema,
   conversationUpdateSchema,
   blockedUsersPageSchema,
@@ -187,6 +205,8 @@ export {
   type AckCallback,
   type ReadEvent,
   type DeliveredEvent,
+  type ReactionEvent,
+  type MentionEvent,
   type TypingEvent,
   type ClientToServerEvents,
   type ServerToClientEvents,
@@ -235,6 +255,7 @@ export {
   toHiddenMessageDto,
   toVisibleMessageDto,
   toViewerMessageDto,
+  type MessageView,
   toConversationDto,
   toReceipts,
   toConversationUpdate,
@@ -258,6 +279,8 @@ export {
   hidingAmong,
   editMessage,
   deleteMessage,
+  react,
+  reactionSettingsOf,
   visibleContacts,
   presenceAudience,
   typingAudience,

@@ -20,6 +20,8 @@ import {
   sharesReceipts,
   unreadCount,
 } from './rules.js';
+import { mentionCount } from './mentions.rules.js';
+import { summarizeReactions } from './reactions.rules.js';
 
 /** What the conversation list shows of a message: the body cut to a preview. */
 export function toPreview(message: Message): MessagePreview {
@@ -33,7 +35,33 @@ export function toPreview(message: Message): MessagePreview {
   };
 }
 
-export function toMessageDto(m: Message): MessageDto {
+/**
+ * Who looks (their reactions say `mine`), the messages replied to that were read with this one
+ * (the quoted preview in its current state), and who is behind a block with the viewer.
+ */
+export interface MessageView {
+  viewerId?: string;
+  targets?: ReadonlyMap<string, Message>;
+  apart?: ReadonlySet<string>;
+}
+
+/** The quoted message as the viewer may see it; its body cut like a preview. */
+function toReplyDto(id: string, view: MessageView): NonNullable<MessageDto['replyTo']> {
+  const target = view.targets?.get(id);
+  if (!target) return { id, body: '' };
+  const hidden = view.apart?.has(target.senderId) === true;
+  return {
+    id,
+    seq: target.seq,
+    senderId: target.senderId,
+    body: hidden ? '' : cutText(target.body, LIMITS.previewLength),
+    ...(target.deletedAt && !hidden && { deleted: true as const }),
+    ...(hidden && { hidden: true as const }),
+  };
+}
+
+export function toMessageDto(m: Message, view: MessageView = {}): MessageDto {
+  const reactions = summarizeReactions(m.reactions, view.viewerId);
   return {
     id: m.id,
     conversationId: m.conversationId,
@@ -47,6 +75,9 @@ export function toMessageDto(m: Message): MessageDto {
     createdAt: m.createdAt.toISOString(),
     ...(m.editedAt && { editedAt: m.editedAt.toISOString() }),
     ...(m.deletedAt && { deletedAt: m.deletedAt.toISOString() }),
+    ...(m.replyTo !== undefined && { replyTo: toReplyDto(m.replyTo, view) }),
+    ...(m.mentions && m.mentions.length > 0 && { mentions: m.mentions }),
+    ...(reactions.length > 0 && { reactions }),
   };
 }
 
@@ -71,24 +102,33 @@ export function toHiddenMessageDto(m: Message): MessageDto {
 
 /**
  * The message as `apart` (the people behind a block with the viewer) lets the viewer see it,
- * and as the content policy lets `viewerId` see it (see `toViewerMessageDto`).
+ * and, for a `view.viewerId`, as the content policy lets them see it (see `toViewerMessageDto`).
  */
 export function toVisibleMessageDto(
   m: Message,
   apart: ReadonlySet<string>,
-  viewerId?: string,
+  view: Omit<MessageView, 'apart'> = {},
 ): MessageDto {
   if (apart.has(m.senderId)) return toHiddenMessageDto(m);
-  return viewerId === undefined ? toMessageDto(m) : toViewerMessageDto(m, viewerId);
+  const full = { ...view, apart };
+  return view.viewerId === undefined
+    ? toMessageDto(m, full)
+    : toViewerMessageDto(m, view.viewerId, full);
 }
 
 /**
  * What the content policy lets `viewerId` see of a message: its sender sees what they sent
  * (and what the others see instead); the others see the masked body with its notices and the
  * warning. Flags and a replaced original are for moderators only, never in a member's view.
+ * `view` is the rest of the view (the quoted messages; `view.viewerId` says whose reactions are
+ * "mine", absent for an event many people get).
  */
-export function toViewerMessageDto(m: Message, viewerId: string): MessageDto {
-  const dto = toMessageDto(m);
+export function toViewerMessageDto(
+  m: Message,
+  viewerId: string,
+  view: MessageView = {},
+): MessageDto {
+  const dto = toMessageDto(m, view);
   const safety = m.safety;
   if (!safety || m.deletedAt) return dto;
   if (viewerId === m.senderId)
@@ -99,6 +139,27 @@ export function toViewerMessageDto(m: Message, viewerId: string): MessageDto {
   };
   if (!seen.notices && !seen.warning) return dto;
   return { ...dto, ...(safety.masked && { body: safety.masked.body }), safety: seen };
+}
+
+/**
+ * Who sees which view of a message in an event many people get: everyone the same, or (when
+ * the content policy masked or warned) its sender what was sent and the others the masked text.
+ * No `view.viewerId` here: "mine" is each device's own business.
+ */
+export function sidesOf(
+  m: Message,
+  audience: readonly string[],
+  view: Omit<MessageView, 'viewerId'> = {},
+): { users: string[]; dto: MessageDto }[] {
+  if (!seenDifferently(m)) return [{ users: [...audience], dto: toMessageDto(m, view) }];
+  const others = audience.filter((id) => id !== m.senderId);
+  const sides: { users: string[]; dto: MessageDto }[] = [];
+  if (audience.includes(m.senderId))
+    sides.push({ users: [m.senderId], dto: toViewerMessageDto(m, m.senderId, view) });
+  // Every other member sees the same masked text: the viewer only has to differ from the sender.
+  if (others.length > 0)
+    sides.push({ users: others, dto: toViewerMessageDto(m, others[0]!, view) });
+  return sides;
 }
 
 /** Whether members see a message differently (then it is fanned out per side). */
@@ -197,6 +258,7 @@ export function toConversationDto(
     version: own ? 0 : c.version,
     lastReadSeq,
     unreadCount: unreadCount(lastSeq, lastReadSeq),
+    mentionCount: own ? 0 : mentionCount(c.members.find((m) => m.userId === viewerId)),
     ...(c.archived && { archived: true }),
   };
 }

@@ -12,6 +12,7 @@ import {
 } from './entities.js';
 import { type ServerToClientEvents } from './events.js';
 import { type OutboxStore, type PlatformStore } from './platform.js';
+import { type ReactionChange, type ReactionSettings } from './reactions.rules.js';
 
 export interface NewConversation extends JobContext {
   kind: Conversation['kind'];
@@ -115,6 +116,10 @@ export interface MessageDraft {
   attachments?: MessageAttachment[];
   /** What the content policy and the pre-send hook decided (stored with the message). */
   safety?: MessageSafety;
+  /** A message of the same conversation the sender can see (`replyRefusal`), else refused. */
+  replyTo?: string;
+  /** Ids named by the sender; the store keeps those `keptMentions` keeps. */
+  mentions?: string[];
 }
 
 export interface AppendResult {
@@ -127,6 +132,8 @@ export interface AppendResult {
   memberIds: string[];
   /** This send was the recipient's reply to a request: the conversation is accepted now. */
   acceptedRequest?: boolean;
+  /** The message replied to, as read beside the append (for the quoted preview). */
+  replyTarget?: Message;
 }
 
 /** A change to a stored message: new text, or its removal (the body goes, a tombstone stays). */
@@ -169,7 +176,28 @@ export interface ChangePage {
  *   and a retry with the same clientMessageId is always safe.
  */
 export interface MessageStore {
+  /**
+   * Also, beside the rule of a send: a `replyTo` that `replyRefusal` refuses (read in the same
+   * round trip as the send's decision, never before it) throws `replyRefusalError` and stores
+   * nothing; the mentions kept are `keptMentions` of the audience, and each one kept adds the
+   * message's seq to that member's `mentionSeqs` (capped) with the append.
+   */
   append(draft: MessageDraft): Promise<AppendResult>;
+  /** The ones of `ids` in this conversation, in any order; the caller bounds `ids`. */
+  getMany(conversationId: string, ids: string[]): Promise<Message[]>;
+  /**
+   * Puts one person's reaction on or off a message that is not deleted, evaluating
+   * `decideReaction` atomically with the write (racing reactions each see the other's). A
+   * change takes a new version of the conversation (so `changesSince` returns the message);
+   * no change (already so) takes none. The reactor passes `decideSend(..., { action: 'react' })`
+   * with it, refusal thrown as its error. Null when the message is not there or deleted.
+   */
+  react(
+    conversationId: string,
+    messageId: string,
+    change: ReactionChange,
+    settings: ReactionSettings,
+  ): Promise<{ message: Message; changed: boolean } | null>;
   /** seq < before (the newest ones, returned ascending), or seq > after (ascending). */
   page(
     conversationId: string,

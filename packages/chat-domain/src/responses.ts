@@ -87,6 +87,29 @@ export const messageSafetyDtoSchema = z
     description: 'What the content policy did, as the caller may see it.',
   });
 
+export const replyPreviewDtoSchema = z
+  .object({
+    id: z.string(),
+    seq: count.optional(),
+    senderId: z.string().optional(),
+    body: z.string().meta({ description: 'Cut to a preview; empty once deleted or hidden.' }),
+    deleted: z.literal(true).optional(),
+    hidden: z.literal(true).optional(),
+  })
+  .meta({
+    id: 'ReplyPreviewDto',
+    description:
+      'The message replied to, in its current state when read (an edit or a deletion shows).',
+  });
+
+export const reactionSummaryDtoSchema = z
+  .object({
+    emoji: z.string(),
+    count: count,
+    mine: z.literal(true).optional().meta({ description: 'The caller reacted with it.' }),
+  })
+  .meta({ id: 'ReactionSummaryDto', description: 'One emoji on a message: how many, and mine.' });
+
 export const messageDtoSchema = z
   .object({
     id: z.string(),
@@ -114,6 +137,12 @@ export const messageDtoSchema = z
           'body, attachments and edits are not shown.',
       }),
     safety: messageSafetyDtoSchema.optional(),
+    replyTo: replyPreviewDtoSchema.optional(),
+    mentions: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'Members of the group this message mentions (user ids).' }),
+    reactions: z.array(reactionSummaryDtoSchema).optional(),
   })
   .meta({ id: 'MessageDto', description: 'A stored message, in its current state.' });
 
@@ -202,6 +231,9 @@ export const conversationDtoSchema = z
     }),
     lastReadSeq: count.meta({ description: "The caller's read position." }),
     unreadCount: count,
+    mentionCount: count.optional().meta({
+      description: 'Unread messages that mention the caller (reading resets it); at most 50.',
+    }),
     archived: z.boolean().optional().meta({ description: 'Closed by the platform.' }),
   })
   .meta({ id: 'ConversationDto', description: 'A conversation as the caller sees it.' });

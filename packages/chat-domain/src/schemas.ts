@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './rules.js';
+import { MENTION_LIMITS } from './mentions.rules.js';
+import { REACTION_LIMITS } from './reactions.rules.js';
 
 // Ids are opaque strings minted by the identity service (users) or the store
 // (conversations); a tight charset keeps them safe in keys, rooms and logs.
@@ -68,6 +70,20 @@ export const sendMessageSchema = z.strictObject({
     .refine((ids) => new Set(ids).size === ids.length, 'each attachment at most once')
     .optional()
     .meta({ description: `Up to ${LIMITS.maxAttachmentsPerMessage} upload ids, no repeats.` }),
+  /** A message of this conversation the sender can see (not deleted, not before they joined). */
+  replyTo: idSchema
+    .optional()
+    .meta({ description: 'The id of a message of this conversation this one replies to.' }),
+  /** Members of the group mentioned; others named are dropped (the ack shows what was kept). */
+  mentions: z
+    .array(idSchema)
+    .max(MENTION_LIMITS.maxMentionsPerMessage)
+    .optional()
+    .meta({
+      description:
+        `Up to ${MENTION_LIMITS.maxMentionsPerMessage} user ids of the group's members; ` +
+        'non-members, the sender and direct conversations are dropped.',
+    }),
 });
 
 export const syncSchema = z.strictObject({
@@ -190,6 +206,16 @@ export const deleteMessageSchema = z.strictObject({
   messageId: idSchema,
 });
 
+/** Puts the caller's reaction on (`on: true`) or off a message: a state, so repeating is harmless. */
+export const reactSchema = z.strictObject({
+  conversationId: idSchema,
+  messageId: idSchema,
+  emoji: z.string().min(1).max(REACTION_LIMITS.maxEmojiLength),
+  on: z.boolean(),
+});
+
+export const reactBodySchema = reactSchema.pick({ emoji: true, on: true });
+
 export const editMessageBodySchema = z.strictObject({ body: messageBodySchema });
 
 export const conversationRefSchema = z.strictObject({ conversationId: idSchema });
@@ -250,6 +276,7 @@ export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 export type ListConversationsQuery = z.infer<typeof listConversationsQuerySchema>;
 export type EditMessageInput = z.infer<typeof editMessageSchema>;
 export type DeleteMessageInput = z.infer<typeof deleteMessageSchema>;
+export type ReactInput = z.infer<typeof reactSchema>;
 export type ReportInput = z.infer<typeof reportSchema>;
 export type LeaveConversationInput = z.infer<typeof leaveConversationSchema>;
 export type ListReportsQuery = z.infer<typeof listReportsQuerySchema>;

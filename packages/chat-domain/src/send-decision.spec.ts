@@ -109,6 +109,34 @@ describe('the send decision', () => {
     );
   });
 
+  it('refuses a reaction wherever typing is refused, and lets it spend nothing', () => {
+    const { opener, recipient } = CASE_USERS;
+    const base: SendCase = {
+      conversation: 'direct',
+      request: 'pending',
+      blocked: false,
+      sender: 'opener',
+      kind: 'user',
+      expect: 'sends',
+    };
+    const cases: [SendCase, string][] = [
+      [base, opener],
+      [{ ...base, request: 'spent' }, opener],
+      [{ ...base, request: 'declined' }, opener],
+      [{ ...base, request: 'none', blocked: true }, recipient],
+      [base, recipient],
+      [base, 'stranger'],
+    ];
+    for (const [c, senderId] of cases) {
+      const react = outcome(decideSend(subjectOf(c), { senderId, kind: 'user', action: 'react' }));
+      const typing = outcome(
+        decideSend(subjectOf(c), { senderId, kind: 'user', action: 'typing' }),
+      );
+      expect(react).toBe(typing);
+      expect(react).not.toBe('spends-allowance');
+    }
+  });
+
   it('names every refusal by its domain error, with the allowance a pending request grants', () => {
     expect(sendRefusalError({ reason: 'not-member' }, 'c1')).toBeInstanceOf(NotMemberError);
     expect(sendRefusalError({ reason: 'blocked' }, 'c1')).toBeInstanceOf(BlockedError);

@@ -72,7 +72,7 @@ export interface SendSubject {
  * What reaches the others: a message (the default), an edit or a deletion of one of the
  * sender's, a typing indicator, or moving the read position. Each passes the same decision.
  */
-export type ConversationAction = 'send' | 'edit' | 'delete' | 'typing' | 'read';
+export type ConversationAction = 'send' | 'edit' | 'delete' | 'typing' | 'read' | 'react';
 
 export interface SendAttempt {
   senderId: string;
@@ -112,7 +112,8 @@ const NO_CHANGES: SendChanges = { spendsAllowance: false, acceptsRequest: false 
  * an already delivered message is a delivery like a send (refused where a send is; the opener
  * of a pending request spends the allowance on it), typing is refused where a send is but
  * spends nothing, a deletion only takes away (allowed after a decline, not across a block),
- * and reading needs membership and no open invitation only.
+ * and reading needs membership and no open invitation only. A reaction is refused where
+ * typing is and spends nothing either (one step: only a send or an edit spends).
  */
 export function decideSend(conversation: SendSubject, attempt: SendAttempt): SendDecision {
   if (attempt.kind === 'system') return { ok: true, changes: NO_CHANGES };

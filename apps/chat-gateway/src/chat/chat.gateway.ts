@@ -12,6 +12,7 @@ import {
   conversationRefSchema,
   deleteMessageSchema,
   editMessageSchema,
+  reactSchema,
   leaveConversationSchema,
   markDeliveredSchema,
   markReadSchema,
@@ -85,6 +86,8 @@ const EVENT_BUDGET: Record<ClientEvent, BudgetScope | undefined> = {
   'auth:refresh': 'refresh',
   'message:edit': 'revise',
   'message:delete': 'revise',
+  // Its own budget: reacting 10,000 times is refused long before it costs 10,000 versions.
+  'message:react': 'react',
   'conversation:accept': 'answer',
   'conversation:decline': 'answer',
   // Leaving is an answer too (rare, and it costs a version of the conversation).
@@ -169,6 +172,10 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
         this.refresh(socket, parsePayload(authRefreshSchema, payload).token),
       'message:edit': (socket, payload) =>
         this.chat.edit(socket.data.principal, parsePayload(editMessageSchema, payload), {
+          socketId: socket.id,
+        }),
+      'message:react': (socket, payload) =>
+        this.chat.react(socket.data.principal, parsePayload(reactSchema, payload), {
           socketId: socket.id,
         }),
       'message:delete': (socket, payload) =>

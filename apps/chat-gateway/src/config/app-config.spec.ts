@@ -55,6 +55,7 @@ describe('loadConfig', () => {
       rest: { points: 120, durationS: 60 },
       conversations: { points: 60, durationS: 3600 },
       revise: { points: 30, durationS: 60 },
+      react: { points: 60, durationS: 60 },
       answer: { points: 30, durationS: 60 },
       block: { points: 60, durationS: 3600 },
       report: { points: 20, durationS: 3600 },
@@ -66,6 +67,23 @@ describe('loadConfig', () => {
     });
     // The domain's defaults: three messages before an answer, fifteen minutes to edit.
     expect(config.trust).toEqual({ requestAllowance: 3, editWindowMs: 900_000 });
+    // Any single emoji, three per person and twenty different ones per message.
+    expect(config.reactions).toEqual({ perPerson: 3, perMessage: 20 });
+  });
+
+  it('reads the reaction settings, and refuses an allowed list that is not single emoji', () => {
+    expect(
+      loadConfig({
+        REACTIONS_ALLOWED: '👍, ❤️,🎉,👍',
+        REACTIONS_PER_PERSON: '1',
+        REACTIONS_PER_MESSAGE: '5',
+      }).reactions,
+    ).toEqual({ allowed: ['👍', '❤️', '🎉'], perPerson: 1, perMessage: 5 });
+    expect(
+      issuesOf({ REACTIONS_ALLOWED: '👍,ok', REACTIONS_PER_PERSON: '0' }).issues.map(
+        (i) => i.variable,
+      ),
+    ).toEqual(['REACTIONS_PER_PERSON', 'REACTIONS_ALLOWED']);
   });
 
   it('reads the trust settings', () => {

@@ -1,4 +1,10 @@
-import { TRUST_DEFAULTS } from '@jobsphere/chat-domain';
+import {
+  REACTION_DEFAULTS,
+  REACTION_LIMITS,
+  TRUST_DEFAULTS,
+  isAcceptedEmoji,
+  type ReactionSettings,
+} from '@jobsphere/chat-domain';
 import { parseRedisConfig, RedisConfigError, type RedisConfig } from '@jobsphere/redis-kit';
 import { z } from 'zod';
 import { parseIdentityConfig, type IdentityConfig } from './identity-config.js';
@@ -30,6 +36,7 @@ export type BudgetScope =
   | 'rest'
   | 'conversations'
   | 'revise'
+  | 'react'
   | 'answer'
   | 'block'
   | 'report'
@@ -83,6 +90,8 @@ export interface AppConfig {
   presence: { ttlMs: number; heartbeatMs: number; maxFanout: number; offlineGraceMs: number };
   /** Message requests and edits (the domain's TRUST_DEFAULTS unless set). */
   trust: { requestAllowance: number; editWindowMs: number };
+  /** Which reactions, and how many (the domain's REACTION_DEFAULTS unless set). */
+  reactions: ReactionSettings;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /**
    * Credentials that rotate, read from AWS Secrets Manager instead of the environment: the Redis
@@ -134,6 +143,7 @@ const BUDGETS: [variable: string, scope: BudgetScope, durationS: number, points:
   ['RATE_LIMIT_REST_PER_MIN', 'rest', 60, 120],
   ['RATE_LIMIT_CONVERSATIONS_PER_HOUR', 'conversations', 3600, 60],
   ['RATE_LIMIT_REVISE_PER_MIN', 'revise', 60, 30],
+  ['RATE_LIMIT_REACT_PER_MIN', 'react', 60, 60],
   ['RATE_LIMIT_ANSWER_PER_MIN', 'answer', 60, 30],
   ['RATE_LIMIT_BLOCK_PER_HOUR', 'block', 3600, 60],
   ['RATE_LIMIT_REPORT_PER_HOUR', 'report', 3600, 20],
@@ -186,6 +196,26 @@ const schema = z.object({
   PRESENCE_OFFLINE_GRACE_MS: int(0, 60_000).default(2_000),
   TRUST_REQUEST_ALLOWANCE: int(0, 100).default(TRUST_DEFAULTS.requestAllowance),
   TRUST_EDIT_WINDOW_MS: int(0, 7 * 24 * 3_600_000).default(TRUST_DEFAULTS.editWindowMs),
+  REACTIONS_PER_PERSON: int(1, 20).default(REACTION_DEFAULTS.perPerson),
+  REACTIONS_PER_MESSAGE: int(1, 100).default(REACTION_DEFAULTS.perMessage),
+  // A comma-separated list of emoji; unset: any single emoji.
+  REACTIONS_ALLOWED: z
+    .string()
+    .transform((s) => [
+      ...new Set(
+        s
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .refine((list) => list.length >= 1 && list.length <= REACTION_LIMITS.maxAllowedEmoji, {
+      message: `1 to ${REACTION_LIMITS.maxAllowedEmoji} emoji, comma-separated`,
+    })
+    .refine((list) => list.every((e) => isAcceptedEmoji(e, REACTION_DEFAULTS)), {
+      message: 'each entry must be a single emoji',
+    })
+    .optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   REDIS_AUTH_SECRET_ID: z.string().min(1).optional(),
   MONGODB_SECRET_ID: z.string().min(1).optional(),
@@ -388,6 +418,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     trust: {
       requestAllowance: e.TRUST_REQUEST_ALLOWANCE,
       editWindowMs: e.TRUST_EDIT_WINDOW_MS,
+    },
+    reactions: {
+      perPerson: e.REACTIONS_PER_PERSON,
+      perMessage: e.REACTIONS_PER_MESSAGE,
+      ...(e.REACTIONS_ALLOWED && { allowed: e.REACTIONS_ALLOWED }),
     },
     logLevel: e.LOG_LEVEL,
     platform,

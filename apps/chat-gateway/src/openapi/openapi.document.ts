@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { createDocument, type oas31, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { attachmentPaths } from '../attachments/attachments.openapi.js';
 import { chatPaths } from '../chat/chat.openapi.js';
+import { reactionPaths } from '../chat/reactions.openapi.js';
 import { healthPaths } from '../health/health.openapi.js';
 import { metricsPaths } from '../metrics/metrics.openapi.js';
 import { receiptsPaths } from '../receipts/receipts.openapi.js';
@@ -94,6 +95,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
     },
     paths: {
       ...chatPaths,
+      ...reactionPaths,
       ...trustPaths,
       ...receiptsPaths,
       ...adminPaths,

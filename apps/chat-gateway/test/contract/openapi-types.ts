@@ -169,6 +169,26 @@ export interface paths {
         patch: operations["editMessage"];
         trace?: never;
     };
+    "/conversations/{id}/messages/{messageId}/reactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put my reaction on a message, or take it off
+         * @description `on: true` puts it on, `on: false` takes it off; repeating either changes nothing. One emoji grapheme (or one of REACTIONS_ALLOWED), at most REACTIONS_PER_PERSON (3) per person and REACTIONS_PER_MESSAGE (20) different ones per message (CONFLICT past them). Refused where typing is (BLOCKED, REQUEST_PENDING...). Members get `message:reacted`; the message takes a new version, so a device that was away gets it from `sync`.
+         */
+        post: operations["reactToMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/{userId}/block": {
         parameters: {
             query?: never;
@@ -831,6 +851,8 @@ export interface components {
             /** @description The caller's read position. */
             lastReadSeq: number;
             unreadCount: number;
+            /** @description Unread messages that mention the caller (reading resets it); at most 50. */
+            mentionCount?: number;
             /** @description Closed by the platform. */
             archived?: boolean;
         };
@@ -968,6 +990,10 @@ export interface components {
              */
             hidden?: true;
             safety?: components["schemas"]["MessageSafetyDto"];
+            replyTo?: components["schemas"]["ReplyPreviewDto"];
+            /** @description Members of the group this message mentions (user ids). */
+            mentions?: string[];
+            reactions?: components["schemas"]["ReactionSummaryDto"][];
         };
         /** @description A file the message carries (uploaded first). */
         MessageAttachment: {
@@ -985,6 +1011,28 @@ export interface components {
             warning?: ("off-platform" | "fee" | "gift-card" | "crypto" | "bank-details")[];
             /** @description To the sender: what the other members see instead of the body (masked). */
             recipientBody?: string;
+        };
+        /** @description The message replied to, in its current state when read (an edit or a deletion shows). */
+        ReplyPreviewDto: {
+            id: string;
+            seq?: number;
+            senderId?: string;
+            /** @description Cut to a preview; empty once deleted or hidden. */
+            body: string;
+            /** @constant */
+            deleted?: true;
+            /** @constant */
+            hidden?: true;
+        };
+        /** @description One emoji on a message: how many, and mine. */
+        ReactionSummaryDto: {
+            emoji: string;
+            count: number;
+            /**
+             * @description The caller reacted with it.
+             * @constant
+             */
+            mine?: true;
         };
         ReadResult: {
             conversationId: string;
@@ -1692,6 +1740,48 @@ export interface operations {
         };
         responses: {
             /** @description The message as edited. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    reactToMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                /** @description The message id. */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    emoji: string;
+                    on: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The message with its reactions now. */
             200: {
                 headers: {
                     [name: string]: unknown;

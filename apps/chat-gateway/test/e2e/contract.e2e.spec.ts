@@ -120,6 +120,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       ['POST', `/conversations/${id}/leave`, {}],
       ['PATCH', `/conversations/${id}/messages/${messageId}`, { body: 'edited' }],
       ['DELETE', `/conversations/${id}/messages/${messageId}`, undefined],
+      ['POST', `/conversations/${id}/messages/${messageId}/reactions`, { emoji: '👍', on: true }],
       ['PUT', '/users/someone/block', undefined],
       ['DELETE', '/users/someone/block', undefined],
       ['GET', '/blocks', undefined],
@@ -346,6 +347,25 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     );
     expect([declined.status, declined.body.request?.state]).toEqual([200, 'declined']);
 
+    // Reactions: on (with "mine"), not one emoji, past the per-person cap (3), from a
+    // non-member, and from the opener of a declined request (refused before the message is read).
+    const reactions = `/conversations/${direct.id}/messages/${messageId}/reactions`;
+    const react = (token: string, emoji: string, path = reactions) =>
+      call<MessageDto>('POST', path, { token, json: { emoji, on: true } });
+    const liked = await react(sam, '👍');
+    expect([liked.status, liked.body.reactions]).toEqual([
+      200,
+      [{ emoji: '👍', count: 1, mine: true }],
+    ]);
+    expect((await react(sam, 'ok')).status).toBe(400);
+    for (const emoji of ['🎉', '❤️']) expect((await react(sam, emoji)).status).toBe(200);
+    expect((await react(sam, '😂')).body).toMatchObject({ error: { code: 'CONFLICT' } });
+    expect((await react(judy, '👍')).body).toMatchObject({ error: { code: 'NOT_A_MEMBER' } });
+    const declinedPath = `/conversations/${toEve.body.id}/messages/000000000000000000000000/reactions`;
+    expect((await react(rita, '👍', declinedPath)).body).toMatchObject({
+      error: { code: 'REQUEST_DECLINED' },
+    });
+
     expect((await call('PUT', '/users/mallory/block', { token: sam })).body).toEqual({
       blocked: true,
     });
@@ -450,6 +470,20 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         'INVALID_PAYLOAD',
       ],
       ['DELETE', edit, { token: sam }, 403, 'FORBIDDEN'],
+      [
+        'POST',
+        `${edit}/reactions`,
+        { token: rita, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'POST',
+        `${edit}/reactions`,
+        { token: rita, raw: { body: 'x', type: 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
       ['DELETE', edit, { token: mallory }, 404, 'NOT_A_MEMBER'],
       ['PUT', '/users/rita/block', { token: rita }, 400, 'INVALID_PAYLOAD'],
       ['DELETE', '/users/bad%20id/block', { token: rita }, 400, 'INVALID_PAYLOAD'],

@@ -20,6 +20,11 @@ export const FERRETDB_GAPS: Readonly<Record<string, string>> = {
   'appends and edits at once: every change at its own version; sync sees each message once, in its newest state': `${ATOMIC_UPDATES}: concurrent sends and edits take the same version from $inc`,
 };
 
+/** Cases of the replies, mentions and reactions contract (features.contract.ts). */
+export const FERRETDB_FEATURE_GAPS: Readonly<Record<string, string>> = {
+  'keeps every one of concurrent reactions (each decided on the others\u2019)': `${ATOMIC_UPDATES}: two reactions conditioned on the same message version both match it, and the later write drops the earlier one's reaction`,
+};
+
 /** End-to-end cases. */
 export const FERRETDB_E2E_GAPS: Readonly<Record<string, string>> = {
   'keeps every acked message through a Redis restart and an instance SIGKILL': `${ATOMIC_UPDATES}: two senders in one conversation take the same position, and the send that lost it is answered UNAVAILABLE on every retry (its reservation names a seq another message holds), so not every send is ever acknowledged`,

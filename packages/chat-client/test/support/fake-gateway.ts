@@ -28,6 +28,11 @@ interface Payload {
   conversations: { conversationId: string; afterVersion: number }[];
   epoch?: string;
   positions: { conversationId: string; seq: number }[];
+  replyTo?: string;
+  mentions?: string[];
+  messageId: string;
+  emoji: string;
+  on: boolean;
 }
 
 export interface ServerConversation {
@@ -305,6 +310,7 @@ export class FakeGateway {
     body: string,
     clientMessageId?: string,
     except?: FakeSocket,
+    extra: Pick<MessageDto, 'replyTo' | 'mentions'> = {},
   ): MessageDto {
     const c = this.conversations.get(conversationId)!;
     const key = `${senderId}\u0000${clientMessageId}`;
@@ -320,6 +326,7 @@ export class FakeGateway {
       kind: 'user',
       body,
       createdAt: new Date(this.clock.now).toISOString(),
+      ...extra,
     };
     c.messages.push(message);
     if (clientMessageId !== undefined) c.byClientId.set(key, message);
@@ -404,8 +411,59 @@ export class FakeGateway {
         const c = this.conversations.get(p.conversationId);
         if (!c || !c.members.includes(userId)) return fail('NOT_A_MEMBER');
         const before = c.messages.length;
-        const message = this.append(c.id, userId, p.body, p.clientMessageId, socket);
+        const target = c.messages.find((m) => m.id === p.replyTo);
+        if (p.replyTo !== undefined && !target) return fail('INVALID_PAYLOAD');
+        const mentions = (p.mentions ?? []).filter((id) => id !== userId && c.members.includes(id));
+        const message = this.append(c.id, userId, p.body, p.clientMessageId, socket, {
+          ...(target && {
+            replyTo: {
+              id: target.id,
+              seq: target.seq,
+              senderId: target.senderId,
+              body: target.body,
+            },
+          }),
+          ...(mentions.length > 0 && { mentions }),
+        });
+        if (mentions.length > 0 && c.messages.length > before)
+          this.fanOut(mentions, 'mention:new', {
+            conversationId: c.id,
+            messageId: message.id,
+            seq: message.seq,
+            senderId: userId,
+          });
         return answer({ ok: true, data: { message, duplicate: c.messages.length === before } });
+      }
+      case 'message:react': {
+        const c = this.conversations.get(p.conversationId);
+        if (!c || !c.members.includes(userId)) return fail('NOT_A_MEMBER');
+        const index = c.messages.findIndex((m) => m.id === p.messageId);
+        if (index < 0) return fail('NOT_FOUND');
+        const entries = (this.reactions.get(p.messageId) ?? []).filter(
+          (r) => !(r.userId === userId && r.emoji === p.emoji),
+        );
+        if (p.on) entries.push({ userId, emoji: p.emoji });
+        this.reactions.set(p.messageId, entries);
+        const counts = (viewer?: string) => {
+          const byEmoji = new Map<string, { emoji: string; count: number; mine?: true }>();
+          for (const r of entries) {
+            const e = byEmoji.get(r.emoji) ?? { emoji: r.emoji, count: 0 };
+            e.count++;
+            if (r.userId === viewer) e.mine = true;
+            byEmoji.set(r.emoji, e);
+          }
+          return [...byEmoji.values()];
+        };
+        const { reactions: _old, ...rest } = c.messages[index]!;
+        const shared = { ...rest, version: ++c.version, reactions: counts() };
+        c.messages[index] = shared;
+        this.fanOut(
+          c.members,
+          'message:reacted',
+          { message: shared, userId, emoji: p.emoji, on: p.on },
+          socket,
+        );
+        return answer({ ok: true, data: { ...shared, reactions: counts(userId) } });
       }
       case 'sync': {
         const out: unknown[] = [];
@@ -543,6 +601,8 @@ export class FakeGateway {
       .filter((r) => r.lastDeliveredSeq > 0);
     return receipts.length > 0 ? { receipts } : {};
   }
+  /** Who reacted with what, per message id. */
+  private readonly reactions = new Map<string, { userId: string; emoji: string }[]>();
 
   dto(c: ServerConversation, viewer: string): ConversationDto {
     const last = [...c.messages].sort((a, b) => b.seq - a.seq)[0];

@@ -1,4 +1,5 @@
 import { MemoryChatStore } from './memory.store.js';
+import { describeFeaturesContract } from '../testing/features.contract.js';
 import { describePlatformContract } from '../testing/platform.contract.js';
 import { describeStoreContract } from '../testing/store.contract.js';
 
@@ -9,6 +10,12 @@ describeStoreContract(
 );
 
 describePlatformContract(
+  'in-memory',
+  async () => new MemoryChatStore(),
+  async (store) => store.close(),
+);
+
+describeFeaturesContract(
   'in-memory',
   async () => new MemoryChatStore(),
   async (store) => store.close(),

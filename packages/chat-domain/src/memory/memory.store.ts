@@ -1,7 +1,14 @@
 import {
   audienceOf,
+  decideReaction,
   decideSend,
   hasJoined,
+  keptMentions,
+  replyRefusal,
+  replyRefusalError,
+  withMentionSeq,
+  type ReactionChange,
+  type ReactionSettings,
   newRequestRecord,
   NotMemberError,
   requestOf,
@@ -287,21 +294,33 @@ export class MemoryMessages implements MessageStore {
     const existing = this.state.byClientKey.get(key);
     if (existing) return { message: clone(existing), duplicate: true, kind, memberIds };
     if (!decision.ok) throw sendRefusalError(decision.refusal, draft.conversationId);
+    const sender = conversation.members.find((m) => m.userId === draft.senderId);
+    const replyTarget =
+      draft.replyTo === undefined ? undefined : (this.state.byId.get(draft.replyTo) ?? null);
+    if (replyTarget !== undefined) {
+      const refusal = replyRefusal(replyTarget, conversation.id, sender?.joinedAt);
+      if (refusal) throw replyRefusalError(refusal);
+    }
     const admitted = decision.changes;
     if (admitted.spendsAllowance) conversation.request.left -= 1;
     if (admitted.acceptsRequest) acceptRequest(this.state, conversation);
-    const sender = conversation.members.find((m) => m.userId === draft.senderId);
+    const mentions = keptMentions(draft.mentions, kind, memberIds, draft.senderId);
 
     const seq = (this.lastSeq.get(conversation.id) ?? 0) + 1;
     this.lastSeq.set(conversation.id, seq);
     conversation.version += 1;
+    const { mentions: _named, ...rest } = clone(draft);
     const message: Message = {
-      ...clone(draft),
+      ...rest,
+      ...(mentions.length > 0 && { mentions }),
       kind: draft.kind ?? 'user',
       id: newId(),
       seq,
       version: conversation.version,
     };
+    for (const member of conversation.members)
+      if (mentions.includes(member.userId))
+        member.mentionSeqs = withMentionSeq(member.mentionSeqs, seq);
     const list = this.state.messages.get(conversation.id) ?? [];
     list.push(message);
     this.state.messages.set(conversation.id, list);
@@ -319,7 +338,54 @@ export class MemoryMessages implements MessageStore {
       kind,
       memberIds,
       ...(admitted.acceptsRequest && { acceptedRequest: true }),
+      ...(replyTarget && { replyTarget: clone(replyTarget) }),
     };
+  }
+
+  async getMany(conversationId: string, ids: string[]): Promise<Message[]> {
+    return ids
+      .map((id) => this.state.byId.get(id))
+      .filter((m): m is Message => m !== undefined && m.conversationId === conversationId)
+      .map(clone);
+  }
+
+  async react(
+    conversationId: string,
+    messageId: string,
+    change: ReactionChange,
+    settings: ReactionSettings,
+  ): Promise<{ message: Message; changed: boolean } | null> {
+    const message = this.state.byId.get(messageId);
+    const conversation = this.state.conversations.get(conversationId);
+    if (!message || !conversation || message.conversationId !== conversationId) return null;
+    if (message.deletedAt) return null;
+    const admitted = decideSend(
+      {
+        ...conversation,
+        memberIds: conversation.members.map((m) => m.userId),
+        invited: invitedOf(conversation),
+      },
+      { senderId: change.userId, kind: 'user', action: 'react' },
+    );
+    if (!admitted.ok) throw sendRefusalError(admitted.refusal, conversationId);
+    const decision = decideReaction(message.reactions, change, settings);
+    if (!decision.ok) throw decision.error;
+    if (!decision.changed) return { message: clone(message), changed: false };
+    this.moveToNewVersion(conversation, message);
+    message.reactions = decision.reactions;
+    return { message: clone(message), changed: true };
+  }
+
+  /** The message moves to the end of the version order: sync returns it in its new state. */
+  private moveToNewVersion(conversation: StoredConversation, message: Message): void {
+    const changes = this.state.changes.get(conversation.id)!;
+    changes.splice(
+      firstIndex(changes, (m) => m.version >= message.version),
+      1,
+    );
+    conversation.version += 1;
+    message.version = conversation.version;
+    changes.push(message);
   }
 
   async get(conversationId: string, messageId: string): Promise<Message | null> {
@@ -352,14 +418,7 @@ export class MemoryMessages implements MessageStore {
       if (!decision.ok) throw sendRefusalError(decision.refusal, conversationId);
       if (decision.changes.spendsAllowance) conversation.request.left -= 1;
     }
-    // The message moves to the end of the version order: sync returns it in its new state.
-    const changes = this.state.changes.get(conversationId)!;
-    changes.splice(
-      firstIndex(changes, (m) => m.version >= message.version),
-      1,
-    );
-    conversation.version += 1;
-    message.version = conversation.version;
+    this.moveToNewVersion(conversation, message);
     if (revision.kind === 'edit') {
       message.body = revision.body;
       message.editedAt = revision.at;
@@ -372,7 +431,6 @@ export class MemoryMessages implements MessageStore {
       message.deletedAt = revision.at;
       message.deletedBy = revision.by;
     }
-    changes.push(message);
     if (conversation.lastMessage?.id === message.id) conversation.lastMessage = toPreview(message);
     return clone(message);
   }

@@ -9,6 +9,7 @@ import {
   type MessageDraft,
   type UnannouncedSends,
 } from '../ports.js';
+import { type ReactionSettings } from '../reactions.rules.js';
 import { TRUST_DEFAULTS, assertMember } from '../rules.js';
 import { type ContentPolicySettings } from '../content-policy.js';
 import { type PreSendHook } from '../presend.js';
@@ -33,6 +34,8 @@ export interface ChatDeps {
   contentPolicy?: ContentPolicySettings;
   /** The platform's pre-send hook (absent: no call, no cost). */
   presend?: PreSendHook;
+  /** Which reactions, and how many (defaults: REACTION_DEFAULTS). */
+  reactions?: Partial<ReactionSettings>;
 }
 
 /** Where a request came from, so its own device is not sent its own echo. */

@@ -10,6 +10,7 @@ import {
   type ListReportsQuery,
   type MarkDeliveredInput,
   type SettingsUpdate,
+  type ReactInput,
   type ReportInput,
   type SendMessageInput,
   type SyncInput,
@@ -33,6 +34,7 @@ import {
 } from './messages.js';
 import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
 import { getSettings, markDelivered, updateSettings } from './receipts.js';
+import { react } from './reactions.js';
 import {
   blockUser,
   blockedUsers,
@@ -50,6 +52,7 @@ export * from './conversations.js';
 export * from './messages.js';
 export * from './presence.js';
 export * from './receipts.js';
+export * from './reactions.js';
 export * from './trust.js';
 
 type Page = { limit: number; cursor?: string };
@@ -73,6 +76,7 @@ export function createChat(deps: ChatDeps) {
       editMessage(deps, p, input, origin),
     delete: (p: Principal, input: DeleteMessageInput, origin?: Origin) =>
       deleteMessage(deps, p, input, origin),
+    react: (p: Principal, input: ReactInput, origin?: Origin) => react(deps, p, input, origin),
     moderateDelete: (p: Principal, input: DeleteMessageInput) => moderateDelete(deps, p, input),
     sync: (p: Principal, input: SyncInput) => syncChanges(deps, p, input),
     markRead: (p: Principal, id: string, seq: number, origin?: Origin) =>

@@ -20,11 +20,11 @@ import {
 import {
   toConversationDto,
   toConversationUpdate,
-  toMessageDto,
   toReceipts,
   toViewerMessageDto,
   toVisibleMessageDto,
-  seenDifferently,
+  sidesOf,
+  type MessageView,
 } from '../mappers.js';
 import { type AppendResult, type Revision, type RevisionExpectation } from '../ports.js';
 import { assertAdmitted, decideSend, sendRefusalError, sendSubjectOf } from '../send-decision.js';
@@ -56,9 +56,11 @@ import {
   markIfUnavailable,
   announceStored,
 } from './context.js';
+import { announceMentions } from './mentions.js';
 import { apartFrom, apartIn, withoutBlocked } from './presence.js';
 import { hidingAmong, membersOf, receiptAudience } from './receipts.js';
 import { screenDraft } from './screening.js';
+import { replyTargets } from './replies.js';
 
 /** A page of history, capped in messages and in bytes; edited and deleted ones in their current state. */
 export async function history(
@@ -83,9 +85,14 @@ export async function history(
   const page = forwards ? kept : kept.reverse();
   // An invitee reads nothing until they accept; nothing of someone apart is shown but its place.
   assertAdmitted(conversation, principal.userId, 'read', trustOf(deps).requestAllowance);
-  const apart = apartIn(conversation, await apartFrom(deps, principal.userId, [conversation]));
+  const [apartUsers, targets] = await Promise.all([
+    apartFrom(deps, principal.userId, [conversation]),
+    replyTargets(deps, conversationId, page),
+  ]);
+  const apart = apartIn(conversation, apartUsers);
+  const view = { viewerId: principal.userId, targets };
   return {
-    messages: page.map((m) => toVisibleMessageDto(m, apart, principal.userId)),
+    messages: page.map((m) => toVisibleMessageDto(m, apart, view)),
     hasMore: messages.length > page.length,
   };
 }
@@ -122,6 +129,8 @@ export async function sendMessage(
     createdAt: deps.clock.now(),
     ...(attachments && { attachments }),
     ...(screened.safety && { safety: screened.safety }),
+    ...(input.replyTo !== undefined && { replyTo: input.replyTo }),
+    ...(input.mentions && input.mentions.length > 0 && { mentions: input.mentions }),
   };
   const result = await deps.store.messages.append(draft).catch(async (error: unknown) => {
     // Refused for good (not a member, blocked...): the uploads may go with another message.
@@ -140,9 +149,17 @@ export async function sendMessage(
     announceSend(deps, principal, landed, origin),
   );
   return {
-    message: toViewerMessageDto(result.message, principal.userId),
+    message: toViewerMessageDto(result.message, principal.userId, {
+      viewerId: principal.userId,
+      ...viewOf(result),
+    }),
     duplicate: result.duplicate,
   };
+}
+
+/** The quoted message as the append read it. */
+function viewOf({ replyTarget }: AppendResult): MessageView {
+  return replyTarget ? { targets: new Map([[replyTarget.id, replyTarget]]) } : {};
 }
 
 /**
@@ -155,27 +172,20 @@ function toEachSide(
   message: Message,
   event: 'message:new' | 'message:updated',
   origin: Origin,
+  view: MessageView = {},
 ): void {
-  if (!seenDifferently(message)) {
-    deps.fanout.toUsers(audience, event, toMessageDto(message), except(origin));
-    return;
-  }
-  const sender = message.senderId;
-  const others = audience.filter((id) => id !== sender);
-  if (audience.includes(sender))
-    deps.fanout.toUsers([sender], event, toViewerMessageDto(message, sender), except(origin));
-  // Every other member sees the same masked text: the viewer only has to differ from the sender.
-  if (others.length > 0)
-    deps.fanout.toUsers(others, event, toViewerMessageDto(message, others[0]!), except(origin));
+  for (const side of sidesOf(message, audience, view))
+    deps.fanout.toUsers(side.users, event, side.dto, except(origin));
 }
 
 /** A stored send, told to its audience (and a request its reply accepted, to both sides). */
 async function announceSend(
   deps: ChatDeps,
   principal: Principal,
-  { message, kind, memberIds: members, acceptedRequest }: AppendResult,
+  result: AppendResult,
   origin: Origin,
 ): Promise<void> {
+  const { message, kind, memberIds: members, acceptedRequest } = result;
   // In a group, nobody behind a block with the sender gets it (either way).
   const audience =
     kind === 'group' ? await withoutBlocked(deps, { kind }, principal.userId, members) : members;
@@ -184,7 +194,8 @@ async function announceSend(
   const accepted = acceptedRequest
     ? await deps.store.conversations.get(message.conversationId)
     : undefined;
-  toEachSide(deps, audience, message, 'message:new', origin);
+  toEachSide(deps, audience, message, 'message:new', origin, viewOf(result));
+  announceMentions(deps, message, audience);
   if (accepted)
     deps.fanout.toUsers(audience, 'conversation:updated', toConversationUpdate(accepted));
 }
@@ -278,9 +289,13 @@ export async function syncChanges(
     bytesLeft -= kept.reduce((sum, m) => sum + approximateBytes(m), 0);
     const hasMore = page.hasMore || kept.length < page.messages.length;
     const metaChanged = restart || (conversation.metaVersion ?? 0) > afterVersion;
+    const view = {
+      viewerId: principal.userId,
+      targets: await replyTargets(deps, conversationId, kept),
+    };
     conversations.push({
       conversationId,
-      messages: kept.map((m) => toVisibleMessageDto(m, hidden, principal.userId)),
+      messages: kept.map((m) => toVisibleMessageDto(m, hidden, view)),
       version: hasMore
         ? (kept.at(-1)?.version ?? afterVersion)
         : settledVersion(kept, afterVersion, settledBefore, conversation),
@@ -417,14 +432,15 @@ async function revise(
 ): Promise<MessageDto> {
   const revised = await deps.store.messages.revise(conversation.id, message.id, revision, expect);
   if (!revised) throw new ConflictError('the message changed meanwhile; look again');
+  const view = { targets: await replyTargets(deps, conversation.id, [revised]) };
   const audience = await withoutBlocked(
     deps,
     conversation,
     message.senderId,
     audienceOf(conversation),
   );
-  toEachSide(deps, audience, revised, 'message:updated', origin);
-  return toViewerMessageDto(revised, reviser);
+  toEachSide(deps, audience, revised, 'message:updated', origin, view);
+  return toViewerMessageDto(revised, reviser, view);
 }
 
 /** Edits an own message within the edit window; every device sees it live or through sync. */

@@ -285,7 +285,7 @@ export async function exportUser(deps: ChatDeps, userId: string): Promise<UserEx
     userId,
     exportedAt: deps.clock.now().toISOString(),
     conversations: data.conversations.map((c) => toConversationDto(c, userId)),
-    messages: data.messages.map(toMessageDto),
+    messages: data.messages.map((m) => toMessageDto(m)),
     truncated: data.truncated,
   };
 }

@@ -1,4 +1,5 @@
 import {
+  MENTION_LIMITS,
   newRequestRecord,
   requestOf,
   reportTarget,
@@ -80,6 +81,10 @@ export function toConversation(doc: ConversationDoc): Conversation {
         ...(delivered[readKey(m.userId)] !== undefined && {
           lastDeliveredSeq: delivered[readKey(m.userId)],
         }),
+        // Sliced here too: a server that ignores `$slice` (FerretDB v1) still answers the cap.
+        ...(doc.mentioned?.[readKey(m.userId)] && {
+          mentionSeqs: doc.mentioned[readKey(m.userId)]!.slice(-MENTION_LIMITS.maxMentionSeqsKept),
+        }),
         ...(invitation && { invitation: { from: invitation.from, state: invitation.state } }),
       };
     }),
@@ -128,6 +133,11 @@ export function toMessage(doc: MessageDoc): Message {
     ...(doc.deletedAt && { deletedAt: doc.deletedAt }),
     ...(doc.deletedBy && { deletedBy: doc.deletedBy }),
     ...(doc.safety && { safety: doc.safety }),
+    ...(doc.replyTo !== undefined && { replyTo: doc.replyTo }),
+    ...(doc.mentions?.length && { mentions: [...doc.mentions] }),
+    ...(doc.reactions?.length && {
+      reactions: doc.reactions.map((r) => ({ emoji: r.emoji, userId: r.userId })),
+    }),
   };
 }
 

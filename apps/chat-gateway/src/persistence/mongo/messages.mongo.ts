@@ -1,6 +1,14 @@
 import {
+  ConflictError,
+  decideReaction,
   decideSend,
+  keptMentions,
+  MENTION_LIMITS,
   NotMemberError,
+  replyRefusal,
+  replyRefusalError,
+  type ReactionChange,
+  type ReactionSettings,
   repliesToRequest,
   sendRefusalError,
   UnavailableError,
@@ -12,6 +20,7 @@ import {
   type MessageStore,
   type Revision,
   type RevisionExpectation,
+  type SendAttempt,
 } from '@jobsphere/chat-domain';
 import { createHash } from 'node:crypto';
 import { isValidObjectId, Types, type mongo } from 'mongoose';
@@ -38,6 +47,9 @@ import { reservationKey, reservedSlot, type VersionAllocator } from './version-a
  */
 const GROUP_COMMIT = { maxBatch: 200, maxWaiting: 5_000 };
 
+/** Read-decide-write rounds of one reaction: of n racing ones, the last lands by round n. */
+const REACT_ROUNDS = 8;
+
 interface Slot {
   seq: number;
   version: number;
@@ -46,7 +58,25 @@ interface Slot {
   memberIds: string[];
   /** This send is the reply of a request's recipient: it accepts the request. */
   accepts?: boolean;
+  /** The mentions kept (`keptMentions`). */
+  mentions: string[];
+  /** The message replied to, admitted by `replyRefusal`. */
+  replyTarget?: Message;
 }
+
+/** What a send reads of its conversation: the decision's fields, and who joined when. */
+type SendView = Pick<
+  ConversationDoc,
+  | 'lastSeq'
+  | 'version'
+  | 'memberIds'
+  | 'invited'
+  | 'declinedInvites'
+  | 'request'
+  | 'kind'
+  | 'blocked'
+  | 'members'
+>;
 
 /**
  * The id of the message at one position: the same for every attempt at it, so a retry and a
@@ -137,43 +167,37 @@ export class MongoMessages implements MessageStore {
    */
   private async reserve(draft: MessageDraft, key: string, deadline: number): Promise<Slot | null> {
     const attempt = { senderId: draft.senderId, kind: draft.kind ?? 'user' };
-    const before = await this.allocator.take<
-      Pick<
-        ConversationDoc,
-        | 'lastSeq'
-        | 'version'
-        | 'memberIds'
-        | 'invited'
-        | 'declinedInvites'
-        | 'request'
-        | 'kind'
-        | 'blocked'
-      >
-    >(
-      {
-        _id: new Types.ObjectId(draft.conversationId),
-        // Not `'reservations.k': {$ne: key}`: the same on MongoDB and DocumentDB, but FerretDB
-        // v1 matches $ne through an array of documents when any element differs.
-        $nor: [{ 'reservations.k': key }],
-        ...sendGuard(attempt),
-      },
-      [{ key, message: true }],
-      {
-        alongside: sendChanges(attempt),
-        projection: {
-          lastSeq: 1,
-          version: 1,
-          memberIds: 1,
-          invited: 1,
-          declinedInvites: 1,
-          request: 1,
-          kind: 1,
-          blocked: 1,
+    // The message replied to is read beside the update that takes the position, never before
+    // it: a reply costs no round trip more than a send (a refused one leaves a gap).
+    const [before, target] = await Promise.all([
+      this.allocator.take<SendView>(
+        {
+          _id: new Types.ObjectId(draft.conversationId),
+          // Not `'reservations.k': {$ne: key}`: the same on MongoDB and DocumentDB, but FerretDB
+          // v1 matches $ne through an array of documents when any element differs.
+          $nor: [{ 'reservations.k': key }],
+          ...sendGuard(attempt),
         },
-        returnDocument: 'before',
-        ...timeLeft(deadline, this.limits),
-      },
-    );
+        [{ key, message: true }],
+        {
+          alongside: sendChanges(attempt),
+          projection: {
+            lastSeq: 1,
+            version: 1,
+            memberIds: 1,
+            invited: 1,
+            declinedInvites: 1,
+            request: 1,
+            kind: 1,
+            blocked: 1,
+            members: 1,
+          },
+          returnDocument: 'before',
+          ...timeLeft(deadline, this.limits),
+        },
+      ),
+      this.replyTarget(draft, deadline),
+    ]);
     if (!before) return null;
     const decision = decideSend(sendSubjectOf(before), attempt);
     // The guard and the decision disagree: the decision stands (the position taken is a gap).
@@ -181,9 +205,38 @@ export class MongoMessages implements MessageStore {
     return {
       seq: before.lastSeq + 1,
       version: before.version + 1,
-      kind: before.kind,
-      memberIds: audienceOfDoc(before),
+      ...this.admitted(draft, before, target),
       ...(decision.changes.acceptsRequest && { accepts: true }),
+    };
+  }
+
+  /** The message `draft` replies to, if any (null: not there). */
+  private async replyTarget(draft: MessageDraft, deadline: number): Promise<Message | null> {
+    if (draft.replyTo === undefined || !isValidObjectId(draft.replyTo)) return null;
+    const doc = await this.messageDocs.findOne(
+      { _id: new Types.ObjectId(draft.replyTo), conversationId: draft.conversationId },
+      timeLeft(deadline, this.limits),
+    );
+    return doc ? toMessage(doc) : null;
+  }
+
+  /** The reply's target and the mentions, as the domain admits them on the conversation read. */
+  private admitted(
+    draft: MessageDraft,
+    conversation: Omit<SendView, 'lastSeq' | 'version'>,
+    target: Message | null,
+  ): Omit<Slot, 'seq' | 'version'> {
+    if (draft.replyTo !== undefined) {
+      const joined = conversation.members.find((m) => m.userId === draft.senderId)?.joinedAt;
+      const refusal = replyRefusal(target, draft.conversationId, joined);
+      if (refusal) throw replyRefusalError(refusal);
+    }
+    const memberIds = audienceOfDoc(conversation);
+    return {
+      kind: conversation.kind,
+      memberIds,
+      mentions: keptMentions(draft.mentions, conversation.kind, memberIds, draft.senderId),
+      ...(target && { replyTarget: target }),
     };
   }
 
@@ -196,7 +249,7 @@ export class MongoMessages implements MessageStore {
     key: string,
     deadline: number,
   ): Promise<AppendResult | null> {
-    const [existing, conversation] = await Promise.all([
+    const [existing, conversation, target] = await Promise.all([
       this.findByClientMessageId(draft),
       this.models.conversations
         .findById(draft.conversationId, {
@@ -209,21 +262,10 @@ export class MongoMessages implements MessageStore {
           reservations: 1,
           request: 1,
           blocked: 1,
+          members: 1,
         })
-        .lean<
-          Pick<
-            ConversationDoc,
-            | 'kind'
-            | 'memberIds'
-            | 'invited'
-            | 'declinedInvites'
-            | 'lastSeq'
-            | 'version'
-            | 'reservations'
-            | 'request'
-            | 'blocked'
-          >
-        >(),
+        .lean<SendView & Pick<ConversationDoc, 'reservations'>>(),
+      this.replyTarget(draft, deadline),
     ]);
     if (!conversation) throw new NotMemberError(draft.conversationId);
     const attempt = { senderId: draft.senderId, kind: draft.kind ?? 'user' };
@@ -235,14 +277,14 @@ export class MongoMessages implements MessageStore {
     const memberIds = audienceOfDoc(conversation);
     if (existing) return { message: existing, duplicate: true, kind, memberIds };
     const slot = reservedSlot(conversation, key);
-    // A retry keeps the position its first attempt took, whatever changed since.
+    // A retry keeps the position its first attempt took, whatever changed since; its reply is
+    // judged again (a first attempt refused for its reply left its position behind).
     if (slot)
       return this.store(
         draft,
         {
           ...slot,
-          kind,
-          memberIds,
+          ...this.admitted(draft, conversation, target),
           ...(attempt.kind !== 'system' &&
             repliesToRequest(requestRecordOf(conversation), draft.senderId) && { accepts: true }),
         },
@@ -254,9 +296,11 @@ export class MongoMessages implements MessageStore {
   }
 
   private async store(draft: MessageDraft, slot: Slot, deadline: number): Promise<AppendResult> {
+    const { mentions: _named, ...written } = draft;
     const doc: MessageDoc = {
       _id: messageId(draft.conversationId, slot.version),
-      ...draft,
+      ...written,
+      ...(slot.mentions.length > 0 && { mentions: slot.mentions }),
       kind: draft.kind ?? 'user',
       seq: slot.seq,
       version: slot.version,
@@ -290,6 +334,7 @@ export class MongoMessages implements MessageStore {
       kind: slot.kind,
       memberIds: slot.memberIds,
       ...(accepted && { acceptedRequest: true }),
+      ...(slot.replyTarget && { replyTarget: slot.replyTarget }),
     };
   }
 
@@ -351,6 +396,24 @@ export class MongoMessages implements MessageStore {
         },
         ...(Object.keys(read).length > 0
           ? [{ updateOne: { filter: { _id }, update: { $max: read } } }]
+          : []),
+        // Each mentioned member's counter: the seq kept beside their read position (capped).
+        ...(doc.mentions?.length
+          ? [
+              {
+                updateOne: {
+                  filter: { _id },
+                  update: {
+                    $push: Object.fromEntries(
+                      doc.mentions.map((u) => [
+                        `mentioned.${readKey(u)}`,
+                        { $each: [doc.seq], $slice: -MENTION_LIMITS.maxMentionSeqsKept },
+                      ]),
+                    ),
+                  },
+                },
+              },
+            ]
           : []),
       ],
       deadline,
@@ -448,20 +511,7 @@ export class MongoMessages implements MessageStore {
       { projection: { version: 1 }, ...(attempt && { alongside: sendChanges(attempt) }) },
     );
     if (!conversation) {
-      if (!attempt) return null;
-      // Refused: the decision names why, on the conversation as it is now.
-      const now = await this.models.conversations
-        .findById(conversationId, {
-          kind: 1,
-          memberIds: 1,
-          invited: 1,
-          declinedInvites: 1,
-          request: 1,
-          blocked: 1,
-        })
-        .lean<ConversationDoc>();
-      const decision = now && decideSend(sendSubjectOf(now), attempt);
-      if (decision && !decision.ok) throw sendRefusalError(decision.refusal, conversationId);
+      if (attempt) await this.throwRefusal(conversationId, attempt);
       return null;
     }
     const version = conversation.version;
@@ -507,6 +557,75 @@ export class MongoMessages implements MessageStore {
       { $set: { lastMessage: toPreviewDoc(message, version) } },
     );
     return message;
+  }
+
+  /** After a guarded update matched nothing: the decision names why, on the conversation now. */
+  private async throwRefusal(conversationId: string, attempt: SendAttempt): Promise<void> {
+    const now = await this.models.conversations
+      .findById(conversationId, {
+        kind: 1,
+        memberIds: 1,
+        invited: 1,
+        declinedInvites: 1,
+        request: 1,
+        blocked: 1,
+      })
+      .lean<ConversationDoc>();
+    const decision = now && decideSend(sendSubjectOf(now), attempt);
+    if (decision && !decision.ok) throw sendRefusalError(decision.refusal, conversationId);
+  }
+
+  async getMany(conversationId: string, ids: string[]): Promise<Message[]> {
+    const valid = ids.filter((id) => isValidObjectId(id)).map((id) => new Types.ObjectId(id));
+    if (valid.length === 0) return [];
+    const docs = await this.messageDocs.find({ _id: { $in: valid }, conversationId }).toArray();
+    return docs.map(toMessage);
+  }
+
+  /**
+   * Read, decide (`decideReaction`), write only if the message is still at the version read:
+   * racing reactions each see the other's, and a lost race decides again on the new state
+   * (bounded: REACT_ROUNDS people reacting to one message at the same instant all land; past it
+   * the caller is told CONFLICT, try again). A change takes a version like an edit: the
+   * reactor's send decision compiled into the update that takes it; a lost race leaves a gap.
+   */
+  async react(
+    conversationId: string,
+    messageId: string,
+    change: ReactionChange,
+    settings: ReactionSettings,
+  ): Promise<{ message: Message; changed: boolean } | null> {
+    if (!isValidObjectId(conversationId) || !isValidObjectId(messageId)) return null;
+    const attempt = { senderId: change.userId, kind: 'user' as const, action: 'react' as const };
+    for (let round = 0; round < REACT_ROUNDS; round++) {
+      const current = await this.get(conversationId, messageId);
+      if (!current || current.deletedAt) return null;
+      const decision = decideReaction(current.reactions, change, settings);
+      if (!decision.ok) throw decision.error;
+      if (!decision.changed) return { message: current, changed: false };
+      const key = reservationKey(`react:${messageId}`, `${change.userId}|${current.version}`);
+      const conversation = await this.allocator.take(
+        { _id: new Types.ObjectId(conversationId), ...sendGuard(attempt) },
+        [{ key, message: false }],
+        { projection: { version: 1 } },
+      );
+      if (!conversation) {
+        await this.throwRefusal(conversationId, attempt);
+        return null;
+      }
+      const doc = await this.messageDocs.findOneAndUpdate(
+        {
+          _id: new Types.ObjectId(messageId),
+          conversationId,
+          version: current.version,
+          deletedAt: { $exists: false },
+        },
+        { $set: { reactions: decision.reactions, version: conversation.version } },
+        { returnDocument: 'after' },
+      );
+      if (doc) return { message: toMessage(doc), changed: true };
+    }
+    throw new ConflictError('the message changed meanwhile; try again');
   }
 
   /**

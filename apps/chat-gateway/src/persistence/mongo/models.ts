@@ -54,6 +54,8 @@ export interface ConversationDoc {
   reads?: Record<string, number>;
   /** Delivered positions by member (`readKey(userId)`), apart from reads (read implies it). */
   delivered?: Record<string, number>;
+  /** Seqs of the latest messages that mentioned a member (`readKey(userId)`), capped, oldest first. */
+  mentioned?: Record<string, number[]>;
   createdBy: string;
   createdAt: Date;
   /** The last seq handed out: the allocator, never shown as such. */
@@ -96,6 +98,9 @@ export interface MessageDoc {
   editedAt?: Date;
   deletedAt?: Date;
   deletedBy?: string;
+  replyTo?: string;
+  mentions?: string[];
+  reactions?: { emoji: string; userId: string }[];
   /** The content policy's and the pre-send hook's decision (MessageSafety), as stored. */
   safety?: MessageSafety;
 }
@@ -137,6 +142,7 @@ const conversationSchema = new Schema<ConversationDoc>(
     memberIds: { type: [String], required: true },
     reads: { type: Schema.Types.Mixed },
     delivered: { type: Schema.Types.Mixed },
+    mentioned: { type: Schema.Types.Mixed },
     createdBy: { type: String, required: true },
     createdAt: { type: Date, required: true },
     lastSeq: { type: Number, required: true, default: 0 },
@@ -192,6 +198,9 @@ const messageSchema = new Schema<MessageDoc>(
     deletedAt: Date,
     deletedBy: String,
     safety: { type: Schema.Types.Mixed },
+    replyTo: String,
+    mentions: { type: [String], default: undefined },
+    reactions: { type: Schema.Types.Mixed },
   },
   { collection: 'messages', versionKey: false, autoIndex: false },
 );
