@@ -76,6 +76,24 @@ describe('screening: content policy and pre-send hook on the send path', () => {
     expect(stored).toMatchObject({ body, safety: { masked: { body: masked } } });
   });
 
+  it('a reaction to a masked message keeps each side’s view: the recipient never gets the original', async () => {
+    const id = await request();
+    const body = 'WhatsApp me on six uno 2345678';
+    const { message } = await send(alice, id, 'm1', body);
+    await chat.react(alice, { conversationId: id, messageId: message.id, emoji: '👍', on: true });
+    const reacted = fanout.of('message:reacted');
+    const toBob = reacted.find((e) => e.users.includes('bob'))!;
+    const toAlice = reacted.find((e) => e.users.includes('alice'))!;
+    expect(toBob.users).toEqual(['bob']);
+    expect(toBob.payload).toMatchObject({
+      message: {
+        body: expect.not.stringContaining('2345678'),
+        safety: { notices: ['contact-hidden'] },
+      },
+    });
+    expect(toAlice.payload).toMatchObject({ message: { body } });
+  });
+
   it('after acceptance contact details pass; the recipient replying accepts and is not masked', async () => {
     const id = await request();
     const reply = await send(bob, id, 'r1', 'sure, my number is 0612345678');
