@@ -1,3 +1,5 @@
+import { type ActionCard } from './actions.js';
+
 /** Roles that the JobSphere identity service puts in the access token. */
 export const USER_ROLES = ['candidate', 'recruiter', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -122,6 +124,8 @@ export interface Message {
   deletedAt?: Date;
   /** Who deleted it: the sender, or an admin. */
   deletedBy?: string;
+  /** Buttons the platform put on it (system messages only), with the answers so far. */
+  action?: ActionCard;
 }
 
 /** What a moderator looks at: a message or a conversation someone reported. */

@@ -15,6 +15,10 @@ export const ErrorCode = {
   InvitationPending: 'INVITATION_PENDING',
   /** A message can be edited only for a while after it was sent. */
   EditWindowPassed: 'EDIT_WINDOW_PASSED',
+  /** The action message's answers closed at its expiry. */
+  ActionExpired: 'ACTION_EXPIRED',
+  /** The action message took its answer already (or yours, when it takes one per member). */
+  AlreadyAnswered: 'ALREADY_ANSWERED',
   NotFound: 'NOT_FOUND',
   NotMember: 'NOT_A_MEMBER',
   Conflict: 'CONFLICT',
@@ -94,6 +98,20 @@ export class EditWindowPassedError extends DomainError {
   readonly code = ErrorCode.EditWindowPassed;
   constructor(windowMs: number) {
     super(`messages can be edited for ${Math.round(windowMs / 60_000)} minutes after sending`);
+  }
+}
+
+export class ActionExpiredError extends DomainError {
+  readonly code = ErrorCode.ActionExpired;
+  constructor() {
+    super('this message no longer takes answers: it expired');
+  }
+}
+
+export class AlreadyAnsweredError extends DomainError {
+  readonly code = ErrorCode.AlreadyAnswered;
+  constructor(once: boolean) {
+    super(once ? 'this message was answered already' : 'you answered this message already');
   }
 }
 

@@ -41,6 +41,8 @@ export {
   RequestDeclinedError,
   InvitationPendingError,
   EditWindowPassedError,
+  ActionExpiredError,
+  AlreadyAnsweredError,
 } from './errors.js';
 export { SOCKET_PROTOCOL, assertSupportedProtocol } from './protocol.js';
 export { claimValue } from './claims.js';
@@ -237,6 +239,25 @@ export {
 } from './mappers.js';
 export { withDeadline, storeWithDeadline } from './deadline.js';
 export {
+  ACTION_LIMITS,
+  ACTION_KINDS,
+  decideAnswer,
+  actionMessageSchema,
+  answerActionSchema,
+  answerActionBodySchema,
+  actionCardDtoSchema,
+  toActionCardDto,
+  newActionCard,
+  type ActionKind,
+  type CardAction,
+  type ActionAnswer,
+  type ActionCard,
+  type AnswerRefusal,
+  type ActionMessageInput,
+  type AnswerActionInput,
+  type ActionCardDto,
+} from './actions.js';
+export {
   createChat,
   openConversation,
   listConversations,
@@ -265,6 +286,9 @@ export {
   requestUpload,
   attachmentLink,
   messageKey,
+  answerAction,
+  postActionMessage,
+  answerRefusalError,
   type Chat,
   type ChatDeps,
   type Origin,

@@ -1,3 +1,4 @@
+import { toActionCardDto } from './actions.js';
 import { type Conversation, type Message, type MessagePreview, type Report } from './entities.js';
 import {
   type ConversationDto,
@@ -47,6 +48,7 @@ export function toMessageDto(m: Message): MessageDto {
     createdAt: m.createdAt.toISOString(),
     ...(m.editedAt && { editedAt: m.editedAt.toISOString() }),
     ...(m.deletedAt && { deletedAt: m.deletedAt.toISOString() }),
+    ...(m.action && !m.deletedAt && { action: toActionCardDto(m.action) }),
   };
 }
 

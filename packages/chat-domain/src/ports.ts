@@ -9,6 +9,7 @@ import {
   type ReportResolution,
   type ReportStatus,
 } from './entities.js';
+import { type ActionAnswer, type ActionCard } from './actions.js';
 import { type ServerToClientEvents } from './events.js';
 import { type OutboxStore, type PlatformStore } from './platform.js';
 
@@ -112,6 +113,8 @@ export interface MessageDraft {
   /** Default 'user'. */
   kind?: MessageKind;
   attachments?: MessageAttachment[];
+  /** An action message's card (system messages only). */
+  action?: ActionCard;
 }
 
 export interface AppendResult {
@@ -128,7 +131,10 @@ export interface AppendResult {
 
 /** A change to a stored message: new text, or its removal (the body goes, a tombstone stays). */
 export type Revision =
-  { kind: 'edit'; body: string; at: Date } | { kind: 'delete'; by: string; at: Date };
+  | { kind: 'edit'; body: string; at: Date }
+  | { kind: 'delete'; by: string; at: Date }
+  /** A member answers the message's card: applied only where `decideAnswer` admits it. */
+  | ({ kind: 'answer' } & ActionAnswer);
 
 export interface RevisionExpectation {
   senderId?: string;

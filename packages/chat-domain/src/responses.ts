@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actionCardDtoSchema } from './actions.js';
 import { ErrorCode } from './errors.js';
 
 // What the server answers, defined once: the TypeScript types below are derived from these
@@ -71,6 +72,9 @@ export const messageDtoSchema = z
     createdAt: timestamp,
     editedAt: timestamp.optional(),
     deletedAt: timestamp.optional(),
+    action: actionCardDtoSchema
+      .optional()
+      .meta({ description: "An action message's buttons and answers (system messages only)." }),
     hidden: z
       .literal(true)
       .optional()

@@ -18,6 +18,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.RequestDeclined]: 403,
   [ErrorCode.InvitationPending]: 403,
   [ErrorCode.EditWindowPassed]: 403,
+  // Action messages: the card closed (gone for good), or took its answer (the state conflicts).
+  [ErrorCode.ActionExpired]: 410,
+  [ErrorCode.AlreadyAnswered]: 409,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.NotMember]: 404,
   [ErrorCode.Conflict]: 409,

@@ -1,6 +1,7 @@
 import { MemoryChatStore } from './memory.store.js';
 import { describePlatformContract } from '../testing/platform.contract.js';
 import { describeStoreContract } from '../testing/store.contract.js';
+import { describeActionContract } from '../testing/actions.contract.js';
 
 describeStoreContract(
   'in-memory',
@@ -9,6 +10,12 @@ describeStoreContract(
 );
 
 describePlatformContract(
+  'in-memory',
+  async () => new MemoryChatStore(),
+  async (store) => store.close(),
+);
+
+describeActionContract(
   'in-memory',
   async () => new MemoryChatStore(),
   async (store) => store.close(),

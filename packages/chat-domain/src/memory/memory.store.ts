@@ -1,5 +1,6 @@
 import {
   audienceOf,
+  decideAnswer,
   decideSend,
   hasJoined,
   newRequestRecord,
@@ -339,6 +340,7 @@ export class MemoryMessages implements MessageStore {
     if (message.deletedAt) return null;
     if (expect.senderId !== undefined && message.senderId !== expect.senderId) return null;
     if (expect.sentSince && message.createdAt < expect.sentSince) return null;
+    if (revision.kind === 'answer' && !decideAnswer(message.action, revision).ok) return null;
     if (expect.actor !== undefined) {
       // The send decision for the reviser, executed with the change (an edit is a delivery).
       const decision = decideSend(
@@ -363,9 +365,13 @@ export class MemoryMessages implements MessageStore {
     if (revision.kind === 'edit') {
       message.body = revision.body;
       message.editedAt = revision.at;
+    } else if (revision.kind === 'answer') {
+      const { userId, actionId, at } = revision;
+      message.action!.answers.push({ userId, actionId, at });
     } else {
       message.body = '';
       delete message.attachments;
+      delete message.action;
       message.deletedAt = revision.at;
       message.deletedBy = revision.by;
     }

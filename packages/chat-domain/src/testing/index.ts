@@ -3,6 +3,7 @@
 // test doubles. Imports Jest's globals: load it from tests only.
 export { describeStoreContract } from './store.contract.js';
 export { describePlatformContract } from './platform.contract.js';
+export { describeActionContract } from './actions.contract.js';
 export type { ContractOptions, RegisterCase } from './contract-options.js';
 export {
   SEND_CASES,

@@ -33,6 +33,8 @@ import {
 } from './messages.js';
 import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
 import { getSettings, markDelivered, updateSettings } from './receipts.js';
+import { answerAction } from './actions.js';
+import { type AnswerActionInput } from '../actions.js';
 import {
   blockUser,
   blockedUsers,
@@ -51,6 +53,7 @@ export * from './messages.js';
 export * from './presence.js';
 export * from './receipts.js';
 export * from './trust.js';
+export { answerAction, postActionMessage, answerRefusalError } from './actions.js';
 
 type Page = { limit: number; cursor?: string };
 
@@ -75,6 +78,8 @@ export function createChat(deps: ChatDeps) {
       deleteMessage(deps, p, input, origin),
     moderateDelete: (p: Principal, input: DeleteMessageInput) => moderateDelete(deps, p, input),
     sync: (p: Principal, input: SyncInput) => syncChanges(deps, p, input),
+    answerAction: (p: Principal, input: AnswerActionInput, origin?: Origin) =>
+      answerAction(deps, p, input, origin),
     markRead: (p: Principal, id: string, seq: number, origin?: Origin) =>
       markRead(deps, p, id, seq, origin),
     markDelivered: (p: Principal, input: MarkDeliveredInput, origin?: Origin) =>

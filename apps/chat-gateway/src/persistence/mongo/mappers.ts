@@ -3,6 +3,7 @@ import {
   requestOf,
   reportTarget,
   toPreview,
+  type ActionCard,
   type Conversation,
   type RequestRecord,
   type SendSubject,
@@ -127,6 +128,22 @@ export function toMessage(doc: MessageDoc): Message {
     ...(doc.editedAt && { editedAt: doc.editedAt }),
     ...(doc.deletedAt && { deletedAt: doc.deletedAt }),
     ...(doc.deletedBy && { deletedBy: doc.deletedBy }),
+    ...(doc.action && { action: toActionCard(doc.action) }),
+  };
+}
+
+/** A card as stored: copied, so callers never share the driver's objects. */
+export function toActionCard(card: ActionCard): ActionCard {
+  return {
+    title: card.title,
+    actions: card.actions.map((a) => ({ ...a })),
+    ...(card.expiresAt && { expiresAt: card.expiresAt }),
+    once: card.once,
+    answers: (card.answers ?? []).map((a) => ({
+      userId: a.userId,
+      actionId: a.actionId,
+      at: a.at,
+    })),
   };
 }
 

@@ -1,9 +1,11 @@
 import {
+  decideAnswer,
   decideSend,
   NotMemberError,
   repliesToRequest,
   sendRefusalError,
   UnavailableError,
+  type ActionAnswer,
   type AppendResult,
   type ChangePage,
   type Conversation,
@@ -25,10 +27,12 @@ import {
   sendSubjectOf,
   toConversation,
   toMessage,
+  toActionCard,
   toPreviewDoc,
 } from './mappers.js';
 import { NO_LIMITS, timeLeft, type StoreLimits } from './store-limits.js';
 import { readKey, type ConversationDoc, type MessageDoc, type Models } from './models.js';
+import { answerChange, answerGuard } from './answer-guard.js';
 import { sendChanges, sendGuard } from './send-guard.js';
 import { reservationKey, reservedSlot, type VersionAllocator } from './version-allocator.js';
 
@@ -434,6 +438,12 @@ export class MongoMessages implements MessageStore {
     expect: RevisionExpectation = {},
   ): Promise<Message | null> {
     if (!isValidObjectId(conversationId) || !isValidObjectId(messageId)) return null;
+    // An answer the card refuses takes no version (see answer-guard.ts).
+    if (
+      revision.kind === 'answer' &&
+      !(await this.admitsAnswer(conversationId, messageId, revision))
+    )
+      return null;
     const key = reservationKey(`revise:${messageId}`, String(revision.at.getTime()));
     // With an actor, the send decision for them (`action`: the revision) is compiled into the
     // update that takes the version, like a send's: an edit of a pending request's opener
@@ -468,10 +478,12 @@ export class MongoMessages implements MessageStore {
     const change =
       revision.kind === 'edit'
         ? { $set: { version, body: revision.body, editedAt: revision.at } }
-        : {
-            $set: { version, body: '', deletedAt: revision.at, deletedBy: revision.by },
-            $unset: { attachments: 1 },
-          };
+        : revision.kind === 'answer'
+          ? answerChange(revision, version)
+          : {
+              $set: { version, body: '', deletedAt: revision.at, deletedBy: revision.by },
+              $unset: { attachments: 1, action: 1 },
+            };
     const doc = await this.models.messages
       .findOneAndUpdate(
         {
@@ -481,6 +493,7 @@ export class MongoMessages implements MessageStore {
           version: { $lt: version },
           ...(expect.senderId !== undefined && { senderId: expect.senderId }),
           ...(expect.sentSince && { createdAt: { $gte: expect.sentSince } }),
+          ...(revision.kind === 'answer' && answerGuard(revision)),
         },
         change,
         { returnDocument: 'after' },
@@ -497,6 +510,17 @@ export class MongoMessages implements MessageStore {
       { $set: { lastMessage: toPreviewDoc(message, version) } },
     );
     return message;
+  }
+
+  /** The decision on the message as it is: what cannot change in its card is settled here. */
+  private async admitsAnswer(conversationId: string, messageId: string, answer: ActionAnswer) {
+    const doc = await this.models.messages
+      .findOne(
+        { _id: new Types.ObjectId(messageId), conversationId, deletedAt: { $exists: false } },
+        { action: 1 },
+      )
+      .lean<Pick<MessageDoc, 'action'>>();
+    return doc !== null && decideAnswer(doc.action && toActionCard(doc.action), answer).ok;
   }
 
   /**

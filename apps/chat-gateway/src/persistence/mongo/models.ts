@@ -1,4 +1,5 @@
 import type {
+  ActionCard,
   ErasureRecord,
   MessagePreview,
   OutboxEntry,
@@ -95,6 +96,8 @@ export interface MessageDoc {
   editedAt?: Date;
   deletedAt?: Date;
   deletedBy?: string;
+  /** An action message's card (dates as BSON dates), answers pushed by `revise`. */
+  action?: ActionCard;
 }
 
 /** A person's own settings, keyed by user id (no document: the defaults). */
@@ -188,6 +191,7 @@ const messageSchema = new Schema<MessageDoc>(
     editedAt: Date,
     deletedAt: Date,
     deletedBy: String,
+    action: { type: Schema.Types.Mixed },
   },
   { collection: 'messages', versionKey: false, autoIndex: false },
 );
