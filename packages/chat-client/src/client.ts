@@ -578,6 +578,21 @@ export class ChatClient {
     return message;
   }
 
+  /**
+   * Answers an action message (one of its `action.actions`, not a link): resolves with the
+   * message as answered, which every device shows (`message:updated`). Refused with
+   * ALREADY_ANSWERED when another answer won, ACTION_EXPIRED after its expiry.
+   */
+  async answerAction(
+    conversationId: string,
+    messageId: string,
+    actionId: string,
+  ): Promise<MessageDto> {
+    const message = await this.api.answerAction(conversationId, messageId, actionId);
+    this.take(message, 'ack');
+    return message;
+  }
+
   /** Nothing goes between the two any more, either way, until `unblock`. */
   async block(userId: string): Promise<void> {
     await this.api.setBlocked(userId, true);

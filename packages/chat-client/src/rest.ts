@@ -143,6 +143,18 @@ export class RestClient {
     return answer;
   }
 
+  /** Answers an action message with one of its actions; answers the message as answered. */
+  async answerAction(
+    conversationId: string,
+    messageId: string,
+    actionId: string,
+  ): Promise<MessageDto> {
+    const path = `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}/action`;
+    const answer = await this.request('POST', path, { actionId });
+    if (!isMessage(answer)) throw protocol('message');
+    return answer;
+  }
+
   async setBlocked(userId: string, blocked: boolean): Promise<void> {
     await this.request(blocked ? 'PUT' : 'DELETE', `/users/${encodeURIComponent(userId)}/block`);
   }

@@ -1,4 +1,5 @@
 import { type z } from 'zod';
+import { type answerActionSchema } from './actions.js';
 import {
   type ConversationDto,
   type ConversationUpdate,
@@ -83,6 +84,8 @@ export interface ClientToServerEvents {
   'message:edit': (payload: In<typeof editMessageSchema>, ack: AckCallback<MessageDto>) => void;
   /** Own messages at any time. */
   'message:delete': (payload: In<typeof deleteMessageSchema>, ack: AckCallback<MessageDto>) => void;
+  /** Answer an action message (one of its actions); acked with the message as answered. */
+  'message:action': (payload: In<typeof answerActionSchema>, ack: AckCallback<MessageDto>) => void;
   /** The recipient of a request, or an invitee to a group, accepts or declines it. */
   'conversation:accept': (
     payload: In<typeof conversationRefSchema>,
@@ -140,6 +143,7 @@ export const CLIENT_EVENTS = [
   'auth:refresh',
   'message:edit',
   'message:delete',
+  'message:action',
   'conversation:accept',
   'conversation:decline',
   'conversation:leave',

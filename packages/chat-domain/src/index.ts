@@ -239,6 +239,23 @@ export {
 } from './mappers.js';
 export { withDeadline, storeWithDeadline } from './deadline.js';
 export {
+  SCHEDULE_LIMITS,
+  scheduleMessageSchema,
+  scheduledPatchSchema,
+  scheduledSendDtoSchema,
+  scheduledListSchema,
+  scheduledClientMessageId,
+  toScheduledDto,
+  type ScheduledState,
+  type ScheduledSend,
+  type NewScheduledSend,
+  type ScheduledFinish,
+  type ScheduledSendStore,
+  type ScheduleMessageInput,
+  type ScheduledPatch,
+  type ScheduledSendDto,
+} from './scheduled.js';
+export {
   ACTION_LIMITS,
   ACTION_KINDS,
   decideAnswer,
@@ -289,6 +306,13 @@ export {
   answerAction,
   postActionMessage,
   answerRefusalError,
+  scheduleMessage,
+  listScheduled,
+  editScheduled,
+  cancelScheduled,
+  deliverScheduled,
+  runDueScheduled,
+  SCHEDULE_MAX_ATTEMPTS,
   type Chat,
   type ChatDeps,
   type Origin,

@@ -12,6 +12,7 @@ import {
 import { type ActionAnswer, type ActionCard } from './actions.js';
 import { type ServerToClientEvents } from './events.js';
 import { type OutboxStore, type PlatformStore } from './platform.js';
+import { type ScheduledSendStore } from './scheduled.js';
 
 export interface NewConversation extends JobContext {
   kind: Conversation['kind'];
@@ -284,6 +285,8 @@ export interface ChatStore {
   readonly platform: PlatformStore;
   /** Webhook events and offline checks waiting to be done, shared by all instances. */
   readonly outbox: OutboxStore;
+  /** Scheduled and follow-up sends waiting to go, shared by all instances (issue 27). */
+  readonly scheduled: ScheduledSendStore;
   readonly kind: 'memory' | 'mongodb';
   /**
    * The store's epoch, the second half of every sync position (centrifuge's

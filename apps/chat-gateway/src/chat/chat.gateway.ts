@@ -12,6 +12,7 @@ import {
   conversationRefSchema,
   deleteMessageSchema,
   editMessageSchema,
+  answerActionSchema,
   leaveConversationSchema,
   markDeliveredSchema,
   markReadSchema,
@@ -85,6 +86,7 @@ const EVENT_BUDGET: Record<ClientEvent, BudgetScope | undefined> = {
   'auth:refresh': 'refresh',
   'message:edit': 'revise',
   'message:delete': 'revise',
+  'message:action': 'revise',
   'conversation:accept': 'answer',
   'conversation:decline': 'answer',
   // Leaving is an answer too (rare, and it costs a version of the conversation).
@@ -173,6 +175,10 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
         }),
       'message:delete': (socket, payload) =>
         this.chat.delete(socket.data.principal, parsePayload(deleteMessageSchema, payload), {
+          socketId: socket.id,
+        }),
+      'message:action': (socket, payload) =>
+        this.chat.answerAction(socket.data.principal, parsePayload(answerActionSchema, payload), {
           socketId: socket.id,
         }),
       'conversation:accept': (socket, payload) =>

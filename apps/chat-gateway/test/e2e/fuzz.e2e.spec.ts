@@ -149,6 +149,9 @@ describe('fuzzing every event and route', () => {
       'message:delete': target.chain((conversationId) =>
         mutate({ conversationId, messageId: 'm1' }),
       ),
+      'message:action': target.chain((conversationId) =>
+        mutate({ conversationId, messageId: 'm1', actionId: 'yes' }),
+      ),
       'conversation:accept': target.chain((conversationId) => mutate({ conversationId })),
       'conversation:decline': target.chain((conversationId) => mutate({ conversationId })),
       // Not its conversations: leaving is refused, whatever the mutation names as heir.

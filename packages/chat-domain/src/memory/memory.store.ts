@@ -33,6 +33,7 @@ import {
 } from '../index.js';
 import { beyondCursor, decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import { MemoryOutbox, MemoryPlatform } from './platform.memory.js';
+import { MemoryScheduled } from './scheduled.memory.js';
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 const PROCESS_UNIQUE = hex(crypto.getRandomValues(new Uint8Array(5)));
@@ -583,6 +584,7 @@ export class MemoryChatStore implements ChatStore {
   readonly reports = new MemoryReports();
   readonly preferences = new MemoryPreferences();
   readonly outbox = new MemoryOutbox();
+  readonly scheduled = new MemoryScheduled();
   readonly platform = new MemoryPlatform(this.state, this.messages, this.reports);
   /** Everything is forgotten when the process ends: every process start is a new epoch. */
   private readonly storeEpoch = newEpoch();

@@ -34,6 +34,14 @@ import {
 import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
 import { getSettings, markDelivered, updateSettings } from './receipts.js';
 import { answerAction } from './actions.js';
+import {
+  cancelScheduled,
+  editScheduled,
+  listScheduled,
+  runDueScheduled,
+  scheduleMessage,
+} from './scheduled.js';
+import { type ScheduleMessageInput, type ScheduledPatch } from '../scheduled.js';
 import { type AnswerActionInput } from '../actions.js';
 import {
   blockUser,
@@ -54,6 +62,15 @@ export * from './presence.js';
 export * from './receipts.js';
 export * from './trust.js';
 export { answerAction, postActionMessage, answerRefusalError } from './actions.js';
+export {
+  scheduleMessage,
+  listScheduled,
+  editScheduled,
+  cancelScheduled,
+  deliverScheduled,
+  runDueScheduled,
+  SCHEDULE_MAX_ATTEMPTS,
+} from './scheduled.js';
 
 type Page = { limit: number; cursor?: string };
 
@@ -80,6 +97,13 @@ export function createChat(deps: ChatDeps) {
     sync: (p: Principal, input: SyncInput) => syncChanges(deps, p, input),
     answerAction: (p: Principal, input: AnswerActionInput, origin?: Origin) =>
       answerAction(deps, p, input, origin),
+    schedule: (p: Principal, input: ScheduleMessageInput) => scheduleMessage(deps, p, input),
+    listScheduled: (p: Principal) => listScheduled(deps, p),
+    editScheduled: (p: Principal, id: string, patch: ScheduledPatch) =>
+      editScheduled(deps, p, id, patch),
+    cancelScheduled: (p: Principal, id: string) => cancelScheduled(deps, p, id),
+    /** A worker's turn: the scheduled send due first, claimed under `lease` and sent. */
+    runDueScheduled: (lease: string, leaseMs: number) => runDueScheduled(deps, lease, leaseMs),
     markRead: (p: Principal, id: string, seq: number, origin?: Origin) =>
       markRead(deps, p, id, seq, origin),
     markDelivered: (p: Principal, input: MarkDeliveredInput, origin?: Origin) =>

@@ -284,6 +284,7 @@ function bind(store: ChatStore): ChatStore {
     preferences: store.preferences,
     platform: store.platform,
     outbox: store.outbox,
+    scheduled: store.scheduled,
     epoch: () => store.epoch(),
     ping: () => store.ping(),
     close: () => store.close(),
