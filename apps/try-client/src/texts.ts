@@ -45,6 +45,10 @@ export function errorText(error: Reason): string {
       return 'They declined this conversation.';
     case 'EDIT_WINDOW_PASSED':
       return 'This message is too old to edit.';
+    case 'ALREADY_ANSWERED':
+      return 'This was answered already.';
+    case 'ACTION_EXPIRED':
+      return 'This can no longer be answered: it expired.';
     case 'CLOSED':
       return 'You signed out.';
     default:

@@ -34,6 +34,7 @@ import type {
   PresenceDto,
   ReadEvent,
   ReportReceipt,
+  ScheduledSendDto,
   SendResult,
   SyncConversationPage,
 } from './protocol.js';
@@ -42,6 +43,7 @@ import {
   type CreateGroupInput,
   type OpenDirectInput,
   type ReportInput,
+  type ScheduleInput,
   type UploadRequest,
 } from './rest.js';
 import { Syncer } from './sync.js';
@@ -591,6 +593,28 @@ export class ChatClient {
     const message = await this.api.answerAction(conversationId, messageId, actionId);
     this.take(message, 'ack');
     return message;
+  }
+
+  /**
+   * Schedules a message to go at `sendAt` (the server sends it then, once, deciding then
+   * whether it may); with `followUp`, only if nobody else has written by then.
+   */
+  schedule(input: ScheduleInput): Promise<ScheduledSendDto> {
+    return this.api.schedule(input);
+  }
+
+  /** This user's scheduled sends: waiting ones by time, then finished ones. */
+  listScheduled(): Promise<ScheduledSendDto[]> {
+    return this.api.listScheduled();
+  }
+
+  /** Changes a scheduled send's text or time until it goes. */
+  editScheduled(id: string, patch: { body?: string; sendAt?: string }): Promise<ScheduledSendDto> {
+    return this.api.reviseScheduled(id, patch);
+  }
+
+  cancelScheduled(id: string): Promise<ScheduledSendDto> {
+    return this.api.reviseScheduled(id);
   }
 
   /** Nothing goes between the two any more, either way, until `unblock`. */

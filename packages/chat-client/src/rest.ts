@@ -13,6 +13,7 @@ import type {
   ConversationListPage,
   HistoryPage,
   MessageDto,
+  ScheduledSendDto,
   ReportReceipt,
   SettingsDto,
 } from './protocol.js';
@@ -155,6 +156,28 @@ export class RestClient {
     return answer;
   }
 
+  /** Schedules a message (or a follow-up, `followUp: true`) to go at `sendAt`. */
+  async schedule(input: ScheduleInput): Promise<ScheduledSendDto> {
+    return scheduled(await this.request('POST', '/scheduled-messages', input));
+  }
+
+  async listScheduled(): Promise<ScheduledSendDto[]> {
+    const answer = await this.request('GET', '/scheduled-messages');
+    if (!isObject(answer) || !Array.isArray(answer['scheduled'])) throw protocol('scheduled list');
+    return answer['scheduled'].map(scheduled);
+  }
+
+  /** New text or time (with a patch), or cancelled (without), until it goes. */
+  async reviseScheduled(
+    id: string,
+    patch?: { body?: string; sendAt?: string },
+  ): Promise<ScheduledSendDto> {
+    const path = `/scheduled-messages/${encodeURIComponent(id)}`;
+    return scheduled(
+      patch ? await this.request('PATCH', path, patch) : await this.request('DELETE', path),
+    );
+  }
+
   async setBlocked(userId: string, blocked: boolean): Promise<void> {
     await this.request(blocked ? 'PUT' : 'DELETE', `/users/${encodeURIComponent(userId)}/block`);
   }
@@ -280,6 +303,20 @@ function queryString(params: URLSearchParams): string {
 function conversation(body: unknown): ConversationDto {
   if (!isConversation(body)) throw protocol('conversation');
   return body;
+}
+
+/** What schedule() takes: `sendAt` as an ISO time, 5 s to 90 days ahead. */
+export interface ScheduleInput {
+  conversationId: string;
+  body: string;
+  sendAt: string;
+  followUp?: boolean;
+}
+
+function scheduled(value: unknown): ScheduledSendDto {
+  if (!isObject(value) || typeof value['id'] !== 'string' || typeof value['state'] !== 'string')
+    throw protocol('scheduled send');
+  return value as unknown as ScheduledSendDto;
 }
 
 function protocol(what: string): ChatError {
