@@ -28,6 +28,8 @@ export const ErrorCode = {
   UnsupportedProtocol: 'UNSUPPORTED_PROTOCOL',
   /** The person holds as many uploads not yet sent (files or bytes) as they may. */
   UploadQuotaExceeded: 'UPLOAD_QUOTA_EXCEEDED',
+  /** The person has as many scheduled sends waiting as they may: cancel one or wait. */
+  ScheduleQuotaExceeded: 'SCHEDULE_QUOTA_EXCEEDED',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   UnknownEvent: 'UNKNOWN_EVENT',
@@ -154,6 +156,11 @@ export class UnsupportedProtocolError extends DomainError {
 /** Uploads not yet sent are capped per person: send or wait for them to expire first. */
 export class UploadQuotaExceededError extends DomainError {
   readonly code = ErrorCode.UploadQuotaExceeded;
+}
+
+/** Scheduled sends waiting are capped per person (SCHEDULE_LIMITS.maxPendingPerSender). */
+export class ScheduleQuotaExceededError extends DomainError {
+  readonly code = ErrorCode.ScheduleQuotaExceeded;
 }
 
 export class UnsupportedMediaTypeError extends DomainError {

@@ -43,6 +43,7 @@ export {
   EditWindowPassedError,
   ActionExpiredError,
   AlreadyAnsweredError,
+  ScheduleQuotaExceededError,
 } from './errors.js';
 export { SOCKET_PROTOCOL, assertSupportedProtocol } from './protocol.js';
 export { claimValue } from './claims.js';

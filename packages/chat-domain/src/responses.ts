@@ -20,6 +20,7 @@ export const errorCodeSchema = z.enum(ErrorCode).meta({
     'the same answer whether the conversation exists or not. CONFLICT: the change collides with ' +
     'the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets ' +
     'of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent ' +
+    '(files or bytes); SCHEDULE_QUOTA_EXCEEDED: too many scheduled sends waiting ' +
     '(files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request ' +
     'body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in ' +
     'time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a ' +

@@ -29,6 +29,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.TooManyConnections]: 429,
   [ErrorCode.UnsupportedProtocol]: 426,
   [ErrorCode.UploadQuotaExceeded]: 429,
+  [ErrorCode.ScheduleQuotaExceeded]: 429,
   [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.UnknownEvent]: 400,
   [ErrorCode.Unavailable]: 503,

@@ -34,11 +34,11 @@ export const hiringPaths: ZodOpenApiPathsObject = {
         '(membership, blocks, requests): refused then, it is listed `refused` with the code. ' +
         'A follow-up (`followUp: true`) goes only if no other member has written since it was ' +
         `scheduled, else it is listed \`skipped\`. At most ${SCHEDULE_LIMITS.maxPendingPerSender} ` +
-        'wait per person (CONFLICT beyond). Goes once, across instances and restarts.',
+        'wait per person (SCHEDULE_QUOTA_EXCEEDED, 429, beyond). Goes once, across instances and restarts.',
       tag: 'conversations',
       body: scheduleMessageSchema,
       answers: { 201: { description: 'Scheduled.', schema: scheduledSendDtoSchema } },
-      errors: [...AUTHED, ...JSON_BODY, 404, 409],
+      errors: [...AUTHED, ...JSON_BODY, 404],
     }),
     get: operation({
       operationId: 'listScheduledMessages',

@@ -523,7 +523,7 @@ export interface paths {
         put?: never;
         /**
          * Schedule a message, or a follow-up
-         * @description Goes at `sendAt` (5 s to 90 days ahead) through the ordinary send, decided then (membership, blocks, requests): refused then, it is listed `refused` with the code. A follow-up (`followUp: true`) goes only if no other member has written since it was scheduled, else it is listed `skipped`. At most 50 wait per person (CONFLICT beyond). Goes once, across instances and restarts.
+         * @description Goes at `sendAt` (5 s to 90 days ahead) through the ordinary send, decided then (membership, blocks, requests): refused then, it is listed `refused` with the code. A follow-up (`followUp: true`) goes only if no other member has written since it was scheduled, else it is listed `skipped`. At most 50 wait per person (SCHEDULE_QUOTA_EXCEEDED, 429, beyond). Goes once, across instances and restarts.
          */
         post: operations["scheduleMessage"];
         delete?: never;
@@ -1041,10 +1041,10 @@ export interface components {
             retryAfterMs?: number;
         };
         /**
-         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent (files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
+         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent (files or bytes); SCHEDULE_QUOTA_EXCEEDED: too many scheduled sends waiting (files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
          * @enum {string}
          */
-        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "ACTION_EXPIRED" | "ALREADY_ANSWERED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
+        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "ACTION_EXPIRED" | "ALREADY_ANSWERED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "INTERNAL";
         ErrorIssue: {
             /** @description The invalid field, dot-separated; `(root)` for all. */
             path: string;
@@ -1470,7 +1470,7 @@ export interface components {
                 };
             };
         };
-        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): the person holds as many uploads not yet sent as they may. Codes: RATE_LIMITED, UPLOAD_QUOTA_EXCEEDED. */
+        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): the person holds as many uploads not yet sent as they may. Codes: RATE_LIMITED, UPLOAD_QUOTA_EXCEEDED, SCHEDULE_QUOTA_EXCEEDED. */
         TooManyRequests: {
             headers: {
                 /** @description Seconds to wait before retrying. */
@@ -1481,7 +1481,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error: {
                         /** @enum {string} */
-                        code: "RATE_LIMITED" | "UPLOAD_QUOTA_EXCEEDED";
+                        code: "RATE_LIMITED" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED";
                     };
                 };
             };
@@ -2564,7 +2564,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

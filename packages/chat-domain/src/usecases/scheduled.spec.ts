@@ -210,6 +210,6 @@ describe('scheduled and follow-up sends (memory store, fake clock)', () => {
         sendAt: inMinutes(30),
         followUp: false,
       }),
-    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    ).rejects.toMatchObject({ code: 'SCHEDULE_QUOTA_EXCEEDED' });
   });
 });

@@ -3,6 +3,7 @@ import {
   ConflictError,
   DomainError,
   NotFoundError,
+  ScheduleQuotaExceededError,
   UnavailableError,
   ValidationError,
 } from '../errors.js';
@@ -59,7 +60,7 @@ export async function scheduleMessage(
     SCHEDULE_LIMITS.maxPendingPerSender,
   );
   if (!created)
-    throw new ConflictError(
+    throw new ScheduleQuotaExceededError(
       `at most ${SCHEDULE_LIMITS.maxPendingPerSender} sends may wait at once: cancel one first`,
     );
   return toScheduledDto(created);
