@@ -5,13 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      '**/dist/**',
-      '**/node_modules/**',
-      '**/cdktf.out/**',
-      '**/*.cjs',
-      '**/*.js',
-    ],
+    ignores: ['**/dist/**', '**/node_modules/**', '**/cdktf.out/**', '**/*.cjs', '**/*.js'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -43,6 +43,10 @@ import { ServiceGuard } from './service/service.guard.js';
 import { ServiceTokenService } from './service/service-token.service.js';
 import { PLATFORM } from './service/service.tokens.js';
 import { OutboxWorker } from './webhooks/outbox.worker.js';
+import { HiringController } from './hiring/hiring.controller.js';
+import { HiringServiceController } from './hiring/hiring-service.controller.js';
+import { ScheduledSendWorker } from './hiring/scheduled.worker.js';
+import { ScheduledController } from './hiring/scheduled.controller.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -108,7 +112,9 @@ export class AppModule {
         ...(config.metrics ? [] : [MetricsController]),
         ...(config.nodeEnv === 'production' ? [] : [OpenApiController]),
         // The server API exists where a service secret is configured (always outside production).
-        ...(config.platform.service ? [ServiceController] : []),
+        ...(config.platform.service ? [ServiceController, HiringServiceController] : []),
+        HiringController,
+        ScheduledController,
       ],
       providers: [
         { provide: CHAT_STORE, useValue: store },
@@ -165,6 +171,7 @@ export class AppModule {
         ServiceTokenService,
         ServiceGuard,
         OutboxWorker,
+        ScheduledSendWorker,
         ChatGateway,
         RealtimeBus,
         LifecycleState,

@@ -374,6 +374,20 @@ function setupThread(client: ChatClient, view: ViewState, render: () => void): v
       );
       return;
     }
+    const later = Number($<HTMLSelectElement>('schedule-in').value);
+    if (later > 0) {
+      const followUp = $<HTMLInputElement>('follow-up').checked;
+      const sendAt = new Date(Date.now() + later).toISOString();
+      client.schedule({ conversationId: id, body: input.value, sendAt, followUp }).then(
+        (s) => {
+          announce(`Scheduled for ${time(s.sendAt)}${followUp ? ', if nobody answers first' : ''}`);
+          input.value = '';
+          grow();
+        },
+        (e: ChatError) => announce(errorText(e)),
+      );
+      return;
+    }
     try {
       const replyTo = view.replyingTo;
       const mentions = [...view.mentions];
@@ -455,7 +469,11 @@ function setupThread(client: ChatClient, view: ViewState, render: () => void): v
       const emoji = target.dataset['emoji'] ?? '👍';
       const mine = target.getAttribute('aria-pressed') === 'true';
       client.react(open, id, emoji, !mine).catch((e: ChatError) => announce(errorText(e)));
-    } else if (action === 'edit' && open) {
+    } else if (action === 'answer' && open && target.dataset['choice'])
+      client
+        .answerAction(open, id, target.dataset['choice'])
+        .catch((e: ChatError) => announce(errorText(e)));
+    else if (action === 'edit' && open) {
       view.editing = id;
       input.value = client.conversation(open)?.messages.find((m) => m.id === id)?.body ?? '';
       grow();
@@ -877,6 +895,7 @@ function messageItems(client: ChatClient, c: ConversationView): HTMLElement[] {
         own && !deleted && m.safety?.recipientBody !== undefined
           ? h('div', { class: 'safety notice' }, `They see: ${m.safety.recipientBody}`)
           : undefined,
+        m.action && !deleted ? actionCard(client, m) : undefined,
         runGoesOn && !status && !m.editedAt
           ? undefined
           : h(
@@ -922,6 +941,44 @@ function messageItems(client: ChatClient, c: ConversationView): HTMLElement[] {
   const online = client.status.state === 'connected';
   for (const p of c.pending) items.push(pendingItem(p, online));
   return items;
+}
+
+/** An action message's buttons: answered or expired ones are shown, not pressable. */
+function actionCard(client: ChatClient, m: MessageDto): HTMLElement {
+  const card = m.action!;
+  const expired = card.expiresAt !== undefined && Date.parse(card.expiresAt) <= Date.now();
+  const closed =
+    expired ||
+    (card.once ? card.answers.length > 0 : card.answers.some((a) => a.userId === client.userId));
+  const chosenBy = (actionId: string) =>
+    card.answers.filter((a) => a.actionId === actionId).map((a) => person(a.userId).name);
+  return h(
+    'div',
+    { class: 'card', role: 'group', 'aria-label': card.title },
+    h('div', { class: 'card-title' }, card.title),
+    ...card.actions.map((a) => {
+      if (a.kind === 'link')
+        return h(
+          'a',
+          { class: 'card-link', href: a.url, target: '_blank', rel: 'noopener' },
+          a.label,
+        );
+      const by = chosenBy(a.id);
+      return h(
+        'button',
+        {
+          type: 'button',
+          class: by.length > 0 ? 'card-action chosen' : 'card-action',
+          'data-action': 'answer',
+          'data-id': m.id,
+          'data-choice': a.id,
+          ...(closed && { disabled: '' }),
+        },
+        by.length > 0 ? `${a.label} ✓ ${by.join(', ')}` : a.label,
+      );
+    }),
+    expired ? h('div', { class: 'meta' }, 'Expired') : undefined,
+  );
 }
 
 function pendingItem(p: OutboxEntry, online: boolean): HTMLElement {

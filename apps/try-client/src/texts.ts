@@ -75,6 +75,10 @@ export function errorText(error: Reason): string {
       return 'This message is too old to edit.';
     case 'CONTENT_REJECTED':
       return `Not sent: ${(error.reason && REJECT_REASONS[error.reason]) ?? `the platform refused it (${error.reason ?? 'no reason given'})`}.`;
+    case 'ALREADY_ANSWERED':
+      return 'This was answered already.';
+    case 'ACTION_EXPIRED':
+      return 'This can no longer be answered: it expired.';
     case 'CLOSED':
       return 'You signed out.';
     default:

@@ -35,6 +35,7 @@ import type {
   PresenceDto,
   ReadEvent,
   ReportReceipt,
+  ScheduledSendDto,
   SendResult,
   SyncConversationPage,
 } from './protocol.js';
@@ -43,6 +44,7 @@ import {
   type CreateGroupInput,
   type OpenDirectInput,
   type ReportInput,
+  type ScheduleInput,
   type UploadRequest,
 } from './rest.js';
 import { Syncer } from './sync.js';
@@ -627,6 +629,43 @@ export class ChatClient {
     const message = await this.api.revise(conversationId, messageId);
     this.take(message, 'ack');
     return message;
+  }
+
+  /**
+   * Answers an action message (one of its `action.actions`, not a link): resolves with the
+   * message as answered, which every device shows (`message:updated`). Refused with
+   * ALREADY_ANSWERED when another answer won, ACTION_EXPIRED after its expiry.
+   */
+  async answerAction(
+    conversationId: string,
+    messageId: string,
+    actionId: string,
+  ): Promise<MessageDto> {
+    const message = await this.api.answerAction(conversationId, messageId, actionId);
+    this.take(message, 'ack');
+    return message;
+  }
+
+  /**
+   * Schedules a message to go at `sendAt` (the server sends it then, once, deciding then
+   * whether it may); with `followUp`, only if nobody else has written by then.
+   */
+  schedule(input: ScheduleInput): Promise<ScheduledSendDto> {
+    return this.api.schedule(input);
+  }
+
+  /** This user's scheduled sends: waiting ones by time, then finished ones. */
+  listScheduled(): Promise<ScheduledSendDto[]> {
+    return this.api.listScheduled();
+  }
+
+  /** Changes a scheduled send's text or time until it goes. */
+  editScheduled(id: string, patch: { body?: string; sendAt?: string }): Promise<ScheduledSendDto> {
+    return this.api.reviseScheduled(id, patch);
+  }
+
+  cancelScheduled(id: string): Promise<ScheduledSendDto> {
+    return this.api.reviseScheduled(id);
   }
 
   /** Nothing goes between the two any more, either way, until `unblock`. */

@@ -46,10 +46,12 @@ export type {
   OpenDirectInput,
   CreateGroupInput,
   ReportInput,
+  ScheduleInput,
   UploadRequest,
 } from './rest.js';
 export type {
   MessageDto,
+  ScheduledSendDto,
   ConversationDto,
   ConversationUpdate,
   MessageRequestDto,

@@ -16,12 +16,14 @@ import type {
   ReadEvent,
   ReadResult,
   ReportReceipt,
+  ScheduledSendDto,
   SettingsDto,
   SyncEntry,
   TypingEvent,
 } from '@jobsphere/chat-domain';
 
 export type {
+  ScheduledSendDto,
   Ack,
   BlockedUsersPage,
   ConversationDto,

@@ -13,6 +13,7 @@ import type {
   ConversationListPage,
   HistoryPage,
   MessageDto,
+  ScheduledSendDto,
   ReportReceipt,
   SettingsDto,
 } from './protocol.js';
@@ -143,6 +144,40 @@ export class RestClient {
     return answer;
   }
 
+  /** Answers an action message with one of its actions; answers the message as answered. */
+  async answerAction(
+    conversationId: string,
+    messageId: string,
+    actionId: string,
+  ): Promise<MessageDto> {
+    const path = `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}/action`;
+    const answer = await this.request('POST', path, { actionId });
+    if (!isMessage(answer)) throw protocol('message');
+    return answer;
+  }
+
+  /** Schedules a message (or a follow-up, `followUp: true`) to go at `sendAt`. */
+  async schedule(input: ScheduleInput): Promise<ScheduledSendDto> {
+    return scheduled(await this.request('POST', '/scheduled-messages', input));
+  }
+
+  async listScheduled(): Promise<ScheduledSendDto[]> {
+    const answer = await this.request('GET', '/scheduled-messages');
+    if (!isObject(answer) || !Array.isArray(answer['scheduled'])) throw protocol('scheduled list');
+    return answer['scheduled'].map(scheduled);
+  }
+
+  /** New text or time (with a patch), or cancelled (without), until it goes. */
+  async reviseScheduled(
+    id: string,
+    patch?: { body?: string; sendAt?: string },
+  ): Promise<ScheduledSendDto> {
+    const path = `/scheduled-messages/${encodeURIComponent(id)}`;
+    return scheduled(
+      patch ? await this.request('PATCH', path, patch) : await this.request('DELETE', path),
+    );
+  }
+
   async setBlocked(userId: string, blocked: boolean): Promise<void> {
     await this.request(blocked ? 'PUT' : 'DELETE', `/users/${encodeURIComponent(userId)}/block`);
   }
@@ -269,6 +304,20 @@ function queryString(params: URLSearchParams): string {
 function conversation(body: unknown): ConversationDto {
   if (!isConversation(body)) throw protocol('conversation');
   return body;
+}
+
+/** What schedule() takes: `sendAt` as an ISO time, 5 s to 90 days ahead. */
+export interface ScheduleInput {
+  conversationId: string;
+  body: string;
+  sendAt: string;
+  followUp?: boolean;
+}
+
+function scheduled(value: unknown): ScheduledSendDto {
+  if (!isObject(value) || typeof value['id'] !== 'string' || typeof value['state'] !== 'string')
+    throw protocol('scheduled send');
+  return value as unknown as ScheduledSendDto;
 }
 
 function protocol(what: string): ChatError {

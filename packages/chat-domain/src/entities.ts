@@ -1,3 +1,5 @@
+import { type ActionCard } from './actions.js';
+
 /** Roles that the JobSphere identity service puts in the access token. */
 export const USER_ROLES = ['candidate', 'recruiter', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -149,6 +151,8 @@ export interface Message {
   deletedAt?: Date;
   /** Who deleted it: the sender, or an admin. */
   deletedBy?: string;
+  /** Buttons the platform put on it (system messages only), with the answers so far. */
+  action?: ActionCard;
   /** Set when the content policy or the pre-send hook acted on it (see MessageSafety). */
   safety?: MessageSafety;
   /** The id of the message of the same conversation this one replies to (replies.rules.ts). */

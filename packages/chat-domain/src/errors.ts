@@ -15,6 +15,10 @@ export const ErrorCode = {
   InvitationPending: 'INVITATION_PENDING',
   /** A message can be edited only for a while after it was sent. */
   EditWindowPassed: 'EDIT_WINDOW_PASSED',
+  /** The action message's answers closed at its expiry. */
+  ActionExpired: 'ACTION_EXPIRED',
+  /** The action message took its answer already (or yours, when it takes one per member). */
+  AlreadyAnswered: 'ALREADY_ANSWERED',
   NotFound: 'NOT_FOUND',
   NotMember: 'NOT_A_MEMBER',
   Conflict: 'CONFLICT',
@@ -24,6 +28,8 @@ export const ErrorCode = {
   UnsupportedProtocol: 'UNSUPPORTED_PROTOCOL',
   /** The person holds as many uploads not yet sent (files or bytes) as they may. */
   UploadQuotaExceeded: 'UPLOAD_QUOTA_EXCEEDED',
+  /** The person has as many scheduled sends waiting as they may: cancel one or wait. */
+  ScheduleQuotaExceeded: 'SCHEDULE_QUOTA_EXCEEDED',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   UnknownEvent: 'UNKNOWN_EVENT',
@@ -102,6 +108,20 @@ export class EditWindowPassedError extends DomainError {
   }
 }
 
+export class ActionExpiredError extends DomainError {
+  readonly code = ErrorCode.ActionExpired;
+  constructor() {
+    super('this message no longer takes answers: it expired');
+  }
+}
+
+export class AlreadyAnsweredError extends DomainError {
+  readonly code = ErrorCode.AlreadyAnswered;
+  constructor(once: boolean) {
+    super(once ? 'this message was answered already' : 'you answered this message already');
+  }
+}
+
 export class NotFoundError extends DomainError {
   readonly code = ErrorCode.NotFound;
 }
@@ -141,6 +161,11 @@ export class UnsupportedProtocolError extends DomainError {
 /** Uploads not yet sent are capped per person: send or wait for them to expire first. */
 export class UploadQuotaExceededError extends DomainError {
   readonly code = ErrorCode.UploadQuotaExceeded;
+}
+
+/** Scheduled sends waiting are capped per person (SCHEDULE_LIMITS.maxPendingPerSender). */
+export class ScheduleQuotaExceededError extends DomainError {
+  readonly code = ErrorCode.ScheduleQuotaExceeded;
 }
 
 export class UnsupportedMediaTypeError extends DomainError {

@@ -1,4 +1,5 @@
 import { type z } from 'zod';
+import { type answerActionSchema } from './actions.js';
 import {
   type ConversationDto,
   type ConversationUpdate,
@@ -102,6 +103,8 @@ export interface ClientToServerEvents {
   'message:react': (payload: In<typeof reactSchema>, ack: AckCallback<MessageDto>) => void;
   /** Own messages at any time. */
   'message:delete': (payload: In<typeof deleteMessageSchema>, ack: AckCallback<MessageDto>) => void;
+  /** Answer an action message (one of its actions); acked with the message as answered. */
+  'message:action': (payload: In<typeof answerActionSchema>, ack: AckCallback<MessageDto>) => void;
   /** The recipient of a request, or an invitee to a group, accepts or declines it. */
   'conversation:accept': (
     payload: In<typeof conversationRefSchema>,
@@ -164,6 +167,7 @@ export const CLIENT_EVENTS = [
   'message:edit',
   'message:delete',
   'message:react',
+  'message:action',
   'conversation:accept',
   'conversation:decline',
   'conversation:leave',

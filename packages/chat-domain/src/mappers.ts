@@ -1,3 +1,4 @@
+import { toActionCardDto } from './actions.js';
 import { type Conversation, type Message, type MessagePreview, type Report } from './entities.js';
 import {
   type ConversationDto,
@@ -78,6 +79,7 @@ export function toMessageDto(m: Message, view: MessageView = {}): MessageDto {
     ...(m.replyTo !== undefined && { replyTo: toReplyDto(m.replyTo, view) }),
     ...(m.mentions && m.mentions.length > 0 && { mentions: m.mentions }),
     ...(reactions.length > 0 && { reactions }),
+    ...(m.action && !m.deletedAt && { action: toActionCardDto(m.action) }),
   };
 }
 

@@ -32,6 +32,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'message.created',
   'message.updated',
   'message.deleted',
+  /** A member answered an action message (`data.answer`). */
+  'message.answered',
   'conversation.created',
   'member.added',
   'member.removed',

@@ -10,9 +10,11 @@ import {
   type ReportResolution,
   type ReportStatus,
 } from './entities.js';
+import { type ActionAnswer, type ActionCard } from './actions.js';
 import { type ServerToClientEvents } from './events.js';
 import { type OutboxStore, type PlatformStore } from './platform.js';
 import { type ReactionChange, type ReactionSettings } from './reactions.rules.js';
+import { type ScheduledSendStore } from './scheduled.js';
 
 export interface NewConversation extends JobContext {
   kind: Conversation['kind'];
@@ -120,6 +122,8 @@ export interface MessageDraft {
   replyTo?: string;
   /** Ids named by the sender; the store keeps those `keptMentions` keeps. */
   mentions?: string[];
+  /** An action message's card (system messages only). */
+  action?: ActionCard;
 }
 
 export interface AppendResult {
@@ -140,7 +144,9 @@ export interface AppendResult {
 export type Revision =
   /** An edit's `safety` replaces the message's (none: removed). */
   | { kind: 'edit'; body: string; at: Date; safety?: MessageSafety }
-  | { kind: 'delete'; by: string; at: Date };
+  | { kind: 'delete'; by: string; at: Date }
+  /** A member answers the message's card: applied only where `decideAnswer` admits it. */
+  | ({ kind: 'answer' } & ActionAnswer);
 
 export interface RevisionExpectation {
   senderId?: string;
@@ -311,6 +317,8 @@ export interface ChatStore {
   readonly platform: PlatformStore;
   /** Webhook events and offline checks waiting to be done, shared by all instances. */
   readonly outbox: OutboxStore;
+  /** Scheduled and follow-up sends waiting to go, shared by all instances (issue 27). */
+  readonly scheduled: ScheduledSendStore;
   readonly kind: 'memory' | 'mongodb';
   /**
    * The store's epoch, the second half of every sync position (centrifuge's

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actionCardDtoSchema } from './actions.js';
 import { ErrorCode } from './errors.js';
 
 // What the server answers, defined once: the TypeScript types below are derived from these
@@ -19,6 +20,7 @@ export const errorCodeSchema = z.enum(ErrorCode).meta({
     'the same answer whether the conversation exists or not. CONFLICT: the change collides with ' +
     'the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets ' +
     'of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent ' +
+    '(files or bytes); SCHEDULE_QUOTA_EXCEEDED: too many scheduled sends waiting ' +
     '(files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request ' +
     'body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in ' +
     'time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a ' +
@@ -128,6 +130,9 @@ export const messageDtoSchema = z
     createdAt: timestamp,
     editedAt: timestamp.optional(),
     deletedAt: timestamp.optional(),
+    action: actionCardDtoSchema
+      .optional()
+      .meta({ description: "An action message's buttons and answers (system messages only)." }),
     hidden: z
       .literal(true)
       .optional()

@@ -72,7 +72,8 @@ export interface SendSubject {
  * What reaches the others: a message (the default), an edit or a deletion of one of the
  * sender's, a typing indicator, or moving the read position. Each passes the same decision.
  */
-export type ConversationAction = 'send' | 'edit' | 'delete' | 'typing' | 'read' | 'react';
+export type ConversationAction =
+  'send' | 'edit' | 'delete' | 'typing' | 'read' | 'react' | 'answer';
 
 export interface SendAttempt {
   senderId: string;
@@ -112,8 +113,9 @@ const NO_CHANGES: SendChanges = { spendsAllowance: false, acceptsRequest: false 
  * an already delivered message is a delivery like a send (refused where a send is; the opener
  * of a pending request spends the allowance on it), typing is refused where a send is but
  * spends nothing, a deletion only takes away (allowed after a decline, not across a block),
- * and reading needs membership and no open invitation only. A reaction is refused where
- * typing is and spends nothing either (one step: only a send or an edit spends).
+ * and reading (like answering a platform card) needs membership and no open invitation only.
+ * A reaction is refused where typing is and spends nothing either (one step: only a send or an
+ * edit spends).
  */
 export function decideSend(conversation: SendSubject, attempt: SendAttempt): SendDecision {
   if (attempt.kind === 'system') return { ok: true, changes: NO_CHANGES };
@@ -124,6 +126,9 @@ export function decideSend(conversation: SendSubject, attempt: SendAttempt): Sen
   if (conversation.invited?.includes(sender))
     return { ok: false, refusal: { reason: 'invitation-pending' } };
   if (action === 'read') return { ok: true, changes: NO_CHANGES };
+  // Answering the platform's card picks one of its options: no words of the member's cross,
+  // so like reading it needs membership and no open invitation only.
+  if (action === 'answer') return { ok: true, changes: NO_CHANGES };
   if (conversation.blocked) return { ok: false, refusal: { reason: 'blocked' } };
   const request = requestOf(conversation.request);
   if (!request) return { ok: true, changes: NO_CHANGES };

@@ -13,6 +13,7 @@ import {
   deleteMessageSchema,
   editMessageSchema,
   reactSchema,
+  answerActionSchema,
   leaveConversationSchema,
   markDeliveredSchema,
   markReadSchema,
@@ -88,6 +89,7 @@ const EVENT_BUDGET: Record<ClientEvent, BudgetScope | undefined> = {
   'message:delete': 'revise',
   // Its own budget: reacting 10,000 times is refused long before it costs 10,000 versions.
   'message:react': 'react',
+  'message:action': 'revise',
   'conversation:accept': 'answer',
   'conversation:decline': 'answer',
   // Leaving is an answer too (rare, and it costs a version of the conversation).
@@ -141,11 +143,9 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
         });
       },
       'conversation:delivered': (socket, payload) =>
-        this.chat.markDelivered(
-          socket.data.principal,
-          parsePayload(markDeliveredSchema, payload),
-          { socketId: socket.id },
-        ),
+        this.chat.markDelivered(socket.data.principal, parsePayload(markDeliveredSchema, payload), {
+          socketId: socket.id,
+        }),
       'settings:update': (socket, payload) =>
         this.chat.updateSettings(
           socket.data.principal,
@@ -180,6 +180,10 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
         }),
       'message:delete': (socket, payload) =>
         this.chat.delete(socket.data.principal, parsePayload(deleteMessageSchema, payload), {
+          socketId: socket.id,
+        }),
+      'message:action': (socket, payload) =>
+        this.chat.answerAction(socket.data.principal, parsePayload(answerActionSchema, payload), {
           socketId: socket.id,
         }),
       'conversation:accept': (socket, payload) =>

@@ -21,6 +21,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.EditWindowPassed]: 403,
   // The content policy or the platform's pre-send hook refused this text: change it.
   [ErrorCode.ContentRejected]: 422,
+  // Action messages: the card closed (gone for good), or took its answer (the state conflicts).
+  [ErrorCode.ActionExpired]: 410,
+  [ErrorCode.AlreadyAnswered]: 409,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.NotMember]: 404,
   [ErrorCode.Conflict]: 409,
@@ -29,6 +32,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.TooManyConnections]: 429,
   [ErrorCode.UnsupportedProtocol]: 426,
   [ErrorCode.UploadQuotaExceeded]: 429,
+  [ErrorCode.ScheduleQuotaExceeded]: 429,
   [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.UnknownEvent]: 400,
   [ErrorCode.Unavailable]: 503,

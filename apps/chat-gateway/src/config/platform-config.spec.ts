@@ -33,6 +33,7 @@ describe('platform settings', () => {
         audience: DEFAULT_SERVICE_AUDIENCE,
         usingDevSecret: true,
       },
+      scheduled: { pollMs: 1_000, leaseMs: 30_000 },
     });
   });
 

@@ -37,6 +37,8 @@ export interface PlatformConfig {
   webhooks?: WebhookConfig;
   /** A recipient without a connected device who has not read for `delayMs` is notified, once per `windowMs`. */
   offline?: { delayMs: number; windowMs: number };
+  /** Scheduled and follow-up sends (issue 27): every instance works the queue. */
+  scheduled: { pollMs: number; leaseMs: number };
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -72,6 +74,8 @@ const schema = z.object({
   OFFLINE_NOTIFY: bool.default(true),
   OFFLINE_NOTIFY_DELAY_MS: int(0, 86_400_000).default(60_000),
   OFFLINE_NOTIFY_WINDOW_MS: int(1_000, 7 * 86_400_000).default(15 * 60_000),
+  SCHEDULED_SEND_POLL_MS: int(10, 60_000).default(1_000),
+  SCHEDULED_SEND_LEASE_MS: int(1_000, 3_600_000).default(30_000),
 });
 
 function parseEndpoints(
@@ -119,7 +123,7 @@ export function parsePlatformConfig(
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     for (const i of parsed.error.issues) issue(String(i.path[0] ?? '(env)'))(i.message);
-    return {};
+    return { scheduled: { pollMs: 1_000, leaseMs: 30_000 } }; // never used: boot fails
   }
   const e = parsed.data;
   const secret = e.SERVICE_TOKEN_SECRET;
@@ -170,6 +174,7 @@ export function parsePlatformConfig(
         }
       : undefined;
   return {
+    scheduled: { pollMs: e.SCHEDULED_SEND_POLL_MS, leaseMs: e.SCHEDULED_SEND_LEASE_MS },
     ...(service && { service }),
     ...(webhooks && { webhooks }),
     ...(webhooks &&

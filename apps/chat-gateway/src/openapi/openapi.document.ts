@@ -9,6 +9,7 @@ import { metricsPaths } from '../metrics/metrics.openapi.js';
 import { receiptsPaths } from '../receipts/receipts.openapi.js';
 import { adminPaths, trustPaths } from '../trust/trust.openapi.js';
 import { servicePaths } from '../service/service.openapi.js';
+import { hiringPaths } from '../hiring/hiring.openapi.js';
 import { devTokenPaths } from '../try/dev-token.openapi.js';
 import { operation } from './openapi.operation.js';
 
@@ -100,6 +101,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
       ...receiptsPaths,
       ...adminPaths,
       ...servicePaths,
+      ...hiringPaths,
       ...attachmentPaths,
       ...healthPaths,
       ...metricsPaths,

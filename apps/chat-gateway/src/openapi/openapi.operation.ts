@@ -9,7 +9,7 @@ import {
 import { HTTP_STATUS } from '../common/error-table.js';
 
 /** Every error status a REST route can answer (see error-table.ts and http-exception.filter.ts). */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 429 | 500 | 503;
 
 // Presets for the common cases; list the rest explicitly.
 /** Behind the bearer guard and the budgets, backed by the store. */
@@ -86,6 +86,10 @@ const ERRORS: Record<ErrorStatus, { id: string; description: string }> = {
     description:
       'The change collides with the current state (no request to answer, a message deleted ' +
       'meanwhile): look again.',
+  },
+  410: {
+    id: 'Gone',
+    description: 'What was asked for closed for good (an action message past its expiry).',
   },
   413: { id: 'PayloadTooLarge', description: 'The body is over HTTP_MAX_BODY_BYTES (64 KiB).' },
   415: { id: 'UnsupportedMediaType', description: 'A body that is not application/json.' },

@@ -528,6 +528,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/scheduled-messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My scheduled sends
+         * @description Waiting ones by time, then finished ones (kept 7 days), at most 100.
+         */
+        get: operations["listScheduledMessages"];
+        put?: never;
+        /**
+         * Schedule a message, or a follow-up
+         * @description Goes at `sendAt` (5 s to 90 days ahead) through the ordinary send, decided then (membership, blocks, requests): refused then, it is listed `refused` with the code. A follow-up (`followUp: true`) goes only if no other member has written since it was scheduled, else it is listed `skipped`. At most 50 wait per person (SCHEDULE_QUOTA_EXCEEDED, 429, beyond). Goes once, across instances and restarts.
+         */
+        post: operations["scheduleMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scheduled-messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a scheduled send
+         * @description Until it goes; CONFLICT once it is on its way or finished.
+         */
+        delete: operations["cancelScheduledMessage"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a scheduled send’s text or time
+         * @description Until it goes (`editable`); CONFLICT once it is on its way or finished.
+         */
+        patch: operations["editScheduledMessage"];
+        trace?: never;
+    };
+    "/conversations/{id}/messages/{messageId}/action": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer an action message
+         * @description Picks one of the card’s actions (not a link: links are opened). Stored as a change of the message at a new version: every device of every member gets `message:updated`, sync returns it, the platform gets `message.answered`. A card with `once` takes one answer in all, otherwise one per member: a second is refused ALREADY_ANSWERED (409); after `expiresAt` ACTION_EXPIRED (410). Repeating one’s own answer returns the message.
+         */
+        post: operations["answerAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/conversations/{id}/action-messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post an action message (buttons members answer)
+         * @description A system message with a title and up to 5 actions (reply, interview slot, link), an optional expiry (within a year) and `once`. Only the server API posts one. Idempotent by `idempotencyKey`. Scope: `messages:write`.
+         */
+        post: operations["servicePostActionMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/attachments": {
         parameters: {
             query?: never;
@@ -803,6 +891,59 @@ export interface components {
         AddMembers: {
             userIds: string[];
         };
+        ScheduleMessage: {
+            conversationId: string;
+            /** @description Up to 4000 UTF-16 code units, not blank, no control characters. */
+            body: string;
+            /**
+             * Format: date-time
+             * @description When it goes (UTC).
+             */
+            sendAt: string;
+            /**
+             * @description Goes only if no other member has written by then (a follow-up).
+             * @default false
+             */
+            followUp: boolean;
+        };
+        ScheduledPatch: {
+            /** @description Up to 4000 UTF-16 code units, not blank, no control characters. */
+            body?: string;
+            /** Format: date-time */
+            sendAt?: string;
+        };
+        ActionMessage: {
+            idempotencyKey: string;
+            /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
+            title: string;
+            /** @description The message body (previews and notifications). */
+            text: string;
+            actions: components["schemas"]["CardActionInput"][];
+            /** Format: date-time */
+            expiresAt?: string;
+            /**
+             * @description true: one answer in all (default); false: one per member.
+             * @default true
+             */
+            once: boolean;
+        };
+        CardActionInput: {
+            id: string;
+            /** @description One line, up to 120 UTF-16 code units, not blank; trimmed. */
+            label: string;
+            /** @enum {string} */
+            kind: "reply" | "slot" | "link";
+            /**
+             * Format: uri
+             * @description Required for a link (https only); not allowed otherwise.
+             */
+            url?: string;
+            /**
+             * Format: date-time
+             * @description A slot's start.
+             */
+            startsAt?: string;
+        };
         UploadRequest: {
             conversationId: string;
             /** @description The name shown to readers, up to 200 characters. */
@@ -924,10 +1065,10 @@ export interface components {
             reason?: string;
         };
         /**
-         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent (files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
+         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent (files or bytes); SCHEDULE_QUOTA_EXCEEDED: too many scheduled sends waiting (files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
          * @enum {string}
          */
-        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "CONTENT_REJECTED" | "UNAVAILABLE" | "INTERNAL";
+        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "ACTION_EXPIRED" | "ALREADY_ANSWERED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "CONTENT_REJECTED" | "UNAVAILABLE" | "INTERNAL";
         ErrorIssue: {
             /** @description The invalid field, dot-separated; `(root)` for all. */
             path: string;
@@ -984,6 +1125,8 @@ export interface components {
              * @description ISO 8601, UTC (`Date.toISOString()`).
              */
             deletedAt?: string;
+            /** @description An action message's buttons and answers (system messages only). */
+            action?: components["schemas"]["ActionCard"];
             /**
              * @description Sent by someone behind a block with the caller (in a group): its place is kept, its body, attachments and edits are not shown.
              * @constant
@@ -1002,6 +1145,30 @@ export interface components {
             contentType: string;
             /** @description Bytes. */
             size: number;
+        };
+        /** @description Buttons the platform put on a system message, and the answers so far. */
+        ActionCard: {
+            title: string;
+            actions: components["schemas"]["CardAction"][];
+            /** Format: date-time */
+            expiresAt?: string;
+            once: boolean;
+            answers: components["schemas"]["ActionAnswer"][];
+        };
+        CardAction: {
+            id: string;
+            label: string;
+            /** @enum {string} */
+            kind: "reply" | "slot" | "link";
+            url?: string;
+            /** Format: date-time */
+            startsAt?: string;
+        };
+        ActionAnswer: {
+            userId: string;
+            actionId: string;
+            /** Format: date-time */
+            at: string;
         };
         /** @description What the content policy did, as the caller may see it. */
         MessageSafetyDto: {
@@ -1188,6 +1355,26 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        ScheduledSend: {
+            id: string;
+            conversationId: string;
+            body: string;
+            /** Format: date-time */
+            sendAt: string;
+            followUp: boolean;
+            /** @enum {string} */
+            state: "pending" | "sent" | "skipped" | "refused" | "cancelled";
+            /** @description False once it is on its way. */
+            editable: boolean;
+            messageId?: string;
+            /** @description Why refused or skipped. */
+            outcome?: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ScheduledList: {
+            scheduled: components["schemas"]["ScheduledSend"][];
+        };
         /** @description Where and how to upload one file. */
         UploadSlot: {
             /** @description Put it in `attachmentIds` of `message:send`. */
@@ -1343,7 +1530,7 @@ export interface components {
                 };
             };
         };
-        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): the person holds as many uploads not yet sent as they may. Codes: RATE_LIMITED, UPLOAD_QUOTA_EXCEEDED. */
+        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): the person holds as many uploads not yet sent as they may. Codes: RATE_LIMITED, UPLOAD_QUOTA_EXCEEDED, SCHEDULE_QUOTA_EXCEEDED. */
         TooManyRequests: {
             headers: {
                 /** @description Seconds to wait before retrying. */
@@ -1354,7 +1541,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error: {
                         /** @enum {string} */
-                        code: "RATE_LIMITED" | "UPLOAD_QUOTA_EXCEEDED";
+                        code: "RATE_LIMITED" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED";
                     };
                 };
             };
@@ -1401,7 +1588,7 @@ export interface components {
                 };
             };
         };
-        /** @description The change collides with the current state (no request to answer, a message deleted meanwhile): look again. Codes: CONFLICT. */
+        /** @description The change collides with the current state (no request to answer, a message deleted meanwhile): look again. Codes: ALREADY_ANSWERED, CONFLICT. */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1410,7 +1597,21 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error: {
                         /** @enum {string} */
-                        code: "CONFLICT";
+                        code: "ALREADY_ANSWERED" | "CONFLICT";
+                    };
+                };
+            };
+        };
+        /** @description What was asked for closed for good (an action message past its expiry). Codes: ACTION_EXPIRED. */
+        Gone: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "ACTION_EXPIRED";
                     };
                 };
             };
@@ -2411,6 +2612,213 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listScheduledMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    scheduleMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleMessage"];
+            };
+        };
+        responses: {
+            /** @description Scheduled. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledSend"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancelScheduledMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledSend"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    editScheduledMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduledPatch"];
+            };
+        };
+        responses: {
+            /** @description As changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledSend"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    answerAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+                /** @description The message id. */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actionId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The message with the answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    servicePostActionMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionMessage"];
+            };
+        };
+        responses: {
+            /** @description That key was stored before. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendResult"];
+                };
+            };
+            /** @description Stored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

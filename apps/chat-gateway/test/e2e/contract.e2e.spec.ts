@@ -14,8 +14,10 @@ import {
   type ReportsPage,
   type TargetHealth,
 } from '@jobsphere/chat-domain';
+import { SignJWT } from 'jose';
 import createClient, { type Client } from 'openapi-fetch';
 import { DEV_JWT_SECRET } from '../../src/config/app-config.js';
+import { DEV_SERVICE_TOKEN_SECRET } from '../../src/config/platform-config.js';
 import { type paths } from '../contract/openapi-types.js';
 import {
   ContractValidator,
@@ -137,6 +139,19 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       ['POST', '/delivered', { positions: [{ conversationId: id, seq: 0 }] }],
       ['GET', '/me/settings', undefined],
       ['PATCH', '/me/settings', { receipts: true }],
+      ['POST', `/conversations/${id}/messages/${messageId}/action`, { actionId: 'yes' }],
+      [
+        'POST',
+        '/scheduled-messages',
+        {
+          conversationId: id,
+          body: 'later',
+          sendAt: new Date(Date.now() + 3_600_000).toISOString(),
+        },
+      ],
+      ['GET', '/scheduled-messages', undefined],
+      ['PATCH', '/scheduled-messages/some-id', { body: 'x' }],
+      ['DELETE', '/scheduled-messages/some-id', undefined],
     ] as const;
 
   let group: ConversationDto;
@@ -884,6 +899,172 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         .body.error.code,
     ).toBe('RATE_LIMITED');
     expect((await call('GET', url.pathname + url.search, { ip })).status).toBe(429);
+  });
+
+  it('answers the hiring routes (action messages, scheduled sends) with their documented bodies and refusals', async () => {
+    // Their own conversation and fresh budgets: the other cases spent Rita's and Sam's.
+    const [rita, sam, mallory] = [
+      await mint('hiro', 'recruiter'),
+      await mint('hana'),
+      tokens['mallory']!,
+    ];
+    const service = await new SignJWT({
+      scope: 'conversations:write messages:write',
+      token_use: 'service',
+    })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('jobsphere-backend')
+      .setAudience('jobsphere-chat-service')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(DEV_SERVICE_TOKEN_SECRET));
+    const opened = await call<{ conversation: { id: string } }>(
+      'POST',
+      '/service/v1/conversations',
+      {
+        token: service,
+        json: {
+          idempotencyKey: 'contract-panel',
+          kind: 'group',
+          title: 'Panel',
+          memberIds: ['hiro', 'hana'],
+        },
+      },
+    );
+    const panel = opened.body.conversation;
+    const expiresAt = new Date(Date.now() + 2_000).toISOString();
+    const posted = await call<{ message: { id: string } }>(
+      'POST',
+      `/service/v1/conversations/${panel.id}/action-messages`,
+      {
+        token: service,
+        json: {
+          idempotencyKey: 'contract-card',
+          title: 'Interview',
+          text: 'Pick one',
+          actions: [
+            { id: 'yes', label: 'Yes', kind: 'reply' },
+            { id: 'no', label: 'No', kind: 'reply' },
+          ],
+          expiresAt,
+          once: false,
+        },
+      },
+    );
+    expect(posted.status).toBe(201);
+    const action = `/conversations/${panel.id}/messages/${posted.body.message.id}/action`;
+    const answered = await call<{ action: { answers: unknown[] } }>('POST', action, {
+      token: rita,
+      json: { actionId: 'yes' },
+    });
+    expect([answered.status, answered.body.action.answers.length]).toEqual([200, 1]);
+    const scheduled = await call<{ id: string; state: string }>('POST', '/scheduled-messages', {
+      token: rita,
+      json: {
+        conversationId: panel.id,
+        body: 'See you Monday',
+        sendAt: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    });
+    expect([scheduled.status, scheduled.body.state]).toEqual([201, 'pending']);
+    const one = `/scheduled-messages/${scheduled.body.id}`;
+    expect((await call('GET', '/scheduled-messages', { token: rita })).status).toBe(200);
+    expect((await call('PATCH', one, { token: rita, json: { body: 'Monday it is' } })).status).toBe(
+      200,
+    );
+    expect((await call('DELETE', one, { token: rita })).status).toBe(200);
+    const refusals: [string, string, Call, number, string][] = [
+      ['POST', action, { token: rita, json: { actionId: 'no' } }, 409, 'ALREADY_ANSWERED'],
+      ['POST', action, { token: rita, json: { actionId: 'maybe' } }, 400, 'INVALID_PAYLOAD'],
+      ['POST', action, { token: mallory, json: { actionId: 'yes' } }, 404, 'NOT_A_MEMBER'],
+      [
+        'POST',
+        action,
+        { token: rita, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'POST',
+        action,
+        { token: rita, raw: { body: 'x', type: 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'POST',
+        '/scheduled-messages',
+        {
+          token: rita,
+          json: { conversationId: panel.id, body: 'now', sendAt: new Date().toISOString() },
+        },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      [
+        'POST',
+        '/scheduled-messages',
+        {
+          token: mallory,
+          json: {
+            conversationId: panel.id,
+            body: 'x',
+            sendAt: new Date(Date.now() + 3_600_000).toISOString(),
+          },
+        },
+        404,
+        'NOT_A_MEMBER',
+      ],
+      [
+        'POST',
+        '/scheduled-messages',
+        { token: rita, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'POST',
+        '/scheduled-messages',
+        { token: rita, raw: { body: 'x', type: 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      ['PATCH', one, { token: rita, json: { body: 'again' } }, 409, 'CONFLICT'],
+      ['PATCH', one, { token: rita, json: {} }, 400, 'INVALID_PAYLOAD'],
+      ['PATCH', one, { token: sam, json: { body: 'not mine' } }, 404, 'NOT_FOUND'],
+      [
+        'PATCH',
+        one,
+        { token: rita, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'PATCH',
+        one,
+        { token: rita, raw: { body: 'x', type: 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      ['DELETE', one, { token: rita }, 409, 'CONFLICT'],
+      ['DELETE', one, { token: sam }, 404, 'NOT_FOUND'],
+    ];
+    for (const [method, path, options, status, code] of refusals) {
+      const answer = await call<ErrorResponse>(method, path, options);
+      expect([method, path, answer.status, answer.body.error.code]).toEqual([
+        method,
+        path,
+        status,
+        code,
+      ]);
+    }
+    // Past its expiry (a clock marker, not a sleep): the card is closed.
+    await waitUntil('the card expires', () => Date.now() > Date.parse(expiresAt), 5_000);
+    const late = await call<ErrorResponse>('POST', action, {
+      token: rita,
+      json: { actionId: 'no' },
+    });
+    expect([late.status, late.body.error.code]).toEqual([410, 'ACTION_EXPIRED']);
   });
 
   it('answers 429 with Retry-After on every conversation route once a user’s budget is spent', async () => {

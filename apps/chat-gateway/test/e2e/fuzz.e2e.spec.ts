@@ -152,6 +152,9 @@ describe('fuzzing every event and route', () => {
       'message:react': target.chain((conversationId) =>
         mutate({ conversationId, messageId: 'm1', emoji: '👍', on: true }),
       ),
+      'message:action': target.chain((conversationId) =>
+        mutate({ conversationId, messageId: 'm1', actionId: 'yes' }),
+      ),
       'conversation:accept': target.chain((conversationId) => mutate({ conversationId })),
       'conversation:decline': target.chain((conversationId) => mutate({ conversationId })),
       // Not its conversations: leaving is refused, whatever the mutation names as heir.

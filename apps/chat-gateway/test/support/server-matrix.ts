@@ -25,6 +25,13 @@ export const FERRETDB_FEATURE_GAPS: Readonly<Record<string, string>> = {
   'keeps every one of concurrent reactions (each decided on the others\u2019)': `${ATOMIC_UPDATES}: two reactions conditioned on the same message version both match it, and the later write drops the earlier one's reaction`,
 };
 
+/** The hiring contracts' cases (test/mongo.hiring.spec.ts). */
+export const FERRETDB_HIRING_GAPS: Readonly<Record<string, string>> = {
+  'racing answers from two members leave exactly one': `${ATOMIC_UPDATES}: two answers' conditional updates of one message both match the unanswered card`,
+  'claims race: each due entry goes to exactly one of many workers': `${ATOMIC_UPDATES}: two workers' findAndModify of one due entry both match it and both lease it`,
+  'the per-sender cap holds under concurrent creation, and a finished one frees a place': `${ATOMIC_UPDATES}: concurrent $inc of the sender's counter read the same count`,
+};
+
 /** End-to-end cases. */
 export const FERRETDB_E2E_GAPS: Readonly<Record<string, string>> = {
   'keeps every acked message through a Redis restart and an instance SIGKILL': `${ATOMIC_UPDATES}: two senders in one conversation take the same position, and the send that lost it is answered UNAVAILABLE on every retry (its reservation names a seq another message holds), so not every send is ever acknowledged`,

@@ -2,6 +2,8 @@ import { MemoryChatStore } from './memory.store.js';
 import { describeFeaturesContract } from '../testing/features.contract.js';
 import { describePlatformContract } from '../testing/platform.contract.js';
 import { describeStoreContract } from '../testing/store.contract.js';
+import { describeActionContract } from '../testing/actions.contract.js';
+import { describeScheduledContract } from '../testing/scheduled.contract.js';
 
 describeStoreContract(
   'in-memory',
@@ -16,6 +18,18 @@ describePlatformContract(
 );
 
 describeFeaturesContract(
+  'in-memory',
+  async () => new MemoryChatStore(),
+  async (store) => store.close(),
+);
+
+describeActionContract(
+  'in-memory',
+  async () => new MemoryChatStore(),
+  async (store) => store.close(),
+);
+
+describeScheduledContract(
   'in-memory',
   async () => new MemoryChatStore(),
   async (store) => store.close(),

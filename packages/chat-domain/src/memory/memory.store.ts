@@ -1,6 +1,7 @@
 import {
   audienceOf,
   decideReaction,
+  decideAnswer,
   decideSend,
   hasJoined,
   keptMentions,
@@ -39,6 +40,7 @@ import {
 } from '../index.js';
 import { beyondCursor, decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import { MemoryOutbox, MemoryPlatform } from './platform.memory.js';
+import { MemoryScheduled } from './scheduled.memory.js';
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 const PROCESS_UNIQUE = hex(crypto.getRandomValues(new Uint8Array(5)));
@@ -405,6 +407,7 @@ export class MemoryMessages implements MessageStore {
     if (message.deletedAt) return null;
     if (expect.senderId !== undefined && message.senderId !== expect.senderId) return null;
     if (expect.sentSince && message.createdAt < expect.sentSince) return null;
+    if (revision.kind === 'answer' && !decideAnswer(message.action, revision).ok) return null;
     if (expect.actor !== undefined) {
       // The send decision for the reviser, executed with the change (an edit is a delivery).
       const decision = decideSend(
@@ -424,9 +427,13 @@ export class MemoryMessages implements MessageStore {
       message.editedAt = revision.at;
       if (revision.safety) message.safety = clone(revision.safety);
       else delete message.safety;
+    } else if (revision.kind === 'answer') {
+      const { userId, actionId, at } = revision;
+      message.action!.answers.push({ userId, actionId, at });
     } else {
       message.body = '';
       delete message.attachments;
+      delete message.action;
       withoutText(message);
       message.deletedAt = revision.at;
       message.deletedBy = revision.by;
@@ -638,6 +645,7 @@ export class MemoryChatStore implements ChatStore {
   readonly reports = new MemoryReports();
   readonly preferences = new MemoryPreferences();
   readonly outbox = new MemoryOutbox();
+  readonly scheduled = new MemoryScheduled();
   readonly platform = new MemoryPlatform(this.state, this.messages, this.reports);
   /** Everything is forgotten when the process ends: every process start is a new epoch. */
   private readonly storeEpoch = newEpoch();

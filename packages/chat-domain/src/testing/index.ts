@@ -4,6 +4,8 @@
 export { describeStoreContract } from './store.contract.js';
 export { describePlatformContract } from './platform.contract.js';
 export { describeFeaturesContract } from './features.contract.js';
+export { describeActionContract } from './actions.contract.js';
+export { describeScheduledContract } from './scheduled.contract.js';
 export type { ContractOptions, RegisterCase } from './contract-options.js';
 export {
   SEND_CASES,

@@ -75,7 +75,9 @@ export function changedAt(m: Message): number {
 }
 
 /** One send's identity for `UnannouncedSends`: what a retry repeats. */
-function sendKey(draft: MessageDraft): string {
+export function sendKey(
+  draft: Pick<MessageDraft, 'conversationId' | 'senderId' | 'clientMessageId'>,
+): string {
   return `${draft.conversationId}:${draft.senderId}:${draft.clientMessageId}`;
 }
 

@@ -35,6 +35,16 @@ import {
 import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
 import { getSettings, markDelivered, updateSettings } from './receipts.js';
 import { react } from './reactions.js';
+import { answerAction } from './actions.js';
+import {
+  cancelScheduled,
+  editScheduled,
+  listScheduled,
+  runDueScheduled,
+  scheduleMessage,
+} from './scheduled.js';
+import { type ScheduleMessageInput, type ScheduledPatch } from '../scheduled.js';
+import { type AnswerActionInput } from '../actions.js';
 import {
   blockUser,
   blockedUsers,
@@ -54,6 +64,16 @@ export * from './presence.js';
 export * from './receipts.js';
 export * from './reactions.js';
 export * from './trust.js';
+export { answerAction, postActionMessage, answerRefusalError } from './actions.js';
+export {
+  scheduleMessage,
+  listScheduled,
+  editScheduled,
+  cancelScheduled,
+  deliverScheduled,
+  runDueScheduled,
+  SCHEDULE_MAX_ATTEMPTS,
+} from './scheduled.js';
 
 type Page = { limit: number; cursor?: string };
 
@@ -79,6 +99,15 @@ export function createChat(deps: ChatDeps) {
     react: (p: Principal, input: ReactInput, origin?: Origin) => react(deps, p, input, origin),
     moderateDelete: (p: Principal, input: DeleteMessageInput) => moderateDelete(deps, p, input),
     sync: (p: Principal, input: SyncInput) => syncChanges(deps, p, input),
+    answerAction: (p: Principal, input: AnswerActionInput, origin?: Origin) =>
+      answerAction(deps, p, input, origin),
+    schedule: (p: Principal, input: ScheduleMessageInput) => scheduleMessage(deps, p, input),
+    listScheduled: (p: Principal) => listScheduled(deps, p),
+    editScheduled: (p: Principal, id: string, patch: ScheduledPatch) =>
+      editScheduled(deps, p, id, patch),
+    cancelScheduled: (p: Principal, id: string) => cancelScheduled(deps, p, id),
+    /** A worker's turn: the scheduled send due first, claimed under `lease` and sent. */
+    runDueScheduled: (lease: string, leaseMs: number) => runDueScheduled(deps, lease, leaseMs),
     markRead: (p: Principal, id: string, seq: number, origin?: Origin) =>
       markRead(deps, p, id, seq, origin),
     markDelivered: (p: Principal, input: MarkDeliveredInput, origin?: Origin) =>

@@ -1,3 +1,4 @@
+import { type ActionAnswer } from '../actions.js';
 import { type Conversation, type Message, type Report } from '../entities.js';
 import { toMessageDto } from '../mappers.js';
 import {
@@ -74,6 +75,23 @@ export function messageRevisedEvent(message: Message, at: Date): WebhookEvent {
   return message.deletedAt
     ? webhookEvent(`msg_del_${message.id}`, 'message.deleted', data, at)
     : webhookEvent(`msg_upd_${message.id}_${message.version}`, 'message.updated', data, at);
+}
+
+/** A member answered a card: one event per member and message (`webhook-id` stable on retries). */
+export function messageAnsweredEvent(
+  message: Message,
+  answer: ActionAnswer,
+  at: Date,
+): WebhookEvent {
+  return webhookEvent(
+    `msg_ans_${message.id}_${answer.userId}`,
+    'message.answered',
+    {
+      message: toMessageDto(message),
+      answer: { userId: answer.userId, actionId: answer.actionId, at: answer.at.toISOString() },
+    },
+    at,
+  );
 }
 
 export function conversationSummary(c: Conversation): Record<string, unknown> {
@@ -183,7 +201,10 @@ export function recordingPlatformEvents(
       // Deleted: no event waiting or dead keeps the words (a replay would send them again).
       if (revised.deletedAt)
         await store.outbox.redact(subject, (entry) => redactedPayload(entry, revised));
-      const event = messageRevisedEvent(revised, now);
+      const event =
+        revision.kind === 'answer'
+          ? messageAnsweredEvent(revised, revision, now)
+          : messageRevisedEvent(revised, now);
       // A tombstone carries no words; an edit carries its new ones (erasure removes them).
       await enqueue(
         webhookEntries(
@@ -263,6 +284,7 @@ function bind(store: ChatStore): ChatStore {
     preferences: store.preferences,
     platform: store.platform,
     outbox: store.outbox,
+    scheduled: store.scheduled,
     epoch: () => store.epoch(),
     ping: () => store.ping(),
     close: () => store.close(),

@@ -15,12 +15,14 @@ import {
   type WebhookEvent,
   SYSTEM_SENDER,
 } from '../platform.js';
-import { type AppendResult } from '../ports.js';
+import { type ActionCard, type ActionMessageInput } from '../actions.js';
+import { type AppendResult, type MessageDraft } from '../ports.js';
 import { type ConversationUpdate, type SendResult } from '../responses.js';
 import { LIMITS, directKey, memberIds, readPosition } from '../rules.js';
 import { type ChatDeps, announceStored, markIfUnavailable } from './context.js';
 import { conversationSummary, webhookEvent } from './platform-events.js';
 import { assertNoBlockAmong } from './presence.js';
+import { postActionMessage } from './actions.js';
 
 /** Caps of the server API: every call's cost is bounded, whatever the store holds. */
 export const PLATFORM_LIMITS = {
@@ -121,13 +123,25 @@ export async function postSystemMessage(
   conversationId: string,
   input: SystemMessageInput,
 ): Promise<SendResult> {
-  const draft = {
+  return postAsPlatform(deps, conversationId, input.idempotencyKey, input.body);
+}
+
+/** A system message, optionally carrying an action card (see actions.ts). */
+export async function postAsPlatform(
+  deps: ChatDeps,
+  conversationId: string,
+  idempotencyKey: string,
+  body: string,
+  action?: ActionCard,
+): Promise<SendResult> {
+  const draft: MessageDraft = {
     conversationId,
     senderId: SYSTEM_SENDER,
-    clientMessageId: input.idempotencyKey,
-    body: input.body,
+    clientMessageId: idempotencyKey,
+    body,
     kind: 'system' as const,
     createdAt: deps.clock.now(),
+    ...(action && { action }),
   };
   const announce = (landed: AppendResult) => {
     deps.fanout.toUsers(landed.memberIds, 'message:new', toMessageDto(landed.message));
@@ -361,6 +375,8 @@ export function createPlatform(deps: ChatDeps) {
       openForUsers(deps, service, input),
     postSystemMessage: (id: string, input: SystemMessageInput) =>
       postSystemMessage(deps, id, input),
+    postActionMessage: (id: string, input: ActionMessageInput) =>
+      postActionMessage(deps, id, input),
     change: (id: string, patch: ServiceConversationPatch) => changeConversation(deps, id, patch),
     addMembers: (id: string, userIds: string[]) => addMembers(deps, id, userIds),
     removeMember: (id: string, userId: string) => removeMember(deps, id, userId),

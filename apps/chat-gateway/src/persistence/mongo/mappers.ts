@@ -4,6 +4,7 @@ import {
   requestOf,
   reportTarget,
   toPreview,
+  type ActionCard,
   type Conversation,
   type RequestRecord,
   type SendSubject,
@@ -138,6 +139,22 @@ export function toMessage(doc: MessageDoc): Message {
     ...(doc.reactions?.length && {
       reactions: doc.reactions.map((r) => ({ emoji: r.emoji, userId: r.userId })),
     }),
+    ...(doc.action && { action: toActionCard(doc.action) }),
+  };
+}
+
+/** A card as stored: copied, so callers never share the driver's objects. */
+export function toActionCard(card: ActionCard): ActionCard {
+  return {
+    title: card.title,
+    actions: card.actions.map((a) => ({ ...a })),
+    ...(card.expiresAt && { expiresAt: card.expiresAt }),
+    once: card.once,
+    answers: (card.answers ?? []).map((a) => ({
+      userId: a.userId,
+      actionId: a.actionId,
+      at: a.at,
+    })),
   };
 }
 

@@ -1,6 +1,7 @@
 import {
   ConflictError,
   decideReaction,
+  decideAnswer,
   decideSend,
   keptMentions,
   MENTION_LIMITS,
@@ -12,6 +13,7 @@ import {
   repliesToRequest,
   sendRefusalError,
   UnavailableError,
+  type ActionAnswer,
   type AppendResult,
   type ChangePage,
   type Conversation,
@@ -34,10 +36,12 @@ import {
   sendSubjectOf,
   toConversation,
   toMessage,
+  toActionCard,
   toPreviewDoc,
 } from './mappers.js';
 import { NO_LIMITS, timeLeft, type StoreLimits } from './store-limits.js';
 import { readKey, type ConversationDoc, type MessageDoc, type Models } from './models.js';
+import { answerChange, answerGuard } from './answer-guard.js';
 import { sendChanges, sendGuard } from './send-guard.js';
 import { reservationKey, reservedSlot, type VersionAllocator } from './version-allocator.js';
 
@@ -497,6 +501,12 @@ export class MongoMessages implements MessageStore {
     expect: RevisionExpectation = {},
   ): Promise<Message | null> {
     if (!isValidObjectId(conversationId) || !isValidObjectId(messageId)) return null;
+    // An answer the card refuses takes no version (see answer-guard.ts).
+    if (
+      revision.kind === 'answer' &&
+      !(await this.admitsAnswer(conversationId, messageId, revision))
+    )
+      return null;
     const key = reservationKey(`revise:${messageId}`, String(revision.at.getTime()));
     // With an actor, the send decision for them (`action`: the revision) is compiled into the
     // update that takes the version, like a send's: an edit of a pending request's opener
@@ -527,11 +537,13 @@ export class MongoMessages implements MessageStore {
               },
             }
           : { $set: { version, body: revision.body, editedAt: revision.at }, $unset: { safety: 1 } }
-        : {
-            $set: { version, body: '', deletedAt: revision.at, deletedBy: revision.by },
-            // The text goes with the body; the flags stay for the moderation list.
-            $unset: { attachments: 1, 'safety.masked': 1, 'safety.replaced': 1 },
-          };
+        : revision.kind === 'answer'
+          ? answerChange(revision, version)
+          : {
+              $set: { version, body: '', deletedAt: revision.at, deletedBy: revision.by },
+              // The text goes with the body; the flags stay for the moderation list.
+              $unset: { attachments: 1, action: 1, 'safety.masked': 1, 'safety.replaced': 1 },
+            };
     const doc = await this.models.messages
       .findOneAndUpdate(
         {
@@ -541,6 +553,7 @@ export class MongoMessages implements MessageStore {
           version: { $lt: version },
           ...(expect.senderId !== undefined && { senderId: expect.senderId }),
           ...(expect.sentSince && { createdAt: { $gte: expect.sentSince } }),
+          ...(revision.kind === 'answer' && answerGuard(revision)),
         },
         change,
         { returnDocument: 'after' },
@@ -626,6 +639,17 @@ export class MongoMessages implements MessageStore {
       if (doc) return { message: toMessage(doc), changed: true };
     }
     throw new ConflictError('the message changed meanwhile; try again');
+  }
+
+  /** The decision on the message as it is: what cannot change in its card is settled here. */
+  private async admitsAnswer(conversationId: string, messageId: string, answer: ActionAnswer) {
+    const doc = await this.models.messages
+      .findOne(
+        { _id: new Types.ObjectId(messageId), conversationId, deletedAt: { $exists: false } },
+        { action: 1 },
+      )
+      .lean<Pick<MessageDoc, 'action'>>();
+    return doc !== null && decideAnswer(doc.action && toActionCard(doc.action), answer).ok;
   }
 
   /**

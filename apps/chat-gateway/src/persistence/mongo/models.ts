@@ -1,4 +1,5 @@
 import type {
+  ActionCard,
   ErasureRecord,
   MessagePreview,
   MessageSafety,
@@ -103,6 +104,8 @@ export interface MessageDoc {
   reactions?: { emoji: string; userId: string }[];
   /** The content policy's and the pre-send hook's decision (MessageSafety), as stored. */
   safety?: MessageSafety;
+  /** An action message's card (dates as BSON dates), answers pushed by `revise`. */
+  action?: ActionCard;
 }
 
 /** A person's own settings, keyed by user id (no document: the defaults). */
@@ -201,6 +204,7 @@ const messageSchema = new Schema<MessageDoc>(
     replyTo: String,
     mentions: { type: [String], default: undefined },
     reactions: { type: Schema.Types.Mixed },
+    action: { type: Schema.Types.Mixed },
   },
   { collection: 'messages', versionKey: false, autoIndex: false },
 );

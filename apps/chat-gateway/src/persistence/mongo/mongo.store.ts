@@ -10,6 +10,7 @@ import { adaptToFerretDB } from './ferretdb-compat.js';
 import { MongoMessages } from './messages.mongo.js';
 import { defineModels, type ConversationDoc } from './models.js';
 import { MongoOutbox } from './outbox.mongo.js';
+import { MongoScheduled } from './scheduled.mongo.js';
 import { MongoPlatform } from './platform.mongo.js';
 import { MongoPreferences } from './preferences.mongo.js';
 import { MongoReports } from './reports.mongo.js';
@@ -52,6 +53,7 @@ export class MongoChatStore implements ChatStore {
   readonly reports: MongoReports;
   readonly preferences: MongoPreferences;
   readonly outbox: MongoOutbox;
+  readonly scheduled: MongoScheduled;
   readonly platform: MongoPlatform;
   private readonly syncEpoch: MongoSyncEpoch;
 
@@ -69,6 +71,7 @@ export class MongoChatStore implements ChatStore {
     this.reports = new MongoReports(models.reports);
     this.preferences = new MongoPreferences(models.preferences);
     this.outbox = new MongoOutbox(models.outbox);
+    this.scheduled = new MongoScheduled(connection);
     this.platform = new MongoPlatform(models, allocator, this.messages);
     this.syncEpoch = new MongoSyncEpoch(
       connection.collection(META_COLLECTION) as unknown as mongo.Collection<EpochDoc>,

@@ -14,19 +14,21 @@ export function sendGuard(attempt: SendAttempt): mongo.Filter<ConversationDoc> {
   if (attempt.kind === 'system') return {};
   const sender = attempt.senderId;
   const action = attempt.action ?? 'send';
+  // Reading and answering a platform card need membership and no open invitation only.
+  const membershipOnly = action === 'read' || action === 'answer';
   return {
     // not-member
     memberIds: sender,
     // invitation-pending
     invited: { $ne: sender },
     declinedInvites: { $ne: sender },
-    ...(action !== 'read' && {
+    ...(!membershipOnly && {
       // blocked
       blocked: { $ne: true },
     }),
     // No open request, or its recipient (a send replies and accepts it), or its opener within
     // the allowance (request-declined, request-pending otherwise); a deletion only takes away.
-    ...(action !== 'read' &&
+    ...(!membershipOnly &&
       action !== 'delete' && {
         $or: [
           { 'request.state': { $nin: ['pending', 'declined'] } },
