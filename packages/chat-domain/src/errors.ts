@@ -15,6 +15,10 @@ export const ErrorCode = {
   InvitationPending: 'INVITATION_PENDING',
   /** A message can be edited only for a while after it was sent. */
   EditWindowPassed: 'EDIT_WINDOW_PASSED',
+  /** A moderator banned this person: nothing they send, edit, upload or open is accepted. */
+  Banned: 'BANNED',
+  /** The conversation is in slow mode: one message per member every N seconds (`retryAfterMs`). */
+  SlowMode: 'SLOW_MODE',
   NotFound: 'NOT_FOUND',
   NotMember: 'NOT_A_MEMBER',
   Conflict: 'CONFLICT',
@@ -94,6 +98,27 @@ export class EditWindowPassedError extends DomainError {
   readonly code = ErrorCode.EditWindowPassed;
   constructor(windowMs: number) {
     super(`messages can be edited for ${Math.round(windowMs / 60_000)} minutes after sending`);
+  }
+}
+
+/** A moderator banned the person acting: refused, whatever they try, until unbanned. */
+export class BannedError extends DomainError {
+  readonly code = ErrorCode.Banned;
+  constructor(readonly reason?: string) {
+    super(reason ? `you are banned: ${reason}` : 'you are banned');
+  }
+}
+
+/** Slow mode: this member's next message may go in `retryAfterMs`. */
+export class SlowModeError extends DomainError {
+  readonly code = ErrorCode.SlowMode;
+  constructor(
+    readonly retryAfterMs: number,
+    seconds?: number,
+  ) {
+    super(
+      `slow mode${seconds ? `: one message every ${seconds} s` : ''}, your next message may go in ${Math.ceil(retryAfterMs / 1000)} s`,
+    );
   }
 }
 

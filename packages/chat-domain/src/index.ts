@@ -41,7 +41,10 @@ export {
   RequestDeclinedError,
   InvitationPendingError,
   EditWindowPassedError,
+  BannedError,
+  SlowModeError,
 } from './errors.js';
+export * from './moderation.js';
 export { SOCKET_PROTOCOL, assertSupportedProtocol } from './protocol.js';
 export { claimValue } from './claims.js';
 export {

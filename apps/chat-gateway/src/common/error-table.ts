@@ -2,6 +2,7 @@ import {
   DomainError,
   ErrorCode,
   RateLimitedError,
+  SlowModeError,
   ValidationError,
   type ErrorBody,
 } from '@jobsphere/chat-domain';
@@ -18,11 +19,13 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.RequestDeclined]: 403,
   [ErrorCode.InvitationPending]: 403,
   [ErrorCode.EditWindowPassed]: 403,
+  [ErrorCode.Banned]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.NotMember]: 404,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.RateLimited]: 429,
+  [ErrorCode.SlowMode]: 429,
   [ErrorCode.TooManyConnections]: 429,
   [ErrorCode.UnsupportedProtocol]: 426,
   [ErrorCode.UploadQuotaExceeded]: 429,
@@ -70,7 +73,8 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof DomainError) {
     const body: ErrorBody = { code: error.code, message: error.message };
     if (error instanceof ValidationError && error.issues.length > 0) body.issues = error.issues;
-    if (error instanceof RateLimitedError) body.retryAfterMs = Math.ceil(error.retryAfterMs);
+    if (error instanceof RateLimitedError || error instanceof SlowModeError)
+      body.retryAfterMs = Math.ceil(error.retryAfterMs);
     return {
       status: HTTP_STATUS[error.code],
       body,
