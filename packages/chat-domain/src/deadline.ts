@@ -42,6 +42,7 @@ export function storeWithDeadline(store: ChatStore, ms: number): ChatStore {
     preferences: bound(store.preferences, 'preferences'),
     platform: bound(store.platform, 'platform'),
     outbox: bound(store.outbox, 'outbox'),
+    moderation: bound(store.moderation, 'moderation'),
     epoch: () => withDeadline(store.epoch(), ms, 'store epoch'),
     ping: () => withDeadline(store.ping(), ms, 'store ping'),
     // Closing waits for the driver; it is not on a request's path.

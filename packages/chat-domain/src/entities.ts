@@ -122,6 +122,11 @@ export interface Message {
   deletedAt?: Date;
   /** Who deleted it: the sender, or an admin. */
   deletedBy?: string;
+  /**
+   * Sent (or last edited) while its sender was shadow-banned: shown to the sender only, never
+   * delivered, synced, previewed, counted or announced to anyone else.
+   */
+  shadow?: boolean;
 }
 
 /** What a moderator looks at: a message or a conversation someone reported. */

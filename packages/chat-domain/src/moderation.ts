@@ -100,7 +100,10 @@ export interface ModerationStore {
   restriction(userId: string): Promise<UserRestriction | null>;
   /** Raises a flag; one with the same id already there is left as it is (a retried step). */
   flag(flag: NewModerationFlag): Promise<ModerationFlagRecord>;
-  /** Moves an open flag to `state`; null when it is not there or not open. */
+  /**
+   * Moves a flag to `state` (open -> dismissed | actioned, dismissed -> actioned; actioned is
+   * final); null when it is not there or cannot move there.
+   */
   resolveFlag(
     id: string,
     state: Exclude<ModerationFlagState, 'open'>,
@@ -175,7 +178,9 @@ export const slowModeSchema = z
       .int()
       .min(0)
       .max(MODERATION_LIMITS.maxSlowModeSeconds)
-      .meta({ description: 'At most one message per member every this many seconds; 0 turns it off.' }),
+      .meta({
+        description: 'At most one message per member every this many seconds; 0 turns it off.',
+      }),
     reason: reasonSchema.optional(),
   })
   .meta({ id: 'SlowMode' });

@@ -10,6 +10,7 @@ import {
   type ReportStatus,
 } from './entities.js';
 import { type ServerToClientEvents } from './events.js';
+import { type ModerationStore } from './moderation.js';
 import { type OutboxStore, type PlatformStore } from './platform.js';
 
 export interface NewConversation extends JobContext {
@@ -112,6 +113,11 @@ export interface MessageDraft {
   /** Default 'user'. */
   kind?: MessageKind;
   attachments?: MessageAttachment[];
+  /**
+   * The sender is shadow-banned: stored with a seq and a version like any message (the sender's
+   * devices sync it), but the conversation's preview and activity time stay as they were.
+   */
+  shadow?: boolean;
 }
 
 export interface AppendResult {
@@ -128,7 +134,14 @@ export interface AppendResult {
 
 /** A change to a stored message: new text, or its removal (the body goes, a tombstone stays). */
 export type Revision =
-  { kind: 'edit'; body: string; at: Date } | { kind: 'delete'; by: string; at: Date };
+  | {
+      kind: 'edit';
+      body: string;
+      at: Date;
+      /** Edited by a shadow-banned sender: the message becomes theirs alone; the preview stays. */
+      shadow?: true;
+    }
+  | { kind: 'delete'; by: string; at: Date };
 
 export interface RevisionExpectation {
   senderId?: string;
@@ -278,6 +291,8 @@ export interface ChatStore {
   readonly platform: PlatformStore;
   /** Webhook events and offline checks waiting to be done, shared by all instances. */
   readonly outbox: OutboxStore;
+  /** Restrictions, flags, slow modes and the audit log (issue 25). */
+  readonly moderation: ModerationStore;
   readonly kind: 'memory' | 'mongodb';
   /**
    * The store's epoch, the second half of every sync position (centrifuge's

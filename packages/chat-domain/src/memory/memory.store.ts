@@ -31,6 +31,7 @@ import {
   type UnreadSummary,
 } from '../index.js';
 import { beyondCursor, decodeActivityCursor, nextCursorOf } from '../cursor.js';
+import { MemoryModeration } from './moderation.memory.js';
 import { MemoryOutbox, MemoryPlatform } from './platform.memory.js';
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -310,8 +311,11 @@ export class MemoryMessages implements MessageStore {
     this.state.changes.set(conversation.id, changes);
     this.state.byId.set(message.id, message);
     this.state.byClientKey.set(key, message);
-    conversation.lastMessage = toPreview(message);
-    conversation.lastActivityAt = message.createdAt;
+    // A shadow-banned sender's message changes nothing the others see of the conversation.
+    if (!message.shadow) {
+      conversation.lastMessage = toPreview(message);
+      conversation.lastActivityAt = message.createdAt;
+    }
     if (sender) sender.lastReadSeq = Math.max(sender.lastReadSeq, seq);
     return {
       message: clone(message),
@@ -363,6 +367,7 @@ export class MemoryMessages implements MessageStore {
     if (revision.kind === 'edit') {
       message.body = revision.body;
       message.editedAt = revision.at;
+      if (revision.shadow) message.shadow = true;
     } else {
       message.body = '';
       delete message.attachments;
@@ -370,7 +375,8 @@ export class MemoryMessages implements MessageStore {
       message.deletedBy = revision.by;
     }
     changes.push(message);
-    if (conversation.lastMessage?.id === message.id) conversation.lastMessage = toPreview(message);
+    if (conversation.lastMessage?.id === message.id && !message.shadow)
+      conversation.lastMessage = toPreview(message);
     return clone(message);
   }
 
@@ -577,6 +583,7 @@ export class MemoryChatStore implements ChatStore {
   readonly reports = new MemoryReports();
   readonly preferences = new MemoryPreferences();
   readonly outbox = new MemoryOutbox();
+  readonly moderation = new MemoryModeration();
   readonly platform = new MemoryPlatform(this.state, this.messages, this.reports);
   /** Everything is forgotten when the process ends: every process start is a new epoch. */
   private readonly storeEpoch = newEpoch();

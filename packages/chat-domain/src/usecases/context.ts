@@ -9,6 +9,7 @@ import {
   type MessageDraft,
   type UnannouncedSends,
 } from '../ports.js';
+import { type ModerationGate } from '../moderation.js';
 import { TRUST_DEFAULTS, assertMember } from '../rules.js';
 
 export interface ChatDeps {
@@ -27,6 +28,8 @@ export interface ChatDeps {
   attachments?: { store: AttachmentStore; maxBytes?: number };
   /** Sends answered UNAVAILABLE, announced by their retry if they landed (default: none kept). */
   unannounced?: UnannouncedSends;
+  /** Restrictions and slow mode on the send path, shared across instances (default: in process). */
+  moderation?: ModerationGate;
 }
 
 /** Where a request came from, so its own device is not sent its own echo. */

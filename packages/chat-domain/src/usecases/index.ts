@@ -31,8 +31,22 @@ import {
   sendMessage,
   syncChanges,
 } from './messages.js';
+import {
+  auditLog,
+  liftRestriction,
+  listModeration,
+  moderatorOf,
+  restrictUser,
+  setSlowMode,
+  userRestriction,
+} from './moderation.js';
 import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
 import { getSettings, markDelivered, updateSettings } from './receipts.js';
+import {
+  type AuditLogQuery,
+  type ModerationListQuery,
+  type RestrictionKind,
+} from '../moderation.js';
 import {
   blockUser,
   blockedUsers,
@@ -51,6 +65,7 @@ export * from './messages.js';
 export * from './presence.js';
 export * from './receipts.js';
 export * from './trust.js';
+export * from './moderation.js';
 
 type Page = { limit: number; cursor?: string };
 
@@ -92,6 +107,24 @@ export function createChat(deps: ChatDeps) {
     listReports: (p: Principal, query: ListReportsQuery) => listReports(deps, p, query),
     resolveReport: (p: Principal, id: string, resolution: 'dismissed' | 'message_deleted') =>
       resolveReport(deps, p, id, resolution),
+    restrictUser: (p: Principal, userId: string, kind: RestrictionKind, reason: string) =>
+      restrictUser(deps, moderatorOf(p), userId, kind, reason),
+    liftRestriction: (p: Principal, userId: string, kind: RestrictionKind, reason?: string) =>
+      liftRestriction(deps, moderatorOf(p), userId, kind, reason),
+    userRestriction: (p: Principal, userId: string) => {
+      moderatorOf(p);
+      return userRestriction(deps, userId);
+    },
+    setSlowMode: (p: Principal, conversationId: string, seconds: number, reason?: string) =>
+      setSlowMode(deps, moderatorOf(p), conversationId, seconds, reason),
+    listModeration: (p: Principal, query: ModerationListQuery) => {
+      moderatorOf(p);
+      return listModeration(deps, query);
+    },
+    auditLog: (p: Principal, query: AuditLogQuery) => {
+      moderatorOf(p);
+      return auditLog(deps, query);
+    },
     requestUpload: (p: Principal, input: UploadRequestInput) => requestUpload(deps, p, input),
     attachmentLink: (p: Principal, conversationId: string, attachmentId: string) =>
       attachmentLink(deps, p, conversationId, attachmentId),

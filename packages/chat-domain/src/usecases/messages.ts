@@ -54,8 +54,14 @@ import {
   markIfUnavailable,
   announceStored,
 } from './context.js';
+import { coverShadowSeq, gateOf, standing, takeSlowModeSlot } from './moderation.js';
 import { apartFrom, apartIn, withoutBlocked } from './presence.js';
 import { hidingAmong, membersOf, receiptAudience } from './receipts.js';
+
+/** Whether the viewer sees a message at all: a shadow-banned sender's only by that sender. */
+function seenBy(viewerId: string) {
+  return (m: Message) => !m.shadow || m.senderId === viewerId;
+}
 
 /** A page of history, capped in messages and in bytes; edited and deleted ones in their current state. */
 export async function history(
@@ -82,7 +88,7 @@ export async function history(
   assertAdmitted(conversation, principal.userId, 'read', trustOf(deps).requestAllowance);
   const apart = apartIn(conversation, await apartFrom(deps, principal.userId, [conversation]));
   return {
-    messages: page.map((m) => toVisibleMessageDto(m, apart)),
+    messages: page.filter(seenBy(principal.userId)).map((m) => toVisibleMessageDto(m, apart)),
     hasMore: messages.length > page.length,
   };
 }
@@ -98,7 +104,12 @@ export async function sendMessage(
   input: SendMessageInput,
   origin: Origin = {},
 ): Promise<SendResult> {
-  const attachments = await claimAttachments(deps, principal, input);
+  const { shadow } = await standing(deps, principal.userId);
+  await takeSlowModeSlot(deps, input.conversationId, principal.userId, input.clientMessageId);
+  const attachments = await claimAttachments(deps, principal, input).catch(async (error: unknown) => {
+    await releaseSlot(deps, principal, input.conversationId, input.clientMessageId);
+    throw error;
+  });
   const draft = {
     conversationId: input.conversationId,
     senderId: principal.userId,
@@ -106,8 +117,12 @@ export async function sendMessage(
     body: input.body,
     createdAt: deps.clock.now(),
     ...(attachments && { attachments }),
+    ...(shadow && { shadow: true }),
   };
   const result = await deps.store.messages.append(draft).catch(async (error: unknown) => {
+    // Refused for good: the slow-mode slot goes back (after UNAVAILABLE the retry holds it).
+    if (error instanceof DomainError && !(error instanceof UnavailableError))
+      await releaseSlot(deps, principal, input.conversationId, input.clientMessageId);
     // Refused for good (not a member, blocked...): the uploads may go with another message.
     // After UNAVAILABLE the client retries with the same clientMessageId: the claim stays. Its
     // write may land all the same: checked again once the store answers, and announced then.
@@ -123,7 +138,21 @@ export async function sendMessage(
   await announceStored(deps, draft, result, (landed) =>
     announceSend(deps, principal, landed, origin),
   );
+  // Best effort: the message is stored, its sender is never told otherwise.
+  if (result.message.shadow && !result.duplicate)
+    await coverShadowSeq(deps, result.message).catch(() => undefined);
   return { message: toMessageDto(result.message), duplicate: result.duplicate };
+}
+
+async function releaseSlot(
+  deps: ChatDeps,
+  principal: Principal,
+  conversationId: string,
+  sendKey: string,
+): Promise<void> {
+  await gateOf(deps)
+    .releaseSlot(conversationId, principal.userId, sendKey)
+    .catch(() => undefined);
 }
 
 /** A stored send, told to its audience (and a request its reply accepted, to both sides). */
@@ -133,6 +162,11 @@ async function announceSend(
   { message, kind, memberIds: members, acceptedRequest }: AppendResult,
   origin: Origin,
 ): Promise<void> {
+  // A shadow-banned sender's message reaches their own devices only.
+  if (message.shadow) {
+    deps.fanout.toUsers([principal.userId], 'message:new', toMessageDto(message), except(origin));
+    return;
+  }
   // In a group, nobody behind a block with the sender gets it (either way).
   const audience =
     kind === 'group' ? await withoutBlocked(deps, { kind }, principal.userId, members) : members;
@@ -237,7 +271,7 @@ export async function syncChanges(
     const metaChanged = restart || (conversation.metaVersion ?? 0) > afterVersion;
     conversations.push({
       conversationId,
-      messages: kept.map((m) => toVisibleMessageDto(m, hidden)),
+      messages: kept.filter(seenBy(principal.userId)).map((m) => toVisibleMessageDto(m, hidden)),
       version: hasMore
         ? (kept.at(-1)?.version ?? afterVersion)
         : settledVersion(kept, afterVersion, settledBefore, conversation),
@@ -316,7 +350,9 @@ export async function markRead(
   assertAdmitted(conversation, principal.userId, 'read', trustOf(deps).requestAllowance);
   const lastSeq = lastMessageSeq(conversation);
   const current = readPosition(conversation, principal.userId);
-  const target = nextReadSeq(current, seq, lastSeq);
+  // A shadow-banned reader's own newest messages lie past what the others see: no error for it.
+  const asked = seq > lastSeq && (await standing(deps, principal.userId)).shadow ? lastSeq : seq;
+  const target = nextReadSeq(current, asked, lastSeq);
   let lastReadSeq = current;
   if (target > current) {
     const advanced = await deps.store.conversations.advanceRead(
@@ -374,12 +410,9 @@ async function revise(
   const revised = await deps.store.messages.revise(conversation.id, message.id, revision, expect);
   if (!revised) throw new ConflictError('the message changed meanwhile; look again');
   const dto = toMessageDto(revised);
-  const audience = await withoutBlocked(
-    deps,
-    conversation,
-    message.senderId,
-    audienceOf(conversation),
-  );
+  const audience = revised.shadow
+    ? [revised.senderId]
+    : await withoutBlocked(deps, conversation, message.senderId, audienceOf(conversation));
   deps.fanout.toUsers(audience, 'message:updated', dto, except(origin));
   return dto;
 }
@@ -401,6 +434,7 @@ export async function editMessage(
   if (message.senderId !== principal.userId || message.kind !== 'user')
     throw new ForbiddenError('only your own messages can be edited');
   if (message.deletedAt) throw new ConflictError('the message was deleted');
+  const { shadow } = await standing(deps, principal.userId);
   // An edit of a delivered message reaches the others like a send: refused where a send is.
   const { editWindowMs, requestAllowance } = trustOf(deps);
   assertAdmitted(conversation, principal.userId, 'edit', requestAllowance);
@@ -412,7 +446,8 @@ export async function editMessage(
     deps,
     conversation,
     message,
-    { kind: 'edit', body: input.body, at: now },
+    // Shadow-banned: the edit is theirs alone; the others keep the message as they had it.
+    { kind: 'edit', body: input.body, at: now, ...(shadow && { shadow: true as const }) },
     { senderId: principal.userId, sentSince, actor: principal.userId, allowance: requestAllowance },
     origin,
   );
