@@ -375,7 +375,7 @@ export class MemoryMessages implements MessageStore {
       message.deletedBy = revision.by;
     }
     changes.push(message);
-    if (conversation.lastMessage?.id === message.id && !message.shadow)
+    if (conversation.lastMessage?.id === message.id && !(message.shadow && revision.kind === 'edit'))
       conversation.lastMessage = toPreview(message);
     return clone(message);
   }

@@ -127,6 +127,7 @@ export function toMessage(doc: MessageDoc): Message {
     ...(doc.editedAt && { editedAt: doc.editedAt }),
     ...(doc.deletedAt && { deletedAt: doc.deletedAt }),
     ...(doc.deletedBy && { deletedBy: doc.deletedBy }),
+    ...(doc.shadow && { shadow: true }),
   };
 }
 

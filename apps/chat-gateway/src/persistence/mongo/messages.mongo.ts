@@ -341,14 +341,22 @@ export class MongoMessages implements MessageStore {
     // position whatever a newer message did to the preview.
     await this.bookkeeping.submit(
       [
-        {
-          updateOne: {
-            filter: { _id, lastSeq: doc.seq },
-            update: {
-              $set: { lastMessage: toPreviewDoc(toMessage(doc)), lastActivityAt: doc.createdAt },
-            },
-          },
-        },
+        // A shadow-banned sender's message changes nothing the others see of the conversation.
+        ...(doc.shadow
+          ? []
+          : [
+              {
+                updateOne: {
+                  filter: { _id, lastSeq: doc.seq },
+                  update: {
+                    $set: {
+                      lastMessage: toPreviewDoc(toMessage(doc)),
+                      lastActivityAt: doc.createdAt,
+                    },
+                  },
+                },
+              },
+            ]),
         ...(Object.keys(read).length > 0
           ? [{ updateOne: { filter: { _id }, update: { $max: read } } }]
           : []),
@@ -467,7 +475,14 @@ export class MongoMessages implements MessageStore {
     const version = conversation.version;
     const change =
       revision.kind === 'edit'
-        ? { $set: { version, body: revision.body, editedAt: revision.at } }
+        ? {
+            $set: {
+              version,
+              body: revision.body,
+              editedAt: revision.at,
+              ...(revision.shadow && { shadow: true }),
+            },
+          }
         : {
             $set: { version, body: '', deletedAt: revision.at, deletedBy: revision.by },
             $unset: { attachments: 1 },
@@ -488,6 +503,8 @@ export class MongoMessages implements MessageStore {
       .lean<MessageDoc>();
     if (!doc) return null;
     const message = toMessage(doc);
+    // A shadow edit leaves the preview as the others saw it; a deletion clears it as ever.
+    if (message.shadow && revision.kind === 'edit') return message;
     await this.models.conversations.updateOne(
       {
         _id: conversationId,

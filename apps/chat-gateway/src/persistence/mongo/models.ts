@@ -6,6 +6,7 @@ import type {
   RequestRecord,
 } from '@jobsphere/chat-domain';
 import { Schema, type Connection, type mongo, type Types } from 'mongoose';
+import { moderationModels } from './moderation.models.js';
 
 // Collections and indexes. Queries stay within what Amazon DocumentDB supports:
 // no $facet, no collation, no arrayFilters, no pipeline updates, no partial-index filters.
@@ -95,6 +96,8 @@ export interface MessageDoc {
   editedAt?: Date;
   deletedAt?: Date;
   deletedBy?: string;
+  /** Sent or edited while the sender was shadow-banned: theirs alone. */
+  shadow?: boolean;
 }
 
 /** A person's own settings, keyed by user id (no document: the defaults). */
@@ -188,6 +191,7 @@ const messageSchema = new Schema<MessageDoc>(
     editedAt: Date,
     deletedAt: Date,
     deletedBy: String,
+    shadow: Boolean,
   },
   { collection: 'messages', versionKey: false, autoIndex: false },
 );
@@ -344,6 +348,7 @@ export function defineModels(connection: Connection) {
       collection: mongo.Collection<OutboxDoc>;
     },
     erasures: connection.model('Erasure', erasureSchema),
+    ...moderationModels(connection),
   };
 }
 export type Models = ReturnType<typeof defineModels>;

@@ -9,6 +9,7 @@ import { MongoConversations } from './conversations.mongo.js';
 import { adaptToFerretDB } from './ferretdb-compat.js';
 import { MongoMessages } from './messages.mongo.js';
 import { defineModels, type ConversationDoc } from './models.js';
+import { MongoModeration } from './moderation.mongo.js';
 import { MongoOutbox } from './outbox.mongo.js';
 import { MongoPlatform } from './platform.mongo.js';
 import { MongoPreferences } from './preferences.mongo.js';
@@ -53,6 +54,7 @@ export class MongoChatStore implements ChatStore {
   readonly preferences: MongoPreferences;
   readonly outbox: MongoOutbox;
   readonly platform: MongoPlatform;
+  readonly moderation: MongoModeration;
   private readonly syncEpoch: MongoSyncEpoch;
 
   private constructor(
@@ -70,6 +72,7 @@ export class MongoChatStore implements ChatStore {
     this.preferences = new MongoPreferences(models.preferences);
     this.outbox = new MongoOutbox(models.outbox);
     this.platform = new MongoPlatform(models, allocator, this.messages);
+    this.moderation = new MongoModeration(models);
     this.syncEpoch = new MongoSyncEpoch(
       connection.collection(META_COLLECTION) as unknown as mongo.Collection<EpochDoc>,
       commandTimeMs(limits),
