@@ -23,6 +23,7 @@ import { WorkersState } from './workers/workers.state.js';
 import { StoreHealthIndicator } from './health/store.health.js';
 import { BudgetService } from './limits/budget.service.js';
 import { RestRateLimitGuard } from './limits/rest-rate-limit.guard.js';
+import { ModerationGateService } from './moderation/moderation-gate.service.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService, countingLogger } from './metrics/metrics.service.js';
 import { OpenApiController } from './openapi/openapi.controller.js';
@@ -116,6 +117,7 @@ export class AppModule {
             now: Clock,
             files: AttachmentService,
             unannounced: UnannouncedSendMarks,
+            moderation: ModerationGateService,
           ) =>
             createChat({
               store,
@@ -124,8 +126,9 @@ export class AppModule {
               trust: config.trust,
               attachments: { store: files, maxBytes: config.attachments.maxBytes },
               unannounced,
+              moderation,
             }),
-          inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks],
+          inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks, ModerationGateService],
         },
         {
           provide: PLATFORM,
@@ -134,6 +137,7 @@ export class AppModule {
             now: Clock,
             files: AttachmentService,
             unannounced: UnannouncedSendMarks,
+            moderation: ModerationGateService,
           ) =>
             createPlatform({
               store,
@@ -141,10 +145,12 @@ export class AppModule {
               clock: now,
               attachments: { store: files },
               unannounced,
+              moderation,
             }),
-          inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks],
+          inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks, ModerationGateService],
         },
         UnannouncedSendMarks,
+        ModerationGateService,
         ...attachments.providers,
         TokenService,
         TokenRevocations,

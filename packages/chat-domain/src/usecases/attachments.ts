@@ -29,8 +29,8 @@ export async function requestUpload(
   input: UploadRequestInput,
 ): Promise<UploadSlotDto> {
   const store = attachmentStore(deps);
-  assertAcceptableUpload(input, deps.attachments?.maxBytes ?? ATTACHMENT_DEFAULTS.maxBytes);
   await standing(deps, principal.userId);
+  assertAcceptableUpload(input, deps.attachments?.maxBytes ?? ATTACHMENT_DEFAULTS.maxBytes);
   // A blocked conversation still gets a slot: its send is refused (BLOCKED), the upload expires.
   const conversation = await memberConversation(deps, principal, input.conversationId);
   const slot = await store.createSlot({

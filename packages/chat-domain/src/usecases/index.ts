@@ -38,6 +38,7 @@ import {
   moderatorOf,
   restrictUser,
   setSlowMode,
+  standing,
   userRestriction,
 } from './moderation.js';
 import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
@@ -107,6 +108,8 @@ export function createChat(deps: ChatDeps) {
     listReports: (p: Principal, query: ListReportsQuery) => listReports(deps, p, query),
     resolveReport: (p: Principal, id: string, resolution: 'dismissed' | 'message_deleted') =>
       resolveReport(deps, p, id, resolution),
+    /** BANNED while banned (the handshake asks it); whether what they send is theirs alone. */
+    standing: (userId: string) => standing(deps, userId),
     restrictUser: (p: Principal, userId: string, kind: RestrictionKind, reason: string) =>
       restrictUser(deps, moderatorOf(p), userId, kind, reason),
     liftRestriction: (p: Principal, userId: string, kind: RestrictionKind, reason?: string) =>
