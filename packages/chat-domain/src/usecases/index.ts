@@ -110,21 +110,22 @@ export function createChat(deps: ChatDeps) {
       resolveReport(deps, p, id, resolution),
     /** BANNED while banned (the handshake asks it); whether what they send is theirs alone. */
     standing: (userId: string) => standing(deps, userId),
-    restrictUser: (p: Principal, userId: string, kind: RestrictionKind, reason: string) =>
+    // Async, so a refused caller gets a rejection like every other use case's.
+    restrictUser: async (p: Principal, userId: string, kind: RestrictionKind, reason: string) =>
       restrictUser(deps, moderatorOf(p), userId, kind, reason),
-    liftRestriction: (p: Principal, userId: string, kind: RestrictionKind, reason?: string) =>
+    liftRestriction: async (p: Principal, userId: string, kind: RestrictionKind, reason?: string) =>
       liftRestriction(deps, moderatorOf(p), userId, kind, reason),
-    userRestriction: (p: Principal, userId: string) => {
+    userRestriction: async (p: Principal, userId: string) => {
       moderatorOf(p);
       return userRestriction(deps, userId);
     },
-    setSlowMode: (p: Principal, conversationId: string, seconds: number, reason?: string) =>
+    setSlowMode: async (p: Principal, conversationId: string, seconds: number, reason?: string) =>
       setSlowMode(deps, moderatorOf(p), conversationId, seconds, reason),
-    listModeration: (p: Principal, query: ModerationListQuery) => {
+    listModeration: async (p: Principal, query: ModerationListQuery) => {
       moderatorOf(p);
       return listModeration(deps, query);
     },
-    auditLog: (p: Principal, query: AuditLogQuery) => {
+    auditLog: async (p: Principal, query: AuditLogQuery) => {
       moderatorOf(p);
       return auditLog(deps, query);
     },
