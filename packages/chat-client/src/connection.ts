@@ -316,6 +316,8 @@ export class Connection {
       // retrying cannot help (and another user's token would act as them).
       case 'WRONG_USER':
       case 'UNSUPPORTED_PROTOCOL':
+      // A moderator banned the user: until an unban, no token of theirs connects.
+      case 'BANNED':
         this.setStatus({ state: 'failed', url, error, attempt });
         this.settle(error);
         return;
