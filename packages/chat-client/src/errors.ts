@@ -86,8 +86,7 @@ export function isRetryable(code: ChatErrorCode): boolean {
   switch (code) {
     case 'UNAVAILABLE':
     case 'RATE_LIMITED':
-    // Slow mode: the same message goes once the conversation allows it (`retryAfterMs`).
-    case 'SLOW_MODE':
+    case 'SLOW_MODE': // the same message goes once the conversation allows it (`retryAfterMs`)
     case 'TIMEOUT':
     case 'DISCONNECTED':
     case 'NETWORK':
