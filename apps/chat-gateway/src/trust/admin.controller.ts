@@ -120,7 +120,7 @@ export class AdminController {
     @Body() body: unknown,
   ) {
     const id = parsePayload(idSchema, userId, 'userId');
-    const { reason } = parsePayload(liftRestrictionSchema, body ?? {}, 'body');
+    const { reason } = parsePayload(liftRestrictionSchema, body, 'body');
     return this.chat.liftRestriction(principal, id, 'banned', reason);
   }
 
@@ -145,7 +145,7 @@ export class AdminController {
     @Body() body: unknown,
   ) {
     const id = parsePayload(idSchema, userId, 'userId');
-    const { reason } = parsePayload(liftRestrictionSchema, body ?? {}, 'body');
+    const { reason } = parsePayload(liftRestrictionSchema, body, 'body');
     return this.chat.liftRestriction(principal, id, 'shadow-banned', reason);
   }
 
