@@ -75,6 +75,10 @@ const samples: Payloads = {
   'sync:required': [{ reason: 'redis-reconnected' }],
   'server:draining': [{ reconnectAfterMs: 0 }],
   'auth:expiring': [{ expiresAt: at.toISOString(), graceMs: 30_000 }],
+  'conversation:delivered': [{ conversationId: 'c1', userId: 'sam', lastDeliveredSeq: 2 }],
+  'settings:updated': [{ receipts: false }],
+  'moderation:banned': [{ reason: 'asked for a fee — "pay now"', at: at.toISOString() }],
+  'conversation:slow-mode': [{ conversationId: 'c1', slowModeSeconds: 30 }],
   'chat:error': [
     {
       event: 'message:send',
