@@ -26,6 +26,7 @@ import { WorkersState } from './workers/workers.state.js';
 import { StoreHealthIndicator } from './health/store.health.js';
 import { BudgetService } from './limits/budget.service.js';
 import { RestRateLimitGuard } from './limits/rest-rate-limit.guard.js';
+import { ModerationGateService } from './moderation/moderation-gate.service.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService, countingLogger } from './metrics/metrics.service.js';
 import { OpenApiController } from './openapi/openapi.controller.js';
@@ -127,6 +128,7 @@ export class AppModule {
             files: AttachmentService,
             unannounced: UnannouncedSendMarks,
             verdicts: PreSendVerdicts,
+            moderation: ModerationGateService,
           ) =>
             createChat({
               store,
@@ -141,8 +143,16 @@ export class AppModule {
               ...(config.safety.presend && {
                 presend: new PreSendHookClient(config.safety.presend, verdicts, metrics),
               }),
+              moderation,
             }),
-          inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks, PreSendVerdicts],
+          inject: [
+            RealtimeBus,
+            CLOCK,
+            ATTACHMENTS,
+            UnannouncedSendMarks,
+            PreSendVerdicts,
+            ModerationGateService,
+          ],
         },
         {
           provide: PLATFORM,
@@ -151,6 +161,7 @@ export class AppModule {
             now: Clock,
             files: AttachmentService,
             unannounced: UnannouncedSendMarks,
+            moderation: ModerationGateService,
           ) =>
             createPlatform({
               store,
@@ -158,11 +169,13 @@ export class AppModule {
               clock: now,
               attachments: { store: files },
               unannounced,
+              moderation,
             }),
-          inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks],
+          inject: [RealtimeBus, CLOCK, ATTACHMENTS, UnannouncedSendMarks, ModerationGateService],
         },
         UnannouncedSendMarks,
         PreSendVerdicts,
+        ModerationGateService,
         ...attachments.providers,
         TokenService,
         TokenRevocations,

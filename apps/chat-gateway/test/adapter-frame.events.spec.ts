@@ -79,6 +79,8 @@ const samples: Payloads = {
   'sync:required': [{ reason: 'redis-reconnected' }],
   'server:draining': [{ reconnectAfterMs: 0 }],
   'auth:expiring': [{ expiresAt: at.toISOString(), graceMs: 30_000 }],
+  'moderation:banned': [{ reason: 'asked for a fee — "pay now"', at: at.toISOString() }],
+  'conversation:slow-mode': [{ conversationId: 'c1', slowModeSeconds: 30 }],
   'chat:error': [
     {
       event: 'message:send',

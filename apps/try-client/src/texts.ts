@@ -79,6 +79,17 @@ export function errorText(error: Reason): string {
       return 'This was answered already.';
     case 'ACTION_EXPIRED':
       return 'This can no longer be answered: it expired.';
+    case 'BANNED': {
+      // The server's message names the moderator's reason: "you are banned: <reason>".
+      const reason = /^you are banned: (.+)$/.exec(error.message)?.[1];
+      return `A moderator suspended your account${reason ? `: ${reason}` : ''}. Contact support to appeal.`;
+    }
+    case 'SLOW_MODE': {
+      const seconds = error.retryAfterMs
+        ? Math.ceil(error.retryAfterMs / 1000)
+        : Number(/may go in (\d+) s/.exec(error.message)?.[1] ?? 0);
+      return `Slow mode is on in this conversation: it goes out by itself${seconds > 0 ? ` in ${seconds} s` : ' shortly'}.`;
+    }
     case 'CLOSED':
       return 'You signed out.';
     default:

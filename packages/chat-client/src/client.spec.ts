@@ -124,6 +124,47 @@ describe('sending', () => {
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(7_000);
   });
 
+  it('SLOW_MODE holds back that message alone until retryAfterMs, then sends it; another conversation’s goes at once', async () => {
+    const slow = gateway.open(['ana', 'ravi']);
+    const other = gateway.open(['ana', 'kim']);
+    const { c } = await connected('ana');
+    const at: Record<string, number[]> = {};
+    let refusals = 1;
+    gateway.override = (event, payload) => {
+      if (event !== 'message:send') return undefined;
+      const { body } = payload as { body: string };
+      (at[body] ??= []).push(gateway.clock.now);
+      if (body === 'slowed' && refusals-- > 0)
+        return {
+          ok: false,
+          error: { code: 'SLOW_MODE', message: 'slow mode', retryAfterMs: 20_000 },
+        };
+      return undefined;
+    };
+    c.send(slow.id, 'slowed');
+    await gateway.advance(1_000);
+    c.send(other.id, 'elsewhere');
+    await gateway.advance(1_000);
+    expect(other.messages.map((m) => m.body)).toEqual(['elsewhere']);
+    expect(slow.messages).toEqual([]);
+    await gateway.advance(30_000);
+    expect(slow.messages.map((m) => m.body)).toEqual(['slowed']);
+    expect(at['slowed']![1]! - at['slowed']![0]!).toBeGreaterThanOrEqual(20_000);
+  });
+
+  it('a BANNED handshake stops reconnecting: the status fails with the code the app shows', async () => {
+    const c = client('ana');
+    gateway.handshake = () => ({ code: 'BANNED', message: 'you are banned: fee scam' });
+    const outcome = c.connect().then(
+      () => 'connected',
+      (e: ChatError) => e,
+    );
+    await gateway.advance(30_000);
+    expect(await outcome).toMatchObject({ code: 'BANNED' });
+    expect(c.status.state).toBe('failed');
+    expect(gateway.attempts).toHaveLength(1);
+  });
+
   it('a message seen stored before its ack (its write landed after UNAVAILABLE) is sent, once', async () => {
     const conv = gateway.open(['ana', 'ravi']);
     const { c } = await connected('ana');

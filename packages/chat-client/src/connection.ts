@@ -316,6 +316,7 @@ export class Connection {
       // retrying cannot help (and another user's token would act as them).
       case 'WRONG_USER':
       case 'UNSUPPORTED_PROTOCOL':
+      case 'BANNED': // a moderator banned the user: no token of theirs connects until an unban
         this.setStatus({ state: 'failed', url, error, attempt });
         this.settle(error);
         return;

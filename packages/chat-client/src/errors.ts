@@ -98,6 +98,7 @@ export function isRetryable(code: ChatErrorCode): boolean {
   switch (code) {
     case 'UNAVAILABLE':
     case 'RATE_LIMITED':
+    case 'SLOW_MODE': // the same message goes once the conversation allows it (`retryAfterMs`)
     case 'TIMEOUT':
     case 'DISCONNECTED':
     case 'NETWORK':

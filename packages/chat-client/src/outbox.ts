@@ -288,6 +288,12 @@ export class Outbox {
         this.pausedUntil,
         now + wait + Math.round(this.options.random() * this.options.backoff.initialMs),
       );
+    } else if (error.code === 'SLOW_MODE') {
+      // Only this message waits: the conversation's slow mode, not the whole outbox.
+      this.notBefore.set(
+        clientMessageId,
+        now + (error.retryAfterMs ?? backoffDelay(0, this.options.backoff, this.options.random)),
+      );
     } else if (error.code !== 'DISCONNECTED') {
       this.notBefore.set(
         clientMessageId,

@@ -121,6 +121,8 @@ export const SERVER_EVENTS = [
   'sync:required',
   'server:draining',
   'auth:expiring',
+  'moderation:banned',
+  'conversation:slow-mode',
   'chat:error',
 ] as const;
 export type ServerEventName = (typeof SERVER_EVENTS)[number];

@@ -43,6 +43,7 @@ export function storeWithDeadline(store: ChatStore, ms: number): ChatStore {
     platform: bound(store.platform, 'platform'),
     outbox: bound(store.outbox, 'outbox'),
     scheduled: bound(store.scheduled, 'scheduled'),
+    moderation: bound(store.moderation, 'moderation'),
     epoch: () => withDeadline(store.epoch(), ms, 'store epoch'),
     ping: () => withDeadline(store.ping(), ms, 'store ping'),
     // Closing waits for the driver; it is not on a request's path.

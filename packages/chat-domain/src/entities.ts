@@ -151,6 +151,11 @@ export interface Message {
   deletedAt?: Date;
   /** Who deleted it: the sender, or an admin. */
   deletedBy?: string;
+  /**
+   * Sent (or last edited) while its sender was shadow-banned: shown to the sender only, never
+   * delivered, synced, previewed, counted or announced to anyone else.
+   */
+  shadow?: boolean;
   /** Buttons the platform put on it (system messages only), with the answers so far. */
   action?: ActionCard;
   /** Set when the content policy or the pre-send hook acted on it (see MessageSafety). */

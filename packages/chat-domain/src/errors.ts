@@ -19,6 +19,10 @@ export const ErrorCode = {
   ActionExpired: 'ACTION_EXPIRED',
   /** The action message took its answer already (or yours, when it takes one per member). */
   AlreadyAnswered: 'ALREADY_ANSWERED',
+  /** A moderator banned this person: nothing they send, edit, upload or open is accepted. */
+  Banned: 'BANNED',
+  /** The conversation is in slow mode: one message per member every N seconds (`retryAfterMs`). */
+  SlowMode: 'SLOW_MODE',
   NotFound: 'NOT_FOUND',
   NotMember: 'NOT_A_MEMBER',
   Conflict: 'CONFLICT',
@@ -119,6 +123,27 @@ export class AlreadyAnsweredError extends DomainError {
   readonly code = ErrorCode.AlreadyAnswered;
   constructor(once: boolean) {
     super(once ? 'this message was answered already' : 'you answered this message already');
+  }
+}
+
+/** A moderator banned the person acting: refused, whatever they try, until unbanned. */
+export class BannedError extends DomainError {
+  readonly code = ErrorCode.Banned;
+  constructor(readonly reason?: string) {
+    super(reason ? `you are banned: ${reason}` : 'you are banned');
+  }
+}
+
+/** Slow mode: this member's next message may go in `retryAfterMs`. */
+export class SlowModeError extends DomainError {
+  readonly code = ErrorCode.SlowMode;
+  constructor(
+    readonly retryAfterMs: number,
+    seconds?: number,
+  ) {
+    super(
+      `slow mode${seconds ? `: one message every ${seconds} s` : ''}, your next message may go in ${Math.ceil(retryAfterMs / 1000)} s`,
+    );
   }
 }
 

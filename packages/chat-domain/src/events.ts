@@ -1,5 +1,6 @@
 import { type z } from 'zod';
 import { type answerActionSchema } from './actions.js';
+import { type BannedEvent, type SlowModeEvent } from './moderation.js';
 import {
   type ConversationDto,
   type ConversationUpdate,
@@ -149,6 +150,10 @@ export interface ServerToClientEvents {
   'server:draining': (event: { reconnectAfterMs: number }) => void;
   /** The access token expired; the socket is disconnected unless it sends `auth:refresh` first. */
   'auth:expiring': (event: { expiresAt: string; graceMs: number }) => void;
+  /** A moderator banned this user: every socket of theirs is closed next; reconnecting is refused. */
+  'moderation:banned': (event: BannedEvent) => void;
+  /** A conversation's slow mode changed (0: off): at most one message per member every N s. */
+  'conversation:slow-mode': (event: SlowModeEvent) => void;
   /** An event the server did not understand, or one sent without an ack callback, failed. */
   'chat:error': (event: { event: string; error: ErrorBody }) => void;
 }

@@ -48,7 +48,10 @@ export {
   ActionExpiredError,
   AlreadyAnsweredError,
   ScheduleQuotaExceededError,
+  BannedError,
+  SlowModeError,
 } from './errors.js';
+export * from './moderation.js';
 export { replyRefusal, replyRefusalError, type ReplyRefusal } from './replies.rules.js';
 export { MENTION_LIMITS, keptMentions, mentionCount, withMentionSeq } from './mentions.rules.js';
 export {
@@ -342,6 +345,14 @@ export {
   deliverScheduled,
   runDueScheduled,
   SCHEDULE_MAX_ATTEMPTS,
+  localModerationGate,
+  restrictUser,
+  liftRestriction,
+  setSlowMode,
+  listModeration,
+  auditLog,
+  standing,
+  type Moderator,
   type Chat,
   type ChatDeps,
   type Origin,

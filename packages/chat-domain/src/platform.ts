@@ -3,6 +3,7 @@ import { type Conversation, type Member, type Message } from './entities.js';
 import { conversationDtoSchema, messageDtoSchema } from './responses.js';
 import { idSchema, messageBodySchema, titleSchema } from './schemas.js';
 import { LIMITS } from './rules.js';
+import { auditEntryDtoSchema, restrictionDtoSchema } from './moderation.js';
 
 // The platform's side of the chat: what JobSphere's backend does with a service credential
 // (open conversations for an application, post system messages, manage members, erase and
@@ -307,6 +308,14 @@ export const userExportSchema = z
     conversations: z.array(conversationDtoSchema),
     messages: z.array(messageDtoSchema).meta({ description: 'Sent by the user, oldest first.' }),
     truncated: z.boolean().meta({ description: 'A cap was reached: not everything is here.' }),
+    moderation: z
+      .object({
+        restriction: restrictionDtoSchema,
+        actions: z
+          .array(auditEntryDtoSchema)
+          .meta({ description: 'Moderators’ actions about the user, newest first (capped).' }),
+      })
+      .optional(),
   })
   .meta({ id: 'UserExport' });
 

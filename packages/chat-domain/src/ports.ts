@@ -12,6 +12,7 @@ import {
 } from './entities.js';
 import { type ActionAnswer, type ActionCard } from './actions.js';
 import { type ServerToClientEvents } from './events.js';
+import { type ModerationStore } from './moderation.js';
 import { type OutboxStore, type PlatformStore } from './platform.js';
 import { type ReactionChange, type ReactionSettings } from './reactions.rules.js';
 import { type ScheduledSendStore } from './scheduled.js';
@@ -124,6 +125,11 @@ export interface MessageDraft {
   mentions?: string[];
   /** An action message's card (system messages only). */
   action?: ActionCard;
+  /**
+   * The sender is shadow-banned: stored with a seq and a version like any message (the sender's
+   * devices sync it), but the conversation's preview and activity time stay as they were.
+   */
+  shadow?: boolean;
 }
 
 export interface AppendResult {
@@ -142,8 +148,15 @@ export interface AppendResult {
 
 /** A change to a stored message: new text, or its removal (the body goes, a tombstone stays). */
 export type Revision =
-  /** An edit's `safety` replaces the message's (none: removed). */
-  | { kind: 'edit'; body: string; at: Date; safety?: MessageSafety }
+  | {
+      kind: 'edit';
+      body: string;
+      at: Date;
+      /** The edit's `safety` replaces the message's (none: removed). */
+      safety?: MessageSafety;
+      /** Edited by a shadow-banned sender: the message becomes theirs alone; the preview stays. */
+      shadow?: true;
+    }
   | { kind: 'delete'; by: string; at: Date }
   /** A member answers the message's card: applied only where `decideAnswer` admits it. */
   | ({ kind: 'answer' } & ActionAnswer);
@@ -319,6 +332,8 @@ export interface ChatStore {
   readonly outbox: OutboxStore;
   /** Scheduled and follow-up sends waiting to go, shared by all instances (issue 27). */
   readonly scheduled: ScheduledSendStore;
+  /** Restrictions, flags, slow modes and the audit log (issue 25). */
+  readonly moderation: ModerationStore;
   readonly kind: 'memory' | 'mongodb';
   /**
    * The store's epoch, the second half of every sync position (centrifuge's

@@ -1,5 +1,6 @@
 import { type Message } from './entities.js';
 import { ValidationError } from './errors.js';
+import { seenBy } from './rules.js';
 
 /**
  * Why a reply's target is refused. A sender may quote only a message of the same conversation
@@ -11,11 +12,17 @@ export type ReplyRefusal = 'not-found' | 'deleted' | 'before-join';
 
 /** Decided once, evaluated by every store beside the append (the target is read with it). */
 export function replyRefusal(
-  target: Pick<Message, 'conversationId' | 'createdAt' | 'deletedAt'> | null,
+  target: Pick<
+    Message,
+    'conversationId' | 'createdAt' | 'deletedAt' | 'senderId' | 'shadow'
+  > | null,
   conversationId: string,
   senderJoinedAt: Date | undefined,
+  senderId: string,
 ): ReplyRefusal | null {
-  if (!target || target.conversationId !== conversationId) return 'not-found';
+  // A shadow-banned sender's message is seen by that sender only: to anyone else it is not there.
+  if (!target || target.conversationId !== conversationId || !seenBy(senderId)(target))
+    return 'not-found';
   if (target.deletedAt) return 'deleted';
   if (senderJoinedAt && target.createdAt < senderJoinedAt) return 'before-join';
   return null;

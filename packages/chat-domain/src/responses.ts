@@ -18,7 +18,9 @@ export const errorCodeSchema = z.enum(ErrorCode).meta({
     'is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. ' +
     'FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: ' +
     'the same answer whether the conversation exists or not. CONFLICT: the change collides with ' +
-    'the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets ' +
+    'the current state. RATE_LIMITED: wait `retryAfterMs`. BANNED: a moderator banned you. ' +
+    'SLOW_MODE: the conversation allows one message per member every N seconds; wait ' +
+    '`retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets ' +
     'of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent ' +
     '(files or bytes); SCHEDULE_QUOTA_EXCEEDED: too many scheduled sends waiting ' +
     '(files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request ' +
@@ -39,7 +41,9 @@ export const errorBodySchema = z
     code: errorCodeSchema,
     message: z.string().meta({ description: 'Safe to show; never echoes the request.' }),
     issues: z.array(errorIssueSchema).optional(),
-    retryAfterMs: count.optional().meta({ description: 'With RATE_LIMITED: when to retry.' }),
+    retryAfterMs: count
+      .optional()
+      .meta({ description: 'With RATE_LIMITED and SLOW_MODE: when to retry.' }),
     reason: z
       .string()
       .optional()

@@ -243,3 +243,8 @@ export function reportSources(to: ReportStatus): ReportStatus[] {
     REPORT_TRANSITIONS[from].includes(to),
   );
 }
+
+/** Whether the viewer sees a message at all: a shadow-banned sender's only by that sender. */
+export function seenBy(viewerId: string) {
+  return (m: Pick<Message, 'shadow' | 'senderId'>) => !m.shadow || m.senderId === viewerId;
+}

@@ -267,6 +267,8 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
       throw error;
     });
     const { userId } = verified;
+    // A banned person's tokens open no socket (BANNED), on every instance, until unbanned.
+    await this.chat.standing(userId);
     const max = this.config.socket.maxPerUser;
     if (this.guard.localSockets(userId) >= max) throw tooMany(max);
     socket.data.principal = { userId, role: verified.role };

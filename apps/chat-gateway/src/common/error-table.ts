@@ -3,6 +3,7 @@ import {
   DomainError,
   ErrorCode,
   RateLimitedError,
+  SlowModeError,
   ValidationError,
   type ErrorBody,
 } from '@jobsphere/chat-domain';
@@ -24,11 +25,13 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   // Action messages: the card closed (gone for good), or took its answer (the state conflicts).
   [ErrorCode.ActionExpired]: 410,
   [ErrorCode.AlreadyAnswered]: 409,
+  [ErrorCode.Banned]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.NotMember]: 404,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.RateLimited]: 429,
+  [ErrorCode.SlowMode]: 429,
   [ErrorCode.TooManyConnections]: 429,
   [ErrorCode.UnsupportedProtocol]: 426,
   [ErrorCode.UploadQuotaExceeded]: 429,
@@ -77,7 +80,8 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof DomainError) {
     const body: ErrorBody = { code: error.code, message: error.message };
     if (error instanceof ValidationError && error.issues.length > 0) body.issues = error.issues;
-    if (error instanceof RateLimitedError) body.retryAfterMs = Math.ceil(error.retryAfterMs);
+    if (error instanceof RateLimitedError || error instanceof SlowModeError)
+      body.retryAfterMs = Math.ceil(error.retryAfterMs);
     if (error instanceof ContentRejectedError) body.reason = error.reason;
     return {
       status: HTTP_STATUS[error.code],

@@ -73,7 +73,7 @@ const ERRORS: Record<ErrorStatus, { id: string; description: string }> = {
     description:
       "Not allowed: for the caller's role, or by a trust rule (a block between the two people, " +
       'a message request waiting for its answer or declined, the edit window passed, a message ' +
-      'of someone else).',
+      'of someone else), or BANNED: a moderator banned the caller.',
   },
   404: {
     id: 'NotFound',
@@ -98,7 +98,8 @@ const ERRORS: Record<ErrorStatus, { id: string; description: string }> = {
     description:
       'A budget is spent (per user, and per client IP): retry after `Retry-After` seconds ' +
       '(`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): ' +
-      'the person holds as many uploads not yet sent as they may.',
+      'the person holds as many uploads not yet sent as they may. SLOW_MODE: the conversation ' +
+      'allows one message per member every N seconds (`retryAfterMs`).',
   },
   500: { id: 'InternalError', description: 'A bug. The message never carries internals.' },
   503: {

@@ -30,6 +30,8 @@ import { RealtimeBus } from './realtime-bus.js';
  * | token deny-list          | each instance refuses the erasures it recorded or already    | shared again                                 |
  * |                          | saw; others' wait for Redis (a lookup waits at most 250 ms,  |                                              |
  * |                          | then goes on with what this instance knows; logged)          |                                              |
+ * | bans, slow mode          | a restriction is read from the store (bans hold); slow mode | shared again (cached from the store)         |
+ * |                          | lets sends through (logged)                                  |                                              |
  * | /health (target group)   | 200: a shared dependency is not this instance's fault;      | 200                                          |
  * |                          | `dependencies.redis` says down, per client                  |                                              |
  * | /health/ready            | 503 (Redis does not answer within 1 s)                      | 200                                          |
@@ -47,6 +49,11 @@ export const REDIS_LOSS = {
    * lost here leaves a late-landing message to `sync`, as before the mark existed.
    */
   unannouncedDeadlineMs: 250,
+  /**
+   * How long a restriction lookup or a slow-mode slot waits (moderation-gate.service.ts): a
+   * restriction is then read from the store (bans hold), a slot lets the send through.
+   */
+  moderationDeadlineMs: 250,
   /** Rooms remembered as having missed a broadcast; past this, everyone is told to sync. */
   maxMissedRooms: 10_000,
 } as const;

@@ -8,6 +8,7 @@ import {
   Param,
   Patch,
   Post,
+  Put,
   Query,
   Res,
   UseGuards,
@@ -19,6 +20,7 @@ import {
   parsePayload,
   serviceConversationPatchSchema,
   serviceOpenConversationSchema,
+  slowModeSchema,
   systemMessageSchema,
   type Platform,
   type ServicePrincipal,
@@ -60,6 +62,18 @@ export class ServiceController {
   @RequireScope('conversations:write')
   change(@Param('id') id: string, @Body() body: unknown) {
     return this.platform.change(id, parsePayload(serviceConversationPatchSchema, body, 'body'));
+  }
+
+  /** Slow mode, set by the platform (audited as `service:<name>`). */
+  @Put('conversations/:id/slow-mode')
+  @RequireScope('conversations:write')
+  slowMode(
+    @CurrentService() service: ServicePrincipal,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ) {
+    const { seconds, reason } = parsePayload(slowModeSchema, body, 'body');
+    return this.platform.setSlowMode(service, parsePayload(idSchema, id, 'id'), seconds, reason);
   }
 
   @Post('conversations/:id/messages')

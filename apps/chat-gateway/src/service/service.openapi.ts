@@ -1,4 +1,6 @@
 import {
+  slowModeDtoSchema,
+  slowModeSchema,
   addMembersSchema,
   conversationDtoSchema,
   deadLettersPageSchema,
@@ -69,6 +71,19 @@ export const servicePaths: ZodOpenApiPathsObject = {
       path: conversationId,
       body: serviceConversationPatchSchema,
       answers: { 200: { description: 'The conversation now.', schema: conversationDtoSchema } },
+      errors: [...SERVICE, ...JSON_BODY, 404],
+    }),
+  },
+  '/service/v1/conversations/{id}/slow-mode': {
+    put: serviceOperation('conversations:write', {
+      operationId: 'serviceSetSlowMode',
+      summary: 'Slow mode on a conversation',
+      description:
+        'At most one message per member every `seconds` (0: off), on every instance; audited ' +
+        'as `service:<name>`. Members get `conversation:slow-mode`.',
+      path: conversationId,
+      body: slowModeSchema,
+      answers: { 200: { description: 'Slow mode now.', schema: slowModeDtoSchema } },
       errors: [...SERVICE, ...JSON_BODY, 404],
     }),
   },

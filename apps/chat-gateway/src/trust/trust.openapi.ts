@@ -1,4 +1,13 @@
 import {
+  auditLogSchema,
+  auditQuerySchema,
+  liftRestrictionSchema,
+  moderationListQuerySchema,
+  moderationListSchema,
+  restrictionDtoSchema,
+  restrictUserSchema,
+  slowModeDtoSchema,
+  slowModeSchema,
   blockedQuerySchema,
   blockedUsersPageSchema,
   idSchema,
@@ -112,6 +121,112 @@ export const adminPaths: ZodOpenApiPathsObject = {
       path: messageRef,
       answers: { 200: { description: 'The tombstone.', schema: messageDtoSchema } },
       errors: [...AUTHED, 400, 403, 404],
+    }),
+  },
+  '/admin/moderation': {
+    get: operation({
+      operationId: 'listModeration',
+      summary: 'The moderation list: reports, policy flags and hook flags',
+      description:
+        'Newest first, each with its source, reason and state; filtered by `source`, `state`, ' +
+        '`userId` (whom it is about) and `conversationId`; paged by `nextCursor`, at most 100 a page.',
+      tag: 'moderation',
+      query: moderationListQuerySchema,
+      answers: { 200: { description: 'A page of flags.', schema: moderationListSchema } },
+      errors: [...AUTHED, 400, 403],
+    }),
+  },
+  '/admin/audit': {
+    get: operation({
+      operationId: 'auditLog',
+      summary: 'Every moderator action: who, when, what, why',
+      description: 'Newest first; by the person it concerns (`userId`) or by `actor`; paged.',
+      tag: 'moderation',
+      query: auditQuerySchema,
+      answers: { 200: { description: 'A page of the audit log.', schema: auditLogSchema } },
+      errors: [...AUTHED, 400, 403],
+    }),
+  },
+  '/admin/users/{userId}/restriction': {
+    get: operation({
+      operationId: 'userRestriction',
+      summary: 'Whether a person is banned or shadow-banned',
+      tag: 'moderation',
+      path: userRef,
+      answers: {
+        200: { description: 'The restriction (kind null: none).', schema: restrictionDtoSchema },
+      },
+      errors: [...AUTHED, 400, 403],
+    }),
+  },
+  '/admin/users/{userId}/ban': {
+    post: operation({
+      operationId: 'banUser',
+      summary: 'Ban a person',
+      description:
+        'Recorded and audited with its reason. From then on, on every instance: their sockets ' +
+        'get `moderation:banned` and are closed, a handshake with any token of theirs is refused ' +
+        '(BANNED), and sends, edits, uploads, typing and new conversations answer BANNED (403). ' +
+        'Reading stays.',
+      tag: 'moderation',
+      path: userRef,
+      body: restrictUserSchema,
+      answers: { 200: { description: 'The restriction now.', schema: restrictionDtoSchema } },
+      errors: [...AUTHED, ...JSON_BODY, 403],
+    }),
+  },
+  '/admin/users/{userId}/unban': {
+    post: operation({
+      operationId: 'unbanUser',
+      summary: 'Lift a ban',
+      description: 'Audited; lifting a ban that is not there changes nothing.',
+      tag: 'moderation',
+      path: userRef,
+      body: liftRestrictionSchema,
+      answers: { 200: { description: 'The restriction now.', schema: restrictionDtoSchema } },
+      errors: [...AUTHED, ...JSON_BODY, 403],
+    }),
+  },
+  '/admin/users/{userId}/shadow-ban': {
+    post: operation({
+      operationId: 'shadowBanUser',
+      summary: 'Shadow-ban a person',
+      description:
+        'Nothing tells them. What they send from then on is stored and shown to their own ' +
+        'devices (live, sync, history) and to nobody else: no delivery, sync, history, preview, ' +
+        'unread count, webhook or offline notification for others; their typing reaches nobody.',
+      tag: 'moderation',
+      path: userRef,
+      body: restrictUserSchema,
+      answers: { 200: { description: 'The restriction now.', schema: restrictionDtoSchema } },
+      errors: [...AUTHED, ...JSON_BODY, 403],
+    }),
+  },
+  '/admin/users/{userId}/shadow-unban': {
+    post: operation({
+      operationId: 'shadowUnbanUser',
+      summary: 'Lift a shadow-ban',
+      description: 'What they sent while shadow-banned stays theirs alone.',
+      tag: 'moderation',
+      path: userRef,
+      body: liftRestrictionSchema,
+      answers: { 200: { description: 'The restriction now.', schema: restrictionDtoSchema } },
+      errors: [...AUTHED, ...JSON_BODY, 403],
+    }),
+  },
+  '/admin/conversations/{id}/slow-mode': {
+    put: operation({
+      operationId: 'setSlowMode',
+      summary: 'Slow mode on a conversation',
+      description:
+        'At most one message per member every `seconds` (0: off), held on every instance. A ' +
+        'send too soon answers SLOW_MODE (429) with `retryAfterMs`; members get ' +
+        '`conversation:slow-mode`. Audited.',
+      tag: 'moderation',
+      path: z.object({ id: idSchema.meta({ description: 'The conversation id.' }) }),
+      body: slowModeSchema,
+      answers: { 200: { description: 'Slow mode now.', schema: slowModeDtoSchema } },
+      errors: [...AUTHED, ...JSON_BODY, 403, 404],
     }),
   },
 };

@@ -348,6 +348,163 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/moderation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The moderation list: reports, policy flags and hook flags
+         * @description Newest first, each with its source, reason and state; filtered by `source`, `state`, `userId` (whom it is about) and `conversationId`; paged by `nextCursor`, at most 100 a page.
+         */
+        get: operations["listModeration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every moderator action: who, when, what, why
+         * @description Newest first; by the person it concerns (`userId`) or by `actor`; paged.
+         */
+        get: operations["auditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{userId}/restriction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a person is banned or shadow-banned */
+        get: operations["userRestriction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{userId}/ban": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ban a person
+         * @description Recorded and audited with its reason. From then on, on every instance: their sockets get `moderation:banned` and are closed, a handshake with any token of theirs is refused (BANNED), and sends, edits, uploads, typing and new conversations answer BANNED (403). Reading stays.
+         */
+        post: operations["banUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{userId}/unban": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift a ban
+         * @description Audited; lifting a ban that is not there changes nothing.
+         */
+        post: operations["unbanUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{userId}/shadow-ban": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Shadow-ban a person
+         * @description Nothing tells them. What they send from then on is stored and shown to their own devices (live, sync, history) and to nobody else: no delivery, sync, history, preview, unread count, webhook or offline notification for others; their typing reaches nobody.
+         */
+        post: operations["shadowBanUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{userId}/shadow-unban": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift a shadow-ban
+         * @description What they sent while shadow-banned stays theirs alone.
+         */
+        post: operations["shadowUnbanUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/conversations/{id}/slow-mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Slow mode on a conversation
+         * @description At most one message per member every `seconds` (0: off), held on every instance. A send too soon answers SLOW_MODE (429) with `retryAfterMs`; members get `conversation:slow-mode`. Audited.
+         */
+        put: operations["setSlowMode"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/service/v1/conversations": {
         parameters: {
             query?: never;
@@ -386,6 +543,26 @@ export interface paths {
          * @description Members' devices learn it live (`conversation:updated`) and through sync (the entry's `conversation`). Scope: `conversations:write`.
          */
         patch: operations["serviceChangeConversation"];
+        trace?: never;
+    };
+    "/service/v1/conversations/{id}/slow-mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Slow mode on a conversation
+         * @description At most one message per member every `seconds` (0: off), on every instance; audited as `service:<name>`. Members get `conversation:slow-mode`. Scope: `conversations:write`.
+         */
+        put: operations["serviceSetSlowMode"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/service/v1/conversations/{id}/messages": {
@@ -863,6 +1040,20 @@ export interface components {
             /** @description false: nobody sees when you received or read their messages, and you see nobody's. */
             receipts?: boolean;
         };
+        RestrictUser: {
+            /** @description Why: recorded in the audit log (and shown to the person when banned). */
+            reason: string;
+        };
+        LiftRestriction: {
+            /** @description Why: recorded in the audit log (and shown to the person when banned). */
+            reason?: string;
+        };
+        SlowMode: {
+            /** @description At most one message per member every this many seconds; 0 turns it off. */
+            seconds: number;
+            /** @description Why: recorded in the audit log (and shown to the person when banned). */
+            reason?: string;
+        };
         ServiceOpenConversation: {
             /** @description Chosen by the caller: repeating a request with it changes nothing. */
             idempotencyKey: string;
@@ -1059,16 +1250,16 @@ export interface components {
             /** @description Safe to show; never echoes the request. */
             message: string;
             issues?: components["schemas"]["ErrorIssue"][];
-            /** @description With RATE_LIMITED: when to retry. */
+            /** @description With RATE_LIMITED and SLOW_MODE: when to retry. */
             retryAfterMs?: number;
             /** @description With CONTENT_REJECTED: why (`contact-details`, `link`, `scam` from the content policy, or the platform pre-send hook's own code). */
             reason?: string;
         };
         /**
-         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent (files or bytes); SCHEDULE_QUOTA_EXCEEDED: too many scheduled sends waiting (files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
+         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. BANNED: a moderator banned you. SLOW_MODE: the conversation allows one message per member every N seconds; wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent (files or bytes); SCHEDULE_QUOTA_EXCEEDED: too many scheduled sends waiting (files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
          * @enum {string}
          */
-        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "ACTION_EXPIRED" | "ALREADY_ANSWERED" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "CONTENT_REJECTED" | "UNAVAILABLE" | "INTERNAL";
+        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "ACTION_EXPIRED" | "ALREADY_ANSWERED" | "BANNED" | "SLOW_MODE" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "CONTENT_REJECTED" | "UNAVAILABLE" | "INTERNAL";
         ErrorIssue: {
             /** @description The invalid field, dot-separated; `(root)` for all. */
             path: string;
@@ -1312,6 +1503,55 @@ export interface components {
                 at: string;
             }[];
         };
+        ModerationList: {
+            flags: components["schemas"]["ModerationFlag"][];
+            nextCursor?: string;
+        };
+        ModerationFlag: {
+            id: string;
+            /** @enum {string} */
+            source: "report" | "policy" | "hook";
+            reason: string;
+            /** @enum {string} */
+            state: "open" | "dismissed" | "actioned";
+            userId: string;
+            conversationId: string;
+            messageId?: string;
+            detail?: string;
+            /** Format: date-time */
+            at: string;
+        };
+        AuditLog: {
+            entries: components["schemas"]["AuditEntry"][];
+            nextCursor?: string;
+        };
+        AuditEntry: {
+            id: string;
+            actor: string;
+            /** @enum {string} */
+            action: "user.banned" | "user.unbanned" | "user.shadow-banned" | "user.shadow-unbanned" | "conversation.slow-mode" | "report.resolved" | "message.deleted" | "flag.resolved";
+            /** Format: date-time */
+            at: string;
+            reason?: string;
+            subjectUserId?: string;
+            conversationId?: string;
+            messageId?: string;
+            reportId?: string;
+            slowModeSeconds?: number;
+        };
+        UserRestriction: {
+            userId: string;
+            /** @description null: none. */
+            kind: ("banned" | "shadow-banned") | null;
+            reason?: string;
+            by?: string;
+            /** Format: date-time */
+            at?: string;
+        };
+        SlowModeState: {
+            conversationId: string;
+            slowModeSeconds: number;
+        };
         ServiceConversationResult: {
             conversation: components["schemas"]["ConversationDto"];
             /** @description False when the key or the pair had one already. */
@@ -1338,6 +1578,11 @@ export interface components {
             messages: components["schemas"]["MessageDto"][];
             /** @description A cap was reached: not everything is here. */
             truncated: boolean;
+            moderation?: {
+                restriction: components["schemas"]["UserRestriction"];
+                /** @description Moderators’ actions about the user, newest first (capped). */
+                actions: components["schemas"]["AuditEntry"][];
+            };
         };
         DeadLettersPage: {
             entries: components["schemas"]["DeadLetter"][];
@@ -1488,7 +1733,7 @@ export interface components {
                 };
             };
         };
-        /** @description Not allowed: for the caller's role, or by a trust rule (a block between the two people, a message request waiting for its answer or declined, the edit window passed, a message of someone else). Codes: FORBIDDEN, BLOCKED, REQUEST_PENDING, REQUEST_DECLINED, INVITATION_PENDING, EDIT_WINDOW_PASSED. */
+        /** @description Not allowed: for the caller's role, or by a trust rule (a block between the two people, a message request waiting for its answer or declined, the edit window passed, a message of someone else), or BANNED: a moderator banned the caller. Codes: FORBIDDEN, BLOCKED, REQUEST_PENDING, REQUEST_DECLINED, INVITATION_PENDING, EDIT_WINDOW_PASSED, BANNED. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1497,7 +1742,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error: {
                         /** @enum {string} */
-                        code: "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED";
+                        code: "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "BANNED";
                     };
                 };
             };
@@ -1530,7 +1775,7 @@ export interface components {
                 };
             };
         };
-        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): the person holds as many uploads not yet sent as they may. Codes: RATE_LIMITED, UPLOAD_QUOTA_EXCEEDED, SCHEDULE_QUOTA_EXCEEDED. */
+        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): the person holds as many uploads not yet sent as they may. SLOW_MODE: the conversation allows one message per member every N seconds (`retryAfterMs`). Codes: RATE_LIMITED, SLOW_MODE, UPLOAD_QUOTA_EXCEEDED, SCHEDULE_QUOTA_EXCEEDED. */
         TooManyRequests: {
             headers: {
                 /** @description Seconds to wait before retrying. */
@@ -1541,7 +1786,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error: {
                         /** @enum {string} */
-                        code: "RATE_LIMITED" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED";
+                        code: "RATE_LIMITED" | "SLOW_MODE" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED";
                     };
                 };
             };
@@ -2313,6 +2558,275 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    listModeration: {
+        parameters: {
+            query?: {
+                source?: "report" | "policy" | "hook";
+                state?: "open" | "dismissed" | "actioned";
+                userId?: string;
+                conversationId?: string;
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of flags. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModerationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    auditLog: {
+        parameters: {
+            query?: {
+                userId?: string;
+                actor?: string;
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the audit log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLog"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    userRestriction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The other user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The restriction (kind null: none). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRestriction"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    banUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The other user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestrictUser"];
+            };
+        };
+        responses: {
+            /** @description The restriction now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRestriction"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unbanUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The other user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiftRestriction"];
+            };
+        };
+        responses: {
+            /** @description The restriction now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRestriction"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    shadowBanUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The other user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestrictUser"];
+            };
+        };
+        responses: {
+            /** @description The restriction now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRestriction"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    shadowUnbanUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The other user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiftRestriction"];
+            };
+        };
+        responses: {
+            /** @description The restriction now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRestriction"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setSlowMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlowMode"];
+            };
+        };
+        responses: {
+            /** @description Slow mode now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlowModeState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     serviceOpenConversation: {
         parameters: {
             query?: never;
@@ -2377,6 +2891,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceSetSlowMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlowMode"];
+            };
+        };
+        responses: {
+            /** @description Slow mode now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlowModeState"];
                 };
             };
             400: components["responses"]["BadRequest"];

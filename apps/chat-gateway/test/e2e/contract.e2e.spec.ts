@@ -130,6 +130,14 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       ['GET', '/admin/reports', undefined, 'admin'],
       ['POST', `/admin/reports/${reportId}/resolve`, { resolution: 'dismissed' }, 'admin'],
       ['DELETE', `/admin/conversations/${id}/messages/${messageId}`, undefined, 'admin'],
+      ['GET', '/admin/moderation', undefined, 'admin'],
+      ['GET', '/admin/audit', undefined, 'admin'],
+      ['GET', '/admin/users/someone/restriction', undefined, 'admin'],
+      ['POST', '/admin/users/someone/ban', { reason: 'spam' }, 'admin'],
+      ['POST', '/admin/users/someone/unban', {}, 'admin'],
+      ['POST', '/admin/users/someone/shadow-ban', { reason: 'spam' }, 'admin'],
+      ['POST', '/admin/users/someone/shadow-unban', {}, 'admin'],
+      ['PUT', `/admin/conversations/${id}/slow-mode`, { seconds: 0 }, 'admin'],
       [
         'POST',
         '/attachments',
@@ -640,6 +648,81 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         ],
       );
     }
+    for (const [method, path, options, status, code] of refusals) {
+      const answer = await call<ErrorResponse>(method, path, options);
+      expect([method, path, answer.status, answer.body.error.code]).toEqual([
+        method,
+        path,
+        status,
+        code,
+      ]);
+    }
+  });
+
+  it('answers the moderation routes with their documented bodies, and refuses what a client gets wrong', async () => {
+    // Their own people: the budgets of the others' tests stay untouched.
+    const judy = await mint('moderator', 'admin');
+    const rita = await mint('not-a-moderator', 'recruiter');
+    const ok: [string, string, unknown][] = [
+      ['POST', '/admin/users/zed/ban', { reason: 'fees' }],
+      ['POST', '/admin/users/zed/unban', { reason: 'appeal' }],
+      ['POST', '/admin/users/zed/shadow-ban', { reason: 'telegram' }],
+      ['POST', '/admin/users/zed/shadow-unban', {}],
+      ['GET', '/admin/users/zed/restriction', undefined],
+      ['PUT', `/admin/conversations/${group.id}/slow-mode`, { seconds: 0 }],
+      ['GET', '/admin/moderation?source=report', undefined],
+      ['GET', '/admin/audit?userId=zed', undefined],
+    ];
+    for (const [method, path, json] of ok) {
+      const answer = await call(method, path, { token: judy, json });
+      expect([method, path, answer.status]).toEqual([method, path, 200]);
+    }
+    const audit = await call<{ entries: { action: string }[] }>('GET', '/admin/audit?userId=zed', {
+      token: judy,
+    });
+    expect(audit.body.entries.map((e) => e.action)).toEqual([
+      'user.shadow-unbanned',
+      'user.shadow-banned',
+      'user.unbanned',
+      'user.banned',
+    ]);
+    const bodies = ok.filter(([, , json]) => json !== undefined);
+    const refusals: [string, string, Call, number, string][] = [
+      ...ok.map(([method, path, json]): [string, string, Call, number, string] => [
+        method,
+        path,
+        { token: rita, json },
+        403,
+        'FORBIDDEN',
+      ]),
+      ...bodies.flatMap(([method, path]): [string, string, Call, number, string][] => [
+        [method, path, { token: judy, json: { reason: 7, seconds: -1 } }, 400, 'INVALID_PAYLOAD'],
+        [
+          method,
+          path,
+          { token: judy, raw: { body: HUGE, type: 'application/json' } },
+          413,
+          'PAYLOAD_TOO_LARGE',
+        ],
+        [
+          method,
+          path,
+          { token: judy, raw: { body: '{}', type: 'text/plain' } },
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+        ],
+      ]),
+      ['GET', '/admin/users/bad%20id/restriction', { token: judy }, 400, 'INVALID_PAYLOAD'],
+      ['GET', '/admin/moderation?state=lost', { token: judy }, 400, 'INVALID_PAYLOAD'],
+      ['GET', '/admin/audit?limit=0', { token: judy }, 400, 'INVALID_PAYLOAD'],
+      [
+        'PUT',
+        '/admin/conversations/000000000000000000000000/slow-mode',
+        { token: judy, json: { seconds: 5 } },
+        404,
+        'NOT_FOUND',
+      ],
+    ];
     for (const [method, path, options, status, code] of refusals) {
       const answer = await call<ErrorResponse>(method, path, options);
       expect([method, path, answer.status, answer.body.error.code]).toEqual([

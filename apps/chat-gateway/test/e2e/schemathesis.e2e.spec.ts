@@ -58,6 +58,16 @@ const RULES_OUTSIDE_THE_SCHEMA: Record<string, string> = {
   'PUT /users/{userId}/block': 'nobody blocks themselves: depends on who asks',
   'POST /service/v1/conversations/{id}/members':
     'members are added to groups only: depends on the conversation',
+  'GET /admin/moderation':
+    'cursor: an opaque value signed by this server (nextCursor), any other refused',
+  'GET /admin/audit':
+    'cursor: an opaque value signed by this server (nextCursor), any other refused',
+  'POST /admin/users/{userId}/ban': TEXT_RULE,
+  'POST /admin/users/{userId}/unban': TEXT_RULE,
+  'POST /admin/users/{userId}/shadow-ban': TEXT_RULE,
+  'POST /admin/users/{userId}/shadow-unban': TEXT_RULE,
+  'PUT /admin/conversations/{id}/slow-mode': TEXT_RULE,
+  'PUT /service/v1/conversations/{id}/slow-mode': TEXT_RULE,
 };
 
 const SERVICE_SECRET = 'schemathesis-service-secret-0123456789abcd';

@@ -75,6 +75,7 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
       { idempotencyKey: 'g1', kind: 'group', title: 'Panel', memberIds: ['rita', 'sam'] },
     ],
     ['PATCH', `/service/v1/conversations/${id}`, 'conversations:write', { archived: false }],
+    ['PUT', `/service/v1/conversations/${id}/slow-mode`, 'conversations:write', { seconds: 0 }],
     [
       'POST',
       `/service/v1/conversations/${id}/messages`,
@@ -120,6 +121,14 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
         })
       ).body.title,
     ).toBe('Final panel');
+    expect(
+      (
+        await call('PUT', `/service/v1/conversations/${id}/slow-mode`, {
+          token,
+          json: { seconds: 0, reason: 'back to normal' },
+        })
+      ).body,
+    ).toEqual({ conversationId: id, slowModeSeconds: 0 });
     const message = { idempotencyKey: 's1', body: 'Interview on Monday' };
     expect(
       (await call('POST', `/service/v1/conversations/${id}/messages`, { token, json: message }))
@@ -216,6 +225,20 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
         'INVALID_PAYLOAD',
       ],
       ['PATCH', `/service/v1/conversations/${id}`, { json: {} }, 400, 'INVALID_PAYLOAD'],
+      [
+        'PUT',
+        `/service/v1/conversations/${id}/slow-mode`,
+        { json: { seconds: -1 } },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      [
+        'PUT',
+        `/service/v1/conversations/${unknown}/slow-mode`,
+        { json: { seconds: 5 } },
+        404,
+        'NOT_FOUND',
+      ],
       [
         'POST',
         `/service/v1/conversations/${id}/messages`,

@@ -39,6 +39,7 @@ import {
   type UnreadSummary,
 } from '../index.js';
 import { beyondCursor, decodeActivityCursor, nextCursorOf } from '../cursor.js';
+import { MemoryModeration } from './moderation.memory.js';
 import { MemoryOutbox, MemoryPlatform } from './platform.memory.js';
 import { MemoryScheduled } from './scheduled.memory.js';
 
@@ -300,7 +301,7 @@ export class MemoryMessages implements MessageStore {
     const replyTarget =
       draft.replyTo === undefined ? undefined : (this.state.byId.get(draft.replyTo) ?? null);
     if (replyTarget !== undefined) {
-      const refusal = replyRefusal(replyTarget, conversation.id, sender?.joinedAt);
+      const refusal = replyRefusal(replyTarget, conversation.id, sender?.joinedAt, draft.senderId);
       if (refusal) throw replyRefusalError(refusal);
     }
     const admitted = decision.changes;
@@ -331,8 +332,11 @@ export class MemoryMessages implements MessageStore {
     this.state.changes.set(conversation.id, changes);
     this.state.byId.set(message.id, message);
     this.state.byClientKey.set(key, message);
-    conversation.lastMessage = toPreview(message);
-    conversation.lastActivityAt = message.createdAt;
+    // A shadow-banned sender's message changes nothing the others see of the conversation.
+    if (!message.shadow) {
+      conversation.lastMessage = toPreview(message);
+      conversation.lastActivityAt = message.createdAt;
+    }
     if (sender) sender.lastReadSeq = Math.max(sender.lastReadSeq, seq);
     return {
       message: clone(message),
@@ -427,6 +431,7 @@ export class MemoryMessages implements MessageStore {
       message.editedAt = revision.at;
       if (revision.safety) message.safety = clone(revision.safety);
       else delete message.safety;
+      if (revision.shadow) message.shadow = true;
     } else if (revision.kind === 'answer') {
       const { userId, actionId, at } = revision;
       message.action!.answers.push({ userId, actionId, at });
@@ -438,7 +443,11 @@ export class MemoryMessages implements MessageStore {
       message.deletedAt = revision.at;
       message.deletedBy = revision.by;
     }
-    if (conversation.lastMessage?.id === message.id) conversation.lastMessage = toPreview(message);
+    if (
+      conversation.lastMessage?.id === message.id &&
+      !(message.shadow && revision.kind === 'edit')
+    )
+      conversation.lastMessage = toPreview(message);
     return clone(message);
   }
 
@@ -646,6 +655,7 @@ export class MemoryChatStore implements ChatStore {
   readonly preferences = new MemoryPreferences();
   readonly outbox = new MemoryOutbox();
   readonly scheduled = new MemoryScheduled();
+  readonly moderation = new MemoryModeration();
   readonly platform = new MemoryPlatform(this.state, this.messages, this.reports);
   /** Everything is forgotten when the process ends: every process start is a new epoch. */
   private readonly storeEpoch = newEpoch();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { NotMemberError, SYSTEM_SENDER, type ChatStore, type NewOutboxEntry } from '../index.js';
 import { caseRegistrar, type ContractOptions } from './contract-options.js';
+import { registerModerationCases } from './moderation.contract.js';
 
 /**
  * The server API's store operations (issue 15), held to one contract on every store: the
@@ -58,6 +59,8 @@ export function describePlatformContract(
     afterAll(async () => {
       await close(store);
     });
+
+    registerModerationCases(test, () => store, group, send);
 
     test('outbox: a repeated write keeps one entry; claims lease the entry due first, and a lease that runs out makes it due again', async () => {
       await store.outbox.enqueue([entry('e-late', 500), entry('e-early', 100)]);

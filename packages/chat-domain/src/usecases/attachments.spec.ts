@@ -45,6 +45,8 @@ function setup(options: { append?: (draft: MessageDraft) => Promise<never> } = {
   const deletedAt: { deletedAt?: Date } = {};
   const store = {
     conversations: { get: (id: string) => Promise.resolve(id === 'c1' ? conversation() : null) },
+    // Nobody restricted, no slow mode.
+    moderation: { restriction: () => Promise.resolve(null), slowMode: () => Promise.resolve(0) },
     messages: {
       append: (draft: MessageDraft) => {
         if (options.append) return options.append(draft);

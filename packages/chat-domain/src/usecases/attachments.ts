@@ -9,6 +9,7 @@ import {
 import { type Message, type MessageAttachment, type Principal } from '../entities.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { type ChatDeps, memberConversation } from './context.js';
+import { standing } from './moderation.js';
 
 function attachmentStore(deps: ChatDeps) {
   if (!deps.attachments)
@@ -28,6 +29,7 @@ export async function requestUpload(
   input: UploadRequestInput,
 ): Promise<UploadSlotDto> {
   const store = attachmentStore(deps);
+  await standing(deps, principal.userId);
   assertAcceptableUpload(input, deps.attachments?.maxBytes ?? ATTACHMENT_DEFAULTS.maxBytes);
   // A blocked conversation still gets a slot: its send is refused (BLOCKED), the upload expires.
   const conversation = await memberConversation(deps, principal, input.conversationId);

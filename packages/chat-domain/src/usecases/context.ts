@@ -10,6 +10,7 @@ import {
   type UnannouncedSends,
 } from '../ports.js';
 import { type ReactionSettings } from '../reactions.rules.js';
+import { type ModerationGate } from '../moderation.js';
 import { TRUST_DEFAULTS, assertMember } from '../rules.js';
 import { type ContentPolicySettings } from '../content-policy.js';
 import { type PreSendHook } from '../presend.js';
@@ -36,6 +37,8 @@ export interface ChatDeps {
   presend?: PreSendHook;
   /** Which reactions, and how many (defaults: REACTION_DEFAULTS). */
   reactions?: Partial<ReactionSettings>;
+  /** Restrictions and slow mode on the send path, shared across instances (default: in process). */
+  moderation?: ModerationGate;
 }
 
 /** Where a request came from, so its own device is not sent its own echo. */

@@ -24,6 +24,7 @@ import {
 import { type CreateConversationInput, type LeaveConversationInput } from '../schemas.js';
 import { type ChatDeps, memberConversation, trustOf } from './context.js';
 import { conversationChanged } from './platform.js';
+import { standing } from './moderation.js';
 import { apartFrom, apartIn, assertNoBlockAmong } from './presence.js';
 import { hidingAmong, membersOf, receiptAudience } from './receipts.js';
 
@@ -36,6 +37,7 @@ export async function openConversation(
   principal: Principal,
   input: CreateConversationInput,
 ): Promise<{ conversation: ConversationDto; created: boolean }> {
+  await standing(deps, principal.userId);
   const createdAt = deps.clock.now();
   const context = {
     ...(input.jobId && { jobId: input.jobId }),

@@ -32,6 +32,16 @@ import {
   sendMessage,
   syncChanges,
 } from './messages.js';
+import {
+  auditLog,
+  liftRestriction,
+  listModeration,
+  moderatorOf,
+  restrictUser,
+  setSlowMode,
+  standing,
+  userRestriction,
+} from './moderation.js';
 import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
 import { getSettings, markDelivered, updateSettings } from './receipts.js';
 import { react } from './reactions.js';
@@ -45,6 +55,11 @@ import {
 } from './scheduled.js';
 import { type ScheduleMessageInput, type ScheduledPatch } from '../scheduled.js';
 import { type AnswerActionInput } from '../actions.js';
+import {
+  type AuditLogQuery,
+  type ModerationListQuery,
+  type RestrictionKind,
+} from '../moderation.js';
 import {
   blockUser,
   blockedUsers,
@@ -74,6 +89,7 @@ export {
   runDueScheduled,
   SCHEDULE_MAX_ATTEMPTS,
 } from './scheduled.js';
+export * from './moderation.js';
 
 type Page = { limit: number; cursor?: string };
 
@@ -125,6 +141,27 @@ export function createChat(deps: ChatDeps) {
     listReports: (p: Principal, query: ListReportsQuery) => listReports(deps, p, query),
     resolveReport: (p: Principal, id: string, resolution: 'dismissed' | 'message_deleted') =>
       resolveReport(deps, p, id, resolution),
+    /** BANNED while banned (the handshake asks it); whether what they send is theirs alone. */
+    standing: (userId: string) => standing(deps, userId),
+    // Async, so a refused caller gets a rejection like every other use case's.
+    restrictUser: async (p: Principal, userId: string, kind: RestrictionKind, reason: string) =>
+      restrictUser(deps, moderatorOf(p), userId, kind, reason),
+    liftRestriction: async (p: Principal, userId: string, kind: RestrictionKind, reason?: string) =>
+      liftRestriction(deps, moderatorOf(p), userId, kind, reason),
+    userRestriction: async (p: Principal, userId: string) => {
+      moderatorOf(p);
+      return userRestriction(deps, userId);
+    },
+    setSlowMode: async (p: Principal, conversationId: string, seconds: number, reason?: string) =>
+      setSlowMode(deps, moderatorOf(p), conversationId, seconds, reason),
+    listModeration: async (p: Principal, query: ModerationListQuery) => {
+      moderatorOf(p);
+      return listModeration(deps, query);
+    },
+    auditLog: async (p: Principal, query: AuditLogQuery) => {
+      moderatorOf(p);
+      return auditLog(deps, query);
+    },
     requestUpload: (p: Principal, input: UploadRequestInput) => requestUpload(deps, p, input),
     attachmentLink: (p: Principal, conversationId: string, attachmentId: string) =>
       attachmentLink(deps, p, conversationId, attachmentId),

@@ -35,6 +35,7 @@ import {
   lastMessageSeq,
   nextReadSeq,
   readPosition,
+  seenBy,
   unreadCount,
 } from '../rules.js';
 import {
@@ -57,6 +58,7 @@ import {
   announceStored,
 } from './context.js';
 import { announceMentions } from './mentions.js';
+import { coverShadowSeq, gateOf, standing, takeSlowModeSlot } from './moderation.js';
 import { apartFrom, apartIn, withoutBlocked } from './presence.js';
 import { hidingAmong, membersOf, receiptAudience } from './receipts.js';
 import { screenDraft } from './screening.js';
@@ -92,7 +94,7 @@ export async function history(
   const apart = apartIn(conversation, apartUsers);
   const view = { viewerId: principal.userId, targets };
   return {
-    messages: page.map((m) => toVisibleMessageDto(m, apart, view)),
+    messages: page.filter(seenBy(principal.userId)).map((m) => toVisibleMessageDto(m, apart, view)),
     hasMore: messages.length > page.length,
   };
 }
@@ -108,6 +110,7 @@ export async function sendMessage(
   input: SendMessageInput,
   origin: Origin = {},
 ): Promise<SendResult> {
+  const { shadow } = await standing(deps, principal.userId);
   // The platform's hook and the content policy decide on the text before anything is claimed.
   const screened = await screenDraft(
     deps,
@@ -120,7 +123,13 @@ export async function sendMessage(
     },
     () => memberConversation(deps, principal, input.conversationId),
   );
-  const attachments = await claimAttachments(deps, principal, input);
+  await takeSlowModeSlot(deps, input.conversationId, principal.userId, input.clientMessageId);
+  const attachments = await claimAttachments(deps, principal, input).catch(
+    async (error: unknown) => {
+      await releaseSlot(deps, principal, input.conversationId, input.clientMessageId);
+      throw error;
+    },
+  );
   const draft = {
     conversationId: input.conversationId,
     senderId: principal.userId,
@@ -131,8 +140,12 @@ export async function sendMessage(
     ...(screened.safety && { safety: screened.safety }),
     ...(input.replyTo !== undefined && { replyTo: input.replyTo }),
     ...(input.mentions && input.mentions.length > 0 && { mentions: input.mentions }),
+    ...(shadow && { shadow: true }),
   };
   const result = await deps.store.messages.append(draft).catch(async (error: unknown) => {
+    // Refused for good: the slow-mode slot goes back (after UNAVAILABLE the retry holds it).
+    if (error instanceof DomainError && !(error instanceof UnavailableError))
+      await releaseSlot(deps, principal, input.conversationId, input.clientMessageId);
     // Refused for good (not a member, blocked...): the uploads may go with another message.
     // After UNAVAILABLE the client retries with the same clientMessageId: the claim stays. Its
     // write may land all the same: checked again once the store answers, and announced then.
@@ -148,6 +161,9 @@ export async function sendMessage(
   await announceStored(deps, draft, result, (landed) =>
     announceSend(deps, principal, landed, origin),
   );
+  // Best effort: the message is stored, its sender is never told otherwise.
+  if (result.message.shadow && !result.duplicate)
+    await coverShadowSeq(deps, result.message).catch(() => undefined);
   return {
     message: toViewerMessageDto(result.message, principal.userId, {
       viewerId: principal.userId,
@@ -178,6 +194,17 @@ function toEachSide(
     deps.fanout.toUsers(side.users, event, side.dto, except(origin));
 }
 
+async function releaseSlot(
+  deps: ChatDeps,
+  principal: Principal,
+  conversationId: string,
+  sendKey: string,
+): Promise<void> {
+  await gateOf(deps)
+    .releaseSlot(conversationId, principal.userId, sendKey)
+    .catch(() => undefined);
+}
+
 /** A stored send, told to its audience (and a request its reply accepted, to both sides). */
 async function announceSend(
   deps: ChatDeps,
@@ -186,6 +213,16 @@ async function announceSend(
   origin: Origin,
 ): Promise<void> {
   const { message, kind, memberIds: members, acceptedRequest } = result;
+  // A shadow-banned sender's message reaches their own devices only.
+  if (message.shadow) {
+    deps.fanout.toUsers(
+      [principal.userId],
+      'message:new',
+      toViewerMessageDto(message, message.senderId, viewOf(result)),
+      except(origin),
+    );
+    return;
+  }
   // In a group, nobody behind a block with the sender gets it (either way).
   const audience =
     kind === 'group' ? await withoutBlocked(deps, { kind }, principal.userId, members) : members;
@@ -295,7 +332,9 @@ export async function syncChanges(
     };
     conversations.push({
       conversationId,
-      messages: kept.map((m) => toVisibleMessageDto(m, hidden, view)),
+      messages: kept
+        .filter(seenBy(principal.userId))
+        .map((m) => toVisibleMessageDto(m, hidden, view)),
       version: hasMore
         ? (kept.at(-1)?.version ?? afterVersion)
         : settledVersion(kept, afterVersion, settledBefore, conversation),
@@ -374,7 +413,9 @@ export async function markRead(
   assertAdmitted(conversation, principal.userId, 'read', trustOf(deps).requestAllowance);
   const lastSeq = lastMessageSeq(conversation);
   const current = readPosition(conversation, principal.userId);
-  const target = nextReadSeq(current, seq, lastSeq);
+  // A shadow-banned reader's own newest messages lie past what the others see: no error for it.
+  const asked = seq > lastSeq && (await standing(deps, principal.userId)).shadow ? lastSeq : seq;
+  const target = nextReadSeq(current, asked, lastSeq);
   let lastReadSeq = current;
   if (target > current) {
     const advanced = await deps.store.conversations.advanceRead(
@@ -433,12 +474,9 @@ async function revise(
   const revised = await deps.store.messages.revise(conversation.id, message.id, revision, expect);
   if (!revised) throw new ConflictError('the message changed meanwhile; look again');
   const view = { targets: await replyTargets(deps, conversation.id, [revised]) };
-  const audience = await withoutBlocked(
-    deps,
-    conversation,
-    message.senderId,
-    audienceOf(conversation),
-  );
+  const audience = revised.shadow
+    ? [revised.senderId]
+    : await withoutBlocked(deps, conversation, message.senderId, audienceOf(conversation));
   toEachSide(deps, audience, revised, 'message:updated', origin, view);
   return toViewerMessageDto(revised, reviser, view);
 }
@@ -460,6 +498,7 @@ export async function editMessage(
   if (message.senderId !== principal.userId || message.kind !== 'user')
     throw new ForbiddenError('only your own messages can be edited');
   if (message.deletedAt) throw new ConflictError('the message was deleted');
+  const { shadow } = await standing(deps, principal.userId);
   // An edit of a delivered message reaches the others like a send: refused where a send is.
   const { editWindowMs, requestAllowance } = trustOf(deps);
   assertAdmitted(conversation, principal.userId, 'edit', requestAllowance);
@@ -483,11 +522,13 @@ export async function editMessage(
     deps,
     conversation,
     message,
+    // Shadow-banned: the edit is theirs alone; the others keep the message as they had it.
     {
       kind: 'edit',
       body: screened.body,
       at: now,
       ...(screened.safety && { safety: screened.safety }),
+      ...(shadow && { shadow: true as const }),
     },
     { senderId: principal.userId, sentSince, actor: principal.userId, allowance: requestAllowance },
     origin,

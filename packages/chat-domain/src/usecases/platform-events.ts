@@ -177,6 +177,8 @@ export function recordingPlatformEvents(
   const messages: ChatStore['messages'] = Object.create(store.messages) as ChatStore['messages'];
   messages.append = async (draft) => {
     const result = await store.messages.append(draft);
+    // A shadow-banned sender's message is theirs alone: the platform hears nothing of it.
+    if (result.message.shadow) return result;
     const now = clock.now();
     await enqueue([
       ...(webhooks
@@ -195,7 +197,7 @@ export function recordingPlatformEvents(
   if (!webhooks) return { ...bind(store), messages };
   messages.revise = async (conversationId, messageId, revision, expect) => {
     const revised = await store.messages.revise(conversationId, messageId, revision, expect);
-    if (revised) {
+    if (revised && !revised.shadow) {
       const now = clock.now();
       const subject = messageSubject(revised.id);
       // Deleted: no event waiting or dead keeps the words (a replay would send them again).
@@ -285,6 +287,7 @@ function bind(store: ChatStore): ChatStore {
     platform: store.platform,
     outbox: store.outbox,
     scheduled: store.scheduled,
+    moderation: store.moderation,
     epoch: () => store.epoch(),
     ping: () => store.ping(),
     close: () => store.close(),

@@ -16,11 +16,13 @@ import {
   SYSTEM_SENDER,
 } from '../platform.js';
 import { type ActionCard, type ActionMessageInput } from '../actions.js';
+import { MODERATION_LIMITS } from '../moderation.js';
 import { type AppendResult, type MessageDraft } from '../ports.js';
 import { type ConversationUpdate, type SendResult } from '../responses.js';
 import { LIMITS, directKey, memberIds, readPosition } from '../rules.js';
 import { type ChatDeps, announceStored, markIfUnavailable } from './context.js';
 import { conversationSummary, webhookEvent } from './platform-events.js';
+import { auditLog, setSlowMode, userRestriction } from './moderation.js';
 import { assertNoBlockAmong } from './presence.js';
 import { postActionMessage } from './actions.js';
 
@@ -295,12 +297,17 @@ export async function exportUser(deps: ChatDeps, userId: string): Promise<UserEx
     conversations: PLATFORM_LIMITS.exportConversations,
     messages: PLATFORM_LIMITS.exportMessages,
   });
+  const [restriction, actions] = await Promise.all([
+    userRestriction(deps, userId),
+    auditLog(deps, { userId, limit: MODERATION_LIMITS.exportAuditEntries }),
+  ]);
   return {
     userId,
     exportedAt: deps.clock.now().toISOString(),
     conversations: data.conversations.map((c) => toConversationDto(c, userId)),
     messages: data.messages.map((m) => toMessageDto(m)),
-    truncated: data.truncated,
+    truncated: data.truncated || actions.nextCursor !== undefined,
+    moderation: { restriction, actions: actions.entries },
   };
 }
 
@@ -384,6 +391,8 @@ export function createPlatform(deps: ChatDeps) {
     exportUser: (userId: string) => exportUser(deps, userId),
     deadLetters: (page: { limit: number; cursor?: string }) => deadLetters(deps, page),
     replay: (id: string) => replayDeadLetter(deps, id),
+    setSlowMode: (service: ServicePrincipal, id: string, seconds: number, reason?: string) =>
+      setSlowMode(deps, { actor: `service:${service.service}` }, id, seconds, reason),
     offlineNotification: (check: OfflineCheck, isOnline: (userId: string) => Promise<boolean>) =>
       offlineNotification(deps, check, isOnline),
   };

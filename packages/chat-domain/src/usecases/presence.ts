@@ -3,6 +3,7 @@ import { BlockedError } from '../errors.js';
 import { audienceOf, sharesActivity } from '../rules.js';
 import { assertAdmitted } from '../send-decision.js';
 import { type ChatDeps, memberConversation, trustOf } from './context.js';
+import { standing } from './moderation.js';
 
 /** Which of `userIds` may see each other's presence with `userId`: accepted, unblocked contacts, and the user. */
 export async function visibleContacts(
@@ -76,6 +77,8 @@ export async function presenceAudience(
 export async function typingAudience(deps: ChatDeps, principal: Principal, conversationId: string) {
   const conversation = await memberConversation(deps, principal, conversationId);
   assertAdmitted(conversation, principal.userId, 'typing', trustOf(deps).requestAllowance);
+  // Banned: refused; shadow-banned: typing reaches nobody, like their messages.
+  if ((await standing(deps, principal.userId)).shadow) return { conversation, audience: [] };
   const audience = audienceOf(conversation).filter(
     (id) => id !== principal.userId && sharesActivity(conversation, principal.userId, id),
   );

@@ -3,7 +3,7 @@ import { NotFoundError } from '../errors.js';
 import { sidesOf, toViewerMessageDto } from '../mappers.js';
 import { REACTION_DEFAULTS, type ReactionSettings } from '../reactions.rules.js';
 import { type MessageDto } from '../responses.js';
-import { audienceOf } from '../rules.js';
+import { audienceOf, seenBy } from '../rules.js';
 import { type ReactInput } from '../schemas.js';
 import { assertAdmitted } from '../send-decision.js';
 import { type ChatDeps, type Origin, except, memberConversation, trustOf } from './context.js';
@@ -34,7 +34,7 @@ export async function react(
   assertAdmitted(conversation, principal.userId, 'react', trustOf(deps).requestAllowance);
   const apart = apartIn(conversation, await apartFrom(deps, principal.userId, [conversation]));
   // Nothing of someone behind a block can be reacted to: it looks like no message at all.
-  if (!target || apart.has(target.senderId))
+  if (!target || apart.has(target.senderId) || !seenBy(principal.userId)(target))
     throw new NotFoundError('no such message in this conversation');
   const result = await deps.store.messages.react(
     conversation.id,
@@ -47,12 +47,10 @@ export async function react(
     viewerId: principal.userId,
   });
   if (result.changed) {
-    const audience = await withoutBlocked(
-      deps,
-      conversation,
-      result.message.senderId,
-      audienceOf(conversation),
-    );
+    // A shadow-banned sender's message is theirs alone: so is every reaction to it.
+    const audience = result.message.shadow
+      ? [result.message.senderId]
+      : await withoutBlocked(deps, conversation, result.message.senderId, audienceOf(conversation));
     // Each side sees the message as the content policy lets it (a masked body stays masked).
     for (const side of sidesOf(result.message, audience))
       deps.fanout.toUsers(

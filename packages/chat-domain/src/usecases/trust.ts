@@ -12,6 +12,7 @@ import { memberIds, reportSources, reportTarget } from '../rules.js';
 import { type DeleteMessageInput, type ListReportsQuery, type ReportInput } from '../schemas.js';
 import { type ChatDeps, memberConversation } from './context.js';
 import { deleteMessage } from './messages.js';
+import { recordModeration } from './moderation.js';
 
 function assertNotSelf(principal: Principal, userId: string): void {
   if (userId === principal.userId)
@@ -126,6 +127,17 @@ export async function report(
     ...(snapshot && { snapshot }),
     createdAt: deps.clock.now(),
   });
+  // On the moderation list beside the content policy's and the hook's flags.
+  await deps.store.moderation.flag({
+    id: reportFlagId(stored.id),
+    source: 'report',
+    reason: stored.reason,
+    at: stored.createdAt,
+    userId: stored.reportedUserId,
+    conversationId: stored.conversationId,
+    ...(stored.messageId && { messageId: stored.messageId }),
+    ...(stored.note && { detail: stored.note }),
+  });
   return { id: stored.id, status: 'open', createdAt: stored.createdAt.toISOString() };
 }
 
@@ -190,6 +202,7 @@ export async function resolveReport(
     at: deps.clock.now(),
   });
   if (moved) {
+    await reportMoved(deps, principal, moved.id, to);
     if (to === 'actioned') await actionReportsAbout(deps, principal, found.messageId!);
     return toReportDto(moved);
   }
@@ -212,14 +225,35 @@ async function actionReportsAbout(
   messageId: string,
 ): Promise<void> {
   const from = reportSources('actioned');
-  for (const r of await deps.store.reports.aboutMessage(messageId, from, REPORTS_PER_MESSAGE))
-    await deps.store.reports.transition(r.id, {
+  for (const r of await deps.store.reports.aboutMessage(messageId, from, REPORTS_PER_MESSAGE)) {
+    const moved = await deps.store.reports.transition(r.id, {
       from,
       to: 'actioned',
       resolution: 'message_deleted',
       by: principal.userId,
       at: deps.clock.now(),
     });
+    if (moved) await reportMoved(deps, principal, moved.id, 'actioned');
+  }
+}
+
+const reportFlagId = (reportId: string) => `report:${reportId}`;
+
+/** A report's step, on its flag in the moderation list and in the audit log. */
+async function reportMoved(
+  deps: ChatDeps,
+  principal: Principal,
+  reportId: string,
+  to: ReportStatus,
+): Promise<void> {
+  if (to !== 'open') await deps.store.moderation.resolveFlag(reportFlagId(reportId), to);
+  const report = await deps.store.reports.get(reportId);
+  await recordModeration(deps, { actor: principal.userId }, 'report.resolved', {
+    reportId,
+    reason: to,
+    ...(report && { subjectUserId: report.reportedUserId, conversationId: report.conversationId }),
+    ...(report?.messageId && { messageId: report.messageId }),
+  });
 }
 
 /** An admin deletes any message (a tombstone stays); the reports about it read actioned. */
@@ -229,6 +263,11 @@ export async function moderateDelete(
   input: DeleteMessageInput,
 ): Promise<MessageDto> {
   const deleted = await deleteMessage(deps, principal, input, {}, true);
+  await recordModeration(deps, { actor: principal.userId }, 'message.deleted', {
+    subjectUserId: deleted.senderId,
+    conversationId: input.conversationId,
+    messageId: input.messageId,
+  });
   await actionReportsAbout(deps, principal, input.messageId);
   return deleted;
 }

@@ -140,6 +140,7 @@ export function toMessage(doc: MessageDoc): Message {
       reactions: doc.reactions.map((r) => ({ emoji: r.emoji, userId: r.userId })),
     }),
     ...(doc.action && { action: toActionCard(doc.action) }),
+    ...(doc.shadow && { shadow: true }),
   };
 }
 

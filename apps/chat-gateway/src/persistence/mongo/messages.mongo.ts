@@ -232,7 +232,7 @@ export class MongoMessages implements MessageStore {
   ): Omit<Slot, 'seq' | 'version'> {
     if (draft.replyTo !== undefined) {
       const joined = conversation.members.find((m) => m.userId === draft.senderId)?.joinedAt;
-      const refusal = replyRefusal(target, draft.conversationId, joined);
+      const refusal = replyRefusal(target, draft.conversationId, joined, draft.senderId);
       if (refusal) throw replyRefusalError(refusal);
     }
     const memberIds = audienceOfDoc(conversation);
@@ -390,14 +390,22 @@ export class MongoMessages implements MessageStore {
     // position whatever a newer message did to the preview.
     await this.bookkeeping.submit(
       [
-        {
-          updateOne: {
-            filter: { _id, lastSeq: doc.seq },
-            update: {
-              $set: { lastMessage: toPreviewDoc(toMessage(doc)), lastActivityAt: doc.createdAt },
-            },
-          },
-        },
+        // A shadow-banned sender's message changes nothing the others see of the conversation.
+        ...(doc.shadow
+          ? []
+          : [
+              {
+                updateOne: {
+                  filter: { _id, lastSeq: doc.seq },
+                  update: {
+                    $set: {
+                      lastMessage: toPreviewDoc(toMessage(doc)),
+                      lastActivityAt: doc.createdAt,
+                    },
+                  },
+                },
+              },
+            ]),
         ...(Object.keys(read).length > 0
           ? [{ updateOne: { filter: { _id }, update: { $max: read } } }]
           : []),
@@ -527,16 +535,16 @@ export class MongoMessages implements MessageStore {
     const version = conversation.version;
     const change =
       revision.kind === 'edit'
-        ? revision.safety
-          ? {
-              $set: {
-                version,
-                body: revision.body,
-                editedAt: revision.at,
-                safety: revision.safety,
-              },
-            }
-          : { $set: { version, body: revision.body, editedAt: revision.at }, $unset: { safety: 1 } }
+        ? {
+            $set: {
+              version,
+              body: revision.body,
+              editedAt: revision.at,
+              ...(revision.safety && { safety: revision.safety }),
+              ...(revision.shadow && { shadow: true }),
+            },
+            ...(!revision.safety && { $unset: { safety: 1 } }),
+          }
         : revision.kind === 'answer'
           ? answerChange(revision, version)
           : {
@@ -561,6 +569,8 @@ export class MongoMessages implements MessageStore {
       .lean<MessageDoc>();
     if (!doc) return null;
     const message = toMessage(doc);
+    // A shadow edit leaves the preview as the others saw it; a deletion clears it as ever.
+    if (message.shadow && revision.kind === 'edit') return message;
     await this.models.conversations.updateOne(
       {
         _id: conversationId,

@@ -8,6 +8,7 @@ import type {
   RequestRecord,
 } from '@jobsphere/chat-domain';
 import { Schema, type Connection, type mongo, type Types } from 'mongoose';
+import { moderationModels } from './moderation.models.js';
 
 // Collections and indexes. Queries stay within what Amazon DocumentDB supports:
 // no $facet, no collation, no arrayFilters, no pipeline updates, no partial-index filters.
@@ -106,6 +107,8 @@ export interface MessageDoc {
   safety?: MessageSafety;
   /** An action message's card (dates as BSON dates), answers pushed by `revise`. */
   action?: ActionCard;
+  /** Sent or edited while the sender was shadow-banned: theirs alone. */
+  shadow?: boolean;
 }
 
 /** A person's own settings, keyed by user id (no document: the defaults). */
@@ -205,6 +208,7 @@ const messageSchema = new Schema<MessageDoc>(
     mentions: { type: [String], default: undefined },
     reactions: { type: Schema.Types.Mixed },
     action: { type: Schema.Types.Mixed },
+    shadow: Boolean,
   },
   { collection: 'messages', versionKey: false, autoIndex: false },
 );
@@ -361,6 +365,7 @@ export function defineModels(connection: Connection) {
       collection: mongo.Collection<OutboxDoc>;
     },
     erasures: connection.model('Erasure', erasureSchema),
+    ...moderationModels(connection),
   };
 }
 export type Models = ReturnType<typeof defineModels>;

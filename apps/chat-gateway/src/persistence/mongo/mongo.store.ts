@@ -9,6 +9,7 @@ import { MongoConversations } from './conversations.mongo.js';
 import { adaptToFerretDB } from './ferretdb-compat.js';
 import { MongoMessages } from './messages.mongo.js';
 import { defineModels, type ConversationDoc } from './models.js';
+import { MongoModeration } from './moderation.mongo.js';
 import { MongoOutbox } from './outbox.mongo.js';
 import { MongoScheduled } from './scheduled.mongo.js';
 import { MongoPlatform } from './platform.mongo.js';
@@ -55,6 +56,7 @@ export class MongoChatStore implements ChatStore {
   readonly outbox: MongoOutbox;
   readonly scheduled: MongoScheduled;
   readonly platform: MongoPlatform;
+  readonly moderation: MongoModeration;
   private readonly syncEpoch: MongoSyncEpoch;
 
   private constructor(
@@ -73,6 +75,7 @@ export class MongoChatStore implements ChatStore {
     this.outbox = new MongoOutbox(models.outbox);
     this.scheduled = new MongoScheduled(connection);
     this.platform = new MongoPlatform(models, allocator, this.messages);
+    this.moderation = new MongoModeration(models);
     this.syncEpoch = new MongoSyncEpoch(
       connection.collection(META_COLLECTION) as unknown as mongo.Collection<EpochDoc>,
       commandTimeMs(limits),
