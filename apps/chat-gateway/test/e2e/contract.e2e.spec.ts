@@ -33,7 +33,8 @@ import {
   acceptInvitations,
 } from '../support/gateway.js';
 
-const REST_PER_USER = 30;
+// Rita and Sam make every documented call of the suite within one minute: their budget holds them all.
+const REST_PER_USER = 80;
 const REST_PER_IP = 10;
 const HUGE = JSON.stringify({ kind: 'direct', userId: 'x'.repeat(70 * 1024) });
 
