@@ -273,6 +273,7 @@ export {
   toConversationDto,
   toReceipts,
   toOrganisationDto,
+  organisationIfAny,
   toConversationUpdate,
   toReportDto,
 } from './mappers.js';

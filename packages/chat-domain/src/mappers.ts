@@ -265,7 +265,7 @@ export function toConversationDto(
     unreadCount: unreadCount(lastSeq, lastReadSeq),
     mentionCount: own ? 0 : mentionCount(c.members.find((m) => m.userId === viewerId)),
     ...(c.archived && { archived: true }),
-    organisation: toOrganisationDto(c, viewerId),
+    ...organisationIfAny(c, viewerId),
   };
 }
 
@@ -308,4 +308,13 @@ export function toOrganisationDto(c: Conversation, viewerId: string): Organisati
     archived: isArchivedFor(c, viewerId),
     unread: own.markedUnread === true,
   };
+}
+
+/** `{ organisation }` when the viewer organised the conversation at all, else nothing. */
+export function organisationIfAny(
+  c: Conversation,
+  viewerId: string,
+): { organisation?: OrganisationDto } {
+  const organisation = toOrganisationDto(c, viewerId);
+  return Object.values(organisation).some(Boolean) ? { organisation } : {};
 }

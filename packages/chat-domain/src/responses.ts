@@ -256,7 +256,8 @@ export const conversationDtoSchema = z
     }),
     archived: z.boolean().optional().meta({ description: 'Closed by the platform.' }),
     organisation: organisationDtoSchema.optional().meta({
-      description: 'How the caller organised it (mute, pin, archive, marked unread).',
+      description:
+        'How the caller organised it (mute, pin, archive, marked unread); absent: none of them.',
     }),
   })
   .meta({ id: 'ConversationDto', description: 'A conversation as the caller sees it.' });
@@ -345,7 +346,9 @@ export const syncEntrySchema = z
           'positions move no version, so every answer carries them.',
       }),
     organisation: organisationDtoSchema.optional().meta({
-      description: "The caller's own organisation; it moves no version, so every answer has it.",
+      description:
+        "The caller's own organisation, when anything is set (absent: nothing muted, pinned, " +
+        'archived or marked unread); it moves no version, so every answer carries it.',
     }),
   })
   .meta({ id: 'SyncEntry' });

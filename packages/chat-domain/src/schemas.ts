@@ -137,10 +137,9 @@ export const organiseBodySchema = z
 
 export const organiseSchema = z
   .strictObject({ conversationId: idSchema, ...organisationFields })
-  .refine(
-    (o) => [o.muted, o.pinned, o.archived, o.unread].some((v) => v !== undefined),
-    { message: 'name at least one of muted, pinned, archived, unread' },
-  );
+  .refine((o) => [o.muted, o.pinned, o.archived, o.unread].some((v) => v !== undefined), {
+    message: 'name at least one of muted, pinned, archived, unread',
+  });
 
 /** A person's own settings; each field optional, what is left out stays as it is. */
 export const settingsUpdateSchema = z

@@ -1,5 +1,10 @@
 import { Body, Controller, Inject, Param, Patch, UseGuards } from '@nestjs/common';
-import { organiseBodySchema, parsePayload, type Chat, type Principal } from '@jobsphere/chat-domain';
+import {
+  organiseBodySchema,
+  parsePayload,
+  type Chat,
+  type Principal,
+} from '@jobsphere/chat-domain';
 import { BearerGuard, CurrentPrincipal } from '../auth/bearer.guard.js';
 import { CHAT } from '../chat/chat.tokens.js';
 import { BudgetService } from '../limits/budget.service.js';

@@ -358,12 +358,12 @@ export function describeStoreContract(
     });
 
     test('lists pinned and archived apart from the inbox; an archive ends with a newer message unless muted', async () => {
-      const pinned = await direct('org', 'p1', at(1));
-      const archived = await direct('org', 'p2', at(2));
-      const mutedArchived = await direct('org', 'p3', at(3));
-      const plain = await direct('org', 'p4', at(4));
-      await store.messages.append(draft(archived.id, 'p2', 'a1', 20));
-      await store.messages.append(draft(mutedArchived.id, 'p3', 'm1', 21));
+      const pinned = await direct('org', 'org-peer-1', at(1));
+      const archived = await direct('org', 'org-peer-2', at(2));
+      const mutedArchived = await direct('org', 'org-peer-3', at(3));
+      const plain = await direct('org', 'org-peer-4', at(4));
+      await store.messages.append(draft(archived.id, 'org-peer-2', 'a1', 20));
+      await store.messages.append(draft(mutedArchived.id, 'org-peer-3', 'm1', 21));
       await store.conversations.organise(pinned.id, 'org', { pinnedAt: at(9) });
       await store.conversations.organise(archived.id, 'org', { archivedSeq: 1 });
       await store.conversations.organise(mutedArchived.id, 'org', { archivedSeq: 1, muted: true });
@@ -376,10 +376,10 @@ export function describeStoreContract(
       expect(await ids('archived')).toEqual([mutedArchived.id, archived.id]);
       expect(await store.conversations.countPinned('org', 10)).toBe(1);
       // Nobody else's lists change.
-      const theirs = await store.conversations.listForMember('p1', { limit: 5 });
+      const theirs = await store.conversations.listForMember('org-peer-1', { limit: 5 });
       expect(theirs.conversations.map((x) => x.id)).toEqual([pinned.id]);
-      await store.messages.append(draft(archived.id, 'p2', 'a2', 30));
-      await store.messages.append(draft(mutedArchived.id, 'p3', 'm2', 31));
+      await store.messages.append(draft(archived.id, 'org-peer-2', 'a2', 30));
+      await store.messages.append(draft(mutedArchived.id, 'org-peer-3', 'm2', 31));
       expect(await ids('inbox')).toEqual([archived.id, plain.id]);
       expect(await ids('archived')).toEqual([mutedArchived.id]);
     });

@@ -20,7 +20,7 @@ import {
 import {
   toConversationDto,
   toConversationUpdate,
-  toOrganisationDto,
+  organisationIfAny,
   toReceipts,
   toViewerMessageDto,
   toVisibleMessageDto,
@@ -262,9 +262,10 @@ export async function syncChanges(
     const lastReadSeq = readPosition(conversation, principal.userId);
     // Receipts move no version: every entry carries the positions the caller may see.
     const receipts = toReceipts(conversation, principal.userId, hidden, hiding);
+    // So does the caller's own organisation, when they organised it at all.
     const seen = {
       ...(receipts.length > 0 && { receipts }),
-      organisation: toOrganisationDto(conversation, principal.userId),
+      ...organisationIfAny(conversation, principal.userId),
     };
     if (conversation.version <= afterVersion) {
       conversations.push({ ...unchanged(conversationId, afterVersion, lastReadSeq), ...seen });

@@ -31,8 +31,7 @@ async function organise(
  */
 async function pin(deps: ChatDeps, conversation: Conversation, userId: string): Promise<void> {
   const pinned = deps.store.conversations;
-  if ((await pinned.countPinned(userId, LIMITS.maxPinned)) >= LIMITS.maxPinned)
-    throw pinCapError();
+  if ((await pinned.countPinned(userId, LIMITS.maxPinned)) >= LIMITS.maxPinned) throw pinCapError();
   await organise(deps, conversation.id, userId, { pinnedAt: deps.clock.now(), archivedSeq: null });
   if ((await pinned.countPinned(userId, LIMITS.maxPinned)) > LIMITS.maxPinned) {
     await organise(deps, conversation.id, userId, { pinnedAt: null });

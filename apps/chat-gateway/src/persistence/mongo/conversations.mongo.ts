@@ -279,7 +279,10 @@ export class MongoConversations implements ConversationStore {
     const doc =
       Object.keys(update).length > 0
         ? await this.models.conversations
-            .findOneAndUpdate(filter, update, { returnDocument: 'after', projection: PUBLIC_FIELDS })
+            .findOneAndUpdate(filter, update, {
+              returnDocument: 'after',
+              projection: PUBLIC_FIELDS,
+            })
             .lean<ConversationDoc>()
         : await this.models.conversations.findOne(filter, PUBLIC_FIELDS).lean<ConversationDoc>();
     return doc ? toConversation(doc) : null;
