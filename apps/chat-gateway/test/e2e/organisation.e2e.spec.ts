@@ -126,7 +126,7 @@ describe('per-person organisation across two instances', () => {
     for (let i = 0; i < LIMITS.maxPinned + 2; i++) {
       const peer = `peer${i}`;
       tokens[peer] ??= await tokenFor(peer);
-      ids.push((await openAccepted(A, tokens.omar!, tokens[peer]!, { userId: peer })).id);
+      ids.push((await openAccepted(A, tokens.omar!, tokens[peer], { userId: peer })).id);
     }
     const pin = (url: string, id: string) =>
       api<{ error?: { code: string } }>(url, 'omar', 'PATCH', `/conversations/${id}/me`, {
