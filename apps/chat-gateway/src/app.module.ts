@@ -36,6 +36,7 @@ import { ConnectionGuard } from './realtime/connection-guard.js';
 import { RealtimeBus, isUserRoom } from './realtime/realtime-bus.js';
 import { MissedBroadcasts, RedisLossPolicy } from './realtime/redis-loss.policy.js';
 import { AdminController } from './trust/admin.controller.js';
+import { OrganisationController } from './organisation/organisation.controller.js';
 import { ReceiptsController } from './receipts/receipts.controller.js';
 import { TrustController } from './trust/trust.controller.js';
 import { devOnlyModules } from './try/try.module.js';
@@ -106,6 +107,7 @@ export class AppModule {
         ReactionsController,
         TrustController,
         ReceiptsController,
+        OrganisationController,
         AdminController,
         ...attachments.controllers,
         HealthController,

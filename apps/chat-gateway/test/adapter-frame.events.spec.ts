@@ -66,6 +66,9 @@ const samples: Payloads = {
   'conversation:read': [{ conversationId: 'c1', userId: 'sam', lastReadSeq: 2 }],
   'conversation:delivered': [{ conversationId: 'c1', userId: 'sam', lastDeliveredSeq: 3 }],
   'settings:updated': [{ receipts: false }],
+  'conversation:organised': [
+    { conversationId: 'c1', muted: true, pinned: false, archived: true, unread: false },
+  ],
   'message:reacted': [{ message, userId: 'rita', emoji: '👍🏽', on: true }],
   'mention:new': [{ conversationId: 'c1', messageId: 'm1', seq: 1, senderId: 'sam' }],
   typing: [

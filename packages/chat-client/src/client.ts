@@ -23,6 +23,9 @@ import {
   isReadEvent,
   isDeliveredEvent,
   isSettings,
+  isOrganisedEvent,
+  NOT_ORGANISED,
+  organisationOf,
   receiptsOf,
   isTypingEvent,
 } from './guards.js';
@@ -32,6 +35,9 @@ import type {
   ConversationDto,
   ConversationUpdate,
   MessageDto,
+  OrganiseChange,
+  OrganisationDto,
+  OrganisedDto,
   PresenceDto,
   ReadEvent,
   ReportReceipt,
@@ -484,6 +490,20 @@ export class ChatClient {
     return this.receiptsShown;
   }
 
+  /**
+   * Mutes, pins, archives or marks unread a conversation for this user only (what is left out
+   * stays). Pinned: at most 10 (CONFLICT past it). Other devices of the user follow live.
+   */
+  async organise(conversationId: string, change: OrganiseChange): Promise<OrganisationDto> {
+    const organised = await this.connection.request(
+      'conversation:organise',
+      { conversationId, ...change },
+      this.timings.requestTimeoutMs,
+    );
+    this.organised(organised);
+    return this.byId.get(conversationId)?.organisation ?? organisationOf(organised);
+  }
+
   /** Loads this user's settings from the server (they also arrive live when changed elsewhere). */
   async loadSettings(): Promise<{ receipts: boolean }> {
     const settings = await this.api.settings();
@@ -826,6 +846,9 @@ export class ChatClient {
         this.events.emit('delivered', payload);
         return;
       }
+      case 'conversation:organised':
+        if (!isOrganisedEvent(payload)) return this.garbage(name);
+        return this.organised(payload);
       case 'settings:updated':
         if (!isSettings(payload)) return this.garbage(name);
         return this.settingsChanged(payload.receipts);
@@ -1039,6 +1062,8 @@ export class ChatClient {
     }
     // Others' positions move no version: every page carries those this user may see.
     for (const r of receiptsOf(page.receipts)) this.positions(c, r);
+    // So does this user's own organisation (absent: nothing organised).
+    this.organisationIs(c, organisationOf(page.organisation));
     if (page.hasMore) return;
     c.shownBefore = undefined;
     // Still a hole (a change in flight, or one the server does not vouch for yet): look again
@@ -1155,6 +1180,7 @@ export class ChatClient {
         readInFlight: false,
         readBy: new Map(),
         deliveredBy: new Map(),
+        organisation: NOT_ORGANISED,
         gap: new Timer(this.clock),
         gapRounds: 0,
         historyLoaded: false,
@@ -1182,6 +1208,7 @@ export class ChatClient {
     }
     if (dto.lastSeq > c.lastSeq) c.lastSeq = dto.lastSeq;
     if (dto.lastActivityAt > c.lastActivityAt) c.lastActivityAt = dto.lastActivityAt;
+    c.organisation = organisationOf(dto.organisation);
     for (const m of dto.members) {
       const read = m.lastReadSeq ?? 0;
       if (m.userId === this.userId) {
@@ -1316,6 +1343,26 @@ export class ChatClient {
       moved = true;
     }
     if (moved) this.touch(c.id);
+  }
+
+  /** This user organised a conversation (here or on another device). */
+  private organised(event: OrganisedDto): void {
+    const c = this.byId.get(event.conversationId);
+    if (c) this.organisationIs(c, organisationOf(event));
+    this.events.emit('organised', event);
+  }
+
+  private organisationIs(c: Conversation, organisation: OrganisationDto): void {
+    const was = c.organisation;
+    if (
+      (Object.keys(organisation) as (keyof OrganisationDto)[]).every(
+        (k) => was[k] === organisation[k],
+      )
+    )
+      return;
+    c.organisation = organisation;
+    this.touch(c.id);
+    this.changed({ kind: 'list' });
   }
 
   /** This user's receipts setting changed: others' positions are shown or not, everywhere. */

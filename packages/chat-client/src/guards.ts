@@ -8,6 +8,8 @@ import type {
   DeliveredEvent,
   ErrorBody,
   MessageDto,
+  OrganisationDto,
+  OrganisedDto,
   PresenceDto,
   ReadEvent,
   SettingsDto,
@@ -169,5 +171,33 @@ export function isConversationUpdate(value: unknown): value is ConversationUpdat
     optional(value['archived'], (v) => typeof v === 'boolean') &&
     (memberIds === undefined ||
       (Array.isArray(memberIds) && memberIds.length <= MAX_MEMBERS && memberIds.every(isId)))
+  );
+}
+
+/** Nothing organised: what an absent `organisation` means. */
+export const NOT_ORGANISED: OrganisationDto = {
+  muted: false,
+  pinned: false,
+  archived: false,
+  unread: false,
+};
+
+/** A view's or sync entry's `organisation`: absent (or unreadable) is nothing organised. */
+export function organisationOf(value: unknown): OrganisationDto {
+  if (!isObject(value)) return NOT_ORGANISED;
+  const flag = (key: string) => value[key] === true;
+  return {
+    muted: flag('muted'),
+    pinned: flag('pinned'),
+    archived: flag('archived'),
+    unread: flag('unread'),
+  };
+}
+
+export function isOrganisedEvent(value: unknown): value is OrganisedDto {
+  return (
+    isObject(value) &&
+    isId(value['conversationId']) &&
+    ['muted', 'pinned', 'archived', 'unread'].every((k) => typeof value[k] === 'boolean')
   );
 }

@@ -12,6 +12,8 @@ import type {
   ErrorBody,
   MessageDto as DomainMessageDto,
   MessageRequestDto,
+  OrganisationDto,
+  OrganisedDto,
   PresenceDto,
   ReadEvent,
   ReadResult,
@@ -32,6 +34,8 @@ export type {
   DeliveredResult,
   ErrorBody,
   MessageRequestDto,
+  OrganisationDto,
+  OrganisedDto,
   PresenceDto,
   ReadEvent,
   ReadResult,
@@ -75,6 +79,14 @@ export interface HistoryPage {
   hasMore: boolean;
 }
 
+/** A change to this user's own organisation of a conversation; what is left out stays. */
+export interface OrganiseChange {
+  muted?: boolean;
+  pinned?: boolean;
+  archived?: boolean;
+  unread?: boolean;
+}
+
 /** What the client emits, with the ack data each answers with. */
 export interface ClientRequests {
   'message:send': {
@@ -99,6 +111,10 @@ export interface ClientRequests {
     data: DeliveredResult;
   };
   'settings:update': { payload: { receipts?: boolean }; data: SettingsDto };
+  'conversation:organise': {
+    payload: { conversationId: string } & OrganiseChange;
+    data: OrganisedDto;
+  };
   'typing:start': { payload: { conversationId: string }; data: null };
   'typing:stop': { payload: { conversationId: string }; data: null };
   'presence:query': { payload: { userIds: string[] }; data: { users: PresenceDto[] } };
@@ -115,6 +131,7 @@ export const SERVER_EVENTS = [
   'conversation:updated',
   'conversation:read',
   'conversation:delivered',
+  'conversation:organised',
   'settings:updated',
   'typing',
   'presence',

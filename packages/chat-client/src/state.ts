@@ -11,6 +11,8 @@ import type {
   PresenceDto,
   ReadEvent,
   SettingsDto,
+  OrganisationDto,
+  OrganisedDto,
 } from './protocol.js';
 import type { Timeline, VersionCursor } from './timeline.js';
 
@@ -43,6 +45,8 @@ export interface ConversationView {
   readonly blocked: boolean;
   /** Closed by the platform (an application that ended): shown apart or read-only. */
   readonly archived: boolean;
+  /** How this user organised it for themself (mute, pin, archive, marked unread). */
+  readonly organisation: OrganisationDto;
   /** Ascending by seq, each message once, in its newest state. */
   readonly messages: readonly MessageDto[];
   /** Sent from this device and not acknowledged yet, in send order. */
@@ -113,6 +117,8 @@ export interface ChatClientEvents {
   delivered: DeliveredEvent;
   /** This user's settings, as loaded or changed (here or on another device). */
   settings: SettingsDto;
+  /** This user organised a conversation (here or on another device). */
+  organised: OrganisedDto;
   typing: { conversationId: string; userIds: readonly string[] };
   presence: PresenceDto;
   /** Something went wrong that the client handles by itself; for logs and notices. */
@@ -154,6 +160,8 @@ export interface Conversation {
   view: ConversationView | undefined;
   /** Version of the details held (title, members, archived): older ones are not taken. */
   metaVersion: number;
+  /** This user's own organisation, as last told (details, sync, live); moves no version. */
+  organisation: OrganisationDto;
 }
 
 /** The view of one conversation: what a UI draws, as one immutable object. */
@@ -213,6 +221,7 @@ export function buildView(
     request: dto?.request,
     blocked: dto?.blocked ?? false,
     archived: dto?.archived ?? false,
+    organisation: c.organisation,
     messages: c.timeline.messages,
     pending,
     lastMessage,

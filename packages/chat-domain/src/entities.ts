@@ -44,6 +44,21 @@ export interface Member {
   invitation?: MemberInvitation;
   /** Seqs of the latest messages that mentioned this member, oldest first (capped: mentions.rules.ts). */
   mentionSeqs?: number[];
+  /** How this member organised the conversation for themself; nobody else sees it. */
+  organisation?: MemberOrganisation;
+}
+
+/**
+ * A member's own organisation of a conversation. Muted: no offline notification, left out of the
+ * unread total, still listed. Pinned: listed first (capped). Archived: out of the inbox until a
+ * message newer than `archivedSeq` arrives (kept archived while muted). Marked unread: shown as
+ * unread until the member reads it.
+ */
+export interface MemberOrganisation {
+  muted?: boolean;
+  pinnedAt?: Date;
+  archivedSeq?: number;
+  markedUnread?: boolean;
 }
 
 /** The newest message of a conversation as its list shows it (body cut to a preview). */

@@ -8,6 +8,7 @@ import {
   type MessageDto,
   type PresenceDto,
   type DeliveredResult,
+  type OrganisedDto,
   type ReadResult,
   type SettingsDto,
   type SendResult,
@@ -22,6 +23,7 @@ import {
   type leaveConversationSchema,
   type markDeliveredSchema,
   type markReadSchema,
+  type organiseSchema,
   type settingsUpdateSchema,
   type userRefSchema,
   type presenceQuerySchema,
@@ -83,6 +85,11 @@ export interface ClientToServerEvents {
     payload: In<typeof markDeliveredSchema>,
     ack: AckCallback<DeliveredResult>,
   ) => void;
+  /** Mutes, pins, archives or marks unread a conversation for the caller only. */
+  'conversation:organise': (
+    payload: In<typeof organiseSchema>,
+    ack: AckCallback<OrganisedDto>,
+  ) => void;
   /** Changes the caller's own settings (receipts on or off). */
   'settings:update': (
     payload: In<typeof settingsUpdateSchema>,
@@ -137,6 +144,8 @@ export interface ServerToClientEvents {
   'mention:new': (event: MentionEvent) => void;
   'conversation:read': (event: ReadEvent) => void;
   'conversation:delivered': (event: DeliveredEvent) => void;
+  /** The user organised a conversation (on another device): take it. */
+  'conversation:organised': (event: OrganisedDto) => void;
   /** The user's own settings changed (on another device): take them. */
   'settings:updated': (settings: SettingsDto) => void;
   typing: (event: TypingEvent) => void;
@@ -164,6 +173,7 @@ export const CLIENT_EVENTS = [
   'sync',
   'conversation:read',
   'conversation:delivered',
+  'conversation:organise',
   'settings:update',
   'typing:start',
   'typing:stop',

@@ -4,6 +4,7 @@ import {
   type ConversationDto,
   type ConversationUpdate,
   type MessageDto,
+  type OrganisationDto,
   type ReceiptDto,
   type ReportDto,
 } from './responses.js';
@@ -15,8 +16,10 @@ import {
 import {
   cutText,
   deliveredPosition,
+  isArchivedFor,
   lastMessageSeq,
   LIMITS,
+  organisationOf,
   readPosition,
   sharesReceipts,
   unreadCount,
@@ -262,6 +265,7 @@ export function toConversationDto(
     unreadCount: unreadCount(lastSeq, lastReadSeq),
     mentionCount: own ? 0 : mentionCount(c.members.find((m) => m.userId === viewerId)),
     ...(c.archived && { archived: true }),
+    ...organisationIfAny(c, viewerId),
   };
 }
 
@@ -293,4 +297,24 @@ export function toReceipts(
       });
   }
   return receipts;
+}
+
+/** The viewer's own organisation of the conversation, as their devices show it. */
+export function toOrganisationDto(c: Conversation, viewerId: string): OrganisationDto {
+  const own = organisationOf(c, viewerId);
+  return {
+    muted: own.muted === true,
+    pinned: own.pinnedAt !== undefined,
+    archived: isArchivedFor(c, viewerId),
+    unread: own.markedUnread === true,
+  };
+}
+
+/** `{ organisation }` when the viewer organised the conversation at all, else nothing. */
+export function organisationIfAny(
+  c: Conversation,
+  viewerId: string,
+): { organisation?: OrganisationDto } {
+  const organisation = toOrganisationDto(c, viewerId);
+  return Object.values(organisation).some(Boolean) ? { organisation } : {};
 }

@@ -31,8 +31,19 @@ export interface NewConversation extends JobContext {
   requestAllowance?: number;
 }
 
-/** Which of a member's conversations: the usual list, or the requests strangers sent. */
-export type ConversationBox = 'inbox' | 'requests';
+/**
+ * Which of a member's conversations: the usual list (neither pinned nor archived by them), the
+ * requests strangers sent, those they pinned, or those they archived (see `isArchivedFor`).
+ */
+export type ConversationBox = 'inbox' | 'requests' | 'pinned' | 'archived';
+
+/** A change to a member's own organisation; what is left out stays, null clears. */
+export interface OrganisationChange {
+  muted?: boolean;
+  pinnedAt?: Date | null;
+  archivedSeq?: number | null;
+  markedUnread?: boolean;
+}
 
 export interface ConversationPage {
   conversations: Conversation[];
@@ -67,6 +78,9 @@ export interface ConversationStore {
    * The member's conversations, most recent activity first; the cursor is opaque to callers.
    * The inbox leaves out requests the member received and groups whose invitation the member
    * has not accepted (pending or declined); `requests` holds the pending ones of both only.
+   * The inbox also leaves out what the member pinned or archived (`pinned`, `archived`). A page
+   * of the inbox or the archive may hold fewer than `limit` (a store that cannot compare two
+   * fields in a query thins it afterwards); keep paging while `nextCursor` is set.
    */
   listForMember(
     userId: string,
@@ -99,7 +113,21 @@ export interface ConversationStore {
    * checks `seq` against the newest message.
    */
   advanceDelivered(conversationId: string, userId: string, seq: number): Promise<number | null>;
-  /** Unread count summed over the member's `maxConversations` most recently active inbox ones. */
+  /**
+   * Changes a member's own organisation of the conversation; returns the conversation after, or
+   * null when the user is not a member.
+   */
+  organise(
+    conversationId: string,
+    userId: string,
+    change: OrganisationChange,
+  ): Promise<Conversation | null>;
+  /** How many conversations the member pinned, counting at most `max + 1`. */
+  countPinned(userId: string, max: number): Promise<number>;
+  /**
+   * Unread count summed over the member's `maxConversations` most recently active inbox ones
+   * (pinned and archived included, muted ones left out; one marked unread counts at least 1).
+   */
   unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary>;
   /**
    * Marks every direct conversation between `a` and `b` blocked or not; returns those whose

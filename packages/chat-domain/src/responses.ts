@@ -213,6 +213,21 @@ export const messageRequestDtoSchema = z
       'A direct conversation with someone never talked to: the opener waits, the recipient answers.',
   });
 
+/** The caller's own organisation of a conversation; nobody else sees it. */
+export const organisationDtoSchema = z
+  .object({
+    muted: z.boolean(),
+    pinned: z.boolean(),
+    archived: z.boolean().meta({ description: 'Archived by the caller (out of the inbox).' }),
+    unread: z.boolean().meta({ description: 'Marked unread by the caller.' }),
+  })
+  .meta({ id: 'Organisation' });
+
+/** A person's devices learn that they organised a conversation (`conversation:organised`). */
+export const organisedDtoSchema = organisationDtoSchema
+  .extend({ conversationId: z.string() })
+  .meta({ id: 'Organised' });
+
 export const conversationDtoSchema = z
   .object({
     id: z.string(),
@@ -244,6 +259,10 @@ export const conversationDtoSchema = z
       description: 'Unread messages that mention the caller (reading resets it); at most 50.',
     }),
     archived: z.boolean().optional().meta({ description: 'Closed by the platform.' }),
+    organisation: organisationDtoSchema.optional().meta({
+      description:
+        'How the caller organised it (mute, pin, archive, marked unread); absent: none of them.',
+    }),
   })
   .meta({ id: 'ConversationDto', description: 'A conversation as the caller sees it.' });
 
@@ -330,6 +349,11 @@ export const syncEntrySchema = z
           "The other members' read and delivered positions the caller may see (those above 0); " +
           'positions move no version, so every answer carries them.',
       }),
+    organisation: organisationDtoSchema.optional().meta({
+      description:
+        "The caller's own organisation, when anything is set (absent: nothing muted, pinned, " +
+        'archived or marked unread); it moves no version, so every answer carries it.',
+    }),
   })
   .meta({ id: 'SyncEntry' });
 
@@ -461,6 +485,8 @@ export type ConversationDto = z.output<typeof conversationDtoSchema>;
 export type ConversationList = z.output<typeof conversationListSchema>;
 export type HistoryPage = z.output<typeof historyPageSchema>;
 export type ReadResult = z.output<typeof readResultSchema>;
+export type OrganisationDto = z.output<typeof organisationDtoSchema>;
+export type OrganisedDto = z.output<typeof organisedDtoSchema>;
 export type PresenceDto = z.output<typeof presenceDtoSchema>;
 export type SendResult = z.output<typeof sendResultSchema>;
 export type SyncEntry = z.output<typeof syncEntrySchema>;

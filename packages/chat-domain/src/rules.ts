@@ -2,6 +2,7 @@ import {
   type Conversation,
   type JobContext,
   type Member,
+  type MemberOrganisation,
   type Message,
   type Principal,
   type ReportResolution,
@@ -40,6 +41,8 @@ export const LIMITS = {
   maxReportNoteLength: 500,
   /** Conversations one delivery acknowledgement may name (the SDK sends one per batch). */
   maxDeliveredBatch: 100,
+  /** Conversations one person may pin (listed first). */
+  maxPinned: 10,
 } as const;
 
 /** Defaults of the trust settings (the gateway's config can change them). */
@@ -190,6 +193,24 @@ export function lastMessageSeq(conversation: Conversation): number {
 }
 
 /** A member's read position (0 for someone who is not a member). */
+/** The member's own organisation of the conversation (mute, pin, archive, marked unread). */
+export function organisationOf(
+  conversation: Pick<Conversation, 'members'>,
+  userId: string,
+): MemberOrganisation {
+  return conversation.members.find((m) => m.userId === userId)?.organisation ?? {};
+}
+
+/** Archived for this member: nothing newer arrived since, or muted (then it stays archived). */
+export function isArchivedFor(
+  conversation: Pick<Conversation, 'members' | 'lastMessage'>,
+  userId: string,
+): boolean {
+  const { archivedSeq, muted } = organisationOf(conversation, userId);
+  if (archivedSeq === undefined) return false;
+  return muted === true || (conversation.lastMessage?.seq ?? 0) <= archivedSeq;
+}
+
 export function readPosition(conversation: Conversation, userId: string): number {
   return conversation.members.find((m) => m.userId === userId)?.lastReadSeq ?? 0;
 }

@@ -114,6 +114,33 @@ export const markDeliveredSchema = z.strictObject({
     .meta({ description: `1 to ${LIMITS.maxDeliveredBatch} conversations.` }),
 });
 
+const organisationFields = {
+  muted: z.boolean().optional().meta({
+    description: 'No offline notification, left out of the unread total, still listed.',
+  }),
+  pinned: z.boolean().optional().meta({ description: 'Listed first; at most 10 per person.' }),
+  archived: z.boolean().optional().meta({
+    description: 'Out of the inbox until a new message arrives (unless muted); `box=archived`.',
+  }),
+  unread: z.boolean().optional().meta({
+    description: 'true marks it unread until you read it; false clears the mark.',
+  }),
+};
+
+/** A person organises one conversation for themself; what is left out stays as it is. */
+export const organiseBodySchema = z
+  .strictObject(organisationFields)
+  .refine((o) => Object.values(o).some((v) => v !== undefined), {
+    message: 'name at least one of muted, pinned, archived, unread',
+  })
+  .meta({ id: 'OrganiseConversation' });
+
+export const organiseSchema = z
+  .strictObject({ conversationId: idSchema, ...organisationFields })
+  .refine((o) => [o.muted, o.pinned, o.archived, o.unread].some((v) => v !== undefined), {
+    message: 'name at least one of muted, pinned, archived, unread',
+  });
+
 /** A person's own settings; each field optional, what is left out stays as it is. */
 export const settingsUpdateSchema = z
   .strictObject({
@@ -192,7 +219,7 @@ export const listConversationsQuerySchema = z.strictObject({
     .meta({ description: '`nextCursor` of the previous page.' }),
   limit: pageSize,
   /** The usual list, or the requests strangers sent (shown apart). */
-  box: z.enum(['inbox', 'requests']).default('inbox'),
+  box: z.enum(['inbox', 'requests', 'archived']).default('inbox'),
 });
 
 export const editMessageSchema = z.strictObject({
@@ -268,6 +295,7 @@ export type SyncInput = z.infer<typeof syncSchema>;
 export type MarkReadInput = z.infer<typeof markReadSchema>;
 export type MarkDeliveredInput = z.infer<typeof markDeliveredSchema>;
 export type SettingsUpdate = z.infer<typeof settingsUpdateSchema>;
+export type OrganiseInput = z.infer<typeof organiseSchema>;
 export type TypingInput = z.infer<typeof typingSchema>;
 export type PresenceQueryInput = z.infer<typeof presenceQuerySchema>;
 export type AuthRefreshInput = z.infer<typeof authRefreshSchema>;

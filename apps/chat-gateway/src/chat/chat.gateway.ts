@@ -17,6 +17,7 @@ import {
   leaveConversationSchema,
   markDeliveredSchema,
   markReadSchema,
+  organiseSchema,
   parsePayload,
   presenceQuerySchema,
   sendMessageSchema,
@@ -80,6 +81,8 @@ const EVENT_BUDGET: Record<ClientEvent, BudgetScope | undefined> = {
   // One acknowledgement per batch of conversations; a device sends few (the SDK debounces).
   'conversation:delivered': 'read',
   // A setting changes rarely; it shares the block budget (a person's own preferences).
+  // Organising a conversation is the person's own preference too.
+  'conversation:organise': 'block',
   'settings:update': 'block',
   'typing:start': 'typing',
   'typing:stop': undefined,
@@ -144,6 +147,10 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
       },
       'conversation:delivered': (socket, payload) =>
         this.chat.markDelivered(socket.data.principal, parsePayload(markDeliveredSchema, payload), {
+          socketId: socket.id,
+        }),
+      'conversation:organise': (socket, payload) =>
+        this.chat.organise(socket.data.principal, parsePayload(organiseSchema, payload), {
           socketId: socket.id,
         }),
       'settings:update': (socket, payload) =>

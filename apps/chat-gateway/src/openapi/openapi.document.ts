@@ -6,6 +6,7 @@ import { chatPaths } from '../chat/chat.openapi.js';
 import { reactionPaths } from '../chat/reactions.openapi.js';
 import { healthPaths } from '../health/health.openapi.js';
 import { metricsPaths } from '../metrics/metrics.openapi.js';
+import { organisationPaths } from '../organisation/organisation.openapi.js';
 import { receiptsPaths } from '../receipts/receipts.openapi.js';
 import { adminPaths, trustPaths } from '../trust/trust.openapi.js';
 import { servicePaths } from '../service/service.openapi.js';
@@ -99,6 +100,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
       ...reactionPaths,
       ...trustPaths,
       ...receiptsPaths,
+      ...organisationPaths,
       ...adminPaths,
       ...servicePaths,
       ...hiringPaths,

@@ -291,6 +291,26 @@ export interface paths {
         patch: operations["updateSettings"];
         trace?: never;
     };
+    "/conversations/{id}/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Mute, pin, archive or mark unread a conversation, for me only
+         * @description Per person, nobody else sees it. Muted: no offline notification, left out of `totalUnread`, still listed. Pinned: listed first in the inbox, at most 10 (409 past the cap, nothing changed). Archived: out of the inbox (`box=archived` lists it) until a new message arrives, unless muted; pinning unarchives and archiving unpins. `unread`: marked unread until read. Your other devices get `conversation:organised`; `sync` carries it too. Socket: `conversation:organise`.
+         */
+        patch: operations["organiseConversation"];
+        trace?: never;
+    };
     "/admin/reports": {
         parameters: {
             query?: never;
@@ -1040,6 +1060,16 @@ export interface components {
             /** @description false: nobody sees when you received or read their messages, and you see nobody's. */
             receipts?: boolean;
         };
+        OrganiseConversation: {
+            /** @description No offline notification, left out of the unread total, still listed. */
+            muted?: boolean;
+            /** @description Listed first; at most 10 per person. */
+            pinned?: boolean;
+            /** @description Out of the inbox until a new message arrives (unless muted); `box=archived`. */
+            archived?: boolean;
+            /** @description true marks it unread until you read it; false clears the mark. */
+            unread?: boolean;
+        };
         RestrictUser: {
             /** @description Why: recorded in the audit log (and shown to the person when banned). */
             reason: string;
@@ -1187,6 +1217,8 @@ export interface components {
             mentionCount?: number;
             /** @description Closed by the platform. */
             archived?: boolean;
+            /** @description How the caller organised it (mute, pin, archive, marked unread); absent: none of them. */
+            organisation?: components["schemas"]["Organisation"];
         };
         ConversationMemberDto: {
             userId: string;
@@ -1241,6 +1273,14 @@ export interface components {
             to: string;
             /** @enum {string} */
             state: "pending" | "declined";
+        };
+        Organisation: {
+            muted: boolean;
+            pinned: boolean;
+            /** @description Archived by the caller (out of the inbox). */
+            archived: boolean;
+            /** @description Marked unread by the caller. */
+            unread: boolean;
         };
         Error: {
             error: components["schemas"]["ErrorBody"];
@@ -1441,6 +1481,15 @@ export interface components {
         Settings: {
             /** @description Read and delivered receipts shared (true, the default) or off both ways. */
             receipts: boolean;
+        };
+        Organised: {
+            muted: boolean;
+            pinned: boolean;
+            /** @description Archived by the caller (out of the inbox). */
+            archived: boolean;
+            /** @description Marked unread by the caller. */
+            unread: boolean;
+            conversationId: string;
         };
         ReportsPage: {
             reports: components["schemas"]["ReportDto"][];
@@ -1875,7 +1924,7 @@ export interface operations {
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string;
                 limit?: number;
-                box?: "inbox" | "requests";
+                box?: "inbox" | "requests" | "archived";
             };
             header?: never;
             path?: never;
@@ -2449,6 +2498,42 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    organiseConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganiseConversation"];
+            };
+        };
+        responses: {
+            /** @description My organisation now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organised"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

@@ -148,6 +148,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       ['POST', '/delivered', { positions: [{ conversationId: id, seq: 0 }] }],
       ['GET', '/me/settings', undefined],
       ['PATCH', '/me/settings', { receipts: true }],
+      ['PATCH', `/conversations/${id}/me`, { muted: false }],
       ['POST', `/conversations/${id}/messages/${messageId}/action`, { actionId: 'yes' }],
       [
         'POST',
@@ -654,6 +655,80 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       expect([method, path, answer.status, answer.body.error.code]).toEqual([
         method,
         path,
+        status,
+        code,
+      ]);
+    }
+  });
+
+  it('answers the organisation route with its documented body, and refuses what a client gets wrong', async () => {
+    // Their own people: the budgets of the others' tests stay untouched.
+    const olive = await mint('organiser', 'recruiter');
+    const ids: string[] = [];
+    for (let i = 0; i <= 10; i++) {
+      const opened = await call<{ id: string }>('POST', '/conversations', {
+        token: olive,
+        json: { kind: 'direct', userId: `organised-${i}` },
+      });
+      expect(opened.status).toBe(201);
+      ids.push(opened.body.id);
+    }
+    const muted = await call<{ conversationId: string; muted?: boolean }>(
+      'PATCH',
+      `/conversations/${ids[0]}/me`,
+      { token: olive, json: { muted: true } },
+    );
+    expect([muted.status, muted.body.conversationId, muted.body.muted]).toEqual([
+      200,
+      ids[0],
+      true,
+    ]);
+    for (const id of ids.slice(0, 10)) {
+      const pinned = await call('PATCH', `/conversations/${id}/me`, {
+        token: olive,
+        json: { pinned: true },
+      });
+      expect(pinned.status).toBe(200);
+    }
+    const mine = { token: olive };
+    const path = `/conversations/${ids[0]}/me`;
+    const refusals: [string, string, Call, number, string][] = [
+      [
+        'PATCH',
+        `/conversations/${ids[10]}/me`,
+        { ...mine, json: { pinned: true } },
+        409,
+        'CONFLICT',
+      ],
+      ['PATCH', path, { ...mine, json: {} }, 400, 'INVALID_PAYLOAD'],
+      ['PATCH', path, { ...mine, json: { muted: 'yes' } }, 400, 'INVALID_PAYLOAD'],
+      [
+        'PATCH',
+        `/conversations/${group.id}/me`,
+        { ...mine, json: { muted: true } },
+        404,
+        'NOT_A_MEMBER',
+      ],
+      [
+        'PATCH',
+        path,
+        { ...mine, raw: { body: HUGE, type: 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'PATCH',
+        path,
+        { ...mine, raw: { body: 'x', type: 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+    ];
+    for (const [method, at, options, status, code] of refusals) {
+      const answer = await call<ErrorResponse>(method, at, options);
+      expect([method, at, answer.status, answer.body.error.code]).toEqual([
+        method,
+        at,
         status,
         code,
       ]);

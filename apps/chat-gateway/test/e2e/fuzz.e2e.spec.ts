@@ -139,6 +139,9 @@ describe('fuzzing every event and route', () => {
         mutate({ positions: [{ conversationId, seq: 1 }] }),
       ),
       'settings:update': mutate({ receipts: true }),
+      'conversation:organise': target.chain((conversationId) =>
+        mutate({ conversationId, muted: true }),
+      ),
       'typing:start': target.chain((conversationId) => mutate({ conversationId })),
       'typing:stop': mutate({ conversationId: mine.id }),
       'presence:query': mutate({ userIds: ['alice'] }),

@@ -33,6 +33,10 @@ interface Payload {
   messageId: string;
   emoji: string;
   on: boolean;
+  muted?: boolean;
+  pinned?: boolean;
+  archived?: boolean;
+  unread?: boolean;
 }
 
 export interface ServerConversation {
@@ -47,6 +51,8 @@ export interface ServerConversation {
   reads: Map<string, number>;
   /** Delivered positions, apart from reads (the real store's `advanceDelivered`). */
   delivered: Map<string, number>;
+  /** Each member's own organisation (the real store's `organise`); absent: nothing. */
+  organised?: Map<string, { muted: boolean; pinned: boolean; archived: boolean; unread: boolean }>;
   /** Idempotency: (sender, clientMessageId) to the stored message. */
   byClientId: Map<string, MessageDto>;
   createdAt: string;
@@ -503,6 +509,7 @@ export class FakeGateway {
             lastReadSeq: c.reads.get(userId) ?? 0,
             ...(restart && { conversation: this.dto(c, userId) }),
             ...this.receipts(c, userId),
+            ...this.organisation(c, userId),
           });
         }
         return answer({
@@ -547,6 +554,27 @@ export class FakeGateway {
           out.push({ conversationId, lastDeliveredSeq });
         }
         return answer({ ok: true, data: { conversations: out } });
+      }
+      case 'conversation:organise': {
+        const c = this.conversations.get(p.conversationId);
+        if (!c || !c.members.includes(userId)) return fail('NOT_A_MEMBER');
+        c.organised ??= new Map();
+        const was = c.organised.get(userId) ?? {
+          muted: false,
+          pinned: false,
+          archived: false,
+          unread: false,
+        };
+        const now = {
+          muted: p.muted ?? was.muted,
+          pinned: p.pinned ?? (p.archived === true ? false : was.pinned),
+          archived: p.archived ?? (p.pinned === true ? false : was.archived),
+          unread: p.unread ?? was.unread,
+        };
+        c.organised.set(userId, now);
+        const organised = { conversationId: c.id, ...now };
+        this.fanOut([userId], 'conversation:organised', organised, socket);
+        return answer({ ok: true, data: organised });
       }
       case 'presence:query':
         return answer({
@@ -636,7 +664,14 @@ export class FakeGateway {
       lastReadSeq: read,
       unreadCount: Math.max(0, c.lastSeq - read),
       version: c.version,
+      ...this.organisation(c, viewer),
     };
+  }
+
+  /** `{ organisation }` when the viewer organised the conversation at all (as the server does). */
+  private organisation(c: ServerConversation, viewer: string) {
+    const own = c.organised?.get(viewer);
+    return own && Object.values(own).some(Boolean) ? { organisation: { ...own } } : {};
   }
 
   /** Runs timers and promise callbacks for `ms` of fake time. */

@@ -10,6 +10,10 @@ import {
   withMentionSeq,
   type ReactionChange,
   type ReactionSettings,
+  isArchivedFor,
+  organisationOf,
+  type MemberOrganisation,
+  type OrganisationChange,
   newRequestRecord,
   NotMemberError,
   requestOf,
@@ -136,9 +140,19 @@ function inBox(c: StoredConversation, userId: string, box: ConversationBox): boo
   const request = requestOf(c.request);
   const invitation = c.members.find((m) => m.userId === userId)?.invitation;
   const received = request?.to === userId;
-  return box === 'requests'
-    ? (received && request?.state === 'pending') || invitation?.state === 'pending'
-    : !received && !invitation;
+  if (box === 'requests')
+    return (received && request?.state === 'pending') || invitation?.state === 'pending';
+  if (received || invitation) return false;
+  const pinned = organisationOf(c, userId).pinnedAt !== undefined;
+  const archived = isArchivedFor(c, userId);
+  if (box === 'pinned') return pinned;
+  if (box === 'archived') return archived;
+  return !pinned && !archived;
+}
+
+/** Whether a member's inbox counts this conversation (not a request or invitation either). */
+function counted(c: StoredConversation, userId: string): boolean {
+  return ['inbox', 'pinned', 'archived'].some((box) => inBox(c, userId, box as ConversationBox));
 }
 
 class MemoryConversations implements ConversationStore {
@@ -260,12 +274,40 @@ class MemoryConversations implements ConversationStore {
     return member.lastDeliveredSeq;
   }
 
+  async organise(
+    conversationId: string,
+    userId: string,
+    change: OrganisationChange,
+  ): Promise<Conversation | null> {
+    const stored = this.state.conversations.get(conversationId);
+    const member = stored?.members.find((m) => m.userId === userId);
+    if (!stored || !member) return null;
+    const next: MemberOrganisation = { ...member.organisation };
+    if (change.muted !== undefined) next.muted = change.muted;
+    if (change.markedUnread !== undefined) next.markedUnread = change.markedUnread;
+    if (change.pinnedAt === null) delete next.pinnedAt;
+    else if (change.pinnedAt) next.pinnedAt = new Date(change.pinnedAt);
+    if (change.archivedSeq === null) delete next.archivedSeq;
+    else if (change.archivedSeq !== undefined) next.archivedSeq = change.archivedSeq;
+    member.organisation = next;
+    return strip(stored);
+  }
+
+  async countPinned(userId: string, max: number): Promise<number> {
+    const mine = this.state.conversationsOf(userId);
+    return mine.filter((c) => organisationOf(c, userId).pinnedAt !== undefined).slice(0, max + 1)
+      .length;
+  }
+
   async unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary> {
-    const mine = this.state.conversationsOf(userId).filter((c) => inBox(c, userId, 'inbox'));
+    const mine = this.state.conversationsOf(userId).filter((c) => counted(c, userId));
     let total = 0;
     for (const c of mine.slice(0, maxConversations)) {
+      const own = organisationOf(c, userId);
+      if (own.muted === true) continue;
       const read = c.members.find((m) => m.userId === userId)?.lastReadSeq ?? 0;
-      total += Math.max(0, (c.lastMessage?.seq ?? 0) - read);
+      const unread = Math.max(0, (c.lastMessage?.seq ?? 0) - read);
+      total += own.markedUnread === true ? Math.max(1, unread) : unread;
     }
     return { total, capped: mine.length > maxConversations };
   }

@@ -7,6 +7,7 @@ import {
   RequestPendingError,
   directKey,
   type ChatStore,
+  type ConversationBox,
   type MessageDraft,
 } from '../index.js';
 import { caseRegistrar, type ContractOptions } from './contract-options.js';
@@ -329,6 +330,90 @@ export function describeStoreContract(
       expect(listed.find((x) => x.id === c.id)!.members.map((m) => m.lastDeliveredSeq)).toEqual([
         6, 4,
       ]);
+    });
+
+    test("keeps each member's own organisation apart, changes only what is named, members only", async () => {
+      const c = await direct('o.1', 'o1');
+      const after = await store.conversations.organise(c.id, 'o.1', {
+        muted: true,
+        pinnedAt: at(5),
+        markedUnread: true,
+      });
+      expect(after!.members.map((m) => [m.userId, m.organisation ?? {}])).toEqual([
+        ['o.1', { muted: true, pinnedAt: at(5), markedUnread: true }],
+        ['o1', {}],
+      ]);
+      await store.conversations.organise(c.id, 'o.1', { pinnedAt: null, archivedSeq: 0 });
+      const state = await store.conversations.get(c.id);
+      expect(state!.members[0]!.organisation).toEqual({
+        muted: true,
+        archivedSeq: 0,
+        markedUnread: true,
+      });
+      expect(await store.conversations.organise(c.id, 'mallory', { muted: true })).toBeNull();
+      expect(await store.conversations.organise('not-an-id', 'o.1', { muted: true })).toBeNull();
+      // A list page carries it too.
+      const listed = await store.conversations.listForMember('o.1', { limit: 5, box: 'archived' });
+      expect(listed.conversations.map((x) => x.members[0]!.organisation?.muted)).toEqual([true]);
+    });
+
+    test('lists pinned and archived apart from the inbox; an archive ends with a newer message unless muted', async () => {
+      const pinned = await direct('org', 'org-peer-1', at(1));
+      const archived = await direct('org', 'org-peer-2', at(2));
+      const mutedArchived = await direct('org', 'org-peer-3', at(3));
+      const plain = await direct('org', 'org-peer-4', at(4));
+      await store.messages.append(draft(archived.id, 'org-peer-2', 'a1', 20));
+      await store.messages.append(draft(mutedArchived.id, 'org-peer-3', 'm1', 21));
+      await store.conversations.organise(pinned.id, 'org', { pinnedAt: at(9) });
+      await store.conversations.organise(archived.id, 'org', { archivedSeq: 1 });
+      await store.conversations.organise(mutedArchived.id, 'org', { archivedSeq: 1, muted: true });
+      const ids = async (box: ConversationBox) =>
+        (await store.conversations.listForMember('org', { limit: 10, box })).conversations.map(
+          (x) => x.id,
+        );
+      expect(await ids('inbox')).toEqual([plain.id]);
+      expect(await ids('pinned')).toEqual([pinned.id]);
+      expect(await ids('archived')).toEqual([mutedArchived.id, archived.id]);
+      expect(await store.conversations.countPinned('org', 10)).toBe(1);
+      // Nobody else's lists change.
+      const theirs = await store.conversations.listForMember('org-peer-1', { limit: 5 });
+      expect(theirs.conversations.map((x) => x.id)).toEqual([pinned.id]);
+      await store.messages.append(draft(archived.id, 'org-peer-2', 'a2', 30));
+      await store.messages.append(draft(mutedArchived.id, 'org-peer-3', 'm2', 31));
+      expect(await ids('inbox')).toEqual([archived.id, plain.id]);
+      expect(await ids('archived')).toEqual([mutedArchived.id]);
+    });
+
+    test('leaves muted conversations out of the unread total and counts one marked unread as at least 1', async () => {
+      const loud = await direct('u.org', 'q1', at(1));
+      const quiet = await direct('u.org', 'q2', at(2));
+      const marked = await direct('u.org', 'q3', at(3));
+      for (const [c, other] of [
+        [loud, 'q1'],
+        [quiet, 'q2'],
+      ] as const) {
+        await store.messages.append(draft(c.id, other, `${other}-1`, 20));
+        await store.messages.append(draft(c.id, other, `${other}-2`, 21));
+      }
+      expect((await store.conversations.unreadSummary('u.org', 10)).total).toBe(4);
+      await store.conversations.organise(quiet.id, 'u.org', { muted: true });
+      await store.conversations.organise(marked.id, 'u.org', { markedUnread: true });
+      expect(await store.conversations.unreadSummary('u.org', 10)).toEqual({
+        total: 3,
+        capped: false,
+      });
+      // The other member's total is theirs alone.
+      expect((await store.conversations.unreadSummary('q2', 10)).total).toBe(0);
+    });
+
+    test('counts pinned conversations up to one past the limit asked', async () => {
+      for (let i = 0; i < 4; i++) {
+        const c = await direct('pin.many', `pm${i}`, at(i + 1));
+        await store.conversations.organise(c.id, 'pin.many', { pinnedAt: at(10 + i) });
+      }
+      expect(await store.conversations.countPinned('pin.many', 10)).toBe(4);
+      expect(await store.conversations.countPinned('pin.many', 2)).toBe(3);
+      expect(await store.conversations.countPinned('pinmany', 10)).toBe(0);
     });
 
     test("keeps each person's receipt setting, off and on again, and answers only for those asked", async () => {

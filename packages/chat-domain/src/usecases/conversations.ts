@@ -26,6 +26,7 @@ import { type ChatDeps, memberConversation, trustOf } from './context.js';
 import { conversationChanged } from './platform.js';
 import { standing } from './moderation.js';
 import { apartFrom, apartIn, assertNoBlockAmong } from './presence.js';
+import { withPinnedFirst } from './organisation.js';
 import { hidingAmong, membersOf, receiptAudience } from './receipts.js';
 
 /**
@@ -130,11 +131,12 @@ export async function listConversations(
   principal: Principal,
   query: { limit: number; cursor?: string; box?: ConversationBox },
 ): Promise<ConversationList> {
-  const [page, unread, epoch] = await Promise.all([
+  const [listed, unread, epoch] = await Promise.all([
     deps.store.conversations.listForMember(principal.userId, query),
     deps.store.conversations.unreadSummary(principal.userId, LIMITS.unreadScanConversations),
     deps.store.epoch(),
   ]);
+  const page = await withPinnedFirst(deps, principal.userId, query, listed);
   const [apart, hiding] = await Promise.all([
     apartFrom(deps, principal.userId, page.conversations),
     hidingAmong(deps, membersOf(page.conversations)),

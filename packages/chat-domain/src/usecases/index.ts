@@ -9,6 +9,7 @@ import {
   type LeaveConversationInput,
   type ListReportsQuery,
   type MarkDeliveredInput,
+  type OrganiseInput,
   type SettingsUpdate,
   type ReactInput,
   type ReportInput,
@@ -43,6 +44,7 @@ import {
   userRestriction,
 } from './moderation.js';
 import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
+import { organiseConversation } from './organisation.js';
 import { getSettings, markDelivered, updateSettings } from './receipts.js';
 import { react } from './reactions.js';
 import { answerAction } from './actions.js';
@@ -75,6 +77,7 @@ export { memberConversation } from './context.js';
 export * from './attachments.js';
 export * from './conversations.js';
 export * from './messages.js';
+export * from './organisation.js';
 export * from './presence.js';
 export * from './receipts.js';
 export * from './reactions.js';
@@ -128,6 +131,8 @@ export function createChat(deps: ChatDeps) {
       markRead(deps, p, id, seq, origin),
     markDelivered: (p: Principal, input: MarkDeliveredInput, origin?: Origin) =>
       markDelivered(deps, p, input, origin),
+    organise: (p: Principal, input: OrganiseInput, origin?: Origin) =>
+      organiseConversation(deps, p, input, origin),
     settings: (p: Principal) => getSettings(deps, p),
     updateSettings: (p: Principal, input: SettingsUpdate, origin?: Origin) =>
       updateSettings(deps, p, input, origin),

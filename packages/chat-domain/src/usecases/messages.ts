@@ -20,6 +20,7 @@ import {
 import {
   toConversationDto,
   toConversationUpdate,
+  organisationIfAny,
   toReceipts,
   toViewerMessageDto,
   toVisibleMessageDto,
@@ -60,6 +61,7 @@ import {
 import { announceMentions } from './mentions.js';
 import { coverShadowSeq, gateOf, standing, takeSlowModeSlot } from './moderation.js';
 import { apartFrom, apartIn, withoutBlocked } from './presence.js';
+import { clearMarkedUnread } from './organisation.js';
 import { hidingAmong, membersOf, receiptAudience } from './receipts.js';
 import { screenDraft } from './screening.js';
 import { replyTargets } from './replies.js';
@@ -297,7 +299,11 @@ export async function syncChanges(
     const lastReadSeq = readPosition(conversation, principal.userId);
     // Receipts move no version: every entry carries the positions the caller may see.
     const receipts = toReceipts(conversation, principal.userId, hidden, hiding);
-    const seen = receipts.length > 0 ? { receipts } : {};
+    // So does the caller's own organisation, when they organised it at all.
+    const seen = {
+      ...(receipts.length > 0 && { receipts }),
+      ...organisationIfAny(conversation, principal.userId),
+    };
     if (conversation.version <= afterVersion) {
       conversations.push({ ...unchanged(conversationId, afterVersion, lastReadSeq), ...seen });
       continue;
@@ -426,6 +432,7 @@ export async function markRead(
     if (advanced === null) throw new NotMemberError(conversationId);
     lastReadSeq = advanced;
   }
+  await clearMarkedUnread(deps, conversation, principal.userId, origin);
   if (lastReadSeq > current) {
     // The reader's other devices always; the others unless either side hides receipts.
     const audience = await receiptAudience(deps, conversation, principal.userId);

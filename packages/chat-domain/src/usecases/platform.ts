@@ -19,7 +19,7 @@ import { type ActionCard, type ActionMessageInput } from '../actions.js';
 import { MODERATION_LIMITS } from '../moderation.js';
 import { type AppendResult, type MessageDraft } from '../ports.js';
 import { type ConversationUpdate, type SendResult } from '../responses.js';
-import { LIMITS, directKey, memberIds, readPosition } from '../rules.js';
+import { LIMITS, directKey, memberIds, organisationOf, readPosition } from '../rules.js';
 import { type ChatDeps, announceStored, markIfUnavailable } from './context.js';
 import { conversationSummary, webhookEvent } from './platform-events.js';
 import { auditLog, setSlowMode, userRestriction } from './moderation.js';
@@ -351,6 +351,8 @@ export async function offlineNotification(
   const c = await deps.store.conversations.get(check.conversationId);
   if (!c || !c.members.some((m) => m.userId === check.recipientId)) return null;
   if (readPosition(c, check.recipientId) >= check.seq || c.blocked) return null;
+  // Muted by the recipient: listed and synced, never pushed.
+  if (organisationOf(c, check.recipientId).muted === true) return null;
   if (c.request?.state === 'declined') return null;
   const sender = c.lastMessage?.senderId;
   if (!sender || !c.lastMessage) return null;

@@ -1,5 +1,6 @@
 import {
   decodeActivityCursor,
+  isArchivedFor,
   nextCursorOf,
   newRequestRecord,
   type Conversation,
@@ -7,6 +8,7 @@ import {
   type ConversationPage,
   type ConversationStore,
   type NewConversation,
+  type OrganisationChange,
   type UnreadSummary,
 } from '@jobsphere/chat-domain';
 import { isValidObjectId, Types } from 'mongoose';
@@ -32,6 +34,34 @@ function inboxFilter(userId: string): Record<string, unknown> {
       { declinedInvites: userId },
     ],
   };
+}
+
+/**
+ * Filter: one box of the user's conversations. Whether an archive still holds compares two
+ * fields of a document (its newest seq and the archived one), which FerretDB and the emulator
+ * cannot do in a query (`$expr`): for the inbox and the archive the filter takes a superset,
+ * and `listForMember` keeps those `isArchivedFor` says belong (see `stillArchivedDecides`).
+ */
+function boxFilter(userId: string, box: ConversationBox): Record<string, unknown> {
+  if (box === 'requests') return requestsFilter(userId);
+  const own = `organised.${readKey(userId)}`;
+  const pinned = { [`${own}.pinnedAt`]: { $exists: true } };
+  const archived = { [`${own}.archivedSeq`]: { $exists: true } };
+  if (box === 'pinned') return { $and: [inboxFilter(userId), pinned] };
+  if (box === 'archived') return { $and: [inboxFilter(userId), archived] };
+  // Archived and muted stays archived whatever arrives: left out by the query itself.
+  const mutedArchive = { ...archived, [`${own}.muted`]: true };
+  return { $and: [inboxFilter(userId), { $nor: [pinned, mutedArchive] }] };
+}
+
+/** For the boxes `boxFilter` over-selects: whether a conversation found belongs. */
+function stillArchivedDecides(
+  box: ConversationBox,
+  userId: string,
+): ((c: Conversation) => boolean) | undefined {
+  if (box === 'archived') return (c) => isArchivedFor(c, userId);
+  if (box === 'inbox') return (c) => !isArchivedFor(c, userId);
+  return undefined;
 }
 
 /** Filter: the pending requests and group invitations the user received. */
@@ -118,7 +148,8 @@ export class MongoConversations implements ConversationStore {
     userId: string,
     page: { limit: number; cursor?: string; box?: ConversationBox },
   ): Promise<ConversationPage> {
-    const box = page.box === 'requests' ? requestsFilter(userId) : inboxFilter(userId);
+    const box = boxFilter(userId, page.box ?? 'inbox');
+    const belongs = stillArchivedDecides(page.box ?? 'inbox', userId);
     let filter: Record<string, unknown> = box;
     if (page.cursor) {
       const { at, id } = decodeActivityCursor(page.cursor);
@@ -136,10 +167,11 @@ export class MongoConversations implements ConversationStore {
       .sort({ lastActivityAt: -1, _id: -1 })
       .limit(page.limit + 1)
       .lean<ConversationDoc[]>();
-    const conversations = docs.slice(0, page.limit).map(toConversation);
+    const scanned = docs.slice(0, page.limit).map(toConversation);
     return {
-      conversations,
-      ...nextCursorOf(docs.length, page.limit, conversations, (i) => [i.lastActivityAt, i.id]),
+      conversations: belongs ? scanned.filter(belongs) : scanned,
+      // From the last one scanned: a page the archive thinned still leads on.
+      ...nextCursorOf(docs.length, page.limit, scanned, (i) => [i.lastActivityAt, i.id]),
     };
   }
 
@@ -224,16 +256,65 @@ export class MongoConversations implements ConversationStore {
     return doc ? (doc.delivered?.[readKey(userId)] ?? seq) : null;
   }
 
+  async organise(
+    conversationId: string,
+    userId: string,
+    change: OrganisationChange,
+  ): Promise<Conversation | null> {
+    if (!isValidObjectId(conversationId)) return null;
+    const own = `organised.${readKey(userId)}`;
+    const $set: Record<string, unknown> = {};
+    const $unset: Record<string, ''> = {};
+    if (change.muted !== undefined) $set[`${own}.muted`] = change.muted;
+    if (change.markedUnread !== undefined) $set[`${own}.markedUnread`] = change.markedUnread;
+    if (change.pinnedAt === null) $unset[`${own}.pinnedAt`] = '';
+    else if (change.pinnedAt) $set[`${own}.pinnedAt`] = change.pinnedAt;
+    if (change.archivedSeq === null) $unset[`${own}.archivedSeq`] = '';
+    else if (change.archivedSeq !== undefined) $set[`${own}.archivedSeq`] = change.archivedSeq;
+    const update = {
+      ...(Object.keys($set).length > 0 && { $set }),
+      ...(Object.keys($unset).length > 0 && { $unset }),
+    };
+    const filter = { _id: conversationId, memberIds: userId };
+    const doc =
+      Object.keys(update).length > 0
+        ? await this.models.conversations
+            .findOneAndUpdate(filter, update, {
+              returnDocument: 'after',
+              projection: PUBLIC_FIELDS,
+            })
+            .lean<ConversationDoc>()
+        : await this.models.conversations.findOne(filter, PUBLIC_FIELDS).lean<ConversationDoc>();
+    return doc ? toConversation(doc) : null;
+  }
+
+  async countPinned(userId: string, max: number): Promise<number> {
+    return this.models.conversations
+      .countDocuments({
+        memberIds: userId,
+        [`organised.${readKey(userId)}.pinnedAt`]: { $exists: true },
+      })
+      .limit(max + 1);
+  }
+
   async unreadSummary(userId: string, maxConversations: number): Promise<UnreadSummary> {
     const key = readKey(userId);
     const docs = await this.models.conversations
-      .find(inboxFilter(userId), { 'lastMessage.seq': 1, [`reads.${key}`]: 1 })
+      .find(inboxFilter(userId), {
+        'lastMessage.seq': 1,
+        [`reads.${key}`]: 1,
+        [`organised.${key}.muted`]: 1,
+        [`organised.${key}.markedUnread`]: 1,
+      })
       .sort({ lastActivityAt: -1, _id: -1 })
       .limit(maxConversations + 1)
-      .lean<Pick<ConversationDoc, 'lastMessage' | 'reads'>[]>();
+      .lean<Pick<ConversationDoc, 'lastMessage' | 'reads' | 'organised'>[]>();
     let total = 0;
     for (const d of docs.slice(0, maxConversations)) {
-      total += Math.max(0, (d.lastMessage?.seq ?? 0) - (d.reads?.[key] ?? 0));
+      const own = d.organised?.[key];
+      if (own?.muted === true) continue;
+      const unread = Math.max(0, (d.lastMessage?.seq ?? 0) - (d.reads?.[key] ?? 0));
+      total += own?.markedUnread === true ? Math.max(1, unread) : unread;
     }
     return { total, capped: docs.length > maxConversations };
   }

@@ -65,6 +65,7 @@ export function audienceOfDoc(
 export function toConversation(doc: ConversationDoc): Conversation {
   const reads = doc.reads ?? {};
   const delivered = doc.delivered ?? {};
+  const organised = doc.organised ?? {};
   const request = requestOf(requestRecordOf(doc));
   return {
     id: doc._id.toHexString(),
@@ -87,6 +88,7 @@ export function toConversation(doc: ConversationDoc): Conversation {
           mentionSeqs: doc.mentioned[readKey(m.userId)]!.slice(-MENTION_LIMITS.maxMentionSeqsKept),
         }),
         ...(invitation && { invitation: { from: invitation.from, state: invitation.state } }),
+        ...(organised[readKey(m.userId)] && { organisation: { ...organised[readKey(m.userId)] } }),
       };
     }),
     createdBy: doc.createdBy,

@@ -58,6 +58,8 @@ export interface ConversationDoc {
   delivered?: Record<string, number>;
   /** Seqs of the latest messages that mentioned a member (`readKey(userId)`), capped, oldest first. */
   mentioned?: Record<string, number[]>;
+  /** Each member's own organisation (`readKey(userId)`): mute, pin, archive, marked unread. */
+  organised?: Record<string, OrganisationDoc>;
   createdBy: string;
   createdAt: Date;
   /** The last seq handed out: the allocator, never shown as such. */
@@ -111,6 +113,13 @@ export interface MessageDoc {
   shadow?: boolean;
 }
 
+export interface OrganisationDoc {
+  muted?: boolean;
+  pinnedAt?: Date;
+  archivedSeq?: number;
+  markedUnread?: boolean;
+}
+
 /** A person's own settings, keyed by user id (no document: the defaults). */
 export interface PreferenceDoc {
   _id: string;
@@ -149,6 +158,7 @@ const conversationSchema = new Schema<ConversationDoc>(
     reads: { type: Schema.Types.Mixed },
     delivered: { type: Schema.Types.Mixed },
     mentioned: { type: Schema.Types.Mixed },
+    organised: { type: Schema.Types.Mixed },
     createdBy: { type: String, required: true },
     createdAt: { type: Date, required: true },
     lastSeq: { type: Number, required: true, default: 0 },
