@@ -107,7 +107,7 @@ export type ScheduleMessageInput = z.infer<typeof scheduleMessageSchema>;
 export const scheduledPatchSchema = z
   .strictObject({ body: messageBodySchema.optional(), sendAt: z.iso.datetime().optional() })
   .refine((v) => v.body !== undefined || v.sendAt !== undefined, 'body or sendAt')
-  .meta({ id: 'ScheduledPatch' });
+  .meta({ id: 'ScheduledPatch', minProperties: 1 });
 export type ScheduledPatch = z.infer<typeof scheduledPatchSchema>;
 
 const timestamp = z.iso.datetime();

@@ -133,7 +133,7 @@ export const organiseBodySchema = z
   .refine((o) => Object.values(o).some((v) => v !== undefined), {
     message: 'name at least one of muted, pinned, archived, unread',
   })
-  .meta({ id: 'OrganiseConversation' });
+  .meta({ id: 'OrganiseConversation', minProperties: 1 });
 
 export const organiseSchema = z
   .strictObject({ conversationId: idSchema, ...organisationFields })

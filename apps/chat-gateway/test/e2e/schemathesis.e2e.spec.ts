@@ -68,6 +68,9 @@ const RULES_OUTSIDE_THE_SCHEMA: Record<string, string> = {
   'POST /admin/users/{userId}/shadow-unban': TEXT_RULE,
   'PUT /admin/conversations/{id}/slow-mode': TEXT_RULE,
   'PUT /service/v1/conversations/{id}/slow-mode': TEXT_RULE,
+  'POST /scheduled-messages': `${TEXT_RULE}; sendAt within the scheduling window (depends on the clock)`,
+  'PATCH /scheduled-messages/{id}': `${TEXT_RULE}; sendAt within the scheduling window (depends on the clock)`,
+  'POST /service/v1/conversations/{id}/action-messages': `${TEXT_RULE}; a link action carries its url (across fields)`,
 };
 
 const SERVICE_SECRET = 'schemathesis-service-secret-0123456789abcd';
