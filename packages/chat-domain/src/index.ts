@@ -232,6 +232,7 @@ export type {
   AppendResult,
   ChangePage,
   MessageStore,
+  MessageSearch,
   ContactStore,
   PreferenceStore,
   ChatStore,
@@ -312,6 +313,7 @@ export {
   getConversation,
   answerRequest,
   history,
+  searchMessages,
   sendMessage,
   syncChanges,
   markRead,
@@ -458,3 +460,15 @@ export {
   type PreSendHook,
   type PreSendVerdict,
 } from './presend.js';
+export {
+  SEARCH_LIMITS,
+  foldWord,
+  searchWords,
+  searchTerms,
+  matchRanges,
+  searchQuerySchema,
+  searchHitSchema,
+  searchPageSchema,
+  type SearchQuery,
+  type SearchPage,
+} from './search.js';

@@ -55,6 +55,8 @@ import {
 } from './scheduled.js';
 import { type ScheduleMessageInput, type ScheduledPatch } from '../scheduled.js';
 import { type AnswerActionInput } from '../actions.js';
+import { searchMessages } from './search.js';
+import { type SearchQuery } from '../search.js';
 import {
   type AuditLogQuery,
   type ModerationListQuery,
@@ -78,6 +80,7 @@ export * from './messages.js';
 export * from './presence.js';
 export * from './receipts.js';
 export * from './reactions.js';
+export * from './search.js';
 export * from './trust.js';
 export { answerAction, postActionMessage, answerRefusalError } from './actions.js';
 export {
@@ -106,6 +109,7 @@ export function createChat(deps: ChatDeps) {
       answerRequest(deps, p, id, answer),
     leave: (p: Principal, input: LeaveConversationInput) => leaveConversation(deps, p, input),
     history: (p: Principal, id: string, query: HistoryQuery) => history(deps, p, id, query),
+    search: (p: Principal, query: SearchQuery) => searchMessages(deps, p, query),
     send: (p: Principal, input: SendMessageInput, origin?: Origin) =>
       sendMessage(deps, p, input, origin),
     edit: (p: Principal, input: EditMessageInput, origin?: Origin) =>
