@@ -37,6 +37,7 @@ import { RealtimeBus, isUserRoom } from './realtime/realtime-bus.js';
 import { MissedBroadcasts, RedisLossPolicy } from './realtime/redis-loss.policy.js';
 import { AdminController } from './trust/admin.controller.js';
 import { ReceiptsController } from './receipts/receipts.controller.js';
+import { SearchController } from './search/search.controller.js';
 import { TrustController } from './trust/trust.controller.js';
 import { devOnlyModules } from './try/try.module.js';
 import { ServiceController } from './service/service.controller.js';
@@ -106,6 +107,7 @@ export class AppModule {
         ReactionsController,
         TrustController,
         ReceiptsController,
+        SearchController,
         AdminController,
         ...attachments.controllers,
         HealthController,

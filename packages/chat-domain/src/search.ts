@@ -45,11 +45,13 @@ export function searchTerms(query: string): string[] {
     throw new ValidationError('invalid search query', [
       {
         path: 'q',
-        message: 'words only: regular-expression characters (. * + ? ^ $ ( ) { } [ ] | \\ /) are not allowed',
+        message:
+          'words only: regular-expression characters (. * + ? ^ $ ( ) { } [ ] | \\ /) are not allowed',
       },
     ]);
   const terms = searchWords(query);
-  if (terms.length === 0) throw new ValidationError('invalid search query', [
+  if (terms.length === 0)
+    throw new ValidationError('invalid search query', [
       { path: 'q', message: 'needs at least one word' },
     ]);
   if (terms.length > SEARCH_LIMITS.maxTerms)
@@ -60,7 +62,10 @@ export function searchTerms(query: string): string[] {
 }
 
 /** Where `terms` occur in `body`, as [start, end) offsets in UTF-16 code units, in order. */
-export function matchRanges(body: string, terms: readonly string[]): { start: number; end: number }[] {
+export function matchRanges(
+  body: string,
+  terms: readonly string[],
+): { start: number; end: number }[] {
   const wanted = new Set(terms);
   const ranges: { start: number; end: number }[] = [];
   for (const match of body.matchAll(WORD))
@@ -75,13 +80,19 @@ export const searchQuerySchema = z
       .string()
       .min(1)
       .max(SEARCH_LIMITS.maxQueryLength)
-      .meta({ description: `Words to find (all of them), at most ${SEARCH_LIMITS.maxTerms}; case and accents ignored.` }),
+      .meta({
+        description: `Words to find (all of them), at most ${SEARCH_LIMITS.maxTerms}; case and accents ignored.`,
+      }),
     conversationId: z
       .string()
       .max(64)
       .optional()
       .meta({ description: 'Search this conversation only.' }),
-    cursor: z.string().max(256).optional().meta({ description: 'The `nextCursor` of the previous page.' }),
+    cursor: z
+      .string()
+      .max(256)
+      .optional()
+      .meta({ description: 'The `nextCursor` of the previous page.' }),
     limit: z.coerce
       .number()
       .int()
@@ -98,7 +109,9 @@ export const searchHitSchema = z
     message: messageDtoSchema,
     ranges: z
       .array(z.object({ start: z.number().int(), end: z.number().int() }))
-      .meta({ description: 'The matched words in `message.body`, [start, end) in UTF-16 code units.' }),
+      .meta({
+        description: 'The matched words in `message.body`, [start, end) in UTF-16 code units.',
+      }),
   })
   .meta({ id: 'SearchHit' });
 

@@ -7,6 +7,7 @@ import { reactionPaths } from '../chat/reactions.openapi.js';
 import { healthPaths } from '../health/health.openapi.js';
 import { metricsPaths } from '../metrics/metrics.openapi.js';
 import { receiptsPaths } from '../receipts/receipts.openapi.js';
+import { searchPaths } from '../search/search.openapi.js';
 import { adminPaths, trustPaths } from '../trust/trust.openapi.js';
 import { servicePaths } from '../service/service.openapi.js';
 import { hiringPaths } from '../hiring/hiring.openapi.js';
@@ -99,6 +100,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
       ...reactionPaths,
       ...trustPaths,
       ...receiptsPaths,
+      ...searchPaths,
       ...adminPaths,
       ...servicePaths,
       ...hiringPaths,

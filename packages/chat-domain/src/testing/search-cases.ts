@@ -55,7 +55,8 @@ export function registerSearchCases(test: RegisterCase, f: SearchFixtures) {
   test('search: pages newest first by (time, id) with no repeat and no gap, ties included', async () => {
     const c = await f.direct('sa2', 'sb2');
     const sent: Message[] = [];
-    for (let i = 0; i < 7; i++) sent.push(await send(c, 'sa2', `offer letter ${i}`, 1000 + (i >> 1)));
+    for (let i = 0; i < 7; i++)
+      sent.push(await send(c, 'sa2', `offer letter ${i}`, 1000 + (i >> 1)));
     const seen: string[] = [];
     let before: Message | undefined;
     for (;;) {
