@@ -17,6 +17,7 @@ import type {
   ReadResult,
   ReportReceipt,
   ScheduledSendDto,
+  SearchPage,
   SettingsDto,
   SyncEntry,
   TypingEvent,
@@ -36,6 +37,7 @@ export type {
   ReadEvent,
   ReadResult,
   ReportReceipt,
+  SearchPage,
   SettingsDto,
   TypingEvent,
 };

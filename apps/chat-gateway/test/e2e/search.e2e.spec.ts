@@ -1,4 +1,5 @@
 import { type ConversationDto, type SearchPage } from '@jobsphere/chat-domain';
+import { Device } from '../support/device.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 import {
   acceptInvitations,
@@ -70,6 +71,14 @@ describe('search across two instances', () => {
       [c.id, 'Interview moved to the café annex'],
       [c.id, 'The interview is at the Café Central, Monday 10:00'],
     ]);
+    // The SDK asks the same route and answers the same page.
+    const samDevice = new Device('sam@B', 'sam', 'candidate', [B]);
+    await samDevice.start();
+    try {
+      expect(await samDevice.client.search({ q: 'CAFE interview' })).toEqual(forSam);
+    } finally {
+      await samDevice.close();
+    }
     const first = forSam.hits[1]!;
     expect(first.ranges.map((r) => first.message.body.slice(r.start, r.end))).toEqual([
       'interview',
