@@ -114,6 +114,7 @@ describe('search across two instances', () => {
     });
     const strangerSocket = await connectClient(A, tokens.stranger!);
     await send(strangerSocket, opened.body.id, 'Exclusive opportunity for you');
+    await send(strangerSocket, opened.body.id, 'Or call me at +1 415 555 0100');
     expect((await search(B, 'quinn', { q: 'opportunity' })).body.hits).toEqual([]);
     expect(
       (await search(B, 'quinn', { q: 'opportunity', conversationId: opened.body.id })).body.hits,
@@ -127,6 +128,12 @@ describe('search across two instances', () => {
     );
     expect(bodies((await search(B, 'quinn', { q: 'opportunity' })).body)).toEqual([
       'Exclusive opportunity for you',
+    ]);
+    // A phone number the content policy masked for the recipient of the request: its sender
+    // finds it by its digits, the recipient does not (they never saw them), also once accepted.
+    expect((await search(B, 'quinn', { q: '0100' })).body.hits).toEqual([]);
+    expect(bodies((await search(A, 'stranger', { q: '0100' })).body)).toEqual([
+      'Or call me at +1 415 555 0100',
     ]);
 
     const group = await api<ConversationDto>(A, 'quinn', 'POST', '/conversations', {

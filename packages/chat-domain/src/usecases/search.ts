@@ -5,6 +5,7 @@ import {
   SEARCH_LIMITS,
   matchRanges,
   searchTerms,
+  searchWords,
   type SearchPage,
   type SearchQuery,
 } from '../search.js';
