@@ -734,7 +734,9 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         code,
       ]);
   it('answers search with its documented body, and refuses regex characters and a foreign conversation', async () => {
-    const { sam, rita } = tokens;
+    // Users of their own: the other tests count on their users' REST budgets.
+    const sam = await mint('search-sam');
+    const rita = await mint('search-rita', 'recruiter');
     const found = await call<{ hits: unknown[] }>('GET', '/search?q=hello&limit=5', { token: sam });
     expect(found.status).toBe(200);
     expect(Array.isArray(found.body.hits)).toBe(true);
@@ -743,8 +745,8 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       json: { kind: 'direct', userId: 'search-stranger' },
     });
     const refusals: [string, string, number, string][] = [
-      ['/search?q=a.*b', sam!, 400, 'INVALID_PAYLOAD'],
-      [`/search?q=x&conversationId=${mine.body.id}`, sam!, 404, 'NOT_A_MEMBER'],
+      ['/search?q=a.*b', sam, 400, 'INVALID_PAYLOAD'],
+      [`/search?q=x&conversationId=${mine.body.id}`, sam, 404, 'NOT_A_MEMBER'],
     ];
     for (const [path, token, status, code] of refusals) {
       const answer = await call<ErrorResponse>('GET', path, { token });
