@@ -11,7 +11,7 @@ import {
 } from '../search.js';
 import { assertAdmitted } from '../send-decision.js';
 import { type ChatDeps, memberConversation, trustOf } from './context.js';
-import { apartFrom } from './presence.js';
+import { apartFrom, apartIn } from './presence.js';
 
 /**
  * A person's search over the messages of their conversations (or of one), newest first. What
@@ -49,10 +49,15 @@ export async function searchMessages(
     limit: query.limit + 1,
   });
   const kept = found.slice(0, query.limit);
+  const byId = new Map(searchable.map((c) => [c.id, c]));
   // What the viewer sees of each (the content policy may mask words for them): a hit only when
   // every word is in their view too, so a masked phone number is never found by its digits.
   const hits = kept.flatMap((m) => {
-    const message = toVisibleMessageDto(m, new Set(), principal.userId);
+    const conversation = byId.get(m.conversationId)!;
+    // As history shows it (reactions of people apart left out), without the quoted preview.
+    const message = toVisibleMessageDto(m, apartIn(conversation, apart), {
+      viewerId: principal.userId,
+    });
     const shown = new Set(searchWords(message.body));
     if (!terms.every((t) => shown.has(t))) return [];
     return [
