@@ -107,11 +107,9 @@ export const searchHitSchema = z
   .object({
     conversationId: z.string(),
     message: messageDtoSchema,
-    ranges: z
-      .array(z.object({ start: z.number().int(), end: z.number().int() }))
-      .meta({
-        description: 'The matched words in `message.body`, [start, end) in UTF-16 code units.',
-      }),
+    ranges: z.array(z.object({ start: z.number().int(), end: z.number().int() })).meta({
+      description: 'The matched words in `message.body`, [start, end) in UTF-16 code units.',
+    }),
   })
   .meta({ id: 'SearchHit' });
 
