@@ -733,6 +733,9 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         status,
         code,
       ]);
+    }
+  });
+
   it('answers search with its documented body, and refuses regex characters and a foreign conversation', async () => {
     // Users of their own: the other tests count on their users' REST budgets.
     const sam = await mint('search-sam');

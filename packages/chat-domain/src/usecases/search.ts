@@ -9,6 +9,7 @@ import {
   type SearchPage,
   type SearchQuery,
 } from '../search.js';
+import { seenBy } from '../rules.js';
 import { assertAdmitted } from '../send-decision.js';
 import { type ChatDeps, memberConversation, trustOf } from './context.js';
 import { apartFrom, apartIn } from './presence.js';
@@ -52,7 +53,10 @@ export async function searchMessages(
   const byId = new Map(searchable.map((c) => [c.id, c]));
   // What the viewer sees of each (the content policy may mask words for them): a hit only when
   // every word is in their view too, so a masked phone number is never found by its digits.
+  const seen = seenBy(principal.userId);
   const hits = kept.flatMap((m) => {
+    // A shadow-banned sender's message is theirs alone, as in history.
+    if (!seen(m)) return [];
     const conversation = byId.get(m.conversationId)!;
     // As history shows it (reactions of people apart left out), without the quoted preview.
     const message = toVisibleMessageDto(m, apartIn(conversation, apart), {
