@@ -38,6 +38,7 @@ import { MissedBroadcasts, RedisLossPolicy } from './realtime/redis-loss.policy.
 import { AdminController } from './trust/admin.controller.js';
 import { OrganisationController } from './organisation/organisation.controller.js';
 import { ReceiptsController } from './receipts/receipts.controller.js';
+import { SearchController } from './search/search.controller.js';
 import { TrustController } from './trust/trust.controller.js';
 import { devOnlyModules } from './try/try.module.js';
 import { ServiceController } from './service/service.controller.js';
@@ -108,6 +109,7 @@ export class AppModule {
         TrustController,
         ReceiptsController,
         OrganisationController,
+        SearchController,
         AdminController,
         ...attachments.controllers,
         HealthController,

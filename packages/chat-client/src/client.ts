@@ -42,6 +42,7 @@ import type {
   ReadEvent,
   ReportReceipt,
   ScheduledSendDto,
+  SearchPage,
   SendResult,
   SyncConversationPage,
 } from './protocol.js';
@@ -51,6 +52,7 @@ import {
   type OpenDirectInput,
   type ReportInput,
   type ScheduleInput,
+  type SearchInput,
   type UploadRequest,
 } from './rest.js';
 import { Syncer } from './sync.js';
@@ -702,6 +704,14 @@ export class ChatClient {
   /** Whom this user blocks, newest first (paged by `cursor`). */
   blockedUsers(query: { limit?: number; cursor?: string } = {}): Promise<BlockedUsersPage> {
     return this.api.blockedUsers(query);
+  }
+
+  /**
+   * Finds messages of this user's conversations (or of `conversationId`) holding every word of
+   * `q`, newest first, each with its conversation and the matched words' ranges in its body.
+   */
+  search(query: SearchInput): Promise<SearchPage> {
+    return this.api.search(query);
   }
 
   /** Reports a message or a direct conversation to the moderators; the other side is told nothing. */

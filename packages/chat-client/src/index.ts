@@ -47,6 +47,7 @@ export type {
   CreateGroupInput,
   ReportInput,
   ScheduleInput,
+  SearchInput,
   UploadRequest,
 } from './rest.js';
 export type {
@@ -56,6 +57,7 @@ export type {
   ConversationUpdate,
   MessageRequestDto,
   BlockedUsersPage,
+  SearchPage,
   ReportReceipt,
   PresenceDto,
   ReadEvent,

@@ -19,6 +19,7 @@ import type {
   ReadResult,
   ReportReceipt,
   ScheduledSendDto,
+  SearchPage,
   SettingsDto,
   SyncEntry,
   TypingEvent,
@@ -40,6 +41,7 @@ export type {
   ReadEvent,
   ReadResult,
   ReportReceipt,
+  SearchPage,
   SettingsDto,
   TypingEvent,
 };

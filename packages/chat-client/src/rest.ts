@@ -15,6 +15,7 @@ import type {
   MessageDto,
   ScheduledSendDto,
   ReportReceipt,
+  SearchPage,
   SettingsDto,
 } from './protocol.js';
 
@@ -49,6 +50,14 @@ export interface ReportInput {
   messageId?: string;
   reason: 'spam' | 'harassment' | 'scam' | 'inappropriate' | 'other';
   note?: string;
+}
+
+/** A search: words (all of them), optionally in one conversation, paged by `cursor`. */
+export interface SearchInput {
+  q: string;
+  conversationId?: string;
+  cursor?: string;
+  limit?: number;
 }
 
 /** A file to be attached, declared before it is uploaded (the storage holds it to this). */
@@ -189,6 +198,16 @@ export class RestClient {
     const body = await this.request('GET', `/blocks${queryString(params)}`);
     if (!isObject(body) || !Array.isArray(body['users'])) throw protocol('GET /blocks');
     return body as unknown as BlockedUsersPage;
+  }
+
+  /** Messages of the caller's conversations holding every word of `q`, newest first. */
+  async search(query: SearchInput): Promise<SearchPage> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query))
+      if (value !== undefined) params.set(key, String(value));
+    const body = await this.request('GET', `/search${queryString(params)}`);
+    if (!isObject(body) || !Array.isArray(body['hits'])) throw protocol('GET /search');
+    return body as unknown as SearchPage;
   }
 
   /** The caller's settings (`PATCH` with `update`). */

@@ -242,6 +242,7 @@ export type {
   AppendResult,
   ChangePage,
   MessageStore,
+  MessageSearch,
   ContactStore,
   PreferenceStore,
   OrganisationChange,
@@ -325,6 +326,7 @@ export {
   getConversation,
   answerRequest,
   history,
+  searchMessages,
   sendMessage,
   syncChanges,
   markRead,
@@ -472,3 +474,15 @@ export {
   type PreSendHook,
   type PreSendVerdict,
 } from './presend.js';
+export {
+  SEARCH_LIMITS,
+  foldWord,
+  searchWords,
+  searchTerms,
+  matchRanges,
+  searchQuerySchema,
+  searchHitSchema,
+  searchPageSchema,
+  type SearchQuery,
+  type SearchPage,
+} from './search.js';

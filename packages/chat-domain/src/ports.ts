@@ -204,6 +204,19 @@ export interface ChangePage {
   hasMore: boolean;
 }
 
+/** A word search over some conversations' messages (`search.ts` folds the words). */
+export interface MessageSearch {
+  /** The caller's conversations to search; the caller bounds them. */
+  conversationIds: string[];
+  /** Folded words, each of which a message must hold. */
+  terms: string[];
+  /** Whose messages never match in these conversations (people behind a block, in groups). */
+  exclude?: { conversationIds: string[]; senderIds: string[] };
+  /** Strictly older than this position (time, then id), newest first. */
+  before?: { at: Date; id: string };
+  limit: number;
+}
+
 /**
  * The messages of conversations. `append` owns the whole rule of a send, so every store
  * proves it in the shared contract suite; the rule is `decideSend(conversation, { senderId,
@@ -250,6 +263,12 @@ export interface MessageStore {
     conversationId: string,
     query: { before?: number; after?: number; limit: number },
   ): Promise<Message[]>;
+  /**
+   * Users' messages of `conversationIds` holding every one of `terms` as a word (folded as
+   * `searchWords` folds them), newest first (time, then id), at most `limit`. Deleted and
+   * erased messages, and system messages, never match; an edit matches by its new text.
+   */
+  search(query: MessageSearch): Promise<Message[]>;
   /** What changed after `afterVersion`, ascending by version, at most `limit` messages. */
   changesSince(conversationId: string, afterVersion: number, limit: number): Promise<ChangePage>;
   get(conversationId: string, messageId: string): Promise<Message | null>;

@@ -8,6 +8,7 @@ import { healthPaths } from '../health/health.openapi.js';
 import { metricsPaths } from '../metrics/metrics.openapi.js';
 import { organisationPaths } from '../organisation/organisation.openapi.js';
 import { receiptsPaths } from '../receipts/receipts.openapi.js';
+import { searchPaths } from '../search/search.openapi.js';
 import { adminPaths, trustPaths } from '../trust/trust.openapi.js';
 import { servicePaths } from '../service/service.openapi.js';
 import { hiringPaths } from '../hiring/hiring.openapi.js';
@@ -101,6 +102,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
       ...trustPaths,
       ...receiptsPaths,
       ...organisationPaths,
+      ...searchPaths,
       ...adminPaths,
       ...servicePaths,
       ...hiringPaths,

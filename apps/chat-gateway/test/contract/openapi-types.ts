@@ -311,6 +311,26 @@ export interface paths {
         patch: operations["organiseConversation"];
         trace?: never;
     };
+    "/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find messages by words, newest first
+         * @description Messages holding every word of `q` (case and accents ignored; whole words), in your 100 most recently active conversations or in `conversationId` only, each with the matched words’ ranges. Deleted and erased messages never match; a request you received is searched only once you accept it; in groups, nothing from someone behind a block. Regular-expression characters, more than 8 words or 200 characters: 400.
+         */
+        get: operations["searchMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/reports": {
         parameters: {
             query?: never;
@@ -1491,6 +1511,21 @@ export interface components {
             unread: boolean;
             conversationId: string;
         };
+        SearchPage: {
+            /** @description Newest first. */
+            hits: components["schemas"]["SearchHit"][];
+            /** @description Present when older hits remain. */
+            nextCursor?: string;
+        };
+        SearchHit: {
+            conversationId: string;
+            message: components["schemas"]["MessageDto"];
+            /** @description The matched words in `message.body`, [start, end) in UTF-16 code units. */
+            ranges: {
+                start: number;
+                end: number;
+            }[];
+        };
         ReportsPage: {
             reports: components["schemas"]["ReportDto"][];
             nextCursor?: string;
@@ -2536,6 +2571,40 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    searchMessages: {
+        parameters: {
+            query: {
+                /** @description Words to find (all of them), at most 8; case and accents ignored. */
+                q: string;
+                /** @description Search this conversation only. */
+                conversationId?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of hits. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

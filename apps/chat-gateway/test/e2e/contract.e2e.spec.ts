@@ -162,6 +162,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       ['GET', '/scheduled-messages', undefined],
       ['PATCH', '/scheduled-messages/some-id', { body: 'x' }],
       ['DELETE', '/scheduled-messages/some-id', undefined],
+      ['GET', '/search?q=hello', undefined],
     ] as const;
 
   let group: ConversationDto;
@@ -807,6 +808,27 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         status,
         code,
       ]);
+    }
+  });
+
+  it('answers search with its documented body, and refuses regex characters and a foreign conversation', async () => {
+    // Users of their own: the other tests count on their users' REST budgets.
+    const sam = await mint('search-sam');
+    const rita = await mint('search-rita', 'recruiter');
+    const found = await call<{ hits: unknown[] }>('GET', '/search?q=hello&limit=5', { token: sam });
+    expect(found.status).toBe(200);
+    expect(Array.isArray(found.body.hits)).toBe(true);
+    const mine = await call<ConversationDto>('POST', '/conversations', {
+      token: rita,
+      json: { kind: 'direct', userId: 'search-stranger' },
+    });
+    const refusals: [string, string, number, string][] = [
+      ['/search?q=a.*b', sam, 400, 'INVALID_PAYLOAD'],
+      [`/search?q=x&conversationId=${mine.body.id}`, sam, 404, 'NOT_A_MEMBER'],
+    ];
+    for (const [path, token, status, code] of refusals) {
+      const answer = await call<ErrorResponse>('GET', path, { token });
+      expect([path, answer.status, answer.body.error.code]).toEqual([path, status, code]);
     }
   });
 

@@ -30,6 +30,8 @@ const TEXT_RULE =
 const RULES_OUTSIDE_THE_SCHEMA: Record<string, string> = {
   'GET /conversations':
     'cursor: an opaque value signed by this server (nextCursor), any other refused',
+  'GET /search':
+    'cursor: an opaque value signed by this server (nextCursor), any other refused; q: words only (no regular-expression characters), 1 to 8 distinct words',
   'GET /blocks': 'cursor: an opaque value signed by this server (nextCursor), any other refused',
   'GET /admin/reports':
     'cursor: an opaque value signed by this server (nextCursor), any other refused',

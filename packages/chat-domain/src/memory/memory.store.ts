@@ -30,6 +30,7 @@ import {
   type ConversationStore,
   type Message,
   type MessageDraft,
+  type MessageSearch,
   type MessageStore,
   type NewConversation,
   type NewReport,
@@ -44,6 +45,7 @@ import {
 } from '../index.js';
 import { beyondCursor, decodeActivityCursor, nextCursorOf } from '../cursor.js';
 import { MemoryModeration } from './moderation.memory.js';
+import { searchWords } from '../search.js';
 import { MemoryOutbox, MemoryPlatform } from './platform.memory.js';
 import { MemoryScheduled } from './scheduled.memory.js';
 
@@ -506,6 +508,26 @@ export class MemoryMessages implements MessageStore {
     const end =
       query.before === undefined ? list.length : firstIndex(list, (m) => m.seq >= query.before!);
     return list.slice(Math.max(0, end - query.limit), end).map(clone);
+  }
+
+  /** Scans the given conversations: bounded by the caller's conversations, as the port asks. */
+  async search(query: MessageSearch): Promise<Message[]> {
+    const excludedIn = new Set(query.exclude?.conversationIds);
+    const excludedSenders = new Set(query.exclude?.senderIds);
+    const found: Message[] = [];
+    for (const conversationId of new Set(query.conversationIds))
+      for (const m of this.state.messages.get(conversationId) ?? []) {
+        if (m.deletedAt || m.kind === 'system') continue;
+        if (excludedIn.has(conversationId) && excludedSenders.has(m.senderId)) continue;
+        if (!beyondCursor(query.before, m.createdAt, m.id)) continue;
+        const words = new Set(searchWords(m.body));
+        if (query.terms.every((t) => words.has(t))) found.push(m);
+      }
+    found.sort(
+      (a, b) =>
+        b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+    );
+    return found.slice(0, query.limit).map(clone);
   }
 
   async changesSince(

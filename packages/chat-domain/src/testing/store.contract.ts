@@ -11,6 +11,7 @@ import {
   type MessageDraft,
 } from '../index.js';
 import { caseRegistrar, type ContractOptions } from './contract-options.js';
+import { registerSearchCases } from './search-cases.js';
 import { CASE_ALLOWANCE, describeCase, SEND_CASES } from './send-cases.js';
 
 /**
@@ -905,6 +906,21 @@ export function describeStoreContract(
       expect(
         await store.reports.transition('nope', { ...act, by: 'judy', at: at(404) }),
       ).toBeNull();
+    });
+
+    registerSearchCases(test, {
+      store: () => store,
+      at,
+      direct: (a, b) => direct(a, b),
+      group: async (...ids) =>
+        (
+          await store.conversations.create({
+            kind: 'group',
+            members: members(...ids),
+            createdBy: ids[0]!,
+            createdAt: at(1),
+          })
+        ).conversation,
     });
 
     // Racing calls, as two gateway instances make them. A server that runs commands one at a

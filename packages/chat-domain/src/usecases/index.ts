@@ -57,6 +57,8 @@ import {
 } from './scheduled.js';
 import { type ScheduleMessageInput, type ScheduledPatch } from '../scheduled.js';
 import { type AnswerActionInput } from '../actions.js';
+import { searchMessages } from './search.js';
+import { type SearchQuery } from '../search.js';
 import {
   type AuditLogQuery,
   type ModerationListQuery,
@@ -81,6 +83,7 @@ export * from './organisation.js';
 export * from './presence.js';
 export * from './receipts.js';
 export * from './reactions.js';
+export * from './search.js';
 export * from './trust.js';
 export { answerAction, postActionMessage, answerRefusalError } from './actions.js';
 export {
@@ -109,6 +112,7 @@ export function createChat(deps: ChatDeps) {
       answerRequest(deps, p, id, answer),
     leave: (p: Principal, input: LeaveConversationInput) => leaveConversation(deps, p, input),
     history: (p: Principal, id: string, query: HistoryQuery) => history(deps, p, id, query),
+    search: (p: Principal, query: SearchQuery) => searchMessages(deps, p, query),
     send: (p: Principal, input: SendMessageInput, origin?: Origin) =>
       sendMessage(deps, p, input, origin),
     edit: (p: Principal, input: EditMessageInput, origin?: Origin) =>

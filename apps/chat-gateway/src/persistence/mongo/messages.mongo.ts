@@ -14,11 +14,13 @@ import {
   sendRefusalError,
   UnavailableError,
   type ActionAnswer,
+  ValidationError,
   type AppendResult,
   type ChangePage,
   type Conversation,
   type Message,
   type MessageDraft,
+  type MessageSearch,
   type MessageStore,
   type Revision,
   type RevisionExpectation,
@@ -39,8 +41,15 @@ import {
   toActionCard,
   toPreviewDoc,
 } from './mappers.js';
-import { NO_LIMITS, timeLeft, type StoreLimits } from './store-limits.js';
-import { readKey, type ConversationDoc, type MessageDoc, type Models } from './models.js';
+import { NO_LIMITS, commandTimeMs, timeLeft, type StoreLimits } from './store-limits.js';
+import {
+  readKey,
+  searchKey,
+  searchKeysOf,
+  type ConversationDoc,
+  type MessageDoc,
+  type Models,
+} from './models.js';
 import { answerChange, answerGuard } from './answer-guard.js';
 import { sendChanges, sendGuard } from './send-guard.js';
 import { reservationKey, reservedSlot, type VersionAllocator } from './version-allocator.js';
@@ -308,6 +317,9 @@ export class MongoMessages implements MessageStore {
       kind: draft.kind ?? 'user',
       seq: slot.seq,
       version: slot.version,
+      ...((draft.kind ?? 'user') === 'user' && {
+        searchKeys: searchKeysOf(draft.conversationId, draft.body),
+      }),
     };
     const [insert, bookkeeping] = await Promise.allSettled([
       this.inserts.submit(doc, deadline),
@@ -474,6 +486,51 @@ export class MongoMessages implements MessageStore {
     return docs.reverse().map(toMessage);
   }
 
+  /**
+   * One word (the longest: likely the rarest) picks the index entries, of the searcher's
+   * conversations only; every other word must be a key of the message's own conversation too.
+   */
+  async search(query: MessageSearch): Promise<Message[]> {
+    const ids = [...new Set(query.conversationIds)];
+    const [lead, ...others] = [...query.terms].sort((a, b) => b.length - a.length);
+    if (ids.length === 0 || lead === undefined) return [];
+    const keysOf = (term: string) => ({ $in: ids.map((id) => searchKey(id, term)) });
+    const and: object[] = others.map((term) => ({ searchKeys: keysOf(term) }));
+    if (query.exclude)
+      and.push({
+        $nor: [
+          {
+            conversationId: { $in: query.exclude.conversationIds },
+            senderId: { $in: query.exclude.senderIds },
+          },
+        ],
+      });
+    const { before } = query;
+    if (before && !/^[0-9a-f]{24}$/.test(before.id))
+      throw new ValidationError('invalid cursor', [
+        { path: 'cursor', message: 'not a cursor this server issued' },
+      ]);
+    if (before)
+      and.push({
+        $or: [
+          { createdAt: { $lt: before.at } },
+          { createdAt: before.at, _id: { $lt: new Types.ObjectId(before.id) } },
+        ],
+      });
+    const find = this.models.messages
+      .find({
+        searchKeys: keysOf(lead),
+        deletedAt: { $exists: false },
+        ...(and.length > 0 && { $and: and }),
+      })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(query.limit);
+    const maxTimeMS = commandTimeMs(this.limits);
+    if (maxTimeMS !== undefined) find.maxTimeMS(maxTimeMS);
+    const docs = await find.lean<MessageDoc[]>();
+    return docs.map(toMessage);
+  }
+
   async changesSince(
     conversationId: string,
     afterVersion: number,
@@ -542,6 +599,7 @@ export class MongoMessages implements MessageStore {
               editedAt: revision.at,
               ...(revision.safety && { safety: revision.safety }),
               ...(revision.shadow && { shadow: true }),
+              searchKeys: searchKeysOf(conversationId, revision.body),
             },
             ...(!revision.safety && { $unset: { safety: 1 } }),
           }
@@ -550,7 +608,13 @@ export class MongoMessages implements MessageStore {
           : {
               $set: { version, body: '', deletedAt: revision.at, deletedBy: revision.by },
               // The text goes with the body; the flags stay for the moderation list.
-              $unset: { attachments: 1, action: 1, 'safety.masked': 1, 'safety.replaced': 1 },
+              $unset: {
+                attachments: 1,
+                action: 1,
+                'safety.masked': 1,
+                'safety.replaced': 1,
+                searchKeys: 1,
+              },
             };
     const doc = await this.models.messages
       .findOneAndUpdate(
@@ -681,7 +745,12 @@ export class MongoMessages implements MessageStore {
           filter: { _id, deletedAt: { $exists: false } },
           update: {
             $set: { version: first + i, body: '', deletedAt: at, deletedBy: by },
-            $unset: { attachments: 1, 'safety.masked': 1, 'safety.replaced': 1 },
+            $unset: {
+              attachments: 1,
+              'safety.masked': 1,
+              'safety.replaced': 1,
+              searchKeys: 1,
+            },
           },
         },
       })),

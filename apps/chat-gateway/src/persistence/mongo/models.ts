@@ -7,6 +7,7 @@ import type {
   ReportStatus,
   RequestRecord,
 } from '@jobsphere/chat-domain';
+import { searchWords } from '@jobsphere/chat-domain';
 import { Schema, type Connection, type mongo, type Types } from 'mongoose';
 import { moderationModels } from './moderation.models.js';
 
@@ -111,6 +112,8 @@ export interface MessageDoc {
   action?: ActionCard;
   /** Sent or edited while the sender was shadow-banned: theirs alone. */
   shadow?: boolean;
+  /** `searchKey`s of the body's words (user messages while not deleted): what search finds. */
+  searchKeys?: string[];
 }
 
 export interface OrganisationDoc {
@@ -219,6 +222,7 @@ const messageSchema = new Schema<MessageDoc>(
     reactions: { type: Schema.Types.Mixed },
     action: { type: Schema.Types.Mixed },
     shadow: Boolean,
+    searchKeys: { type: [String], default: undefined },
   },
   { collection: 'messages', versionKey: false, autoIndex: false },
 );
@@ -227,6 +231,9 @@ messageSchema.index({ conversationId: 1, version: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, senderId: 1, clientMessageId: 1 }, { unique: true });
 // A person's own messages: erasure and export.
 messageSchema.index({ senderId: 1, createdAt: 1 });
+// Search: one key per (conversation, word), so a query reads only the searcher's conversations'
+// entries of one word, newest first (a multikey index every server supports; no $text).
+messageSchema.index({ searchKeys: 1, createdAt: -1, _id: -1 });
 
 const preferenceSchema = new Schema<PreferenceDoc>(
   {
@@ -379,3 +386,13 @@ export function defineModels(connection: Connection) {
   };
 }
 export type Models = ReturnType<typeof defineModels>;
+
+/** The index key of one word of a message of one conversation. */
+export function searchKey(conversationId: string, word: string): string {
+  return `${conversationId} ${word}`;
+}
+
+/** The keys a user message's body is found by. */
+export function searchKeysOf(conversationId: string, body: string): string[] {
+  return searchWords(body).map((w) => searchKey(conversationId, w));
+}
