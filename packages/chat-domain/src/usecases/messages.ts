@@ -28,6 +28,7 @@ import {
   type MessageView,
 } from '../mappers.js';
 import { type AppendResult, type Revision, type RevisionExpectation } from '../ports.js';
+import { flagId, type ModerationFlagSource } from '../moderation.js';
 import { assertAdmitted, decideSend, sendRefusalError, sendSubjectOf } from '../send-decision.js';
 import {
   LIMITS,
@@ -163,6 +164,7 @@ export async function sendMessage(
   await announceStored(deps, draft, result, (landed) =>
     announceSend(deps, principal, landed, origin),
   );
+  await raiseFlags(deps, result.message);
   // Best effort: the message is stored, its sender is never told otherwise.
   if (result.message.shadow && !result.duplicate)
     await coverShadowSeq(deps, result.message).catch(() => undefined);
@@ -205,6 +207,30 @@ async function releaseSlot(
   await gateOf(deps)
     .releaseSlot(conversationId, principal.userId, sendKey)
     .catch(() => undefined);
+}
+
+/**
+ * The content policy's and the pre-send hook's flags on a stored message, raised on the
+ * moderation list: one per source and message (a retry or a later edit keeps the first), its
+ * reasons together. Best effort: the message is stored and its flags stay on it.
+ */
+async function raiseFlags(deps: ChatDeps, message: Message): Promise<void> {
+  const bySource = new Map<ModerationFlagSource, string[]>();
+  for (const f of message.safety?.flags ?? [])
+    bySource.set(f.source, [...(bySource.get(f.source) ?? []), f.reason]);
+  await Promise.all(
+    [...bySource].map(([source, reasons]) =>
+      deps.store.moderation.flag({
+        id: flagId(source, message.id),
+        source,
+        reason: reasons.join(', '),
+        at: message.editedAt ?? message.createdAt,
+        userId: message.senderId,
+        conversationId: message.conversationId,
+        messageId: message.id,
+      }),
+    ),
+  ).catch(() => undefined);
 }
 
 /** A stored send, told to its audience (and a request its reply accepted, to both sides). */
@@ -480,6 +506,7 @@ async function revise(
 ): Promise<MessageDto> {
   const revised = await deps.store.messages.revise(conversation.id, message.id, revision, expect);
   if (!revised) throw new ConflictError('the message changed meanwhile; look again');
+  if (revision.kind === 'edit') await raiseFlags(deps, revised);
   const view = { targets: await replyTargets(deps, conversation.id, [revised]) };
   const audience = revised.shadow
     ? [revised.senderId]

@@ -123,6 +123,11 @@ describe('screening: content policy and pre-send hook on the send path', () => {
       'policy:scam:off-platform',
       'policy:scam:fee',
     ]);
+    // On the moderation list, once, with both reasons.
+    const listed = await store.moderation.listFlags({ source: 'policy', limit: 10 });
+    expect(listed.flags.map((f) => [f.messageId, f.userId, f.reason])).toEqual([
+      [message.id, 'alice', 'scam:off-platform, scam:fee'],
+    ]);
   });
 
   it('the hook rejects with a reason the sender sees, and nothing is stored', async () => {
