@@ -5,6 +5,7 @@ import {
   type ConversationView,
   type MessageDto,
   type OutboxEntry,
+  type SearchPage,
 } from '@jobsphere/chat-client';
 import type { UserRole } from '@jobsphere/chat-domain';
 import { DevTokenError, mintToken } from './api.js';
@@ -194,6 +195,7 @@ function startChat(initial: Identity): void {
     notice(removedText(view.removed.length, view.unsentLost));
     render();
   });
+  client.on('organised', render);
   client.on('error', (error: ChatError) => console.warn(`[chat] ${error.code}: ${error.message}`));
   // The reconnect countdown in the status line moves while reconnecting.
   setInterval(() => {
@@ -215,6 +217,8 @@ function startChat(initial: Identity): void {
   setupOpenForm(client, view, render);
   setupThread(client, view, render);
   setupTrust(client, view, render);
+  setupOrganise(client, view, render);
+  setupSearch(client, view, render);
   setupReceipts(client, (e) => announce(errorText(e)));
 
   client
@@ -326,6 +330,122 @@ function setupTrust(client: ChatClient, view: ViewState, render: () => void): vo
       (e: ChatError) => announce(errorText(e)),
     );
   });
+}
+
+/** Mute, pin, archive, mark unread: this person's own organisation of the open conversation. */
+function setupOrganise(client: ChatClient, view: ViewState, render: () => void): void {
+  const toggle = (id: string, key: 'pinned' | 'muted' | 'archived', done: [string, string]) =>
+    $(id).addEventListener('click', () => {
+      const c = view.openId ? client.conversation(view.openId) : undefined;
+      if (!c) return;
+      const on = !c.organisation[key];
+      client.organise(c.id, { [key]: on }).then(
+        () => {
+          announce(on ? done[0] : done[1]);
+          render();
+        },
+        (e: ChatError) => announce(errorText(e)),
+      );
+    });
+  toggle('org-pin', 'pinned', ['Pinned.', 'Unpinned.']);
+  toggle('org-mute', 'muted', ['Muted.', 'Unmuted.']);
+  toggle('org-archive', 'archived', ['Archived.', 'Moved back to your conversations.']);
+  $('org-unread').addEventListener('click', () => {
+    const id = view.openId;
+    if (!id) return;
+    client.organise(id, { unread: true }).then(
+      () => {
+        announce('Marked unread.');
+        // Left open it would be read again at once: back to the list, like a mail app.
+        closeThread(view);
+        render();
+      },
+      (e: ChatError) => announce(errorText(e)),
+    );
+  });
+  $('show-archived').addEventListener('change', render);
+}
+
+/** Message search: hits newest first, the matched words marked, more on demand. */
+function setupSearch(client: ChatClient, view: ViewState, render: () => void): void {
+  const input = $<HTMLInputElement>('search-q');
+  let query = '';
+  let cursor: string | undefined;
+  const show = (page: SearchPage, append: boolean) => {
+    cursor = page.nextCursor;
+    const items = page.hits.map((hit) => {
+      const c = client.conversation(hit.conversationId);
+      const title = c ? titleOf(client, c) : 'Conversation';
+      const m = hit.message;
+      return h(
+        'li',
+        {},
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'conv',
+            'data-id': hit.conversationId,
+            'aria-label': `${title}, ${person(m.senderId).name} at ${time(m.createdAt)}: ${m.body}`,
+          },
+          h('span', { class: 'name' }, title),
+          h('span', { class: 'context' }, `${person(m.senderId).name} · ${time(m.createdAt)}`),
+          h('span', { class: 'preview hit-body' }, ...highlighted(m.body, hit.ranges)),
+        ),
+      );
+    });
+    const list = $('search-list');
+    if (append) list.append(...items);
+    else list.replaceChildren(...items);
+    $('search-results').hidden = false;
+    $('search-none').hidden = list.childElementCount > 0;
+    $('search-more').hidden = cursor === undefined;
+  };
+  const run = (append: boolean) => {
+    $('search-error').textContent = '';
+    client.search({ q: query, ...(append && cursor !== undefined && { cursor }) }).then(
+      (page) => show(page, append),
+      (e: ChatError) => ($('search-error').textContent = errorText(e)),
+    );
+  };
+  $<HTMLFormElement>('search-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    query = input.value.trim();
+    if (query === '') return;
+    run(false);
+  });
+  $('search-more').addEventListener('click', () => run(true));
+  $('search-close').addEventListener('click', () => {
+    $('search-results').hidden = true;
+    $('search-list').replaceChildren();
+    $('search-error').textContent = '';
+    input.value = '';
+  });
+  $('search-list').addEventListener('click', (event) => {
+    const id = (event.target as Element).closest<HTMLButtonElement>('button[data-id]')?.dataset[
+      'id'
+    ];
+    if (id) openThread(client, view, id, render);
+  });
+}
+
+/** A body as text nodes with the matched ranges in <mark>: never parsed as HTML. */
+function highlighted(
+  body: string,
+  ranges: readonly { start: number; end: number }[],
+): (Node | string)[] {
+  const parts: (Node | string)[] = [];
+  let at = 0;
+  for (const r of [...ranges].sort((a, b) => a.start - b.start)) {
+    const start = Math.max(r.start, at);
+    const end = Math.min(r.end, body.length);
+    if (end <= start) continue;
+    if (start > at) parts.push(body.slice(at, start));
+    parts.push(h('mark', {}, body.slice(start, end)));
+    at = end;
+  }
+  if (at < body.length) parts.push(body.slice(at));
+  return parts;
 }
 
 function openThread(client: ChatClient, view: ViewState, id: string, render: () => void): void {
@@ -578,7 +698,13 @@ function drawList(client: ChatClient, view: ViewState): void {
   badge.hidden = total === 0;
   badge.textContent = String(total);
   badge.setAttribute('aria-label', `${total} unread`);
-  const conversations = client.conversations();
+  // Pinned first, archived out unless asked for; otherwise the client's order (latest first).
+  const showArchived = $<HTMLInputElement>('show-archived').checked;
+  const shown = client.conversations().filter((c) => showArchived || !c.organisation.archived);
+  const conversations = [
+    ...shown.filter((c) => c.organisation.pinned),
+    ...shown.filter((c) => !c.organisation.pinned),
+  ];
   $('conv-empty').hidden = conversations.length > 0;
   const items = conversations.map((c) => {
     const other = c.kind === 'direct' ? others(client, c)[0] : undefined;
@@ -588,7 +714,17 @@ function drawList(client: ChatClient, view: ViewState): void {
     const title = titleOf(client, c);
     const role = other ? roleText(person(other).role) : 'Group';
     const job = jobText(c.jobId);
-    const label = [title, role, job, presence?.text, unread ? `${unread} unread` : undefined]
+    const own = c.organisation;
+    const label = [
+      title,
+      own.pinned ? 'pinned' : undefined,
+      own.muted ? 'muted' : undefined,
+      own.archived ? 'archived' : undefined,
+      role,
+      job,
+      presence?.text,
+      unread ? `${unread} unread` : own.unread ? 'marked unread' : undefined,
+    ]
       .filter(Boolean)
       .join(', ');
     return h(
@@ -609,8 +745,12 @@ function drawList(client: ChatClient, view: ViewState): void {
           'data-kind': c.kind ?? 'direct',
           title: presence?.text ?? 'group',
         }),
-        h('span', { class: 'name' }, title),
-        unread ? h('span', { class: 'badge' }, String(unread)) : h('span'),
+        h('span', { class: 'name' }, title, marksOf(c)),
+        unread
+          ? h('span', { class: 'badge' }, String(unread))
+          : own.unread
+            ? h('span', { class: 'badge', title: 'marked unread' }, '•')
+            : h('span'),
         h('span', { class: 'context' }, [role, job].filter(Boolean).join(' · ')),
         h(
           'span',
@@ -681,6 +821,15 @@ function drawList(client: ChatClient, view: ViewState): void {
   );
 }
 
+/** Pinned, muted and archived, as small signs after the name (the button's label says them). */
+function marksOf(c: ConversationView): HTMLElement | undefined {
+  const own = c.organisation;
+  const signs = [own.pinned && '📌', own.muted && '🔕', own.archived && '🗄'].filter(Boolean);
+  return signs.length > 0
+    ? h('span', { class: 'marks', 'aria-hidden': 'true' }, signs.join(''))
+    : undefined;
+}
+
 /** A list entry's last line: a deleted message (its body is gone) says so instead of nothing. */
 function previewOf(body: string): string {
   return body === '' ? 'Message deleted' : body;
@@ -706,6 +855,16 @@ function drawThread(client: ChatClient, view: ViewState): void {
   $<HTMLButtonElement>('send').textContent = view.editing ? 'Save' : 'Send';
   const peer = c?.kind === 'direct' ? others(client, c)[0] : undefined;
   $('thread-actions').hidden = !peer;
+  $('organise').hidden = !c || c.request?.to === client.userId;
+  if (c) {
+    const own = c.organisation;
+    for (const [id, on, yes, no] of [
+      ['org-pin', own.pinned, 'Unpin', 'Pin'],
+      ['org-mute', own.muted, 'Unmute', 'Mute'],
+      ['org-archive', own.archived, 'Unarchive', 'Archive'],
+    ] as const)
+      $(id).textContent = on ? yes : no;
+  }
   $('block').textContent = peer && view.blockedByMe.has(peer) ? 'Unblock' : 'Block';
   const list = $('messages');
   if (!c) {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import { createChatClient, type ChatClient } from '@jobsphere/chat-client';
 import { startNodeService, type ManagedProcess } from '@jobsphere/testing';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -609,6 +610,193 @@ describe('try page: a candidate and a recruiter in two windows', () => {
       .waitFor();
     await conversation(ana.page, 'Ravi Mehta').locator('.dot[data-online="false"]').waitFor();
     await ana.context.close();
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+/** Reads until it gives `want` (a marker in the page, not a fixed wait), else fails with the diff. */
+async function until<T>(read: () => Promise<T>, want: T, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await read();
+    if (isDeepStrictEqual(got, want) || Date.now() > deadline) {
+      expect(got).toEqual(want);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Sends from a Node device and resolves once the server stored the message. */
+function sendStored(client: ChatClient, conversationId: string, body: string): Promise<void> {
+  return new Promise((resolve) => {
+    const entry = client.send(conversationId, body);
+    const off = client.on('sent', ({ entry: sent }) => {
+      if (sent.clientMessageId !== entry.clientMessageId) return;
+      off();
+      resolve();
+    });
+  });
+}
+
+describe('try page: search, and organising conversations on two devices', () => {
+  /** Leo on a desktop window and on a phone: the same person, two devices. */
+  let desk: Window;
+  let phone: Window;
+  const INTERVIEW = 'The interview is at the Northwind office on Friday at ten';
+
+  beforeAll(async () => {
+    const [mia, ravi, leo] = await Promise.all([
+      nodeDevice('mia', 'recruiter'),
+      nodeDevice('ravi', 'recruiter'),
+      nodeDevice('leo', 'candidate'),
+    ]);
+    const withMia = (await mia.openDirect({ userId: 'leo' })).id;
+    await sendStored(mia, withMia, INTERVIEW);
+    await sendStored(mia, withMia, 'Bring your portfolio to the interview');
+    const withRavi = (await ravi.openDirect({ userId: 'leo' })).id;
+    await sendStored(ravi, withRavi, 'Thanks for applying to the Data Analyst role');
+    await leo.loadRequests();
+    await leo.accept(withMia);
+    await leo.accept(withRavi);
+    desk = await openWindow();
+    phone = await openWindow(PHONE);
+    await signIn(desk.page, 'leo', 'candidate');
+    await signIn(phone.page, 'leo', 'candidate');
+  });
+
+  afterAll(async () => {
+    await desk?.context.close();
+    await phone?.context.close();
+  });
+
+  it('search finds a message sent earlier, newest first, its words highlighted; "More results" pages on', async () => {
+    const page = desk.page;
+    await page.getByLabel('Search messages').fill('interview');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const hits = page.locator('#search-list li');
+    await until(() => hits.count(), 2);
+    // Newest first: the portfolio line came after the address.
+    expect(await hits.nth(0).locator('.hit-body').textContent()).toBe(
+      'Bring your portfolio to the interview',
+    );
+    expect(await hits.nth(1).locator('.hit-body').textContent()).toBe(INTERVIEW);
+    expect(await hits.nth(1).locator('mark').allTextContents()).toEqual(['interview']);
+    expect(await hits.nth(1).locator('.name').textContent()).toBe('Mia Chen');
+    expect(await page.locator('#search-more').isHidden()).toBe(true);
+
+    // Two words: both marked, in the one message holding both.
+    await page.getByLabel('Search messages').fill('NORTHWIND friday');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await until(() => hits.first().locator('mark').allTextContents(), ['Northwind', 'Friday']);
+    expect(await hits.count()).toBe(1);
+
+    // A body is text, never markup: a search hit cannot inject elements.
+    expect(await page.locator('#search-list script, #search-list img').count()).toBe(0);
+
+    // Opening a hit opens its conversation.
+    await hits.first().locator('button').click();
+    await page.locator('#thread-title', { hasText: 'Mia Chen' }).waitFor();
+  });
+
+  it('a refused search (regular-expression characters) shows the page\u2019s error text, and nothing else changes', async () => {
+    const page = desk.page;
+    await page.getByLabel('Search messages').fill('inter.*');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.locator('#search-error', { hasText: /^This can't be sent: / }).waitFor();
+    // The last results stay as they were.
+    expect(await page.locator('#search-list li').count()).toBe(1);
+    await page.getByRole('button', { name: 'Close search' }).click();
+    expect(await page.locator('#search-results').isHidden()).toBe(true);
+  });
+
+  it('"More results" appears with a cursor and adds the older hits', async () => {
+    const page = desk.page;
+    // Leo's own messages: enough for more than one page of 20.
+    await conversation(page, 'Ravi Mehta').click();
+    for (let i = 1; i <= 22; i++) await say(page, `salary question ${i}`);
+    await message(page, 'salary question 22').waitFor();
+    // Stored, all of them: nothing left pending.
+    await page.waitForFunction(() => !document.querySelector('#messages li.pending'));
+    await page.getByLabel('Search messages').fill('salary');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const hits = page.locator('#search-list li');
+    await until(() => hits.count(), 20);
+    expect(await hits.first().locator('.hit-body').textContent()).toBe('salary question 22');
+    await page.getByRole('button', { name: 'More results' }).click();
+    await until(() => hits.count(), 22);
+    expect(await hits.last().locator('.hit-body').textContent()).toBe('salary question 1');
+    expect(await page.locator('#search-more').isHidden()).toBe(true);
+    await page.getByRole('button', { name: 'Close search' }).click();
+  });
+
+  it('pin, mute and archive on one device show on the other, live (pinned first, archived out)', async () => {
+    const page = desk.page;
+    const other = phone.page;
+    const names = (p: Page) => p.locator('#conv-list .conv .name').allTextContents();
+    // Ravi's conversation was the last active: first on both.
+    await until(() => names(other), ['Ravi Mehta', 'Mia Chen']);
+
+    await conversation(page, 'Mia Chen').click();
+    await page
+      .getByRole('group', { name: 'Organise' })
+      .getByRole('button', { name: 'Pin' })
+      .click();
+    await until(() => names(other), ['Mia Chen📌', 'Ravi Mehta']);
+
+    await page
+      .getByRole('group', { name: 'Organise' })
+      .getByRole('button', { name: 'Mute' })
+      .click();
+    await other.locator('#conv-list [aria-label^="Mia Chen, pinned, muted"]').waitFor();
+    expect(await names(other)).toEqual(['Mia Chen📌🔕', 'Ravi Mehta']);
+
+    await conversation(page, 'Ravi Mehta').click();
+    await page
+      .getByRole('group', { name: 'Organise' })
+      .getByRole('button', { name: 'Archive' })
+      .click();
+    await until(() => names(other), ['Mia Chen📌🔕']);
+    await until(() => names(page), ['Mia Chen📌🔕']);
+
+    // Archived is a click away, and comes back.
+    await other.getByLabel('Show archived').check();
+    await until(() => names(other), ['Mia Chen📌🔕', 'Ravi Mehta🗄']);
+    await page
+      .getByRole('group', { name: 'Organise' })
+      .getByRole('button', { name: 'Unarchive' })
+      .click();
+    await until(() => names(other), ['Mia Chen📌🔕', 'Ravi Mehta']);
+
+    // The phone still fits 390 px with the search box and the controls.
+    const fit = await other.evaluate(() => ({
+      sideways: document.documentElement.scrollWidth > window.innerWidth,
+    }));
+    expect(fit.sideways).toBe(false);
+    await conversation(other, 'Mia Chen').click();
+    await other
+      .getByRole('group', { name: 'Organise' })
+      .getByRole('button', { name: 'Unpin' })
+      .waitFor();
+    expect(await layout(other)).toMatchObject({ overflowsSideways: false, composerVisible: true });
+    await other.screenshot({ path: `${OUT}organise-phone.png` });
+  });
+
+  it('mark unread on one device: the other shows it marked unread', async () => {
+    const page = desk.page;
+    await phone.page.getByRole('button', { name: 'Back to conversations' }).click();
+    await conversation(page, 'Mia Chen').click();
+    await page
+      .getByRole('group', { name: 'Organise' })
+      .getByRole('button', { name: 'Mark unread' })
+      .click();
+    // The phone, back on its list, follows; the desk shows it too (it went back to the list).
+    await phone.page
+      .locator('#conv-list [aria-label^="Mia Chen"][aria-label$="marked unread"]')
+      .waitFor();
+    await page
+      .locator('#conv-list [aria-label^="Mia Chen"][aria-label$="marked unread"]')
+      .waitFor();
     expect(pageErrors).toEqual([]);
   });
 });
