@@ -195,7 +195,6 @@ function startChat(initial: Identity): void {
     notice(removedText(view.removed.length, view.unsentLost));
     render();
   });
-  client.on('organised', render);
   client.on('error', (error: ChatError) => console.warn(`[chat] ${error.code}: ${error.message}`));
   // The reconnect countdown in the status line moves while reconnecting.
   setInterval(() => {

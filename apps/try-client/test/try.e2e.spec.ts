@@ -644,6 +644,7 @@ describe('try page: search, and organising conversations on two devices', () => 
   let desk: Window;
   let phone: Window;
   const INTERVIEW = 'The interview is at the Northwind office on Friday at ten';
+  const MARKUP = '<img src=x onerror="document.title=1"> <b>offer</b> letter';
 
   beforeAll(async () => {
     const [mia, ravi, leo] = await Promise.all([
@@ -655,6 +656,7 @@ describe('try page: search, and organising conversations on two devices', () => 
     await sendStored(mia, withMia, INTERVIEW);
     await sendStored(mia, withMia, 'Bring your portfolio to the interview');
     const withRavi = (await ravi.openDirect({ userId: 'leo' })).id;
+    await sendStored(ravi, withRavi, MARKUP);
     await sendStored(ravi, withRavi, 'Thanks for applying to the Data Analyst role');
     await leo.loadRequests();
     await leo.accept(withMia);
@@ -670,7 +672,7 @@ describe('try page: search, and organising conversations on two devices', () => 
     await phone?.context.close();
   });
 
-  it('search finds a message sent earlier, newest first, its words highlighted; "More results" pages on', async () => {
+  it('search finds a message sent earlier, newest first, its words highlighted, a body with markup shown as text', async () => {
     const page = desk.page;
     await page.getByLabel('Search messages').fill('interview');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
@@ -691,8 +693,15 @@ describe('try page: search, and organising conversations on two devices', () => 
     await until(() => hits.first().locator('mark').allTextContents(), ['Northwind', 'Friday']);
     expect(await hits.count()).toBe(1);
 
-    // A body is text, never markup: a search hit cannot inject elements.
-    expect(await page.locator('#search-list script, #search-list img').count()).toBe(0);
+    // A body is text, never markup: the hit shows the characters, only the word is marked.
+    await page.getByLabel('Search messages').fill('offer');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await until(() => hits.first().locator('.hit-body').textContent(), MARKUP);
+    expect(await hits.first().locator('mark').allTextContents()).toEqual(['offer']);
+    expect(await page.locator('#search-list img, #search-list b').count()).toBe(0);
+    await page.getByLabel('Search messages').fill('NORTHWIND friday');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await until(() => hits.first().locator('.name').textContent(), 'Mia Chen');
 
     // Opening a hit opens its conversation.
     await hits.first().locator('button').click();
