@@ -13,6 +13,7 @@ import {
   type Principal,
   type UploadSlotDto,
 } from '@jobsphere/chat-domain';
+import { MemoryChatStore } from '@jobsphere/chat-domain/memory';
 import { getFreePort, signTestToken, startS3Server, type S3Server } from '@jobsphere/testing';
 import { AppModule } from '../src/app.module.js';
 import { CHAT } from '../src/chat/chat.tokens.js';
@@ -71,6 +72,8 @@ function oneConversationStore(): ChatStore & { drafts: MessageDraft[] } {
         });
       },
     },
+    // Nobody here is banned or shadow-banned: the moderation records of an empty store.
+    moderation: new MemoryChatStore().moderation,
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   } as unknown as ChatStore & { drafts: MessageDraft[] };

@@ -337,6 +337,19 @@ describe('moderation across two instances', () => {
         detail: 'asks for bank details',
       }),
     ]);
+    // The content policy saw the same message: its flag is listed beside the report.
+    expect(
+      (await api<ModerationList>(A, 'judy', 'GET', '/admin/moderation?source=policy&userId=rob'))
+        .body.flags,
+    ).toEqual([
+      expect.objectContaining({
+        id: `policy:${sent.data.message.id}`,
+        source: 'policy',
+        reason: 'scam:bank-details',
+        state: 'open',
+        messageId: sent.data.message.id,
+      }),
+    ]);
     expect(
       (await api<ModerationList>(A, 'judy', 'GET', '/admin/moderation?source=hook&userId=rob')).body
         .flags,
@@ -361,7 +374,11 @@ describe('moderation across two instances', () => {
       'GET',
       `/admin/moderation?conversationId=${conversation.id}`,
     );
-    expect(actioned.body.flags.map((f) => f.state)).toEqual(['actioned']);
+    // The report is actioned; the policy's flag waits for its own decision.
+    expect(actioned.body.flags.map((f) => `${f.source}:${f.state}`).sort()).toEqual([
+      'policy:open',
+      'report:actioned',
+    ]);
     const audit = await api<AuditLog>(A, 'judy', 'GET', '/admin/audit?userId=rob');
     expect(audit.body.entries.map((e) => e.action)).toEqual(
       expect.arrayContaining(['report.resolved']),

@@ -67,6 +67,13 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
   const call = <T = unknown>(method: string, path: string, options: CheckedCall = {}) =>
     checkedCall<T>(contract, gateway.url, method, path, options);
 
+  /** An action message: one button, answered once. */
+  const CARD = {
+    idempotencyKey: 'a1',
+    title: 'Interview',
+    text: 'Pick a time',
+    actions: [{ id: 'yes', kind: 'reply', label: 'Interested' }],
+  };
   const routes = (id: string): [string, string, ServiceScope, unknown][] => [
     [
       'POST',
@@ -82,6 +89,7 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
       'messages:write',
       { idempotencyKey: 's1', body: 'Interview on Monday' },
     ],
+    ['POST', `/service/v1/conversations/${id}/action-messages`, 'messages:write', CARD],
     ['POST', `/service/v1/conversations/${id}/members`, 'members:write', { userIds: ['cora'] }],
     ['DELETE', `/service/v1/conversations/${id}/members/cora`, 'members:write', undefined],
     ['POST', '/service/v1/users/gone/erasure', 'users:erase', undefined],
@@ -138,6 +146,9 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
       (await call('POST', `/service/v1/conversations/${id}/messages`, { token, json: message }))
         .status,
     ).toBe(200);
+    const card = `/service/v1/conversations/${id}/action-messages`;
+    expect((await call('POST', card, { token, json: CARD })).status).toBe(201);
+    expect((await call('POST', card, { token, json: CARD })).status).toBe(200);
     expect(
       (
         await call<ConversationDto>('POST', `/service/v1/conversations/${id}/members`, {
@@ -280,6 +291,20 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
       ],
       ['DELETE', `/service/v1/conversations/${unknown}/members/x`, {}, 404, 'NOT_FOUND'],
       ['POST', '/service/v1/webhooks/dead-letters/none/replay', {}, 404, 'NOT_FOUND'],
+      [
+        'POST',
+        `/service/v1/conversations/${id}/action-messages`,
+        { json: { ...CARD, idempotencyKey: 'a2', actions: [] } },
+        400,
+        'INVALID_PAYLOAD',
+      ],
+      [
+        'POST',
+        `/service/v1/conversations/${unknown}/action-messages`,
+        { json: { ...CARD, idempotencyKey: 'a3' } },
+        404,
+        'NOT_FOUND',
+      ],
     ];
     for (const [method, path, options, status, code] of refusals) {
       const answer = await call<ErrorResponse>(method, path, { token, ...options });
