@@ -270,6 +270,7 @@ function gatewayEnv(inputs: DeployInputs): Record<string, string> {
     ['JWT_ROLE_CLAIM', inputs.jwtRoleClaim],
     ['JWT_ROLE_MAP', inputs.jwtRoleMap],
     ['JWT_DEFAULT_ROLE', inputs.jwtDefaultRole],
+    ['JWT_COMPANY_CLAIM', inputs.jwtCompanyClaim],
     ['WEBHOOK_URLS', inputs.webhookUrls],
   ];
   return Object.fromEntries(

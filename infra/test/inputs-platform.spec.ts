@@ -132,6 +132,7 @@ describe('the platform half in the stack', () => {
           jwtRoleClaim: 'cognito:groups',
           jwtRoleMap: 'recruiters=recruiter,moderators=admin',
           jwtDefaultRole: 'candidate',
+          jwtCompanyClaim: 'custom:company',
         },
       },
     ).dev!;
@@ -143,6 +144,7 @@ describe('the platform half in the stack', () => {
       JWT_ROLE_CLAIM: parameter(oidc, '/env/JWT_ROLE_CLAIM'),
       JWT_ROLE_MAP: parameter(oidc, '/env/JWT_ROLE_MAP'),
       JWT_DEFAULT_ROLE: parameter(oidc, '/env/JWT_DEFAULT_ROLE'),
+      JWT_COMPANY_CLAIM: parameter(oidc, '/env/JWT_COMPANY_CLAIM'),
     }).toEqual({
       JWT_JWKS_URL:
         'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123/.well-known/jwks.json',
@@ -152,6 +154,7 @@ describe('the platform half in the stack', () => {
       JWT_ROLE_CLAIM: 'cognito:groups',
       JWT_ROLE_MAP: 'recruiters=recruiter,moderators=admin',
       JWT_DEFAULT_ROLE: 'candidate',
+      JWT_COMPANY_CLAIM: 'custom:company',
     });
     expect(parameter(oidc, '/secret-env/JWT_SECRET')).toBeUndefined();
     expect(readableSecrets(oidc)).not.toContain(testInputs.dev.jwtSecretArn);

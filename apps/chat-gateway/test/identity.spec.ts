@@ -222,6 +222,40 @@ describe('claims as providers write them', () => {
   });
 });
 
+describe('the company a person acts for', () => {
+  it("is Auth0 Organizations' org_id by default, another claim when configured, never a malformed one", async () => {
+    const byDefault = tokens({});
+    await expect(
+      byDefault.verify(await idp.token('rsa-1', { role: 'recruiter', org_id: 'org_acme42' })),
+    ).resolves.toMatchObject({
+      userId: expect.any(String),
+      role: 'recruiter',
+      companyId: 'org_acme42',
+    });
+    const none = await byDefault.verify(await idp.token('rsa-1', { role: 'recruiter' }));
+    expect(none).not.toHaveProperty('companyId');
+
+    const keycloak = tokens({ JWT_COMPANY_CLAIM: 'organization.id' });
+    await expect(
+      keycloak.verify(await idp.token('ec-1', { organization: { id: 'acme' }, org_id: 'ignored' })),
+    ).resolves.toMatchObject({ companyId: 'acme' });
+    for (const bad of [['acme', 'globex'], 42, '', 'a b', 'x'.repeat(65)])
+      expect(await refusal(byDefault.verify(await idp.token('rsa-1', { org_id: bad })))).toBe(
+        'UnauthorizedError: invalid "org_id" claim value',
+      );
+  });
+
+  it('survives the development tokens the try page and `pnpm token --company` mint', async () => {
+    const service = new TokenService(
+      loadConfig({ JWT_SECRET: 's'.repeat(40), JWT_COMPANY_CLAIM: 'tenant' }),
+    );
+    const token = await service.sign({ userId: 'r1', role: 'recruiter', companyId: 'acme' });
+    await expect(service.verify(token)).resolves.toMatchObject({ userId: 'r1', companyId: 'acme' });
+    const plain = await service.verify(await service.sign({ userId: 'c1', role: 'candidate' }));
+    expect(plain).not.toHaveProperty('companyId');
+  });
+});
+
 describe('identity configuration', () => {
   const production = {
     NODE_ENV: 'production',

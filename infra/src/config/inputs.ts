@@ -53,6 +53,8 @@ export interface DeployInputs {
   /** Provider groups or roles to chat roles: `recruiters=recruiter,moderators=admin`. */
   readonly jwtRoleMap?: string;
   readonly jwtDefaultRole?: string;
+  /** Claim with the company a person acts for (`org_id` by default; Keycloak: `organization.id`). */
+  readonly jwtCompanyClaim?: string;
   /** Secret of the server API's service tokens; a random one is generated in Secrets Manager when unset. */
   readonly serviceTokenSecretArn?: string;
   /** https endpoints of JobSphere's backend that receive the webhooks, comma-separated; none = no webhooks. */
@@ -91,6 +93,7 @@ export const INPUT_VARIABLES: Readonly<Record<Field, string>> = {
   jwtRoleClaim: 'CHAT_JWT_ROLE_CLAIM',
   jwtRoleMap: 'CHAT_JWT_ROLE_MAP',
   jwtDefaultRole: 'CHAT_JWT_DEFAULT_ROLE',
+  jwtCompanyClaim: 'CHAT_JWT_COMPANY_CLAIM',
   serviceTokenSecretArn: 'CHAT_SERVICE_TOKEN_SECRET_ARN',
   webhookUrls: 'CHAT_WEBHOOK_URLS',
   webhookSecretArn: 'CHAT_WEBHOOK_SECRET_ARN',
@@ -179,6 +182,7 @@ function checkField(field: Field, value: string, region: string): string | undef
     case 'jwtAudienceClaim':
     case 'jwtUserIdClaim':
     case 'jwtRoleClaim':
+    case 'jwtCompanyClaim':
       return CLAIM.test(value) ? undefined : 'is not a claim name';
     case 'jwtRoleMap':
       return value.split(',').every((e) => {

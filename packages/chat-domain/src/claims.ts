@@ -13,3 +13,7 @@ export function claimValue(payload: Record<string, unknown>, name: string): unkn
   }
   return value;
 }
+
+/** A user, company or service id as a token carries it: letters, digits or `_ . : @ -`, 1–64. */
+export const TOKEN_ID = /^[A-Za-z0-9_.:@-]{1,64}$/;
+export const TOKEN_ID_RULE = '1-64 letters, digits or _ . : @ -';

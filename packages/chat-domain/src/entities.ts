@@ -7,6 +7,12 @@ export type UserRole = (typeof USER_ROLES)[number];
 export interface Principal {
   userId: string;
   role: UserRole;
+  /**
+   * The company (organisation) the person acts for, from the identity service's token
+   * (`JWT_COMPANY_CLAIM`, Auth0 Organizations' `org_id` by default); absent when the token
+   * names none. Only a signed token says it: never a request body.
+   */
+  companyId?: string;
 }
 
 export type ConversationKind = 'direct' | 'group';

@@ -66,7 +66,7 @@ export {
   type ReactionSettings,
 } from './reactions.rules.js';
 export { SOCKET_PROTOCOL, assertSupportedProtocol } from './protocol.js';
-export { claimValue } from './claims.js';
+export { claimValue, TOKEN_ID, TOKEN_ID_RULE } from './claims.js';
 export {
   LIMITS,
   isMember,

@@ -8,7 +8,7 @@ import { UnauthorizedError, type Principal } from '@jobsphere/chat-domain';
 import { type Request } from 'express';
 import { BudgetService } from '../limits/budget.service.js';
 import { requestIp } from '../http/http-pipeline.js';
-import { TokenService, bearerToken } from './token.service.js';
+import { TokenService, bearerToken, principalOf } from './token.service.js';
 
 type AuthedRequest = Request & { principal?: Principal };
 
@@ -22,7 +22,7 @@ export class BearerGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthedRequest>();
-    const { userId, role } = await this.tokens
+    const verified = await this.tokens
       .verify(bearerToken(request.headers.authorization))
       .catch(async (error: unknown) => {
         // A refused token spends the IP's budget; the provider's keys being late is not its fault.
@@ -30,7 +30,7 @@ export class BearerGuard implements CanActivate {
           await this.budgets.consume('authFailureIp', requestIp(request));
         throw error;
       });
-    request.principal = { userId, role };
+    request.principal = principalOf(verified);
     return true;
   }
 }

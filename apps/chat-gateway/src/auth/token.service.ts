@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   USER_ROLES,
   claimValue,
+  TOKEN_ID,
   UnauthorizedError,
   UnavailableError,
   type Principal,
@@ -26,7 +27,11 @@ export interface VerifiedToken extends Principal {
   expiresAt: number;
 }
 
-const SUBJECT = /^[A-Za-z0-9_.:@-]{1,64}$/;
+/** Who a verified token names, without its expiry: what sockets and requests carry. */
+export function principalOf({ userId, role, companyId }: VerifiedToken): Principal {
+  return { userId, role, ...(companyId !== undefined && { companyId }) };
+}
+
 /** 9999-12-31: an `exp` past it is no date at all (it would break every date derived from it). */
 const MAX_EXP_SECONDS = 253_402_300_799;
 /** When a token maps to several roles, the strongest wins (a recruiter who moderates is admin). */
@@ -91,9 +96,9 @@ export class TokenService {
     return verified;
   }
 
-  /** The user, role and expiry a verified token carries, read through the configured claims. */
+  /** The user, role, company and expiry a verified token carries, read through the configured claims. */
   private principal(payload: JWTPayload): VerifiedToken {
-    const { userIdClaim, roleClaim, audience, audienceClaim } = this.identity;
+    const { userIdClaim, roleClaim, companyClaim, audience, audienceClaim } = this.identity;
     // A service token is never a person, whatever key signed it.
     const use = payload['token_use'];
     if (use !== undefined && !(typeof use === 'string' && PERSON_TOKEN_USES.has(use)))
@@ -105,14 +110,19 @@ export class TokenService {
         throw new UnauthorizedError(`unexpected "${audienceClaim}" claim value`);
     }
     const userId = claimValue(payload, userIdClaim);
-    if (typeof userId !== 'string' || !SUBJECT.test(userId))
+    if (typeof userId !== 'string' || !TOKEN_ID.test(userId))
       throw new UnauthorizedError('invalid token subject');
     const role = this.role(claimValue(payload, roleClaim));
     if (!role) throw new UnauthorizedError('invalid token role');
+    // Absent: the person acts for no company. Present, it must be one id: a malformed claim is
+    // the identity service's mistake, refused rather than read as "no company".
+    const companyId = claimValue(payload, companyClaim);
+    if (companyId !== undefined && (typeof companyId !== 'string' || !TOKEN_ID.test(companyId)))
+      throw new UnauthorizedError(`invalid "${companyClaim}" claim value`);
     const exp = payload.exp ?? 0;
     if (!Number.isFinite(exp) || exp > MAX_EXP_SECONDS)
       throw new UnauthorizedError('invalid token expiry');
-    return { userId, role, expiresAt: exp * 1000 };
+    return { userId, role, ...(companyId !== undefined && { companyId }), expiresAt: exp * 1000 };
   }
 
   /** The provider's value(s) mapped to one role (the strongest), or the default role. */
@@ -136,7 +146,13 @@ export class TokenService {
     if (!this.secret)
       throw new Error('no JWT_SECRET: tokens come from the identity provider (JWT_JWKS_URL)');
     const { issuer, audience } = this.identity;
-    const jwt = new SignJWT({ role: principal.role })
+    const claims = {
+      role: principal.role,
+      ...(principal.companyId !== undefined && {
+        [this.identity.companyClaim]: principal.companyId,
+      }),
+    };
+    const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(principal.userId)
       .setIssuedAt()

@@ -34,7 +34,7 @@ import {
   type ServerToClientEvents,
 } from '@jobsphere/chat-domain';
 import { type Server, type Socket } from 'socket.io';
-import { TokenService, bearerToken } from '../auth/token.service.js';
+import { TokenService, bearerToken, principalOf } from '../auth/token.service.js';
 import { clientIp } from '../common/client-ip.js';
 import { mapError } from '../common/error-table.js';
 import { describeError, logText } from '../common/log-text.js';
@@ -278,7 +278,7 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
     await this.chat.standing(userId);
     const max = this.config.socket.maxPerUser;
     if (this.guard.localSockets(userId) >= max) throw tooMany(max);
-    socket.data.principal = { userId, role: verified.role };
+    socket.data.principal = principalOf(verified);
     socket.data.expiresAt = verified.expiresAt;
     await socket.join(userRoom(userId));
     // The count over all instances decides when Redis answers in time (counted and added in
@@ -386,7 +386,8 @@ export class ChatGateway implements OnGatewayInit<ChatServer> {
     if (verified.userId !== socket.data.principal.userId) {
       throw new UnauthorizedError('token belongs to another user');
     }
-    socket.data.principal = { userId: verified.userId, role: verified.role };
+    // A refreshed token may move the person to another company (or none).
+    socket.data.principal = principalOf(verified);
     // The guard's sweep reads it: the old expiry no longer disconnects, the new one warns.
     socket.data.expiresAt = verified.expiresAt;
     return { expiresAt: new Date(verified.expiresAt).toISOString() };

@@ -1,28 +1,31 @@
-import { USER_ROLES, type UserRole } from '@jobsphere/chat-domain';
+import { TOKEN_ID, USER_ROLES, type UserRole } from '@jobsphere/chat-domain';
 import { parseArgs } from 'node:util';
 import { TokenService } from '../auth/token.service.js';
 import { ConfigError, loadConfig } from '../config/app-config.js';
 
-// `pnpm -s run token <userId> [--role candidate|recruiter|admin] [--ttl seconds]`: prints a JWT
-// that the gateway configured from the same environment accepts.
+// `pnpm -s run token <userId> [--role candidate|recruiter|admin] [--company id] [--ttl seconds]`:
+// prints a JWT that the gateway configured from the same environment accepts.
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     role: { type: 'string', default: 'candidate' },
     ttl: { type: 'string', default: '86400' },
+    company: { type: 'string' },
   },
 });
 const userId = positionals[0];
 const role = values.role as UserRole;
 const ttl = Number(values.ttl);
+const companyId = values.company;
 if (
   !userId ||
   !(USER_ROLES as readonly string[]).includes(role) ||
   !Number.isInteger(ttl) ||
-  ttl <= 0
+  ttl <= 0 ||
+  (companyId !== undefined && !TOKEN_ID.test(companyId))
 ) {
   console.error(
-    `usage: pnpm -s run token <userId> [--role ${USER_ROLES.join('|')}] [--ttl seconds]`,
+    `usage: pnpm -s run token <userId> [--role ${USER_ROLES.join('|')}] [--company id] [--ttl seconds]`,
   );
   process.exit(2);
 }
@@ -40,7 +43,12 @@ try {
     );
     process.exit(2);
   }
-  console.log(await new TokenService(config).sign({ userId, role }, ttl));
+  console.log(
+    await new TokenService(config).sign(
+      { userId, role, ...(companyId !== undefined && { companyId }) },
+      ttl,
+    ),
+  );
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);

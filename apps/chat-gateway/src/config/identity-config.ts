@@ -42,6 +42,8 @@ export interface IdentityConfig {
   roleMap?: Record<string, UserRole>;
   /** The role of a token whose claim maps to none; absent: such a token is refused. */
   defaultRole?: UserRole;
+  /** Claim holding the company the person acts for (optional in a token; see Principal). */
+  companyClaim: string;
   /** The longest lifetime of an identity-service token: how long a revocation must last. */
   maxTtlMs: number;
 }
@@ -69,6 +71,7 @@ const schema = z.object({
   JWT_ROLE_CLAIM: CLAIM.default('role'),
   JWT_ROLE_MAP: z.string().min(1).max(4_000).optional(),
   JWT_DEFAULT_ROLE: z.enum(USER_ROLES).optional(),
+  JWT_COMPANY_CLAIM: CLAIM.default('org_id'),
   JWT_MAX_TTL_MS: int(60_000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
 });
 
@@ -137,6 +140,7 @@ export function parseIdentityConfig(
       audienceClaim: 'aud',
       userIdClaim: 'sub',
       roleClaim: 'role',
+      companyClaim: 'org_id',
       maxTtlMs: 24 * 3_600_000,
     };
 
@@ -165,6 +169,7 @@ export function parseIdentityConfig(
     roleClaim: e.JWT_ROLE_CLAIM,
     ...(roleMap && { roleMap }),
     ...(e.JWT_DEFAULT_ROLE !== undefined && { defaultRole: e.JWT_DEFAULT_ROLE }),
+    companyClaim: e.JWT_COMPANY_CLAIM,
     maxTtlMs: e.JWT_MAX_TTL_MS,
   };
 }

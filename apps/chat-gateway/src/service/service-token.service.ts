@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   SERVICE_SCOPES,
+  TOKEN_ID,
   UnauthorizedError,
   type ServicePrincipal,
   type ServiceScope,
@@ -11,7 +12,6 @@ import { APP_CONFIG } from '../config/config.module.js';
 
 // Pinned, like user tokens; the secret and the audience are the service API's own.
 const ALGORITHM = 'HS256';
-const SERVICE_NAME = /^[A-Za-z0-9_.:@-]{1,64}$/;
 /** What `typ`-like claim marks a server-to-server token (a user token never carries it). */
 export const SERVICE_TOKEN_USE = 'service';
 
@@ -46,7 +46,7 @@ export class ServiceTokenService {
       });
       if (payload['token_use'] !== SERVICE_TOKEN_USE)
         throw new UnauthorizedError('not a service token');
-      if (typeof payload.sub !== 'string' || !SERVICE_NAME.test(payload.sub))
+      if (typeof payload.sub !== 'string' || !TOKEN_ID.test(payload.sub))
         throw new UnauthorizedError('invalid service name');
       const scope = typeof payload['scope'] === 'string' ? payload['scope'] : '';
       const scopes = scope

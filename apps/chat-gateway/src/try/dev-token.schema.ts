@@ -1,10 +1,15 @@
-import { USER_ROLES } from '@jobsphere/chat-domain';
+import { TOKEN_ID, TOKEN_ID_RULE, USER_ROLES } from '@jobsphere/chat-domain';
 import { z } from 'zod';
 
 export const devTokenRequestSchema = z
   .strictObject({
-    userId: z.string().regex(/^[A-Za-z0-9_.:@-]{1,64}$/, '1-64 letters, digits or _ . : @ -'),
+    userId: z.string().regex(TOKEN_ID, TOKEN_ID_RULE),
     role: z.enum(USER_ROLES),
+    companyId: z
+      .string()
+      .regex(TOKEN_ID, TOKEN_ID_RULE)
+      .optional()
+      .meta({ description: 'The company the person acts for (the `JWT_COMPANY_CLAIM` claim).' }),
   })
   .meta({ id: 'DevTokenRequest' });
 

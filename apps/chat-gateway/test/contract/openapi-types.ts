@@ -1198,6 +1198,8 @@ export interface components {
             userId: string;
             /** @enum {string} */
             role: "candidate" | "recruiter" | "admin";
+            /** @description The company the person acts for (the `JWT_COMPANY_CLAIM` claim). */
+            companyId?: string;
         };
         /** @description A conversation as the caller sees it. */
         ConversationDto: {
