@@ -9,10 +9,11 @@
 // own messages per conversation (one sender per conversation) and the body carries that number.
 import { Centrifuge, State, type Subscription } from 'centrifuge';
 import WebSocket from 'ws';
-import { encode, newHistogram, recordMs, type Histogram } from '../hist.js';
+import { newHistogram, recordMs } from '../hist.js';
 import { nowMs } from './clock.js';
 import { openLoop } from './open-loop.js';
 import type { Command, ConversationSpec, DeviceSpec, Instance, Reply } from './protocol.js';
+import { ranReply, StepBook } from './steps.js';
 
 /** The channel of a conversation, in the namespace centrifugo.ts configures. */
 export const channelOf = (conversationId: string) => `chat:${conversationId}`;
@@ -26,13 +27,6 @@ interface Device extends DeviceSpec {
   everConnected: boolean;
 }
 
-interface Phase {
-  all: Histogram;
-  direct: Histogram;
-  group: Histogram;
-  lastDeliveryAt: number;
-}
-
 interface Published {
   /** The sender's number of this message in its conversation. */
   n: number;
@@ -41,30 +35,13 @@ interface Published {
 }
 
 const devices = new Map<string, Device>();
-const conversationsById = new Map<string, ConversationSpec>();
+const book = new StepBook();
 let conversations: ConversationSpec[] = [];
 let senders: ConversationSpec[] = [];
 let urls: Record<Instance, string> = { A: '', B: '' };
 const nextNumber = new Map<string, number>();
-const phases = new Map<number, Phase>();
-let duplicates = 0;
 const reconnects: { key: string; downAt: number; upAt: number }[] = [];
 let idle: Centrifuge[] = [];
-
-function phaseOf(n: number): Phase {
-  let p = phases.get(n);
-  if (!p)
-    phases.set(
-      n,
-      (p = {
-        all: newHistogram(),
-        direct: newHistogram(),
-        group: newHistogram(),
-        lastDeliveryAt: 0,
-      }),
-    );
-  return p;
-}
 
 function newClient(url: string, token: string): Centrifuge {
   return new Centrifuge(url, {
@@ -74,25 +51,6 @@ function newClient(url: string, token: string): Centrifuge {
     minReconnectDelay: 200,
     maxReconnectDelay: 5_000,
   });
-}
-
-function received(device: Device, conversationId: string, data: Published, at: number): void {
-  let got = device.got.get(conversationId);
-  if (!got) device.got.set(conversationId, (got = new Set()));
-  if (got.has(data.n)) {
-    duplicates++;
-    return;
-  }
-  got.add(data.n);
-  const [phaseText, sentText] = data.body.split('|', 2);
-  const phase = phaseOf(Number(phaseText));
-  const latency = at - Number(sentText);
-  recordMs(phase.all, latency);
-  recordMs(
-    conversationsById.get(conversationId)?.kind === 'group' ? phase.group : phase.direct,
-    latency,
-  );
-  phase.lastDeliveryAt = at;
 }
 
 async function connectDevice(spec: DeviceSpec): Promise<Device> {
@@ -119,7 +77,8 @@ async function connectDevice(spec: DeviceSpec): Promise<Device> {
     const sub = client.newSubscription(channelOf(c.id));
     sub.on('publication', (ctx) => {
       if (device.key === c.senderDevice) return; // its own message coming back
-      received(device, c.id, ctx.data as Published, nowMs());
+      const data = ctx.data as Published;
+      book.received(device.got, c.id, data.n, data.body, nowMs());
     });
     device.subs.set(c.id, sub);
     sub.subscribe();
@@ -196,8 +155,7 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
       new Promise<number>((r) => setTimeout(() => r(pending.size), cmd.ackTimeoutMs)),
     ]);
   }
-  return {
-    type: 'ran',
+  return ranReply({
     phase: cmd.phase,
     sent,
     onWire: sent,
@@ -205,49 +163,27 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
     resent: 0,
     ackErrors,
     ackTimeouts,
-    ...(ackTimeouts > 0
-      ? {
-          firstError:
-            firstError ?? `${ackTimeouts} not answered ${cmd.ackTimeoutMs} ms after the end`,
-        }
-      : firstError && { firstError }),
-    ackHist: encode(ackHist),
-    lagHist: encode(lagHist),
-    outboxHist: encode(outboxHist),
+    firstError,
+    ackTimeoutMs: cmd.ackTimeoutMs,
+    unanswered: 'not answered',
+    ackHist,
+    lagHist,
+    outboxHist,
     startedAt,
     endedAt,
-  };
+  });
 }
 
 function collect(cmd: Extract<Command, { type: 'collect' }>): Reply {
-  let expected = 0;
-  let delivered = 0;
-  for (const [idxText, seqs] of Object.entries(cmd.acked)) {
-    const conversation = conversations[Number(idxText)]!;
-    const members = new Set(conversation.members);
-    for (const device of devices.values()) {
-      if (!members.has(device.userId) || device.key === conversation.senderDevice) continue;
-      const got = device.got.get(conversation.id);
-      expected += seqs.length;
-      for (const n of seqs) if (got?.has(n)) delivered++;
-    }
-  }
-  const phase = phaseOf(cmd.phase);
-  return {
-    type: 'collected',
-    phase: cmd.phase,
-    expected,
-    delivered,
-    // Recovery on resubscribe arrives as ordinary publications: every delivery counts as live.
-    deliveredLive: delivered,
-    deliveredBySync: 0,
-    missing: expected - delivered,
-    duplicates,
-    shownTwice: 0,
-    e2e: { all: encode(phase.all), direct: encode(phase.direct), group: encode(phase.group) },
-    lastDeliveryAt: phase.lastDeliveryAt,
-    crossBuckets: {},
-  };
+  // Recovery on resubscribe arrives as ordinary publications: every delivery counts as live.
+  return book.collect(
+    cmd.phase,
+    cmd.acked,
+    conversations,
+    devices.values(),
+    (device, conversationId, n) => (device.got.get(conversationId)?.has(n) ? 'live' : undefined),
+    0,
+  );
 }
 
 async function openIdle(url: string, users: { userId: string; token: string }[]): Promise<Reply> {
@@ -287,7 +223,7 @@ async function handle(cmd: Command): Promise<Reply> {
     case 'connect':
       urls = cmd.urls;
       conversations = cmd.conversations;
-      for (const c of conversations) conversationsById.set(c.id, c);
+      book.setConversations(conversations);
       senders = cmd.senders.map((i) => conversations[i]!);
       return connectAll(cmd.devices);
     case 'run':

@@ -3,10 +3,11 @@
 // (client.ts): reconnects, outbox resends, sync and dedupe are its own logic; the worker only
 // hands it messages and counts, with the clocks read at the socket.
 import type { ChatClient, MessageSource } from '@jobsphere/chat-client';
-import { encode, newHistogram, recordMs, type Histogram } from '../hist.js';
-import { createDevice, nowMs, SENT_AT, type IncomingMessage } from './client.js';
+import { newHistogram, recordMs, type Histogram } from '../hist.js';
+import { createDevice, nowMs, SENT_AT } from './client.js';
 import { openLoop } from './open-loop.js';
 import type { Command, ConversationSpec, DeviceSpec, Instance, Reply } from './protocol.js';
+import { ranReply, StepBook } from './steps.js';
 
 interface Device extends DeviceSpec {
   client: ChatClient;
@@ -18,14 +19,6 @@ interface Device extends DeviceSpec {
   downAt: number | undefined;
   everConnected: boolean;
   lastError: string | undefined;
-}
-
-interface Phase {
-  all: Histogram;
-  direct: Histogram;
-  group: Histogram;
-  lastDeliveryAt: number;
-  cross: Map<number, Set<number>>;
 }
 
 interface RunState {
@@ -70,14 +63,12 @@ type Outcome = { ok: true; seq: number; attempts: number } | { ok: false; error:
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const devices = new Map<string, Device>();
-const conversationsById = new Map<string, ConversationSpec>();
+const book = new StepBook();
 const outstanding = new Map<string, Outstanding>();
 let conversations: ConversationSpec[] = [];
 let senders: ConversationSpec[] = [];
 let urls: Record<Instance, string> = { A: '', B: '' };
 let failover = false;
-const phases = new Map<number, Phase>();
-let duplicates = 0;
 let shownTwice = 0;
 const reconnects: { key: string; downAt: number; upAt: number }[] = [];
 let idle: ChatClient[] = [];
@@ -86,47 +77,8 @@ function reply(message: Reply): void {
   process.send?.(message);
 }
 
-function phaseOf(n: number): Phase {
-  let p = phases.get(n);
-  if (!p) {
-    p = {
-      all: newHistogram(),
-      direct: newHistogram(),
-      group: newHistogram(),
-      lastDeliveryAt: 0,
-      cross: new Map(),
-    };
-    phases.set(n, p);
-  }
-  return p;
-}
-
 function at(device: Device): Instance {
   return device.client.status.url === urls.B ? 'B' : 'A';
-}
-
-/** A `message:new` frame, before the SDK sees it: end-to-end latency, first copy only. */
-function received(device: Device, m: IncomingMessage, receivedAt: number): void {
-  let seqs = device.wire.get(m.conversationId);
-  if (!seqs) device.wire.set(m.conversationId, (seqs = new Set()));
-  if (seqs.has(m.seq)) {
-    duplicates++;
-    return;
-  }
-  seqs.add(m.seq);
-  // Body: "<phase>|<sentAtMs>|padding", the time written as the send frame left the sender's SDK.
-  const [phaseText, sentText] = m.body.split('|', 2);
-  const phase = phaseOf(Number(phaseText));
-  const latency = receivedAt - Number(sentText);
-  const conversation = conversationsById.get(m.conversationId);
-  recordMs(phase.all, latency);
-  recordMs(conversation?.kind === 'group' ? phase.group : phase.direct, latency);
-  phase.lastDeliveryAt = receivedAt;
-  if (conversation && at(device) !== conversation.senderInstance) {
-    let buckets = phase.cross.get(conversation.idx);
-    if (!buckets) phase.cross.set(conversation.idx, (buckets = new Set()));
-    buckets.add(Math.floor(receivedAt / 10));
-  }
 }
 
 function shown(device: Device, conversationId: string, seq: number, source: MessageSource): void {
@@ -179,7 +131,9 @@ function makeDevice(spec: DeviceSpec): Device {
         o.ackTimed = true;
         recordMs(o.run.ackHist, ms);
       },
-      received: (m, receivedAt) => received(device, m, receivedAt),
+      // A `message:new` frame, before the SDK sees it: end-to-end latency, first copy only.
+      received: (m, receivedAt) =>
+        book.received(device.wire, m.conversationId, m.seq, m.body, receivedAt, at(device)),
     },
   });
   device.client = client;
@@ -292,8 +246,7 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
     });
   const ackTimeouts = state.left;
   for (const [id, o] of outstanding) if (o.run === state) outstanding.delete(id);
-  return {
-    type: 'ran',
+  return ranReply({
     phase: cmd.phase,
     sent,
     onWire: state.onWire,
@@ -301,18 +254,15 @@ async function run(cmd: Extract<Command, { type: 'run' }>): Promise<Reply> {
     resent: state.resent,
     ackErrors: state.ackErrors,
     ackTimeouts,
-    ...(ackTimeouts > 0 && {
-      firstError:
-        state.firstError ??
-        `${ackTimeouts} still in the outbox ${cmd.ackTimeoutMs} ms after the end`,
-    }),
-    ...(ackTimeouts === 0 && state.firstError && { firstError: state.firstError }),
-    ackHist: encode(state.ackHist),
-    lagHist: encode(lagHist),
-    outboxHist: encode(state.outboxHist),
+    firstError: state.firstError,
+    ackTimeoutMs: cmd.ackTimeoutMs,
+    unanswered: 'still in the outbox',
+    ackHist: state.ackHist,
+    lagHist,
+    outboxHist: state.outboxHist,
     startedAt,
     endedAt,
-  };
+  });
 }
 
 /** One send on a quiet system, for the store round-trip trace. */
@@ -345,43 +295,14 @@ async function probeSend(cmd: Extract<Command, { type: 'probe-send' }>): Promise
 }
 
 function collect(cmd: Extract<Command, { type: 'collect' }>): Reply {
-  let expected = 0;
-  let delivered = 0;
-  let deliveredLive = 0;
-  let deliveredBySync = 0;
-  for (const [idxText, seqs] of Object.entries(cmd.acked)) {
-    const conversation = conversations[Number(idxText)]!;
-    const members = new Set(conversation.members);
-    for (const device of devices.values()) {
-      if (!members.has(device.userId) || device.key === conversation.senderDevice) continue;
-      const held = device.shown.get(conversation.id);
-      expected += seqs.length;
-      for (const seq of seqs) {
-        const source = held?.get(seq);
-        if (source === undefined) continue;
-        delivered++;
-        if (source === 'live') deliveredLive++;
-        else if (source === 'sync') deliveredBySync++;
-      }
-    }
-  }
-  const phase = phaseOf(cmd.phase);
-  return {
-    type: 'collected',
-    phase: cmd.phase,
-    expected,
-    delivered,
-    deliveredLive,
-    deliveredBySync,
-    missing: expected - delivered,
-    duplicates,
+  return book.collect(
+    cmd.phase,
+    cmd.acked,
+    conversations,
+    devices.values(),
+    (device, conversationId, seq) => device.shown.get(conversationId)?.get(seq),
     shownTwice,
-    e2e: { all: encode(phase.all), direct: encode(phase.direct), group: encode(phase.group) },
-    lastDeliveryAt: phase.lastDeliveryAt,
-    crossBuckets: Object.fromEntries(
-      [...phase.cross].map(([idx, set]) => [idx, [...set].sort((a, b) => a - b)]),
-    ),
-  };
+  );
 }
 
 /**
@@ -446,7 +367,7 @@ async function handle(cmd: Command): Promise<Reply> {
       urls = cmd.urls;
       failover = cmd.failover;
       conversations = cmd.conversations;
-      for (const c of conversations) conversationsById.set(c.id, c);
+      book.setConversations(conversations);
       senders = cmd.senders.map((i) => conversations[i]!);
       return connectAll(cmd.devices);
     case 'run':
