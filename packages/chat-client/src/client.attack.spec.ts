@@ -1,30 +1,19 @@
 import fc from 'fast-check';
-import { FakeGateway } from '../test/support/fake-gateway.js';
-import { fakeClient } from '../test/support/client.js';
+import { clientOf, connect, gateway, useFakeGateway } from '../test/support/harness.js';
 import { memoryStorage, type ChatClient, type ChatError, type MessageDto } from './index.js';
 
 // The largest, fastest and oddest input a client can meet: none of it may throw out of the
 // client, grow it without bound or leave a timer behind.
-let gateway: FakeGateway;
+useFakeGateway();
 let client: ChatClient;
 let errors: ChatError[];
 
-async function start(options: Parameters<typeof fakeClient>[2] = {}): Promise<void> {
-  client = fakeClient(gateway, 'ana', options);
+async function start(options: Parameters<typeof clientOf>[1] = {}): Promise<void> {
+  client = clientOf('ana', options);
   errors = [];
   client.on('error', (e) => errors.push(e));
-  await Promise.all([client.connect(), gateway.advance(0)]);
-  await client.loadConversations();
+  await connect(client);
 }
-
-beforeEach(() => {
-  gateway = new FakeGateway();
-});
-
-afterEach(async () => {
-  await client.close();
-  expect(gateway.clock.countTimers()).toBe(0);
-});
 
 const socket = () => gateway.socketsOf('ana')[0]!;
 
@@ -62,7 +51,7 @@ describe('floods', () => {
       return fetch(url, init);
     };
     await client.close();
-    client = fakeClient(gateway, 'ana', {
+    client = clientOf('ana', {
       fetch: counting,
       limits: { maxUnknownConversations: 20 },
     });

@@ -1,27 +1,8 @@
-import { FakeGateway } from '../test/support/fake-gateway.js';
-import { fakeClient } from '../test/support/client.js';
-import { type ChatClient } from './index.js';
+import { connected, gateway, useFakeGateway } from '../test/support/harness.js';
+import type { ChatClient } from './index.js';
 
 // Replies, reactions and mentions in the SDK, on the fake gateway's clock: nothing waits real time.
-let gateway: FakeGateway;
-const clients: ChatClient[] = [];
-
-async function connected(userId: string) {
-  const c = fakeClient(gateway, userId);
-  clients.push(c);
-  await Promise.all([c.connect(), gateway.advance(0)]);
-  await c.loadConversations();
-  return c;
-}
-
-beforeEach(() => {
-  gateway = new FakeGateway();
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  expect(gateway.clock.countTimers()).toBe(0);
-});
+useFakeGateway();
 
 describe('replies, reactions and mentions', () => {
   it('sends a reply with mentions; the mentioned member is told and counts it until reading', async () => {

@@ -1,34 +1,15 @@
-import { FakeGateway, tokenOf } from '../test/support/fake-gateway.js';
-import { fakeClient, shown } from '../test/support/client.js';
-import { memoryStorage, type ChatClient, type ChatError } from './index.js';
+import { tokenOf } from '../test/support/fake-gateway.js';
+import { shown } from '../test/support/client.js';
+import {
+  clientOf as client,
+  connectedWithErrors as connected,
+  gateway,
+  useFakeGateway,
+} from '../test/support/harness.js';
+import { memoryStorage, type ChatError } from './index.js';
 
 // Everything here runs on the gateway model's fake clock: no test waits real time.
-let gateway: FakeGateway;
-const clients: ChatClient[] = [];
-
-function client(userId: string, options: Parameters<typeof fakeClient>[2] = {}): ChatClient {
-  const c = fakeClient(gateway, userId, options);
-  clients.push(c);
-  return c;
-}
-
-async function connected(userId: string, options: Parameters<typeof fakeClient>[2] = {}) {
-  const c = client(userId, options);
-  const errors: ChatError[] = [];
-  c.on('error', (e) => errors.push(e));
-  await Promise.all([c.connect(), gateway.advance(0)]);
-  await c.loadConversations();
-  return { c, errors };
-}
-
-beforeEach(() => {
-  gateway = new FakeGateway();
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  expect(gateway.clock.countTimers()).toBe(0);
-});
+useFakeGateway();
 
 describe('sending', () => {
   it('send() returns a pending entry at once; the ack turns it into a shown message, once', async () => {

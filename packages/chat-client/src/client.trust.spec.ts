@@ -1,34 +1,17 @@
-import { FakeGateway } from '../test/support/fake-gateway.js';
-import { fakeClient } from '../test/support/client.js';
-import type { ChatClient, ChatError, MessageDto } from './index.js';
+import {
+  connectedWithErrors as connected,
+  gateway,
+  useFakeGateway,
+} from '../test/support/harness.js';
+import type { ChatClient, MessageDto } from './index.js';
 
 // Requests, edits and deletions, blocks and reports as a device shows them, on the fake clock.
-let gateway: FakeGateway;
-const clients: ChatClient[] = [];
-
-async function connected(userId: string) {
-  const c = fakeClient(gateway, userId);
-  clients.push(c);
-  const errors: ChatError[] = [];
-  c.on('error', (e) => errors.push(e));
-  await Promise.all([c.connect(), gateway.advance(0)]);
-  await c.loadConversations();
-  return { c, errors };
-}
+useFakeGateway();
 
 const bodies = (c: ChatClient, id: string) =>
   c
     .conversation(id)!
     .messages.map((m) => [m.body, m.editedAt !== undefined, m.deletedAt !== undefined]);
-
-beforeEach(() => {
-  gateway = new FakeGateway();
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  expect(gateway.clock.countTimers()).toBe(0);
-});
 
 describe('edit and delete', () => {
   it('edit() shows the new text on this device and, live, on every other one', async () => {

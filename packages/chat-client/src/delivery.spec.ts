@@ -1,28 +1,8 @@
-import { FakeGateway } from '../test/support/fake-gateway.js';
-import { fakeClient } from '../test/support/client.js';
-import { type ChatClient } from './index.js';
+import { connected, gateway, useFakeGateway } from '../test/support/harness.js';
 
 // "Delivered" as the SDK keeps it, on the gateway model's fake clock: no test waits real time.
-let gateway: FakeGateway;
-const clients: ChatClient[] = [];
-
-async function connected(userId: string, options: Parameters<typeof fakeClient>[2] = {}) {
-  const c = fakeClient(gateway, userId, options);
-  clients.push(c);
-  await Promise.all([c.connect(), gateway.advance(0)]);
-  await c.loadConversations();
-  return c;
-}
+useFakeGateway();
 const acks = () => gateway.requests.filter(([e]) => e === 'conversation:delivered');
-
-beforeEach(() => {
-  gateway = new FakeGateway();
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  expect(gateway.clock.countTimers()).toBe(0);
-});
 
 describe('delivered receipts', () => {
   it('acknowledges once per window, the highest seq held, for many messages and conversations', async () => {

@@ -1,28 +1,8 @@
-import { FakeGateway } from '../test/support/fake-gateway.js';
-import { fakeClient } from '../test/support/client.js';
-import { type ChatClient } from './index.js';
+import { connected, gateway, useFakeGateway } from '../test/support/harness.js';
 
 // This user's own organisation of a conversation as the SDK keeps it, on the fake clock: set on
 // one device, followed live by another, recovered by a list load and by sync.
-let gateway: FakeGateway;
-const clients: ChatClient[] = [];
-
-async function connected(userId: string) {
-  const c = fakeClient(gateway, userId);
-  clients.push(c);
-  await Promise.all([c.connect(), gateway.advance(0)]);
-  await c.loadConversations();
-  return c;
-}
-
-beforeEach(() => {
-  gateway = new FakeGateway();
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  expect(gateway.clock.countTimers()).toBe(0);
-});
+useFakeGateway();
 
 describe('organising conversations', () => {
   it('a change on one device shows on the other live, on a new device from the list, never for the other member', async () => {
