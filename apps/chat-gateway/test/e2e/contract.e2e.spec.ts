@@ -97,6 +97,22 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     return answer.body.token;
   }
 
+  /** Requests a client gets wrong: [method, path, options, status, error code]. */
+  type Refusal = [string, string, Call, number, string];
+
+  /** Each refusal answered with its documented status and error code. */
+  async function expectRefusals(refusals: Refusal[]) {
+    for (const [method, path, options, status, code] of refusals) {
+      const answer = await call<ErrorResponse>(method, path, options);
+      expect([method, path, answer.status, answer.body.error.code]).toEqual([
+        method,
+        path,
+        status,
+        code,
+      ]);
+    }
+  }
+
   /** Sends until the budget answers 429; every answer on the way is checked too. */
   async function exhaust(method: string, path: string, options: Call, budget: number) {
     for (let i = 0; i <= budget; i++) {
@@ -434,7 +450,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       await call<ConversationList>('GET', '/conversations', { token: sam })
     ).body.conversations.find((c) => c.kind === 'direct')!;
     const edit = `/conversations/${direct.id}/messages/${messageId}`;
-    const refusals: [string, string, Call, number, string][] = [
+    const refusals: Refusal[] = [
       ['POST', `/conversations/${group.id}/accept`, { token: mallory }, 404, 'NOT_A_MEMBER'],
       ['POST', `/conversations/${direct.id}/accept`, { token: rita }, 409, 'CONFLICT'],
       ['POST', `/conversations/${group.id}/decline`, { token: mallory }, 404, 'NOT_A_MEMBER'],
@@ -601,15 +617,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         'NOT_FOUND',
       ],
     ];
-    for (const [method, path, options, status, code] of refusals) {
-      const answer = await call<ErrorResponse>(method, path, options);
-      expect([method, path, answer.status, answer.body.error.code]).toEqual([
-        method,
-        path,
-        status,
-        code,
-      ]);
-    }
+    await expectRefusals(refusals);
   });
 
   it('answers the receipts routes with their documented bodies, and refuses bad bodies', async () => {
@@ -625,7 +633,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     const on = await call('PATCH', '/me/settings', { token: sam, json: { receipts: true } });
     expect([on.status, on.body]).toEqual([200, { receipts: true }]);
     const bad = { token: sam };
-    const refusals: [string, string, Call, number, string][] = [
+    const refusals: Refusal[] = [
       ['POST', '/delivered', { ...bad, json: { positions: [] } }, 400, 'INVALID_PAYLOAD'],
       ['PATCH', '/me/settings', { ...bad, json: { receipts: 'no' } }, 400, 'INVALID_PAYLOAD'],
       ['PATCH', '/me/settings', { ...bad, json: { other: 1 } }, 400, 'INVALID_PAYLOAD'],
@@ -651,15 +659,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         ],
       );
     }
-    for (const [method, path, options, status, code] of refusals) {
-      const answer = await call<ErrorResponse>(method, path, options);
-      expect([method, path, answer.status, answer.body.error.code]).toEqual([
-        method,
-        path,
-        status,
-        code,
-      ]);
-    }
+    await expectRefusals(refusals);
   });
 
   it('answers the organisation route with its documented body, and refuses what a client gets wrong', async () => {
@@ -693,7 +693,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     }
     const mine = { token: olive };
     const path = `/conversations/${ids[0]}/me`;
-    const refusals: [string, string, Call, number, string][] = [
+    const refusals: Refusal[] = [
       [
         'PATCH',
         `/conversations/${ids[10]}/me`,
@@ -725,15 +725,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         'UNSUPPORTED_MEDIA_TYPE',
       ],
     ];
-    for (const [method, at, options, status, code] of refusals) {
-      const answer = await call<ErrorResponse>(method, at, options);
-      expect([method, at, answer.status, answer.body.error.code]).toEqual([
-        method,
-        at,
-        status,
-        code,
-      ]);
-    }
+    await expectRefusals(refusals);
   });
 
   it('answers the moderation routes with their documented bodies, and refuses what a client gets wrong', async () => {
@@ -764,7 +756,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       'user.banned',
     ]);
     const bodies = ok.filter(([, , json]) => json !== undefined);
-    const refusals: [string, string, Call, number, string][] = [
+    const refusals: Refusal[] = [
       ...ok.map(([method, path, json]): [string, string, Call, number, string] => [
         method,
         path,
@@ -800,15 +792,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         'NOT_FOUND',
       ],
     ];
-    for (const [method, path, options, status, code] of refusals) {
-      const answer = await call<ErrorResponse>(method, path, options);
-      expect([method, path, answer.status, answer.body.error.code]).toEqual([
-        method,
-        path,
-        status,
-        code,
-      ]);
-    }
+    await expectRefusals(refusals);
   });
 
   it('answers search with its documented body, and refuses regex characters and a foreign conversation', async () => {
@@ -845,7 +829,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     const invalid = await call('GET', '/conversations', { token: `${rita}x` });
     expect(invalid.headers.get('www-authenticate')).toContain('error="invalid_token"');
 
-    const refusals: [string, string, Call, number, string][] = [
+    const refusals: Refusal[] = [
       ['POST', '/conversations', { token: rita, json: { kind: 'group' } }, 400, 'INVALID_PAYLOAD'],
       [
         'POST',
@@ -921,15 +905,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
         'UNSUPPORTED_MEDIA_TYPE',
       ],
     ];
-    for (const [method, path, options, status, code] of refusals) {
-      const answer = await call<ErrorResponse>(method, path, options);
-      expect([method, path, answer.status, answer.body.error.code]).toEqual([
-        method,
-        path,
-        status,
-        code,
-      ]);
-    }
+    await expectRefusals(refusals);
   });
 
   it('answers every attachment route (local folder) with its documented bodies and refusals', async () => {
@@ -959,7 +935,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
     const slot = await request(rita);
     expect(slot.status).toBe(201);
     const uploadPath = new URL(slot.body.upload.url).pathname;
-    const refusals: [string, string, Call, number, string][] = [
+    const refusals: Refusal[] = [
       [
         'POST',
         '/attachments',
@@ -1021,15 +997,7 @@ describe('the REST contract (docs/openapi.json) against a real gateway', () => {
       ],
       ['POST', uploadPath, { json: slot.body.upload.fields }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ];
-    for (const [method, path, options, status, code] of refusals) {
-      const answer = await call<ErrorResponse>(method, path, options);
-      expect([method, path, answer.status, answer.body.error.code]).toEqual([
-        method,
-        path,
-        status,
-        code,
-      ]);
-    }
+    await expectRefusals(refusals);
     const cv = Buffer.from('%PDF-1.7 cv');
     expect(
       (await call('POST', uploadPath, { form: form(slot.body.upload.fields, cv) })).status,
