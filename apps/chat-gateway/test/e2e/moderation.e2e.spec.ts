@@ -12,9 +12,9 @@ import { startEnvironment, type Environment } from '../support/environment.js';
 import {
   collect,
   connectClient,
+  mintTokens,
   openAccepted,
-  rest,
-  tokenFor,
+  restAs,
   type ChatClient,
 } from '../support/gateway.js';
 
@@ -45,8 +45,7 @@ describe('moderation across two instances', () => {
   let A: string;
   let B: string;
   const tokens: Record<string, string> = {};
-  const api = <T>(url: string, user: string, method: string, path: string, body?: unknown) =>
-    rest<T>(url, tokens[user], method, path, body);
+  const api = restAs(tokens);
   const sync = async (socket: ChatClient, conversationId: string) => {
     const answer = await emit<SyncResult>(socket, 'sync', {
       conversations: [{ conversationId, afterVersion: 0 }],
@@ -58,7 +57,7 @@ describe('moderation across two instances', () => {
   beforeAll(async () => {
     env = await startEnvironment({ gateways: 2 });
     [A, B] = env.gateways.map((g) => g.url) as [string, string];
-    for (const [user, role] of [
+    await mintTokens(tokens, [
       ['eve', 'recruiter'],
       ['ana', 'candidate'],
       ['sam', 'recruiter'],
@@ -66,8 +65,7 @@ describe('moderation across two instances', () => {
       ['kim', 'candidate'],
       ['rob', 'recruiter'],
       ['judy', 'admin'],
-    ] as const)
-      tokens[user] = await tokenFor(user, role);
+    ]);
   }, 60_000);
 
   afterAll(async () => {

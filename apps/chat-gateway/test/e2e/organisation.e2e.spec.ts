@@ -15,7 +15,7 @@ import {
   collect,
   connectClient,
   openAccepted,
-  rest,
+  restAs,
   tokenFor,
 } from '../support/gateway.js';
 
@@ -32,8 +32,7 @@ describe('per-person organisation across two instances', () => {
   const notified: string[] = [];
   const tokens: Record<string, string> = {};
 
-  const api = <T>(url: string, user: string, method: string, path: string, body?: unknown) =>
-    rest<T>(url, tokens[user], method, path, body);
+  const api = restAs(tokens);
   const device = (user: string, url: string) => connectClient(url, tokens[user]!);
   const emit = <T>(socket: ChatClient, event: string, payload: unknown) =>
     (

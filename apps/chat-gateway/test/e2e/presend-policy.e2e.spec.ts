@@ -6,7 +6,7 @@ import {
   type SendResult,
 } from '@jobsphere/chat-domain';
 import { startEnvironment, type Environment } from '../support/environment.js';
-import { connectClient, rest, tokenFor, type ChatClient } from '../support/gateway.js';
+import { connectClient, mintTokens, restAs, type ChatClient } from '../support/gateway.js';
 import { PRESEND_SECRET, PresendPlatform } from '../support/presend-platform.js';
 
 type Answer = { ok: true; data: unknown } | { ok: false; error: { code: string; reason?: string } };
@@ -42,8 +42,7 @@ describe('pre-send hook and content policy across two instances', () => {
     sockets.push(socket);
     return socket;
   };
-  const api = <T>(url: string, user: string, method: string, path: string, body?: unknown) =>
-    rest<T>(url, tokens[user], method, path, body);
+  const api = restAs(tokens);
   const history = async (url: string, user: string, id: string) =>
     (await api<HistoryPage>(url, user, 'GET', `/conversations/${id}/messages`)).body.messages;
   const open = async (opener: string, recipient: string) =>
@@ -68,15 +67,14 @@ describe('pre-send hook and content policy across two instances', () => {
       },
     });
     [A, B] = env.gateways.map((g) => g.url) as [string, string];
-    for (const [user, role] of [
+    await mintTokens(tokens, [
       ['rita', 'recruiter'],
       ['cand', 'candidate'],
       ['sam', 'recruiter'],
       ['dana', 'candidate'],
       ['vic', 'recruiter'],
       ['val', 'candidate'],
-    ] as const)
-      tokens[user] = await tokenFor(user, role);
+    ]);
   }, 60_000);
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import {
 } from '@jobsphere/chat-domain';
 import { Device } from '../support/device.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
-import { collect, connectClient, openAccepted, rest, tokenFor } from '../support/gateway.js';
+import { collect, connectClient, mintTokens, openAccepted, restAs } from '../support/gateway.js';
 
 type Answer = { ok: true; data: unknown } | { ok: false; error: { code: string } };
 type RawSocket = {
@@ -34,8 +34,7 @@ describe('delivery receipts across two instances', () => {
     await d.start();
     return d;
   };
-  const api = <T>(url: string, user: string, method: string, path: string, body?: unknown) =>
-    rest<T>(url, tokens[user], method, path, body);
+  const api = restAs(tokens);
   const memberAs = async (url: string, viewer: string, id: string, userId: string) =>
     (await api<ConversationDto>(url, viewer, 'GET', `/conversations/${id}`)).body.members.find(
       (m) => m.userId === userId,
@@ -44,14 +43,13 @@ describe('delivery receipts across two instances', () => {
   beforeAll(async () => {
     env = await startEnvironment({ gateways: 2 });
     [A, B] = env.gateways.map((g) => g.url) as [string, string];
-    for (const [user, role] of [
+    await mintTokens(tokens, [
       ['rita', 'recruiter'],
       ['sam', 'candidate'],
       ['pia', 'candidate'],
       ['quinn', 'recruiter'],
       ['mallory', 'candidate'],
-    ] as const)
-      tokens[user] = await tokenFor(user, role);
+    ]);
   }, 60_000);
 
   afterAll(async () => {

@@ -4,9 +4,9 @@ import { startEnvironment, type Environment } from '../support/environment.js';
 import {
   acceptInvitations,
   connectClient,
+  mintTokens,
   openAccepted,
-  rest,
-  tokenFor,
+  restAs,
   type ChatClient,
 } from '../support/gateway.js';
 
@@ -21,8 +21,7 @@ describe('search across two instances', () => {
   const tokens: Record<string, string> = {};
   let key = 0;
 
-  const api = <T>(url: string, user: string, method: string, path: string, body?: unknown) =>
-    rest<T>(url, tokens[user], method, path, body);
+  const api = restAs(tokens);
   const search = (url: string, user: string, query: Record<string, string>) =>
     api<SearchPage>(url, user, 'GET', `/search?${new URLSearchParams(query).toString()}`);
   const bodies = (page: SearchPage) => page.hits.map((h) => h.message.body);
@@ -39,15 +38,14 @@ describe('search across two instances', () => {
   beforeAll(async () => {
     env = await startEnvironment({ gateways: 2 });
     [A, B] = env.gateways.map((g) => g.url) as [string, string];
-    for (const [user, role] of [
+    await mintTokens(tokens, [
       ['rita', 'recruiter'],
       ['sam', 'candidate'],
       ['pia', 'candidate'],
       ['quinn', 'recruiter'],
       ['mallory', 'candidate'],
       ['stranger', 'recruiter'],
-    ] as const)
-      tokens[user] = await tokenFor(user, role);
+    ]);
   }, 60_000);
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ import {
   type SyncResult,
 } from '@jobsphere/chat-domain';
 import { startEnvironment, type Environment } from '../support/environment.js';
-import { connectClient, rest, tokenFor, type ChatClient } from '../support/gateway.js';
+import { connectClient, mintTokens, restAs, type ChatClient } from '../support/gateway.js';
 
 const ALLOWANCE = 2;
 
@@ -51,8 +51,7 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
   const tokens: Record<string, string> = {};
   let n = 0;
 
-  const api = <T>(url: string, user: string, method: string, path: string, body?: unknown) =>
-    rest<T>(url, tokens[user], method, path, body);
+  const api = restAs(tokens);
   const send = (socket: ChatClient, conversationId: string, body: string) =>
     emit(socket, 'message:send', { conversationId, clientMessageId: `sd-${++n}`, body });
   const sentMessage = (answer: Answer): MessageDto => {
@@ -94,7 +93,7 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
       env: { TRUST_REQUEST_ALLOWANCE: String(ALLOWANCE) },
     });
     [A, B] = env.gateways.map((g) => g.url) as [string, string];
-    for (const [user, role] of [
+    await mintTokens(tokens, [
       ['vic', 'candidate'],
       ['mal', 'recruiter'],
       ['tom', 'recruiter'],
@@ -109,8 +108,7 @@ describe('no side doors: groups, edits and typing under consent and blocks (two 
       ['quin', 'recruiter'],
       ['rui', 'candidate'],
       ['sal', 'recruiter'],
-    ] as const)
-      tokens[user] = await tokenFor(user, role);
+    ]);
   }, 60_000);
 
   afterAll(async () => {

@@ -11,11 +11,11 @@ import {
 import { Device } from '../support/device.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 import {
-  connectClient,
-  rest,
-  tokenFor,
-  type ChatClient,
   acceptInvitations,
+  connectClient,
+  mintTokens,
+  restAs,
+  type ChatClient,
 } from '../support/gateway.js';
 
 const ALLOWANCE = 2;
@@ -65,8 +65,7 @@ describe('trust and safety across two instances', () => {
     await d.start();
     return d;
   };
-  const api = <T>(url: string, user: string, method: string, path: string, body?: unknown) =>
-    rest<T>(url, tokens[user], method, path, body);
+  const api = restAs(tokens);
   const history = async (url: string, user: string, id: string) =>
     (await api<HistoryPage>(url, user, 'GET', `/conversations/${id}/messages`)).body.messages;
   const send = async (socket: ChatClient, conversationId: string, body: string) =>
@@ -96,7 +95,7 @@ describe('trust and safety across two instances', () => {
       },
     });
     [A, B] = env.gateways.map((g) => g.url) as [string, string];
-    for (const [user, role] of [
+    await mintTokens(tokens, [
       ['rita', 'recruiter'],
       ['cand', 'candidate'],
       ['dan', 'candidate'],
@@ -106,8 +105,7 @@ describe('trust and safety across two instances', () => {
       ['carol', 'recruiter'],
       ['judy', 'admin'],
       ['flood', 'candidate'],
-    ] as const)
-      tokens[user] = await tokenFor(user, role);
+    ]);
   }, 60_000);
 
   afterAll(async () => {

@@ -115,6 +115,20 @@ export async function rest<T = unknown>(
   return { status: response.status, body: parsed as T, headers: response.headers };
 }
 
+/** A token for each user in its role, into `tokens` (the users of a spec, by name). */
+export async function mintTokens(
+  tokens: Record<string, string>,
+  users: readonly (readonly [string, UserRole])[],
+): Promise<void> {
+  for (const [user, role] of users) tokens[user] = await tokenFor(user, role);
+}
+
+/** `rest` as one of the users named in `tokens`: `api(url, 'rita', 'GET', '/conversations')`. */
+export function restAs(tokens: Record<string, string>) {
+  return <T>(url: string, user: string, method: string, path: string, body?: unknown) =>
+    rest<T>(url, tokens[user], method, path, body);
+}
+
 /**
  * Opens a direct conversation and has the recipient accept it, as people who already talk do:
  * a stranger's first conversation is a request (a few messages, no read receipts or presence
