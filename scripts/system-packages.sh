@@ -46,11 +46,16 @@ centrifugo() {
   bash "$(dirname "${BASH_SOURCE[0]}")/../bench/scripts/build-centrifugo.sh" >/dev/null
 }
 
-check_all
-if ((${#missing[@]} == 0)); then
+# What the suite builds or installs beside the system packages, once those are all there.
+tools() {
   python_tools
   ferretdb
   centrifugo
+}
+
+check_all
+if ((${#missing[@]} == 0)); then
+  tools
   exit 0
 fi
 
@@ -67,9 +72,7 @@ if command -v apt-get >/dev/null 2>&1 && { [[ "$(id -u)" -eq 0 ]] || ((${#sudo[@
     "${missing[@]}" >/dev/null
   check_all
   if ((${#missing[@]} == 0)); then
-    python_tools
-    ferretdb
-    centrifugo
+    tools
     exit 0
   fi
 fi
