@@ -1,19 +1,39 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 const SHELLCHECK = process.env.SHELLCHECK_BIN ?? '/usr/bin/shellcheck';
 
-export function shellcheck(source: string): { status: number | null; output: string } {
+function checkShellcheck(): void {
   if (!existsSync(SHELLCHECK)) {
     throw new Error(
       `shellcheck not found at ${SHELLCHECK}: install it (apt-get install -y shellcheck) or set SHELLCHECK_BIN`,
     );
   }
+}
+
+/** shellcheck over a script's text (as bash, every severity). */
+export function shellcheck(source: string): { status: number | null; output: string } {
+  checkShellcheck();
   const result = spawnSync(SHELLCHECK, ['--shell=bash', '--severity=style', '-'], {
     input: source,
     encoding: 'utf8',
   });
+  if (result.error) throw result.error;
+  return { status: result.status, output: result.stdout + result.stderr };
+}
+
+/**
+ * shellcheck over a script file, following what it sources (`# shellcheck source=` paths are
+ * relative to the script's folder).
+ */
+export function shellcheckFile(path: string): { status: number | null; output: string } {
+  checkShellcheck();
+  const result = spawnSync(
+    SHELLCHECK,
+    ['--shell=bash', '--severity=style', '--external-sources', basename(path)],
+    { cwd: dirname(path), encoding: 'utf8' },
+  );
   if (result.error) throw result.error;
   return { status: result.status, output: result.stdout + result.stderr };
 }
