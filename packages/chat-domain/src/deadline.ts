@@ -43,6 +43,7 @@ export function storeWithDeadline(store: ChatStore, ms: number): ChatStore {
     platform: bound(store.platform, 'platform'),
     outbox: bound(store.outbox, 'outbox'),
     scheduled: bound(store.scheduled, 'scheduled'),
+    responseTimes: bound(store.responseTimes, 'responseTimes'),
     moderation: bound(store.moderation, 'moderation'),
     epoch: () => withDeadline(store.epoch(), ms, 'store epoch'),
     ping: () => withDeadline(store.ping(), ms, 'store ping'),

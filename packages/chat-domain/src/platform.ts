@@ -17,6 +17,8 @@ export const SERVICE_SCOPES = [
   'users:erase',
   'users:export',
   'webhooks:admin',
+  /** Read response-time figures (issue 27). */
+  'stats:read',
 ] as const;
 export type ServiceScope = (typeof SERVICE_SCOPES)[number];
 

@@ -16,6 +16,7 @@ import { type ModerationStore } from './moderation.js';
 import { type OutboxStore, type PlatformStore } from './platform.js';
 import { type ReactionChange, type ReactionSettings } from './reactions.rules.js';
 import { type ScheduledSendStore } from './scheduled.js';
+import { type ResponseTimeStore } from './response-times.js';
 
 export interface NewConversation extends JobContext {
   kind: Conversation['kind'];
@@ -379,6 +380,8 @@ export interface ChatStore {
   readonly outbox: OutboxStore;
   /** Scheduled and follow-up sends waiting to go, shared by all instances (issue 27). */
   readonly scheduled: ScheduledSendStore;
+  /** Response-time figures, kept incrementally at send time (issue 27). */
+  readonly responseTimes: ResponseTimeStore;
   /** Restrictions, flags, slow modes and the audit log (issue 25). */
   readonly moderation: ModerationStore;
   readonly kind: 'memory' | 'mongodb';

@@ -32,6 +32,12 @@ export const FERRETDB_HIRING_GAPS: Readonly<Record<string, string>> = {
   'the per-sender cap holds under concurrent creation, and a finished one frees a place': `${ATOMIC_UPDATES}: concurrent $inc of the sender's counter read the same count`,
 };
 
+/** The response-time figures' contract (issue 27). */
+export const FERRETDB_RESPONSE_TIME_GAPS: Readonly<Record<string, string>> = {
+  'racing answers to one wait: exactly one takes it': `${ATOMIC_UPDATES}: two answers' findAndModify of one waiting conversation may both match it`,
+  'answers recorded at once lose no increment (the first ones racing to create the day)': `${ATOMIC_UPDATES}: concurrent $inc of one day's bucket read the same count`,
+};
+
 /** End-to-end cases. */
 export const FERRETDB_E2E_GAPS: Readonly<Record<string, string>> = {
   'keeps every acked message through a Redis restart and an instance SIGKILL': `${ATOMIC_UPDATES}: two senders in one conversation take the same position, and the send that lost it is answered UNAVAILABLE on every retry (its reservation names a seq another message holds), so not every send is ever acknowledged`,

@@ -4,6 +4,7 @@ import { describePlatformContract } from '../testing/platform.contract.js';
 import { describeStoreContract } from '../testing/store.contract.js';
 import { describeActionContract } from '../testing/actions.contract.js';
 import { describeScheduledContract } from '../testing/scheduled.contract.js';
+import { describeResponseTimesContract } from '../testing/response-times.contract.js';
 
 describeStoreContract(
   'in-memory',
@@ -30,6 +31,12 @@ describeActionContract(
 );
 
 describeScheduledContract(
+  'in-memory',
+  async () => new MemoryChatStore(),
+  async (store) => store.close(),
+);
+
+describeResponseTimesContract(
   'in-memory',
   async () => new MemoryChatStore(),
   async (store) => store.close(),

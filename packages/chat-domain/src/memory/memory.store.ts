@@ -48,6 +48,7 @@ import { MemoryModeration } from './moderation.memory.js';
 import { searchWords } from '../search.js';
 import { MemoryOutbox, MemoryPlatform } from './platform.memory.js';
 import { MemoryScheduled } from './scheduled.memory.js';
+import { MemoryResponseTimes } from './response-times.memory.js';
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 const PROCESS_UNIQUE = hex(crypto.getRandomValues(new Uint8Array(5)));
@@ -719,6 +720,7 @@ export class MemoryChatStore implements ChatStore {
   readonly preferences = new MemoryPreferences();
   readonly outbox = new MemoryOutbox();
   readonly scheduled = new MemoryScheduled();
+  readonly responseTimes = new MemoryResponseTimes();
   readonly moderation = new MemoryModeration();
   readonly platform = new MemoryPlatform(this.state, this.messages, this.reports);
   /** Everything is forgotten when the process ends: every process start is a new epoch. */

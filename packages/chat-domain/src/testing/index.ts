@@ -6,6 +6,7 @@ export { describePlatformContract } from './platform.contract.js';
 export { describeFeaturesContract } from './features.contract.js';
 export { describeActionContract } from './actions.contract.js';
 export { describeScheduledContract } from './scheduled.contract.js';
+export { describeResponseTimesContract } from './response-times.contract.js';
 export type { ContractOptions, RegisterCase } from './contract-options.js';
 export {
   SEND_CASES,

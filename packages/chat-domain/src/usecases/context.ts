@@ -14,6 +14,7 @@ import { type ModerationGate } from '../moderation.js';
 import { TRUST_DEFAULTS, assertMember } from '../rules.js';
 import { type ContentPolicySettings } from '../content-policy.js';
 import { type PreSendHook } from '../presend.js';
+import { type ResponseTimeRecording } from '../response-times.js';
 
 export interface ChatDeps {
   store: ChatStore;
@@ -39,6 +40,8 @@ export interface ChatDeps {
   reactions?: Partial<ReactionSettings>;
   /** Restrictions and slow mode on the send path, shared across instances (default: in process). */
   moderation?: ModerationGate;
+  /** Response-time figures recorded after each stored send (absent: none recorded). */
+  responseTimes?: ResponseTimeRecording;
 }
 
 /** Where a request came from, so its own device is not sent its own echo. */

@@ -96,6 +96,11 @@ export {
   SCHEDULE_MAX_ATTEMPTS,
 } from './scheduled.js';
 export * from './moderation.js';
+export {
+  recordResponseTime,
+  conversationResponseTimes,
+  subjectResponseTimes,
+} from './response-times.js';
 
 type Page = { limit: number; cursor?: string };
 

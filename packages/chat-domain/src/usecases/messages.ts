@@ -66,6 +66,7 @@ import { clearMarkedUnread } from './organisation.js';
 import { hidingAmong, membersOf, receiptAudience } from './receipts.js';
 import { screenDraft } from './screening.js';
 import { replyTargets } from './replies.js';
+import { recordResponseTime } from './response-times.js';
 
 /** A page of history, capped in messages and in bytes; edited and deleted ones in their current state. */
 export async function history(
@@ -159,6 +160,8 @@ export async function sendMessage(
     );
     throw error;
   });
+  // Stored: the response-time figures' write starts, and the ack does not wait for it.
+  recordResponseTime(deps, principal, result);
   // A duplicate was delivered when it was first stored (devices that missed it sync), unless
   // that attempt was answered UNAVAILABLE and never announced: then this retry announces it.
   await announceStored(deps, draft, result, (landed) =>

@@ -287,6 +287,7 @@ function bind(store: ChatStore): ChatStore {
     platform: store.platform,
     outbox: store.outbox,
     scheduled: store.scheduled,
+    responseTimes: store.responseTimes,
     moderation: store.moderation,
     epoch: () => store.epoch(),
     ping: () => store.ping(),

@@ -25,6 +25,8 @@ import { conversationSummary, webhookEvent } from './platform-events.js';
 import { auditLog, setSlowMode, userRestriction } from './moderation.js';
 import { assertNoBlockAmong } from './presence.js';
 import { postActionMessage } from './actions.js';
+import { conversationResponseTimes, subjectResponseTimes } from './response-times.js';
+import { type ResponseSubject } from '../response-times.js';
 
 /** Caps of the server API: every call's cost is bounded, whatever the store holds. */
 export const PLATFORM_LIMITS = {
@@ -397,6 +399,8 @@ export function createPlatform(deps: ChatDeps) {
       setSlowMode(deps, { actor: `service:${service.service}` }, id, seconds, reason),
     offlineNotification: (check: OfflineCheck, isOnline: (userId: string) => Promise<boolean>) =>
       offlineNotification(deps, check, isOnline),
+    conversationResponseTimes: (id: string) => conversationResponseTimes(deps, id),
+    subjectResponseTimes: (subject: ResponseSubject) => subjectResponseTimes(deps, subject),
   };
 }
 export type Platform = ReturnType<typeof createPlatform>;

@@ -12,6 +12,7 @@ import { defineModels, type ConversationDoc } from './models.js';
 import { MongoModeration } from './moderation.mongo.js';
 import { MongoOutbox } from './outbox.mongo.js';
 import { MongoScheduled } from './scheduled.mongo.js';
+import { MongoResponseTimes } from './response-times.mongo.js';
 import { MongoPlatform } from './platform.mongo.js';
 import { MongoPreferences } from './preferences.mongo.js';
 import { MongoReports } from './reports.mongo.js';
@@ -55,6 +56,7 @@ export class MongoChatStore implements ChatStore {
   readonly preferences: MongoPreferences;
   readonly outbox: MongoOutbox;
   readonly scheduled: MongoScheduled;
+  readonly responseTimes: MongoResponseTimes;
   readonly platform: MongoPlatform;
   readonly moderation: MongoModeration;
   private readonly syncEpoch: MongoSyncEpoch;
@@ -74,6 +76,7 @@ export class MongoChatStore implements ChatStore {
     this.preferences = new MongoPreferences(models.preferences);
     this.outbox = new MongoOutbox(models.outbox);
     this.scheduled = new MongoScheduled(connection);
+    this.responseTimes = new MongoResponseTimes(connection);
     this.platform = new MongoPlatform(models, allocator, this.messages);
     this.moderation = new MongoModeration(models);
     this.syncEpoch = new MongoSyncEpoch(
