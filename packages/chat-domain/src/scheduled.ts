@@ -33,6 +33,8 @@ export interface ScheduledSend {
   senderId: string;
   /** The sender's role when written (the send goes as this principal). */
   senderRole: UserRole;
+  /** The sender's company when written (the send goes, and is counted, as acting for it). */
+  senderCompanyId?: string;
   conversationId: string;
   body: string;
   sendAt: Date;
@@ -57,7 +59,14 @@ export interface ScheduledSend {
 
 export type NewScheduledSend = Pick<
   ScheduledSend,
-  'senderId' | 'senderRole' | 'conversationId' | 'body' | 'sendAt' | 'followUp' | 'createdAt'
+  | 'senderId'
+  | 'senderRole'
+  | 'senderCompanyId'
+  | 'conversationId'
+  | 'body'
+  | 'sendAt'
+  | 'followUp'
+  | 'createdAt'
 >;
 
 export type ScheduledFinish =

@@ -20,7 +20,7 @@ import { type ChatDeps } from './context.js';
  */
 export function recordResponseTime(
   deps: ChatDeps,
-  principal: Principal & { companyId?: string },
+  principal: Principal,
   stored: AppendResult,
 ): void {
   const recording = deps.responseTimes;

@@ -51,6 +51,7 @@ export async function scheduleMessage(
     {
       senderId: principal.userId,
       senderRole: principal.role,
+      ...(principal.companyId !== undefined && { senderCompanyId: principal.companyId }),
       conversationId: conversation.id,
       body: input.body,
       sendAt,
@@ -136,7 +137,11 @@ export async function deliverScheduled(
 ): Promise<ScheduledFinish> {
   if (entry.followUp && (await answered(deps, entry, entry.followUp.afterSeq)))
     return { state: 'skipped', outcome: 'answered' };
-  const principal: Principal = { userId: entry.senderId, role: entry.senderRole };
+  const principal: Principal = {
+    userId: entry.senderId,
+    role: entry.senderRole,
+    ...(entry.senderCompanyId !== undefined && { companyId: entry.senderCompanyId }),
+  };
   const input = {
     conversationId: entry.conversationId,
     clientMessageId: scheduledClientMessageId(entry.id),

@@ -24,6 +24,7 @@ const scheduledSchema = new Schema<ScheduledDoc>(
     _id: { type: String, required: true },
     senderId: { type: String, required: true },
     senderRole: { type: String, required: true },
+    senderCompanyId: String,
     conversationId: { type: String, required: true },
     body: { type: String, required: true },
     sendAt: { type: Date, required: true },
