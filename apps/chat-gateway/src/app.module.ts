@@ -48,6 +48,7 @@ import { PLATFORM } from './service/service.tokens.js';
 import { OutboxWorker } from './webhooks/outbox.worker.js';
 import { HiringController } from './hiring/hiring.controller.js';
 import { HiringServiceController } from './hiring/hiring-service.controller.js';
+import { ResponseTimesController } from './hiring/response-times.controller.js';
 import { ScheduledSendWorker } from './hiring/scheduled.worker.js';
 import { ScheduledController } from './hiring/scheduled.controller.js';
 
@@ -117,7 +118,9 @@ export class AppModule {
         ...(config.metrics ? [] : [MetricsController]),
         ...(config.nodeEnv === 'production' ? [] : [OpenApiController]),
         // The server API exists where a service secret is configured (always outside production).
-        ...(config.platform.service ? [ServiceController, HiringServiceController] : []),
+        ...(config.platform.service
+          ? [ServiceController, HiringServiceController, ResponseTimesController]
+          : []),
         HiringController,
         ScheduledController,
       ],
@@ -148,6 +151,8 @@ export class AppModule {
                 presend: new PreSendHookClient(config.safety.presend, verdicts, metrics),
               }),
               moderation,
+              // After each stored send, not waited for; a failure is counted, never the send's.
+              responseTimes: { lost: () => metrics.responseTimesLost.inc() },
             }),
           inject: [
             RealtimeBus,

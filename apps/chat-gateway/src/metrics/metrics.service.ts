@@ -104,6 +104,11 @@ export class MetricsService {
     help: 'Publishes dropped because Redis was unreachable or too slow (their rooms are told to sync)',
     registers: [this.registry],
   });
+  readonly responseTimesLost = new Counter({
+    name: 'chat_response_time_writes_lost_total',
+    help: 'Response-time figure writes that failed after their message was stored (the send was answered; the figure is lost)',
+    registers: [this.registry],
+  });
   readonly dependencyErrors = new Counter({
     name: 'chat_dependency_errors_total',
     help: 'Errors reported by Redis clients or the store',

@@ -12,6 +12,7 @@ import { searchPaths } from '../search/search.openapi.js';
 import { adminPaths, trustPaths } from '../trust/trust.openapi.js';
 import { servicePaths } from '../service/service.openapi.js';
 import { hiringPaths } from '../hiring/hiring.openapi.js';
+import { responseTimePaths } from '../hiring/response-times.openapi.js';
 import { devTokenPaths } from '../try/dev-token.openapi.js';
 import { operation } from './openapi.operation.js';
 
@@ -106,6 +107,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
       ...adminPaths,
       ...servicePaths,
       ...hiringPaths,
+      ...responseTimePaths,
       ...attachmentPaths,
       ...healthPaths,
       ...metricsPaths,

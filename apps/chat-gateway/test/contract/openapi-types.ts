@@ -833,6 +833,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/service/v1/conversations/{id}/response-times": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A conversation’s response times
+         * @description Time to first answer, whether (and since when) a candidate waits, and the latest 20 answers’ times (exact). Empty figures for a conversation nobody waited in. Scope: `stats:read`.
+         */
+        get: operations["serviceConversationResponseTimes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/recruiters/{id}/response-times": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A recruiter’s median response time
+         * @description Over the last 30 days (UTC, today included), or 90 when those hold fewer than 10 answers. An answer is a recruiter's message in a direct conversation where a candidate waits (since their earliest unanswered message); outreach, groups and system messages never count. Medians read from log-scale histograms: within ±9.1 % (±0.5 s below 1 s). Scope: `stats:read`.
+         */
+        get: operations["serviceRecruiterResponseTimes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/companies/{id}/response-times": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A company’s median response time
+         * @description Over the last 30 days (UTC, today included), or 90 when those hold fewer than 10 answers. An answer is a recruiter's message in a direct conversation where a candidate waits (since their earliest unanswered message); outreach, groups and system messages never count. Medians read from log-scale histograms: within ±9.1 % (±0.5 s below 1 s). A company is the one in the answering recruiter's token when the answer was written. Scope: `stats:read`.
+         */
+        get: operations["serviceCompanyResponseTimes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/attachments": {
         parameters: {
             query?: never;
@@ -1705,6 +1765,43 @@ export interface components {
         };
         ScheduledList: {
             scheduled: components["schemas"]["ScheduledSend"][];
+        };
+        ConversationResponseTimes: {
+            conversationId: string;
+            /**
+             * Format: date-time
+             * @description The first candidate message.
+             */
+            firstAwaitedAt?: string;
+            /**
+             * Format: date-time
+             * @description Unanswered since (the earliest candidate message not answered).
+             */
+            awaitingSince?: string;
+            /** Format: date-time */
+            firstAnswerAt?: string;
+            /** @description Time to first answer. */
+            firstAnswerMs?: number;
+            answers: number;
+            /** @description The latest 20 answers’ times, oldest first (exact). */
+            recentMs: number[];
+            /** @description The median of `recentMs` (exact). */
+            medianRecentMs: number | null;
+        };
+        SubjectResponseTimes: {
+            /** @enum {string} */
+            kind: "recruiter" | "company";
+            id: string;
+            /** @description 30, or 90 when the 30 days hold fewer than 10 answers. */
+            windowDays: 30 | 90;
+            /** @description Answers in the window. */
+            answers: number;
+            /** @description Conversations first answered in the window. */
+            conversationsAnswered: number;
+            /** @description Median time to answer a waiting candidate (±9.1 %, ±0.5 s below 1 s). */
+            medianResponseMs: number | null;
+            /** @description Median time to a conversation’s first answer (same resolution). */
+            medianFirstAnswerMs: number | null;
         };
         /** @description Where and how to upload one file. */
         UploadSlot: {
@@ -3525,6 +3622,94 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceConversationResponseTimes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationResponseTimes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceRecruiterResponseTimes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The recruiter’s user id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectResponseTimes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceCompanyResponseTimes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The company id (the token claim JWT_COMPANY_CLAIM). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectResponseTimes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

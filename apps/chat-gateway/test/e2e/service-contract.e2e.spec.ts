@@ -14,7 +14,15 @@ import {
   readCommittedDocument,
   type CheckedCall,
 } from '../support/contract.js';
-import { startGatewayProcess, tokenFor, type GatewayProcess } from '../support/gateway.js';
+import {
+  TEST_JWT_SECRET,
+  closeAllClients,
+  connectClient,
+  startGatewayProcess,
+  tokenFor,
+  type ChatClient,
+  type GatewayProcess,
+} from '../support/gateway.js';
 
 const SERVICE_SECRET = 'service-contract-secret-0123456789abcdefgh';
 const SERVICE_BUDGET = 30;
@@ -96,6 +104,9 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
     ['GET', '/service/v1/users/sam/export', 'users:export', undefined],
     ['GET', '/service/v1/webhooks/dead-letters', 'webhooks:admin', undefined],
     ['POST', '/service/v1/webhooks/dead-letters/none/replay', 'webhooks:admin', undefined],
+    ['GET', `/service/v1/conversations/${id}/response-times`, 'stats:read', undefined],
+    ['GET', '/service/v1/recruiters/rita/response-times', 'stats:read', undefined],
+    ['GET', '/service/v1/companies/acme/response-times', 'stats:read', undefined],
   ];
 
   it('answers every route with its documented success body', async () => {
@@ -171,6 +182,44 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
     expect((await call('POST', '/service/v1/users/gone/erasure', { token })).body).toMatchObject({
       complete: true,
     });
+    // Response-time figures: a candidate waits in a direct conversation, a recruiter answers.
+    const direct = await call<ServiceConversationResult>('POST', '/service/v1/conversations', {
+      token,
+      json: { idempotencyKey: 'd1', kind: 'direct', memberIds: ['cand', 'rita'] },
+    });
+    const directId = direct.body.conversation.id;
+    // Real devices with the company in their tokens (JWT_COMPANY_CLAIM's default, org_id).
+    const device = async (userId: string, role: 'candidate' | 'recruiter') =>
+      connectClient(
+        gateway.url,
+        await new SignJWT({ role, org_id: 'acme' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject(userId)
+          .setExpirationTime('1h')
+          .sign(new TextEncoder().encode(TEST_JWT_SECRET)),
+      );
+    const say = async (socket: ChatClient, key: string) =>
+      socket
+        .timeout(5_000)
+        .emitWithAck('message:send', {
+          conversationId: directId,
+          clientMessageId: key,
+          body: 'hi',
+        });
+    expect(await say(await device('cand', 'candidate'), 'q1')).toMatchObject({ ok: true });
+    expect(await say(await device('rita', 'recruiter'), 'a1')).toMatchObject({ ok: true });
+    closeAllClients();
+    const figures = `/service/v1/conversations/${directId}/response-times`;
+    await waitUntil(
+      'the answer recorded',
+      async () => (await call<{ answers: number }>('GET', figures, { token })).body.answers === 1,
+      5_000,
+      100,
+    );
+    for (const subject of ['recruiters/rita', 'companies/acme'])
+      expect(
+        (await call(`GET`, `/service/v1/${subject}/response-times`, { token })).body,
+      ).toMatchObject({ windowDays: 90, answers: 1, conversationsAnswered: 1 });
     // The refused endpoint dead-letters every event at its first attempt.
     const poller = await serviceToken('poller');
     await waitUntil(
@@ -291,6 +340,10 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
       ],
       ['DELETE', `/service/v1/conversations/${unknown}/members/x`, {}, 404, 'NOT_FOUND'],
       ['POST', '/service/v1/webhooks/dead-letters/none/replay', {}, 404, 'NOT_FOUND'],
+      ['GET', `/service/v1/conversations/${unknown}/response-times`, {}, 404, 'NOT_FOUND'],
+      ['GET', '/service/v1/conversations/not%20an%20id/response-times', {}, 400, 'INVALID_PAYLOAD'],
+      ['GET', '/service/v1/recruiters/not%20an%20id/response-times', {}, 400, 'INVALID_PAYLOAD'],
+      ['GET', '/service/v1/companies/not%20an%20id/response-times', {}, 400, 'INVALID_PAYLOAD'],
       [
         'POST',
         `/service/v1/conversations/${id}/action-messages`,
