@@ -198,14 +198,12 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
           .setExpirationTime('1h')
           .sign(new TextEncoder().encode(TEST_JWT_SECRET)),
       );
-    const say = async (socket: ChatClient, key: string) =>
-      socket
-        .timeout(5_000)
-        .emitWithAck('message:send', {
-          conversationId: directId,
-          clientMessageId: key,
-          body: 'hi',
-        });
+    const say = (socket: ChatClient, key: string): Promise<unknown> =>
+      socket.timeout(5_000).emitWithAck('message:send', {
+        conversationId: directId,
+        clientMessageId: key,
+        body: 'hi',
+      });
     expect(await say(await device('cand', 'candidate'), 'q1')).toMatchObject({ ok: true });
     expect(await say(await device('rita', 'recruiter'), 'a1')).toMatchObject({ ok: true });
     closeAllClients();
