@@ -1,4 +1,4 @@
-import { directKey, type MessageDraft } from '@jobsphere/chat-domain';
+import { dayOf, directKey, type MessageDraft } from '@jobsphere/chat-domain';
 import { MongoWireServer, type ExaminedCommand } from '@jobsphere/testing';
 import { Types } from 'mongoose';
 import { MongoChatStore } from '../src/persistence/mongo/mongo.store.js';
@@ -122,6 +122,25 @@ describe('MongoDB store queries at 10,000 conversations (DocumentDB planner rule
     await step('contacts among', () => store.contacts.among('alice', ['bob', 'carol', 'dave']));
     await step('contacts audience', () => store.contacts.audience('alice', 100));
     await step('blockedAmong', () => store.contacts.blockedAmong('alice', ['bob', 'carol']));
+    const answers = store.responseTimes;
+    await step('response times: a candidate waits', () => answers.awaitAnswer(ab.id, at(400)));
+    await step('response times: an answer takes the wait', () =>
+      answers.takeAwaiting(ab.id, at(500)),
+    );
+    await step('response times: the answer recorded', () =>
+      answers.recordAnswer({
+        conversationId: ab.id,
+        recruiterId: 'bob',
+        companyId: 'acme',
+        answeredAt: at(500),
+        ms: 100,
+        answer: 0,
+      }),
+    );
+    await step('response times: a conversation', () => answers.conversation(ab.id));
+    await step('response times: 90 days of a company', () =>
+      answers.days({ kind: 'company', id: 'acme' }, dayOf(at(500)) - 89, dayOf(at(500))),
+    );
 
     const width = Math.max(...figures.map((f) => f.step.length));
     console.log(

@@ -109,6 +109,76 @@ describe('MongoDB round trips of one send', () => {
     expect(retry.depth).toBeLessThanOrEqual(2);
   });
 
+  it('costs the response-time figures 1 command for a candidate’s message, 3 for an answer and 1 for a recruiter’s other message, none before the store', async () => {
+    const writes: Promise<void>[] = [];
+    const chatWith = (figures: boolean) =>
+      createChat({
+        store,
+        fanout: { toUsers: () => undefined },
+        clock: { now: () => new Date() },
+        moderation: cachedGate(),
+        ...(figures && { responseTimes: { track: (w: Promise<void>) => writes.push(w) } }),
+      });
+    const candidate: Principal = { userId: 'cora', role: 'candidate' };
+    const recruiter: Principal = { userId: 'rex', role: 'recruiter', companyId: 'acme' };
+    /** A candidate's message, the recruiter's answer, the recruiter's second message. */
+    const exchange = async (figures: boolean) => {
+      const chat = chatWith(figures);
+      const { conversation } = await chat.openConversation(recruiter, {
+        kind: 'direct',
+        userId: `${candidate.userId}-${figures}`,
+      });
+      const asked: Principal = { ...candidate, userId: `${candidate.userId}-${figures}` };
+      await chat.answerRequest(asked, conversation.id, 'accept');
+      await chat.send(asked, {
+        conversationId: conversation.id,
+        clientMessageId: 'warm',
+        body: 'hi',
+      });
+      await chat.send(recruiter, {
+        conversationId: conversation.id,
+        clientMessageId: 'warm',
+        body: 'hi',
+      });
+      await Promise.all(writes);
+      const one = async (p: Principal, key: string) => {
+        commands = [];
+        await chat.send(p, { conversationId: conversation.id, clientMessageId: key, body: 'hi' });
+        await Promise.all(writes);
+        return { count: commands.length, beforeAck, names: commands.map((c) => c.name) };
+      };
+      return {
+        candidate: await one(asked, 'q'),
+        answer: await one(recruiter, 'a'),
+        other: await one(recruiter, 'b'),
+      };
+    };
+    const without = await exchange(false);
+    const withFigures = await exchange(true);
+    const extra = (k: keyof typeof without) => ({
+      count: withFigures[k].count - without[k].count,
+      names: withFigures[k].names.slice(without[k].names.length),
+    });
+    console.log(
+      `[figure] response-time figures per send on MongoDB: candidate's message +${extra('candidate').count} (${extra('candidate').names.join(', ')}); ` +
+        `recruiter's answer +${extra('answer').count} (${extra('answer').names.join(', ')}); ` +
+        `recruiter's message with nothing waiting +${extra('other').count} (${extra('other').names.join(', ')}); ` +
+        `sends without figures: ${without.candidate.count}, ${without.answer.count}, ${without.other.count} commands`,
+    );
+    expect(extra('candidate').count).toBe(1);
+    expect(extra('answer').count).toBe(3);
+    expect(extra('other').count).toBe(1);
+    // The send's own commands come first (the figures start once the message is stored).
+    for (const k of ['candidate', 'answer', 'other'] as const)
+      expect(withFigures[k].names.slice(0, without[k].count)).toEqual(without[k].names);
+    const figures = await store.responseTimes.conversation(
+      (await chatWith(false).listConversations(recruiter, { limit: 5 })).conversations.find((c) =>
+        c.members.some((m) => m.userId === 'cora-true'),
+      )!.id,
+    );
+    expect(figures).toMatchObject({ answers: 2 });
+  });
+
   it('keeps a send with a reply and a mention at the round trips of a plain send (the target read beside the first)', async () => {
     const chat = createChat({
       store,
