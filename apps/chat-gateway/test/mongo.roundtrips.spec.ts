@@ -145,7 +145,7 @@ describe('MongoDB round trips of one send', () => {
         commands = [];
         await chat.send(p, { conversationId: conversation.id, clientMessageId: key, body: 'hi' });
         await Promise.all(writes);
-        return { count: commands.length, beforeAck, names: commands.map((c) => c.name) };
+        return { count: commands.length, names: commands.map((c) => c.name) };
       };
       return {
         candidate: await one(asked, 'q'),
