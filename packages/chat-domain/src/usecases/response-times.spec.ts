@@ -99,14 +99,40 @@ describe('response-time figures (memory store, fake clock)', () => {
         if (next() < 0.5)
           conversations.push({ id: await open(c.userId, r.userId), candidate: c, recruiter: r });
     const start = clock.ms;
-    // 120 days: each step one conversation gets a message from one side, seconds to a day
-    // apart; r3 seldom answers (few answers: its figures fall back to 90 days).
-    while (clock.ms < start + 120 * DAY) {
-      clock.advance(Math.floor(next() ** 4 * 16 * HOUR));
-      const c = conversations[Math.floor(next() * conversations.length)]!;
-      const candidateWrites = c.recruiter.userId === 'r3' ? 0.97 : 0.55;
-      await send(next() < candidateWrites ? c.candidate : c.recruiter, c.id);
+    // 120 days of planned events, then sent in time order on the fake clock: per conversation,
+    // candidate bursts (1-3 messages minutes apart); each answered (or not) by the recruiter
+    // after 5 s to 5 days (log-uniform, scaled by how quick that recruiter is), sometimes twice;
+    // and now and then recruiter outreach. r3 seldom answers: its figures use 90 days.
+    const style = {
+      r0: { answers: 0.9, speed: 0.1 },
+      r1: { answers: 0.8, speed: 1 },
+      r2: { answers: 0.7, speed: 4 },
+      r3: { answers: 0.1, speed: 1 },
+    } as Record<string, { answers: number; speed: number }>;
+    const events: { at: number; by: Principal; id: string }[] = [];
+    for (const c of conversations) {
+      const { answers, speed } = style[c.recruiter.userId]!;
+      for (let burst = 0; burst < 12; burst++) {
+        let at = start + Math.floor(next() * 120 * DAY);
+        const messages = 1 + Math.floor(next() * 3);
+        for (let m = 0; m < messages; m++, at += Math.floor(next() * 30 * MIN))
+          events.push({ at, by: c.candidate, id: c.id });
+        if (next() < answers) {
+          const delay = Math.exp(Math.log(5_000) + next() * Math.log((5 * DAY) / 5_000)) * speed;
+          events.push({ at: at + Math.floor(delay), by: c.recruiter, id: c.id });
+          if (next() < 0.3)
+            events.push({ at: at + Math.floor(delay) + MIN, by: c.recruiter, id: c.id });
+        }
+        if (next() < 0.2)
+          events.push({ at: start + Math.floor(next() * 120 * DAY), by: c.recruiter, id: c.id });
+      }
     }
+    events.sort((a, b) => a.at - b.at);
+    for (const e of events.filter((e) => e.at <= start + 120 * DAY)) {
+      clock.ms = Math.max(clock.ms, e.at);
+      await send(e.by, e.id);
+    }
+    clock.ms = start + 120 * DAY;
     await settled();
     expect(lost).toEqual([]);
 
