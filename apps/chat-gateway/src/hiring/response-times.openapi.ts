@@ -5,23 +5,13 @@ import {
   subjectResponseTimesSchema,
 } from '@jobsphere/chat-domain';
 import { z } from 'zod';
-import { type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
-import { operation, type OperationSpec } from '../openapi/openapi.operation.js';
+import { type ZodOpenApiPathsObject } from 'zod-openapi';
+import { type OperationSpec } from '../openapi/openapi.operation.js';
+import { serviceOperation } from '../service/service.openapi.js';
 
 const SERVICE = [401, 403, 429, 500, 503] as const;
-const SCOPE = 'stats:read';
-
-function statsOperation(spec: Omit<OperationSpec, 'tag' | 'bearer'>): ZodOpenApiOperationObject {
-  return {
-    ...operation({
-      ...spec,
-      description: `${spec.description ?? ''} Scope: \`${SCOPE}\`.`,
-      tag: 'service',
-      bearer: false,
-    }),
-    security: [{ serviceToken: [SCOPE] }],
-  };
-}
+const statsOperation = (spec: Omit<OperationSpec, 'tag' | 'bearer'>) =>
+  serviceOperation('stats:read', spec);
 
 const ref = (what: string) => z.object({ id: idSchema.meta({ description: what }) });
 const WINDOW =

@@ -23,7 +23,7 @@ import { JSON_BODY, operation, type OperationSpec } from '../openapi/openapi.ope
 const SERVICE = [401, 403, 429, 500, 503] as const;
 
 /** An operation of the server API: the service token with one scope, not a user's token. */
-function serviceOperation(
+export function serviceOperation(
   scope: ServiceScope,
   spec: Omit<OperationSpec, 'tag' | 'bearer'>,
 ): ZodOpenApiOperationObject {
