@@ -1,4 +1,8 @@
-import { describeActionContract, describeScheduledContract } from '@jobsphere/chat-domain/testing';
+import {
+  describeActionContract,
+  describeResponseTimesContract,
+  describeScheduledContract,
+} from '@jobsphere/chat-domain/testing';
 import { type ChatStore } from '@jobsphere/chat-domain';
 import { mongoServers, type MongoHandle } from '@jobsphere/testing';
 import { MongoChatStore } from '../src/persistence/mongo/mongo.store.js';
@@ -26,6 +30,9 @@ for (const server of mongoServers()) {
     (registerCase) => {
       describeActionContract(`MongoDB on ${server.name}`, open, close, { it: registerCase });
       describeScheduledContract(`MongoDB on ${server.name}`, open, close, { it: registerCase });
+      describeResponseTimesContract(`MongoDB on ${server.name}`, open, close, {
+        it: registerCase,
+      });
     },
   );
 }

@@ -30,10 +30,6 @@ export const FERRETDB_HIRING_GAPS: Readonly<Record<string, string>> = {
   'racing answers from two members leave exactly one': `${ATOMIC_UPDATES}: two answers' conditional updates of one message both match the unanswered card`,
   'claims race: each due entry goes to exactly one of many workers': `${ATOMIC_UPDATES}: two workers' findAndModify of one due entry both match it and both lease it`,
   'the per-sender cap holds under concurrent creation, and a finished one frees a place': `${ATOMIC_UPDATES}: concurrent $inc of the sender's counter read the same count`,
-};
-
-/** The response-time figures' contract (issue 27). */
-export const FERRETDB_RESPONSE_TIME_GAPS: Readonly<Record<string, string>> = {
   'racing answers to one wait: exactly one takes it': `${ATOMIC_UPDATES}: two answers' findAndModify of one waiting conversation may both match it`,
   'answers recorded at once lose no increment (the first ones racing to create the day)': `${ATOMIC_UPDATES}: concurrent $inc of one day's bucket read the same count`,
 };
