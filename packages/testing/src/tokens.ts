@@ -8,11 +8,16 @@ export interface TestTokenOptions {
   ttlSeconds?: number;
   /** An exact `exp` (epoch seconds), for tokens no identity service would issue. */
   exp?: number;
+  /** The company the person acts for, in the gateway's default company claim (`org_id`). */
+  companyId?: string;
 }
 
-/** An access token shaped like the identity service's (HS256; sub, role, exp). */
+/** An access token shaped like the identity service's (HS256; sub, role, exp, org_id if any). */
 export async function signTestToken(options: TestTokenOptions): Promise<string> {
-  return new SignJWT({ role: options.role ?? 'candidate' })
+  return new SignJWT({
+    role: options.role ?? 'candidate',
+    ...(options.companyId !== undefined && { org_id: options.companyId }),
+  })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(options.userId)
     .setIssuedAt()

@@ -1,10 +1,9 @@
-import { waitUntil } from '@jobsphere/testing';
+import { signTestServiceToken, signTestToken, waitUntil } from '@jobsphere/testing';
 import {
   type ConversationResponseTimesDto,
   type ServiceConversationResult,
   type SubjectResponseTimes,
 } from '@jobsphere/chat-domain';
-import { SignJWT } from 'jose';
 import { TEST_JWT_SECRET, connectClient, rest, type ChatClient } from '../support/gateway.js';
 import { startEnvironment, type Environment } from '../support/environment.js';
 
@@ -16,16 +15,6 @@ import { startEnvironment, type Environment } from '../support/environment.js';
 const SERVICE_SECRET = 'response-times-e2e-secret-0123456789abcdef';
 const CONVERSATIONS = 12;
 
-const sign = (claims: Record<string, unknown>, subject: string, audience?: string) => {
-  const jwt = new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(subject)
-    .setIssuedAt()
-    .setExpirationTime('1h');
-  if (audience) jwt.setAudience(audience);
-  return jwt.sign(new TextEncoder().encode(audience ? SERVICE_SECRET : TEST_JWT_SECRET));
-};
-
 type Ack = { ok: boolean };
 
 describe('response-time figures across two instances', () => {
@@ -36,7 +25,12 @@ describe('response-time figures across two instances', () => {
   const device = async (userId: string, role: 'candidate' | 'recruiter', gateway: number) =>
     connectClient(
       env.gateways[gateway]!.url,
-      await sign({ role, ...(role === 'recruiter' && { org_id: 'acme' }) }, userId),
+      await signTestToken({
+        secret: TEST_JWT_SECRET,
+        userId,
+        role,
+        ...(role === 'recruiter' && { companyId: 'acme' }),
+      }),
     );
   const say = (socket: ChatClient, conversationId: string, key: string): Promise<Ack> =>
     socket
@@ -48,11 +42,10 @@ describe('response-time figures across two instances', () => {
       gateways: 2,
       env: { SERVICE_TOKEN_SECRET: SERVICE_SECRET },
     });
-    service = await sign(
-      { scope: 'conversations:write stats:read', token_use: 'service' },
-      'jobsphere-backend',
-      'jobsphere-chat-service',
-    );
+    service = await signTestServiceToken({
+      secret: SERVICE_SECRET,
+      scopes: ['conversations:write', 'stats:read'],
+    });
   }, 90_000);
 
   afterAll(async () => {

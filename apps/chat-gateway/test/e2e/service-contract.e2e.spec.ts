@@ -1,4 +1,10 @@
-import { startMongoWireServer, waitUntil, type MongoHandle } from '@jobsphere/testing';
+import {
+  signTestServiceToken,
+  signTestToken,
+  startMongoWireServer,
+  waitUntil,
+  type MongoHandle,
+} from '@jobsphere/testing';
 import {
   SERVICE_SCOPES,
   type ConversationDto,
@@ -7,7 +13,6 @@ import {
   type ServiceConversationResult,
   type ServiceScope,
 } from '@jobsphere/chat-domain';
-import { SignJWT } from 'jose';
 import {
   ContractValidator,
   checkedCall,
@@ -29,12 +34,7 @@ const SERVICE_BUDGET = 30;
 const HUGE = JSON.stringify({ idempotencyKey: 'k', body: 'x'.repeat(70 * 1024) });
 
 function serviceToken(service: string, scopes: readonly ServiceScope[] = SERVICE_SCOPES) {
-  return new SignJWT({ scope: scopes.join(' '), token_use: 'service' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(service)
-    .setAudience('jobsphere-chat-service')
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(SERVICE_SECRET));
+  return signTestServiceToken({ secret: SERVICE_SECRET, scopes, service });
 }
 
 // Every server API route and every status it documents, against a real gateway process whose
@@ -192,11 +192,7 @@ describe('the server API contract (docs/openapi.json) against a real gateway', (
     const device = async (userId: string, role: 'candidate' | 'recruiter') =>
       connectClient(
         gateway.url,
-        await new SignJWT({ role, org_id: 'acme' })
-          .setProtectedHeader({ alg: 'HS256' })
-          .setSubject(userId)
-          .setExpirationTime('1h')
-          .sign(new TextEncoder().encode(TEST_JWT_SECRET)),
+        await signTestToken({ secret: TEST_JWT_SECRET, userId, role, companyId: 'acme' }),
       );
     const say = (socket: ChatClient, key: string): Promise<unknown> =>
       socket.timeout(5_000).emitWithAck('message:send', {
