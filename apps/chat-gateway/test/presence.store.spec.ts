@@ -4,7 +4,12 @@ import {
   quitRedisClient,
   type RedisClient,
 } from '@jobsphere/redis-kit';
-import { startRedis, type RedisServer } from '@jobsphere/testing';
+import {
+  startRedis,
+  startRedisCluster,
+  type RedisCluster,
+  type RedisServer,
+} from '@jobsphere/testing';
 import {
   MemoryPresenceStore,
   RedisPresenceStore,
@@ -22,7 +27,7 @@ function describePresenceContract(
     let now: number;
     beforeAll(async () => {
       store = await open();
-    });
+    }, 60_000);
     afterAll(close);
     beforeEach(() => {
       now = Date.now();
@@ -73,6 +78,27 @@ function describePresenceContract(
       expect(await store.disconnect('ghost', 'dev-x', now)).toBe(false);
     });
 
+    it('refreshes every listed connection, several of one user among them, and no other', async () => {
+      await store.connect('multi', 'a:s1', now + 50);
+      await store.connect('multi', 'a:s2', now + 50);
+      await store.connect('multi', 'b:s1', now + 50); // another instance's, which died
+      await store.connect('single', 'a:s3', now + 50);
+      await store.refresh(
+        [
+          { userId: 'multi', connectionId: 'a:s1' },
+          { userId: 'single', connectionId: 'a:s3' },
+          { userId: 'multi', connectionId: 'a:s2' },
+        ],
+        now + 10_000,
+      );
+      expect(await store.disconnect('multi', 'a:s1', now + 100)).toBe(false); // a:s2 still live
+      expect(await store.lookup(['multi', 'single'], now + 100)).toEqual([
+        { userId: 'multi', online: true },
+        { userId: 'single', online: true },
+      ]);
+      expect(await store.disconnect('multi', 'a:s2', now + 100)).toBe(true); // b:s1 expired
+    });
+
     it('lets connections that are not refreshed expire, and reports each user once', async () => {
       await store.connect('u2', 'dead-instance:s1', now + 50);
       await store.connect('u3', 'live-instance:s1', now + 50);
@@ -109,3 +135,43 @@ describePresenceContract(
     await redis.dispose();
   },
 );
+
+// The heartbeat's script takes many keys on one Redis, one user's keys on a cluster (other slots).
+let cluster: RedisCluster;
+let clusterClient: RedisClient;
+describePresenceContract(
+  'Redis cluster',
+  async () => {
+    cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
+    const node = cluster.startupNodes[0]!;
+    clusterClient = createRedisClient(
+      parseRedisConfig({
+        REDIS_HOST: node.host,
+        REDIS_PORT: String(node.port),
+        REDIS_CLUSTER: 'true',
+      })!,
+    );
+    return new RedisPresenceStore(clusterClient);
+  },
+  async () => {
+    await quitRedisClient(clusterClient);
+    await cluster.dispose();
+  },
+);
+
+it('refreshes after Redis lost its scripts (a restart, a failover)', async () => {
+  const server = await startRedis();
+  const redisClient = createRedisClient(parseRedisConfig({ REDIS_URL: server.url })!);
+  try {
+    const store = new RedisPresenceStore(redisClient);
+    const now = Date.now();
+    await store.connect('u', 'c1', now + 50);
+    await store.refresh([{ userId: 'u', connectionId: 'c1' }], now + 1_000);
+    await redisClient.script('FLUSH');
+    await store.refresh([{ userId: 'u', connectionId: 'c1' }], now + 10_000);
+    expect(await store.lookup(['u'], now + 5_000)).toEqual([{ userId: 'u', online: true }]);
+  } finally {
+    await quitRedisClient(redisClient);
+    await server.dispose();
+  }
+}, 30_000);
