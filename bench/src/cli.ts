@@ -17,6 +17,7 @@ import { saturationConfirmed } from './ladder-stats.js';
 import { Fleet, IdlePool, protocolOf } from './loadgen/fleet.js';
 import { machineInfo } from './machine.js';
 import {
+  processTree,
   startBaseline,
   startGateways,
   stopTarget,
@@ -114,7 +115,7 @@ async function main(): Promise<number> {
       });
     const unless = <T>(name: string, start: () => Promise<T>) =>
       settings.skip.has(name) ? Promise.resolve(undefined) : start();
-    const [gateway, baseline, seed, centrifugo] = await Promise.all([
+    const [gateway, gateway2w, baseline, seed, centrifugo] = await Promise.all([
       started(
         startGateways({
           redis: { url: redis.url },
@@ -123,6 +124,19 @@ async function main(): Promise<number> {
           ...(profileDir && { cpuProfDir: resolve(profileDir) }),
           ...(extraEnv && { extraEnv }),
         }),
+      ),
+      // The same gateway with two workers per instance (one per vCPU of this machine), on the
+      // same store (its own database) and Redis: one worker against two.
+      unless('gateway-2w', () =>
+        started(
+          startGateways({
+            name: 'gateway-2w',
+            redis: { url: redis.url },
+            jwtSecret: secret,
+            mongodbUri: withDatabase(store.uri, 'bench_2w'),
+            extraEnv: { ...extraEnv, GATEWAY_WORKERS: '2' },
+          }),
+        ),
       ),
       unless('baseline', () =>
         started(startBaseline(redis.url, profileDir && resolve(profileDir))),
@@ -137,7 +151,7 @@ async function main(): Promise<number> {
         started(startCentrifugo(await buildCentrifugo(log), redis.url, secret)),
       ),
     ]);
-    for (const t of [gateway, baseline, seed, centrifugo])
+    for (const t of [gateway, gateway2w, baseline, seed, centrifugo])
       if (t) log(`${t.name} A ${t.A.url} B ${t.B.url}`);
 
     const newFleet = async (
@@ -159,25 +173,29 @@ async function main(): Promise<number> {
       return fleet;
     };
     // Users, conversations and devices of every target, set up side by side.
-    const [gatewayFleet, baselineFleet, seedFleet, centrifugoFleet] = await Promise.all([
-      newFleet('gateway', gateway, 'shared', 'gateway'),
-      baseline && newFleet('baseline', baseline, 'shared', 'baseline'),
-      seed && newFleet('seed', seed, 'shared', 'seed'),
-      centrifugo && newFleet('centrifugo', centrifugo, 'shared', 'centrifugo'),
-    ]);
+    const [gatewayFleet, gateway2wFleet, baselineFleet, seedFleet, centrifugoFleet] =
+      await Promise.all([
+        newFleet('gateway', gateway, 'shared', 'gateway'),
+        gateway2w && newFleet('gateway-2w', gateway2w, 'shared', 'gateway2w'),
+        baseline && newFleet('baseline', baseline, 'shared', 'baseline'),
+        seed && newFleet('seed', seed, 'shared', 'seed'),
+        centrifugo && newFleet('centrifugo', centrifugo, 'shared', 'centrifugo'),
+      ]);
     log(
       `${gatewayFleet.devices.length} devices and ${gatewayFleet.conversations.length} conversations per target, spread over A and B`,
     );
     const meter = (target: Target, fleet: Fleet) =>
       new CpuMeter({
         servers: () => [target.A.proc.pid, target.B.proc.pid],
-        ...((target.name === 'gateway' || target.name === 'seed') && {
-          store: () => [store.pid],
-        }),
+        ...(target.name !== 'baseline' &&
+          target.name !== 'centrifugo' && {
+            store: () => [store.pid],
+          }),
         redis: () => [redis.pid],
         loadgen: () => fleet.pids,
       });
     const meters = new Map<Fleet, CpuMeter>([[gatewayFleet, meter(gateway, gatewayFleet)]]);
+    if (gateway2w && gateway2wFleet) meters.set(gateway2wFleet, meter(gateway2w, gateway2wFleet));
     if (baseline && baselineFleet) meters.set(baselineFleet, meter(baseline, baselineFleet));
     if (seed && seedFleet) meters.set(seedFleet, meter(seed, seedFleet));
     if (centrifugo && centrifugoFleet)
@@ -248,10 +266,12 @@ async function main(): Promise<number> {
     // The ladder: the same offered rates on every target, interleaved so that noise hits all
     // alike, until each is saturated on two consecutive steps; run `settings.runs` times.
     const latency: StepResult[] = [];
-    const fleets = [gatewayFleet, seedFleet, baselineFleet, centrifugoFleet].filter(
+    const fleets = [gatewayFleet, gateway2wFleet, seedFleet, baselineFleet, centrifugoFleet].filter(
       (f): f is Fleet => f !== undefined,
     );
-    if (settings.mode === 'full') {
+    // BENCH_SKIP=ladder: no warm-up and no ladder, e.g. to run the idle-socket scenario alone.
+    const ladderOn = !settings.skip.has('ladder');
+    if (settings.mode === 'full' && ladderOn) {
       // A warm-up step per target, not recorded: the JIT, the connection pools and the devices'
       // first syncs settle before anything is measured.
       for (const fleet of fleets) {
@@ -270,14 +290,14 @@ async function main(): Promise<number> {
       }
     }
     const storeOf = (target: TargetName) =>
-      target === 'gateway'
+      target === 'gateway' || target === 'gateway-2w'
         ? storeLabel(0)
         : target === 'seed'
           ? `${storeLabel(0)} (Mongoose create)`
           : target === 'centrifugo'
             ? 'Redis (history stream)'
             : 'none';
-    for (let run = 1; run <= settings.runs; run++) {
+    for (let run = 1; ladderOn && run <= settings.runs; run++) {
       const done = new Set<string>();
       for (const rate of ladder(settings)) {
         for (const fleet of fleets) {
@@ -395,7 +415,7 @@ async function main(): Promise<number> {
       machine,
       store: store.description,
       topology:
-        'redis-server x1; gateway A+B and seed-design app A+B on one shared store server, baseline relay A+B, Centrifugo A+B (Redis engine), all on the same Redis; conversations opened ' +
+        'redis-server x1; gateway A+B (one worker each), gateway-2w A+B (the same gateway, two workers each) and seed-design app A+B on one shared store server, baseline relay A+B, Centrifugo A+B (Redis engine), all on the same Redis; conversations opened ' +
         'through A and B alternately; each user\u2019s devices alternate A/B, and each conversation is sent from a device of its creator on ' +
         'the instance it was opened through, so senders and receivers are spread over both instances and part of every fan-out crosses Redis',
       workload: settings.workload,
@@ -421,6 +441,11 @@ async function main(): Promise<number> {
       ),
       ratios: ratios(latency, capacityResults),
       capacity: capacityResults,
+      gatewayWorkers: Object.fromEntries(
+        [gateway, gateway2w]
+          .filter((t): t is Target => t !== undefined)
+          .map((t) => [t.name, Math.max(1, processTree(t.A.proc.pid!).length - 1)]),
+      ),
       faults,
       sdkCost,
       ok:
@@ -433,7 +458,8 @@ async function main(): Promise<number> {
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(result, null, 2));
     log(`wrote ${out}`);
-    if (settings.mode === 'full' || process.argv.includes('--report')) {
+    // A run without the ladder has no headline: RESULTS.md is left as it is.
+    if ((settings.mode === 'full' && ladderOn) || process.argv.includes('--report')) {
       writeReports(result, dirname(out));
       log('wrote RESULTS.md and results/latency.svg');
     }

@@ -5,13 +5,23 @@ import { formatSpread, relativeRange, spread, sustainedRate, type Spread } from 
 import type { TargetName } from './processes.js';
 import type { CapacityResult, StepResult } from './scenarios.js';
 
-export const TARGET_ORDER: TargetName[] = ['baseline', 'seed', 'centrifugo', 'gateway'];
+export const TARGET_ORDER: TargetName[] = [
+  'baseline',
+  'seed',
+  'centrifugo',
+  'gateway',
+  'gateway-2w',
+];
+
+/** The targets the common CPU rate is chosen over: the variant is given its CPU at their rate. */
+const PEERS: TargetName[] = ['baseline', 'seed', 'centrifugo', 'gateway'];
 
 export const TARGET_LABEL: Record<TargetName, string> = {
   baseline: 'relay (Socket.IO + Redis adapter, stores nothing)',
   seed: 'seed design (Socket.IO + Redis adapter + Mongoose `create` before the emit)',
   centrifugo: 'Centrifugo v6.9.1 (Redis engine, history + recovery, client-side publish)',
   gateway: 'gateway (idempotency, order, unread, sync)',
+  'gateway-2w': 'the same gateway, 2 workers per instance (`GATEWAY_WORKERS=2`; 2 cores)',
 };
 
 /** Where a target keeps messages: its CPU group (Centrifugo's history is in Redis). */
@@ -20,6 +30,7 @@ export const STORE_GROUP: Record<TargetName, string | undefined> = {
   seed: 'store',
   centrifugo: 'redis',
   gateway: 'store',
+  'gateway-2w': 'store',
 };
 
 export interface TargetSummary {
@@ -141,7 +152,7 @@ export function renderPeersSection(
   const lines: string[] = [];
   const rate = commonRate(
     latency,
-    TARGET_ORDER.filter((t) => latency.some((s) => s.target === t)),
+    PEERS.filter((t) => latency.some((s) => s.target === t)),
   );
   const summaries = TARGET_ORDER.map((t) => summarize(latency, t, rate)).filter(
     (s): s is TargetSummary => s !== undefined,
@@ -169,6 +180,9 @@ export function renderPeersSection(
         `${c ? `${(c.bytesPerSocket / 1024).toFixed(1)} KiB` : 'n/a'} |`,
     );
   }
+  const one = summaries.find((s) => s.target === 'gateway');
+  const two = summaries.find((s) => s.target === 'gateway-2w');
+  if (one && two) lines.push('', workersLine(one, two));
   lines.push(
     '',
     '**How steady each figure was** (half the min–max range, relative to the median):',
@@ -200,4 +214,16 @@ export function renderPeersSection(
       );
   lines.push('');
   return lines;
+}
+
+/** One gateway worker per instance against two, from the same run: what the second vCPU buys. */
+export function workersLine(one: TargetSummary, two: TargetSummary): string {
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a && b ? `${(b / a).toFixed(2)}x` : 'n/a';
+  return (
+    `**One worker against two per instance** (\`GATEWAY_WORKERS=1\` against \`2\`, same run, same store and Redis; both instances on this machine's cores): ` +
+    `highest sustained ${formatSpread(one.sustained)} against ${formatSpread(two.sustained)} msg/s (${ratio(one.sustained?.median, two.sustained?.median)}), ` +
+    `CPU of the servers per 1,000 deliveries at ${one.cpuRate ?? 'n/a'} msg/s ${formatSpread(one.cpuServers)} against ${formatSpread(two.cpuServers)} ` +
+    `(${ratio(one.cpuServers?.median, two.cpuServers?.median)}).`
+  );
 }

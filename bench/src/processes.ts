@@ -20,9 +20,10 @@ export interface Instance {
 
 /**
  * The systems under test: the gateway, the bare relay (`baseline`), the seed's own design
- * (`seed`: the relay with a Mongoose create before each emit) and Centrifugo.
+ * (`seed`: the relay with a Mongoose create before each emit) and Centrifugo; `gateway-2w` is
+ * the gateway with two workers per instance (`GATEWAY_WORKERS=2`), beside its one-worker self.
  */
-export type TargetName = 'gateway' | 'baseline' | 'seed' | 'centrifugo';
+export type TargetName = 'gateway' | 'gateway-2w' | 'baseline' | 'seed' | 'centrifugo';
 
 export interface Target {
   name: TargetName;
@@ -50,6 +51,8 @@ export interface GatewayOptions {
   cpuProfDir?: string;
   /** Extra env for both instances (e.g. a variant under test). */
   extraEnv?: Record<string, string>;
+  /** `gateway-2w`: two workers per instance. */
+  name?: 'gateway' | 'gateway-2w';
 }
 
 /**
@@ -143,7 +146,7 @@ export async function startGateways(opts: GatewayOptions): Promise<Target> {
     return { ...started, probeUrl: `http://127.0.0.1:${logged[1]}/metrics` };
   };
   const [A, B] = await Promise.all([start('A'), start('B')]);
-  return { name: 'gateway', A, B };
+  return { name: opts.name ?? 'gateway', A, B };
 }
 
 /**

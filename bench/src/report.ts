@@ -41,6 +41,8 @@ export interface BenchResult {
   maxThroughput?: Record<string, MaxThroughput>;
   ratios?: Ratios;
   capacity: CapacityResult[];
+  /** Gateway worker processes per instance, counted under instance A (1: the gateway itself). */
+  gatewayWorkers?: Record<string, number>;
   faults: FaultResult[];
   /** The client's own CPU per message (absent in results from before the SDK drove the load). */
   sdkCost?: SdkCost;

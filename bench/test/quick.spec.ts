@@ -48,7 +48,7 @@ describe('bench --quick', () => {
       ok: true,
     });
     expect(result.machine.cores).toBeGreaterThan(0);
-    for (const target of ['gateway', 'baseline', 'seed', 'centrifugo']) {
+    for (const target of ['gateway', 'gateway-2w', 'baseline', 'seed', 'centrifugo']) {
       const steps = result.latency.filter((s) => s.target === target);
       expect(steps.length).toBeGreaterThan(0);
       for (const s of steps) {
@@ -62,9 +62,11 @@ describe('bench --quick', () => {
         expect(Object.keys(s.cpuMsPer1000Deliveries)).toEqual(Object.keys(s.cpuMsPer1000));
       }
     }
-    // The store server's CPU is counted for the two targets that store there.
+    // The store server's CPU is counted for the targets that store there.
     for (const s of result.latency)
-      expect('store' in s.cpuMsPer1000).toBe(s.target === 'gateway' || s.target === 'seed');
+      expect('store' in s.cpuMsPer1000).toBe(['gateway', 'gateway-2w', 'seed'].includes(s.target));
+    // One worker against two: the variant's instances really ran two worker processes each.
+    expect(result.gatewayWorkers).toEqual({ gateway: 1, 'gateway-2w': 2 });
     expect(result.capacity.map((c) => c.target).sort()).toEqual([
       'baseline',
       'centrifugo',
