@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { type Chat } from '@jobsphere/chat-domain';
 import {
   createRedisClient,
@@ -99,3 +100,30 @@ it('refreshes every connection of the instance, a slice at a time', async () => 
     `[figure] heartbeat of ${CONNECTIONS} connections: ${issued} Redis commands, at most ${maxInFlight} in flight at once`,
   );
 }, 60_000);
+
+it('drops a connection admitted but never connected here, and refreshes the rest', async () => {
+  const config = {
+    presence: { ttlMs: TTL_MS, heartbeatMs: TTL_MS / 3, maxFanout: 0, offlineGraceMs: 1_000 },
+  } as AppConfig;
+  // The client of `left` went away during its handshake: no socket of that id on this instance.
+  const bus = { hasLocalSocket: (id: string) => id !== 'left' } as unknown as RealtimeBus;
+  const presence = new PresenceService(config, {} as Chat, bus, client);
+  await presence.connected('stays', 'stays');
+  await presence.connected('leaves', 'left');
+  const score = async (userId: string) => {
+    const [, expiry] = await client.zrange(`chat:presence:conn:${userId}`, '0', '-1', 'WITHSCORES');
+    return Number(expiry);
+  };
+  const [stays, leaves] = [await score('stays'), await score('leaves')];
+  // One heartbeat period later (the clock moved, not a wait).
+  const now = Date.now() + TTL_MS / 3 + 1;
+  const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+  try {
+    await presence.heartbeat();
+  } finally {
+    clock.mockRestore();
+  }
+  expect(await score('stays')).toBe(now + TTL_MS);
+  expect(await score('stays')).toBeGreaterThan(stays);
+  expect(await score('leaves')).toBe(leaves); // not refreshed: it expires with its TTL
+}, 30_000);
