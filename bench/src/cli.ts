@@ -61,6 +61,10 @@ async function main(): Promise<number> {
     console.log(
       `[bench ${((Date.now() - t0) / 1000).toFixed(1)}s load ${loadAverage().toFixed(2)}] ${line}`,
     );
+  // An older build's dist/main.js (e.g. a worktree at the commit before a change): a target of
+  // its own, so that before and after are measured back to back, interleaved in one run.
+  const beforeMain = process.env['BENCH_GATEWAY_BEFORE'];
+  const beforeLabel = process.env['BENCH_GATEWAY_BEFORE_LABEL'] ?? beforeMain;
   const extraEnv = process.env['BENCH_GATEWAY_ENV']
     ? (JSON.parse(process.env['BENCH_GATEWAY_ENV']) as Record<string, string>)
     : undefined;
@@ -115,7 +119,7 @@ async function main(): Promise<number> {
       });
     const unless = <T>(name: string, start: () => Promise<T>) =>
       settings.skip.has(name) ? Promise.resolve(undefined) : start();
-    const [gateway, gateway2w, baseline, seed, centrifugo] = await Promise.all([
+    const [gateway, gateway2w, gatewayBefore, baseline, seed, centrifugo] = await Promise.all([
       started(
         startGateways({
           redis: { url: redis.url },
@@ -138,6 +142,18 @@ async function main(): Promise<number> {
           }),
         ),
       ),
+      beforeMain && !settings.skip.has('gateway-before')
+        ? started(
+            startGateways({
+              name: 'gateway-before',
+              main: resolve(beforeMain),
+              redis: { url: redis.url },
+              jwtSecret: secret,
+              mongodbUri: withDatabase(store.uri, 'bench_before'),
+              ...(extraEnv && { extraEnv }),
+            }),
+          )
+        : Promise.resolve(undefined),
       unless('baseline', () =>
         started(startBaseline(redis.url, profileDir && resolve(profileDir))),
       ),
@@ -151,7 +167,7 @@ async function main(): Promise<number> {
         started(startCentrifugo(await buildCentrifugo(log), redis.url, secret)),
       ),
     ]);
-    for (const t of [gateway, gateway2w, baseline, seed, centrifugo])
+    for (const t of [gateway, gateway2w, gatewayBefore, baseline, seed, centrifugo])
       if (t) log(`${t.name} A ${t.A.url} B ${t.B.url}`);
 
     const newFleet = async (
@@ -173,10 +189,11 @@ async function main(): Promise<number> {
       return fleet;
     };
     // Users, conversations and devices of every target, set up side by side.
-    const [gatewayFleet, gateway2wFleet, baselineFleet, seedFleet, centrifugoFleet] =
+    const [gatewayFleet, gateway2wFleet, beforeFleet, baselineFleet, seedFleet, centrifugoFleet] =
       await Promise.all([
         newFleet('gateway', gateway, 'shared', 'gateway'),
         gateway2w && newFleet('gateway-2w', gateway2w, 'shared', 'gateway2w'),
+        gatewayBefore && newFleet('gateway-before', gatewayBefore, 'shared', 'before'),
         baseline && newFleet('baseline', baseline, 'shared', 'baseline'),
         seed && newFleet('seed', seed, 'shared', 'seed'),
         centrifugo && newFleet('centrifugo', centrifugo, 'shared', 'centrifugo'),
@@ -196,6 +213,7 @@ async function main(): Promise<number> {
       });
     const meters = new Map<Fleet, CpuMeter>([[gatewayFleet, meter(gateway, gatewayFleet)]]);
     if (gateway2w && gateway2wFleet) meters.set(gateway2wFleet, meter(gateway2w, gateway2wFleet));
+    if (gatewayBefore && beforeFleet) meters.set(beforeFleet, meter(gatewayBefore, beforeFleet));
     if (baseline && baselineFleet) meters.set(baselineFleet, meter(baseline, baselineFleet));
     if (seed && seedFleet) meters.set(seedFleet, meter(seed, seedFleet));
     if (centrifugo && centrifugoFleet)
@@ -266,9 +284,14 @@ async function main(): Promise<number> {
     // The ladder: the same offered rates on every target, interleaved so that noise hits all
     // alike, until each is saturated on two consecutive steps; run `settings.runs` times.
     const latency: StepResult[] = [];
-    const fleets = [gatewayFleet, gateway2wFleet, seedFleet, baselineFleet, centrifugoFleet].filter(
-      (f): f is Fleet => f !== undefined,
-    );
+    const fleets = [
+      gatewayFleet,
+      gateway2wFleet,
+      beforeFleet,
+      seedFleet,
+      baselineFleet,
+      centrifugoFleet,
+    ].filter((f): f is Fleet => f !== undefined);
     // BENCH_SKIP=ladder: no warm-up and no ladder, e.g. to run the idle-socket scenario alone.
     const ladderOn = !settings.skip.has('ladder');
     if (settings.mode === 'full' && ladderOn) {
@@ -290,7 +313,7 @@ async function main(): Promise<number> {
       }
     }
     const storeOf = (target: TargetName) =>
-      target === 'gateway' || target === 'gateway-2w'
+      target === 'gateway' || target === 'gateway-2w' || target === 'gateway-before'
         ? storeLabel(0)
         : target === 'seed'
           ? `${storeLabel(0)} (Mongoose create)`
@@ -341,7 +364,7 @@ async function main(): Promise<number> {
     // Capacity: idle sockets on one instance, from several client processes.
     const capacityResults: CapacityResult[] = [];
     if (!settings.skip.has('capacity')) {
-      for (const target of [gateway, baseline, seed, centrifugo]) {
+      for (const target of [gateway, gatewayBefore, baseline, seed, centrifugo]) {
         if (!target) continue;
         const pool = new IdlePool(settings.idleProcesses, protocolOf(target.name));
         cleanups.push(() => pool.shutdown());
@@ -415,8 +438,11 @@ async function main(): Promise<number> {
       machine,
       store: store.description,
       topology:
-        'redis-server x1; gateway A+B (one worker each), gateway-2w A+B (the same gateway, two workers each) and seed-design app A+B on one shared store server, baseline relay A+B, Centrifugo A+B (Redis engine), all on the same Redis; conversations opened ' +
-        'through A and B alternately; each user\u2019s devices alternate A/B, and each conversation is sent from a device of its creator on ' +
+        'redis-server x1; gateway A+B (one worker each), gateway-2w A+B (the same gateway, two workers each) and seed-design app A+B on one shared store server, baseline relay A+B, Centrifugo A+B (Redis engine), all on the same Redis' +
+        (beforeLabel
+          ? `; gateway-before A+B: ${beforeLabel}, on the same store server (its own database)`
+          : '') +
+        '; conversations opened through A and B alternately; each user\u2019s devices alternate A/B, and each conversation is sent from a device of its creator on ' +
         'the instance it was opened through, so senders and receivers are spread over both instances and part of every fan-out crosses Redis',
       workload: settings.workload,
       settings: {
@@ -442,7 +468,7 @@ async function main(): Promise<number> {
       ratios: ratios(latency, capacityResults),
       capacity: capacityResults,
       gatewayWorkers: Object.fromEntries(
-        [gateway, gateway2w]
+        [gateway, gateway2w, gatewayBefore]
           .filter((t): t is Target => t !== undefined)
           .map((t) => [t.name, Math.max(1, processTree(t.A.proc.pid!).length - 1)]),
       ),

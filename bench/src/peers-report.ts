@@ -11,6 +11,7 @@ export const TARGET_ORDER: TargetName[] = [
   'centrifugo',
   'gateway',
   'gateway-2w',
+  'gateway-before',
 ];
 
 /** The targets the common CPU rate is chosen over: the variant is given its CPU at their rate. */
@@ -22,6 +23,7 @@ export const TARGET_LABEL: Record<TargetName, string> = {
   centrifugo: 'Centrifugo v6.9.1 (Redis engine, history + recovery, client-side publish)',
   gateway: 'gateway (idempotency, order, unread, sync)',
   'gateway-2w': 'the same gateway, 2 workers per instance (`GATEWAY_WORKERS=2`; 2 cores)',
+  'gateway-before': 'the gateway before these changes (an older build: see the topology)',
 };
 
 /** Where a target keeps messages: its CPU group (Centrifugo's history is in Redis). */
@@ -31,6 +33,7 @@ export const STORE_GROUP: Record<TargetName, string | undefined> = {
   centrifugo: 'redis',
   gateway: 'store',
   'gateway-2w': 'store',
+  'gateway-before': 'store',
 };
 
 export interface TargetSummary {
@@ -183,6 +186,12 @@ export function renderPeersSection(
   const one = summaries.find((s) => s.target === 'gateway');
   const two = summaries.find((s) => s.target === 'gateway-2w');
   if (one && two) lines.push('', workersLine(one, two));
+  const before = summaries.find((s) => s.target === 'gateway-before');
+  if (one && before) {
+    const b = capacity.find((x) => x.target === 'gateway-before');
+    const a = capacity.find((x) => x.target === 'gateway');
+    lines.push('', beforeLine(before, one, b, a));
+  }
   lines.push(
     '',
     '**How steady each figure was** (half the min–max range, relative to the median):',
@@ -225,5 +234,25 @@ export function workersLine(one: TargetSummary, two: TargetSummary): string {
     `highest sustained ${formatSpread(one.sustained)} against ${formatSpread(two.sustained)} msg/s (${ratio(one.sustained?.median, two.sustained?.median)}), ` +
     `CPU of the servers per 1,000 deliveries at ${one.cpuRate ?? 'n/a'} msg/s ${formatSpread(one.cpuServers)} against ${formatSpread(two.cpuServers)} ` +
     `(${ratio(one.cpuServers?.median, two.cpuServers?.median)}).`
+  );
+}
+
+/** The gateway before and after a change, measured back to back in one run (interleaved steps). */
+export function beforeLine(
+  before: TargetSummary,
+  after: TargetSummary,
+  beforeIdle: CapacityResult | undefined,
+  afterIdle: CapacityResult | undefined,
+): string {
+  const kib = (c: CapacityResult | undefined) =>
+    c ? `${(c.bytesPerSocket / 1024).toFixed(1)} KiB` : 'n/a';
+  const lag = (c: CapacityResult | undefined) =>
+    c?.eventLoopLag ? `${c.eventLoopLag.p99Ms} ms` : 'n/a';
+  return (
+    `**Before and after, back to back** (\`gateway-before\` against \`gateway\`, same run, interleaved steps, same store server and Redis): ` +
+    `highest sustained ${formatSpread(before.sustained)} against ${formatSpread(after.sustained)} msg/s, ` +
+    `CPU of the servers per 1,000 deliveries at ${after.cpuRate ?? 'n/a'} msg/s ${formatSpread(before.cpuServers)}${before.cpuRateSaturated ? ' (saturated there)' : ''} against ${formatSpread(after.cpuServers)}, ` +
+    `of the store ${formatSpread(before.cpuStore)} against ${formatSpread(after.cpuStore)}; ` +
+    `${afterIdle?.sockets ?? beforeIdle?.sockets ?? 'n/a'} idle sockets: RSS per socket ${kib(beforeIdle)} against ${kib(afterIdle)}, event-loop lag p99 ${lag(beforeIdle)} against ${lag(afterIdle)}.`
   );
 }

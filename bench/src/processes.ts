@@ -21,9 +21,12 @@ export interface Instance {
 /**
  * The systems under test: the gateway, the bare relay (`baseline`), the seed's own design
  * (`seed`: the relay with a Mongoose create before each emit) and Centrifugo; `gateway-2w` is
- * the gateway with two workers per instance (`GATEWAY_WORKERS=2`), beside its one-worker self.
+ * the gateway with two workers per instance (`GATEWAY_WORKERS=2`), beside its one-worker self;
+ * `gateway-before` an older build of the gateway (`BENCH_GATEWAY_BEFORE`), for before/after
+ * figures measured back to back in one run.
  */
-export type TargetName = 'gateway' | 'gateway-2w' | 'baseline' | 'seed' | 'centrifugo';
+export type TargetName =
+  'gateway' | 'gateway-2w' | 'gateway-before' | 'baseline' | 'seed' | 'centrifugo';
 
 export interface Target {
   name: TargetName;
@@ -51,8 +54,10 @@ export interface GatewayOptions {
   cpuProfDir?: string;
   /** Extra env for both instances (e.g. a variant under test). */
   extraEnv?: Record<string, string>;
-  /** `gateway-2w`: two workers per instance. */
-  name?: 'gateway' | 'gateway-2w';
+  /** `gateway-2w`: two workers per instance; `gateway-before`: an older build (`main`). */
+  name?: 'gateway' | 'gateway-2w' | 'gateway-before';
+  /** The gateway's `dist/main.js`; unset: this checkout's. */
+  main?: string;
 }
 
 /**
@@ -134,7 +139,7 @@ export async function startGateways(opts: GatewayOptions): Promise<Target> {
   const start = async (instance: 'A' | 'B') => {
     const started = await startNode(
       `gateway ${instance}`,
-      gatewayMain(),
+      opts.main ?? gatewayMain(),
       { ...env, ...(production && { METRICS_PORT: '0' }) },
       GATEWAY_READY,
       (port) => `http://127.0.0.1:${port}/metrics`,

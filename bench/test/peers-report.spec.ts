@@ -1,6 +1,6 @@
 import { renderPeersSection } from '../src/peers-report.js';
 import type { TargetName } from '../src/processes.js';
-import type { StepResult } from '../src/scenarios.js';
+import type { CapacityResult, StepResult } from '../src/scenarios.js';
 
 /** One ladder step with just what the section reads. */
 const step = (
@@ -56,5 +56,43 @@ describe('RESULTS.md: one gateway worker against two', () => {
     ).join('\n');
     expect(without).not.toContain('One worker against two');
     expect(without).not.toContain('2 workers per instance');
+  });
+});
+
+describe('RESULTS.md: the gateway before and after, back to back', () => {
+  const idle = (target: TargetName, kib: number, p99Ms: number) =>
+    ({
+      target,
+      sockets: 15_000,
+      bytesPerSocket: kib * 1024,
+      eventLoopLag: { p50Ms: 1, p99Ms, maxMs: p99Ms * 2 },
+    }) as unknown as CapacityResult;
+  const latency = [
+    ...ladder('baseline', 400, 100),
+    ...ladder('gateway', 200, 500),
+    ...ladder('gateway-before', 100, 800),
+  ];
+
+  it('compares the older build with this one from the same run, idle sockets included', () => {
+    const text = renderPeersSection(
+      latency,
+      [idle('gateway', 22.5, 4), idle('gateway-before', 29.6, 16)],
+      1,
+    ).join('\n');
+    expect(text).toContain(
+      'highest sustained 100 against 200 msg/s, CPU of the servers per 1,000 deliveries at 200 msg/s 800 (saturated there) against 500',
+    );
+    expect(text).toContain(
+      '15000 idle sockets: RSS per socket 29.6 KiB against 22.5 KiB, event-loop lag p99 16 ms against 4 ms',
+    );
+  });
+
+  it('says nothing of a before when no older build ran', () => {
+    const text = renderPeersSection(
+      latency.filter((s) => s.target !== 'gateway-before'),
+      [],
+      1,
+    ).join('\n');
+    expect(text).not.toContain('Before and after');
   });
 });
