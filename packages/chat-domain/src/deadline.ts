@@ -44,6 +44,7 @@ export function storeWithDeadline(store: ChatStore, ms: number): ChatStore {
     outbox: bound(store.outbox, 'outbox'),
     scheduled: bound(store.scheduled, 'scheduled'),
     responseTimes: bound(store.responseTimes, 'responseTimes'),
+    templates: bound(store.templates, 'templates'),
     moderation: bound(store.moderation, 'moderation'),
     epoch: () => withDeadline(store.epoch(), ms, 'store epoch'),
     ping: () => withDeadline(store.ping(), ms, 'store ping'),

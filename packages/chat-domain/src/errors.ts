@@ -34,6 +34,8 @@ export const ErrorCode = {
   UploadQuotaExceeded: 'UPLOAD_QUOTA_EXCEEDED',
   /** The person has as many scheduled sends waiting as they may: cancel one or wait. */
   ScheduleQuotaExceeded: 'SCHEDULE_QUOTA_EXCEEDED',
+  /** The recruiter (or the company) keeps as many templates as they may: delete one first. */
+  TemplateQuotaExceeded: 'TEMPLATE_QUOTA_EXCEEDED',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   UnknownEvent: 'UNKNOWN_EVENT',
@@ -191,6 +193,11 @@ export class UploadQuotaExceededError extends DomainError {
 /** Scheduled sends waiting are capped per person (SCHEDULE_LIMITS.maxPendingPerSender). */
 export class ScheduleQuotaExceededError extends DomainError {
   readonly code = ErrorCode.ScheduleQuotaExceeded;
+}
+
+/** Templates are capped per recruiter and per company (TEMPLATE_LIMITS). */
+export class TemplateQuotaExceededError extends DomainError {
+  readonly code = ErrorCode.TemplateQuotaExceeded;
 }
 
 export class UnsupportedMediaTypeError extends DomainError {

@@ -19,6 +19,8 @@ export const SERVICE_SCOPES = [
   'webhooks:admin',
   /** Read response-time figures (issue 27). */
   'stats:read',
+  /** A company's message templates (issue 27). */
+  'templates:write',
 ] as const;
 export type ServiceScope = (typeof SERVICE_SCOPES)[number];
 

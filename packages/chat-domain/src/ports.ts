@@ -17,6 +17,7 @@ import { type OutboxStore, type PlatformStore } from './platform.js';
 import { type ReactionChange, type ReactionSettings } from './reactions.rules.js';
 import { type ScheduledSendStore } from './scheduled.js';
 import { type ResponseTimeStore } from './response-times.js';
+import { type TemplateStore } from './templates.js';
 
 export interface NewConversation extends JobContext {
   kind: Conversation['kind'];
@@ -382,6 +383,8 @@ export interface ChatStore {
   readonly scheduled: ScheduledSendStore;
   /** Response-time figures, kept incrementally at send time (issue 27). */
   readonly responseTimes: ResponseTimeStore;
+  /** Message templates and the values of their variables per conversation (issue 27). */
+  readonly templates: TemplateStore;
   /** Restrictions, flags, slow modes and the audit log (issue 25). */
   readonly moderation: ModerationStore;
   readonly kind: 'memory' | 'mongodb';

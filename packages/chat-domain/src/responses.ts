@@ -23,7 +23,7 @@ export const errorCodeSchema = z.enum(ErrorCode).meta({
     '`retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets ' +
     'of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent ' +
     '(files or bytes); SCHEDULE_QUOTA_EXCEEDED: too many scheduled sends waiting ' +
-    '(files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request ' +
+    '(files or bytes); TEMPLATE_QUOTA_EXCEEDED: as many templates as allowed. PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request ' +
     'body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in ' +
     'time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a ' +
     'bug.',

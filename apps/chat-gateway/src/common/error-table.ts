@@ -36,6 +36,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.UnsupportedProtocol]: 426,
   [ErrorCode.UploadQuotaExceeded]: 429,
   [ErrorCode.ScheduleQuotaExceeded]: 429,
+  [ErrorCode.TemplateQuotaExceeded]: 429,
   [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.UnknownEvent]: 400,
   [ErrorCode.Unavailable]: 503,

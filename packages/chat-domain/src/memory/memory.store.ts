@@ -49,6 +49,7 @@ import { searchWords } from '../search.js';
 import { MemoryOutbox, MemoryPlatform } from './platform.memory.js';
 import { MemoryScheduled } from './scheduled.memory.js';
 import { MemoryResponseTimes } from './response-times.memory.js';
+import { MemoryTemplates } from './templates.memory.js';
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 const PROCESS_UNIQUE = hex(crypto.getRandomValues(new Uint8Array(5)));
@@ -721,6 +722,7 @@ export class MemoryChatStore implements ChatStore {
   readonly outbox = new MemoryOutbox();
   readonly scheduled = new MemoryScheduled();
   readonly responseTimes = new MemoryResponseTimes();
+  readonly templates = new MemoryTemplates();
   readonly moderation = new MemoryModeration();
   readonly platform = new MemoryPlatform(this.state, this.messages, this.reports);
   /** Everything is forgotten when the process ends: every process start is a new epoch. */

@@ -18,3 +18,4 @@ export {
 } from './send-cases.js';
 export { FakeClock, RecordingFanOut } from './doubles.js';
 export { MemoryChatStore } from '../memory/memory.store.js';
+export { describeTemplatesContract } from './templates.contract.js';

@@ -58,6 +58,7 @@ import {
 import { type ScheduleMessageInput, type ScheduledPatch } from '../scheduled.js';
 import { type AnswerActionInput } from '../actions.js';
 import { searchMessages } from './search.js';
+import { templateUseCases } from './templates.js';
 import { type SearchQuery } from '../search.js';
 import {
   type AuditLogQuery,
@@ -136,6 +137,7 @@ export function createChat(deps: ChatDeps) {
     cancelScheduled: (p: Principal, id: string) => cancelScheduled(deps, p, id),
     /** A worker's turn: the scheduled send due first, claimed under `lease` and sent. */
     runDueScheduled: (lease: string, leaseMs: number) => runDueScheduled(deps, lease, leaseMs),
+    ...templateUseCases(deps),
     markRead: (p: Principal, id: string, seq: number, origin?: Origin) =>
       markRead(deps, p, id, seq, origin),
     markDelivered: (p: Principal, input: MarkDeliveredInput, origin?: Origin) =>

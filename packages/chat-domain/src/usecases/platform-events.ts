@@ -288,6 +288,7 @@ function bind(store: ChatStore): ChatStore {
     outbox: store.outbox,
     scheduled: store.scheduled,
     responseTimes: store.responseTimes,
+    templates: store.templates,
     moderation: store.moderation,
     epoch: () => store.epoch(),
     ping: () => store.ping(),

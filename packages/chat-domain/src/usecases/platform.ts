@@ -27,6 +27,7 @@ import { assertNoBlockAmong } from './presence.js';
 import { postActionMessage } from './actions.js';
 import { conversationResponseTimes, subjectResponseTimes } from './response-times.js';
 import { type ResponseSubject } from '../response-times.js';
+import { companyTemplateUseCases } from './templates.js';
 
 /** Caps of the server API: every call's cost is bounded, whatever the store holds. */
 export const PLATFORM_LIMITS = {
@@ -388,6 +389,7 @@ export function createPlatform(deps: ChatDeps) {
       postSystemMessage(deps, id, input),
     postActionMessage: (id: string, input: ActionMessageInput) =>
       postActionMessage(deps, id, input),
+    ...companyTemplateUseCases(deps),
     change: (id: string, patch: ServiceConversationPatch) => changeConversation(deps, id, patch),
     addMembers: (id: string, userIds: string[]) => addMembers(deps, id, userIds),
     removeMember: (id: string, userId: string) => removeMember(deps, id, userId),

@@ -13,6 +13,7 @@ import { MongoModeration } from './moderation.mongo.js';
 import { MongoOutbox } from './outbox.mongo.js';
 import { MongoScheduled } from './scheduled.mongo.js';
 import { MongoResponseTimes } from './response-times.mongo.js';
+import { MongoTemplates } from './templates.mongo.js';
 import { MongoPlatform } from './platform.mongo.js';
 import { MongoPreferences } from './preferences.mongo.js';
 import { MongoReports } from './reports.mongo.js';
@@ -57,6 +58,7 @@ export class MongoChatStore implements ChatStore {
   readonly outbox: MongoOutbox;
   readonly scheduled: MongoScheduled;
   readonly responseTimes: MongoResponseTimes;
+  readonly templates: MongoTemplates;
   readonly platform: MongoPlatform;
   readonly moderation: MongoModeration;
   private readonly syncEpoch: MongoSyncEpoch;
@@ -77,6 +79,7 @@ export class MongoChatStore implements ChatStore {
     this.outbox = new MongoOutbox(models.outbox);
     this.scheduled = new MongoScheduled(connection);
     this.responseTimes = new MongoResponseTimes(connection);
+    this.templates = new MongoTemplates(connection);
     this.platform = new MongoPlatform(models, allocator, this.messages);
     this.moderation = new MongoModeration(models);
     this.syncEpoch = new MongoSyncEpoch(
