@@ -51,6 +51,8 @@ import { HiringServiceController } from './hiring/hiring-service.controller.js';
 import { ResponseTimesController } from './hiring/response-times.controller.js';
 import { ScheduledSendWorker } from './hiring/scheduled.worker.js';
 import { ScheduledController } from './hiring/scheduled.controller.js';
+import { TemplatesController } from './hiring/templates.controller.js';
+import { TemplatesServiceController } from './hiring/templates-service.controller.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -119,10 +121,16 @@ export class AppModule {
         ...(config.nodeEnv === 'production' ? [] : [OpenApiController]),
         // The server API exists where a service secret is configured (always outside production).
         ...(config.platform.service
-          ? [ServiceController, HiringServiceController, ResponseTimesController]
+          ? [
+              ServiceController,
+              HiringServiceController,
+              ResponseTimesController,
+              TemplatesServiceController,
+            ]
           : []),
         HiringController,
         ScheduledController,
+        TemplatesController,
       ],
       providers: [
         { provide: CHAT_STORE, useValue: store },

@@ -528,6 +528,7 @@ export {
   createTemplateSchema,
   templatePatchSchema,
   conversationVariablesSchema,
+  parseConversationVariables,
   templateSendSchema,
   templateScheduleSchema,
   templatePreviewSchema,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from './errors.js';
+import { parsePayload } from './validate.js';
 import { idSchema, messageBodySchema, sendMessageSchema } from './schemas.js';
 
 // Message templates (issue 27): named texts with variables that recruiters keep for themselves
@@ -195,6 +196,21 @@ export const conversationVariablesSchema = z
       }),
   })
   .meta({ id: 'ConversationVariables' });
+
+/**
+ * The platform's values for a conversation, parsed. A key zod's record would drop silently
+ * (`__proto__`, which JSON.parse makes an own key) is refused by name like any other bad one.
+ */
+export function parseConversationVariables(body: unknown): Record<string, string> {
+  const raw = (body as { variables?: unknown } | null)?.variables;
+  if (typeof raw === 'object' && raw !== null)
+    for (const key of Object.keys(raw))
+      if (!isVariableName(key))
+        throw new ValidationError(`invalid variable name "${key.slice(0, 60)}"`, [
+          { path: `variables.${key.slice(0, 60)}`, message: 'namespace.key' },
+        ]);
+  return parsePayload(conversationVariablesSchema, body, 'body').variables;
+}
 
 export const templateSendSchema = z
   .strictObject({

@@ -13,6 +13,7 @@ import { adminPaths, trustPaths } from '../trust/trust.openapi.js';
 import { servicePaths } from '../service/service.openapi.js';
 import { hiringPaths } from '../hiring/hiring.openapi.js';
 import { responseTimePaths } from '../hiring/response-times.openapi.js';
+import { templatePaths } from '../hiring/templates.openapi.js';
 import { devTokenPaths } from '../try/dev-token.openapi.js';
 import { operation } from './openapi.operation.js';
 
@@ -108,6 +109,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
       ...servicePaths,
       ...hiringPaths,
       ...responseTimePaths,
+      ...templatePaths,
       ...attachmentPaths,
       ...healthPaths,
       ...metricsPaths,

@@ -9,7 +9,7 @@ import {
 import { HTTP_STATUS } from '../common/error-table.js';
 
 /** Every error status a REST route can answer (see error-table.ts and http-exception.filter.ts). */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 503;
 
 // Presets for the common cases; list the rest explicitly.
 /** Behind the bearer guard and the budgets, backed by the store. */
@@ -93,6 +93,12 @@ const ERRORS: Record<ErrorStatus, { id: string; description: string }> = {
   },
   413: { id: 'PayloadTooLarge', description: 'The body is over HTTP_MAX_BODY_BYTES (64 KiB).' },
   415: { id: 'UnsupportedMediaType', description: 'A body that is not application/json.' },
+  422: {
+    id: 'ContentRejected',
+    description:
+      'The content policy or the platform’s pre-send hook refused the text (`reason` says why); ' +
+      'nothing was stored.',
+  },
   429: {
     id: 'TooManyRequests',
     description:

@@ -13,7 +13,7 @@ import {
 } from '../index.js';
 import { FakeClock, RecordingFanOut } from '../testing/doubles.js';
 import { MemoryChatStore } from '../memory/memory.store.js';
-import { fillTemplate, templateVariables } from '../templates.js';
+import { fillTemplate, parseConversationVariables, templateVariables } from '../templates.js';
 
 const rita: Principal = { userId: 'rita', role: 'recruiter', companyId: 'acme' };
 const rob: Principal = { userId: 'rob', role: 'recruiter', companyId: 'acme' };
@@ -293,5 +293,18 @@ describe('message templates (memory store)', () => {
     expect(await platform.conversationVariables(conversationId)).toEqual({
       variables: { 'job.title': 'Painter' },
     });
+  });
+});
+
+describe('the platform’s values', () => {
+  it('refuses a __proto__ key by name instead of dropping it', () => {
+    expect(() =>
+      parseConversationVariables(JSON.parse('{"variables":{"__proto__":"x","job.title":"y"}}')),
+    ).toThrow('invalid variable name "__proto__"');
+    expect(() => parseConversationVariables({ variables: { constructor: 'x' } })).toThrow(
+      'invalid variable name "constructor"',
+    );
+    const parsed = parseConversationVariables({ variables: { 'candidate.constructor': 'x' } });
+    expect(Object.entries(parsed)).toEqual([['candidate.constructor', 'x']]);
   });
 });
