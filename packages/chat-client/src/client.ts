@@ -55,6 +55,7 @@ import {
   type SearchInput,
   type UploadRequest,
 } from './rest.js';
+import { Templates } from './templates.js';
 import { Syncer } from './sync.js';
 import { Timeline, VersionCursor } from './timeline.js';
 import { socketIoFactory } from './transport.js';
@@ -95,6 +96,8 @@ export class ChatClient {
   private readonly syncer: Syncer;
   private readonly typingState: Typing;
   private readonly api: RestClient;
+  /** Message templates (recruiters): list, keep, send filled, schedule. */
+  readonly templates: Templates;
   private readonly uploader: Uploader;
   private readonly delivery: DeliveryAcks;
   /** This user's receipts setting as last known (shown until told otherwise). */
@@ -215,6 +218,7 @@ export class ChatClient {
       clock: this.clock,
       timeoutMs: t.restTimeoutMs,
     });
+    this.templates = new Templates(this.api, (message) => this.take(message, 'ack'));
   }
 
   // ----- lifecycle -------------------------------------------------------------------------

@@ -50,9 +50,11 @@ export type {
   SearchInput,
   UploadRequest,
 } from './rest.js';
+export type { Templates, TemplateInput } from './templates.js';
 export type {
   MessageDto,
   ScheduledSendDto,
+  TemplateDto,
   ConversationDto,
   ConversationUpdate,
   MessageRequestDto,

@@ -19,6 +19,7 @@ import type {
   ReadResult,
   ReportReceipt,
   ScheduledSendDto,
+  TemplateDto,
   SearchPage,
   SettingsDto,
   SyncEntry,
@@ -27,6 +28,7 @@ import type {
 
 export type {
   ScheduledSendDto,
+  TemplateDto,
   Ack,
   BlockedUsersPage,
   ConversationDto,
