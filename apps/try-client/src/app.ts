@@ -19,6 +19,7 @@ import {
   type Identity,
 } from './identity.js';
 import { receiptLabel, setupReceipts } from './receipts.js';
+import { setupTemplates } from './templates.js';
 import {
   connectionText,
   errorText,
@@ -219,6 +220,7 @@ function startChat(initial: Identity): void {
   setupOrganise(client, view, render);
   setupSearch(client, view, render);
   setupReceipts(client, (e) => announce(errorText(e)));
+  setupTemplates(client, identity.role, { openId: () => view.openId, say: announce });
 
   client
     .connect()
@@ -500,6 +502,7 @@ function setupThread(client: ChatClient, view: ViewState, render: () => void): v
       client.schedule({ conversationId: id, body: input.value, sendAt, followUp }).then(
         (s) => {
           announce(`Scheduled for ${time(s.sendAt)}${followUp ? ', if nobody answers first' : ''}`);
+          document.dispatchEvent(new Event('scheduled:changed'));
           input.value = '';
           grow();
         },

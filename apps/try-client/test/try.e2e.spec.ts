@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { createChatClient, type ChatClient } from '@jobsphere/chat-client';
-import { startNodeService, type ManagedProcess } from '@jobsphere/testing';
+import { signTestServiceToken, startNodeService, type ManagedProcess } from '@jobsphere/testing';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 // Real people in real browser windows against the real built gateway process (development
@@ -15,6 +15,7 @@ const OUT = fileURLToPath(new URL('../test-output/', import.meta.url));
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 const DESKTOP = { width: 900, height: 600 };
 const PHONE = { width: 390, height: 844 };
+const SERVICE_SECRET = 'try-page-service-secret-0123456789abcdefgh';
 
 let gateway: ManagedProcess | undefined;
 let browser: Browser | undefined;
@@ -39,7 +40,13 @@ beforeAll(async () => {
     startNodeService({
       script: GATEWAY_MAIN,
       // The long conversation below is sent faster than a person types.
-      env: { PATH: process.env.PATH, NODE_ENV: 'development', RATE_LIMIT_SEND_PER_10S: '1000' },
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'development',
+        RATE_LIMIT_SEND_PER_10S: '1000',
+        // The platform's side of the templates case (a conversation's values).
+        SERVICE_TOKEN_SECRET: SERVICE_SECRET,
+      },
     }).then((service) => {
       gateway = service.process;
       baseUrl = service.url;
@@ -806,6 +813,147 @@ describe('try page: search, and organising conversations on two devices', () => 
     await page
       .locator('#conv-list [aria-label^="Mia Chen"][aria-label$="marked unread"]')
       .waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('try page: templates and scheduled sends of a recruiter', () => {
+  /** Rex recruits, Tia applies; the platform opened their conversation and set its values. */
+  let rex: Window;
+  let tia: Window;
+  let conversationId: string;
+  const HOSTILE = '<img src=x onerror="document.title=1"> {{job.title}}';
+
+  async function platform(method: string, path: string, body: unknown): Promise<unknown> {
+    const token = await signTestServiceToken({
+      secret: SERVICE_SECRET,
+      scopes: ['conversations:write', 'templates:write'],
+    });
+    const response = await fetch(`${baseUrl}/service/v1${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status}`);
+    return response.json();
+  }
+
+  const preview = (page: Page) => page.locator('#template-preview').textContent();
+  const pick = (page: Page, name: string) =>
+    page.getByLabel('Template', { exact: true }).selectOption({ label: name });
+
+  beforeAll(async () => {
+    const opened = (await platform('POST', '/conversations', {
+      idempotencyKey: 'try-templates',
+      kind: 'direct',
+      memberIds: ['rex', 'tia'],
+    })) as { conversation: { id: string } };
+    conversationId = opened.conversation.id;
+    await platform('PUT', `/conversations/${conversationId}/template-variables`, {
+      variables: { 'candidate.firstName': 'Tia', 'job.title': 'Welder' },
+    });
+    rex = await openWindow();
+    tia = await openWindow();
+    await signIn(rex.page, 'rex', 'recruiter');
+    await signIn(tia.page, 'tia', 'candidate');
+    await conversation(rex.page, 'tia').click();
+    await conversation(tia.page, 'rex').click();
+  });
+
+  afterAll(async () => {
+    await rex?.context.close();
+    await tia?.context.close();
+  });
+
+  it('Rex saves a template, picks it, sees it filled for Tia, and sends it; Tia gets it live', async () => {
+    const page = rex.page;
+    await page
+      .getByLabel('Message', { exact: true })
+      .fill('Hello {{candidate.firstName}}, is the {{job.title}} role still of interest?');
+    await page.getByLabel('Template name').fill('Invite');
+    await page.getByRole('button', { name: 'Save text as template' }).click();
+    await until(
+      () => page.locator('#template-pick option').allTextContents(),
+      ['Choose a template…', 'Invite'],
+    );
+    await page.getByLabel('Message', { exact: true }).fill('');
+    await pick(page, 'Invite');
+    const filled = 'Hello Tia, is the Welder role still of interest?';
+    await until(() => preview(page), filled);
+    await page.getByRole('button', { name: 'Use template' }).click();
+    await message(page, filled).waitFor();
+    await message(tia.page, filled).waitFor();
+    expect(await message(tia.page, filled).count()).toBe(1);
+  });
+
+  it('a value with markup and template syntax is shown as text, never run or expanded', async () => {
+    await platform('PUT', `/conversations/${conversationId}/template-variables`, {
+      variables: { 'candidate.firstName': HOSTILE, 'job.title': 'Welder' },
+    });
+    const page = rex.page;
+    await pick(page, 'Invite');
+    const filled = `Hello ${HOSTILE}, is the Welder role still of interest?`;
+    await until(() => preview(page), filled);
+    await page.getByRole('button', { name: 'Use template' }).click();
+    await message(tia.page, 'is the Welder role still').nth(1).waitFor();
+    const bodies = await tia.page.locator('#messages li.msg .bubble').allTextContents();
+    expect(bodies.some((b) => b.includes(filled))).toBe(true);
+    expect(await tia.page.locator('#messages img').count()).toBe(0);
+    expect(await tia.page.title()).not.toBe('1');
+  });
+
+  it('a template needing a value the platform did not set says which, and sends nothing', async () => {
+    const page = rex.page;
+    await page.getByLabel('Message', { exact: true }).fill('Regards, {{recruiter.firstName}}');
+    await page.getByLabel('Template name').fill('Sign-off');
+    await page.getByRole('button', { name: 'Save text as template' }).click();
+    await page
+      .locator('#template-pick option', { hasText: 'Sign-off' })
+      .waitFor({ state: 'attached' });
+    await page.getByLabel('Message', { exact: true }).fill('');
+    await pick(page, 'Sign-off');
+    const refusal =
+      "This can't be sent: the conversation has no value for {{recruiter.firstName}}.";
+    await until(() => preview(page), refusal);
+    await page.getByRole('button', { name: 'Use template' }).click();
+    await until(() => page.locator('#announcer').textContent(), refusal);
+    // Nothing went: the marker is the one message Rex sends next, right after the two templates.
+    await say(page, 'marker after the refusal');
+    await message(tia.page, 'marker after the refusal').waitFor();
+    expect(await tia.page.locator('#messages li.msg').count()).toBe(3);
+  });
+
+  it('a template scheduled for later is listed under "Scheduled", filled, and can be cancelled there', async () => {
+    const page = rex.page;
+    await pick(page, 'Invite');
+    await page.getByLabel('When').selectOption({ label: 'In 1 hour' });
+    await page.getByRole('button', { name: 'Use template' }).click();
+    await page.getByRole('button', { name: 'Scheduled' }).click();
+    const item = page.locator('#scheduled-list li');
+    await until(() => item.count(), 1);
+    expect(await item.locator('.body').textContent()).toBe(
+      `Hello ${HOSTILE}, is the Welder role still of interest?`,
+    );
+    expect(await item.locator('.when').textContent()).toContain('waiting');
+    await item.getByRole('button', { name: /^Cancel the send at / }).click();
+    await until(
+      () =>
+        item
+          .locator('.when')
+          .textContent()
+          .then((t) => t?.endsWith('cancelled')),
+      true,
+    );
+    expect(await item.getByRole('button').count()).toBe(0);
+    await page.getByLabel('When').selectOption({ label: 'Now' });
+  });
+
+  it('a candidate has no template picker, and an empty list of scheduled sends', async () => {
+    const page = tia.page;
+    expect(await page.locator('#templates').isHidden()).toBe(true);
+    await page.getByRole('button', { name: 'Scheduled' }).click();
+    await page.locator('#scheduled-none').waitFor();
+    expect(await page.locator('#scheduled-list li').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });
