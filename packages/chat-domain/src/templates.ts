@@ -142,12 +142,20 @@ export interface TemplateStore {
 /** The key a name is unique by: letters' case and Unicode form do not make two names. */
 export const templateNameKey = (name: string) => name.normalize('NFC').toLowerCase();
 
+// Checked in code, not as a `pattern`: the document's readers (schemathesis generates from
+// Python's re) lack Unicode property classes.
+const NOT_TEXT = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+const oneLine = (what: string) => (s: string, ctx: z.RefinementCtx) => {
+  if (NOT_TEXT.test(s))
+    ctx.addIssue({ code: 'custom', message: `${what}: one line, no control or format characters` });
+};
+
 const nameSchema = z
   .string()
   .trim()
   .min(1)
   .max(TEMPLATE_LIMITS.maxNameLength)
-  .regex(/^[^\p{Cc}\p{Cf}\p{Cs}]+$/u, 'one line, no control or format characters')
+  .superRefine(oneLine('name'))
   .meta({ description: `One line, up to ${TEMPLATE_LIMITS.maxNameLength} characters; trimmed.` });
 
 const templateBodySchema = messageBodySchema.meta({
@@ -171,7 +179,7 @@ const variableValueSchema = z
   .string()
   .min(1)
   .max(TEMPLATE_LIMITS.maxValueLength)
-  .regex(/^[^\p{Cc}\p{Cs}]+$/u, 'one line, no control characters');
+  .superRefine(oneLine('value'));
 
 export const conversationVariablesSchema = z
   .strictObject({

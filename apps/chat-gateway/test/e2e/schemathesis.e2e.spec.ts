@@ -20,6 +20,11 @@ const SEED = 20261207;
 const TEXT_RULE =
   'text holds a visible character and no control character: Unicode property classes (\\p{Cf}, \\p{Cc}, White_Space) that the pattern dialect schemathesis generates from (Python re) lacks';
 
+const TEMPLATE_RULE =
+  'every {{…}} of the text a variable of the grammar and every brace part of one, at most 20 distinct: a grammar over the text';
+const FILL_RULE =
+  'every variable of the template needs a value the platform set for the conversation, and the filled text must fit a message: depends on the conversation';
+
 /**
  * Operations where a request that fits the document can still be refused with 400, and why: a
  * rule the document cannot state. On these operations alone, positive_data_acceptance also
@@ -73,6 +78,14 @@ const RULES_OUTSIDE_THE_SCHEMA: Record<string, string> = {
   'POST /scheduled-messages': `${TEXT_RULE}; sendAt within the scheduling window (depends on the clock)`,
   'PATCH /scheduled-messages/{id}': `${TEXT_RULE}; sendAt within the scheduling window (depends on the clock)`,
   'POST /service/v1/conversations/{id}/action-messages': `${TEXT_RULE}; a link action carries its url (across fields)`,
+  'POST /templates': `${TEXT_RULE}; ${TEMPLATE_RULE}`,
+  'PATCH /templates/{id}': `${TEXT_RULE}; ${TEMPLATE_RULE}`,
+  'POST /service/v1/companies/{companyId}/templates': `${TEXT_RULE}; ${TEMPLATE_RULE}`,
+  'PATCH /service/v1/companies/{companyId}/templates/{id}': `${TEXT_RULE}; ${TEMPLATE_RULE}`,
+  'PUT /service/v1/conversations/{id}/template-variables': TEXT_RULE,
+  'POST /templates/{id}/send': FILL_RULE,
+  'POST /templates/{id}/schedule': `${FILL_RULE}; sendAt within the scheduling window (depends on the clock)`,
+  'POST /templates/{id}/preview': FILL_RULE,
 };
 
 const SERVICE_SECRET = 'schemathesis-service-secret-0123456789abcd';
