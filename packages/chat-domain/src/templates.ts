@@ -133,6 +133,8 @@ export interface TemplateStore {
   ): Promise<MessageTemplate | null | 'duplicate'>;
   /** Deletes one of the owner's (and frees its place); false when it is not theirs. */
   remove(id: string, owner: string): Promise<boolean>;
+  /** Deletes every template of the owner and its count (a person's erasure; at most the cap). */
+  forgetOwner(owner: string): Promise<void>;
   /** The values set for a conversation (none: empty). */
   variables(conversationId: string): Promise<ConversationVariable[]>;
   /** Replaces a conversation's values as a whole. */

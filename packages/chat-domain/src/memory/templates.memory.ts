@@ -68,6 +68,10 @@ export class MemoryTemplates implements TemplateStore {
     return this.templates.delete(id);
   }
 
+  async forgetOwner(owner: string): Promise<void> {
+    for (const [id, t] of this.templates) if (t.owner === owner) this.templates.delete(id);
+  }
+
   async variables(conversationId: string): Promise<ConversationVariable[]> {
     return clone(this.values.get(conversationId) ?? []);
   }

@@ -120,6 +120,18 @@ export function describeTemplatesContract(
       expect(await store.templates.remove(t.id, owner)).toBe(false);
     });
 
+    test('forgetting an owner deletes their templates and frees their places, not another’s', async () => {
+      await store.templates.create(template({ name: 'A' }), 2);
+      await store.templates.create(template({ name: 'B' }), 2);
+      const other = await store.templates.create(template({ owner: `${owner}-kept` }), 2);
+      expect(await store.templates.create(template({ name: 'C' }), 2)).toBe('full');
+      await store.templates.forgetOwner(owner);
+      expect(await store.templates.list([owner], 10)).toEqual([]);
+      expect(typeof (await store.templates.create(template({ name: 'A' }), 2))).toBe('object');
+      expect(typeof (await store.templates.create(template({ name: 'B' }), 2))).toBe('object');
+      expect(await store.templates.list([`${owner}-kept`], 10)).toEqual([other]);
+    });
+
     test('a conversation’s values are replaced whole and kept literally', async () => {
       const conversationId = `conv-${round}-${Date.now()}`;
       expect(await store.templates.variables(conversationId)).toEqual([]);

@@ -28,6 +28,7 @@ import { postActionMessage } from './actions.js';
 import { conversationResponseTimes, subjectResponseTimes } from './response-times.js';
 import { type ResponseSubject } from '../response-times.js';
 import { companyTemplateUseCases } from './templates.js';
+import { ownerKey } from '../templates.js';
 
 /** Caps of the server API: every call's cost is bounded, whatever the store holds. */
 export const PLATFORM_LIMITS = {
@@ -276,6 +277,7 @@ export async function eraseUser(
     conversations += done.conversations;
     if (done.done) {
       await deps.store.outbox.forgetAuthor(userId);
+      await deps.store.templates.forgetOwner(ownerKey({ kind: 'recruiter', userId }));
       await deps.store.platform.recordErasure({
         userId,
         requestedBy: service.service,

@@ -285,6 +285,14 @@ describe('message templates (memory store)', () => {
     expect(await messages()).toEqual([['rita', 'Hello Carl, are you still interested in Welder?']]);
   });
 
+  it('erasing a recruiter deletes their templates, not their company’s', async () => {
+    await invite();
+    await platform.createCompanyTemplate('acme', { name: 'Acme', body: 'Hi' });
+    const erased = await platform.eraseUser({ service: 'ats', scopes: ['users:erase'] }, 'rita');
+    expect(erased.complete).toBe(true);
+    expect((await chat.listTemplates(rita)).templates.map((t) => t.name)).toEqual(['Acme']);
+  });
+
   it('conversation values: only for an existing conversation, replaced whole', async () => {
     await expect(
       platform.setConversationVariables('nope', { 'job.title': 'x' }),

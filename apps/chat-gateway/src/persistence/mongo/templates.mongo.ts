@@ -175,6 +175,11 @@ export class MongoTemplates implements TemplateStore {
     return true;
   }
 
+  async forgetOwner(owner: string): Promise<void> {
+    await this.templates.deleteMany({ owner });
+    await this.counters.deleteOne({ _id: owner });
+  }
+
   async variables(conversationId: string): Promise<ConversationVariable[]> {
     const doc = await this.values.findOne({ _id: conversationId });
     return doc ? doc.values.map((v) => ({ name: v.name, value: v.value })) : [];
