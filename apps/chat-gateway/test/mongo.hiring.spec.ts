@@ -2,6 +2,7 @@ import {
   describeActionContract,
   describeResponseTimesContract,
   describeScheduledContract,
+  describeTemplatesContract,
 } from '@jobsphere/chat-domain/testing';
 import { type ChatStore } from '@jobsphere/chat-domain';
 import { mongoServers, type MongoHandle } from '@jobsphere/testing';
@@ -33,6 +34,7 @@ for (const server of mongoServers()) {
       describeResponseTimesContract(`MongoDB on ${server.name}`, open, close, {
         it: registerCase,
       });
+      describeTemplatesContract(`MongoDB on ${server.name}`, open, close, { it: registerCase });
     },
   );
 }

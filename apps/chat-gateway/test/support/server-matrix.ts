@@ -32,6 +32,7 @@ export const FERRETDB_HIRING_GAPS: Readonly<Record<string, string>> = {
   'the per-sender cap holds under concurrent creation, and a finished one frees a place': `${ATOMIC_UPDATES}: concurrent $inc of the sender's counter read the same count`,
   'racing answers to one wait: exactly one takes it': `${ATOMIC_UPDATES}: two answers' findAndModify of one waiting conversation may both match it`,
   'answers recorded at once lose no increment (the first ones racing to create the day)': `${ATOMIC_UPDATES}: concurrent $inc of one day's bucket read the same count`,
+  'the per-owner cap holds under concurrent creation, and a deletion frees a place': `${ATOMIC_UPDATES}: concurrent $inc of the template owner's counter read the same count`,
 };
 
 /** End-to-end cases. */
