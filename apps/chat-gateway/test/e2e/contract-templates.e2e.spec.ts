@@ -1,4 +1,10 @@
-import { startMongoWireServer, waitUntil, type MongoHandle } from '@jobsphere/testing';
+import {
+  signTestServiceToken,
+  signTestToken,
+  startMongoWireServer,
+  waitUntil,
+  type MongoHandle,
+} from '@jobsphere/testing';
 import {
   TEMPLATE_LIMITS,
   type ErrorResponse,
@@ -6,7 +12,6 @@ import {
   type ScheduledSendDto,
   type TemplateDto,
 } from '@jobsphere/chat-domain';
-import { SignJWT } from 'jose';
 import {
   ContractValidator,
   checkedCall,
@@ -23,23 +28,11 @@ const HUGE = JSON.stringify({ name: 'x', body: 'x'.repeat(70 * 1024) });
 const isTemplateOperation = (answer: string) =>
   answer.startsWith('template') || answer.startsWith('serviceTemplate');
 
-function userToken(userId: string, role: 'candidate' | 'recruiter', companyId?: string) {
-  return new SignJWT({ role, ...(companyId && { org_id: companyId }) })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(userId)
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(JWT_SECRET));
-}
+const userToken = (userId: string, role: 'candidate' | 'recruiter', companyId?: string) =>
+  signTestToken({ secret: JWT_SECRET, userId, role, ...(companyId && { companyId }) });
 
-function serviceToken(service: string, scope = 'conversations:write templates:write') {
-  return new SignJWT({ scope, token_use: 'service' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(service)
-    .setAudience('jobsphere-chat-service')
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(SERVICE_SECRET));
-}
+const serviceToken = (service: string, scope = 'conversations:write templates:write') =>
+  signTestServiceToken({ secret: SERVICE_SECRET, service, scopes: scope.split(' ') });
 
 // The message templates' routes (issue 27), for recruiters and for the platform, against a real
 // gateway process whose store (the MongoDB emulator) can be stalled, with the content policy
