@@ -5,7 +5,7 @@ import {
   type ScheduledSendStore,
 } from '@jobsphere/chat-domain';
 import { Schema, Types, type Connection, type mongo } from 'mongoose';
-import { isDuplicateKey } from './driver-errors.js';
+import { CapCounter } from './cap-counter.js';
 
 // Scheduled and follow-up sends (issue 27): a queue with leases like the outbox, and a counter
 // per sender that keeps the cap on waiting sends atomic across instances.
@@ -58,40 +58,21 @@ function toEntry(doc: ScheduledDoc): ScheduledSend {
 
 export class MongoScheduled implements ScheduledSendStore {
   private readonly entries: mongo.Collection<ScheduledDoc>;
-  private readonly counters: mongo.Collection<CounterDoc>;
+  private readonly places: CapCounter<'pending'>;
 
   constructor(connection: Connection) {
     // Registered on the connection: `connect` builds their indexes with the others'.
     this.entries = connection.model('ScheduledSend', scheduledSchema)
       .collection as unknown as mongo.Collection<ScheduledDoc>;
-    this.counters = connection.model('ScheduledCounter', counterSchema)
-      .collection as unknown as mongo.Collection<CounterDoc>;
-  }
-
-  /** One place of the sender's cap, atomically; false when all are taken. */
-  private async takePlace(senderId: string, max: number): Promise<boolean> {
-    const filter = { _id: senderId, pending: { $lt: max } };
-    try {
-      await this.counters.updateOne(filter, { $inc: { pending: 1 } }, { upsert: true });
-      return true;
-    } catch (error) {
-      // The counter exists and is full (the upsert's insert collided), or two first creations
-      // raced: asked again without upsert, the filter alone decides.
-      if (!isDuplicateKey(error)) throw error;
-      const again = await this.counters.updateOne(filter, { $inc: { pending: 1 } });
-      return again.modifiedCount === 1;
-    }
-  }
-
-  private async freePlace(senderId: string): Promise<void> {
-    await this.counters.updateOne(
-      { _id: senderId, pending: { $gt: 0 } },
-      { $inc: { pending: -1 } },
+    this.places = new CapCounter(
+      connection.model('ScheduledCounter', counterSchema)
+        .collection as unknown as mongo.Collection<CounterDoc>,
+      'pending',
     );
   }
 
   async create(entry: NewScheduledSend, maxPending: number): Promise<ScheduledSend | null> {
-    if (!(await this.takePlace(entry.senderId, maxPending))) return null;
+    if (!(await this.places.take(entry.senderId, maxPending))) return null;
     const doc: ScheduledDoc = {
       _id: new Types.ObjectId().toHexString(),
       ...entry,
@@ -102,7 +83,7 @@ export class MongoScheduled implements ScheduledSendStore {
     try {
       await this.entries.insertOne(doc);
     } catch (error) {
-      await this.freePlace(entry.senderId).catch(() => undefined);
+      await this.places.free(entry.senderId).catch(() => undefined);
       throw error;
     }
     return toEntry(doc);
@@ -150,7 +131,7 @@ export class MongoScheduled implements ScheduledSendStore {
       update,
       { returnDocument: 'after' },
     );
-    if (doc && 'cancel' in change) await this.freePlace(senderId);
+    if (doc && 'cancel' in change) await this.places.free(senderId);
     return doc ? toEntry(doc) : null;
   }
 
@@ -184,7 +165,7 @@ export class MongoScheduled implements ScheduledSendStore {
       { projection: { senderId: 1 } },
     );
     if (!doc) return false;
-    await this.freePlace(doc.senderId);
+    await this.places.free(doc.senderId);
     return true;
   }
 

@@ -7,6 +7,7 @@ import {
   type TemplateStore,
 } from '@jobsphere/chat-domain';
 import { Schema, Types, type Connection, type mongo } from 'mongoose';
+import { CapCounter } from './cap-counter.js';
 import { isDuplicateKey } from './driver-errors.js';
 
 // Message templates (issue 27): a unique index on (owner, name key) refuses a second template of
@@ -68,43 +69,27 @@ function toTemplate(doc: TemplateDoc): MessageTemplate {
 
 export class MongoTemplates implements TemplateStore {
   private readonly templates: mongo.Collection<TemplateDoc>;
-  private readonly counters: mongo.Collection<CounterDoc>;
+  private readonly places: CapCounter<'count'>;
   private readonly values: mongo.Collection<VariablesDoc>;
 
   constructor(connection: Connection) {
     // Registered on the connection: `connect` builds their indexes with the others'.
     this.templates = connection.model('MessageTemplate', templateSchema)
       .collection as unknown as mongo.Collection<TemplateDoc>;
-    this.counters = connection.model('TemplateCounter', counterSchema)
-      .collection as unknown as mongo.Collection<CounterDoc>;
+    this.places = new CapCounter(
+      connection.model('TemplateCounter', counterSchema)
+        .collection as unknown as mongo.Collection<CounterDoc>,
+      'count',
+    );
     this.values = connection.model('ConversationVariables', variablesSchema)
       .collection as unknown as mongo.Collection<VariablesDoc>;
-  }
-
-  /** One place of the owner's cap, atomically; false when all are taken. */
-  private async takePlace(owner: string, max: number): Promise<boolean> {
-    const filter = { _id: owner, count: { $lt: max } };
-    try {
-      await this.counters.updateOne(filter, { $inc: { count: 1 } }, { upsert: true });
-      return true;
-    } catch (error) {
-      // The counter exists and is full (the upsert's insert collided), or two first creations
-      // raced: asked again without upsert, the filter alone decides.
-      if (!isDuplicateKey(error)) throw error;
-      const again = await this.counters.updateOne(filter, { $inc: { count: 1 } });
-      return again.modifiedCount === 1;
-    }
-  }
-
-  private async freePlace(owner: string): Promise<void> {
-    await this.counters.updateOne({ _id: owner, count: { $gt: 0 } }, { $inc: { count: -1 } });
   }
 
   async create(
     template: NewTemplate,
     max: number,
   ): Promise<MessageTemplate | 'full' | 'duplicate'> {
-    if (!(await this.takePlace(template.owner, max))) return 'full';
+    if (!(await this.places.take(template.owner, max))) return 'full';
     const doc: TemplateDoc = {
       _id: new Types.ObjectId().toHexString(),
       ...template,
@@ -113,7 +98,7 @@ export class MongoTemplates implements TemplateStore {
     try {
       await this.templates.insertOne(doc);
     } catch (error) {
-      await this.freePlace(template.owner).catch(() => undefined);
+      await this.places.free(template.owner).catch(() => undefined);
       if (isDuplicateKey(error)) return 'duplicate';
       throw error;
     }
@@ -171,13 +156,13 @@ export class MongoTemplates implements TemplateStore {
   async remove(id: string, owner: string): Promise<boolean> {
     const { deletedCount } = await this.templates.deleteOne({ _id: id, owner });
     if (deletedCount !== 1) return false;
-    await this.freePlace(owner);
+    await this.places.free(owner);
     return true;
   }
 
   async forgetOwner(owner: string): Promise<void> {
     await this.templates.deleteMany({ owner });
-    await this.counters.deleteOne({ _id: owner });
+    await this.places.forget(owner);
   }
 
   async variables(conversationId: string): Promise<ConversationVariable[]> {
