@@ -1,4 +1,10 @@
-import { type FanOut, type ServerToClientEvents } from '../index.js';
+import {
+  type FanOut,
+  type PreSendDraft,
+  type PreSendHook,
+  type PreSendVerdict,
+  type ServerToClientEvents,
+} from '../index.js';
 
 /** Records what would have been fanned out, instead of a Socket.IO server. */
 export class RecordingFanOut implements FanOut {
@@ -27,5 +33,15 @@ export class FakeClock {
   now = () => new Date(this.ms);
   advance(ms: number) {
     this.ms += ms;
+  }
+}
+
+/** A pre-send hook that answers what the test says, and remembers what it was asked. */
+export class ScriptedHook implements PreSendHook {
+  readonly asked: PreSendDraft[] = [];
+  constructor(public answer: (draft: PreSendDraft) => PreSendVerdict) {}
+  check(draft: PreSendDraft): Promise<PreSendVerdict> {
+    this.asked.push(draft);
+    return Promise.resolve(this.answer(draft));
   }
 }

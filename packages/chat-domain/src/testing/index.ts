@@ -16,6 +16,6 @@ export {
   subjectOf,
   type SendCase,
 } from './send-cases.js';
-export { FakeClock, RecordingFanOut } from './doubles.js';
+export { FakeClock, RecordingFanOut, ScriptedHook } from './doubles.js';
 export { MemoryChatStore } from '../memory/memory.store.js';
 export { describeTemplatesContract } from './templates.contract.js';

@@ -3,26 +3,13 @@ import {
   UnavailableError,
   createChat,
   type Chat,
-  type PreSendDraft,
-  type PreSendHook,
-  type PreSendVerdict,
   type Principal,
 } from '../index.js';
-import { FakeClock, RecordingFanOut } from '../testing/doubles.js';
+import { FakeClock, RecordingFanOut, ScriptedHook } from '../testing/doubles.js';
 import { MemoryChatStore } from '../memory/memory.store.js';
 
 const alice: Principal = { userId: 'alice', role: 'recruiter' };
 const bob: Principal = { userId: 'bob', role: 'candidate' };
-
-/** A hook that answers what the test says, and remembers what it was asked. */
-class ScriptedHook implements PreSendHook {
-  readonly asked: PreSendDraft[] = [];
-  constructor(public answer: (draft: PreSendDraft) => PreSendVerdict) {}
-  check(draft: PreSendDraft): Promise<PreSendVerdict> {
-    this.asked.push(draft);
-    return Promise.resolve(this.answer(draft));
-  }
-}
 
 describe('screening: content policy and pre-send hook on the send path', () => {
   let chat: Chat;

@@ -6,12 +6,9 @@ import {
   type Chat,
   type ChatStore,
   type Platform,
-  type PreSendDraft,
-  type PreSendHook,
-  type PreSendVerdict,
   type Principal,
 } from '../index.js';
-import { FakeClock, RecordingFanOut } from '../testing/doubles.js';
+import { FakeClock, RecordingFanOut, ScriptedHook } from '../testing/doubles.js';
 import { MemoryChatStore } from '../memory/memory.store.js';
 import { fillTemplate, parseConversationVariables, templateVariables } from '../templates.js';
 
@@ -19,15 +16,6 @@ const rita: Principal = { userId: 'rita', role: 'recruiter', companyId: 'acme' }
 const rob: Principal = { userId: 'rob', role: 'recruiter', companyId: 'acme' };
 const olga: Principal = { userId: 'olga', role: 'recruiter', companyId: 'globex' };
 const carl: Principal = { userId: 'carl', role: 'candidate' };
-
-class ScriptedHook implements PreSendHook {
-  readonly asked: PreSendDraft[] = [];
-  constructor(public answer: (draft: PreSendDraft) => PreSendVerdict) {}
-  check(draft: PreSendDraft): Promise<PreSendVerdict> {
-    this.asked.push(draft);
-    return Promise.resolve(this.answer(draft));
-  }
-}
 
 describe('the template filler', () => {
   it('fills in one pass: a value is inserted literally, never expanded again', () => {
