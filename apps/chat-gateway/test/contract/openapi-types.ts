@@ -893,6 +893,183 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My templates and my company’s
+         * @description For recruiters (a candidate is refused FORBIDDEN): their own templates and, when their token names a company (`JWT_COMPANY_CLAIM`), the company’s. By name; `scope` says whose.
+         */
+        get: operations["templateList"];
+        put?: never;
+        /**
+         * Keep a template
+         * @description For recruiters (a candidate is refused FORBIDDEN): their own templates and, when their token names a company (`JWT_COMPANY_CLAIM`), the company’s. A name unique among mine (ignoring case; CONFLICT otherwise), a text with at most 20 distinct variables; an unknown variable or a stray `{{` is refused. At most 100 per recruiter (TEMPLATE_QUOTA_EXCEEDED, 429, beyond).
+         */
+        post: operations["templateCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one of my templates */
+        delete: operations["templateDelete"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename or rewrite one of my templates
+         * @description Mine only (a company’s is the platform’s): NOT_FOUND otherwise.
+         */
+        patch: operations["templateUpdate"];
+        trace?: never;
+    };
+    "/templates/{id}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a template to a conversation, filled
+         * @description Variables are `{{namespace.key}}` (namespace candidate, job, recruiter, company), filled from the values the platform set for the conversation; a variable without a value is refused INVALID_PAYLOAD naming it (nothing is stored); values are inserted as they are, never expanded again; the filled text must fit a message (4000 characters). The filled text is an ordinary message: the content policy, the pre-send hook, bans, slow mode, blocks and requests decide as for any send, and members get `message:new`. Idempotent by `clientMessageId`: a retry answers 200 with the stored one.
+         */
+        post: operations["templateSend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/templates/{id}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Schedule a template, filled now
+         * @description Variables are `{{namespace.key}}` (namespace candidate, job, recruiter, company), filled from the values the platform set for the conversation; a variable without a value is refused INVALID_PAYLOAD naming it (nothing is stored); values are inserted as they are, never expanded again; the filled text must fit a message (4000 characters). Filled when scheduled: the list of scheduled sends shows the text that will go (editable until it goes); it goes like any scheduled send (decided then).
+         */
+        post: operations["templateSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/templates/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The text a template would send to a conversation
+         * @description Variables are `{{namespace.key}}` (namespace candidate, job, recruiter, company), filled from the values the platform set for the conversation; a variable without a value is refused INVALID_PAYLOAD naming it (nothing is stored); values are inserted as they are, never expanded again; the filled text must fit a message (4000 characters). Nothing is stored.
+         */
+        post: operations["templatePreview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/companies/{companyId}/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A company’s templates
+         * @description By name. Scope: `templates:write`.
+         */
+        get: operations["serviceTemplateList"];
+        put?: never;
+        /**
+         * Keep a template for a company
+         * @description Its recruiters (tokens naming the company) may use it. A name unique in the company (CONFLICT otherwise); at most 200 per company (TEMPLATE_QUOTA_EXCEEDED, 429). Scope: `templates:write`.
+         */
+        post: operations["serviceTemplateCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service/v1/companies/{companyId}/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a company’s template
+         * @description Scope: `templates:write`.
+         */
+        delete: operations["serviceTemplateDelete"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename or rewrite a company’s template
+         * @description Scope: `templates:write`.
+         */
+        patch: operations["serviceTemplateUpdate"];
+        trace?: never;
+    };
+    "/service/v1/conversations/{id}/template-variables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The values templates take in a conversation
+         * @description Scope: `conversations:write`.
+         */
+        get: operations["serviceTemplateVariablesGet"];
+        /**
+         * Set the values templates take in a conversation
+         * @description Replaces them all: up to 30 values by variable name, each one line of up to 500 characters. Scope: `conversations:write`.
+         */
+        put: operations["serviceTemplateVariablesSet"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/attachments": {
         parameters: {
             query?: never;
@@ -1245,6 +1422,41 @@ export interface components {
              */
             startsAt?: string;
         };
+        CreateTemplate: {
+            /** @description One line, up to 80 characters; trimmed. */
+            name: string;
+            /** @description Up to 4000 characters with variables written `{{namespace.key}}` (namespace candidate, job, recruiter, company). */
+            body: string;
+        };
+        TemplatePatch: {
+            /** @description One line, up to 80 characters; trimmed. */
+            name?: string;
+            /** @description Up to 4000 characters with variables written `{{namespace.key}}` (namespace candidate, job, recruiter, company). */
+            body?: string;
+        };
+        TemplateSend: {
+            conversationId: string;
+            clientMessageId: string;
+        };
+        TemplateSchedule: {
+            conversationId: string;
+            /**
+             * Format: date-time
+             * @description When it goes (UTC).
+             */
+            sendAt: string;
+            /** @default false */
+            followUp: boolean;
+        };
+        TemplatePreviewRequest: {
+            conversationId: string;
+        };
+        ConversationVariables: {
+            /** @description Up to 30 values by variable name (`candidate.firstName`), each one line of up to 500 characters. */
+            variables: {
+                [key: string]: string;
+            };
+        };
         UploadRequest: {
             conversationId: string;
             /** @description The name shown to readers, up to 200 characters. */
@@ -1378,10 +1590,10 @@ export interface components {
             reason?: string;
         };
         /**
-         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. BANNED: a moderator banned you. SLOW_MODE: the conversation allows one message per member every N seconds; wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent (files or bytes); SCHEDULE_QUOTA_EXCEEDED: too many scheduled sends waiting (files or bytes). PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
+         * @description Stable error codes: clients switch on these; one is never renamed. INVALID_PAYLOAD: a field is invalid (`issues` says which). UNAUTHORIZED: missing, invalid or expired token. FORBIDDEN: not allowed for this role. NOT_FOUND: no such route or resource. NOT_A_MEMBER: the same answer whether the conversation exists or not. CONFLICT: the change collides with the current state. RATE_LIMITED: wait `retryAfterMs`. BANNED: a moderator banned you. SLOW_MODE: the conversation allows one message per member every N seconds; wait `retryAfterMs`. TOO_MANY_CONNECTIONS: too many sockets of one user (socket handshake). UPLOAD_QUOTA_EXCEEDED: too many uploads not yet sent (files or bytes); SCHEDULE_QUOTA_EXCEEDED: too many scheduled sends waiting (files or bytes); TEMPLATE_QUOTA_EXCEEDED: as many templates as allowed. PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE: the request body. UNKNOWN_EVENT: an unknown socket event. UNAVAILABLE: a dependency did not answer in time; nothing was acknowledged: retry (a send with the same `clientMessageId`). INTERNAL: a bug.
          * @enum {string}
          */
-        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "ACTION_EXPIRED" | "ALREADY_ANSWERED" | "BANNED" | "SLOW_MODE" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "CONTENT_REJECTED" | "UNAVAILABLE" | "INTERNAL";
+        ErrorCode: "INVALID_PAYLOAD" | "UNAUTHORIZED" | "FORBIDDEN" | "BLOCKED" | "REQUEST_PENDING" | "REQUEST_DECLINED" | "INVITATION_PENDING" | "EDIT_WINDOW_PASSED" | "ACTION_EXPIRED" | "ALREADY_ANSWERED" | "BANNED" | "SLOW_MODE" | "NOT_FOUND" | "NOT_A_MEMBER" | "CONFLICT" | "RATE_LIMITED" | "TOO_MANY_CONNECTIONS" | "UNSUPPORTED_PROTOCOL" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED" | "TEMPLATE_QUOTA_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNKNOWN_EVENT" | "CONTENT_REJECTED" | "UNAVAILABLE" | "INTERNAL";
         ErrorIssue: {
             /** @description The invalid field, dot-separated; `(root)` for all. */
             path: string;
@@ -1803,6 +2015,32 @@ export interface components {
             /** @description Median time to a conversation’s first answer (same resolution). */
             medianFirstAnswerMs: number | null;
         };
+        TemplateList: {
+            templates: components["schemas"]["MessageTemplate"][];
+        };
+        MessageTemplate: {
+            id: string;
+            name: string;
+            body: string;
+            variables: string[];
+            /**
+             * @description Yours, or your company’s.
+             * @enum {string}
+             */
+            scope: "own" | "company";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        TemplatePreview: {
+            body: string;
+        };
+        ConversationVariablesResult: {
+            variables: {
+                [key: string]: string;
+            };
+        };
         /** @description Where and how to upload one file. */
         UploadSlot: {
             /** @description Put it in `attachmentIds` of `message:send`. */
@@ -1958,7 +2196,7 @@ export interface components {
                 };
             };
         };
-        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): the person holds as many uploads not yet sent as they may. SLOW_MODE: the conversation allows one message per member every N seconds (`retryAfterMs`). Codes: RATE_LIMITED, SLOW_MODE, UPLOAD_QUOTA_EXCEEDED, SCHEDULE_QUOTA_EXCEEDED. */
+        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): the person holds as many uploads not yet sent as they may. SLOW_MODE: the conversation allows one message per member every N seconds (`retryAfterMs`). Codes: RATE_LIMITED, SLOW_MODE, UPLOAD_QUOTA_EXCEEDED, SCHEDULE_QUOTA_EXCEEDED, TEMPLATE_QUOTA_EXCEEDED. */
         TooManyRequests: {
             headers: {
                 /** @description Seconds to wait before retrying. */
@@ -1969,7 +2207,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error: {
                         /** @enum {string} */
-                        code: "RATE_LIMITED" | "SLOW_MODE" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED";
+                        code: "RATE_LIMITED" | "SLOW_MODE" | "UPLOAD_QUOTA_EXCEEDED" | "SCHEDULE_QUOTA_EXCEEDED" | "TEMPLATE_QUOTA_EXCEEDED";
                     };
                 };
             };
@@ -2040,6 +2278,20 @@ export interface components {
                     error: {
                         /** @enum {string} */
                         code: "ACTION_EXPIRED";
+                    };
+                };
+            };
+        };
+        /** @description The content policy or the platform’s pre-send hook refused the text (`reason` says why); nothing was stored. Codes: CONTENT_REJECTED. */
+        ContentRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error: {
+                        /** @enum {string} */
+                        code: "CONTENT_REJECTED";
                     };
                 };
             };
@@ -3710,6 +3962,446 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    templateList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    templateCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTemplate"];
+            };
+        };
+        responses: {
+            /** @description Kept. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageTemplate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    templateDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The template id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    templateUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The template id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplatePatch"];
+            };
+        };
+        responses: {
+            /** @description As changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageTemplate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    templateSend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The template id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateSend"];
+            };
+        };
+        responses: {
+            /** @description That clientMessageId was stored before. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendResult"];
+                };
+            };
+            /** @description Stored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ContentRejected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    templateSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The template id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateSchedule"];
+            };
+        };
+        responses: {
+            /** @description Scheduled. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledSend"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    templatePreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The template id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplatePreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description The filled text. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplatePreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceTemplateList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The company id. */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceTemplateCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The company id. */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTemplate"];
+            };
+        };
+        responses: {
+            /** @description Kept. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageTemplate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceTemplateDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The company id. */
+                companyId: string;
+                /** @description The template id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceTemplateUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The company id. */
+                companyId: string;
+                /** @description The template id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplatePatch"];
+            };
+        };
+        responses: {
+            /** @description As changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageTemplate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceTemplateVariablesGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The values. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationVariablesResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    serviceTemplateVariablesSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationVariables"];
+            };
+        };
+        responses: {
+            /** @description As set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationVariablesResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
