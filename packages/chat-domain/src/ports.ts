@@ -274,6 +274,8 @@ export interface MessageStore {
   /** What changed after `afterVersion`, ascending by version, at most `limit` messages. */
   changesSince(conversationId: string, afterVersion: number, limit: number): Promise<ChangePage>;
   get(conversationId: string, messageId: string): Promise<Message | null>;
+  /** The message `senderId` stored with `clientMessageId` (a send's idempotency key), if any. */
+  sent(conversationId: string, senderId: string, clientMessageId: string): Promise<Message | null>;
   /**
    * Edits or deletes a message at a new version of its conversation (so it comes back through
    * `changesSince`), and keeps the conversation's preview in step. Applied only while the

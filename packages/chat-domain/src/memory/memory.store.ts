@@ -445,6 +445,15 @@ export class MemoryMessages implements MessageStore {
     return found && found.conversationId === conversationId ? clone(found) : null;
   }
 
+  async sent(
+    conversationId: string,
+    senderId: string,
+    clientMessageId: string,
+  ): Promise<Message | null> {
+    const found = this.state.byClientKey.get(clientKey(conversationId, senderId, clientMessageId));
+    return found ? clone(found) : null;
+  }
+
   async revise(
     conversationId: string,
     messageId: string,

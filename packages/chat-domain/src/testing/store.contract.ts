@@ -169,6 +169,11 @@ export function describeStoreContract(
       expect(state?.version).toBe(1);
       const other = await store.messages.append(draft(c.id, 'b3', 'same', 3));
       expect(other).toMatchObject({ duplicate: false, message: { seq: 2, version: 2 } });
+      // Found again by the key, per sender: what a retry that cannot rebuild its text answers.
+      expect(await store.messages.sent(c.id, 'a3', 'same')).toEqual(first.message);
+      expect(await store.messages.sent(c.id, 'b3', 'same')).toEqual(other.message);
+      expect(await store.messages.sent(c.id, 'a3', 'other')).toBeNull();
+      expect(await store.messages.sent('000000000000000000000000', 'a3', 'same')).toBeNull();
     });
 
     test('stores one message for concurrent attempts with the same clientMessageId', async () => {

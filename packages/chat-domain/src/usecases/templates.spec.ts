@@ -106,6 +106,37 @@ describe('message templates (memory store)', () => {
     );
   });
 
+  it('a retry of a stored send answers the stored message though the template or a value went since', async () => {
+    const t = await invite();
+    const sent = await chat.sendTemplate(rita, t.id, { conversationId, clientMessageId: 'k1' });
+    // The answer was lost; meanwhile the platform replaced the values and the recruiter
+    // deleted the template. The device retries with the same clientMessageId.
+    await platform.setConversationVariables(conversationId, {});
+    const valuesGone = await chat.sendTemplate(rita, t.id, {
+      conversationId,
+      clientMessageId: 'k1',
+    });
+    expect(valuesGone).toMatchObject({ duplicate: true, message: { id: sent.message.id } });
+    await chat.deleteTemplate(rita, t.id);
+    const templateGone = await chat.sendTemplate(rita, t.id, {
+      conversationId,
+      clientMessageId: 'k1',
+    });
+    expect(templateGone).toMatchObject({
+      duplicate: true,
+      message: { id: sent.message.id, body: 'Hello Carl, are you still interested in Welder?' },
+    });
+    expect(await messages()).toHaveLength(1);
+    expect(fanout.of('message:new')).toHaveLength(1);
+    // A new send of the deleted template is still refused, and another person's key is theirs.
+    await expect(
+      chat.sendTemplate(rita, t.id, { conversationId, clientMessageId: 'k2' }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      chat.sendTemplate(carl, t.id, { conversationId, clientMessageId: 'k1' }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
   it('a missing variable is refused naming it, and nothing is stored', async () => {
     const t = await chat.createTemplate(rita, {
       name: 'Needs more',

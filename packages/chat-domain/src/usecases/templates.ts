@@ -1,9 +1,11 @@
 import { type Principal } from '../entities.js';
 import {
+  DomainError,
   ForbiddenError,
   NotFoundError,
   ConflictError,
   TemplateQuotaExceededError,
+  UnavailableError,
 } from '../errors.js';
 import { type SendResult } from '../responses.js';
 import { type ScheduledSendDto } from '../scheduled.js';
@@ -125,9 +127,23 @@ export async function sendTemplate(
   id: string,
   input: TemplateSendInput,
 ): Promise<SendResult> {
-  const template = await usable(deps, principal, id);
-  await memberConversation(deps, principal, input.conversationId);
-  const body = await filled(deps, template, input.conversationId);
+  const body = await (async () => {
+    const template = await usable(deps, principal, id);
+    await memberConversation(deps, principal, input.conversationId);
+    return filled(deps, template, input.conversationId);
+  })().catch(async (error: unknown) => {
+    // A retry of a send that was stored (its answer lost) while the template or a value went
+    // away since: it answers the stored message like any repeat, never a refusal of something
+    // that was sent. Only a member's own earlier send is found.
+    if (!(error instanceof DomainError) || error instanceof UnavailableError) throw error;
+    const stored = await deps.store.messages.sent(
+      input.conversationId,
+      principal.userId,
+      input.clientMessageId,
+    );
+    if (!stored) throw error;
+    return stored.body;
+  });
   return sendMessage(deps, principal, { ...input, body });
 }
 

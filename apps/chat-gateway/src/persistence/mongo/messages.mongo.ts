@@ -552,6 +552,18 @@ export class MongoMessages implements MessageStore {
     return doc ? toMessage(doc) : null;
   }
 
+  /** One read on the send's unique index (conversationId, senderId, clientMessageId). */
+  async sent(
+    conversationId: string,
+    senderId: string,
+    clientMessageId: string,
+  ): Promise<Message | null> {
+    const doc = await this.models.messages
+      .findOne({ conversationId, senderId, clientMessageId })
+      .lean<MessageDoc>();
+    return doc ? toMessage(doc) : null;
+  }
+
   /**
    * Three round trips: the conversation's next version (reserved like a send's, so retries of
    * sends still count back right), the message's change at that version (only while the
