@@ -103,8 +103,10 @@ const ERRORS: Record<ErrorStatus, { id: string; description: string }> = {
     id: 'TooManyRequests',
     description:
       'A budget is spent (per user, and per client IP): retry after `Retry-After` seconds ' +
-      '(`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): ' +
-      'the person holds as many uploads not yet sent as they may. SLOW_MODE: the conversation ' +
+      '(`retryAfterMs` in the body is the exact wait). A quota, with no `Retry-After` (no wait ' +
+      'helps until something is used or deleted): UPLOAD_QUOTA_EXCEEDED, the person holds as ' +
+      'many uploads not yet sent as they may; SCHEDULE_QUOTA_EXCEEDED, as many scheduled sends ' +
+      'waiting; TEMPLATE_QUOTA_EXCEEDED, as many templates. SLOW_MODE: the conversation ' +
       'allows one message per member every N seconds (`retryAfterMs`).',
   },
   500: { id: 'InternalError', description: 'A bug. The message never carries internals.' },
@@ -124,7 +126,11 @@ const HEADERS: Partial<Record<ErrorStatus, ZodOpenApiResponseObject['headers']>>
     }),
   }),
   429: z.object({
-    'Retry-After': z.int().min(1).meta({ description: 'Seconds to wait before retrying.' }),
+    'Retry-After': z
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: 'Seconds to wait before retrying (absent on a quota answer).' }),
   }),
 };
 

@@ -2196,11 +2196,11 @@ export interface components {
                 };
             };
         };
-        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). UPLOAD_QUOTA_EXCEEDED (no `Retry-After`): the person holds as many uploads not yet sent as they may. SLOW_MODE: the conversation allows one message per member every N seconds (`retryAfterMs`). Codes: RATE_LIMITED, SLOW_MODE, UPLOAD_QUOTA_EXCEEDED, SCHEDULE_QUOTA_EXCEEDED, TEMPLATE_QUOTA_EXCEEDED. */
+        /** @description A budget is spent (per user, and per client IP): retry after `Retry-After` seconds (`retryAfterMs` in the body is the exact wait). A quota, with no `Retry-After` (no wait helps until something is used or deleted): UPLOAD_QUOTA_EXCEEDED, the person holds as many uploads not yet sent as they may; SCHEDULE_QUOTA_EXCEEDED, as many scheduled sends waiting; TEMPLATE_QUOTA_EXCEEDED, as many templates. SLOW_MODE: the conversation allows one message per member every N seconds (`retryAfterMs`). Codes: RATE_LIMITED, SLOW_MODE, UPLOAD_QUOTA_EXCEEDED, SCHEDULE_QUOTA_EXCEEDED, TEMPLATE_QUOTA_EXCEEDED. */
         TooManyRequests: {
             headers: {
-                /** @description Seconds to wait before retrying. */
-                "Retry-After": number;
+                /** @description Seconds to wait before retrying (absent on a quota answer). */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
