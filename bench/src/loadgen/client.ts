@@ -88,10 +88,14 @@ export function createDevice(options: {
   token: string;
   probe?: WireProbe;
 }): ChatClient {
+  // BENCH_DELIVERED_DEBOUNCE_MS: the SDK's "delivered" acknowledgement debounce on every device
+  // (default the SDK's); a very long one leaves them out, to measure what they cost the server.
+  const deliveredDebounceMs = Number(process.env['BENCH_DELIVERED_DEBOUNCE_MS'] ?? NaN);
   return createChatClient({
     url: options.urls,
     userId: options.userId,
     token: options.token,
     socketFactory: probedSocketFactory(options.probe ?? {}),
+    ...(Number.isFinite(deliveredDebounceMs) && { timings: { deliveredDebounceMs } }),
   });
 }
