@@ -45,7 +45,7 @@ import {
 } from './moderation.js';
 import { presenceAudience, typingAudience, visibleContacts } from './presence.js';
 import { organiseConversation } from './organisation.js';
-import { getSettings, markDelivered, updateSettings } from './receipts.js';
+import { DeliveredAcks, getSettings, updateSettings } from './receipts.js';
 import { react } from './reactions.js';
 import { answerAction } from './actions.js';
 import {
@@ -107,6 +107,8 @@ type Page = { limit: number; cursor?: string };
 
 /** The use cases bound to their ports: what the transports call. */
 export function createChat(deps: ChatDeps) {
+  // Every device's delivered acknowledgements on this instance, coalesced (see DeliveredAcks).
+  const delivered = new DeliveredAcks(deps);
   return {
     openConversation: (p: Principal, input: CreateConversationInput) =>
       openConversation(deps, p, input),
@@ -141,7 +143,7 @@ export function createChat(deps: ChatDeps) {
     markRead: (p: Principal, id: string, seq: number, origin?: Origin) =>
       markRead(deps, p, id, seq, origin),
     markDelivered: (p: Principal, input: MarkDeliveredInput, origin?: Origin) =>
-      markDelivered(deps, p, input, origin),
+      delivered.mark(p, input, origin),
     organise: (p: Principal, input: OrganiseInput, origin?: Origin) =>
       organiseConversation(deps, p, input, origin),
     settings: (p: Principal) => getSettings(deps, p),

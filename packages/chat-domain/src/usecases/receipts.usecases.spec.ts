@@ -1,4 +1,12 @@
-import { LIMITS, createChat, markDeliveredSchema, type Chat, type Principal } from '../index.js';
+import { jest } from '@jest/globals';
+import {
+  DeliveredAcks,
+  LIMITS,
+  createChat,
+  markDeliveredSchema,
+  type Chat,
+  type Principal,
+} from '../index.js';
 import { FakeClock, RecordingFanOut } from '../testing/doubles.js';
 import { MemoryChatStore } from '../memory/memory.store.js';
 
@@ -174,5 +182,89 @@ describe('delivery receipts and receipt privacy (memory store, fake clock)', () 
       messages: [],
       receipts: [{ userId: 'sam', lastReadSeq: 1, lastDeliveredSeq: 2 }],
     });
+  });
+
+  it("coalesces every device's acknowledgements: one read of the conversations and one write per member and conversation for a burst", async () => {
+    const store = new MemoryChatStore();
+    chat = createChat({ store, fanout, clock });
+    const first = await contacts(3);
+    const opened = (await chat.openConversation(rita, { kind: 'direct', userId: pat.userId }))
+      .conversation.id;
+    await chat.answerRequest(pat, opened, 'accept');
+    await send(rita, opened, 'p1');
+    const reads = jest.spyOn(store.conversations, 'getMany');
+    const writes = jest.spyOn(store.conversations, 'advanceDelivered');
+    const mark = fanout.sent.length;
+    // Pat's device and Sam's three acknowledge at the same moment, one of Sam's twice over.
+    const answers = await Promise.all([
+      chat.markDelivered(
+        pat,
+        { positions: [{ conversationId: opened, seq: 1 }] },
+        { socketId: 'p1' },
+      ),
+      chat.markDelivered(
+        sam,
+        { positions: [{ conversationId: first, seq: 3 }] },
+        { socketId: 's1' },
+      ),
+      chat.markDelivered(
+        sam,
+        { positions: [{ conversationId: first, seq: 3 }] },
+        { socketId: 's2' },
+      ),
+      chat.markDelivered(
+        sam,
+        { positions: [{ conversationId: first, seq: 2 }] },
+        { socketId: 's3' },
+      ),
+      chat.markDelivered(
+        sam,
+        { positions: [{ conversationId: first, seq: 3 }] },
+        { socketId: 's1' },
+      ),
+    ]);
+    // Each device is answered with where its conversations stand now.
+    expect(answers.map((a) => a.conversations[0]?.lastDeliveredSeq)).toEqual([1, 3, 3, 3, 3]);
+    // The first request went alone (nothing was in flight); the four that arrived meanwhile as one.
+    expect(reads).toHaveBeenCalledTimes(2);
+    expect(writes.mock.calls.map((c) => c.slice(1))).toEqual([
+      ['pat', 1],
+      ['sam', 3],
+    ]);
+    // Told once each; the one device that asked is not told again, where several asked all are.
+    expect(events('conversation:delivered', mark)).toEqual([
+      {
+        users: ['rita', 'pat'],
+        event: 'conversation:delivered',
+        payload: { conversationId: opened, userId: 'pat', lastDeliveredSeq: 1 },
+        except: 'p1',
+      },
+      {
+        users: ['rita', 'sam'],
+        event: 'conversation:delivered',
+        payload: { conversationId: first, userId: 'sam', lastDeliveredSeq: 3 },
+      },
+    ]);
+    expect(await member(rita, first, 'sam')).toMatchObject({ lastDeliveredSeq: 3 });
+  });
+
+  it('answers UNAVAILABLE at once past its queue cap, and the rest still go', async () => {
+    const store = new MemoryChatStore();
+    const capped = new DeliveredAcks(
+      { store, fanout, clock },
+      { maxBatchPositions: 1_000, maxWaiting: 2 },
+    );
+    chat = createChat({ store, fanout, clock });
+    const id = await contacts(2);
+    const ask = (seq: number) => capped.mark(sam, { positions: [{ conversationId: id, seq }] });
+    const results = await Promise.allSettled([ask(1), ask(2), ask(2), ask(2)]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+    ]);
+    expect(results[3]).toMatchObject({ reason: { code: 'UNAVAILABLE' } });
+    expect(await member(rita, id, 'sam')).toMatchObject({ lastDeliveredSeq: 2 });
   });
 });
