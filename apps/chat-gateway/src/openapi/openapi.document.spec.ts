@@ -50,8 +50,16 @@ describe('the OpenAPI document', () => {
     const responses = doc.components?.responses as Record<string, { description: string }>;
     expect(responses['NotFound']?.description).toMatch(/Codes: NOT_FOUND, NOT_A_MEMBER\.$/);
     expect(responses['TooManyRequests']).toMatchObject({
-      headers: { 'Retry-After': { required: true, schema: { type: 'integer' } } },
+      headers: { 'Retry-After': { schema: { type: 'integer' } } },
     });
+    // Budgets send it; the quotas (uploads, scheduled sends, templates) cannot: no wait helps.
+    const tooMany = responses['TooManyRequests'] as unknown as {
+      headers: Record<string, { required?: boolean }>;
+    };
+    expect(tooMany.headers['Retry-After']?.required).not.toBe(true);
+    expect(responses['TooManyRequests']?.description).toMatch(
+      /TEMPLATE_QUOTA_EXCEEDED, as many templates/,
+    );
     expect(doc.components?.schemas?.['ErrorCode']).toMatchObject({
       enum: expect.arrayContaining(['INVALID_PAYLOAD', 'NOT_A_MEMBER', 'RATE_LIMITED', 'INTERNAL']),
     });
